@@ -1,0 +1,25 @@
+package exporter
+
+import "context"
+
+// Destination is where finished traces are written: the local MLflow store,
+// an MLflow tracking server, a Databricks workspace. The exporter's workers
+// call it off the caller's path, possibly from several goroutines at once, so
+// implementations must be safe for concurrent use. A returned error is
+// reported once through the exporter's error handler; retrying transient
+// failures is the transport's job (see package internal/transport), not the
+// destination's.
+type Destination interface {
+	// ExportTraces writes a batch of finished traces.
+	ExportTraces(ctx context.Context, traces []*Trace) error
+	// Shutdown releases resources. It is called once, after the last export.
+	Shutdown(ctx context.Context) error
+}
+
+// SpanStreamer is implemented by destinations that also receive spans as they
+// end, before their trace is finished (an MLflow server ≥ 3.4 through its OTLP
+// route). A destination that implements it still gets the finished Trace,
+// with all spans, from ExportTraces.
+type SpanStreamer interface {
+	ExportSpans(ctx context.Context, spans []*Span) error
+}

@@ -1,0 +1,67 @@
+// Package keys holds the attribute, metadata and tag keys of MLflow's trace
+// format (spec §2, §3) and the instrumentation scope of this SDK, so every
+// package spells them the same way.
+package keys
+
+// ScopeName is the OpenTelemetry instrumentation scope of spans created through
+// package tracing. Attribute values of spans in this scope are always stored as
+// JSON-encoded strings, as MLflow's Python SDK does.
+const ScopeName = "github.com/mlflowtrace/mlflowtrace-go/tracing"
+
+// Span attribute keys (values are JSON-encoded strings).
+const (
+	TraceRequestID   = "mlflow.traceRequestId"
+	SpanType         = "mlflow.spanType"
+	SpanInputs       = "mlflow.spanInputs"
+	SpanOutputs      = "mlflow.spanOutputs"
+	SpanFunctionName = "mlflow.spanFunctionName"
+	ChatTools        = "mlflow.chat.tools"
+	ChatTokenUsage   = "mlflow.chat.tokenUsage"
+	ChatMessages     = "mlflow.chat.messages"
+	MessageFormat    = "mlflow.message.format"
+	LLMModel         = "mlflow.llm.model"
+	LLMProvider      = "mlflow.llm.provider"
+	LLMCost          = "mlflow.llm.cost"
+	SpanLogLevel     = "mlflow.spanLogLevel"
+	SessionID        = "session.id"
+	UserID           = "user.id"
+)
+
+// Trace metadata keys (TraceInfo.trace_metadata).
+const (
+	MetaSchemaVersion = "mlflow.trace_schema.version"
+	MetaTraceInputs   = "mlflow.traceInputs"
+	MetaTraceOutputs  = "mlflow.traceOutputs"
+	MetaTokenUsage    = "mlflow.trace.tokenUsage"
+	MetaSizeStats     = "mlflow.trace.sizeStats"
+	MetaSizeBytes     = "mlflow.trace.sizeBytes"
+	MetaUser          = "mlflow.trace.user"
+	MetaSession       = "mlflow.trace.session"
+	MetaMLflowUser    = "mlflow.user"
+	MetaSourceName    = "mlflow.source.name"
+	MetaSourceType    = "mlflow.source.type"
+	MetaGitCommit     = "mlflow.source.git.commit"
+	MetaGitBranch     = "mlflow.source.git.branch"
+	MetaGitRepoURL    = "mlflow.source.git.repoURL"
+	MetaGitDirty      = "mlflow.source.git.dirty"
+	MetaSourceRun     = "mlflow.sourceRun"
+	MetaModelID       = "mlflow.modelId"
+)
+
+// Trace tag keys.
+const (
+	TagTraceName        = "mlflow.traceName"
+	TagArtifactLocation = "mlflow.artifactLocation"
+	TagSpansLocation    = "mlflow.trace.spansLocation"
+)
+
+// Limits MLflow applies to trace info fields.
+const (
+	MaxMetadataKeyLen    = 250
+	MaxMetadataValueLen  = 250
+	MaxTagKeyLen         = 250
+	MaxTagValueLen       = 4096
+	MaxTraceIOLen        = 250  // mlflow.traceInputs / mlflow.traceOutputs
+	PreviewLenOSS        = 1000 // request/response preview, open-source servers and local store
+	PreviewLenDatabricks = 10000
+)

@@ -1,0 +1,93 @@
+// Package tracemodel defines MLflow's trace data model (spec §2, §3) shared by the
+// exporter, the trace assembly and every destination. Package exporter
+// re-exports these types under the same names.
+package tracemodel
+
+import (
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Trace is one finished MLflow trace: its TraceInfo and every span, in the
+// shape MLflow stores (spec §2 and §3). Destinations receive it from the
+// exporter's background workers and must treat it as read-only: the same
+// value may be handed to more than one destination.
+type Trace struct {
+	Info  TraceInfo
+	Spans []*Span
+}
+
+// TraceInfo is MLflow's TraceInfo (schema v3).
+type TraceInfo struct {
+	TraceID           string // "tr-" + 32 lowercase hex digits
+	ClientRequestID   string
+	ExperimentID      string // trace_location.mlflow_experiment.experiment_id; set by the destination when empty
+	RequestPreview    string
+	ResponsePreview   string
+	RequestTime       time.Time     // root span start
+	ExecutionDuration time.Duration // root span end − start
+	State             string        // StateOK, StateError or StateInProgress
+	Metadata          map[string]string
+	Tags              map[string]string
+}
+
+// Trace states.
+const (
+	StateOK         = "OK"
+	StateError      = "ERROR"
+	StateInProgress = "IN_PROGRESS"
+)
+
+// Span is one span in MLflow's traces.json form.
+type Span struct {
+	TraceID      trace.TraceID
+	SpanID       trace.SpanID
+	ParentSpanID trace.SpanID // invalid (zero) for a root span
+	Name         string
+	StartTime    time.Time
+	EndTime      time.Time
+	Status       Status
+	Events       []Event
+	// Attributes maps each key to the JSON encoding of its value: a string
+	// attribute "LLM" is stored as `"LLM"` (with the quotes).
+	Attributes map[string]string
+	// Scope is the OpenTelemetry instrumentation scope that created the span.
+	Scope string
+}
+
+// Status is a span status; Code is one of the StatusCode* constants.
+type Status struct {
+	Code    string
+	Message string
+}
+
+// Span status codes as MLflow writes them.
+const (
+	StatusCodeUnset = "STATUS_CODE_UNSET"
+	StatusCodeOK    = "STATUS_CODE_OK"
+	StatusCodeError = "STATUS_CODE_ERROR"
+)
+
+// Event is a span event. Attribute values are raw (not JSON-encoded), as
+// MLflow stores them.
+type Event struct {
+	Name       string
+	Time       time.Time
+	Attributes map[string]any
+}
+
+// RequestID returns the trace's MLflow id ("tr-…").
+func RequestID(id trace.TraceID) string { return "tr-" + id.String() }
+
+// TraceUpdate is what a program sets on its current trace while it is open
+// (tracing.UpdateCurrentTrace). Trace assembly applies it over the values it
+// derives from the spans.
+type TraceUpdate struct {
+	Tags            map[string]string
+	Metadata        map[string]string // includes mlflow.trace.user / mlflow.trace.session
+	ClientRequestID string
+	RequestPreview  *string // nil: derive from the root span's inputs
+	ResponsePreview *string // nil: derive from the root span's outputs
+	State           string  // "": derive from the root span's status
+}
