@@ -42,18 +42,3 @@ func (e *Exporter) Shutdown(ctx context.Context) error { return nil }
 // exporter's lock. It reports false when the trace is not open (unknown,
 // unsampled or already finished).
 func (e *Exporter) UpdateTrace(id trace.TraceID, fn func(*TraceUpdate)) bool { return false }
-
-// Option configures an Exporter.
-type Option interface{ apply(config) config }
-
-type config struct{ getenv func(string) string }
-
-type optionFunc func(config) config
-
-func (f optionFunc) apply(c config) config { return f(c) }
-
-// WithGetenv sets the function used to read environment variables
-// (default os.Getenv). Package tracing passes its own.
-func WithGetenv(getenv func(string) string) Option {
-	return optionFunc(func(c config) config { c.getenv = getenv; return c })
-}

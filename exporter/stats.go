@@ -1,0 +1,116 @@
+package exporter
+
+import (
+	"context"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+)
+
+// Stats are the Exporter's running totals since New.
+type Stats struct {
+	// TracesExported counts traces the destination accepted.
+	TracesExported int64
+	// SpansExported counts the spans of those traces.
+	SpansExported int64
+	// SpansStreamed counts spans a SpanStreamer destination accepted as they
+	// ended (they are counted again in SpansExported with their trace).
+	SpansStreamed int64
+	// TracesDropped counts traces that will never be exported: evicted or
+	// expired from the open-trace buffer before their root ended, dropped
+	// because the export queue was full, or abandoned at Shutdown.
+	TracesDropped int64
+	// SpansDropped counts spans that will never be exported: spans beyond
+	// the per-trace limit and the spans of dropped traces. Spans only
+	// missing from the stream (full span queue) are counted in
+	// SpansStreamDropped instead; they still reach the destination with
+	// their trace.
+	SpansDropped int64
+	// SpansStreamDropped counts spans not streamed because the span queue
+	// was full or the span stream failed.
+	SpansStreamDropped int64
+	// ExportFailures counts failed calls to the destination.
+	ExportFailures int64
+	// Retried counts retried requests, as reported by the destination's
+	// transport.
+	Retried int64
+}
+
+// counters are the live counters behind Stats, mirrored into OTel metrics
+// of the global MeterProvider. Destinations built by New get a pointer to
+// them (config.counters) to report retries.
+type counters struct {
+	tracesExported, spansExported, spansStreamed    atomic.Int64
+	tracesDropped, spansDropped, spansStreamDropped atomic.Int64
+	exportFailures, retried                         atomic.Int64
+
+	mTracesExported, mSpansExported, mSpansStreamed    metric.Int64Counter
+	mTracesDropped, mSpansDropped, mSpansStreamDropped metric.Int64Counter
+	mExportFailures, mRetried                          metric.Int64Counter
+}
+
+func newCounters() *counters {
+	m := otel.Meter(keys.ScopeName)
+	c := &counters{}
+	mk := func(name, desc, unit string) metric.Int64Counter {
+		ctr, err := m.Int64Counter(name, metric.WithDescription(desc), metric.WithUnit(unit))
+		if err != nil {
+			otel.Handle(err)
+		}
+		return ctr // a usable no-op counter even on error
+	}
+	c.mTracesExported = mk("mlflowtrace.traces.exported", "Traces the MLflow destination accepted.", "{trace}")
+	c.mSpansExported = mk("mlflowtrace.spans.exported", "Spans of the traces the MLflow destination accepted.", "{span}")
+	c.mSpansStreamed = mk("mlflowtrace.spans.streamed", "Spans streamed to the MLflow destination as they ended.", "{span}")
+	c.mTracesDropped = mk("mlflowtrace.traces.dropped", "Traces that will never be exported.", "{trace}")
+	c.mSpansDropped = mk("mlflowtrace.spans.dropped", "Spans that will never be exported.", "{span}")
+	c.mSpansStreamDropped = mk("mlflowtrace.spans.stream_dropped", "Spans not streamed (queue full or stream failure).", "{span}")
+	c.mExportFailures = mk("mlflowtrace.export.failures", "Failed calls to the MLflow destination.", "{call}")
+	c.mRetried = mk("mlflowtrace.export.retries", "Retried requests to the MLflow destination.", "{request}")
+	return c
+}
+
+func add(a *atomic.Int64, m metric.Int64Counter, n int64) {
+	if n == 0 {
+		return
+	}
+	a.Add(n)
+	if m != nil {
+		m.Add(context.Background(), n)
+	}
+}
+
+func (c *counters) addTracesExported(n int) { add(&c.tracesExported, c.mTracesExported, int64(n)) }
+func (c *counters) addSpansExported(n int)  { add(&c.spansExported, c.mSpansExported, int64(n)) }
+func (c *counters) addSpansStreamed(n int)  { add(&c.spansStreamed, c.mSpansStreamed, int64(n)) }
+func (c *counters) addTracesDropped(n int)  { add(&c.tracesDropped, c.mTracesDropped, int64(n)) }
+func (c *counters) addSpansDropped(n int)   { add(&c.spansDropped, c.mSpansDropped, int64(n)) }
+func (c *counters) addStreamDropped(n int) {
+	add(&c.spansStreamDropped, c.mSpansStreamDropped, int64(n))
+}
+func (c *counters) addExportFailures(n int) { add(&c.exportFailures, c.mExportFailures, int64(n)) }
+
+// addRetried is the hook for destinations: call it once per retried request.
+// Safe on a nil *counters.
+func (c *counters) addRetried(n int) {
+	if c == nil {
+		return
+	}
+	add(&c.retried, c.mRetried, int64(n))
+}
+
+func (c *counters) stats() Stats {
+	return Stats{
+		TracesExported:     c.tracesExported.Load(),
+		SpansExported:      c.spansExported.Load(),
+		SpansStreamed:      c.spansStreamed.Load(),
+		TracesDropped:      c.tracesDropped.Load(),
+		SpansDropped:       c.spansDropped.Load(),
+		SpansStreamDropped: c.spansStreamDropped.Load(),
+		ExportFailures:     c.exportFailures.Load(),
+		Retried:            c.retried.Load(),
+	}
+}
