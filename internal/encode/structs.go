@@ -1,0 +1,222 @@
+package encode
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// field is one JSON field of a struct type, found by encoding/json's rules.
+type field struct {
+	name      string
+	index     []int
+	omitEmpty bool
+	omitZero  bool
+	quoted    bool
+	tagged    bool
+}
+
+var fieldCache sync.Map // reflect.Type -> []field
+
+func (e *encoder) structValue(v reflect.Value) {
+	fields := cachedFields(v.Type())
+	e.buf = append(e.buf, '{')
+	first := true
+	for i := range fields {
+		f := &fields[i]
+		fv, ok := fieldByIndex(v, f.index)
+		if !ok {
+			continue
+		}
+		if f.omitEmpty && isEmpty(fv) {
+			continue
+		}
+		if f.omitZero && isZero(fv) {
+			continue
+		}
+		if !first {
+			e.buf = append(e.buf, ", "...)
+		}
+		first = false
+		e.buf = AppendString(e.buf, f.name, false)
+		e.buf = append(e.buf, ": "...)
+		if f.quoted && quotable(fv) {
+			inner := encoder{}
+			inner.value(fv)
+			e.buf = AppendString(e.buf, string(inner.buf), false)
+			continue
+		}
+		e.value(fv)
+	}
+	e.buf = append(e.buf, '}')
+}
+
+// fieldByIndex follows index through embedded structs; ok is false when an
+// embedded pointer on the way is nil.
+func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
+	for i, x := range index {
+		if i > 0 && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return reflect.Value{}, false
+			}
+			v = v.Elem()
+		}
+		v = v.Field(x)
+	}
+	return v, true
+}
+
+func quotable(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.String:
+		return true
+	}
+	return false
+}
+
+func isEmpty(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Interface, reflect.Pointer:
+		return v.IsZero()
+	}
+	return false
+}
+
+type isZeroer interface{ IsZero() bool }
+
+func isZero(v reflect.Value) (zero bool) {
+	defer func() {
+		if recover() != nil {
+			zero = false
+		}
+	}()
+	if z, ok := v.Interface().(isZeroer); ok {
+		if v.Kind() == reflect.Pointer && v.IsNil() {
+			return true
+		}
+		return z.IsZero()
+	}
+	return v.IsZero()
+}
+
+func cachedFields(t reflect.Type) []field {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.([]field)
+	}
+	f, _ := fieldCache.LoadOrStore(t, typeFields(t))
+	return f.([]field)
+}
+
+// typeFields lists the JSON fields of struct type t: exported fields and the
+// promoted fields of embedded structs, named by their json tag; among fields
+// with the same name the shallowest wins, then a tagged one, and a tie drops
+// them all (encoding/json's rules).
+func typeFields(t reflect.Type) []field {
+	type candidate struct {
+		field
+		depth int
+	}
+	var all []candidate
+	type level struct {
+		t     reflect.Type
+		index []int
+	}
+	current := []level{{t: t}}
+	visited := map[reflect.Type]bool{}
+	for depth := 0; len(current) > 0; depth++ {
+		var next []level
+		for _, lv := range current {
+			if visited[lv.t] {
+				continue
+			}
+			visited[lv.t] = true
+			for i := 0; i < lv.t.NumField(); i++ {
+				sf := lv.t.Field(i)
+				if sf.Anonymous {
+					ft := sf.Type
+					if ft.Kind() == reflect.Pointer {
+						ft = ft.Elem()
+					}
+					if !sf.IsExported() && ft.Kind() != reflect.Struct {
+						continue
+					}
+				} else if !sf.IsExported() {
+					continue
+				}
+				tag := sf.Tag.Get("json")
+				if tag == "-" {
+					continue
+				}
+				name, opts, _ := strings.Cut(tag, ",")
+				index := append(append([]int(nil), lv.index...), i)
+				ft := sf.Type
+				if ft.Name() == "" && ft.Kind() == reflect.Pointer {
+					ft = ft.Elem()
+				}
+				if name == "" && sf.Anonymous && ft.Kind() == reflect.Struct {
+					next = append(next, level{t: ft, index: index})
+					continue
+				}
+				tagged := name != ""
+				if name == "" {
+					name = sf.Name
+				}
+				all = append(all, candidate{field: field{
+					name:      name,
+					index:     index,
+					omitEmpty: hasOpt(opts, "omitempty"),
+					omitZero:  hasOpt(opts, "omitzero"),
+					quoted:    hasOpt(opts, "string"),
+					tagged:    tagged,
+				}, depth: depth})
+			}
+		}
+		current = next
+	}
+	// Resolve name conflicts, keeping declaration order.
+	byName := map[string][]int{}
+	for i, c := range all {
+		byName[c.name] = append(byName[c.name], i)
+	}
+	out := make([]field, 0, len(all))
+	for i, c := range all {
+		idx := byName[c.name]
+		if len(idx) == 1 {
+			out = append(out, c.field)
+			continue
+		}
+		best, ties := -1, 0
+		for _, j := range idx {
+			o := all[j]
+			switch {
+			case best < 0 || o.depth < all[best].depth || (o.depth == all[best].depth && o.tagged && !all[best].tagged):
+				best, ties = j, 1
+			case o.depth == all[best].depth && o.tagged == all[best].tagged:
+				ties++
+			}
+		}
+		if best == i && ties == 1 {
+			out = append(out, c.field)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b field) int { return slices.Compare(a.index, b.index) })
+	return out
+}
+
+func hasOpt(opts, name string) bool {
+	for opts != "" {
+		var o string
+		o, opts, _ = strings.Cut(opts, ",")
+		if o == name {
+			return true
+		}
+	}
+	return false
+}
