@@ -1,0 +1,162 @@
+"""Normalise an MLflow trace (as loaded by MlflowClient.get_trace) so that a
+trace written by MLflow's Python SDK and one written by mlflowtrace-go for the
+same workflow can be compared field by field.
+
+What normalisation removes, and why (every entry is an environment-specific or
+run-specific value, or a documented intentional difference):
+
+- ids and times: trace_id, span ids, request_time, execution_duration, span
+  start/end times, event times. Checked for consistency instead (every span has
+  the trace's id in mlflow.traceRequestId, children lie inside their parent).
+- mlflow.source.name: the program path (a Python script vs a Go binary); must
+  be non-empty on both sides.
+- mlflow.source.git.*: depends on how each SDK finds git (MLflow needs
+  GitPython; Go reads the binary's VCS build info). Not compared.
+- mlflow.trace.sizeStats / mlflow.trace.sizeBytes: byte sizes differ because
+  function names and stack traces differ; num_spans is compared exactly.
+- mlflow.artifactLocation: contains the trace id and the store root.
+- mlflow.spanFunctionName: Python records the Python function name, Go the Go
+  function name (intentional); both sides must have it on the same spans.
+- exception.stacktrace: a Python traceback vs a Go stack; must be non-empty.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# Metadata keys whose values are environment-specific: presence only.
+ENV_METADATA = {"mlflow.source.name"}
+# Metadata keys not compared at all (see module docstring).
+SKIP_METADATA_PREFIXES = ("mlflow.source.git.",)
+SIZE_METADATA = {"mlflow.trace.sizeStats", "mlflow.trace.sizeBytes"}
+
+
+def _json_or_raw(v: Any) -> Any:
+    if isinstance(v, str):
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+    return v
+
+
+def normalize(trace: dict, store_root: str | None = None) -> dict:
+    """trace is Trace.to_dict(); store_root is replaced by <root> in paths."""
+    info = trace["info"]
+    trace_id = info["trace_id"]
+
+    def scrub(s: str) -> str:
+        s = s.replace(trace_id, "<trace_id>")
+        if store_root:
+            s = s.replace(str(store_root), "<root>")
+        return s
+
+    meta = {}
+    for k, v in (info.get("trace_metadata") or {}).items():
+        if k.startswith(SKIP_METADATA_PREFIXES):
+            continue
+        if k in ENV_METADATA:
+            meta[k] = "<non-empty>" if v else v
+        elif k == "mlflow.trace.sizeStats":
+            stats = json.loads(v)
+            meta[k] = {
+                sk: (sv if sk == "num_spans" else ("<int>" if isinstance(sv, int) else sv))
+                for sk, sv in stats.items()
+            }
+        elif k == "mlflow.trace.sizeBytes":
+            meta[k] = "<int>" if v.isdigit() else v
+        else:
+            meta[k] = v
+
+    tags = {k: scrub(v) for k, v in (info.get("tags") or {}).items()}
+
+    spans = trace["data"]["spans"]
+    by_id = {s["span_id"]: s for s in spans}
+    problems = []
+    if len(by_id) != len(spans):
+        problems.append("duplicate span ids")
+    names = [s["name"] for s in spans]
+    if len(set(names)) != len(names):
+        problems.append(f"span names not unique: {names}")
+
+    out_spans = {}
+    for s in spans:
+        parent = s.get("parent_span_id")
+        if parent and parent not in by_id:
+            problems.append(f"span {s['name']!r}: parent {parent} not in trace")
+        if s["end_time_unix_nano"] < s["start_time_unix_nano"]:
+            problems.append(f"span {s['name']!r}: ends before it starts")
+        if parent and parent in by_id:
+            p = by_id[parent]
+            if s["start_time_unix_nano"] < p["start_time_unix_nano"] or (
+                s["end_time_unix_nano"] > p["end_time_unix_nano"]
+            ):
+                problems.append(f"span {s['name']!r}: not inside parent {p['name']!r}")
+        attrs = {}
+        for k, v in (s.get("attributes") or {}).items():
+            val = _json_or_raw(v)
+            if k == "mlflow.traceRequestId":
+                if val != trace_id:
+                    problems.append(f"span {s['name']!r}: mlflow.traceRequestId {val!r} != {trace_id}")
+                val = "<trace_id>"
+            elif k == "mlflow.spanFunctionName":
+                val = "<function>" if val else val
+            attrs[k] = val
+        events = []
+        for e in s.get("events") or []:
+            ea = dict(e.get("attributes") or {})
+            if "exception.stacktrace" in ea:
+                ea["exception.stacktrace"] = "<non-empty>" if ea["exception.stacktrace"] else ""
+            events.append({"name": e["name"], "attributes": ea})
+        status = s.get("status") or {}
+        out_spans[s["name"]] = {
+            "parent": by_id[parent]["name"] if parent in by_id else None,
+            "status": {"code": status.get("code"), "message": status.get("message") or ""},
+            "attributes": attrs,
+            "events": events,
+        }
+
+    order = [s["name"] for s in sorted(spans, key=lambda s: s["start_time_unix_nano"])]
+
+    return {
+        "info": {
+            "trace_location": info.get("trace_location"),
+            "state": info.get("state"),
+            "request_preview": info.get("request_preview"),
+            "response_preview": info.get("response_preview"),
+            "client_request_id": info.get("client_request_id"),
+            "trace_metadata": meta,
+            "tags": tags,
+        },
+        "span_order": order,
+        "spans": out_spans,
+        "problems": problems,
+    }
+
+
+_MISSING = "<missing>"
+
+
+def diff(a: Any, b: Any, path: str = "") -> list[tuple[str, Any, Any]]:
+    """Every leaf where a and b differ, as (path, a value, b value)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b), key=str):
+            out += diff(a.get(k, _MISSING), b.get(k, _MISSING), f"{path}.{k}" if path else str(k))
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        out = []
+        for i, (x, y) in enumerate(zip(a, b)):
+            out += diff(x, y, f"{path}[{i}]")
+        return out
+    if a != b or type(a) is not type(b):
+        return [(path, a, b)]
+    return []
+
+
+def format_diffs(diffs: list[tuple[str, Any, Any]], left: str = "python", right: str = "go") -> str:
+    lines = []
+    for path, a, b in diffs:
+        lines.append(f"{path}\n    {left}: {a!r}\n    {right}: {b!r}")
+    return "\n".join(lines)

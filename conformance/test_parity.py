@@ -1,0 +1,90 @@
+"""Parity: the same agent workflow written with MLflow's Python SDK
+(conformance/parity/workflow.py) and with mlflowtrace-go
+(conformance/cmd/parity), both loaded with MlflowClient.get_trace and compared
+field by field after normalisation (conformance/parity/compare.py says what is
+normalised and why).
+
+Run against the local store (./mlruns FileStore layout) and against a real
+`mlflow server` (sqlite backend, artifacts served) started on a free loopback
+port by the test.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from parity import compare, harness
+
+WORKFLOW_PY = harness.MODULE_ROOT / "conformance" / "parity" / "workflow.py"
+EXPECTED_SPANS = {"agent", "plan", "chat_model", "get_weather", "convert_units", "search_docs"}
+
+
+@pytest.fixture(scope="module")
+def go_parity(tmp_path_factory):
+    return harness.go_build("conformance/cmd/parity", tmp_path_factory.mktemp("gobin"))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with harness.MlflowServer(tmp_path_factory.mktemp("server")) as s:
+        yield s
+
+
+def write_python(tracking_uri: str, workdir) -> str:
+    env = harness.clean_env(MLFLOW_TRACKING_URI=tracking_uri, MLFLOW_ALLOW_FILE_STORE="true")
+    res = harness.run([sys.executable, str(WORKFLOW_PY)], env=env, cwd=workdir)
+    return harness.trace_id_from_stdout(res.stdout)
+
+
+def write_go(binary, tracking_uri: str, workdir) -> str:
+    env = harness.clean_env(MLFLOW_TRACKING_URI=tracking_uri)
+    res = harness.run([str(binary)], env=env, cwd=workdir)
+    return harness.trace_id_from_stdout(res.stdout)
+
+
+def sanity(norm: dict, who: str) -> None:
+    """The workflow really produced what it is meant to, so parity can't pass vacuously."""
+    assert not norm["problems"], f"{who}: {norm['problems']}"
+    assert set(norm["spans"]) == EXPECTED_SPANS, f"{who}: spans {sorted(norm['spans'])}"
+    assert norm["info"]["state"] == "OK", who
+    assert norm["spans"]["convert_units"]["status"]["code"] == "STATUS_CODE_ERROR", who
+    assert [e["name"] for e in norm["spans"]["convert_units"]["events"]] == ["exception"], who
+    meta = norm["info"]["trace_metadata"]
+    assert meta["mlflow.trace.user"] == "user-42", who
+    assert meta["mlflow.trace.session"] == "session-7", who
+    assert meta["mlflow.trace.sizeStats"]["num_spans"] == 6, who
+
+
+def assert_parity(py: dict, go: dict) -> None:
+    sanity(py, "python")
+    sanity(go, "go")
+    diffs = compare.diff(
+        {k: v for k, v in py.items() if k != "problems"},
+        {k: v for k, v in go.items() if k != "problems"},
+    )
+    assert not diffs, "Python and Go traces differ:\n" + compare.format_diffs(diffs)
+
+
+def test_parity_local_store(tmp_path, go_parity):
+    py_dir, go_dir = tmp_path / "py", tmp_path / "go"
+    py_dir.mkdir()
+    go_dir.mkdir()
+    py_root, go_root = py_dir / "mlruns", go_dir / "mlruns"
+
+    py_id = write_python(str(py_root), py_dir)
+    go_id = write_go(go_parity, str(go_root), go_dir)
+
+    py = compare.normalize(harness.load_trace(str(py_root), py_id), store_root=str(py_root))
+    go = compare.normalize(harness.load_trace(str(go_root), go_id), store_root=str(go_root))
+    assert_parity(py, go)
+
+
+def test_parity_server(tmp_path, go_parity, server):
+    py_id = write_python(server.url, tmp_path)
+    go_id = write_go(go_parity, server.url, tmp_path)
+
+    py = compare.normalize(harness.load_trace(server.url, py_id))
+    go = compare.normalize(harness.load_trace(server.url, go_id))
+    assert_parity(py, go)
