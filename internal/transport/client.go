@@ -1,0 +1,396 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Client sends requests to one base URL with retries. It is safe for
+// concurrent use.
+type Client struct {
+	base        *url.URL
+	hc          *http.Client
+	ownsHC      bool
+	headers     http.Header // static headers, auth included
+	secrets     []string    // values scrubbed from every error message
+	maxRetries  int
+	factor      float64
+	jitter      float64
+	backoffMax  time.Duration
+	reqTimeout  time.Duration
+	budget      time.Duration
+	maxResponse int64
+	onRetry     func()
+	rand        func() float64
+}
+
+// New returns a Client for cfg. cfg.URL must be an absolute http(s) URL.
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(strings.TrimSpace(cfg.URL))
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		// Never echo the URL: it may carry user info.
+		return nil, errors.New("transport: want an absolute http(s) URL")
+	}
+	c := &Client{
+		maxRetries:  DefaultMaxRetries,
+		factor:      DefaultBackoffFactor,
+		jitter:      DefaultBackoffJitter,
+		backoffMax:  DefaultBackoffMax,
+		reqTimeout:  DefaultRequestTimeout,
+		budget:      DefaultRetryTimeout,
+		maxResponse: DefaultMaxResponseBytes,
+		onRetry:     cfg.OnRetry,
+		rand:        cfg.rand,
+		headers:     http.Header{},
+	}
+	if c.rand == nil {
+		c.rand = rand.Float64
+	}
+	if cfg.MaxRetries != nil {
+		c.maxRetries = max(*cfg.MaxRetries, 0)
+	}
+	if cfg.BackoffFactor != nil {
+		c.factor = *cfg.BackoffFactor
+	}
+	if cfg.BackoffJitter != nil {
+		c.jitter = *cfg.BackoffJitter
+	}
+	if cfg.BackoffMax > 0 {
+		c.backoffMax = cfg.BackoffMax
+	}
+	if cfg.RequestTimeout != nil && *cfg.RequestTimeout > 0 {
+		c.reqTimeout = *cfg.RequestTimeout
+	}
+	if cfg.RetryTimeout != nil && *cfg.RetryTimeout > 0 {
+		c.budget = *cfg.RetryTimeout
+	}
+	if cfg.MaxResponseBytes > 0 {
+		c.maxResponse = cfg.MaxResponseBytes
+	}
+
+	// Auth: explicit user/password, else user info in the URL; a token
+	// wins over neither (MLflow: basic auth first, then bearer).
+	user, pass := deref(cfg.Username), deref(cfg.Password)
+	if u.User != nil {
+		if user == "" {
+			user = u.User.Username()
+			pass, _ = u.User.Password()
+		}
+		u.User = nil
+	}
+	u.RawQuery, u.Fragment = "", ""
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	c.base = u
+
+	for k, vs := range cfg.Headers {
+		for _, v := range vs {
+			c.headers.Add(k, v)
+			if isSecretHeader(k) {
+				c.addSecret(v)
+			}
+		}
+	}
+	switch token := deref(cfg.Token); {
+	case user != "" && pass != "":
+		enc := base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+		c.headers.Set("Authorization", "Basic "+enc)
+		c.addSecret(pass, enc, user+":"+pass)
+	case token != "":
+		c.headers.Set("Authorization", "Bearer "+token)
+		c.addSecret(token)
+	}
+	if pass != "" {
+		c.addSecret(pass)
+	}
+
+	if cfg.HTTPClient != nil {
+		c.hc = cfg.HTTPClient
+	} else {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 16
+		if cfg.InsecureTLS != nil && *cfg.InsecureTLS {
+			tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // MLFLOW_TRACKING_INSECURE_TLS asks for it.
+		}
+		c.hc = &http.Client{Transport: tr}
+		c.ownsHC = true
+	}
+	return c, nil
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func isSecretHeader(k string) bool {
+	k = strings.ToLower(k)
+	return k == "authorization" || k == "proxy-authorization" || k == "cookie" ||
+		strings.Contains(k, "token") || strings.Contains(k, "key") || strings.Contains(k, "secret")
+}
+
+func (c *Client) addSecret(vs ...string) {
+	for _, v := range vs {
+		if len(v) >= 3 { // scrubbing 1–2 char strings would mangle messages
+			c.secrets = append(c.secrets, v)
+		}
+		// A header value "Bearer xyz" also leaks through its last word.
+		if i := strings.LastIndexByte(v, ' '); i >= 0 && len(v)-i > 4 {
+			c.secrets = append(c.secrets, v[i+1:])
+		}
+	}
+}
+
+// BaseURL returns the base URL without user info.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// CloseIdleConnections closes idle connections of a client this package made.
+func (c *Client) CloseIdleConnections() {
+	if c.ownsHC {
+		c.hc.CloseIdleConnections()
+	}
+}
+
+// Request is one logical call; it may be sent several times.
+type Request struct {
+	Method string
+	// Path is appended to the base URL's path; it may carry a query
+	// ("/api/2.0/mlflow/experiments/get-by-name?experiment_name=x").
+	Path   string
+	Header http.Header
+	// Body is sent as is on every attempt. GetBody, when set, is called
+	// once per attempt instead.
+	Body    []byte
+	GetBody func() (io.Reader, error)
+	// NoRetry sends the request once.
+	NoRetry bool
+	// Timeout overrides the per-attempt timeout when > 0.
+	Timeout time.Duration
+}
+
+// Response is a successful (2xx) response with its body read (bounded).
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+}
+
+// Do sends req, retrying as described in the package doc. It returns a
+// *Error for a non-2xx final status or a transport failure.
+func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, c.newError(req, 0, nil, err)
+	}
+	deadline := time.Now().Add(c.budget)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	maxRetries := c.maxRetries
+	if req.NoRetry {
+		maxRetries = 0
+	}
+	var lastErr *Error
+	for attempt := 0; ; attempt++ {
+		resp, retryAfter, err := c.once(ctx, req, deadline)
+		if err == nil {
+			return resp, nil
+		}
+		err.Attempts = attempt + 1
+		lastErr = err
+		if !err.Retryable || attempt >= maxRetries || ctx.Err() != nil {
+			return nil, lastErr
+		}
+		wait := c.backoff(attempt + 1)
+		if retryAfter > 0 {
+			wait = retryAfter
+		}
+		if time.Now().Add(wait).After(deadline) {
+			lastErr.BudgetExhausted = true
+			return nil, lastErr
+		}
+		if c.onRetry != nil {
+			c.onRetry()
+		}
+		if !sleep(ctx, wait) {
+			return nil, lastErr
+		}
+	}
+}
+
+// backoff returns MLflow's (urllib3's) wait before retry n (1-based): none
+// before the first retry, then factor·2^(n−1) plus jitter, capped.
+func (c *Client) backoff(n int) time.Duration {
+	if n <= 1 {
+		return 0
+	}
+	secs := c.factor * math.Pow(2, float64(n-1))
+	if c.jitter > 0 {
+		secs += c.rand() * c.jitter
+	}
+	d := time.Duration(secs * float64(time.Second))
+	if d > c.backoffMax || d < 0 {
+		d = c.backoffMax
+	}
+	return d
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// once sends one attempt. It returns the Retry-After wait when the server
+// sent one with a retryable status.
+func (c *Client) once(ctx context.Context, req *Request, deadline time.Time) (*Response, time.Duration, *Error) {
+	timeout := c.reqTimeout
+	if req.Timeout > 0 {
+		timeout = req.Timeout
+	}
+	if rem := time.Until(deadline); rem < timeout {
+		timeout = rem
+	}
+	if timeout <= 0 {
+		return nil, 0, c.newError(req, 0, nil, context.DeadlineExceeded)
+	}
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	var body io.Reader
+	switch {
+	case req.GetBody != nil:
+		r, err := req.GetBody()
+		if err != nil {
+			return nil, 0, c.newError(req, 0, nil, fmt.Errorf("build body: %w", err))
+		}
+		body = r
+	case req.Body != nil:
+		body = bytes.NewReader(req.Body)
+	}
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	hreq, err := http.NewRequestWithContext(actx, method, c.url(req.Path), body)
+	if err != nil {
+		return nil, 0, c.newError(req, 0, nil, errors.New("malformed request"))
+	}
+	for k, vs := range c.headers {
+		hreq.Header[k] = vs
+	}
+	for k, vs := range req.Header {
+		hreq.Header[http.CanonicalHeaderKey(k)] = vs
+	}
+	hresp, err := c.hc.Do(hreq)
+	if err != nil {
+		e := c.newError(req, 0, nil, unwrapURLError(err))
+		// Retry network errors, but not our own cancellation.
+		e.Retryable = ctx.Err() == nil
+		return nil, 0, e
+	}
+	defer hresp.Body.Close()
+
+	if hresp.StatusCode >= 200 && hresp.StatusCode < 300 {
+		b, rerr := readBounded(hresp.Body, c.maxResponse)
+		if rerr != nil {
+			e := c.newError(req, hresp.StatusCode, nil, rerr)
+			e.Retryable = ctx.Err() == nil && !errors.Is(rerr, errTooLarge)
+			return nil, 0, e
+		}
+		return &Response{StatusCode: hresp.StatusCode, Header: hresp.Header, Body: b}, 0, nil
+	}
+	// Error status: read a bounded prefix for the message, drain the rest.
+	b, _ := readBounded(hresp.Body, 64<<10)
+	_, _ = io.CopyN(io.Discard, hresp.Body, drainLimit)
+	e := c.newError(req, hresp.StatusCode, b, nil)
+	e.Retryable = RetryableStatus(hresp.StatusCode)
+	var ra time.Duration
+	if e.Retryable {
+		ra = parseRetryAfter(hresp.Header.Get("Retry-After"), time.Now())
+	}
+	return nil, ra, e
+}
+
+func (c *Client) url(p string) string {
+	u := *c.base
+	path, query, _ := strings.Cut(p, "?")
+	if path != "" && !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	u.Path += path
+	u.RawQuery = query
+	return u.String()
+}
+
+// RetryableStatus reports whether MLflow's client retries status code:
+// 408, 429 and every 5xx except 501 (Not Implemented: a FileStore server).
+func RetryableStatus(code int) bool {
+	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests ||
+		(code >= 500 && code < 600 && code != http.StatusNotImplemented)
+}
+
+var errTooLarge = errors.New("response body too large")
+
+func readBounded(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, errTooLarge
+	}
+	return b, nil
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date; 0 when absent or bad.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseFloat(v, 64); err == nil {
+		if n <= 0 || n != n {
+			return 0
+		}
+		if n > 24*3600 {
+			n = 24 * 3600
+		}
+		return time.Duration(n * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err // drop the URL: we print our own, redacted
+	}
+	return err
+}

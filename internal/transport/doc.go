@@ -1,0 +1,36 @@
+// Package transport is the one HTTP client every HTTP destination of the
+// exporter uses (the MLflow tracking server, Databricks).
+//
+// It does what MLflow's Python client does through requests/urllib3, made safe
+// for a background exporter:
+//
+//   - retries network errors and the statuses 408, 429 and 5xx except 501,
+//     with MLflow's exponential backoff (backoff factor × 2^(n−1) from the
+//     second retry on, the first retry is immediate, plus a random jitter,
+//     capped at 120 s), honouring Retry-After;
+//   - the request body is rebuilt for every attempt;
+//   - each attempt has its own timeout (MLFLOW_HTTP_REQUEST_TIMEOUT) and the
+//     whole call a retry budget (MLFLOW_ASYNC_TRACE_LOGGING_RETRY_TIMEOUT);
+//     waits watch the context, and nothing is retried once it is done;
+//   - response bodies are read up to a bound, unread bodies are drained up to
+//     a bound so connections are reused;
+//   - auth: bearer token (MLFLOW_TRACKING_TOKEN) or basic auth
+//     (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD, or user info in
+//     the tracking URI), MLFLOW_TRACKING_INSECURE_TLS, extra headers, a
+//     caller's *http.Client;
+//   - failures are *Error values carrying the HTTP status and MLflow's
+//     error_code; their messages never contain tokens, passwords or
+//     Authorization headers.
+//
+// Environment variables (read by Config.LoadEnv, only for fields not set
+// explicitly):
+//
+//	MLFLOW_TRACKING_TOKEN                    bearer token
+//	MLFLOW_TRACKING_USERNAME / _PASSWORD     basic auth
+//	MLFLOW_TRACKING_INSECURE_TLS             false
+//	MLFLOW_HTTP_REQUEST_MAX_RETRIES          7
+//	MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR       2
+//	MLFLOW_HTTP_REQUEST_BACKOFF_JITTER       1.0
+//	MLFLOW_HTTP_REQUEST_TIMEOUT              120 (seconds, per attempt)
+//	MLFLOW_ASYNC_TRACE_LOGGING_RETRY_TIMEOUT 500 (seconds, per call)
+package transport
