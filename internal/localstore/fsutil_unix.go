@@ -1,0 +1,7 @@
+//go:build unix
+
+package localstore
+
+import "syscall"
+
+var errNotEmpty error = syscall.ENOTEMPTY
