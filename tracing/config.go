@@ -1,0 +1,322 @@
+package tracing
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk"
+	sdkresource "go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+)
+
+// Environment variables read by Init (see doc.go for defaults and overriding
+// options). The exporter reads its own variables (see package exporter).
+const (
+	envEnableTracing     = "ENABLE_MLFLOW_TRACING"
+	envModelServing      = "IS_IN_DB_MODEL_SERVING_ENV"
+	envSamplingRatio     = "MLFLOW_TRACE_SAMPLING_RATIO"
+	envServiceName       = "OTEL_SERVICE_NAME"
+	envResourceAttrs     = "OTEL_RESOURCE_ATTRIBUTES"
+	defaultMaxValueSize  = 1 << 20 // characters per JSON-encoded attribute value
+	attrServiceName      = "service.name"
+	unknownServicePrefix = "unknown_service:"
+)
+
+// Option configures Init. Options are applied after the environment, so an
+// explicit option always wins over the corresponding variable.
+type Option interface{ apply(config) config }
+
+type optionFunc func(config) config
+
+func (f optionFunc) apply(c config) config { return f(c) }
+
+type config struct {
+	getenv           func(string) string
+	disabled         bool
+	samplingRatio    float64
+	samplingExplicit bool
+	serviceName      string
+	resource         *sdkresource.Resource
+	userTP           *sdktrace.TracerProvider
+	exporterOpts     []exporter.Option
+	processors       []sdktrace.SpanProcessor
+	filters          []func(*Span)
+	maxValueSize     int
+	noGlobal         bool
+	noExporter       bool // tests: run without an exporter
+}
+
+// WithDisabled turns tracing off (as ENABLE_MLFLOW_TRACING=false does): Init
+// returns a Provider that records nothing and every span function is a no-op
+// that allocates nothing.
+func WithDisabled() Option {
+	return optionFunc(func(c config) config { c.disabled = true; return c })
+}
+
+// WithEnabled turns tracing on even where the environment turns it off
+// (ENABLE_MLFLOW_TRACING=false, or Databricks Model Serving without
+// ENABLE_MLFLOW_TRACING=true).
+func WithEnabled() Option {
+	return optionFunc(func(c config) config { c.disabled = false; return c })
+}
+
+// WithSamplingRatio sets the fraction of traces recorded, in [0, 1]
+// (MLFLOW_TRACE_SAMPLING_RATIO; default 1). The decision is taken once per
+// trace, at its root span: children follow their parent. It cannot be combined
+// with WithTracerProvider (the caller's provider has its own sampler).
+func WithSamplingRatio(ratio float64) Option {
+	return optionFunc(func(c config) config {
+		c.samplingRatio = ratio
+		c.samplingExplicit = true
+		return c
+	})
+}
+
+// WithServiceName sets the resource attribute service.name (OTEL_SERVICE_NAME).
+func WithServiceName(name string) Option {
+	return optionFunc(func(c config) config { c.serviceName = name; return c })
+}
+
+// WithResource merges r into the resource built from the environment; r's
+// attributes win. Ignored with WithTracerProvider (the caller's provider has
+// its own resource).
+func WithResource(r *sdkresource.Resource) Option {
+	return optionFunc(func(c config) config { c.resource = r; return c })
+}
+
+// WithTracerProvider adds the MLflow span processor (and any WithSpanProcessor
+// processors) to the caller's provider instead of creating one. The caller
+// keeps ownership of tp: Provider.Shutdown then shuts down and detaches only
+// the processors Init added, and tp's sampler and resource apply. A nil tp is
+// ignored.
+func WithTracerProvider(tp *sdktrace.TracerProvider) Option {
+	return optionFunc(func(c config) config {
+		if tp != nil {
+			c.userTP = tp
+		}
+		return c
+	})
+}
+
+// WithExporterOptions passes options to exporter.New (after WithGetenv, so
+// they win over the environment the exporter reads).
+func WithExporterOptions(opts ...exporter.Option) Option {
+	return optionFunc(func(c config) config {
+		c.exporterOpts = append(c.exporterOpts[:len(c.exporterOpts):len(c.exporterOpts)], opts...)
+		return c
+	})
+}
+
+// WithSpanProcessor registers an additional OpenTelemetry span processor on
+// the provider, ahead of the MLflow exporter (so its OnStart runs first). The
+// Provider owns it: Shutdown shuts it down. A nil processor is ignored.
+//
+// OpenTelemetry processors see finished spans read-only; to edit or mask a span
+// before it is exported, use WithSpanFilter.
+func WithSpanProcessor(sp sdktrace.SpanProcessor) Option {
+	return optionFunc(func(c config) config {
+		if sp != nil {
+			c.processors = append(c.processors[:len(c.processors):len(c.processors)], sp)
+		}
+		return c
+	})
+}
+
+// WithSpanFilter registers a function run on every span created by this
+// package just before it ends, in registration order: the Go form of MLflow's
+// mlflow.tracing.configure(span_processors=[...]). It may read the span
+// (Inputs, Outputs, Attribute) and overwrite anything (SetInputs,
+// SetOutputs, SetAttribute) — e.g. to mask secrets. A panic in a filter is
+// recovered and reported to the OpenTelemetry error handler; the span is
+// still exported. Spans made by other OpenTelemetry instrumentations are not
+// passed to filters. A nil function is ignored.
+func WithSpanFilter(fn func(*Span)) Option {
+	return optionFunc(func(c config) config {
+		if fn != nil {
+			c.filters = append(c.filters[:len(c.filters):len(c.filters)], fn)
+		}
+		return c
+	})
+}
+
+// WithGetenv sets the function used to read environment variables (default
+// os.Getenv). It is also passed to the exporter.
+func WithGetenv(getenv func(string) string) Option {
+	return optionFunc(func(c config) config {
+		if getenv != nil {
+			c.getenv = getenv
+		}
+		return c
+	})
+}
+
+// WithMaxValueSize sets the largest JSON-encoded attribute value (inputs,
+// outputs, any attribute) a span keeps, in characters (default 1,048,576).
+// A longer value is cut MLflow's way — its first n-3 characters followed by
+// "..." — and stored as a JSON string, so it still loads. n <= 0 removes the
+// limit (MLflow's Python SDK has none).
+func WithMaxValueSize(n int) Option {
+	return optionFunc(func(c config) config { c.maxValueSize = n; return c })
+}
+
+// WithoutGlobalTracerProvider keeps Init from installing its tracer provider
+// as OpenTelemetry's global (otel.SetTracerProvider) and from setting the
+// global propagator. Spans from other OpenTelemetry instrumentations then do
+// not join MLflow traces unless they use Provider.TracerProvider.
+func WithoutGlobalTracerProvider() Option {
+	return optionFunc(func(c config) config { c.noGlobal = true; return c })
+}
+
+func defaultConfig() config {
+	return config{
+		getenv:        os.Getenv,
+		samplingRatio: 1,
+		maxValueSize:  defaultMaxValueSize,
+	}
+}
+
+// newConfig builds the configuration: defaults, then the environment (read
+// through the getenv option, if any), then explicit options, then validation.
+func newConfig(opts []Option) (config, []attribute.KeyValue, error) {
+	c := defaultConfig()
+	// A first pass finds the getenv option; the environment must be read
+	// through it before the explicit options are applied over it.
+	probe := defaultConfig()
+	for _, o := range opts {
+		if o != nil {
+			probe = o.apply(probe)
+		}
+	}
+	c.getenv = probe.getenv
+
+	envAttrs, err := c.readEnv()
+	if err != nil {
+		return c, nil, err
+	}
+	for _, o := range opts {
+		if o != nil {
+			c = o.apply(c)
+		}
+	}
+	if math.IsNaN(c.samplingRatio) || c.samplingRatio < 0 || c.samplingRatio > 1 {
+		return c, nil, fmt.Errorf("tracing: sampling ratio %v out of range [0, 1]", c.samplingRatio)
+	}
+	if c.userTP != nil && c.samplingExplicit {
+		return c, nil, fmt.Errorf("tracing: WithSamplingRatio cannot be combined with WithTracerProvider: configure the sampler of that provider")
+	}
+	return c, envAttrs, nil
+}
+
+// readEnv applies the environment to c and returns the resource attributes
+// from OTEL_RESOURCE_ATTRIBUTES.
+func (c *config) readEnv() ([]attribute.KeyValue, error) {
+	serving := isTruthy(c.getenv(envModelServing))
+	if v := strings.TrimSpace(c.getenv(envEnableTracing)); v != "" {
+		on, err := parseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("tracing: %s: %w", envEnableTracing, err)
+		}
+		c.disabled = !on
+	} else if serving {
+		// MLflow only traces inside Databricks Model Serving when
+		// ENABLE_MLFLOW_TRACING=true.
+		c.disabled = true
+	}
+	if v := strings.TrimSpace(c.getenv(envSamplingRatio)); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(r) || r < 0 || r > 1 {
+			return nil, fmt.Errorf("tracing: %s: %q is not a number in [0, 1]", envSamplingRatio, v)
+		}
+		c.samplingRatio = r
+	}
+	var attrs []attribute.KeyValue
+	if v := strings.TrimSpace(c.getenv(envResourceAttrs)); v != "" {
+		kvs, err := parseResourceAttributes(v)
+		if err != nil {
+			return nil, fmt.Errorf("tracing: %s: %w", envResourceAttrs, err)
+		}
+		attrs = kvs
+	}
+	if v := strings.TrimSpace(c.getenv(envServiceName)); v != "" {
+		c.serviceName = v
+	}
+	return attrs, nil
+}
+
+// parseBool accepts MLflow's boolean spellings: true, false, 1, 0 (any case).
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "true", "1":
+		return true, nil
+	case "false", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not one of true, false, 1, 0", v)
+}
+
+// isTruthy is MLflow's reading of IS_IN_DB_MODEL_SERVING_ENV: "true" or "1"
+// (any case) is true, anything else false.
+func isTruthy(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1":
+		return true
+	}
+	return false
+}
+
+// parseResourceAttributes parses the W3C-baggage-like list
+// "key1=value1,key2=value2" (values percent-encoded) of
+// OTEL_RESOURCE_ATTRIBUTES.
+func parseResourceAttributes(s string) ([]attribute.KeyValue, error) {
+	var kvs []attribute.KeyValue
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(part, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%q is not key=value", part)
+		}
+		val, err := url.PathUnescape(strings.TrimSpace(v))
+		if err != nil {
+			return nil, fmt.Errorf("value of %q: %w", k, err)
+		}
+		kvs = append(kvs, attribute.String(k, val))
+	}
+	return kvs, nil
+}
+
+// buildResource makes the resource of a provider Init creates: telemetry SDK
+// attributes, then OTEL_RESOURCE_ATTRIBUTES, then service.name, then the
+// WithResource resource.
+func (c *config) buildResource(envAttrs []attribute.KeyValue) (*sdkresource.Resource, error) {
+	attrs := make([]attribute.KeyValue, 0, 3+len(envAttrs)+1)
+	attrs = append(attrs,
+		attribute.String("telemetry.sdk.name", "opentelemetry"),
+		attribute.String("telemetry.sdk.language", "go"),
+		attribute.String("telemetry.sdk.version", sdk.Version()),
+		attribute.String(attrServiceName, unknownServicePrefix+filepath.Base(os.Args[0])),
+	)
+	attrs = append(attrs, envAttrs...) // later values win in NewSchemaless
+	if c.serviceName != "" {
+		attrs = append(attrs, attribute.String(attrServiceName, c.serviceName))
+	}
+	r := sdkresource.NewSchemaless(attrs...)
+	if c.resource != nil {
+		var err error
+		if r, err = sdkresource.Merge(r, c.resource); err != nil {
+			return nil, fmt.Errorf("tracing: resource: %w", err)
+		}
+	}
+	return r, nil
+}

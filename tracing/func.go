@@ -1,0 +1,190 @@
+package tracing
+
+import (
+	"context"
+	"reflect"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
+)
+
+// Func wraps fn so every call is recorded as a span: Go's form of MLflow's
+// @mlflow.trace decorator. The span records the input value as
+// mlflow.spanInputs (as is; WithInputName names it), the output as
+// mlflow.spanOutputs when fn returns no error, and the function's name as
+// mlflow.spanFunctionName (computed once, here). A returned error sets status
+// ERROR and adds an "exception" event (see Span.RecordError); a panic is
+// recorded the same way with its stack, the span is ended, and the panic
+// continues with the original value. The span is a child of the span in the
+// ctx passed to the wrapped function, and fn receives a ctx holding the new
+// span.
+//
+// An empty name uses the function's name. When tracing is off, no Provider is
+// initialised, or the trace is not sampled, the wrapper calls fn directly
+// without allocating.
+func Func[In, Out any](name string, fn func(context.Context, In) (Out, error), opts ...SpanOption) func(context.Context, In) (Out, error) {
+	var c spanConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applySpan(&c)
+		}
+	}
+	fname := funcName(fn)
+	if name == "" {
+		name = fname
+	}
+	encName := ""
+	if fname != "" {
+		encName = encode.JSON(fname)
+	}
+	return func(ctx context.Context, in In) (Out, error) {
+		p := defaultProvider.Load()
+		if p == nil || p.disabled {
+			return fn(ctx, in)
+		}
+		return callFunc(p, ctx, name, &c, encName, fn, in)
+	}
+}
+
+func callFunc[In, Out any](p *Provider, ctx context.Context, name string, c *spanConfig, encName string,
+	fn func(context.Context, In) (Out, error), in In) (out Out, err error) {
+	ctx, s := p.begin(ctx, name, c)
+	if s == nil {
+		return fn(ctx, in)
+	}
+	s.initAttributes(true, s.encodeInputs(in, c.inputName), encName, c.attrs)
+	done := false
+	defer func() {
+		if !done {
+			s.endPanicking(recover())
+		}
+	}()
+	out, err = fn(ctx, in)
+	done = true
+	s.finish(out, err)
+	return out, err
+}
+
+// Do runs fn in a span named name: the inline form of Func, like MLflow's
+// `with mlflow.start_span(name)`. Inputs come from WithInputs; the output is
+// recorded when fn returns no error; errors and panics are recorded as in
+// Func. When tracing is off it calls fn directly without allocating.
+func Do[Out any](ctx context.Context, name string, fn func(context.Context) (Out, error), opts ...SpanOption) (out Out, err error) {
+	p := defaultProvider.Load()
+	if p == nil || p.disabled {
+		return fn(ctx)
+	}
+	var c spanConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applySpan(&c)
+		}
+	}
+	ctx, s := p.begin(ctx, name, &c)
+	if s == nil {
+		return fn(ctx)
+	}
+	var in string
+	if c.hasInputs {
+		in = s.encodeInputs(c.inputs, c.inputName)
+	}
+	s.initAttributes(c.hasInputs, in, "", c.attrs)
+	done := false
+	defer func() {
+		if !done {
+			s.endPanicking(recover())
+		}
+	}()
+	out, err = fn(ctx)
+	done = true
+	s.finish(out, err)
+	return out, err
+}
+
+var zeroTime time.Time
+
+// Run is Do for a function without output.
+func Run(ctx context.Context, name string, fn func(context.Context) error, opts ...SpanOption) error {
+	p := defaultProvider.Load()
+	if p == nil || p.disabled {
+		return fn(ctx)
+	}
+	var c spanConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applySpan(&c)
+		}
+	}
+	ctx, s := p.begin(ctx, name, &c)
+	if s == nil {
+		return fn(ctx)
+	}
+	var in string
+	if c.hasInputs {
+		in = s.encodeInputs(c.inputs, c.inputName)
+	}
+	s.initAttributes(c.hasInputs, in, "", c.attrs)
+	done := false
+	defer func() {
+		if !done {
+			s.endPanicking(recover())
+		}
+	}()
+	err := fn(ctx)
+	done = true
+	if err != nil {
+		s.recordError(err)
+	}
+	s.end(false, nil, zeroTime)
+	return err
+}
+
+// finish records the result of a wrapped call and ends the span.
+func (s *Span) finish(out any, err error) {
+	if err != nil {
+		s.recordError(err)
+		s.end(false, nil, zeroTime)
+		return
+	}
+	s.end(true, out, zeroTime)
+}
+
+// recordError is RecordError with the stack trimmed to the wrapper's caller.
+func (s *Span) recordError(err error) {
+	typ, msg := errorTypeName(err), err.Error()
+	s.recordException(typ, msg, stackText(typ, msg, 4))
+}
+
+// endPanicking runs in a wrapper's deferred function when fn did not return:
+// it records the panic (r != nil), ends the span and re-panics with the
+// original value. r == nil means runtime.Goexit: the span just ends.
+func (s *Span) endPanicking(r any) {
+	if r != nil {
+		s.recordPanic(r, debug.Stack())
+	}
+	s.end(false, nil, zeroTime)
+	if r != nil {
+		panic(r)
+	}
+}
+
+// funcName returns fn's name without its import path ("pkg.Func",
+// "pkg.(*T).Method"), or "" when unknown.
+func funcName(fn any) string {
+	v := reflect.ValueOf(fn)
+	if v.Kind() != reflect.Func || v.IsNil() {
+		return ""
+	}
+	f := runtime.FuncForPC(v.Pointer())
+	if f == nil {
+		return ""
+	}
+	name := f.Name()
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	return strings.TrimSuffix(name, "-fm")
+}

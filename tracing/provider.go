@@ -1,0 +1,242 @@
+package tracing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+)
+
+// defaultProvider is the Provider the package-level functions use. It is set
+// by Init (never at import) and cleared by that Provider's Shutdown.
+var defaultProvider atomic.Pointer[Provider]
+
+// Provider is a configured MLflow tracing setup: an OpenTelemetry tracer
+// provider (its own, or the caller's from WithTracerProvider) with the MLflow
+// exporter registered on it. Create it with Init and call Shutdown before the
+// program exits so buffered traces are written. Its methods are safe for
+// concurrent use and nil-safe.
+type Provider struct {
+	disabled     bool
+	tp           *sdktrace.TracerProvider // nil when disabled
+	ownsTP       bool
+	tracer       trace.Tracer
+	exp          *exporter.Exporter // nil when disabled or in tests without exporter
+	procs        *processorGroup
+	filters      []func(*Span)
+	maxValueSize int
+	ownSampler   bool // sampler is ParentBased: unsampled parent => unsampled child
+
+	lastMu    sync.Mutex
+	lastTrace trace.TraceID
+
+	shutdown atomic.Bool
+}
+
+// Init configures MLflow tracing from the environment and opts (opts win), and
+// installs the result as the default Provider used by the package-level
+// functions (StartSpan, Func, Do, UpdateCurrentTrace, Wrap, ...). Unless
+// WithoutGlobalTracerProvider is given, it also installs its tracer provider
+// as OpenTelemetry's global one, so spans of OpenTelemetry instrumentations
+// join MLflow traces, and sets the W3C trace-context + baggage propagator as
+// the global propagator when none is set. A malformed environment variable
+// fails Init with an error naming it. Calling Init again replaces the default
+// Provider; the previous one keeps working until its Shutdown.
+func Init(ctx context.Context, opts ...Option) (*Provider, error) {
+	c, envAttrs, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	p := &Provider{
+		disabled:     c.disabled,
+		filters:      c.filters,
+		maxValueSize: c.maxValueSize,
+	}
+	if c.disabled {
+		p.tracer = noop.NewTracerProvider().Tracer(keys.ScopeName)
+		defaultProvider.Store(p)
+		return p, nil
+	}
+
+	group := &processorGroup{}
+	group.procs = append(group.procs, c.processors...)
+	if !c.noExporter {
+		eopts := make([]exporter.Option, 0, 1+len(c.exporterOpts))
+		eopts = append(eopts, exporter.WithGetenv(c.getenv))
+		eopts = append(eopts, c.exporterOpts...)
+		exp, err := exporter.New(ctx, eopts...)
+		if err != nil {
+			return nil, fmt.Errorf("tracing: exporter: %w", err)
+		}
+		p.exp = exp
+		group.procs = append(group.procs, exp)
+	}
+	p.procs = group
+
+	if c.userTP != nil {
+		p.tp = c.userTP
+		c.userTP.RegisterSpanProcessor(group)
+	} else {
+		res, err := c.buildResource(envAttrs)
+		if err != nil {
+			_ = group.Shutdown(ctx)
+			return nil, err
+		}
+		p.tp = sdktrace.NewTracerProvider(
+			sdktrace.WithResource(res),
+			sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(c.samplingRatio))),
+			sdktrace.WithSpanProcessor(group),
+		)
+		p.ownsTP = true
+		p.ownSampler = true
+	}
+	p.tracer = p.tp.Tracer(keys.ScopeName)
+
+	if !c.noGlobal {
+		otel.SetTracerProvider(p.tp)
+		if len(otel.GetTextMapPropagator().Fields()) == 0 {
+			otel.SetTextMapPropagator(propagator)
+		}
+	}
+	defaultProvider.Store(p)
+	return p, nil
+}
+
+// TracerProvider returns the OpenTelemetry tracer provider spans are recorded
+// on (a no-op provider when tracing is disabled).
+func (p *Provider) TracerProvider() trace.TracerProvider {
+	if p == nil || p.tp == nil {
+		return noop.NewTracerProvider()
+	}
+	return p.tp
+}
+
+// Enabled reports whether p records spans.
+func (p *Provider) Enabled() bool { return p != nil && !p.disabled && !p.shutdown.Load() }
+
+// ForceFlush exports every finished trace buffered so far. It honours ctx
+// and may be called any number of times; after Shutdown it returns nil.
+func (p *Provider) ForceFlush(ctx context.Context) error {
+	if p == nil || p.disabled || p.shutdown.Load() {
+		return nil
+	}
+	if p.ownsTP {
+		return p.tp.ForceFlush(ctx)
+	}
+	return p.procs.ForceFlush(ctx)
+}
+
+// Shutdown flushes and stops what Init started: the tracer provider Init
+// created (or, with WithTracerProvider, only the processors Init added to the
+// caller's provider, which are then detached from it). It honours ctx, is
+// idempotent, and stops p from being the package default. The OpenTelemetry
+// global tracer provider is left in place; its spans are no-ops after
+// Shutdown.
+func (p *Provider) Shutdown(ctx context.Context) error {
+	if p == nil || !p.shutdown.CompareAndSwap(false, true) {
+		return nil
+	}
+	defaultProvider.CompareAndSwap(p, nil)
+	if p.disabled {
+		return nil
+	}
+	if p.ownsTP {
+		return p.tp.Shutdown(ctx)
+	}
+	err := p.procs.Shutdown(ctx)
+	// Unregistering calls the group's Shutdown again (with a background
+	// context); the group ignores second calls.
+	p.tp.UnregisterSpanProcessor(p.procs)
+	return err
+}
+
+func (p *Provider) setLastTrace(id trace.TraceID) {
+	p.lastMu.Lock()
+	p.lastTrace = id
+	p.lastMu.Unlock()
+}
+
+// LastTraceID returns the MLflow id ("tr-…") of the trace whose root span
+// ended most recently in this process through the default Provider, or ""
+// when there is none.
+func LastTraceID() string {
+	p := defaultProvider.Load()
+	if p == nil {
+		return ""
+	}
+	p.lastMu.Lock()
+	id := p.lastTrace
+	p.lastMu.Unlock()
+	if !id.IsValid() {
+		return ""
+	}
+	return traceIDString(id)
+}
+
+// processorGroup fans span events out to the processors Init registers (the
+// extra processors, then the exporter), so they can be attached to and
+// detached from a caller's provider as one unit, and shut down once with the
+// caller's ctx.
+type processorGroup struct {
+	procs []sdktrace.SpanProcessor
+	down  atomic.Bool
+}
+
+var _ sdktrace.SpanProcessor = (*processorGroup)(nil)
+
+func (g *processorGroup) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
+	if g.down.Load() {
+		return
+	}
+	for _, p := range g.procs {
+		p.OnStart(parent, s)
+	}
+}
+
+func (g *processorGroup) OnEnd(s sdktrace.ReadOnlySpan) {
+	if g.down.Load() {
+		return
+	}
+	for _, p := range g.procs {
+		p.OnEnd(s)
+	}
+}
+
+func (g *processorGroup) ForceFlush(ctx context.Context) error {
+	if g.down.Load() {
+		return nil
+	}
+	var errs []error
+	for _, p := range g.procs {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		if err := p.ForceFlush(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (g *processorGroup) Shutdown(ctx context.Context) error {
+	if !g.down.CompareAndSwap(false, true) {
+		return nil
+	}
+	var errs []error
+	for _, p := range g.procs {
+		if err := p.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
