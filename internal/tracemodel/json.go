@@ -2,110 +2,674 @@ package tracemodel
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 )
 
-type spanJSON struct {
-	TraceID           string            `json:"trace_id"`
-	SpanID            string            `json:"span_id"`
-	ParentSpanID      *string           `json:"parent_span_id"`
-	Name              string            `json:"name"`
-	StartTimeUnixNano int64             `json:"start_time_unix_nano"`
-	EndTimeUnixNano   int64             `json:"end_time_unix_nano"`
-	Events            []eventJSON       `json:"events"`
-	Status            statusJSON        `json:"status"`
-	Attributes        map[string]string `json:"attributes"`
-}
+// The span JSON below is written byte for byte as MLflow's Python SDK writes
+// it with json.dumps(span.to_dict()): keys in to_dict order, ", " and ": "
+// separators, attribute and map keys sorted (Python keeps insertion order,
+// which Go maps do not have).
 
-type eventJSON struct {
-	Name         string         `json:"name"`
-	TimeUnixNano int64          `json:"time_unix_nano"`
-	Attributes   map[string]any `json:"attributes"`
-}
-
-type statusJSON struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-// MarshalJSON encodes s in MLflow's traces.json span form.
+// MarshalJSON encodes s in MLflow's traces.json span form (Span.to_dict of
+// MLflow 3.17): base64 ids, parent_span_id null for a root span, times as
+// integer nanoseconds (end_time_unix_nano null while the span is open),
+// events with raw attribute values, status code/message, attributes as
+// JSON-encoded strings, links.
 func (s *Span) MarshalJSON() ([]byte, error) {
-	j := spanJSON{
-		TraceID:    base64.StdEncoding.EncodeToString(s.TraceID[:]),
-		SpanID:     base64.StdEncoding.EncodeToString(s.SpanID[:]),
-		Name:       s.Name,
-		Events:     []eventJSON{},
-		Status:     statusJSON{Code: s.Status.Code, Message: s.Status.Message},
-		Attributes: s.Attributes,
-	}
-	if s.ParentSpanID.IsValid() {
-		p := base64.StdEncoding.EncodeToString(s.ParentSpanID[:])
-		j.ParentSpanID = &p
-	}
-	if !s.StartTime.IsZero() {
-		j.StartTimeUnixNano = s.StartTime.UnixNano()
-	}
-	if !s.EndTime.IsZero() {
-		j.EndTimeUnixNano = s.EndTime.UnixNano()
-	}
-	for _, e := range s.Events {
-		j.Events = append(j.Events, eventJSON{Name: e.Name, TimeUnixNano: e.Time.UnixNano(), Attributes: e.Attributes})
-	}
-	if j.Attributes == nil {
-		j.Attributes = map[string]string{}
-	}
-	return json.Marshal(j)
+	return appendSpan(nil, s), nil
 }
 
-// MarshalTraceData encodes spans as MLflow's traces.json: {"spans":[...]}.
+// MarshalTraceData encodes spans as MLflow's traces.json, {"spans": [...]},
+// byte for byte as the Python SDK uploads it (json.dumps with
+// ensure_ascii=False), except for the order of attribute keys.
 func MarshalTraceData(spans []*Span) ([]byte, error) {
-	if spans == nil {
-		spans = []*Span{}
+	b := make([]byte, 0, 1024*len(spans)+16)
+	b = append(b, `{"spans": [`...)
+	for i, s := range spans {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		if s == nil {
+			return nil, errors.New("tracemodel: nil span")
+		}
+		b = appendSpan(b, s)
 	}
-	return json.Marshal(struct {
-		Spans []*Span `json:"spans"`
-	}{spans})
+	return append(b, "]}"...), nil
 }
 
-type traceInfoJSON struct {
-	TraceID           string            `json:"trace_id"`
-	ClientRequestID   string            `json:"client_request_id,omitempty"`
-	TraceLocation     traceLocationJSON `json:"trace_location"`
-	RequestPreview    string            `json:"request_preview,omitempty"`
-	ResponsePreview   string            `json:"response_preview,omitempty"`
-	RequestTime       string            `json:"request_time"`
-	ExecutionDuration string            `json:"execution_duration,omitempty"`
-	State             string            `json:"state"`
-	TraceMetadata     map[string]string `json:"trace_metadata,omitempty"`
-	Tags              map[string]string `json:"tags,omitempty"`
+// SpanSize returns the size MLflow's Python SDK assigns to s in the
+// mlflow.trace.sizeStats metadata: the length in bytes of
+// json.dumps(span.to_dict()) with Python's default ensure_ascii=True.
+func SpanSize(s *Span) int {
+	return asciiLen(appendSpan(nil, s))
 }
 
-type traceLocationJSON struct {
-	Type             string              `json:"type"`
-	MLflowExperiment *mlflowExperimentJS `json:"mlflow_experiment,omitempty"`
+// asciiLen returns the length b would have if every non-ASCII character were
+// written as a \uXXXX escape (two for characters above U+FFFF) and DEL as
+// \u007f, which is how Python's json.dumps writes them with ensure_ascii.
+// Only valid for JSON text where such characters appear inside strings.
+func asciiLen(b []byte) int {
+	n := len(b)
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c == 0x7f {
+				n += 5
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		esc := 6
+		if r > 0xFFFF {
+			esc = 12
+		}
+		n += esc - size
+		i += size
+	}
+	return n
 }
 
-type mlflowExperimentJS struct {
-	ExperimentID string `json:"experiment_id"`
+func appendB64(dst, id []byte) []byte {
+	dst = append(dst, '"')
+	dst = base64.StdEncoding.AppendEncode(dst, id)
+	return append(dst, '"')
 }
 
-// MarshalJSON encodes ti as MLflow's TraceInfoV3 protobuf JSON.
+func appendKey(dst []byte, k string) []byte {
+	dst = encode.AppendString(dst, k, false)
+	return append(dst, ": "...)
+}
+
+func appendSpan(b []byte, s *Span) []byte {
+	b = append(b, '{')
+	b = appendKey(b, "trace_id")
+	b = appendB64(b, s.TraceID[:])
+	b = append(b, ", "...)
+	b = appendKey(b, "span_id")
+	b = appendB64(b, s.SpanID[:])
+	b = append(b, ", "...)
+	b = appendKey(b, "parent_span_id")
+	if s.ParentSpanID.IsValid() {
+		b = appendB64(b, s.ParentSpanID[:])
+	} else {
+		b = append(b, "null"...)
+	}
+	b = append(b, ", "...)
+	b = appendKey(b, "name")
+	b = encode.AppendString(b, s.Name, false)
+	b = append(b, ", "...)
+	b = appendKey(b, "start_time_unix_nano")
+	b = appendNanos(b, s.StartTime, "0")
+	b = append(b, ", "...)
+	b = appendKey(b, "end_time_unix_nano")
+	b = appendNanos(b, s.EndTime, "null")
+	b = append(b, ", "...)
+	b = appendKey(b, "events")
+	b = append(b, '[')
+	for i := range s.Events {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		ev := &s.Events[i]
+		b = append(b, '{')
+		b = appendKey(b, "name")
+		b = encode.AppendString(b, ev.Name, false)
+		b = append(b, ", "...)
+		b = appendKey(b, "time_unix_nano")
+		b = appendNanos(b, ev.Time, "0")
+		b = append(b, ", "...)
+		b = appendKey(b, "attributes")
+		b = appendRawMap(b, ev.Attributes, "{}")
+		b = append(b, '}')
+	}
+	b = append(b, "], "...)
+	b = appendKey(b, "status")
+	b = append(b, '{')
+	b = appendKey(b, "code")
+	code := s.Status.Code
+	if code == "" {
+		code = StatusCodeUnset
+	}
+	b = encode.AppendString(b, code, false)
+	b = append(b, ", "...)
+	b = appendKey(b, "message")
+	b = encode.AppendString(b, s.Status.Message, false)
+	b = append(b, "}, "...)
+	b = appendKey(b, "attributes")
+	b = append(b, '{')
+	for i, k := range sortedKeys(s.Attributes) {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendKey(b, k)
+		b = encode.AppendString(b, s.Attributes[k], false)
+	}
+	b = append(b, "}, "...)
+	b = appendKey(b, "links")
+	b = append(b, '[')
+	for i := range s.Links {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		l := &s.Links[i]
+		b = append(b, '{')
+		b = appendKey(b, "trace_id")
+		b = encode.AppendString(b, RequestID(l.TraceID), false)
+		b = append(b, ", "...)
+		b = appendKey(b, "span_id")
+		b = encode.AppendString(b, l.SpanID.String(), false)
+		b = append(b, ", "...)
+		b = appendKey(b, "attributes")
+		b = appendRawMap(b, l.Attributes, "null")
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
+}
+
+func appendNanos(b []byte, t time.Time, zero string) []byte {
+	if t.IsZero() {
+		return append(b, zero...)
+	}
+	return strconv.AppendInt(b, t.UnixNano(), 10)
+}
+
+func appendRawMap(b []byte, m map[string]any, empty string) []byte {
+	if len(m) == 0 {
+		if m == nil {
+			return append(b, empty...)
+		}
+		return append(b, "{}"...)
+	}
+	b = append(b, '{')
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendKey(b, k)
+		b = encode.AppendJSON(b, m[k])
+	}
+	return append(b, '}')
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// UnmarshalJSON reads a span in MLflow's traces.json form. It accepts what
+// MLflow's readers accept: base64 or hex ids (also "tr-<hex>" trace ids),
+// parent_span_id null or "", status codes "STATUS_CODE_OK" or "OK", times as
+// numbers or numeric strings, and non-string attribute values (kept as their
+// JSON text).
+func (s *Span) UnmarshalJSON(data []byte) error {
+	var j struct {
+		TraceID      string                      `json:"trace_id"`
+		SpanID       string                      `json:"span_id"`
+		ParentSpanID *string                     `json:"parent_span_id"`
+		Name         string                      `json:"name"`
+		Start        json.Number                 `json:"start_time_unix_nano"`
+		End          *json.Number                `json:"end_time_unix_nano"`
+		Events       []json.RawMessage           `json:"events"`
+		Status       struct{ Code, Message any } `json:"status"`
+		Attributes   map[string]json.RawMessage  `json:"attributes"`
+		Links        []struct {
+			TraceID    string         `json:"trace_id"`
+			SpanID     string         `json:"span_id"`
+			Attributes map[string]any `json:"attributes"`
+		} `json:"links"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.UseNumber()
+	if err := dec.Decode(&j); err != nil {
+		return fmt.Errorf("tracemodel: decode span: %w", err)
+	}
+	var out Span
+	var err error
+	if out.TraceID, err = parseTraceID(j.TraceID); err != nil {
+		return err
+	}
+	if out.SpanID, err = parseSpanID(j.SpanID); err != nil {
+		return err
+	}
+	if j.ParentSpanID != nil && *j.ParentSpanID != "" {
+		if out.ParentSpanID, err = parseSpanID(*j.ParentSpanID); err != nil {
+			return err
+		}
+	}
+	out.Name = j.Name
+	if out.StartTime, err = parseNanos(j.Start); err != nil {
+		return err
+	}
+	if j.End != nil {
+		if out.EndTime, err = parseNanos(*j.End); err != nil {
+			return err
+		}
+	}
+	out.Status.Code = normalizeStatusCode(j.Status.Code)
+	if msg, ok := j.Status.Message.(string); ok {
+		out.Status.Message = msg
+	}
+	for _, raw := range j.Events {
+		ev, err := parseEvent(raw)
+		if err != nil {
+			return err
+		}
+		out.Events = append(out.Events, ev)
+	}
+	out.Attributes = make(map[string]string, len(j.Attributes))
+	for k, raw := range j.Attributes {
+		var str string
+		if len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &str) == nil {
+			out.Attributes[k] = str
+		} else {
+			out.Attributes[k] = string(raw)
+		}
+	}
+	for _, l := range j.Links {
+		var link Link
+		if link.TraceID, err = parseTraceID(l.TraceID); err != nil {
+			return err
+		}
+		if link.SpanID, err = parseSpanID(l.SpanID); err != nil {
+			return err
+		}
+		link.Attributes = l.Attributes
+		out.Links = append(out.Links, link)
+	}
+	*s = out
+	return nil
+}
+
+func parseEvent(raw json.RawMessage) (Event, error) {
+	var j struct {
+		Name       string         `json:"name"`
+		Time       json.Number    `json:"time_unix_nano"`
+		Timestamp  json.Number    `json:"timestamp"`
+		Attributes map[string]any `json:"attributes"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	if err := dec.Decode(&j); err != nil {
+		return Event{}, fmt.Errorf("tracemodel: decode event: %w", err)
+	}
+	n := j.Time
+	if n == "" {
+		n = j.Timestamp
+	}
+	t, err := parseNanos(n)
+	if err != nil {
+		return Event{}, err
+	}
+	for k, v := range j.Attributes {
+		j.Attributes[k] = plainNumbers(v)
+	}
+	return Event{Name: j.Name, Time: t, Attributes: j.Attributes}, nil
+}
+
+// plainNumbers turns json.Number values into int64 or float64.
+func plainNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		if f, err := x.Float64(); err == nil {
+			return f
+		}
+		return x.String()
+	case []any:
+		for i := range x {
+			x[i] = plainNumbers(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = plainNumbers(x[k])
+		}
+	}
+	return v
+}
+
+func parseNanos(n json.Number) (time.Time, error) {
+	if n == "" {
+		return time.Time{}, nil
+	}
+	ns, err := strconv.ParseInt(string(n), 10, 64)
+	if err != nil {
+		f, ferr := n.Float64()
+		if ferr != nil {
+			return time.Time{}, fmt.Errorf("tracemodel: bad nanosecond time %q", string(n))
+		}
+		ns = int64(f)
+	}
+	if ns == 0 {
+		return time.Time{}, nil
+	}
+	return time.Unix(0, ns), nil
+}
+
+func normalizeStatusCode(c any) string {
+	var s string
+	switch x := c.(type) {
+	case string:
+		s = x
+	case json.Number:
+		s = x.String()
+	}
+	switch strings.ToUpper(s) {
+	case "STATUS_CODE_OK", "OK", "1":
+		return StatusCodeOK
+	case "STATUS_CODE_ERROR", "ERROR", "2":
+		return StatusCodeError
+	}
+	return StatusCodeUnset
+}
+
+// decodeID reads an id written as hex (optionally prefixed "tr-" or
+// "trace:/<location>/") or base64 into dst.
+func decodeID(s string, dst []byte) error {
+	if i := strings.LastIndexByte(s, '/'); strings.HasPrefix(s, "trace:/") && i >= 0 {
+		s = s[i+1:]
+	}
+	s = strings.TrimPrefix(s, "tr-")
+	if len(s) == 2*len(dst) {
+		if _, err := hex.Decode(dst, []byte(s)); err == nil {
+			return nil
+		}
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		b, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
+	}
+	if err != nil || len(b) > len(dst) {
+		return fmt.Errorf("tracemodel: bad id %q", s)
+	}
+	// Python writes ids as big-endian bytes of the integer; a short encoding
+	// means leading zero bytes.
+	clear(dst)
+	copy(dst[len(dst)-len(b):], b)
+	return nil
+}
+
+func parseTraceID(s string) (trace.TraceID, error) {
+	var id trace.TraceID
+	return id, decodeID(s, id[:])
+}
+
+func parseSpanID(s string) (trace.SpanID, error) {
+	var id trace.SpanID
+	return id, decodeID(s, id[:])
+}
+
+// --- TraceInfo --------------------------------------------------------------
+
+// MarshalJSON encodes ti as MLflow's TraceInfoV3 in protobuf JSON with proto
+// field names (what the REST API's StartTraceV3 takes): request_time as an
+// RFC 3339 timestamp and execution_duration as a protobuf Duration string
+// ("1.250s"), both with 0, 3, 6 or 9 fractional digits as protobuf writes them.
+// Empty client_request_id, previews, metadata and tags are omitted.
 func (ti *TraceInfo) MarshalJSON() ([]byte, error) {
-	j := traceInfoJSON{
-		TraceID:         ti.TraceID,
-		ClientRequestID: ti.ClientRequestID,
-		TraceLocation: traceLocationJSON{
-			Type:             "MLFLOW_EXPERIMENT",
-			MLflowExperiment: &mlflowExperimentJS{ExperimentID: ti.ExperimentID},
-		},
-		RequestPreview:    ti.RequestPreview,
-		ResponsePreview:   ti.ResponsePreview,
-		RequestTime:       ti.RequestTime.UTC().Format("2006-01-02T15:04:05.000000000Z"),
-		ExecutionDuration: fmt.Sprintf("%.9fs", ti.ExecutionDuration.Seconds()),
-		State:             ti.State,
-		TraceMetadata:     ti.Metadata,
-		Tags:              ti.Tags,
+	b := make([]byte, 0, 512)
+	b = append(b, '{')
+	b = appendKey(b, "trace_id")
+	b = encode.AppendString(b, ti.TraceID, false)
+	if ti.ClientRequestID != "" {
+		b = append(b, ", "...)
+		b = appendKey(b, "client_request_id")
+		b = encode.AppendString(b, ti.ClientRequestID, false)
 	}
-	return json.Marshal(j)
+	b = append(b, ", "...)
+	b = appendKey(b, "trace_location")
+	b = appendLocation(b, ti.ExperimentID)
+	if ti.RequestPreview != "" {
+		b = append(b, ", "...)
+		b = appendKey(b, "request_preview")
+		b = encode.AppendString(b, ti.RequestPreview, false)
+	}
+	if ti.ResponsePreview != "" {
+		b = append(b, ", "...)
+		b = appendKey(b, "response_preview")
+		b = encode.AppendString(b, ti.ResponsePreview, false)
+	}
+	b = append(b, ", "...)
+	b = appendKey(b, "request_time")
+	b = append(b, '"')
+	b = AppendTimestamp(b, ti.RequestTime)
+	b = append(b, "\", "...)
+	b = appendKey(b, "execution_duration")
+	b = append(b, '"')
+	b = AppendDuration(b, ti.ExecutionDuration)
+	b = append(b, "\", "...)
+	b = appendKey(b, "state")
+	state := ti.State
+	if state == "" {
+		state = StateOK
+	}
+	b = encode.AppendString(b, state, false)
+	if len(ti.Metadata) > 0 {
+		b = append(b, ", "...)
+		b = appendKey(b, "trace_metadata")
+		b = appendStringMap(b, ti.Metadata)
+	}
+	if len(ti.Tags) > 0 {
+		b = append(b, ", "...)
+		b = appendKey(b, "tags")
+		b = appendStringMap(b, ti.Tags)
+	}
+	return append(b, '}'), nil
+}
+
+func appendLocation(b []byte, experimentID string) []byte {
+	b = append(b, '{')
+	b = appendKey(b, "type")
+	b = append(b, `"MLFLOW_EXPERIMENT", `...)
+	b = appendKey(b, "mlflow_experiment")
+	b = append(b, '{')
+	b = appendKey(b, "experiment_id")
+	b = encode.AppendString(b, experimentID, false)
+	return append(b, "}}"...)
+}
+
+func appendStringMap(b []byte, m map[string]string) []byte {
+	b = append(b, '{')
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendKey(b, k)
+		b = encode.AppendString(b, m[k], false)
+	}
+	return append(b, '}')
+}
+
+// AppendTimestamp appends t in protobuf's JSON Timestamp form: UTC RFC 3339
+// with 0, 3, 6 or 9 fractional digits.
+func AppendTimestamp(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	b = t.AppendFormat(b, "2006-01-02T15:04:05")
+	b = appendFraction(b, t.Nanosecond())
+	return append(b, 'Z')
+}
+
+// AppendDuration appends d in protobuf's JSON Duration form: seconds with 0,
+// 3, 6 or 9 fractional digits and an "s" suffix ("1.250s", "2s").
+func AppendDuration(b []byte, d time.Duration) []byte {
+	if d < 0 {
+		b = append(b, '-')
+		d = -d
+	}
+	b = strconv.AppendInt(b, int64(d/time.Second), 10)
+	b = appendFraction(b, int(d%time.Second))
+	return append(b, 's')
+}
+
+func appendFraction(b []byte, nanos int) []byte {
+	if nanos == 0 {
+		return b
+	}
+	var digits int
+	var v int
+	switch {
+	case nanos%1_000_000 == 0:
+		digits, v = 3, nanos/1_000_000
+	case nanos%1_000 == 0:
+		digits, v = 6, nanos/1_000
+	default:
+		digits, v = 9, nanos
+	}
+	b = append(b, '.')
+	s := strconv.Itoa(v)
+	for i := len(s); i < digits; i++ {
+		b = append(b, '0')
+	}
+	return append(b, s...)
+}
+
+// UnmarshalJSON reads a TraceInfoV3 in protobuf JSON (proto or camelCase field
+// names), or the dict of Python's TraceInfo.to_dict (execution_duration_ms).
+func (ti *TraceInfo) UnmarshalJSON(data []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("tracemodel: decode trace info: %w", err)
+	}
+	get := func(names ...string) json.RawMessage {
+		for _, n := range names {
+			if v, ok := m[n]; ok {
+				return v
+			}
+		}
+		return nil
+	}
+	str := func(names ...string) string {
+		var s string
+		if raw := get(names...); raw != nil {
+			_ = json.Unmarshal(raw, &s)
+		}
+		return s
+	}
+	var out TraceInfo
+	out.TraceID = str("trace_id", "traceId")
+	out.ClientRequestID = str("client_request_id", "clientRequestId")
+	out.RequestPreview = str("request_preview", "requestPreview")
+	out.ResponsePreview = str("response_preview", "responsePreview")
+	out.State = str("state")
+	if raw := get("trace_location", "traceLocation"); raw != nil {
+		var loc map[string]json.RawMessage
+		_ = json.Unmarshal(raw, &loc)
+		me := loc["mlflow_experiment"]
+		if me == nil {
+			me = loc["mlflowExperiment"]
+		}
+		var ids map[string]any
+		_ = json.Unmarshal(me, &ids)
+		for _, k := range []string{"experiment_id", "experimentId"} {
+			if id, ok := ids[k].(string); ok {
+				out.ExperimentID = id
+			}
+		}
+	}
+	if s := str("request_time", "requestTime"); s != "" {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return fmt.Errorf("tracemodel: bad request_time %q", s)
+		}
+		out.RequestTime = t
+	}
+	if s := str("execution_duration", "executionDuration"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("tracemodel: bad execution_duration %q", s)
+		}
+		out.ExecutionDuration = d
+	} else if raw := get("execution_duration_ms"); raw != nil {
+		var ms json.Number
+		if err := json.Unmarshal(raw, &ms); err == nil {
+			if n, err := ms.Int64(); err == nil {
+				out.ExecutionDuration = time.Duration(n) * time.Millisecond
+			}
+		}
+	}
+	if raw := get("trace_metadata", "traceMetadata"); raw != nil {
+		_ = json.Unmarshal(raw, &out.Metadata)
+	}
+	if raw := get("tags"); raw != nil {
+		_ = json.Unmarshal(raw, &out.Tags)
+	}
+	*ti = out
+	return nil
+}
+
+// TraceInfoSize returns the size MLflow's Python SDK adds for the trace info
+// when it computes mlflow.trace.sizeBytes: the byte length of
+// Trace(info, TraceData(spans=[])).to_json(), i.e. json.dumps (ASCII-escaped,
+// ", "/": " separators) of {"info": info.to_dict(), "data": {"spans": []}},
+// where info.to_dict() is the protobuf dict of the trace info with times in
+// milliseconds and execution_duration_ms instead of execution_duration. The
+// mlflow.trace.sizeStats and mlflow.trace.sizeBytes metadata are counted if
+// present, so call it before setting them, as MLflow does.
+func TraceInfoSize(ti *TraceInfo) int {
+	b := make([]byte, 0, 1024)
+	b = append(b, `{"info": {`...)
+	b = appendKey(b, "trace_id")
+	b = encode.AppendString(b, ti.TraceID, false)
+	if ti.ClientRequestID != "" {
+		b = append(b, ", "...)
+		b = appendKey(b, "client_request_id")
+		b = encode.AppendString(b, ti.ClientRequestID, false)
+	}
+	b = append(b, ", "...)
+	b = appendKey(b, "trace_location")
+	b = appendLocation(b, ti.ExperimentID)
+	if ti.RequestPreview != "" {
+		b = append(b, ", "...)
+		b = appendKey(b, "request_preview")
+		b = encode.AppendString(b, ti.RequestPreview, false)
+	}
+	if ti.ResponsePreview != "" {
+		b = append(b, ", "...)
+		b = appendKey(b, "response_preview")
+		b = encode.AppendString(b, ti.ResponsePreview, false)
+	}
+	b = append(b, ", "...)
+	b = appendKey(b, "request_time")
+	b = append(b, '"')
+	b = AppendTimestamp(b, ti.RequestTime.Truncate(time.Millisecond))
+	b = append(b, "\", "...)
+	b = appendKey(b, "state")
+	state := ti.State
+	if state == "" {
+		state = StateOK
+	}
+	b = encode.AppendString(b, state, false)
+	if len(ti.Metadata) > 0 {
+		b = append(b, ", "...)
+		b = appendKey(b, "trace_metadata")
+		b = appendStringMap(b, ti.Metadata)
+	}
+	if len(ti.Tags) > 0 {
+		b = append(b, ", "...)
+		b = appendKey(b, "tags")
+		b = appendStringMap(b, ti.Tags)
+	}
+	b = append(b, ", "...)
+	b = appendKey(b, "execution_duration_ms")
+	b = strconv.AppendInt(b, ti.ExecutionDuration.Milliseconds(), 10)
+	b = append(b, `}, "data": {"spans": []}}`...)
+	return asciiLen(b)
 }

@@ -54,6 +54,15 @@ type Span struct {
 	Attributes map[string]string
 	// Scope is the OpenTelemetry instrumentation scope that created the span.
 	Scope string
+	// Links are the span's links to spans of other traces (or of this one).
+	Links []Link
+}
+
+// Link is a span link. Attribute values are raw (not JSON-encoded).
+type Link struct {
+	TraceID    trace.TraceID
+	SpanID     trace.SpanID
+	Attributes map[string]any
 }
 
 // Status is a span status; Code is one of the StatusCode* constants.
