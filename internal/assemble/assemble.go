@@ -1,10 +1,9 @@
 package assemble
 
 import (
-	"encoding/json"
-
-	"go.opentelemetry.io/otel/codes"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"slices"
+	"strconv"
+	"time"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
@@ -13,89 +12,200 @@ import (
 
 // Options tunes Build.
 type Options struct {
-	PreviewMaxChars int               // 0 → keys.PreviewLenOSS
-	Metadata        map[string]string // environment metadata merged in
+	// PreviewMaxChars is the maximum length in characters of the request and
+	// response previews; 0 means keys.PreviewLenOSS.
+	PreviewMaxChars int
+	// Metadata is the environment metadata (envmeta.Collect) merged into
+	// every trace; trace updates and derived keys win over it.
+	Metadata map[string]string
+	// ExperimentID, when known, is stored in TraceInfo.ExperimentID and used
+	// for the size statistics (which count the trace info); when empty the
+	// sizes assume MLflow's default experiment "0" and the destination may
+	// call SetSizeStats again after it fills TraceInfo.ExperimentID.
+	ExperimentID string
 }
 
-// ConvertSpan converts an OpenTelemetry span to an MLflow span.
-func ConvertSpan(s sdktrace.ReadOnlySpan) *tracemodel.Span {
-	sc := s.SpanContext()
-	out := &tracemodel.Span{
-		TraceID:      sc.TraceID(),
-		SpanID:       sc.SpanID(),
-		ParentSpanID: s.Parent().SpanID(),
-		Name:         s.Name(),
-		StartTime:    s.StartTime(),
-		EndTime:      s.EndTime(),
-		Scope:        s.InstrumentationScope().Name,
-	}
-	st := s.Status()
-	switch st.Code {
-	case codes.Ok:
-		out.Status.Code = tracemodel.StatusCodeOK
-	case codes.Error:
-		out.Status.Code = tracemodel.StatusCodeError
-	default:
-		out.Status.Code = tracemodel.StatusCodeUnset
-	}
-	out.Status.Message = st.Description
-	attrs := s.Attributes()
-	out.Attributes = make(map[string]string, len(attrs)+2)
-	own := out.Scope == keys.ScopeName
-	for _, kv := range attrs {
-		k := string(kv.Key)
-		v := kv.Value.AsInterface()
-		if own {
-			if str, ok := v.(string); ok {
-				out.Attributes[k] = str
-				continue
-			}
+// Build assembles the finished trace whose root span is root. spans holds
+// every span of the trace, root included; upd, the program's updates to the
+// trace, may be nil. The result is what MLflow's Python SDK (3.17) produces
+// for the same spans:
+//
+//   - TraceID "tr-<hex>", RequestTime = root start and ExecutionDuration =
+//     root end − start, both cut to milliseconds as Python stores them;
+//   - State from upd, else ERROR when the root span's status is ERROR, else OK;
+//   - metadata: opts.Metadata, mlflow.trace_schema.version "3", upd.Metadata,
+//     mlflow.traceInputs / mlflow.traceOutputs (root inputs/outputs JSON cut
+//     to 250 characters, "" when absent), mlflow.trace.tokenUsage,
+//     mlflow.trace.sizeStats and mlflow.trace.sizeBytes; keys and values cut
+//     to 250 characters;
+//   - tags: upd.Tags over mlflow.traceName = root name; keys cut to 250
+//     characters, values to 4096;
+//   - previews from upd, else derived from the root inputs/outputs with
+//     MLflow's chat-aware extraction, cut to opts.PreviewMaxChars;
+//   - spans in start order (MLflow keeps them in the order they started),
+//     root first.
+//
+// Build does not modify root, spans or upd. It costs time linear in the size
+// of the trace (the size statistics serialise every span): call it from a
+// background worker, not on the caller's path.
+func Build(root *tracemodel.Span, spans []*tracemodel.Span, upd *tracemodel.TraceUpdate, opts Options) *tracemodel.Trace {
+	t := &tracemodel.Trace{Spans: orderSpans(root, spans)}
+	info := &t.Info
+	info.TraceID = tracemodel.RequestID(root.TraceID)
+	info.ExperimentID = opts.ExperimentID
+	info.RequestTime = root.StartTime.Truncate(time.Millisecond)
+	if !root.EndTime.IsZero() {
+		if d := root.EndTime.Sub(root.StartTime); d > 0 {
+			info.ExecutionDuration = d.Truncate(time.Millisecond)
 		}
-		out.Attributes[k] = encode.JSON(v)
 	}
-	if _, ok := out.Attributes[keys.TraceRequestID]; !ok {
-		out.Attributes[keys.TraceRequestID] = encode.JSON(tracemodel.RequestID(out.TraceID))
+	info.State = tracemodel.StateOK
+	if root.Status.Code == tracemodel.StatusCodeError {
+		info.State = tracemodel.StateError
 	}
-	if _, ok := out.Attributes[keys.SpanType]; !ok {
-		out.Attributes[keys.SpanType] = `"UNKNOWN"`
+
+	meta := make(map[string]string, len(opts.Metadata)+8)
+	for k, v := range opts.Metadata {
+		meta[k] = v
 	}
-	for _, ev := range s.Events() {
-		e := tracemodel.Event{Name: ev.Name, Time: ev.Time, Attributes: make(map[string]any, len(ev.Attributes))}
-		for _, kv := range ev.Attributes {
-			e.Attributes[string(kv.Key)] = kv.Value.AsInterface()
+	meta[keys.MetaSchemaVersion] = "3"
+	tags := map[string]string{keys.TagTraceName: root.Name}
+	var reqPreview, respPreview *string
+	if upd != nil {
+		for k, v := range upd.Metadata {
+			meta[k] = v
 		}
-		out.Events = append(out.Events, e)
+		for k, v := range upd.Tags {
+			tags[k] = v
+		}
+		info.ClientRequestID = upd.ClientRequestID
+		if upd.State != "" {
+			info.State = upd.State
+		}
+		if upd.RequestPreview != nil && *upd.RequestPreview != "" {
+			reqPreview = upd.RequestPreview
+		}
+		if upd.ResponsePreview != nil && *upd.ResponsePreview != "" {
+			respPreview = upd.ResponsePreview
+		}
+	}
+	inputs, hasInputs := root.Attributes[keys.SpanInputs]
+	outputs, hasOutputs := root.Attributes[keys.SpanOutputs]
+	meta[keys.MetaTraceInputs] = encode.Truncate(inputs, keys.MaxTraceIOLen)
+	meta[keys.MetaTraceOutputs] = encode.Truncate(outputs, keys.MaxTraceIOLen)
+	if usage, ok := TokenUsage(t.Spans); ok {
+		meta[keys.MetaTokenUsage] = usage
+	}
+	info.Metadata = cutMap(meta, keys.MaxMetadataKeyLen, keys.MaxMetadataValueLen)
+	info.Tags = cutMap(tags, keys.MaxTagKeyLen, keys.MaxTagValueLen)
+
+	maxChars := opts.PreviewMaxChars
+	if maxChars <= 0 {
+		maxChars = keys.PreviewLenOSS
+	}
+	switch {
+	case reqPreview != nil:
+		info.RequestPreview = encode.Truncate(*reqPreview, maxChars)
+	case hasInputs:
+		info.RequestPreview = Preview(inputs, "user", maxChars)
+	}
+	switch {
+	case respPreview != nil:
+		info.ResponsePreview = encode.Truncate(*respPreview, maxChars)
+	case hasOutputs:
+		info.ResponsePreview = Preview(outputs, "assistant", maxChars)
+	}
+
+	SetSizeStats(t)
+	return t
+}
+
+// orderSpans returns a copy of spans, root first, then in start order.
+func orderSpans(root *tracemodel.Span, spans []*tracemodel.Span) []*tracemodel.Span {
+	out := make([]*tracemodel.Span, 0, len(spans)+1)
+	out = append(out, root)
+	for _, s := range spans {
+		if s != nil && s != root {
+			out = append(out, s)
+		}
+	}
+	rest := out[1:]
+	slices.SortStableFunc(rest, func(a, b *tracemodel.Span) int {
+		return a.StartTime.Compare(b.StartTime)
+	})
+	return out
+}
+
+// cutMap copies m with keys and values cut to the given character counts
+// (MLflow's plain cut, without "...").
+func cutMap(m map[string]string, maxKey, maxValue int) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[encode.Cut(k, maxKey)] = encode.Cut(v, maxValue)
 	}
 	return out
 }
 
-// Build assembles a trace from its spans.
-func Build(root *tracemodel.Span, spans []*tracemodel.Span, upd *tracemodel.TraceUpdate, opts Options) *tracemodel.Trace {
-	_ = json.Valid
-	t := &tracemodel.Trace{Spans: spans}
-	t.Info.TraceID = tracemodel.RequestID(root.TraceID)
-	t.Info.RequestTime = root.StartTime
-	t.Info.ExecutionDuration = root.EndTime.Sub(root.StartTime)
-	t.Info.State = tracemodel.StateOK
-	if root.Status.Code == tracemodel.StatusCodeError {
-		t.Info.State = tracemodel.StateError
+// SetSizeStats sets the mlflow.trace.sizeStats and mlflow.trace.sizeBytes
+// metadata of t exactly as MLflow's Python SDK computes them before it logs a
+// trace: each span's size is the length of its ASCII-escaped json.dumps form,
+// the total adds the trace info (tracemodel.TraceInfoSize, measured without
+// the two size keys) and 2 bytes per separator between spans, and p25 / p50 /
+// p75 interpolate linearly between sorted span sizes and round down. A
+// destination that changes the trace info afterwards (for example fills
+// ExperimentID) may call it again. Nothing is set for a trace without spans.
+func SetSizeStats(t *tracemodel.Trace) {
+	if len(t.Spans) == 0 {
+		return
 	}
-	t.Info.Metadata = map[string]string{keys.MetaSchemaVersion: "3"}
-	for k, v := range opts.Metadata {
-		t.Info.Metadata[k] = v
+	if t.Info.Metadata == nil {
+		t.Info.Metadata = map[string]string{}
 	}
-	t.Info.Tags = map[string]string{keys.TagTraceName: root.Name}
-	if upd != nil {
-		for k, v := range upd.Metadata {
-			t.Info.Metadata[k] = v
-		}
-		for k, v := range upd.Tags {
-			t.Info.Tags[k] = v
-		}
-		t.Info.ClientRequestID = upd.ClientRequestID
-		if upd.State != "" {
-			t.Info.State = upd.State
-		}
+	delete(t.Info.Metadata, keys.MetaSizeStats)
+	delete(t.Info.Metadata, keys.MetaSizeBytes)
+	sizes := make([]int, len(t.Spans))
+	sum := 0
+	for i, s := range t.Spans {
+		sizes[i] = tracemodel.SpanSize(s)
+		sum += sizes[i]
 	}
-	return t
+	info := t.Info
+	if info.ExperimentID == "" {
+		info.ExperimentID = "0"
+	}
+	total := sum + tracemodel.TraceInfoSize(&info) + (len(sizes)-1)*2
+	slices.Sort(sizes)
+	b := make([]byte, 0, 128)
+	b = append(b, `{"total_size_bytes": `...)
+	b = strconv.AppendInt(b, int64(total), 10)
+	b = append(b, `, "num_spans": `...)
+	b = strconv.AppendInt(b, int64(len(sizes)), 10)
+	b = append(b, `, "max": `...)
+	b = strconv.AppendInt(b, int64(sizes[len(sizes)-1]), 10)
+	b = append(b, `, "p25": `...)
+	b = strconv.AppendInt(b, int64(percentile(sizes, 0.25)), 10)
+	b = append(b, `, "p50": `...)
+	b = strconv.AppendInt(b, int64(percentile(sizes, 0.50)), 10)
+	b = append(b, `, "p75": `...)
+	b = strconv.AppendInt(b, int64(percentile(sizes, 0.75)), 10)
+	b = append(b, '}')
+	t.Info.Metadata[keys.MetaSizeStats] = string(b)
+	t.Info.Metadata[keys.MetaSizeBytes] = strconv.Itoa(total)
+}
+
+// percentile interpolates linearly between the nearest sorted values and
+// rounds toward zero, with the same float operations as MLflow's
+// _calculate_percentile (explicit conversions keep Go from fusing them).
+func percentile(sorted []int, p float64) int {
+	n := len(sorted)
+	index := float64(p * float64(n-1))
+	lower := int(index)
+	upper := lower + 1
+	if upper >= n {
+		return sorted[n-1]
+	}
+	weight := float64(index - float64(lower))
+	a := float64(float64(sorted[lower]) * float64(1-weight))
+	c := float64(float64(sorted[upper]) * weight)
+	return int(a + c)
 }

@@ -1,0 +1,256 @@
+package assemble
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
+)
+
+// Span log levels MLflow's Python SDK writes in mlflow.spanLogLevel.
+const (
+	logLevelDebug = "10"
+	logLevelInfo  = "20"
+	logLevelError = "40"
+)
+
+// ConvertSpan converts an OpenTelemetry span into an MLflow span. It reads s
+// only through its ReadOnlySpan methods, so it also works on a span that is
+// still open (EndTime is then zero and the caller sets it).
+//
+// Attribute values become JSON strings: spans of this SDK's scope
+// (keys.ScopeName) already hold JSON and are copied; for other scopes an
+// `mlflow.*` string value that is valid JSON is kept and every other value is
+// JSON-encoded from its OpenTelemetry type. mlflow.traceRequestId,
+// mlflow.spanType ("UNKNOWN") and mlflow.spanLogLevel (what MLflow's Python
+// SDK derives at span end: 40 with an exception event, 20 for LLM, CHAT_MODEL,
+// TOOL, RETRIEVER, AGENT and EMBEDDING spans, else 10) are added when missing.
+// Event and link attributes keep their raw values.
+func ConvertSpan(s sdktrace.ReadOnlySpan) *tracemodel.Span {
+	sc := s.SpanContext()
+	out := &tracemodel.Span{
+		TraceID:   sc.TraceID(),
+		SpanID:    sc.SpanID(),
+		Name:      s.Name(),
+		StartTime: s.StartTime(),
+		EndTime:   s.EndTime(),
+		Scope:     s.InstrumentationScope().Name,
+	}
+	if p := s.Parent(); p.IsValid() {
+		out.ParentSpanID = p.SpanID()
+	}
+	st := s.Status()
+	switch st.Code {
+	case codes.Ok:
+		out.Status.Code = tracemodel.StatusCodeOK
+	case codes.Error:
+		out.Status.Code = tracemodel.StatusCodeError
+	default:
+		out.Status.Code = tracemodel.StatusCodeUnset
+	}
+	out.Status.Message = st.Description
+
+	attrs := s.Attributes()
+	out.Attributes = make(map[string]string, len(attrs)+3)
+	convertAttributes(out.Attributes, attrs, out.Scope == keys.ScopeName)
+
+	events := s.Events()
+	hasException := false
+	if len(events) > 0 {
+		out.Events = make([]tracemodel.Event, len(events))
+		for i, ev := range events {
+			out.Events[i] = tracemodel.Event{Name: ev.Name, Time: ev.Time, Attributes: rawAttributes(ev.Attributes)}
+			if ev.Name == "exception" {
+				hasException = true
+			}
+		}
+	}
+	if links := s.Links(); len(links) > 0 {
+		out.Links = make([]tracemodel.Link, len(links))
+		for i, l := range links {
+			out.Links[i] = tracemodel.Link{
+				TraceID:    l.SpanContext.TraceID(),
+				SpanID:     l.SpanContext.SpanID(),
+				Attributes: rawAttributes(l.Attributes),
+			}
+		}
+	}
+
+	if _, ok := out.Attributes[keys.TraceRequestID]; !ok {
+		out.Attributes[keys.TraceRequestID] = `"` + tracemodel.RequestID(out.TraceID) + `"`
+	}
+	spanType, ok := out.Attributes[keys.SpanType]
+	if !ok {
+		spanType = `"UNKNOWN"`
+		out.Attributes[keys.SpanType] = spanType
+	}
+	if _, ok := out.Attributes[keys.SpanLogLevel]; !ok {
+		out.Attributes[keys.SpanLogLevel] = defaultLogLevel(spanType, hasException)
+	}
+	return out
+}
+
+// defaultLogLevel is the level MLflow's Python SDK gives a span that did not
+// set one (LiveSpan.end / add_event).
+func defaultLogLevel(spanTypeJSON string, hasException bool) string {
+	if hasException {
+		return logLevelError
+	}
+	switch spanTypeJSON {
+	case `"LLM"`, `"CHAT_MODEL"`, `"TOOL"`, `"RETRIEVER"`, `"AGENT"`, `"EMBEDDING"`:
+		return logLevelInfo
+	}
+	return logLevelDebug
+}
+
+// convertAttributes fills dst. Encoded values are written into one buffer
+// that becomes a single string, so a span costs one allocation for all of
+// them.
+func convertAttributes(dst map[string]string, attrs []attribute.KeyValue, ownScope bool) {
+	type pending struct {
+		key        string
+		start, end int
+	}
+	var (
+		buf  []byte
+		todo []pending
+		arr  [16]pending
+	)
+	todo = arr[:0]
+	for _, kv := range attrs {
+		k := string(kv.Key)
+		if kv.Value.Type() == attribute.STRING {
+			v := kv.Value.AsString()
+			if ownScope || (strings.HasPrefix(k, "mlflow.") && json.Valid(unsafe.Slice(unsafe.StringData(v), len(v)))) {
+				dst[k] = v
+				continue
+			}
+		}
+		start := len(buf)
+		buf = appendAttrValue(buf, kv.Value)
+		todo = append(todo, pending{k, start, len(buf)})
+	}
+	if len(todo) == 0 {
+		return
+	}
+	all := string(buf)
+	for _, p := range todo {
+		dst[p.key] = all[p.start:p.end]
+	}
+}
+
+// appendAttrValue writes an OpenTelemetry attribute value as JSON.
+func appendAttrValue(b []byte, v attribute.Value) []byte {
+	switch v.Type() {
+	case attribute.BOOL:
+		return strconv.AppendBool(b, v.AsBool())
+	case attribute.INT64:
+		return strconv.AppendInt(b, v.AsInt64(), 10)
+	case attribute.FLOAT64:
+		return encode.AppendFloat(b, v.AsFloat64(), 64)
+	case attribute.STRING:
+		return encode.AppendString(b, v.AsString(), false)
+	case attribute.BOOLSLICE:
+		b = append(b, '[')
+		for i, x := range v.AsBoolSlice() {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = strconv.AppendBool(b, x)
+		}
+		return append(b, ']')
+	case attribute.INT64SLICE:
+		b = append(b, '[')
+		for i, x := range v.AsInt64Slice() {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = strconv.AppendInt(b, x, 10)
+		}
+		return append(b, ']')
+	case attribute.FLOAT64SLICE:
+		b = append(b, '[')
+		for i, x := range v.AsFloat64Slice() {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = encode.AppendFloat(b, x, 64)
+		}
+		return append(b, ']')
+	case attribute.STRINGSLICE:
+		b = append(b, '[')
+		for i, x := range v.AsStringSlice() {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = encode.AppendString(b, x, false)
+		}
+		return append(b, ']')
+	case attribute.BYTESLICE:
+		return encode.AppendJSON(b, v.AsByteSlice())
+	case attribute.SLICE:
+		b = append(b, '[')
+		for i, x := range v.AsSlice() {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendAttrValue(b, x)
+		}
+		return append(b, ']')
+	case attribute.MAP:
+		b = append(b, '{')
+		for i, kv := range v.AsMap() {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = encode.AppendString(b, string(kv.Key), false)
+			b = append(b, ": "...)
+			b = appendAttrValue(b, kv.Value)
+		}
+		return append(b, '}')
+	case attribute.EMPTY:
+		return append(b, "null"...)
+	}
+	return encode.AppendJSON(b, v.AsInterface())
+}
+
+// rawValue returns v as a plain Go value: MAP as map[string]any and SLICE as
+// []any, recursively; other types as Value.AsInterface returns them.
+func rawValue(v attribute.Value) any {
+	switch v.Type() {
+	case attribute.SLICE:
+		vs := v.AsSlice()
+		out := make([]any, len(vs))
+		for i, x := range vs {
+			out[i] = rawValue(x)
+		}
+		return out
+	case attribute.MAP:
+		kvs := v.AsMap()
+		out := make(map[string]any, len(kvs))
+		for _, kv := range kvs {
+			out[string(kv.Key)] = rawValue(kv.Value)
+		}
+		return out
+	}
+	return v.AsInterface()
+}
+
+func rawAttributes(attrs []attribute.KeyValue) map[string]any {
+	if len(attrs) == 0 {
+		return nil
+	}
+	m := make(map[string]any, len(attrs))
+	for _, kv := range attrs {
+		m[string(kv.Key)] = rawValue(kv.Value)
+	}
+	return m
+}

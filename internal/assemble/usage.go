@@ -1,0 +1,177 @@
+package assemble
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Token usage keys, in the order MLflow writes them.
+var (
+	usageKeys      = []string{"input_tokens", "output_tokens", "total_tokens"}
+	usageCacheKeys = []string{"cache_read_input_tokens", "cache_creation_input_tokens", "cache_creation_input_tokens_above_1hr"}
+)
+
+// num is a Python number: an int until a float is added to it.
+type num struct {
+	isFloat bool
+	i       int64
+	f       float64
+}
+
+func (n *num) add(v any) bool {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
+			if n.isFloat {
+				n.f += float64(i)
+			} else {
+				n.i += i
+			}
+			return true
+		}
+		f, err := x.Float64()
+		if err != nil {
+			return false
+		}
+		if !n.isFloat {
+			n.isFloat, n.f = true, float64(n.i)
+		}
+		n.f += f
+		return true
+	case bool: // Python's bool is an int
+		if x {
+			return n.add(json.Number("1"))
+		}
+		return true
+	}
+	return false
+}
+
+func (n *num) append(b []byte) []byte {
+	if n.isFloat {
+		return encode.AppendFloat(b, n.f, 64)
+	}
+	return strconv.AppendInt(b, n.i, 10)
+}
+
+// TokenUsage aggregates the mlflow.chat.tokenUsage attributes of spans as
+// MLflow's Python SDK does for the mlflow.trace.tokenUsage metadata: a span's
+// usage counts unless an ancestor already has usage; input, output and total
+// tokens are always present, cache keys only when some counted span has them.
+// It returns the JSON text (Python's json.dumps form) and false when no span
+// has usage, or, as in MLflow, when a usage value cannot be summed.
+func TokenUsage(spans []*tracemodel.Span) (string, bool) {
+	type node struct {
+		id, parent trace.SpanID
+		hasParent  bool
+		data       map[string]any
+		bad        bool
+	}
+	nodes := make([]node, 0, len(spans))
+	ids := make(map[trace.SpanID]struct{}, len(spans))
+	found := false
+	for _, s := range spans {
+		n := node{id: s.SpanID, parent: s.ParentSpanID, hasParent: s.ParentSpanID.IsValid()}
+		if raw := s.Attributes[keys.ChatTokenUsage]; raw != "" {
+			found = true
+			dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
+			dec.UseNumber()
+			var v any
+			if err := dec.Decode(&v); err != nil || dec.More() {
+				n.bad = true
+			} else if v != nil {
+				m, ok := v.(map[string]any)
+				if !ok {
+					n.bad = true
+				}
+				n.data = m
+			}
+		}
+		nodes = append(nodes, n)
+		ids[s.SpanID] = struct{}{}
+	}
+	if !found {
+		return "", false
+	}
+	children := make(map[trace.SpanID][]int, len(nodes))
+	type item struct {
+		i        int
+		ancestor bool
+	}
+	var stack []item
+	for i, n := range nodes {
+		if _, ok := ids[n.parent]; n.hasParent && ok {
+			children[n.parent] = append(children[n.parent], i)
+		} else {
+			stack = append(stack, item{i, false})
+		}
+	}
+	totals := make(map[string]*num, 6)
+	var order []string
+	for _, k := range usageKeys {
+		totals[k] = &num{}
+		order = append(order, k)
+	}
+	hasData := false
+	visited := make([]bool, len(nodes))
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if visited[it.i] { // duplicate span ids: visit once
+			continue
+		}
+		visited[it.i] = true
+		n := &nodes[it.i]
+		has := n.data != nil || n.bad
+		if has && !it.ancestor {
+			if n.bad {
+				return "", false
+			}
+			for _, k := range usageKeys {
+				if v, ok := n.data[k]; ok && !totals[k].add(v) {
+					return "", false
+				}
+			}
+			for _, k := range usageCacheKeys {
+				v, ok := n.data[k]
+				if !ok {
+					continue
+				}
+				t := totals[k]
+				if t == nil {
+					t = &num{}
+					totals[k] = t
+					order = append(order, k)
+				}
+				if !t.add(v) {
+					return "", false
+				}
+			}
+			hasData = true
+		}
+		for _, c := range children[n.id] {
+			stack = append(stack, item{c, it.ancestor || has})
+		}
+	}
+	if !hasData {
+		return "", false
+	}
+	b := make([]byte, 0, 128)
+	b = append(b, '{')
+	for i, k := range order {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, `": `...)
+		b = totals[k].append(b)
+	}
+	return string(append(b, '}')), true
+}
