@@ -29,7 +29,7 @@ func Func[In, Out any](name string, fn func(context.Context, In) (Out, error), o
 	var c spanConfig
 	for _, o := range opts {
 		if o != nil {
-			o.applySpan(&c)
+			c = o.applySpan(c)
 		}
 	}
 	fname := funcName(fn)
@@ -80,7 +80,7 @@ func Do[Out any](ctx context.Context, name string, fn func(context.Context) (Out
 	var c spanConfig
 	for _, o := range opts {
 		if o != nil {
-			o.applySpan(&c)
+			c = o.applySpan(c)
 		}
 	}
 	ctx, s := p.begin(ctx, name, &c)
@@ -115,7 +115,7 @@ func Run(ctx context.Context, name string, fn func(context.Context) error, opts 
 	var c spanConfig
 	for _, o := range opts {
 		if o != nil {
-			o.applySpan(&c)
+			c = o.applySpan(c)
 		}
 	}
 	ctx, s := p.begin(ctx, name, &c)

@@ -116,7 +116,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var sc spanConfig
 	for _, o := range h.cfg.spanOpts {
 		if o != nil {
-			o.applySpan(&sc)
+			sc = o.applySpan(sc)
 		}
 	}
 	sc.spanType = h.cfg.spanType

@@ -120,7 +120,7 @@ func encodedLogLevel(l LogLevel) string {
 }
 
 // SpanOption configures a span started by StartSpan, Func, Do or Run.
-type SpanOption interface{ applySpan(*spanConfig) }
+type SpanOption interface{ applySpan(spanConfig) spanConfig }
 
 type spanConfig struct {
 	spanType  SpanType
@@ -134,11 +134,11 @@ type spanConfig struct {
 
 type spanOptionFunc func(*spanConfig)
 
-func (f spanOptionFunc) applySpan(c *spanConfig) { f(c) }
+func (f spanOptionFunc) applySpan(c spanConfig) spanConfig { f(&c); return c }
 
 type spanTypeOption SpanType
 
-func (o spanTypeOption) applySpan(c *spanConfig) { c.spanType = SpanType(o) }
+func (o spanTypeOption) applySpan(c spanConfig) spanConfig { c.spanType = SpanType(o); return c }
 
 // WithSpanType sets the span's MLflow type (default UNKNOWN).
 func WithSpanType(t SpanType) SpanOption { return spanTypeOption(t) }
@@ -175,7 +175,7 @@ func WithParent(parent *Span) SpanOption {
 }
 
 // EndOption configures Span.End.
-type EndOption interface{ applyEnd(*endConfig) }
+type EndOption interface{ applyEnd(endConfig) endConfig }
 
 type endConfig struct {
 	outputs    any
@@ -185,7 +185,7 @@ type endConfig struct {
 
 type endOptionFunc func(*endConfig)
 
-func (f endOptionFunc) applyEnd(c *endConfig) { f(c) }
+func (f endOptionFunc) applyEnd(c endConfig) endConfig { f(&c); return c }
 
 // WithOutputs records v as the span's outputs when it ends.
 func WithOutputs(v any) EndOption {
@@ -228,7 +228,7 @@ func StartSpan(ctx context.Context, name string, opts ...SpanOption) (context.Co
 	var c spanConfig
 	for _, o := range opts {
 		if o != nil {
-			o.applySpan(&c)
+			c = o.applySpan(c)
 		}
 	}
 	ctx, s := p.begin(ctx, name, &c)
@@ -502,7 +502,7 @@ func errorTypeName(err error) string {
 // "<type>: <message>" line, the way Python ends a traceback with the
 // exception line.
 func stackText(typ, msg string, skip int) string {
-	var pcs [32]uintptr
+	var pcs [64]uintptr
 	n := runtime.Callers(skip, pcs[:])
 	frames := runtime.CallersFrames(pcs[:n])
 	var b strings.Builder
@@ -512,7 +512,8 @@ func stackText(typ, msg string, skip int) string {
 	b.WriteByte('\n')
 	for {
 		f, more := frames.Next()
-		if !strings.HasPrefix(f.Function, "runtime.") && !strings.HasPrefix(f.Function, thisPackage) {
+		internal := strings.HasPrefix(f.Function, thisPackage) && !strings.HasSuffix(f.File, "_test.go")
+		if !internal && f.Function != "runtime.goexit" {
 			fmt.Fprintf(&b, "%s\n\t%s:%d\n", f.Function, f.File, f.Line)
 		}
 		if !more {
@@ -556,7 +557,7 @@ func (s *Span) End(opts ...EndOption) {
 	var c endConfig
 	for _, o := range opts {
 		if o != nil {
-			o.applyEnd(&c)
+			c = o.applyEnd(c)
 		}
 	}
 	s.end(c.hasOutputs, c.outputs, c.endTime)

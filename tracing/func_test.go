@@ -1,0 +1,170 @@
+package tracing
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel/codes"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+)
+
+type answer struct {
+	Text string `json:"text"`
+}
+
+func retrieve(ctx context.Context, q query) (answer, error) {
+	if q.Q == "" {
+		return answer{}, errors.New("empty query")
+	}
+	if q.Q == "panic" {
+		panic("boom")
+	}
+	return answer{Text: "re: " + q.Q}, nil
+}
+
+func TestFuncRecordsInputsOutputsAndName(t *testing.T) {
+	f := setup(t)
+	fn := Func("retrieve", retrieve, WithSpanType(SpanTypeRetriever))
+	ctx, root := StartSpan(context.Background(), "root")
+	got, err := fn(ctx, query{Q: "go", TopK: 2})
+	root.End()
+	if err != nil || got.Text != "re: go" {
+		t.Fatalf("fn = %v, %v", got, err)
+	}
+	s := f.span(t, "retrieve")
+	a := attrs(s)
+	jsonEq(t, a[keys.SpanInputs], `{"q":"go","top_k":2}`)
+	jsonEq(t, a[keys.SpanOutputs], `{"text":"re: go"}`)
+	if a[keys.SpanFunctionName] != `"tracing.retrieve"` || a[keys.SpanType] != `"RETRIEVER"` {
+		t.Errorf("attrs = %v", a)
+	}
+	if s.Parent().SpanID() != f.span(t, "root").SpanContext().SpanID() {
+		t.Error("wrapped call is not a child of the span in ctx")
+	}
+	if s.Status().Code != codes.Ok {
+		t.Errorf("status = %v", s.Status())
+	}
+}
+
+func TestFuncNameDefaultsAndInputName(t *testing.T) {
+	f := setup(t)
+	fn := Func("", retrieve, WithInputName("query"))
+	if _, err := fn(context.Background(), query{Q: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	a := attrs(f.span(t, "tracing.retrieve"))
+	jsonEq(t, a[keys.SpanInputs], `{"query":{"q":"x","top_k":0}}`)
+}
+
+func TestFuncChildSeesSpanInContext(t *testing.T) {
+	f := setup(t)
+	var inner *Span
+	outer := Func("outer", func(ctx context.Context, n int) (int, error) {
+		inner = CurrentSpan(ctx)
+		return Do(ctx, "inner", func(ctx context.Context) (int, error) { return n + 1, nil }, WithInputs(n))
+	})
+	if v, err := outer(context.Background(), 1); err != nil || v != 2 {
+		t.Fatalf("outer = %v, %v", v, err)
+	}
+	o, i := f.span(t, "outer"), f.span(t, "inner")
+	if inner == nil || inner.SpanID() != o.SpanContext().SpanID().String() {
+		t.Error("CurrentSpan inside wrapped fn is not its span")
+	}
+	if i.Parent().SpanID() != o.SpanContext().SpanID() {
+		t.Error("Do span is not a child")
+	}
+	if a := attrs(i); a[keys.SpanInputs] != "1" || a[keys.SpanOutputs] != "2" {
+		t.Errorf("Do attrs = %v", a)
+	}
+	if _, ok := attrs(i)[keys.SpanFunctionName]; ok {
+		t.Error("Do set a function name")
+	}
+}
+
+func TestFuncError(t *testing.T) {
+	f := setup(t)
+	fn := Func("retrieve", retrieve)
+	_, err := fn(context.Background(), query{})
+	if err == nil || err.Error() != "empty query" {
+		t.Fatalf("err = %v", err)
+	}
+	s := f.span(t, "retrieve")
+	if s.Status().Code != codes.Error || s.Status().Description != "errors.errorString: empty query" {
+		t.Errorf("status = %+v", s.Status())
+	}
+	if _, ok := attrs(s)[keys.SpanOutputs]; ok {
+		t.Error("outputs recorded for a failed call")
+	}
+	ev := s.Events()
+	if len(ev) != 1 || ev[0].Name != "exception" {
+		t.Fatalf("events = %+v", ev)
+	}
+	st := eventAttrs(ev[0])["exception.stacktrace"]
+	if !strings.Contains(st, "TestFuncError") || strings.Contains(st, "callFunc") {
+		t.Errorf("stacktrace should show the caller, not the wrapper: %s", st)
+	}
+}
+
+func TestFuncPanicIsRecordedAndRepanicked(t *testing.T) {
+	f := setup(t)
+	fn := Func("retrieve", retrieve)
+	var got any
+	func() {
+		defer func() { got = recover() }()
+		_, _ = fn(context.Background(), query{Q: "panic"})
+	}()
+	if got != "boom" {
+		t.Fatalf("re-panicked value = %#v, want the original", got)
+	}
+	s := f.span(t, "retrieve")
+	if s.Status().Code != codes.Error || s.Status().Description != "panic: boom" {
+		t.Errorf("status = %+v", s.Status())
+	}
+	ea := eventAttrs(s.Events()[0])
+	if ea["exception.type"] != "panic" || ea["exception.message"] != "boom" || !strings.Contains(ea["exception.stacktrace"], "tracing.retrieve") {
+		t.Errorf("event = %v", ea)
+	}
+	if attrs(s)[keys.SpanLogLevel] != "40" {
+		t.Error("log level not raised")
+	}
+}
+
+func TestDoAndRunErrorsAndPanics(t *testing.T) {
+	f := setup(t)
+	errBad := errors.New("bad")
+	if err := Run(context.Background(), "run", func(context.Context) error { return errBad }); err != errBad {
+		t.Fatalf("Run = %v", err)
+	}
+	if s := f.span(t, "run"); s.Status().Code != codes.Error {
+		t.Errorf("Run status = %v", s.Status())
+	}
+	var got any
+	func() {
+		defer func() { got = recover() }()
+		_, _ = Do(context.Background(), "do", func(context.Context) (int, error) { panic(errBad) })
+	}()
+	if got != errBad {
+		t.Fatalf("re-panicked %v", got)
+	}
+	if s := f.span(t, "do"); s.Status().Description != "panic: bad" {
+		t.Errorf("Do status = %+v", s.Status())
+	}
+}
+
+func TestFuncGoexitEndsSpan(t *testing.T) {
+	f := setup(t)
+	done := make(chan struct{})
+	fn := Func("exit", func(ctx context.Context, _ int) (int, error) {
+		runtimeGoexit()
+		return 0, nil
+	})
+	go func() {
+		defer close(done)
+		_, _ = fn(context.Background(), 0)
+	}()
+	<-done
+	f.span(t, "exit")
+}
