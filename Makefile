@@ -1,0 +1,35 @@
+# mlflowtrace-go developer and CI entry points. `make test` is the test
+# command (.ci/run calls exactly that).
+
+GO        ?= go
+PYTHON_ENV = MLFLOWTRACE_PYTHON=$(CURDIR)/.venv/bin/python \
+             MLFLOWTRACE_PYTHON_OLD=$(CURDIR)/.venv-mlflow33/bin/python \
+             MLFLOWTRACE_REQUIRE_MLFLOW=1
+GO_TEST_FLAGS ?= -race -count=1 -timeout 30m
+BENCH     ?= .
+
+.PHONY: test setup-python fmt-check vet go-test conformance quickstart bench
+
+test: setup-python fmt-check vet go-test conformance
+
+setup-python:
+	@bash scripts/setup-python.sh
+
+fmt-check:
+	@files="$$(gofmt -l $$($(GO) list -f '{{.Dir}}' ./...))"; \
+	if [ -n "$$files" ]; then echo "gofmt: these files need formatting (run gofmt -w):"; echo "$$files"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+go-test:
+	$(PYTHON_ENV) $(GO) test $(GO_TEST_FLAGS) ./...
+
+conformance:
+	$(PYTHON_ENV) $(CURDIR)/.venv/bin/python -m pytest conformance -q
+
+quickstart:
+	$(GO) run ./examples/quickstart
+
+bench:
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./...
