@@ -2,10 +2,23 @@ package exporter
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/assemble"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/batch"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/envmeta"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 )
 
@@ -18,27 +31,628 @@ type TraceUpdate = tracemodel.TraceUpdate
 // sdktrace.TracerProvider (tp.RegisterSpanProcessor(exp)); package tracing
 // does this for you.
 //
-// TODO(pipeline helper): implementation.
-type Exporter struct{}
+// OnStart and OnEnd run on the caller's path: they take one short lock, never
+// do I/O and never block on the destination. Everything else (span
+// conversion, trace assembly, export) runs on goroutines owned by the
+// Exporter and stopped by Shutdown.
+type Exporter struct {
+	cfg      config
+	dest     Destination  // nil: MLflow export off (OTLP only)
+	streamer SpanStreamer // dest as a SpanStreamer, or nil
+	otlp     sdktrace.SpanProcessor
+	meta     map[string]string
+	counters *counters
+
+	traceQ *batch.Batcher[*traceState]
+	spanQ  *batch.Batcher[sdktrace.ReadOnlySpan] // nil unless streaming
+
+	mu     sync.Mutex
+	traces map[trace.TraceID]*traceState
+	oldest *traceState // open traces in creation order
+	newest *traceState
+
+	closed       atomic.Bool
+	beginOnce    sync.Once
+	janitorStop  chan struct{}
+	janitorDone  chan struct{}
+	finalOnce    sync.Once
+	finalErr     error
+	lastDropWarn [numDropKinds]atomic.Int64 // unix nanos of the last report
+}
+
+// traceState is one open trace. Its fields are guarded by Exporter.mu while
+// the trace is in Exporter.traces; once detached it belongs to the goroutine
+// that detached it (and then to the export worker).
+type traceState struct {
+	id      trace.TraceID
+	reqAttr attribute.KeyValue // mlflow.traceRequestId, computed once per trace
+	created time.Time
+	rootID  trace.SpanID
+	root    sdktrace.ReadWriteSpan // live root, from OnStart
+	rootEnd sdktrace.ReadOnlySpan  // root snapshot, from OnEnd
+	open    map[trace.SpanID]sdktrace.ReadWriteSpan
+	ended   []sdktrace.ReadOnlySpan
+	upd     *TraceUpdate
+	prev    *traceState
+	next    *traceState
+}
 
 var _ sdktrace.SpanProcessor = (*Exporter)(nil)
 
-// New returns an Exporter configured from the environment, then opts.
-func New(ctx context.Context, opts ...Option) (*Exporter, error) { return &Exporter{}, nil }
+// New returns an Exporter configured from the environment, then opts (see
+// the package documentation for the variables and options). It selects the
+// destination, reads the environment metadata once and starts the background
+// workers; call Shutdown to stop them.
+func New(ctx context.Context, opts ...Option) (*Exporter, error) {
+	c, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	c.counters = newCounters()
+	e := &Exporter{
+		cfg:      c,
+		counters: c.counters,
+		traces:   make(map[trace.TraceID]*traceState),
+	}
 
-// OnStart implements sdktrace.SpanProcessor.
-func (e *Exporter) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {}
+	otlp, mlflowToo, err := e.cfg.newOTLPProcessor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.otlp = otlp
+	if mlflowToo || otlp == nil || e.cfg.dest != nil {
+		dest, err := e.cfg.newDestination(ctx)
+		if err != nil {
+			if otlp != nil {
+				_ = otlp.Shutdown(ctx)
+			}
+			return nil, err
+		}
+		e.dest = dest
+		e.streamer, _ = dest.(SpanStreamer)
+	}
+	if e.dest == nil {
+		return e, nil
+	}
+	e.meta = envmeta.Collect(e.cfg.getenv)
 
-// OnEnd implements sdktrace.SpanProcessor.
-func (e *Exporter) OnEnd(s sdktrace.ReadOnlySpan) {}
+	e.traceQ = batch.New(e.exportTraces, batch.Config{
+		QueueSize:     c.maxQueueSize,
+		Workers:       c.maxWorkers,
+		BatchSize:     c.batchSize,
+		Interval:      0, // a finished trace is exported as soon as a worker is free
+		ExportTimeout: c.exportTimeout,
+		OnError: func(n int, err error) {
+			e.counters.addExportFailures(1)
+			e.report(err)
+		},
+		OnDrop: func(n int) { e.counters.addTracesDropped(n) },
+	})
+	if e.streamer != nil {
+		e.spanQ = batch.New(e.exportSpans, batch.Config{
+			QueueSize:     c.maxQueueSize,
+			Workers:       c.maxWorkers,
+			BatchSize:     c.batchSize,
+			Interval:      c.batchInterval,
+			ExportTimeout: c.exportTimeout,
+			OnError: func(n int, err error) {
+				e.counters.addExportFailures(1)
+				e.counters.addStreamDropped(n)
+				e.report(err)
+			},
+			OnDrop: func(n int) { e.counters.addStreamDropped(n) },
+		})
+	}
+	if c.traceTimeout > 0 {
+		e.janitorStop = make(chan struct{})
+		e.janitorDone = make(chan struct{})
+		go e.janitor(c.timeoutCheckInterval)
+	}
+	return e, nil
+}
 
-// ForceFlush implements sdktrace.SpanProcessor.
-func (e *Exporter) ForceFlush(ctx context.Context) error { return nil }
+// OnStart implements sdktrace.SpanProcessor. It adds mlflow.traceRequestId
+// to the span and registers it in its trace.
+func (e *Exporter) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
+	sc := s.SpanContext()
+	if e.dest == nil || e.closed.Load() || !sc.IsSampled() {
+		s.SetAttributes(requestIDAttr(sc.TraceID()))
+		if e.otlp != nil {
+			e.otlp.OnStart(parent, s)
+		}
+		return
+	}
+	p := s.Parent()
+	isRoot := !p.IsValid() || p.IsRemote()
 
-// Shutdown implements sdktrace.SpanProcessor.
-func (e *Exporter) Shutdown(ctx context.Context) error { return nil }
+	var (
+		attr    attribute.KeyValue
+		evicted []*traceState
+		capped  bool
+	)
+	e.mu.Lock()
+	ts := e.traces[sc.TraceID()]
+	if ts == nil && isRoot {
+		now := e.cfg.now()
+		evicted = e.makeRoomLocked(now)
+		ts = &traceState{
+			id:      sc.TraceID(),
+			reqAttr: requestIDAttr(sc.TraceID()),
+			created: now,
+			rootID:  sc.SpanID(),
+			root:    s,
+			open:    make(map[trace.SpanID]sdktrace.ReadWriteSpan, 4),
+		}
+		e.traces[ts.id] = ts
+		e.linkLocked(ts)
+	}
+	if ts != nil {
+		attr = ts.reqAttr
+		if len(ts.open)+len(ts.ended) >= e.cfg.maxSpansPerTrace {
+			capped = true
+		} else {
+			ts.open[sc.SpanID()] = s
+		}
+	}
+	e.mu.Unlock()
+
+	if ts == nil {
+		// A child of a trace that is not open here (finished, timed out,
+		// evicted): MLflow ignores it too. It still gets its request id.
+		attr = requestIDAttr(sc.TraceID())
+	}
+	s.SetAttributes(attr)
+	if e.otlp != nil {
+		e.otlp.OnStart(parent, s)
+	}
+	if capped {
+		e.counters.addSpansDropped(1)
+		e.warnDrop(dropSpanCap, sc.TraceID(), "span dropped: the trace reached its span limit")
+	}
+	e.disposeEvicted(evicted)
+}
+
+// OnEnd implements sdktrace.SpanProcessor. It records the span's snapshot in
+// its trace; when the trace's root has ended and no span of the trace is
+// still open, the trace is handed to the export workers.
+func (e *Exporter) OnEnd(s sdktrace.ReadOnlySpan) {
+	if e.otlp != nil {
+		e.otlp.OnEnd(s)
+	}
+	if e.dest == nil || e.closed.Load() {
+		return
+	}
+	sc := s.SpanContext()
+	e.mu.Lock()
+	ts := e.traces[sc.TraceID()]
+	if ts == nil {
+		e.mu.Unlock()
+		return // not tracked, or already finished: never resurrect a trace
+	}
+	if _, ok := ts.open[sc.SpanID()]; !ok {
+		e.mu.Unlock()
+		return // dropped at start (span limit)
+	}
+	delete(ts.open, sc.SpanID())
+	ts.ended = append(ts.ended, s)
+	if sc.SpanID() == ts.rootID {
+		ts.rootEnd = s
+	}
+	done := ts.rootEnd != nil && len(ts.open) == 0
+	if done {
+		e.unlinkLocked(ts)
+	}
+	e.mu.Unlock()
+
+	if e.spanQ != nil && !e.spanQ.Enqueue(s) {
+		e.counters.addStreamDropped(1)
+		e.warnDrop(dropSpanQueue, sc.TraceID(), "span not streamed: the span export queue is full")
+	}
+	if done {
+		e.enqueueTrace(ts)
+	}
+}
+
+// ForceFlush implements sdktrace.SpanProcessor: it returns when every span
+// and every finished trace handed to the workers before the call has been
+// exported or has failed, or when ctx ends. Traces whose root is still open
+// are not affected.
+func (e *Exporter) ForceFlush(ctx context.Context) error {
+	var errs []error
+	if e.spanQ != nil {
+		errs = append(errs, e.spanQ.ForceFlush(ctx))
+	}
+	if e.traceQ != nil {
+		errs = append(errs, e.traceQ.ForceFlush(ctx))
+	}
+	if e.otlp != nil {
+		errs = append(errs, e.otlp.ForceFlush(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// Shutdown implements sdktrace.SpanProcessor. It stops accepting spans,
+// exports the traces whose root has ended (spans still open are included,
+// ended at the root's end time), drops and counts the traces whose root is
+// still open, flushes the queues, stops every goroutine and shuts the
+// destination down. It honours ctx: when ctx ends first it cancels the
+// exports in flight and returns ctx's error; calling it again finishes the
+// job. After Shutdown, OnStart and OnEnd do nothing.
+func (e *Exporter) Shutdown(ctx context.Context) error {
+	e.beginOnce.Do(e.beginShutdown)
+	var errs []error
+	if e.spanQ != nil {
+		errs = append(errs, e.spanQ.Shutdown(ctx))
+	}
+	if e.traceQ != nil {
+		errs = append(errs, e.traceQ.Shutdown(ctx))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	e.finalOnce.Do(func() {
+		var errs []error
+		if e.dest != nil {
+			errs = append(errs, e.dest.Shutdown(ctx))
+		}
+		if e.otlp != nil {
+			errs = append(errs, e.otlp.Shutdown(ctx))
+		}
+		e.finalErr = errors.Join(errs...)
+	})
+	return e.finalErr
+}
+
+func (e *Exporter) beginShutdown() {
+	e.closed.Store(true)
+	if e.janitorStop != nil {
+		close(e.janitorStop)
+		<-e.janitorDone
+	}
+	if e.dest == nil {
+		return
+	}
+	var finished, dropped []*traceState
+	e.mu.Lock()
+	for ts := e.oldest; ts != nil; {
+		next := ts.next
+		e.unlinkLocked(ts)
+		if ts.rootEnd != nil {
+			finished = append(finished, ts)
+		} else {
+			dropped = append(dropped, ts)
+		}
+		ts = next
+	}
+	e.mu.Unlock()
+	for _, ts := range finished {
+		e.enqueueTrace(ts)
+	}
+	for _, ts := range dropped {
+		e.countDroppedTrace(ts)
+	}
+}
 
 // UpdateTrace applies fn to the pending update of the open trace id, under the
-// exporter's lock. It reports false when the trace is not open (unknown,
-// unsampled or already finished).
-func (e *Exporter) UpdateTrace(id trace.TraceID, fn func(*TraceUpdate)) bool { return false }
+// exporter's lock (fn must be quick and must not call the Exporter). It
+// reports false when the trace is not open here (unknown, unsampled or
+// already finished).
+func (e *Exporter) UpdateTrace(id trace.TraceID, fn func(*TraceUpdate)) bool {
+	if e.dest == nil || fn == nil {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ts := e.traces[id]
+	if ts == nil {
+		return false
+	}
+	if ts.upd == nil {
+		ts.upd = &TraceUpdate{}
+	}
+	fn(ts.upd)
+	return true
+}
+
+// Stats returns the Exporter's counters.
+func (e *Exporter) Stats() Stats { return e.counters.stats() }
+
+// requestIDAttr is the mlflow.traceRequestId attribute: the JSON string
+// "tr-<hex>", quotes included.
+func requestIDAttr(id trace.TraceID) attribute.KeyValue {
+	return attribute.String(keys.TraceRequestID, `"`+tracemodel.RequestID(id)+`"`)
+}
+
+// --- open-trace buffer ---------------------------------------------------
+
+func (e *Exporter) linkLocked(ts *traceState) {
+	ts.prev, ts.next = e.newest, nil
+	if e.newest != nil {
+		e.newest.next = ts
+	} else {
+		e.oldest = ts
+	}
+	e.newest = ts
+}
+
+// unlinkLocked detaches ts from the buffer.
+func (e *Exporter) unlinkLocked(ts *traceState) {
+	delete(e.traces, ts.id)
+	if ts.prev != nil {
+		ts.prev.next = ts.next
+	} else if e.oldest == ts {
+		e.oldest = ts.next
+	}
+	if ts.next != nil {
+		ts.next.prev = ts.prev
+	} else if e.newest == ts {
+		e.newest = ts.prev
+	}
+	ts.prev, ts.next = nil, nil
+}
+
+// makeRoomLocked detaches the traces that must leave the buffer before a new
+// one is added: those older than the buffer TTL (only when no trace timeout
+// is set, as in MLflow), then the oldest while the buffer is full.
+func (e *Exporter) makeRoomLocked(now time.Time) []*traceState {
+	var out []*traceState
+	if e.cfg.traceTimeout == 0 {
+		for ts := e.oldest; ts != nil && now.Sub(ts.created) >= e.cfg.bufferTTL; ts = e.oldest {
+			e.unlinkLocked(ts)
+			out = append(out, ts)
+		}
+	}
+	for len(e.traces) >= e.cfg.maxOpenTraces && e.oldest != nil {
+		ts := e.oldest
+		e.unlinkLocked(ts)
+		out = append(out, ts)
+	}
+	return out
+}
+
+// disposeEvicted exports evicted traces whose root has ended (their open
+// spans are included) and drops the others, as MLflow's buffer does.
+func (e *Exporter) disposeEvicted(evicted []*traceState) {
+	for _, ts := range evicted {
+		if ts.rootEnd != nil {
+			e.enqueueTrace(ts)
+			continue
+		}
+		e.countDroppedTrace(ts)
+		e.warnDrop(dropEvicted, ts.id, "trace dropped: evicted from the open-trace buffer (MLFLOW_TRACE_BUFFER_MAX_SIZE / MLFLOW_TRACE_BUFFER_TTL_SECONDS)")
+	}
+}
+
+func (e *Exporter) countDroppedTrace(ts *traceState) {
+	e.counters.addTracesDropped(1)
+	e.counters.addSpansDropped(len(ts.ended) + len(ts.open))
+}
+
+func (e *Exporter) enqueueTrace(ts *traceState) {
+	if !e.traceQ.Enqueue(ts) {
+		e.countDroppedTrace(ts)
+		e.warnDrop(dropTraceQueue, ts.id, "trace dropped: the trace export queue is full (MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE)")
+	}
+}
+
+// --- timeout janitor -------------------------------------------------------
+
+func (e *Exporter) janitor(interval time.Duration) {
+	defer close(e.janitorDone)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.janitorStop:
+			return
+		case <-t.C:
+			e.expire(e.cfg.now())
+		}
+	}
+}
+
+// expire halts the traces open longer than the trace timeout, as MLflow's
+// MlflowTraceTimeoutCache does: the root span gets status ERROR and an
+// "exception" event with MLflow's message, then ends, so the trace is
+// exported with state ERROR. Spans of the trace still open are included,
+// ended at the root's end time.
+func (e *Exporter) expire(now time.Time) {
+	var due []*traceState
+	e.mu.Lock()
+	for ts := e.oldest; ts != nil && now.Sub(ts.created) >= e.cfg.traceTimeout; ts = ts.next {
+		due = append(due, ts)
+	}
+	e.mu.Unlock()
+	for _, ts := range due {
+		// Reading rootEnd without the lock would race; ending an ended span
+		// is a no-op in the SDK, and so are SetStatus and AddEvent.
+		msg := timeoutMessage(ts.id, e.cfg.traceTimeout)
+		ts.root.SetStatus(codes.Error, "")
+		ts.root.AddEvent("exception", trace.WithAttributes(
+			attribute.String("exception.message", msg),
+			attribute.String("exception.type", "MlflowTracingException"),
+			attribute.String("exception.stacktrace", "mlflow.exceptions.MlflowTracingException: "+msg),
+		))
+		ts.root.End() // OnEnd exports the trace unless spans are still open
+
+		e.mu.Lock()
+		still := e.traces[ts.id] == ts
+		if still {
+			e.unlinkLocked(ts)
+		}
+		e.mu.Unlock()
+		if still {
+			e.enqueueTrace(ts)
+		}
+	}
+}
+
+// timeoutMessage is MLflow's _TRACE_EXPIRATION_MSG.
+func timeoutMessage(id trace.TraceID, timeout time.Duration) string {
+	return "Trace " + tracemodel.RequestID(id) + " is timed out after " +
+		strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64) + " seconds. " +
+		"The operation may be stuck or taking too long to complete. " +
+		"To increase the timeout, set the environment variable MLFLOW_TRACE_TIMEOUT_SECONDS to a larger value."
+}
+
+// --- background export -------------------------------------------------------
+
+// assembleTrace converts and assembles a detached trace (worker side).
+func (e *Exporter) assembleTrace(ts *traceState) *Trace {
+	spans := make([]*Span, 0, len(ts.ended)+len(ts.open))
+	var root *Span
+	for _, s := range ts.ended {
+		ms := assemble.ConvertSpan(s)
+		if ms.SpanID == ts.rootID {
+			root = ms
+		}
+		spans = append(spans, ms)
+	}
+	if root == nil {
+		// The root never reached OnEnd here (timed out in a race, or
+		// evicted): convert the live span.
+		root = assemble.ConvertSpan(ts.root)
+		if root.EndTime.IsZero() {
+			root.EndTime = e.cfg.now()
+		}
+		spans = append(spans, root)
+	}
+	for _, s := range ts.open {
+		ms := assemble.ConvertSpan(s)
+		if ms.EndTime.IsZero() {
+			ms.EndTime = root.EndTime
+			if ms.EndTime.Before(ms.StartTime) {
+				ms.EndTime = ms.StartTime
+			}
+		}
+		spans = append(spans, ms)
+	}
+	sort.SliceStable(spans, func(i, j int) bool {
+		if spans[j] == root {
+			return false
+		}
+		if spans[i] == root {
+			return true
+		}
+		return spans[i].StartTime.Before(spans[j].StartTime)
+	})
+	return assemble.Build(root, spans, ts.upd, assemble.Options{
+		PreviewMaxChars: e.cfg.previewMaxChars,
+		Metadata:        e.meta,
+	})
+}
+
+func (e *Exporter) exportTraces(ctx context.Context, states []*traceState) (err error) {
+	traces := make([]*Trace, 0, len(states))
+	nspans := 0
+	for _, ts := range states {
+		t := e.assembleTrace(ts)
+		nspans += len(t.Spans)
+		traces = append(traces, t)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("destination panicked: %v", r)
+		}
+		if err != nil {
+			ids := make([]string, len(traces))
+			for i, t := range traces {
+				ids[i] = t.Info.TraceID
+			}
+			err = &ExportError{TraceIDs: ids, Err: err}
+			return
+		}
+		e.counters.addTracesExported(len(traces))
+		e.counters.addSpansExported(nspans)
+	}()
+	return e.dest.ExportTraces(ctx, traces)
+}
+
+func (e *Exporter) exportSpans(ctx context.Context, ended []sdktrace.ReadOnlySpan) (err error) {
+	spans := make([]*Span, len(ended))
+	for i, s := range ended {
+		spans[i] = assemble.ConvertSpan(s)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("destination panicked: %v", r)
+		}
+		if err != nil {
+			err = &ExportError{TraceIDs: spanTraceIDs(spans), Spans: true, Err: err}
+			return
+		}
+		e.counters.addSpansStreamed(len(spans))
+	}()
+	return e.streamer.ExportSpans(ctx, spans)
+}
+
+func spanTraceIDs(spans []*Span) []string {
+	var ids []string
+	seen := make(map[trace.TraceID]bool, len(spans))
+	for _, s := range spans {
+		if !seen[s.TraceID] {
+			seen[s.TraceID] = true
+			ids = append(ids, tracemodel.RequestID(s.TraceID))
+		}
+	}
+	return ids
+}
+
+// ExportError is what the error handler receives when the destination fails:
+// the MLflow ids of the traces involved and the destination's error.
+type ExportError struct {
+	TraceIDs []string // "tr-…"
+	Spans    bool     // streaming spans failed (the trace itself may still be exported)
+	Err      error
+}
+
+func (e *ExportError) Error() string {
+	what := "traces"
+	if e.Spans {
+		what = "spans of traces"
+	}
+	ids := e.TraceIDs
+	more := ""
+	if len(ids) > 3 {
+		more = fmt.Sprintf(" and %d more", len(ids)-3)
+		ids = ids[:3]
+	}
+	return fmt.Sprintf("exporter: exporting %s %v%s failed: %v", what, ids, more, e.Err)
+}
+
+func (e *ExportError) Unwrap() error { return e.Err }
+
+// --- error reporting ---------------------------------------------------------
+
+type dropKind int
+
+const (
+	dropTraceQueue dropKind = iota
+	dropSpanQueue
+	dropEvicted
+	dropSpanCap
+	numDropKinds
+)
+
+// dropWarnEvery rate-limits drop reports per kind, like MLflow's 30 s
+// "queue is full" warning; every drop is counted in Stats.
+const dropWarnEvery = 30 * time.Second
+
+func (e *Exporter) warnDrop(kind dropKind, id trace.TraceID, what string) {
+	now := time.Now().UnixNano()
+	last := e.lastDropWarn[kind].Load()
+	if last != 0 && now-last < int64(dropWarnEvery) {
+		return
+	}
+	if !e.lastDropWarn[kind].CompareAndSwap(last, now) {
+		return
+	}
+	e.report(fmt.Errorf("exporter: %s: %s (further drops in the next %v are only counted in Stats)",
+		tracemodel.RequestID(id), what, dropWarnEvery))
+}
+
+func (e *Exporter) report(err error) {
+	if err != nil {
+		e.cfg.errorHandler(err)
+	}
+}
