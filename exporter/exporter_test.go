@@ -434,7 +434,7 @@ func TestBlockedDestinationNeverBlocksEnd(t *testing.T) {
 type failingDest struct{ err error }
 
 func (d failingDest) ExportTraces(context.Context, []*exporter.Trace) error { return d.err }
-func (d failingDest) Shutdown(context.Context) error                          { return nil }
+func (d failingDest) Shutdown(context.Context) error                        { return nil }
 
 func TestExportErrorsReported(t *testing.T) {
 	var mu sync.Mutex
@@ -469,7 +469,7 @@ func TestExportErrorsReported(t *testing.T) {
 type panickingDest struct{}
 
 func (panickingDest) ExportTraces(context.Context, []*exporter.Trace) error { panic("bug") }
-func (panickingDest) Shutdown(context.Context) error                          { return nil }
+func (panickingDest) Shutdown(context.Context) error                        { return nil }
 
 func TestDestinationPanicIsReported(t *testing.T) {
 	var got atomic.Value
