@@ -3,8 +3,8 @@ package tracing
 import (
 	"context"
 	"encoding/json"
-	"sync"
 	"runtime"
+	"sync"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
