@@ -1,0 +1,206 @@
+package otlpconv
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"time"
+
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
+)
+
+// Request builds the ExportTraceServiceRequest MLflow's Python client posts
+// to /v1/traces (RestStore.log_spans): one ResourceSpans carrying resource,
+// one ScopeSpans with an empty scope, the spans in order.
+func Request(spans []*tracemodel.Span, resource []*commonpb.KeyValue) *coltracepb.ExportTraceServiceRequest {
+	ss := &tracepb.ScopeSpans{Spans: make([]*tracepb.Span, 0, len(spans))}
+	for _, s := range spans {
+		if s != nil {
+			ss.Spans = append(ss.Spans, Span(s))
+		}
+	}
+	return &coltracepb.ExportTraceServiceRequest{
+		ResourceSpans: []*tracepb.ResourceSpans{{
+			Resource:   &resourcepb.Resource{Attributes: resource},
+			ScopeSpans: []*tracepb.ScopeSpans{ss},
+		}},
+	}
+}
+
+// Span converts one span (Span.to_otel_proto in MLflow's Python SDK).
+// Attributes go as native AnyValues (see AttributeValue), sorted by key so
+// the output is deterministic; events keep their raw attribute values.
+func Span(s *tracemodel.Span) *tracepb.Span {
+	ps := &tracepb.Span{
+		TraceId: slices.Clone(s.TraceID[:]),
+		SpanId:  slices.Clone(s.SpanID[:]),
+		Name:    sanitize(s.Name),
+		Status:  status(s.Status),
+	}
+	if s.ParentSpanID.IsValid() {
+		ps.ParentSpanId = slices.Clone(s.ParentSpanID[:])
+	}
+	if !s.StartTime.IsZero() {
+		ps.StartTimeUnixNano = unixNano(s.StartTime)
+	}
+	if !s.EndTime.IsZero() {
+		ps.EndTimeUnixNano = unixNano(s.EndTime)
+	}
+	if len(s.Attributes) > 0 {
+		keys := make([]string, 0, len(s.Attributes))
+		for k := range s.Attributes {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		ps.Attributes = make([]*commonpb.KeyValue, len(keys))
+		for i, k := range keys {
+			ps.Attributes[i] = &commonpb.KeyValue{Key: sanitize(k), Value: kvValue(AttributeValue(s.Attributes[k]))}
+		}
+	}
+	for _, e := range s.Events {
+		pe := &tracepb.Span_Event{Name: sanitize(e.Name), Attributes: KeyValues(e.Attributes)}
+		if !e.Time.IsZero() {
+			pe.TimeUnixNano = unixNano(e.Time)
+		}
+		ps.Events = append(ps.Events, pe)
+	}
+	return ps
+}
+
+func unixNano(t time.Time) uint64 {
+	n := t.UnixNano()
+	if n < 0 {
+		return 0
+	}
+	return uint64(n)
+}
+
+func status(st tracemodel.Status) *tracepb.Status {
+	ps := &tracepb.Status{}
+	switch st.Code {
+	case tracemodel.StatusCodeOK, "OK":
+		ps.Code = tracepb.Status_STATUS_CODE_OK
+	case tracemodel.StatusCodeError, "ERROR":
+		ps.Code = tracepb.Status_STATUS_CODE_ERROR
+	}
+	if st.Message != "" {
+		ps.Message = sanitize(st.Message)
+	}
+	return ps
+}
+
+// KeyValues converts raw attribute values (event attributes, resource
+// attributes), sorted by key.
+func KeyValues(m map[string]any) []*commonpb.KeyValue {
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]*commonpb.KeyValue, len(keys))
+	for i, k := range keys {
+		out[i] = &commonpb.KeyValue{Key: sanitize(k), Value: kvValue(Value(m[k]))}
+	}
+	return out
+}
+
+// Value converts a raw Go value the way _set_otel_proto_anyvalue converts a
+// Python one: nil → empty, bool, strings, integers, floats, []byte,
+// slices → array, maps with string keys → kvlist, anything else → its
+// fmt string.
+func Value(v any) *commonpb.AnyValue {
+	return value(v, 0)
+}
+
+func value(v any, depth int) *commonpb.AnyValue {
+	if depth > maxDepth {
+		return stringValue(fmt.Sprint(v))
+	}
+	switch x := v.(type) {
+	case nil:
+		return &commonpb.AnyValue{}
+	case bool:
+		return &commonpb.AnyValue{Value: &commonpb.AnyValue_BoolValue{BoolValue: x}}
+	case string:
+		return stringValue(x)
+	case int:
+		return intValue(int64(x))
+	case int64:
+		return intValue(x)
+	case int32:
+		return intValue(int64(x))
+	case float64:
+		if x != x {
+			x = pyNaN
+		}
+		return doubleValue(x)
+	case float32:
+		return doubleValue(float64(x))
+	case []byte:
+		return &commonpb.AnyValue{Value: &commonpb.AnyValue_BytesValue{BytesValue: slices.Clone(x)}}
+	case []string:
+		arr := &commonpb.ArrayValue{Values: make([]*commonpb.AnyValue, len(x))}
+		for i, s := range x {
+			arr.Values[i] = stringValue(s)
+		}
+		return &commonpb.AnyValue{Value: &commonpb.AnyValue_ArrayValue{ArrayValue: arr}}
+	case []any:
+		arr := &commonpb.ArrayValue{Values: make([]*commonpb.AnyValue, len(x))}
+		for i, e := range x {
+			arr.Values[i] = value(e, depth+1)
+		}
+		return &commonpb.AnyValue{Value: &commonpb.AnyValue_ArrayValue{ArrayValue: arr}}
+	case map[string]any:
+		return &commonpb.AnyValue{Value: &commonpb.AnyValue_KvlistValue{KvlistValue: &commonpb.KeyValueList{Values: KeyValues(x)}}}
+	case fmt.Stringer:
+		return stringValue(safeString(x))
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return intValue(rv.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		u := rv.Uint()
+		if u > math.MaxInt64 {
+			return doubleValue(float64(u))
+		}
+		return intValue(int64(u))
+	case reflect.Float32, reflect.Float64:
+		return doubleValue(rv.Float())
+	case reflect.String:
+		return stringValue(rv.String())
+	case reflect.Bool:
+		return &commonpb.AnyValue{Value: &commonpb.AnyValue_BoolValue{BoolValue: rv.Bool()}}
+	case reflect.Slice, reflect.Array:
+		arr := &commonpb.ArrayValue{Values: make([]*commonpb.AnyValue, rv.Len())}
+		for i := range rv.Len() {
+			arr.Values[i] = value(rv.Index(i).Interface(), depth+1)
+		}
+		return &commonpb.AnyValue{Value: &commonpb.AnyValue_ArrayValue{ArrayValue: arr}}
+	}
+	return stringValue(fmt.Sprint(v))
+}
+
+func intValue(n int64) *commonpb.AnyValue {
+	return &commonpb.AnyValue{Value: &commonpb.AnyValue_IntValue{IntValue: n}}
+}
+
+// safeString calls String, turning a panic into a placeholder: a user's
+// broken Stringer must not take the exporter down.
+func safeString(s fmt.Stringer) (out string) {
+	defer func() {
+		if recover() != nil {
+			out = "<String() panicked>"
+		}
+	}()
+	return s.String()
+}
