@@ -72,9 +72,11 @@ def test_parity_local_store(tmp_path, go_parity):
     py_dir.mkdir()
     go_dir.mkdir()
     py_root, go_root = py_dir / "mlruns", go_dir / "mlruns"
+    # Both as file: URIs: MLflow writes the artifact location in the form of
+    # the tracking URI (a plain path gives a plain path), Go always file://.
 
-    py_id = write_python(str(py_root), py_dir)
-    go_id = write_go(go_parity, str(go_root), go_dir)
+    py_id = write_python(py_root.as_uri(), py_dir)
+    go_id = write_go(go_parity, go_root.as_uri(), go_dir)
 
     py = compare.normalize(harness.load_trace(str(py_root), py_id), store_root=str(py_root))
     go = compare.normalize(harness.load_trace(str(go_root), go_id), store_root=str(go_root))

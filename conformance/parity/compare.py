@@ -18,6 +18,9 @@ run-specific value, or a documented intentional difference):
 - mlflow.spanFunctionName: Python records the Python function name, Go the Go
   function name (intentional); both sides must have it on the same spans.
 - exception.stacktrace: a Python traceback vs a Go stack; must be non-empty.
+- exception.type and the "<Type>: " prefix of an error status message: Go
+  type names are package-qualified ("main.UnsupportedUnitError"), Python's are
+  bare ("UnsupportedUnitError"); the package qualifier is dropped on both sides.
 """
 
 from __future__ import annotations
@@ -106,13 +109,19 @@ def normalize(trace: dict, store_root: str | None = None) -> dict:
         events = []
         for e in s.get("events") or []:
             ea = dict(e.get("attributes") or {})
+            if isinstance(ea.get("exception.type"), str):
+                ea["exception.type"] = _bare_type(ea["exception.type"])
             if "exception.stacktrace" in ea:
                 ea["exception.stacktrace"] = "<non-empty>" if ea["exception.stacktrace"] else ""
             events.append({"name": e["name"], "attributes": ea})
         status = s.get("status") or {}
+        message = status.get("message") or ""
+        if ": " in message:
+            typ, rest = message.split(": ", 1)
+            message = _bare_type(typ) + ": " + rest
         out_spans[s["name"]] = {
             "parent": by_id[parent]["name"] if parent in by_id else None,
-            "status": {"code": status.get("code"), "message": status.get("message") or ""},
+            "status": {"code": status.get("code"), "message": message},
             "attributes": attrs,
             "events": events,
         }
@@ -133,6 +142,12 @@ def normalize(trace: dict, store_root: str | None = None) -> dict:
         "spans": out_spans,
         "problems": problems,
     }
+
+
+def _bare_type(name: str) -> str:
+    """main.UnsupportedUnitError -> UnsupportedUnitError (a Go or Python
+    qualified type name without its package path)."""
+    return name.rsplit(".", 1)[-1] if " " not in name else name
 
 
 _MISSING = "<missing>"

@@ -1,0 +1,200 @@
+// Command parity runs the parity workflow through package tracing: the same
+// small agent as conformance/parity/workflow.py, which uses MLflow's Python
+// SDK. conformance/test_parity.py runs both and compares the two traces field
+// by field. Keep the two programs in step: same span names, types, inputs,
+// outputs, attributes, errors, trace tags and metadata.
+//
+// The destination comes from the environment (MLFLOW_TRACKING_URI: an MLflow
+// server URL, or a local store path; unset means ./mlruns). It prints one JSON
+// line {"trace_id": "tr-..."} after everything has been written.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/mlflowtrace/mlflowtrace-go/tracing"
+)
+
+const (
+	question = "What is the weather in Paris, in Fahrenheit?"
+	model    = "fake-gpt"
+)
+
+// Message is an OpenAI-style chat message.
+type Message struct {
+	Content string `json:"content"`
+	Role    string `json:"role"`
+}
+
+// AgentRequest is the agent's input: @mlflow.trace records Python's
+// agent(messages) as {"messages": [...]}.
+type AgentRequest struct {
+	Messages []Message `json:"messages"`
+}
+
+// ChatRequest is what the fake chat model receives.
+type ChatRequest struct {
+	Messages    []Message `json:"messages"`
+	Model       string    `json:"model"`
+	Temperature int       `json:"temperature"`
+}
+
+// ChatChoice is one choice of a chat completion.
+type ChatChoice struct {
+	FinishReason string  `json:"finish_reason"`
+	Index        int     `json:"index"`
+	Message      Message `json:"message"`
+}
+
+// Usage is OpenAI's usage block.
+type Usage struct {
+	CompletionTokens int `json:"completion_tokens"`
+	PromptTokens     int `json:"prompt_tokens"`
+	TotalTokens      int `json:"total_tokens"`
+}
+
+// ChatCompletion is an OpenAI-style chat completion.
+type ChatCompletion struct {
+	Choices []ChatChoice `json:"choices"`
+	Model   string       `json:"model"`
+	Usage   Usage        `json:"usage"`
+}
+
+// Plan is the planner's output.
+type Plan struct {
+	Steps []string `json:"steps"`
+}
+
+// Weather is get_weather's output.
+type Weather struct {
+	City       string `json:"city"`
+	Conditions string `json:"conditions"`
+	TempC      int    `json:"temp_c"`
+}
+
+// ConvertRequest is convert_units' input: Python's convert_units(unit, value).
+type ConvertRequest struct {
+	Unit  string `json:"unit"`
+	Value int    `json:"value"`
+}
+
+// Document is a retrieved document, in MLflow's retriever output shape.
+type Document struct {
+	ID          string         `json:"id"`
+	Metadata    map[string]any `json:"metadata"`
+	PageContent string         `json:"page_content"`
+}
+
+// UnsupportedUnitError is the error convert_units returns.
+type UnsupportedUnitError struct{ Unit string }
+
+func (e *UnsupportedUnitError) Error() string { return "unsupported unit: " + e.Unit }
+
+var (
+	plan = tracing.Func("plan", func(ctx context.Context, q string) (Plan, error) {
+		return Plan{Steps: []string{"chat", "get_weather", "convert_units", "search_docs"}}, nil
+	}, tracing.WithSpanType(tracing.SpanTypeChain), tracing.WithInputName("question"))
+
+	getWeather = tracing.Func("get_weather", func(ctx context.Context, city string) (Weather, error) {
+		return Weather{City: city, Conditions: "sunny", TempC: 20}, nil
+	}, tracing.WithSpanType(tracing.SpanTypeTool), tracing.WithInputName("city"))
+
+	convertUnits = tracing.Func("convert_units", func(ctx context.Context, r ConvertRequest) (float64, error) {
+		return 0, &UnsupportedUnitError{Unit: r.Unit}
+	}, tracing.WithSpanType(tracing.SpanTypeTool))
+
+	agent = tracing.Func("agent", runAgent, tracing.WithSpanType(tracing.SpanTypeAgent))
+)
+
+func chatModel(ctx context.Context, messages []Message) ChatCompletion {
+	_, span := tracing.StartSpan(ctx, "chat_model",
+		tracing.WithSpanType(tracing.SpanTypeChatModel),
+		tracing.WithInputs(ChatRequest{Messages: messages, Model: model, Temperature: 0}))
+	defer span.End()
+	span.SetMessageFormat("openai")
+	span.SetModel(model)
+	span.SetProvider("fake")
+	span.SetTokenUsage(tracing.TokenUsage{InputTokens: 12, OutputTokens: 8, TotalTokens: 20})
+	out := ChatCompletion{
+		Choices: []ChatChoice{{
+			FinishReason: "tool_calls",
+			Index:        0,
+			Message:      Message{Content: "I will look up the weather.", Role: "assistant"},
+		}},
+		Model: model,
+		Usage: Usage{CompletionTokens: 8, PromptTokens: 12, TotalTokens: 20},
+	}
+	span.SetOutputs(out)
+	return out
+}
+
+func searchDocs(ctx context.Context, query string) []Document {
+	_, span := tracing.StartSpan(ctx, "search_docs",
+		tracing.WithSpanType(tracing.SpanTypeRetriever),
+		tracing.WithInputs(map[string]any{"query": query}))
+	defer span.End()
+	docs := []Document{
+		{ID: "doc-1", Metadata: map[string]any{"doc_uri": "https://example.com/paris", "score": 0.9}, PageContent: "Paris is the capital of France."},
+		{ID: "doc-2", Metadata: map[string]any{"doc_uri": "https://example.com/weather", "score": 0.5}, PageContent: "Weather forecasts are estimates."},
+	}
+	span.SetOutputs(docs)
+	return docs
+}
+
+func runAgent(ctx context.Context, req AgentRequest) (AgentRequest, error) {
+	if err := tracing.UpdateCurrentTrace(ctx,
+		tracing.WithTags(map[string]string{"app": "parity", "env": "test"}),
+		tracing.WithMetadata(map[string]string{"app.version": "1.2.3"}),
+		tracing.WithUser("user-42"),
+		tracing.WithSession("session-7"),
+	); err != nil {
+		return AgentRequest{}, err
+	}
+	q := req.Messages[len(req.Messages)-1].Content
+	if _, err := plan(ctx, q); err != nil {
+		return AgentRequest{}, err
+	}
+	chatModel(ctx, req.Messages)
+	w, err := getWeather(ctx, "Paris")
+	if err != nil {
+		return AgentRequest{}, err
+	}
+	var unitErr *UnsupportedUnitError
+	if _, err := convertUnits(ctx, ConvertRequest{Unit: "kelvinish", Value: w.TempC}); err != nil && !errors.As(err, &unitErr) {
+		return AgentRequest{}, err
+	}
+	searchDocs(ctx, q)
+	answer := "It is sunny and 20 degrees Celsius in Paris."
+	msgs := append(append([]Message(nil), req.Messages...), Message{Content: answer, Role: "assistant"})
+	return AgentRequest{Messages: msgs}, nil
+}
+
+func main() {
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "parity:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	provider, err := tracing.Init(ctx)
+	if err != nil {
+		return err
+	}
+	_, agentErr := agent(ctx, AgentRequest{Messages: []Message{{Content: question, Role: "user"}}})
+	id := tracing.LastTraceID()
+	if err := provider.Shutdown(ctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if agentErr != nil {
+		return agentErr
+	}
+	if id == "" {
+		return errors.New("no trace recorded")
+	}
+	return json.NewEncoder(os.Stdout).Encode(map[string]string{"trace_id": id})
+}
