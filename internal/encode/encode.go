@@ -47,6 +47,13 @@ func JSON(v any) string {
 			return "true"
 		}
 		return "false"
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		var buf [32]byte
+		return string(AppendFloat(buf[:0], x, 64))
 	}
 	bp := bufPool.Get().(*[]byte)
 	b := AppendJSON((*bp)[:0], v)
@@ -82,7 +89,6 @@ type encoder struct {
 	buf   []byte
 	depth int
 	path  []pathEntry
-	arr   [8]pathEntry
 }
 
 type pathEntry struct {
@@ -92,7 +98,7 @@ type pathEntry struct {
 
 func (e *encoder) push(p uintptr, n int) bool {
 	if e.path == nil {
-		e.path = e.arr[:0]
+		e.path = make([]pathEntry, 0, 8)
 	}
 	for _, x := range e.path {
 		if x.p == p && x.n == n {

@@ -1,0 +1,48 @@
+package encode
+
+import (
+	"fmt"
+	"testing"
+)
+
+type benchStruct struct {
+	Model    string           `json:"model"`
+	Messages []map[string]any `json:"messages"`
+	Temp     float64          `json:"temperature"`
+}
+
+func BenchmarkJSON(b *testing.B) {
+	values := []struct {
+		name string
+		v    any
+	}{
+		{"string", "hello world"},
+		{"unicode string", "héllo wörld"},
+		{"int", 42},
+		{"float", 0.25},
+		{"map", map[string]any{"role": "user", "content": "hi", "n": 1}},
+		{"slice", []any{"a", 1, true, nil}},
+		{"struct", benchStruct{Model: "gpt", Messages: []map[string]any{{"role": "user", "content": "hi"}}, Temp: 0.2}},
+	}
+	for _, tt := range values {
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = JSON(tt.v)
+			}
+		})
+	}
+}
+
+func ExampleJSON() {
+	fmt.Println(JSON(map[string]any{"messages": []any{map[string]any{"role": "user", "content": "héllo"}}, "temperature": 1.0}))
+	fmt.Println(JSON(make(chan int)))
+	// Output:
+	// {"messages": [{"content": "héllo", "role": "user"}], "temperature": 1.0}
+	// "<chan int>"
+}
+
+func ExampleTruncate() {
+	fmt.Println(Truncate("héllo wörld", 8))
+	// Output: héllo...
+}
