@@ -96,15 +96,16 @@ def normalize(trace: dict, store_root: str | None = None) -> dict:
                 s["end_time_unix_nano"] > p["end_time_unix_nano"]
             ):
                 problems.append(f"span {s['name']!r}: not inside parent {p['name']!r}")
-        attrs = {}
+        attrs, raw_attrs = {}, {}
         for k, v in (s.get("attributes") or {}).items():
+            raw_attrs[k] = v
             val = _json_or_raw(v)
             if k == "mlflow.traceRequestId":
                 if val != trace_id:
                     problems.append(f"span {s['name']!r}: mlflow.traceRequestId {val!r} != {trace_id}")
-                val = "<trace_id>"
+                val = raw_attrs[k] = "<trace_id>"
             elif k == "mlflow.spanFunctionName":
-                val = "<function>" if val else val
+                val = raw_attrs[k] = "<function>" if val else val
             attrs[k] = val
         events = []
         for e in s.get("events") or []:
@@ -123,6 +124,9 @@ def normalize(trace: dict, store_root: str | None = None) -> dict:
             "parent": by_id[parent]["name"] if parent in by_id else None,
             "status": {"code": status.get("code"), "message": message},
             "attributes": attrs,
+            # The stored JSON text too: the same value must also be encoded
+            # the same way (Python's json.dumps separators, key order).
+            "attributes_raw": raw_attrs,
             "events": events,
         }
 

@@ -94,21 +94,29 @@ type UnsupportedUnitError struct{ Unit string }
 
 func (e *UnsupportedUnitError) Error() string { return "unsupported unit: " + e.Unit }
 
+// The traced functions. Func records each one's Go name as
+// mlflow.spanFunctionName ("main.plan"), as @mlflow.trace records "plan".
 var (
-	plan = tracing.Func("plan", func(ctx context.Context, q string) (Plan, error) {
-		return Plan{Steps: []string{"chat", "get_weather", "convert_units", "search_docs"}}, nil
-	}, tracing.WithSpanType(tracing.SpanTypeChain), tracing.WithInputName("question"))
-
-	getWeather = tracing.Func("get_weather", func(ctx context.Context, city string) (Weather, error) {
-		return Weather{City: city, Conditions: "sunny", TempC: 20}, nil
-	}, tracing.WithSpanType(tracing.SpanTypeTool), tracing.WithInputName("city"))
-
-	convertUnits = tracing.Func("convert_units", func(ctx context.Context, r ConvertRequest) (float64, error) {
-		return 0, &UnsupportedUnitError{Unit: r.Unit}
-	}, tracing.WithSpanType(tracing.SpanTypeTool))
-
-	agent = tracing.Func("agent", runAgent, tracing.WithSpanType(tracing.SpanTypeAgent))
+	tracedPlan = tracing.Func("plan", plan,
+		tracing.WithSpanType(tracing.SpanTypeChain), tracing.WithInputName("question"))
+	tracedGetWeather = tracing.Func("get_weather", getWeather,
+		tracing.WithSpanType(tracing.SpanTypeTool), tracing.WithInputName("city"))
+	tracedConvertUnits = tracing.Func("convert_units", convertUnits,
+		tracing.WithSpanType(tracing.SpanTypeTool))
+	tracedAgent = tracing.Func("agent", agent, tracing.WithSpanType(tracing.SpanTypeAgent))
 )
+
+func plan(ctx context.Context, question string) (Plan, error) {
+	return Plan{Steps: []string{"chat", "get_weather", "convert_units", "search_docs"}}, nil
+}
+
+func getWeather(ctx context.Context, city string) (Weather, error) {
+	return Weather{City: city, Conditions: "sunny", TempC: 20}, nil
+}
+
+func convertUnits(ctx context.Context, r ConvertRequest) (float64, error) {
+	return 0, &UnsupportedUnitError{Unit: r.Unit}
+}
 
 func chatModel(ctx context.Context, messages []Message) ChatCompletion {
 	_, span := tracing.StartSpan(ctx, "chat_model",
@@ -145,7 +153,7 @@ func searchDocs(ctx context.Context, query string) []Document {
 	return docs
 }
 
-func runAgent(ctx context.Context, req AgentRequest) (AgentRequest, error) {
+func agent(ctx context.Context, req AgentRequest) (AgentRequest, error) {
 	if err := tracing.UpdateCurrentTrace(ctx,
 		tracing.WithTags(map[string]string{"app": "parity", "env": "test"}),
 		tracing.WithMetadata(map[string]string{"app.version": "1.2.3"}),
@@ -155,16 +163,16 @@ func runAgent(ctx context.Context, req AgentRequest) (AgentRequest, error) {
 		return AgentRequest{}, err
 	}
 	q := req.Messages[len(req.Messages)-1].Content
-	if _, err := plan(ctx, q); err != nil {
+	if _, err := tracedPlan(ctx, q); err != nil {
 		return AgentRequest{}, err
 	}
 	chatModel(ctx, req.Messages)
-	w, err := getWeather(ctx, "Paris")
+	w, err := tracedGetWeather(ctx, "Paris")
 	if err != nil {
 		return AgentRequest{}, err
 	}
 	var unitErr *UnsupportedUnitError
-	if _, err := convertUnits(ctx, ConvertRequest{Unit: "kelvinish", Value: w.TempC}); err != nil && !errors.As(err, &unitErr) {
+	if _, err := tracedConvertUnits(ctx, ConvertRequest{Unit: "kelvinish", Value: w.TempC}); err != nil && !errors.As(err, &unitErr) {
 		return AgentRequest{}, err
 	}
 	searchDocs(ctx, q)
@@ -185,7 +193,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, agentErr := agent(ctx, AgentRequest{Messages: []Message{{Content: question, Role: "user"}}})
+	_, agentErr := tracedAgent(ctx, AgentRequest{Messages: []Message{{Content: question, Role: "user"}}})
 	id := tracing.LastTraceID()
 	if err := provider.Shutdown(ctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
