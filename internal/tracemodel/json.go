@@ -388,6 +388,9 @@ func decodeID(s string, dst []byte) error {
 		s = s[i+1:]
 	}
 	s = strings.TrimPrefix(s, "tr-")
+	if s == "" {
+		return errors.New("tracemodel: empty id")
+	}
 	if len(s) == 2*len(dst) {
 		if _, err := hex.Decode(dst, []byte(s)); err == nil {
 			return nil

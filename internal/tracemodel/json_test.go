@@ -1,0 +1,148 @@
+package tracemodel
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+var (
+	tid = trace.TraceID{0x0a, 0x1b, 0x2c, 0x3d, 0x4e, 0x5f, 0x60, 0x71, 0x82, 0x93, 0xa4, 0xb5, 0xc6, 0xd7, 0xe8, 0xf9}
+	sp1 = trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8}
+	sp2 = trace.SpanID{0, 0, 0, 0, 0, 0, 0, 9}
+)
+
+func TestSpanJSON(t *testing.T) {
+	start := time.Unix(0, 1700000000123456789)
+	s := &Span{
+		TraceID: tid, SpanID: sp2, ParentSpanID: sp1, Name: "n", StartTime: start, EndTime: start.Add(5),
+		Status:     Status{Code: StatusCodeError, Message: "E: x"},
+		Events:     []Event{{Name: "exception", Time: start.Add(1), Attributes: map[string]any{"exception.type": "E", "n": int64(2)}}},
+		Attributes: map[string]string{"mlflow.traceRequestId": `"tr-0a1b2c3d4e5f60718293a4b5c6d7e8f9"`, "mlflow.spanType": `"LLM"`},
+		Links:      []Link{{TraceID: tid, SpanID: sp1}},
+	}
+	b, err := s.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"trace_id": "ChssPU5fYHGCk6S1xtfo+Q==", "span_id": "AAAAAAAAAAk=", "parent_span_id": "AQIDBAUGBwg=", "name": "n", ` +
+		`"start_time_unix_nano": 1700000000123456789, "end_time_unix_nano": 1700000000123456794, ` +
+		`"events": [{"name": "exception", "time_unix_nano": 1700000000123456790, "attributes": {"exception.type": "E", "n": 2}}], ` +
+		`"status": {"code": "STATUS_CODE_ERROR", "message": "E: x"}, ` +
+		`"attributes": {"mlflow.spanType": "\"LLM\"", "mlflow.traceRequestId": "\"tr-0a1b2c3d4e5f60718293a4b5c6d7e8f9\""}, ` +
+		`"links": [{"trace_id": "tr-0a1b2c3d4e5f60718293a4b5c6d7e8f9", "span_id": "0102030405060708", "attributes": null}]}`
+	if string(b) != want {
+		t.Fatalf("got\n%s\nwant\n%s", b, want)
+	}
+	// Root and open span.
+	root := &Span{TraceID: tid, SpanID: sp1, Name: "r", StartTime: start}
+	b, _ = json.Marshal(root)
+	if !strings.Contains(string(b), `"parent_span_id":null`) || !strings.Contains(string(b), `"end_time_unix_nano":null`) ||
+		!strings.Contains(string(b), `"STATUS_CODE_UNSET"`) || !strings.Contains(string(b), `"attributes":{}`) {
+		t.Fatalf("root form: %s", b)
+	}
+	data, _ := MarshalTraceData([]*Span{s, root})
+	var back struct{ Spans []*Span }
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := MarshalTraceData(back.Spans)
+	if string(again) != string(data) {
+		t.Fatalf("round trip\n%s\n%s", again, data)
+	}
+	if empty, _ := MarshalTraceData(nil); string(empty) != `{"spans": []}` {
+		t.Fatalf("empty: %s", empty)
+	}
+}
+
+func TestSpanUnmarshalVariants(t *testing.T) {
+	in := `{"trace_id": "tr-0a1b2c3d4e5f60718293a4b5c6d7e8f9", "span_id": "0000000000000009", "parent_span_id": "",
+		"name": "x", "start_time_unix_nano": "100", "end_time_unix_nano": 200,
+		"status": {"code": "OK", "message": ""}, "events": [{"name": "e", "time_unix_nano": 150, "attributes": {"a": 1.5, "b": [1, 2]}}],
+		"attributes": {"s": "\"v\"", "n": 3}}`
+	var s Span
+	if err := json.Unmarshal([]byte(in), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.TraceID != tid || s.SpanID != sp2 || s.ParentSpanID.IsValid() || s.Status.Code != StatusCodeOK ||
+		s.StartTime.UnixNano() != 100 || s.EndTime.UnixNano() != 200 || s.Attributes["s"] != `"v"` || s.Attributes["n"] != "3" {
+		t.Fatalf("bad parse %+v", s)
+	}
+	if s.Events[0].Attributes["a"] != 1.5 || s.Events[0].Attributes["b"].([]any)[0] != int64(1) {
+		t.Fatalf("event attrs %+v", s.Events[0].Attributes)
+	}
+	for _, bad := range []string{`{"trace_id": "!!", "span_id": "AAAAAAAAAAk="}`, `{"trace_id": "", "span_id": ""}`, `{`} {
+		if err := json.Unmarshal([]byte(bad), &s); err == nil {
+			t.Errorf("no error for %s", bad)
+		}
+	}
+}
+
+func TestTraceInfoJSON(t *testing.T) {
+	ti := &TraceInfo{
+		TraceID: "tr-0a1b", ClientRequestID: "c", ExperimentID: "5", RequestPreview: "q", ResponsePreview: "a",
+		RequestTime:       time.Date(2026, 1, 1, 0, 0, 0, 123000000, time.UTC),
+		ExecutionDuration: 1250 * time.Millisecond, State: StateOK,
+		Metadata: map[string]string{"b": "2", "a": "1"}, Tags: map[string]string{"mlflow.traceName": "root"},
+	}
+	b, _ := ti.MarshalJSON()
+	want := `{"trace_id": "tr-0a1b", "client_request_id": "c", "trace_location": {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": "5"}}, ` +
+		`"request_preview": "q", "response_preview": "a", "request_time": "2026-01-01T00:00:00.123Z", "execution_duration": "1.250s", "state": "OK", ` +
+		`"trace_metadata": {"a": "1", "b": "2"}, "tags": {"mlflow.traceName": "root"}}`
+	if string(b) != want {
+		t.Fatalf("got\n%s\nwant\n%s", b, want)
+	}
+	var back TraceInfo
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.TraceID != ti.TraceID || back.ExperimentID != "5" || !back.RequestTime.Equal(ti.RequestTime) ||
+		back.ExecutionDuration != ti.ExecutionDuration || back.Metadata["b"] != "2" || back.Tags["mlflow.traceName"] != "root" || back.ClientRequestID != "c" {
+		t.Fatalf("round trip %+v", back)
+	}
+	min := &TraceInfo{TraceID: "tr-1", RequestTime: time.Unix(1700000000, 0), State: StateError}
+	b, _ = min.MarshalJSON()
+	if string(b) != `{"trace_id": "tr-1", "trace_location": {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": ""}}, "request_time": "2023-11-14T22:13:20Z", "execution_duration": "0s", "state": "ERROR"}` {
+		t.Fatalf("minimal: %s", b)
+	}
+}
+
+func TestProtoTimeFormats(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{{0, "0s"}, {2 * time.Second, "2s"}, {1250 * time.Millisecond, "1.250s"}, {1000001, "0.001000001s"}, {1500 * time.Microsecond, "0.001500s"}, {-1500 * time.Millisecond, "-1.500s"}} {
+		if got := string(AppendDuration(nil, c.d)); got != c.want {
+			t.Errorf("duration %v = %s, want %s", c.d, got, c.want)
+		}
+	}
+	if got := string(AppendTimestamp(nil, time.Unix(0, 1700000000000001000))); got != "2023-11-14T22:13:20.000001Z" {
+		t.Errorf("timestamp %s", got)
+	}
+}
+
+func TestAsciiLen(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int
+	}{{`"a"`, 3}, {`"é"`, 8}, {`"😀"`, 14}, {"\"\x7f\"", 8}, {`"你好"`, 14}} {
+		if got := asciiLen([]byte(c.in)); got != c.want {
+			t.Errorf("asciiLen(%q) = %d, want %d", c.in, got, c.want)
+		}
+	}
+}
+
+func BenchmarkMarshalTraceData(b *testing.B) {
+	spans := make([]*Span, 20)
+	for i := range spans {
+		spans[i] = &Span{TraceID: tid, SpanID: sp1, ParentSpanID: sp2, Name: "span", StartTime: time.Unix(1, 0), EndTime: time.Unix(2, 0),
+			Attributes: map[string]string{"mlflow.spanInputs": `{"messages": [{"role": "user", "content": "hi"}]}`, "mlflow.spanType": `"LLM"`}}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = MarshalTraceData(spans)
+	}
+}
