@@ -1,0 +1,93 @@
+package exporter_test
+
+import (
+	"context"
+	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+)
+
+type discard struct{}
+
+// stuck blocks every export until its context ends, so no trace is ever
+// assembled: BenchmarkSpan/on-caller-path measures only OnStart/OnEnd (the
+// trace is then dropped at the full queue and counted).
+type stuck struct{}
+
+func (stuck) ExportTraces(ctx context.Context, _ []*exporter.Trace) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+func (stuck) Shutdown(context.Context) error { return nil }
+
+func (discard) ExportTraces(context.Context, []*exporter.Trace) error { return nil }
+func (discard) Shutdown(context.Context) error                          { return nil }
+
+// BenchmarkSpan measures a root with one child (two OnStart + two OnEnd)
+// through a real TracerProvider, without and with the Exporter.
+func BenchmarkSpan(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		on   bool
+		dest exporter.Destination
+		queue int
+	}{{"off", false, nil, 0}, {"on", true, discard{}, 1 << 16}, {"on-caller-path", true, stuck{}, 1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			var opts []sdktrace.TracerProviderOption
+			var exp *exporter.Exporter
+			if bc.on {
+				var err error
+				exp, err = exporter.New(context.Background(), exporter.WithGetenv(noEnv),
+					exporter.WithDestination(bc.dest), exporter.WithMaxQueueSize(bc.queue),
+					exporter.WithErrorHandler(func(error) {}))
+				if err != nil {
+					b.Fatal(err)
+				}
+				opts = append(opts, sdktrace.WithSpanProcessor(exp))
+			}
+			tp := sdktrace.NewTracerProvider(opts...)
+			defer func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 0)
+				defer cancel()
+				_ = tp.Shutdown(ctx) // cancels the stuck exports
+				_ = tp.Shutdown(context.Background())
+			}()
+			tr := tp.Tracer("bench")
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				c, root := tr.Start(ctx, "root")
+				_, child := tr.Start(c, "child")
+				child.End()
+				root.End()
+			}
+			b.StopTimer()
+		})
+	}
+}
+
+// BenchmarkSpanParallel is BenchmarkSpan/on from every P.
+func BenchmarkSpanParallel(b *testing.B) {
+	exp, err := exporter.New(context.Background(), exporter.WithGetenv(noEnv),
+		exporter.WithDestination(discard{}), exporter.WithMaxQueueSize(1<<16),
+		exporter.WithErrorHandler(func(error) {}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(exp))
+	defer tp.Shutdown(context.Background())
+	tr := tp.Tracer("bench")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			c, root := tr.Start(ctx, "root")
+			_, child := tr.Start(c, "child")
+			child.End()
+			root.End()
+		}
+	})
+}

@@ -1,0 +1,139 @@
+// Package exporter is the MLflow span processor of mlflowtrace-go and the one
+// background pipeline that sends traces to every destination.
+//
+// An Exporter is an sdktrace.SpanProcessor. Register it on a TracerProvider
+// (package tracing does this for you):
+//
+//	exp, err := exporter.New(ctx)                    // destination from MLFLOW_TRACKING_URI
+//	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(exp))
+//	defer tp.Shutdown(ctx)                           // also shuts exp down
+//
+// # What it does
+//
+// OnStart (on the caller's path: one short lock, no I/O) sets the attribute
+// mlflow.traceRequestId to the JSON string "tr-<trace id hex>" on every span,
+// as MLflow's Python SDK does, and registers the span in its trace. The root
+// of a trace is the span with no local parent (no parent, or a remote one:
+// a request continuing a distributed trace starts a local trace). A span
+// whose local parent's trace is not open here (already finished, timed out,
+// evicted or unsampled) is ignored, as MLflow does; unsampled spans are
+// ignored.
+//
+// OnEnd records the span's snapshot in its trace and, when the destination
+// implements SpanStreamer, queues the span for streaming. When the root has
+// ended and no span of the trace is open any more, the trace is detached and
+// queued; span conversion and trace assembly (previews, token usage, size
+// stats, environment metadata, TraceUpdate) run on the export workers.
+//
+// Spans still open when the root ends: MLflow 3.17's exporter defers the
+// trace until those spans have ended (they are written with their real end
+// times), and so does this package. If they never end, the trace leaves the
+// buffer in one of three ways, and is then exported with the open spans
+// included, their end time set to the root's end time (MLflow would lose
+// such a trace): the trace timeout (below), eviction from the full buffer or
+// its TTL, or Shutdown. A later End of such a span does nothing: it never
+// starts a new trace.
+//
+// Open-trace buffer: at most MaxOpenTraces traces are kept while their spans
+// run; a new trace evicts the oldest. When no trace timeout is set, traces
+// older than the buffer TTL are removed when a new trace starts (MLflow's
+// TTLCache; with a timeout set MLflow applies the timeout instead of the
+// TTL, and so does this package). A removed trace whose root has not ended
+// is dropped and counted (TracesDropped, and its spans in SpansDropped); one
+// whose root has ended is exported. Each trace keeps at most
+// MaxSpansPerTrace spans; later ones are dropped and counted.
+//
+// Trace timeout (MLFLOW_TRACE_TIMEOUT_SECONDS, off by default): a janitor
+// goroutine owned by the Exporter checks every
+// MLFLOW_TRACE_TIMEOUT_CHECK_INTERVAL_SECONDS and halts every trace open for
+// longer, as MLflow's MlflowTraceTimeoutCache does: the root span gets status
+// ERROR, an "exception" event whose exception.message is MLflow's text
+// ("Trace tr-… is timed out after N seconds. The operation may be stuck or
+// taking too long to complete. To increase the timeout, set the environment
+// variable MLFLOW_TRACE_TIMEOUT_SECONDS to a larger value."), exception.type
+// MlflowTracingException, and is ended, so the trace is exported with state
+// ERROR. A trace whose root had already ended (waiting for open children) is
+// exported as it is.
+//
+// # Pipeline
+//
+// Finished traces and streamed spans each go through a batch.Batcher
+// (package internal/batch): a bounded queue (MaxQueueSize items), a fixed pool
+// of MaxWorkers export goroutines, batches of up to BatchSize items and a
+// per-export timeout. Streamed spans wait up to BatchInterval for a batch to
+// fill, like MLflow's BatchSpanProcessor; a finished trace is handed to a
+// worker as soon as one is free, like MLflow's async trace queue (batches of
+// several traces form only under load). Enqueueing never blocks: when a
+// queue is full the item is dropped and counted. A slow or blocked
+// destination therefore never slows End(); it costs dropped traces, visible
+// in Stats and reported (rate-limited) to the error handler.
+//
+// MLFLOW_ENABLE_ASYNC_TRACE_LOGGING=false makes MLflow's Python SDK export on
+// the caller's thread. This package never does I/O on the caller's path: with
+// false it keeps the background pipeline but uses a single worker, so exports
+// happen one at a time and in order. Call ForceFlush (or Shutdown) where a
+// program needs its traces written before it continues.
+//
+// ForceFlush returns when every span and trace queued before the call has
+// been exported or has failed (or ctx ends). Shutdown stops the janitor,
+// exports the traces whose root has ended, drops the others, flushes, stops
+// every goroutine and shuts the destination down; it honours ctx and is
+// idempotent.
+//
+// Errors from the destination are reported once per failed call to the
+// error handler (WithErrorHandler; default slog.Default().Error) as an
+// *ExportError naming the trace ids. Stats returns the counters; they are
+// also published as OpenTelemetry metrics through the global MeterProvider
+// (meter keys.ScopeName): mlflowtrace.traces.exported,
+// mlflowtrace.spans.exported, mlflowtrace.spans.streamed,
+// mlflowtrace.traces.dropped, mlflowtrace.spans.dropped,
+// mlflowtrace.spans.stream_dropped, mlflowtrace.export.failures and
+// mlflowtrace.export.retries.
+//
+// # Destination
+//
+// WithDestination wins. Otherwise the tracking URI (MLFLOW_TRACKING_URI or
+// WithTrackingURI) selects it:
+//
+//	unset, a path, file:<path>     local MLflow FileStore under that directory (default ./mlruns)
+//	http://…, https://…            an MLflow tracking server
+//	databricks, databricks-uc, uc: error: not supported yet
+//	anything else (sqlite:, …)     error
+//
+// When an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT /
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) spans are also forwarded to an OTLP
+// span processor; as in MLflow, this replaces MLflow export unless
+// MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT=true (or WithDestination is given).
+//
+// # Configuration
+//
+// Precedence: defaults, then environment variables (read in New through
+// WithGetenv's function, default os.Getenv), then options. A malformed
+// variable makes New fail with an error naming it.
+//
+//	variable                                         default      option
+//	MLFLOW_TRACKING_URI                              ./mlruns     WithTrackingURI, WithDestination
+//	MLFLOW_EXPERIMENT_ID                             "0"          WithExperimentID
+//	MLFLOW_EXPERIMENT_NAME                           (none)       WithExperimentName (wins over the id)
+//	MLFLOW_ENABLE_ASYNC_TRACE_LOGGING                true         (false → one worker)
+//	MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS           10           WithMaxWorkers
+//	MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE        1000         WithMaxQueueSize
+//	MLFLOW_ASYNC_TRACE_LOGGING_MAX_SPAN_BATCH_SIZE   5            WithBatchSize
+//	MLFLOW_ASYNC_TRACE_LOGGING_MAX_INTERVAL_MILLIS   5000         WithBatchInterval
+//	MLFLOW_ASYNC_TRACE_LOGGING_RETRY_TIMEOUT         500 (s)      WithExportTimeout
+//	MLFLOW_TRACE_TIMEOUT_SECONDS                     off          WithTraceTimeout
+//	MLFLOW_TRACE_TIMEOUT_CHECK_INTERVAL_SECONDS      1            —
+//	MLFLOW_TRACE_BUFFER_TTL_SECONDS                  3600         —
+//	MLFLOW_TRACE_BUFFER_MAX_SIZE                     1000         WithMaxOpenTraces
+//	—                                                10000        WithMaxSpansPerTrace
+//	—                                                1000         WithPreviewMaxChars
+//	—                                                slog         WithErrorHandler
+//
+// The defaults are those of MLflow 3.17.2 (mlflow/environment_variables.py):
+// note MAX_SPAN_BATCH_SIZE is 5 there. The export timeout bounds one call to
+// the destination, retries included, as MLflow's retry timeout bounds an
+// async logging task. The MLflow server destination reads more variables
+// (credentials, TLS, HTTP retries); see its documentation.
+//
+// Package exporter/exportertest provides an in-memory Destination for tests.
+package exporter
