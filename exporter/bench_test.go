@@ -23,15 +23,15 @@ func (stuck) ExportTraces(ctx context.Context, _ []*exporter.Trace) error {
 func (stuck) Shutdown(context.Context) error { return nil }
 
 func (discard) ExportTraces(context.Context, []*exporter.Trace) error { return nil }
-func (discard) Shutdown(context.Context) error                          { return nil }
+func (discard) Shutdown(context.Context) error                        { return nil }
 
 // BenchmarkSpan measures a root with one child (two OnStart + two OnEnd)
 // through a real TracerProvider, without and with the Exporter.
 func BenchmarkSpan(b *testing.B) {
 	for _, bc := range []struct {
-		name string
-		on   bool
-		dest exporter.Destination
+		name  string
+		on    bool
+		dest  exporter.Destination
 		queue int
 	}{{"off", false, nil, 0}, {"on", true, discard{}, 1 << 16}, {"on-caller-path", true, stuck{}, 1}} {
 		b.Run(bc.name, func(b *testing.B) {
