@@ -58,6 +58,13 @@ type Exporter struct {
 	finalOnce    sync.Once
 	finalErr     error
 	lastDropWarn [numDropKinds]atomic.Int64 // unix nanos of the last report
+
+	// Reports raised on the caller's path (drops) go through this channel
+	// to the reporter goroutine, so the error handler's I/O never runs in
+	// OnStart/OnEnd.
+	reports      chan error
+	reporterStop chan struct{}
+	reporterDone chan struct{}
 }
 
 // traceState is one open trace. Its fields are guarded by Exporter.mu while
@@ -115,6 +122,10 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 		return e, nil
 	}
 	e.meta = envmeta.Collect(e.cfg.getenv)
+	e.reports = make(chan error, 16)
+	e.reporterStop = make(chan struct{})
+	e.reporterDone = make(chan struct{})
+	go e.reporter()
 
 	e.traceQ = batch.New(e.exportTraces, batch.Config{
 		QueueSize:     c.maxQueueSize,
@@ -291,6 +302,10 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 		return err
 	}
 	e.finalOnce.Do(func() {
+		if e.reporterStop != nil {
+			close(e.reporterStop)
+			<-e.reporterDone
+		}
 		var errs []error
 		if e.dest != nil {
 			errs = append(errs, e.dest.Shutdown(ctx))
@@ -331,10 +346,14 @@ func (e *Exporter) beginShutdown() {
 	for _, ts := range dropped {
 		e.countDroppedTrace(ts)
 	}
+	if len(dropped) > 0 {
+		e.report(fmt.Errorf("exporter: %d traces still open at shutdown were dropped (their root span had not ended)", len(dropped)))
+	}
 }
 
 // UpdateTrace applies fn to the pending update of the open trace id, under the
-// exporter's lock (fn must be quick and must not call the Exporter). It
+// exporter's lock (fn must be quick, and must neither end spans nor call the
+// Exporter). It
 // reports false when the trace is not open here (unknown, unsampled or
 // already finished).
 func (e *Exporter) UpdateTrace(id trace.TraceID, fn func(*TraceUpdate)) bool {
@@ -647,12 +666,37 @@ func (e *Exporter) warnDrop(kind dropKind, id trace.TraceID, what string) {
 	if !e.lastDropWarn[kind].CompareAndSwap(last, now) {
 		return
 	}
-	e.report(fmt.Errorf("exporter: %s: %s (further drops in the next %v are only counted in Stats)",
-		tracemodel.RequestID(id), what, dropWarnEvery))
+	err := fmt.Errorf("exporter: %s: %s (further drops in the next %v are only counted in Stats)",
+		tracemodel.RequestID(id), what, dropWarnEvery)
+	select {
+	case e.reports <- err:
+	default: // the reporter is behind: the drop is still counted
+	}
 }
 
+// report hands err to the error handler. Call it from background goroutines
+// only; the caller's path uses warnDrop.
 func (e *Exporter) report(err error) {
 	if err != nil {
 		e.cfg.errorHandler(err)
+	}
+}
+
+func (e *Exporter) reporter() {
+	defer close(e.reporterDone)
+	for {
+		select {
+		case err := <-e.reports:
+			e.report(err)
+		case <-e.reporterStop:
+			for {
+				select {
+				case err := <-e.reports:
+					e.report(err)
+				default:
+					return
+				}
+			}
+		}
 	}
 }

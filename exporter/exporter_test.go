@@ -41,7 +41,8 @@ func setup(t *testing.T, dest exporter.Destination, opts ...exporter.Option) *fi
 	if dest == nil {
 		dest = f.rec
 	}
-	all := append([]exporter.Option{exporter.WithGetenv(noEnv), exporter.WithDestination(dest)}, opts...)
+	all := append([]exporter.Option{exporter.WithGetenv(noEnv), exporter.WithDestination(dest),
+		exporter.WithErrorHandler(func(error) {})}, opts...)
 	exp, err := exporter.New(context.Background(), all...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -417,12 +418,15 @@ func TestBlockedDestinationNeverBlocksEnd(t *testing.T) {
 	if st.TracesDropped == 0 {
 		t.Fatalf("no trace dropped with a blocked destination: %+v", st)
 	}
-	if handled.Load() == 0 {
-		t.Error("drops not reported to the error handler")
-	}
 	close(d.release)
 	f.flush(t)
 	st = f.exp.Stats()
+	if err := f.exp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if handled.Load() == 0 {
+		t.Error("drops not reported to the error handler")
+	}
 	if got := d.traces.Load() + st.TracesDropped; got != n+1 {
 		t.Fatalf("exported %d + dropped %d != %d", d.traces.Load(), st.TracesDropped, n+1)
 	}
@@ -594,5 +598,32 @@ func TestErrorStatusRoot(t *testing.T) {
 	f.flush(t)
 	if st := f.rec.Traces()[0].Info.State; st != exporter.StateError {
 		t.Errorf("State = %q, want ERROR", st)
+	}
+}
+
+// The error handler may do I/O or block: drops detected on the caller's path
+// are reported from a background goroutine.
+func TestBlockingErrorHandlerNeverBlocksCaller(t *testing.T) {
+	unblock := make(chan struct{})
+	var calls atomic.Int64
+	f := setup(t, nil, exporter.WithMaxSpansPerTrace(1), exporter.WithMaxOpenTraces(1),
+		exporter.WithErrorHandler(func(error) { calls.Add(1); <-unblock }))
+	for i := range 100 {
+		ctx, root := f.tracer.Start(context.Background(), fmt.Sprint("r", i))
+		_, child := f.tracer.Start(ctx, "over the limit") // dropped: span limit
+		child.End()
+		_, other := f.tracer.Start(context.Background(), "evicts r") // evicts the first root
+		other.End()
+		root.End()
+	}
+	if st := f.exp.Stats(); st.SpansDropped < 100 || st.TracesDropped < 100 {
+		t.Fatalf("Stats = %+v", st)
+	}
+	close(unblock)
+	if err := f.exp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() == 0 {
+		t.Error("handler never called")
 	}
 }
