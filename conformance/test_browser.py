@@ -1,0 +1,132 @@
+"""Real-browser check: a trace written by `go run ./examples/quickstart` is
+visible in MLflow's own web UI, rendered by headless Chromium.
+
+Two ways the trace reaches MLflow:
+- local store: the quickstart writes ./mlruns with an empty environment, then
+  `mlflow server --backend-store-uri ./mlruns` serves it (FileStore);
+- server: the quickstart runs with MLFLOW_TRACKING_URI pointing at a real
+  sqlite-backed `mlflow server`.
+
+For each, the experiment's Traces page must list the trace (request and
+response previews), and the trace view must show every span name. The DOM is
+taken with `chromium --dump-dom` after the page's scripts ran; a screenshot of
+each page is kept in the test's tmp dir (printed on failure) to look at.
+
+Chromium is installed by scripts/setup-python.sh (Debian package, /usr/bin/chromium);
+this test installs nothing. Without it the test fails under
+MLFLOWTRACE_REQUIRE_MLFLOW=1 (make test, CI) and is skipped otherwise.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from parity import harness
+
+QUESTION = "I'm flying to Paris tomorrow. What should I pack?"
+ANSWER_START = "Expect light rain in Paris"
+SPAN_NAMES = ["travel_agent", "plan", "chat_model", "get_weather", "packing_list"]
+
+
+def chromium_path() -> str:
+    for c in (os.environ.get("MLFLOWTRACE_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if c and os.path.exists(c):
+            return c
+    harness.require_or_skip(
+        "Chromium not found (/usr/bin/chromium): run scripts/setup-python.sh, which installs "
+        "the Debian package chromium, or set MLFLOWTRACE_CHROMIUM"
+    )
+
+
+def chromium(url: str, workdir: Path, *, dump: bool = False, screenshot: Path | None = None,
+             budget_ms: int = 20000) -> str:
+    """Loads url in headless Chromium; returns the DOM after the scripts ran
+    (dump=True) or writes a screenshot."""
+    profile = workdir / f"chromium-profile-{harness.free_port()}"
+    cmd = [
+        chromium_path(), "--headless", "--no-sandbox", "--disable-gpu",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
+        f"--virtual-time-budget={budget_ms}", "--window-size=1600,1000",
+    ]
+    cmd += ["--dump-dom"] if dump else [f"--screenshot={screenshot}"]
+    cmd.append(url)
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=180,
+                             env=harness.clean_env(), cwd=workdir)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    if res.returncode != 0:
+        pytest.fail(f"chromium exited {res.returncode}:\n{res.stderr[-3000:]}")
+    return res.stdout
+
+
+def visible_text(dom: str) -> str:
+    dom = re.sub(r"(?is)<(script|style)\b[^>]*>.*?</\1>", " ", dom)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", dom))
+    return re.sub(r"\s+", " ", text)
+
+
+def page_text(url: str, workdir: Path, must_contain: list[str]) -> str:
+    """The visible text of url, retried with a longer budget while something
+    expected is missing (the UI loads traces asynchronously)."""
+    text = ""
+    for budget in (15000, 30000, 60000):
+        text = visible_text(chromium(url, workdir, dump=True, budget_ms=budget))
+        if all(s in text for s in must_contain):
+            break
+    return text
+
+
+@pytest.fixture(scope="module")
+def quickstart(tmp_path_factory):
+    return harness.go_build("examples/quickstart", tmp_path_factory.mktemp("gobin"))
+
+
+def run_quickstart(binary: Path, workdir: Path, **env: str) -> str:
+    res = harness.run([str(binary)], env=harness.clean_env(**env), cwd=workdir)
+    m = re.search(r"(?m)^Trace (tr-[0-9a-f]{32})$", res.stdout)
+    assert m, f"no trace id in the quickstart's output:\n{res.stdout}"
+    return m.group(1)
+
+
+def check_ui(base_url: str, experiment_id: str, trace_id: str, workdir: Path) -> None:
+    list_url = f"{base_url}/#/experiments/{experiment_id}/traces"
+    detail_url = (f"{list_url}?selectedEvaluationId={trace_id}&traceId={trace_id}"
+                  "&compareRunsMode=TRACES")
+    shots = [workdir / "traces-list.png", workdir / "trace-detail.png"]
+    chromium(list_url, workdir, screenshot=shots[0])
+    chromium(detail_url, workdir, screenshot=shots[1])
+    where = f"(screenshots: {shots[0]}, {shots[1]})"
+
+    text = page_text(list_url, workdir, [QUESTION, ANSWER_START])
+    assert QUESTION in text, f"request preview not on the traces page {where}:\n{text[:3000]}"
+    assert ANSWER_START in text, f"response preview not on the traces page {where}:\n{text[:3000]}"
+
+    text = page_text(detail_url, workdir, SPAN_NAMES)
+    missing = [n for n in SPAN_NAMES if n not in text]
+    assert not missing, f"span names {missing} not in the trace view {where}:\n{text[:3000]}"
+    assert QUESTION in text, f"inputs not shown in the trace view {where}"
+
+
+def test_browser_local_store(tmp_path, quickstart):
+    chromium_path()
+    trace_id = run_quickstart(quickstart, tmp_path)  # empty environment: ./mlruns
+    assert (tmp_path / "mlruns" / "0" / "traces" / trace_id).is_dir()
+    with harness.MlflowServer(tmp_path / "server", backend=str(tmp_path / "mlruns")) as server:
+        check_ui(server.url, "0", trace_id, tmp_path)
+
+
+def test_browser_tracking_server(tmp_path, quickstart):
+    chromium_path()
+    with harness.MlflowServer(tmp_path / "server") as server:
+        trace_id = run_quickstart(quickstart, tmp_path, MLFLOW_TRACKING_URI=server.url)
+        harness.load_trace(server.url, trace_id)  # complete on the server
+        check_ui(server.url, "0", trace_id, tmp_path)
