@@ -1,0 +1,41 @@
+// Package mlflowserver is the exporter destination for an MLflow tracking
+// server (spec §4), following the flow of MLflow 3.17's Python client
+// (mlflow/tracing/export/mlflow_v3.py, mlflow/store/tracking/rest_store.py):
+//
+//  1. Capability detection, once per Destination and cached: GET /version
+//     (3 s, no retries, like RestStore._get_server_version). Servers ≥ 3.4
+//     get spans over OTLP; older servers, servers that answer /v1/traces with
+//     501 (FileStore backend) or 404 (no OTLP route) get steps 3–4 only.
+//  2. ExportSpans: spans as they end, POST /v1/traces (OTLP protobuf built by
+//     package otlpconv, gzip, header x-mlflow-experiment-id).
+//  3. ExportTraces: first the trace's spans that were not streamed yet
+//     (still queued, dropped from the span queue, or failed) in one
+//     POST /v1/traces, then StartTraceV3 (POST /api/3.0/mlflow/traces) with
+//     the full TraceInfo. Sending the spans first makes the server answer
+//     with mlflow.trace.spansLocation=TRACKING_STORE and the trace is
+//     complete in the SQL store (its num_spans in mlflow.trace.sizeStats
+//     equals the span rows); spans of a trace that was already exported are
+//     not streamed again.
+//  4. Unless the returned tag mlflow.trace.spansLocation is TRACKING_STORE,
+//     traces.json is uploaded to the returned mlflow.artifactLocation:
+//     mlflow-artifacts:/… through PUT /api/2.0/mlflow-artifacts/artifacts/…,
+//     file:// written on this host, any other scheme reported once as an
+//     error. This is also the fallback when streaming the spans failed and no
+//     span of the trace reached the SQL store.
+//
+// Ordering safety: a failed span POST never prevents StartTraceV3 (the trace
+// info is not lost), and a failed StartTraceV3 does not undo the spans (the
+// server has already created the trace from them). A trace is complete on the
+// server once both calls succeed within the transport's retry budget.
+//
+// MLflow 2.x servers (ENDPOINT_NOT_FOUND on StartTraceV3) are not supported:
+// every export fails with one clear error asking for MLflow ≥ 3.0. MLflow's
+// Python client falls back to the v2 StartTrace/EndTrace pair, which gives
+// the trace a server-generated id; we do not emulate that.
+//
+// The experiment is MLFLOW_EXPERIMENT_NAME (looked up with
+// GET /api/2.0/mlflow/experiments/get-by-name and created when missing;
+// RESOURCE_ALREADY_EXISTS from a concurrent creator means look up again),
+// else MLFLOW_EXPERIMENT_ID, else "0". It is resolved on the first export,
+// off the caller's path, and cached.
+package mlflowserver

@@ -1,0 +1,557 @@
+package mlflowserver
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/otlpconv"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
+)
+
+// REST paths.
+const (
+	pathVersion       = "/version"
+	pathOTLPTraces    = "/v1/traces"
+	pathStartTraceV3  = "/api/3.0/mlflow/traces"
+	pathGetExpByName  = "/api/2.0/mlflow/experiments/get-by-name"
+	pathCreateExp     = "/api/2.0/mlflow/experiments/create"
+	pathArtifactsRoot = "/api/2.0/mlflow-artifacts/artifacts/"
+
+	headerExperimentID = "x-mlflow-experiment-id"
+	spansTrackingStore = "TRACKING_STORE"
+	traceDataFile      = "traces.json"
+	defaultExperiment  = "0"
+	versionTimeout     = 3 * time.Second
+	reprobeAfter       = 30 * time.Second
+)
+
+// Config configures a Destination.
+type Config struct {
+	// Transport is the HTTP configuration; Transport.URL is the tracking URI.
+	Transport transport.Config
+	// ExperimentName wins over ExperimentID; neither means "0".
+	ExperimentID   string
+	ExperimentName string
+	// Resource is sent as the OTLP resource of streamed spans (MLflow's
+	// Python client sends its TracerProvider's telemetry.sdk.* attributes).
+	Resource map[string]any
+	// DisableSpanStreaming skips /v1/traces entirely (every trace goes
+	// through StartTraceV3 + traces.json).
+	DisableSpanStreaming bool
+}
+
+// Destination exports to one MLflow tracking server. It is safe for
+// concurrent use; New does no I/O.
+type Destination struct {
+	client   *transport.Client
+	resource []*commonpb.KeyValue
+	expID    string
+	expName  string
+
+	expMu    sync.Mutex
+	expReady atomic.Bool
+	resolved string
+
+	capMu     sync.Mutex
+	streaming atomic.Int32 // capUnknown, capYes, capNo
+	probeFail time.Time    // under capMu
+
+	ledger ledger
+
+	reportedMu sync.Mutex
+	reported   map[string]bool // one-time errors already returned
+
+	closed atomic.Bool
+}
+
+const (
+	capUnknown int32 = iota
+	capYes
+	capNo
+)
+
+// New returns a Destination; it validates the URL but does no I/O.
+func New(cfg Config) (*Destination, error) {
+	c, err := transport.New(cfg.Transport)
+	if err != nil {
+		return nil, fmt.Errorf("mlflowserver: %w", err)
+	}
+	d := &Destination{
+		client:   c,
+		resource: otlpconv.KeyValues(cfg.Resource),
+		expID:    strings.TrimSpace(cfg.ExperimentID),
+		expName:  strings.TrimSpace(cfg.ExperimentName),
+		reported: map[string]bool{},
+	}
+	d.ledger.init(maxTrackedTraces)
+	if cfg.DisableSpanStreaming {
+		d.streaming.Store(capNo)
+	}
+	return d, nil
+}
+
+// StreamingSupported reports what capability detection found: true when
+// spans go over /v1/traces; false before the first export.
+func (d *Destination) StreamingSupported() bool { return d.streaming.Load() == capYes }
+
+// ExperimentID returns the resolved experiment id ("" before the first
+// successful export).
+func (d *Destination) ExperimentID() string {
+	if !d.expReady.Load() {
+		return ""
+	}
+	d.expMu.Lock()
+	defer d.expMu.Unlock()
+	return d.resolved
+}
+
+// Shutdown releases idle connections. Exports after Shutdown fail.
+func (d *Destination) Shutdown(ctx context.Context) error {
+	d.closed.Store(true)
+	d.client.CloseIdleConnections()
+	return nil
+}
+
+var errClosed = errors.New("mlflowserver: destination is shut down")
+
+// ExportSpans streams spans to /v1/traces. On servers without span
+// streaming it does nothing: the spans reach the server with their trace.
+func (d *Destination) ExportSpans(ctx context.Context, spans []*tracemodel.Span) error {
+	if d.closed.Load() {
+		return errClosed
+	}
+	if d.streaming.Load() == capNo || len(spans) == 0 {
+		return nil
+	}
+	spans = d.ledger.unfinished(spans)
+	if len(spans) == 0 {
+		return nil
+	}
+	if !d.canStream(ctx) {
+		return nil
+	}
+	exp, err := d.experiment(ctx)
+	if err != nil {
+		return err
+	}
+	ok, err := d.postSpans(ctx, exp, spans)
+	if ok {
+		d.ledger.delivered(spans)
+	}
+	return err
+}
+
+// postSpans sends spans; ok reports delivery. A 404/501 answer turns span
+// streaming off for good (ok false, err nil).
+func (d *Destination) postSpans(ctx context.Context, exp string, spans []*tracemodel.Span) (bool, error) {
+	body, err := encodeSpans(spans, d.resource)
+	if err != nil {
+		return false, fmt.Errorf("mlflowserver: encode spans: %w", err)
+	}
+	_, err = d.client.Do(ctx, &transport.Request{
+		Method: http.MethodPost,
+		Path:   pathOTLPTraces,
+		Header: http.Header{
+			"Content-Type":     {"application/x-protobuf"},
+			"Content-Encoding": {"gzip"},
+			headerExperimentID: {exp},
+		},
+		Body: body,
+	})
+	if err == nil {
+		return true, nil
+	}
+	if st := transport.StatusCode(err); st == http.StatusNotFound || st == http.StatusNotImplemented {
+		// No OTLP route (404) or a FileStore behind the server (501):
+		// MLflow's client stops streaming, so do we.
+		d.streaming.Store(capNo)
+		return false, nil
+	}
+	return false, fmt.Errorf("mlflowserver: log spans: %w", err)
+}
+
+var gzipPool = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+
+func encodeSpans(spans []*tracemodel.Span, resource []*commonpb.KeyValue) ([]byte, error) {
+	raw, err := proto.Marshal(otlpconv.Request(spans, resource))
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(raw)/3 + 64)
+	zw := gzipPool.Get().(*gzip.Writer)
+	zw.Reset(&buf)
+	_, err = zw.Write(raw)
+	if cerr := zw.Close(); err == nil {
+		err = cerr
+	}
+	gzipPool.Put(zw)
+	return buf.Bytes(), err
+}
+
+// ExportTraces logs finished traces: missing spans, StartTraceV3, then
+// traces.json where the server did not store the spans.
+func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Trace) error {
+	if d.closed.Load() {
+		return errClosed
+	}
+	if len(traces) == 0 {
+		return nil
+	}
+	exp, err := d.experiment(ctx)
+	if err != nil {
+		return err
+	}
+
+	// 1. Spans the stream has not delivered, all traces in one request.
+	var streamErr error
+	streamFailed := make([]bool, len(traces))
+	if d.streaming.Load() != capNo && d.canStream(ctx) {
+		var missing []*tracemodel.Span
+		for i, t := range traces {
+			m := d.ledger.missing(t)
+			streamFailed[i] = len(m) > 0
+			missing = append(missing, m...)
+		}
+		if len(missing) > 0 {
+			if ok, err := d.postSpans(ctx, exp, missing); ok || err == nil {
+				clear(streamFailed) // delivered, or streaming is off: traces.json follows
+			} else {
+				streamErr = err
+			}
+		} else {
+			clear(streamFailed)
+		}
+	} else {
+		clear(streamFailed)
+	}
+	for _, t := range traces {
+		d.ledger.finish(traceIDOf(t))
+	}
+
+	// 2–3. Trace info, then trace data where needed.
+	var errs []error
+	for i, t := range traces {
+		if err := d.exportTrace(ctx, exp, t, streamFailed[i], streamErr); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", t.Info.TraceID, err))
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func traceIDOf(t *tracemodel.Trace) trace.TraceID {
+	for _, s := range t.Spans {
+		if s != nil {
+			return s.TraceID
+		}
+	}
+	var id trace.TraceID
+	if h, ok := strings.CutPrefix(t.Info.TraceID, "tr-"); ok {
+		if tid, err := trace.TraceIDFromHex(h); err == nil {
+			id = tid
+		}
+	}
+	return id
+}
+
+// exportTrace sends StartTraceV3 and, when the server did not keep the
+// spans, traces.json. streamFailed says this trace's unstreamed spans could
+// not be sent (streamErr).
+func (d *Destination) exportTrace(ctx context.Context, exp string, t *tracemodel.Trace, streamFailed bool, streamErr error) error {
+	info := t.Info // a copy: the Trace is shared and read-only
+	if info.ExperimentID == "" {
+		info.ExperimentID = exp
+	}
+	ij, err := info.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("encode trace info: %w", err)
+	}
+	body := make([]byte, 0, len(ij)+32)
+	body = append(body, `{"trace":{"trace_info":`...)
+	body = append(body, ij...)
+	body = append(body, "}}"...)
+	resp, err := d.client.Do(ctx, &transport.Request{
+		Method: http.MethodPost,
+		Path:   pathStartTraceV3,
+		Header: http.Header{"Content-Type": {"application/json"}},
+		Body:   body,
+	})
+	if err != nil {
+		if transport.ErrorCode(err) == "ENDPOINT_NOT_FOUND" {
+			return d.once("v2", errors.New("mlflowserver: the tracking server has no StartTraceV3 endpoint (MLflow 2.x); upgrade the server to MLflow >= 3.0"))
+		}
+		return fmt.Errorf("start trace: %w", err)
+	}
+	var out struct {
+		Trace struct {
+			TraceInfo struct {
+				Tags map[string]string `json:"tags"`
+			} `json:"trace_info"`
+		} `json:"trace"`
+	}
+	if err := json.Unmarshal(resp.Body, &out); err != nil {
+		return fmt.Errorf("start trace: malformed response: %w", err)
+	}
+	tags := out.Trace.TraceInfo.Tags
+	if tags[keys.TagSpansLocation] == spansTrackingStore {
+		if streamFailed {
+			// Some spans reached the SQL store earlier, the rest did not:
+			// the server reads spans from the store only.
+			return fmt.Errorf("trace stored with missing spans: %w", streamErr)
+		}
+		return nil
+	}
+	loc := tags[keys.TagArtifactLocation]
+	if loc == "" {
+		return errors.New("upload trace data: the server returned no mlflow.artifactLocation")
+	}
+	data, err := tracemodel.MarshalTraceData(t.Spans)
+	if err != nil {
+		return fmt.Errorf("encode trace data: %w", err)
+	}
+	return d.upload(ctx, loc, data)
+}
+
+// upload writes traces.json under the artifact location loc.
+func (d *Destination) upload(ctx context.Context, loc string, data []byte) error {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return errors.New("upload trace data: malformed artifact location")
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "mlflow-artifacts":
+		// mlflow-artifacts:/<path> or mlflow-artifacts://<host>/<path>: the
+		// tracking server proxies both.
+		p := strings.TrimPrefix(path.Clean("/"+u.Path), "/")
+		_, err := d.client.Do(ctx, &transport.Request{
+			Method: http.MethodPut,
+			Path:   pathArtifactsRoot + escapePath(p) + "/" + traceDataFile,
+			Header: http.Header{"Content-Type": {"application/json"}},
+			Body:   data,
+		})
+		if err != nil {
+			return fmt.Errorf("upload trace data: %w", err)
+		}
+		return nil
+	case "file", "":
+		if u.Host != "" && u.Host != "localhost" {
+			return d.once("file-host", errors.New("mlflowserver: artifact location is a file: URI on another host; traces.json cannot be written"))
+		}
+		dir := u.Path
+		if dir == "" {
+			dir = loc
+		}
+		return writeFileAtomic(filepath.Join(dir, traceDataFile), data)
+	default:
+		return d.once("scheme:"+u.Scheme, fmt.Errorf("mlflowserver: artifact location scheme %q is not supported; serve artifacts through the tracking server (mlflow server --serve-artifacts) so traces.json can be uploaded", u.Scheme))
+	}
+}
+
+func escapePath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		parts[i] = url.PathEscape(s)
+	}
+	return strings.Join(parts, "/")
+}
+
+func writeFileAtomic(name string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return fmt.Errorf("upload trace data: %w", err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(name), ".traces-*.json")
+	if err != nil {
+		return fmt.Errorf("upload trace data: %w", err)
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), name)
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return fmt.Errorf("upload trace data: %w", err)
+	}
+	return nil
+}
+
+// once returns err the first time key is seen and nil afterwards, so a
+// configuration problem is reported once, not per trace.
+func (d *Destination) once(key string, err error) error {
+	d.reportedMu.Lock()
+	defer d.reportedMu.Unlock()
+	if d.reported[key] {
+		return nil
+	}
+	d.reported[key] = true
+	return err
+}
+
+// canStream runs capability detection (once; a failed probe is retried
+// after reprobeAfter) and reports whether spans go over OTLP.
+func (d *Destination) canStream(ctx context.Context) bool {
+	switch d.streaming.Load() {
+	case capYes:
+		return true
+	case capNo:
+		return false
+	}
+	d.capMu.Lock()
+	defer d.capMu.Unlock()
+	if s := d.streaming.Load(); s != capUnknown {
+		return s == capYes
+	}
+	if !d.probeFail.IsZero() && time.Since(d.probeFail) < reprobeAfter {
+		return false
+	}
+	resp, err := d.client.Do(ctx, &transport.Request{Method: http.MethodGet, Path: pathVersion, NoRetry: true, Timeout: versionTimeout})
+	if err != nil {
+		if st := transport.StatusCode(err); st >= 400 && st < 500 {
+			d.streaming.Store(capNo) // no /version: older than MLflow 2.x's version route
+			return false
+		}
+		d.probeFail = time.Now()
+		return false
+	}
+	if supportsOTLP(string(resp.Body)) {
+		d.streaming.Store(capYes)
+		return true
+	}
+	d.streaming.Store(capNo)
+	return false
+}
+
+// supportsOTLP reports whether a server version is >= 3.4.
+func supportsOTLP(v string) bool {
+	v = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), "v"))
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	minor, err2 := strconv.Atoi(leadingDigits(parts[1]))
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return major > 3 || (major == 3 && minor >= 4)
+}
+
+func leadingDigits(s string) string {
+	for i, c := range s {
+		if c < '0' || c > '9' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// experiment resolves the experiment id once, on first use.
+func (d *Destination) experiment(ctx context.Context) (string, error) {
+	if d.expReady.Load() {
+		d.expMu.Lock()
+		id := d.resolved
+		d.expMu.Unlock()
+		return id, nil
+	}
+	d.expMu.Lock()
+	defer d.expMu.Unlock()
+	if d.expReady.Load() {
+		return d.resolved, nil
+	}
+	id := d.expID
+	if d.expName != "" {
+		var err error
+		if id, err = d.experimentByName(ctx, d.expName); err != nil {
+			return "", err
+		}
+	}
+	if id == "" {
+		id = defaultExperiment
+	}
+	d.resolved = id
+	d.expReady.Store(true)
+	return id, nil
+}
+
+func (d *Destination) experimentByName(ctx context.Context, name string) (string, error) {
+	for attempt := 0; attempt < 3; attempt++ {
+		id, found, err := d.getExperimentByName(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		if found {
+			return id, nil
+		}
+		body, _ := json.Marshal(map[string]string{"name": name})
+		resp, err := d.client.Do(ctx, &transport.Request{
+			Method: http.MethodPost, Path: pathCreateExp,
+			Header: http.Header{"Content-Type": {"application/json"}},
+			Body:   body,
+		})
+		if err != nil {
+			if transport.ErrorCode(err) == "RESOURCE_ALREADY_EXISTS" {
+				continue // another process created it: look it up again
+			}
+			return "", fmt.Errorf("mlflowserver: create experiment: %w", err)
+		}
+		var out struct {
+			ExperimentID string `json:"experiment_id"`
+		}
+		if err := json.Unmarshal(resp.Body, &out); err != nil || out.ExperimentID == "" {
+			return "", errors.New("mlflowserver: create experiment: malformed response")
+		}
+		return out.ExperimentID, nil
+	}
+	return "", errors.New("mlflowserver: experiment lookup kept racing with its creation")
+}
+
+func (d *Destination) getExperimentByName(ctx context.Context, name string) (string, bool, error) {
+	resp, err := d.client.Do(ctx, &transport.Request{
+		Method: http.MethodGet,
+		Path:   pathGetExpByName + "?experiment_name=" + url.QueryEscape(name),
+	})
+	if err != nil {
+		if transport.ErrorCode(err) == "RESOURCE_DOES_NOT_EXIST" || transport.StatusCode(err) == http.StatusNotFound {
+			return "", false, nil
+		}
+		return "", false, fmt.Errorf("mlflowserver: get experiment by name: %w", err)
+	}
+	var out struct {
+		Experiment struct {
+			ExperimentID   string `json:"experiment_id"`
+			LifecycleStage string `json:"lifecycle_stage"`
+		} `json:"experiment"`
+	}
+	if err := json.Unmarshal(resp.Body, &out); err != nil || out.Experiment.ExperimentID == "" {
+		return "", false, errors.New("mlflowserver: get experiment by name: malformed response")
+	}
+	if out.Experiment.LifecycleStage == "deleted" {
+		return "", false, fmt.Errorf("mlflowserver: experiment %q is deleted; restore it or choose another name", name)
+	}
+	return out.Experiment.ExperimentID, true, nil
+}
