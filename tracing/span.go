@@ -267,9 +267,27 @@ func (p *Provider) begin(ctx context.Context, name string, c *spanConfig) (conte
 	if t == "" {
 		t = SpanTypeUnknown
 	}
-	s := &Span{otel: os, p: p, spanType: t, isRoot: !parent.IsValid() || parent.IsRemote()}
-	return context.WithValue(ctx, spanKey{}, s), s
+	// One allocation holds both the context node and the Span.
+	sc := &spanContext{Context: ctx}
+	sc.span = Span{otel: os, p: p, spanType: t, isRoot: !parent.IsValid() || parent.IsRemote()}
+	return sc, &sc.span
 }
+
+// spanContext is a context that carries a Span (under spanKey) in the same
+// allocation.
+type spanContext struct {
+	context.Context
+	span Span
+}
+
+func (c *spanContext) Value(key any) any {
+	if _, ok := key.(spanKey); ok {
+		return &c.span
+	}
+	return c.Context.Value(key)
+}
+
+func (c *spanContext) String() string { return "tracing.spanContext" }
 
 // initAttributes sets the attributes a span gets when it starts, in one call.
 func (s *Span) initAttributes(hasInputs bool, inputs, funcName string, extra map[string]any) {
