@@ -302,10 +302,6 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 		return err
 	}
 	e.finalOnce.Do(func() {
-		if e.reporterStop != nil {
-			close(e.reporterStop)
-			<-e.reporterDone
-		}
 		var errs []error
 		if e.dest != nil {
 			errs = append(errs, e.dest.Shutdown(ctx))
@@ -349,6 +345,10 @@ func (e *Exporter) beginShutdown() {
 	if len(dropped) > 0 {
 		e.report(fmt.Errorf("exporter: %d traces still open at shutdown were dropped (their root span had not ended)", len(dropped)))
 	}
+	// From here on nothing reports through the channel that matters: OnStart
+	// and OnEnd are no-ops and the workers report directly.
+	close(e.reporterStop)
+	<-e.reporterDone
 }
 
 // UpdateTrace applies fn to the pending update of the open trace id, under the

@@ -627,3 +627,26 @@ func TestBlockingErrorHandlerNeverBlocksCaller(t *testing.T) {
 		t.Error("handler never called")
 	}
 }
+
+// A Shutdown whose ctx ends first still leaves no goroutine behind once the
+// destination returns (it honours the cancelled export context).
+func TestAbandonedShutdownLeaksNothing(t *testing.T) {
+	d := &blockingDest{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	exp, err := exporter.New(context.Background(), exporter.WithGetenv(noEnv), exporter.WithDestination(d),
+		exporter.WithTraceTimeout(time.Hour), exporter.WithErrorHandler(func(error) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(exp))
+	for range 3 {
+		_, s := tp.Tracer("x").Start(context.Background(), "x")
+		s.End()
+	}
+	<-d.entered
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := exp.Shutdown(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Shutdown = %v, want Canceled", err)
+	}
+	goleak.VerifyNone(t)
+}
