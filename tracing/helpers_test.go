@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"runtime"
-	"sync"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -13,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/exporter/exportertest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -22,38 +22,17 @@ type env map[string]string
 
 func (e env) get(k string) string { return e[k] }
 
-// recDest is a Destination that keeps every trace it receives.
-type recDest struct {
-	mu     sync.Mutex
-	traces []*exporter.Trace
-}
-
-func (d *recDest) ExportTraces(_ context.Context, ts []*exporter.Trace) error {
-	d.mu.Lock()
-	d.traces = append(d.traces, ts...)
-	d.mu.Unlock()
-	return nil
-}
-
-func (d *recDest) Shutdown(context.Context) error { return nil }
-
-func (d *recDest) all() []*exporter.Trace {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return append([]*exporter.Trace(nil), d.traces...)
-}
-
 type fixture struct {
 	p    *Provider
 	rec  *tracetest.SpanRecorder
-	dest *recDest
+	dest *exportertest.Recorder
 }
 
 // setup initialises tracing with an empty environment, a span recorder and a
 // recording destination; the Provider is shut down when the test ends.
 func setup(t *testing.T, opts ...Option) *fixture {
 	t.Helper()
-	f := &fixture{rec: tracetest.NewSpanRecorder(), dest: &recDest{}}
+	f := &fixture{rec: tracetest.NewSpanRecorder(), dest: exportertest.NewRecorder()}
 	base := []Option{
 		WithGetenv(env{}.get),
 		WithoutGlobalTracerProvider(),

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/exporter/exportertest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 )
 
@@ -65,7 +66,7 @@ func TestUpdateCurrentTraceReachesExporter(t *testing.T) {
 	if err := f.p.ForceFlush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	traces := f.dest.all()
+	traces := f.dest.Traces()
 	if len(traces) == 0 {
 		t.Skipf("exporter wrote no trace (UpdateCurrentTrace err = %v): exporter not implemented yet", err)
 	}
@@ -84,7 +85,7 @@ func TestGlobalTracerProviderJoinsTraces(t *testing.T) {
 	t.Cleanup(func() { otel.SetTracerProvider(prevTP); otel.SetTextMapPropagator(prevProp) })
 	rec := tracetest.NewSpanRecorder()
 	p, err := Init(context.Background(), WithGetenv(env{}.get), WithSpanProcessor(rec),
-		WithExporterOptions(exporter.WithDestination(&recDest{})))
+		WithExporterOptions(exporter.WithDestination(exportertest.NewRecorder())))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func TestWithTracerProviderLeavesCallersProvider(t *testing.T) {
 	defer tp.Shutdown(context.Background())
 	ourRec := tracetest.NewSpanRecorder()
 	p, err := Init(context.Background(), WithGetenv(env{}.get), WithoutGlobalTracerProvider(), WithTracerProvider(tp),
-		WithSpanProcessor(ourRec), WithExporterOptions(exporter.WithDestination(&recDest{})))
+		WithSpanProcessor(ourRec), WithExporterOptions(exporter.WithDestination(exportertest.NewRecorder())))
 	if err != nil {
 		t.Fatal(err)
 	}
