@@ -63,7 +63,10 @@
 // per-export timeout. Streamed spans wait up to BatchInterval for a batch to
 // fill, like MLflow's BatchSpanProcessor; a finished trace is handed to a
 // worker as soon as one is free, like MLflow's async trace queue (batches of
-// several traces form only under load). Enqueueing never blocks: when a
+// several traces form only under load). For a SpanStreamer destination the
+// worker first flushes the span queue, so the spans of a trace have been
+// streamed (or have failed) before the trace itself is exported, the order
+// MLflow's exporter uses. Enqueueing never blocks: when a
 // queue is full the item is dropped and counted. A slow or blocked
 // destination therefore never slows End(); it costs dropped traces, visible
 // in Stats and reported (rate-limited) to the error handler.

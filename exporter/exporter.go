@@ -584,6 +584,13 @@ func (e *Exporter) exportTraces(ctx context.Context, states []*traceState) (err 
 		e.counters.addTracesExported(len(traces))
 		e.counters.addSpansExported(nspans)
 	}()
+	if e.spanQ != nil {
+		// Stream the spans of these traces (queued in OnEnd, before the
+		// trace) first, as MLflow's exporter logs a batch's spans before
+		// the traces it completes. Failures there are reported by the span
+		// pipeline; the trace is exported regardless.
+		_ = e.spanQ.ForceFlush(ctx)
+	}
 	return e.dest.ExportTraces(ctx, traces)
 }
 

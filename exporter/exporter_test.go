@@ -650,3 +650,53 @@ func TestAbandonedShutdownLeaksNothing(t *testing.T) {
 	}
 	goleak.VerifyNone(t)
 }
+
+// orderDest checks that every span of a trace was streamed before the trace.
+type orderDest struct {
+	mu       sync.Mutex
+	streamed map[trace.SpanID]bool
+	bad      []string
+	traces   int
+}
+
+func (d *orderDest) ExportSpans(_ context.Context, spans []*exporter.Span) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, s := range spans {
+		d.streamed[s.SpanID] = true
+	}
+	return nil
+}
+
+func (d *orderDest) ExportTraces(_ context.Context, traces []*exporter.Trace) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, t := range traces {
+		d.traces++
+		for _, s := range t.Spans {
+			if !d.streamed[s.SpanID] {
+				d.bad = append(d.bad, t.Info.TraceID+"/"+s.Name)
+			}
+		}
+	}
+	return nil
+}
+
+func (d *orderDest) Shutdown(context.Context) error { return nil }
+
+func TestSpansStreamedBeforeTheirTrace(t *testing.T) {
+	d := &orderDest{streamed: map[trace.SpanID]bool{}}
+	f := setup(t, d, exporter.WithBatchInterval(time.Hour), exporter.WithBatchSize(100))
+	for i := range 20 {
+		ctx, root := f.tracer.Start(context.Background(), fmt.Sprint("r", i))
+		_, c := f.tracer.Start(ctx, "c")
+		c.End()
+		root.End()
+	}
+	f.flush(t)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.traces != 20 || len(d.bad) > 0 {
+		t.Fatalf("traces %d; spans exported with their trace before being streamed: %v", d.traces, d.bad)
+	}
+}
