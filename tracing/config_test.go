@@ -5,9 +5,14 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/exporter/exportertest"
 )
 
 func TestConfigFromEnv(t *testing.T) {
@@ -118,5 +123,34 @@ func TestResource(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("resource %s = %q, want %q (all: %v)", k, got[k], v, got)
 		}
+	}
+}
+
+// The exporter reads its variables through the same injected getenv.
+func TestExporterGetsGetenv(t *testing.T) {
+	_, err := Init(context.Background(), WithoutGlobalTracerProvider(),
+		WithGetenv(env{"MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS": "many"}.get))
+	if err == nil || !strings.Contains(err.Error(), "MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS") {
+		t.Fatalf("Init err = %v, want the exporter's error naming the variable", err)
+	}
+}
+
+func TestInitKeepsExistingPropagator(t *testing.T) {
+	prevTP, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
+	t.Cleanup(func() { otel.SetTracerProvider(prevTP); otel.SetTextMapPropagator(prevProp) })
+	mine := propagation.Baggage{}
+	otel.SetTextMapPropagator(mine)
+	p, err := Init(context.Background(), WithGetenv(env{}.get), WithDisabled())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Shutdown(context.Background())
+	p2, err := Init(context.Background(), WithGetenv(env{}.get), WithExporterOptions(exporter.WithDestination(exportertest.NewRecorder())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Shutdown(context.Background())
+	if otel.GetTextMapPropagator() != mine {
+		t.Error("Init replaced a propagator the program had set")
 	}
 }
