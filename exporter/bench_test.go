@@ -11,6 +11,13 @@ import (
 
 type discard struct{}
 
+type noopProcessor struct{}
+
+func (noopProcessor) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+func (noopProcessor) OnEnd(sdktrace.ReadOnlySpan)                     {}
+func (noopProcessor) ForceFlush(context.Context) error                { return nil }
+func (noopProcessor) Shutdown(context.Context) error                  { return nil }
+
 // stuck blocks every export until its context ends, so no trace is ever
 // assembled: BenchmarkSpan/on-caller-path measures only OnStart/OnEnd (the
 // trace is then dropped at the full queue and counted).
@@ -33,7 +40,7 @@ func BenchmarkSpan(b *testing.B) {
 		on    bool
 		dest  exporter.Destination
 		queue int
-	}{{"off", false, nil, 0}, {"on", true, discard{}, 1 << 16}, {"on-caller-path", true, stuck{}, 1}} {
+	}{{"off", false, nil, 0}, {"noop-processor", false, nil, 0}, {"on", true, discard{}, 1 << 16}, {"on-caller-path", true, stuck{}, 1}} {
 		b.Run(bc.name, func(b *testing.B) {
 			var opts []sdktrace.TracerProviderOption
 			var exp *exporter.Exporter
@@ -46,6 +53,9 @@ func BenchmarkSpan(b *testing.B) {
 					b.Fatal(err)
 				}
 				opts = append(opts, sdktrace.WithSpanProcessor(exp))
+			}
+			if bc.name == "noop-processor" { // the SDK snapshots spans only when a processor is registered
+				opts = append(opts, sdktrace.WithSpanProcessor(noopProcessor{}))
 			}
 			tp := sdktrace.NewTracerProvider(opts...)
 			defer func() {
