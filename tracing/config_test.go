@@ -136,8 +136,8 @@ func TestExporterGetsGetenv(t *testing.T) {
 }
 
 func TestInitKeepsExistingPropagator(t *testing.T) {
-	prevTP, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
-	t.Cleanup(func() { otel.SetTracerProvider(prevTP); otel.SetTextMapPropagator(prevProp) })
+	prevTP := otel.GetTracerProvider()
+	t.Cleanup(func() { otel.SetTracerProvider(prevTP); otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator()) })
 	mine := propagation.Baggage{}
 	otel.SetTextMapPropagator(mine)
 	p, err := Init(context.Background(), WithGetenv(env{}.get), WithDisabled())

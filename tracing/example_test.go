@@ -76,7 +76,7 @@ func ExampleFunc() {
 	// [doc-1 doc-2] <nil>
 	// {"text": "mlflow", "top_k": 2}
 	// ["doc-1", "doc-2"]
-	// "tracing_test.search"
+	// "search"
 }
 
 func ExampleDo() {

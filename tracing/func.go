@@ -171,8 +171,10 @@ func (s *Span) endPanicking(r any) {
 	}
 }
 
-// funcName returns fn's name without its import path ("pkg.Func",
-// "pkg.(*T).Method"), or "" when unknown.
+// funcName returns fn's name as MLflow's Python SDK records a function's
+// __name__: without import path, package or receiver ("plan" for pkg.plan,
+// "Run" for pkg.(*Agent).Run; a closure keeps its enclosing function,
+// "main.func1"), or "" when unknown.
 func funcName(fn any) string {
 	v := reflect.ValueOf(fn)
 	if v.Kind() != reflect.Func || v.IsNil() {
@@ -182,9 +184,21 @@ func funcName(fn any) string {
 	if f == nil {
 		return ""
 	}
-	name := f.Name()
+	return shortFuncName(f.Name())
+}
+
+func shortFuncName(name string) string {
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
 		name = name[i+1:]
 	}
-	return strings.TrimSuffix(name, "-fm")
+	if i := strings.Index(name, ")."); i >= 0 && strings.Contains(name[:i], ".(") {
+		name = name[i+2:] // package and pointer receiver
+	} else if i := strings.IndexByte(name, '.'); i >= 0 {
+		name = name[i+1:] // package name
+	}
+	name = strings.TrimSuffix(name, "-fm")
+	if i := strings.IndexByte(name, '['); i >= 0 && strings.HasSuffix(name, "]") {
+		name = name[:i] // generic instantiation
+	}
+	return name
 }

@@ -38,7 +38,7 @@ func TestFuncRecordsInputsOutputsAndName(t *testing.T) {
 	a := attrs(s)
 	jsonEq(t, a[keys.SpanInputs], `{"q":"go","top_k":2}`)
 	jsonEq(t, a[keys.SpanOutputs], `{"text":"re: go"}`)
-	if a[keys.SpanFunctionName] != `"tracing.retrieve"` || a[keys.SpanType] != `"RETRIEVER"` {
+	if a[keys.SpanFunctionName] != `"retrieve"` || a[keys.SpanType] != `"RETRIEVER"` {
 		t.Errorf("attrs = %v", a)
 	}
 	if s.Parent().SpanID() != f.span(t, "root").SpanContext().SpanID() {
@@ -55,7 +55,7 @@ func TestFuncNameDefaultsAndInputName(t *testing.T) {
 	if _, err := fn(context.Background(), query{Q: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	a := attrs(f.span(t, "tracing.retrieve"))
+	a := attrs(f.span(t, "retrieve"))
 	jsonEq(t, a[keys.SpanInputs], `{"query":{"q":"x","top_k":0}}`)
 }
 
@@ -124,7 +124,7 @@ func TestFuncPanicIsRecordedAndRepanicked(t *testing.T) {
 		t.Errorf("status = %+v", s.Status())
 	}
 	ea := eventAttrs(s.Events()[0])
-	if ea["exception.type"] != "panic" || ea["exception.message"] != "boom" || !strings.Contains(ea["exception.stacktrace"], "tracing.retrieve") {
+	if ea["exception.type"] != "panic" || ea["exception.message"] != "boom" || !strings.Contains(ea["exception.stacktrace"], "retrieve") {
 		t.Errorf("event = %v", ea)
 	}
 	if attrs(s)[keys.SpanLogLevel] != "40" {
@@ -167,4 +167,20 @@ func TestFuncGoexitEndsSpan(t *testing.T) {
 	}()
 	<-done
 	f.span(t, "exit")
+}
+
+func TestShortFuncName(t *testing.T) {
+	for in, want := range map[string]string{
+		"main.plan":                          "plan",
+		"github.com/x/agent.plan":            "plan",
+		"github.com/x/agent.(*Agent).Run-fm": "Run",
+		"github.com/x/agent.Agent.Run":       "Agent.Run",
+		"main.main.func1":                    "main.func1",
+		"github.com/x/agent.generic[...]":    "generic",
+		"github.com/x/agent.v2.(*T).M":       "M",
+	} {
+		if got := shortFuncName(in); got != want {
+			t.Errorf("shortFuncName(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

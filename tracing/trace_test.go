@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -81,8 +82,8 @@ func TestUpdateCurrentTraceReachesExporter(t *testing.T) {
 }
 
 func TestGlobalTracerProviderJoinsTraces(t *testing.T) {
-	prevTP, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
-	t.Cleanup(func() { otel.SetTracerProvider(prevTP); otel.SetTextMapPropagator(prevProp) })
+	prevTP := otel.GetTracerProvider()
+	t.Cleanup(func() { otel.SetTracerProvider(prevTP); otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator()) })
 	rec := tracetest.NewSpanRecorder()
 	p, err := Init(context.Background(), WithGetenv(env{}.get), WithSpanProcessor(rec),
 		WithExporterOptions(exporter.WithDestination(exportertest.NewRecorder())))
