@@ -137,7 +137,10 @@ func TestExporterGetsGetenv(t *testing.T) {
 
 func TestInitKeepsExistingPropagator(t *testing.T) {
 	prevTP := otel.GetTracerProvider()
-	t.Cleanup(func() { otel.SetTracerProvider(prevTP); otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator()) })
+	t.Cleanup(func() {
+		otel.SetTracerProvider(prevTP)
+		otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator())
+	})
 	mine := propagation.Baggage{}
 	otel.SetTextMapPropagator(mine)
 	p, err := Init(context.Background(), WithGetenv(env{}.get), WithDisabled())

@@ -83,7 +83,10 @@ func TestUpdateCurrentTraceReachesExporter(t *testing.T) {
 
 func TestGlobalTracerProviderJoinsTraces(t *testing.T) {
 	prevTP := otel.GetTracerProvider()
-	t.Cleanup(func() { otel.SetTracerProvider(prevTP); otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator()) })
+	t.Cleanup(func() {
+		otel.SetTracerProvider(prevTP)
+		otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator())
+	})
 	rec := tracetest.NewSpanRecorder()
 	p, err := Init(context.Background(), WithGetenv(env{}.get), WithSpanProcessor(rec),
 		WithExporterOptions(exporter.WithDestination(exportertest.NewRecorder())))
