@@ -515,3 +515,78 @@ func TestTwoProcesses(t *testing.T) {
 		}
 	}
 }
+
+func TestExternalArtifactLocation(t *testing.T) {
+	tmp := t.TempDir()
+	root := filepath.Join(tmp, "mlruns")
+	if _, err := New(root, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	art := filepath.Join(tmp, "elsewhere", "42")
+	if err := os.MkdirAll(filepath.Join(root, "42"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	meta := metaYAML("42", "external", fileURI(art), time.Now())
+	if err := os.WriteFile(filepath.Join(root, "42", "meta.yaml"), meta, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(root, Options{ExperimentName: "external"})
+	if err != nil || s.ExperimentID() != "42" {
+		t.Fatalf("lookup: %v %v", s, err)
+	}
+	tr := sampleTrace(9, nil, nil)
+	if err := s.ExportTraces(context.Background(), []*tracemodel.Trace{tr}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(art, "traces", tr.Info.TraceID, "artifacts", "traces.json")); err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := os.ReadFile(filepath.Join(root, "42", "traces", tr.Info.TraceID, "tags", "mlflow.artifactLocation"))
+	if want := fileURI(art) + "/traces/" + tr.Info.TraceID + "/artifacts"; string(loc) != want {
+		t.Fatalf("artifactLocation %q, want %q", loc, want)
+	}
+	// A trace naming another experiment of the folder goes there.
+	tr2 := sampleTrace(10, nil, nil)
+	tr2.Info.ExperimentID = "0"
+	if err := s.ExportTraces(context.Background(), []*tracemodel.Trace{tr2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "0", "traces", tr2.Info.TraceID, "trace_info.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	// Remote artifact locations are refused at construction.
+	if err := os.WriteFile(filepath.Join(root, "42", "meta.yaml"), metaYAML("42", "external", "s3://bucket/42", time.Now()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(root, Options{ExperimentID: "42"}); err == nil {
+		t.Fatal("want error for an s3 artifact location")
+	}
+}
+
+func BenchmarkExportTraces(b *testing.B) {
+	s, err := New(filepath.Join(b.TempDir(), "mlruns"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	traces := make([]*tracemodel.Trace, b.N)
+	for i := range traces {
+		traces[i] = sampleTrace(i, nil, map[string]string{"k": "v"})
+		traces[i].Info.TraceID = fmt.Sprintf("tr-%032x", i)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := s.ExportTraces(ctx, traces[i:i+1]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkYAMLQuote(b *testing.B) {
+	s := strings.Repeat("plain text with ünïcode and \"quotes\"\n", 20)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		_ = yamlQuote(s)
+	}
+}
