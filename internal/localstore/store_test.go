@@ -590,3 +590,53 @@ func BenchmarkYAMLQuote(b *testing.B) {
 		_ = yamlQuote(s)
 	}
 }
+
+// TestNoPartialTraceVisible reads the traces folder while traces are being
+// written: every directory MLflow would list (one holding trace_info.yaml)
+// must already hold its spans and tags.
+func TestNoPartialTraceVisible(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "mlruns")
+	s, err := New(root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracesPath := filepath.Join(root, "0", "traces")
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(done)
+		for i := 0; i < 150; i++ {
+			if err := s.ExportTraces(context.Background(), []*tracemodel.Trace{sampleTrace(i, map[string]string{"m": "v"}, nil)}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	checks := 0
+	for {
+		select {
+		case <-done:
+			wg.Wait()
+			if checks == 0 {
+				t.Log("reader saw no complete trace while writing")
+			}
+			return
+		default:
+		}
+		entries, _ := os.ReadDir(tracesPath)
+		for _, e := range entries {
+			dir := filepath.Join(tracesPath, e.Name())
+			if _, err := os.Stat(filepath.Join(dir, "trace_info.yaml")); err != nil {
+				continue
+			}
+			checks++
+			for _, p := range []string{"artifacts/traces.json", "tags/mlflow.artifactLocation", "tags/mlflow.traceName", "request_metadata/m"} {
+				if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+					t.Fatalf("%s visible without %s", e.Name(), p)
+				}
+			}
+		}
+	}
+}
