@@ -35,6 +35,10 @@ func Func[In, Out any](name string, fn func(context.Context, In) (Out, error), o
 	fname := funcName(fn)
 	if name == "" {
 		name = fname
+	} else if isClosureName(fname) {
+		// An anonymous function has no name of its own: MLflow's decorator
+		// records the function's name, so record the name it was given.
+		fname = name
 	}
 	encName := ""
 	if fname != "" {
@@ -185,6 +189,37 @@ func funcName(fn any) string {
 		return ""
 	}
 	return shortFuncName(f.Name())
+}
+
+// isClosureName reports whether name is the compiler's name of an anonymous
+// function ("main.func1", "Run.func2.1", "func1.gowrap1").
+func isClosureName(name string) bool {
+	for name != "" {
+		i := strings.LastIndexByte(name, '.')
+		last := name[i+1:]
+		switch {
+		case strings.HasPrefix(last, "func") && isDigits(last[4:]),
+			strings.HasPrefix(last, "gowrap") && isDigits(last[6:]):
+			return true
+		case isDigits(last) && i >= 0:
+			name = name[:i] // nested closure: ".1"
+			continue
+		}
+		return false
+	}
+	return false
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func shortFuncName(name string) string {

@@ -184,3 +184,18 @@ func TestShortFuncName(t *testing.T) {
 		}
 	}
 }
+
+func TestClosureFunctionNameIsSpanName(t *testing.T) {
+	f := setup(t)
+	fn := Func("plan", func(ctx context.Context, q string) (string, error) { return q, nil })
+	_, _ = fn(context.Background(), "x")
+	if got := attrs(f.span(t, "plan"))[keys.SpanFunctionName]; got != `"plan"` {
+		t.Errorf("spanFunctionName = %s", got)
+	}
+	for in, want := range map[string]bool{"main.func1": true, "Run.func2.1": true, "func1": true, "x.func1.gowrap2": true,
+		"plan": false, "Agent.Run": false, "functional": false, "func": false} {
+		if isClosureName(in) != want {
+			t.Errorf("isClosureName(%q) = %v", in, !want)
+		}
+	}
+}
