@@ -88,3 +88,20 @@ func TestExportedTrace(t *testing.T) {
 		t.Errorf("LastTraceID = %s, want %s", LastTraceID(), bad.Info.TraceID)
 	}
 }
+
+func TestLastTraceIDSurvivesShutdown(t *testing.T) {
+	f := setup(t)
+	_, s := StartSpan(context.Background(), "root")
+	_, c := StartSpan(ContextWithSpan(context.Background(), s), "child")
+	c.End()
+	if LastTraceID() == s.TraceID() {
+		t.Error("a child's end set LastTraceID")
+	}
+	s.End()
+	if err := f.p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if LastTraceID() != s.TraceID() {
+		t.Errorf("LastTraceID after Shutdown = %q, want %q", LastTraceID(), s.TraceID())
+	}
+}

@@ -36,9 +36,6 @@ type Provider struct {
 	maxValueSize int
 	ownSampler   bool // sampler is ParentBased: unsampled parent => unsampled child
 
-	lastMu    sync.Mutex
-	lastTrace trace.TraceID
-
 	shutdown atomic.Bool
 }
 
@@ -159,23 +156,27 @@ func (p *Provider) Shutdown(ctx context.Context) error {
 	return err
 }
 
-func (p *Provider) setLastTrace(id trace.TraceID) {
-	p.lastMu.Lock()
-	p.lastTrace = id
-	p.lastMu.Unlock()
+// lastTrace is the trace whose root span ended most recently in this process
+// (process-wide, like MLflow's last active trace id; it survives Shutdown).
+var lastTrace struct {
+	mu sync.Mutex
+	id trace.TraceID
+}
+
+func setLastTrace(id trace.TraceID) {
+	lastTrace.mu.Lock()
+	lastTrace.id = id
+	lastTrace.mu.Unlock()
 }
 
 // LastTraceID returns the MLflow id ("tr-…") of the trace whose root span
-// ended most recently in this process through the default Provider, or ""
-// when there is none.
+// ended most recently in this process, or "" when there is none. It keeps its
+// value after Provider.Shutdown, so a program can print or look up the trace
+// it just wrote.
 func LastTraceID() string {
-	p := defaultProvider.Load()
-	if p == nil {
-		return ""
-	}
-	p.lastMu.Lock()
-	id := p.lastTrace
-	p.lastMu.Unlock()
+	lastTrace.mu.Lock()
+	id := lastTrace.id
+	lastTrace.mu.Unlock()
 	if !id.IsValid() {
 		return ""
 	}

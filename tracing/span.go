@@ -619,7 +619,7 @@ func (s *Span) end(hasOutputs bool, outputs any, endTime time.Time) {
 		s.otel.End(trace.WithTimestamp(endTime))
 	}
 	if s.isRoot {
-		s.p.setLastTrace(s.otel.SpanContext().TraceID())
+		setLastTrace(s.otel.SpanContext().TraceID())
 	}
 }
 
