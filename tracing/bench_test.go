@@ -55,6 +55,8 @@ func benchFn(_ context.Context, q query) (answer, error) { return answer{Text: q
 
 var benchIn = query{Q: "what is mlflow?", TopK: 3}
 
+func doStep(context.Context) (int, error) { return 1, nil }
+
 // BenchmarkFunc: a call wrapped by Func, recording inputs and outputs.
 // NoopProcessor: only a no-op processor on the provider (the API layer);
 // Exporter: plus the real exporter with a discarding destination.
@@ -157,6 +159,16 @@ func BenchmarkDisabled(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				_, _ = fn(ctx, benchIn)
+			}
+		})
+		b.Run(c.name+"/Do", func(b *testing.B) {
+			if c.init {
+				benchInit(b, WithDisabled())
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = Do(ctx, "step", doStep)
 			}
 		})
 		b.Run(c.name+"/StartSpan", func(b *testing.B) {

@@ -362,6 +362,13 @@ func TestDisabledAndUninitialised(t *testing.T) {
 		if allocs != 0 {
 			t.Errorf("disabled StartSpan allocs = %v", allocs)
 		}
+		allocs = testing.AllocsPerRun(100, func() {
+			_, _ = Do(ctx, "d", func(context.Context) (int, error) { return 1, nil })
+			_ = Run(ctx, "r", func(context.Context) error { return nil })
+		})
+		if allocs != 0 {
+			t.Errorf("disabled Do/Run allocs = %v", allocs)
+		}
 		fn := Func("f", func(ctx context.Context, q query) (int, error) { return q.TopK, nil })
 		allocs = testing.AllocsPerRun(100, func() { _, _ = fn(ctx, query{"a", 1}) })
 		if allocs != 0 {
