@@ -219,7 +219,9 @@ type Span struct {
 // StartSpan starts a span as a child of the span in ctx (or a new trace) and
 // returns a context holding it. End it with Span.End. When tracing is off, no
 // Provider is initialised, or the parent is not sampled, it returns ctx
-// unchanged and a nil *Span without allocating.
+// unchanged and a nil *Span without allocating. When the sampler drops a new
+// trace it returns a nil *Span and a ctx that keeps the trace's descendants
+// unsampled.
 func StartSpan(ctx context.Context, name string, opts ...SpanOption) (context.Context, *Span) {
 	p := defaultProvider.Load()
 	if p == nil || p.disabled {
