@@ -91,6 +91,11 @@ func makeTrace(label string, n int) *tracemodel.Trace {
 	return &tracemodel.Trace{Info: info, Spans: spans}
 }
 
+const (
+	locTrackingStore = "TRACKING_STORE"
+	locArtifact      = "ARTIFACT"
+)
+
 // readBack is what the Python client sees for each trace.
 type readBack struct {
 	Traces map[string]struct {
@@ -169,7 +174,9 @@ func readTraces(t *testing.T, srv *mlflowtest.Server, exp string, ids []string, 
 }
 
 // checkTrace compares what Python read with what Go sent.
-func checkTrace(t *testing.T, want *tracemodel.Trace, rb readBack, wantTrackingStore bool) {
+// wantLoc is locTrackingStore, locArtifact or "" (either, as long as the
+// trace is complete).
+func checkTrace(t *testing.T, want *tracemodel.Trace, rb readBack, wantLoc string) {
 	t.Helper()
 	id := want.Info.TraceID
 	got, ok := rb.Traces[id]
@@ -220,11 +227,12 @@ func checkTrace(t *testing.T, want *tracemodel.Trace, rb readBack, wantTrackingS
 		t.Errorf("%s: state %q", id, got.State)
 	}
 	loc := got.Tags["mlflow.trace.spansLocation"]
-	if wantTrackingStore {
+	switch wantLoc {
+	case locTrackingStore:
 		if loc != "TRACKING_STORE" || got.SpanRows != len(want.Spans) {
 			t.Errorf("%s: spansLocation %q, %d span rows; want TRACKING_STORE, %d", id, loc, got.SpanRows, len(want.Spans))
 		}
-	} else {
+	case locArtifact:
 		if loc == "TRACKING_STORE" || !got.Artifact {
 			t.Errorf("%s: spansLocation %q, traces.json artifact %v; want artifact", id, loc, got.Artifact)
 		}

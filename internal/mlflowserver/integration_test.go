@@ -65,12 +65,12 @@ func exportConcurrently(t *testing.T, d *Destination, traces []*tracemodel.Trace
 
 func TestServerFlow(t *testing.T) {
 	for _, tc := range []struct {
-		name          string
-		opts          []mlflowtest.Option
-		trackingStore bool
+		name string
+		opts []mlflowtest.Option
+		loc  string
 	}{
-		{"new", nil, true},
-		{"old", []mlflowtest.Option{mlflowtest.Old()}, false},
+		{"new", nil, locTrackingStore},
+		{"old", []mlflowtest.Option{mlflowtest.Old()}, locArtifact},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -86,7 +86,7 @@ func TestServerFlow(t *testing.T) {
 				traces = append(traces, makeTrace(fmt.Sprintf("%s-%d", label, i), 1+i%4))
 			}
 			exportConcurrently(t, d, traces, 4)
-			if d.StreamingSupported() != tc.trackingStore {
+			if d.StreamingSupported() != (tc.loc == locTrackingStore) {
 				t.Errorf("StreamingSupported = %v", d.StreamingSupported())
 			}
 			exp := d.ExperimentID()
@@ -100,7 +100,7 @@ func TestServerFlow(t *testing.T) {
 				"trace.status = 'OK'",
 			})
 			for _, tr := range traces {
-				checkTrace(t, tr, rb, tc.trackingStore)
+				checkTrace(t, tr, rb, tc.loc)
 			}
 			for i, want := range [][]string{{one.Info.TraceID}, {one.Info.TraceID}, sortedIDs(traces)} {
 				if fmt.Sprint(rb.Filters[i]) != fmt.Sprint(want) {
@@ -125,7 +125,7 @@ func TestFileStoreServerFallsBack(t *testing.T) {
 	}
 	rb := readTraces(t, srv, "0", sortedIDs(traces), []string{})
 	for _, tr := range traces {
-		checkTrace(t, tr, rb, false)
+		checkTrace(t, tr, rb, locArtifact)
 	}
 }
 

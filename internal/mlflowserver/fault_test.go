@@ -1,0 +1,128 @@
+package mlflowserver
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowtest"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
+)
+
+// faultProxy sits in front of a real server and, on a bounded schedule,
+// answers with a fault instead of forwarding: 429 with Retry-After, 503,
+// 500, 502, a hung request (the client's per-request timeout fires) or a
+// connection reset.
+type faultProxy struct {
+	*httptest.Server
+	n        atomic.Int64
+	injected atomic.Int64
+	max      int64
+	mu       sync.Mutex
+	kinds    map[string]int
+	release  chan struct{}
+}
+
+var faultKinds = []string{"429", "503", "hang", "reset", "500", "502"}
+
+func newFaultProxy(t *testing.T, target string, maxFaults int64) *faultProxy {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.Transport = &http.Transport{}
+	rp.ErrorLog = log.New(io.Discard, "", 0) // requests the client gave up on
+	p := &faultProxy{max: maxFaults, kinds: map[string]int{}, release: make(chan struct{})}
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := p.n.Add(1)
+		// Every other request fails while the fault budget lasts; /version
+		// (probed once, without retries, like MLflow) is left alone.
+		if r.URL.Path != "/version" && n%2 == 0 && p.injected.Load() < p.max {
+			i := p.injected.Add(1)
+			kind := faultKinds[int(i)%len(faultKinds)]
+			p.mu.Lock()
+			p.kinds[kind]++
+			p.mu.Unlock()
+			switch kind {
+			case "429":
+				w.Header().Set("Retry-After", "1")
+				w.WriteHeader(429)
+			case "503", "500", "502":
+				code := map[string]int{"503": 503, "500": 500, "502": 502}[kind]
+				w.WriteHeader(code)
+				_, _ = fmt.Fprintf(w, `{"error_code":"TEMPORARILY_UNAVAILABLE","message":"injected %s"}`, kind)
+			case "hang":
+				select {
+				case <-r.Context().Done():
+				case <-p.release:
+				case <-time.After(30 * time.Second):
+				}
+			case "reset":
+				hj, ok := w.(http.Hijacker)
+				if !ok {
+					w.WriteHeader(503)
+					return
+				}
+				conn, _, err := hj.Hijack()
+				if err != nil {
+					return
+				}
+				if tc, ok := conn.(*net.TCPConn); ok {
+					_ = tc.SetLinger(0)
+				}
+				_ = conn.Close()
+			}
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() {
+		close(p.release)
+		p.Close()
+		rp.Transport.(*http.Transport).CloseIdleConnections()
+	})
+	return p
+}
+
+func TestFaultInjectionNothingLost(t *testing.T) {
+	srv := mlflowtest.Shared(t)
+	proxy := newFaultProxy(t, srv.URL, 40)
+	cfg := fastTransport(proxy.URL)
+	cfg.RequestTimeout = transport.Ptr(time.Second)
+	cfg.MaxRetries = transport.Ptr(10)
+	var retries atomic.Int64
+	cfg.OnRetry = func() { retries.Add(1) }
+	label := fmt.Sprintf("faults-%d", time.Now().UnixNano())
+	d, err := New(Config{Transport: cfg, ExperimentName: label})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Shutdown(t.Context())
+	var traces []*tracemodel.Trace
+	for i := range 16 {
+		traces = append(traces, makeTrace(fmt.Sprintf("%s-%d", label, i), 1+i%5))
+	}
+	exportConcurrently(t, d, traces, 4)
+	if proxy.injected.Load() < 20 {
+		t.Errorf("only %d faults injected", proxy.injected.Load())
+	}
+	t.Logf("faults injected: %v; client retries: %d", proxy.kinds, retries.Load())
+	if retries.Load() < proxy.injected.Load() {
+		t.Errorf("retries %d < faults %d", retries.Load(), proxy.injected.Load())
+	}
+	rb := readTraces(t, srv, d.ExperimentID(), sortedIDs(traces), []string{})
+	for _, tr := range traces {
+		checkTrace(t, tr, rb, locTrackingStore)
+	}
+}
