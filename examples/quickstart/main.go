@@ -55,7 +55,6 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 
 	question := "I'm flying to Paris tomorrow. What should I pack?"
 	answer, agentErr := travelAgent(ctx, ChatRequest{Messages: []Message{{Role: "user", Content: question}}})
-	traceID := tracing.LastTraceID()
 
 	// Shutdown writes every buffered trace before the program exits.
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -68,11 +67,13 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	}
 
 	fmt.Fprintf(out, "Q: %s\nA: %s\n\n", question, answer.Messages[len(answer.Messages)-1].Content)
+	spans := rec.Ended()
+	traceID := rootTraceID(spans)
 	if traceID == "" {
 		fmt.Fprintln(out, "No trace was recorded (tracing is disabled: ENABLE_MLFLOW_TRACING=false).")
 		return nil
 	}
-	printTree(out, traceID, rec.Ended())
+	printTree(out, traceID, spans)
 	fmt.Fprintln(out)
 	return printWhere(out, traceID, getenv)
 }
@@ -272,6 +273,17 @@ func fakeCompletion(messages []Message) ChatCompletion {
 }
 
 // ---- printing -------------------------------------------------------------
+
+// rootTraceID returns the MLflow id of the trace of the first root span in
+// spans, or "" when there is none.
+func rootTraceID(spans []sdktrace.ReadOnlySpan) string {
+	for _, s := range spans {
+		if !s.Parent().IsValid() {
+			return "tr-" + s.SpanContext().TraceID().String()
+		}
+	}
+	return ""
+}
 
 // printTree prints the spans of trace traceID as an indented tree, children
 // in start order, with MLflow span types and durations.

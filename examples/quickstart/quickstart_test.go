@@ -12,20 +12,23 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowtest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/pyenv"
 )
+
+func TestMain(m *testing.M) { os.Exit(mlflowtest.Main(m)) }
 
 // emptyEnv is the environment of a fresh machine: nothing set.
 func emptyEnv(string) string { return "" }
 
 // runQuickstart runs the program in a fresh temporary directory and returns
 // its output, the trace id it printed and that directory.
-func runQuickstart(t *testing.T) (out, traceID, dir string) {
+func runQuickstart(t *testing.T, getenv func(string) string) (out, traceID, dir string) {
 	t.Helper()
 	dir = t.TempDir()
 	t.Chdir(dir)
 	var buf bytes.Buffer
-	if err := run(context.Background(), &buf, emptyEnv); err != nil {
+	if err := run(context.Background(), &buf, getenv); err != nil {
 		t.Fatalf("run: %v\noutput:\n%s", err, buf.String())
 	}
 	out = buf.String()
@@ -38,7 +41,7 @@ func runQuickstart(t *testing.T) (out, traceID, dir string) {
 
 func TestQuickstartWritesMlrunsAndPrintsTree(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	out, id, dir := runQuickstart(t)
+	out, id, dir := runQuickstart(t, emptyEnv)
 
 	// The tree: every span, in order, with its type and a duration.
 	want := []string{
@@ -122,12 +125,8 @@ func TestQuickstartDisabled(t *testing.T) {
 	}
 }
 
-// TestQuickstartLoadsInMLflow loads what the quickstart wrote with MLflow's
-// own Python client (the pinned mlflow in .venv).
-func TestQuickstartLoadsInMLflow(t *testing.T) {
-	python := pyenv.Python(t)
-	_, id, dir := runQuickstart(t)
-	got := pyenv.Run(t, python, `
+// loadScript prints, as JSON, what MLflow's own client reads for a trace.
+const loadScript = `
 import json, sys, mlflow
 client = mlflow.MlflowClient(tracking_uri=sys.argv[1])
 t = client.get_trace(sys.argv[2])
@@ -143,8 +142,11 @@ print(json.dumps({
     "spans": [[s.name, s.span_type, by_id[s.parent_id].name if s.parent_id else None] for s in t.data.spans],
     "tool_outputs": [s.outputs for s in t.data.spans if s.name == "packing_list"],
 }))
-`, filepath.Join(dir, "mlruns"), id)
+`
 
+// checkLoaded checks what loadScript printed for the quickstart's trace.
+func checkLoaded(t *testing.T, got []byte) {
+	t.Helper()
 	var res struct {
 		State           string         `json:"state"`
 		RequestPreview  string         `json:"request_preview"`
@@ -186,5 +188,46 @@ print(json.dumps({
 	}
 	if len(res.ToolOutputs) != 1 || !strings.Contains(strings.Join(res.ToolOutputs[0], ","), "umbrella") {
 		t.Errorf("packing_list outputs = %v", res.ToolOutputs)
+	}
+}
+
+// TestQuickstartLoadsInMLflow loads what the quickstart wrote to ./mlruns
+// with MLflow's own Python client (the pinned mlflow in .venv).
+func TestQuickstartLoadsInMLflow(t *testing.T) {
+	python := pyenv.Python(t)
+	_, id, dir := runQuickstart(t, emptyEnv)
+	checkLoaded(t, pyenv.Run(t, python, loadScript, filepath.Join(dir, "mlruns"), id))
+}
+
+// TestQuickstartToServer runs the quickstart with MLFLOW_TRACKING_URI set to
+// a real mlflow server: 3.17.2 (spans through OTLP) and 3.3.2 (no OTLP route:
+// the trace goes as StartTraceV3 + traces.json).
+func TestQuickstartToServer(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []mlflowtest.Option
+	}{
+		{"mlflow-3.17", nil},
+		{"mlflow-3.3", []mlflowtest.Option{mlflowtest.Old()}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := mlflowtest.Shared(t, tc.opts...)
+			env := func(k string) string {
+				if k == "MLFLOW_TRACKING_URI" {
+					return srv.URL
+				}
+				return ""
+			}
+			out, id, dir := runQuickstart(t, env)
+			want := "Sent to the MLflow server at " + srv.URL + ". Open:\n  " + srv.URL +
+				"/#/experiments/0/traces?selectedEvaluationId=" + id
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "mlruns")); !os.IsNotExist(err) {
+				t.Errorf("sent to a server but ./mlruns exists (stat err %v)", err)
+			}
+			checkLoaded(t, srv.RunPython(t, loadScript, srv.URL, id))
+		})
 	}
 }
