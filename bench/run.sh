@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Side-by-side benchmarks against a real MLflow server, then the Go
+# micro-benchmarks. See BENCHMARKS.md for what is measured.
+#
+#   bench/run.sh                 # everything (about 30-60 min on 2 cores)
+#   BENCH_N=500 bench/run.sh     # fewer traces per client
+#   BENCH_SKIP_MICRO=1 bench/run.sh
+#
+# Environment: BENCH_PYTHON (interpreter with mlflow 3.17.2; default the
+# project venv .venv, else /tmp/probe-venv), BENCH_N (traces per client,
+# 2000), BENCH_ROUNDS (python/go pairs, 1), BENCH_COUNT (go test -count, 5),
+# BENCH_OUT (results directory, bench/results).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+py="${BENCH_PYTHON:-}"
+if [ -z "$py" ]; then
+	for cand in .venv/bin/python /tmp/probe-venv/bin/python; do
+		if [ -x "$cand" ] && "$cand" -c 'import mlflow' 2>/dev/null; then py="$cand"; break; fi
+	done
+fi
+if [ -z "$py" ]; then
+	bash scripts/setup-python.sh
+	py=.venv/bin/python
+fi
+out="${BENCH_OUT:-bench/results}"
+mkdir -p "$out"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+echo "== machine"
+{ nproc; lscpu | head -20; go version; "$py" -c 'import mlflow; print("mlflow", mlflow.__version__)'; cat /proc/loadavg; } | tee "$out/machine.txt"
+
+echo "== side-by-side: MLflow Python SDK vs Go SDK against one mlflow server"
+go build -o "$tmp/serverbench" ./bench/cmd/serverbench
+"$py" bench/python/sidebyside.py --go-bin "$tmp/serverbench" \
+	-n "${BENCH_N:-2000}" --rounds "${BENCH_ROUNDS:-1}" --out "$out/sidebyside.json" | tee "$out/sidebyside.md"
+
+if [ -z "${BENCH_SKIP_MICRO:-}" ]; then
+	echo "== Go micro-benchmarks"
+	go test -run '^$' -bench . -benchmem -count "${BENCH_COUNT:-5}" ./tracing/ ./exporter/ ./internal/... | tee "$out/micro.txt"
+	# benchstat from the module proxy into a temporary GOBIN (not a module dependency).
+	if GOBIN="$tmp" GOFLAGS=-mod=mod go install golang.org/x/perf/cmd/benchstat@latest 2>/dev/null; then
+		"$tmp/benchstat" "$out/micro.txt" | tee "$out/micro-benchstat.txt"
+	else
+		echo "benchstat not available; raw results in $out/micro.txt"
+	fi
+fi
