@@ -11,15 +11,47 @@ import (
 	"strconv"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxDepth bounds nesting; deeper values are written as a fallback string.
 const maxDepth = 1000
 
-// maxPooledBuf is the largest buffer JSON returns to its pool.
-const maxPooledBuf = 64 << 10
+// maxPooledBuf is the largest buffer an encoder keeps in its pool; the
+// scratch stacks are capped at maxPooledScratch entries.
+const (
+	maxPooledBuf     = 64 << 10
+	maxPooledScratch = 1 << 10
+)
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+var encoderPool = sync.Pool{New: func() any {
+	return &encoder{buf: make([]byte, 0, 256), path: make([]pathEntry, 0, 8)}
+}}
+
+func getEncoder() *encoder { return encoderPool.Get().(*encoder) }
+
+// putEncoder returns e to the pool, dropping whatever it still references.
+func putEncoder(e *encoder) {
+	if cap(e.buf) > maxPooledBuf {
+		e.buf = make([]byte, 0, 256)
+	}
+	e.buf = e.buf[:0]
+	e.depth = 0
+	e.path = e.path[:0]
+	if cap(e.keys) > maxPooledScratch {
+		e.keys = nil
+	} else {
+		clear(e.keys[:cap(e.keys)])
+		e.keys = e.keys[:0]
+	}
+	if cap(e.entries) > maxPooledScratch {
+		e.entries = nil
+	} else {
+		clear(e.entries[:cap(e.entries)])
+		e.entries = e.entries[:0]
+	}
+	encoderPool.Put(e)
+}
 
 // JSON returns the JSON encoding of v the way MLflow's Python SDK writes a
 // span attribute value (json.dumps with MLflow's TraceJSONEncoder and
@@ -55,13 +87,10 @@ func JSON(v any) string {
 		var buf [32]byte
 		return string(AppendFloat(buf[:0], x, 64))
 	}
-	bp := bufPool.Get().(*[]byte)
-	b := AppendJSON((*bp)[:0], v)
-	s := string(b)
-	if cap(b) <= maxPooledBuf {
-		*bp = b
-		bufPool.Put(bp)
-	}
+	e := getEncoder()
+	e.any(v)
+	s := string(e.buf)
+	putEncoder(e)
 	return s
 }
 
@@ -78,17 +107,26 @@ func isPlainASCII(s string) bool {
 
 // AppendJSON appends JSON(v) to dst and returns the extended buffer.
 func AppendJSON(dst []byte, v any) []byte {
-	e := encoder{buf: dst}
+	e := getEncoder()
+	own := e.buf
+	e.buf = dst
 	e.any(v)
-	return e.buf
+	dst = e.buf
+	e.buf = own
+	putEncoder(e)
+	return dst
 }
 
 // encoder writes one value. path holds the containers being written (for
 // cycle detection); it is short in practice, so a linear scan is cheapest.
+// keys and entries are scratch stacks for sorting map keys: a map appends
+// its keys, sorts its own segment and truncates back when done.
 type encoder struct {
-	buf   []byte
-	depth int
-	path  []pathEntry
+	buf     []byte
+	depth   int
+	path    []pathEntry
+	keys    []string
+	entries []mapEntry
 }
 
 type pathEntry struct {
@@ -97,9 +135,6 @@ type pathEntry struct {
 }
 
 func (e *encoder) push(p uintptr, n int) bool {
-	if e.path == nil {
-		e.path = make([]pathEntry, 0, 8)
-	}
 	for _, x := range e.path {
 		if x.p == p && x.n == n {
 			return false
@@ -116,6 +151,15 @@ var (
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 	errorType         = reflect.TypeFor[error]()
 )
+
+// Two walks share the helpers below and differ in a few corners: any is the
+// walk of values held by the top-level argument, a map[string]any or a []any
+// met on that walk (nil []string / map[string]string are [] / {}, they are not
+// counted in the depth, a nil json.RawMessage is a fallback string), and
+// ifaceValue the walk of a value held by an interface met through reflection
+// (a struct field, a typed slice...), where every value is written by its
+// type's encoder. The flag anyElems on the container helpers says which walk
+// their elements take.
 
 // any writes v, trying the common types without reflection first.
 func (e *encoder) any(v any) {
@@ -157,9 +201,9 @@ func (e *encoder) any(v any) {
 	case []byte:
 		e.bytes(x)
 	case map[string]any:
-		e.mapStringAny(x)
+		e.mapStringAny(x, true)
 	case []any:
-		e.sliceAny(x)
+		e.sliceAny(x, true)
 	case []string:
 		e.buf = append(e.buf, '[')
 		for i, s := range x {
@@ -170,43 +214,72 @@ func (e *encoder) any(v any) {
 		}
 		e.buf = append(e.buf, ']')
 	case map[string]string:
-		keys := sortedKeys(x)
-		e.buf = append(e.buf, '{')
-		for i, k := range keys {
-			if i > 0 {
-				e.buf = append(e.buf, ", "...)
-			}
-			e.buf = AppendString(e.buf, k, false)
-			e.buf = append(e.buf, ": "...)
-			e.buf = AppendString(e.buf, x[k], false)
+		start := len(e.keys)
+		for k := range x {
+			e.keys = append(e.keys, k)
 		}
-		e.buf = append(e.buf, '}')
+		e.writeStringMap(x, start)
+	case []map[string]any:
+		e.sliceMapStringAny(x)
 	default:
 		e.value(reflect.ValueOf(v))
 	}
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// ifaceValue writes x as its type's encoder does (the walk through
+// reflection), with the common types first.
+func (e *encoder) ifaceValue(x any) {
+	switch x := x.(type) {
+	case nil:
+		e.buf = append(e.buf, "null"...)
+	case string:
+		e.buf = AppendString(e.buf, x, false)
+	case bool:
+		e.buf = strconv.AppendBool(e.buf, x)
+	case int:
+		e.buf = strconv.AppendInt(e.buf, int64(x), 10)
+	case int64:
+		e.buf = strconv.AppendInt(e.buf, x, 10)
+	case float64:
+		e.buf = AppendFloat(e.buf, x, 64)
+	case map[string]any:
+		e.mapStringAny(x, false)
+	case []any:
+		e.sliceAny(x, false)
+	case []map[string]any:
+		e.sliceMapStringAny(x)
+	default:
+		e.value(reflect.ValueOf(x))
 	}
-	slices.Sort(keys)
-	return keys
 }
 
 func (e *encoder) enter() bool {
 	if e.depth >= maxDepth {
-		e.buf = AppendString(e.buf, "<max depth exceeded>", false)
+		e.buf = append(e.buf, maxDepthLiteral...)
 		return false
 	}
 	e.depth++
 	return true
 }
 
+var maxDepthLiteral = AppendString(nil, "<max depth exceeded>", false)
+
 func (e *encoder) leave() { e.depth-- }
 
-func (e *encoder) mapStringAny(m map[string]any) {
+var (
+	cycleMapStringAny   = AppendString(nil, "<cycle map[string]interface {}>", false)
+	cycleMapStringStr   = AppendString(nil, "<cycle map[string]string>", false)
+	cycleSliceAny       = AppendString(nil, "<cycle []interface {}>", false)
+	cycleSliceString    = AppendString(nil, "<cycle []string>", false)
+	cycleSliceMapString = AppendString(nil, "<cycle []map[string]interface {}>", false)
+)
+
+// mapPointer is the identity of a map for cycle detection.
+func mapPointer[M ~map[string]V, V any](m M) uintptr {
+	return uintptr(reflect.ValueOf(m).UnsafePointer())
+}
+
+func (e *encoder) mapStringAny(m map[string]any, anyElems bool) {
 	if m == nil {
 		e.buf = append(e.buf, "null"...)
 		return
@@ -214,35 +287,93 @@ func (e *encoder) mapStringAny(m map[string]any) {
 	if !e.enter() {
 		return
 	}
-	defer e.leave()
-	p := uintptr(reflect.ValueOf(m).UnsafePointer())
-	if !e.push(p, -1) {
-		e.buf = AppendString(e.buf, "<cycle map[string]interface {}>", false)
+	if !e.push(mapPointer(m), -1) {
+		e.buf = append(e.buf, cycleMapStringAny...)
+		e.leave()
 		return
 	}
-	defer e.pop()
 	e.buf = append(e.buf, '{')
 	if len(m) == 1 {
 		for k, v := range m {
 			e.buf = AppendString(e.buf, k, false)
 			e.buf = append(e.buf, ": "...)
-			e.any(v)
+			if anyElems {
+				e.any(v)
+			} else {
+				e.ifaceValue(v)
+			}
 		}
 	} else if len(m) > 1 {
-		keys := sortedKeys(m)
-		for i, k := range keys {
-			if i > 0 {
+		start := len(e.keys)
+		for k := range m {
+			e.keys = append(e.keys, k)
+		}
+		end := len(e.keys)
+		slices.Sort(e.keys[start:end])
+		for i := start; i < end; i++ {
+			if i > start {
 				e.buf = append(e.buf, ", "...)
 			}
+			k := e.keys[i]
 			e.buf = AppendString(e.buf, k, false)
 			e.buf = append(e.buf, ": "...)
-			e.any(m[k])
+			if anyElems {
+				e.any(m[k])
+			} else {
+				e.ifaceValue(m[k])
+			}
 		}
+		clear(e.keys[start:end])
+		e.keys = e.keys[:start]
 	}
 	e.buf = append(e.buf, '}')
+	e.pop()
+	e.leave()
 }
 
-func (e *encoder) sliceAny(s []any) {
+// writeStringMap writes m, whose keys are e.keys[start:], sorted.
+func (e *encoder) writeStringMap(m map[string]string, start int) {
+	end := len(e.keys)
+	slices.Sort(e.keys[start:end])
+	e.buf = append(e.buf, '{')
+	for i := start; i < end; i++ {
+		if i > start {
+			e.buf = append(e.buf, ", "...)
+		}
+		k := e.keys[i]
+		e.buf = AppendString(e.buf, k, false)
+		e.buf = append(e.buf, ": "...)
+		e.buf = AppendString(e.buf, m[k], false)
+	}
+	e.buf = append(e.buf, '}')
+	clear(e.keys[start:end])
+	e.keys = e.keys[:start]
+}
+
+// mapStringString is the reflection walk of a map[string]string.
+func (e *encoder) mapStringString(m map[string]string, cycle []byte) {
+	if m == nil {
+		e.buf = append(e.buf, "null"...)
+		return
+	}
+	if !e.enter() {
+		return
+	}
+	if !e.push(mapPointer(m), -1) {
+		e.buf = append(e.buf, cycle...)
+		e.leave()
+		return
+	}
+	start := len(e.keys)
+	for k := range m {
+		e.keys = append(e.keys, k)
+	}
+	e.writeStringMap(m, start)
+	e.pop()
+	e.leave()
+}
+
+func (e *encoder) sliceAny(s []any, anyElems bool) {
 	if s == nil {
 		e.buf = append(e.buf, "null"...)
 		return
@@ -250,22 +381,83 @@ func (e *encoder) sliceAny(s []any) {
 	if !e.enter() {
 		return
 	}
-	defer e.leave()
-	if len(s) > 0 {
-		if !e.push(uintptr(reflect.ValueOf(s).UnsafePointer()), len(s)) {
-			e.buf = AppendString(e.buf, "<cycle []interface {}>", false)
-			return
-		}
-		defer e.pop()
+	if len(s) > 0 && !e.push(uintptr(unsafe.Pointer(unsafe.SliceData(s))), len(s)) {
+		e.buf = append(e.buf, cycleSliceAny...)
+		e.leave()
+		return
 	}
 	e.buf = append(e.buf, '[')
 	for i, v := range s {
 		if i > 0 {
 			e.buf = append(e.buf, ", "...)
 		}
-		e.any(v)
+		if anyElems {
+			e.any(v)
+		} else {
+			e.ifaceValue(v)
+		}
 	}
 	e.buf = append(e.buf, ']')
+	if len(s) > 0 {
+		e.pop()
+	}
+	e.leave()
+}
+
+// sliceString is the reflection walk of a []string.
+func (e *encoder) sliceString(s []string) {
+	if s == nil {
+		e.buf = append(e.buf, "null"...)
+		return
+	}
+	if !e.enter() {
+		return
+	}
+	if len(s) > 0 && !e.push(uintptr(unsafe.Pointer(unsafe.SliceData(s))), len(s)) {
+		e.buf = append(e.buf, cycleSliceString...)
+		e.leave()
+		return
+	}
+	e.buf = append(e.buf, '[')
+	for i, v := range s {
+		if i > 0 {
+			e.buf = append(e.buf, ", "...)
+		}
+		e.buf = AppendString(e.buf, v, false)
+	}
+	e.buf = append(e.buf, ']')
+	if len(s) > 0 {
+		e.pop()
+	}
+	e.leave()
+}
+
+// sliceMapStringAny is the reflection walk of a []map[string]any.
+func (e *encoder) sliceMapStringAny(s []map[string]any) {
+	if s == nil {
+		e.buf = append(e.buf, "null"...)
+		return
+	}
+	if !e.enter() {
+		return
+	}
+	if len(s) > 0 && !e.push(uintptr(unsafe.Pointer(unsafe.SliceData(s))), len(s)) {
+		e.buf = append(e.buf, cycleSliceMapString...)
+		e.leave()
+		return
+	}
+	e.buf = append(e.buf, '[')
+	for i, m := range s {
+		if i > 0 {
+			e.buf = append(e.buf, ", "...)
+		}
+		e.mapStringAny(m, false)
+	}
+	e.buf = append(e.buf, ']')
+	if len(s) > 0 {
+		e.pop()
+	}
+	e.leave()
 }
 
 func (e *encoder) bytes(b []byte) {
@@ -409,112 +601,13 @@ func appendReformatted(dst, b []byte) []byte {
 	return dst
 }
 
-// value writes v by reflection, with encoding/json's rules.
+// value writes v with its type's compiled encoder.
 func (e *encoder) value(v reflect.Value) {
 	if !v.IsValid() {
 		e.buf = append(e.buf, "null"...)
 		return
 	}
-	t := v.Type()
-	k := v.Kind()
-	if k == reflect.Pointer || k == reflect.Interface {
-		if v.IsNil() {
-			e.buf = append(e.buf, "null"...)
-			return
-		}
-	}
-	// Methods first, as encoding/json does, including pointer receivers of
-	// addressable values.
-	if t.Implements(marshalerType) {
-		e.marshaler(v.Interface().(json.Marshaler))
-		return
-	}
-	if k != reflect.Pointer && v.CanAddr() && reflect.PointerTo(t).Implements(marshalerType) {
-		e.marshaler(v.Addr().Interface().(json.Marshaler))
-		return
-	}
-	if t.Implements(textMarshalerType) {
-		e.textMarshaler(v.Interface().(encoding.TextMarshaler))
-		return
-	}
-	if k != reflect.Pointer && v.CanAddr() && reflect.PointerTo(t).Implements(textMarshalerType) {
-		e.textMarshaler(v.Addr().Interface().(encoding.TextMarshaler))
-		return
-	}
-	if k != reflect.Interface && t.Implements(errorType) {
-		e.errorText(v.Interface().(error))
-		return
-	}
-	switch k {
-	case reflect.Bool:
-		e.buf = strconv.AppendBool(e.buf, v.Bool())
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		e.buf = strconv.AppendInt(e.buf, v.Int(), 10)
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		e.buf = strconv.AppendUint(e.buf, v.Uint(), 10)
-	case reflect.Float32:
-		e.buf = AppendFloat(e.buf, v.Float(), 32)
-	case reflect.Float64:
-		e.buf = AppendFloat(e.buf, v.Float(), 64)
-	case reflect.String:
-		if t == reflect.TypeFor[json.Number]() {
-			e.number(json.Number(v.String()))
-			return
-		}
-		e.buf = AppendString(e.buf, v.String(), false)
-	case reflect.Complex64, reflect.Complex128:
-		e.buf = AppendString(e.buf, strconv.FormatComplex(v.Complex(), 'g', -1, bitSizeOf(k)), false)
-	case reflect.Interface:
-		e.value(v.Elem())
-	case reflect.Pointer:
-		if !e.enter() {
-			return
-		}
-		defer e.leave()
-		if !e.push(uintptr(v.UnsafePointer()), -2) {
-			e.fallback("cycle "+t.String(), "")
-			return
-		}
-		defer e.pop()
-		e.value(v.Elem())
-	case reflect.Map:
-		e.mapValue(v)
-	case reflect.Slice:
-		if v.IsNil() {
-			e.buf = append(e.buf, "null"...)
-			return
-		}
-		if isByteSlice(t) {
-			e.bytes(v.Bytes())
-			return
-		}
-		if !e.enter() {
-			return
-		}
-		defer e.leave()
-		if v.Len() > 0 {
-			if !e.push(uintptr(v.UnsafePointer()), v.Len()) {
-				e.fallback("cycle "+t.String(), "")
-				return
-			}
-			defer e.pop()
-		}
-		e.array(v)
-	case reflect.Array:
-		if !e.enter() {
-			return
-		}
-		defer e.leave()
-		e.array(v)
-	case reflect.Struct:
-		if !e.enter() {
-			return
-		}
-		defer e.leave()
-		e.structValue(v)
-	default: // Chan, Func, UnsafePointer
-		e.fallback(t.String(), "")
-	}
+	typeEncoder(v.Type())(e, v)
 }
 
 func bitSizeOf(k reflect.Kind) int {
@@ -531,63 +624,6 @@ func isByteSlice(t reflect.Type) bool {
 	}
 	p := reflect.PointerTo(el)
 	return !p.Implements(marshalerType) && !p.Implements(textMarshalerType)
-}
-
-func (e *encoder) array(v reflect.Value) {
-	e.buf = append(e.buf, '[')
-	n := v.Len()
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			e.buf = append(e.buf, ", "...)
-		}
-		e.value(v.Index(i))
-	}
-	e.buf = append(e.buf, ']')
-}
-
-type mapEntry struct {
-	key string
-	val reflect.Value
-}
-
-func (e *encoder) mapValue(v reflect.Value) {
-	if v.IsNil() {
-		e.buf = append(e.buf, "null"...)
-		return
-	}
-	if !e.enter() {
-		return
-	}
-	defer e.leave()
-	if !e.push(uintptr(v.UnsafePointer()), -1) {
-		e.fallback("cycle "+v.Type().String(), "")
-		return
-	}
-	defer e.pop()
-	entries := make([]mapEntry, 0, v.Len())
-	it := v.MapRange()
-	for it.Next() {
-		entries = append(entries, mapEntry{mapKey(it.Key()), it.Value()})
-	}
-	slices.SortFunc(entries, func(a, b mapEntry) int {
-		switch {
-		case a.key < b.key:
-			return -1
-		case a.key > b.key:
-			return 1
-		}
-		return 0
-	})
-	e.buf = append(e.buf, '{')
-	for i, en := range entries {
-		if i > 0 {
-			e.buf = append(e.buf, ", "...)
-		}
-		e.buf = AppendString(e.buf, en.key, false)
-		e.buf = append(e.buf, ": "...)
-		e.value(en.val)
-	}
-	e.buf = append(e.buf, '}')
 }
 
 // mapKey turns a map key into its JSON object key, like encoding/json

@@ -19,37 +19,70 @@ type field struct {
 
 var fieldCache sync.Map // reflect.Type -> []field
 
-func (e *encoder) structValue(v reflect.Value) {
-	fields := cachedFields(v.Type())
-	e.buf = append(e.buf, '{')
-	first := true
-	for i := range fields {
-		f := &fields[i]
-		fv, ok := fieldByIndex(v, f.index)
-		if !ok {
-			continue
+// structField is a field of a compiled struct encoder.
+type structField struct {
+	prefix    []byte // the quoted name and ": "
+	index     []int
+	omitEmpty bool
+	omitZero  bool
+	quoted    bool // a ",string" field of a kind the option applies to
+	enc       encFn
+}
+
+func newStructEncoder(t reflect.Type) encFn {
+	fields := cachedFields(t)
+	sfs := make([]structField, len(fields))
+	for i, f := range fields {
+		ft := t.FieldByIndex(f.index).Type
+		sfs[i] = structField{
+			prefix:    append(AppendString(nil, f.name, false), ": "...),
+			index:     f.index,
+			omitEmpty: f.omitEmpty,
+			omitZero:  f.omitZero,
+			quoted:    f.quoted && quotableKind(ft.Kind()),
+			enc:       typeEncoder(ft),
 		}
-		if f.omitEmpty && isEmpty(fv) {
-			continue
-		}
-		if f.omitZero && isZero(fv) {
-			continue
-		}
-		if !first {
-			e.buf = append(e.buf, ", "...)
-		}
-		first = false
-		e.buf = AppendString(e.buf, f.name, false)
-		e.buf = append(e.buf, ": "...)
-		if f.quoted && quotable(fv) {
-			inner := encoder{}
-			inner.value(fv)
-			e.buf = AppendString(e.buf, string(inner.buf), false)
-			continue
-		}
-		e.value(fv)
 	}
-	e.buf = append(e.buf, '}')
+	return func(e *encoder, v reflect.Value) {
+		if !e.enter() {
+			return
+		}
+		e.buf = append(e.buf, '{')
+		first := true
+		for i := range sfs {
+			f := &sfs[i]
+			var fv reflect.Value
+			if len(f.index) == 1 {
+				fv = v.Field(f.index[0])
+			} else {
+				var ok bool
+				if fv, ok = fieldByIndex(v, f.index); !ok {
+					continue
+				}
+			}
+			if f.omitEmpty && isEmpty(fv) {
+				continue
+			}
+			if f.omitZero && isZero(fv) {
+				continue
+			}
+			if !first {
+				e.buf = append(e.buf, ", "...)
+			}
+			first = false
+			e.buf = append(e.buf, f.prefix...)
+			if f.quoted {
+				// Written on its own, then as a JSON string.
+				inner := encoder{}
+				f.enc(&inner, fv)
+				e.buf = AppendString(e.buf, string(inner.buf), false)
+				continue
+			}
+			f.enc(e, fv)
+		}
+		e.buf = append(e.buf, '}')
+		e.leave()
+	}
 }
 
 // fieldByIndex follows index through embedded structs; ok is false when an
@@ -67,8 +100,8 @@ func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
 	return v, true
 }
 
-func quotable(v reflect.Value) bool {
-	switch v.Kind() {
+func quotableKind(k reflect.Kind) bool {
+	switch k {
 	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
 		reflect.Float32, reflect.Float64, reflect.String:
