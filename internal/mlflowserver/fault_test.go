@@ -99,7 +99,7 @@ func TestFaultInjectionNothingLost(t *testing.T) {
 	srv := mlflowtest.Shared(t)
 	proxy := newFaultProxy(t, srv.URL, 40)
 	cfg := fastTransport(proxy.URL)
-	cfg.RequestTimeout = transport.Ptr(time.Second)
+	cfg.RequestTimeout = transport.Ptr(5 * time.Second)
 	cfg.MaxRetries = transport.Ptr(10)
 	var retries atomic.Int64
 	cfg.OnRetry = func() { retries.Add(1) }

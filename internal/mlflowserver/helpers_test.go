@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -96,98 +95,27 @@ const (
 	locArtifact      = "ARTIFACT"
 )
 
-// readBack is what the Python client sees for each trace.
-type readBack struct {
-	Traces map[string]struct {
-		State     string            `json:"state"`
-		Tags      map[string]string `json:"tags"`
-		Metadata  map[string]string `json:"metadata"`
-		Usage     map[string]int    `json:"token_usage"`
-		SpanRows  int               `json:"span_rows"`
-		Artifact  bool              `json:"artifact"`
-		Spans     []readSpan        `json:"spans"`
-		GetFailed string            `json:"error"`
-	} `json:"traces"`
-	Filters [][]string `json:"filters"`
-}
-
-type readSpan struct {
-	Name    string `json:"name"`
-	SpanID  string `json:"span_id"`
-	Parent  string `json:"parent_id"`
-	Inputs  any    `json:"inputs"`
-	Outputs any    `json:"outputs"`
-	Type    string `json:"span_type"`
-}
-
-const readBackScript = `
-import json, os, sqlite3, sys
-from mlflow import MlflowClient
-spec = json.load(open(sys.argv[1]))
-c = MlflowClient()
-out = {"traces": {}, "filters": []}
-db = spec.get("db")
-for tid in spec["trace_ids"]:
-    r = {}
-    try:
-        t = c.get_trace(tid)
-        r = {"state": str(t.info.state), "tags": t.info.tags, "metadata": t.info.trace_metadata,
-             "token_usage": t.info.token_usage,
-             "spans": [{"name": s.name, "span_id": s.span_id, "parent_id": s.parent_id,
-                        "inputs": s.inputs, "outputs": s.outputs, "span_type": s.span_type} for s in t.data.spans]}
-    except Exception as e:
-        r = {"error": repr(e)}
-    if db and os.path.exists(db):
-        con = sqlite3.connect(db)
-        try:
-            r["span_rows"] = con.execute("select count(*) from spans where trace_id = ?", (tid,)).fetchone()[0]
-        except sqlite3.OperationalError:
-            r["span_rows"] = -1
-        con.close()
-    art = spec.get("artifacts")
-    if art:
-        exp = spec["experiment_id"]
-        r["artifact"] = os.path.exists(os.path.join(art, exp, "traces", tid, "artifacts", "traces.json"))
-    out["traces"][tid] = r
-for f in spec["filters"]:
-    res = c.search_traces(experiment_ids=[spec["experiment_id"]], filter_string=f, max_results=500)
-    out["filters"].append(sorted(x.info.trace_id for x in res))
-print(json.dumps(out, default=str))
-`
+type readBack = mlflowtest.ReadBack
 
 func readTraces(t *testing.T, srv *mlflowtest.Server, exp string, ids []string, filters []string) readBack {
 	t.Helper()
-	spec := map[string]any{
-		"trace_ids": ids, "filters": filters, "experiment_id": exp,
-		"db": filepath.Join(srv.Dir, "mlflow.db"), "artifacts": srv.ArtifactsDir,
-	}
-	f := filepath.Join(t.TempDir(), "spec.json")
-	if err := os.WriteFile(f, []byte(jsonOf(spec)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out := srv.RunPython(t, readBackScript, f)
-	var rb readBack
-	if err := json.Unmarshal(out, &rb); err != nil {
-		t.Fatalf("read back: %v\n%s", err, out)
-	}
-	return rb
+	return srv.ReadTraces(t, exp, ids, filters)
 }
 
-// checkTrace compares what Python read with what Go sent.
 // wantLoc is locTrackingStore, locArtifact or "" (either, as long as the
 // trace is complete).
 func checkTrace(t *testing.T, want *tracemodel.Trace, rb readBack, wantLoc string) {
 	t.Helper()
 	id := want.Info.TraceID
 	got, ok := rb.Traces[id]
-	if !ok || got.GetFailed != "" {
-		t.Errorf("%s: get_trace failed: %s", id, got.GetFailed)
+	if !ok || got.Error != "" {
+		t.Errorf("%s: get_trace failed: %s", id, got.Error)
 		return
 	}
 	if len(got.Spans) != len(want.Spans) {
 		t.Errorf("%s: %d spans, want %d", id, len(got.Spans), len(want.Spans))
 	}
-	byName := map[string]readSpan{}
+	byName := map[string]mlflowtest.SpanView{}
 	for _, s := range got.Spans {
 		byName[s.Name] = s
 	}
@@ -205,8 +133,8 @@ func checkTrace(t *testing.T, want *tracemodel.Trace, rb readBack, wantLoc strin
 		}
 		var wt string
 		_ = json.Unmarshal([]byte(ws.Attributes["mlflow.spanType"]), &wt)
-		if gs.Type != wt {
-			t.Errorf("%s/%s: type %q, want %q", id, ws.Name, gs.Type, wt)
+		if gs.SpanType != wt {
+			t.Errorf("%s/%s: type %q, want %q", id, ws.Name, gs.SpanType, wt)
 		}
 	}
 	for k, v := range want.Info.Tags {
@@ -220,8 +148,8 @@ func checkTrace(t *testing.T, want *tracemodel.Trace, rb readBack, wantLoc strin
 		}
 	}
 	n := len(want.Spans) - 1
-	if got.Usage["input_tokens"] != 3*n || got.Usage["total_tokens"] != 7*n {
-		t.Errorf("%s: token usage %v", id, got.Usage)
+	if got.TokenUsage["input_tokens"] != 3*n || got.TokenUsage["total_tokens"] != 7*n {
+		t.Errorf("%s: token usage %v", id, got.TokenUsage)
 	}
 	if got.State != "TraceState.OK" && got.State != "OK" {
 		t.Errorf("%s: state %q", id, got.State)
@@ -233,8 +161,8 @@ func checkTrace(t *testing.T, want *tracemodel.Trace, rb readBack, wantLoc strin
 			t.Errorf("%s: spansLocation %q, %d span rows; want TRACKING_STORE, %d", id, loc, got.SpanRows, len(want.Spans))
 		}
 	case locArtifact:
-		if loc == "TRACKING_STORE" || !got.Artifact {
-			t.Errorf("%s: spansLocation %q, traces.json artifact %v; want artifact", id, loc, got.Artifact)
+		if loc == "TRACKING_STORE" || !got.HasArtifact {
+			t.Errorf("%s: spansLocation %q, traces.json artifact %v; want artifact", id, loc, got.HasArtifact)
 		}
 	}
 }
