@@ -238,7 +238,7 @@ func newSliceEncoder(t reflect.Type) encFn {
 				e.sliceReflect(v, typeEncoder(emptyInterface), cycleLiteral(t))
 				return
 			}
-			e.sliceAny(v.Interface().([]any), false)
+			e.sliceAny(sliceOf[[]any](v), false)
 		}
 	case sliceStringT:
 		return func(e *encoder, v reflect.Value) {
@@ -246,7 +246,7 @@ func newSliceEncoder(t reflect.Type) encFn {
 				e.sliceReflect(v, typeEncoder(t.Elem()), cycleLiteral(t))
 				return
 			}
-			e.sliceString(v.Interface().([]string))
+			e.sliceString(sliceOf[[]string](v))
 		}
 	case sliceMapAnyT:
 		return func(e *encoder, v reflect.Value) {
@@ -254,12 +254,21 @@ func newSliceEncoder(t reflect.Type) encFn {
 				e.sliceReflect(v, typeEncoder(t.Elem()), cycleLiteral(t))
 				return
 			}
-			e.sliceMapStringAny(v.Interface().([]map[string]any))
+			e.sliceMapStringAny(sliceOf[[]map[string]any](v))
 		}
 	}
 	elem := typeEncoder(t.Elem())
 	cycle := cycleLiteral(t)
 	return func(e *encoder, v reflect.Value) { e.sliceReflect(v, elem, cycle) }
+}
+
+// sliceOf returns the slice v holds; it does not copy the slice header to
+// the heap as Interface does for an addressable value.
+func sliceOf[S any](v reflect.Value) S {
+	if v.CanAddr() {
+		return *(*S)(v.Addr().UnsafePointer())
+	}
+	return v.Interface().(S)
 }
 
 func (e *encoder) sliceReflect(v reflect.Value, elem encFn, cycle []byte) {
