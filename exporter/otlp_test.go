@@ -1,0 +1,131 @@
+package exporter
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+type otlpReceiver struct {
+	*httptest.Server
+	mu      sync.Mutex
+	paths   []string
+	headers []http.Header
+	spans   []string
+}
+
+func newOTLPReceiver(t *testing.T) *otlpReceiver {
+	r := &otlpReceiver{}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		var msg coltracepb.ExportTraceServiceRequest
+		_ = proto.Unmarshal(b, &msg) // otlptracehttp sends uncompressed by default
+		r.mu.Lock()
+		r.paths = append(r.paths, req.URL.Path)
+		r.headers = append(r.headers, req.Header.Clone())
+		for _, rs := range msg.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				for _, s := range ss.Spans {
+					r.spans = append(r.spans, s.Name)
+				}
+			}
+		}
+		r.mu.Unlock()
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func TestNewOTLPProcessor(t *testing.T) {
+	recv := newOTLPReceiver(t)
+	for _, tc := range []struct {
+		name      string
+		env       map[string]string
+		dest      bool
+		wantProc  bool
+		wantMLflw bool
+		wantErr   string
+		wantPath  string
+	}{
+		{name: "no endpoint", env: nil, wantMLflw: true},
+		{name: "traces endpoint replaces mlflow", env: map[string]string{
+			"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": recv.URL + "/custom/path", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+		}, wantProc: true, wantPath: "/custom/path"},
+		{name: "base endpoint gets /v1/traces, dual", env: map[string]string{
+			"OTEL_EXPORTER_OTLP_ENDPOINT": recv.URL + "/", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf",
+			"MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT": "TRUE", "OTEL_EXPORTER_OTLP_HEADERS": "x-api-key=abc%20def,other=1",
+		}, wantProc: true, wantMLflw: true, wantPath: "/v1/traces"},
+		{name: "disabled", env: map[string]string{
+			"OTEL_EXPORTER_OTLP_ENDPOINT": recv.URL, "MLFLOW_ENABLE_OTLP_EXPORTER": "false",
+		}, wantMLflw: true},
+		{name: "default protocol grpc", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1"}, wantProc: true},
+		{name: "grpc without scheme", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "127.0.0.1:1"}, wantProc: true},
+		{name: "explicit destination wins", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": recv.URL}, dest: true, wantMLflw: true},
+		{name: "explicit destination and dual", env: map[string]string{
+			"OTEL_EXPORTER_OTLP_ENDPOINT": recv.URL, "MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT": "1",
+		}, dest: true, wantProc: true, wantMLflw: true},
+		{name: "bad protocol", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": recv.URL, "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, wantErr: "unsupported OTLP protocol"},
+		{name: "bad dual", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": recv.URL, "MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT": "yes"}, wantErr: "MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT"},
+		{name: "bad headers", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": recv.URL, "OTEL_EXPORTER_OTLP_HEADERS": "secretvalue"}, wantErr: "OTEL_EXPORTER_OTLP_HEADERS"},
+		{name: "http without scheme", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "host:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, wantErr: "http(s) URL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := defaultConfig()
+			c.getenv = func(k string) string { return tc.env[k] }
+			if tc.dest {
+				c.dest = nopDest{}
+			}
+			proc, mlflowToo, err := c.newOTLPProcessor(context.Background())
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "secretvalue") {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (proc != nil) != tc.wantProc || mlflowToo != tc.wantMLflw {
+				t.Fatalf("proc %v mlflowToo %v, want %v %v", proc != nil, mlflowToo, tc.wantProc, tc.wantMLflw)
+			}
+			if proc == nil {
+				return
+			}
+			defer proc.Shutdown(context.Background())
+			if tc.wantPath == "" {
+				return
+			}
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(proc))
+			_, s := tp.Tracer("t").Start(context.Background(), "span-"+tc.name)
+			s.End()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := tp.Shutdown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			recv.mu.Lock()
+			defer recv.mu.Unlock()
+			last := len(recv.paths) - 1
+			if last < 0 || recv.paths[last] != tc.wantPath || recv.spans[len(recv.spans)-1] != "span-"+tc.name {
+				t.Fatalf("received paths %v spans %v", recv.paths, recv.spans)
+			}
+			if tc.env["OTEL_EXPORTER_OTLP_HEADERS"] != "" && recv.headers[last].Get("x-api-key") != "abc def" {
+				t.Errorf("headers %v", recv.headers[last])
+			}
+		})
+	}
+}
+
+type nopDest struct{}
+
+func (nopDest) ExportTraces(context.Context, []*Trace) error { return nil }
+func (nopDest) Shutdown(context.Context) error               { return nil }
