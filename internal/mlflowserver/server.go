@@ -43,6 +43,7 @@ const (
 	defaultExperiment  = "0"
 	versionTimeout     = 3 * time.Second
 	reprobeAfter       = 30 * time.Second
+	userAgent          = "mlflowtrace-go"
 )
 
 // Config configures a Destination.
@@ -92,7 +93,15 @@ const (
 
 // New returns a Destination; it validates the URL but does no I/O.
 func New(cfg Config) (*Destination, error) {
-	c, err := transport.New(cfg.Transport)
+	tc := cfg.Transport
+	if tc.Headers.Get("User-Agent") == "" {
+		tc.Headers = tc.Headers.Clone()
+		if tc.Headers == nil {
+			tc.Headers = http.Header{}
+		}
+		tc.Headers.Set("User-Agent", userAgent)
+	}
+	c, err := transport.New(tc)
 	if err != nil {
 		return nil, fmt.Errorf("mlflowserver: %w", err)
 	}
@@ -190,7 +199,12 @@ func (d *Destination) postSpans(ctx context.Context, exp string, spans []*tracem
 	return false, fmt.Errorf("mlflowserver: log spans: %w", err)
 }
 
-var gzipPool = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+// gzipPool holds BestSpeed writers: span batches are small and highly
+// repetitive, level 1 gets most of the gain for a fraction of the CPU.
+var gzipPool = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return zw
+}}
 
 func encodeSpans(spans []*tracemodel.Span, resource []*commonpb.KeyValue) ([]byte, error) {
 	raw, err := proto.Marshal(otlpconv.Request(spans, resource))

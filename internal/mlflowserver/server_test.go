@@ -387,3 +387,41 @@ func TestLedgerBounded(t *testing.T) {
 		t.Errorf("forgotten trace spans skipped")
 	}
 }
+
+func BenchmarkEncodeSpans(b *testing.B) {
+	tr := makeTrace("bench", 5)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := encodeSpans(tr.Spans, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkExportTraces measures client cost per trace (5 spans) against a
+// minimal in-process server that accepts everything.
+func BenchmarkExportTraces(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		switch r.URL.Path {
+		case "/version":
+			_, _ = io.WriteString(w, "3.17.2")
+		case "/api/3.0/mlflow/traces":
+			_, _ = io.WriteString(w, `{"trace":{"trace_info":{"tags":{"mlflow.trace.spansLocation":"TRACKING_STORE"}}}}`)
+		}
+	}))
+	defer srv.Close()
+	d, err := New(Config{Transport: transport.Config{URL: srv.URL}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Shutdown(context.Background())
+	tr := makeTrace("bench", 5)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := d.ExportTraces(ctx, []*tracemodel.Trace{tr}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
