@@ -14,6 +14,9 @@ import (
 // upserts spans).
 const maxTrackedTraces = 10000
 
+// maxTrackedSpans bounds the span ids remembered across open traces.
+const maxTrackedSpans = 200000
+
 // ledger remembers which spans the stream delivered, so ExportTraces sends
 // only the rest, and which traces are finished, so late span batches are not
 // sent again.
@@ -22,6 +25,8 @@ type ledger struct {
 	max      int
 	sent     map[trace.TraceID]map[trace.SpanID]struct{}
 	sentFIFO []trace.TraceID
+	nspans   int // span ids in sent
+	maxSpans int
 
 	finished map[trace.TraceID]struct{}
 	ring     []trace.TraceID
@@ -30,6 +35,7 @@ type ledger struct {
 
 func (l *ledger) init(max int) {
 	l.max = max
+	l.maxSpans = maxTrackedSpans
 	l.sent = make(map[trace.TraceID]map[trace.SpanID]struct{})
 	l.finished = make(map[trace.TraceID]struct{})
 	l.ring = make([]trace.TraceID, 0, min(max, 1024))
@@ -72,15 +78,26 @@ func (l *ledger) delivered(spans []*tracemodel.Span) {
 			l.sent[s.TraceID] = m
 			l.sentFIFO = append(l.sentFIFO, s.TraceID)
 		}
-		m[s.SpanID] = struct{}{}
+		if _, dup := m[s.SpanID]; !dup {
+			m[s.SpanID] = struct{}{}
+			l.nspans++
+		}
 	}
+	for l.nspans > l.maxSpans && len(l.sentFIFO) > 0 {
+		l.forgetOldest()
+	}
+}
+
+func (l *ledger) forgetOldest() {
+	id := l.sentFIFO[0]
+	l.sentFIFO = l.sentFIFO[1:]
+	l.nspans -= len(l.sent[id])
+	delete(l.sent, id)
 }
 
 func (l *ledger) evictSent() {
 	for len(l.sent) >= l.max && len(l.sentFIFO) > 0 {
-		id := l.sentFIFO[0]
-		l.sentFIFO = l.sentFIFO[1:]
-		delete(l.sent, id)
+		l.forgetOldest()
 	}
 	if len(l.sentFIFO) > 2*l.max+16 { // drop ids of finished traces
 		live := make([]trace.TraceID, 0, len(l.sent))
@@ -132,6 +149,7 @@ func (l *ledger) finish(id trace.TraceID) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.nspans -= len(l.sent[id])
 	delete(l.sent, id)
 	if _, ok := l.finished[id]; ok {
 		return

@@ -376,7 +376,7 @@ func TestLedgerBounded(t *testing.T) {
 	for _, tr := range all {
 		l.finish(tr.Spans[0].TraceID)
 	}
-	if len(l.finished) != 8 || len(l.sent) != 0 {
+	if len(l.finished) != 8 || len(l.sent) != 0 || l.nspans != 0 {
 		t.Errorf("finished %d sent %d", len(l.finished), len(l.sent))
 	}
 	last := all[len(all)-1]
@@ -423,5 +423,17 @@ func BenchmarkExportTraces(b *testing.B) {
 		if err := d.ExportTraces(ctx, []*tracemodel.Trace{tr}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestLedgerSpanBound(t *testing.T) {
+	var l ledger
+	l.init(1000)
+	l.maxSpans = 10
+	for i := range 5 {
+		l.delivered(makeTrace(fmt.Sprint(i), 4).Spans)
+	}
+	if l.nspans > 10 || len(l.sent) > 3 {
+		t.Errorf("nspans %d traces %d", l.nspans, len(l.sent))
 	}
 }
