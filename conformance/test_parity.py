@@ -4,9 +4,10 @@
 field by field after normalisation (conformance/parity/compare.py says what is
 normalised and why).
 
-Run against the local store (./mlruns FileStore layout) and against a real
-`mlflow server` (sqlite backend, artifacts served) started on a free loopback
-port by the test.
+Run against the local store (./mlruns FileStore layout), against a real
+`mlflow server` 3.17.2 (sqlite backend, artifacts served; spans go through its
+OTLP route) and against an old 3.3.2 server (no OTLP route: StartTraceV3 and
+the traces.json artifact), each started on a free loopback port by the test.
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ def go_parity(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     with harness.MlflowServer(tmp_path_factory.mktemp("server")) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def old_server(tmp_path_factory):
+    """mlflow 3.3.2: no OTLP /v1/traces route, so both SDKs fall back to
+    StartTraceV3 + the traces.json artifact."""
+    with harness.MlflowServer(tmp_path_factory.mktemp("old-server"), python=harness.old_python()) as s:
         yield s
 
 
@@ -89,4 +98,13 @@ def test_parity_server(tmp_path, go_parity, server):
 
     py = compare.normalize(harness.load_trace(server.url, py_id))
     go = compare.normalize(harness.load_trace(server.url, go_id))
+    assert_parity(py, go)
+
+
+def test_parity_old_server(tmp_path, go_parity, old_server):
+    py_id = write_python(old_server.url, tmp_path)
+    go_id = write_go(go_parity, old_server.url, tmp_path)
+
+    py = compare.normalize(harness.load_trace(old_server.url, py_id))
+    go = compare.normalize(harness.load_trace(old_server.url, go_id))
     assert_parity(py, go)

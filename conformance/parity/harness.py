@@ -32,6 +32,15 @@ def require_or_skip(msg: str) -> None:
     pytest.skip(msg)
 
 
+def old_python() -> str:
+    """The interpreter of the old MLflow (3.3.2): $MLFLOWTRACE_PYTHON_OLD, else
+    <module root>/.venv-mlflow33/bin/python (scripts/setup-python.sh)."""
+    py = os.environ.get("MLFLOWTRACE_PYTHON_OLD") or str(MODULE_ROOT / ".venv-mlflow33" / "bin" / "python")
+    if not os.path.exists(py):
+        require_or_skip(f"old MLflow interpreter {py} missing: run scripts/setup-python.sh")
+    return py
+
+
 def clean_env(**extra: str) -> dict:
     """The caller's environment without MLflow / OTel / tracing settings, plus extra."""
     env = {
@@ -165,6 +174,11 @@ def load_trace(tracking_uri: str, trace_id: str, timeout: float = 30) -> dict:
     import mlflow
 
     os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+    # The trace artifact (traces.json) of a trace whose spans are not in the
+    # server's span table is downloaded from its mlflow-artifacts: location,
+    # which MLflow resolves against the *global* tracking URI, not the
+    # client's: set both.
+    mlflow.set_tracking_uri(tracking_uri)
     client = mlflow.MlflowClient(tracking_uri=tracking_uri)
     deadline = time.monotonic() + timeout
     last = None
