@@ -59,7 +59,6 @@ var (
 	sliceAnyT      = reflect.TypeFor[[]any]()
 	sliceStringT   = reflect.TypeFor[[]string]()
 	sliceMapAnyT   = reflect.TypeFor[[]map[string]any]()
-	sliceMapStrT   = reflect.TypeFor[[]map[string]string]()
 	emptyInterface = reflect.TypeFor[any]()
 )
 

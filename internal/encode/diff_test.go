@@ -269,6 +269,24 @@ type gen struct {
 	maps  []map[string]any
 	anys  []any
 	nodes []*fzNode
+	made  int // values made so far
+	reuse int // shared containers handed out so far
+}
+
+// Bounds on a generated value: a value shared n times is written n times, so
+// unbounded sharing makes outputs exponentially long.
+const (
+	genMaxValues = 400
+	genMaxReuse  = 4
+)
+
+// share reports whether to hand out an already built container.
+func (g *gen) share(have int) bool {
+	if have == 0 || g.reuse >= genMaxReuse || g.s.n(3) != 0 {
+		return false
+	}
+	g.reuse++
+	return true
 }
 
 const genMaxDepth = 5
@@ -321,14 +339,15 @@ func (g *gen) int() int {
 
 // value returns a random value of any shape.
 func (g *gen) value(depth int) any {
-	if depth >= genMaxDepth {
+	g.made++
+	if depth >= genMaxDepth || g.made > genMaxValues {
 		return g.scalar()
 	}
 	switch g.s.n(30) {
 	case 0, 1, 2, 3:
 		return g.scalar()
 	case 4, 5, 6:
-		if len(g.maps) > 0 && g.s.n(3) == 0 {
+		if g.share(len(g.maps)) {
 			return g.maps[g.s.n(len(g.maps))] // shared or cyclic
 		}
 		m := map[string]any{}
@@ -341,7 +360,7 @@ func (g *gen) value(depth int) any {
 		}
 		return m
 	case 7, 8, 9:
-		if len(g.anys) > 0 && g.s.n(3) == 0 {
+		if g.share(len(g.anys)) {
 			s := g.anys[g.s.n(len(g.anys))].([]any)
 			return s[:g.s.n(len(s)+1)] // the same slice (a cycle) or a prefix of it
 		}
@@ -555,12 +574,13 @@ func (g *gen) special() any {
 }
 
 func (g *gen) node(depth int) *fzNode {
-	if len(g.nodes) > 0 && g.s.n(3) == 0 {
+	if g.share(len(g.nodes)) {
 		return g.nodes[g.s.n(len(g.nodes))]
 	}
 	n := &fzNode{Name: g.str()}
 	g.nodes = append(g.nodes, n)
-	if depth >= genMaxDepth {
+	g.made++
+	if depth >= genMaxDepth || g.made > genMaxValues {
 		return n
 	}
 	switch g.s.n(4) {
@@ -662,7 +682,8 @@ var fzTypes = []reflect.Type{
 // typed returns a random value of type t, built by reflection.
 func (g *gen) typed(t reflect.Type, depth int) reflect.Value {
 	v := reflect.New(t).Elem()
-	if depth > genMaxDepth+2 || g.s.n(12) == 0 {
+	g.made++
+	if depth > genMaxDepth+2 || g.made > genMaxValues || g.s.n(12) == 0 {
 		return v // zero value
 	}
 	switch t.Kind() {
@@ -712,7 +733,7 @@ func (g *gen) typed(t reflect.Type, depth int) reflect.Value {
 		p.Elem().Set(g.typed(t.Elem(), depth+1))
 		v.Set(p)
 	case reflect.Slice:
-		if t == reflect.TypeFor[[]any]() && len(g.anys) > 0 && g.s.n(3) == 0 {
+		if t == reflect.TypeFor[[]any]() && g.share(len(g.anys)) {
 			v.Set(reflect.ValueOf(g.anys[g.s.n(len(g.anys))]))
 			return v
 		}
@@ -727,7 +748,7 @@ func (g *gen) typed(t reflect.Type, depth int) reflect.Value {
 			v.Index(i).Set(g.typed(t.Elem(), depth+1))
 		}
 	case reflect.Map:
-		if t == reflect.TypeFor[map[string]any]() && len(g.maps) > 0 && g.s.n(3) == 0 {
+		if t == reflect.TypeFor[map[string]any]() && g.share(len(g.maps)) {
 			v.Set(reflect.ValueOf(g.maps[g.s.n(len(g.maps))]))
 			return v
 		}

@@ -268,7 +268,6 @@ func (e *encoder) leave() { e.depth-- }
 
 var (
 	cycleMapStringAny   = AppendString(nil, "<cycle map[string]interface {}>", false)
-	cycleMapStringStr   = AppendString(nil, "<cycle map[string]string>", false)
 	cycleSliceAny       = AppendString(nil, "<cycle []interface {}>", false)
 	cycleSliceString    = AppendString(nil, "<cycle []string>", false)
 	cycleSliceMapString = AppendString(nil, "<cycle []map[string]interface {}>", false)

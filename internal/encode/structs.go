@@ -4,7 +4,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 )
 
 // field is one JSON field of a struct type, found by encoding/json's rules.
@@ -17,8 +16,6 @@ type field struct {
 	tagged    bool
 }
 
-var fieldCache sync.Map // reflect.Type -> []field
-
 // structField is a field of a compiled struct encoder.
 type structField struct {
 	prefix    []byte // the quoted name and ": "
@@ -30,7 +27,7 @@ type structField struct {
 }
 
 func newStructEncoder(t reflect.Type) encFn {
-	fields := cachedFields(t)
+	fields := typeFields(t)
 	sfs := make([]structField, len(fields))
 	for i, f := range fields {
 		ft := t.FieldByIndex(f.index).Type
@@ -137,14 +134,6 @@ func isZero(v reflect.Value) (zero bool) {
 		return z.IsZero()
 	}
 	return v.IsZero()
-}
-
-func cachedFields(t reflect.Type) []field {
-	if f, ok := fieldCache.Load(t); ok {
-		return f.([]field)
-	}
-	f, _ := fieldCache.LoadOrStore(t, typeFields(t))
-	return f.([]field)
 }
 
 // typeFields lists the JSON fields of struct type t: exported fields and the
