@@ -237,27 +237,42 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 		return err
 	}
 
-	// 1. Spans the stream has not delivered, all traces in one request.
+	// 1. Spans the stream has not delivered: one request per experiment
+	// (normally one for the whole batch).
 	var streamErr error
 	streamFailed := make([]bool, len(traces))
 	if d.streaming.Load() != capNo && d.canStream(ctx) {
-		var missing []*tracemodel.Span
+		byExp := map[string][]int{}
+		var order []string
 		for i, t := range traces {
-			m := d.ledger.missing(t)
-			streamFailed[i] = len(m) > 0
-			missing = append(missing, m...)
+			e := t.Info.ExperimentID
+			if e == "" {
+				e = exp
+			}
+			if _, ok := byExp[e]; !ok {
+				order = append(order, e)
+			}
+			byExp[e] = append(byExp[e], i)
 		}
-		if len(missing) > 0 {
-			if ok, err := d.postSpans(ctx, exp, missing); ok || err == nil {
-				clear(streamFailed) // delivered, or streaming is off: traces.json follows
+		for _, e := range order {
+			var missing []*tracemodel.Span
+			for _, i := range byExp[e] {
+				m := d.ledger.missing(traces[i])
+				streamFailed[i] = len(m) > 0
+				missing = append(missing, m...)
+			}
+			if len(missing) == 0 {
+				continue
+			}
+			if ok, err := d.postSpans(ctx, e, missing); ok || err == nil {
+				// Delivered, or streaming just turned off (traces.json follows).
+				for _, i := range byExp[e] {
+					streamFailed[i] = false
+				}
 			} else {
 				streamErr = err
 			}
-		} else {
-			clear(streamFailed)
 		}
-	} else {
-		clear(streamFailed)
 	}
 	for _, t := range traces {
 		d.ledger.finish(traceIDOf(t))

@@ -437,3 +437,18 @@ func TestLedgerSpanBound(t *testing.T) {
 		t.Errorf("nspans %d traces %d", l.nspans, len(l.sent))
 	}
 }
+
+func TestTraceExperimentWins(t *testing.T) {
+	f := newFake(t, "3.17.2")
+	d := newDest(t, Config{Transport: fastTransport(f.URL), ExperimentID: "7"})
+	tr := makeTrace("own-exp", 2)
+	tr.Info.ExperimentID = "55"
+	if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{tr, makeTrace("default-exp", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if fmt.Sprint(f.expHeader) != "[55 7]" {
+		t.Errorf("x-mlflow-experiment-id headers %v", f.expHeader)
+	}
+}
