@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -124,5 +125,54 @@ func TestFaultInjectionNothingLost(t *testing.T) {
 	rb := readTraces(t, srv, d.ExperimentID(), sortedIDs(traces), []string{})
 	for _, tr := range traces {
 		checkTrace(t, tr, rb, locTrackingStore)
+	}
+}
+
+// TestPartialSpansReported pins down what "complete" means on the real
+// server: when some spans of a trace reached the SQL store through the
+// stream and the rest can never be sent, StartTraceV3 still logs the trace
+// info, the server keeps reading spans from the store (traces.json would be
+// ignored) and get_trace refuses the trace until num_spans rows exist; the
+// export reports the loss instead of claiming success.
+func TestPartialSpansReported(t *testing.T) {
+	srv := mlflowtest.Shared(t)
+	u, _ := url.Parse(srv.URL)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	tr := &http.Transport{}
+	rp.Transport = tr
+	var blockOTLP atomic.Bool
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if blockOTLP.Load() && r.URL.Path == "/v1/traces" {
+			w.WriteHeader(503)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	defer tr.CloseIdleConnections()
+	cfg := fastTransport(proxy.URL)
+	cfg.MaxRetries = transport.Ptr(2)
+	d, err := New(Config{Transport: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Shutdown(t.Context())
+	trc := makeTrace("partial", 4)
+	if err := d.ExportSpans(t.Context(), trc.Spans[1:]); err != nil {
+		t.Fatal(err)
+	}
+	blockOTLP.Store(true)
+	err = d.ExportTraces(t.Context(), []*tracemodel.Trace{trc})
+	if err == nil || !strings.Contains(err.Error(), "missing spans") {
+		t.Fatalf("err = %v, want the partial trace reported", err)
+	}
+	rb := readTraces(t, srv, "0", []string{trc.Info.TraceID}, nil)
+	got := rb.Traces[trc.Info.TraceID]
+	t.Logf("partial trace on the server: spansLocation=%q span rows=%d get_trace spans=%d error=%q",
+		got.Tags["mlflow.trace.spansLocation"], got.SpanRows, len(got.Spans), got.Error)
+	// MLflow 3.17 compares mlflow.trace.sizeStats num_spans (4) with the
+	// span rows (3) and refuses the trace: "... is not fully exported yet".
+	if got.SpanRows != 3 || !strings.Contains(got.Error, "not fully exported") {
+		t.Errorf("unexpected server state %+v", got)
 	}
 }
