@@ -341,7 +341,12 @@ func spanLine(s sdktrace.ReadOnlySpan) string {
 		status = "  ERROR: " + s.Status().Description
 	}
 	d := s.EndTime().Sub(s.StartTime())
-	return fmt.Sprintf("%s [%s] %s%s%s", s.Name(), typ, d.Round(100*time.Microsecond), usage, status)
+	if d >= time.Millisecond {
+		d = d.Round(100 * time.Microsecond)
+	} else {
+		d = d.Round(time.Microsecond)
+	}
+	return fmt.Sprintf("%s [%s] %s%s%s", s.Name(), typ, d, usage, status)
 }
 
 // printWhere says where the trace went and how to look at it in MLflow.
