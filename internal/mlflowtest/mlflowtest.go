@@ -194,6 +194,9 @@ func start(py, dir string, rmDir bool, o options) (*Server, error) {
 			break
 		}
 	}
+	if rmDir {
+		_ = os.RemoveAll(dir)
+	}
 	return nil, lastErr
 }
 
@@ -252,6 +255,7 @@ func startOnce(py, dir string, rmDir bool, o options) (*Server, error) {
 		close(s.done)
 	}()
 	if err := s.waitHealthy(); err != nil {
+		s.rmDir = false // start may retry in the same dir; it removes it on final failure
 		s.Stop()
 		return nil, fmt.Errorf("%w\n--- server log (tail) ---\n%s", err, s.LogTail(4000))
 	}
