@@ -256,7 +256,7 @@ def main() -> int:
         server = Server(python, work)
         try:
             server.wait_ready()
-            time.sleep(3)
+            time.sleep(10)  # let the workers finish starting
             c0 = server.cpu()
             time.sleep(5)
             idle = (server.cpu() - c0) / 5
@@ -315,6 +315,9 @@ def main() -> int:
                 if p.returncode != 0:
                     raise RuntimeError(f"faults exited {p.returncode}:\n{p.stderr[-3000:]}")
                 results["faults"] = json.loads([l for l in p.stdout.splitlines() if l.startswith("{")][-1])
+            c0 = server.cpu()
+            time.sleep(5)
+            results["server"]["idle_cpu_per_s_end"] = (server.cpu() - c0) / 5
         finally:
             server.stop()
 
@@ -327,6 +330,9 @@ def main() -> int:
 
 def markdown(r: dict) -> str:
     out = []
+    srv = r.get("server", {})
+    out.append(f"Server idle CPU: {srv.get('idle_cpu_per_s', 0):.2f} cores after start-up, "
+               f"{srv.get('idle_cpu_per_s_end', 0):.2f} cores at the end (5 s samples).\n")
     out.append(f"N = {r['n']} traces per client (+{r['warmup']} warm-up, excluded from CPU/time), "
                f"6 spans each; MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE={r['queue_size']} for both.\n")
     out.append("| round | client | client CPU / trace (measured) | client CPU / trace (whole process) "
@@ -376,22 +382,37 @@ def fault_markdown(f: dict) -> str:
                    f"{s['root_end_p999_us']:.1f} µs | {s['child_end_p50_us']:.1f} µs | {s['child_end_p99_us']:.1f} µs | "
                    f"{ratio} | {tot('traces_exported')} | {tot('traces_dropped')} | {tot('export_failures')} | "
                    f"{tot('retried')} |")
+    if f.get("pooled"):
+        out.append("\nPooled over all rounds (every End call of the scenario):\n")
+        out.append("| scenario | End calls | all End p50 | all End p99 | all End p99.9 | all End max "
+                   "| root End p99 | root End max | all-End p99 vs healthy |")
+        out.append("|---|---|---|---|---|---|---|---|---|")
+        h = f["pooled"].get("healthy", {}).get("all_end", {}).get("p99_us") or 0
+        for name in ("healthy", "down", "slow"):
+            p = f["pooled"].get(name)
+            if not p:
+                continue
+            a, rt = p["all_end"], p["root_end"]
+            ratio = f"{a['p99_us'] / h:.2f}×" if h else "n/a"
+            out.append(f"| {name} | {a['n']} | {a['p50_us']:.1f} µs | {a['p99_us']:.1f} µs | {a['p999_us']:.1f} µs | "
+                       f"{a['max_us']:.1f} µs | {rt['p99_us']:.1f} µs | {rt['max_us']:.1f} µs | {ratio} |")
     out.append("\nPer round (root End p99 / child End p99, µs):")
     for l in f["latency"]:
         out.append(f"- round {l['round']} {l['scenario']}: {l['root_end']['p99_us']:.1f} / {l['child_end']['p99_us']:.1f}; "
                    f"shutdown {l['shutdown_s']:.1f} s{' (' + l['shutdown_error'] + ')' if l.get('shutdown_error') else ''}; "
-                   f"goroutines after {l['goroutines_after_shutdown']}")
+                   f"goroutines before/after {l['goroutines_before']}/{l['goroutines_after_shutdown']}; "
+                   f"stats {l['stats']}")
     if f.get("memory"):
         out.append("\nMemory while the server is unreachable (burst as fast as the caller can go):\n")
         out.append("| server | traces | caller time / trace | heap in use before | peak heap in use | peak heap alloc "
-                   "| heap in use after Shutdown+GC | process max RSS | traces exported | traces dropped | goroutines after |")
+                   "| heap in use after Shutdown+GC | process max RSS | traces exported | traces dropped | goroutines before/after |")
         out.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for m in f["memory"]:
             st = m.get("stats", {})
             out.append(f"| {m['scenario']} | {m['traces']} | {m['per_trace_us']:.0f} µs | {m['heap_inuse_before_mb']:.1f} MB | "
                        f"{m['heap_inuse_peak_mb']:.1f} MB | {m['heap_alloc_peak_mb']:.1f} MB | "
                        f"{m['heap_inuse_after_shutdown_gc_mb']:.1f} MB | {m['process_max_rss_mb']:.0f} MB | "
-                       f"{st.get('traces_exported', 0)} | {st.get('traces_dropped', 0)} | {m['goroutines_after_shutdown']} |")
+                       f"{st.get('traces_exported', 0)} | {st.get('traces_dropped', 0)} | {m['goroutines_before']}/{m['goroutines_after_shutdown']} |")
     return "\n".join(out)
 
 

@@ -40,7 +40,9 @@ type faultResult struct {
 	Latency []latencyResult `json:"latency"`
 	// Summary: per scenario, the median over rounds of each percentile.
 	Summary map[string]map[string]float64 `json:"summary"`
-	Memory  []memoryResult                `json:"memory"`
+	// Pooled: per scenario, percentiles over every End call of every round.
+	Pooled map[string]pooled `json:"pooled"`
+	Memory []memoryResult    `json:"memory"`
 }
 
 // percentiles of End() durations, in microseconds.
@@ -72,36 +74,46 @@ func summarize(d []time.Duration) percentiles {
 		Max: float64(s[len(s)-1].Nanoseconds()) / 1e3, Total: float64(tot.Nanoseconds()) / 1e6}
 }
 
+type pooled struct {
+	RootEnd  percentiles `json:"root_end"`
+	ChildEnd percentiles `json:"child_end"`
+	AllEnd   percentiles `json:"all_end"`
+}
+
 type latencyResult struct {
-	Scenario    string         `json:"scenario"`
-	Round       int            `json:"round"`
-	RootEnd     percentiles    `json:"root_end"`
-	ChildEnd    percentiles    `json:"child_end"`
-	TraceUs     percentiles    `json:"whole_trace"` // building one trace, End calls included
-	Stats       map[string]any `json:"stats,omitempty"`
-	Errors      int            `json:"errors_reported"`
-	FirstErrors []string       `json:"first_errors,omitempty"`
-	ShutdownS   float64        `json:"shutdown_s"`
-	ShutErr     string         `json:"shutdown_error,omitempty"`
-	Goroutines  int            `json:"goroutines_after_shutdown"`
+	Scenario         string         `json:"scenario"`
+	Round            int            `json:"round"`
+	RootEnd          percentiles    `json:"root_end"`
+	ChildEnd         percentiles    `json:"child_end"`
+	TraceUs          percentiles    `json:"whole_trace"` // building one trace, End calls included
+	Stats            map[string]any `json:"stats,omitempty"`
+	Errors           int            `json:"errors_reported"`
+	FirstErrors      []string       `json:"first_errors,omitempty"`
+	ShutdownS        float64        `json:"shutdown_s"`
+	ShutErr          string         `json:"shutdown_error,omitempty"`
+	GoroutinesBefore int            `json:"goroutines_before"`
+	Goroutines       int            `json:"goroutines_after_shutdown"`
+
+	roots, children []time.Duration
 }
 
 type memoryResult struct {
-	Scenario       string         `json:"scenario"`
-	Traces         int            `json:"traces"`
-	GenS           float64        `json:"gen_s"`
-	PerTraceUs     float64        `json:"per_trace_us"`
-	HeapBaseMB     float64        `json:"heap_inuse_before_mb"`
-	HeapPeakMB     float64        `json:"heap_inuse_peak_mb"`
-	HeapAllocPeak  float64        `json:"heap_alloc_peak_mb"`
-	HeapAfterMB    float64        `json:"heap_inuse_after_shutdown_gc_mb"`
-	MaxRSSMB       float64        `json:"process_max_rss_mb"`
-	Stats          map[string]any `json:"stats,omitempty"`
-	ShutdownS      float64        `json:"shutdown_s"`
-	ShutdownErr    string         `json:"shutdown_error,omitempty"`
-	ErrorsReported int            `json:"errors_reported"`
-	FirstErrors    []string       `json:"first_errors,omitempty"`
-	Goroutines     int            `json:"goroutines_after_shutdown"`
+	Scenario         string         `json:"scenario"`
+	Traces           int            `json:"traces"`
+	GenS             float64        `json:"gen_s"`
+	PerTraceUs       float64        `json:"per_trace_us"`
+	HeapBaseMB       float64        `json:"heap_inuse_before_mb"`
+	HeapPeakMB       float64        `json:"heap_inuse_peak_mb"`
+	HeapAllocPeak    float64        `json:"heap_alloc_peak_mb"`
+	HeapAfterMB      float64        `json:"heap_inuse_after_shutdown_gc_mb"`
+	MaxRSSMB         float64        `json:"process_max_rss_mb"`
+	Stats            map[string]any `json:"stats,omitempty"`
+	ShutdownS        float64        `json:"shutdown_s"`
+	ShutdownErr      string         `json:"shutdown_error,omitempty"`
+	ErrorsReported   int            `json:"errors_reported"`
+	FirstErrors      []string       `json:"first_errors,omitempty"`
+	GoroutinesBefore int            `json:"goroutines_before"`
+	Goroutines       int            `json:"goroutines_after_shutdown"`
 }
 
 // recorder times every End call.
@@ -135,7 +147,7 @@ func faults(c faultConfig) (*faultResult, error) {
 	}
 	defer slow.Close()
 
-	res := &faultResult{Summary: map[string]map[string]float64{}}
+	res := &faultResult{Summary: map[string]map[string]float64{}, Pooled: map[string]pooled{}}
 	res.Config.TracesPerScenario, res.Config.Rate, res.Config.Rounds = c.n, c.rate, c.rounds
 	res.Config.SlowDelayS, res.Config.Burst = c.slowDelay.Seconds(), c.burst
 
@@ -144,12 +156,13 @@ func faults(c faultConfig) (*faultResult, error) {
 		for _, sc := range []struct {
 			name, url string
 			n         int
+			settle    time.Duration
 		}{
-			{"down", down, c.burst / 10},
-			{"down", down, c.burst},
-			{"slow", slow.URL, c.burst},
+			{"down", down, c.burst / 10, 0},
+			{"down", down, c.burst, 0},
+			{"slow", slow.URL, c.burst, c.slowDelay + 500*time.Millisecond},
 		} {
-			m, err := memoryBurst(sc.name, sc.url, sc.n)
+			m, err := memoryBurst(sc.name, sc.url, sc.n, sc.settle)
 			if err != nil {
 				return nil, err
 			}
@@ -162,7 +175,11 @@ func faults(c faultConfig) (*faultResult, error) {
 		for k := range scenarios {
 			// Rotate the order each round so no scenario always runs first.
 			sc := scenarios[(k+r)%len(scenarios)]
-			l, err := latencyScenario(sc.name, sc.url, c.n, c.rate)
+			settle := time.Duration(0)
+			if sc.name == "slow" {
+				settle = c.slowDelay + 500*time.Millisecond
+			}
+			l, err := latencyScenario(sc.name, sc.url, c.n, c.rate, settle)
 			if err != nil {
 				return nil, err
 			}
@@ -172,12 +189,16 @@ func faults(c faultConfig) (*faultResult, error) {
 	}
 	for _, sc := range scenarios {
 		var p50, p99, p999, cp50, cp99 []float64
+		var roots, children []time.Duration
 		for _, l := range res.Latency {
 			if l.Scenario == sc.name {
+				roots, children = append(roots, l.roots...), append(children, l.children...)
 				p50, p99, p999 = append(p50, l.RootEnd.P50), append(p99, l.RootEnd.P99), append(p999, l.RootEnd.P999)
 				cp50, cp99 = append(cp50, l.ChildEnd.P50), append(cp99, l.ChildEnd.P99)
 			}
 		}
+		res.Pooled[sc.name] = pooled{RootEnd: summarize(roots), ChildEnd: summarize(children),
+			AllEnd: summarize(append(slices.Clone(roots), children...))}
 		res.Summary[sc.name] = map[string]float64{
 			"root_end_p50_us": median(p50), "root_end_p99_us": median(p99), "root_end_p999_us": median(p999),
 			"child_end_p50_us": median(cp50), "child_end_p99_us": median(cp99),
@@ -204,8 +225,9 @@ func initProvider(url string, errs *errorLog) (*tracing.Provider, error) {
 		tracing.WithExporterOptions(exporter.WithTrackingURI(url), exporter.WithErrorHandler(errs.handle)))
 }
 
-func latencyScenario(name, url string, n int, rate float64) (latencyResult, error) {
+func latencyScenario(name, url string, n int, rate float64, settle time.Duration) (latencyResult, error) {
 	ctx := context.Background()
+	g0 := runtime.NumGoroutine()
 	errs := &errorLog{}
 	p, err := initProvider(url, errs)
 	if err != nil {
@@ -228,11 +250,14 @@ func latencyScenario(name, url string, n int, rate float64) (latencyResult, erro
 	}
 	t := time.Now()
 	serr := shutdown(p)
+	shut := time.Since(t)
 	st, _ := exporterStats(p)
+	time.Sleep(settle) // let the slow proxy's handlers (not ours) finish
 	l := latencyResult{
 		Scenario: name, RootEnd: summarize(rec.roots), ChildEnd: summarize(rec.children), TraceUs: summarize(whole),
-		Stats: statsMap(st), Errors: errs.count(), FirstErrors: errs.first(), ShutdownS: time.Since(t).Seconds(),
-		Goroutines: runtime.NumGoroutine(),
+		Stats: statsMap(st), Errors: errs.count(), FirstErrors: errs.first(), ShutdownS: shut.Seconds(),
+		GoroutinesBefore: g0, Goroutines: runtime.NumGoroutine(),
+		roots: rec.roots, children: rec.children,
 	}
 	if serr != nil {
 		l.ShutErr = serr.Error()
@@ -240,8 +265,9 @@ func latencyScenario(name, url string, n int, rate float64) (latencyResult, erro
 	return l, nil
 }
 
-func memoryBurst(name, url string, n int) (memoryResult, error) {
+func memoryBurst(name, url string, n int, settle time.Duration) (memoryResult, error) {
 	ctx := context.Background()
+	g0 := runtime.NumGoroutine()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -285,6 +311,7 @@ func memoryBurst(name, url string, n int) (memoryResult, error) {
 	st, _ := exporterStats(p)
 	close(stop)
 	<-done
+	time.Sleep(settle)
 	runtime.GC()
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
@@ -295,7 +322,7 @@ func memoryBurst(name, url string, n int) (memoryResult, error) {
 		Scenario: name, Traces: n, GenS: gen.Seconds(), PerTraceUs: float64(gen.Microseconds()) / float64(n),
 		HeapBaseMB: mb(base), HeapPeakMB: mb(peakInuse), HeapAllocPeak: mb(peakAlloc), HeapAfterMB: mb(ms.HeapInuse),
 		MaxRSSMB: float64(maxRSSBytes()) / (1 << 20), Stats: statsMap(st), ShutdownS: shut.Seconds(),
-		ErrorsReported: errs.count(), FirstErrors: errs.first(), Goroutines: runtime.NumGoroutine(),
+		ErrorsReported: errs.count(), FirstErrors: errs.first(), GoroutinesBefore: g0, Goroutines: runtime.NumGoroutine(),
 	}
 	if serr != nil {
 		m.ShutdownErr = serr.Error()
