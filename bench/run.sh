@@ -8,7 +8,7 @@
 #
 # Environment: BENCH_PYTHON (interpreter with mlflow 3.17.2; default the
 # project venv .venv, else /tmp/probe-venv), BENCH_N (traces per client,
-# 2000), BENCH_ROUNDS (python/go pairs, 1), BENCH_COUNT (go test -count, 5),
+# 2000), BENCH_ROUNDS (python/go pairs, 1), BENCH_COUNT (go test -count, 6),
 # BENCH_OUT (results directory, bench/results).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +38,7 @@ go build -o "$tmp/serverbench" ./bench/cmd/serverbench
 
 if [ -z "${BENCH_SKIP_MICRO:-}" ]; then
 	echo "== Go micro-benchmarks"
-	go test -run '^$' -bench . -benchmem -count "${BENCH_COUNT:-5}" ./tracing/ ./exporter/ ./internal/... | tee "$out/micro.txt" || echo "(go test reported a failure in some package; the benchmark lines above are still valid)"
+	go test -run '^$' -bench . -benchmem -count "${BENCH_COUNT:-6}" ./tracing/ ./exporter/ ./internal/... | tee "$out/micro.txt" || echo "(go test reported a failure in some package; the benchmark lines above are still valid)"
 	# benchstat from the module proxy into a temporary GOBIN (not a module dependency).
 	if GOBIN="$tmp" GOFLAGS=-mod=mod go install golang.org/x/perf/cmd/benchstat@latest 2>/dev/null; then
 		"$tmp/benchstat" "$out/micro.txt" | tee "$out/micro-benchstat.txt"
