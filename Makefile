@@ -8,7 +8,7 @@ PYTHON_ENV = MLFLOWTRACE_PYTHON=$(CURDIR)/.venv/bin/python \
 GO_TEST_FLAGS ?= -race -count=1 -timeout 30m
 BENCH     ?= .
 
-.PHONY: test setup-python fmt-check vet go-test conformance quickstart bench
+.PHONY: test setup-python fmt-check vet go-test conformance quickstart bench bench-side
 
 test: setup-python fmt-check vet go-test conformance
 
@@ -33,3 +33,7 @@ quickstart:
 
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./...
+
+# Side-by-side against MLflow's Python SDK on a real local server (BENCHMARKS.md).
+bench-side: setup-python
+	bash bench/run.sh
