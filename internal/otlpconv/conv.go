@@ -59,8 +59,10 @@ func Span(s *tracemodel.Span) *tracepb.Span {
 		}
 		slices.Sort(keys)
 		ps.Attributes = make([]*commonpb.KeyValue, len(keys))
+		kvs := make([]commonpb.KeyValue, len(keys)) // one allocation for all
 		for i, k := range keys {
-			ps.Attributes[i] = &commonpb.KeyValue{Key: sanitize(k), Value: kvValue(AttributeValue(s.Attributes[k]))}
+			kvs[i].Key, kvs[i].Value = sanitize(k), kvValue(AttributeValue(s.Attributes[k]))
+			ps.Attributes[i] = &kvs[i]
 		}
 	}
 	for _, e := range s.Events {
@@ -107,8 +109,10 @@ func KeyValues(m map[string]any) []*commonpb.KeyValue {
 	}
 	slices.Sort(keys)
 	out := make([]*commonpb.KeyValue, len(keys))
+	kvs := make([]commonpb.KeyValue, len(keys)) // one allocation for all
 	for i, k := range keys {
-		out[i] = &commonpb.KeyValue{Key: sanitize(k), Value: kvValue(Value(m[k]))}
+		kvs[i].Key, kvs[i].Value = sanitize(k), kvValue(Value(m[k]))
+		out[i] = &kvs[i]
 	}
 	return out
 }
