@@ -20,7 +20,6 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/otlpconv"
@@ -216,7 +215,7 @@ const maxPooledRaw = 1 << 20
 
 func encodeSpans(spans []*tracemodel.Span, resource []*commonpb.KeyValue) ([]byte, error) {
 	bp := rawPool.Get().(*[]byte)
-	raw, err := proto.MarshalOptions{}.MarshalAppend((*bp)[:0], otlpconv.Request(spans, resource))
+	raw, err := otlpconv.AppendRequest((*bp)[:0], otlpconv.Request(spans, resource))
 	if err != nil {
 		rawPool.Put(bp)
 		return nil, err
