@@ -19,7 +19,18 @@ type Destination interface {
 // SpanStreamer is implemented by destinations that also receive spans as they
 // end, before their trace is finished (an MLflow server ≥ 3.4 through its OTLP
 // route). A destination that implements it still gets the finished Trace,
-// with all spans, from ExportTraces.
+// with all spans, from ExportTraces. If it also has a
+// StreamingSupported() bool method, spans it accepted while that method
+// reports false are not counted as streamed (see Stats.SpansStreamed).
 type SpanStreamer interface {
 	ExportSpans(ctx context.Context, spans []*Span) error
+}
+
+// streamingReporter is implemented by SpanStreamers whose ExportSpans may
+// accept spans without streaming them (an MLflow server without the OTLP
+// route: the spans reach it with their trace). After a successful
+// ExportSpans, spans are counted in Stats.SpansStreamed only when
+// StreamingSupported reports true.
+type streamingReporter interface {
+	StreamingSupported() bool
 }

@@ -59,6 +59,10 @@ type Exporter struct {
 	finalErr     error
 	lastDropWarn [numDropKinds]atomic.Int64 // unix nanos of the last report
 
+	// Traces (and their spans) still queued when Shutdown's ctx ended,
+	// reported once when the trace workers stop.
+	shutdownDropped, shutdownDroppedSpans atomic.Int64
+
 	// Reports raised on the caller's path (drops) go through this channel
 	// to the reporter goroutine, so the error handler's I/O never runs in
 	// OnStart/OnEnd.
@@ -127,7 +131,7 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 	e.reporterDone = make(chan struct{})
 	go e.reporter()
 
-	e.traceQ = batch.New(e.exportTraces, batch.Config{
+	e.traceQ = batch.New(e.exportTraces, batch.Config[*traceState]{
 		QueueSize:     c.maxQueueSize,
 		Workers:       c.maxWorkers,
 		BatchSize:     c.batchSize,
@@ -137,10 +141,11 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 			e.counters.addExportFailures(1)
 			e.report(err)
 		},
-		OnDrop: func(n int) { e.counters.addTracesDropped(n) },
+		OnDrop: e.droppedAtShutdown,
+		OnStop: e.reportShutdownDrops,
 	})
 	if e.streamer != nil {
-		e.spanQ = batch.New(e.exportSpans, batch.Config{
+		e.spanQ = batch.New(e.exportSpans, batch.Config[sdktrace.ReadOnlySpan]{
 			QueueSize:     c.maxQueueSize,
 			Workers:       c.maxWorkers,
 			BatchSize:     c.batchSize,
@@ -151,7 +156,7 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 				e.counters.addStreamDropped(n)
 				e.report(err)
 			},
-			OnDrop: func(n int) { e.counters.addStreamDropped(n) },
+			OnDrop: func(d []sdktrace.ReadOnlySpan) { e.counters.addStreamDropped(len(d)) },
 		})
 	}
 	if c.traceTimeout > 0 {
@@ -291,15 +296,22 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 // job. After Shutdown, OnStart and OnEnd do nothing.
 func (e *Exporter) Shutdown(ctx context.Context) error {
 	e.beginOnce.Do(e.beginShutdown)
+	// Both queues are always told to stop, even when the span queue gave up
+	// first: with an expired ctx the trace queue then cancels its exports
+	// and drops (and counts) what is still queued instead of running on.
 	var errs []error
 	if e.spanQ != nil {
-		errs = append(errs, e.spanQ.Shutdown(ctx))
+		if err := e.spanQ.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if e.traceQ != nil {
-		errs = append(errs, e.traceQ.Shutdown(ctx))
+		if err := e.traceQ.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return err
+	if len(errs) > 0 {
+		return errs[0] // ctx's error
 	}
 	e.finalOnce.Do(func() {
 		var errs []error
@@ -349,6 +361,26 @@ func (e *Exporter) beginShutdown() {
 	// and OnEnd are no-ops and the workers report directly.
 	close(e.reporterStop)
 	<-e.reporterDone
+}
+
+// droppedAtShutdown counts the finished traces the trace queue abandoned
+// because Shutdown's ctx ended (batch.Config.OnDrop).
+func (e *Exporter) droppedAtShutdown(states []*traceState) {
+	spans := 0
+	for _, ts := range states {
+		e.countDroppedTrace(ts)
+		spans += len(ts.ended) + len(ts.open)
+	}
+	e.shutdownDropped.Add(int64(len(states)))
+	e.shutdownDroppedSpans.Add(int64(spans))
+}
+
+// reportShutdownDrops reports, once, the traces dropped at Shutdown
+// (batch.Config.OnStop: after the trace queue's last export).
+func (e *Exporter) reportShutdownDrops() {
+	if n := e.shutdownDropped.Load(); n > 0 {
+		e.report(fmt.Errorf("exporter: %d finished traces (%d spans) still queued when Shutdown's context ended were dropped", n, e.shutdownDroppedSpans.Load()))
+	}
 }
 
 // UpdateTrace applies fn to the pending update of the open trace id, under the
@@ -605,6 +637,12 @@ func (e *Exporter) exportSpans(ctx context.Context, ended []sdktrace.ReadOnlySpa
 		}
 		if err != nil {
 			err = &ExportError{TraceIDs: spanTraceIDs(spans), Spans: true, Err: err}
+			return
+		}
+		if r, ok := e.streamer.(streamingReporter); ok && !r.StreamingSupported() {
+			// The destination accepted the call without streaming (a
+			// server without the OTLP route): the spans go with their
+			// trace, they were not streamed.
 			return
 		}
 		e.counters.addSpansStreamed(len(spans))

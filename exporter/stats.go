@@ -16,8 +16,11 @@ type Stats struct {
 	TracesExported int64
 	// SpansExported counts the spans of those traces.
 	SpansExported int64
-	// SpansStreamed counts spans a SpanStreamer destination accepted as they
+	// SpansStreamed counts spans a SpanStreamer destination streamed as they
 	// ended (they are counted again in SpansExported with their trace).
+	// Spans a destination accepted without streaming them (an MLflow server
+	// without the OTLP route: StreamingSupported reports false) are not
+	// counted: they reach the server only with their trace.
 	SpansStreamed int64
 	// TracesDropped counts traces that will never be exported: evicted or
 	// expired from the open-trace buffer before their root ended, dropped

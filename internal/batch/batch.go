@@ -13,8 +13,8 @@ import (
 // is cancelled when Shutdown gives up. The batch slice is owned by the call.
 type ExportFunc[T any] func(ctx context.Context, batch []T) error
 
-// Config tunes a Batcher. Zero values mean defaults.
-type Config struct {
+// Config tunes a Batcher of T. Zero values mean defaults.
+type Config[T any] struct {
 	// QueueSize bounds the items waiting for a batch (default 1000).
 	QueueSize int
 	// Workers is the number of concurrent exports (default 1).
@@ -30,10 +30,14 @@ type Config struct {
 	// OnError is called (from a worker) with the batch of a failed or
 	// panicking export.
 	OnError func(batch int, err error)
-	// OnDrop is called with the number of items abandoned when Shutdown's
-	// ctx ends before they were exported. Drops of a full queue are reported
-	// by Enqueue's result instead.
-	OnDrop func(n int)
+	// OnDrop is called with the items abandoned because Shutdown's ctx
+	// ended before they were exported (possibly in several calls, from
+	// Shutdown or from the Batcher's goroutines). Drops of a full queue are
+	// reported by Enqueue's result instead.
+	OnDrop func(dropped []T)
+	// OnStop, if set, is called once from the Batcher's goroutine after
+	// the last export and the last OnDrop, before Shutdown returns nil.
+	OnStop func()
 }
 
 const (
@@ -45,7 +49,7 @@ const (
 // Batcher is a bounded, batching, multi-worker export queue. Create it with
 // New; every method is safe for concurrent use.
 type Batcher[T any] struct {
-	cfg    Config
+	cfg    Config[T]
 	export ExportFunc[T]
 
 	queue chan T
@@ -67,7 +71,7 @@ type Batcher[T any] struct {
 
 // New starts a Batcher: one dispatcher and cfg.Workers workers, owned by the
 // Batcher and stopped by Shutdown.
-func New[T any](export ExportFunc[T], cfg Config) *Batcher[T] {
+func New[T any](export ExportFunc[T], cfg Config[T]) *Batcher[T] {
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = defaultQueueSize
 	}
@@ -103,7 +107,11 @@ func New[T any](export ExportFunc[T], cfg Config) *Batcher[T] {
 		b.dispatch()
 		close(b.work)
 		workers.Wait()
+		b.drainDropped() // items enqueued in a race with Shutdown
 		b.cancel()
+		if b.cfg.OnStop != nil {
+			b.cfg.OnStop()
+		}
 		close(b.done)
 	}()
 	return b
@@ -146,8 +154,12 @@ func (b *Batcher[T]) ForceFlush(ctx context.Context) error {
 
 // Shutdown stops accepting items, exports what is queued, then stops every
 // goroutine and waits for them. If ctx ends first it cancels the in-flight
-// exports, drops what is left (Config.OnDrop) and returns ctx.Err().
-// Calling it again waits for the same shutdown.
+// exports (the export functions' contexts end), drops what is left
+// (Config.OnDrop: what is still queued at once, the batches already taken
+// out of the queue as the goroutines get to them) and returns ctx.Err().
+// Calling it again finishes the job: it waits, with its own ctx, for the
+// goroutines to exit (which they do as soon as the export functions honour
+// their cancelled contexts).
 func (b *Batcher[T]) Shutdown(ctx context.Context) error {
 	b.stopOnce.Do(func() {
 		b.closed.Store(true)
@@ -156,11 +168,33 @@ func (b *Batcher[T]) Shutdown(ctx context.Context) error {
 	select {
 	case <-b.done:
 		return nil
+	default:
+	}
+	select {
+	case <-b.done:
+		return nil
 	case <-ctx.Done():
 		b.aborted.Store(true)
 		b.cancel()
+		b.drainDropped()
 		return ctx.Err()
 	}
+}
+
+// drainDropped drops what is still in the queue once Shutdown gave up (or
+// raced with Enqueue).
+func (b *Batcher[T]) drainDropped() {
+	var dropped []T
+	for {
+		select {
+		case item := <-b.queue:
+			dropped = append(dropped, item)
+			continue
+		default:
+		}
+		break
+	}
+	b.drop(dropped)
 }
 
 // Len reports how many items wait in the queue (not counting the batch being
@@ -227,15 +261,15 @@ func (b *Batcher[T]) dispatch() {
 func (b *Batcher[T]) barrier(pending []T, n int) []T {
 	for n != 0 {
 		var item T
-		if n < 0 {
-			select {
-			case item = <-b.queue:
-			default:
-				n = 0
-				continue
-			}
-		} else {
-			item = <-b.queue
+		// Never block on the queue: the n items counted are there unless
+		// an aborted Shutdown took (and dropped) them.
+		select {
+		case item = <-b.queue:
+		default:
+			n = 0
+			continue
+		}
+		if n > 0 {
 			n--
 		}
 		if len(pending) >= b.cfg.BatchSize {
@@ -256,23 +290,23 @@ func (b *Batcher[T]) barrier(pending []T, n int) []T {
 
 func (b *Batcher[T]) send(batch []T) {
 	if b.aborted.Load() {
-		b.drop(len(batch))
+		b.drop(batch)
 		return
 	}
 	b.work <- batch
 	b.inFlight.Add(1)
 }
 
-func (b *Batcher[T]) drop(n int) {
-	if n > 0 && b.cfg.OnDrop != nil {
-		b.cfg.OnDrop(n)
+func (b *Batcher[T]) drop(items []T) {
+	if len(items) > 0 && b.cfg.OnDrop != nil {
+		b.cfg.OnDrop(items)
 	}
 }
 
 func (b *Batcher[T]) worker() {
 	for batch := range b.work {
 		if b.aborted.Load() {
-			b.drop(len(batch))
+			b.drop(batch)
 		} else {
 			b.exportBatch(batch)
 		}

@@ -88,35 +88,35 @@ func shutdown(t *testing.T, b interface{ Shutdown(context.Context) error }) {
 func TestBatching(t *testing.T) {
 	tests := []struct {
 		name      string
-		cfg       Config
+		cfg       Config[int]
 		enqueue   int
 		wantAuto  []int // batch sizes exported without a flush
 		wantFlush []int // batch sizes after ForceFlush (cumulative)
 	}{
 		{
 			name:      "size",
-			cfg:       Config{BatchSize: 3, Interval: time.Hour, Workers: 1},
+			cfg:       Config[int]{BatchSize: 3, Interval: time.Hour, Workers: 1},
 			enqueue:   7,
 			wantAuto:  []int{3, 3},
 			wantFlush: []int{3, 3, 1},
 		},
 		{
 			name:      "interval",
-			cfg:       Config{BatchSize: 100, Interval: 5 * time.Millisecond, Workers: 1},
+			cfg:       Config[int]{BatchSize: 100, Interval: 5 * time.Millisecond, Workers: 1},
 			enqueue:   2,
 			wantAuto:  []int{2},
 			wantFlush: []int{2},
 		},
 		{
 			name:      "no linger",
-			cfg:       Config{BatchSize: 100, Interval: 0, Workers: 1},
+			cfg:       Config[int]{BatchSize: 100, Interval: 0, Workers: 1},
 			enqueue:   1,
 			wantAuto:  []int{1},
 			wantFlush: []int{1},
 		},
 		{
 			name:      "flush ignores interval",
-			cfg:       Config{BatchSize: 100, Interval: time.Hour, Workers: 4},
+			cfg:       Config[int]{BatchSize: 100, Interval: time.Hour, Workers: 4},
 			enqueue:   5,
 			wantAuto:  nil,
 			wantFlush: []int{5},
@@ -176,7 +176,7 @@ func (g *gate) export(ctx context.Context, b []int) error {
 
 func TestDropWhenFull(t *testing.T) {
 	g := newGate()
-	b := New(g.export, Config{QueueSize: 2, Workers: 1, BatchSize: 1})
+	b := New(g.export, Config[int]{QueueSize: 2, Workers: 1, BatchSize: 1})
 	defer shutdown(t, b)
 	if !b.Enqueue(0) {
 		t.Fatal("first Enqueue dropped")
@@ -205,7 +205,7 @@ func TestDropWhenFull(t *testing.T) {
 
 func TestForceFlushHonoursContext(t *testing.T) {
 	g := newGate()
-	b := New(g.export, Config{Workers: 2, BatchSize: 1})
+	b := New(g.export, Config[int]{Workers: 2, BatchSize: 1})
 	defer shutdown(t, b)
 	b.Enqueue(1)
 	<-g.called
@@ -229,7 +229,7 @@ func TestForceFlushWaitsForEveryEarlierItem(t *testing.T) {
 		time.Sleep(time.Duration(items[0]%3) * time.Millisecond)
 		exported.Add(int64(len(items)))
 		return nil
-	}, Config{Workers: 8, BatchSize: 3, QueueSize: 10000, Interval: time.Hour})
+	}, Config[int]{Workers: 8, BatchSize: 3, QueueSize: 10000, Interval: time.Hour})
 	defer shutdown(t, b)
 	for round := 1; round <= 5; round++ {
 		for i := range 100 {
@@ -248,7 +248,7 @@ func TestForceFlushWaitsForEveryEarlierItem(t *testing.T) {
 
 func TestShutdown(t *testing.T) {
 	r := newRecorder()
-	b := New(r.export, Config{Workers: 3, BatchSize: 4, Interval: time.Hour})
+	b := New(r.export, Config[int]{Workers: 3, BatchSize: 4, Interval: time.Hour})
 	for i := range 10 {
 		b.Enqueue(i)
 	}
@@ -269,8 +269,8 @@ func TestShutdownHonoursContext(t *testing.T) {
 	g := newGate()
 	var dropped atomic.Int64
 	var failed atomic.Int64
-	b := New(g.export, Config{Workers: 1, BatchSize: 1,
-		OnDrop:  func(n int) { dropped.Add(int64(n)) },
+	b := New(g.export, Config[int]{Workers: 1, BatchSize: 1,
+		OnDrop:  func(d []int) { dropped.Add(int64(len(d))) },
 		OnError: func(n int, err error) { failed.Add(int64(n)) },
 	})
 	for i := range 5 {
@@ -311,7 +311,7 @@ func TestErrorsAndPanics(t *testing.T) {
 			return ctx.Err()
 		}
 		return nil
-	}, Config{Workers: 1, BatchSize: 1, ExportTimeout: 5 * time.Millisecond,
+	}, Config[int]{Workers: 1, BatchSize: 1, ExportTimeout: 5 * time.Millisecond,
 		OnError: func(n int, err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }})
 	defer shutdown(t, b)
 	for i := range 4 {
@@ -338,7 +338,7 @@ func TestConcurrentProducers(t *testing.T) {
 			oversized.Add(1)
 		}
 		return nil
-	}, Config{Workers: 4, BatchSize: 16, QueueSize: 64, Interval: time.Millisecond})
+	}, Config[int]{Workers: 4, BatchSize: 16, QueueSize: 64, Interval: time.Millisecond})
 	stopFlush := make(chan struct{})
 	flushed := make(chan struct{})
 	go func() { // concurrent flushes must not break batch sizes
@@ -379,7 +379,7 @@ func TestConcurrentProducers(t *testing.T) {
 
 func BenchmarkEnqueue(b *testing.B) {
 	bt := New(func(context.Context, []int) error { return nil },
-		Config{Workers: 2, BatchSize: 64, QueueSize: 4096})
+		Config[int]{Workers: 2, BatchSize: 64, QueueSize: 4096})
 	defer bt.Shutdown(context.Background())
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -387,4 +387,78 @@ func BenchmarkEnqueue(b *testing.B) {
 			bt.Enqueue(1)
 		}
 	})
+}
+
+// TestShutdownExpiredContext: with an expired ctx, Shutdown cancels the
+// export in flight (its ctx ends), drops every item still queued (they are
+// counted: OnDrop gets them), and a second Shutdown waits for the goroutines
+// (goleak in TestMain checks none is left).
+func TestShutdownExpiredContext(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		workers int
+		batch   int
+		items   int
+	}{
+		{"one worker, batches of 1", 1, 1, 6},
+		{"one worker, batches of 4", 1, 4, 9},
+		{"three workers", 3, 1, 10},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			started := make(chan struct{}, tt.items)
+			var exported, failed, stops atomic.Int64
+			var mu sync.Mutex
+			var dropped []int
+			b := New(func(ctx context.Context, items []int) error {
+				started <- struct{}{}
+				<-ctx.Done() // a destination that honours ctx
+				return ctx.Err()
+			}, Config[int]{Workers: tt.workers, BatchSize: tt.batch, Interval: 0,
+				OnError: func(n int, err error) {
+					if !errors.Is(err, context.Canceled) {
+						t.Errorf("export error = %v, want Canceled", err)
+					}
+					failed.Add(int64(n))
+				},
+				OnDrop: func(d []int) { mu.Lock(); dropped = append(dropped, d...); mu.Unlock() },
+				OnStop: func() { stops.Add(1) },
+			})
+			for i := range tt.items {
+				if !b.Enqueue(i) {
+					t.Fatalf("Enqueue(%d) refused", i)
+				}
+			}
+			<-started // at least one export in flight
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			if err := b.Shutdown(ctx); !errors.Is(err, context.Canceled) {
+				t.Fatalf("Shutdown(expired) = %v, want Canceled", err)
+			}
+			if err := b.Shutdown(context.Background()); err != nil {
+				t.Fatalf("second Shutdown = %v", err)
+			}
+			if err := b.Shutdown(context.Background()); err != nil {
+				t.Fatalf("third Shutdown = %v", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			seen := map[int]bool{}
+			for _, d := range dropped {
+				if seen[d] {
+					t.Fatalf("item %d dropped twice", d)
+				}
+				seen[d] = true
+			}
+			if got := int64(len(dropped)) + failed.Load() + exported.Load(); got != int64(tt.items) {
+				t.Fatalf("dropped %d + failed %d = %d, want %d (every item accounted for once)",
+					len(dropped), failed.Load(), got, tt.items)
+			}
+			if failed.Load() == 0 {
+				t.Fatal("no export was cancelled")
+			}
+			if stops.Load() != 1 {
+				t.Fatalf("OnStop called %d times, want 1", stops.Load())
+			}
+		})
+	}
 }
