@@ -120,6 +120,15 @@ func (p *Provider) TracerProvider() trace.TracerProvider {
 // Enabled reports whether p records spans.
 func (p *Provider) Enabled() bool { return p != nil && !p.disabled && !p.shutdown.Load() }
 
+// Stats returns the counters of p's MLflow exporter (zero Stats when p is
+// nil, disabled or has no exporter). It keeps working after Shutdown.
+func (p *Provider) Stats() exporter.Stats {
+	if p == nil || p.exp == nil {
+		return exporter.Stats{}
+	}
+	return p.exp.Stats()
+}
+
 // ForceFlush exports every finished trace buffered so far. It honours ctx
 // and may be called any number of times; after Shutdown it returns nil.
 func (p *Provider) ForceFlush(ctx context.Context) error {
@@ -134,25 +143,38 @@ func (p *Provider) ForceFlush(ctx context.Context) error {
 
 // Shutdown flushes and stops what Init started: the tracer provider Init
 // created (or, with WithTracerProvider, only the processors Init added to the
-// caller's provider, which are then detached from it). It honours ctx, is
-// idempotent, and stops p from being the package default. The OpenTelemetry
-// global tracer provider is left in place; its spans are no-ops after
-// Shutdown.
+// caller's provider, which are then detached from it). It honours ctx: when
+// ctx ends first it cancels the exports in flight, drops (and counts) what is
+// still queued and returns ctx's error; calling it again finishes the job,
+// waiting with the new ctx for the exporter's goroutines to stop. Once it has
+// returned nil, further calls return nil. It stops p from being the package
+// default. The OpenTelemetry global tracer provider is left in place; its
+// spans are no-ops after Shutdown.
 func (p *Provider) Shutdown(ctx context.Context) error {
-	if p == nil || !p.shutdown.CompareAndSwap(false, true) {
+	if p == nil {
 		return nil
 	}
-	defaultProvider.CompareAndSwap(p, nil)
+	first := p.shutdown.CompareAndSwap(false, true)
+	if first {
+		defaultProvider.CompareAndSwap(p, nil)
+	}
 	if p.disabled {
 		return nil
 	}
-	if p.ownsTP {
-		return p.tp.Shutdown(ctx)
+	// The group is shut down here, with ctx, and retried on later calls;
+	// the tracer provider's own Shutdown (or Unregister, which uses a
+	// background context) must not do it again.
+	err := p.procs.shutdown(ctx)
+	if first {
+		p.procs.detached.Store(true)
+		if p.ownsTP {
+			if terr := p.tp.Shutdown(ctx); err == nil {
+				err = terr
+			}
+		} else {
+			p.tp.UnregisterSpanProcessor(p.procs)
+		}
 	}
-	err := p.procs.Shutdown(ctx)
-	// Unregistering calls the group's Shutdown again (with a background
-	// context); the group ignores second calls.
-	p.tp.UnregisterSpanProcessor(p.procs)
 	return err
 }
 
@@ -188,8 +210,13 @@ func LastTraceID() string {
 // detached from a caller's provider as one unit, and shut down once with the
 // caller's ctx.
 type processorGroup struct {
-	procs []sdktrace.SpanProcessor
-	down  atomic.Bool
+	procs    []sdktrace.SpanProcessor
+	down     atomic.Bool
+	detached atomic.Bool // Shutdown from the tracer provider is a no-op
+
+	mu      sync.Mutex
+	started bool
+	pending []sdktrace.SpanProcessor // not shut down successfully yet
 }
 
 var _ sdktrace.SpanProcessor = (*processorGroup)(nil)
@@ -229,15 +256,33 @@ func (g *processorGroup) ForceFlush(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// Shutdown implements sdktrace.SpanProcessor for a caller's tracer
+// provider; once the Provider has taken over (detached) it does nothing.
 func (g *processorGroup) Shutdown(ctx context.Context) error {
-	if !g.down.CompareAndSwap(false, true) {
+	if g.detached.Load() {
 		return nil
 	}
+	return g.shutdown(ctx)
+}
+
+// shutdown shuts every processor down; a later call retries, with its own
+// ctx, those that failed (the exporter then finishes its shutdown).
+func (g *processorGroup) shutdown(ctx context.Context) error {
+	g.down.Store(true)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.started {
+		g.started = true
+		g.pending = append([]sdktrace.SpanProcessor(nil), g.procs...)
+	}
 	var errs []error
-	for _, p := range g.procs {
+	failed := g.pending[:0]
+	for _, p := range g.pending {
 		if err := p.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
+			failed = append(failed, p)
 		}
 	}
+	g.pending = failed
 	return errors.Join(errs...)
 }
