@@ -2,36 +2,19 @@ package main
 
 import (
 	"fmt"
-	"reflect"
 	"sync"
-	"unsafe"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
-// exporterStats returns the counters of the exporter behind p.
-//
-// tracing.Provider has no public accessor for its exporter's Stats yet; when
-// it gets one (a Stats() exporter.Stats method) that is used. Until then the
-// benchmark reads the Provider's unexported exporter field with reflect: a
-// benchmark-only workaround, never done in the SDK itself.
+// exporterStats returns the counters of the exporter behind p (ok false
+// when p is nil).
 func exporterStats(p *tracing.Provider) (exporter.Stats, bool) {
-	if s, ok := any(p).(interface{ Stats() exporter.Stats }); ok {
-		return s.Stats(), true
-	}
 	if p == nil {
 		return exporter.Stats{}, false
 	}
-	f := reflect.ValueOf(p).Elem().FieldByName("exp")
-	if !f.IsValid() || f.Type() != reflect.TypeFor[*exporter.Exporter]() {
-		return exporter.Stats{}, false
-	}
-	e := *(**exporter.Exporter)(unsafe.Pointer(f.UnsafeAddr()))
-	if e == nil {
-		return exporter.Stats{}, false
-	}
-	return e.Stats(), true
+	return p.Stats(), true
 }
 
 func statsMap(s exporter.Stats) map[string]any {
