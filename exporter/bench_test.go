@@ -58,12 +58,7 @@ func BenchmarkSpan(b *testing.B) {
 				opts = append(opts, sdktrace.WithSpanProcessor(noopProcessor{}))
 			}
 			tp := sdktrace.NewTracerProvider(opts...)
-			defer func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 0)
-				defer cancel()
-				_ = tp.Shutdown(ctx) // cancels the stuck exports
-				_ = tp.Shutdown(context.Background())
-			}()
+			b.Cleanup(func() { shutdownBench(b, tp, exp) })
 			tr := tp.Tracer("bench")
 			ctx := context.Background()
 			b.ReportAllocs()
@@ -88,7 +83,7 @@ func BenchmarkSpanParallel(b *testing.B) {
 		b.Fatal(err)
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(exp))
-	defer tp.Shutdown(context.Background())
+	b.Cleanup(func() { shutdownBench(b, tp, exp) })
 	tr := tp.Tracer("bench")
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -100,4 +95,23 @@ func BenchmarkSpanParallel(b *testing.B) {
 			root.End()
 		}
 	})
+}
+
+// shutdownBench stops what a benchmark started: the exporter first with an
+// expired ctx (cancelling stuck exports, dropping what is queued), then
+// again to wait for its goroutines, then the tracer provider. The
+// TracerProvider alone would not do: with an expired ctx it returns before
+// calling its processors, and a second call does nothing.
+func shutdownBench(b *testing.B, tp *sdktrace.TracerProvider, exp *exporter.Exporter) {
+	if exp != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = exp.Shutdown(ctx)
+		if err := exp.Shutdown(context.Background()); err != nil {
+			b.Errorf("exporter Shutdown: %v", err)
+		}
+	}
+	if err := tp.Shutdown(context.Background()); err != nil {
+		b.Errorf("TracerProvider Shutdown: %v", err)
+	}
 }
