@@ -192,6 +192,12 @@ func TestServerIntegration(t *testing.T) {
 			if err := p.Shutdown(ctx); err != nil {
 				t.Fatalf("Shutdown: %v", err)
 			}
+			// Spans count as streamed only where the server has the OTLP
+			// route (MLflow 3.3 accepts them with their trace only).
+			if st := p.Stats(); st.TracesExported != goroutines*perG || st.TracesDropped != 0 ||
+				(st.SpansStreamed > 0) != tc.trackingStore {
+				t.Errorf("Stats = %+v, want %d traces exported, spans streamed: %v", st, goroutines*perG, tc.trackingStore)
+			}
 			mu.Lock()
 			for _, err := range handlerErrs {
 				t.Errorf("error handler: %v", err)
