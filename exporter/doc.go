@@ -80,8 +80,13 @@
 // ForceFlush returns when every span and trace queued before the call has
 // been exported or has failed (or ctx ends). Shutdown stops the janitor,
 // exports the traces whose root has ended, drops the others, flushes, stops
-// every goroutine and shuts the destination down; it honours ctx and is
-// idempotent.
+// every goroutine and shuts the destination down. It honours ctx: when ctx
+// ends first, the exports in flight are cancelled (the destination's ctx
+// ends), the finished traces still queued are dropped, counted in
+// TracesDropped/SpansDropped and reported once, and ctx's error is returned;
+// calling Shutdown again waits, with its own ctx, for the goroutines to stop
+// and then shuts the destination down. Once it returned nil, later calls
+// return nil.
 //
 // Errors from the destination are reported once per failed call to the
 // error handler (WithErrorHandler; default slog.Default().Error) as an

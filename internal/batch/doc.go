@@ -26,7 +26,8 @@
 //     for them. It is idempotent. When ctx ends first, in-flight exports are
 //     cancelled, the items not yet exported are dropped (Config.OnDrop) and
 //     ctx.Err() is returned; the goroutines exit as soon as the export
-//     function returns.
+//     function returns. Calling Shutdown again waits for them with its own
+//     ctx. Config.OnStop runs once, after the last export and drop.
 //   - A panic in the export function is recovered and reported to OnError
 //     like an error: the pipeline keeps running.
 //
