@@ -44,7 +44,7 @@ type Exporter struct {
 	counters *counters
 
 	traceQ *batch.Batcher[*traceState]
-	spanQ  *batch.Batcher[sdktrace.ReadOnlySpan] // nil unless streaming
+	spanQ  *batch.Batcher[*endedSpan] // nil unless streaming
 
 	mu     sync.Mutex
 	traces map[trace.TraceID]*traceState
@@ -82,10 +82,32 @@ type traceState struct {
 	root    sdktrace.ReadWriteSpan // live root, from OnStart
 	rootEnd sdktrace.ReadOnlySpan  // root snapshot, from OnEnd
 	open    map[trace.SpanID]sdktrace.ReadWriteSpan
-	ended   []sdktrace.ReadOnlySpan
+	ended   []*endedSpan
 	upd     *TraceUpdate
 	prev    *traceState
 	next    *traceState
+}
+
+// endedSpan is an ended span of an open trace. The same value is queued for
+// streaming and kept in its trace, so the span is converted once: by
+// whichever worker needs it first (see converted); the converted Span is
+// read-only from then on and shared by both exports.
+type endedSpan struct {
+	ro   sdktrace.ReadOnlySpan
+	conv atomic.Pointer[Span]
+}
+
+// converted returns the span's MLflow conversion, converting it on first use.
+// Concurrent callers get the same pointer.
+func (es *endedSpan) converted() *Span {
+	if ms := es.conv.Load(); ms != nil {
+		return ms
+	}
+	ms := assemble.ConvertSpan(es.ro)
+	if !es.conv.CompareAndSwap(nil, ms) {
+		return es.conv.Load()
+	}
+	return ms
 }
 
 var _ sdktrace.SpanProcessor = (*Exporter)(nil)
@@ -145,7 +167,7 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 		OnStop: e.reportShutdownDrops,
 	})
 	if e.streamer != nil {
-		e.spanQ = batch.New(e.exportSpans, batch.Config[sdktrace.ReadOnlySpan]{
+		e.spanQ = batch.New(e.exportSpans, batch.Config[*endedSpan]{
 			QueueSize:     c.maxQueueSize,
 			Workers:       c.maxWorkers,
 			BatchSize:     c.batchSize,
@@ -156,7 +178,7 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 				e.counters.addStreamDropped(n)
 				e.report(err)
 			},
-			OnDrop: func(d []sdktrace.ReadOnlySpan) { e.counters.addStreamDropped(len(d)) },
+			OnDrop: func(d []*endedSpan) { e.counters.addStreamDropped(len(d)) },
 		})
 	}
 	if c.traceTimeout > 0 {
@@ -250,7 +272,8 @@ func (e *Exporter) OnEnd(s sdktrace.ReadOnlySpan) {
 		return // dropped at start (span limit)
 	}
 	delete(ts.open, sc.SpanID())
-	ts.ended = append(ts.ended, s)
+	es := &endedSpan{ro: s}
+	ts.ended = append(ts.ended, es)
 	if sc.SpanID() == ts.rootID {
 		ts.rootEnd = s
 	}
@@ -260,7 +283,7 @@ func (e *Exporter) OnEnd(s sdktrace.ReadOnlySpan) {
 	}
 	e.mu.Unlock()
 
-	if e.spanQ != nil && !e.spanQ.Enqueue(s) {
+	if e.spanQ != nil && !e.spanQ.Enqueue(es) {
 		e.counters.addStreamDropped(1)
 		e.warnDrop(dropSpanQueue, sc.TraceID(), "span not streamed: the span export queue is full")
 	}
@@ -552,8 +575,8 @@ func timeoutMessage(id trace.TraceID, timeout time.Duration) string {
 func (e *Exporter) assembleTrace(ts *traceState) *Trace {
 	spans := make([]*Span, 0, len(ts.ended)+len(ts.open))
 	var root *Span
-	for _, s := range ts.ended {
-		ms := assemble.ConvertSpan(s)
+	for _, es := range ts.ended {
+		ms := es.converted()
 		if ms.SpanID == ts.rootID {
 			root = ms
 		}
@@ -626,10 +649,10 @@ func (e *Exporter) exportTraces(ctx context.Context, states []*traceState) (err 
 	return e.dest.ExportTraces(ctx, traces)
 }
 
-func (e *Exporter) exportSpans(ctx context.Context, ended []sdktrace.ReadOnlySpan) (err error) {
+func (e *Exporter) exportSpans(ctx context.Context, ended []*endedSpan) (err error) {
 	spans := make([]*Span, len(ended))
-	for i, s := range ended {
-		spans[i] = assemble.ConvertSpan(s)
+	for i, es := range ended {
+		spans[i] = es.converted()
 	}
 	defer func() {
 		if r := recover(); r != nil {
