@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -857,163 +856,10 @@ func refHasOpt(opts, name string) bool {
 	return false
 }
 
-const refHexDigits = "0123456789abcdef"
-
-// refAppendString appends s as a referenceJSON string literal the way Python's json.dumps
-// writes it: `"` and `\` escaped, \n \r \t \b \f short escapes, other control
-// characters as \u00XX. With asciiOnly (Python's ensure_ascii=True) every
-// character outside printable ASCII is written as \uXXXX (UTF-16 surrogate
-// pairs above U+FFFF), which is what MLflow measures trace sizes with.
-// Invalid UTF-8 bytes are written as U+FFFD, as encoding/json does.
+// The string and float writers did not change when the encoder was
+// compiled per type, so the oracle uses the package's own.
 func refAppendString(dst []byte, s string, asciiOnly bool) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && (c != 0x7f || !asciiOnly) {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"':
-				dst = append(dst, '\\', '"')
-			case '\\':
-				dst = append(dst, '\\', '\\')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			default:
-				dst = refAppendU4(dst, rune(c))
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			if asciiOnly {
-				dst = append(dst, `\ufffd`...)
-			} else {
-				dst = append(dst, "\uFFFD"...)
-			}
-			i++
-			start = i
-			continue
-		}
-		if asciiOnly {
-			dst = append(dst, s[start:i]...)
-			if r > 0xFFFF {
-				r -= 0x10000
-				dst = refAppendU4(dst, 0xD800+(r>>10))
-				dst = refAppendU4(dst, 0xDC00+(r&0x3FF))
-			} else {
-				dst = refAppendU4(dst, r)
-			}
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return AppendString(dst, s, asciiOnly)
 }
 
-func refAppendU4(dst []byte, r rune) []byte {
-	return append(dst, '\\', 'u',
-		refHexDigits[(r>>12)&0xF], refHexDigits[(r>>8)&0xF], refHexDigits[(r>>4)&0xF], refHexDigits[r&0xF])
-}
-
-// refAppendFloat appends f the way Python's repr (and so json.dumps) writes a
-// float: shortest round-trip digits, "1.0" for integral values, exponent form
-// ("1e+16", "1e-05") when the decimal exponent is < -4 or >= 16. bitSize 32
-// uses the shortest digits of a float32. NaN and ±Inf, which referenceJSON cannot
-// represent, are written as the referenceJSON strings "NaN", "Infinity", "-Infinity".
-func refAppendFloat(dst []byte, f float64, bitSize int) []byte {
-	switch {
-	case math.IsNaN(f):
-		return append(dst, `"NaN"`...)
-	case math.IsInf(f, 1):
-		return append(dst, `"Infinity"`...)
-	case math.IsInf(f, -1):
-		return append(dst, `"-Infinity"`...)
-	}
-	if f == 0 {
-		if math.Signbit(f) {
-			return append(dst, "-0.0"...)
-		}
-		return append(dst, "0.0"...)
-	}
-	// Shortest digits in exponent form: [-]d[.ddd]e±XX.
-	var buf [32]byte
-	b := strconv.AppendFloat(buf[:0], f, 'e', -1, bitSize)
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	ePos := 0
-	for ePos < len(b) && b[ePos] != 'e' {
-		ePos++
-	}
-	var digits [24]byte
-	nd := 0
-	for _, c := range b[:ePos] {
-		if c != '.' {
-			digits[nd] = c
-			nd++
-		}
-	}
-	exp, _ := strconv.Atoi(string(b[ePos+1:]))
-	// value = 0.d1d2... × 10^decpt
-	decpt := exp + 1
-	if neg {
-		dst = append(dst, '-')
-	}
-	if decpt > -4 && decpt <= 16 {
-		switch {
-		case decpt <= 0:
-			dst = append(dst, '0', '.')
-			for i := 0; i < -decpt; i++ {
-				dst = append(dst, '0')
-			}
-			dst = append(dst, digits[:nd]...)
-		case decpt >= nd:
-			dst = append(dst, digits[:nd]...)
-			for i := nd; i < decpt; i++ {
-				dst = append(dst, '0')
-			}
-			dst = append(dst, '.', '0')
-		default:
-			dst = append(dst, digits[:decpt]...)
-			dst = append(dst, '.')
-			dst = append(dst, digits[decpt:nd]...)
-		}
-		return dst
-	}
-	dst = append(dst, digits[0])
-	if nd > 1 {
-		dst = append(dst, '.')
-		dst = append(dst, digits[1:nd]...)
-	}
-	dst = append(dst, 'e')
-	if exp < 0 {
-		dst = append(dst, '-')
-		exp = -exp
-	} else {
-		dst = append(dst, '+')
-	}
-	if exp < 10 {
-		dst = append(dst, '0')
-	}
-	return strconv.AppendInt(dst, int64(exp), 10)
-}
+func refAppendFloat(dst []byte, f float64, bitSize int) []byte { return AppendFloat(dst, f, bitSize) }
