@@ -147,6 +147,22 @@ func convertAttributes(dst map[string]string, attrs []attribute.KeyValue, ownSco
 	}
 }
 
+// appendList writes xs as a JSON array with Python's ", " separator.
+func appendList[T any](b []byte, xs []T, appendElem func([]byte, T) []byte) []byte {
+	b = append(b, '[')
+	for i, x := range xs {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendElem(b, x)
+	}
+	return append(b, ']')
+}
+
+func appendInt(b []byte, x int64) []byte     { return strconv.AppendInt(b, x, 10) }
+func appendFloat(b []byte, x float64) []byte { return encode.AppendFloat(b, x, 64) }
+func appendString(b []byte, x string) []byte { return encode.AppendString(b, x, false) }
+
 // appendAttrValue writes an OpenTelemetry attribute value as JSON.
 func appendAttrValue(b []byte, v attribute.Value) []byte {
 	switch v.Type() {
@@ -159,52 +175,17 @@ func appendAttrValue(b []byte, v attribute.Value) []byte {
 	case attribute.STRING:
 		return encode.AppendString(b, v.AsString(), false)
 	case attribute.BOOLSLICE:
-		b = append(b, '[')
-		for i, x := range v.AsBoolSlice() {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			b = strconv.AppendBool(b, x)
-		}
-		return append(b, ']')
+		return appendList(b, v.AsBoolSlice(), strconv.AppendBool)
 	case attribute.INT64SLICE:
-		b = append(b, '[')
-		for i, x := range v.AsInt64Slice() {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			b = strconv.AppendInt(b, x, 10)
-		}
-		return append(b, ']')
+		return appendList(b, v.AsInt64Slice(), appendInt)
 	case attribute.FLOAT64SLICE:
-		b = append(b, '[')
-		for i, x := range v.AsFloat64Slice() {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			b = encode.AppendFloat(b, x, 64)
-		}
-		return append(b, ']')
+		return appendList(b, v.AsFloat64Slice(), appendFloat)
 	case attribute.STRINGSLICE:
-		b = append(b, '[')
-		for i, x := range v.AsStringSlice() {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			b = encode.AppendString(b, x, false)
-		}
-		return append(b, ']')
+		return appendList(b, v.AsStringSlice(), appendString)
 	case attribute.BYTESLICE:
 		return encode.AppendJSON(b, v.AsByteSlice())
 	case attribute.SLICE:
-		b = append(b, '[')
-		for i, x := range v.AsSlice() {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			b = appendAttrValue(b, x)
-		}
-		return append(b, ']')
+		return appendList(b, v.AsSlice(), appendAttrValue)
 	case attribute.MAP:
 		b = append(b, '{')
 		for i, kv := range v.AsMap() {
