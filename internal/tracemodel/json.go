@@ -422,14 +422,10 @@ func parseSpanID(s string) (trace.SpanID, error) {
 
 // --- TraceInfo --------------------------------------------------------------
 
-// MarshalJSON encodes ti as MLflow's TraceInfoV3 in protobuf JSON with proto
-// field names (what the REST API's StartTraceV3 takes): request_time as an
-// RFC 3339 timestamp and execution_duration as a protobuf Duration string
-// ("1.250s"), both with 0, 3, 6 or 9 fractional digits as protobuf writes them.
-// Empty client_request_id, previews, metadata and tags are omitted.
-func (ti *TraceInfo) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 512)
-	b = append(b, '{')
+// appendInfoIdentity writes the fields MarshalJSON and TraceInfoSize share, in
+// proto order: trace_id, client_request_id, trace_location and the previews
+// (empty optional ones omitted).
+func appendInfoIdentity(b []byte, ti *TraceInfo) []byte {
 	b = appendKey(b, "trace_id")
 	b = encode.AppendString(b, ti.TraceID, false)
 	if ti.ClientRequestID != "" {
@@ -450,6 +446,18 @@ func (ti *TraceInfo) MarshalJSON() ([]byte, error) {
 		b = appendKey(b, "response_preview")
 		b = encode.AppendString(b, ti.ResponsePreview, false)
 	}
+	return b
+}
+
+// MarshalJSON encodes ti as MLflow's TraceInfoV3 in protobuf JSON with proto
+// field names (what the REST API's StartTraceV3 takes): request_time as an
+// RFC 3339 timestamp and execution_duration as a protobuf Duration string
+// ("1.250s"), both with 0, 3, 6 or 9 fractional digits as protobuf writes them.
+// Empty client_request_id, previews, metadata and tags are omitted.
+func (ti *TraceInfo) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 512)
+	b = append(b, '{')
+	b = appendInfoIdentity(b, ti)
 	b = append(b, ", "...)
 	b = appendKey(b, "request_time")
 	b = append(b, '"')
@@ -629,26 +637,7 @@ func (ti *TraceInfo) UnmarshalJSON(data []byte) error {
 func TraceInfoSize(ti *TraceInfo) int {
 	b := make([]byte, 0, 1024)
 	b = append(b, `{"info": {`...)
-	b = appendKey(b, "trace_id")
-	b = encode.AppendString(b, ti.TraceID, false)
-	if ti.ClientRequestID != "" {
-		b = append(b, ", "...)
-		b = appendKey(b, "client_request_id")
-		b = encode.AppendString(b, ti.ClientRequestID, false)
-	}
-	b = append(b, ", "...)
-	b = appendKey(b, "trace_location")
-	b = appendLocation(b, ti.ExperimentID)
-	if ti.RequestPreview != "" {
-		b = append(b, ", "...)
-		b = appendKey(b, "request_preview")
-		b = encode.AppendString(b, ti.RequestPreview, false)
-	}
-	if ti.ResponsePreview != "" {
-		b = append(b, ", "...)
-		b = appendKey(b, "response_preview")
-		b = encode.AppendString(b, ti.ResponsePreview, false)
-	}
+	b = appendInfoIdentity(b, ti)
 	b = append(b, ", "...)
 	b = appendKey(b, "request_time")
 	b = append(b, '"')
