@@ -21,7 +21,9 @@ type Destination interface {
 // route). A destination that implements it still gets the finished Trace,
 // with all spans, from ExportTraces. If it also has a
 // StreamingSupported() bool method, spans it accepted while that method
-// reports false are not counted as streamed (see Stats.SpansStreamed).
+// reports false are not counted as streamed (see Stats.SpansStreamed). With
+// a SendsUnstreamedSpans() bool method reporting true, it is only streamed
+// the spans of traces still open (see unstreamedSpansSender).
 type SpanStreamer interface {
 	ExportSpans(ctx context.Context, spans []*Span) error
 }
@@ -33,4 +35,16 @@ type SpanStreamer interface {
 // StreamingSupported reports true.
 type streamingReporter interface {
 	StreamingSupported() bool
+}
+
+// unstreamedSpansSender is implemented by SpanStreamers whose ExportTraces
+// first sends the spans of each trace that the stream has not delivered (the
+// MLflow server destination). When SendsUnstreamedSpans reports true, the
+// exporter streams only spans of traces still open: once a trace is
+// finished and queued, its spans still waiting in the span queue go with
+// the trace (one request per trace batch instead of one per span batch),
+// and a trace export does not wait for the span queue to drain. Spans left
+// to the trace are not counted in Stats.SpansStreamed.
+type unstreamedSpansSender interface {
+	SendsUnstreamedSpans() bool
 }

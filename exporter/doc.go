@@ -66,7 +66,14 @@
 // several traces form only under load). For a SpanStreamer destination the
 // worker first flushes the span queue, so the spans of a trace have been
 // streamed (or have failed) before the trace itself is exported, the order
-// MLflow's exporter uses. Enqueueing never blocks: when a
+// MLflow's exporter uses. A destination that sends a trace's unstreamed
+// spans itself (the MLflow server destination: its SendsUnstreamedSpans
+// reports true) is streamed only the spans of traces still open: spans whose
+// trace has finished and is queued by the time a span worker takes them go
+// with the trace, in one request per trace batch, and the trace worker does
+// not wait for the span queue. Streaming is for traces in progress; for a
+// finished trace it would only add requests (measured in BENCHMARKS.md).
+// Enqueueing never blocks: when a
 // queue is full the item is dropped and counted. A slow or blocked
 // destination therefore never slows End(); it costs dropped traces, visible
 // in Stats and reported (rate-limited) to the error handler.

@@ -39,6 +39,9 @@ type Exporter struct {
 	cfg      config
 	dest     Destination  // nil: MLflow export off (OTLP only)
 	streamer SpanStreamer // dest as a SpanStreamer, or nil
+	// carrier: the destination sends a finished trace's unstreamed spans
+	// itself (see unstreamedSpansSender), so only open traces stream.
+	carrier  bool
 	otlp     sdktrace.SpanProcessor
 	meta     map[string]string
 	counters *counters
@@ -86,6 +89,9 @@ type traceState struct {
 	upd     *TraceUpdate
 	prev    *traceState
 	next    *traceState
+	// queued is set once the trace is in the export queue; span workers
+	// read it without the lock to leave its spans to the trace export.
+	queued atomic.Bool
 }
 
 // endedSpan is an ended span of an open trace. The same value is queued for
@@ -93,8 +99,9 @@ type traceState struct {
 // whichever worker needs it first (see converted); the converted Span is
 // read-only from then on and shared by both exports.
 type endedSpan struct {
-	ro   sdktrace.ReadOnlySpan
-	conv atomic.Pointer[Span]
+	ro    sdktrace.ReadOnlySpan
+	conv  atomic.Pointer[Span]
+	trace *traceState
 }
 
 // converted returns the span's MLflow conversion, converting it on first use.
@@ -143,6 +150,9 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 		}
 		e.dest = dest
 		e.streamer, _ = dest.(SpanStreamer)
+		if c, ok := dest.(unstreamedSpansSender); ok && e.streamer != nil {
+			e.carrier = c.SendsUnstreamedSpans()
+		}
 	}
 	if e.dest == nil {
 		return e, nil
@@ -272,7 +282,7 @@ func (e *Exporter) OnEnd(s sdktrace.ReadOnlySpan) {
 		return // dropped at start (span limit)
 	}
 	delete(ts.open, sc.SpanID())
-	es := &endedSpan{ro: s}
+	es := &endedSpan{ro: s, trace: ts}
 	ts.ended = append(ts.ended, es)
 	if sc.SpanID() == ts.rootID {
 		ts.rootEnd = s
@@ -503,7 +513,9 @@ func (e *Exporter) countDroppedTrace(ts *traceState) {
 }
 
 func (e *Exporter) enqueueTrace(ts *traceState) {
-	if !e.traceQ.Enqueue(ts) {
+	if e.traceQ.Enqueue(ts) {
+		ts.queued.Store(true)
+	} else {
 		e.countDroppedTrace(ts)
 		e.warnDrop(dropTraceQueue, ts.id, "trace dropped: the trace export queue is full (MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE)")
 	}
@@ -639,20 +651,29 @@ func (e *Exporter) exportTraces(ctx context.Context, states []*traceState) (err 
 		e.counters.addTracesExported(len(traces))
 		e.counters.addSpansExported(nspans)
 	}()
-	if e.spanQ != nil {
+	if e.spanQ != nil && !e.carrier {
 		// Stream the spans of these traces (queued in OnEnd, before the
 		// trace) first, as MLflow's exporter logs a batch's spans before
 		// the traces it completes. Failures there are reported by the span
-		// pipeline; the trace is exported regardless.
+		// pipeline; the trace is exported regardless. A carrier sends
+		// the spans its stream missed itself, so it does not wait.
 		_ = e.spanQ.ForceFlush(ctx)
 	}
 	return e.dest.ExportTraces(ctx, traces)
 }
 
 func (e *Exporter) exportSpans(ctx context.Context, ended []*endedSpan) (err error) {
-	spans := make([]*Span, len(ended))
-	for i, es := range ended {
-		spans[i] = es.converted()
+	spans := make([]*Span, 0, len(ended))
+	for _, es := range ended {
+		if e.carrier && es.trace.queued.Load() {
+			// The trace is finished and queued: it carries this span, in
+			// one request for the whole trace batch.
+			continue
+		}
+		spans = append(spans, es.converted())
+	}
+	if len(spans) == 0 {
+		return nil
 	}
 	defer func() {
 		if r := recover(); r != nil {

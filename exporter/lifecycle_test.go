@@ -3,15 +3,18 @@ package exporter_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.uber.org/goleak"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/exporter/exportertest"
 )
 
 // ctxDest blocks every export until its ctx ends (a destination whose
@@ -184,5 +187,88 @@ func TestSpansStreamedCountsOnlyStreamedSpans(t *testing.T) {
 				t.Fatalf("Stats = %+v, want SpansStreamed %d, SpansExported 4", st, tt.want)
 			}
 		})
+	}
+}
+
+// carrierDest records like a Recorder and, like the MLflow server
+// destination, sends a trace's unstreamed spans with the trace.
+type carrierDest struct {
+	*exportertest.Recorder
+	block chan struct{} // when not nil, ExportSpans waits for it
+}
+
+func (d carrierDest) SendsUnstreamedSpans() bool { return true }
+
+func (d carrierDest) ExportSpans(ctx context.Context, spans []*exporter.Span) error {
+	if d.block != nil {
+		select {
+		case <-d.block:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return d.Recorder.ExportSpans(ctx, spans)
+}
+
+func TestCarrierStreamsOnlyOpenTraces(t *testing.T) {
+	d := carrierDest{Recorder: exportertest.NewRecorder()}
+	f := setup(t, d, exporter.WithBatchInterval(time.Hour), exporter.WithBatchSize(100))
+
+	// A trace still open: its ended child is streamed.
+	ctx, open := f.tracer.Start(context.Background(), "open")
+	_, c := f.tracer.Start(ctx, "child")
+	c.End()
+	f.flush(t)
+	if got := len(d.Spans()); got != 1 {
+		t.Fatalf("streamed %d spans of the open trace, want 1", got)
+	}
+
+	// Finished traces: their spans go with the trace, not the stream.
+	for i := range 20 {
+		ctx, root := f.tracer.Start(context.Background(), fmt.Sprint("r", i))
+		_, c := f.tracer.Start(ctx, "c")
+		c.End()
+		root.End()
+	}
+	open.End()
+	f.flush(t)
+
+	if got := len(d.Spans()); got != 1 {
+		t.Errorf("streamed %d spans, want only the open trace's child", got)
+	}
+	traces := d.Traces()
+	if len(traces) != 21 {
+		t.Fatalf("got %d traces, want 21", len(traces))
+	}
+	for _, tr := range traces {
+		if len(tr.Spans) != 2 {
+			t.Errorf("trace %s has %d spans, want 2", tr.Info.TraceID, len(tr.Spans))
+		}
+	}
+	st := f.exp.Stats()
+	if st.SpansStreamed != 1 || st.SpansExported != 42 || st.SpansStreamDropped != 0 || st.TracesExported != 21 {
+		t.Errorf("Stats = %+v, want 1 streamed, 42 exported in 21 traces, none stream-dropped", st)
+	}
+}
+
+func TestCarrierTraceDoesNotWaitForSpanStream(t *testing.T) {
+	d := carrierDest{Recorder: exportertest.NewRecorder(), block: make(chan struct{})}
+	f := setup(t, d, exporter.WithBatchSize(1))
+	t.Cleanup(func() { close(d.block) }) // runs before the fixture's Shutdown
+
+	// A span of an open trace occupies the span stream.
+	ctx, open := f.tracer.Start(context.Background(), "open")
+	_, c := f.tracer.Start(ctx, "child")
+	c.End()
+	defer open.End()
+
+	ctx, root := f.tracer.Start(context.Background(), "done")
+	_, c2 := f.tracer.Start(ctx, "c")
+	c2.End()
+	root.End()
+	wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := d.WaitTraces(wctx, 1); err != nil {
+		t.Fatalf("the finished trace waited for the blocked span stream: %v", err)
 	}
 }

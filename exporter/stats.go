@@ -20,7 +20,10 @@ type Stats struct {
 	// ended (they are counted again in SpansExported with their trace).
 	// Spans a destination accepted without streaming them (an MLflow server
 	// without the OTLP route: StreamingSupported reports false) are not
-	// counted: they reach the server only with their trace.
+	// counted: they reach the server only with their trace. Neither are
+	// spans of a trace that finished before the span queue reached them,
+	// when the destination sends them with the trace (the MLflow server
+	// destination does): only spans of open traces stream.
 	SpansStreamed int64
 	// TracesDropped counts traces that will never be exported: evicted or
 	// expired from the open-trace buffer before their root ended, dropped

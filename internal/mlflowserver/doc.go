@@ -7,10 +7,12 @@
 //     get spans over OTLP; older servers, servers that answer /v1/traces with
 //     501 (FileStore backend) or 404 (no OTLP route) get steps 3–4 only.
 //  2. ExportSpans: spans as they end, POST /v1/traces (OTLP protobuf built by
-//     package otlpconv, gzip, header x-mlflow-experiment-id).
-//  3. ExportTraces: first the trace's spans that were not streamed yet
-//     (still queued, dropped from the span queue, or failed) in one
-//     POST /v1/traces, then StartTraceV3 (POST /api/3.0/mlflow/traces) with
+//     package otlpconv, gzip, header x-mlflow-experiment-id). The exporter
+//     streams only spans of traces still open (SendsUnstreamedSpans): the
+//     spans of a finished trace are sent in step 3.
+//  3. ExportTraces: first the spans of the batch's traces that were not
+//     streamed (left to the trace, dropped from the span queue, or failed)
+//     in one POST /v1/traces per experiment, then StartTraceV3 (POST /api/3.0/mlflow/traces) with
 //     the full TraceInfo. Sending the spans first makes the server answer
 //     with mlflow.trace.spansLocation=TRACKING_STORE and the trace is
 //     complete in the SQL store (its num_spans in mlflow.trace.sizeStats

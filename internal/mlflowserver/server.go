@@ -122,6 +122,11 @@ func New(cfg Config) (*Destination, error) {
 // spans go over /v1/traces; false before the first export.
 func (d *Destination) StreamingSupported() bool { return d.streaming.Load() == capYes }
 
+// SendsUnstreamedSpans reports that ExportTraces sends every span of a trace
+// the stream has not delivered before the trace itself, so the exporter
+// need not stream the spans of finished traces.
+func (d *Destination) SendsUnstreamedSpans() bool { return true }
+
 // ExperimentID returns the resolved experiment id ("" before the first
 // successful export).
 func (d *Destination) ExperimentID() string {
