@@ -5,10 +5,12 @@
 #   bench/run.sh                 # everything (about 30-60 min on 2 cores)
 #   BENCH_N=500 bench/run.sh     # fewer traces per client
 #   BENCH_SKIP_MICRO=1 bench/run.sh
+#   BENCH_PACE=8 BENCH_N=1000 BENCH_SKIP_FAULTS=1 bench/run.sh   # paced at 8 traces/s
 #
 # Environment: BENCH_PYTHON (interpreter with mlflow 3.17.2; default the
 # project venv .venv, else /tmp/probe-venv), BENCH_N (traces per client,
-# 2000), BENCH_ROUNDS (python/go pairs, 1), BENCH_COUNT (go test -count, 6),
+# 2000), BENCH_PACE (traces/s for both clients; 0 = as fast as possible,
+# then drain), BENCH_SKIP_FAULTS, BENCH_ROUNDS (python/go pairs, 1), BENCH_COUNT (go test -count, 6),
 # BENCH_OUT (results directory, bench/results).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +36,8 @@ echo "== machine"
 echo "== side-by-side: MLflow Python SDK vs Go SDK against one mlflow server"
 go build -o "$tmp/serverbench" ./bench/cmd/serverbench
 "$py" bench/python/sidebyside.py --go-bin "$tmp/serverbench" \
-	-n "${BENCH_N:-2000}" --rounds "${BENCH_ROUNDS:-1}" --out "$out/sidebyside.json" | tee "$out/sidebyside.md"
+	-n "${BENCH_N:-2000}" --rounds "${BENCH_ROUNDS:-1}" --pace "${BENCH_PACE:-0}" \
+	${BENCH_SKIP_FAULTS:+--skip-faults} --out "$out/sidebyside.json" | tee "$out/sidebyside.md"
 
 if [ -z "${BENCH_SKIP_MICRO:-}" ]; then
 	echo "== Go micro-benchmarks"

@@ -77,6 +77,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=2000)
     ap.add_argument("-warmup", type=int, default=5)
+    ap.add_argument("-pace", type=float, default=0, help="traces per second (0: as fast as possible)")
     args = ap.parse_args()
 
     t_start = time.perf_counter()
@@ -91,6 +92,12 @@ def main() -> int:
 
     cpu0, t0 = cpu(), time.perf_counter()
     for i in range(args.n):
+        if args.pace > 0:
+            # Paced: trace i starts at t0 + i/pace, as requests arriving at a
+            # steady rate would.
+            delay = t0 + i / args.pace - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
         one_trace(mlflow, SpanType, SpanAttributeKey.CHAT_USAGE, i)
     cpu1, t1 = cpu(), time.perf_counter()
     mlflow.flush_trace_async_logging()
@@ -103,6 +110,7 @@ def main() -> int:
                 "client": "python",
                 "mlflow": mlflow.__version__,
                 "n": args.n,
+                "pace": args.pace,
                 "warmup": args.warmup,
                 "import_s": t_imported - t_start,
                 "gen_s": t1 - t0,

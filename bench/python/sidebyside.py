@@ -237,6 +237,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=1, help="python/go pairs, order alternating")
     ap.add_argument("--queue-size", type=int, default=0,
                     help="MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE for both clients (0 = 10*n)")
+    ap.add_argument("--pace", type=float, default=0,
+                    help="traces per second for both clients (0: as fast as possible, then drain)")
     ap.add_argument("--skip-python", action="store_true")
     ap.add_argument("--skip-go", action="store_true")
     ap.add_argument("--skip-faults", action="store_true")
@@ -249,7 +251,7 @@ def main() -> int:
     queue = args.queue_size or 10 * (args.n + args.warmup)
 
     results: dict = {"machine": machine_info(python), "n": args.n, "warmup": args.warmup,
-                     "queue_size": queue, "clients": [], "faults": None}
+                     "pace": args.pace, "queue_size": queue, "clients": [], "faults": None}
     children = ChildCPU()
     with tempfile.TemporaryDirectory(prefix="mlflowtrace-bench-") as tmp:
         work = pathlib.Path(tmp)
@@ -276,9 +278,11 @@ def main() -> int:
                 exp = create_experiment(server.url, f"bench-{client}-{r}")
                 env = dict(base_env, MLFLOW_EXPERIMENT_ID=exp)
                 if client == "python":
-                    argv = [python, str(HERE / "pyclient.py"), "-n", str(args.n), "-warmup", str(args.warmup)]
+                    argv = [python, str(HERE / "pyclient.py"), "-n", str(args.n), "-warmup", str(args.warmup),
+                            "-pace", str(args.pace)]
                 else:
-                    argv = [args.go_bin, "-mode=throughput", f"-n={args.n}", f"-warmup={args.warmup}"]
+                    argv = [args.go_bin, "-mode=throughput", f"-n={args.n}", f"-warmup={args.warmup}",
+                            f"-pace={args.pace}"]
                 print(f"[bench] round {r}: {client} -> experiment {exp}", file=sys.stderr, flush=True)
                 c0 = children.now()
                 res = run_client(client, argv, env, server, timeout=3600)
@@ -334,7 +338,8 @@ def markdown(r: dict) -> str:
     out.append(f"Server idle CPU: {srv.get('idle_cpu_per_s', 0):.2f} cores after start-up, "
                f"{srv.get('idle_cpu_per_s_end', 0):.2f} cores at the end (5 s samples).\n")
     out.append(f"N = {r['n']} traces per client (+{r['warmup']} warm-up, excluded from CPU/time), "
-               f"6 spans each; MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE={r['queue_size']} for both.\n")
+               f"6 spans each; MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE={r['queue_size']} for both; "
+               + (f"paced at {r['pace']:g} traces/s.\n" if r.get("pace") else "sent as fast as possible, then drained.\n"))
     out.append("| round | client | client CPU / trace (measured) | client CPU / trace (whole process) "
                "| wall until flushed | traces/s | client CPU / wall | server CPU / wall | server CPU / trace "
                "| traces found (REST) | span rows |")

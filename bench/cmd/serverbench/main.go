@@ -35,6 +35,7 @@ func main() {
 	rounds := flag.Int("rounds", 3, "faults: rounds of the three latency scenarios, interleaved")
 	slowDelay := flag.Duration("slow-delay", 2*time.Second, "faults: latency the slow proxy adds to every request")
 	burst := flag.Int("burst", 100000, "faults: traces in the memory burst (0 skips it)")
+	pace := flag.Float64("pace", 0, "throughput: traces per second, evenly spaced (0: as fast as possible)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 
@@ -54,7 +55,7 @@ func main() {
 	var err error
 	switch *mode {
 	case "throughput":
-		out, err = throughput(*n, *warmup)
+		out, err = throughput(*n, *warmup, *pace)
 	case "faults":
 		out, err = faults(faultConfig{server: *server, n: *n, rate: *rate, rounds: *rounds, slowDelay: *slowDelay, burst: *burst})
 	default:
@@ -77,6 +78,7 @@ func main() {
 type throughputResult struct {
 	Client    string         `json:"client"`
 	N         int            `json:"n"`
+	Pace      float64        `json:"pace"`
 	Warmup    int            `json:"warmup"`
 	GenS      float64        `json:"gen_s"`
 	FlushS    float64        `json:"flush_s"`
@@ -91,7 +93,7 @@ type throughputResult struct {
 // throughput: the configuration comes from the environment the harness
 // sets (MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_ID,
 // MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE), exactly as a user's would.
-func throughput(n, warmup int) (*throughputResult, error) {
+func throughput(n, warmup int, pace float64) (*throughputResult, error) {
 	ctx := context.Background()
 	errs := &errorLog{}
 	p, err := tracing.Init(ctx, tracing.WithExporterOptions(exporter.WithErrorHandler(errs.handle)))
@@ -107,6 +109,11 @@ func throughput(n, warmup int) (*throughputResult, error) {
 
 	cpu0, t0 := cpuTime(), time.Now()
 	for i := range n {
+		if pace > 0 {
+			// Paced: trace i starts at t0 + i/pace, as requests arriving
+			// at a steady rate would.
+			time.Sleep(time.Until(t0.Add(time.Duration(float64(i) / pace * float64(time.Second)))))
+		}
 		oneTrace(ctx, i, noTimer{})
 	}
 	cpu1, t1 := cpuTime(), time.Now()
@@ -123,7 +130,7 @@ func throughput(n, warmup int) (*throughputResult, error) {
 	cpu2, t2 := cpuTime(), time.Now()
 
 	r := &throughputResult{
-		Client: "go", N: n, Warmup: warmup,
+		Client: "go", N: n, Pace: pace, Warmup: warmup,
 		GenS: t1.Sub(t0).Seconds(), FlushS: t2.Sub(t1).Seconds(), WallS: t2.Sub(t0).Seconds(),
 		CPUGenS: (cpu1 - cpu0).Seconds(), CPUS: (cpu2 - cpu0).Seconds(),
 		MaxRSSKB:  maxRSSBytes() / 1024,
