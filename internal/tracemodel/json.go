@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -53,7 +54,26 @@ func MarshalTraceData(spans []*Span) ([]byte, error) {
 // mlflow.trace.sizeStats metadata: the length in bytes of
 // json.dumps(span.to_dict()) with Python's default ensure_ascii=True.
 func SpanSize(s *Span) int {
-	return asciiLen(appendSpan(nil, s))
+	bp := sizeBufs.Get().(*[]byte)
+	b := appendSpan((*bp)[:0], s)
+	n := asciiLen(b)
+	putSizeBuf(bp, b)
+	return n
+}
+
+// sizeBufs holds the scratch buffers SpanSize and TraceInfoSize write into
+// to measure: the JSON is only measured, never kept, so one buffer serves
+// every span of every trace instead of a freshly grown one per span.
+var sizeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+// maxPooledSizeBuf keeps one huge span from pinning a huge buffer.
+const maxPooledSizeBuf = 1 << 20
+
+func putSizeBuf(bp *[]byte, b []byte) {
+	if cap(b) <= maxPooledSizeBuf {
+		*bp = b[:0]
+		sizeBufs.Put(bp)
+	}
 }
 
 // asciiLen returns the length b would have if every non-ASCII character were
@@ -635,8 +655,8 @@ func (ti *TraceInfo) UnmarshalJSON(data []byte) error {
 // mlflow.trace.sizeStats and mlflow.trace.sizeBytes metadata are counted if
 // present, so call it before setting them, as MLflow does.
 func TraceInfoSize(ti *TraceInfo) int {
-	b := make([]byte, 0, 1024)
-	b = append(b, `{"info": {`...)
+	bp := sizeBufs.Get().(*[]byte)
+	b := append((*bp)[:0], `{"info": {`...)
 	b = appendInfoIdentity(b, ti)
 	b = append(b, ", "...)
 	b = appendKey(b, "request_time")
@@ -663,5 +683,7 @@ func TraceInfoSize(ti *TraceInfo) int {
 	b = appendKey(b, "execution_duration_ms")
 	b = strconv.AppendInt(b, ti.ExecutionDuration.Milliseconds(), 10)
 	b = append(b, `}, "data": {"spans": []}}`...)
-	return asciiLen(b)
+	n := asciiLen(b)
+	putSizeBuf(bp, b)
+	return n
 }

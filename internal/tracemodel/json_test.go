@@ -3,6 +3,7 @@ package tracemodel
 import (
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -133,6 +134,47 @@ func TestAsciiLen(t *testing.T) {
 			t.Errorf("asciiLen(%q) = %d, want %d", c.in, got, c.want)
 		}
 	}
+}
+
+// TestSizesShareScratchBuffers: SpanSize and TraceInfoSize measure in pooled
+// buffers; concurrent calls on spans of very different sizes (one beyond
+// the pooled limit) give the sizes of the JSON MarshalTraceData writes.
+func TestSizesShareScratchBuffers(t *testing.T) {
+	var spans []*Span
+	for _, n := range []int{0, 10, 9000, 600 << 10, 3} {
+		spans = append(spans, &Span{TraceID: tid, SpanID: sp1, Name: "s", StartTime: time.Unix(1, 0), EndTime: time.Unix(2, 0),
+			Attributes: map[string]string{"mlflow.spanInputs": `"` + strings.Repeat("é", n) + `"`}})
+	}
+	want := make([]int, len(spans))
+	for i, s := range spans {
+		b, err := MarshalTraceData([]*Span{s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = asciiLen(b) - len(`{"spans": []}`)
+	}
+	info := &TraceInfo{TraceID: "tr-1", ExperimentID: "0", Metadata: map[string]string{"k": "v"}}
+	wantInfo := TraceInfoSize(info)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				for i, s := range spans {
+					if got := SpanSize(s); got != want[i] {
+						t.Errorf("SpanSize(span %d) = %d, want %d", i, got, want[i])
+						return
+					}
+				}
+				if got := TraceInfoSize(info); got != wantInfo {
+					t.Errorf("TraceInfoSize = %d, want %d", got, wantInfo)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func BenchmarkMarshalTraceData(b *testing.B) {
