@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/bufpool"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/otlpconv"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
@@ -210,19 +211,16 @@ var gzipPool = sync.Pool{New: func() any {
 	return zw
 }}
 
-// rawPool holds the buffers spans are marshalled into before gzip: the raw
+// rawBufs holds the buffers spans are marshalled into before gzip: the raw
 // protobuf is consumed synchronously, so its buffer is reused; the gzipped
 // body is not (net/http may still read a request body after Do returns).
-var rawPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
-
-// maxPooledRaw keeps one huge batch from pinning a huge buffer in the pool.
-const maxPooledRaw = 1 << 20
+var rawBufs = bufpool.New(16<<10, 1<<20)
 
 func encodeSpans(spans []*tracemodel.Span, resource []*commonpb.KeyValue) ([]byte, error) {
-	bp := rawPool.Get().(*[]byte)
-	raw, err := otlpconv.AppendRequest((*bp)[:0], otlpconv.Request(spans, resource))
+	bp := rawBufs.Get()
+	raw, err := otlpconv.AppendRequest(*bp, otlpconv.Request(spans, resource))
 	if err != nil {
-		rawPool.Put(bp)
+		rawBufs.Put(bp, *bp)
 		return nil, err
 	}
 	// BestSpeed shrinks these bodies 3-5x; size the output for that.
@@ -234,10 +232,7 @@ func encodeSpans(spans []*tracemodel.Span, resource []*commonpb.KeyValue) ([]byt
 		err = cerr
 	}
 	gzipPool.Put(zw)
-	if cap(raw) <= maxPooledRaw {
-		*bp = raw[:0]
-		rawPool.Put(bp)
-	}
+	rawBufs.Put(bp, raw)
 	return buf.Bytes(), err
 }
 

@@ -9,12 +9,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/bufpool"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 )
 
@@ -54,27 +54,17 @@ func MarshalTraceData(spans []*Span) ([]byte, error) {
 // mlflow.trace.sizeStats metadata: the length in bytes of
 // json.dumps(span.to_dict()) with Python's default ensure_ascii=True.
 func SpanSize(s *Span) int {
-	bp := sizeBufs.Get().(*[]byte)
-	b := appendSpan((*bp)[:0], s)
+	bp := sizeBufs.Get()
+	b := appendSpan(*bp, s)
 	n := asciiLen(b)
-	putSizeBuf(bp, b)
+	sizeBufs.Put(bp, b)
 	return n
 }
 
 // sizeBufs holds the scratch buffers SpanSize and TraceInfoSize write into
 // to measure: the JSON is only measured, never kept, so one buffer serves
 // every span of every trace instead of a freshly grown one per span.
-var sizeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
-
-// maxPooledSizeBuf keeps one huge span from pinning a huge buffer.
-const maxPooledSizeBuf = 1 << 20
-
-func putSizeBuf(bp *[]byte, b []byte) {
-	if cap(b) <= maxPooledSizeBuf {
-		*bp = b[:0]
-		sizeBufs.Put(bp)
-	}
-}
+var sizeBufs = bufpool.New(8<<10, 1<<20)
 
 // asciiLen returns the length b would have if every non-ASCII character were
 // written as a \uXXXX escape (two for characters above U+FFFF) and DEL as
@@ -655,8 +645,8 @@ func (ti *TraceInfo) UnmarshalJSON(data []byte) error {
 // mlflow.trace.sizeStats and mlflow.trace.sizeBytes metadata are counted if
 // present, so call it before setting them, as MLflow does.
 func TraceInfoSize(ti *TraceInfo) int {
-	bp := sizeBufs.Get().(*[]byte)
-	b := append((*bp)[:0], `{"info": {`...)
+	bp := sizeBufs.Get()
+	b := append(*bp, `{"info": {`...)
 	b = appendInfoIdentity(b, ti)
 	b = append(b, ", "...)
 	b = appendKey(b, "request_time")
@@ -684,6 +674,6 @@ func TraceInfoSize(ti *TraceInfo) int {
 	b = strconv.AppendInt(b, ti.ExecutionDuration.Milliseconds(), 10)
 	b = append(b, `}, "data": {"spans": []}}`...)
 	n := asciiLen(b)
-	putSizeBuf(bp, b)
+	sizeBufs.Put(bp, b)
 	return n
 }
