@@ -477,6 +477,14 @@ func (ti *TraceInfo) MarshalJSON() ([]byte, error) {
 	b = append(b, '"')
 	b = AppendDuration(b, ti.ExecutionDuration)
 	b = append(b, "\", "...)
+	b = appendInfoStateAndMaps(b, ti)
+	return append(b, '}'), nil
+}
+
+// appendInfoStateAndMaps writes the state (OK when unset), then
+// trace_metadata and tags when not empty: the fields MarshalJSON and
+// TraceInfoSize share after the times.
+func appendInfoStateAndMaps(b []byte, ti *TraceInfo) []byte {
 	b = appendKey(b, "state")
 	state := ti.State
 	if state == "" {
@@ -493,7 +501,7 @@ func (ti *TraceInfo) MarshalJSON() ([]byte, error) {
 		b = appendKey(b, "tags")
 		b = appendStringMap(b, ti.Tags)
 	}
-	return append(b, '}'), nil
+	return b
 }
 
 func appendLocation(b []byte, experimentID string) []byte {
@@ -653,22 +661,7 @@ func TraceInfoSize(ti *TraceInfo) int {
 	b = append(b, '"')
 	b = AppendTimestamp(b, ti.RequestTime.Truncate(time.Millisecond))
 	b = append(b, "\", "...)
-	b = appendKey(b, "state")
-	state := ti.State
-	if state == "" {
-		state = StateOK
-	}
-	b = encode.AppendString(b, state, false)
-	if len(ti.Metadata) > 0 {
-		b = append(b, ", "...)
-		b = appendKey(b, "trace_metadata")
-		b = appendStringMap(b, ti.Metadata)
-	}
-	if len(ti.Tags) > 0 {
-		b = append(b, ", "...)
-		b = appendKey(b, "tags")
-		b = appendStringMap(b, ti.Tags)
-	}
+	b = appendInfoStateAndMaps(b, ti)
 	b = append(b, ", "...)
 	b = appendKey(b, "execution_duration_ms")
 	b = strconv.AppendInt(b, ti.ExecutionDuration.Milliseconds(), 10)
