@@ -25,6 +25,7 @@ const (
 	envSamplingRatio     = "MLFLOW_TRACE_SAMPLING_RATIO"
 	envServiceName       = "OTEL_SERVICE_NAME"
 	envResourceAttrs     = "OTEL_RESOURCE_ATTRIBUTES"
+	envCaptureContent    = "MLFLOWTRACE_CAPTURE_CONTENT"
 	defaultMaxValueSize  = 1 << 20 // characters per JSON-encoded attribute value
 	attrServiceName      = "service.name"
 	unknownServicePrefix = "unknown_service:"
@@ -50,6 +51,7 @@ type config struct {
 	processors       []sdktrace.SpanProcessor
 	filters          []func(*Span)
 	maxValueSize     int
+	noContent        bool // integrations record metadata only
 	noGlobal         bool
 	noExporter       bool // tests: run without an exporter
 }
@@ -167,6 +169,18 @@ func WithMaxValueSize(n int) Option {
 	return optionFunc(func(c config) config { c.maxValueSize = n; return c })
 }
 
+// WithContentCapture says whether instrumentation of LLM and tool libraries
+// (package autoinstrument and its sub-packages) records the content of the
+// calls it traces — prompts, completions, messages, tool arguments and
+// results — as span inputs and outputs (MLFLOWTRACE_CAPTURE_CONTENT; default
+// true, as MLflow's autologging does). With false those spans keep only
+// metadata: span type, model, provider, token usage, tool definitions, status
+// and errors. Spans a program records itself (StartSpan, Func, Do, Wrap) are
+// not affected. To mask parts of the content instead, use WithSpanFilter.
+func WithContentCapture(on bool) Option {
+	return optionFunc(func(c config) config { c.noContent = !on; return c })
+}
+
 // WithoutGlobalTracerProvider keeps Init from installing its tracer provider
 // as OpenTelemetry's global (otel.SetTracerProvider) and from setting the
 // global propagator. Spans from other OpenTelemetry instrumentations then do
@@ -247,6 +261,13 @@ func (c *config) readEnv() ([]attribute.KeyValue, error) {
 	}
 	if v := strings.TrimSpace(c.getenv(envServiceName)); v != "" {
 		c.serviceName = v
+	}
+	if v := strings.TrimSpace(c.getenv(envCaptureContent)); v != "" {
+		on, err := parseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("tracing: %s: %w", envCaptureContent, err)
+		}
+		c.noContent = !on
 	}
 	return attrs, nil
 }

@@ -23,6 +23,7 @@ func TestConfigFromEnv(t *testing.T) {
 		disabled  bool
 		ratio     float64
 		service   string
+		noContent bool
 		errSubstr string
 	}{
 		{name: "defaults", env: env{}, ratio: 1},
@@ -49,6 +50,10 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "service option wins", env: env{"OTEL_SERVICE_NAME": "agent"}, opts: []Option{WithServiceName("svc")}, ratio: 1, service: "svc"},
 		{name: "resource attrs malformed", env: env{"OTEL_RESOURCE_ATTRIBUTES": "novalue"}, errSubstr: "OTEL_RESOURCE_ATTRIBUTES"},
 		{name: "resource attrs bad escape", env: env{"OTEL_RESOURCE_ATTRIBUTES": "a=%zz"}, errSubstr: "OTEL_RESOURCE_ATTRIBUTES"},
+		{name: "content capture off", env: env{"MLFLOWTRACE_CAPTURE_CONTENT": "false"}, ratio: 1, noContent: true},
+		{name: "content capture option wins", env: env{"MLFLOWTRACE_CAPTURE_CONTENT": "0"}, opts: []Option{WithContentCapture(true)}, ratio: 1},
+		{name: "content capture option off", env: env{}, opts: []Option{WithContentCapture(false)}, ratio: 1, noContent: true},
+		{name: "content capture malformed", env: env{"MLFLOWTRACE_CAPTURE_CONTENT": "no"}, errSubstr: "MLFLOWTRACE_CAPTURE_CONTENT"},
 		{name: "sampling with user provider", env: env{}, opts: []Option{WithTracerProvider(sdktrace.NewTracerProvider()), WithSamplingRatio(0.5)}, errSubstr: "WithTracerProvider"},
 	}
 	for _, tt := range tests {
@@ -72,7 +77,35 @@ func TestConfigFromEnv(t *testing.T) {
 			if c.serviceName != tt.service {
 				t.Errorf("service = %q, want %q", c.serviceName, tt.service)
 			}
+			if c.noContent != tt.noContent {
+				t.Errorf("noContent = %v, want %v", c.noContent, tt.noContent)
+			}
 		})
+	}
+}
+
+func TestSpanCapturesContent(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		p, err := Init(context.Background(), WithGetenv(env{}.get), WithoutGlobalTracerProvider(),
+			WithContentCapture(on), WithExporterOptions(exporter.WithDestination(exportertest.NewRecorder())))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, s := StartSpan(context.Background(), "llm")
+		if got := s.CapturesContent(); got != on {
+			t.Errorf("WithContentCapture(%v): Span.CapturesContent() = %v", on, got)
+		}
+		if got := p.CapturesContent(); got != on {
+			t.Errorf("WithContentCapture(%v): Provider.CapturesContent() = %v", on, got)
+		}
+		s.End()
+		if err := p.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var nilSpan *Span
+	if nilSpan.CapturesContent() {
+		t.Error("nil span captures content")
 	}
 }
 

@@ -71,6 +71,12 @@
 //	OTEL_SERVICE_NAME             unknown_service:<program>    WithServiceName
 //	OTEL_RESOURCE_ATTRIBUTES      (none)                       WithResource (merged, wins per key)
 //	—                             1,048,576 characters         WithMaxValueSize
+//	MLFLOWTRACE_CAPTURE_CONTENT   true                         WithContentCapture
+//
+// MLFLOWTRACE_CAPTURE_CONTENT (this SDK's own variable, true/false/1/0) is
+// the one switch for every integration of package autoinstrument: with false
+// they record metadata (model, token usage, tools, status) but not prompts,
+// completions or tool arguments and results (Span.CapturesContent).
 //
 // ENABLE_MLFLOW_TRACING accepts true/false/1/0 in any case; unset means on,
 // except inside Databricks Model Serving (IS_IN_DB_MODEL_SERVING_ENV true or

@@ -34,6 +34,7 @@ type Provider struct {
 	procs        *processorGroup
 	filters      []func(*Span)
 	maxValueSize int
+	noContent    bool // WithContentCapture(false)
 	ownSampler   bool // sampler is ParentBased: unsampled parent => unsampled child
 
 	shutdown atomic.Bool
@@ -57,6 +58,7 @@ func Init(ctx context.Context, opts ...Option) (*Provider, error) {
 		disabled:     c.disabled,
 		filters:      c.filters,
 		maxValueSize: c.maxValueSize,
+		noContent:    c.noContent,
 	}
 	if c.disabled {
 		p.tracer = noop.NewTracerProvider().Tracer(keys.ScopeName)
@@ -119,6 +121,11 @@ func (p *Provider) TracerProvider() trace.TracerProvider {
 
 // Enabled reports whether p records spans.
 func (p *Provider) Enabled() bool { return p != nil && !p.disabled && !p.shutdown.Load() }
+
+// CapturesContent reports whether instrumentation records the content of the
+// calls it traces (WithContentCapture; true unless turned off). It is false
+// for a nil or disabled Provider.
+func (p *Provider) CapturesContent() bool { return p != nil && !p.disabled && !p.noContent }
 
 // Stats returns the counters of p's MLflow exporter (zero Stats when p is
 // nil, disabled or has no exporter). It keeps working after Shutdown.

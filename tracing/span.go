@@ -637,6 +637,12 @@ func (s *Span) runFilter(f func(*Span)) {
 // IsRecording reports whether the span records (false for a nil span).
 func (s *Span) IsRecording() bool { return s != nil && s.otel.IsRecording() }
 
+// CapturesContent reports whether instrumentation should record content
+// (prompts, completions, tool arguments and results) on this span: the
+// WithContentCapture setting of the Provider that made it. It is false for a
+// nil span. Integrations check it before SetInputs/SetOutputs of content.
+func (s *Span) CapturesContent() bool { return s != nil && s.p.CapturesContent() }
+
 // TraceID returns the MLflow trace id ("tr-" + 32 hex digits), or "" for a
 // nil span.
 func (s *Span) TraceID() string {
