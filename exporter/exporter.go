@@ -92,6 +92,9 @@ type traceState struct {
 	// queued is set once the trace is in the export queue; span workers
 	// read it without the lock to leave its spans to the trace export.
 	queued atomic.Bool
+	// watch is non-nil once a Watch was taken on the open trace (allocated
+	// under Exporter.mu); see watch.go.
+	watch *traceWatch
 }
 
 // endedSpan is an ended span of an open trace. The same value is queued for
@@ -508,11 +511,13 @@ func (e *Exporter) disposeEvicted(evicted []*traceState) {
 }
 
 func (e *Exporter) countDroppedTrace(ts *traceState) {
+	ts.settle(false)
 	e.counters.addTracesDropped(1)
 	e.counters.addSpansDropped(len(ts.ended) + len(ts.open))
 }
 
 func (e *Exporter) enqueueTrace(ts *traceState) {
+	ts.settle(true) // finished: a watcher can have it even if the queue is full
 	if e.traceQ.Enqueue(ts) {
 		ts.queued.Store(true)
 	} else {
@@ -632,7 +637,7 @@ func (e *Exporter) exportTraces(ctx context.Context, states []*traceState) (err 
 	traces := make([]*Trace, 0, len(states))
 	nspans := 0
 	for _, ts := range states {
-		t := e.assembleTrace(ts)
+		t := e.builtTrace(ts)
 		nspans += len(t.Spans)
 		traces = append(traces, t)
 	}

@@ -198,3 +198,25 @@ func ContextFromHTTPHeaders(ctx context.Context, h http.Header) context.Context 
 	}
 	return propagator.Extract(ctx, propagation.HeaderCarrier(h))
 }
+
+// WatchTrace returns a handle on the open trace the span in ctx belongs to;
+// its Wait returns the finished trace, assembled as MLflow stores it (see
+// exporter.Exporter.Watch), once every span of the trace has ended. Take it
+// before the root span ends. It returns ErrNoActiveTrace when ctx holds no
+// recording span of an open trace (also when tracing is off, the trace is not
+// sampled or the Provider has no MLflow exporter).
+func WatchTrace(ctx context.Context) (*exporter.TraceWatch, error) {
+	p := defaultProvider.Load()
+	if p == nil || p.disabled || p.exp == nil {
+		return nil, ErrNoActiveTrace
+	}
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.IsValid() || !sc.IsSampled() {
+		return nil, ErrNoActiveTrace
+	}
+	w, err := p.exp.Watch(sc.TraceID())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNoActiveTrace, err)
+	}
+	return w, nil
+}

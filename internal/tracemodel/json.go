@@ -654,7 +654,16 @@ func (ti *TraceInfo) UnmarshalJSON(data []byte) error {
 // present, so call it before setting them, as MLflow does.
 func TraceInfoSize(ti *TraceInfo) int {
 	bp := sizeBufs.Get()
-	b := append(*bp, `{"info": {`...)
+	b := appendTraceDict(*bp, ti, nil)
+	n := asciiLen(b)
+	sizeBufs.Put(bp, b)
+	return n
+}
+
+// appendTraceDict writes Trace.to_dict() of MLflow's Python SDK:
+// {"info": <TraceInfo.to_dict()>, "data": {"spans": [<Span.to_dict()>...]}}.
+func appendTraceDict(b []byte, ti *TraceInfo, spans []*Span) []byte {
+	b = append(b, `{"info": {`...)
 	b = appendInfoIdentity(b, ti)
 	b = append(b, ", "...)
 	b = appendKey(b, "request_time")
@@ -665,8 +674,45 @@ func TraceInfoSize(ti *TraceInfo) int {
 	b = append(b, ", "...)
 	b = appendKey(b, "execution_duration_ms")
 	b = strconv.AppendInt(b, ti.ExecutionDuration.Milliseconds(), 10)
-	b = append(b, `}, "data": {"spans": []}}`...)
-	n := asciiLen(b)
-	sizeBufs.Put(bp, b)
-	return n
+	b = append(b, `}, "data": {"spans": [`...)
+	for i, s := range spans {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendSpan(b, s)
+	}
+	return append(b, "]}}"...)
+}
+
+// MarshalJSON encodes t as MLflow's Python SDK's Trace.to_dict() (what
+// Trace.to_json writes and Trace.from_dict reads, and what Databricks Model
+// Serving returns as databricks_output.trace): {"info": {...}, "data":
+// {"spans": [...]}}, the info in protobuf-dict form with request_time as an
+// RFC 3339 string and execution_duration_ms, each span as in traces.json.
+func (t *Trace) MarshalJSON() ([]byte, error) {
+	for _, s := range t.Spans {
+		if s == nil {
+			return nil, errors.New("tracemodel: nil span")
+		}
+	}
+	return appendTraceDict(make([]byte, 0, 1024*(len(t.Spans)+1)), &t.Info, t.Spans), nil
+}
+
+// UnmarshalJSON reads the Trace.to_dict() form written by MarshalJSON (and by
+// MLflow's Python SDK).
+func (t *Trace) UnmarshalJSON(data []byte) error {
+	var raw struct {
+		Info *TraceInfo `json:"info"`
+		Data *struct {
+			Spans []*Span `json:"spans"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return fmt.Errorf("tracemodel: decode trace: %w", err)
+	}
+	if raw.Info == nil || raw.Data == nil {
+		return errors.New(`tracemodel: decode trace: "info" and "data" are required`)
+	}
+	*t = Trace{Info: *raw.Info, Spans: raw.Data.Spans}
+	return nil
 }
