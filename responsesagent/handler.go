@@ -1,0 +1,430 @@
+package responsesagent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/tracing"
+)
+
+// Protocol names of MLflow's agent server.
+const (
+	// ReturnTraceHeader asks for the trace id: "true" adds metadata.trace_id
+	// to a response, and a {"trace_id": ...} event before [DONE] to a stream.
+	ReturnTraceHeader = "x-mlflow-return-trace-id"
+	envAppName        = "DATABRICKS_APP_NAME"
+	defaultAppName    = "mlflow_agent_server"
+	// MLflowVersion is the MLflow version whose agent server this package
+	// follows, reported by GET /agent/info.
+	MLflowVersion = "3.17.2"
+)
+
+// Defaults of the handler options.
+const (
+	DefaultMaxBodyBytes       = 10 << 20
+	DefaultReturnTraceTimeout = 10 * time.Second
+)
+
+// HandlerOption configures NewHandler.
+type HandlerOption interface{ apply(*handlerConfig) }
+
+type handlerOptionFunc func(*handlerConfig)
+
+func (f handlerOptionFunc) apply(c *handlerConfig) { f(c) }
+
+type handlerConfig struct {
+	name          string
+	maxBody       int64
+	traceTimeout  time.Duration
+	getenv        func(string) string
+	errorHandler  func(error)
+	validateAgent bool
+}
+
+// WithName sets the name GET /agent/info reports (default: the
+// DATABRICKS_APP_NAME environment variable, else "mlflow_agent_server", as
+// MLflow's server does).
+func WithName(name string) HandlerOption {
+	return handlerOptionFunc(func(c *handlerConfig) { c.name = name })
+}
+
+// WithMaxBodyBytes bounds the request body (default 10 MiB); a larger body
+// is answered with 413.
+func WithMaxBodyBytes(n int64) HandlerOption {
+	return handlerOptionFunc(func(c *handlerConfig) {
+		if n > 0 {
+			c.maxBody = n
+		}
+	})
+}
+
+// WithReturnTraceTimeout bounds how long a request with
+// databricks_options.return_trace waits for its trace to finish (every span
+// ended) after the agent answered (default 10 s). When it passes, the
+// response goes out without databricks_output.
+func WithReturnTraceTimeout(d time.Duration) HandlerOption {
+	return handlerOptionFunc(func(c *handlerConfig) {
+		if d > 0 {
+			c.traceTimeout = d
+		}
+	})
+}
+
+// WithGetenv sets the function the handler reads DATABRICKS_APP_NAME with
+// (default os.Getenv). nil is ignored.
+func WithGetenv(getenv func(string) string) HandlerOption {
+	return handlerOptionFunc(func(c *handlerConfig) {
+		if getenv != nil {
+			c.getenv = getenv
+		}
+	})
+}
+
+// WithErrorHandler sets where the handler reports agent errors and panics
+// (default slog.Default().Error). nil restores the default.
+func WithErrorHandler(h func(error)) HandlerOption {
+	return handlerOptionFunc(func(c *handlerConfig) { c.errorHandler = h })
+}
+
+// WithoutOutputValidation turns off the check of the agent's responses and
+// events against MLflow's models (on by default, as in MLflow's server: an
+// invalid response is a 500, an invalid event ends the stream with an error).
+func WithoutOutputValidation() HandlerOption {
+	return handlerOptionFunc(func(c *handlerConfig) { c.validateAgent = false })
+}
+
+// NewHandler serves agent the way MLflow's agent server
+// (mlflow.genai.agent_server.AgentServer("ResponsesAgent")) does, so that
+// Databricks Apps, MLflow's evaluation and OpenAI-style clients can call it:
+//
+//	POST /invocations   a Request; "stream": true answers with Server-Sent Events
+//	POST /responses     the same (OpenAI clients' responses.create)
+//	GET  /agent/info    {"name", "use_case": "agent", "mlflow_version", "agent_api": "responses"}
+//	GET  /health        {"status": "healthy"}
+//
+// Every call is traced (see Trace): one AGENT root span with
+// mlflow.message.format "openai", as MLflow's server sets it. A response is
+// the agent's Response as JSON; a stream is one "data: <event JSON>\n\n" per
+// event, each flushed, then "data: [DONE]\n\n"; an error after the stream
+// started is sent as "data: {\"error\": \"...\"}\n\n" before [DONE].
+//
+// With the header x-mlflow-return-trace-id: true a response gets
+// metadata.trace_id and a stream an extra {"trace_id": "tr-..."} event before
+// [DONE]. With "databricks_options": {"return_trace": true} in the request
+// (as Databricks Model Serving and mlflow.genai.evaluate send it) a
+// non-streaming response gets "databricks_output": {"trace": <the finished
+// trace, as MLflow's Trace.to_dict()>}.
+//
+// Bad input never reaches the agent: a body that is not a JSON object, a
+// request MLflow's ResponsesAgentRequest rejects (the message names the
+// field) or one that is too large is answered with a JSON error (400 or
+// 413) of the form {"detail": "...", "error": {"message", "type", "param"}}
+// ("detail" as FastAPI writes it for MLflow's server, "error" as OpenAI
+// clients read it). An agent error or panic is answered with 500 and
+// recorded on the trace (a panic is recovered after it was recorded). When
+// the client goes away, the agent's ctx is cancelled and the span ends with
+// the output streamed so far.
+func NewHandler(agent Agent, opts ...HandlerOption) http.Handler {
+	c := handlerConfig{maxBody: DefaultMaxBodyBytes, traceTimeout: DefaultReturnTraceTimeout, getenv: os.Getenv, validateAgent: true}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	if c.name == "" {
+		c.name = c.getenv(envAppName)
+		if c.name == "" {
+			c.name = defaultAppName
+		}
+	}
+	if c.errorHandler == nil {
+		c.errorHandler = func(err error) { slog.Default().Error("responsesagent: " + err.Error()) }
+	}
+	traced, ok := agent.(*tracedAgent)
+	if !ok {
+		traced = &tracedAgent{agent: agent}
+	}
+	h := &handler{agent: traced, cfg: c}
+	info, _ := json.Marshal(map[string]string{
+		"name": c.name, "use_case": "agent", "mlflow_version": MLflowVersion, "agent_api": "responses",
+	})
+	h.info = info
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /invocations", h.invoke)
+	mux.HandleFunc("POST /responses", h.invoke)
+	mux.HandleFunc("GET /agent/info", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, h.info) })
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, []byte(`{"status":"healthy"}`))
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not found: "+r.Method+" "+r.URL.Path, "", "not_found")
+	})
+	return mux
+}
+
+type handler struct {
+	agent *tracedAgent
+	cfg   handlerConfig
+	info  []byte
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func writeError(w http.ResponseWriter, status int, msg, param, typ string) {
+	e := map[string]any{"message": msg, "type": typ, "param": nil, "code": nil}
+	if param != "" {
+		e["param"] = param
+	}
+	b, _ := json.Marshal(map[string]any{"detail": msg, "error": e})
+	writeJSON(w, status, b)
+}
+
+// DecodeRequest decodes and validates a request body as NewHandler does. It
+// returns a *FieldError for a request MLflow would reject. The members
+// "stream" and "databricks_options" are left in the request; the handler
+// removes them before calling the agent.
+func DecodeRequest(body []byte) (*Request, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil, &FieldError{Reason: "empty request body: a JSON object with \"input\" is required"}
+	}
+	if !json.Valid(trimmed) {
+		var v any
+		err := json.Unmarshal(trimmed, &v)
+		return nil, &FieldError{Reason: "invalid JSON in request body: " + err.Error()}
+	}
+	if trimmed[0] != '{' {
+		return nil, &FieldError{Reason: "the request body must be a JSON object"}
+	}
+	members, err := decodeMembers(trimmed)
+	if err != nil {
+		return nil, &FieldError{Reason: "invalid JSON in request body: " + err.Error()}
+	}
+	for _, m := range members {
+		if m.key == "input" && len(m.val) > 0 && m.val[0] == '"' {
+			return nil, fieldErr("input", "must be a list of messages or items; a plain string is not accepted by MLflow's ResponsesAgentRequest (send [{\"role\": \"user\", \"content\": \"...\"}])")
+		}
+	}
+	var req Request
+	if err := req.UnmarshalJSON(trimmed); err != nil {
+		return nil, err
+	}
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	return &req, nil
+}
+
+// takeOptions removes the transport members MLflow's server pops before
+// calling the agent ("stream") or Databricks serving handles itself
+// ("databricks_options"), and returns them.
+func (r *Request) takeOptions() (stream, returnTrace bool) {
+	if r.Stream != nil {
+		stream = *r.Stream
+		r.Stream = nil
+	}
+	if raw, ok := r.Extra["databricks_options"]; ok {
+		var opts struct {
+			ReturnTrace bool `json:"return_trace"`
+		}
+		_ = json.Unmarshal(raw, &opts)
+		returnTrace = opts.ReturnTrace
+		delete(r.Extra, "databricks_options")
+	}
+	r.keys = slices.DeleteFunc(r.keys, func(k string) bool { return k == "stream" || k == "databricks_options" })
+	return stream, returnTrace
+}
+
+func (h *handler) invoke(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(w, r, h.cfg.maxBody)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge,
+				fmt.Sprintf("request body larger than %d bytes", mbe.Limit), "", "invalid_request_error")
+			return
+		}
+		writeError(w, http.StatusBadRequest, "reading the request body: "+err.Error(), "", "invalid_request_error")
+		return
+	}
+	req, err := DecodeRequest(body)
+	if err != nil {
+		var fe *FieldError
+		param := ""
+		if errors.As(err, &fe) {
+			param = fe.Field
+		}
+		writeError(w, http.StatusBadRequest, "Invalid parameters for ResponsesAgent: "+err.Error(), param, "invalid_request_error")
+		return
+	}
+	stream, returnTrace := req.takeOptions()
+	returnTraceID := strings.EqualFold(r.Header.Get(ReturnTraceHeader), "true")
+	if stream {
+		h.serveStream(w, r, req, returnTraceID)
+		return
+	}
+	h.servePredict(w, r, req, returnTraceID, returnTrace)
+}
+
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	rd := http.MaxBytesReader(w, r.Body, limit)
+	defer rd.Close()
+	var buf bytes.Buffer
+	if r.ContentLength > 0 && r.ContentLength <= limit {
+		buf.Grow(int(r.ContentLength))
+	}
+	_, err := buf.ReadFrom(rd)
+	return buf.Bytes(), err
+}
+
+// rootSpan is what the hooks learned about the root span.
+type rootSpan struct {
+	traceID string
+	watch   *exporter.TraceWatch
+}
+
+func (h *handler) hooks(root *rootSpan, returnTrace bool) *spanHooks {
+	return &spanHooks{
+		messageFormat: "openai",
+		validate:      h.cfg.validateAgent,
+		onStart: func(ctx context.Context, s *tracing.Span) {
+			root.traceID = s.TraceID()
+			if returnTrace {
+				if w, err := tracing.WatchTrace(ctx); err == nil {
+					root.watch = w
+				}
+			}
+		},
+		withTraceID: func(resp *Response) *Response {
+			if root.traceID == "" {
+				return resp
+			}
+			out := *resp
+			md := make(map[string]string, len(resp.Metadata)+1)
+			maps.Copy(md, resp.Metadata)
+			md["trace_id"] = root.traceID
+			out.Metadata = md
+			if out.Metadata != nil && !slices.Contains(out.keys, "metadata") && out.keys != nil {
+				out.keys = append(slices.Clip(out.keys), "metadata")
+			}
+			return &out
+		},
+	}
+}
+
+func (h *handler) servePredict(w http.ResponseWriter, r *http.Request, req *Request, returnTraceID, returnTrace bool) {
+	var root rootSpan
+	hk := h.hooks(&root, returnTrace)
+	if !returnTraceID {
+		hk.withTraceID = nil
+	}
+	resp, err := h.callPredict(r.Context(), req, hk)
+	if err != nil {
+		h.cfg.errorHandler(err)
+		writeError(w, http.StatusInternalServerError, err.Error(), "", "server_error")
+		return
+	}
+	if returnTrace && root.watch != nil {
+		resp = h.attachTrace(r.Context(), resp, root.watch)
+	}
+	b, err := json.Marshal(resp)
+	if err != nil {
+		h.cfg.errorHandler(fmt.Errorf("encoding the agent's response: %w", err))
+		writeError(w, http.StatusInternalServerError, "encoding the agent's response: "+err.Error(), "", "server_error")
+		return
+	}
+	writeJSON(w, http.StatusOK, b)
+}
+
+// callPredict runs the traced Predict and turns a panic (already recorded
+// on the trace) into an error.
+func (h *handler) callPredict(ctx context.Context, req *Request, hk *spanHooks) (resp *Response, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("agent panicked: %s", panicText(r))
+		}
+	}()
+	return h.agent.predict(ctx, req, hk)
+}
+
+// attachTrace waits (bounded) for the finished trace and returns resp with
+// databricks_output.trace.
+func (h *handler) attachTrace(ctx context.Context, resp *Response, w *exporter.TraceWatch) *Response {
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.traceTimeout)
+	defer cancel()
+	t, err := w.Wait(ctx)
+	if err != nil {
+		h.cfg.errorHandler(fmt.Errorf("databricks_options.return_trace: trace %s: %w", w.TraceID(), err))
+		return resp
+	}
+	tj, err := json.Marshal(t)
+	if err != nil {
+		h.cfg.errorHandler(fmt.Errorf("databricks_options.return_trace: encoding trace %s: %w", w.TraceID(), err))
+		return resp
+	}
+	out := *resp
+	out.Extra = make(map[string]json.RawMessage, len(resp.Extra)+1)
+	maps.Copy(out.Extra, resp.Extra)
+	out.Extra["databricks_output"] = append(append([]byte(`{"trace":`), tj...), '}')
+	return &out
+}
+
+func (h *handler) serveStream(w http.ResponseWriter, r *http.Request, req *Request, returnTraceID bool) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/event-stream; charset=utf-8")
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	sse := newSSEWriter(w)
+	_ = sse.rc.Flush()
+
+	var root rootSpan
+	hk := h.hooks(&root, false)
+	hk.withTraceID = nil
+	ctx := r.Context()
+	failed := false
+	func() {
+		defer func() {
+			if rec := recover(); rec != nil { // recorded on the trace already
+				err := fmt.Errorf("agent panicked: %s", panicText(rec))
+				h.cfg.errorHandler(err)
+				failed = true
+				_ = sse.errorEvent(err.Error())
+			}
+		}()
+		for ev, err := range h.agent.stream(ctx, req, hk) {
+			if err != nil {
+				h.cfg.errorHandler(err)
+				failed = true
+				_ = sse.errorEvent(err.Error())
+				return
+			}
+			if sse.event(ev) != nil {
+				return // the client is gone: stop the agent (the span keeps the output so far)
+			}
+		}
+	}()
+	if sse.err != nil {
+		return
+	}
+	if returnTraceID && !failed && root.traceID != "" {
+		_ = sse.event(map[string]string{"trace_id": root.traceID})
+	}
+	_ = sse.done()
+}
