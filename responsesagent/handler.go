@@ -168,9 +168,6 @@ func NewHandler(agent Agent, opts ...HandlerOption) http.Handler {
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, []byte(`{"status":"healthy"}`))
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not found: "+r.Method+" "+r.URL.Path, "", "not_found")
-	})
 	return mux
 }
 

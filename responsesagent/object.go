@@ -49,6 +49,12 @@ func decodeMembers(data []byte) ([]member, error) {
 		if err := dec.Decode(&raw); err != nil {
 			return nil, err
 		}
+		if bytes.ContainsAny(raw, " \t\r\n") {
+			var c bytes.Buffer
+			if err := json.Compact(&c, raw); err == nil {
+				raw = c.Bytes()
+			}
+		}
 		if i := slices.IndexFunc(out, func(m member) bool { return m.key == key }); i >= 0 {
 			out[i].val = raw
 			continue
@@ -206,8 +212,10 @@ func marshalObject(src any, extra map[string]json.RawMessage, keys []string, alw
 	var canon []string
 	for _, sf := range si.fields {
 		f := v.Field(sf.index)
-		if f.IsZero() && !inKeys(sf.key) && (always == nil || !always(sf.key)) {
-			continue
+		if f.IsZero() && !inKeys(sf.key) {
+			if always == nil || !always(sf.key) || isNilable(f.Kind()) {
+				continue // unset (a required member without a value stays absent)
+			}
 		}
 		b, err := json.Marshal(f.Interface())
 		if err != nil {
@@ -294,4 +302,12 @@ func at(prefix string, err error) error {
 
 func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+func isNilable(k reflect.Kind) bool {
+	switch k {
+	case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
+		return true
+	}
+	return false
 }

@@ -200,6 +200,11 @@ func (t *tracedAgent) stream(ctx context.Context, req *Request, h *spanHooks) it
 				span.End()
 				return
 			}
+			if ctx.Err() != nil {
+				// The consumer went away (client disconnect): keep the
+				// output so far and say why the stream ended.
+				span.RecordError(context.Cause(ctx))
+			}
 			span.End(tracing.WithOutputs(json.RawMessage(reducedTraceValue(items))))
 		}
 		defer func() {
