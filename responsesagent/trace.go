@@ -197,6 +197,12 @@ func (t *tracedAgent) stream(ctx context.Context, req *Request, h *spanHooks) it
 			ended = true
 			if err != nil {
 				span.RecordError(err)
+				if ctx.Err() != nil {
+					// Cancelled (client gone, server stopping): keep the
+					// output so far. Otherwise no outputs, as MLflow.
+					span.End(tracing.WithOutputs(json.RawMessage(reducedTraceValue(items))))
+					return
+				}
 				span.End()
 				return
 			}
