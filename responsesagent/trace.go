@@ -116,7 +116,11 @@ func startAgentSpan(ctx context.Context, name string, req *Request, h *spanHooks
 	if span == nil {
 		return ctx, nil
 	}
-	span.SetAttribute(keys.SpanFunctionName, name)
+	if name == SpanPredict {
+		// MLflow's function wrapper records the name; its generator
+		// wrapper (predict_stream) does not.
+		span.SetAttribute(keys.SpanFunctionName, name)
+	}
 	in := make([]byte, 0, 512)
 	in = append(in, `{"request":`...)
 	in = append(in, requestTraceValue(req)...)
