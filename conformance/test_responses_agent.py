@@ -234,6 +234,43 @@ def test_go_trace_values_match_model_dump(go_server):
     assert root["attributes"]["mlflow.spanInputs"] == want
 
 
+# --- conversions, against MLflow's helpers ------------------------------------
+
+CHUNKS = [
+    {"id": "c1", "choices": [{"delta": {"role": "assistant", "content": [{"type": "reasoning", "summary": [{"type": "summary_text", "text": "Think"}]}]}}]},
+    {"id": "c1", "choices": [{"delta": {"content": [{"type": "reasoning", "summary": [{"type": "summary_text", "text": "ing."}]}]}}]},
+    {"id": "c1", "choices": [{"delta": {"content": "Checking "}}]},
+    {"id": "c1", "choices": [{"delta": {"content": [{"type": "text", "text": "both."}]}}]},
+    {"id": "c1", "choices": []},
+    {"id": "c1", "choices": [{"delta": {"tool_calls": [
+        {"index": 0, "id": "call_a", "function": {"name": "get_weather", "arguments": "{\"city\": "}},
+        {"index": 1, "id": "call_b", "function": {"name": "get_weather", "arguments": ""}}]}}]},
+    {"id": "c1", "choices": [{"delta": {"tool_calls": [{"index": 1, "function": {"arguments": "{\"city\": \"Rome\"}"}}]}}]},
+    {"id": "c1", "choices": [{"delta": {"tool_calls": [{"index": 0, "function": {"arguments": "\"Paris\"}"}}]}}]},
+    {"id": "c1", "choices": [{"delta": {"content": None}, "finish_reason": "tool_calls"}]},
+]
+
+
+def test_conversions_match_mlflow(gocmd):
+    from mlflow.types.responses import output_to_responses_items_stream, to_chat_completions_input
+
+    history = [
+        item for item in fixtures()["requests"]["history_with_every_item_type"]["input"]
+        if not (item.get("type") == "message" and item.get("role") == "assistant")  # MLflow fails on refusal parts
+        and item.get("type") not in ("web_search_call", "file_search_call", "computer_call")
+    ]
+    res = subprocess.run([str(gocmd), "convert"], input=json.dumps({"input": history, "chunks": CHUNKS}),
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    got = json.loads(res.stdout)
+
+    want_msgs = to_chat_completions_input(history)
+    assert got["messages"] == want_msgs
+    want_events = [e.model_dump(exclude_none=True) for e in output_to_responses_items_stream(iter(CHUNKS))]
+    assert got["events"] == want_events
+    assert [e["type"] for e in got["events"]].count("response.output_item.done") == 4  # reasoning, text, 2 calls
+
+
 # --- the Python openai client ---------------------------------------------------
 
 

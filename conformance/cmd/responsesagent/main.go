@@ -2,6 +2,8 @@
 //
 //	responsesagent serve -fixtures F   serve a fixture agent with responsesagent.NewHandler on a free
 //	                                   loopback port; print {"url": ...}; stop on SIGTERM (traces written)
+//	responsesagent convert             read {"input": [...], "chunks": [...]} on stdin, print
+//	                                   {"messages": ToChatCompletions(input), "events": FromChatChunks(chunks)}
 //	responsesagent parity              the ResponsesAgent parity workflow (conformance/parity/responses_agent.py)
 //	                                   through responsesagent.Trace; print {"predict": ..., "predict_stream": ...}
 //
@@ -43,6 +45,8 @@ func main() {
 		err = serve(ctx, *fixtures)
 	case "parity":
 		err = parity(ctx)
+	case "convert":
+		err = convert()
 	default:
 		err = fmt.Errorf("unknown mode %q", os.Args[1])
 	}
@@ -308,6 +312,38 @@ func parity(ctx context.Context) error {
 		return err
 	}
 	out, _ := json.Marshal(ids)
+	fmt.Println(string(out))
+	return nil
+}
+
+// --- convert -------------------------------------------------------------------
+
+func convert() error {
+	var in struct {
+		Input  []responsesagent.Item      `json:"input"`
+		Chunks []responsesagent.ChatChunk `json:"chunks"`
+	}
+	if err := json.NewDecoder(os.Stdin).Decode(&in); err != nil {
+		return err
+	}
+	var events []responsesagent.StreamEvent
+	seq := func(yield func(responsesagent.ChatChunk, error) bool) {
+		for _, c := range in.Chunks {
+			if !yield(c, nil) {
+				return
+			}
+		}
+	}
+	for ev, err := range responsesagent.FromChatChunks(seq) {
+		if err != nil {
+			return err
+		}
+		events = append(events, ev)
+	}
+	out, err := json.Marshal(map[string]any{"messages": responsesagent.ToChatCompletions(in.Input), "events": events})
+	if err != nil {
+		return err
+	}
 	fmt.Println(string(out))
 	return nil
 }
