@@ -62,7 +62,7 @@ func listenAddr(getenv func(string) string) string {
 }
 
 func run(ctx context.Context, getenv func(string) string, drain, latency time.Duration) error {
-	provider, err := tracing.Init(ctx)
+	provider, err := tracing.Init(ctx, tracing.WithGetenv(getenv))
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func run(ctx context.Context, getenv func(string) string, drain, latency time.Du
 	}
 	agent := &Agent{model: model}
 	srv := &http.Server{
-		Handler:           responsesagent.NewHandler(responsesagent.FromStream(agent.Stream)),
+		Handler:           responsesagent.NewHandler(responsesagent.FromStream(agent.Stream), responsesagent.WithGetenv(getenv)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", listenAddr(getenv))

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestListenAddr(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, ":8000"},
+		{map[string]string{"PORT": "9000"}, ":9000"},
+		{map[string]string{"PORT": "9000", "DATABRICKS_APP_PORT": "8080"}, ":8080"},
+	} {
+		if got := listenAddr(func(k string) string { return c.env[k] }); got != c.want {
+			t.Errorf("%v: %s, want %s", c.env, got, c.want)
+		}
+	}
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// The offline agent serves; a SIGTERM (ctx cancelled) with a streaming
+// request in flight lets it finish, refuses new connections, and the trace
+// of every request is in ./mlruns afterwards: an AGENT root with the chat
+// model and tool spans under it.
+func TestServeThenStopWithRequestInFlight(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	t.Chdir(t.TempDir())
+	port := freePort(t)
+	env := map[string]string{"PORT": port}
+	getenv := func(k string) string { return env[k] }
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, getenv, 20*time.Second, 200*time.Millisecond) }()
+
+	base := "http://127.0.0.1:" + port
+	for i := 0; ; i++ {
+		r, err := http.Get(base + "/health")
+		if err == nil {
+			r.Body.Close()
+			break
+		}
+		if i > 100 {
+			t.Fatalf("server not up: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	r, err := http.Post(base+"/invocations", "application/json",
+		strings.NewReader(`{"input":[{"role":"user","content":"Weather in Paris?"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plain struct {
+		Output []json.RawMessage `json:"output"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&plain)
+	r.Body.Close()
+	if len(plain.Output) != 3 || !strings.Contains(string(plain.Output[2]), "Paris: 18C, sunny") {
+		t.Fatalf("plain answer: %s", plain.Output)
+	}
+
+	// Four model calls of 200 ms: stop the server during the first.
+	r, err = http.Post(base+"/invocations", "application/json",
+		strings.NewReader(`{"input":[{"role":"user","content":"Weather in Paris and Rome, in Fahrenheit?"}],"stream":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	stop() // SIGTERM
+	var last string
+	sc := bufio.NewScanner(r.Body)
+	for sc.Scan() {
+		if sc.Text() != "" {
+			last = sc.Text()
+		}
+	}
+	if last != "data: [DONE]" {
+		t.Errorf("in-flight stream did not finish: last line %q", last)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if _, err := http.Get(base + "/health"); err == nil {
+		t.Error("still accepting connections after the stop")
+	}
+
+	// Both traces were written before run returned.
+	dirs, _ := filepath.Glob("mlruns/0/traces/tr-*")
+	if len(dirs) != 2 {
+		t.Fatalf("%d traces in ./mlruns, want 2", len(dirs))
+	}
+	types := map[string]int{}
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, "artifacts", "traces.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var data struct {
+			Spans []struct {
+				Name       string            `json:"name"`
+				Parent     *string           `json:"parent_span_id"`
+				Attributes map[string]string `json:"attributes"`
+			} `json:"spans"`
+		}
+		if err := json.Unmarshal(b, &data); err != nil {
+			t.Fatal(err)
+		}
+		root := data.Spans[0]
+		if root.Parent != nil || root.Attributes["mlflow.spanType"] != `"AGENT"` || root.Attributes["mlflow.message.format"] != `"openai"` {
+			t.Errorf("root %s %v", root.Name, root.Attributes["mlflow.spanType"])
+		}
+		for _, s := range data.Spans[1:] {
+			types[s.Attributes["mlflow.spanType"]]++
+		}
+	}
+	// Plain: 2 model calls, 1 tool; stream: 3 model calls, 2 + 2 tools.
+	if types[`"CHAT_MODEL"`] != 5 || types[`"TOOL"`] != 5 {
+		t.Errorf("child span types %v", types)
+	}
+}
