@@ -340,7 +340,7 @@ func (h *handler) servePredict(w http.ResponseWriter, r *http.Request, req *Requ
 	if returnTrace && root.watch != nil {
 		resp = h.attachTrace(r.Context(), resp, root.watch)
 	}
-	b, err := json.Marshal(resp)
+	b, err := resp.MarshalJSON()
 	if err != nil {
 		h.cfg.errorHandler(fmt.Errorf("encoding the agent's response: %w", err))
 		writeError(w, http.StatusInternalServerError, "encoding the agent's response: "+err.Error(), "", "server_error")

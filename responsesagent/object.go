@@ -7,8 +7,12 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 )
 
 // The JSON objects of the Responses API are open: MLflow validates some
@@ -27,44 +31,143 @@ type member struct {
 }
 
 // decodeMembers splits a JSON object into its members, in document order.
-// A repeated key keeps its last value at its first position.
+// A repeated key keeps its last value at its first position. Values are
+// sub-slices of data, compacted when they held white space; callers copy
+// what they keep. It checks the structure (strings, nesting, separators);
+// the literals inside are checked where they are decoded.
 func decodeMembers(data []byte) ([]member, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+	i := skipWS(data, 0)
+	if i >= len(data) || data[i] != '{' {
 		return nil, errors.New("must be a JSON object")
 	}
-	var out []member
-	for dec.More() {
-		tok, err := dec.Token()
+	i = skipWS(data, i+1)
+	out := make([]member, 0, 8)
+	if i < len(data) && data[i] == '}' {
+		if skipWS(data, i+1) != len(data) {
+			return nil, errors.New("invalid JSON: data after the object")
+		}
+		return out, nil
+	}
+	for {
+		if i >= len(data) || data[i] != '"' {
+			return nil, errors.New("invalid JSON: expected a member name")
+		}
+		end, esc, err := scanString(data, i)
 		if err != nil {
 			return nil, err
 		}
-		key, _ := tok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
+		var key string
+		if esc {
+			if err := json.Unmarshal(data[i:end], &key); err != nil {
+				return nil, fmt.Errorf("invalid JSON: %w", err)
+			}
+		} else {
+			key = string(data[i+1 : end-1])
+		}
+		i = skipWS(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return nil, errors.New("invalid JSON: expected ':'")
+		}
+		i = skipWS(data, i+1)
+		vend, ws, err := scanValue(data, i)
+		if err != nil {
 			return nil, err
 		}
-		if bytes.ContainsAny(raw, " \t\r\n") {
+		raw := json.RawMessage(data[i:vend])
+		if ws {
 			var c bytes.Buffer
-			if err := json.Compact(&c, raw); err == nil {
-				raw = c.Bytes()
+			if err := json.Compact(&c, raw); err != nil {
+				return nil, fmt.Errorf("invalid JSON: %w", err)
+			}
+			raw = c.Bytes()
+		}
+		if j := slices.IndexFunc(out, func(m member) bool { return m.key == key }); j >= 0 {
+			out[j].val = raw
+		} else {
+			out = append(out, member{key, raw})
+		}
+		i = skipWS(data, vend)
+		if i >= len(data) {
+			return nil, errors.New("invalid JSON: unexpected end of object")
+		}
+		switch data[i] {
+		case ',':
+			i = skipWS(data, i+1)
+			continue
+		case '}':
+			if skipWS(data, i+1) != len(data) {
+				return nil, errors.New("invalid JSON: data after the object")
+			}
+			return out, nil
+		default:
+			return nil, errors.New("invalid JSON: expected ',' or '}'")
+		}
+	}
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// scanString returns the index after the string starting at b[i] (a '"')
+// and whether it holds escapes.
+func scanString(b []byte, i int) (end int, esc bool, err error) {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			esc = true
+			j++
+		case '"':
+			return j + 1, esc, nil
+		}
+	}
+	return 0, false, errors.New("invalid JSON: unterminated string")
+}
+
+// scanValue returns the index after the value starting at b[i] and whether
+// it holds white space outside strings.
+func scanValue(b []byte, i int) (end int, ws bool, err error) {
+	if i >= len(b) {
+		return 0, false, errors.New("invalid JSON: expected a value")
+	}
+	switch b[i] {
+	case '"':
+		end, _, err := scanString(b, i)
+		return end, false, err
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch c := b[j]; c {
+			case '"':
+				e, _, err := scanString(b, j)
+				if err != nil {
+					return 0, false, err
+				}
+				j = e - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1, ws, nil
+				}
+			case ' ', '\t', '\n', '\r':
+				ws = true
 			}
 		}
-		if i := slices.IndexFunc(out, func(m member) bool { return m.key == key }); i >= 0 {
-			out[i].val = raw
-			continue
-		}
-		out = append(out, member{key, raw})
+		return 0, false, errors.New("invalid JSON: unterminated value")
 	}
-	if _, err := dec.Token(); err != nil {
-		return nil, err
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
 	}
-	return out, nil
+	if j == i {
+		return 0, false, errors.New("invalid JSON: expected a value")
+	}
+	return j, false, nil
 }
 
 // structField is one JSON member of a struct of this package.
@@ -117,7 +220,7 @@ func unmarshalObject(data []byte, dst any) (extra map[string]json.RawMessage, ke
 			if extra == nil {
 				extra = make(map[string]json.RawMessage)
 			}
-			extra[m.key] = m.val
+			extra[m.key] = append(json.RawMessage(nil), m.val...) // kept: copy
 			keys = append(keys, m.key)
 			continue
 		}
@@ -135,22 +238,57 @@ func unmarshalObject(data []byte, dst any) (extra map[string]json.RawMessage, ke
 
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 
-// decodeField decodes raw into the field f. A list of this package's objects
-// is decoded element by element, so an error names the element's index.
+// decodeField decodes raw into the field f. The common kinds take a fast
+// path; a list of this package's objects is decoded element by element, so
+// an error names the element's index.
 func decodeField(raw json.RawMessage, f reflect.Value) error {
-	if f.Kind() == reflect.Slice && reflect.PointerTo(f.Type().Elem()).Implements(unmarshalerType) {
-		var elems []json.RawMessage
-		if err := json.Unmarshal(raw, &elems); err != nil {
-			return &FieldError{Reason: typeReason(err)}
+	switch f.Kind() {
+	case reflect.String:
+		if len(raw) >= 2 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+			f.SetString(string(raw[1 : len(raw)-1]))
+			return nil
 		}
-		out := reflect.MakeSlice(f.Type(), len(elems), len(elems))
-		for i, e := range elems {
-			if err := out.Index(i).Addr().Interface().(json.Unmarshaler).UnmarshalJSON(e); err != nil {
-				return at(fmt.Sprintf("[%d]", i), err)
+	case reflect.Pointer:
+		et := f.Type().Elem()
+		switch {
+		case reflect.PointerTo(et).Implements(unmarshalerType):
+			v := reflect.New(et)
+			if err := v.Interface().(json.Unmarshaler).UnmarshalJSON(raw); err != nil {
+				return err
+			}
+			f.Set(v)
+			return nil
+		case et.Kind() == reflect.Bool && (string(raw) == "true" || string(raw) == "false"):
+			v := reflect.New(et)
+			v.Elem().SetBool(raw[0] == 't')
+			f.Set(v)
+			return nil
+		case et.Kind() == reflect.Int:
+			if n, err := strconv.Atoi(string(raw)); err == nil {
+				v := reflect.New(et)
+				v.Elem().SetInt(int64(n))
+				f.Set(v)
+				return nil
 			}
 		}
-		f.Set(out)
-		return nil
+	case reflect.Slice:
+		if reflect.PointerTo(f.Type().Elem()).Implements(unmarshalerType) {
+			if len(raw) == 0 || raw[0] != '[' {
+				return &FieldError{Reason: "must be a list"}
+			}
+			var elems []json.RawMessage
+			if err := json.Unmarshal(raw, &elems); err != nil {
+				return &FieldError{Reason: typeReason(err)}
+			}
+			out := reflect.MakeSlice(f.Type(), len(elems), len(elems))
+			for i, e := range elems {
+				if err := out.Index(i).Addr().Interface().(json.Unmarshaler).UnmarshalJSON(e); err != nil {
+					return at(fmt.Sprintf("[%d]", i), err)
+				}
+			}
+			f.Set(out)
+			return nil
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber() // numbers in maps and lists keep their text (1 stays 1, not 1.0)
@@ -202,68 +340,130 @@ func jsonKind(t reflect.Type) string {
 
 // marshalObject writes the struct src (a value, not a pointer) as a JSON
 // object: every field that is set (non-zero, or named in keys, or for which
-// always reports true), then extra; members named in keys come first, in
-// that order.
+// always reports true; a nil pointer, slice or map is never written), then
+// extra; members named in keys come first, in that order, then the fields in
+// declaration order, then the rest of extra sorted by key.
 func marshalObject(src any, extra map[string]json.RawMessage, keys []string, always func(string) bool) ([]byte, error) {
 	v := reflect.ValueOf(src)
 	si := infoOf(v.Type())
-	inKeys := func(k string) bool { return slices.Contains(keys, k) }
-	vals := make(map[string]json.RawMessage, len(si.fields)+len(extra))
-	var canon []string
-	for _, sf := range si.fields {
+	b := make([]byte, 0, 128+32*len(si.fields))
+	b = append(b, '{')
+	first := true
+	var done uint64 // fields handled (at most 64 per struct)
+	writeKey := func(k string) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = encode.AppendString(b, k, false)
+		b = append(b, ':')
+	}
+	field := func(pos int, inKeys bool) error {
+		done |= 1 << pos
+		sf := si.fields[pos]
 		f := v.Field(sf.index)
-		if f.IsZero() && !inKeys(sf.key) {
-			if always == nil || !always(sf.key) || isNilable(f.Kind()) {
-				continue // unset (a required member without a value stays absent)
-			}
+		if f.IsZero() && (isNilable(f.Kind()) || !inKeys && (always == nil || !always(sf.key))) {
+			return nil // unset (a required member without a value stays absent)
 		}
-		b, err := json.Marshal(f.Interface())
+		writeKey(sf.key)
+		var err error
+		b, err = appendValue(b, f)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", sf.key, err)
+			return fmt.Errorf("%s: %w", sf.key, err)
 		}
-		vals[sf.key] = b
-		canon = append(canon, sf.key)
+		return nil
 	}
-	extraKeys := make([]string, 0, len(extra))
-	for k, raw := range extra {
-		if _, modelled := si.byKey[k]; modelled {
-			continue // a modelled member is written from its field
-		}
+	writeExtra := func(k string, raw json.RawMessage) error {
 		if len(raw) == 0 || !json.Valid(raw) {
-			return nil, fmt.Errorf("%s: invalid raw JSON", k)
+			return fmt.Errorf("%s: invalid raw JSON", k)
 		}
-		vals[k] = raw
-		extraKeys = append(extraKeys, k)
-	}
-	slices.Sort(extraKeys)
-	canon = append(canon, extraKeys...)
-
-	var b bytes.Buffer
-	b.WriteByte('{')
-	n := 0
-	write := func(k string) {
-		raw, ok := vals[k]
-		if !ok {
-			return
-		}
-		delete(vals, k)
-		if n > 0 {
-			b.WriteByte(',')
-		}
-		n++
-		kb, _ := json.Marshal(k)
-		b.Write(kb)
-		b.WriteByte(':')
-		b.Write(raw)
+		writeKey(k)
+		b = append(b, raw...)
+		return nil
 	}
 	for _, k := range keys {
-		write(k)
+		if pos, ok := si.byKey[k]; ok {
+			if done&(1<<pos) == 0 {
+				if err := field(pos, true); err != nil {
+					return nil, err
+				}
+			}
+		} else if raw, ok := extra[k]; ok {
+			if err := writeExtra(k, raw); err != nil {
+				return nil, err
+			}
+		}
 	}
-	for _, k := range canon {
-		write(k)
+	for pos := range si.fields {
+		if done&(1<<pos) == 0 {
+			if err := field(pos, false); err != nil {
+				return nil, err
+			}
+		}
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	if len(extra) > 0 {
+		rest := make([]string, 0, len(extra))
+		for k := range extra {
+			if _, modelled := si.byKey[k]; !modelled && !slices.Contains(keys, k) {
+				rest = append(rest, k)
+			}
+		}
+		slices.Sort(rest)
+		for _, k := range rest {
+			if err := writeExtra(k, extra[k]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return append(b, '}'), nil
+}
+
+var marshalerType = reflect.TypeFor[json.Marshaler]()
+
+// appendValue appends the JSON of a field value: strings, booleans, ints
+// and this package's types directly, the rest with encoding/json.
+func appendValue(b []byte, f reflect.Value) ([]byte, error) {
+	switch f.Kind() {
+	case reflect.String:
+		return encode.AppendString(b, f.String(), false), nil
+	case reflect.Int:
+		return strconv.AppendInt(b, f.Int(), 10), nil
+	case reflect.Pointer:
+		switch e := f.Elem(); e.Kind() {
+		case reflect.Bool:
+			return strconv.AppendBool(b, e.Bool()), nil
+		case reflect.Int:
+			return strconv.AppendInt(b, e.Int(), 10), nil
+		case reflect.String:
+			return encode.AppendString(b, e.String(), false), nil
+		}
+		if f.Type().Implements(marshalerType) {
+			out, err := f.Interface().(json.Marshaler).MarshalJSON()
+			return append(b, out...), err
+		}
+	case reflect.Struct:
+		if f.Type().Implements(marshalerType) {
+			out, err := f.Interface().(json.Marshaler).MarshalJSON()
+			return append(b, out...), err
+		}
+	case reflect.Slice:
+		if f.Type().Elem().Implements(marshalerType) {
+			b = append(b, '[')
+			for i := range f.Len() {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				out, err := f.Index(i).Interface().(json.Marshaler).MarshalJSON()
+				if err != nil {
+					return b, err
+				}
+				b = append(b, out...)
+			}
+			return append(b, ']'), nil
+		}
+	}
+	out, err := json.Marshal(f.Interface())
+	return append(b, out...), err
 }
 
 // FieldError is a validation or decoding error of one field of a request,

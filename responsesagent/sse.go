@@ -43,7 +43,13 @@ func (s *sseWriter) data(payload []byte) error {
 
 // event writes v as one event.
 func (s *sseWriter) event(v any) error {
-	b, err := json.Marshal(v)
+	var b []byte
+	var err error
+	if m, ok := v.(json.Marshaler); ok {
+		b, err = m.MarshalJSON() // compact and valid by construction
+	} else {
+		b, err = json.Marshal(v)
+	}
 	if err != nil {
 		return err
 	}
