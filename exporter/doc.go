@@ -95,6 +95,15 @@
 // and then shuts the destination down. Once it returned nil, later calls
 // return nil.
 //
+// Watch takes a handle on an open trace whose Wait returns the finished
+// trace, assembled as it is handed to the destination, without waiting for
+// the export (the trace is assembled once, by whichever of the waiter and
+// the export worker comes first). It costs nothing to other traces; the
+// wait is bounded by the caller's ctx; a trace dropped unfinished (evicted,
+// Shutdown) ends the wait with ErrTraceDropped. Package responsesagent uses
+// it for databricks_options.return_trace; tracing.WatchTrace is the
+// package-level form.
+//
 // Errors from the destination are reported once per failed call to the
 // error handler (WithErrorHandler; default slog.Default().Error) as an
 // *ExportError naming the trace ids. Stats returns the counters; they are

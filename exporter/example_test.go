@@ -62,3 +62,31 @@ func ExampleWithDestination() {
 	_ = tp.Shutdown(ctx)
 	// Output: OK tool call 1
 }
+
+// Watch hands the finished trace back to the code that produced it, e.g. to
+// return it in an HTTP response (Databricks' databricks_options.return_trace).
+func ExampleExporter_Watch() {
+	ctx := context.Background()
+	exp, err := exporter.New(ctx, exporter.WithDestination(exportertest.NewRecorder()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(exp))
+	defer tp.Shutdown(ctx)
+
+	ctx, root := tp.Tracer("example").Start(ctx, "agent")
+	w, err := exp.Watch(root.SpanContext().TraceID()) // while the trace is open
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, tool := tp.Tracer("example").Start(ctx, "tool")
+	tool.End()
+	root.End()
+
+	t, err := w.Wait(ctx) // bounded by ctx; does not wait for the export
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(t.Info.State, len(t.Spans), t.Spans[0].Name)
+	// Output: OK 2 agent
+}
