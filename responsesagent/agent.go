@@ -29,15 +29,18 @@ type PredictFunc func(ctx context.Context, req *Request) (*Response, error)
 // StreamFunc answers a request with a stream of events.
 type StreamFunc func(ctx context.Context, req *Request) iter.Seq2[StreamEvent, error]
 
-// New returns an Agent made of predict and stream. Either may be nil (not
-// both): the missing one is derived from the other (see FromPredict and
-// FromStream).
+// New returns an Agent made of predict and stream. Either may be nil: the
+// missing one is derived from the other (see FromPredict and FromStream).
+// With both nil every call fails with ErrNoAgent.
 func New(predict PredictFunc, stream StreamFunc) Agent {
 	if predict == nil && stream == nil {
-		panic("responsesagent: New needs predict or stream")
+		predict = func(context.Context, *Request) (*Response, error) { return nil, ErrNoAgent }
 	}
 	return funcAgent{predict: predict, stream: stream}
 }
+
+// ErrNoAgent is returned by the calls of an Agent made by New(nil, nil).
+var ErrNoAgent = errors.New("responsesagent: the agent has neither a predict nor a stream function")
 
 // FromPredict returns an Agent whose PredictStream is derived from predict:
 // one response.output_item.done event per output item, then a

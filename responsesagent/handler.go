@@ -92,7 +92,8 @@ func WithGetenv(getenv func(string) string) HandlerOption {
 }
 
 // WithErrorHandler sets where the handler reports agent errors and panics
-// (default slog.Default().Error). nil restores the default.
+// (default slog.Default().Error). It is called from concurrent requests. nil
+// restores the default.
 func WithErrorHandler(h func(error)) HandlerOption {
 	return handlerOptionFunc(func(c *handlerConfig) { c.errorHandler = h })
 }
@@ -317,9 +318,6 @@ func (h *handler) hooks(root *rootSpan, returnTrace bool) *spanHooks {
 			maps.Copy(md, resp.Metadata)
 			md["trace_id"] = root.traceID
 			out.Metadata = md
-			if out.Metadata != nil && !slices.Contains(out.keys, "metadata") && out.keys != nil {
-				out.keys = append(slices.Clip(out.keys), "metadata")
-			}
 			return &out
 		},
 	}

@@ -495,3 +495,58 @@ func TestHandlerWithoutTracing(t *testing.T) {
 		t.Errorf("invalid output without tracing: %d", resp.StatusCode)
 	}
 }
+
+func TestNewWithoutFunctions(t *testing.T) {
+	a := responsesagent.New(nil, nil)
+	if _, err := a.Predict(context.Background(), &responsesagent.Request{}); !errors.Is(err, responsesagent.ErrNoAgent) {
+		t.Errorf("Predict = %v", err)
+	}
+	for _, err := range a.PredictStream(context.Background(), &responsesagent.Request{}) {
+		if !errors.Is(err, responsesagent.ErrNoAgent) {
+			t.Errorf("PredictStream = %v", err)
+		}
+	}
+}
+
+func TestCollectAndEvents(t *testing.T) {
+	resp := &responsesagent.Response{
+		ID:            "r1",
+		Output:        []responsesagent.Item{responsesagent.FunctionCallItem("fc", "c", "f", "{}"), responsesagent.TextItem("hi", "m")},
+		CustomOutputs: map[string]any{"k": "v"},
+	}
+	agent := responsesagent.FromPredict(func(context.Context, *responsesagent.Request) (*responsesagent.Response, error) { return resp, nil })
+	var types []string
+	for ev, err := range agent.PredictStream(context.Background(), &responsesagent.Request{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ev.Validate(); err != nil {
+			t.Errorf("%s: %v", ev.Type, err)
+		}
+		types = append(types, ev.Type)
+	}
+	if strings.Join(types, ",") != "response.output_item.done,response.output_item.done,response.completed" {
+		t.Errorf("events %v", types)
+	}
+	back, err := responsesagent.FromStream(agent.PredictStream).Predict(context.Background(), &responsesagent.Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.ID != "r1" || len(back.Output) != 2 || back.CustomOutputs["k"] != "v" {
+		t.Errorf("collected %+v", back)
+	}
+	// Without response.completed the output is the items of the done events.
+	got, err := responsesagent.Collect(func(yield func(responsesagent.StreamEvent, error) bool) {
+		_ = yield(responsesagent.TextDelta("h", "m"), nil) && yield(responsesagent.ItemDone(responsesagent.TextItem("h", "m")), nil)
+	})
+	if err != nil || len(got.Output) != 1 || responsesagent.OutputText(got.Output) != "h" {
+		t.Errorf("Collect: %+v %v", got, err)
+	}
+	_, err = responsesagent.Collect(func(yield func(responsesagent.StreamEvent, error) bool) {
+		yield(responsesagent.ErrorEvent("rate", "slow down"), nil)
+	})
+	var se *responsesagent.StreamError
+	if !errors.As(err, &se) || se.Code != "rate" || se.Message != "slow down" {
+		t.Errorf("Collect error event: %v", err)
+	}
+}
