@@ -97,6 +97,8 @@ type Fault struct {
 	// StreamError sends the provider's error event after CutAfter events
 	// instead of dropping the connection.
 	StreamError bool `json:"stream_error,omitempty"`
+	// EventDelay slows a streamed answer down: a pause before each event.
+	EventDelay time.Duration `json:"event_delay,omitempty"`
 }
 
 // AddFault queues a fault.
@@ -241,7 +243,7 @@ type faultKey struct{}
 // streamFault is the stream fault of the request, if any.
 func streamFault(r *http.Request) (Fault, bool) {
 	ft, ok := r.Context().Value(faultKey{}).(Fault)
-	return ft, ok && (ft.CutAfter > 0 || ft.StreamError)
+	return ft, ok && (ft.CutAfter > 0 || ft.StreamError || ft.EventDelay > 0)
 }
 
 // admin serves the /_fake/ control endpoints of a standalone fake:
@@ -334,13 +336,14 @@ type sseWriter struct {
 	fail  bool
 	onErr func(*sseWriter) // writes the provider's error event
 	cut   bool
+	ctx   context.Context
 }
 
 func newSSE(w http.ResponseWriter, r *http.Request, onErr func(*sseWriter)) *sseWriter {
 	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
-	s := &sseWriter{w: w, rc: http.NewResponseController(w), onErr: onErr}
+	s := &sseWriter{w: w, rc: http.NewResponseController(w), onErr: onErr, ctx: r.Context()}
 	s.fault, s.fail = streamFault(r)
 	return s
 }
@@ -351,7 +354,15 @@ func (s *sseWriter) event(typ string, data []byte) bool {
 	if s.cut {
 		return false
 	}
-	if s.fail && s.n >= s.fault.CutAfter {
+	if s.fail && s.fault.EventDelay > 0 {
+		select {
+		case <-time.After(s.fault.EventDelay):
+		case <-s.ctx.Done():
+			s.cut = true
+			return false
+		}
+	}
+	if s.fail && (s.fault.CutAfter > 0 || s.fault.StreamError) && s.n >= s.fault.CutAfter {
 		s.cut = true
 		if s.fault.StreamError {
 			s.onErr(s)
