@@ -84,7 +84,10 @@ var errorType = reflect.TypeFor[error]()
 // option is not such a function (a future SDK), PerCall returns
 // withMiddleware of one middleware that makes a new call for every attempt,
 // and ok false: retries are then separate spans.
-func PerCall[O any](withMiddleware func(...Middleware) O, newCall func(CallInfo) Middleware) (opt O, ok bool) {
+//
+// The options in also are applied to every call before its middleware (not
+// in the fallback, which can return only one option).
+func PerCall[O any](withMiddleware func(...Middleware) O, newCall func(CallInfo) Middleware, also ...O) (opt O, ok bool) {
 	proto := withMiddleware()
 	v := reflect.ValueOf(proto)
 	if !v.IsValid() {
@@ -96,6 +99,13 @@ func PerCall[O any](withMiddleware func(...Middleware) O, newCall func(CallInfo)
 		return fallback(withMiddleware, newCall), false
 	}
 	fn := reflect.MakeFunc(t, func(args []reflect.Value) []reflect.Value {
+		for _, a := range also {
+			if extra := reflect.ValueOf(a); extra.IsValid() && extra.Type() == t {
+				if out := extra.Call(args); !out[0].IsNil() {
+					return out
+				}
+			}
+		}
 		mw := newCall(CallInfo{cfg: args[0]})
 		inner := reflect.ValueOf(withMiddleware(mw))
 		if !inner.IsValid() || inner.Type() != t {
