@@ -16,8 +16,9 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
-// MaxBody bounds the bytes of one response body a Call keeps (a JSON answer
-// or an error body); a longer body is still passed through whole.
+// MaxBody bounds the bytes of one response body a Call keeps by default (a
+// JSON answer or an error body); a longer body is still passed through
+// whole.
 const MaxBody = 16 << 20
 
 // Result is how the final attempt of a call ended.
@@ -69,6 +70,7 @@ type Call struct {
 	// otherwise only the caller's context ends it (anthropic-sdk-go retries
 	// a timed-out attempt).
 	attemptCtxEnds bool
+	maxBody        int // bytes of a body kept (MaxBody by default)
 
 	mu       sync.Mutex
 	attempts int
@@ -81,7 +83,16 @@ type Call struct {
 // NewCall starts tracking a call whose span is span (nil: untraced; the
 // Call then only passes requests through).
 func NewCall(span *tracing.Span, info CallInfo, rec Recorder, attemptCtxEndsCall bool) *Call {
-	return &Call{span: span, info: info, rec: rec, attemptCtxEnds: attemptCtxEndsCall}
+	return &Call{span: span, info: info, rec: rec, attemptCtxEnds: attemptCtxEndsCall, maxBody: MaxBody}
+}
+
+// SetBodyLimit sets how many bytes of a JSON or error body the Call keeps
+// for Result.Body (MaxBody by default); the body is still passed through
+// whole. Call it before Send.
+func (c *Call) SetBodyLimit(n int) {
+	if n >= 0 {
+		c.maxBody = n
+	}
 }
 
 // Span returns the call's span.
@@ -289,7 +300,7 @@ func (b *body) take(p []byte) {
 		b.parser.Feed(p, b.event)
 		return
 	}
-	if room := MaxBody - len(b.buf); room > 0 {
+	if room := b.call.maxBody - len(b.buf); room > 0 {
 		b.buf = append(b.buf, p[:min(len(p), room)]...)
 		if len(p) > room {
 			b.truncated = true
