@@ -9,22 +9,22 @@
 //
 // # Integrations
 //
-//	package                      library                                   one line
-//	autoinstrument/openai        github.com/openai/openai-go/v3            openai.NewClient(mlflowopenai.RequestOption())
-//	autoinstrument/anthropic     github.com/anthropics/anthropic-sdk-go/v2 anthropic.NewClient(mlflowanthropic.RequestOption())
-//	autoinstrument/httpclient    net/http (any other HTTP or LLM API)      &http.Client{Transport: httpclient.NewTransport(nil)}
-//	autoinstrument/langchaingo   github.com/tmc/langchaingo                a callbacks.Handler for chains, LLMs, tools, retrievers, agents
-//	autoinstrument/mcp           github.com/modelcontextprotocol/go-sdk    client and server middleware; trace context across the hop
+//		package                      library                                   one line
+//		autoinstrument/openai        github.com/openai/openai-go/v3            openai.NewClient(mlflowopenai.RequestOption())
+//		autoinstrument/anthropic     github.com/anthropics/anthropic-sdk-go/v2 anthropic.NewClient(mlflowanthropic.RequestOption())
+//		autoinstrument/httpclient    net/http (any other HTTP or LLM API)      &http.Client{Transport: httpclient.NewTransport(nil)}
+//		autoinstrument/langchaingo   github.com/tmc/langchaingo                a callbacks.Handler for chains, LLMs, tools, retrievers, agents
+//		autoinstrument/mcp           github.com/modelcontextprotocol/go-sdk    client and server middleware; trace context across the hop
 //
-//   - openai: Chat Completions and Responses (CHAT_MODEL), Embeddings
-//     (EMBEDDING), legacy Completions (LLM), plain and streamed, against any
-//     OpenAI-compatible base URL; one span per logical call, retries as
-//     events.
-//   - anthropic: Messages, plain and streamed, tool use, message format
-//     "anthropic", token usage with cache reads and writes.
-//   - httpclient: a span per request that ends with the response body,
-//     W3C propagation, secrets in headers and query never recorded.
-//   - langchaingo and mcp: see their package documentation.
+//	  - openai: Chat Completions and Responses (CHAT_MODEL), Embeddings
+//	    (EMBEDDING), legacy Completions (LLM), plain and streamed, against any
+//	    OpenAI-compatible base URL; one span per logical call, retries as
+//	    events.
+//	  - anthropic: Messages, plain and streamed, tool use, message format
+//	    "anthropic", token usage with cache reads and writes.
+//	  - httpclient: a span per request that ends with the response body,
+//	    W3C propagation, secrets in headers and query never recorded.
+//	  - langchaingo and mcp: see their package documentation.
 //
 // Spans that other OpenTelemetry GenAI instrumentations in the same process
 // record (gen_ai.* attributes and events, OpenInference, Traceloop, ...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -61,6 +62,8 @@ func (f *fixture) spans(t *testing.T) []*exporter.Span {
 	for _, tr := range f.dest.Traces() {
 		out = append(out, tr.Spans...)
 	}
+	// Traces are exported concurrently: order spans by start time.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].StartTime.Before(out[j].StartTime) })
 	return out
 }
 

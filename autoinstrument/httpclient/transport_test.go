@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +51,8 @@ func (f *fixture) spans(t *testing.T) []*exporter.Span {
 	for _, tr := range f.dest.Traces() {
 		out = append(out, tr.Spans...)
 	}
+	// Traces are exported concurrently: order spans by start time.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].StartTime.Before(out[j].StartTime) })
 	return out
 }
 

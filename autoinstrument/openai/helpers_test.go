@@ -3,7 +3,9 @@ package openai
 import (
 	"context"
 	"encoding/json"
+	"sort"
 	"testing"
+	"time"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
@@ -62,13 +64,21 @@ func (f *fixture) spans(t *testing.T) []*exporter.Span {
 	for _, tr := range f.dest.Traces() {
 		out = append(out, tr.Spans...)
 	}
+	// Traces are exported concurrently: order spans by start time.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].StartTime.Before(out[j].StartTime) })
 	return out
 }
 
-// one returns the only span.
+// one returns the only span. A span that ends in the background (a call
+// cancelled while the SDK waits to retry ends when context.AfterFunc runs)
+// is waited for, up to 5s.
 func (f *fixture) one(t *testing.T) *exporter.Span {
 	t.Helper()
 	s := f.spans(t)
+	for deadline := time.Now().Add(5 * time.Second); len(s) == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		s = f.spans(t)
+	}
 	if len(s) != 1 {
 		t.Fatalf("got %d spans, want 1: %v", len(s), names(s))
 	}

@@ -34,12 +34,12 @@ type responseObject struct {
 	SafetyIdentifier   json.RawMessage   `json:"safety_identifier"`
 	ServiceTier        string            `json:"service_tier"`
 	Store              bool              `json:"store"`
-	Temperature        float64           `json:"temperature"`
+	Temperature        json.RawMessage   `json:"temperature"`
 	Text               json.RawMessage   `json:"text"`
 	ToolChoice         json.RawMessage   `json:"tool_choice"`
 	Tools              json.RawMessage   `json:"tools"`
 	TopLogprobs        int               `json:"top_logprobs"`
-	TopP               float64           `json:"top_p"`
+	TopP               json.RawMessage   `json:"top_p"`
 	Truncation         string            `json:"truncation"`
 	Usage              *responseUsage    `json:"usage"`
 	User               json.RawMessage   `json:"user"`
@@ -234,8 +234,8 @@ func (f *Fake) responses(w http.ResponseWriter, r *http.Request, body []byte) *b
 		Error: null, IncompleteDetails: null, Instructions: null, MaxOutputTokens: null, MaxToolCalls: null,
 		Model: m.snapshot, Output: []json.RawMessage{}, ParallelToolCalls: in.Parallel, PreviousResponseID: null,
 		PromptCacheKey: null, Reasoning: json.RawMessage(`{"effort":null,"summary":null}`), SafetyIdentifier: null,
-		ServiceTier: "default", Store: true, Temperature: temperature, Text: json.RawMessage(`{"format":{"type":"text"},"verbosity":"medium"}`),
-		ToolChoice: json.RawMessage(`"auto"`), Tools: json.RawMessage(`[]`), TopP: topP, Truncation: "disabled",
+		ServiceTier: "default", Store: true, Temperature: decimal(temperature), Text: json.RawMessage(`{"format":{"type":"text"},"verbosity":"medium"}`),
+		ToolChoice: json.RawMessage(`"auto"`), Tools: json.RawMessage(`[]`), TopP: decimal(topP), Truncation: "disabled",
 		User: null, Metadata: json.RawMessage(`{}`),
 	}
 	if instructions != "" {
@@ -375,4 +375,14 @@ func (f *Fake) responsesStream(w http.ResponseWriter, r *http.Request, final res
 	}
 	final.Usage = usage
 	send("response.completed", "response", final)
+}
+
+// decimal writes a number the way the API does for its float members (1.0,
+// not 1).
+func decimal(f float64) json.RawMessage {
+	b, _ := json.Marshal(f)
+	if !strings.ContainsAny(string(b), ".eE") {
+		b = append(b, ".0"...)
+	}
+	return b
 }
