@@ -113,7 +113,7 @@ var weather = anthropic.ToolParam{
 
 func params(text string) anthropic.MessageNewParams {
 	return anthropic.MessageNewParams{
-		Model:     "claude-sonnet-4-5",
+		Model:     "claude-sonnet-4-6",
 		MaxTokens: 256,
 		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(text))},
 		Tools:     []anthropic.ToolUnionParam{{OfTool: &weather}},
@@ -142,7 +142,7 @@ func TestMessage(t *testing.T) {
 	if !jsonEqual(t, s.Attributes["mlflow.spanOutputs"], msg.RawJSON()) {
 		t.Error("outputs are not the answer")
 	}
-	if attr(t, s, "mlflow.llm.model") != "claude-sonnet-4-5" || attr(t, s, "mlflow.llm.provider") != "anthropic" {
+	if attr(t, s, "mlflow.llm.model") != "claude-sonnet-4-6" || attr(t, s, "mlflow.llm.provider") != "anthropic" {
 		t.Error("model/provider")
 	}
 	want := `[{"type": "function", "function": {"name": "get_weather", "description": "Current weather of a city", "parameters": {"properties": {"city": {"type": "string", "description": "City name"}}, "type": "object", "required": ["city"]}}}]`

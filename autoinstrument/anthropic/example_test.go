@@ -32,7 +32,7 @@ func ExampleRequestOption() {
 		mlflowanthropic.RequestOption(), // the one line
 	)
 	stream := client.Messages.NewStreaming(ctx, anthropic.MessageNewParams{
-		Model:     "claude-sonnet-4-5",
+		Model:     "claude-sonnet-4-6",
 		MaxTokens: 128,
 		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Hello!"))},
 	})

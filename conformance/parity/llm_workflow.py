@@ -71,12 +71,12 @@ def scenarios(oai: openai.OpenAI, ant: anthropic.Anthropic):
             stream=True)),
         "openai_error": lambda: expect_error(lambda: chat.create(messages=MESSAGES, model="gpt-unknown", temperature=0.2)),
         "anthropic_messages": lambda: ant.messages.create(
-            max_tokens=256, messages=ANTHROPIC_MESSAGES, model="claude-sonnet-4-5", system=ANTHROPIC_SYSTEM),
+            max_tokens=256, messages=ANTHROPIC_MESSAGES, model="claude-sonnet-4-6", system=ANTHROPIC_SYSTEM),
         "anthropic_tools": lambda: ant.messages.create(
-            max_tokens=256, messages=ANTHROPIC_MESSAGES, model="claude-sonnet-4-5", system=ANTHROPIC_SYSTEM,
+            max_tokens=256, messages=ANTHROPIC_MESSAGES, model="claude-sonnet-4-6", system=ANTHROPIC_SYSTEM,
             tools=ANTHROPIC_TOOLS),
         "anthropic_tools_stream": lambda: drain(ant.messages.create(
-            max_tokens=256, messages=ANTHROPIC_MESSAGES, model="claude-sonnet-4-5", system=ANTHROPIC_SYSTEM,
+            max_tokens=256, messages=ANTHROPIC_MESSAGES, model="claude-sonnet-4-6", system=ANTHROPIC_SYSTEM,
             tools=ANTHROPIC_TOOLS, stream=True)),
     }
 

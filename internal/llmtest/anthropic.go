@@ -7,15 +7,17 @@ import (
 	"strings"
 )
 
+// anthropicModels maps the model ids the fake serves to the id answers
+// report. Retired models (past their end-of-life date in the anthropic
+// package's DEPRECATED_MODELS) are unknown: 404, as the API answers.
 var anthropicModels = map[string]string{
-	"claude-sonnet-4-5":          "claude-sonnet-4-5-20250929",
-	"claude-sonnet-4-5-20250929": "claude-sonnet-4-5-20250929",
-	"claude-haiku-4-5":           "claude-haiku-4-5-20251001",
-	"claude-haiku-4-5-20251001":  "claude-haiku-4-5-20251001",
-	"claude-opus-4-1":            "claude-opus-4-1-20250805",
-	"claude-opus-4-1-20250805":   "claude-opus-4-1-20250805",
-	"claude-3-5-haiku-latest":    "claude-3-5-haiku-20241022",
-	"claude-3-5-haiku-20241022":  "claude-3-5-haiku-20241022",
+	"claude-sonnet-4-6":         "claude-sonnet-4-6",
+	"claude-opus-4-6":           "claude-opus-4-6",
+	"claude-opus-4-7":           "claude-opus-4-7",
+	"claude-opus-4-5":           "claude-opus-4-5-20251101",
+	"claude-opus-4-5-20251101":  "claude-opus-4-5-20251101",
+	"claude-haiku-4-5":          "claude-haiku-4-5-20251001",
+	"claude-haiku-4-5-20251001": "claude-haiku-4-5-20251001",
 }
 
 var anthropicParams = set("model", "messages", "max_tokens", "container", "context_management", "inference_geo",

@@ -68,7 +68,7 @@ func anthropicParams(stream bool) anthropic.MessageNewParams {
 	return anthropic.MessageNewParams{
 		MaxTokens: 256,
 		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(question))},
-		Model:     "claude-sonnet-4-5",
+		Model:     "claude-sonnet-4-6",
 		System:    []anthropic.TextBlockParam{{Text: "You are a travel assistant."}},
 		Tools: []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{
 			Name: "get_weather", Description: anthropic.String("Current weather of a city"),
