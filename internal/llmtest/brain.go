@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
 )
 
 // The fake "model": deterministic answers computed from the request, so two
@@ -198,7 +200,7 @@ func schemaProps(schema json.RawMessage) ([]prop, []string) {
 	if len(schema) == 0 || json.Unmarshal(schema, &s) != nil {
 		return nil, nil
 	}
-	fields, _ := objectFields(s.Properties)
+	fields, _ := llmspan.ObjectFields(s.Properties)
 	out := make([]prop, 0, len(fields))
 	for _, f := range fields {
 		out = append(out, prop{name: f.Key, schema: f.Value})
@@ -234,39 +236,6 @@ func valueFor(schema json.RawMessage, text string) []byte {
 	}
 	b, _ := json.Marshal(lastCapitalised(text))
 	return b
-}
-
-// field is one member of a JSON object, in document order.
-type field struct {
-	Key   string
-	Value json.RawMessage
-}
-
-// objectFields returns the members of a JSON object in document order.
-func objectFields(b []byte) ([]field, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, fmt.Errorf("not an object")
-	}
-	var out []field
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		key, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, field{Key: key, Value: v})
-	}
-	return out, nil
 }
 
 // tokens approximates a token count the way OpenAI's rule of thumb does

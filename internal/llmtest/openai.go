@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
 )
 
 // created is the "created" time of every answer: fixed, so that the same
@@ -116,12 +118,12 @@ func jsonKind(v json.RawMessage) string {
 
 // params are the members of a request object, in order, with lookup.
 type params struct {
-	fields []field
+	fields []llmspan.Field
 	byKey  map[string]json.RawMessage
 }
 
 func parseParams(body []byte) (*params, *badRequest) {
-	fields, err := objectFields(body)
+	fields, err := llmspan.ObjectFields(body)
 	if err != nil {
 		return nil, &badRequest{status: 400, typ: "invalid_request_error",
 			msg: "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)"}
