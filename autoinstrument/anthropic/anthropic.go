@@ -19,6 +19,7 @@ type Option interface{ apply(*config) }
 
 type config struct {
 	sdkSpans bool
+	tools    llmspan.ToolsCache
 }
 
 type optionFunc func(*config)
@@ -55,7 +56,7 @@ func perCall(c *config) (option.RequestOption, bool) {
 		also = append(also, option.WithOpenTelemetryTraces(false))
 	}
 	return llmspan.PerCall(option.WithMiddleware, func(info llmspan.CallInfo) llmspan.Middleware {
-		cl := &call{info: info}
+		cl := &call{info: info, cfg: c}
 		return cl.middleware
 	}, also...)
 }
@@ -67,6 +68,7 @@ func traced(r *http.Request) bool {
 }
 
 type call struct {
+	cfg  *config
 	info llmspan.CallInfo
 	lc   *llmspan.Call
 }
@@ -111,7 +113,7 @@ func (c *call) start(req *http.Request) *llmspan.Call {
 		rec.model = llmspan.String(m)
 	}
 	if t, ok := llmspan.Lookup(fields, "tools"); ok {
-		if tools, ok := chatTools(t); ok {
+		if tools, ok := c.cfg.tools.Get(t, chatTools); ok {
 			span.SetAttribute(keys.ChatTools, tools)
 		}
 	}

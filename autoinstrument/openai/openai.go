@@ -19,6 +19,7 @@ type Option interface{ apply(*config) }
 
 type config struct {
 	provider string
+	tools    llmspan.ToolsCache
 }
 
 type optionFunc func(*config)
@@ -166,6 +167,7 @@ func (c *call) start(req *http.Request) *llmspan.Call {
 	}
 	span.SetAttributes(attrs)
 	rec := newRecorder(k, fields, capture, span)
+	rec.tools = &c.cfg.tools
 	// openai-go ends a call when the attempt's own context (a per-request
 	// timeout) is done.
 	return llmspan.NewCall(span, c.info, rec, true)

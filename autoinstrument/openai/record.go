@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/sse"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
@@ -74,7 +75,8 @@ type recorder struct {
 	capture  bool
 	span     *tracing.Span
 	reqModel string
-	tools    json.RawMessage
+	reqTools json.RawMessage
+	tools    *llmspan.ToolsCache
 
 	chunks    int
 	done      bool
@@ -94,7 +96,7 @@ func newRecorder(k kind, fields []llmspan.Field, capture bool, span *tracing.Spa
 		r.reqModel = llmspan.String(m)
 	}
 	if t, ok := llmspan.Lookup(fields, "tools"); ok && !llmspan.IsNull(t) {
-		r.tools = t
+		r.reqTools = t
 	}
 	return r
 }
@@ -179,9 +181,13 @@ func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
 // request, the model (the response's, else the request's), and token usage
 // for Chat Completions and Responses answers.
 func (r *recorder) setChatAttributes(span *tracing.Span, model string, usage json.RawMessage) {
-	if r.tools != nil {
-		if t, ok := chatTools(r.tools); ok {
-			span.SetAttribute("mlflow.chat.tools", t)
+	if r.reqTools != nil {
+		var cache llmspan.ToolsCache
+		if r.tools == nil {
+			r.tools = &cache
+		}
+		if t, ok := r.tools.Get(r.reqTools, chatTools); ok {
+			span.SetAttribute(keys.ChatTools, t)
 		}
 	}
 	if model == "" {

@@ -15,33 +15,88 @@ type Field struct {
 var errNotObject = errors.New("llmspan: not a JSON object")
 
 // ObjectFields returns the members of the JSON object b in document order.
+// It validates b, then splits it without decoding the values.
 func ObjectFields(b []byte) ([]Field, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
+	if !json.Valid(b) {
+		return nil, errInvalid
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
 		return nil, errNotObject
 	}
+	i = skipSpace(b, i+1)
 	var out []Field
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
+	for i < len(b) && b[i] != '}' {
+		// b is valid JSON: a key string, ':', a value, then ',' or '}'.
+		end := skipString(b, i)
+		var key string
+		if err := json.Unmarshal(b[i:end], &key); err != nil {
 			return nil, err
 		}
-		key, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
+		i = skipSpace(b, end)
+		i = skipSpace(b, i+1) // ':'
+		vend := skipValue(b, i)
+		out = append(out, Field{Key: key, Value: json.RawMessage(b[i:vend])})
+		i = skipSpace(b, vend)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
 		}
-		out = append(out, Field{Key: key, Value: v})
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, err
 	}
 	return out, nil
+}
+
+var errInvalid = errors.New("llmspan: invalid JSON")
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] ('"').
+func skipString(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index after the (valid) value starting at b[i].
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				j = skipString(b, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	return j
 }
 
 // Lookup returns the value of key in fields.

@@ -74,7 +74,9 @@ func TestPerCallFallback(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodGet, "http://x/", nil)
 	for i := 0; i < 3; i++ {
-		_, _ = opt.mws[0](req, func(*http.Request) (*http.Response, error) { return &http.Response{StatusCode: 200, Body: http.NoBody}, nil })
+		_, _ = opt.mws[0](req, func(*http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+		})
 	}
 	if calls != 3 {
 		t.Errorf("%d calls, want one per attempt", calls)

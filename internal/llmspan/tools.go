@@ -1,8 +1,10 @@
 package llmspan
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"sync"
 )
 
 // Tool is one tool definition as a request gives it: Present lists the
@@ -181,4 +183,32 @@ func paramProperty(v json.RawMessage) (json.RawMessage, error) {
 		}
 	}
 	return o.JSON(), nil
+}
+
+// ToolsCache remembers the last tools conversion: an agent sends the same
+// tool definitions with every call, so each client converts them once. The
+// zero value is ready to use; it is safe for concurrent use.
+type ToolsCache struct {
+	mu  sync.Mutex
+	raw []byte
+	val json.RawMessage
+	ok  bool
+}
+
+// Get returns convert(raw), from the cache when raw is the last one seen.
+func (c *ToolsCache) Get(raw json.RawMessage, convert func(json.RawMessage) (json.RawMessage, bool)) (json.RawMessage, bool) {
+	c.mu.Lock()
+	if c.raw != nil && bytes.Equal(c.raw, raw) {
+		v, ok := c.val, c.ok
+		c.mu.Unlock()
+		return v, ok
+	}
+	c.mu.Unlock()
+	v, ok := convert(raw)
+	if len(raw) <= 1<<20 {
+		c.mu.Lock()
+		c.raw, c.val, c.ok = append([]byte(nil), raw...), v, ok
+		c.mu.Unlock()
+	}
+	return v, ok
 }

@@ -47,3 +47,45 @@ func TestObjectFields(t *testing.T) {
 		}
 	}
 }
+
+// FuzzObjectFields checks the scanner against encoding/json's decoder.
+func FuzzObjectFields(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1,"b":"x\"}","c":[1,{"d":"]"}],"e":null}`, ` { "k" : { "x" : [ ] } } `, `{"\u00e9":true}`, `[1]`, `{"a":1`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ObjectFields([]byte(s))
+		var want map[string]json.RawMessage
+		werr := json.Unmarshal([]byte(s), &want)
+		isObject := werr == nil && want != nil
+		if !isObject {
+			if err == nil && len(got) > 0 {
+				t.Fatalf("%q: fields %v from a non-object", s, got)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		seen := map[string]json.RawMessage{}
+		for _, fl := range got {
+			seen[fl.Key] = fl.Value // duplicate keys: the last wins, as in encoding/json
+		}
+		if len(seen) != len(want) {
+			t.Fatalf("%q: %v vs %v", s, got, want)
+		}
+		for k, v := range want {
+			var a, b any
+			_ = json.Unmarshal(v, &a)
+			if err := json.Unmarshal(seen[k], &b); err != nil || !jsonEq(a, b) {
+				t.Fatalf("%q: %s = %s, want %s", s, k, seen[k], v)
+			}
+		}
+	})
+}
+
+func jsonEq(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
