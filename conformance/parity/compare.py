@@ -21,6 +21,21 @@ run-specific value, or a documented intentional difference):
 - exception.type and the "<Type>: " prefix of an error status message: Go
   type names are package-qualified ("main.UnsupportedUnitError"), Python's are
   bare ("UnsupportedUnitError"); the package qualifier is dropped on both sides.
+
+normalize_llm() adds, for traces of LLM client calls (MLflow's OpenAI and
+Anthropic autolog vs package autoinstrument; test_llm_parity.py), only:
+
+- span outputs and stream chunk events (mlflow.chunk.value) are compared as
+  JSON values without null-valued members, integral floats as integers, and
+  their stored text is not compared: Python records the SDK's pydantic object
+  (model_dump(): every field the model declares, absent ones as null, in the
+  model's field order, wire integers coerced to float for float fields such
+  as created_at), Go records the response body as received. Inputs are
+  compared exactly, value and text.
+- the trace's response preview and mlflow.traceOutputs, where they are the
+  first characters of the root span's stored outputs text (MLflow's preview
+  of an object it does not read as chat), are compared through the outputs;
+  previews MLflow extracts (the assistant's text) are compared as they are.
 """
 
 from __future__ import annotations
@@ -179,3 +194,42 @@ def format_diffs(diffs: list[tuple[str, Any, Any]], left: str = "python", right:
     for path, a, b in diffs:
         lines.append(f"{path}\n    {left}: {a!r}\n    {right}: {b!r}")
     return "\n".join(lines)
+
+
+def _strip_nulls(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _strip_nulls(x) for k, x in v.items() if x is not None}
+    if isinstance(v, list):
+        return [_strip_nulls(x) for x in v]
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def _preview_of(preview: str | None, text: str | None) -> bool:
+    """preview is text, or text cut with a trailing "..."."""
+    if preview is None or text is None:
+        return preview == text
+    if preview == text:
+        return True
+    return preview.endswith("...") and text.startswith(preview[:-3])
+
+
+def normalize_llm(norm: dict, raw_outputs_of_root: str | None) -> dict:
+    """Applies the LLM-call normalisations (module docstring) to the result of
+    normalize(); raw_outputs_of_root is the root span's stored outputs text."""
+    info = norm["info"]
+    meta = info["trace_metadata"]
+    for key, where in (("response_preview", info), ("mlflow.traceOutputs", meta)):
+        if where.get(key) and raw_outputs_of_root and _preview_of(where[key], raw_outputs_of_root):
+            where[key] = "<root outputs>"
+    for span in norm["spans"].values():
+        attrs, raw = span["attributes"], span["attributes_raw"]
+        if "mlflow.spanOutputs" in attrs:
+            attrs["mlflow.spanOutputs"] = _strip_nulls(attrs["mlflow.spanOutputs"])
+            raw["mlflow.spanOutputs"] = "<compared as value>"
+        for e in span["events"]:
+            ea = e["attributes"]
+            if isinstance(ea.get("mlflow.chunk.value"), str):
+                ea["mlflow.chunk.value"] = _strip_nulls(_json_or_raw(ea["mlflow.chunk.value"]))
+    return norm

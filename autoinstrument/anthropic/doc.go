@@ -1,0 +1,48 @@
+// Package anthropic traces calls of the Anthropic Go SDK
+// (github.com/anthropics/anthropic-sdk-go/v2) as MLflow spans, the way
+// MLflow's Python autolog (mlflow.anthropic.autolog) records the Python
+// SDK's Messages.create. Add one client option:
+//
+//	import (
+//		"github.com/anthropics/anthropic-sdk-go/v2"
+//		mlflowanthropic "github.com/mlflowtrace/mlflowtrace-go/autoinstrument/anthropic"
+//	)
+//
+//	client := anthropic.NewClient(mlflowanthropic.RequestOption())
+//
+// Every Messages call (New, NewStreaming, and the beta Messages) becomes one
+// span "Messages.create" of type CHAT_MODEL, a child of the span in the
+// call's context, with:
+//
+//   - inputs: the request's JSON body; outputs: the Message the API answered
+//     (for a stream: the Message its events add up to — text and thinking
+//     joined, tool_use input assembled from its input_json_delta parts,
+//     stop reason and usage from message_delta);
+//   - mlflow.message.format "anthropic" (the MLflow UI's chat view reads
+//     Anthropic messages), mlflow.chat.tools (the tools in MLflow's ChatTool
+//     form), mlflow.llm.model (the request's model), mlflow.llm.provider
+//     "anthropic";
+//   - mlflow.chat.tokenUsage: input, output and total tokens, cache read and
+//     cache creation tokens (and the 1-hour part of the latter), with the
+//     cache tokens added to input and total tokens as MLflow does (Anthropic
+//     reports input tokens without them).
+//
+// Retries of a call are "retry" events of its one span; its final error is
+// an "exception" event (APIError, StreamError, IncompleteStreamError or the
+// transport error) with status ERROR. The outgoing request carries the
+// span's W3C traceparent. With content capture off
+// (tracing.WithContentCapture(false), MLFLOWTRACE_CAPTURE_CONTENT=false)
+// inputs and outputs are left out and the metadata kept.
+//
+// anthropic-sdk-go v2 records OpenTelemetry spans of its own by default;
+// RequestOption turns them off for the client (WithSDKSpans keeps them), so
+// a call is not recorded twice.
+//
+// # Differences from MLflow's Anthropic autolog (3.17.2)
+//
+// MLflow does not record streams ("Streaming is not recorded"): its span's
+// outputs are the Python stream object's repr and it has no token usage.
+// This package records a streamed call like a plain one, with the
+// aggregated Message. Inputs are the request body the Go SDK sends; Python
+// records the arguments of create() (the same members for the same call).
+package anthropic

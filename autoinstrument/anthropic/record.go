@@ -1,0 +1,328 @@
+package anthropic
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/sse"
+	"github.com/mlflowtrace/mlflowtrace-go/tracing"
+)
+
+// APIError is an error answer of the API, as recorded on the span (its
+// exception.type is "anthropic.APIError").
+type APIError struct {
+	StatusCode int
+	Type       string // the error body's error.type, e.g. "overloaded_error"
+	Message    string
+}
+
+func (e *APIError) Error() string {
+	msg := llmspan.StatusText(e.StatusCode)
+	if e.Type != "" {
+		msg += " " + e.Type
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}
+
+// StreamError is an error event inside a stream (the stream then ends).
+type StreamError struct{ Type, Message string }
+
+func (e *StreamError) Error() string {
+	return "error event in the stream: " + e.Type + ": " + e.Message
+}
+
+// IncompleteStreamError records a stream that ended — closed by the caller,
+// or cut — before message_stop.
+type IncompleteStreamError struct{ Closed bool }
+
+func (e *IncompleteStreamError) Error() string {
+	if e.Closed {
+		return "stream closed before message_stop"
+	}
+	return "stream ended before message_stop"
+}
+
+type errorBody struct {
+	Error struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+type recorder struct {
+	capture bool
+	model   string
+
+	msg       json.RawMessage // message_start's message
+	blocks    []*block
+	delta     []llmspan.Field // message_delta's delta members
+	usage     []llmspan.Field // message_delta's usage members
+	done      bool
+	streamErr error
+}
+
+type block struct {
+	fields []llmspan.Field // content_block_start's block
+	text   strings.Builder
+	json   strings.Builder // input_json_delta
+	think  strings.Builder
+	sig    strings.Builder
+	cites  []json.RawMessage
+	kinds  map[string]bool
+}
+
+func (r *recorder) StreamDone() bool { return r.done }
+
+// Event merges one event of a streamed message.
+func (r *recorder) Event(ev sse.Event) {
+	var e struct {
+		Type         string          `json:"type"`
+		Index        int             `json:"index"`
+		Message      json.RawMessage `json:"message"`
+		ContentBlock json.RawMessage `json:"content_block"`
+		Delta        json.RawMessage `json:"delta"`
+		Usage        json.RawMessage `json:"usage"`
+		Error        json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(ev.Data, &e) != nil {
+		return
+	}
+	switch e.Type {
+	case "message_start":
+		r.msg = e.Message
+	case "content_block_start":
+		fields, err := llmspan.ObjectFields(e.ContentBlock)
+		if err != nil || e.Index < 0 || e.Index > 10000 {
+			return
+		}
+		for len(r.blocks) <= e.Index {
+			r.blocks = append(r.blocks, nil)
+		}
+		r.blocks[e.Index] = &block{fields: fields, kinds: map[string]bool{}}
+	case "content_block_delta":
+		if e.Index < 0 || e.Index >= len(r.blocks) || r.blocks[e.Index] == nil {
+			return
+		}
+		b := r.blocks[e.Index]
+		var d struct {
+			Type        string          `json:"type"`
+			Text        string          `json:"text"`
+			PartialJSON string          `json:"partial_json"`
+			Thinking    string          `json:"thinking"`
+			Signature   string          `json:"signature"`
+			Citation    json.RawMessage `json:"citation"`
+		}
+		if json.Unmarshal(e.Delta, &d) != nil {
+			return
+		}
+		b.kinds[d.Type] = true
+		switch d.Type {
+		case "text_delta":
+			b.text.WriteString(d.Text)
+		case "input_json_delta":
+			b.json.WriteString(d.PartialJSON)
+		case "thinking_delta":
+			b.think.WriteString(d.Thinking)
+		case "signature_delta":
+			b.sig.WriteString(d.Signature)
+		case "citations_delta":
+			b.cites = append(b.cites, d.Citation)
+		}
+	case "message_delta":
+		if f, err := llmspan.ObjectFields(e.Delta); err == nil {
+			r.delta = f
+		}
+		if f, err := llmspan.ObjectFields(e.Usage); err == nil {
+			r.usage = f
+		}
+	case "message_stop":
+		r.done = true
+	case "error":
+		var b errorBody
+		_ = json.Unmarshal(ev.Data, &b)
+		r.streamErr = &StreamError{Type: b.Error.Type, Message: b.Error.Message}
+	}
+}
+
+// message is the Message the events add up to (as the SDK's
+// Message.Accumulate builds it).
+func (r *recorder) message() json.RawMessage {
+	fields, err := llmspan.ObjectFields(r.msg)
+	if err != nil {
+		return nil
+	}
+	var o llmspan.Object
+	for _, f := range fields {
+		switch f.Key {
+		case "content":
+			o.Set("content", r.content())
+		case "usage":
+			o.Set("usage", merge(f.Value, r.usage))
+		default:
+			if v, ok := llmspan.Lookup(r.delta, f.Key); ok {
+				o.Set(f.Key, v)
+			} else {
+				o.Set(f.Key, f.Value)
+			}
+		}
+	}
+	return o.JSON()
+}
+
+// merge overwrites members of the object base with fields.
+func merge(base json.RawMessage, fields []llmspan.Field) json.RawMessage {
+	bf, err := llmspan.ObjectFields(base)
+	if err != nil {
+		return base
+	}
+	var o llmspan.Object
+	seen := map[string]bool{}
+	for _, f := range bf {
+		seen[f.Key] = true
+		if v, ok := llmspan.Lookup(fields, f.Key); ok && !llmspan.IsNull(v) {
+			o.Set(f.Key, v)
+		} else {
+			o.Set(f.Key, f.Value)
+		}
+	}
+	for _, f := range fields {
+		if !seen[f.Key] {
+			o.Set(f.Key, f.Value)
+		}
+	}
+	return o.JSON()
+}
+
+func (r *recorder) content() json.RawMessage {
+	var parts []string
+	for _, b := range r.blocks {
+		if b == nil {
+			continue
+		}
+		var o llmspan.Object
+		for _, f := range b.fields {
+			switch {
+			case f.Key == "text" && (b.kinds["text_delta"] || b.text.Len() > 0):
+				o.Set("text", b.text.String())
+			case f.Key == "input" && b.kinds["input_json_delta"]:
+				in := strings.TrimSpace(b.json.String())
+				if in == "" {
+					in = "{}"
+				}
+				if json.Valid([]byte(in)) {
+					o.Set("input", json.RawMessage(in))
+				} else {
+					o.Set("input", in)
+				}
+			case f.Key == "thinking" && b.kinds["thinking_delta"]:
+				o.Set("thinking", b.think.String())
+			case f.Key == "signature" && b.kinds["signature_delta"]:
+				o.Set("signature", b.sig.String())
+			case f.Key == "citations" && len(b.cites) > 0:
+				o.Set("citations", json.RawMessage("["+joinRaw(b.cites)+"]"))
+			default:
+				o.Set(f.Key, f.Value)
+			}
+		}
+		parts = append(parts, string(o.JSON()))
+	}
+	return json.RawMessage("[" + strings.Join(parts, ",") + "]")
+}
+
+func joinRaw(items []json.RawMessage) string {
+	s := make([]string, len(items))
+	for i, it := range items {
+		s[i] = string(it)
+	}
+	return strings.Join(s, ",")
+}
+
+// Finish records the result as MLflow's Anthropic autolog does: the
+// exception if any, the model (the request's), the provider, the token
+// usage and the outputs.
+func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
+	var out json.RawMessage
+	var err error
+	switch {
+	case res.Stream:
+		if r.msg != nil {
+			out = r.message()
+		}
+		switch {
+		case res.Err != nil:
+			err = res.Err
+		case r.streamErr != nil:
+			err = r.streamErr
+		case !r.done:
+			err = &IncompleteStreamError{Closed: res.ClosedEarly}
+		}
+	case res.Err != nil:
+		err = res.Err
+	case res.Response == nil:
+	case res.Response.StatusCode >= 400:
+		e := &APIError{StatusCode: res.Response.StatusCode}
+		var b errorBody
+		if json.Unmarshal(res.Body, &b) == nil {
+			e.Type, e.Message = b.Error.Type, b.Error.Message
+		}
+		err = e
+	case !res.Truncated && json.Valid(res.Body):
+		out = res.Body
+	}
+	if err != nil {
+		span.RecordError(err)
+	}
+	if r.model != "" {
+		span.SetModel(r.model)
+	}
+	span.SetProvider("anthropic")
+	if out != nil {
+		if u, ok := usage(out); ok {
+			u.Set(span)
+		}
+		if r.capture {
+			span.SetOutputs(out)
+		}
+	}
+}
+
+// usage is MLflow's Anthropic _parse_usage: input tokens include the cache
+// reads and writes (Anthropic reports them apart), as does the total.
+func usage(msg json.RawMessage) (llmspan.Usage, bool) {
+	var m struct {
+		Usage *struct {
+			InputTokens              int  `json:"input_tokens"`
+			OutputTokens             int  `json:"output_tokens"`
+			CacheReadInputTokens     *int `json:"cache_read_input_tokens"`
+			CacheCreationInputTokens *int `json:"cache_creation_input_tokens"`
+			CacheCreation            *struct {
+				Ephemeral1h *int `json:"ephemeral_1h_input_tokens"`
+			} `json:"cache_creation"`
+		} `json:"usage"`
+	}
+	if json.Unmarshal(msg, &m) != nil || m.Usage == nil {
+		return llmspan.Usage{}, false
+	}
+	u := m.Usage
+	out := llmspan.Usage{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, TotalTokens: u.InputTokens + u.OutputTokens,
+		CacheReadInputTokens: u.CacheReadInputTokens, CacheCreationInputTokens: u.CacheCreationInputTokens}
+	if u.CacheCreation != nil {
+		out.CacheCreationInputTokens1hPlus = u.CacheCreation.Ephemeral1h
+	}
+	cache := 0
+	if u.CacheReadInputTokens != nil {
+		cache += *u.CacheReadInputTokens
+	}
+	if u.CacheCreationInputTokens != nil {
+		cache += *u.CacheCreationInputTokens
+	}
+	out.InputTokens += cache
+	out.TotalTokens += cache
+	return out, true
+}
+
+var _ llmspan.Recorder = (*recorder)(nil)

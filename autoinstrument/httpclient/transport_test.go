@@ -1,0 +1,248 @@
+package httpclient
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/exporter/exportertest"
+	"github.com/mlflowtrace/mlflowtrace-go/tracing"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type fixture struct {
+	p    *tracing.Provider
+	dest *exportertest.Recorder
+}
+
+func setup(t *testing.T, opts ...tracing.Option) *fixture {
+	t.Helper()
+	f := &fixture{dest: exportertest.NewRecorder()}
+	base := []tracing.Option{
+		tracing.WithGetenv(func(string) string { return "" }),
+		tracing.WithExporterOptions(exporter.WithDestination(f.dest)),
+	}
+	p, err := tracing.Init(context.Background(), append(base, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.p = p
+	t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	return f
+}
+
+func (f *fixture) spans(t *testing.T) []*exporter.Span {
+	t.Helper()
+	if err := f.p.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var out []*exporter.Span
+	for _, tr := range f.dest.Traces() {
+		out = append(out, tr.Spans...)
+	}
+	// Traces are exported concurrently: order spans by start time.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].StartTime.Before(out[j].StartTime) })
+	return out
+}
+
+func attr(t *testing.T, s *exporter.Span, key string) any {
+	t.Helper()
+	raw, ok := s.Attributes[key]
+	if !ok {
+		t.Fatalf("no attribute %s in %v", key, s.Attributes)
+	}
+	var v any
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// api is a small JSON and SSE API; it reports the headers it received.
+func api(t *testing.T, got chan<- http.Header) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if got != nil {
+			got <- r.Header.Clone()
+		}
+		body, _ := io.ReadAll(r.Body)
+		switch r.URL.Path {
+		case "/v1/generate":
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Set-Cookie", "session=abc")
+			w.Header().Set("X-Request-Id", "req-1")
+			fmt.Fprintf(w, `{"echo": %s, "text": "hi"}`, body)
+		case "/v1/stream":
+			w.Header().Set("Content-Type", "text/event-stream")
+			for i := 0; i < 3; i++ {
+				fmt.Fprintf(w, "data: {\"n\": %d}\n\n", i)
+				w.(http.Flusher).Flush()
+				time.Sleep(30 * time.Millisecond)
+			}
+		case "/fail":
+			http.Error(w, "boom", http.StatusBadGateway)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestJSONCall(t *testing.T) {
+	f := setup(t)
+	got := make(chan http.Header, 1)
+	srv := api(t, got)
+	client := &http.Client{Transport: NewTransport(nil, WithSpanType(tracing.SpanTypeLLM))}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/generate?api_key=sk-123&model=m1", strings.NewReader(`{"prompt": "Hello"}`))
+	req.Header.Set("Authorization", "Bearer sk-secret")
+	req.Header.Set("X-Api-Key", "sk-secret2")
+	req.Header.Set("Cookie", "c=sk-secret3")
+	req.Header.Set("X-Custom-Token", "sk-secret4")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	spans := f.spans(t)
+	if len(spans) != 1 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	s := spans[0]
+	if s.Name != "POST /v1/generate" || attr(t, s, "mlflow.spanType") != "LLM" {
+		t.Errorf("span %s %v", s.Name, s.Attributes["mlflow.spanType"])
+	}
+	if in := attr(t, s, "mlflow.spanInputs").(map[string]any); in["prompt"] != "Hello" {
+		t.Errorf("inputs %v", in)
+	}
+	if out := attr(t, s, "mlflow.spanOutputs").(map[string]any); out["text"] != "hi" {
+		t.Errorf("outputs %v", out)
+	}
+	if attr(t, s, "http.response.status_code") != 200.0 || attr(t, s, "http.request.method") != "POST" {
+		t.Error("http attributes")
+	}
+	if u := attr(t, s, "url.full").(string); strings.Contains(u, "sk-123") || !strings.Contains(u, "model=m1") {
+		t.Errorf("url.full %s", u)
+	}
+	if h := attr(t, s, "http.response.header").(map[string]any); h["x-request-id"] != "req-1" {
+		t.Errorf("response headers %v", h)
+	}
+	all := strings.Join(func() []string {
+		var v []string
+		for k, x := range s.Attributes {
+			v = append(v, k+"="+x)
+		}
+		return v
+	}(), " ")
+	for _, secret := range []string{"sk-secret", "session=abc", "Authorization", "authorization", "x-api-key", "cookie"} {
+		if strings.Contains(all, secret) {
+			t.Errorf("recorded %q: %s", secret, all)
+		}
+	}
+	sent := <-got
+	if tp := sent.Get("Traceparent"); !strings.Contains(tp, s.SpanID.String()) {
+		t.Errorf("traceparent %q", tp)
+	}
+	if req.Header.Get("Traceparent") != "" {
+		t.Error("the caller's request was modified")
+	}
+}
+
+func TestSpanEndsWithTheBody(t *testing.T) {
+	f := setup(t)
+	srv := api(t, nil)
+	client := &http.Client{Transport: NewTransport(nil)}
+	resp, err := client.Get(srv.URL + "/v1/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	returned := time.Now()
+	if n := len(f.spans(t)); n != 0 {
+		t.Fatalf("span ended when RoundTrip returned (%d spans)", n)
+	}
+	if _, err := io.ReadAll(resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	spans := f.spans(t)
+	if len(spans) != 1 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	s := spans[0]
+	if !s.EndTime.After(returned.Add(40 * time.Millisecond)) {
+		t.Errorf("span ended at %v, RoundTrip returned at %v", s.EndTime, returned)
+	}
+	out := attr(t, s, "mlflow.spanOutputs").([]any)
+	if len(out) != 3 || out[2].(map[string]any)["n"] != 2.0 {
+		t.Errorf("outputs %v", out)
+	}
+}
+
+func TestFailures(t *testing.T) {
+	f := setup(t)
+	srv := api(t, nil)
+	client := &http.Client{Transport: NewTransport(nil)}
+	resp, err := client.Get(srv.URL + "/fail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close() // closed unread
+	if _, err := client.Get("http://127.0.0.1:1/"); err == nil {
+		t.Fatal("no error")
+	}
+	spans := f.spans(t)
+	if len(spans) != 2 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	if spans[0].Status.Code != exporter.StatusCodeError || !strings.Contains(spans[0].Status.Message, "502") {
+		t.Errorf("502 status %v", spans[0].Status)
+	}
+	if spans[1].Status.Code != exporter.StatusCodeError || len(spans[1].Events) != 1 || spans[1].Events[0].Name != "exception" {
+		t.Errorf("refused: %v %v", spans[1].Status, spans[1].Events)
+	}
+}
+
+func TestContentCaptureOffAndDisabled(t *testing.T) {
+	f := setup(t, tracing.WithContentCapture(false))
+	srv := api(t, nil)
+	client := &http.Client{Transport: NewTransport(nil)}
+	resp, err := client.Post(srv.URL+"/v1/generate", "application/json", strings.NewReader(`{"prompt": "secret"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	s := f.spans(t)[0]
+	for _, k := range []string{"mlflow.spanInputs", "mlflow.spanOutputs"} {
+		if _, ok := s.Attributes[k]; ok {
+			t.Errorf("%s recorded", k)
+		}
+	}
+
+	f2 := setup(t, tracing.WithDisabled())
+	got := make(chan http.Header, 1)
+	srv2 := api(t, got)
+	resp, err = client.Post(srv2.URL+"/v1/generate", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if tp := (<-got).Get("Traceparent"); tp != "" {
+		t.Errorf("traceparent %q with tracing off", tp)
+	}
+	if n := len(f2.spans(t)); n != 0 {
+		t.Errorf("%d spans with tracing off", n)
+	}
+}

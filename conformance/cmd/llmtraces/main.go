@@ -1,0 +1,235 @@
+// Command llmtraces makes one MLflow trace per LLM call scenario through the
+// real Go client libraries (openai-go, anthropic-sdk-go) instrumented with
+// package autoinstrument, against the fake APIs of internal/llmtest
+// (LLMTEST_URL: the fake's base URL). conformance/parity/llm_workflow.py
+// sends the same requests through MLflow's Python autolog; the conformance
+// and parity tests (conformance/test_llm_*.py) load both with MLflow.
+//
+// Usage: llmtraces [scenario ...] (all when none). The destination comes
+// from the environment (MLFLOW_TRACKING_URI; unset: ./mlruns). It prints one
+// JSON line {"scenario": ..., "trace_id": ...} per scenario, after
+// everything has been written.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/anthropics/anthropic-sdk-go/v2"
+	aoption "github.com/anthropics/anthropic-sdk-go/v2/option"
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/responses"
+
+	mlflowanthropic "github.com/mlflowtrace/mlflowtrace-go/autoinstrument/anthropic"
+	mlflowopenai "github.com/mlflowtrace/mlflowtrace-go/autoinstrument/openai"
+	"github.com/mlflowtrace/mlflowtrace-go/tracing"
+)
+
+const (
+	openAIKey    = "sk-test-openai"
+	anthropicKey = "sk-ant-test"
+	question     = "What's the weather and the local time in Paris?"
+)
+
+type clients struct {
+	oai openai.Client
+	ant anthropic.Client
+}
+
+var cityParams = map[string]any{
+	"type":       "object",
+	"properties": map[string]any{"city": map[string]any{"type": "string", "description": "City name"}},
+	"required":   []string{"city"},
+}
+
+func chatTools() []openai.ChatCompletionToolUnionParam {
+	return []openai.ChatCompletionToolUnionParam{
+		openai.ChatCompletionFunctionTool(openai.FunctionDefinitionParam{Name: "get_weather", Description: openai.String("Current weather of a city"), Parameters: cityParams}),
+		openai.ChatCompletionFunctionTool(openai.FunctionDefinitionParam{Name: "get_local_time", Description: openai.String("Local time of a city"), Parameters: cityParams}),
+	}
+}
+
+func chatParams() openai.ChatCompletionNewParams {
+	return openai.ChatCompletionNewParams{
+		Messages: []openai.ChatCompletionMessageParamUnion{
+			openai.SystemMessage("You are a travel assistant."),
+			openai.UserMessage(question),
+		},
+		Model:       "gpt-4o-mini",
+		Temperature: openai.Float(0.2),
+	}
+}
+
+func anthropicParams(stream bool) anthropic.MessageNewParams {
+	return anthropic.MessageNewParams{
+		MaxTokens: 256,
+		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(question))},
+		Model:     "claude-sonnet-4-6",
+		System:    []anthropic.TextBlockParam{{Text: "You are a travel assistant."}},
+		Tools: []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{
+			Name: "get_weather", Description: anthropic.String("Current weather of a city"),
+			InputSchema: anthropic.ToolInputSchemaParam{Properties: cityParams["properties"], Required: []string{"city"}},
+		}}},
+	}
+}
+
+// scenarios: each makes one call, its own trace.
+var scenarios = []struct {
+	name string
+	run  func(context.Context, *clients) error
+}{
+	{"openai_chat", func(ctx context.Context, c *clients) error {
+		_, err := c.oai.Chat.Completions.New(ctx, chatParams())
+		return err
+	}},
+	{"openai_chat_tools", func(ctx context.Context, c *clients) error {
+		p := chatParams()
+		p.Tools = chatTools()
+		_, err := c.oai.Chat.Completions.New(ctx, p)
+		return err
+	}},
+	{"openai_chat_stream", func(ctx context.Context, c *clients) error {
+		p := chatParams()
+		p.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
+		return drain(c.oai.Chat.Completions.NewStreaming(ctx, p))
+	}},
+	{"openai_chat_tools_stream", func(ctx context.Context, c *clients) error {
+		p := chatParams()
+		p.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
+		p.Tools = chatTools()
+		return drain(c.oai.Chat.Completions.NewStreaming(ctx, p))
+	}},
+	{"openai_responses", func(ctx context.Context, c *clients) error {
+		_, err := c.oai.Responses.New(ctx, responsesParams())
+		return err
+	}},
+	{"openai_responses_stream", func(ctx context.Context, c *clients) error {
+		return drain(c.oai.Responses.NewStreaming(ctx, responsesParams()))
+	}},
+	{"openai_embeddings", func(ctx context.Context, c *clients) error {
+		_, err := c.oai.Embeddings.New(ctx, openai.EmbeddingNewParams{
+			Input:      openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: []string{"Paris", "Rome"}},
+			Model:      "text-embedding-3-small",
+			Dimensions: openai.Int(4),
+		})
+		return err
+	}},
+	{"openai_completion", func(ctx context.Context, c *clients) error {
+		_, err := c.oai.Completions.New(ctx, openai.CompletionNewParams{
+			Model:  "gpt-3.5-turbo-instruct",
+			Prompt: openai.CompletionNewParamsPromptUnion{OfString: openai.String("Say hello to Paris")},
+		})
+		return err
+	}},
+	{"openai_completion_stream", func(ctx context.Context, c *clients) error {
+		return drain(c.oai.Completions.NewStreaming(ctx, openai.CompletionNewParams{
+			Model:         "gpt-3.5-turbo-instruct",
+			Prompt:        openai.CompletionNewParamsPromptUnion{OfString: openai.String("Say hello to Paris")},
+			StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
+		}))
+	}},
+	{"openai_error", func(ctx context.Context, c *clients) error {
+		p := chatParams()
+		p.Model = "gpt-unknown"
+		if _, err := c.oai.Chat.Completions.New(ctx, p); err == nil {
+			return fmt.Errorf("no error for an unknown model")
+		}
+		return nil
+	}},
+	{"anthropic_messages", func(ctx context.Context, c *clients) error {
+		p := anthropicParams(false)
+		p.Tools = nil
+		_, err := c.ant.Messages.New(ctx, p)
+		return err
+	}},
+	{"anthropic_tools", func(ctx context.Context, c *clients) error {
+		_, err := c.ant.Messages.New(ctx, anthropicParams(false))
+		return err
+	}},
+	{"anthropic_tools_stream", func(ctx context.Context, c *clients) error {
+		st := c.ant.Messages.NewStreaming(ctx, anthropicParams(true))
+		for st.Next() {
+		}
+		return st.Err()
+	}},
+}
+
+func responsesParams() responses.ResponseNewParams {
+	return responses.ResponseNewParams{
+		Input:        responses.ResponseNewParamsInputUnion{OfString: openai.String(question)},
+		Instructions: openai.String("You are a travel assistant."),
+		Model:        "gpt-4o-mini",
+		Tools: []responses.ToolUnionParam{{OfFunction: &responses.FunctionToolParam{
+			Name: "get_weather", Parameters: cityParams, Strict: openai.Bool(false), Description: openai.String("Current weather of a city"),
+		}}},
+	}
+}
+
+type stream interface {
+	Next() bool
+	Err() error
+	Close() error
+}
+
+func drain(s stream) error {
+	for s.Next() {
+	}
+	err := s.Err()
+	_ = s.Close()
+	return err
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "llmtraces:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	ctx := context.Background()
+	base := os.Getenv("LLMTEST_URL")
+	if base == "" {
+		return fmt.Errorf("LLMTEST_URL is not set")
+	}
+	p, err := tracing.Init(ctx)
+	if err != nil {
+		return err
+	}
+	c := &clients{
+		oai: openai.NewClient(option.WithBaseURL(base+"/v1"), option.WithAPIKey(openAIKey), mlflowopenai.RequestOption()),
+		ant: anthropic.NewClient(aoption.WithBaseURL(base), aoption.WithAPIKey(anthropicKey), mlflowanthropic.RequestOption()),
+	}
+	want := map[string]bool{}
+	for _, a := range os.Args[1:] {
+		want[a] = true
+	}
+	type line struct {
+		Scenario string `json:"scenario"`
+		TraceID  string `json:"trace_id"`
+	}
+	var lines []line
+	for _, s := range scenarios {
+		if len(want) > 0 && !want[s.name] {
+			continue
+		}
+		if err := s.run(ctx, c); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		lines = append(lines, line{s.name, tracing.LastTraceID()})
+	}
+	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := p.Shutdown(sctx); err != nil {
+		return err
+	}
+	for _, l := range lines {
+		b, _ := json.Marshal(l)
+		fmt.Println(string(b))
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+"""Real-browser check of LLM client tracing: a trace made by
+examples/openai-agent (the OpenAI client instrumented with
+mlflowopenai.RequestOption, run offline against the fake OpenAI API, with an
+empty MLflow environment, so it writes ./mlruns) is shown by MLflow's own UI,
+served by `mlflow server` from that ./mlruns, in headless Chromium: the trace
+view's chat shows the user's question, the assistant's tool calls
+(get_weather, get_local_time), the tool results and the assistant's answer,
+and lists the CHAT_MODEL spans of the instrumented client with their token
+counts. A trace whose only span is an instrumented chat completion with tool
+calls (conformance/cmd/llmtraces) is shown as a chat too: the span's own
+inputs and outputs, read through mlflow.message.format "openai".
+
+Screenshots are kept in conformance/artifacts/ (git-ignored); their paths are
+printed. Uses the helpers of test_browser.py.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from parity import fakellm, harness
+from test_browser import chromium, chromium_path, page_text
+
+ARTIFACTS = harness.MODULE_ROOT / "conformance" / "artifacts"
+QUESTION = "What's the weather and the local time in Paris?"
+ANSWER_START = "Here is what I found."
+
+
+@pytest.fixture(scope="module")
+def gobin(tmp_path_factory):
+    d = tmp_path_factory.mktemp("gobin")
+    return {
+        "agent": harness.go_build("examples/openai-agent", d),
+        "llmtraces": harness.go_build("conformance/cmd/llmtraces", d),
+        "fakellm": fakellm.build(d),
+    }
+
+
+def trace_view(base_url: str, trace_id: str) -> str:
+    return (f"{base_url}/#/experiments/0/traces?selectedEvaluationId={trace_id}&traceId={trace_id}"
+            "&compareRunsMode=TRACES")
+
+
+def shoot(url: str, workdir, name: str) -> str:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = workdir / name
+    chromium(url, workdir, screenshot=shot, budget_ms=30000)
+    kept = ARTIFACTS / name
+    shutil.copyfile(shot, kept)
+    print(f"screenshot: {kept}")
+    return str(kept)
+
+
+def test_openai_agent_trace_in_mlflow_ui(tmp_path, gobin):
+    chromium_path()
+    with fakellm.FakeLLM(gobin["fakellm"]) as fake:
+        env = harness.clean_env(OPENAI_BASE_URL=fake.openai_base_url, OPENAI_API_KEY=fakellm.OPENAI_KEY)
+        res = harness.run([str(gobin["agent"])], env=env, cwd=tmp_path)  # no MLFLOW_*: ./mlruns
+        m = re.search(r"(?m)^Trace (tr-[0-9a-f]{32})$", res.stdout)
+        assert m, res.stdout
+        agent_trace = m.group(1)
+        # A bare instrumented chat completion with tool calls, in the same store.
+        res = harness.run([str(gobin["llmtraces"]), "openai_chat_tools"], cwd=tmp_path,
+                          env=harness.clean_env(LLMTEST_URL=fake.url, MLFLOW_TRACKING_URI=str(tmp_path / "mlruns")))
+        chat_trace = harness.trace_id_from_stdout(res.stdout)
+    assert (tmp_path / "mlruns" / "0" / "traces" / agent_trace).is_dir()
+
+    with harness.MlflowServer(tmp_path / "server", backend=str(tmp_path / "mlruns")) as server:
+        # What MLflow's client reads: the agent, the instrumented model calls, the tools.
+        t = harness.load_trace(server.url, agent_trace)
+        spans = {s["name"] + ":" + s["attributes"]["mlflow.spanType"] for s in t["data"]["spans"]}
+        assert spans == {'openai_agent:"AGENT"', 'Completions:"CHAT_MODEL"', 'get_weather:"TOOL"', 'get_local_time:"TOOL"'}
+
+        must = [QUESTION, "get_weather", "get_local_time", "Tool calls", ANSWER_START, "Completions"]
+        url = trace_view(server.url, agent_trace)
+        text = page_text(url, tmp_path, must)
+        shot = shoot(url, tmp_path, "openai-agent-trace.png")
+        missing = [s for s in must if s not in text]
+        assert not missing, f"not in the trace view: {missing} (screenshot {shot}):\n{text[:3000]}"
+        assert re.search(r"\bUser\b", text) and re.search(r"\bAssistant\b", text), f"no chat roles ({shot})"
+        # The token counts of the instrumented calls are shown in the span tree and trace header.
+        usage = t["info"]["trace_metadata"]["mlflow.trace.tokenUsage"]
+        assert f"{__import__('json').loads(usage)['total_tokens']} tokens" in text, f"trace token count ({shot})"
+
+        must = [QUESTION, "get_weather", "get_local_time", "Tool calls", "You are a travel assistant."]
+        url = trace_view(server.url, chat_trace)
+        text = page_text(url, tmp_path, must)
+        shot = shoot(url, tmp_path, "openai-chat-span.png")
+        missing = [s for s in must if s not in text]
+        assert not missing, f"not in the chat completion's view: {missing} (screenshot {shot}):\n{text[:3000]}"

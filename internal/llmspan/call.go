@@ -1,0 +1,402 @@
+package llmspan
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/sse"
+	"github.com/mlflowtrace/mlflowtrace-go/tracing"
+)
+
+// MaxBody bounds the bytes of one response body a Call keeps by default (a
+// JSON answer or an error body); a longer body is still passed through
+// whole.
+const MaxBody = 16 << 20
+
+// Result is how the final attempt of a call ended.
+type Result struct {
+	// Response is the final response, nil when the last attempt got none.
+	Response *http.Response
+	// Body is the JSON body of a non-streamed response or an error response,
+	// up to MaxBody bytes (nil for a stream).
+	Body []byte
+	// Truncated reports that Body was cut at MaxBody.
+	Truncated bool
+	// Err is the transport error of the last attempt, the error that ended
+	// reading its body, or nil.
+	Err error
+	// ClosedEarly reports that the body was closed before it ended (a stream
+	// the caller stopped reading).
+	ClosedEarly bool
+	// Stream reports that Response is a server-sent-event stream (its
+	// events went to Recorder.Event).
+	Stream bool
+	// Attempts is the number of HTTP attempts the call made.
+	Attempts int
+}
+
+// Recorder is what an integration records for one call. Its methods are
+// called by one goroutine at a time.
+type Recorder interface {
+	// Event is called for every server-sent event of a streamed (2xx,
+	// text/event-stream) response as the caller reads it.
+	Event(ev sse.Event)
+	// StreamDone reports whether the stream reached its normal end (the
+	// provider's final event), so a Close after it is not an early close.
+	StreamDone() bool
+	// Finish records the result on the span; the Call ends the span after it.
+	Finish(span *tracing.Span, r Result)
+}
+
+// Call is one logical SDK call: one span over all its HTTP attempts. A
+// retried attempt becomes a "retry" event of the span; the span ends when
+// the final response's body has been read to its end or closed (the
+// outputs of a stream are complete only then), or when the final attempt
+// fails.
+type Call struct {
+	span *tracing.Span
+	info CallInfo
+	rec  Recorder
+	// AttemptContextEndsCall: the SDK gives up when the attempt's own
+	// context is done (openai-go: a per-attempt timeout ends the call);
+	// otherwise only the caller's context ends it (anthropic-sdk-go retries
+	// a timed-out attempt).
+	attemptCtxEnds bool
+	maxBody        int // bytes of a body kept (MaxBody by default)
+
+	mu       sync.Mutex
+	attempts int
+	ended    bool
+	lastFail string // why the previous attempt is retried
+	lastCode int
+	stopWait func() bool
+}
+
+// NewCall starts tracking a call whose span is span (nil: untraced; the
+// Call then only passes requests through).
+func NewCall(span *tracing.Span, info CallInfo, rec Recorder, attemptCtxEndsCall bool) *Call {
+	return &Call{span: span, info: info, rec: rec, attemptCtxEnds: attemptCtxEndsCall, maxBody: MaxBody}
+}
+
+// SetBodyLimit sets how many bytes of a JSON or error body the Call keeps
+// for Result.Body (MaxBody by default); the body is still passed through
+// whole. Call it before Send.
+func (c *Call) SetBodyLimit(n int) {
+	if n >= 0 {
+		c.maxBody = n
+	}
+}
+
+// Span returns the call's span.
+func (c *Call) Span() *tracing.Span { return c.span }
+
+// Send runs one attempt: next(req), then watches the response body.
+func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
+	c.mu.Lock()
+	c.attempts++
+	n := c.attempts
+	if c.stopWait != nil {
+		c.stopWait()
+		c.stopWait = nil
+	}
+	ended := c.ended
+	fail, code := c.lastFail, c.lastCode
+	c.mu.Unlock()
+	if c.span == nil || ended {
+		return next(req)
+	}
+	if n > 1 {
+		attrs := []attribute.KeyValue{attribute.Int("retry.attempt", n-1)}
+		if code != 0 {
+			attrs = append(attrs, attribute.Int("http.response.status_code", code))
+		}
+		if fail != "" {
+			attrs = append(attrs, attribute.String("error.message", fail))
+		}
+		c.span.AddEvent("retry", attrs...)
+	}
+
+	res, err := next(req)
+	if err != nil || res == nil {
+		if err == nil {
+			err = errors.New("no response")
+		}
+		if c.willRetry(req, nil) {
+			c.pending(err.Error(), 0)
+		} else {
+			c.end(Result{Err: err})
+		}
+		return res, err
+	}
+	if res.Body == nil || res.Body == http.NoBody {
+		if res.StatusCode < 400 || !c.willRetry(req, res) {
+			c.end(Result{Response: res})
+		} else {
+			c.pending("", res.StatusCode)
+		}
+		return res, err
+	}
+	b := &body{rc: res.Body, call: c, res: res, req: req}
+	b.stream = res.StatusCode < 300 && isEventStream(res.Header.Get("Content-Type"))
+	res.Body = b
+	return res, nil
+}
+
+// willRetry predicts whether the SDK sends another attempt after this one
+// failed (res nil: no response) or answered res — the retry rule openai-go
+// and anthropic-sdk-go share: connection errors, 408, 409, 429 and 5xx, or
+// what an x-should-retry header says, while retries are left and the
+// caller's context is alive.
+func (c *Call) willRetry(req *http.Request, res *http.Response) bool {
+	if !c.info.Tracked() {
+		return false
+	}
+	if ctx := c.info.Context(); ctx != nil && ctx.Err() != nil {
+		return false
+	}
+	if c.attemptCtxEnds && req.Context().Err() != nil {
+		return false
+	}
+	c.mu.Lock()
+	n := c.attempts
+	c.mu.Unlock()
+	if n > c.info.MaxRetries() {
+		return false
+	}
+	if res == nil {
+		return true
+	}
+	switch res.Header.Get("x-should-retry") {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	s := res.StatusCode
+	return s == http.StatusRequestTimeout || s == http.StatusConflict || s == http.StatusTooManyRequests || s >= 500
+}
+
+// pending notes a failed attempt the SDK retries; if the caller's context
+// ends before the next attempt starts, the call ends with its error.
+func (c *Call) pending(msg string, code int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return
+	}
+	c.lastFail, c.lastCode = msg, code
+	if ctx := c.info.Context(); ctx != nil {
+		c.stopWait = context.AfterFunc(ctx, func() {
+			c.end(Result{Err: context.Cause(ctx)})
+		})
+	}
+}
+
+// end records r and ends the span, once.
+func (c *Call) end(r Result) {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return
+	}
+	c.ended = true
+	r.Attempts = c.attempts
+	if c.stopWait != nil {
+		c.stopWait()
+		c.stopWait = nil
+	}
+	c.mu.Unlock()
+	func() {
+		defer func() { _ = recover() }() // a recorder bug must not break the program
+		c.rec.Finish(c.span, r)
+	}()
+	c.span.End()
+}
+
+func isEventStream(ct string) bool {
+	for i := 0; i < len(ct); i++ {
+		if ct[i] == ';' {
+			ct = ct[:i]
+			break
+		}
+	}
+	for len(ct) > 0 && ct[len(ct)-1] == ' ' {
+		ct = ct[:len(ct)-1]
+	}
+	return len(ct) == len("text/event-stream") && (ct == "text/event-stream" || equalFold(ct, "text/event-stream"))
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// body passes a response body through and watches it: its bytes go to the
+// recorder (parsed as server-sent events for a stream, kept for JSON), and
+// its end — EOF, a read error, or Close — settles the call.
+type body struct {
+	rc     io.ReadCloser
+	call   *Call
+	res    *http.Response
+	req    *http.Request
+	stream bool
+
+	mu        sync.Mutex
+	parser    sse.Parser
+	buf       []byte
+	truncated bool
+	read      bool // any byte read
+	done      bool
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 || err != nil {
+		b.mu.Lock()
+		if n > 0 {
+			b.read = true
+			b.take(p[:n])
+		}
+		b.mu.Unlock()
+	}
+	if err != nil {
+		if err == io.EOF {
+			b.finish(nil, false)
+		} else {
+			b.failed(err)
+		}
+	}
+	return n, err
+}
+
+// take records bytes (b.mu held).
+func (b *body) take(p []byte) {
+	if b.done {
+		return
+	}
+	if b.stream {
+		b.parser.Feed(p, b.event)
+		return
+	}
+	if room := b.call.maxBody - len(b.buf); room > 0 {
+		b.buf = append(b.buf, p[:min(len(p), room)]...)
+		if len(p) > room {
+			b.truncated = true
+		}
+	} else {
+		b.truncated = true
+	}
+}
+
+func (b *body) event(ev sse.Event) {
+	defer func() { _ = recover() }()
+	b.call.rec.Event(ev)
+}
+
+func (b *body) Close() error {
+	err := b.rc.Close()
+	b.mu.Lock()
+	done := b.done
+	read := b.read
+	b.mu.Unlock()
+	if done {
+		return err
+	}
+	streamDone := false
+	if b.stream {
+		b.mu.Lock()
+		b.parser.Flush(b.event)
+		b.mu.Unlock()
+		streamDone = b.recorderDone()
+	}
+	if !read && b.res.StatusCode >= 400 && b.call.willRetry(b.req, b.res) {
+		// The SDK closes a response it retries without reading it.
+		b.settle()
+		b.call.pending("", b.res.StatusCode)
+		return err
+	}
+	b.finish(nil, !streamDone)
+	return err
+}
+
+func (b *body) recorderDone() (done bool) {
+	defer func() { _ = recover() }()
+	return b.call.rec.StreamDone()
+}
+
+// failed handles a read error: a dropped connection that anthropic-sdk-go
+// retries, or the end of the call.
+func (b *body) failed(err error) {
+	if b.call.willRetry(b.req, nil) && !b.stream && b.res.StatusCode < 300 {
+		b.settle()
+		b.call.pending(err.Error(), b.res.StatusCode)
+		return
+	}
+	b.finish(err, false)
+}
+
+func (b *body) settle() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.done {
+		return false
+	}
+	b.done = true
+	return true
+}
+
+func (b *body) finish(err error, closedEarly bool) {
+	b.mu.Lock()
+	if b.done {
+		b.mu.Unlock()
+		return
+	}
+	if b.stream && err == nil {
+		b.parser.Flush(b.event)
+	}
+	b.done = true
+	r := Result{Response: b.res, Err: err, ClosedEarly: closedEarly && b.stream, Stream: b.stream}
+	if !b.stream {
+		r.Body, r.Truncated = b.buf, b.truncated
+	}
+	b.mu.Unlock()
+	b.call.end(r)
+}
+
+// StatusText is "404 Not Found".
+func StatusText(code int) string { return strconv.Itoa(code) + " " + http.StatusText(code) }
+
+// Inject writes the trace context of span into h with OpenTelemetry's global
+// propagator, or W3C trace context when no global propagator is set (as
+// after tracing.Init with WithoutGlobalTracerProvider): MLflow's autolog
+// sends the span's traceparent with every LLM request.
+func Inject(ctx context.Context, span *tracing.Span, h http.Header) {
+	ctx = tracing.ContextWithSpan(ctx, span)
+	if p := otel.GetTextMapPropagator(); len(p.Fields()) > 0 {
+		p.Inject(ctx, propagation.HeaderCarrier(h))
+		return
+	}
+	tracing.InjectHTTPHeaders(ctx, h)
+}

@@ -1,0 +1,11 @@
+// Package llmspan holds what the LLM client integrations of package
+// autoinstrument share: the life cycle of one span per logical SDK call
+// across its HTTP attempts (Call), the client option that gives every
+// logical call of openai-go and anthropic-sdk-go its own middleware
+// (PerCall), reading request and response JSON in document order
+// (ObjectFields), and MLflow's forms of chat tools (ChatTools) and token
+// usage (Usage).
+//
+// Spans are tracing spans: every value is set through package tracing, which
+// encodes it (one encoding path).
+package llmspan

@@ -1,0 +1,166 @@
+package llmspan
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+)
+
+// Field is one member of a JSON object, in document order.
+type Field struct {
+	Key   string
+	Value json.RawMessage
+}
+
+var errNotObject = errors.New("llmspan: not a JSON object")
+
+// ObjectFields returns the members of the JSON object b in document order.
+// It validates b, then splits it without decoding the values.
+func ObjectFields(b []byte) ([]Field, error) {
+	if !json.Valid(b) {
+		return nil, errInvalid
+	}
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, errNotObject
+	}
+	i = skipSpace(b, i+1)
+	var out []Field
+	for i < len(b) && b[i] != '}' {
+		// b is valid JSON: a key string, ':', a value, then ',' or '}'.
+		end := skipString(b, i)
+		var key string
+		if err := json.Unmarshal(b[i:end], &key); err != nil {
+			return nil, err
+		}
+		i = skipSpace(b, end)
+		i = skipSpace(b, i+1) // ':'
+		vend := skipValue(b, i)
+		out = append(out, Field{Key: key, Value: json.RawMessage(b[i:vend])})
+		i = skipSpace(b, vend)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return out, nil
+}
+
+var errInvalid = errors.New("llmspan: invalid JSON")
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] ('"').
+func skipString(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index after the (valid) value starting at b[i].
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				j = skipString(b, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	return j
+}
+
+// Lookup returns the value of key in fields.
+func Lookup(fields []Field, key string) (json.RawMessage, bool) {
+	for _, f := range fields {
+		if f.Key == key {
+			return f.Value, true
+		}
+	}
+	return nil, false
+}
+
+// IsNull reports whether v is absent or JSON null.
+func IsNull(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	return len(v) == 0 || string(v) == "null"
+}
+
+// String decodes v as a JSON string ("" when it is not one).
+func String(v json.RawMessage) string {
+	var s string
+	_ = json.Unmarshal(v, &s)
+	return s
+}
+
+// Object builds a JSON object with members in the given order, leaving out
+// members whose value is nil. Values are json.RawMessage or anything
+// encoding/json marshals.
+type Object struct{ buf bytes.Buffer }
+
+// Set appends a member.
+func (o *Object) Set(key string, v any) {
+	var raw []byte
+	switch x := v.(type) {
+	case nil:
+		return
+	case json.RawMessage:
+		if len(x) == 0 {
+			return
+		}
+		raw = x
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return
+		}
+		raw = b
+	}
+	if o.buf.Len() == 0 {
+		o.buf.WriteByte('{')
+	} else {
+		o.buf.WriteByte(',')
+	}
+	k, _ := json.Marshal(key)
+	o.buf.Write(k)
+	o.buf.WriteByte(':')
+	o.buf.Write(raw)
+}
+
+// JSON returns the object.
+func (o *Object) JSON() json.RawMessage {
+	if o.buf.Len() == 0 {
+		return json.RawMessage("{}")
+	}
+	b := append([]byte(nil), o.buf.Bytes()...)
+	return append(b, '}')
+}

@@ -1,0 +1,401 @@
+// Package llmtest is a strict fake of the OpenAI and Anthropic HTTP APIs for
+// tests: one http.Handler serving OpenAI's Chat Completions, Responses,
+// Embeddings and (legacy) Completions under /v1/ and Anthropic's Messages at
+// /v1/messages, JSON and server-sent-event streams shaped as the providers'
+// API references describe them (tool calls, parallel tool calls, refusals,
+// errors, usage in the last chunk with stream_options.include_usage, cache
+// token counts).
+//
+// It is a fake: answers come from a small deterministic rule set (see
+// brain.go), not a model. It is strict: it rejects what the real APIs reject
+// — a missing or wrong API key (401), a missing anthropic-version header,
+// missing or mistyped required fields, unknown request fields, an unknown
+// model (404), tool results that answer no tool call — with the providers'
+// error bodies. The Python clients `openai` and `anthropic` from PyPI are run
+// against it by conformance/test_llm_fakes.py to prove the shapes.
+//
+// Faults (429/5xx answers, dropped or failing streams, slow answers) are
+// injected with AddFault, or over HTTP with POST /_fake/faults when the fake
+// runs standalone (cmd/fakellm).
+package llmtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Default API keys the fake accepts.
+const (
+	OpenAIKey    = "sk-test-openai"
+	AnthropicKey = "sk-ant-test"
+)
+
+// Fake is the fake API as an http.Handler. Create it with New; it is safe
+// for concurrent use.
+type Fake struct {
+	openAIKey    string
+	anthropicKey string
+	maxRequests  int
+
+	mu        sync.Mutex
+	faults    []Fault
+	requests  []Request
+	cacheSeen map[string]bool // prompt-cache prefixes seen (OpenAI and Anthropic)
+}
+
+// Option configures a Fake.
+type Option interface{ apply(*Fake) }
+
+type optionFunc func(*Fake)
+
+func (f optionFunc) apply(x *Fake) { f(x) }
+
+// WithOpenAIKey sets the API key the OpenAI endpoints accept (default
+// OpenAIKey).
+func WithOpenAIKey(k string) Option { return optionFunc(func(f *Fake) { f.openAIKey = k }) }
+
+// WithAnthropicKey sets the API key the Anthropic endpoint accepts (default
+// AnthropicKey).
+func WithAnthropicKey(k string) Option { return optionFunc(func(f *Fake) { f.anthropicKey = k }) }
+
+// New returns a Fake.
+func New(opts ...Option) *Fake {
+	f := &Fake{openAIKey: OpenAIKey, anthropicKey: AnthropicKey, maxRequests: 1000, cacheSeen: map[string]bool{}}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(f)
+		}
+	}
+	return f
+}
+
+// Fault makes the fake misbehave for the next Count matching requests.
+type Fault struct {
+	// Path limits the fault to requests whose path ends with it ("" = any).
+	Path string `json:"path,omitempty"`
+	// Count is how many requests it applies to (default 1).
+	Count int `json:"count,omitempty"`
+	// Status answers with this HTTP status and the provider's error body for
+	// it (429, 500, 503, 529, ...) instead of the normal answer.
+	Status int `json:"status,omitempty"`
+	// RetryAfter is sent as the Retry-After header with Status.
+	RetryAfter string `json:"retry_after,omitempty"`
+	// Delay holds the answer back (or until the client gives up).
+	Delay time.Duration `json:"delay,omitempty"`
+	// CutAfter drops the connection of a streamed answer after this many
+	// events (without the end of the stream).
+	CutAfter int `json:"cut_after,omitempty"`
+	// StreamError sends the provider's error event after CutAfter events
+	// instead of dropping the connection.
+	StreamError bool `json:"stream_error,omitempty"`
+	// EventDelay slows a streamed answer down: a pause before each event.
+	EventDelay time.Duration `json:"event_delay,omitempty"`
+}
+
+// AddFault queues a fault.
+func (f *Fake) AddFault(ft Fault) {
+	if ft.Count <= 0 {
+		ft.Count = 1
+	}
+	f.mu.Lock()
+	f.faults = append(f.faults, ft)
+	f.mu.Unlock()
+}
+
+// ClearFaults drops the queued faults.
+func (f *Fake) ClearFaults() {
+	f.mu.Lock()
+	f.faults = nil
+	f.mu.Unlock()
+}
+
+func (f *Fake) takeFault(path string) (Fault, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.faults {
+		ft := &f.faults[i]
+		if ft.Path != "" && !strings.HasSuffix(path, ft.Path) {
+			continue
+		}
+		out := *ft
+		ft.Count--
+		if ft.Count <= 0 {
+			f.faults = append(f.faults[:i], f.faults[i+1:]...)
+		}
+		return out, true
+	}
+	return Fault{}, false
+}
+
+// Request is a request the fake received.
+type Request struct {
+	Method string      `json:"method"`
+	Path   string      `json:"path"`
+	Header http.Header `json:"header"`
+	Body   []byte      `json:"body"`
+}
+
+// JSON decodes the request body.
+func (r Request) JSON() map[string]any {
+	var m map[string]any
+	_ = json.Unmarshal(r.Body, &m)
+	return m
+}
+
+// Requests returns the API requests received so far (not the /_fake/ ones).
+func (f *Fake) Requests() []Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Request(nil), f.requests...)
+}
+
+// Reset forgets requests, faults and the prompt cache.
+func (f *Fake) Reset() {
+	f.mu.Lock()
+	f.requests, f.faults, f.cacheSeen = nil, nil, map[string]bool{}
+	f.mu.Unlock()
+}
+
+func (f *Fake) record(r *http.Request, body []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.requests) >= f.maxRequests {
+		f.requests = f.requests[1:]
+	}
+	f.requests = append(f.requests, Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
+}
+
+// seenPrefix reports whether the cache prefix key was seen before and
+// remembers it.
+func (f *Fake) seenPrefix(key string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	seen := f.cacheSeen[key]
+	f.cacheSeen[key] = true
+	return seen
+}
+
+const maxBody = 32 << 20
+
+// ServeHTTP routes a request to the OpenAI or Anthropic endpoints.
+func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_fake/") {
+		f.admin(w, r)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		http.Error(w, "read error", http.StatusBadRequest)
+		return
+	}
+	f.record(r, body)
+	anthropic := r.URL.Path == "/v1/messages" || strings.HasPrefix(r.URL.Path, "/v1/messages/")
+	if len(body) > maxBody {
+		if anthropic {
+			anthropicError(w, http.StatusRequestEntityTooLarge, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
+		} else {
+			openAIError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "Request too large.", "", "")
+		}
+		return
+	}
+	if ft, ok := f.takeFault(r.URL.Path); ok {
+		if ft.Delay > 0 {
+			select {
+			case <-time.After(ft.Delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if ft.Status != 0 {
+			if ft.RetryAfter != "" {
+				w.Header().Set("Retry-After", ft.RetryAfter)
+			}
+			if anthropic {
+				anthropicStatusError(w, ft.Status)
+			} else {
+				openAIStatusError(w, ft.Status)
+			}
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), faultKey{}, ft))
+	}
+	switch {
+	case anthropic:
+		f.anthropic(w, r, body)
+	case strings.HasPrefix(r.URL.Path, "/v1/"):
+		f.openAI(w, r, body)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+type faultKey struct{}
+
+// streamFault is the stream fault of the request, if any.
+func streamFault(r *http.Request) (Fault, bool) {
+	ft, ok := r.Context().Value(faultKey{}).(Fault)
+	return ft, ok && (ft.CutAfter > 0 || ft.StreamError || ft.EventDelay > 0)
+}
+
+// admin serves the /_fake/ control endpoints of a standalone fake:
+// POST /_fake/faults (a Fault as JSON), DELETE /_fake/faults,
+// GET /_fake/requests, POST /_fake/reset.
+func (f *Fake) admin(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/_fake/faults" && r.Method == http.MethodPost:
+		var ft Fault
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&ft); err != nil {
+			http.Error(w, "bad fault: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		f.AddFault(ft)
+		w.WriteHeader(http.StatusNoContent)
+	case r.URL.Path == "/_fake/faults" && r.Method == http.MethodDelete:
+		f.ClearFaults()
+		w.WriteHeader(http.StatusNoContent)
+	case r.URL.Path == "/_fake/requests" && r.Method == http.MethodGet:
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(f.Requests())
+	case r.URL.Path == "/_fake/reset" && r.Method == http.MethodPost:
+		f.Reset()
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// Server is a Fake on a loopback httptest server.
+type Server struct {
+	*Fake
+	URL string // http://127.0.0.1:port
+	srv *httptest.Server
+}
+
+// Start starts a Fake on a loopback port; it is closed when tb's test ends.
+func Start(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	s := NewServer(opts...)
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// NewServer starts a Fake on a loopback port. Close it when done.
+func NewServer(opts ...Option) *Server {
+	f := New(opts...)
+	srv := httptest.NewServer(f)
+	return &Server{Fake: f, URL: srv.URL, srv: srv}
+}
+
+// OpenAIBaseURL is the base URL an OpenAI client uses (…/v1/).
+func (s *Server) OpenAIBaseURL() string { return s.URL + "/v1/" }
+
+// AnthropicBaseURL is the base URL an Anthropic client uses.
+func (s *Server) AnthropicBaseURL() string { return s.URL }
+
+// Client returns the server's HTTP client.
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// Close stops the server (and closes its connections).
+func (s *Server) Close() {
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+}
+
+// writeJSON answers with a JSON body.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var b []byte
+	switch x := v.(type) {
+	case []byte:
+		b = x
+	case json.RawMessage:
+		b = x
+	default:
+		b, _ = json.Marshal(v)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// sseWriter writes server-sent events and flushes each one.
+type sseWriter struct {
+	w     http.ResponseWriter
+	rc    *http.ResponseController
+	n     int
+	fault Fault
+	fail  bool
+	onErr func(*sseWriter) // writes the provider's error event
+	cut   bool
+	ctx   context.Context
+}
+
+func newSSE(w http.ResponseWriter, r *http.Request, onErr func(*sseWriter)) *sseWriter {
+	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	s := &sseWriter{w: w, rc: http.NewResponseController(w), onErr: onErr, ctx: r.Context()}
+	s.fault, s.fail = streamFault(r)
+	return s
+}
+
+// event writes one event (typ "" = no event line). It returns false once the
+// stream was cut by a fault.
+func (s *sseWriter) event(typ string, data []byte) bool {
+	if s.cut {
+		return false
+	}
+	if s.fail && s.fault.EventDelay > 0 {
+		select {
+		case <-time.After(s.fault.EventDelay):
+		case <-s.ctx.Done():
+			s.cut = true
+			return false
+		}
+	}
+	if s.fail && (s.fault.CutAfter > 0 || s.fault.StreamError) && s.n >= s.fault.CutAfter {
+		s.cut = true
+		if s.fault.StreamError {
+			s.onErr(s)
+			_ = s.rc.Flush()
+			return false
+		}
+		// Drop the connection without ending the stream.
+		_ = s.rc.Flush()
+		panic(http.ErrAbortHandler)
+	}
+	s.n++
+	var b bytes.Buffer
+	if typ != "" {
+		b.WriteString("event: ")
+		b.WriteString(typ)
+		b.WriteByte('\n')
+	}
+	b.WriteString("data: ")
+	b.Write(data)
+	b.WriteString("\n\n")
+	_, _ = s.w.Write(b.Bytes())
+	_ = s.rc.Flush()
+	return true
+}
+
+// raw writes an event without counting it against faults.
+func (s *sseWriter) raw(typ string, data []byte) {
+	var b bytes.Buffer
+	if typ != "" {
+		b.WriteString("event: " + typ + "\n")
+	}
+	b.WriteString("data: ")
+	b.Write(data)
+	b.WriteString("\n\n")
+	_, _ = s.w.Write(b.Bytes())
+}
