@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/llmtest"
 )
 
 func TestListenAddr(t *testing.T) {
@@ -139,5 +141,80 @@ func TestServeThenStopWithRequestInFlight(t *testing.T) {
 	// Plain: 2 model calls, 1 tool; stream: 3 model calls, 2 + 2 tools.
 	if types[`"CHAT_MODEL"`] != 5 || types[`"TOOL"`] != 5 {
 		t.Errorf("child span types %v", types)
+	}
+}
+
+// With OPENAI_BASE_URL the agent calls that Chat Completions API through an
+// openai-go client instrumented by autoinstrument/openai (here the fake
+// OpenAI API of internal/llmtest): the trace is an AGENT root with the
+// instrumented client's CHAT_MODEL spans and the TOOL spans under it.
+func TestOpenAIModelThroughAutoinstrument(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	fake := llmtest.NewServer()
+	defer fake.Close()
+	t.Chdir(t.TempDir())
+	port := freePort(t)
+	env := map[string]string{"PORT": port, "OPENAI_BASE_URL": fake.OpenAIBaseURL(), "OPENAI_API_KEY": llmtest.OpenAIKey}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, func(k string) string { return env[k] }, 10*time.Second, 0) }()
+
+	base := "http://127.0.0.1:" + port
+	var r *http.Response
+	var err error
+	for i := 0; ; i++ {
+		if r, err = http.Post(base+"/invocations", "application/json",
+			strings.NewReader(`{"input":[{"role":"user","content":"What is the weather in Paris?"}]}`)); err == nil {
+			break
+		}
+		if i > 100 {
+			t.Fatalf("server not up: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var resp struct {
+		Output []json.RawMessage `json:"output"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&resp)
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK || len(resp.Output) != 3 || !strings.Contains(string(resp.Output[2]), "Paris: 18C, sunny") {
+		t.Fatalf("status %d, output %s", r.StatusCode, resp.Output)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+
+	dirs, _ := filepath.Glob("mlruns/0/traces/tr-*")
+	if len(dirs) != 1 {
+		t.Fatalf("%d traces in ./mlruns, want 1", len(dirs))
+	}
+	b, err := os.ReadFile(filepath.Join(dirs[0], "artifacts", "traces.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data struct {
+		Spans []struct {
+			Name       string            `json:"name"`
+			Attributes map[string]string `json:"attributes"`
+		} `json:"spans"`
+	}
+	if err := json.Unmarshal(b, &data); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range data.Spans {
+		got = append(got, s.Name+" "+s.Attributes["mlflow.spanType"])
+	}
+	want := []string{`predict "AGENT"`, `Completions "CHAT_MODEL"`, `get_weather "TOOL"`, `Completions "CHAT_MODEL"`}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("spans %v, want %v", got, want)
+	}
+	if u := data.Spans[1].Attributes["mlflow.chat.tokenUsage"]; u == "" {
+		t.Error("instrumented chat span has no token usage")
+	}
+	if n := len(fake.Requests()); n != 2 {
+		t.Errorf("%d requests to the model, want 2", n)
 	}
 }

@@ -12,20 +12,22 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
+	mlflowopenai "github.com/mlflowtrace/mlflowtrace-go/autoinstrument/openai"
 	"github.com/mlflowtrace/mlflowtrace-go/responsesagent"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
 // Model is a chat model: Chat Completions messages in, one assistant
-// message out.
+// message out. Each call is recorded as a CHAT_MODEL span: by
+// autoinstrument/openai for the OpenAI-compatible model, by the offline model
+// itself otherwise.
 type Model interface {
 	name() string
-	provider() string
 	complete(ctx context.Context, msgs []responsesagent.ChatMessage) (*completion, error)
 }
 
 // completion is the part of a Chat Completion the agent uses (OpenAI's JSON
-// shape, so it is also what the CHAT_MODEL span records as outputs).
+// shape).
 type completion struct {
 	ID      string `json:"id"`
 	Object  string `json:"object"`
@@ -49,29 +51,15 @@ type reply struct {
 	ToolCalls []responsesagent.ChatToolCall
 }
 
-// callModel is the one place the agent calls the model, recorded as a
-// CHAT_MODEL span (inputs: the messages, model and tools; outputs: the
-// completion; model, provider, message format, tools and token usage).
-// With an OpenAI auto-instrumentation on the client this function shrinks
-// to the model call itself.
+// callModel is the one place the agent calls the model.
 func callModel(ctx context.Context, m Model, msgs []responsesagent.ChatMessage) (*reply, error) {
-	ctx, span := tracing.StartSpan(ctx, "chat_model", tracing.WithSpanType(tracing.SpanTypeChatModel),
-		tracing.WithInputs(map[string]any{"messages": msgs, "model": m.name(), "tools": tools}))
-	span.SetModel(m.name())
-	span.SetProvider(m.provider())
-	span.SetMessageFormat("openai")
-	span.SetChatTools(tools)
 	c, err := m.complete(ctx, msgs)
-	if err == nil && len(c.Choices) == 0 {
-		err = fmt.Errorf("model %s returned no choices", m.name())
-	}
 	if err != nil {
-		span.RecordError(err)
-		span.End()
 		return nil, err
 	}
-	span.SetTokenUsage(tracing.TokenUsage{InputTokens: c.Usage.PromptTokens, OutputTokens: c.Usage.CompletionTokens, TotalTokens: c.Usage.TotalTokens})
-	span.End(tracing.WithOutputs(c))
+	if len(c.Choices) == 0 {
+		return nil, fmt.Errorf("model %s returned no choices", m.name())
+	}
 	msg := c.Choices[0].Message
 	return &reply{ID: c.ID, Content: msg.Content, ToolCalls: msg.ToolCalls}, nil
 }
@@ -87,7 +75,9 @@ func newModel(getenv func(string) string, latency time.Duration) (Model, error) 
 	if name == "" {
 		name = "gpt-4o-mini"
 	}
-	client := openai.NewClient(option.WithBaseURL(base), option.WithAPIKey(getenv("OPENAI_API_KEY")))
+	// One line traces every call of this client as a CHAT_MODEL span.
+	client := openai.NewClient(mlflowopenai.RequestOption(),
+		option.WithBaseURL(base), option.WithAPIKey(getenv("OPENAI_API_KEY")))
 	return &openaiModel{client: client, model: name}, nil
 }
 
@@ -97,8 +87,7 @@ type openaiModel struct {
 	model  string
 }
 
-func (m *openaiModel) name() string     { return m.model }
-func (m *openaiModel) provider() string { return "openai" }
+func (m *openaiModel) name() string { return m.model }
 
 func (m *openaiModel) complete(ctx context.Context, msgs []responsesagent.ChatMessage) (*completion, error) {
 	body := map[string]any{"model": m.model, "messages": msgs, "tools": tools}
@@ -115,12 +104,32 @@ func (m *openaiModel) complete(ctx context.Context, msgs []responsesagent.ChatMe
 // then answers with the tools' results.
 type offlineModel struct{ latency time.Duration }
 
-func (m *offlineModel) name() string     { return "offline-weather-model" }
-func (m *offlineModel) provider() string { return "offline" }
+func (m *offlineModel) name() string { return "offline-weather-model" }
 
 var celsius = regexp.MustCompile(`(-?\d+(?:\.\d+)?)C\b`)
 
+// complete records the call as the CHAT_MODEL span an instrumented client
+// would (inputs: the request; outputs: the completion; model, provider,
+// message format, tools and token usage).
 func (m *offlineModel) complete(ctx context.Context, msgs []responsesagent.ChatMessage) (*completion, error) {
+	ctx, span := tracing.StartSpan(ctx, "chat_model", tracing.WithSpanType(tracing.SpanTypeChatModel),
+		tracing.WithInputs(map[string]any{"messages": msgs, "model": m.name(), "tools": tools}))
+	span.SetModel(m.name())
+	span.SetProvider("offline")
+	span.SetMessageFormat("openai")
+	span.SetChatTools(tools)
+	c, err := m.answer(ctx, msgs)
+	if err != nil {
+		span.RecordError(err)
+		span.End()
+		return nil, err
+	}
+	span.SetTokenUsage(tracing.TokenUsage{InputTokens: c.Usage.PromptTokens, OutputTokens: c.Usage.CompletionTokens, TotalTokens: c.Usage.TotalTokens})
+	span.End(tracing.WithOutputs(c))
+	return c, nil
+}
+
+func (m *offlineModel) answer(ctx context.Context, msgs []responsesagent.ChatMessage) (*completion, error) {
 	if m.latency > 0 {
 		select {
 		case <-time.After(m.latency):
