@@ -46,6 +46,10 @@ type Config struct {
 	// Headers are added to every request.
 	Headers http.Header
 
+	// Credentials, when set, authorise every attempt to the base URL
+	// (after Headers and the static Token/Username/Password, so they win).
+	Credentials Credentials
+
 	Token       *string // bearer token
 	Username    *string // basic auth
 	Password    *string
