@@ -97,6 +97,7 @@ func New(cfg Config) (*Client, error) {
 	u.RawPath = ""
 	c.base = u
 
+	c.addSecret(cfg.Secrets...)
 	for k, vs := range cfg.Headers {
 		for _, v := range vs {
 			c.headers.Add(k, v)
