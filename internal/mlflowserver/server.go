@@ -22,6 +22,7 @@ import (
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/bufpool"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/experiments"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/otlpconv"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
@@ -33,8 +34,6 @@ const (
 	pathVersion       = "/version"
 	pathOTLPTraces    = "/v1/traces"
 	pathStartTraceV3  = "/api/3.0/mlflow/traces"
-	pathGetExpByName  = "/api/2.0/mlflow/experiments/get-by-name"
-	pathCreateExp     = "/api/2.0/mlflow/experiments/create"
 	pathArtifactsRoot = "/api/2.0/mlflow-artifacts/artifacts/"
 
 	headerExperimentID = "x-mlflow-experiment-id"
@@ -66,12 +65,7 @@ type Config struct {
 type Destination struct {
 	client   *transport.Client
 	resource []*commonpb.KeyValue
-	expID    string
-	expName  string
-
-	expMu    sync.Mutex
-	expReady atomic.Bool
-	resolved string
+	exp      *experiments.Resolver
 
 	capMu     sync.Mutex
 	streaming atomic.Int32 // capUnknown, capYes, capNo
@@ -108,8 +102,7 @@ func New(cfg Config) (*Destination, error) {
 	d := &Destination{
 		client:   c,
 		resource: otlpconv.KeyValues(cfg.Resource),
-		expID:    strings.TrimSpace(cfg.ExperimentID),
-		expName:  strings.TrimSpace(cfg.ExperimentName),
+		exp:      experiments.NewResolver(c, cfg.ExperimentID, cfg.ExperimentName, defaultExperiment),
 		reported: map[string]bool{},
 	}
 	d.ledger.init(maxTrackedTraces)
@@ -130,14 +123,7 @@ func (d *Destination) SendsUnstreamedSpans() bool { return true }
 
 // ExperimentID returns the resolved experiment id ("" before the first
 // successful export).
-func (d *Destination) ExperimentID() string {
-	if !d.expReady.Load() {
-		return ""
-	}
-	d.expMu.Lock()
-	defer d.expMu.Unlock()
-	return d.resolved
-}
+func (d *Destination) ExperimentID() string { return d.exp.Resolved() }
 
 // Shutdown releases idle connections. Exports after Shutdown fail.
 func (d *Destination) Shutdown(ctx context.Context) error {
@@ -514,86 +500,9 @@ func leadingDigits(s string) string {
 
 // experiment resolves the experiment id once, on first use.
 func (d *Destination) experiment(ctx context.Context) (string, error) {
-	if d.expReady.Load() {
-		d.expMu.Lock()
-		id := d.resolved
-		d.expMu.Unlock()
-		return id, nil
-	}
-	d.expMu.Lock()
-	defer d.expMu.Unlock()
-	if d.expReady.Load() {
-		return d.resolved, nil
-	}
-	id := d.expID
-	if d.expName != "" {
-		var err error
-		if id, err = d.experimentByName(ctx, d.expName); err != nil {
-			return "", err
-		}
-	}
-	if id == "" {
-		id = defaultExperiment
-	}
-	d.resolved = id
-	d.expReady.Store(true)
-	return id, nil
-}
-
-func (d *Destination) experimentByName(ctx context.Context, name string) (string, error) {
-	for attempt := 0; attempt < 3; attempt++ {
-		id, found, err := d.getExperimentByName(ctx, name)
-		if err != nil {
-			return "", err
-		}
-		if found {
-			return id, nil
-		}
-		body, _ := json.Marshal(map[string]string{"name": name})
-		resp, err := d.client.Do(ctx, &transport.Request{
-			Method: http.MethodPost, Path: pathCreateExp,
-			Header: http.Header{"Content-Type": {"application/json"}},
-			Body:   body,
-		})
-		if err != nil {
-			if transport.ErrorCode(err) == "RESOURCE_ALREADY_EXISTS" {
-				continue // another process created it: look it up again
-			}
-			return "", fmt.Errorf("mlflowserver: create experiment: %w", err)
-		}
-		var out struct {
-			ExperimentID string `json:"experiment_id"`
-		}
-		if err := json.Unmarshal(resp.Body, &out); err != nil || out.ExperimentID == "" {
-			return "", errors.New("mlflowserver: create experiment: malformed response")
-		}
-		return out.ExperimentID, nil
-	}
-	return "", errors.New("mlflowserver: experiment lookup kept racing with its creation")
-}
-
-func (d *Destination) getExperimentByName(ctx context.Context, name string) (string, bool, error) {
-	resp, err := d.client.Do(ctx, &transport.Request{
-		Method: http.MethodGet,
-		Path:   pathGetExpByName + "?experiment_name=" + url.QueryEscape(name),
-	})
+	id, err := d.exp.ID(ctx)
 	if err != nil {
-		if transport.ErrorCode(err) == "RESOURCE_DOES_NOT_EXIST" || transport.StatusCode(err) == http.StatusNotFound {
-			return "", false, nil
-		}
-		return "", false, fmt.Errorf("mlflowserver: get experiment by name: %w", err)
+		return "", fmt.Errorf("mlflowserver: %w", err)
 	}
-	var out struct {
-		Experiment struct {
-			ExperimentID   string `json:"experiment_id"`
-			LifecycleStage string `json:"lifecycle_stage"`
-		} `json:"experiment"`
-	}
-	if err := json.Unmarshal(resp.Body, &out); err != nil || out.Experiment.ExperimentID == "" {
-		return "", false, errors.New("mlflowserver: get experiment by name: malformed response")
-	}
-	if out.Experiment.LifecycleStage == "deleted" {
-		return "", false, fmt.Errorf("mlflowserver: experiment %q is deleted; restore it or choose another name", name)
-	}
-	return out.Experiment.ExperimentID, true, nil
+	return id, nil
 }
