@@ -35,17 +35,8 @@ func (c *config) loadServerEnv(getenv func(string) string) error {
 // It does no I/O: server capabilities and the experiment are resolved on the
 // first export, on a background worker.
 func newServerDestination(ctx context.Context, c *config) (Destination, error) {
-	tc := c.server.transport
+	tc := c.transportConfig()
 	tc.URL = c.trackingURI
-	if ctrs := c.counters; ctrs != nil {
-		user := tc.OnRetry
-		tc.OnRetry = func() {
-			ctrs.addRetried(1)
-			if user != nil {
-				user()
-			}
-		}
-	}
 	d, err := mlflowserver.New(mlflowserver.Config{
 		Transport:      tc,
 		ExperimentID:   c.experimentID,
