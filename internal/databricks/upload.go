@@ -256,10 +256,12 @@ func headerSet(names ...string) map[string]bool {
 	return m
 }
 
-func validPutBlockHeader(n string) bool     { return putBlockHeaders[n] }
-func validPutBlockListHeader(n string) bool { return strings.HasPrefix(n, "x-ms-meta-") || putBlockListHeaders[n] }
-func validADLSPutHeader(n string) bool      { return adlsPutHeaders[n] }
-func validADLSPatchHeader(n string) bool    { return adlsPatchHeaders[n] }
+func validPutBlockHeader(n string) bool { return putBlockHeaders[n] }
+func validPutBlockListHeader(n string) bool {
+	return strings.HasPrefix(n, "x-ms-meta-") || putBlockListHeaders[n]
+}
+func validADLSPutHeader(n string) bool   { return adlsPutHeaders[n] }
+func validADLSPatchHeader(n string) bool { return adlsPatchHeaders[n] }
 
 // validPutBlobHeader: Put Blob takes what Put Block and Put Block List take.
 func validPutBlobHeader(n string) bool { return validPutBlockHeader(n) || validPutBlockListHeader(n) }
