@@ -20,13 +20,9 @@ type Trace struct {
 
 // TraceInfo is MLflow's TraceInfo (schema v3).
 type TraceInfo struct {
-	TraceID         string // "tr-" + 32 lowercase hex digits
-	ClientRequestID string
-	ExperimentID    string // trace_location.mlflow_experiment.experiment_id; set by the destination when empty
-	// UCSchema, when set, makes the trace a Unity Catalog trace (schema v4):
-	// trace_location is {"type": "UC_SCHEMA", "uc_schema": {...}} instead of
-	// the experiment.
-	UCSchema          *UCSchemaLocation
+	TraceID           string // "tr-" + 32 lowercase hex digits
+	ClientRequestID   string
+	ExperimentID      string // trace_location.mlflow_experiment.experiment_id; set by the destination when empty
 	RequestPreview    string
 	ResponsePreview   string
 	RequestTime       time.Time     // root span start
@@ -34,6 +30,10 @@ type TraceInfo struct {
 	State             string        // StateOK, StateError or StateInProgress
 	Metadata          map[string]string
 	Tags              map[string]string
+	// UCSchema, when set, makes the trace a Unity Catalog trace (schema v4):
+	// trace_location is {"type": "UC_SCHEMA", "uc_schema": {...}} instead of
+	// the experiment.
+	UCSchema *UCSchemaLocation
 }
 
 // UCSchemaLocation is a Unity Catalog schema holding trace tables (MLflow's
