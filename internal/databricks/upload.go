@@ -117,14 +117,23 @@ func (d *Destination) putSigned(ctx context.Context, c *credential, data []byte)
 	return d.once("cred:"+c.Type, fmt.Errorf("databricks: unsupported upload credential type %q", c.Type))
 }
 
-// withQuery appends extra parameters to a signed URL, keeping its own query
-// byte for byte (the signature covers it).
-func withQuery(signed string, extra url.Values) string {
-	sep := "?"
+// withQuery appends parameters (name, value pairs, in MLflow's order) to a
+// signed URL, keeping its own query byte for byte (the signature covers it).
+func withQuery(signed string, kv ...string) string {
+	var b strings.Builder
+	b.WriteString(signed)
+	sep := byte('?')
 	if strings.Contains(signed, "?") {
-		sep = "&"
+		sep = '&'
 	}
-	return signed + sep + extra.Encode()
+	for i := 0; i+1 < len(kv); i += 2 {
+		b.WriteByte(sep)
+		b.WriteString(url.QueryEscape(kv[i]))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(kv[i+1]))
+		sep = '&'
+	}
+	return b.String()
 }
 
 // putAzureBlob writes a block blob: Put Blob for small data, Put Block +
@@ -143,7 +152,7 @@ func (d *Destination) putAzureBlob(ctx context.Context, c *credential, data []by
 		h.Set("x-ms-blob-type", "BlockBlob") // MLflow sends it on Put Block too
 		_, err := d.client.Do(ctx, &transport.Request{
 			Method: http.MethodPut,
-			URL:    withQuery(c.SignedURI, url.Values{"comp": {"block"}, "blockid": {id}}),
+			URL:    withQuery(c.SignedURI, "comp", "block", "blockid", id),
 			Header: h,
 			Body:   data[off:min(off+chunkSize, len(data))],
 		})
@@ -160,7 +169,7 @@ func (d *Destination) putAzureBlob(ctx context.Context, c *credential, data []by
 	xml.WriteString("</BlockList>")
 	_, err := d.client.Do(ctx, &transport.Request{
 		Method: http.MethodPut,
-		URL:    withQuery(c.SignedURI, url.Values{"comp": {"blocklist"}}),
+		URL:    withQuery(c.SignedURI, "comp", "blocklist"),
 		Header: c.headers(validPutBlockListHeader),
 		Body:   []byte(xml.String()),
 	})
@@ -180,7 +189,7 @@ func blockID() string {
 func (d *Destination) putADLS(ctx context.Context, c *credential, data []byte) error {
 	_, err := d.client.Do(ctx, &transport.Request{
 		Method: http.MethodPut,
-		URL:    withQuery(c.SignedURI, url.Values{"resource": {"file"}}),
+		URL:    withQuery(c.SignedURI, "resource", "file"),
 		Header: c.headers(validADLSPutHeader),
 	})
 	if err != nil {
@@ -188,13 +197,13 @@ func (d *Destination) putADLS(ctx context.Context, c *credential, data []byte) e
 	}
 	single := len(data) <= chunkSize
 	for off := 0; ; off += chunkSize {
-		q := url.Values{"action": {"append"}, "position": {strconv.Itoa(off)}}
+		q := []string{"action", "append", "position", strconv.Itoa(off)}
 		if single {
-			q.Set("flush", "true")
+			q = append(q, "flush", "true")
 		}
 		_, err := d.client.Do(ctx, &transport.Request{
 			Method: http.MethodPatch,
-			URL:    withQuery(c.SignedURI, q),
+			URL:    withQuery(c.SignedURI, q...),
 			Header: c.headers(validADLSPatchHeader),
 			Body:   data[off:min(off+chunkSize, len(data))],
 		})
@@ -210,7 +219,7 @@ func (d *Destination) putADLS(ctx context.Context, c *credential, data []byte) e
 	}
 	_, err = d.client.Do(ctx, &transport.Request{
 		Method: http.MethodPatch,
-		URL:    withQuery(c.SignedURI, url.Values{"action": {"flush"}, "position": {strconv.Itoa(len(data))}}),
+		URL:    withQuery(c.SignedURI, "action", "flush", "position", strconv.Itoa(len(data))),
 		Header: c.headers(validADLSPutHeader),
 	})
 	return err

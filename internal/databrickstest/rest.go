@@ -54,8 +54,7 @@ func (w *Workspace) serve(rw http.ResponseWriter, r *http.Request) {
 		w.serveAdmin(sr, r)
 		return
 	}
-	if f := w.fault("workspace", r); f != nil {
-		writeFault(sr, f)
+	if f := w.fault("workspace", r); f != nil && applyFault(sr, r, f) {
 		return
 	}
 	switch p {

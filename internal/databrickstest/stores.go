@@ -151,8 +151,7 @@ func (s *objectStore) serve(rw http.ResponseWriter, r *http.Request) {
 	defer func() {
 		s.w.record(Request{Host: string(s.cloud), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: sr.status, Header: hdr})
 	}()
-	if f := s.w.fault(string(s.cloud), r); f != nil {
-		writeFault(sr, f)
+	if f := s.w.fault(string(s.cloud), r); f != nil && applyFault(sr, r, f) {
 		return
 	}
 	q := r.URL.Query()

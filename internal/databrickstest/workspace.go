@@ -1,11 +1,13 @@
 package databrickstest
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -329,6 +331,18 @@ func (w *Workspace) RevokeToken(tok string) {
 	delete(w.tokens, tok)
 }
 
+// PATEnv returns the environment of a program that uses the workspace with
+// its personal access token.
+func (w *Workspace) PATEnv() map[string]string {
+	return map[string]string{"DATABRICKS_HOST": w.URL, "DATABRICKS_TOKEN": w.Token}
+}
+
+// OAuthEnv returns the environment of a program that uses the workspace with
+// its service principal's OAuth client credentials.
+func (w *Workspace) OAuthEnv() map[string]string {
+	return map[string]string{"DATABRICKS_HOST": w.URL, "DATABRICKS_CLIENT_ID": w.ClientID, "DATABRICKS_CLIENT_SECRET": w.ClientSecret}
+}
+
 // ExpireTokens expires every OAuth token issued so far: requests carrying
 // one are answered 401 until the client fetches a new token.
 func (w *Workspace) ExpireTokens() {
@@ -405,7 +419,10 @@ type Fault struct {
 	Times      int
 	RetryAfter string
 	Body       string
-	hits       int
+	// Delay holds the request this long (or until the client gives up)
+	// before answering; with Status 0 the request is then served normally.
+	Delay time.Duration
+	hits  int
 }
 
 // Fail installs a fault.
@@ -441,6 +458,29 @@ func (w *Workspace) fault(host string, r *http.Request) *Fault {
 		return &c
 	}
 	return nil
+}
+
+// applyFault serves the fault f and reports whether the request is done
+// (false: a pure delay, serve it normally).
+func applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
+	if f.Delay > 0 {
+		// Read the body first: only then does the server notice a client
+		// that gives up (r.Context ends).
+		body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		t := time.NewTimer(f.Delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return true
+		}
+	}
+	if f.Status == 0 {
+		return false
+	}
+	writeFault(w, f)
+	return true
 }
 
 func writeFault(w http.ResponseWriter, f *Fault) {
