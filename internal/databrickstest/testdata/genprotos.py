@@ -3,7 +3,7 @@ fake workspace accepts as JSON, read from the descriptors of the installed
 (pinned) MLflow package, so the fake rejects exactly the fields MLflow's
 messages do not have.
 
-Run: .venv/bin/python internal/databrickstest/testdata/genprotos.py > internal/databrickstest/protos_gen.go
+Run: .venv/bin/python internal/databrickstest/testdata/genprotos.py | gofmt > internal/databrickstest/protos_gen.go
 (TestProtosUpToDate checks the file matches.)
 """
 
