@@ -2,7 +2,6 @@ package databricks
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,8 +15,8 @@ import (
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/dbauth"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
-	"github.com/mlflowtrace/mlflowtrace-go/internal/experiments"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowrest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/otlpconv"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
@@ -25,7 +24,6 @@ import (
 
 // REST paths and headers.
 const (
-	pathStartTraceV3   = "/api/3.0/mlflow/traces"
 	pathTracesV2       = "/api/2.0/mlflow/traces/"
 	suffixUploadCreds  = "/credentials-for-data-upload"
 	pathFiles          = "/api/2.0/fs/files"
@@ -70,7 +68,7 @@ type Config struct {
 type Destination struct {
 	client   *transport.Client
 	ws       *dbauth.Config
-	exp      *experiments.Resolver // nil for UC tables
+	exp      *mlflowrest.Resolver // nil for UC tables
 	uc       *tracemodel.UCSchemaLocation
 	ucLoc    string // "<catalog>.<schema>"
 	ucTable  string // "<catalog>.<schema>.<spans table>"
@@ -130,7 +128,7 @@ func New(cfg Config) (*Destination, error) {
 	if strings.TrimSpace(cfg.ExperimentID) == "" && strings.TrimSpace(cfg.ExperimentName) == "" {
 		return nil, errors.New("databricks: no experiment: set MLFLOW_EXPERIMENT_ID (or MLFLOW_EXPERIMENT_NAME, e.g. /Users/<you>/<name>), or MLFLOW_TRACING_DESTINATION=<catalog>.<schema> for Unity Catalog tables")
 	}
-	d.exp = experiments.NewResolver(c, cfg.ExperimentID, cfg.ExperimentName, "")
+	d.exp = mlflowrest.NewResolver(c, cfg.ExperimentID, cfg.ExperimentName, "")
 	return d, nil
 }
 
@@ -216,34 +214,11 @@ func (d *Destination) exportTrace(ctx context.Context, exp string, t *tracemodel
 	if info.ExperimentID == "" {
 		info.ExperimentID = exp
 	}
-	ij, err := info.MarshalJSON()
-	if err != nil {
-		return fmt.Errorf("encode trace info: %w", err)
-	}
-	body := make([]byte, 0, len(ij)+32)
-	body = append(body, `{"trace":{"trace_info":`...)
-	body = append(body, ij...)
-	body = append(body, "}}"...)
-	resp, err := d.client.Do(ctx, &transport.Request{
-		Method: http.MethodPost,
-		Path:   pathStartTraceV3,
-		Header: http.Header{"Content-Type": {"application/json"}},
-		Body:   body,
-	})
+	tags, err := mlflowrest.StartTraceV3(ctx, d.client, &info)
 	if err != nil {
 		return d.explain(fmt.Errorf("start trace: %w", err), "experiment "+info.ExperimentID)
 	}
-	var out struct {
-		Trace struct {
-			TraceInfo struct {
-				Tags map[string]string `json:"tags"`
-			} `json:"trace_info"`
-		} `json:"trace"`
-	}
-	if err := json.Unmarshal(resp.Body, &out); err != nil {
-		return fmt.Errorf("start trace: malformed response: %w", err)
-	}
-	loc := out.Trace.TraceInfo.Tags[keys.TagArtifactLocation]
+	loc := tags[keys.TagArtifactLocation]
 	if loc == "" {
 		return errors.New("upload trace data: the workspace returned no mlflow.artifactLocation")
 	}
@@ -279,7 +254,7 @@ func (d *Destination) upload(ctx context.Context, traceID, loc string, data []by
 func (d *Destination) uploadVolume(ctx context.Context, file string, data []byte) error {
 	_, err := d.client.Do(ctx, &transport.Request{
 		Method: http.MethodPut,
-		Path:   pathFiles + escapePath(file) + "?overwrite=true",
+		Path:   pathFiles + mlflowrest.EscapePath(file) + "?overwrite=true",
 		Header: http.Header{"Content-Type": {"application/octet-stream"}},
 		Body:   data,
 	})
@@ -295,14 +270,6 @@ func volumeOf(file string) string {
 		return file
 	}
 	return strings.Join(parts[1:4], ".")
-}
-
-func escapePath(p string) string {
-	parts := strings.Split(p, "/")
-	for i, s := range parts {
-		parts[i] = url.PathEscape(s)
-	}
-	return strings.Join(parts, "/")
 }
 
 // once returns err the first time key is seen and nil afterwards, so a

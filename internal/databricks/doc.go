@@ -36,7 +36,7 @@
 //     none; this package always uses the PUT, which every workspace serves.)
 //
 // The experiment is MLFLOW_EXPERIMENT_NAME (looked up, created when missing,
-// race-safe: package internal/experiments), else MLFLOW_EXPERIMENT_ID; one of
+// race-safe: package internal/mlflowrest), else MLFLOW_EXPERIMENT_ID; one of
 // them is required (a workspace has no default experiment "0").
 //
 // # Unity Catalog tables (schema v4)

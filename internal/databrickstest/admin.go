@@ -11,6 +11,7 @@ import (
 // Python conformance tests:
 //
 //	GET  /__fake/state          workspace credentials, experiments, traces, requests, rejections
+//	GET  /__fake/summary        ?location=<experiment id or catalog.schema>: trace, complete-trace and span counts
 //	POST /__fake/experiments    {"name", "cloud"} or {"name", "volume"} -> {"experiment_id"}
 //	POST /__fake/uc-schemas     {"catalog", "schema"}
 //	POST /__fake/faults         a Fault; DELETE clears them
@@ -39,6 +40,8 @@ func (w *Workspace) serveAdmin(rw http.ResponseWriter, r *http.Request) {
 	switch r.Method + " " + r.URL.Path {
 	case "GET /__fake/state":
 		writeJSON(rw, w.State())
+	case "GET /__fake/summary":
+		writeJSON(rw, w.Summary(r.URL.Query().Get("location")))
 	case "POST /__fake/experiments":
 		var id string
 		if in.Volume != "" {
@@ -118,4 +121,33 @@ func (w *Workspace) State() State {
 	}
 	w.mu.Unlock()
 	return st
+}
+
+// Summary counts the traces stored for a location (an experiment id or
+// "<catalog>.<schema>"): traces, complete traces (trace info and spans
+// present) and spans, without copying the payloads.
+func (w *Workspace) Summary(location string) map[string]int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := map[string]int{"traces": 0, "complete": 0, "spans": 0, "rejections": len(w.rejections)}
+	for _, t := range w.traces {
+		if t.Location != location {
+			continue
+		}
+		out["traces"]++
+		n := len(t.Spans)
+		if t.Data != nil {
+			var d struct {
+				Spans []json.RawMessage `json:"spans"`
+			}
+			if json.Unmarshal(t.Data, &d) == nil {
+				n = len(d.Spans)
+			}
+		}
+		out["spans"] += n
+		if t.TraceInfo != nil && n > 0 {
+			out["complete"]++
+		}
+	}
+	return out
 }

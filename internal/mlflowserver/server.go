@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -22,8 +21,8 @@ import (
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/bufpool"
-	"github.com/mlflowtrace/mlflowtrace-go/internal/experiments"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowrest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/otlpconv"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
@@ -33,7 +32,6 @@ import (
 const (
 	pathVersion       = "/version"
 	pathOTLPTraces    = "/v1/traces"
-	pathStartTraceV3  = "/api/3.0/mlflow/traces"
 	pathArtifactsRoot = "/api/2.0/mlflow-artifacts/artifacts/"
 
 	headerExperimentID = "x-mlflow-experiment-id"
@@ -65,7 +63,7 @@ type Config struct {
 type Destination struct {
 	client   *transport.Client
 	resource []*commonpb.KeyValue
-	exp      *experiments.Resolver
+	exp      *mlflowrest.Resolver
 
 	capMu     sync.Mutex
 	streaming atomic.Int32 // capUnknown, capYes, capNo
@@ -102,7 +100,7 @@ func New(cfg Config) (*Destination, error) {
 	d := &Destination{
 		client:   c,
 		resource: otlpconv.KeyValues(cfg.Resource),
-		exp:      experiments.NewResolver(c, cfg.ExperimentID, cfg.ExperimentName, defaultExperiment),
+		exp:      mlflowrest.NewResolver(c, cfg.ExperimentID, cfg.ExperimentName, defaultExperiment),
 		reported: map[string]bool{},
 	}
 	d.ledger.init(maxTrackedTraces)
@@ -313,37 +311,13 @@ func (d *Destination) exportTrace(ctx context.Context, exp string, t *tracemodel
 	if info.ExperimentID == "" {
 		info.ExperimentID = exp
 	}
-	ij, err := info.MarshalJSON()
-	if err != nil {
-		return fmt.Errorf("encode trace info: %w", err)
-	}
-	body := make([]byte, 0, len(ij)+32)
-	body = append(body, `{"trace":{"trace_info":`...)
-	body = append(body, ij...)
-	body = append(body, "}}"...)
-	resp, err := d.client.Do(ctx, &transport.Request{
-		Method: http.MethodPost,
-		Path:   pathStartTraceV3,
-		Header: http.Header{"Content-Type": {"application/json"}},
-		Body:   body,
-	})
+	tags, err := mlflowrest.StartTraceV3(ctx, d.client, &info)
 	if err != nil {
 		if transport.ErrorCode(err) == "ENDPOINT_NOT_FOUND" {
 			return d.once("v2", errors.New("mlflowserver: the tracking server has no StartTraceV3 endpoint (MLflow 2.x); upgrade the server to MLflow >= 3.0"))
 		}
 		return fmt.Errorf("start trace: %w", err)
 	}
-	var out struct {
-		Trace struct {
-			TraceInfo struct {
-				Tags map[string]string `json:"tags"`
-			} `json:"trace_info"`
-		} `json:"trace"`
-	}
-	if err := json.Unmarshal(resp.Body, &out); err != nil {
-		return fmt.Errorf("start trace: malformed response: %w", err)
-	}
-	tags := out.Trace.TraceInfo.Tags
 	if tags[keys.TagSpansLocation] == spansTrackingStore {
 		if streamFailed {
 			// Some spans reached the SQL store earlier, the rest did not:
@@ -376,7 +350,7 @@ func (d *Destination) upload(ctx context.Context, loc string, data []byte) error
 		p := strings.TrimPrefix(path.Clean("/"+u.Path), "/")
 		_, err := d.client.Do(ctx, &transport.Request{
 			Method: http.MethodPut,
-			Path:   pathArtifactsRoot + escapePath(p) + "/" + traceDataFile,
+			Path:   pathArtifactsRoot + mlflowrest.EscapePath(p) + "/" + traceDataFile,
 			Header: http.Header{"Content-Type": {"application/json"}},
 			Body:   data,
 		})
@@ -396,14 +370,6 @@ func (d *Destination) upload(ctx context.Context, loc string, data []byte) error
 	default:
 		return d.once("scheme:"+u.Scheme, fmt.Errorf("mlflowserver: artifact location scheme %q is not supported; serve artifacts through the tracking server (mlflow server --serve-artifacts) so traces.json can be uploaded", u.Scheme))
 	}
-}
-
-func escapePath(p string) string {
-	parts := strings.Split(p, "/")
-	for i, s := range parts {
-		parts[i] = url.PathEscape(s)
-	}
-	return strings.Join(parts, "/")
 }
 
 func writeFileAtomic(name string, data []byte) error {

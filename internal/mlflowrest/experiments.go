@@ -1,12 +1,4 @@
-// Package experiments resolves the MLflow experiment traces are logged to,
-// through the tracking REST API every MLflow backend serves (an MLflow
-// tracking server, a Databricks workspace): an experiment name is looked up
-// with GET /api/2.0/mlflow/experiments/get-by-name and created with
-// POST /api/2.0/mlflow/experiments/create when missing, race-safely: a
-// RESOURCE_ALREADY_EXISTS answer (another process created it first) means
-// look it up again. The result is resolved once, on first use (off the
-// caller's path), and cached.
-package experiments
+package mlflowrest
 
 import (
 	"context"
