@@ -3,6 +3,8 @@ package exporter_test
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -165,6 +167,61 @@ func TestDatabricksTokenExpiryMidRun(t *testing.T) {
 	}
 	if n := ws.TokenRequests(); n != 2 {
 		t.Errorf("token requests = %d, want 2", n)
+	}
+}
+
+// TestDatabricksModelServingTokenRotation: inside Model Serving (only the
+// serving variables, no tracking URI) traces go to the workspace with the
+// token of the serving credentials file; when the platform rotates the file
+// and revokes the old token, the next export's 401 makes the exporter read
+// the file again, and no trace is lost.
+func TestDatabricksModelServingTokenRotation(t *testing.T) {
+	ws := databrickstest.New(t)
+	exp := ws.CreateExperiment("serving", databrickstest.GCP)
+	dir := t.TempDir()
+	writeToken := func(tok string) {
+		ws.AddToken(tok)
+		b, _ := json.Marshal(map[string]any{"OAUTH_TOKEN": []map[string]string{{"oauthTokenValue": tok}}})
+		if err := os.WriteFile(filepath.Join(dir, "model-dependencies-oauth-token"), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeToken("serving-token-1")
+	env := map[string]string{
+		"IS_IN_DB_MODEL_SERVING_ENV": "true",
+		"ENABLE_MLFLOW_TRACING":      "true",
+		"DB_MODEL_SERVING_HOST_URL":  ws.URL,
+		"SERVING_CREDENTIALS_DIR":    dir,
+		"MLFLOW_EXPERIMENT_ID":       exp,
+	}
+	r := startDatabricks(t, ws, env)
+	ctx := context.Background()
+	first := r.trace(ctx, "before", "a")
+	if err := r.p.ForceFlush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	writeToken("serving-token-2")
+	ws.RevokeToken("serving-token-1")
+	second := r.trace(ctx, "after", "b")
+	if err := r.p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if errs := r.errors(); len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	for _, id := range []string{first, second} {
+		if got, ok := ws.Trace(id); !ok || got.Data == nil {
+			t.Errorf("trace %s lost", id)
+		}
+	}
+	auths := map[string]int{}
+	for _, q := range ws.Requests() {
+		if q.Host == "workspace" && q.Status < 400 {
+			auths[q.Auth]++
+		}
+	}
+	if auths["serving"] == 0 || auths["pat"] != 0 {
+		t.Errorf("requests by auth: %v", auths)
 	}
 }
 

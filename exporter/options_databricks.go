@@ -35,8 +35,6 @@ type databricksConfig struct {
 	ucSchema string
 	// explicit: a Databricks option was given.
 	explicit bool
-	// servingTokenFile overrides the Model Serving token file (tests).
-	servingTokenFile string
 }
 
 // WithDatabricksHost sets the Databricks workspace URL (DATABRICKS_HOST);
@@ -151,12 +149,11 @@ func (c *config) transportConfig() transport.Config {
 func newDatabricksDestination(ctx context.Context, c *config, profile string) (Destination, error) {
 	tc := c.transportConfig()
 	ws, err := dbauth.Resolve(dbauth.Options{
-		Getenv:           c.getenv,
-		Host:             c.databricks.host,
-		Profile:          profile,
-		Credentials:      c.databricks.credentials,
-		ServingTokenFile: c.databricks.servingTokenFile,
-		HTTP:             tc,
+		Getenv:      c.getenv,
+		Host:        c.databricks.host,
+		Profile:     profile,
+		Credentials: c.databricks.credentials,
+		HTTP:        tc,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("exporter: %w", err)
