@@ -6,12 +6,16 @@
 #   BENCH_N=500 bench/run.sh     # fewer traces per client
 #   BENCH_SKIP_MICRO=1 bench/run.sh
 #   BENCH_PACE=8 BENCH_N=1000 BENCH_SKIP_FAULTS=1 bench/run.sh   # paced at 8 traces/s
+#   BENCH_TARGET=databricks BENCH_SKIP_MICRO=1 bench/run.sh      # against the fake Databricks workspace
+#   BENCH_TARGET=databricks BENCH_CLOUD=uc ...                   # ... Unity Catalog tables
 #
 # Environment: BENCH_PYTHON (interpreter with mlflow 3.17.2; default the
 # project venv .venv, else /tmp/probe-venv), BENCH_N (traces per client,
 # 2000), BENCH_PACE (traces/s for both clients; 0 = as fast as possible,
 # then drain), BENCH_SKIP_FAULTS, BENCH_ROUNDS (python/go pairs, 1), BENCH_COUNT (go test -count, 6),
-# BENCH_OUT (results directory, bench/results).
+# BENCH_OUT (results directory, bench/results), BENCH_TARGET (server, or databricks: the fake
+# workspace of internal/databrickstest), BENCH_CLOUD (databricks: AWS_PRESIGNED_URL, GCP_SIGNED_URL,
+# AZURE_SAS_URI, AZURE_ADLS_GEN2_SAS_URI or uc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,9 +37,14 @@ trap 'rm -rf "$tmp"' EXIT
 echo "== machine"
 { echo "python: $py"; nproc; lscpu | head -20; go version; "$py" -c 'import mlflow; print("mlflow", mlflow.__version__)'; echo "loadavg: $(cat /proc/loadavg)"; } | tee "$out/machine.txt"
 
-echo "== side-by-side: MLflow Python SDK vs Go SDK against one mlflow server"
+echo "== side-by-side: MLflow Python SDK vs Go SDK against one ${BENCH_TARGET:-server}"
 go build -o "$tmp/serverbench" ./bench/cmd/serverbench
-"$py" bench/python/sidebyside.py --go-bin "$tmp/serverbench" \
+target_args=()
+if [ "${BENCH_TARGET:-server}" = databricks ]; then
+	go build -o "$tmp/fakeworkspace" ./internal/databrickstest/cmd/fakeworkspace
+	target_args=(--target databricks --fake-bin "$tmp/fakeworkspace" --cloud "${BENCH_CLOUD:-AWS_PRESIGNED_URL}")
+fi
+"$py" bench/python/sidebyside.py --go-bin "$tmp/serverbench" "${target_args[@]}" \
 	-n "${BENCH_N:-2000}" --rounds "${BENCH_ROUNDS:-1}" --pace "${BENCH_PACE:-0}" \
 	${BENCH_SKIP_FAULTS:+--skip-faults} --out "$out/sidebyside.json" | tee "$out/sidebyside.md"
 

@@ -70,7 +70,17 @@ type config struct {
 	maxSpansPerTrace     int
 
 	previewMaxChars int
+	previewSet      bool // WithPreviewMaxChars given: the destination keeps it
 	errorHandler    func(error)
+
+	// databricks holds the settings of the Databricks destination
+	// (options_databricks.go).
+	databricks databricksConfig
+	// traceIDPrefix and schemaVersion are set by the destination: Unity
+	// Catalog traces have "trace:/<catalog>.<schema>/" ids and schema
+	// version 4 ("" means "tr-" and "3").
+	traceIDPrefix string
+	schemaVersion string
 
 	// server holds the settings of the MLflow tracking server destination;
 	// its type and loader live in options_server.go (server engineer).
@@ -127,6 +137,7 @@ func newConfig(opts []Option) (config, error) {
 	if err := c.loadServerEnv(c.getenv); err != nil {
 		return config{}, err
 	}
+	c.loadDatabricksEnv(c.getenv)
 	for _, o := range opts {
 		if o != nil {
 			c = o.apply(c)
@@ -136,6 +147,9 @@ func newConfig(opts []Option) (config, error) {
 		c.getenv = os.Getenv
 	}
 	if err := c.validate(); err != nil {
+		return config{}, err
+	}
+	if err := c.resolveTracingDestination(); err != nil {
 		return config{}, err
 	}
 	if !c.asyncLogging {

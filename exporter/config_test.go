@@ -2,7 +2,6 @@ package exporter
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -167,10 +166,13 @@ func TestParseTrackingURI(t *testing.T) {
 		{`C:\mlruns`, destLocal, `C:\mlruns`, ""},
 		{"http://127.0.0.1:5000", destServer, "", ""},
 		{"HTTPS://mlflow.example.com", destServer, "", ""},
-		{"databricks", 0, "", "databricks destination is not supported yet"},
-		{"databricks://profile", 0, "", "databricks destination is not supported yet"},
-		{"databricks-uc", 0, "", "databricks destination is not supported yet"},
-		{"uc:catalog.schema", 0, "", "databricks destination is not supported yet"},
+		{"databricks", destDatabricks, "", ""},
+		{"Databricks", destDatabricks, "", ""},
+		{"databricks://profile", destDatabricks, "profile", ""},
+		{"databricks-uc", destDatabricks, "", ""},
+		{"databricks-uc://prod/", destDatabricks, "prod", ""},
+		{"databricks://scope:secret-prefix", 0, "", "<scope>:<prefix> tracking URIs are not supported"},
+		{"uc:catalog.schema", 0, "", "model registry URI"},
 		{"sqlite:///mlflow.db", 0, "", `scheme "sqlite" is not supported`},
 		{"file://host/share", 0, "", "remote host"},
 		{"postgresql://user:secret@db/mlflow", 0, "", "postgresql"},
@@ -209,8 +211,8 @@ func TestDestinationSelection(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, err = New(ctx, WithGetenv(envMap(map[string]string{envTrackingURI: "databricks"})))
-	if !errors.Is(err, errDatabricks) {
-		t.Errorf("New(databricks) = %v", err)
+	_, err = New(ctx, WithGetenv(envMap(map[string]string{envTrackingURI: "databricks", "DATABRICKS_CONFIG_FILE": dir + "/none"})))
+	if err == nil || !strings.Contains(err.Error(), "DATABRICKS_HOST") {
+		t.Errorf("New(databricks) without a workspace = %v", err)
 	}
 }

@@ -119,10 +119,55 @@
 // WithDestination wins. Otherwise the tracking URI (MLFLOW_TRACKING_URI or
 // WithTrackingURI) selects it:
 //
-//	unset, a path, file:<path>     local MLflow FileStore under that directory (default ./mlruns)
-//	http://…, https://…            an MLflow tracking server
-//	databricks, databricks-uc, uc: error: not supported yet
-//	anything else (sqlite:, …)     error
+//	unset, a path, file:<path>        local MLflow FileStore under that directory (default ./mlruns)
+//	http://…, https://…               an MLflow tracking server
+//	databricks, databricks-uc         the Databricks workspace of DATABRICKS_HOST / the default profile
+//	databricks://<profile>            the workspace of that ~/.databrickscfg profile
+//	uc:…, databricks://<scope>:<key>  error (a registry URI; secret-scope credentials)
+//	anything else (sqlite:, …)        error
+//
+// An explicit tracking URI wins over the Databricks variables, with one
+// exception taken from MLflow: MLFLOW_TRACING_DESTINATION=<catalog>.<schema>
+// always means the Databricks workspace (MLflow switches the tracking URI to
+// databricks for it). With no tracking URI, DATABRICKS_HOST,
+// DATABRICKS_CONFIG_PROFILE, IS_IN_DB_MODEL_SERVING_ENV=true or a Databricks
+// option (WithDatabricksHost, WithDatabricksCredentials) select the
+// workspace instead of ./mlruns (MLflow's Python SDK needs
+// MLFLOW_TRACKING_URI=databricks for that).
+//
+// # Databricks
+//
+// The workspace and its credentials are found as Databricks' SDKs find them
+// (package internal/dbauth), with no network I/O in New: WithDatabricksHost
+// and WithDatabricksCredentials (a func(*http.Request) error such as
+// databricks-sdk-go's Config.Authenticate) first, then DATABRICKS_HOST with
+// DATABRICKS_TOKEN (personal access token), DATABRICKS_USERNAME /
+// DATABRICKS_PASSWORD, or DATABRICKS_CLIENT_ID / DATABRICKS_CLIENT_SECRET
+// (OAuth machine-to-machine: the token endpoint is discovered, the token is
+// cached and refreshed a minute before it expires, one refresh shared by
+// all workers), then a profile of DATABRICKS_CONFIG_FILE (~/.databrickscfg:
+// host, token, client_id, client_secret) named by databricks://<profile>,
+// DATABRICKS_CONFIG_PROFILE or DEFAULT, then Databricks Model Serving
+// (IS_IN_DB_MODEL_SERVING_ENV=true: host from DB_MODEL_SERVING_HOST_URL,
+// token re-read from the rotating file in SERVING_CREDENTIALS_DIR or
+// /var/credentials-secret). A missing or half-set configuration makes New
+// fail with an error naming the variables to set; credentials never appear in
+// errors.
+//
+// Traces go to MLFLOW_EXPERIMENT_NAME (looked up, created when missing) or
+// MLFLOW_EXPERIMENT_ID, one of which is required, or to Unity Catalog tables
+// with MLFLOW_TRACING_DESTINATION=<catalog>.<schema> (trace ids
+// "trace:/<catalog>.<schema>/<hex>", mlflow.trace_schema.version 4;
+// Exporter.TraceID formats them). Previews are 10000 characters there unless
+// WithPreviewMaxChars says otherwise. The REST flow (StartTraceV3 and
+// traces.json on signed cloud-storage URLs or a Unity Catalog volume; OTLP
+// spans and v4 trace info for UC tables) is MLflow 3.17.2's; see package
+// internal/databricks. HTTP settings (WithHTTPClient, WithRequestTimeout,
+// WithMaxRetries, WithRetryBackoff, WithRetryTimeout, WithHeaders) apply
+// to the workspace as to an MLflow server; MLflow server credentials
+// (MLFLOW_TRACKING_TOKEN, ...) do not. A 401 with an OAuth or Model Serving
+// token is retried once with a fresh token; 401 and 403 are otherwise
+// reported (once per failed export) with a hint, never retried.
 //
 // When an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT /
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) spans are also forwarded to an OTLP
@@ -139,6 +184,10 @@
 //	MLFLOW_TRACKING_URI                              ./mlruns     WithTrackingURI, WithDestination
 //	MLFLOW_EXPERIMENT_ID                             "0"          WithExperimentID
 //	MLFLOW_EXPERIMENT_NAME                           (none)       WithExperimentName (wins over the id)
+//	MLFLOW_TRACING_DESTINATION                       (none)       WithTracingDestination (<catalog>.<schema> or an experiment id)
+//	DATABRICKS_HOST                                  (none)       WithDatabricksHost
+//	DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID/_SECRET   (none)       WithDatabricksCredentials
+//	DATABRICKS_CONFIG_FILE / _PROFILE                ~/.databrickscfg, DEFAULT
 //	MLFLOW_ENABLE_ASYNC_TRACE_LOGGING                true         (false → one worker)
 //	MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS           10           WithMaxWorkers
 //	MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE        1000         WithMaxQueueSize
@@ -150,7 +199,7 @@
 //	MLFLOW_TRACE_BUFFER_TTL_SECONDS                  3600         —
 //	MLFLOW_TRACE_BUFFER_MAX_SIZE                     1000         WithMaxOpenTraces
 //	—                                                10000        WithMaxSpansPerTrace
-//	—                                                1000         WithPreviewMaxChars
+//	—                                                1000         WithPreviewMaxChars (Databricks: 10000)
 //	—                                                slog         WithErrorHandler
 //
 // The defaults are those of MLflow 3.17.2 (mlflow/environment_variables.py):

@@ -207,7 +207,7 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 func (e *Exporter) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 	sc := s.SpanContext()
 	if e.dest == nil || e.closed.Load() || !sc.IsSampled() {
-		s.SetAttributes(requestIDAttr(sc.TraceID()))
+		s.SetAttributes(e.requestIDAttr(sc.TraceID()))
 		if e.otlp != nil {
 			e.otlp.OnStart(parent, s)
 		}
@@ -228,7 +228,7 @@ func (e *Exporter) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 		evicted = e.makeRoomLocked(now)
 		ts = &traceState{
 			id:      sc.TraceID(),
-			reqAttr: requestIDAttr(sc.TraceID()),
+			reqAttr: e.requestIDAttr(sc.TraceID()),
 			created: now,
 			rootID:  sc.SpanID(),
 			root:    s,
@@ -250,7 +250,7 @@ func (e *Exporter) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 	if ts == nil {
 		// A child of a trace that is not open here (finished, timed out,
 		// evicted): MLflow ignores it too. It still gets its request id.
-		attr = requestIDAttr(sc.TraceID())
+		attr = e.requestIDAttr(sc.TraceID())
 	}
 	s.SetAttributes(attr)
 	if e.otlp != nil {
@@ -444,10 +444,21 @@ func (e *Exporter) UpdateTrace(id trace.TraceID, fn func(*TraceUpdate)) bool {
 // Stats returns the Exporter's counters.
 func (e *Exporter) Stats() Stats { return e.counters.stats() }
 
-// requestIDAttr is the mlflow.traceRequestId attribute: the JSON string
-// "tr-<hex>", quotes included.
-func requestIDAttr(id trace.TraceID) attribute.KeyValue {
-	return attribute.String(keys.TraceRequestID, `"`+tracemodel.RequestID(id)+`"`)
+// requestIDAttr is the mlflow.traceRequestId attribute: the JSON string of
+// the trace's MLflow id, quotes included.
+func (e *Exporter) requestIDAttr(id trace.TraceID) attribute.KeyValue {
+	return attribute.String(keys.TraceRequestID, `"`+e.TraceID(id)+`"`)
+}
+
+// TraceID returns the MLflow id of the OpenTelemetry trace id: "tr-<32 hex>",
+// or "trace:/<catalog>.<schema>/<32 hex>" when traces go to Unity Catalog
+// tables (MLFLOW_TRACING_DESTINATION=<catalog>.<schema>). It is safe on a nil
+// Exporter ("tr-…").
+func (e *Exporter) TraceID(id trace.TraceID) string {
+	if e == nil || e.cfg.traceIDPrefix == "" {
+		return tracemodel.RequestID(id)
+	}
+	return e.cfg.traceIDPrefix + id.String()
 }
 
 // --- open-trace buffer ---------------------------------------------------
@@ -526,6 +537,14 @@ func (e *Exporter) enqueueTrace(ts *traceState) {
 	}
 }
 
+// idPrefix is the prefix of MLflow trace ids ("tr-" unless Unity Catalog).
+func (e *Exporter) idPrefix() string {
+	if e.cfg.traceIDPrefix == "" {
+		return tracemodel.RequestIDPrefix
+	}
+	return e.cfg.traceIDPrefix
+}
+
 // --- timeout janitor -------------------------------------------------------
 
 func (e *Exporter) janitor(interval time.Duration) {
@@ -557,7 +576,7 @@ func (e *Exporter) expire(now time.Time) {
 	for _, ts := range due {
 		// Reading rootEnd without the lock would race; ending an ended span
 		// is a no-op in the SDK, and so are SetStatus and AddEvent.
-		msg := timeoutMessage(ts.id, e.cfg.traceTimeout)
+		msg := timeoutMessage(e.idPrefix(), ts.id, e.cfg.traceTimeout)
 		ts.root.SetStatus(codes.Error, "")
 		ts.root.AddEvent("exception", trace.WithAttributes(
 			attribute.String("exception.message", msg),
@@ -579,8 +598,8 @@ func (e *Exporter) expire(now time.Time) {
 }
 
 // timeoutMessage is MLflow's _TRACE_EXPIRATION_MSG.
-func timeoutMessage(id trace.TraceID, timeout time.Duration) string {
-	return "Trace " + tracemodel.RequestID(id) + " is timed out after " +
+func timeoutMessage(prefix string, id trace.TraceID, timeout time.Duration) string {
+	return "Trace " + prefix + id.String() + " is timed out after " +
 		strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64) + " seconds. " +
 		"The operation may be stuck or taking too long to complete. " +
 		"To increase the timeout, set the environment variable MLFLOW_TRACE_TIMEOUT_SECONDS to a larger value."
@@ -630,6 +649,8 @@ func (e *Exporter) assembleTrace(ts *traceState) *Trace {
 	return assemble.Build(root, spans, ts.upd, assemble.Options{
 		PreviewMaxChars: e.cfg.previewMaxChars,
 		Metadata:        e.meta,
+		TraceIDPrefix:   e.cfg.traceIDPrefix,
+		SchemaVersion:   e.cfg.schemaVersion,
 	})
 }
 
@@ -685,7 +706,7 @@ func (e *Exporter) exportSpans(ctx context.Context, ended []*endedSpan) (err err
 			err = fmt.Errorf("destination panicked: %v", r)
 		}
 		if err != nil {
-			err = &ExportError{TraceIDs: spanTraceIDs(spans), Spans: true, Err: err}
+			err = &ExportError{TraceIDs: e.spanTraceIDs(spans), Spans: true, Err: err}
 			return
 		}
 		if r, ok := e.streamer.(streamingReporter); ok && !r.StreamingSupported() {
@@ -699,13 +720,13 @@ func (e *Exporter) exportSpans(ctx context.Context, ended []*endedSpan) (err err
 	return e.streamer.ExportSpans(ctx, spans)
 }
 
-func spanTraceIDs(spans []*Span) []string {
+func (e *Exporter) spanTraceIDs(spans []*Span) []string {
 	var ids []string
 	seen := make(map[trace.TraceID]bool, len(spans))
 	for _, s := range spans {
 		if !seen[s.TraceID] {
 			seen[s.TraceID] = true
-			ids = append(ids, tracemodel.RequestID(s.TraceID))
+			ids = append(ids, e.TraceID(s.TraceID))
 		}
 	}
 	return ids
@@ -761,7 +782,7 @@ func (e *Exporter) warnDrop(kind dropKind, id trace.TraceID, what string) {
 		return
 	}
 	err := fmt.Errorf("exporter: %s: %s (further drops in the next %v are only counted in Stats)",
-		tracemodel.RequestID(id), what, dropWarnEvery)
+		e.TraceID(id), what, dropWarnEvery)
 	select {
 	case e.reports <- err:
 	default: // the reporter is behind: the drop is still counted

@@ -109,7 +109,12 @@ func WithErrorHandler(h func(error)) Option {
 }
 
 // WithPreviewMaxChars sets the length of the request/response previews
-// (default 1000, MLflow's limit for open-source servers and local stores).
+// (default 1000, MLflow's limit for open-source servers and local stores;
+// 10000 for a Databricks workspace, as in MLflow).
 func WithPreviewMaxChars(n int) Option {
-	return optionFunc(func(c config) config { c.previewMaxChars = n; return c })
+	return optionFunc(func(c config) config {
+		c.previewMaxChars = n
+		c.previewSet = true
+		return c
+	})
 }

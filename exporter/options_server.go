@@ -35,17 +35,8 @@ func (c *config) loadServerEnv(getenv func(string) string) error {
 // It does no I/O: server capabilities and the experiment are resolved on the
 // first export, on a background worker.
 func newServerDestination(ctx context.Context, c *config) (Destination, error) {
-	tc := c.server.transport
+	tc := c.transportConfig()
 	tc.URL = c.trackingURI
-	if ctrs := c.counters; ctrs != nil {
-		user := tc.OnRetry
-		tc.OnRetry = func() {
-			ctrs.addRetried(1)
-			if user != nil {
-				user()
-			}
-		}
-	}
 	d, err := mlflowserver.New(mlflowserver.Config{
 		Transport:      tc,
 		ExperimentID:   c.experimentID,
@@ -72,8 +63,9 @@ var (
 )
 
 // WithHTTPClient sets the HTTP client used to reach an MLflow tracking
-// server. Its Transport is used as is, so WithInsecureTLS has no effect with
-// it. nil is ignored.
+// server or a Databricks workspace (and the cloud storage its signed URLs
+// point to). Its Transport is used as is, so WithInsecureTLS has no effect
+// with it. nil is ignored.
 func WithHTTPClient(hc *http.Client) Option {
 	return optionFunc(func(c config) config {
 		if hc != nil {
@@ -83,8 +75,9 @@ func WithHTTPClient(hc *http.Client) Option {
 	})
 }
 
-// WithHeaders adds headers to every request to an MLflow tracking server
-// (e.g. for an authenticating proxy). Values of headers that look like
+// WithHeaders adds headers to every request to an MLflow tracking server or
+// a Databricks workspace (e.g. for an authenticating proxy; not to signed
+// cloud-storage URLs). Values of headers that look like
 // credentials (Authorization, Cookie, *token*, *key*, *secret*) are never
 // shown in errors.
 func WithHeaders(h map[string]string) Option {

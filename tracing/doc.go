@@ -15,7 +15,11 @@
 //	defer p.Shutdown(context.Background())
 //
 // Without MLFLOW_TRACKING_URI traces go to ./mlruns (MLflow's file store);
-// with it, to that MLflow tracking server.
+// with it, to that MLflow tracking server; with MLFLOW_TRACKING_URI=databricks
+// (or DATABRICKS_HOST and no tracking URI) to an experiment of a Databricks
+// workspace, and with MLFLOW_TRACING_DESTINATION=<catalog>.<schema> to Unity
+// Catalog tables, whose trace ids Span.TraceID and LastTraceID return as
+// "trace:/<catalog>.<schema>/<hex>". See package exporter.
 //
 // # Record
 //
@@ -88,7 +92,8 @@
 // The resource and sampler only apply to the provider Init creates.
 //
 // Every variable of package exporter — MLFLOW_TRACKING_URI,
-// MLFLOW_EXPERIMENT_ID, MLFLOW_EXPERIMENT_NAME, MLFLOW_TRACKING_TOKEN,
+// MLFLOW_EXPERIMENT_ID, MLFLOW_EXPERIMENT_NAME, MLFLOW_TRACING_DESTINATION,
+// the DATABRICKS_* workspace credentials, MLFLOW_TRACKING_TOKEN,
 // MLFLOW_TRACKING_USERNAME/PASSWORD, the MLFLOW_ASYNC_TRACE_LOGGING_* queue
 // settings, MLFLOW_TRACE_TIMEOUT_SECONDS, the OTEL_EXPORTER_OTLP_* endpoints
 // and the rest; see its package documentation for the full table — is read

@@ -188,28 +188,30 @@ func (p *Provider) Shutdown(ctx context.Context) error {
 // lastTrace is the trace whose root span ended most recently in this process
 // (process-wide, like MLflow's last active trace id; it survives Shutdown).
 var lastTrace struct {
-	mu sync.Mutex
-	id trace.TraceID
+	mu  sync.Mutex
+	id  trace.TraceID
+	exp *exporter.Exporter // formats the id (Unity Catalog ids differ)
 }
 
-func setLastTrace(id trace.TraceID) {
+func setLastTrace(id trace.TraceID, exp *exporter.Exporter) {
 	lastTrace.mu.Lock()
-	lastTrace.id = id
+	lastTrace.id, lastTrace.exp = id, exp
 	lastTrace.mu.Unlock()
 }
 
-// LastTraceID returns the MLflow id ("tr-…") of the trace whose root span
-// ended most recently in this process, or "" when there is none. It keeps its
-// value after Provider.Shutdown, so a program can print or look up the trace
-// it just wrote.
+// LastTraceID returns the MLflow id of the trace whose root span ended most
+// recently in this process ("tr-…", or "trace:/<catalog>.<schema>/…" for
+// Unity Catalog tables), or "" when there is none. It keeps its value after
+// Provider.Shutdown, so a program can print or look up the trace it just
+// wrote.
 func LastTraceID() string {
 	lastTrace.mu.Lock()
-	id := lastTrace.id
+	id, exp := lastTrace.id, lastTrace.exp
 	lastTrace.mu.Unlock()
 	if !id.IsValid() {
 		return ""
 	}
-	return traceIDString(id)
+	return exp.TraceID(id) // nil-safe: "tr-…"
 }
 
 // processorGroup fans span events out to the processors Init registers (the

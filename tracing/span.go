@@ -15,6 +15,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 )
@@ -621,7 +622,7 @@ func (s *Span) end(hasOutputs bool, outputs any, endTime time.Time) {
 		s.otel.End(trace.WithTimestamp(endTime))
 	}
 	if s.isRoot {
-		setLastTrace(s.otel.SpanContext().TraceID())
+		setLastTrace(s.otel.SpanContext().TraceID(), s.p.exp)
 	}
 }
 
@@ -643,13 +644,14 @@ func (s *Span) IsRecording() bool { return s != nil && s.otel.IsRecording() }
 // nil span. Integrations check it before SetInputs/SetOutputs of content.
 func (s *Span) CapturesContent() bool { return s != nil && s.p.CapturesContent() }
 
-// TraceID returns the MLflow trace id ("tr-" + 32 hex digits), or "" for a
-// nil span.
+// TraceID returns the MLflow trace id ("tr-" + 32 hex digits, or
+// "trace:/<catalog>.<schema>/" + 32 hex digits when traces go to Unity
+// Catalog tables), or "" for a nil span.
 func (s *Span) TraceID() string {
 	if s == nil {
 		return ""
 	}
-	return traceIDString(s.otel.SpanContext().TraceID())
+	return s.p.mlflowTraceID(s.otel.SpanContext().TraceID())
 }
 
 // SpanID returns the span id as 16 hex digits, or "" for a nil span.
@@ -712,4 +714,12 @@ func (s *Span) Inputs() string { v, _ := s.Attribute(keys.SpanInputs); return v 
 // Outputs returns the JSON-encoded outputs ("" when none).
 func (s *Span) Outputs() string { v, _ := s.Attribute(keys.SpanOutputs); return v }
 
-func traceIDString(id trace.TraceID) string { return "tr-" + id.String() }
+// mlflowTraceID is the MLflow id of id as p's exporter writes it ("tr-…",
+// or "trace:/<catalog>.<schema>/…" for Unity Catalog tables).
+func (p *Provider) mlflowTraceID(id trace.TraceID) string {
+	var exp *exporter.Exporter
+	if p != nil {
+		exp = p.exp
+	}
+	return exp.TraceID(id)
+}

@@ -18,6 +18,14 @@ count per experiment, and span rows per experiment in the server's sqlite store.
 Finally it runs the Go fault benchmarks (End() latency with a healthy, down and
 slow server; memory under a sustained burst to an unreachable server).
 
+With --target databricks the same clients write to the fake Databricks
+workspace (internal/databrickstest/cmd/fakeworkspace, --fake-bin) instead:
+DATABRICKS_HOST + DATABRICKS_TOKEN, MLFLOW_TRACKING_URI=databricks, one
+experiment per client on the --cloud signed-URL type (or
+MLFLOW_TRACING_DESTINATION=<catalog>.<schema> with --cloud uc); "server CPU"
+is then the fake's, and completeness is counted by the fake (/__fake/summary).
+The Go fault benchmarks need a real server and are skipped.
+
 Prints a JSON document (also written to --out) and Markdown tables.
 Usage: see bench/run.sh.
 """
@@ -138,6 +146,60 @@ class Server:
         self._log.close()
 
 
+class FakeWorkspaceTarget:
+    """The fake Databricks workspace as the benchmark's server."""
+
+    def __init__(self, fake_bin: str, workdir: pathlib.Path, cloud: str):
+        self.log_path = workdir / "fake.log"
+        self._log = open(self.log_path, "w")
+        self.cloud = cloud
+        self.proc = subprocess.Popen([fake_bin], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self._log, text=True, start_new_session=True)
+        info = json.loads(self.proc.stdout.readline())
+        self.url, self.token = info["url"], info["token"]
+        self.db = None
+
+    def wait_ready(self, timeout=60):
+        http_json("GET", self.url + "/__fake/summary?location=none")
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text()[-3000:]
+
+    def cpu(self) -> float:
+        return group_cpu_seconds(self.proc.pid)
+
+    def location(self, name: str) -> str:
+        if self.cloud == "uc":
+            http_json("POST", self.url + "/__fake/uc-schemas", {"catalog": "bench", "schema": name.replace("-", "_")})
+            return "bench." + name.replace("-", "_")
+        return http_json("POST", self.url + "/__fake/experiments", {"name": "/Users/bench/" + name, "cloud": self.cloud})["experiment_id"]
+
+    def env(self, location: str) -> dict:
+        env = {"DATABRICKS_HOST": self.url, "DATABRICKS_TOKEN": self.token, "MLFLOW_TRACKING_URI": "databricks",
+               # MLflow's Python SDK: no telemetry, and the bundled model
+               # catalog instead of a download (no internet here).
+               "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true",
+               "MLFLOW_MODEL_CATALOG_URI": "file:///nonexistent-mlflow-model-catalog"}
+        if self.cloud == "uc":
+            env["MLFLOW_TRACING_DESTINATION"] = location
+        else:
+            env["MLFLOW_EXPERIMENT_ID"] = location
+        return env
+
+    def summary(self, location: str) -> dict:
+        return http_json("GET", self.url + "/__fake/summary?location=" + location)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=30)
+        self._log.close()
+
+
 def create_experiment(url: str, name: str) -> str:
     return http_json("POST", url + "/api/2.0/mlflow/experiments/create", {"name": name})["experiment_id"]
 
@@ -245,25 +307,36 @@ def main() -> int:
     ap.add_argument("--fault-args", default="", help="extra flags for serverbench -mode=faults")
     ap.add_argument("--fault-seconds", type=float, default=20,
                     help="length of one latency scenario; its rate is half the Go throughput measured above")
+    ap.add_argument("--target", choices=["server", "databricks"], default="server",
+                    help="a real mlflow server, or the fake Databricks workspace (--fake-bin)")
+    ap.add_argument("--fake-bin", help="built internal/databrickstest/cmd/fakeworkspace binary")
+    ap.add_argument("--cloud", default="AWS_PRESIGNED_URL",
+                    help="databricks target: signed-URL type of the experiments, or uc for Unity Catalog tables")
     ap.add_argument("--out", default="bench-results.json")
     args = ap.parse_args()
+    databricks = args.target == "databricks"
+    if databricks:
+        args.skip_faults = True
     python = sys.executable
     queue = args.queue_size or 10 * (args.n + args.warmup)
 
     results: dict = {"machine": machine_info(python), "n": args.n, "warmup": args.warmup,
-                     "pace": args.pace, "queue_size": queue, "clients": [], "faults": None}
+                     "pace": args.pace, "queue_size": queue, "clients": [], "faults": None,
+                     "target": args.target, "cloud": args.cloud if databricks else None}
     children = ChildCPU()
     with tempfile.TemporaryDirectory(prefix="mlflowtrace-bench-") as tmp:
         work = pathlib.Path(tmp)
-        server = Server(python, work)
+        server = FakeWorkspaceTarget(args.fake_bin, work, args.cloud) if databricks else Server(python, work)
         try:
             server.wait_ready()
-            time.sleep(10)  # let the workers finish starting
+            time.sleep(2 if databricks else 10)  # let the workers finish starting
             c0 = server.cpu()
             time.sleep(5)
             idle = (server.cpu() - c0) / 5
-            results["server"] = {"url": server.url, "backend": "sqlite", "workers": "default (4, uvicorn)",
-                                 "job_execution": "off", "idle_cpu_per_s": idle}
+            results["server"] = ({"url": server.url, "backend": "fake Databricks workspace", "idle_cpu_per_s": idle}
+                                 if databricks else
+                                 {"url": server.url, "backend": "sqlite", "workers": "default (4, uvicorn)",
+                                  "job_execution": "off", "idle_cpu_per_s": idle})
             base_env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "OTEL_"))}
             base_env.update({
                 "MLFLOW_TRACKING_URI": server.url,
@@ -275,8 +348,13 @@ def main() -> int:
                 order = ["python", "go"] if r % 2 == 0 else ["go", "python"]
                 plan += [(r, c) for c in order if not getattr(args, f"skip_{c}")]
             for r, client in plan:
-                exp = create_experiment(server.url, f"bench-{client}-{r}")
-                env = dict(base_env, MLFLOW_EXPERIMENT_ID=exp)
+                if databricks:
+                    exp = server.location(f"bench-{client}-{r}")
+                    env = {k: v for k, v in base_env.items() if k != "MLFLOW_TRACKING_URI"}
+                    env.update(server.env(exp))
+                else:
+                    exp = create_experiment(server.url, f"bench-{client}-{r}")
+                    env = dict(base_env, MLFLOW_EXPERIMENT_ID=exp)
                 if client == "python":
                     argv = [python, str(HERE / "pyclient.py"), "-n", str(args.n), "-warmup", str(args.warmup),
                             "-pace", str(args.pace)]
@@ -291,9 +369,16 @@ def main() -> int:
                 res["experiment_id"] = exp
                 # Verification: everything that was flushed must be on the server.
                 time.sleep(0.5)
-                res["search_states"] = count_traces(server.url, exp)
-                res["search_count"] = sum(res["search_states"].values())
-                res["span_rows"], res["traces_with_spans"] = count_spans(server.db, exp)
+                if databricks:
+                    summ = server.summary(exp)
+                    res["search_states"] = {"complete": summ["complete"]}
+                    res["search_count"] = summ["complete"]
+                    res["span_rows"], res["traces_with_spans"] = summ["spans"], summ["traces"]
+                    res["fake_rejections"] = summ["rejections"]
+                else:
+                    res["search_states"] = count_traces(server.url, exp)
+                    res["search_count"] = sum(res["search_states"].values())
+                    res["span_rows"], res["traces_with_spans"] = count_spans(server.db, exp)
                 res["expected_traces"] = args.n + args.warmup
                 res["complete"] = (res["search_count"] == res["expected_traces"]
                                    and res["span_rows"] == 6 * res["expected_traces"])
@@ -335,6 +420,8 @@ def main() -> int:
 def markdown(r: dict) -> str:
     out = []
     srv = r.get("server", {})
+    if r.get("target") == "databricks":
+        out.append(f"Target: the fake Databricks workspace ({r.get('cloud')}); \"server\" columns are the fake's CPU.\n")
     out.append(f"Server idle CPU: {srv.get('idle_cpu_per_s', 0):.2f} cores after start-up, "
                f"{srv.get('idle_cpu_per_s_end', 0):.2f} cores at the end (5 s samples).\n")
     out.append(f"N = {r['n']} traces per client (+{r['warmup']} warm-up, excluded from CPU/time), "

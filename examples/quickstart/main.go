@@ -14,8 +14,13 @@
 //
 // With an empty environment the trace is written to ./mlruns (MLflow's file
 // store layout); with MLFLOW_TRACKING_URI=http://host:port it is sent to that
-// MLflow server. At the end the program prints the trace tree and how to view
-// it in MLflow.
+// MLflow server; with the variables a Databricks deployment sets
+// (DATABRICKS_HOST + DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID +
+// DATABRICKS_CLIENT_SECRET, MLFLOW_TRACKING_URI=databricks,
+// MLFLOW_EXPERIMENT_ID; or MLFLOW_TRACING_DESTINATION=<catalog>.<schema> for
+// Unity Catalog tables) it goes to that workspace. The program does not
+// change: only the environment does. At the end it prints the trace tree and
+// where to see it.
 package main
 
 import (
@@ -275,12 +280,20 @@ func fakeCompletion(messages []Message) ChatCompletion {
 // ---- printing -------------------------------------------------------------
 
 // rootTraceID returns the MLflow id of the trace of the first root span in
-// spans, or "" when there is none.
+// spans, or "" when there is none: the mlflow.traceRequestId the exporter
+// gave it ("tr-…", or "trace:/<catalog>.<schema>/…" for Unity Catalog).
 func rootTraceID(spans []sdktrace.ReadOnlySpan) string {
 	for _, s := range spans {
-		if !s.Parent().IsValid() {
-			return "tr-" + s.SpanContext().TraceID().String()
+		if s.Parent().IsValid() {
+			continue
 		}
+		for _, kv := range s.Attributes() {
+			var id string
+			if kv.Key == "mlflow.traceRequestId" && json.Unmarshal([]byte(kv.Value.AsString()), &id) == nil {
+				return id
+			}
+		}
+		return "tr-" + s.SpanContext().TraceID().String()
 	}
 	return ""
 }
@@ -288,7 +301,7 @@ func rootTraceID(spans []sdktrace.ReadOnlySpan) string {
 // printTree prints the spans of trace traceID as an indented tree, children
 // in start order, with MLflow span types and durations.
 func printTree(out io.Writer, traceID string, spans []sdktrace.ReadOnlySpan) {
-	hexID := strings.TrimPrefix(traceID, "tr-")
+	hexID := traceID[strings.LastIndexAny(traceID, "-/")+1:]
 	children := map[string][]sdktrace.ReadOnlySpan{}
 	var roots []sdktrace.ReadOnlySpan
 	for _, s := range spans {
@@ -352,6 +365,10 @@ func spanLine(s sdktrace.ReadOnlySpan) string {
 // printWhere says where the trace went and how to look at it in MLflow.
 func printWhere(out io.Writer, traceID string, getenv func(string) string) error {
 	uri := getenv("MLFLOW_TRACKING_URI")
+	if onDatabricks(uri, getenv) {
+		printDatabricks(out, traceID, getenv)
+		return nil
+	}
 	if strings.HasPrefix(uri, "http://") || strings.HasPrefix(uri, "https://") {
 		base := strings.TrimRight(uri, "/")
 		if exp := getenv("MLFLOW_EXPERIMENT_ID"); exp != "" || getenv("MLFLOW_EXPERIMENT_NAME") == "" {
@@ -397,4 +414,46 @@ func printWhere(out io.Writer, traceID string, getenv func(string) string) error
 	fmt.Fprintf(out, "View it in MLflow (pip install mlflow):\n  MLFLOW_ALLOW_FILE_STORE=true mlflow ui --backend-store-uri %s\n", shown)
 	fmt.Fprintln(out, "then open http://127.0.0.1:5000 → Experiments → Default → Traces.")
 	return nil
+}
+
+// onDatabricks mirrors the exporter's rule: an explicit tracking URI wins;
+// databricks[-uc][://profile] or a Unity Catalog destination means the
+// workspace, and so does DATABRICKS_HOST (or a profile, or Model Serving)
+// when no tracking URI is set.
+func onDatabricks(uri string, getenv func(string) string) bool {
+	if strings.HasPrefix(strings.ToLower(uri), "databricks") || strings.Count(getenv("MLFLOW_TRACING_DESTINATION"), ".") == 1 {
+		return true
+	}
+	return uri == "" && (getenv("DATABRICKS_HOST") != "" || getenv("DATABRICKS_CONFIG_PROFILE") != "" ||
+		strings.EqualFold(getenv("IS_IN_DB_MODEL_SERVING_ENV"), "true"))
+}
+
+// printDatabricks says where the trace went in the workspace.
+func printDatabricks(out io.Writer, traceID string, getenv func(string) string) {
+	host := strings.TrimRight(getenv("DATABRICKS_HOST"), "/")
+	if host != "" && !strings.Contains(host, "://") {
+		host = "https://" + host
+	}
+	where := "the Databricks workspace"
+	if host != "" {
+		where += " " + host
+	}
+	if dest := getenv("MLFLOW_TRACING_DESTINATION"); strings.Count(dest, ".") == 1 {
+		fmt.Fprintf(out, "Sent to %s, Unity Catalog schema %s (spans in table %s.mlflow_experiment_trace_otel_spans).\n", where, dest, dest)
+		fmt.Fprintf(out, "Trace id: %s\n", traceID)
+		return
+	}
+	exp := getenv("MLFLOW_TRACING_DESTINATION")
+	if exp == "" {
+		exp = getenv("MLFLOW_EXPERIMENT_ID")
+	}
+	if name := getenv("MLFLOW_EXPERIMENT_NAME"); name != "" && getenv("MLFLOW_TRACING_DESTINATION") == "" {
+		fmt.Fprintf(out, "Sent to %s, experiment %q: open it and choose its Traces tab (trace %s).\n", where, name, traceID)
+		return
+	}
+	if host == "" {
+		fmt.Fprintf(out, "Sent to %s, experiment %s: open the experiment's Traces tab (trace %s).\n", where, exp, traceID)
+		return
+	}
+	fmt.Fprintf(out, "Sent to %s, experiment %s. Open:\n  %s/ml/experiments/%s/traces?selectedEvaluationId=%s\n", where, exp, host, exp, traceID)
 }

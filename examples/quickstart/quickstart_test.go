@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/databrickstest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowtest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/pyenv"
 )
@@ -32,7 +34,7 @@ func runQuickstart(t *testing.T, getenv func(string) string) (out, traceID, dir 
 		t.Fatalf("run: %v\noutput:\n%s", err, buf.String())
 	}
 	out = buf.String()
-	m := regexp.MustCompile(`(?m)^Trace (tr-[0-9a-f]{32})$`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`(?m)^Trace ((?:tr-|trace:/[a-z0-9_]+\.[a-z0-9_]+/)[0-9a-f]{32})$`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("no trace id in output:\n%s", out)
 	}
@@ -231,3 +233,146 @@ func TestQuickstartToServer(t *testing.T) {
 		})
 	}
 }
+
+// TestQuickstartToDatabricks runs the unchanged quickstart with only the
+// environment a Databricks deployment sets, against the fake workspace
+// (plain HTTP, like a local test of the binary), for every storage path:
+// the four signed-URL types, a volume-backed experiment and Unity Catalog
+// tables, with a token, OAuth client credentials or a profile. The trace
+// must land complete, and MLflow's own classes must load it.
+func TestQuickstartToDatabricks(t *testing.T) {
+	ws, err := databrickstest.Start(databrickstest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.CreateUCSchema("main", "agents")
+	profileDir := t.TempDir()
+	cfgFile := filepath.Join(profileDir, "databrickscfg")
+	if err := os.WriteFile(cfgFile, []byte("[agents]\nhost = "+ws.URL+"\nclient_id = "+ws.ClientID+"\nclient_secret = "+ws.ClientSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	type scenario struct {
+		name  string
+		env   map[string]string
+		want  string // what the trace is stored through
+		uc    bool
+		print string // a line of the output
+	}
+	var cases []scenario
+	for _, c := range databrickstest.Clouds {
+		exp := ws.CreateExperiment("/Users/me@example.com/quickstart-"+string(c), c)
+		env := map[string]string{"MLFLOW_TRACKING_URI": "databricks", "MLFLOW_EXPERIMENT_ID": exp}
+		switch c {
+		case databrickstest.AWS: // token, the serving-endpoint recipe
+			for k, v := range ws.PATEnv() {
+				env[k] = v
+			}
+		case databrickstest.GCP: // a profile only
+			env["DATABRICKS_CONFIG_FILE"] = cfgFile
+			env["DATABRICKS_CONFIG_PROFILE"] = "agents"
+			delete(env, "MLFLOW_TRACKING_URI")
+		case databrickstest.Azure: // DATABRICKS_HOST with no tracking URI
+			for k, v := range ws.PATEnv() {
+				env[k] = v
+			}
+			delete(env, "MLFLOW_TRACKING_URI")
+		case databrickstest.ADLS: // service principal
+			for k, v := range ws.OAuthEnv() {
+				env[k] = v
+			}
+		}
+		line := ws.URL + "/ml/experiments/" + exp + "/traces?selectedEvaluationId="
+		if c == databrickstest.GCP {
+			line = "experiment " + exp + ": open the experiment's Traces tab" // the host is in the profile
+		}
+		cases = append(cases, scenario{string(c), env, string(c), false, line})
+	}
+	vol := ws.CreateVolumeExperiment("/Users/me@example.com/quickstart-volume", "/Volumes/main/agents/traces/quickstart")
+	volEnv := map[string]string{"MLFLOW_TRACKING_URI": "databricks", "MLFLOW_EXPERIMENT_ID": vol}
+	ucEnv := map[string]string{"MLFLOW_TRACING_DESTINATION": "main.agents"}
+	for k, v := range ws.PATEnv() {
+		volEnv[k] = v
+	}
+	for k, v := range ws.OAuthEnv() {
+		ucEnv[k] = v
+	}
+	cases = append(cases,
+		scenario{"volume", volEnv, databrickstest.UCVolume, false, "experiment " + vol},
+		scenario{"uc-tables", ucEnv, "", true, "Unity Catalog schema main.agents"})
+
+	var ids []string
+	for _, sc := range cases {
+		t.Run(sc.name, func(t *testing.T) {
+			sc.env["DATABRICKS_CONFIG_FILE"] = first(sc.env["DATABRICKS_CONFIG_FILE"], filepath.Join(profileDir, "none"))
+			out, id, dir := runQuickstart(t, func(k string) string { return sc.env[k] })
+			if !strings.Contains(out, sc.print) || !strings.Contains(out, "Sent to the Databricks workspace") {
+				t.Errorf("output lacks %q:\n%s", sc.print, out)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "mlruns")); !os.IsNotExist(err) {
+				t.Errorf("sent to Databricks but ./mlruns exists")
+			}
+			got, ok := ws.Trace(id)
+			if !ok {
+				t.Fatalf("trace %s not in the workspace; rejections: %v", id, ws.Rejections())
+			}
+			if sc.uc {
+				if !strings.HasPrefix(id, "trace:/main.agents/") || len(got.Spans) != 6 || got.TraceInfoV4 == nil {
+					t.Errorf("UC trace %s: %d spans, info %v", id, len(got.Spans), got.TraceInfoV4 != nil)
+				}
+			} else {
+				var data struct {
+					Spans []json.RawMessage `json:"spans"`
+				}
+				if err := json.Unmarshal(got.Data, &data); err != nil || len(data.Spans) != 6 || got.DataVia != sc.want {
+					t.Errorf("traces.json via %q: %d spans (%v)", got.DataVia, len(data.Spans), err)
+				}
+			}
+			ids = append(ids, id)
+		})
+	}
+	if rej := ws.Rejections(); len(rej) > 0 {
+		t.Errorf("the workspace rejected: %v", rej)
+	}
+
+	// MLflow's own classes load every stored trace.
+	python := pyenv.Python(t)
+	root, err := pyenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, _ := json.Marshal(ws.State())
+	statePath := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(statePath, state, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := pyenv.Run(t, python, loadStoredScript, filepath.Join(root, "conformance"), statePath, strings.Join(ids, ","))
+	if got := strings.TrimSpace(string(out)); got != fmt.Sprint(len(ids)) {
+		t.Errorf("MLflow loaded %s of %d traces", got, len(ids))
+	}
+}
+
+func first(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// loadStoredScript loads traces the fake workspace stored with MLflow's
+// classes (conformance/databricks_fake.load_trace) and checks them.
+const loadStoredScript = `
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from databricks_fake import load_trace
+state = json.load(open(sys.argv[2]))
+n = 0
+for tid in sys.argv[3].split(","):
+    stored = next(t for t in state["traces"] if t["TraceID"] == tid)
+    trace = load_trace(stored)
+    assert trace.info.trace_id == tid, (trace.info.trace_id, tid)
+    assert len(trace.data.spans) == 6
+    assert trace.info.request_preview == "I'm flying to Paris tomorrow. What should I pack?", trace.info.request_preview
+    n += 1
+print(n)
+`

@@ -23,6 +23,13 @@ type Options struct {
 	// sizes assume MLflow's default experiment "0" and the destination may
 	// call SetSizeStats again after it fills TraceInfo.ExperimentID.
 	ExperimentID string
+	// TraceIDPrefix is the prefix of the MLflow trace id before the 32 hex
+	// digits: "" means "tr-" (schema v3); Unity Catalog traces use
+	// tracemodel.UCRequestIDPrefix(location).
+	TraceIDPrefix string
+	// SchemaVersion is mlflow.trace_schema.version: "" means "3"; Unity
+	// Catalog traces are "4".
+	SchemaVersion string
 }
 
 // Build assembles the finished trace whose root span is root. spans holds
@@ -51,7 +58,11 @@ type Options struct {
 func Build(root *tracemodel.Span, spans []*tracemodel.Span, upd *tracemodel.TraceUpdate, opts Options) *tracemodel.Trace {
 	t := &tracemodel.Trace{Spans: orderSpans(root, spans)}
 	info := &t.Info
-	info.TraceID = tracemodel.RequestID(root.TraceID)
+	if opts.TraceIDPrefix != "" {
+		info.TraceID = opts.TraceIDPrefix + root.TraceID.String()
+	} else {
+		info.TraceID = tracemodel.RequestID(root.TraceID)
+	}
 	info.ExperimentID = opts.ExperimentID
 	info.RequestTime = root.StartTime.Truncate(time.Millisecond)
 	if !root.EndTime.IsZero() {
@@ -69,6 +80,9 @@ func Build(root *tracemodel.Span, spans []*tracemodel.Span, upd *tracemodel.Trac
 		meta[k] = v
 	}
 	meta[keys.MetaSchemaVersion] = "3"
+	if opts.SchemaVersion != "" {
+		meta[keys.MetaSchemaVersion] = opts.SchemaVersion
+	}
 	tags := map[string]string{keys.TagTraceName: root.Name}
 	var reqPreview, respPreview *string
 	if upd != nil {

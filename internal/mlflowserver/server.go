@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/bufpool"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowrest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/otlpconv"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
@@ -32,9 +32,6 @@ import (
 const (
 	pathVersion       = "/version"
 	pathOTLPTraces    = "/v1/traces"
-	pathStartTraceV3  = "/api/3.0/mlflow/traces"
-	pathGetExpByName  = "/api/2.0/mlflow/experiments/get-by-name"
-	pathCreateExp     = "/api/2.0/mlflow/experiments/create"
 	pathArtifactsRoot = "/api/2.0/mlflow-artifacts/artifacts/"
 
 	headerExperimentID = "x-mlflow-experiment-id"
@@ -66,12 +63,7 @@ type Config struct {
 type Destination struct {
 	client   *transport.Client
 	resource []*commonpb.KeyValue
-	expID    string
-	expName  string
-
-	expMu    sync.Mutex
-	expReady atomic.Bool
-	resolved string
+	exp      *mlflowrest.Resolver
 
 	capMu     sync.Mutex
 	streaming atomic.Int32 // capUnknown, capYes, capNo
@@ -108,8 +100,7 @@ func New(cfg Config) (*Destination, error) {
 	d := &Destination{
 		client:   c,
 		resource: otlpconv.KeyValues(cfg.Resource),
-		expID:    strings.TrimSpace(cfg.ExperimentID),
-		expName:  strings.TrimSpace(cfg.ExperimentName),
+		exp:      mlflowrest.NewResolver(c, cfg.ExperimentID, cfg.ExperimentName, defaultExperiment),
 		reported: map[string]bool{},
 	}
 	d.ledger.init(maxTrackedTraces)
@@ -130,14 +121,7 @@ func (d *Destination) SendsUnstreamedSpans() bool { return true }
 
 // ExperimentID returns the resolved experiment id ("" before the first
 // successful export).
-func (d *Destination) ExperimentID() string {
-	if !d.expReady.Load() {
-		return ""
-	}
-	d.expMu.Lock()
-	defer d.expMu.Unlock()
-	return d.resolved
-}
+func (d *Destination) ExperimentID() string { return d.exp.Resolved() }
 
 // Shutdown releases idle connections. Exports after Shutdown fail.
 func (d *Destination) Shutdown(ctx context.Context) error {
@@ -327,37 +311,13 @@ func (d *Destination) exportTrace(ctx context.Context, exp string, t *tracemodel
 	if info.ExperimentID == "" {
 		info.ExperimentID = exp
 	}
-	ij, err := info.MarshalJSON()
-	if err != nil {
-		return fmt.Errorf("encode trace info: %w", err)
-	}
-	body := make([]byte, 0, len(ij)+32)
-	body = append(body, `{"trace":{"trace_info":`...)
-	body = append(body, ij...)
-	body = append(body, "}}"...)
-	resp, err := d.client.Do(ctx, &transport.Request{
-		Method: http.MethodPost,
-		Path:   pathStartTraceV3,
-		Header: http.Header{"Content-Type": {"application/json"}},
-		Body:   body,
-	})
+	tags, err := mlflowrest.StartTraceV3(ctx, d.client, &info)
 	if err != nil {
 		if transport.ErrorCode(err) == "ENDPOINT_NOT_FOUND" {
 			return d.once("v2", errors.New("mlflowserver: the tracking server has no StartTraceV3 endpoint (MLflow 2.x); upgrade the server to MLflow >= 3.0"))
 		}
 		return fmt.Errorf("start trace: %w", err)
 	}
-	var out struct {
-		Trace struct {
-			TraceInfo struct {
-				Tags map[string]string `json:"tags"`
-			} `json:"trace_info"`
-		} `json:"trace"`
-	}
-	if err := json.Unmarshal(resp.Body, &out); err != nil {
-		return fmt.Errorf("start trace: malformed response: %w", err)
-	}
-	tags := out.Trace.TraceInfo.Tags
 	if tags[keys.TagSpansLocation] == spansTrackingStore {
 		if streamFailed {
 			// Some spans reached the SQL store earlier, the rest did not:
@@ -390,7 +350,7 @@ func (d *Destination) upload(ctx context.Context, loc string, data []byte) error
 		p := strings.TrimPrefix(path.Clean("/"+u.Path), "/")
 		_, err := d.client.Do(ctx, &transport.Request{
 			Method: http.MethodPut,
-			Path:   pathArtifactsRoot + escapePath(p) + "/" + traceDataFile,
+			Path:   pathArtifactsRoot + mlflowrest.EscapePath(p) + "/" + traceDataFile,
 			Header: http.Header{"Content-Type": {"application/json"}},
 			Body:   data,
 		})
@@ -410,14 +370,6 @@ func (d *Destination) upload(ctx context.Context, loc string, data []byte) error
 	default:
 		return d.once("scheme:"+u.Scheme, fmt.Errorf("mlflowserver: artifact location scheme %q is not supported; serve artifacts through the tracking server (mlflow server --serve-artifacts) so traces.json can be uploaded", u.Scheme))
 	}
-}
-
-func escapePath(p string) string {
-	parts := strings.Split(p, "/")
-	for i, s := range parts {
-		parts[i] = url.PathEscape(s)
-	}
-	return strings.Join(parts, "/")
 }
 
 func writeFileAtomic(name string, data []byte) error {
@@ -514,86 +466,9 @@ func leadingDigits(s string) string {
 
 // experiment resolves the experiment id once, on first use.
 func (d *Destination) experiment(ctx context.Context) (string, error) {
-	if d.expReady.Load() {
-		d.expMu.Lock()
-		id := d.resolved
-		d.expMu.Unlock()
-		return id, nil
-	}
-	d.expMu.Lock()
-	defer d.expMu.Unlock()
-	if d.expReady.Load() {
-		return d.resolved, nil
-	}
-	id := d.expID
-	if d.expName != "" {
-		var err error
-		if id, err = d.experimentByName(ctx, d.expName); err != nil {
-			return "", err
-		}
-	}
-	if id == "" {
-		id = defaultExperiment
-	}
-	d.resolved = id
-	d.expReady.Store(true)
-	return id, nil
-}
-
-func (d *Destination) experimentByName(ctx context.Context, name string) (string, error) {
-	for attempt := 0; attempt < 3; attempt++ {
-		id, found, err := d.getExperimentByName(ctx, name)
-		if err != nil {
-			return "", err
-		}
-		if found {
-			return id, nil
-		}
-		body, _ := json.Marshal(map[string]string{"name": name})
-		resp, err := d.client.Do(ctx, &transport.Request{
-			Method: http.MethodPost, Path: pathCreateExp,
-			Header: http.Header{"Content-Type": {"application/json"}},
-			Body:   body,
-		})
-		if err != nil {
-			if transport.ErrorCode(err) == "RESOURCE_ALREADY_EXISTS" {
-				continue // another process created it: look it up again
-			}
-			return "", fmt.Errorf("mlflowserver: create experiment: %w", err)
-		}
-		var out struct {
-			ExperimentID string `json:"experiment_id"`
-		}
-		if err := json.Unmarshal(resp.Body, &out); err != nil || out.ExperimentID == "" {
-			return "", errors.New("mlflowserver: create experiment: malformed response")
-		}
-		return out.ExperimentID, nil
-	}
-	return "", errors.New("mlflowserver: experiment lookup kept racing with its creation")
-}
-
-func (d *Destination) getExperimentByName(ctx context.Context, name string) (string, bool, error) {
-	resp, err := d.client.Do(ctx, &transport.Request{
-		Method: http.MethodGet,
-		Path:   pathGetExpByName + "?experiment_name=" + url.QueryEscape(name),
-	})
+	id, err := d.exp.ID(ctx)
 	if err != nil {
-		if transport.ErrorCode(err) == "RESOURCE_DOES_NOT_EXIST" || transport.StatusCode(err) == http.StatusNotFound {
-			return "", false, nil
-		}
-		return "", false, fmt.Errorf("mlflowserver: get experiment by name: %w", err)
+		return "", fmt.Errorf("mlflowserver: %w", err)
 	}
-	var out struct {
-		Experiment struct {
-			ExperimentID   string `json:"experiment_id"`
-			LifecycleStage string `json:"lifecycle_stage"`
-		} `json:"experiment"`
-	}
-	if err := json.Unmarshal(resp.Body, &out); err != nil || out.Experiment.ExperimentID == "" {
-		return "", false, errors.New("mlflowserver: get experiment by name: malformed response")
-	}
-	if out.Experiment.LifecycleStage == "deleted" {
-		return "", false, fmt.Errorf("mlflowserver: experiment %q is deleted; restore it or choose another name", name)
-	}
-	return out.Experiment.ExperimentID, true, nil
+	return id, nil
 }

@@ -445,7 +445,11 @@ func appendInfoIdentity(b []byte, ti *TraceInfo) []byte {
 	}
 	b = append(b, ", "...)
 	b = appendKey(b, "trace_location")
-	b = appendLocation(b, ti.ExperimentID)
+	if ti.UCSchema != nil {
+		b = appendUCLocation(b, ti.UCSchema)
+	} else {
+		b = appendLocation(b, ti.ExperimentID)
+	}
 	if ti.RequestPreview != "" {
 		b = append(b, ", "...)
 		b = appendKey(b, "request_preview")
@@ -512,6 +516,30 @@ func appendLocation(b []byte, experimentID string) []byte {
 	b = append(b, '{')
 	b = appendKey(b, "experiment_id")
 	b = encode.AppendString(b, experimentID, false)
+	return append(b, "}}"...)
+}
+
+func appendUCLocation(b []byte, l *UCSchemaLocation) []byte {
+	b = append(b, '{')
+	b = appendKey(b, "type")
+	b = append(b, `"UC_SCHEMA", `...)
+	b = appendKey(b, "uc_schema")
+	b = append(b, '{')
+	b = appendKey(b, "catalog_name")
+	b = encode.AppendString(b, l.CatalogName, false)
+	b = append(b, ", "...)
+	b = appendKey(b, "schema_name")
+	b = encode.AppendString(b, l.SchemaName, false)
+	if l.OTelSpansTableName != "" {
+		b = append(b, ", "...)
+		b = appendKey(b, "otel_spans_table_name")
+		b = encode.AppendString(b, l.OTelSpansTableName, false)
+	}
+	if l.OTelLogsTableName != "" {
+		b = append(b, ", "...)
+		b = appendKey(b, "otel_logs_table_name")
+		b = encode.AppendString(b, l.OTelLogsTableName, false)
+	}
 	return append(b, "}}"...)
 }
 
@@ -610,6 +638,25 @@ func (ti *TraceInfo) UnmarshalJSON(data []byte) error {
 		for _, k := range []string{"experiment_id", "experimentId"} {
 			if id, ok := ids[k].(string); ok {
 				out.ExperimentID = id
+			}
+		}
+		uc := loc["uc_schema"]
+		if uc == nil {
+			uc = loc["ucSchema"]
+		}
+		var ucm map[string]string
+		if uc != nil && json.Unmarshal(uc, &ucm) == nil {
+			pick := func(a, b string) string {
+				if v := ucm[a]; v != "" {
+					return v
+				}
+				return ucm[b]
+			}
+			out.UCSchema = &UCSchemaLocation{
+				CatalogName:        pick("catalog_name", "catalogName"),
+				SchemaName:         pick("schema_name", "schemaName"),
+				OTelSpansTableName: pick("otel_spans_table_name", "otelSpansTableName"),
+				OTelLogsTableName:  pick("otel_logs_table_name", "otelLogsTableName"),
 			}
 		}
 	}

@@ -188,3 +188,29 @@ func BenchmarkMarshalTraceData(b *testing.B) {
 		_, _ = MarshalTraceData(spans)
 	}
 }
+
+func TestTraceInfoUCSchemaLocation(t *testing.T) {
+	ti := TraceInfo{
+		TraceID: "0123456789abcdef0123456789abcdef",
+		UCSchema: &UCSchemaLocation{CatalogName: "main", SchemaName: "agents",
+			OTelSpansTableName: "mlflow_experiment_trace_otel_spans", OTelLogsTableName: "mlflow_experiment_trace_otel_logs"},
+		RequestTime: time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC),
+		State:       StateOK,
+		Metadata:    map[string]string{"mlflow.trace_schema.version": "4"},
+	}
+	b, err := ti.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `"trace_location": {"type": "UC_SCHEMA", "uc_schema": {"catalog_name": "main", "schema_name": "agents", "otel_spans_table_name": "mlflow_experiment_trace_otel_spans", "otel_logs_table_name": "mlflow_experiment_trace_otel_logs"}}`
+	if !strings.Contains(string(b), want) {
+		t.Errorf("JSON = %s", b)
+	}
+	var back TraceInfo
+	if err := back.UnmarshalJSON(b); err != nil {
+		t.Fatal(err)
+	}
+	if back.UCSchema == nil || *back.UCSchema != *ti.UCSchema || back.ExperimentID != "" {
+		t.Errorf("round trip: %+v", back.UCSchema)
+	}
+}

@@ -30,6 +30,19 @@ type TraceInfo struct {
 	State             string        // StateOK, StateError or StateInProgress
 	Metadata          map[string]string
 	Tags              map[string]string
+	// UCSchema, when set, makes the trace a Unity Catalog trace (schema v4):
+	// trace_location is {"type": "UC_SCHEMA", "uc_schema": {...}} instead of
+	// the experiment.
+	UCSchema *UCSchemaLocation
+}
+
+// UCSchemaLocation is a Unity Catalog schema holding trace tables (MLflow's
+// UCSchemaLocation; the table names are the backend's).
+type UCSchemaLocation struct {
+	CatalogName        string
+	SchemaName         string
+	OTelSpansTableName string
+	OTelLogsTableName  string
 }
 
 // Trace states.
@@ -86,8 +99,16 @@ type Event struct {
 	Attributes map[string]any
 }
 
+// RequestIDPrefix is the prefix of schema v3 trace ids ("tr-").
+const RequestIDPrefix = "tr-"
+
 // RequestID returns the trace's MLflow id ("tr-…").
-func RequestID(id trace.TraceID) string { return "tr-" + id.String() }
+func RequestID(id trace.TraceID) string { return RequestIDPrefix + id.String() }
+
+// UCRequestIDPrefix returns the prefix of the ids of Unity Catalog traces
+// stored in location "<catalog>.<schema>": "trace:/<catalog>.<schema>/"; the
+// id is the prefix followed by the 32 hex digits of the trace id.
+func UCRequestIDPrefix(location string) string { return "trace:/" + location + "/" }
 
 // TraceUpdate is what a program sets on its current trace while it is open
 // (tracing.UpdateCurrentTrace). Trace assembly applies it over the values it

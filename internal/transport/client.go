@@ -24,6 +24,7 @@ type Client struct {
 	hc          *http.Client
 	ownsHC      bool
 	headers     http.Header // static headers, auth included
+	creds       Credentials // per-attempt authorisation, or nil
 	secrets     []string    // values scrubbed from every error message
 	maxRetries  int
 	factor      float64
@@ -54,6 +55,7 @@ func New(cfg Config) (*Client, error) {
 		onRetry:     cfg.OnRetry,
 		rand:        cfg.rand,
 		headers:     http.Header{},
+		creds:       cfg.Credentials,
 	}
 	if c.rand == nil {
 		c.rand = rand.Float64
@@ -95,6 +97,7 @@ func New(cfg Config) (*Client, error) {
 	u.RawPath = ""
 	c.base = u
 
+	c.addSecret(cfg.Secrets...)
 	for k, vs := range cfg.Headers {
 		for _, v := range vs {
 			c.headers.Add(k, v)
@@ -170,7 +173,13 @@ type Request struct {
 	Method string
 	// Path is appended to the base URL's path; it may carry a query
 	// ("/api/2.0/mlflow/experiments/get-by-name?experiment_name=x").
-	Path   string
+	Path string
+	// URL, when set, is an absolute http(s) URL the request is sent to
+	// instead of the base URL + Path: a signed upload URL on cloud storage,
+	// a token endpoint. Such a request carries only Header: neither the
+	// Client's headers nor its credentials. Its query is never shown in
+	// errors (signed URLs carry their signature there).
+	URL    string
 	Header http.Header
 	// Body is sent as is on every attempt. GetBody, when set, is called
 	// once per attempt instead.
@@ -204,13 +213,26 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		maxRetries = 0
 	}
 	var lastErr *Error
+	refreshed := false
 	for attempt := 0; ; attempt++ {
-		resp, retryAfter, err := c.once(ctx, req, deadline)
+		resp, retryAfter, sent, err := c.once(ctx, req, deadline)
 		if err == nil {
 			return resp, nil
 		}
 		err.Attempts = attempt + 1
 		lastErr = err
+		if err.StatusCode == http.StatusUnauthorized && !refreshed && sent != nil && ctx.Err() == nil {
+			// A cached token may have expired or been revoked: drop it and
+			// try once more with a fresh one.
+			if r, ok := c.creds.(Refresher); ok && req.URL == "" {
+				refreshed = true
+				r.Invalidate(sent)
+				if c.onRetry != nil {
+					c.onRetry()
+				}
+				continue
+			}
+		}
 		if !err.Retryable || attempt >= maxRetries || ctx.Err() != nil {
 			return nil, lastErr
 		}
@@ -263,8 +285,9 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // once sends one attempt. It returns the Retry-After wait when the server
-// sent one with a retryable status.
-func (c *Client) once(ctx context.Context, req *Request, deadline time.Time) (*Response, time.Duration, *Error) {
+// sent one with a retryable status, and the request it sent (nil when none
+// was sent), so a 401 can invalidate the credentials it carried.
+func (c *Client) once(ctx context.Context, req *Request, deadline time.Time) (*Response, time.Duration, *http.Request, *Error) {
 	timeout := c.reqTimeout
 	if req.Timeout > 0 {
 		timeout = req.Timeout
@@ -273,7 +296,7 @@ func (c *Client) once(ctx context.Context, req *Request, deadline time.Time) (*R
 		timeout = rem
 	}
 	if timeout <= 0 {
-		return nil, 0, c.newError(req, 0, nil, context.DeadlineExceeded)
+		return nil, 0, nil, c.newError(req, 0, nil, context.DeadlineExceeded)
 	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -283,7 +306,7 @@ func (c *Client) once(ctx context.Context, req *Request, deadline time.Time) (*R
 	case req.GetBody != nil:
 		r, err := req.GetBody()
 		if err != nil {
-			return nil, 0, c.newError(req, 0, nil, fmt.Errorf("build body: %w", err))
+			return nil, 0, nil, c.newError(req, 0, nil, fmt.Errorf("build body: %w", err))
 		}
 		body = r
 	case req.Body != nil:
@@ -293,44 +316,56 @@ func (c *Client) once(ctx context.Context, req *Request, deadline time.Time) (*R
 	if method == "" {
 		method = http.MethodGet
 	}
-	hreq, err := http.NewRequestWithContext(actx, method, c.url(req.Path), body)
-	if err != nil {
-		return nil, 0, c.newError(req, 0, nil, errors.New("malformed request"))
+	target := req.URL
+	if target == "" {
+		target = c.url(req.Path)
 	}
-	for k, vs := range c.headers {
-		hreq.Header[k] = vs
+	hreq, err := http.NewRequestWithContext(actx, method, target, body)
+	if err != nil {
+		return nil, 0, nil, c.newError(req, 0, nil, errors.New("malformed request"))
+	}
+	if req.URL == "" {
+		for k, vs := range c.headers {
+			hreq.Header[k] = vs
+		}
 	}
 	for k, vs := range req.Header {
 		hreq.Header[http.CanonicalHeaderKey(k)] = vs
 	}
+	if req.URL == "" && c.creds != nil {
+		if err := c.creds.Authorize(hreq); err != nil {
+			return nil, 0, nil, c.newError(req, 0, nil, fmt.Errorf("authorize: %w", err))
+		}
+	}
+	extra := authSecrets(hreq.Header)
 	hresp, err := c.hc.Do(hreq)
 	if err != nil {
-		e := c.newError(req, 0, nil, unwrapURLError(err))
+		e := c.newError(req, 0, nil, unwrapURLError(err), extra...)
 		// Retry network errors, but not our own cancellation.
 		e.Retryable = ctx.Err() == nil
-		return nil, 0, e
+		return nil, 0, hreq, e
 	}
 	defer hresp.Body.Close()
 
 	if hresp.StatusCode >= 200 && hresp.StatusCode < 300 {
 		b, rerr := readBounded(hresp.Body, c.maxResponse)
 		if rerr != nil {
-			e := c.newError(req, hresp.StatusCode, nil, rerr)
+			e := c.newError(req, hresp.StatusCode, nil, rerr, extra...)
 			e.Retryable = ctx.Err() == nil && !errors.Is(rerr, errTooLarge)
-			return nil, 0, e
+			return nil, 0, hreq, e
 		}
-		return &Response{StatusCode: hresp.StatusCode, Header: hresp.Header, Body: b}, 0, nil
+		return &Response{StatusCode: hresp.StatusCode, Header: hresp.Header, Body: b}, 0, hreq, nil
 	}
 	// Error status: read a bounded prefix for the message, drain the rest.
 	b, _ := readBounded(hresp.Body, 64<<10)
 	_, _ = io.CopyN(io.Discard, hresp.Body, drainLimit)
-	e := c.newError(req, hresp.StatusCode, b, nil)
+	e := c.newError(req, hresp.StatusCode, b, nil, extra...)
 	e.Retryable = RetryableStatus(hresp.StatusCode)
 	var ra time.Duration
 	if e.Retryable {
 		ra = parseRetryAfter(hresp.Header.Get("Retry-After"), time.Now())
 	}
-	return nil, ra, e
+	return nil, ra, hreq, e
 }
 
 func (c *Client) url(p string) string {

@@ -46,6 +46,14 @@ type Config struct {
 	// Headers are added to every request.
 	Headers http.Header
 
+	// Secrets are scrubbed from every error message (e.g. an OAuth client
+	// secret the Client never sends itself).
+	Secrets []string
+
+	// Credentials, when set, authorise every attempt to the base URL
+	// (after Headers and the static Token/Username/Password, so they win).
+	Credentials Credentials
+
 	Token       *string // bearer token
 	Username    *string // basic auth
 	Password    *string

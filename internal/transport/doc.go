@@ -18,6 +18,17 @@
 //     (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD, or user info in
 //     the tracking URI), MLFLOW_TRACKING_INSECURE_TLS, extra headers, a
 //     caller's *http.Client;
+//   - Credentials (Config.Credentials): a per-attempt authoriser for
+//     credentials that rotate (Databricks OAuth, the Model Serving token
+//     file, databricks-sdk-go's Authenticate). A 401 makes a Refresher drop
+//     its cached token and the call is sent once more; 401 and 403 are
+//     otherwise never retried;
+//   - absolute URLs (Request.URL): signed cloud-storage URLs and token
+//     endpoints on other hosts, sent with the same retries and bounds but
+//     without the Client's headers or credentials; their query (where a
+//     signed URL keeps its signature) never appears in an error, and
+//     HTTPClient adapts the same machinery to libraries that take an
+//     *http.Client (golang.org/x/oauth2);
 //   - failures are *Error values carrying the HTTP status and MLflow's
 //     error_code; their messages never contain tokens, passwords or
 //     Authorization headers.

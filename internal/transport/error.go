@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 )
@@ -83,13 +84,24 @@ func ErrorCode(err error) string {
 
 const maxMessage = 512
 
-func (c *Client) newError(req *Request, status int, body []byte, err error) *Error {
+// newError builds the error of a failed attempt; extra are secrets of this
+// attempt (the credentials Authorize set, the query of a signed URL), scrubbed
+// with the Client's own.
+func (c *Client) newError(req *Request, status int, body []byte, err error, extra ...string) *Error {
 	path, _, _ := strings.Cut(req.Path, "?")
+	if req.URL != "" {
+		path = "<malformed URL>"
+		if u, perr := url.Parse(req.URL); perr == nil {
+			path = redactURL(u)
+			extra = append(extra, querySecrets(u)...)
+		}
+	}
 	method := req.Method
 	if method == "" {
 		method = "GET"
 	}
-	e := &Error{Method: method, Path: c.scrub(path), StatusCode: status, Err: err}
+	scrub := func(s string) string { return scrubAll(c.scrub(s), extra) }
+	e := &Error{Method: method, Path: scrub(path), StatusCode: status, Err: err}
 	if len(body) > 0 {
 		var mj struct {
 			ErrorCode string `json:"error_code"`
@@ -109,18 +121,24 @@ func (c *Client) newError(req *Request, status int, body []byte, err error) *Err
 		} else {
 			e.Message = string(body)
 		}
-		e.Message = c.scrub(truncate(strings.TrimSpace(e.Message), maxMessage))
+		e.Message = scrub(truncate(strings.TrimSpace(e.Message), maxMessage))
 	}
 	if err != nil {
-		e.errText = c.scrub(err.Error())
+		e.errText = scrub(err.Error())
 	}
 	return e
 }
 
 // scrub removes every configured secret from s.
-func (c *Client) scrub(s string) string {
-	for _, sec := range c.secrets {
-		if strings.Contains(s, sec) {
+func (c *Client) scrub(s string) string { return scrubAll(s, c.secrets) }
+
+// Scrub removes the Client's configured secrets from s (for messages built
+// outside this package from a response or an error).
+func (c *Client) Scrub(s string) string { return c.scrub(s) }
+
+func scrubAll(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if sec != "" && strings.Contains(s, sec) {
 			s = strings.ReplaceAll(s, sec, "[REDACTED]")
 		}
 	}

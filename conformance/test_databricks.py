@@ -1,0 +1,180 @@
+"""Databricks: MLflow's own Python SDK (mlflow 3.17.2 + databricks-sdk) and
+this module's Go SDK write the parity workflow into the same fake Databricks
+workspace (internal/databrickstest, started over plain HTTP), for every
+storage path: experiments on each signed-URL type (AWS, GCP, Azure blob,
+ADLS Gen2), an experiment whose artifacts live in a Unity Catalog volume, and
+Unity Catalog tables (MLFLOW_TRACING_DESTINATION=<catalog>.<schema>), with a
+personal access token or OAuth client credentials.
+
+- The fake must accept everything MLflow's own client sends: that is what
+  makes it trustworthy for the Go tests (test_fake_accepts_mlflow).
+- Every stored payload loads with MLflow's own classes (load_trace:
+  protobuf messages, TraceInfo.from_proto, Span.from_dict,
+  Span.from_otel_proto, Trace.from_dict).
+- The Python and Go traces are compared field by field after
+  conformance/parity/compare.py's normalisation (test_parity).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import sys
+
+import pytest
+
+from databricks_fake import PY_QUIET, FakeWorkspace, load_trace
+from parity import compare, harness
+
+WORKFLOW_PY = harness.MODULE_ROOT / "conformance" / "parity" / "workflow.py"
+EXPECTED_SPANS = {"agent", "plan", "chat_model", "get_weather", "convert_units", "search_docs"}
+UC_CATALOG, UC_SCHEMA = "main", "agents"
+
+# scenario -> (storage, auth)
+SCENARIOS = {
+    "aws": ({"cloud": "AWS_PRESIGNED_URL"}, "pat"),
+    "gcp": ({"cloud": "GCP_SIGNED_URL"}, "oauth"),
+    "azure": ({"cloud": "AZURE_SAS_URI"}, "pat"),
+    "adls": ({"cloud": "AZURE_ADLS_GEN2_SAS_URI"}, "oauth"),
+    "volume": ({"volume": "/Volumes/main/agents/traces/parity"}, "pat"),
+    "uc": (None, "oauth"),
+}
+WRITERS = ("python", "go")
+
+
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory):
+    d = tmp_path_factory.mktemp("fakeworkspace")
+    binary = harness.go_build("internal/databrickstest/cmd/fakeworkspace", d)
+    with FakeWorkspace(binary, d / "fake.log") as w:
+        yield w
+
+
+@pytest.fixture(scope="module")
+def go_parity(tmp_path_factory):
+    return harness.go_build("conformance/cmd/parity", tmp_path_factory.mktemp("gobin"))
+
+
+def scenario_env(fake: FakeWorkspace, name: str, location: str, home) -> dict:
+    storage, auth = SCENARIOS[name]
+    env = harness.clean_env(HOME=str(home), MLFLOW_TRACKING_URI="databricks", **PY_QUIET)
+    env.update(fake.pat_env() if auth == "pat" else fake.oauth_env())
+    if storage is None:
+        env["MLFLOW_TRACING_DESTINATION"] = location
+    else:
+        env["MLFLOW_EXPERIMENT_ID"] = location
+    return env
+
+
+@pytest.fixture(scope="module")
+def written(fake, go_parity, tmp_path_factory):
+    """Writes the workflow once per scenario and writer (in parallel: the
+    Python SDK's start-up dominates) and returns {(scenario, writer): trace id}."""
+    fake.create_uc_schema(UC_CATALOG, UC_SCHEMA)
+    jobs = {}
+    for name, (storage, _) in SCENARIOS.items():
+        if storage is None:
+            location = f"{UC_CATALOG}.{UC_SCHEMA}"
+        else:
+            location = fake.create_experiment(f"/Users/parity@example.com/{name}", **storage)
+        for writer in WRITERS:
+            home = tmp_path_factory.mktemp(f"{name}-{writer}")
+            env = scenario_env(fake, name, location, home)
+            cmd = [sys.executable, str(WORKFLOW_PY)] if writer == "python" else [str(go_parity)]
+            jobs[(name, writer)] = (cmd, env, home)
+    out = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {k: pool.submit(harness.run, cmd, env, home, 300) for k, (cmd, env, home) in jobs.items()}
+        for k, f in futures.items():
+            out[k] = harness.trace_id_from_stdout(f.result().stdout)
+    return out
+
+
+def test_fake_accepts_mlflow(fake, written):
+    """Nothing either client sent was rejected, and every trace is complete."""
+    st = fake.state()
+    assert not st["rejections"], f"the fake workspace rejected requests: {st['rejections']}"
+    assert st["mlflow_version"] == "3.17.2"
+    for (name, writer), trace_id in written.items():
+        t = fake.trace(trace_id)
+        if SCENARIOS[name][0] is None:
+            assert t["TraceInfoV4"] and len(t["Spans"]) == 6, (name, writer)
+            assert t["SpanTable"] == f"{UC_CATALOG}.{UC_SCHEMA}.mlflow_experiment_trace_otel_spans"
+        else:
+            assert t["StartTraceV3"] and t["Data"], (name, writer)
+            want = SCENARIOS[name][0].get("cloud", "UC_VOLUME")
+            assert t["DataVia"] == want, (name, writer, t["DataVia"])
+
+
+def test_python_calls_are_what_the_fake_serves(fake, written):
+    """The requests MLflow's client made, by route: a record of the Databricks
+    protocol the Go client follows (and of the calls it leaves out)."""
+    routes = set()
+    for r in fake.state()["requests"]:
+        p = r["Path"]
+        if p.startswith("/__fake/"):
+            continue
+        for prefix in ("/api/2.0/mlflow/traces/", "/api/4.0/mlflow/traces/", "/api/2.0/fs/files/"):
+            if p.startswith(prefix):
+                p = prefix + "…"
+        if r["Host"] != "workspace":
+            p = r["Host"]
+        routes.add((r["Method"], p))
+    for want in [
+        ("POST", "/api/3.0/mlflow/traces"),
+        ("GET", "/api/2.0/mlflow/traces/…"),
+        ("PUT", "/api/2.0/fs/files/…"),
+        ("GET", "/api/2.0/fs/endpoints"),
+        ("POST", "/api/2.0/otel/v1/traces"),
+        ("POST", "/api/4.0/mlflow/traces/…"),
+        ("GET", "/.well-known/databricks-config"),
+        ("GET", "/oidc/.well-known/oauth-authorization-server"),
+        ("POST", "/oidc/v1/token"),
+        ("PUT", "AWS_PRESIGNED_URL"),
+        ("PUT", "GCP_SIGNED_URL"),
+        ("PUT", "AZURE_SAS_URI"),
+        ("PATCH", "AZURE_ADLS_GEN2_SAS_URI"),
+    ]:
+        assert want in routes, f"{want} never called; calls: {sorted(routes)}"
+
+
+@pytest.mark.parametrize("writer", WRITERS)
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_payloads_load_with_mlflow(fake, written, name, writer):
+    trace = load_trace(fake.trace(written[(name, writer)]))
+    assert trace.info.trace_id == written[(name, writer)]
+    assert {s.name for s in trace.data.spans} == EXPECTED_SPANS
+    assert trace.info.state.value == "OK"
+    schema = "4" if SCENARIOS[name][0] is None else "3"
+    assert trace.info.trace_metadata["mlflow.trace_schema.version"] == schema
+    for s in trace.data.spans:
+        assert s.trace_id == trace.info.trace_id
+    if schema == "4":
+        loc = trace.info.trace_location.uc_schema
+        assert (loc.catalog_name, loc.schema_name) == (UC_CATALOG, UC_SCHEMA)
+        root = next(s for s in trace.data.spans if s.parent_id is None)
+        assert root.attributes.get("user.id") == "user-42"
+        assert root.attributes.get("session.id") == "session-7"
+    else:
+        assert trace.info.tags["mlflow.artifactLocation"].startswith("dbfs:/")
+
+
+def sanity(norm: dict, who: str) -> None:
+    assert not norm["problems"], f"{who}: {norm['problems']}"
+    assert set(norm["spans"]) == EXPECTED_SPANS, f"{who}: spans {sorted(norm['spans'])}"
+    assert norm["info"]["state"] == "OK", who
+    meta = norm["info"]["trace_metadata"]
+    assert meta["mlflow.trace.user"] == "user-42", who
+    assert meta["mlflow.trace.sizeStats"]["num_spans"] == 6, who
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_parity(fake, written, name):
+    py = compare.normalize(load_trace(fake.trace(written[(name, "python")])).to_dict())
+    go = compare.normalize(load_trace(fake.trace(written[(name, "go")])).to_dict())
+    sanity(py, "python")
+    sanity(go, "go")
+    diffs = compare.diff(
+        {k: v for k, v in py.items() if k != "problems"},
+        {k: v for k, v in go.items() if k != "problems"},
+    )
+    assert not diffs, f"{name}: Python and Go traces differ:\n" + compare.format_diffs(diffs)

@@ -1,0 +1,287 @@
+package exporter_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/databrickstest"
+	"github.com/mlflowtrace/mlflowtrace-go/tracing"
+)
+
+// dbRun initialises tracing against the fake workspace with env, runs fn and
+// shuts down; it returns the errors the handler received.
+type dbRun struct {
+	p    *tracing.Provider
+	mu   sync.Mutex
+	errs []error
+}
+
+func startDatabricks(t *testing.T, ws *databrickstest.Workspace, env map[string]string, opts ...exporter.Option) *dbRun {
+	t.Helper()
+	r := &dbRun{}
+	env["DATABRICKS_CONFIG_FILE"] = "/nonexistent/databrickscfg"
+	all := append([]exporter.Option{
+		exporter.WithHTTPClient(ws.HTTPClient()),
+		exporter.WithRetryBackoff(10*time.Millisecond, 0),
+		exporter.WithErrorHandler(func(err error) {
+			r.mu.Lock()
+			r.errs = append(r.errs, err)
+			r.mu.Unlock()
+		}),
+	}, opts...)
+	p, err := tracing.Init(context.Background(), tracing.WithGetenv(func(k string) string { return env[k] }),
+		tracing.WithoutGlobalTracerProvider(), tracing.WithExporterOptions(all...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.p = p
+	t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	return r
+}
+
+func (r *dbRun) errors() []error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]error(nil), r.errs...)
+}
+
+func (r *dbRun) trace(ctx context.Context, name, input string) string {
+	ctx, root := tracing.StartSpan(ctx, name, tracing.WithSpanType(tracing.SpanTypeAgent),
+		tracing.WithInputs(map[string]any{"messages": []map[string]string{{"role": "user", "content": input}}}))
+	_, child := tracing.StartSpan(ctx, "tool", tracing.WithSpanType(tracing.SpanTypeTool))
+	child.End()
+	root.SetOutputs(map[string]any{"messages": []map[string]string{{"role": "assistant", "content": "ok"}}})
+	root.End()
+	return root.TraceID()
+}
+
+func TestDatabricksEndToEnd(t *testing.T) {
+	ws := databrickstest.New(t)
+	exp := ws.CreateExperiment("/Users/a@b.c/e2e", databrickstest.ADLS)
+	env := ws.PATEnv()
+	env["MLFLOW_TRACKING_URI"] = "databricks"
+	env["MLFLOW_EXPERIMENT_ID"] = exp
+	r := startDatabricks(t, ws, env)
+	long := strings.Repeat("é", 12000)
+	id := r.trace(context.Background(), "agent", long)
+	if err := r.p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if errs := r.errors(); len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	got, ok := ws.Trace(id)
+	if !ok || got.Data == nil {
+		t.Fatalf("trace %s not stored complete: %+v", id, got.TraceID)
+	}
+	var body struct {
+		Trace struct {
+			TraceInfo struct {
+				RequestPreview string `json:"request_preview"`
+			} `json:"trace_info"`
+		} `json:"trace"`
+	}
+	_ = json.Unmarshal(got.StartTraceV3, &body)
+	if p := []rune(body.Trace.TraceInfo.RequestPreview); len(p) != 10000 || !strings.HasSuffix(string(p), "...") {
+		t.Errorf("request preview: %d characters, want 10000 ending in ...", len(p))
+	}
+	var data struct {
+		Spans []json.RawMessage `json:"spans"`
+	}
+	if err := json.Unmarshal(got.Data, &data); err != nil || len(data.Spans) != 2 {
+		t.Errorf("traces.json: %v, %d spans", err, len(data.Spans))
+	}
+}
+
+// TestDatabricksUnityCatalogIDs: with a UC destination every id the program
+// sees (Span.TraceID, LastTraceID) and stores (mlflow.traceRequestId, the v4
+// trace info) is "trace:/<catalog>.<schema>/<hex>".
+func TestDatabricksUnityCatalogIDs(t *testing.T) {
+	ws := databrickstest.New(t)
+	ws.CreateUCSchema("main", "agents")
+	env := ws.PATEnv()
+	env["MLFLOW_TRACING_DESTINATION"] = "main.agents"
+	r := startDatabricks(t, ws, env)
+	id := r.trace(context.Background(), "agent", "hi")
+	if !strings.HasPrefix(id, "trace:/main.agents/") || len(id) != len("trace:/main.agents/")+32 {
+		t.Fatalf("Span.TraceID = %q", id)
+	}
+	if last := tracing.LastTraceID(); last != id {
+		t.Errorf("LastTraceID = %q, want %q", last, id)
+	}
+	if err := r.p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := ws.Trace(id)
+	if !ok || len(got.Spans) != 2 || got.TraceInfoV4 == nil {
+		t.Fatalf("stored: %v spans %d info %s", ok, len(got.Spans), got.TraceInfoV4)
+	}
+	var info struct {
+		TraceID  string            `json:"trace_id"`
+		Metadata map[string]string `json:"trace_metadata"`
+	}
+	_ = json.Unmarshal(got.TraceInfoV4, &info)
+	if info.TraceID != strings.TrimPrefix(id, "trace:/main.agents/") || info.Metadata["mlflow.trace_schema.version"] != "4" {
+		t.Errorf("v4 info: %+v", info)
+	}
+	if errs := r.errors(); len(errs) > 0 {
+		t.Errorf("errors: %v", errs)
+	}
+}
+
+// TestDatabricksTokenExpiryMidRun: the OAuth token expires while the
+// program runs; the next export refreshes it once and no trace is lost.
+func TestDatabricksTokenExpiryMidRun(t *testing.T) {
+	ws := databrickstest.New(t)
+	exp := ws.CreateExperiment("e", databrickstest.Azure)
+	env := ws.OAuthEnv()
+	env["MLFLOW_EXPERIMENT_ID"] = exp
+	r := startDatabricks(t, ws, env)
+	ctx := context.Background()
+	var ids []string
+	ids = append(ids, r.trace(ctx, "before", "a"))
+	if err := r.p.ForceFlush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ws.ExpireTokens()
+	for i := 0; i < 5; i++ {
+		ids = append(ids, r.trace(ctx, "after", "b"))
+	}
+	if err := r.p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if errs := r.errors(); len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	for _, id := range ids {
+		if got, ok := ws.Trace(id); !ok || got.Data == nil {
+			t.Errorf("trace %s lost", id)
+		}
+	}
+	if n := ws.TokenRequests(); n != 2 {
+		t.Errorf("token requests = %d, want 2", n)
+	}
+}
+
+// TestDatabricksModelServingTokenRotation: inside Model Serving (only the
+// serving variables, no tracking URI) traces go to the workspace with the
+// token of the serving credentials file; when the platform rotates the file
+// and revokes the old token, the next export's 401 makes the exporter read
+// the file again, and no trace is lost.
+func TestDatabricksModelServingTokenRotation(t *testing.T) {
+	ws := databrickstest.New(t)
+	exp := ws.CreateExperiment("serving", databrickstest.GCP)
+	dir := t.TempDir()
+	writeToken := func(tok string) {
+		ws.AddToken(tok)
+		b, _ := json.Marshal(map[string]any{"OAUTH_TOKEN": []map[string]string{{"oauthTokenValue": tok}}})
+		if err := os.WriteFile(filepath.Join(dir, "model-dependencies-oauth-token"), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeToken("serving-token-1")
+	env := map[string]string{
+		"IS_IN_DB_MODEL_SERVING_ENV": "true",
+		"ENABLE_MLFLOW_TRACING":      "true",
+		"DB_MODEL_SERVING_HOST_URL":  ws.URL,
+		"SERVING_CREDENTIALS_DIR":    dir,
+		"MLFLOW_EXPERIMENT_ID":       exp,
+	}
+	r := startDatabricks(t, ws, env)
+	ctx := context.Background()
+	first := r.trace(ctx, "before", "a")
+	if err := r.p.ForceFlush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	writeToken("serving-token-2")
+	ws.RevokeToken("serving-token-1")
+	second := r.trace(ctx, "after", "b")
+	if err := r.p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if errs := r.errors(); len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	for _, id := range []string{first, second} {
+		if got, ok := ws.Trace(id); !ok || got.Data == nil {
+			t.Errorf("trace %s lost", id)
+		}
+	}
+	auths := map[string]int{}
+	for _, q := range ws.Requests() {
+		if q.Host == "workspace" && q.Status < 400 {
+			auths[q.Auth]++
+		}
+	}
+	if auths["serving"] == 0 || auths["pat"] != 0 {
+		t.Errorf("requests by auth: %v", auths)
+	}
+}
+
+// TestDatabricksUnauthorizedReportedOnce: a revoked token gives one error
+// per failed export, with the hint, and no retry storm or crash.
+func TestDatabricksUnauthorizedReportedOnce(t *testing.T) {
+	ws := databrickstest.New(t)
+	exp := ws.CreateExperiment("e", databrickstest.AWS)
+	env := ws.PATEnv()
+	env["MLFLOW_EXPERIMENT_ID"] = exp
+	ws.RevokeToken(ws.Token)
+	r := startDatabricks(t, ws, env)
+	r.trace(context.Background(), "agent", "x")
+	if err := r.p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	errs := r.errors()
+	if len(errs) != 1 {
+		t.Fatalf("%d errors reported, want 1: %v", len(errs), errs)
+	}
+	msg := errs[0].Error()
+	for _, w := range []string{"status 401", "expired or revoked", "DATABRICKS_TOKEN"} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error %q does not mention %q", msg, w)
+		}
+	}
+	if strings.Contains(msg, ws.Token) {
+		t.Error("error leaks the token")
+	}
+	calls := 0
+	for _, q := range ws.Requests() {
+		if q.Path == "/api/3.0/mlflow/traces" {
+			calls++
+		}
+	}
+	if calls != 1 {
+		t.Errorf("StartTraceV3 sent %d times, want 1", calls)
+	}
+}
+
+// TestDatabricksHungWorkspaceNeverBlocks: a workspace that does not answer
+// never slows End(); Shutdown returns at its deadline.
+func TestDatabricksHungWorkspaceNeverBlocks(t *testing.T) {
+	ws := databrickstest.New(t)
+	exp := ws.CreateExperiment("e", databrickstest.AWS)
+	ws.Fail(databrickstest.Fault{Delay: time.Minute})
+	env := ws.PATEnv()
+	env["MLFLOW_EXPERIMENT_ID"] = exp
+	r := startDatabricks(t, ws, env, exporter.WithMaxQueueSize(10))
+	start := time.Now()
+	for i := 0; i < 200; i++ {
+		r.trace(context.Background(), "agent", "x")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("200 traces took %v on the caller's path with a hung workspace", d)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_ = r.p.Shutdown(ctx)
+	if time.Since(start) > 15*time.Second {
+		t.Errorf("Shutdown did not honour its deadline")
+	}
+}

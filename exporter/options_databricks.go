@@ -1,0 +1,185 @@
+package exporter
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/databricks"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/dbauth"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
+)
+
+// Environment variables of the Databricks destination read by the exporter
+// itself; the workspace and its credentials (DATABRICKS_HOST,
+// DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID, ...) are read as Databricks' SDKs
+// read them (see the package documentation).
+const (
+	envTracingDestination = "MLFLOW_TRACING_DESTINATION"
+	envDatabricksHost     = dbauth.EnvHost
+	envDatabricksProfile  = dbauth.EnvConfigProfile
+	envModelServing       = dbauth.EnvModelServing
+)
+
+// databricksConfig holds the settings of the Databricks destination.
+type databricksConfig struct {
+	host        string
+	credentials func(*http.Request) error
+	// tracingDestination is MLFLOW_TRACING_DESTINATION or
+	// WithTracingDestination: "<catalog>.<schema>" or "<experiment id>".
+	tracingDestination string
+	// ucSchema is tracingDestination when it names a UC schema.
+	ucSchema string
+	// explicit: a Databricks option was given.
+	explicit bool
+}
+
+// WithDatabricksHost sets the Databricks workspace URL (DATABRICKS_HOST);
+// https:// is assumed without a scheme, http:// is accepted for local
+// testing. Giving it selects the Databricks destination when no tracking URI
+// is set.
+func WithDatabricksHost(host string) Option {
+	return optionFunc(func(c config) config {
+		c.databricks.host = host
+		c.databricks.explicit = true
+		return c
+	})
+}
+
+// WithDatabricksCredentials authenticates every request to the Databricks
+// workspace with fn, which sets the request's Authorization header (auth
+// type "custom"; it wins over DATABRICKS_TOKEN and the other providers). fn is
+// called once per attempt, from several goroutines at once. It fits the
+// Authenticate method of databricks-sdk-go's config.Config, so a program
+// that already configures that SDK reuses its credentials:
+//
+//	cfg := &config.Config{}                         // github.com/databricks/databricks-sdk-go/config
+//	exporter.WithDatabricksHost(cfg.Host), exporter.WithDatabricksCredentials(cfg.Authenticate)
+//
+// A nil fn is ignored. Giving it selects the Databricks destination when no
+// tracking URI is set.
+func WithDatabricksCredentials(fn func(*http.Request) error) Option {
+	return optionFunc(func(c config) config {
+		if fn != nil {
+			c.databricks.credentials = fn
+			c.databricks.explicit = true
+		}
+		return c
+	})
+}
+
+// WithTracingDestination sets where traces go, like
+// MLFLOW_TRACING_DESTINATION: "<catalog>.<schema>" sends them to that
+// Unity Catalog schema's trace tables in the Databricks workspace (trace ids
+// "trace:/<catalog>.<schema>/<hex>", schema version 4); "<experiment id>"
+// logs them to that experiment, winning over the experiment id and name.
+func WithTracingDestination(dest string) Option {
+	return optionFunc(func(c config) config {
+		c.databricks.tracingDestination = dest
+		return c
+	})
+}
+
+// loadDatabricksEnv reads MLFLOW_TRACING_DESTINATION.
+func (c *config) loadDatabricksEnv(getenv func(string) string) {
+	if v := strings.TrimSpace(getenv(envTracingDestination)); v != "" {
+		c.databricks.tracingDestination = v
+	}
+}
+
+// resolveTracingDestination interprets the tracing destination the way
+// MLflow does: "<catalog>.<schema>" (Unity Catalog), "<experiment id>",
+// anything else is an error naming the variable.
+func (c *config) resolveTracingDestination() error {
+	d := strings.TrimSpace(c.databricks.tracingDestination)
+	if d == "" {
+		return nil
+	}
+	switch parts := strings.Split(d, "."); len(parts) {
+	case 1:
+		c.experimentID, c.experimentName = d, ""
+		return nil
+	case 2:
+		if _, _, ok := databricks.ParseUCSchema(d); ok {
+			c.databricks.ucSchema = d
+			return nil
+		}
+	case 3:
+		return fmt.Errorf("exporter: invalid %s=%q: Unity Catalog table-prefix destinations (<catalog>.<schema>.<table_prefix>) are not supported, as in MLflow; use <catalog>.<schema>", envTracingDestination, d)
+	}
+	return fmt.Errorf("exporter: invalid %s=%q: want <catalog>.<schema> (Unity Catalog tables) or <experiment id>", envTracingDestination, d)
+}
+
+// wantsDatabricks reports whether, with no tracking URI, the configuration
+// asks for a Databricks workspace: a Databricks option, DATABRICKS_HOST,
+// DATABRICKS_CONFIG_PROFILE, a Unity Catalog tracing destination, or Model
+// Serving.
+func (c *config) wantsDatabricks() bool {
+	return c.databricks.explicit || c.databricks.ucSchema != "" ||
+		strings.TrimSpace(c.getenv(envDatabricksHost)) != "" ||
+		strings.TrimSpace(c.getenv(envDatabricksProfile)) != "" ||
+		strings.EqualFold(strings.TrimSpace(c.getenv(envModelServing)), "true")
+}
+
+// transportConfig returns the HTTP settings shared by the HTTP destinations,
+// with the retry counter hooked in.
+func (c *config) transportConfig() transport.Config {
+	tc := c.server.transport
+	if ctrs := c.counters; ctrs != nil {
+		user := tc.OnRetry
+		tc.OnRetry = func() {
+			ctrs.addRetried(1)
+			if user != nil {
+				user()
+			}
+		}
+	}
+	return tc
+}
+
+// newDatabricksDestination builds the Databricks destination. It reads the
+// environment and the configuration file (~/.databrickscfg) but does no
+// network I/O: tokens and the experiment are resolved on the first export.
+// It also sets what depends on the destination: 10000-character previews
+// (unless WithPreviewMaxChars), and for Unity Catalog tables the
+// "trace:/<catalog>.<schema>/" trace ids and schema version 4.
+func newDatabricksDestination(ctx context.Context, c *config, profile string) (Destination, error) {
+	tc := c.transportConfig()
+	ws, err := dbauth.Resolve(dbauth.Options{
+		Getenv:      c.getenv,
+		Host:        c.databricks.host,
+		Profile:     profile,
+		Credentials: c.databricks.credentials,
+		HTTP:        tc,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("exporter: %w", err)
+	}
+	d, err := databricks.New(databricks.Config{
+		Workspace:      ws,
+		Transport:      tc,
+		ExperimentID:   c.experimentID,
+		ExperimentName: c.experimentName,
+		UCSchema:       c.databricks.ucSchema,
+		Resource: map[string]any{
+			"telemetry.sdk.language": "go",
+			"telemetry.sdk.name":     "mlflowtrace-go",
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("exporter: %w", err)
+	}
+	if !c.previewSet {
+		c.previewMaxChars = keys.PreviewLenDatabricks
+	}
+	if loc := d.UCSchema(); loc != "" {
+		c.traceIDPrefix = tracemodel.UCRequestIDPrefix(loc)
+		c.schemaVersion = "4"
+	}
+	return d, nil
+}
+
+var _ Destination = (*databricks.Destination)(nil)

@@ -1,0 +1,450 @@
+package databricks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"go.uber.org/goleak"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/databrickstest"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/dbauth"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// newDest returns a Destination for the fake workspace with env's
+// credentials and quick retries.
+func newDest(t *testing.T, ws *databrickstest.Workspace, env map[string]string, cfg Config) *Destination {
+	t.Helper()
+	tc := transport.Config{
+		HTTPClient:    ws.HTTPClient(),
+		MaxRetries:    transport.Ptr(3),
+		BackoffFactor: transport.Ptr(0.01),
+		BackoffJitter: transport.Ptr(0.0),
+	}
+	w, err := dbauth.Resolve(dbauth.Options{Getenv: func(k string) string { return env[k] }, HTTP: tc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Workspace, cfg.Transport = w, tc
+	d, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Shutdown(context.Background()) })
+	return d
+}
+
+var seq byte
+
+// testTrace builds a finished two-span trace; prefix "" gives "tr-" ids.
+func testTrace(prefix string, payload string) *tracemodel.Trace {
+	seq++
+	var tid trace.TraceID
+	tid[0], tid[15] = 0xab, seq
+	root, child := trace.SpanID{1, seq}, trace.SpanID{2, seq}
+	start := time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC)
+	id := tracemodel.RequestID(tid)
+	if prefix != "" {
+		id = prefix + tid.String()
+	}
+	reqAttr := `"` + id + `"`
+	spans := []*tracemodel.Span{
+		{TraceID: tid, SpanID: root, Name: "agent", StartTime: start, EndTime: start.Add(time.Second),
+			Status: tracemodel.Status{Code: tracemodel.StatusCodeOK},
+			Attributes: map[string]string{keys.TraceRequestID: reqAttr, keys.SpanType: `"AGENT"`,
+				keys.SpanInputs: `{"q": "hi"}`, keys.SpanOutputs: `"` + payload + `"`}},
+		{TraceID: tid, SpanID: child, ParentSpanID: root, Name: "tool", StartTime: start.Add(time.Millisecond), EndTime: start.Add(2 * time.Millisecond),
+			Status:     tracemodel.Status{Code: tracemodel.StatusCodeOK},
+			Attributes: map[string]string{keys.TraceRequestID: reqAttr, keys.SpanType: `"TOOL"`}},
+	}
+	return &tracemodel.Trace{
+		Info: tracemodel.TraceInfo{
+			TraceID: id, RequestTime: start, ExecutionDuration: time.Second, State: tracemodel.StateOK,
+			RequestPreview: `{"q": "hi"}`, ResponsePreview: "ok",
+			Metadata: map[string]string{keys.MetaSchemaVersion: "3", keys.MetaUser: "user-42", keys.MetaSession: "s-7"},
+			Tags:     map[string]string{keys.TagTraceName: "agent"},
+		},
+		Spans: spans,
+	}
+}
+
+func TestExperimentTracesEveryCloud(t *testing.T) {
+	for _, cloud := range databrickstest.Clouds {
+		t.Run(string(cloud), func(t *testing.T) {
+			ws := databrickstest.New(t)
+			exp := ws.CreateExperiment("/Users/a@b.c/agent", cloud)
+			d := newDest(t, ws, ws.PATEnv(), Config{ExperimentID: exp})
+			tr := testTrace("", "done")
+			if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{tr}); err != nil {
+				t.Fatal(err)
+			}
+			got, ok := ws.Trace(tr.Info.TraceID)
+			if !ok {
+				t.Fatal("trace not stored")
+			}
+			want, _ := tracemodel.MarshalTraceData(tr.Spans)
+			if got.DataVia != string(cloud) || !bytes.Equal(got.Data, want) {
+				t.Errorf("data via %q = %d bytes, want %d bytes via %s", got.DataVia, len(got.Data), len(want), cloud)
+			}
+			if got.Location != exp {
+				t.Errorf("location %q", got.Location)
+			}
+			var body struct {
+				Trace struct {
+					TraceInfo tracemodel.TraceInfo `json:"trace_info"`
+				} `json:"trace"`
+			}
+			if err := json.Unmarshal(got.StartTraceV3, &body); err != nil || body.Trace.TraceInfo.ExperimentID != exp {
+				t.Errorf("StartTraceV3 body: %v %+v", err, body)
+			}
+			// The store saw only signed requests, never the workspace token.
+			var ops []string
+			for _, r := range ws.Requests() {
+				if r.Host != string(cloud) {
+					continue
+				}
+				if r.Header["authorization"] != "" {
+					t.Errorf("workspace credentials sent to the store")
+				}
+				ops = append(ops, r.Method+" "+storeOp(r.Query))
+			}
+			wantOps := map[databrickstest.Cloud]string{
+				databrickstest.AWS:   "PUT ",
+				databrickstest.GCP:   "PUT ",
+				databrickstest.Azure: "PUT ",
+				databrickstest.ADLS:  "PUT resource=file,PATCH action=append&position=0&flush=true",
+			}[cloud]
+			if strings.Join(ops, ",") != wantOps {
+				t.Errorf("store operations %q, want %q", ops, wantOps)
+			}
+			if rej := ws.Rejections(); len(rej) > 0 {
+				t.Errorf("rejections: %v", rej)
+			}
+		})
+	}
+}
+
+// storeOp strips the signature part of a signed query, keeping the
+// operation parameters the client appended.
+func storeOp(q string) string {
+	var keep []string
+	for _, kv := range strings.Split(q, "&") {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "resource", "action", "position", "flush", "comp":
+			keep = append(keep, kv)
+		}
+	}
+	return strings.Join(keep, "&")
+}
+
+// TestLargeTraceDataChunked: above 10 MiB Azure gets blocks and a block
+// list, ADLS chunked appends and a flush.
+func TestLargeTraceDataChunked(t *testing.T) {
+	if testing.Short() {
+		t.Skip("uploads 20 MiB")
+	}
+	big := strings.Repeat("x", chunkSize+1000)
+	for _, tc := range []struct {
+		cloud databrickstest.Cloud
+		ops   string
+	}{
+		{databrickstest.Azure, "PUT comp=block,PUT comp=block,PUT comp=blocklist"},
+		{databrickstest.ADLS, "PUT resource=file,PATCH action=append&position=0,PATCH action=append&position=10485760,PATCH action=flush&position="},
+	} {
+		t.Run(string(tc.cloud), func(t *testing.T) {
+			ws := databrickstest.New(t)
+			exp := ws.CreateExperiment("big", tc.cloud)
+			d := newDest(t, ws, ws.PATEnv(), Config{ExperimentID: exp})
+			tr := testTrace("", big)
+			if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{tr}); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := ws.Trace(tr.Info.TraceID)
+			want, _ := tracemodel.MarshalTraceData(tr.Spans)
+			if !bytes.Equal(got.Data, want) {
+				t.Fatalf("stored %d bytes, want %d", len(got.Data), len(want))
+			}
+			var ops []string
+			for _, r := range ws.Requests() {
+				if r.Host == string(tc.cloud) {
+					op := storeOp(r.Query)
+					if strings.Contains(op, "comp=block&") || strings.HasPrefix(op, "comp=block") && !strings.Contains(op, "blocklist") {
+						op = "comp=block"
+					}
+					ops = append(ops, r.Method+" "+op)
+				}
+			}
+			got0 := strings.Join(ops, ",")
+			if !strings.HasPrefix(got0, tc.ops) {
+				t.Errorf("operations %q, want prefix %q", got0, tc.ops)
+			}
+		})
+	}
+}
+
+func TestVolumeExperiment(t *testing.T) {
+	ws := databrickstest.New(t)
+	exp := ws.CreateVolumeExperiment("vol", "/Volumes/main/agents/traces/exp")
+	d := newDest(t, ws, ws.PATEnv(), Config{ExperimentID: exp})
+	tr := testTrace("", "done")
+	if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{tr}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := ws.Trace(tr.Info.TraceID)
+	want, _ := tracemodel.MarshalTraceData(tr.Spans)
+	wantPath := "/Volumes/main/agents/traces/exp/traces/" + tr.Info.TraceID + "/artifacts/traces.json"
+	if got.DataVia != databrickstest.UCVolume || got.DataPath != wantPath || !bytes.Equal(got.Data, want) {
+		t.Errorf("via %q path %q, %d bytes", got.DataVia, got.DataPath, len(got.Data))
+	}
+}
+
+func TestUnityCatalogTables(t *testing.T) {
+	ws := databrickstest.New(t)
+	ws.CreateUCSchema("main", "agents")
+	d := newDest(t, ws, ws.PATEnv(), Config{UCSchema: "main.agents", Resource: map[string]any{"telemetry.sdk.language": "go"}})
+	prefix := tracemodel.UCRequestIDPrefix("main.agents")
+	t1, t2 := testTrace(prefix, "a"), testTrace(prefix, "b")
+	for _, tr := range []*tracemodel.Trace{t1, t2} {
+		tr.Info.Metadata[keys.MetaSchemaVersion] = "4"
+	}
+	rootAttrs := len(t1.Spans[0].Attributes)
+	if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{t1, t2}); err != nil {
+		t.Fatal(err)
+	}
+	if len(t1.Spans[0].Attributes) != rootAttrs {
+		t.Error("the shared root span was modified")
+	}
+	var otlp int
+	for _, r := range ws.Requests() {
+		if r.Path == "/api/2.0/otel/v1/traces" {
+			otlp++
+		}
+	}
+	if otlp != 1 {
+		t.Errorf("%d OTLP requests for one batch, want 1", otlp)
+	}
+	for _, tr := range []*tracemodel.Trace{t1, t2} {
+		got, ok := ws.Trace(tr.Info.TraceID)
+		if !ok {
+			t.Fatalf("%s not stored", tr.Info.TraceID)
+		}
+		if got.SpanTable != "main.agents.mlflow_experiment_trace_otel_spans" || len(got.Spans) != 2 {
+			t.Errorf("spans: table %q, %d spans", got.SpanTable, len(got.Spans))
+		}
+		var info map[string]any
+		_ = json.Unmarshal(got.TraceInfoV4, &info)
+		if info["trace_id"] != strings.TrimPrefix(tr.Info.TraceID, prefix) {
+			t.Errorf("v4 trace_id %v", info["trace_id"])
+		}
+		loc, _ := json.Marshal(info["trace_location"])
+		if !strings.Contains(string(loc), `"type":"UC_SCHEMA"`) || !strings.Contains(string(loc), `"catalog_name":"main"`) {
+			t.Errorf("location %s", loc)
+		}
+		for _, b := range got.Spans {
+			var sp tracepb.Span
+			if err := proto.Unmarshal(b, &sp); err != nil {
+				t.Fatal(err)
+			}
+			attrs := map[string]string{}
+			for _, kv := range sp.Attributes {
+				attrs[kv.Key] = kv.Value.GetStringValue()
+			}
+			if attrs[keys.TraceRequestID] != tr.Info.TraceID {
+				t.Errorf("span %s: mlflow.traceRequestId %q", sp.Name, attrs[keys.TraceRequestID])
+			}
+			if len(sp.ParentSpanId) == 0 && (attrs[keys.UserID] != "user-42" || attrs[keys.SessionID] != "s-7") {
+				t.Errorf("root span user.id %q session.id %q", attrs[keys.UserID], attrs[keys.SessionID])
+			}
+		}
+	}
+}
+
+func TestExperimentByNameCreated(t *testing.T) {
+	ws := databrickstest.New(t)
+	d := newDest(t, ws, ws.PATEnv(), Config{ExperimentName: "/Users/a@b.c/new-agent"})
+	tr := testTrace("", "x")
+	if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{tr}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := ws.Trace(tr.Info.TraceID)
+	if got.Location == "" || got.Location != d.ExperimentID() || got.DataVia != string(databrickstest.AWS) {
+		t.Errorf("trace in %q (resolved %q) via %q", got.Location, d.ExperimentID(), got.DataVia)
+	}
+}
+
+func TestNewNeedsAnExperiment(t *testing.T) {
+	ws := &dbauth.Config{Host: "https://w", AuthType: dbauth.AuthPAT, Credentials: transport.CredentialsFunc(func(*http.Request) error { return nil })}
+	_, err := New(Config{Workspace: ws})
+	if err == nil || !strings.Contains(err.Error(), "MLFLOW_EXPERIMENT_ID") || !strings.Contains(err.Error(), "MLFLOW_TRACING_DESTINATION") {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := New(Config{Workspace: ws, UCSchema: "a.b.c"}); err == nil {
+		t.Error("a.b.c accepted as a UC schema")
+	}
+}
+
+func TestTransientFaultsRetried(t *testing.T) {
+	for _, f := range []databrickstest.Fault{
+		{PathPrefix: "/api/3.0/mlflow/traces", Status: 429, Times: 2, RetryAfter: "0"},
+		{PathPrefix: "/api/3.0/mlflow/traces", Status: 503, Times: 2},
+		{PathPrefix: "/api/2.0/mlflow/traces/", Status: 500, Times: 1},
+		{Host: string(databrickstest.AWS), Status: 503, Times: 2},
+	} {
+		t.Run(fmt.Sprintf("%s %d", f.PathPrefix+f.Host, f.Status), func(t *testing.T) {
+			ws := databrickstest.New(t)
+			exp := ws.CreateExperiment("e", databrickstest.AWS)
+			ws.Fail(f)
+			d := newDest(t, ws, ws.PATEnv(), Config{ExperimentID: exp})
+			tr := testTrace("", "x")
+			if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{tr}); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := ws.Trace(tr.Info.TraceID); got.Data == nil {
+				t.Error("trace data lost")
+			}
+		})
+	}
+}
+
+func TestUnauthorizedReportedOnceWithHint(t *testing.T) {
+	ws := databrickstest.New(t)
+	exp := ws.CreateExperiment("e", databrickstest.AWS)
+	env := ws.PATEnv()
+	ws.RevokeToken(ws.Token)
+	d := newDest(t, ws, env, Config{ExperimentID: exp})
+	err := d.ExportTraces(context.Background(), []*tracemodel.Trace{testTrace("", "x")})
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	msg := err.Error()
+	for _, w := range []string{"status 401", "expired or revoked", "DATABRICKS_TOKEN"} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error %q does not mention %q", msg, w)
+		}
+	}
+	if strings.Contains(msg, ws.Token) {
+		t.Errorf("error leaks the token: %s", msg)
+	}
+	n := 0
+	for _, r := range ws.Requests() {
+		if r.Path == "/api/3.0/mlflow/traces" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("StartTraceV3 sent %d times after a 401, want 1 (not retried)", n)
+	}
+}
+
+func TestPermissionDeniedHint(t *testing.T) {
+	ws := databrickstest.New(t)
+	exp := ws.CreateExperiment("e", databrickstest.AWS)
+	ws.DenyEdit(exp)
+	d := newDest(t, ws, ws.PATEnv(), Config{ExperimentID: exp})
+	err := d.ExportTraces(context.Background(), []*tracemodel.Trace{testTrace("", "x")})
+	if err == nil || !strings.Contains(err.Error(), "status 403 PERMISSION_DENIED") || !strings.Contains(err.Error(), "CAN_EDIT") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestExpiredSignedURLGetsFreshCredentials(t *testing.T) {
+	for _, cloud := range databrickstest.Clouds {
+		t.Run(string(cloud), func(t *testing.T) {
+			ws := databrickstest.New(t)
+			exp := ws.CreateExperiment("e", cloud)
+			body := `<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>`
+			status := http.StatusForbidden
+			if cloud == databrickstest.GCP {
+				status, body = http.StatusBadRequest, `<?xml version="1.0"?><Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>`
+			}
+			ws.Fail(databrickstest.Fault{Host: string(cloud), Status: status, Times: 1, Body: body})
+			d := newDest(t, ws, ws.PATEnv(), Config{ExperimentID: exp})
+			tr := testTrace("", "x")
+			if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{tr}); err != nil {
+				t.Fatal(err)
+			}
+			creds := 0
+			for _, r := range ws.Requests() {
+				if strings.HasSuffix(r.Path, "/credentials-for-data-upload") {
+					creds++
+				}
+				if r.Host == string(cloud) && strings.Contains(r.Query, "sig") && r.Status >= 400 && r.Status != status {
+					t.Errorf("unexpected store answer %d", r.Status)
+				}
+			}
+			if got, _ := ws.Trace(tr.Info.TraceID); got.Data == nil || creds != 2 {
+				t.Errorf("data %d bytes, %d credential requests (want 2)", len(got.Data), creds)
+			}
+		})
+	}
+}
+
+// TestOAuthTokenExpiryMidRun: the token expires between two exports; the
+// second export's 401 makes the provider fetch a new token once and the
+// trace is not lost. Concurrent exports share that refresh.
+func TestOAuthTokenExpiryMidRun(t *testing.T) {
+	ws := databrickstest.New(t)
+	exp := ws.CreateExperiment("e", databrickstest.GCP)
+	d := newDest(t, ws, ws.OAuthEnv(), Config{ExperimentID: exp})
+	first := testTrace("", "1")
+	if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{first}); err != nil {
+		t.Fatal(err)
+	}
+	if ws.TokenRequests() != 1 {
+		t.Fatalf("token requests = %d", ws.TokenRequests())
+	}
+	ws.ExpireTokens()
+	var wg sync.WaitGroup
+	traces := make([]*tracemodel.Trace, 8)
+	errs := make([]error, len(traces))
+	for i := range traces {
+		traces[i] = testTrace("", "n")
+	}
+	for i := range traces {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = d.ExportTraces(context.Background(), traces[i:i+1])
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("export %d: %v", i, err)
+		}
+		if got, _ := ws.Trace(traces[i].Info.TraceID); got.Data == nil {
+			t.Errorf("trace %d lost", i)
+		}
+	}
+	if n := ws.TokenRequests(); n != 2 {
+		t.Errorf("token requests = %d, want 2 (one refresh shared by 8 exports)", n)
+	}
+}
+
+func TestUnsupportedArtifactLocationReportedOnce(t *testing.T) {
+	d := &Destination{reported: map[string]bool{}}
+	for i := 0; i < 2; i++ {
+		err := d.upload(context.Background(), "tr-x", "s3://bucket/path", nil)
+		if (err != nil) != (i == 0) {
+			t.Errorf("call %d: %v", i, err)
+		}
+	}
+	if err := d.upload(context.Background(), "tr-x", "dbfs:/tmp/elsewhere", nil); err == nil || !strings.Contains(err.Error(), "outside") {
+		t.Errorf("dbfs path: %v", err)
+	}
+}

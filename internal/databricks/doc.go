@@ -1,0 +1,66 @@
+// Package databricks is the exporter destination for a Databricks workspace,
+// following what MLflow 3.17.2's Python SDK sends with
+// MLFLOW_TRACKING_URI=databricks (mlflow/tracing/export/mlflow_v3.py,
+// mlflow/tracing/export/uc_table.py, mlflow/store/tracking/databricks_rest_store.py,
+// mlflow/store/artifact/databricks_artifact_repo.py, mlflow/azure/client.py).
+// Every request goes through package internal/transport (retries, backoff,
+// Retry-After, budgets, bounded reads, redacted errors) with the workspace
+// credentials of package internal/dbauth.
+//
+// # Experiment traces (schema v3)
+//
+// For each finished trace:
+//
+//  1. StartTraceV3: POST /api/3.0/mlflow/traces {"trace":{"trace_info":{…}}}.
+//     The workspace answers with the trace info and its tag
+//     mlflow.artifactLocation. Databricks experiments have no span store: no
+//     span goes over OTLP (MLflow's exporter skips span logging for
+//     databricks URIs too).
+//  2. traces.json ({"spans":[…]}) is uploaded where mlflow.artifactLocation
+//     says:
+//     - dbfs:/databricks/mlflow-tracking/…: GET
+//     /api/2.0/mlflow/traces/{trace_id}/credentials-for-data-upload gives a
+//     signed URL and headers, then, without the workspace credentials:
+//     AWS_PRESIGNED_URL and GCP_SIGNED_URL: one PUT; AZURE_SAS_URI: Put Blob
+//     (x-ms-blob-type: BlockBlob) up to 10 MiB, Put Block + Put Block List
+//     beyond (MLflow always uses blocks); AZURE_ADLS_GEN2_SAS_URI: PUT
+//     ?resource=file, then PATCH ?action=append&position=0&flush=true (MLflow's
+//     sequence; larger files append in 10 MiB chunks and flush). The returned
+//     headers are filtered per operation with MLflow's allow-lists. A signed
+//     URL the store rejects as expired (401/403, GCS ExpiredToken) is replaced
+//     once by fresh credentials.
+//     - dbfs:/Volumes/<catalog>/<schema>/<volume>/…: the Files API,
+//     PUT /api/2.0/fs/files/Volumes/…/traces.json?overwrite=true. (MLflow,
+//     through databricks-sdk, first asks GET /api/2.0/fs/endpoints for
+//     presigned Files API endpoints and uses this PUT when the workspace has
+//     none; this package always uses the PUT, which every workspace serves.)
+//
+// The experiment is MLFLOW_EXPERIMENT_NAME (looked up, created when missing,
+// race-safe: package internal/mlflowrest), else MLFLOW_EXPERIMENT_ID; one of
+// them is required (a workspace has no default experiment "0").
+//
+// # Unity Catalog tables (schema v4)
+//
+// With a UC schema location ("<catalog>.<schema>", MLFLOW_TRACING_DESTINATION)
+// the trace ids are "trace:/<catalog>.<schema>/<32 hex>" and
+// mlflow.trace_schema.version is "4" (set by the exporter). For each batch of
+// finished traces:
+//
+//  1. every span, as OTLP protobuf: POST /api/2.0/otel/v1/traces with
+//     Content-Type application/x-protobuf and X-Databricks-UC-Table-Name
+//     <catalog>.<schema>.mlflow_experiment_trace_otel_spans; the root span
+//     carries user.id / session.id from the trace's user and session, as
+//     MLflow's UC span processor sets them;
+//  2. each trace info: POST /api/4.0/mlflow/traces/<catalog>.<schema>/<hex>/info
+//     with the TraceInfo (trace_id the bare hex, trace_location UC_SCHEMA).
+//
+// A failed span request does not stop the trace info (and the other way
+// round); both failures are reported.
+//
+// # Errors
+//
+// 401 and 403 are not retried (a 401 with a refreshable token is retried once
+// with a new token, by the transport) and are reported with a hint: an
+// expired or revoked token, or a missing permission (CAN_EDIT on the
+// experiment, write access to the volume or the UC schema).
+package databricks

@@ -1,0 +1,50 @@
+// Package databrickstest is a fake Databricks workspace for tests: no real
+// workspace is reachable from this project's test machines. It is only as
+// good as its fidelity, so it is strict (it rejects what a workspace
+// rejects) and it is proven against the real clients: the conformance suite
+// (conformance/test_databricks.py) runs MLflow 3.17.2's own Python SDK and
+// databricks-sdk against the standalone fake (cmd/fakeworkspace) for every
+// path this module uses, and the fake must accept all of it.
+//
+// What it serves:
+//
+//   - auth: a personal access token (Config.Token), OAuth client credentials
+//     of one service principal (host metadata /.well-known/databricks-config,
+//     the OIDC discovery document, POST /oidc/v1/token: grant_type
+//     client_credentials, scope all-apis, Basic or form client auth), extra
+//     bearer tokens (AddToken: a Model Serving token file's); every API call
+//     needs a valid, unexpired bearer token (401 otherwise);
+//   - MLflow REST: experiments get / get-by-name / create, StartTraceV3
+//     (POST /api/3.0/mlflow/traces), credentials-for-data-upload. JSON bodies
+//     are checked against the field lists of MLflow 3.17.2's protobuf
+//     messages (protos_gen.go, generated from the installed package by
+//     testdata/genprotos.py): unknown fields, wrong JSON types, bad enum
+//     values, timestamps and durations are rejected, as protobuf's JSON
+//     parser does; a trace info needs an id, a request time and a state, and
+//     MLflow's size limits hold (metadata 250, tags 250/4096, previews 10000
+//     characters); CAN_EDIT can be withheld (DenyEdit: 403);
+//   - four object stores, one per credential type, each on its own host:
+//     S3 presigned and GCS signed URLs (one PUT), Azure Blob SAS (Put Blob
+//     with x-ms-blob-type, Put Block / Put Block List), ADLS Gen2 SAS (create,
+//     append at the right position, flush). A store accepts only a URL the
+//     workspace signed for that object, unexpired, with the headers the
+//     credential listed, and without an Authorization header;
+//   - the Files API for Unity Catalog volumes (PUT/GET
+//     /api/2.0/fs/files/Volumes/..., overwrite) and GET /api/2.0/fs/endpoints
+//     answering 404 (what MLflow's client was observed to meet);
+//   - Unity Catalog tables: POST /api/2.0/otel/v1/traces (OTLP protobuf,
+//     X-Databricks-UC-Table-Name of a registered schema's spans table) and
+//     POST /api/4.0/mlflow/traces/{catalog.schema}/{hex}/info (the v4
+//     TraceInfo, checked like StartTraceV3);
+//   - faults (Fail: status, Retry-After, delays, on the workspace or a
+//     store), token expiry (ExpireTokens), revocation (RevokeToken), expired
+//     signed URLs (ExpireSignedURLs).
+//
+// Everything stored is recorded per trace (Traces, Trace) together with
+// every request (Requests) and every rejection and its reason (Rejections).
+//
+// Known gaps, by construction: response bodies beyond the fields clients
+// read are minimal; the error codes of a real workspace for a bad token may
+// differ (some deployments answer 403 "Invalid access token"); signed URLs
+// are random tokens, not real cloud signatures.
+package databrickstest

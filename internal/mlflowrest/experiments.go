@@ -1,0 +1,142 @@
+package mlflowrest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
+)
+
+// REST paths (MLflow's tracking API).
+const (
+	PathGetByName = "/api/2.0/mlflow/experiments/get-by-name"
+	PathCreate    = "/api/2.0/mlflow/experiments/create"
+)
+
+// Resolver resolves an experiment id once and caches it. It is safe for
+// concurrent use; concurrent first callers make one lookup.
+type Resolver struct {
+	client *transport.Client
+	id     string // configured id
+	name   string // configured name: wins over id
+	def    string // used when neither is set
+
+	mu       sync.Mutex
+	ready    atomic.Bool
+	resolved string
+}
+
+// NewResolver returns a Resolver for the experiment name (when set), else
+// id, else def.
+func NewResolver(c *transport.Client, id, name, def string) *Resolver {
+	return &Resolver{client: c, id: strings.TrimSpace(id), name: strings.TrimSpace(name), def: def}
+}
+
+// Name returns the configured experiment name ("" when the id is used).
+func (r *Resolver) Name() string { return r.name }
+
+// Resolved returns the resolved id, or "" before the first successful ID.
+func (r *Resolver) Resolved() string {
+	if !r.ready.Load() {
+		return ""
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.resolved
+}
+
+// ID returns the experiment id, resolving it on the first call. A failed
+// resolution is tried again on the next call.
+func (r *Resolver) ID(ctx context.Context) (string, error) {
+	if r.ready.Load() {
+		r.mu.Lock()
+		id := r.resolved
+		r.mu.Unlock()
+		return id, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ready.Load() {
+		return r.resolved, nil
+	}
+	id := r.id
+	if r.name != "" {
+		var err error
+		if id, err = ByName(ctx, r.client, r.name); err != nil {
+			return "", err
+		}
+	}
+	if id == "" {
+		id = r.def
+	}
+	r.resolved = id
+	r.ready.Store(true)
+	return id, nil
+}
+
+// ByName returns the id of the experiment called name, creating it when it
+// does not exist.
+func ByName(ctx context.Context, c *transport.Client, name string) (string, error) {
+	for attempt := 0; attempt < 3; attempt++ {
+		id, found, err := getByName(ctx, c, name)
+		if err != nil {
+			return "", err
+		}
+		if found {
+			return id, nil
+		}
+		body, _ := json.Marshal(map[string]string{"name": name})
+		resp, err := c.Do(ctx, &transport.Request{
+			Method: http.MethodPost, Path: PathCreate,
+			Header: http.Header{"Content-Type": {"application/json"}},
+			Body:   body,
+		})
+		if err != nil {
+			if transport.ErrorCode(err) == "RESOURCE_ALREADY_EXISTS" {
+				continue // another process created it: look it up again
+			}
+			return "", fmt.Errorf("create experiment %q: %w", name, err)
+		}
+		var out struct {
+			ExperimentID string `json:"experiment_id"`
+		}
+		if err := json.Unmarshal(resp.Body, &out); err != nil || out.ExperimentID == "" {
+			return "", fmt.Errorf("create experiment %q: malformed response", name)
+		}
+		return out.ExperimentID, nil
+	}
+	return "", fmt.Errorf("experiment %q: lookup kept racing with its creation", name)
+}
+
+func getByName(ctx context.Context, c *transport.Client, name string) (string, bool, error) {
+	resp, err := c.Do(ctx, &transport.Request{
+		Method: http.MethodGet,
+		Path:   PathGetByName + "?experiment_name=" + url.QueryEscape(name),
+	})
+	if err != nil {
+		if transport.ErrorCode(err) == "RESOURCE_DOES_NOT_EXIST" || transport.StatusCode(err) == http.StatusNotFound {
+			return "", false, nil
+		}
+		return "", false, fmt.Errorf("get experiment by name: %w", err)
+	}
+	var out struct {
+		Experiment struct {
+			ExperimentID   string `json:"experiment_id"`
+			LifecycleStage string `json:"lifecycle_stage"`
+		} `json:"experiment"`
+	}
+	if err := json.Unmarshal(resp.Body, &out); err != nil || out.Experiment.ExperimentID == "" {
+		return "", false, errors.New("get experiment by name: malformed response")
+	}
+	if out.Experiment.LifecycleStage == "deleted" {
+		return "", false, fmt.Errorf("experiment %q is deleted; restore it or choose another name", name)
+	}
+	return out.Experiment.ExperimentID, true, nil
+}

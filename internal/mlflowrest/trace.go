@@ -1,0 +1,60 @@
+package mlflowrest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
+)
+
+// PathStartTraceV3 is the StartTraceV3 route (called when a trace ends,
+// despite its name).
+const PathStartTraceV3 = "/api/3.0/mlflow/traces"
+
+// StartTraceV3 creates the trace info on the backend and returns the tags of
+// the trace info it answered with. A failure is the transport's *Error,
+// unwrapped, so callers can read its status and error code.
+func StartTraceV3(ctx context.Context, c *transport.Client, info *tracemodel.TraceInfo) (map[string]string, error) {
+	ij, err := info.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("encode trace info: %w", err)
+	}
+	body := make([]byte, 0, len(ij)+32)
+	body = append(body, `{"trace":{"trace_info":`...)
+	body = append(body, ij...)
+	body = append(body, "}}"...)
+	resp, err := c.Do(ctx, &transport.Request{
+		Method: http.MethodPost,
+		Path:   PathStartTraceV3,
+		Header: http.Header{"Content-Type": {"application/json"}},
+		Body:   body,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Trace struct {
+			TraceInfo struct {
+				Tags map[string]string `json:"tags"`
+			} `json:"trace_info"`
+		} `json:"trace"`
+	}
+	if err := json.Unmarshal(resp.Body, &out); err != nil {
+		return nil, fmt.Errorf("malformed StartTraceV3 response: %w", err)
+	}
+	return out.Trace.TraceInfo.Tags, nil
+}
+
+// EscapePath escapes each segment of a slash-separated path.
+func EscapePath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		parts[i] = url.PathEscape(s)
+	}
+	return strings.Join(parts, "/")
+}
