@@ -29,12 +29,21 @@ const (
 // Attribute values become JSON strings: spans of this SDK's scope
 // (keys.ScopeName) already hold JSON and are copied; for other scopes an
 // `mlflow.*` string value that is valid JSON is kept and every other value is
-// JSON-encoded from its OpenTelemetry type. mlflow.traceRequestId,
+// JSON-encoded from its OpenTelemetry type. A span of another scope that
+// follows an OpenTelemetry GenAI convention (gen_ai.*, OpenInference,
+// Traceloop, …) gets the span type, inputs, outputs, token usage, message
+// format, tools, model and provider MLflow's tracking server derives from it
+// (see genai.go), so it reads the same from every destination.
+// mlflow.traceRequestId,
 // mlflow.spanType ("UNKNOWN") and mlflow.spanLogLevel (what MLflow's Python
 // SDK derives at span end: 40 with an exception event, 20 for LLM, CHAT_MODEL,
 // TOOL, RETRIEVER, AGENT and EMBEDDING spans, else 10) are added when missing.
 // Event and link attributes keep their raw values.
-func ConvertSpan(s sdktrace.ReadOnlySpan) *tracemodel.Span {
+func ConvertSpan(s sdktrace.ReadOnlySpan) *tracemodel.Span { return convertSpan(s, true) }
+
+// convertSpan is ConvertSpan; genai false skips the GenAI translation (for
+// the benchmarks that measure what it costs).
+func convertSpan(s sdktrace.ReadOnlySpan, genai bool) *tracemodel.Span {
 	sc := s.SpanContext()
 	out := &tracemodel.Span{
 		TraceID:   sc.TraceID(),
@@ -59,10 +68,18 @@ func ConvertSpan(s sdktrace.ReadOnlySpan) *tracemodel.Span {
 	out.Status.Message = st.Description
 
 	attrs := s.Attributes()
-	out.Attributes = make(map[string]string, len(attrs)+3)
-	convertAttributes(out.Attributes, attrs, out.Scope == keys.ScopeName)
-
 	events := s.Events()
+	ownScope := out.Scope == keys.ScopeName
+	translate := genai && !ownScope && genaiRelevant(attrs, events)
+	extra := 3
+	if translate {
+		extra += 8 // the keys translation may add
+	}
+	out.Attributes = make(map[string]string, len(attrs)+extra)
+	convertAttributes(out.Attributes, attrs, ownScope)
+	if translate {
+		translateGenAI(out.Attributes, attrs, events)
+	}
 	hasException := false
 	if len(events) > 0 {
 		out.Events = make([]tracemodel.Event, len(events))
