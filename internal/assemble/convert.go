@@ -28,8 +28,9 @@ const (
 //
 // Attribute values become JSON strings: spans of this SDK's scope
 // (keys.ScopeName) already hold JSON and are copied; for other scopes an
-// `mlflow.*` string value that is valid JSON is kept and every other value is
-// JSON-encoded from its OpenTelemetry type. A span of another scope that
+// `mlflow.*` string value that is valid JSON is kept, as is any string that is
+// JSON text of a string, object or array (as MLflow's server stores it), and
+// every other value is JSON-encoded from its OpenTelemetry type. A span of another scope that
 // follows an OpenTelemetry GenAI convention (gen_ai.*, OpenInference,
 // Traceloop, …) gets the span type, inputs, outputs, token usage, message
 // format, tools, model and provider MLflow's tracking server derives from it
@@ -146,7 +147,7 @@ func convertAttributes(dst map[string]string, attrs []attribute.KeyValue, ownSco
 		k := string(kv.Key)
 		if kv.Value.Type() == attribute.STRING {
 			v := kv.Value.AsString()
-			if ownScope || (strings.HasPrefix(k, "mlflow.") && json.Valid(unsafe.Slice(unsafe.StringData(v), len(v)))) {
+			if ownScope || keepJSON(k, v) {
 				dst[k] = v
 				continue
 			}
@@ -162,6 +163,25 @@ func convertAttributes(dst map[string]string, attrs []attribute.KeyValue, ownSco
 	for _, p := range todo {
 		dst[p.key] = all[p.start:p.end]
 	}
+}
+
+// keepJSON reports whether the string value v of attribute k of another
+// scope is stored as it is: an mlflow.* value that is valid JSON, or any
+// value that is JSON text of a string, object or array — MLflow's server
+// stores those as that JSON too (sanitize_attributes), so a GenAI
+// instrumentation's JSON messages read back as messages everywhere.
+func keepJSON(k, v string) bool {
+	if strings.HasPrefix(k, "mlflow.") {
+		return json.Valid(unsafe.Slice(unsafe.StringData(v), len(v)))
+	}
+	i := 0
+	for i < len(v) && (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == '\r') {
+		i++
+	}
+	if i == len(v) || (v[i] != '"' && v[i] != '{' && v[i] != '[') {
+		return false
+	}
+	return json.Valid(unsafe.Slice(unsafe.StringData(v), len(v)))
 }
 
 // appendList writes xs as a JSON array with Python's ", " separator.

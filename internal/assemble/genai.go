@@ -31,13 +31,12 @@ import (
 // keys, LiveKit's GenAI keys) are folded into the earlier one, which gives
 // the same answer.
 //
-// MLflow reads the attribute values as the JSON text it stores. The server
-// also strips one level of JSON encoding from a value that is a JSON string
-// holding a JSON string, object or array (sanitize_attributes): a GenAI
+// MLflow reads the attribute values as the JSON text it stores. Its server
+// stores a string attribute that holds JSON text of a string, object or array
+// as that JSON (sanitize_attributes), and so does ConvertSpan: a GenAI
 // instrumentation's "gen_ai.input.messages" string attribute holds the
-// messages as JSON text, and the translated mlflow.spanInputs is that array.
-// text() applies the same rule when it reads a value; the stored attributes
-// themselves are left as they are.
+// messages as JSON text, and both it and the translated mlflow.spanInputs
+// read back as the array.
 
 // genaiRelevant reports whether a span has an attribute or event that one of
 // MLflow's translators reads. Spans without one skip translation, so they pay
@@ -104,10 +103,7 @@ type genaiSpan struct {
 	translatedIO uint8
 	gemini       bool   // a Gemini CLI span
 	claude       string // Claude Code span type, or ""
-	memo         []memoText
 }
-
-type memoText struct{ k, v string }
 
 // translateGenAI adds to dst (the converted attributes of a span from another
 // instrumentation scope) the MLflow attributes MLflow's server derives from
@@ -165,39 +161,19 @@ func translateGenAI(dst map[string]string, attrs []attribute.KeyValue, events []
 	}
 }
 
-// text returns attribute k's JSON text as MLflow's translators see it (one
-// level of a doubly encoded string, object or array stripped).
+// text returns attribute k's JSON text as MLflow's translators see it, after
+// its server strips one level of a doubly encoded string, object or array
+// (sanitize_attributes). ConvertSpan already stores other scopes' string
+// attributes that way; mlflow.* values kept as they were are unwrapped here.
 func (s *genaiSpan) text(k string) (string, bool) {
 	v, ok := s.m[k]
 	if !ok {
 		return "", false
 	}
-	for _, m := range s.memo {
-		if m.k == k {
-			return m.v, true
-		}
+	if strings.HasPrefix(k, "mlflow.") {
+		return unwrapJSON(v), true
 	}
-	t := v
-	found := false
-	if !strings.HasPrefix(k, "mlflow.") {
-		for i := len(s.attrs) - 1; i >= 0; i-- {
-			if kv := s.attrs[i]; string(kv.Key) == k {
-				// v is the JSON encoding of this value: unwrapping it gives
-				// the string itself when that is JSON text of a string,
-				// object or array.
-				if kv.Value.Type() == attribute.STRING && jsonContainer(kv.Value.AsString()) {
-					t = kv.Value.AsString()
-				}
-				found = true
-				break
-			}
-		}
-	}
-	if !found {
-		t = unwrapJSON(v)
-	}
-	s.memo = append(s.memo, memoText{k, t})
-	return t, true
+	return v, true
 }
 
 // validJSON is json.Valid with a quick rejection of text that cannot start a

@@ -3,10 +3,10 @@ for genai_test.go.
 
 argv[1]: a file holding an OTLP ExportTraceServiceRequest (protobuf), exactly
 as an OpenTelemetry exporter sends it to MLflow's /v1/traces route.
-stdout: JSON object span name -> {key: decoded value} of the attributes
+stdout: JSON object span name -> {key: decoded value} of every attribute
 MLflow's tracking server stores after translate_span_when_storing (the code
-its SqlAlchemyStore.log_spans runs), for the keys the translation writes.
-A value that is not JSON is given as {"raw": text}.
+its SqlAlchemyStore.log_spans runs). A value that is not JSON is given as
+{"raw": text}, a value stored as is (not a string) as {"native": value}.
 """
 import json
 import sys
@@ -15,18 +15,6 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from mlflow.entities.span import Span
 from mlflow.tracing.otel.translation import translate_span_when_storing
-
-KEYS = [
-    "mlflow.spanType",
-    "mlflow.spanInputs",
-    "mlflow.spanOutputs",
-    "mlflow.chat.tokenUsage",
-    "mlflow.message.format",
-    "mlflow.chat.tools",
-    "mlflow.llm.model",
-    "mlflow.llm.provider",
-]
-
 
 def decode(v):
     if not isinstance(v, str):
@@ -51,5 +39,5 @@ for rs in req.resource_spans:
             except Exception as e:  # noqa: BLE001 - the server would answer 422
                 out[proto.name] = {"error": f"{type(e).__name__}: {e}"}
                 continue
-            out[proto.name] = {k: decode(attrs[k]) for k in KEYS if k in attrs}
+            out[proto.name] = {k: decode(v) for k, v in attrs.items()}
 json.dump(out, sys.stdout)
