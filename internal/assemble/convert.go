@@ -71,9 +71,12 @@ func convertSpan(s sdktrace.ReadOnlySpan, genai bool) *tracemodel.Span {
 	attrs := s.Attributes()
 	events := s.Events()
 	ownScope := out.Scope == keys.ScopeName
-	translate := genai && !ownScope && genaiRelevant(attrs, events)
+	translate, wide := false, false
+	if genai && !ownScope {
+		translate, wide = genaiRelevant(attrs, events)
+	}
 	extra := 3
-	if translate {
+	if wide {
 		extra += 8 // the keys translation may add
 	}
 	out.Attributes = make(map[string]string, len(attrs)+extra)

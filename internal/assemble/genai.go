@@ -40,19 +40,24 @@ import (
 
 // genaiRelevant reports whether a span has an attribute or event that one of
 // MLflow's translators reads. Spans without one skip translation, so they pay
-// only this scan.
-func genaiRelevant(attrs []attribute.KeyValue, events []sdktrace.Event) bool {
+// only this scan. wide is true when a GenAI convention key is present (not
+// only mlflow.spanInputs / mlflow.spanOutputs, whose "model" field is all
+// MLflow reads from them).
+func genaiRelevant(attrs []attribute.KeyValue, events []sdktrace.Event) (relevant, wide bool) {
 	for _, kv := range attrs {
-		if genaiKey(string(kv.Key)) {
-			return true
+		if k := string(kv.Key); genaiKey(k) {
+			relevant = true
+			if k != keys.SpanInputs && k != keys.SpanOutputs {
+				return true, true
+			}
 		}
 	}
 	for _, ev := range events {
 		if strings.HasPrefix(ev.Name, "gen_ai.") {
-			return true
+			return true, true
 		}
 	}
-	return false
+	return relevant, false
 }
 
 // genaiKey reports whether MLflow's translators read attribute k (or, for
@@ -111,8 +116,10 @@ type genaiSpan struct {
 // mlflow.spanInputs, mlflow.spanOutputs, mlflow.chat.tokenUsage,
 // mlflow.message.format, mlflow.chat.tools, mlflow.llm.model and
 // mlflow.llm.provider, each only when not already set.
-// The caller checks genaiRelevant first.
+// The caller checks genaiRelevant first. A bug here must not take the
+// exporter down: a panic leaves the span with what was translated so far.
 func translateGenAI(dst map[string]string, attrs []attribute.KeyValue, events []sdktrace.Event) {
+	defer func() { _ = recover() }()
 	s := &genaiSpan{m: dst, attrs: attrs, events: events}
 	s.gemini = s.geminiCLI()
 	s.claude = s.claudeCodeType()
@@ -868,90 +875,93 @@ func decodedJSON(v attribute.Value) string {
 	return string(appendAttrValue(nil, v))
 }
 
-// tokenUsage is _get_token_usage: the first translator with an input, output
-// or total token count gives the usage.
-func (s *genaiSpan) tokenUsage() (string, bool) {
-	type source struct {
-		input, output, total, cacheRead, cacheWrite func() (pyInt, bool)
-	}
-	attr := func(k string) func() (pyInt, bool) {
-		return func() (pyInt, bool) {
-			v, ok := s.text(k)
-			if !ok {
-				return pyInt{}, false
-			}
+// usageSource is one translator's token count keys. Each list is read like
+// MLflow does: the first key present gives the value (parsed as an int).
+type usageSource struct {
+	input, output, total, cacheRead, cacheWrite []string
+}
+
+// usageSources are the translators with token keys, in MLflow's order; the
+// GenAI semantic conventions' keys also stand for Gemini CLI, Spring AI,
+// LiveKit and Laminar, which read a subset of them. Claude Code comes between
+// GenAI and Traceloop (claudeUsage).
+var usageSources = [...]usageSource{
+	{ // OpenInference
+		input: []string{"llm.token_count.prompt"}, output: []string{"llm.token_count.completion"},
+		total:     []string{"llm.token_count.total"},
+		cacheRead: []string{"llm.token_count.prompt_details.cache_read"}, cacheWrite: []string{"llm.token_count.prompt_details.cache_write"},
+	},
+	{ // GenAI semantic conventions
+		input: []string{"gen_ai.usage.input_tokens"}, output: []string{"gen_ai.usage.output_tokens"},
+		cacheRead:  []string{"gen_ai.usage.cache_read.input_tokens"},
+		cacheWrite: []string{"gen_ai.usage.cache_write.input_tokens", "gen_ai.usage.cache_creation.input_tokens"},
+	},
+	{ // Traceloop
+		input: []string{"gen_ai.usage.prompt_tokens"}, output: []string{"gen_ai.usage.completion_tokens"},
+		total: []string{"llm.usage.total_tokens"},
+	},
+	{ // VoltAgent
+		input:  []string{"usage.prompt_tokens", "llm.usage.prompt_tokens"},
+		output: []string{"usage.completion_tokens", "llm.usage.completion_tokens"},
+		total:  []string{"usage.total_tokens", "llm.usage.total_tokens"},
+	},
+}
+
+// usageValue reads the first of ks present.
+func (s *genaiSpan) usageValue(ks []string) (pyInt, bool) {
+	for _, k := range ks {
+		if v, ok := s.text(k); ok {
 			return parseIntAttribute(v)
 		}
 	}
-	firstPresent := func(ks ...string) func() (pyInt, bool) {
-		return func() (pyInt, bool) {
-			for _, k := range ks {
-				if v, ok := s.text(k); ok {
-					return parseIntAttribute(v)
-				}
+	return pyInt{}, false
+}
+
+// claudeValue is Claude Code's _get_int of k on an llm_request span.
+func (s *genaiSpan) claudeValue(k string) (pyInt, bool) {
+	if s.claude != claudeLLMRequest {
+		return pyInt{}, false
+	}
+	v, ok := s.text(k)
+	if !ok {
+		return pyInt{}, false
+	}
+	return claudeIntValue(v)
+}
+
+// tokenUsage is _get_token_usage: the first translator with an input, output
+// or total token count gives the usage.
+func (s *genaiSpan) tokenUsage() (string, bool) {
+	for i := 0; i <= len(usageSources); i++ {
+		var in, out, total, cacheRead, cacheWrite pyInt
+		var hasIn, hasOut, hasTotal, hasRead, hasWrite bool
+		switch {
+		case i == 2: // Claude Code: input tokens include the cache tokens
+			cacheRead, hasRead = s.claudeValue("cache_read_tokens")
+			cacheWrite, hasWrite = s.claudeValue("cache_creation_tokens")
+			if in, hasIn = s.claudeValue("input_tokens"); hasIn {
+				in.n += cacheRead.n + cacheWrite.n
 			}
-			return pyInt{}, false
+			out, hasOut = s.claudeValue("output_tokens")
+		default:
+			j := i
+			if i > 2 {
+				j = i - 1
+			}
+			src := usageSources[j]
+			in, hasIn = s.usageValue(src.input)
+			out, hasOut = s.usageValue(src.output)
+			total, hasTotal = s.usageValue(src.total)
+			cacheRead, hasRead = s.usageValue(src.cacheRead)
+			cacheWrite, hasWrite = s.usageValue(src.cacheWrite)
 		}
-	}
-	none := func() (pyInt, bool) { return pyInt{}, false }
-	claude := s.claude == claudeLLMRequest
-	claudeInt := func(k string) func() (pyInt, bool) {
-		return func() (pyInt, bool) {
-			if !claude {
-				return pyInt{}, false
-			}
-			v, ok := s.text(k)
-			if !ok {
-				return pyInt{}, false
-			}
-			return claudeIntValue(v)
-		}
-	}
-	sources := [...]source{
-		{ // OpenInference
-			attr("llm.token_count.prompt"), attr("llm.token_count.completion"), attr("llm.token_count.total"),
-			attr("llm.token_count.prompt_details.cache_read"), attr("llm.token_count.prompt_details.cache_write"),
-		},
-		{ // GenAI semantic conventions (also Gemini CLI, Spring AI, LiveKit, Laminar)
-			attr("gen_ai.usage.input_tokens"), attr("gen_ai.usage.output_tokens"), none,
-			attr("gen_ai.usage.cache_read.input_tokens"),
-			firstPresent("gen_ai.usage.cache_write.input_tokens", "gen_ai.usage.cache_creation.input_tokens"),
-		},
-		{ // Claude Code: input tokens include the cache tokens
-			func() (pyInt, bool) {
-				in, ok := claudeInt("input_tokens")()
-				if !ok {
-					return in, false
-				}
-				for _, k := range [...]string{"cache_read_tokens", "cache_creation_tokens"} {
-					if c, ok := claudeInt(k)(); ok {
-						in.n += c.n
-					}
-				}
-				return in, true
-			},
-			claudeInt("output_tokens"), none, claudeInt("cache_read_tokens"), claudeInt("cache_creation_tokens"),
-		},
-		{ // Traceloop
-			attr("gen_ai.usage.prompt_tokens"), attr("gen_ai.usage.completion_tokens"), attr("llm.usage.total_tokens"), none, none,
-		},
-		{ // VoltAgent
-			firstPresent("usage.prompt_tokens", "llm.usage.prompt_tokens"),
-			firstPresent("usage.completion_tokens", "llm.usage.completion_tokens"),
-			firstPresent("usage.total_tokens", "llm.usage.total_tokens"), none, none,
-		},
-	}
-	for _, src := range sources {
-		in, hasIn := src.input()
-		out, hasOut := src.output()
-		total, hasTotal := src.total()
 		if !hasTotal && hasIn && hasOut {
 			total, hasTotal = pyInt{n: in.n + out.n}, true
 		}
 		if !hasIn && !hasOut && !hasTotal {
 			continue
 		}
-		b := make([]byte, 0, 96)
+		b := make([]byte, 0, 112)
 		b = append(b, '{')
 		sep := false
 		member := func(name string, v pyInt) {
@@ -973,11 +983,11 @@ func (s *genaiSpan) tokenUsage() (string, bool) {
 		if hasTotal {
 			member("total_tokens", total)
 		}
-		if v, ok := src.cacheRead(); ok {
-			member("cache_read_input_tokens", v)
+		if hasRead {
+			member("cache_read_input_tokens", cacheRead)
 		}
-		if v, ok := src.cacheWrite(); ok {
-			member("cache_creation_input_tokens", v)
+		if hasWrite {
+			member("cache_creation_input_tokens", cacheWrite)
 		}
 		return string(append(b, '}')), true
 	}
@@ -1089,8 +1099,8 @@ func (s *genaiSpan) model() (string, bool) {
 		if s.translatedIO&(1<<i) == 0 {
 			v = unwrapJSON(v)
 		}
-		if firstByte(v) != '{' {
-			continue
+		if firstByte(v) != '{' || !strings.Contains(v, `"model"`) {
+			continue // no "model" key (spelled with escapes it is missed)
 		}
 		var obj struct {
 			Model json.RawMessage `json:"model"`

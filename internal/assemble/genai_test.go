@@ -537,7 +537,7 @@ func TestGenAIRelevant(t *testing.T) {
 	}
 	sort.Strings(names)
 	for _, s := range recordGenAI(genaiCases()) {
-		rel := genaiRelevant(s.Attributes(), s.Events())
+		rel, _ := genaiRelevant(s.Attributes(), s.Events())
 		if rel != (s.Name() != "no genai") {
 			t.Errorf("%s: relevant = %v", s.Name(), rel)
 		}
