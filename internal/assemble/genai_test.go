@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -639,5 +641,47 @@ func TestBuildSessionUserFromSpans(t *testing.T) {
 	tr = Build(root, []*tracemodel.Span{root}, nil, Options{})
 	if _, ok := tr.Info.Metadata[keys.MetaSession]; ok {
 		t.Errorf("session without attributes: %v", tr.Info.Metadata)
+	}
+}
+
+// BenchmarkGenAITranslationRatio times ConvertSpan with and without the GenAI
+// translation in alternating short rounds and reports the fastest round of
+// each and their ratio: on a shared, loaded machine the minimum of
+// interleaved rounds is far steadier than separate benchmarks.
+func BenchmarkGenAITranslationRatio(b *testing.B) {
+	pick := map[string]bool{"genai chat": true, "openinference llm": true, "genai message events": true}
+	plain := genaiCase{name: "http client", attrs: []attribute.KeyValue{
+		str("http.request.method", "POST"), str("url.full", "https://api.example.com/v1/x"), str("server.address", "api.example.com"),
+		i64("server.port", 443), i64("http.response.status_code", 200), str("network.protocol.version", "1.1"),
+		str("user_agent.original", "Go-http-client/1.1"), i64("http.request.body.size", 512),
+	}}
+	sel := []genaiCase{plain}
+	for _, c := range genaiCases() {
+		if pick[c.name] {
+			sel = append(sel, c)
+		}
+	}
+	for _, s := range recordGenAI(sel) {
+		b.Run(strings.ReplaceAll(s.Name(), " ", "_"), func(b *testing.B) {
+			const round = 200
+			timeRound := func(on bool) float64 {
+				start := time.Now()
+				for range round {
+					_ = convertSpan(s, on)
+				}
+				return float64(time.Since(start).Nanoseconds()) / round
+			}
+			bestOn, bestOff := math.Inf(1), math.Inf(1)
+			for i := 0; b.Loop(); i++ {
+				if i%round != 0 {
+					continue
+				}
+				bestOff = min(bestOff, timeRound(false))
+				bestOn = min(bestOn, timeRound(true))
+			}
+			b.ReportMetric(bestOn, "on-ns/op")
+			b.ReportMetric(bestOff, "off-ns/op")
+			b.ReportMetric(bestOn/bestOff, "ratio")
+		})
 	}
 }
