@@ -412,8 +412,16 @@ func TestUnbalancedCallbacks(t *testing.T) {
 	h.HandleToolStart(ctx, `{"x": 1}`)
 	h.HandleLLMGenerateContentEnd(ctx, &llms.ContentResponse{}) // no model span open
 	h.HandleChainEnd(ctx, map[string]any{"b": 2})               // ends the tool left open too
+	h.HandleLLMStart(ctx, []string{"p1", "p2"})
+	h.HandleLLMGenerateContentEnd(ctx, &llms.ContentResponse{Choices: []*llms.ContentChoice{{Content: "c",
+		GenerationInfo: map[string]any{"InputTokens": 3, "OutputTokens": 1, "CacheReadInputTokens": 2}}}})
 	root.End()
 	tr := traces(t, p, rec, 1)[0]
+	llm := one(t, tr, "llm")
+	if attr(llm, "mlflow.spanType") != "LLM" || !reflect.DeepEqual(attr(llm, "mlflow.spanInputs"), []any{"p1", "p2"}) ||
+		!reflect.DeepEqual(attr(llm, "mlflow.chat.tokenUsage"), map[string]any{"input_tokens": 3.0, "output_tokens": 1.0, "total_tokens": 4.0, "cache_read_input_tokens": 2.0}) {
+		t.Errorf("HandleLLMStart span %v", llm.Attributes)
+	}
 	tool := one(t, tr, "tool")
 	if !reflect.DeepEqual(attr(tool, "mlflow.spanInputs"), map[string]any{"x": 1.0}) || tool.EndTime.IsZero() {
 		t.Errorf("tool %v", tool.Attributes)
