@@ -41,6 +41,9 @@ type Options struct {
 //     root end − start, both cut to milliseconds as Python stores them;
 //   - State from upd, else ERROR when the root span's status is ERROR, else OK;
 //   - metadata: opts.Metadata, mlflow.trace_schema.version "3", upd.Metadata,
+//     mlflow.trace.session / mlflow.trace.user when neither sets them and a
+//     span has a session.id or gen_ai.conversation.id / user.id attribute
+//     (what MLflow's tracking server derives from the spans it stores),
 //     mlflow.traceInputs / mlflow.traceOutputs (root inputs/outputs JSON cut
 //     to 250 characters, "" when absent), mlflow.trace.tokenUsage,
 //     mlflow.trace.sizeStats and mlflow.trace.sizeBytes; keys and values cut
@@ -103,6 +106,16 @@ func Build(root *tracemodel.Span, spans []*tracemodel.Span, upd *tracemodel.Trac
 			respPreview = upd.ResponsePreview
 		}
 	}
+	if _, ok := meta[keys.MetaSession]; !ok {
+		if v, ok := firstSpanString(t.Spans, keys.SessionID, "gen_ai.conversation.id"); ok {
+			meta[keys.MetaSession] = v
+		}
+	}
+	if _, ok := meta[keys.MetaUser]; !ok {
+		if v, ok := firstSpanString(t.Spans, keys.UserID); ok {
+			meta[keys.MetaUser] = v
+		}
+	}
 	inputs, hasInputs := root.Attributes[keys.SpanInputs]
 	outputs, hasOutputs := root.Attributes[keys.SpanOutputs]
 	meta[keys.MetaTraceInputs] = encode.Truncate(inputs, keys.MaxTraceIOLen)
@@ -132,6 +145,25 @@ func Build(root *tracemodel.Span, spans []*tracemodel.Span, upd *tracemodel.Trac
 
 	SetSizeStats(t)
 	return t
+}
+
+// firstSpanString returns the first of the attributes ks found on a span (in
+// order), as MLflow's server reads it: a JSON string's content, else the
+// JSON text. ok is false when no span has one, or the value is empty.
+func firstSpanString(spans []*tracemodel.Span, ks ...string) (string, bool) {
+	for _, s := range spans {
+		for _, k := range ks {
+			v, ok := s.Attributes[k]
+			if !ok || v == "" {
+				continue
+			}
+			if str, ok := jsonString(v); ok {
+				v = str
+			}
+			return v, v != ""
+		}
+	}
+	return "", false
 }
 
 // orderSpans returns a copy of spans, root first, then in start order.

@@ -28,13 +28,23 @@ const (
 //
 // Attribute values become JSON strings: spans of this SDK's scope
 // (keys.ScopeName) already hold JSON and are copied; for other scopes an
-// `mlflow.*` string value that is valid JSON is kept and every other value is
-// JSON-encoded from its OpenTelemetry type. mlflow.traceRequestId,
+// `mlflow.*` string value that is valid JSON is kept, as is any string that is
+// JSON text of a string, object or array (as MLflow's server stores it), and
+// every other value is JSON-encoded from its OpenTelemetry type. A span of another scope that
+// follows an OpenTelemetry GenAI convention (gen_ai.*, OpenInference,
+// Traceloop, …) gets the span type, inputs, outputs, token usage, message
+// format, tools, model and provider MLflow's tracking server derives from it
+// (see genai.go), so it reads the same from every destination.
+// mlflow.traceRequestId,
 // mlflow.spanType ("UNKNOWN") and mlflow.spanLogLevel (what MLflow's Python
 // SDK derives at span end: 40 with an exception event, 20 for LLM, CHAT_MODEL,
 // TOOL, RETRIEVER, AGENT and EMBEDDING spans, else 10) are added when missing.
 // Event and link attributes keep their raw values.
-func ConvertSpan(s sdktrace.ReadOnlySpan) *tracemodel.Span {
+func ConvertSpan(s sdktrace.ReadOnlySpan) *tracemodel.Span { return convertSpan(s, true) }
+
+// convertSpan is ConvertSpan; genai false skips the GenAI translation (for
+// the benchmarks that measure what it costs).
+func convertSpan(s sdktrace.ReadOnlySpan, genai bool) *tracemodel.Span {
 	sc := s.SpanContext()
 	out := &tracemodel.Span{
 		TraceID:   sc.TraceID(),
@@ -59,10 +69,21 @@ func ConvertSpan(s sdktrace.ReadOnlySpan) *tracemodel.Span {
 	out.Status.Message = st.Description
 
 	attrs := s.Attributes()
-	out.Attributes = make(map[string]string, len(attrs)+3)
-	convertAttributes(out.Attributes, attrs, out.Scope == keys.ScopeName)
-
 	events := s.Events()
+	ownScope := out.Scope == keys.ScopeName
+	translate, wide := false, false
+	if genai && !ownScope {
+		translate, wide = genaiRelevant(attrs, events)
+	}
+	extra := 3
+	if wide {
+		extra += 8 // the keys translation may add
+	}
+	out.Attributes = make(map[string]string, len(attrs)+extra)
+	convertAttributes(out.Attributes, attrs, ownScope)
+	if translate {
+		translateGenAI(out.Attributes, attrs, events)
+	}
 	hasException := false
 	if len(events) > 0 {
 		out.Events = make([]tracemodel.Event, len(events))
@@ -129,7 +150,7 @@ func convertAttributes(dst map[string]string, attrs []attribute.KeyValue, ownSco
 		k := string(kv.Key)
 		if kv.Value.Type() == attribute.STRING {
 			v := kv.Value.AsString()
-			if ownScope || (strings.HasPrefix(k, "mlflow.") && json.Valid(unsafe.Slice(unsafe.StringData(v), len(v)))) {
+			if ownScope || keepJSON(k, v) {
 				dst[k] = v
 				continue
 			}
@@ -145,6 +166,25 @@ func convertAttributes(dst map[string]string, attrs []attribute.KeyValue, ownSco
 	for _, p := range todo {
 		dst[p.key] = all[p.start:p.end]
 	}
+}
+
+// keepJSON reports whether the string value v of attribute k of another
+// scope is stored as it is: an mlflow.* value that is valid JSON, or any
+// value that is JSON text of a string, object or array — MLflow's server
+// stores those as that JSON too (sanitize_attributes), so a GenAI
+// instrumentation's JSON messages read back as messages everywhere.
+func keepJSON(k, v string) bool {
+	if strings.HasPrefix(k, "mlflow.") {
+		return json.Valid(unsafe.Slice(unsafe.StringData(v), len(v)))
+	}
+	i := 0
+	for i < len(v) && (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == '\r') {
+		i++
+	}
+	if i == len(v) || (v[i] != '"' && v[i] != '{' && v[i] != '[') {
+		return false
+	}
+	return json.Valid(unsafe.Slice(unsafe.StringData(v), len(v)))
 }
 
 // appendList writes xs as a JSON array with Python's ", " separator.

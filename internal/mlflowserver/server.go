@@ -278,6 +278,20 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 	// 2–3. Trace info, then trace data where needed.
 	var errs []error
 	for i, t := range traces {
+		if continuesRemote(t) {
+			// The part of a distributed trace that this process continued
+			// from a remote parent: as MLflow's Python SDK does, only its
+			// spans go to the server, which adds them to the trace; the
+			// trace info is the business of the process that started the
+			// trace (a StartTraceV3 from here would replace it).
+			switch {
+			case d.streaming.Load() != capYes:
+				errs = append(errs, d.once("remote", fmt.Errorf("mlflowserver: %s: the spans of a trace continued from another process need a tracking server that ingests spans (MLflow >= 3.4 with a SQL backend); not logged", t.Info.TraceID)))
+			case streamFailed[i]:
+				errs = append(errs, fmt.Errorf("%s: spans of a trace continued from another process not logged: %w", t.Info.TraceID, streamErr))
+			}
+			continue
+		}
 		if err := d.exportTrace(ctx, exp, t, streamFailed[i], streamErr); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", t.Info.TraceID, err))
 		}
@@ -286,6 +300,13 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// continuesRemote reports whether t is the part of a distributed trace that
+// started in another process: its root span (first, see assemble.Build) has
+// a parent.
+func continuesRemote(t *tracemodel.Trace) bool {
+	return len(t.Spans) > 0 && t.Spans[0] != nil && t.Spans[0].ParentSpanID.IsValid()
 }
 
 func traceIDOf(t *tracemodel.Trace) trace.TraceID {

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"go.opentelemetry.io/otel/trace"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
 
@@ -451,4 +452,46 @@ func TestTraceExperimentWins(t *testing.T) {
 	if fmt.Sprint(f.expHeader) != "[55 7]" {
 		t.Errorf("x-mlflow-experiment-id headers %v", f.expHeader)
 	}
+}
+
+// TestRemoteTracePart: a trace whose root continues a remote parent (the
+// server side of a distributed trace) sends only its spans, as MLflow's
+// Python SDK does; StartTraceV3 is left to the process that started the
+// trace. A server that cannot ingest spans gets nothing, with one error.
+func TestRemoteTracePart(t *testing.T) {
+	remote := func() *tracemodel.Trace {
+		tr := makeTrace("remote", 3)
+		tr.Spans[0].ParentSpanID = trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8}
+		return tr
+	}
+	t.Run("streaming server", func(t *testing.T) {
+		f := newFake(t, "3.17.2")
+		d := newDest(t, Config{Transport: fastTransport(f.URL)})
+		a, b := remote(), makeTrace("local", 2)
+		if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{a, b}); err != nil {
+			t.Fatal(err)
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.spans[a.Info.TraceID] != 3 || f.spans[b.Info.TraceID] != 2 {
+			t.Errorf("spans %v", f.spans)
+		}
+		if len(f.started) != 1 || f.started[0]["trace_id"] != b.Info.TraceID {
+			t.Errorf("StartTraceV3 for %v, want only the local trace", f.started)
+		}
+	})
+	t.Run("old server", func(t *testing.T) {
+		f := newFake(t, "3.3.2")
+		d := newDest(t, Config{Transport: fastTransport(f.URL)})
+		err := d.ExportTraces(context.Background(), []*tracemodel.Trace{remote()})
+		if err == nil || !strings.Contains(err.Error(), "continued from another process") {
+			t.Errorf("error %v", err)
+		}
+		if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{remote()}); err != nil {
+			t.Errorf("second error %v: reported once", err)
+		}
+		if f.count("POST /api/3.0/mlflow/traces") != 0 || len(f.uploads) != 0 {
+			t.Errorf("calls %v uploads %d", f.calls, len(f.uploads))
+		}
+	})
 }
