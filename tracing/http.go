@@ -26,6 +26,7 @@ type wrapConfig struct {
 	maxRequest  int
 	maxResponse int
 	spanOpts    []SpanOption
+	newTrace    bool // ignore an incoming traceparent
 }
 
 type wrapOptionFunc func(*wrapConfig)
@@ -70,6 +71,18 @@ func WithMaxResponseBody(n int) WrapOption {
 	return wrapOptionFunc(func(c *wrapConfig) { c.maxResponse = n })
 }
 
+// WithHandlerNewTrace makes every request the root of a new trace, ignoring
+// an incoming W3C traceparent header. Use it when the callers are not traced
+// into the same MLflow destination — e.g. behind a load balancer, gateway or
+// service mesh that adds traceparent headers of its own. A request that
+// continues a remote trace is only part of a distributed trace: on an MLflow
+// tracking server, as with MLflow's Python SDK, only its spans are logged
+// and the trace is completed (named, its state set) by the process that
+// started it, so without such a process the trace would stay IN_PROGRESS.
+func WithHandlerNewTrace() WrapOption {
+	return wrapOptionFunc(func(c *wrapConfig) { c.newTrace = true })
+}
+
 // WithHandlerSpanOptions passes span options (e.g. WithAttributes) to the
 // request span.
 func WithHandlerSpanOptions(opts ...SpanOption) WrapOption {
@@ -78,7 +91,7 @@ func WithHandlerSpanOptions(opts ...SpanOption) WrapOption {
 
 // Wrap returns a handler that records each request to h as a span (the root
 // of a new trace, or a child of the caller's span when the request carries a
-// W3C traceparent header). The span's inputs are the request body — decoded
+// W3C traceparent header; WithHandlerNewTrace ignores that header). The span's inputs are the request body — decoded
 // JSON, or the text when it is not JSON — as far as the handler reads it (up
 // to WithMaxRequestBody); its outputs are the response body captured the same
 // way (WithMaxResponseBody). A 5xx status sets status ERROR. The handler gets
@@ -108,7 +121,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.next.ServeHTTP(w, r)
 		return
 	}
-	ctx := ContextFromHTTPHeaders(r.Context(), r.Header)
+	ctx := r.Context()
+	if !h.cfg.newTrace {
+		ctx = ContextFromHTTPHeaders(ctx, r.Header)
+	}
 	name := r.Method + " " + r.URL.Path
 	if h.cfg.spanName != nil {
 		name = h.cfg.spanName(r)

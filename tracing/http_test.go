@@ -49,6 +49,37 @@ func TestWrapRecordsJSONBodies(t *testing.T) {
 	}
 }
 
+// A traceparent header continues the caller's trace, unless
+// WithHandlerNewTrace is given.
+func TestWrapTraceparent(t *testing.T) {
+	const caller = "4bf92f3577b34da6a3ce929d0e0e4736"
+	for _, tt := range []struct {
+		name      string
+		opts      []WrapOption
+		continues bool
+	}{
+		{name: "continues", continues: true},
+		{name: "new trace", opts: []WrapOption{WithHandlerNewTrace()}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := setup(t)
+			srv := httptest.NewServer(Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), tt.opts...))
+			defer srv.Close()
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/x", nil)
+			req.Header.Set("traceparent", "00-"+caller+"-00f067aa0ba902b7-01")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			s := f.span(t, "GET /x")
+			if got := s.SpanContext().TraceID().String() == caller && s.Parent().IsRemote(); got != tt.continues {
+				t.Errorf("continued the caller's trace = %v, want %v", got, tt.continues)
+			}
+		})
+	}
+}
+
 func TestWrapLargeAndTextBodies(t *testing.T) {
 	f := setup(t)
 	big := strings.Repeat("x", 1000)
