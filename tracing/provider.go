@@ -74,7 +74,7 @@ func Init(ctx context.Context, opts ...Option) (*Provider, error) {
 		eopts = append(eopts, c.exporterOpts...)
 		exp, err := exporter.New(ctx, eopts...)
 		if err != nil {
-			return nil, fmt.Errorf("tracing: exporter: %w", err)
+			return nil, fmt.Errorf("tracing: %w", err) // exporter errors say "exporter: …"
 		}
 		p.exp = exp
 		group.procs = append(group.procs, exp)

@@ -70,6 +70,11 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	if agentErr != nil {
 		return agentErr
 	}
+	// Export errors went to the error handler (the log above); say so
+	// instead of pointing at a trace that is not there.
+	if st := provider.Stats(); st.ExportFailures > 0 || st.TracesDropped > 0 {
+		return fmt.Errorf("the trace was not written (%d failed exports, %d dropped traces): see the error logged above", st.ExportFailures, st.TracesDropped)
+	}
 
 	fmt.Fprintf(out, "Q: %s\nA: %s\n\n", question, answer.Messages[len(answer.Messages)-1].Content)
 	spans := rec.Ended()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // serveAdmin is the fake's own control API under /__fake/ (no auth), used by
@@ -45,6 +46,10 @@ func (w *Workspace) serveAdmin(rw http.ResponseWriter, r *http.Request) {
 	case "POST /__fake/experiments":
 		var id string
 		if in.Volume != "" {
+			if p := strings.Split(strings.Trim(in.Volume, "/"), "/"); len(p) < 4 || p[0] != "Volumes" {
+				http.Error(rw, `volume: want a path /Volumes/<catalog>/<schema>/<volume>[/<dir>]`, http.StatusBadRequest)
+				return
+			}
 			id = w.CreateVolumeExperiment(in.Name, in.Volume)
 		} else {
 			c := in.Cloud
