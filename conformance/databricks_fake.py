@@ -35,7 +35,7 @@ class FakeWorkspace:
     def __init__(self, binary: Path, log_path: Path, args: list[str] | None = None):
         self._log = open(log_path, "w")
         self.proc = subprocess.Popen(
-            [str(binary), "-v", *(args or [])],
+            [str(binary), "-v", "-stdin", *(args or [])],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,

@@ -153,7 +153,7 @@ class FakeWorkspaceTarget:
         self.log_path = workdir / "fake.log"
         self._log = open(self.log_path, "w")
         self.cloud = cloud
-        self.proc = subprocess.Popen([fake_bin], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([fake_bin, "-stdin"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self._log, text=True, start_new_session=True)
         info = json.loads(self.proc.stdout.readline())
         self.url, self.token = info["url"], info["token"]

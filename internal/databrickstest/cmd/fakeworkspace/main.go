@@ -7,7 +7,8 @@
 //
 //	{"url": "http://127.0.0.1:PORT", "token": "dapi…", "client_id": "…", "client_secret": "…", "stores": {...}}
 //
-// and serves until stdin closes or it is signalled. Control it through
+// and serves until it is signalled (SIGINT, SIGTERM) or, with -stdin, until
+// its stdin closes (how the test harnesses stop it). Control it through
 // /__fake/ (see databrickstest.Workspace's admin API): create experiments of
 // each cloud type, volume experiments and UC schemas, inject faults, read
 // everything it stored with GET /__fake/state.
@@ -32,6 +33,7 @@ func main() {
 	token := flag.String("token", "", "personal access token to accept (default random)")
 	verbose := flag.Bool("v", false, "log every request to stderr")
 	tokenTTL := flag.Duration("token-ttl", time.Hour, "lifetime of OAuth tokens")
+	watchStdin := flag.Bool("stdin", false, "exit when stdin is closed")
 	flag.Parse()
 
 	cfg := databrickstest.Config{Addr: *addr, Token: *token, TokenTTL: *tokenTTL}
@@ -52,10 +54,12 @@ func main() {
 	fmt.Println(string(b))
 
 	done := make(chan struct{})
-	go func() {
-		_, _ = io.Copy(io.Discard, os.Stdin) // the parent closes stdin to stop us
-		close(done)
-	}()
+	if *watchStdin {
+		go func() {
+			_, _ = io.Copy(io.Discard, os.Stdin) // the parent closes stdin to stop us
+			close(done)
+		}()
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	select {
