@@ -3,6 +3,7 @@ package spantest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"sort"
 	"testing"
@@ -110,6 +111,20 @@ func Attr(t testing.TB, s *exporter.Span, key string) any {
 	var v any
 	if err := json.Unmarshal([]byte(raw), &v); err != nil {
 		t.Fatalf("attribute %s: %v: %s", key, err, raw)
+	}
+	return v
+}
+
+// Value decodes the JSON of a span attribute: nil when the span has no such
+// attribute, a string "<invalid JSON ...>" when it is not JSON.
+func Value(s *exporter.Span, key string) any {
+	raw, ok := s.Attributes[key]
+	if !ok {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		return fmt.Sprintf("<invalid JSON %q>", raw)
 	}
 	return v
 }

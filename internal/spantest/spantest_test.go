@@ -28,6 +28,10 @@ func TestFixture(t *testing.T) {
 	if n := Names(f.Spans(t)); len(n) != 1 || n[0] != "work" {
 		t.Errorf("names %v", n)
 	}
+	s2 := f.One(t)
+	if Value(s2, "mlflow.spanType") != "TOOL" || Value(s2, "no.such.key") != nil {
+		t.Errorf("Value %v", s2.Attributes)
+	}
 }
 
 func TestBenchCalls(t *testing.T) {
