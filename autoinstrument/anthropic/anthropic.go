@@ -1,9 +1,7 @@
 package anthropic
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 
@@ -55,9 +53,13 @@ func perCall(c *config) (option.RequestOption, bool) {
 	if !c.sdkSpans {
 		also = append(also, option.WithOpenTelemetryTraces(false))
 	}
+	// MLflow's Anthropic autolog: span "Messages.create", CHAT_MODEL.
+	messages := llmspan.Endpoint{Name: "Messages.create", Type: tracing.SpanTypeChatModel, Start: c.start}
+	route := func(r *http.Request) (llmspan.Endpoint, bool) { return messages, traced(r) }
 	return llmspan.PerCall(option.WithMiddleware, func(info llmspan.CallInfo) llmspan.Middleware {
-		cl := &call{info: info, cfg: c}
-		return cl.middleware
+		// anthropic-sdk-go retries an attempt whose own timeout expired;
+		// only the caller's context ends the call.
+		return llmspan.CallMiddleware(info, route, false)
 	}, also...)
 }
 
@@ -67,91 +69,28 @@ func traced(r *http.Request) bool {
 	return r.Method == http.MethodPost && strings.HasSuffix(strings.TrimSuffix(r.URL.Path, "/"), "/messages")
 }
 
-type call struct {
-	cfg  *config
-	info llmspan.CallInfo
-	lc   *llmspan.Call
-}
-
-func (c *call) middleware(req *http.Request, next llmspan.Next) (*http.Response, error) {
-	if c.lc == nil {
-		c.lc = c.start(req)
-	}
-	span := c.lc.Span()
-	if span == nil {
-		return next(req)
-	}
-	out := req.Clone(req.Context())
-	llmspan.Inject(req.Context(), span, out.Header)
-	return c.lc.Send(out, next)
-}
-
-func (c *call) start(req *http.Request) *llmspan.Call {
-	untraced := llmspan.NewCall(nil, c.info, nil, false)
-	if !traced(req) {
-		return untraced
-	}
-	body := requestBody(req)
-	fields, err := llmspan.ObjectFields(body)
-	if err != nil {
-		return untraced
-	}
-	// MLflow's Anthropic autolog: span "Messages.create", CHAT_MODEL, message
-	// format "anthropic", the tools at the start; the model (the
-	// request's) and provider at the end.
-	_, span := tracing.StartSpan(req.Context(), "Messages.create", tracing.WithSpanType(tracing.SpanTypeChatModel))
-	if span == nil {
-		return untraced
-	}
-	capture := span.CapturesContent()
-	if capture {
-		span.SetInputs(json.RawMessage(body))
-	}
+// start records what MLflow's Anthropic autolog records at the start: message
+// format "anthropic" and the tools; the model (the request's) and provider
+// are recorded at the end.
+func (c *config) start(span *tracing.Span, fields []llmspan.Field, capture bool) llmspan.Recorder {
 	span.SetMessageFormat("anthropic")
 	rec := &recorder{capture: capture}
 	if m, ok := llmspan.Lookup(fields, "model"); ok {
 		rec.model = llmspan.String(m)
 	}
 	if t, ok := llmspan.Lookup(fields, "tools"); ok {
-		if tools, ok := c.cfg.tools.Get(t, chatTools); ok {
+		if tools, ok := c.tools.Get(t, chatTools); ok {
 			span.SetAttribute(keys.ChatTools, tools)
 		}
 	}
-	// anthropic-sdk-go retries an attempt whose own timeout expired; only the
-	// caller's context ends the call.
-	return llmspan.NewCall(span, c.info, rec, false)
-}
-
-func requestBody(req *http.Request) []byte {
-	if req.GetBody == nil || req.Body == nil || req.Body == http.NoBody {
-		return nil
-	}
-	rc, err := req.GetBody()
-	if err != nil {
-		return nil
-	}
-	defer rc.Close()
-	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, io.LimitReader(rc, llmspan.MaxBody)); err != nil {
-		return nil
-	}
-	return buf.Bytes()
+	return rec
 }
 
 // chatTools is MLflow's convert_tool_to_mlflow_chat_tool for every tool: name,
 // description (null when absent: MLflow passes tool.get("description")) and
 // input_schema as the parameters.
 func chatTools(raw json.RawMessage) (json.RawMessage, bool) {
-	var list []json.RawMessage
-	if json.Unmarshal(raw, &list) != nil {
-		return nil, false
-	}
-	tools := make([]llmspan.Tool, 0, len(list))
-	for _, item := range list {
-		fields, err := llmspan.ObjectFields(item)
-		if err != nil {
-			return nil, false
-		}
+	return llmspan.ToolList(raw, func(fields []llmspan.Field) (llmspan.Tool, bool) {
 		t := llmspan.Tool{Description: json.RawMessage("null"), Parameters: json.RawMessage("null")}
 		t.Name, _ = llmspan.Lookup(fields, "name")
 		if v, ok := llmspan.Lookup(fields, "description"); ok {
@@ -160,7 +99,6 @@ func chatTools(raw json.RawMessage) (json.RawMessage, bool) {
 		if v, ok := llmspan.Lookup(fields, "input_schema"); ok {
 			t.Parameters = v
 		}
-		tools = append(tools, t)
-	}
-	return llmspan.ChatTools(tools)
+		return t, true
+	})
 }

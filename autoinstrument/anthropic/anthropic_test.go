@@ -2,9 +2,7 @@ package anthropic
 
 import (
 	"context"
-	"encoding/json"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 
@@ -13,93 +11,27 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
-	"github.com/mlflowtrace/mlflowtrace-go/exporter/exportertest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmtest"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/spantest"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-type fixture struct {
-	p    *tracing.Provider
-	dest *exportertest.Recorder
-	fake *llmtest.Server
+// fixture is the fake API and tracing into memory, with the global tracer
+// provider set (so the SDK's own spans would show).
+type fixture struct{ *spantest.LLM }
+
+func setup(t *testing.T, opts ...tracing.Option) fixture {
+	return fixture{spantest.StartLLM(t, opts...)}
 }
 
-func setup(t *testing.T, opts ...tracing.Option) *fixture {
-	t.Helper()
-	f := &fixture{dest: exportertest.NewRecorder(), fake: llmtest.Start(t)}
-	base := []tracing.Option{
-		tracing.WithGetenv(func(string) string { return "" }),
-		tracing.WithExporterOptions(exporter.WithDestination(f.dest)),
-	}
-	p, err := tracing.Init(context.Background(), append(base, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.p = p
-	t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
-	return f
-}
-
-func (f *fixture) client(opts ...option.RequestOption) *anthropic.Client {
-	base := []option.RequestOption{
-		option.WithBaseURL(f.fake.AnthropicBaseURL()),
-		option.WithAPIKey(llmtest.AnthropicKey),
-		option.WithHTTPClient(f.fake.Client()),
-		RequestOption(),
-	}
+// client is an anthropic-sdk-go client of the fake API, with RequestOption.
+func (f fixture) client(opts ...option.RequestOption) *anthropic.Client {
+	base := []option.RequestOption{option.WithBaseURL(f.Fake.AnthropicBaseURL()), option.WithAPIKey(llmtest.AnthropicKey),
+		option.WithHTTPClient(f.Fake.Client()), RequestOption()}
 	c := anthropic.NewClient(append(base, opts...)...)
 	return &c
-}
-
-func (f *fixture) spans(t *testing.T) []*exporter.Span {
-	t.Helper()
-	if err := f.p.ForceFlush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	var out []*exporter.Span
-	for _, tr := range f.dest.Traces() {
-		out = append(out, tr.Spans...)
-	}
-	// Traces are exported concurrently: order spans by start time.
-	sort.SliceStable(out, func(i, j int) bool { return out[i].StartTime.Before(out[j].StartTime) })
-	return out
-}
-
-func (f *fixture) one(t *testing.T) *exporter.Span {
-	t.Helper()
-	s := f.spans(t)
-	if len(s) != 1 {
-		var n []string
-		for _, x := range s {
-			n = append(n, x.Name)
-		}
-		t.Fatalf("got %d spans, want 1: %v", len(s), n)
-	}
-	return s[0]
-}
-
-func attr(t *testing.T, s *exporter.Span, key string) any {
-	t.Helper()
-	raw, ok := s.Attributes[key]
-	if !ok {
-		t.Fatalf("span %s has no attribute %s", s.Name, key)
-	}
-	var v any
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
-		t.Fatalf("attribute %s: %v", key, err)
-	}
-	return v
-}
-
-func jsonEqual(t *testing.T, a, b string) bool {
-	t.Helper()
-	var x, y any
-	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
-		t.Fatalf("not JSON: %s / %s", a, b)
-	}
-	return reflect.DeepEqual(x, y)
 }
 
 var weather = anthropic.ToolParam{
@@ -132,29 +64,29 @@ func TestMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := f.one(t) // the SDK's own OpenTelemetry span is off, even with the global tracer provider set
-	if s.Name != "Messages.create" || attr(t, s, "mlflow.spanType") != "CHAT_MODEL" || attr(t, s, "mlflow.message.format") != "anthropic" {
+	s := f.One(t) // the SDK's own OpenTelemetry span is off, even with the global tracer provider set
+	if s.Name != "Messages.create" || spantest.Attr(t, s, "mlflow.spanType") != "CHAT_MODEL" || spantest.Attr(t, s, "mlflow.message.format") != "anthropic" {
 		t.Errorf("span %s %v", s.Name, s.Attributes)
 	}
-	if !jsonEqual(t, s.Attributes["mlflow.spanInputs"], string(f.fake.Requests()[0].Body)) {
+	if !spantest.JSONEqual(t, s.Attributes["mlflow.spanInputs"], string(f.Fake.Requests()[0].Body)) {
 		t.Error("inputs are not the request body")
 	}
-	if !jsonEqual(t, s.Attributes["mlflow.spanOutputs"], msg.RawJSON()) {
+	if !spantest.JSONEqual(t, s.Attributes["mlflow.spanOutputs"], msg.RawJSON()) {
 		t.Error("outputs are not the answer")
 	}
-	if attr(t, s, "mlflow.llm.model") != "claude-sonnet-4-6" || attr(t, s, "mlflow.llm.provider") != "anthropic" {
+	if spantest.Attr(t, s, "mlflow.llm.model") != "claude-sonnet-4-6" || spantest.Attr(t, s, "mlflow.llm.provider") != "anthropic" {
 		t.Error("model/provider")
 	}
 	want := `[{"type": "function", "function": {"name": "get_weather", "description": "Current weather of a city", "parameters": {"properties": {"city": {"type": "string", "description": "City name"}}, "type": "object", "required": ["city"]}}}]`
 	if got := s.Attributes["mlflow.chat.tools"]; got != want {
 		t.Errorf("tools\n got %s\nwant %s", got, want)
 	}
-	u := attr(t, s, "mlflow.chat.tokenUsage").(map[string]any)
+	u := spantest.Attr(t, s, "mlflow.chat.tokenUsage").(map[string]any)
 	if u["input_tokens"] != float64(msg.Usage.InputTokens) || u["total_tokens"] != float64(msg.Usage.InputTokens+msg.Usage.OutputTokens) ||
 		u["cache_read_input_tokens"] != 0.0 || u["cache_creation_input_tokens"] != 0.0 || u["cache_creation_input_tokens_above_1hr"] != 0.0 {
 		t.Errorf("usage %v", u)
 	}
-	if !strings.Contains(f.fake.Requests()[0].Header.Get("Traceparent"), s.SpanID.String()) {
+	if !strings.Contains(f.Fake.Requests()[0].Header.Get("Traceparent"), s.SpanID.String()) {
 		t.Error("traceparent")
 	}
 }
@@ -171,8 +103,8 @@ func TestStreamToolUse(t *testing.T) {
 	if err := st.Err(); err != nil {
 		t.Fatal(err)
 	}
-	s := f.one(t)
-	out := attr(t, s, "mlflow.spanOutputs").(map[string]any)
+	s := f.One(t)
+	out := spantest.Attr(t, s, "mlflow.spanOutputs").(map[string]any)
 	content := out["content"].([]any)
 	if len(content) != 2 || content[0].(map[string]any)["text"] != acc.Content[0].Text {
 		t.Fatalf("content %v", content)
@@ -184,7 +116,7 @@ func TestStreamToolUse(t *testing.T) {
 	if out["stop_reason"] != "tool_use" || out["usage"].(map[string]any)["output_tokens"] != float64(acc.Usage.OutputTokens) {
 		t.Errorf("stop/usage %v", out)
 	}
-	if u := attr(t, s, "mlflow.chat.tokenUsage").(map[string]any); u["output_tokens"] != float64(acc.Usage.OutputTokens) {
+	if u := spantest.Attr(t, s, "mlflow.chat.tokenUsage").(map[string]any); u["output_tokens"] != float64(acc.Usage.OutputTokens) {
 		t.Errorf("usage %v", u)
 	}
 }
@@ -200,9 +132,9 @@ func TestCacheTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	spans := f.spans(t)
-	first := attr(t, spans[0], "mlflow.chat.tokenUsage").(map[string]any)
-	second := attr(t, spans[1], "mlflow.chat.tokenUsage").(map[string]any)
+	spans := f.Spans(t)
+	first := spantest.Attr(t, spans[0], "mlflow.chat.tokenUsage").(map[string]any)
+	second := spantest.Attr(t, spans[1], "mlflow.chat.tokenUsage").(map[string]any)
 	if first["cache_creation_input_tokens"].(float64) < 1024 || first["cache_read_input_tokens"] != 0.0 {
 		t.Errorf("first %v", first)
 	}
@@ -217,13 +149,13 @@ func TestCacheTokens(t *testing.T) {
 func TestRetryAndErrors(t *testing.T) {
 	t.Run("overloaded then ok", func(t *testing.T) {
 		f := setup(t)
-		f.fake.AddFault(llmtest.Fault{Status: 529, Count: 2, RetryAfter: "0"})
+		f.Fake.AddFault(llmtest.Fault{Status: 529, Count: 2, RetryAfter: "0"})
 		if _, err := f.client().Messages.New(context.Background(), params("Hi")); err != nil {
 			t.Fatal(err)
 		}
-		s := f.one(t)
-		if len(s.Events) != 2 || s.Events[0].Name != "retry" || s.Status.Code != exporter.StatusCodeOK || len(f.fake.Requests()) != 3 {
-			t.Errorf("events %v status %v requests %d", s.Events, s.Status, len(f.fake.Requests()))
+		s := f.One(t)
+		if len(s.Events) != 2 || s.Events[0].Name != "retry" || s.Status.Code != exporter.StatusCodeOK || len(f.Fake.Requests()) != 3 {
+			t.Errorf("events %v status %v requests %d", s.Events, s.Status, len(f.Fake.Requests()))
 		}
 	})
 	t.Run("unknown model", func(t *testing.T) {
@@ -233,7 +165,7 @@ func TestRetryAndErrors(t *testing.T) {
 		if _, err := f.client().Messages.New(context.Background(), p); err == nil {
 			t.Fatal("no error")
 		}
-		s := f.one(t)
+		s := f.One(t)
 		if s.Status.Code != exporter.StatusCodeError || s.Events[0].Attributes["exception.type"] != "anthropic.APIError" ||
 			s.Events[0].Attributes["exception.message"] != "404 Not Found not_found_error: model: claude-nope" {
 			t.Errorf("status %v events %v", s.Status, s.Events)
@@ -244,14 +176,14 @@ func TestRetryAndErrors(t *testing.T) {
 	})
 	t.Run("error event in stream", func(t *testing.T) {
 		f := setup(t)
-		f.fake.AddFault(llmtest.Fault{CutAfter: 4, StreamError: true})
+		f.Fake.AddFault(llmtest.Fault{CutAfter: 4, StreamError: true})
 		st := f.client().Messages.NewStreaming(context.Background(), params("Hi"))
 		for st.Next() {
 		}
 		if st.Err() == nil {
 			t.Fatal("no error")
 		}
-		s := f.one(t)
+		s := f.One(t)
 		if s.Status.Code != exporter.StatusCodeError || s.Events[0].Attributes["exception.type"] != "anthropic.StreamError" {
 			t.Errorf("status %v events %v", s.Status, s.Events)
 		}
@@ -263,7 +195,7 @@ func TestContentCaptureOff(t *testing.T) {
 	if _, err := f.client().Messages.New(context.Background(), params("secret question about Paris")); err != nil {
 		t.Fatal(err)
 	}
-	s := f.one(t)
+	s := f.One(t)
 	for _, k := range []string{"mlflow.spanInputs", "mlflow.spanOutputs"} {
 		if _, ok := s.Attributes[k]; ok {
 			t.Errorf("%s recorded", k)
@@ -278,14 +210,14 @@ func TestContentCaptureOff(t *testing.T) {
 
 func TestSDKSpansKept(t *testing.T) {
 	f := setup(t)
-	c := anthropic.NewClient(option.WithBaseURL(f.fake.AnthropicBaseURL()), option.WithAPIKey(llmtest.AnthropicKey),
-		option.WithHTTPClient(f.fake.Client()), RequestOption(WithSDKSpans()))
+	c := anthropic.NewClient(option.WithBaseURL(f.Fake.AnthropicBaseURL()), option.WithAPIKey(llmtest.AnthropicKey),
+		option.WithHTTPClient(f.Fake.Client()), RequestOption(WithSDKSpans()))
 	if _, err := c.Messages.New(context.Background(), params("Hi")); err != nil {
 		t.Fatal(err)
 	}
 	// Without the default, anthropic-sdk-go's own span records the call too
 	// (what RequestOption turns off); the MLflow span is its child.
-	spans := f.spans(t)
+	spans := f.Spans(t)
 	if len(spans) != 2 || spans[1].Name != "Messages.create" || spans[1].ParentSpanID != spans[0].SpanID {
 		for _, s := range spans {
 			t.Logf("%s %s parent %s", s.Name, s.SpanID, s.ParentSpanID)

@@ -1,13 +1,10 @@
 package httpclient
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -15,59 +12,16 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
-	"github.com/mlflowtrace/mlflowtrace-go/exporter/exportertest"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/spantest"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-type fixture struct {
-	p    *tracing.Provider
-	dest *exportertest.Recorder
-}
-
-func setup(t *testing.T, opts ...tracing.Option) *fixture {
-	t.Helper()
-	f := &fixture{dest: exportertest.NewRecorder()}
-	base := []tracing.Option{
-		tracing.WithGetenv(func(string) string { return "" }),
-		tracing.WithExporterOptions(exporter.WithDestination(f.dest)),
-	}
-	p, err := tracing.Init(context.Background(), append(base, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.p = p
-	t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
-	return f
-}
-
-func (f *fixture) spans(t *testing.T) []*exporter.Span {
-	t.Helper()
-	if err := f.p.ForceFlush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	var out []*exporter.Span
-	for _, tr := range f.dest.Traces() {
-		out = append(out, tr.Spans...)
-	}
-	// Traces are exported concurrently: order spans by start time.
-	sort.SliceStable(out, func(i, j int) bool { return out[i].StartTime.Before(out[j].StartTime) })
-	return out
-}
-
-func attr(t *testing.T, s *exporter.Span, key string) any {
-	t.Helper()
-	raw, ok := s.Attributes[key]
-	if !ok {
-		t.Fatalf("no attribute %s in %v", key, s.Attributes)
-	}
-	var v any
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
+var (
+	setup = spantest.Start
+	attr  = spantest.Attr
+)
 
 // api is a small JSON and SSE API; it reports the headers it received.
 func api(t *testing.T, got chan<- http.Header) *httptest.Server {
@@ -116,27 +70,27 @@ func TestJSONCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	spans := f.spans(t)
+	spans := f.Spans(t)
 	if len(spans) != 1 {
 		t.Fatalf("%d spans", len(spans))
 	}
 	s := spans[0]
-	if s.Name != "POST /v1/generate" || attr(t, s, "mlflow.spanType") != "LLM" {
+	if s.Name != "POST /v1/generate" || spantest.Attr(t, s, "mlflow.spanType") != "LLM" {
 		t.Errorf("span %s %v", s.Name, s.Attributes["mlflow.spanType"])
 	}
-	if in := attr(t, s, "mlflow.spanInputs").(map[string]any); in["prompt"] != "Hello" {
+	if in := spantest.Attr(t, s, "mlflow.spanInputs").(map[string]any); in["prompt"] != "Hello" {
 		t.Errorf("inputs %v", in)
 	}
-	if out := attr(t, s, "mlflow.spanOutputs").(map[string]any); out["text"] != "hi" {
+	if out := spantest.Attr(t, s, "mlflow.spanOutputs").(map[string]any); out["text"] != "hi" {
 		t.Errorf("outputs %v", out)
 	}
-	if attr(t, s, "http.response.status_code") != 200.0 || attr(t, s, "http.request.method") != "POST" {
+	if spantest.Attr(t, s, "http.response.status_code") != 200.0 || spantest.Attr(t, s, "http.request.method") != "POST" {
 		t.Error("http attributes")
 	}
-	if u := attr(t, s, "url.full").(string); strings.Contains(u, "sk-123") || !strings.Contains(u, "model=m1") {
+	if u := spantest.Attr(t, s, "url.full").(string); strings.Contains(u, "sk-123") || !strings.Contains(u, "model=m1") {
 		t.Errorf("url.full %s", u)
 	}
-	if h := attr(t, s, "http.response.header").(map[string]any); h["x-request-id"] != "req-1" {
+	if h := spantest.Attr(t, s, "http.response.header").(map[string]any); h["x-request-id"] != "req-1" {
 		t.Errorf("response headers %v", h)
 	}
 	all := strings.Join(func() []string {
@@ -169,14 +123,14 @@ func TestSpanEndsWithTheBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	returned := time.Now()
-	if n := len(f.spans(t)); n != 0 {
+	if n := len(f.Spans(t)); n != 0 {
 		t.Fatalf("span ended when RoundTrip returned (%d spans)", n)
 	}
 	if _, err := io.ReadAll(resp.Body); err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	spans := f.spans(t)
+	spans := f.Spans(t)
 	if len(spans) != 1 {
 		t.Fatalf("%d spans", len(spans))
 	}
@@ -184,7 +138,7 @@ func TestSpanEndsWithTheBody(t *testing.T) {
 	if !s.EndTime.After(returned.Add(40 * time.Millisecond)) {
 		t.Errorf("span ended at %v, RoundTrip returned at %v", s.EndTime, returned)
 	}
-	out := attr(t, s, "mlflow.spanOutputs").([]any)
+	out := spantest.Attr(t, s, "mlflow.spanOutputs").([]any)
 	if len(out) != 3 || out[2].(map[string]any)["n"] != 2.0 {
 		t.Errorf("outputs %v", out)
 	}
@@ -202,7 +156,7 @@ func TestFailures(t *testing.T) {
 	if _, err := client.Get("http://127.0.0.1:1/"); err == nil {
 		t.Fatal("no error")
 	}
-	spans := f.spans(t)
+	spans := f.Spans(t)
 	if len(spans) != 2 {
 		t.Fatalf("%d spans", len(spans))
 	}
@@ -224,7 +178,7 @@ func TestContentCaptureOffAndDisabled(t *testing.T) {
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	s := f.spans(t)[0]
+	s := f.Spans(t)[0]
 	for _, k := range []string{"mlflow.spanInputs", "mlflow.spanOutputs"} {
 		if _, ok := s.Attributes[k]; ok {
 			t.Errorf("%s recorded", k)
@@ -242,7 +196,7 @@ func TestContentCaptureOffAndDisabled(t *testing.T) {
 	if tp := (<-got).Get("Traceparent"); tp != "" {
 		t.Errorf("traceparent %q with tracing off", tp)
 	}
-	if n := len(f2.spans(t)); n != 0 {
+	if n := len(f2.Spans(t)); n != 0 {
 		t.Errorf("%d spans with tracing off", n)
 	}
 }

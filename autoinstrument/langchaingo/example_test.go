@@ -2,10 +2,7 @@ package langchaingo_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 
 	"github.com/tmc/langchaingo/chains"
@@ -15,6 +12,7 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/autoinstrument/langchaingo"
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/exporter/exportertest"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/llmtest"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
@@ -31,11 +29,13 @@ func Example() {
 		panic(err)
 	}
 
-	baseURL, stop := exampleServer() // an OpenAI-compatible server
-	defer stop()
+	// A fake OpenAI API stands in for api.openai.com, its answer scripted.
+	fake := llmtest.NewServer()
+	defer fake.Close()
+	fake.Script(llmtest.Reply{Text: "Paris."})
 
 	h := langchaingo.NewHandler(langchaingo.WithModel("gpt-4o-mini"), langchaingo.WithProvider("openai"))
-	llm, err := openai.New(openai.WithBaseURL(baseURL), openai.WithToken("sk-example"),
+	llm, err := openai.New(openai.WithBaseURL(fake.URL+"/v1"), openai.WithToken(llmtest.OpenAIKey),
 		openai.WithModel("gpt-4o-mini"), openai.WithCallback(h))
 	if err != nil {
 		panic(err)
@@ -57,23 +57,5 @@ func Example() {
 	// Output:
 	// Paris.
 	// chain "CHAIN"
-	// chat model "CHAT_MODEL" {"input_tokens": 14, "output_tokens": 2, "total_tokens": 16}
-}
-
-// exampleServer answers OpenAI chat completions with "Paris." (no network).
-func exampleServer() (url string, stop func()) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/chat/completions") {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"id": "chatcmpl-1", "object": "chat.completion", "created": 1700000000, "model": "gpt-4o-mini",
-			"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
-				"message": map[string]any{"role": "assistant", "content": "Paris."}}},
-			"usage": map[string]any{"prompt_tokens": 14, "completion_tokens": 2, "total_tokens": 16},
-		})
-	}))
-	return srv.URL, srv.Close
+	// chat model "CHAT_MODEL" {"input_tokens": 19, "output_tokens": 2, "total_tokens": 21}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/mlflowtrace/mlflowtrace-go/autoinstrument/langchaingo"
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/llmtest"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
@@ -31,10 +32,10 @@ func llmChain(llm llms.Model, h callbacks.Handler) *chains.LLMChain {
 }
 
 func TestLLMChain(t *testing.T) {
-	p, rec := setup(t)
+	f := setup(t)
 	h := langchaingo.NewHandler(langchaingo.WithModel("gpt-4o-mini"), langchaingo.WithProvider("openai"))
-	cs := newChatServer(t, reply{content: "Sunny, 18°C."})
-	chain := llmChain(newLLM(t, cs, h), h)
+	fake := newFake(t, "Sunny, 18°C.")
+	chain := llmChain(newLLM(t, fake, h), h)
 
 	out, err := chains.Call(context.Background(), chain, map[string]any{"question": question})
 	if err != nil {
@@ -43,7 +44,7 @@ func TestLLMChain(t *testing.T) {
 	if out["text"] != "Sunny, 18°C." {
 		t.Fatalf("chain output %v", out)
 	}
-	tr := traces(t, p, rec, 1)[0]
+	tr := f.Traces(t, 1)[0]
 	if got := names(tr); !reflect.DeepEqual(got, []string{"chain", "chat model"}) {
 		t.Fatalf("spans %v", got)
 	}
@@ -68,14 +69,16 @@ func TestLLMChain(t *testing.T) {
 		{chat, "mlflow.spanOutputs", map[string]any{"choices": []any{map[string]any{
 			"message":       map[string]any{"role": "assistant", "content": "Sunny, 18°C.", "tool_calls": nil, "refusal": nil, "tool_call_id": nil},
 			"finish_reason": "stop"}}}},
-		{chat, "mlflow.chat.tokenUsage", map[string]any{"input_tokens": 40.0, "output_tokens": 12.0, "total_tokens": 52.0, "cache_read_input_tokens": 8.0}},
+		// The fake's counts (about four characters a token; see
+		// internal/llmtest). Cached tokens: TestCachedTokens.
+		{chat, "mlflow.chat.tokenUsage", map[string]any{"input_tokens": 19.0, "output_tokens": 4.0, "total_tokens": 23.0}},
 	}
 	for _, c := range checks {
 		if got := attr(c.s, c.k); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%s %s = %#v, want %#v", c.s.Name, c.k, got, c.want)
 		}
 	}
-	if got := tr.Info.Metadata["mlflow.trace.tokenUsage"]; got != `{"input_tokens": 40, "output_tokens": 12, "total_tokens": 52, "cache_read_input_tokens": 8}` {
+	if got := tr.Info.Metadata["mlflow.trace.tokenUsage"]; got != `{"input_tokens": 19, "output_tokens": 4, "total_tokens": 23}` {
 		t.Errorf("trace token usage %s", got)
 	}
 	if tr.Info.RequestPreview == "" || tr.Info.ResponsePreview == "" {
@@ -94,9 +97,9 @@ func (weather) Call(ctx context.Context, city string) (string, error) {
 	return "18°C and sunny in " + city, nil
 }
 
-func runAgent(t *testing.T, ctx context.Context, h *langchaingo.Handler, cs *chatServer) map[string]any {
+func runAgent(t *testing.T, ctx context.Context, h *langchaingo.Handler, fake *llmtest.Server) map[string]any {
 	t.Helper()
-	llm := newLLM(t, cs, h)
+	llm := newLLM(t, fake, h)
 	ts := append(h.WrapTools(weather{}), tools.Calculator{CallbacksHandler: h})
 	agent := agents.NewOneShotAgent(llm, ts, agents.WithCallbacksHandler(h))
 	exec := agents.NewExecutor(agent, agents.WithCallbacksHandler(h), agents.WithMaxIterations(4))
@@ -107,23 +110,25 @@ func runAgent(t *testing.T, ctx context.Context, h *langchaingo.Handler, cs *cha
 	return out
 }
 
-func agentReplies() []reply {
-	return []reply{
-		{content: "I need the weather.\nAction: weather\nAction Input: Paris"},
-		{content: "Convert to Fahrenheit.\nAction: calculator\nAction Input: 18*9/5+32"},
-		{content: "Final Answer: 64.4°F and sunny."},
+// agentReplies are the model's answers in langchaingo's MRKL (one-shot agent)
+// format: call weather, then calculator, then answer.
+func agentReplies() []string {
+	return []string{
+		"I need the weather.\nAction: weather\nAction Input: Paris",
+		"Convert to Fahrenheit.\nAction: calculator\nAction Input: 18*9/5+32",
+		"Final Answer: 64.4°F and sunny.",
 	}
 }
 
 func TestAgentExecutor(t *testing.T) {
-	p, rec := setup(t)
+	f := setup(t)
 	h := langchaingo.NewHandler(langchaingo.WithModel("gpt-4o-mini"))
-	cs := newChatServer(t, agentReplies()...)
-	out := runAgent(t, context.Background(), h, cs)
+	fake := newFake(t, agentReplies()...)
+	out := runAgent(t, context.Background(), h, fake)
 	if out["output"] != "64.4°F and sunny." {
 		t.Fatalf("agent output %v", out)
 	}
-	tr := traces(t, p, rec, 1)[0]
+	tr := f.Traces(t, 1)[0]
 	m := byName(tr)
 	agent := one(t, tr, "agent")
 	if agent.ParentSpanID.IsValid() || attr(agent, "mlflow.spanType") != "AGENT" {
@@ -132,6 +137,7 @@ func TestAgentExecutor(t *testing.T) {
 	if len(m["chain"]) != 3 || len(m["chat model"]) != 3 {
 		t.Fatalf("spans %v", names(tr))
 	}
+	var sumIn, sumOut int
 	for i, c := range m["chain"] {
 		if c.ParentSpanID != agent.SpanID {
 			t.Errorf("chain %d parent %v", i, c.ParentSpanID)
@@ -140,16 +146,22 @@ func TestAgentExecutor(t *testing.T) {
 		if chat.ParentSpanID != c.SpanID {
 			t.Errorf("chat model %d parent %v, want chain %v", i, chat.ParentSpanID, c.SpanID)
 		}
-		if attr(chat, "mlflow.chat.tokenUsage") == nil {
+		u, _ := attr(chat, "mlflow.chat.tokenUsage").(map[string]any)
+		if u == nil {
 			t.Errorf("chat model %d: no token usage (streamed, usage in the last chunk)", i)
 		}
+		in, out := tokens(u["input_tokens"]), tokens(u["output_tokens"])
+		if in == 0 || out == 0 || tokens(u["total_tokens"]) != in+out {
+			t.Errorf("chat model %d: token usage %v", i, u)
+		}
+		sumIn, sumOut = sumIn+in, sumOut+out
 		var tokens []string
 		for _, e := range chat.Events {
 			if e.Name == "new_token" {
 				tokens = append(tokens, fmt.Sprint(e.Attributes["token"]))
 			}
 		}
-		if strings.Join(tokens, "") != agentReplies()[i].content {
+		if strings.Join(tokens, "") != agentReplies()[i] {
 			t.Errorf("chat model %d new_token events %q", i, tokens)
 		}
 	}
@@ -178,13 +190,60 @@ func TestAgentExecutor(t *testing.T) {
 	if attr(agent, "mlflow.spanOutputs").(map[string]any)["output"] != "64.4°F and sunny." {
 		t.Errorf("agent outputs %v", attr(agent, "mlflow.spanOutputs"))
 	}
-	if got := tr.Info.Metadata["mlflow.trace.tokenUsage"]; got != `{"input_tokens": 120, "output_tokens": 36, "total_tokens": 156, "cache_read_input_tokens": 24}` {
-		t.Errorf("trace token usage %s", got)
+	// The trace's usage is the sum of its model calls'.
+	want := fmt.Sprintf(`{"input_tokens": %d, "output_tokens": %d, "total_tokens": %d}`, sumIn, sumOut, sumIn+sumOut)
+	if got := tr.Info.Metadata["mlflow.trace.tokenUsage"]; got != want {
+		t.Errorf("trace token usage %s, want %s", got, want)
 	}
 	// Spans start in order: the tree's time order is the execution order.
 	order := names(tr)
 	if want := []string{"agent", "chain", "chat model", "weather", "lookup", "chain", "chat model", "calculator", "chain", "chat model"}; !reflect.DeepEqual(order, want) {
 		t.Errorf("span order %v\nwant %v", order, want)
+	}
+}
+
+// tokens is a token count of a decoded usage attribute (0 when absent).
+func tokens(v any) int {
+	f, _ := v.(float64)
+	return int(f)
+}
+
+// TestCachedTokens: the OpenAI API reports the part of a prompt it read from
+// its cache (a prefix of 1024+ tokens it has seen) as
+// prompt_tokens_details.cached_tokens; langchaingo passes it on as
+// PromptCachedTokens, the span records it as cache_read_input_tokens, and
+// the trace sums it.
+func TestCachedTokens(t *testing.T) {
+	f := setup(t)
+	h := langchaingo.NewHandler()
+	llm := newLLM(t, llmtest.Start(t), h)
+	system := strings.Repeat("You are a meticulous travel assistant. ", 120) // > 1024 tokens
+	ctx, root := tracing.StartSpan(context.Background(), "session")
+	for _, q := range []string{"Weather in Paris?", "And in Rome?"} {
+		msgs := []llms.MessageContent{llms.TextParts(llms.ChatMessageTypeSystem, system), llms.TextParts(llms.ChatMessageTypeHuman, q)}
+		if _, err := llm.GenerateContent(ctx, msgs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root.End()
+	tr := f.Traces(t, 1)[0]
+	chats := byName(tr)["chat model"]
+	if len(chats) != 2 {
+		t.Fatalf("spans %v", names(tr))
+	}
+	first, _ := attr(chats[0], "mlflow.chat.tokenUsage").(map[string]any)
+	second, _ := attr(chats[1], "mlflow.chat.tokenUsage").(map[string]any)
+	if _, ok := first["cache_read_input_tokens"]; ok || tokens(first["input_tokens"]) < 1024 {
+		t.Errorf("first call (nothing cached yet): %v", first)
+	}
+	cached := tokens(second["cache_read_input_tokens"])
+	if cached < 1024 || cached >= tokens(second["input_tokens"]) {
+		t.Errorf("second call: %v", second)
+	}
+	in, out := tokens(first["input_tokens"])+tokens(second["input_tokens"]), tokens(first["output_tokens"])+tokens(second["output_tokens"])
+	want := fmt.Sprintf(`{"input_tokens": %d, "output_tokens": %d, "total_tokens": %d, "cache_read_input_tokens": %d}`, in, out, in+out, cached)
+	if got := tr.Info.Metadata["mlflow.trace.tokenUsage"]; got != want {
+		t.Errorf("trace token usage %s, want %s", got, want)
 	}
 }
 
@@ -206,7 +265,7 @@ func (s memStore) SimilaritySearch(_ context.Context, q string, n int, _ ...vect
 }
 
 func TestRetriever(t *testing.T) {
-	p, rec := setup(t)
+	f := setup(t)
 	h := langchaingo.NewHandler()
 	r := vectorstores.ToRetriever(memStore{}, 2)
 	r.CallbacksHandler = h
@@ -225,7 +284,7 @@ func TestRetriever(t *testing.T) {
 	h.HandleText(ctx, "done")
 	root.End()
 
-	tr := traces(t, p, rec, 1)[0]
+	tr := f.Traces(t, 1)[0]
 	rs := byName(tr)["retriever"]
 	if len(rs) != 2 {
 		t.Fatalf("spans %v", names(tr))
@@ -249,15 +308,16 @@ func TestRetriever(t *testing.T) {
 }
 
 func TestChainErrorEndsModelSpan(t *testing.T) {
-	p, rec := setup(t)
+	f := setup(t)
 	h := langchaingo.NewHandler()
-	cs := newChatServer(t, reply{status: 500})
-	chain := llmChain(newLLM(t, cs, h), h)
+	fake := llmtest.Start(t)
+	fake.AddFault(llmtest.Fault{Status: 500})
+	chain := llmChain(newLLM(t, fake, h), h)
 	_, err := chains.Call(context.Background(), chain, map[string]any{"question": question})
 	if err == nil {
 		t.Fatal("want error")
 	}
-	tr := traces(t, p, rec, 1)[0]
+	tr := f.Traces(t, 1)[0]
 	chain0, chat := one(t, tr, "chain"), one(t, tr, "chat model")
 	for _, s := range []*exporter.Span{chain0, chat} {
 		if s.Status.Code != "STATUS_CODE_ERROR" || len(s.Events) == 0 || s.Events[len(s.Events)-1].Name != "exception" {
@@ -291,7 +351,7 @@ func (m startOnlyModel) Call(ctx context.Context, prompt string, opts ...llms.Ca
 }
 
 func TestModelWithoutEndCallback(t *testing.T) {
-	p, rec := setup(t)
+	f := setup(t)
 	h := langchaingo.NewHandler()
 	ctx, root := tracing.StartSpan(context.Background(), "root")
 	for i := range 2 {
@@ -303,7 +363,7 @@ func TestModelWithoutEndCallback(t *testing.T) {
 		t.Fatal("want error")
 	}
 	root.End()
-	tr := traces(t, p, rec, 1)[0]
+	tr := f.Traces(t, 1)[0]
 	chats := byName(tr)["chat model"]
 	if len(chats) != 3 {
 		t.Fatalf("spans %v", names(tr))
@@ -320,11 +380,11 @@ func TestModelWithoutEndCallback(t *testing.T) {
 }
 
 func TestContentCaptureOff(t *testing.T) {
-	p, rec := setup(t, tracing.WithContentCapture(false))
+	f := setup(t, tracing.WithContentCapture(false))
 	h := langchaingo.NewHandler(langchaingo.WithModel("gpt-4o-mini"))
-	cs := newChatServer(t, agentReplies()...)
-	runAgent(t, context.Background(), h, cs)
-	tr := traces(t, p, rec, 1)[0]
+	fake := newFake(t, agentReplies()...)
+	runAgent(t, context.Background(), h, fake)
+	tr := f.Traces(t, 1)[0]
 	for _, s := range tr.Spans {
 		if s.Name == "lookup" {
 			continue // the program's own span, not the integration's
@@ -352,15 +412,15 @@ func TestContentCaptureOff(t *testing.T) {
 }
 
 func TestConcurrentTraces(t *testing.T) {
-	p, rec := setup(t)
+	f := setup(t)
 	h := langchaingo.NewHandler()
 	const n = 8
-	var replies []reply
+	var replies []string
 	for i := range n {
-		replies = append(replies, reply{content: fmt.Sprint("answer ", i)})
+		replies = append(replies, fmt.Sprint("answer ", i))
 	}
-	cs := newChatServer(t, replies...)
-	llm := newLLM(t, cs, h)
+	fake := newFake(t, replies...)
+	llm := newLLM(t, fake, h)
 	chain := llmChain(llm, h)
 	var wg sync.WaitGroup
 	for i := range n {
@@ -374,7 +434,7 @@ func TestConcurrentTraces(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	for _, tr := range traces(t, p, rec, n) {
+	for _, tr := range f.Traces(t, n) {
 		if len(tr.Spans) != 3 {
 			t.Errorf("trace %s: spans %v", tr.Info.TraceID, names(tr))
 			continue
@@ -390,8 +450,8 @@ func TestUntraced(t *testing.T) {
 	// No Provider (or a shut-down one): the handler records nothing and
 	// never fails the calls.
 	h := langchaingo.NewHandler()
-	cs := newChatServer(t, reply{content: "ok"})
-	if _, err := chains.Call(context.Background(), llmChain(newLLM(t, cs, h), h), map[string]any{"question": "x"}); err != nil {
+	fake := llmtest.Start(t)
+	if _, err := chains.Call(context.Background(), llmChain(newLLM(t, fake, h), h), map[string]any{"question": "x"}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -403,7 +463,7 @@ func TestUntraced(t *testing.T) {
 }
 
 func TestUnbalancedCallbacks(t *testing.T) {
-	p, rec := setup(t)
+	f := setup(t)
 	h := langchaingo.NewHandler()
 	ctx, root := tracing.StartSpan(context.Background(), "root")
 	h.HandleToolEnd(ctx, "no start")
@@ -416,7 +476,7 @@ func TestUnbalancedCallbacks(t *testing.T) {
 	h.HandleLLMGenerateContentEnd(ctx, &llms.ContentResponse{Choices: []*llms.ContentChoice{{Content: "c",
 		GenerationInfo: map[string]any{"InputTokens": 3, "OutputTokens": 1, "CacheReadInputTokens": 2}}}})
 	root.End()
-	tr := traces(t, p, rec, 1)[0]
+	tr := f.Traces(t, 1)[0]
 	llm := one(t, tr, "llm")
 	if attr(llm, "mlflow.spanType") != "LLM" || !reflect.DeepEqual(attr(llm, "mlflow.spanInputs"), []any{"p1", "p2"}) ||
 		!reflect.DeepEqual(attr(llm, "mlflow.chat.tokenUsage"), map[string]any{"input_tokens": 3.0, "output_tokens": 1.0, "total_tokens": 4.0, "cache_read_input_tokens": 2.0}) {
@@ -436,11 +496,12 @@ func TestUnbalancedCallbacks(t *testing.T) {
 // enclosing span has ended, the next callback of the handler ends it at the
 // enclosing span's end, so the trace is exported.
 func TestReapOpenModelSpan(t *testing.T) {
-	p, rec := setup(t)
+	f := setup(t)
 	h := langchaingo.NewHandler()
 	h.SetReapGap(0)
-	cs := newChatServer(t, reply{status: 500}, reply{content: "ok"})
-	llm := newLLM(t, cs, h)
+	fake := llmtest.Start(t)
+	fake.AddFault(llmtest.Fault{Status: 500})
+	llm := newLLM(t, fake, h)
 	ctx, root := tracing.StartSpan(context.Background(), "request")
 	if _, err := llm.Call(ctx, "hello"); err == nil {
 		t.Fatal("want error")
@@ -450,7 +511,7 @@ func TestReapOpenModelSpan(t *testing.T) {
 	if _, err := llm.Call(context.Background(), "next"); err != nil {
 		t.Fatal(err)
 	}
-	trs := traces(t, p, rec, 2)
+	trs := f.Traces(t, 2)
 	var tr *exporter.Trace
 	for _, x := range trs {
 		if x.Spans[0].Name == "request" {

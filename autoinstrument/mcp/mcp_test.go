@@ -2,7 +2,6 @@ package mcp_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/exporter/exportertest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowtest"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/spantest"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
@@ -112,17 +112,8 @@ func pair(t *testing.T, tr *exporter.Trace, name string) [2]*exporter.Span {
 	return [2]*exporter.Span{client, server}
 }
 
-func attr(s *exporter.Span, k string) any {
-	v, ok := s.Attributes[k]
-	if !ok {
-		return nil
-	}
-	var out any
-	if err := json.Unmarshal([]byte(v), &out); err != nil {
-		return "<invalid JSON " + v + ">"
-	}
-	return out
-}
+// attr decodes a span attribute's JSON (nil when absent).
+var attr = spantest.Value
 
 type weatherArgs struct {
 	City string `json:"city"`

@@ -1,9 +1,6 @@
 package openai
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 
@@ -58,9 +55,11 @@ func RequestOption(opts ...Option) option.RequestOption {
 // perCall also reports whether retries are grouped into the call's span
 // (see llmspan.PerCall).
 func perCall(c *config) (option.RequestOption, bool) {
+	route := c.route()
 	return llmspan.PerCall(option.WithMiddleware, func(info llmspan.CallInfo) llmspan.Middleware {
-		cl := &call{cfg: c, info: info}
-		return cl.middleware
+		// openai-go ends a call when the attempt's own context (a per-request
+		// timeout) is done.
+		return llmspan.CallMiddleware(info, route, true)
 	})
 }
 
@@ -112,46 +111,23 @@ var spanInfo = map[kind]struct {
 // member as a span attribute of its own, and none of "messages" and "input".
 var contentKeys = map[string]bool{"prompt": true, "instructions": true, "suffix": true, "prediction": true}
 
-// call is one logical SDK call; its middleware sees each HTTP attempt.
-type call struct {
-	cfg  *config
-	info llmspan.CallInfo
-	lc   *llmspan.Call
+// route returns the traced endpoints of a request.
+func (c *config) route() llmspan.Route {
+	eps := make(map[kind]llmspan.Endpoint, len(spanInfo))
+	for k, info := range spanInfo {
+		eps[k] = llmspan.Endpoint{Name: info.name, Type: info.typ, Start: func(span *tracing.Span, fields []llmspan.Field, capture bool) llmspan.Recorder {
+			return c.start(k, span, fields, capture)
+		}}
+	}
+	return func(req *http.Request) (llmspan.Endpoint, bool) {
+		ep, ok := eps[endpoint(req)]
+		return ep, ok
+	}
 }
 
-func (c *call) middleware(req *http.Request, next llmspan.Next) (*http.Response, error) {
-	if c.lc == nil {
-		c.lc = c.start(req)
-	}
-	span := c.lc.Span()
-	if span == nil {
-		return next(req)
-	}
-	out := req.Clone(req.Context())
-	llmspan.Inject(req.Context(), span, out.Header)
-	return c.lc.Send(out, next)
-}
-
-// start opens the call's span from the first attempt's request.
-func (c *call) start(req *http.Request) *llmspan.Call {
-	k := endpoint(req)
-	if k == kindNone {
-		return llmspan.NewCall(nil, c.info, nil, true)
-	}
-	body := requestBody(req)
-	fields, err := llmspan.ObjectFields(body)
-	if err != nil {
-		return llmspan.NewCall(nil, c.info, nil, true)
-	}
-	info := spanInfo[k]
-	_, span := tracing.StartSpan(req.Context(), info.name, tracing.WithSpanType(info.typ))
-	if span == nil {
-		return llmspan.NewCall(nil, c.info, nil, true)
-	}
-	capture := span.CapturesContent()
-	if capture {
-		span.SetInputs(json.RawMessage(body))
-	}
+// start records the request's members as span attributes, as MLflow's
+// autolog does, and returns the call's recorder.
+func (c *config) start(k kind, span *tracing.Span, fields []llmspan.Field, capture bool) llmspan.Recorder {
 	attrs := make(map[string]any, len(fields)+2)
 	for _, f := range fields {
 		if f.Key == "messages" || f.Key == "input" || (!capture && contentKeys[f.Key]) {
@@ -162,31 +138,11 @@ func (c *call) start(req *http.Request) *llmspan.Call {
 	if k == kindChat || k == kindCompletion || k == kindResponses {
 		attrs[keys.MessageFormat] = "openai"
 	}
-	if c.cfg.provider != "" {
-		attrs[keys.LLMProvider] = c.cfg.provider
+	if c.provider != "" {
+		attrs[keys.LLMProvider] = c.provider
 	}
 	span.SetAttributes(attrs)
 	rec := newRecorder(k, fields, capture, span)
-	rec.tools = &c.cfg.tools
-	// openai-go ends a call when the attempt's own context (a per-request
-	// timeout) is done.
-	return llmspan.NewCall(span, c.info, rec, true)
-}
-
-// requestBody reads the request's JSON body without consuming it (the SDK
-// sets GetBody for its bodies).
-func requestBody(req *http.Request) []byte {
-	if req.GetBody == nil || req.Body == nil || req.Body == http.NoBody {
-		return nil
-	}
-	rc, err := req.GetBody()
-	if err != nil {
-		return nil
-	}
-	defer rc.Close()
-	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, io.LimitReader(rc, llmspan.MaxBody)); err != nil {
-		return nil
-	}
-	return buf.Bytes()
+	rec.tools = &c.tools
+	return rec
 }

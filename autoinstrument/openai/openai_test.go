@@ -2,7 +2,6 @@ package openai
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"reflect"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmtest"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/spantest"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
@@ -45,19 +45,6 @@ func chatParams(text string) openai.ChatCompletionNewParams {
 	}
 }
 
-// jsonEqual reports whether two JSON texts hold the same value.
-func jsonEqual(t *testing.T, a, b string) bool {
-	t.Helper()
-	var x, y any
-	if err := json.Unmarshal([]byte(a), &x); err != nil {
-		t.Fatalf("%v: %s", err, a)
-	}
-	if err := json.Unmarshal([]byte(b), &y); err != nil {
-		t.Fatalf("%v: %s", err, b)
-	}
-	return reflect.DeepEqual(x, y)
-}
-
 func TestPerCallGroupsAttempts(t *testing.T) {
 	if _, ok := perCall(&config{}); !ok {
 		t.Fatal("openai-go's option is no longer a function of its request config: retries would be separate spans")
@@ -70,15 +57,15 @@ func TestChatCompletion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := f.one(t)
-	req := f.fake.Requests()[0]
-	if s.Name != "Completions" || attr(t, s, "mlflow.spanType") != "CHAT_MODEL" {
-		t.Errorf("name %q type %v", s.Name, attr(t, s, "mlflow.spanType"))
+	s := f.One(t)
+	req := f.Fake.Requests()[0]
+	if s.Name != "Completions" || spantest.Attr(t, s, "mlflow.spanType") != "CHAT_MODEL" {
+		t.Errorf("name %q type %v", s.Name, spantest.Attr(t, s, "mlflow.spanType"))
 	}
-	if !jsonEqual(t, s.Attributes["mlflow.spanInputs"], string(req.Body)) {
+	if !spantest.JSONEqual(t, s.Attributes["mlflow.spanInputs"], string(req.Body)) {
 		t.Errorf("inputs %s, sent %s", s.Attributes["mlflow.spanInputs"], req.Body)
 	}
-	if !jsonEqual(t, s.Attributes["mlflow.spanOutputs"], resp.RawJSON()) {
+	if !spantest.JSONEqual(t, s.Attributes["mlflow.spanOutputs"], resp.RawJSON()) {
 		t.Errorf("outputs %s, got %s", s.Attributes["mlflow.spanOutputs"], resp.RawJSON())
 	}
 	want := map[string]any{
@@ -89,7 +76,7 @@ func TestChatCompletion(t *testing.T) {
 			"output_tokens": float64(resp.Usage.CompletionTokens), "total_tokens": float64(resp.Usage.TotalTokens), "cache_read_input_tokens": 0.0},
 	}
 	for k, v := range want {
-		if got := attr(t, s, k); !reflect.DeepEqual(got, v) {
+		if got := spantest.Attr(t, s, k); !reflect.DeepEqual(got, v) {
 			t.Errorf("%s = %#v, want %#v", k, got, v)
 		}
 	}
@@ -118,7 +105,7 @@ func TestToolCallsAndTools(t *testing.T) {
 	if n := len(resp.Choices[0].Message.ToolCalls); n != 2 {
 		t.Fatalf("%d tool calls, want 2 (parallel)", n)
 	}
-	s := f.one(t)
+	s := f.One(t)
 	// MLflow's ChatTool form: JSON-schema keywords outside its model
 	// (minLength) are dropped, its members in its order.
 	wantTools := `[{"type": "function", "function": {"name": "get_weather", "description": "Current weather of a city", "parameters": {"properties": {"city": {"type": "string", "description": "City name"}}, "type": "object", "required": ["city"]}}},` +
@@ -126,7 +113,7 @@ func TestToolCallsAndTools(t *testing.T) {
 	if got := s.Attributes["mlflow.chat.tools"]; got != wantTools {
 		t.Errorf("mlflow.chat.tools\n got %s\nwant %s", got, wantTools)
 	}
-	out := attr(t, s, "mlflow.spanOutputs").(map[string]any)
+	out := spantest.Attr(t, s, "mlflow.spanOutputs").(map[string]any)
 	msg := out["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)
 	if len(msg["tool_calls"].([]any)) != 2 {
 		t.Errorf("outputs lack the tool calls: %v", msg)
@@ -150,8 +137,8 @@ func TestStreamAggregates(t *testing.T) {
 	}
 	// The span ends only when the stream is closed or drained: the SDK
 	// closes it at [DONE].
-	s := f.one(t)
-	out := attr(t, s, "mlflow.spanOutputs").(map[string]any)
+	s := f.One(t)
+	out := spantest.Attr(t, s, "mlflow.spanOutputs").(map[string]any)
 	choice := out["choices"].([]any)[0].(map[string]any)
 	if choice["finish_reason"] != "tool_calls" {
 		t.Errorf("finish_reason %v", choice["finish_reason"])
@@ -167,13 +154,13 @@ func TestStreamAggregates(t *testing.T) {
 			t.Errorf("tool call %d = %v, SDK accumulator has %+v", i, c, want)
 		}
 	}
-	if u := attr(t, s, "mlflow.chat.tokenUsage").(map[string]any); u["total_tokens"] != float64(acc.Usage.TotalTokens) || acc.Usage.TotalTokens == 0 {
+	if u := spantest.Attr(t, s, "mlflow.chat.tokenUsage").(map[string]any); u["total_tokens"] != float64(acc.Usage.TotalTokens) || acc.Usage.TotalTokens == 0 {
 		t.Errorf("usage %v, stream's final chunk %+v", u, acc.Usage)
 	}
 	if len(s.Events) != n || s.Events[0].Name != "mlflow.chunk.item.0" {
 		t.Errorf("%d events, %d chunks", len(s.Events), n)
 	}
-	if !jsonEqual(t, s.Events[0].Attributes["mlflow.chunk.value"].(string), st.Current().RawJSON()) && n == 0 {
+	if !spantest.JSONEqual(t, s.Events[0].Attributes["mlflow.chunk.value"].(string), st.Current().RawJSON()) && n == 0 {
 		t.Error("chunk value")
 	}
 }
@@ -186,8 +173,8 @@ func TestRefusal(t *testing.T) {
 	if err := st.Err(); err != nil {
 		t.Fatal(err)
 	}
-	s := f.one(t)
-	msg := attr(t, s, "mlflow.spanOutputs").(map[string]any)["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)
+	s := f.One(t)
+	msg := spantest.Attr(t, s, "mlflow.spanOutputs").(map[string]any)["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)
 	if !strings.HasPrefix(msg["refusal"].(string), "I'm sorry") {
 		t.Errorf("refusal not aggregated: %v", msg)
 	}
@@ -226,20 +213,20 @@ func TestResponses(t *testing.T) {
 				}
 				raw = r.RawJSON()
 			}
-			s := f.one(t)
-			if s.Name != "Responses" || attr(t, s, "mlflow.spanType") != "CHAT_MODEL" || attr(t, s, "mlflow.message.format") != "openai" {
+			s := f.One(t)
+			if s.Name != "Responses" || spantest.Attr(t, s, "mlflow.spanType") != "CHAT_MODEL" || spantest.Attr(t, s, "mlflow.message.format") != "openai" {
 				t.Errorf("span %s %v", s.Name, s.Attributes)
 			}
-			if !jsonEqual(t, s.Attributes["mlflow.spanOutputs"], raw) {
+			if !spantest.JSONEqual(t, s.Attributes["mlflow.spanOutputs"], raw) {
 				t.Errorf("outputs %s\nwant %s", s.Attributes["mlflow.spanOutputs"], raw)
 			}
-			if attr(t, s, "instructions") != "Be brief." {
+			if spantest.Attr(t, s, "instructions") != "Be brief." {
 				t.Error("instructions attribute")
 			}
 			if got := s.Attributes["mlflow.chat.tools"]; got != `[{"type": "function", "function": {"name": "get_weather", "parameters": {"properties": {"city": {"type": "string"}}, "type": "object", "required": ["city"]}, "strict": false}}]` {
 				t.Errorf("tools %s", got)
 			}
-			u := attr(t, s, "mlflow.chat.tokenUsage").(map[string]any)
+			u := spantest.Attr(t, s, "mlflow.chat.tokenUsage").(map[string]any)
 			if u["cache_read_input_tokens"] != 0.0 || u["total_tokens"].(float64) == 0 {
 				t.Errorf("usage %v", u)
 			}
@@ -275,12 +262,12 @@ func TestEmbeddingsAndCompletions(t *testing.T) {
 	if err := st.Err(); err != nil {
 		t.Fatal(err)
 	}
-	spans := f.spans(t)
+	spans := f.Spans(t)
 	if len(spans) != 3 {
-		t.Fatalf("spans %v", names(spans))
+		t.Fatalf("spans %v", spantest.Names(spans))
 	}
 	e, p, s := spans[0], spans[1], spans[2]
-	if e.Name != "Embeddings" || attr(t, e, "mlflow.spanType") != "EMBEDDING" || !jsonEqual(t, e.Attributes["mlflow.spanOutputs"], emb.RawJSON()) {
+	if e.Name != "Embeddings" || spantest.Attr(t, e, "mlflow.spanType") != "EMBEDDING" || !spantest.JSONEqual(t, e.Attributes["mlflow.spanOutputs"], emb.RawJSON()) {
 		t.Errorf("embedding span %s %v", e.Name, e.Attributes)
 	}
 	if _, ok := e.Attributes["mlflow.message.format"]; ok {
@@ -289,16 +276,16 @@ func TestEmbeddingsAndCompletions(t *testing.T) {
 	if _, ok := e.Attributes["mlflow.chat.tokenUsage"]; ok {
 		t.Error("MLflow records no usage for embeddings")
 	}
-	if p.Name != "Completions" || attr(t, p, "mlflow.spanType") != "LLM" || !jsonEqual(t, p.Attributes["mlflow.spanOutputs"], comp.RawJSON()) {
+	if p.Name != "Completions" || spantest.Attr(t, p, "mlflow.spanType") != "LLM" || !spantest.JSONEqual(t, p.Attributes["mlflow.spanOutputs"], comp.RawJSON()) {
 		t.Errorf("completion span %v", p.Attributes)
 	}
-	if attr(t, p, "prompt") != "Say hi" || attr(t, p, "mlflow.llm.model") != "gpt-3.5-turbo-instruct:20230824-v2" {
+	if spantest.Attr(t, p, "prompt") != "Say hi" || spantest.Attr(t, p, "mlflow.llm.model") != "gpt-3.5-turbo-instruct:20230824-v2" {
 		t.Error("completion attributes")
 	}
-	if got := attr(t, s, "mlflow.spanOutputs"); got != text.String() {
+	if got := spantest.Attr(t, s, "mlflow.spanOutputs"); got != text.String() {
 		t.Errorf("streamed completion outputs %q, want %q", got, text.String())
 	}
-	if attr(t, s, "mlflow.llm.model") != "gpt-3.5-turbo-instruct" {
+	if spantest.Attr(t, s, "mlflow.llm.model") != "gpt-3.5-turbo-instruct" {
 		t.Error("a streamed legacy completion's model is the request's, as in MLflow")
 	}
 	if _, ok := s.Attributes["mlflow.chat.tokenUsage"]; !ok {
@@ -310,14 +297,14 @@ func TestRetriesAreEventsOfOneSpan(t *testing.T) {
 	for _, status := range []int{429, 500} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			f := setup(t)
-			f.fake.AddFault(llmtest.Fault{Status: status, Count: 2, RetryAfter: "0.01"})
+			f.Fake.AddFault(llmtest.Fault{Status: status, Count: 2, RetryAfter: "0.01"})
 			if _, err := f.client().Chat.Completions.New(context.Background(), chatParams("Hello")); err != nil {
 				t.Fatal(err)
 			}
-			if n := len(f.fake.Requests()); n != 3 {
+			if n := len(f.Fake.Requests()); n != 3 {
 				t.Fatalf("fake got %d requests, want 3", n)
 			}
-			s := f.one(t)
+			s := f.One(t)
 			if s.Status.Code != exporter.StatusCodeOK {
 				t.Errorf("status %v", s.Status)
 			}
@@ -339,14 +326,14 @@ func TestRetriesAreEventsOfOneSpan(t *testing.T) {
 
 func TestStreamRetried(t *testing.T) {
 	f := setup(t)
-	f.fake.AddFault(llmtest.Fault{Status: 503, RetryAfter: "0.01"})
+	f.Fake.AddFault(llmtest.Fault{Status: 503, RetryAfter: "0.01"})
 	st := f.client().Chat.Completions.NewStreaming(context.Background(), chatParams("Hello"))
 	for st.Next() {
 	}
 	if err := st.Err(); err != nil {
 		t.Fatal(err)
 	}
-	s := f.one(t)
+	s := f.One(t)
 	if s.Events[0].Name != "retry" || s.Status.Code != exporter.StatusCodeOK {
 		t.Errorf("events %v status %v", s.Events, s.Status)
 	}
@@ -394,7 +381,7 @@ func TestErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := setup(t)
 			if tt.fault != nil {
-				f.fake.AddFault(*tt.fault)
+				f.Fake.AddFault(*tt.fault)
 			}
 			p := chatParams("hi")
 			if tt.params != nil {
@@ -409,7 +396,7 @@ func TestErrors(t *testing.T) {
 			if _, err := f.client(tt.opts...).Chat.Completions.New(ctx, p); err == nil {
 				t.Fatal("no error")
 			}
-			s := f.one(t)
+			s := f.One(t)
 			ex := exceptions(s)
 			if s.Status.Code != exporter.StatusCodeError || len(ex) != 1 {
 				t.Fatalf("status %v events %v", s.Status, s.Events)
@@ -417,7 +404,7 @@ func TestErrors(t *testing.T) {
 			if ex[0].Attributes["exception.type"] != tt.wantType || !strings.Contains(ex[0].Attributes["exception.message"].(string), tt.wantMsg) {
 				t.Errorf("exception %v", ex[0].Attributes)
 			}
-			if n := len(f.fake.Requests()); n != tt.requests {
+			if n := len(f.Fake.Requests()); n != tt.requests {
 				t.Errorf("%d requests, want %d", n, tt.requests)
 			}
 			if n := len(s.Events) - 1; n != tt.wantRetry {
@@ -435,7 +422,7 @@ func TestConnectionRefused(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	s := f.one(t)
+	s := f.One(t)
 	if s.Status.Code != exporter.StatusCodeError || len(exceptions(s)) != 1 || s.Events[0].Name != "retry" {
 		t.Errorf("status %v events %v", s.Status, s.Events)
 	}
@@ -456,7 +443,7 @@ func TestStreamEndings(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := setup(t)
 			if tt.fault != nil {
-				f.fake.AddFault(*tt.fault)
+				f.Fake.AddFault(*tt.fault)
 			}
 			st := f.client(option.WithMaxRetries(0)).Chat.Completions.NewStreaming(context.Background(), chatParams("one two three four five six seven"))
 			n := 0
@@ -467,7 +454,7 @@ func TestStreamEndings(t *testing.T) {
 				}
 			}
 			_ = st.Close()
-			s := f.one(t)
+			s := f.One(t)
 			ex := exceptions(s)
 			if s.Status.Code != exporter.StatusCodeError || len(ex) != 1 {
 				t.Fatalf("status %v events %v", s.Status, s.Events)
@@ -475,7 +462,7 @@ func TestStreamEndings(t *testing.T) {
 			if tt.wantType != "" && ex[0].Attributes["exception.type"] != tt.wantType {
 				t.Errorf("exception %v", ex[0].Attributes)
 			}
-			out := attr(t, s, "mlflow.spanOutputs").(map[string]any)
+			out := spantest.Attr(t, s, "mlflow.spanOutputs").(map[string]any)
 			if txt := out["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)["content"].(string); !strings.HasPrefix(txt, "You") {
 				t.Errorf("partial output %q", txt)
 			}
@@ -498,7 +485,7 @@ func TestContentCaptureOff(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range f.spans(t) {
+	for _, s := range f.Spans(t) {
 		for _, k := range []string{"mlflow.spanInputs", "mlflow.spanOutputs", "instructions", "messages", "input"} {
 			if _, ok := s.Attributes[k]; ok {
 				t.Errorf("%s: content attribute %s recorded", s.Name, k)
@@ -535,7 +522,7 @@ func TestSpanFilterRedacts(t *testing.T) {
 	if _, err := f.client().Chat.Completions.New(context.Background(), chatParams("my secret")); err != nil {
 		t.Fatal(err)
 	}
-	if got := attr(t, f.one(t), "mlflow.spanOutputs"); got != "[redacted]" {
+	if got := spantest.Attr(t, f.One(t), "mlflow.spanOutputs"); got != "[redacted]" {
 		t.Errorf("outputs %v", got)
 	}
 }
@@ -553,9 +540,9 @@ func TestChildOfCurrentSpanAndUntracedEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spans := f.spans(t)
+	spans := f.Spans(t)
 	if len(spans) != 2 || spans[1].Name != "Completions" || spans[1].ParentSpanID != spans[0].SpanID {
-		t.Errorf("spans %v", names(spans))
+		t.Errorf("spans %v", spantest.Names(spans))
 	}
 }
 
@@ -564,7 +551,7 @@ func TestDisabled(t *testing.T) {
 	if _, err := f.client().Chat.Completions.New(context.Background(), chatParams("hi")); err != nil {
 		t.Fatal(err)
 	}
-	if tp := f.fake.Requests()[0].Header.Get("Traceparent"); tp != "" {
+	if tp := f.Fake.Requests()[0].Header.Get("Traceparent"); tp != "" {
 		t.Errorf("traceparent %q without tracing", tp)
 	}
 }
@@ -572,7 +559,7 @@ func TestDisabled(t *testing.T) {
 func TestConcurrentCallsSameContext(t *testing.T) {
 	f := setup(t)
 	c := f.client()
-	f.fake.AddFault(llmtest.Fault{Status: 500, Count: 3, RetryAfter: "0.01"})
+	f.Fake.AddFault(llmtest.Fault{Status: 500, Count: 3, RetryAfter: "0.01"})
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
@@ -593,15 +580,15 @@ func TestConcurrentCallsSameContext(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	spans := f.spans(t)
+	spans := f.Spans(t)
 	if len(spans) != 8 {
 		t.Fatalf("%d spans, want 8", len(spans))
 	}
 	retries := 0
 	for _, s := range spans {
-		in := attr(t, s, "mlflow.spanInputs").(map[string]any)
+		in := spantest.Attr(t, s, "mlflow.spanInputs").(map[string]any)
 		want := in["messages"].([]any)[1].(map[string]any)["content"].(string)
-		got := attr(t, s, "mlflow.spanOutputs").(map[string]any)["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)["content"]
+		got := spantest.Attr(t, s, "mlflow.spanOutputs").(map[string]any)["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)["content"]
 		if got != "You said: "+want {
 			t.Errorf("span mixes calls: input %q output %q", want, got)
 		}

@@ -276,49 +276,41 @@ func joinRaw(items []json.RawMessage) string {
 // chatTools converts request tools (Chat Completions or Responses form) to
 // MLflow's mlflow.chat.tools, as MLflow's autolog does.
 func chatTools(raw json.RawMessage) (json.RawMessage, bool) {
-	var list []json.RawMessage
-	if json.Unmarshal(raw, &list) != nil {
-		return nil, false
+	return llmspan.ToolList(raw, chatTool)
+}
+
+func chatTool(fields []llmspan.Field) (llmspan.Tool, bool) {
+	typ := "function"
+	if t, ok := llmspan.Lookup(fields, "type"); ok {
+		typ = llmspan.String(t)
 	}
-	tools := make([]llmspan.Tool, 0, len(list))
-	for _, item := range list {
-		fields, err := llmspan.ObjectFields(item)
-		if err != nil {
-			return nil, false
+	switch typ {
+	case "function":
+		def := fields
+		if fn, ok := llmspan.Lookup(fields, "function"); ok { // Chat Completions form
+			var err error
+			if def, err = llmspan.ObjectFields(fn); err != nil {
+				return llmspan.Tool{}, false
+			}
 		}
-		typ := "function"
-		if t, ok := llmspan.Lookup(fields, "type"); ok {
-			typ = llmspan.String(t)
+		var t llmspan.Tool
+		t.Name, _ = llmspan.Lookup(def, "name")
+		if v, ok := llmspan.Lookup(def, "description"); ok {
+			t.Description = v
 		}
-		switch typ {
-		case "function":
-			def := fields
-			if fn, ok := llmspan.Lookup(fields, "function"); ok { // Chat Completions form
-				if def, err = llmspan.ObjectFields(fn); err != nil {
-					return nil, false
-				}
-			}
-			var t llmspan.Tool
-			t.Name, _ = llmspan.Lookup(def, "name")
-			if v, ok := llmspan.Lookup(def, "description"); ok {
-				t.Description = v
-			}
-			if v, ok := llmspan.Lookup(def, "parameters"); ok {
-				t.Parameters = v
-			}
-			if v, ok := llmspan.Lookup(def, "strict"); ok {
-				t.Strict = v
-			}
-			tools = append(tools, t)
-		case "file_search", "computer_use_preview", "web_search_preview", "local_shell", "mcp", "code_interpreter", "image_generation":
-			// Responses API built-in tools: MLflow records their type as the name.
-			name, _ := json.Marshal(typ)
-			tools = append(tools, llmspan.Tool{Name: name})
-		default:
-			return nil, false // MLflow rejects the list ("Unknown tool type")
+		if v, ok := llmspan.Lookup(def, "parameters"); ok {
+			t.Parameters = v
 		}
+		if v, ok := llmspan.Lookup(def, "strict"); ok {
+			t.Strict = v
+		}
+		return t, true
+	case "file_search", "computer_use_preview", "web_search_preview", "local_shell", "mcp", "code_interpreter", "image_generation":
+		// Responses API built-in tools: MLflow records their type as the name.
+		name, _ := json.Marshal(typ)
+		return llmspan.Tool{Name: name}, true
 	}
-	return llmspan.ChatTools(tools)
+	return llmspan.Tool{}, false // MLflow rejects the list ("Unknown tool type")
 }
 
 // chatUsage is MLflow's _parse_chat_completion_usage.

@@ -2,7 +2,9 @@
 // autoinstrument share: the life cycle of one span per logical SDK call
 // across its HTTP attempts (Call), the client option that gives every
 // logical call of openai-go and anthropic-sdk-go its own middleware
-// (PerCall), reading request and response JSON in document order
+// (PerCall), that middleware (CallMiddleware: the SDK-specific part is only
+// an Endpoint — span name and type, and how the request and result are
+// recorded), reading request and response JSON in document order
 // (ObjectFields), and MLflow's forms of chat tools (ChatTools) and token
 // usage (Usage).
 //

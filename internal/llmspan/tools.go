@@ -70,6 +70,30 @@ func ChatTools(tools []Tool) (json.RawMessage, bool) {
 	return append(out, ']'), true
 }
 
+// ToolList is ChatTools of a request's list of tool definitions (raw):
+// tool gives the Tool of one definition from its members, or ok false when
+// MLflow rejects the definition (MLflow then records no tools); so does a
+// list that is not an array of objects.
+func ToolList(raw json.RawMessage, tool func(fields []Field) (Tool, bool)) (json.RawMessage, bool) {
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) != nil {
+		return nil, false
+	}
+	tools := make([]Tool, 0, len(list))
+	for _, item := range list {
+		fields, err := ObjectFields(item)
+		if err != nil {
+			return nil, false
+		}
+		t, ok := tool(fields)
+		if !ok {
+			return nil, false
+		}
+		tools = append(tools, t)
+	}
+	return ChatTools(tools)
+}
+
 func isJSONString(v json.RawMessage) bool { return len(v) > 0 && v[0] == '"' }
 
 // functionParams is MLflow's FunctionParams: properties (required),

@@ -36,6 +36,30 @@ func TestChatTools(t *testing.T) {
 	}
 }
 
+func TestToolList(t *testing.T) {
+	named := func(fields []Field) (Tool, bool) {
+		name, ok := Lookup(fields, "name")
+		return Tool{Name: name}, ok
+	}
+	tests := []struct {
+		raw  string
+		want string
+		ok   bool
+	}{
+		{`[{"name":"a"},{"name":"b"}]`, `[{"type":"function","function":{"name":"a"}},{"type":"function","function":{"name":"b"}}]`, true},
+		{`[]`, `[]`, true},
+		{`[{"name":"a"},{"other":1}]`, "", false}, // one definition rejected: no tools
+		{`[1]`, "", false},
+		{`{"name":"a"}`, "", false},
+	}
+	for _, tt := range tests {
+		got, ok := ToolList([]byte(tt.raw), named)
+		if ok != tt.ok || (ok && string(got) != tt.want) {
+			t.Errorf("%s: got %s %v, want %s %v", tt.raw, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
 func TestObjectFields(t *testing.T) {
 	f, err := ObjectFields([]byte(` {"b": 1, "a": {"x": [1,2]}, "c": null} `))
 	if err != nil || len(f) != 3 || f[0].Key != "b" || string(f[1].Value) != `{"x": [1,2]}` || !IsNull(f[2].Value) {

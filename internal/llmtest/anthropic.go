@@ -353,7 +353,7 @@ func (f *Fake) messages(w http.ResponseWriter, r *http.Request, body []byte) *an
 	}
 	seed := requestHash(r.URL.Path, body)
 	in.Seed = seed
-	t := decide(in)
+	t := f.answer(in)
 
 	// Usage, with explicit prompt caching (cache_control breakpoints).
 	u := anthropicUsage{InputTokens: promptN, CacheCreation: ordered("ephemeral_5m_input_tokens", 0, "ephemeral_1h_input_tokens", 0), ServiceTier: "standard"}

@@ -16,7 +16,9 @@
 //
 // Faults (429/5xx answers, dropped or failing streams, slow answers) are
 // injected with AddFault, or over HTTP with POST /_fake/faults when the fake
-// runs standalone (cmd/fakellm).
+// runs standalone (cmd/fakellm). A test that needs particular model answers
+// (a prompt-driven agent expecting "Action: ..." lines) queues them with
+// Script.
 package llmtest
 
 import (
@@ -48,6 +50,7 @@ type Fake struct {
 
 	mu        sync.Mutex
 	faults    []Fault
+	replies   []Reply
 	requests  []Request
 	cacheSeen map[string]bool // prompt-cache prefixes seen (OpenAI and Anthropic)
 }
@@ -136,6 +139,51 @@ func (f *Fake) takeFault(path string) (Fault, bool) {
 	return Fault{}, false
 }
 
+// Reply is a scripted answer of the model (see Script).
+type Reply struct {
+	Text      string
+	ToolCalls []ReplyToolCall
+}
+
+// ReplyToolCall is a tool call of a scripted Reply.
+type ReplyToolCall struct {
+	Name      string
+	Arguments string // a JSON object ("{}" when empty)
+}
+
+// Script queues answers of the model: each later valid request that asks
+// the model for a turn (OpenAI Chat Completions and Responses, Anthropic
+// Messages) takes the next reply, in arrival order, instead of the
+// deterministic answer of brain.go. Everything else about the answer — ids,
+// token usage (counted from the request and the reply), streaming, faults —
+// is the fake's as usual; a request the fake rejects takes no reply.
+func (f *Fake) Script(replies ...Reply) {
+	f.mu.Lock()
+	f.replies = append(f.replies, replies...)
+	f.mu.Unlock()
+}
+
+// answer is the model's turn: the next scripted reply, else the brain's.
+func (f *Fake) answer(in decideInput) turn {
+	f.mu.Lock()
+	if len(f.replies) == 0 {
+		f.mu.Unlock()
+		return decide(in)
+	}
+	r := f.replies[0]
+	f.replies = f.replies[1:]
+	f.mu.Unlock()
+	t := turn{Text: r.Text}
+	for i, c := range r.ToolCalls {
+		args := c.Arguments
+		if args == "" {
+			args = "{}"
+		}
+		t.ToolCalls = append(t.ToolCalls, toolCall{ID: hashID(in.Seed, "call", i), Name: c.Name, Args: args})
+	}
+	return t
+}
+
 // Request is a request the fake received.
 type Request struct {
 	Method string      `json:"method"`
@@ -158,10 +206,10 @@ func (f *Fake) Requests() []Request {
 	return append([]Request(nil), f.requests...)
 }
 
-// Reset forgets requests, faults and the prompt cache.
+// Reset forgets requests, faults, scripted replies and the prompt cache.
 func (f *Fake) Reset() {
 	f.mu.Lock()
-	f.requests, f.faults, f.cacheSeen = nil, nil, map[string]bool{}
+	f.requests, f.faults, f.replies, f.cacheSeen = nil, nil, nil, map[string]bool{}
 	f.mu.Unlock()
 }
 

@@ -84,3 +84,53 @@ func TestDeterministicAnswers(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+func TestScript(t *testing.T) {
+	s := Start(t)
+	s.Script(Reply{Text: "Action: weather"}, Reply{ToolCalls: []ReplyToolCall{{Name: "get_weather", Arguments: `{"city":"Oslo"}`}}}, Reply{Text: "third"})
+	post := func(path, body string, headers map[string]string) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, s.URL+path, strings.NewReader(body))
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		resp, err := s.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	openai := map[string]string{"Authorization": "Bearer " + OpenAIKey}
+	chat := func(body string) map[string]any {
+		out := post("/v1/chat/completions", body, openai)
+		if out["error"] != nil {
+			return out
+		}
+		return out["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)
+	}
+	const hi = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`
+	if got := chat(hi)["content"]; got != "Action: weather" {
+		t.Errorf("first reply %v", got)
+	}
+	if out := chat(`{"model":"gpt-4o-mini","messages":[]}`); out["error"] == nil {
+		t.Errorf("rejected request answered: %v", out)
+	}
+	calls, _ := chat(hi)["tool_calls"].([]any)
+	if len(calls) != 1 || calls[0].(map[string]any)["function"].(map[string]any)["arguments"] != `{"city":"Oslo"}` {
+		t.Errorf("scripted tool call %v", calls)
+	}
+	// Every API that asks for a model turn takes the next reply.
+	msg := post("/v1/messages", `{"model":"claude-sonnet-4-6","max_tokens":50,"messages":[{"role":"user","content":"hi"}]}`,
+		map[string]string{"X-Api-Key": AnthropicKey, "Anthropic-Version": "2023-06-01"})
+	if text := msg["content"].([]any)[0].(map[string]any)["text"]; text != "third" {
+		t.Errorf("anthropic reply %v", text)
+	}
+	if got := chat(hi)["content"]; got != "You said: hi" {
+		t.Errorf("after the script: %v", got)
+	}
+}

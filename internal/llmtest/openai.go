@@ -729,7 +729,7 @@ func (f *Fake) chatCompletions(w http.ResponseWriter, r *http.Request, body []by
 	}
 	seed := requestHash(r.URL.Path, body)
 	req.in.Seed = seed
-	t := decide(req.in)
+	t := f.answer(req.in)
 	finish := "stop"
 	text := t.Text
 	if len(t.ToolCalls) > 0 {

@@ -227,7 +227,7 @@ func (f *Fake) responses(w http.ResponseWriter, r *http.Request, body []byte) *b
 	}
 	seed := requestHash(r.URL.Path, body)
 	in.Seed = seed
-	t := decide(in)
+	t := f.answer(in)
 
 	resp := responseObject{
 		ID: "resp_" + hashID(seed, "resp", 0), Object: "response", CreatedAt: created, Status: "completed",

@@ -1,0 +1,107 @@
+package llmspan
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+
+	"github.com/mlflowtrace/mlflowtrace-go/tracing"
+)
+
+// Endpoint is the part of a traced call that depends on the SDK and the API
+// it calls: the span's name and type, and how the request and the result
+// are recorded.
+type Endpoint struct {
+	Name string
+	Type tracing.SpanType
+	// Start records the request on the new span from the members of its JSON
+	// body (in document order) and returns the recorder of the call's result.
+	// capture reports that content capture is on; the body is then already
+	// the span's inputs.
+	Start func(span *tracing.Span, fields []Field, capture bool) Recorder
+}
+
+// Route returns the Endpoint a request calls, or ok false for a request
+// that is not traced (it then passes through untouched).
+type Route func(req *http.Request) (ep Endpoint, ok bool)
+
+// CallMiddleware returns the middleware of one logical SDK call, for
+// PerCall's newCall. On the call's first attempt it asks route which
+// endpoint the request calls and reads a bounded copy of its JSON body
+// (through GetBody, without consuming the body); a request route does not
+// trace, a body that is not a JSON object, or tracing that is off or
+// unsampled leaves the call untraced. Otherwise it starts the span, sets the
+// body as its inputs when content capture is on, and lets the endpoint
+// record the request. Every attempt of a traced call is sent as a clone of
+// the request carrying the span's trace context (Inject), through the
+// call's Call (see NewCall for attemptCtxEndsCall).
+func CallMiddleware(info CallInfo, route Route, attemptCtxEndsCall bool) Middleware {
+	m := &callMiddleware{info: info, route: route, attemptCtxEnds: attemptCtxEndsCall}
+	return m.serve
+}
+
+// callMiddleware is one logical call; the SDK runs its attempts one after
+// the other.
+type callMiddleware struct {
+	info           CallInfo
+	route          Route
+	attemptCtxEnds bool
+
+	started bool
+	call    *Call // nil: untraced
+}
+
+func (m *callMiddleware) serve(req *http.Request, next Next) (*http.Response, error) {
+	if !m.started {
+		m.started = true
+		m.call = m.start(req)
+	}
+	if m.call == nil {
+		return next(req)
+	}
+	out := req.Clone(req.Context())
+	Inject(req.Context(), m.call.span, out.Header)
+	return m.call.Send(out, next)
+}
+
+// start opens the call's span from the first attempt's request (nil:
+// untraced).
+func (m *callMiddleware) start(req *http.Request) *Call {
+	ep, ok := m.route(req)
+	if !ok {
+		return nil
+	}
+	body := requestBody(req)
+	fields, err := ObjectFields(body)
+	if err != nil {
+		return nil
+	}
+	_, span := tracing.StartSpan(req.Context(), ep.Name, tracing.WithSpanType(ep.Type))
+	if span == nil {
+		return nil
+	}
+	capture := span.CapturesContent()
+	if capture {
+		span.SetInputs(json.RawMessage(body))
+	}
+	return NewCall(span, m.info, ep.Start(span, fields, capture), m.attemptCtxEnds)
+}
+
+// requestBody reads up to MaxBody bytes of the request's body without
+// consuming it (the SDKs set GetBody for their bodies); nil when it cannot.
+func requestBody(req *http.Request) []byte {
+	if req.GetBody == nil || req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	rc, err := req.GetBody()
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, io.LimitReader(rc, MaxBody)); err != nil {
+		return nil
+	}
+	return buf.Bytes()
+}

@@ -1,0 +1,96 @@
+package llmspan_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/spantest"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/sse"
+	"github.com/mlflowtrace/mlflowtrace-go/tracing"
+)
+
+type finishRecorder struct{ results []llmspan.Result }
+
+func (r *finishRecorder) Event(sse.Event)  {}
+func (r *finishRecorder) StreamDone() bool { return false }
+func (r *finishRecorder) Finish(span *tracing.Span, res llmspan.Result) {
+	r.results = append(r.results, res)
+	span.SetAttribute("finished", string(res.Body))
+}
+
+func TestCallMiddleware(t *testing.T) {
+	tests := []struct {
+		name   string
+		path   string
+		body   string
+		traced bool
+	}{
+		{"traced endpoint", "/v1/chat", `{"model":"m","n":2}`, true},
+		{"other endpoint", "/v1/models", `{"model":"m"}`, false},
+		{"body not a JSON object", "/v1/chat", `[1]`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := spantest.Start(t, tracing.WithoutGlobalTracerProvider())
+			routed := 0
+			var fields []llmspan.Field
+			rec := &finishRecorder{}
+			route := func(req *http.Request) (llmspan.Endpoint, bool) {
+				routed++
+				return llmspan.Endpoint{Name: "Chat", Type: tracing.SpanTypeChatModel, Start: func(span *tracing.Span, fs []llmspan.Field, capture bool) llmspan.Recorder {
+					fields = fs
+					if !capture {
+						t.Error("content capture is on")
+					}
+					return rec
+				}}, strings.HasSuffix(req.URL.Path, "/chat")
+			}
+			mw := llmspan.CallMiddleware(llmspan.CallInfo{}, route, true)
+			for attempt := 0; attempt < 2; attempt++ {
+				req, err := http.NewRequest(http.MethodPost, "http://api.test"+tt.path, strings.NewReader(tt.body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := mw(req, func(sent *http.Request) (*http.Response, error) {
+					if (sent != req) != tt.traced || (sent.Header.Get("Traceparent") != "") != tt.traced {
+						t.Errorf("traced %v: request cloned %v, traceparent %q", tt.traced, sent != req, sent.Header.Get("Traceparent"))
+					}
+					if b, _ := io.ReadAll(sent.Body); string(b) != tt.body {
+						t.Errorf("body sent %q", b)
+					}
+					return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+						Body: io.NopCloser(strings.NewReader(`{"ok":true}`))}, nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, _ = io.ReadAll(res.Body)
+				_ = res.Body.Close()
+				if req.Header.Get("Traceparent") != "" {
+					t.Error("the caller's request was modified")
+				}
+			}
+			if routed != 1 {
+				t.Errorf("route asked %d times, want once a call", routed)
+			}
+			spans := f.Spans(t)
+			if !tt.traced {
+				if len(spans) != 0 || len(rec.results) != 0 {
+					t.Errorf("untraced call: %d spans, %d results", len(spans), len(rec.results))
+				}
+				return
+			}
+			if len(spans) != 1 || len(rec.results) != 1 || len(fields) != 2 || fields[1].Key != "n" {
+				t.Fatalf("%d spans, %d results, fields %v", len(spans), len(rec.results), fields)
+			}
+			s := spans[0]
+			if s.Name != "Chat" || spantest.Attr(t, s, "mlflow.spanType") != "CHAT_MODEL" ||
+				!spantest.JSONEqual(t, s.Attributes["mlflow.spanInputs"], tt.body) || spantest.Attr(t, s, "finished") != `{"ok":true}` {
+				t.Errorf("span %s %v", s.Name, s.Attributes)
+			}
+		})
+	}
+}

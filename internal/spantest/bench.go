@@ -1,0 +1,58 @@
+package spantest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/tracing"
+)
+
+// discard is a destination that drops every trace (the export work still
+// runs in the exporter's goroutines).
+type discard struct{}
+
+func (discard) ExportTraces(context.Context, []*exporter.Trace) error { return nil }
+func (discard) Shutdown(context.Context) error                        { return nil }
+
+// StartDiscard initialises tracing for a benchmark: an empty environment, no
+// global tracer provider, and a destination that drops every trace; the
+// Provider is shut down when the benchmark ends.
+func StartDiscard(b testing.TB) *tracing.Provider {
+	b.Helper()
+	p, err := tracing.Init(context.Background(), tracing.WithGetenv(func(string) string { return "" }),
+		tracing.WithoutGlobalTracerProvider(), tracing.WithExporterOptions(exporter.WithDestination(discard{})))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	return p
+}
+
+// BenchCalls compares an LLM client without and with instrumentation: it
+// runs the sub-benchmarks plain/bare, plain/traced, stream/bare and
+// stream/traced, each calling plain or stream with the bare or the traced
+// client b.N times, after reset (which keeps a fake API's request log
+// bounded).
+func BenchCalls[C any](b *testing.B, bare, traced C, reset func(), plain, stream func(ctx context.Context, c C) error) {
+	ctx := context.Background()
+	for _, mode := range []struct {
+		name string
+		call func(context.Context, C) error
+	}{{"plain", plain}, {"stream", stream}} {
+		for _, client := range []struct {
+			name string
+			c    C
+		}{{"bare", bare}, {"traced", traced}} {
+			b.Run(mode.name+"/"+client.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					reset()
+					if err := mode.call(ctx, client.c); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
