@@ -173,6 +173,14 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 	}
 	var errs []error
 	for _, t := range traces {
+		if t.ContinuesRemote() {
+			// As MLflow's Python SDK does for a Databricks experiment (which
+			// takes no separate spans): the part of a distributed trace
+			// continued from another process is not written; a StartTraceV3
+			// from here would replace the trace of the process that started it.
+			errs = append(errs, d.once("remote", fmt.Errorf("databricks: %s: the part of a trace continued from another process (W3C traceparent) is not written to a Databricks experiment, as in MLflow's Python SDK; only the process that started the trace writes it (for requests from callers that do not trace into this experiment, use tracing.WithHandlerNewTrace)", t.Info.TraceID)))
+			continue
+		}
 		if err := d.exportTrace(ctx, exp, t); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", t.Info.TraceID, err))
 		}
@@ -301,6 +309,9 @@ func (d *Destination) exportUC(ctx context.Context, traces []*tracemodel.Trace) 
 		spans = spans[n:]
 	}
 	for _, t := range traces {
+		if t.ContinuesRemote() {
+			continue // its spans joined the trace; the trace info is the starting process's
+		}
 		if err := d.postInfoV4(ctx, t); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", t.Info.TraceID, err))
 		}

@@ -278,7 +278,7 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 	// 2–3. Trace info, then trace data where needed.
 	var errs []error
 	for i, t := range traces {
-		if continuesRemote(t) {
+		if t.ContinuesRemote() {
 			// The part of a distributed trace that this process continued
 			// from a remote parent: as MLflow's Python SDK does, only its
 			// spans go to the server, which adds them to the trace; the
@@ -300,13 +300,6 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// continuesRemote reports whether t is the part of a distributed trace that
-// started in another process: its root span (first, see assemble.Build) has
-// a parent.
-func continuesRemote(t *tracemodel.Trace) bool {
-	return len(t.Spans) > 0 && t.Spans[0] != nil && t.Spans[0].ParentSpanID.IsValid()
 }
 
 func traceIDOf(t *tracemodel.Trace) trace.TraceID {

@@ -18,6 +18,14 @@ type Trace struct {
 	Spans []*Span
 }
 
+// ContinuesRemote reports whether t is the part of a distributed trace that
+// this process continued from a remote parent (a W3C traceparent): its root
+// span (the first, see assemble.Build) has a parent. As in MLflow's Python
+// SDK, only the process that started a trace writes its trace info.
+func (t *Trace) ContinuesRemote() bool {
+	return len(t.Spans) > 0 && t.Spans[0] != nil && t.Spans[0].ParentSpanID.IsValid()
+}
+
 // TraceInfo is MLflow's TraceInfo (schema v3).
 type TraceInfo struct {
 	TraceID           string // "tr-" + 32 lowercase hex digits
