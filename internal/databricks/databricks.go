@@ -173,14 +173,6 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 	}
 	var errs []error
 	for _, t := range traces {
-		if t.ContinuesRemote() {
-			// As MLflow's Python SDK does for a Databricks experiment (which
-			// takes no separate spans): the part of a distributed trace
-			// continued from another process is not written; a StartTraceV3
-			// from here would replace the trace of the process that started it.
-			errs = append(errs, d.once("remote", fmt.Errorf("databricks: %s: the part of a trace continued from another process (W3C traceparent) is not written to a Databricks experiment, as in MLflow's Python SDK; only the process that started the trace writes it (for requests from callers that do not trace into this experiment, use tracing.WithHandlerNewTrace)", t.Info.TraceID)))
-			continue
-		}
 		if err := d.exportTrace(ctx, exp, t); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", t.Info.TraceID, err))
 		}
@@ -217,6 +209,14 @@ func credentialHint(authType string) string {
 }
 
 // exportTrace sends one experiment trace: StartTraceV3, then traces.json.
+//
+// The part of a distributed trace continued from a remote parent
+// (Trace.ContinuesRemote) is written as a trace of its own, like any other:
+// a Databricks experiment takes no separate spans, and a Go handler
+// continues every incoming traceparent (tracing.Wrap), also one from a
+// gateway that traces nowhere, so writing the part is the way not to lose
+// it. MLflow's Python SDK, which continues a trace only on request, drops
+// such a part instead.
 func (d *Destination) exportTrace(ctx context.Context, exp string, t *tracemodel.Trace) error {
 	info := t.Info // a copy: the Trace is shared and read-only
 	if info.ExperimentID == "" {
@@ -309,9 +309,6 @@ func (d *Destination) exportUC(ctx context.Context, traces []*tracemodel.Trace) 
 		spans = spans[n:]
 	}
 	for _, t := range traces {
-		if t.ContinuesRemote() {
-			continue // its spans joined the trace; the trace info is the starting process's
-		}
 		if err := d.postInfoV4(ctx, t); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", t.Info.TraceID, err))
 		}

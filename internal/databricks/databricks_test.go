@@ -449,53 +449,25 @@ func TestUnsupportedArtifactLocationReportedOnce(t *testing.T) {
 	}
 }
 
-// The part of a distributed trace continued from a remote parent: as in
-// MLflow's Python SDK, an experiment gets nothing from it (one error says
-// why), a Unity Catalog schema gets its spans but no trace info.
-func TestContinuedRemoteTrace(t *testing.T) {
-	remote := func(tr *tracemodel.Trace) *tracemodel.Trace {
-		root := *tr.Spans[0]
-		root.ParentSpanID = trace.SpanID{9, 9, 9}
-		tr.Spans[0] = &root
-		return tr
+// The part of a distributed trace continued from a remote parent is
+// written as a trace of its own (a Databricks experiment takes no separate
+// spans; dropping it, as MLflow's Python SDK does, would lose it).
+func TestContinuedRemoteTraceWritten(t *testing.T) {
+	ws := databrickstest.New(t)
+	d := newDest(t, ws, ws.PATEnv(), Config{ExperimentID: ws.CreateExperiment("e", databrickstest.AWS)})
+	tr := testTrace("", "a")
+	root := *tr.Spans[0]
+	root.ParentSpanID = trace.SpanID{9, 9, 9}
+	tr.Spans[0] = &root
+	if !tr.ContinuesRemote() {
+		t.Fatal("test trace does not continue a remote parent")
 	}
-	t.Run("experiment", func(t *testing.T) {
-		ws := databrickstest.New(t)
-		d := newDest(t, ws, ws.PATEnv(), Config{ExperimentID: ws.CreateExperiment("e", databrickstest.AWS)})
-		t1, t2 := remote(testTrace("", "a")), remote(testTrace("", "b"))
-		err := d.ExportTraces(context.Background(), []*tracemodel.Trace{t1})
-		if err == nil || !strings.Contains(err.Error(), "continued from another process") {
-			t.Fatalf("first export: %v", err)
-		}
-		if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{t2}); err != nil {
-			t.Errorf("second export reported again: %v", err)
-		}
-		for _, r := range ws.Requests() {
-			if strings.Contains(r.Path, "/mlflow/traces") {
-				t.Errorf("request %s %s for a continued trace", r.Method, r.Path)
-			}
-		}
-	})
-	t.Run("unity catalog", func(t *testing.T) {
-		ws := databrickstest.New(t)
-		ws.CreateUCSchema("main", "agents")
-		d := newDest(t, ws, ws.PATEnv(), Config{UCSchema: "main.agents"})
-		tr := remote(testTrace(tracemodel.UCRequestIDPrefix("main.agents"), "a"))
-		tr.Info.Metadata[keys.MetaSchemaVersion] = "4"
-		if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{tr}); err != nil {
-			t.Fatal(err)
-		}
-		var otlp, info int
-		for _, r := range ws.Requests() {
-			switch {
-			case r.Path == "/api/2.0/otel/v1/traces":
-				otlp++
-			case strings.HasSuffix(r.Path, "/info"):
-				info++
-			}
-		}
-		if otlp != 1 || info != 0 {
-			t.Errorf("%d OTLP and %d trace-info requests, want 1 and 0", otlp, info)
-		}
-	})
+	if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{tr}); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := ws.Trace(tr.Info.TraceID)
+	want, _ := tracemodel.MarshalTraceData(tr.Spans)
+	if !ok || !bytes.Equal(got.Data, want) {
+		t.Errorf("continued trace stored %v, %d bytes", ok, len(got.Data))
+	}
 }
