@@ -121,3 +121,23 @@ def gobin(tmp_path_factory) -> pathlib.Path:
 def writestore(gobin) -> pathlib.Path:
     """conformance/cmd/writestore built once per session."""
     return go_build("conformance/cmd/writestore", gobin)
+
+
+@pytest.fixture(scope="session")
+def llm_fake(tmp_path_factory):
+    """The fake OpenAI / Anthropic APIs (internal/llmtest/cmd/fakellm), one
+    process shared by the session's tests: each reset()s it before use."""
+    from parity import fakellm
+
+    with fakellm.FakeLLM(fakellm.build(tmp_path_factory.mktemp("fakellm"))) as f:
+        yield f
+
+
+@pytest.fixture(scope="session")
+def parity_server(tmp_path_factory):
+    """A real `mlflow server` (SQLite store) shared by the parity tests; traces
+    are read back by id, so tests do not see each other's."""
+    from parity import harness
+
+    with harness.MlflowServer(tmp_path_factory.mktemp("parity-server")) as s:
+        yield s

@@ -19,7 +19,7 @@ import sys
 
 import pytest
 
-from parity import compare, fakellm, harness
+from parity import compare, harness
 
 WORKFLOW = harness.MODULE_ROOT / "conformance" / "parity" / "llm_workflow.py"
 
@@ -90,19 +90,19 @@ KNOWN_SERVER = {
 @pytest.fixture(scope="module")
 def gobin(tmp_path_factory):
     d = tmp_path_factory.mktemp("gobin")
-    return {"llmtraces": harness.go_build("conformance/cmd/llmtraces", d), "fakellm": fakellm.build(d)}
+    return {"llmtraces": harness.go_build("conformance/cmd/llmtraces", d)}
+
+
+# The fake and the server are the session's (conftest.py), shared with
+# test_langchain_parity.py.
+@pytest.fixture(scope="module")
+def fake(llm_fake):
+    return llm_fake
 
 
 @pytest.fixture(scope="module")
-def fake(gobin):
-    with fakellm.FakeLLM(gobin["fakellm"]) as f:
-        yield f
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with harness.MlflowServer(tmp_path_factory.mktemp("server")) as s:
-        yield s
+def server(parity_server):
+    return parity_server
 
 
 def ids(stdout: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ import (
 	"github.com/tmc/langchaingo/llms"
 	"github.com/tmc/langchaingo/schema"
 
-	"github.com/mlflowtrace/mlflowtrace-go/tracing"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 )
 
 // The JSON shapes below are those MLflow's Python LangChain tracer writes:
@@ -70,8 +70,10 @@ type chatOutputsShape struct {
 }
 
 type chatChoice struct {
-	Message      chatMessage `json:"message"`
-	FinishReason *string     `json:"finish_reason"`
+	Message chatMessage `json:"message"`
+	// FinishReason is always null: MLflow 3.17's tracer does not record the
+	// finish reason (on_llm_end writes None).
+	FinishReason *string `json:"finish_reason"`
 }
 
 // role maps a langchaingo message type to the chat role MLflow records.
@@ -167,9 +169,24 @@ func convertToolCall(c llms.ToolCall) toolCall {
 		tc.Type = "function"
 	}
 	if c.FunctionCall != nil {
-		tc.Function = toolFunction{Name: c.FunctionCall.Name, Arguments: c.FunctionCall.Arguments}
+		tc.Function = toolFunction{Name: c.FunctionCall.Name, Arguments: toolArguments(c.FunctionCall.Arguments)}
 	}
 	return tc
+}
+
+// toolArguments is a tool call's arguments as MLflow's tracer records them:
+// LangChain parses the model's JSON arguments into a dict and MLflow writes
+// json.dumps(args) (", " and ": " separators, non-ASCII as \uXXXX). Arguments
+// that are not a JSON object (LangChain's invalid tool calls) stay as sent.
+func toolArguments(args string) string {
+	t := strings.TrimSpace(args)
+	if t == "" || t[0] != '{' {
+		return args
+	}
+	if s, ok := encode.Redump([]byte(t), true); ok {
+		return s
+	}
+	return args
 }
 
 // chatOutputs converts a model response to {"choices": [...]}.
@@ -184,17 +201,13 @@ func chatOutputs(res *llms.ContentResponse) chatOutputsShape {
 			msg.ToolCalls = append(msg.ToolCalls, convertToolCall(tc))
 		}
 		if len(msg.ToolCalls) == 0 && c.FuncCall != nil {
-			msg.ToolCalls = []toolCall{{Type: "function", Function: toolFunction{Name: c.FuncCall.Name, Arguments: c.FuncCall.Arguments}}}
+			msg.ToolCalls = []toolCall{{Type: "function", Function: toolFunction{Name: c.FuncCall.Name, Arguments: toolArguments(c.FuncCall.Arguments)}}}
 		}
 		if len(msg.ToolCalls) > 0 && c.Content == "" {
 			msg.Content = nil
 		}
-		var finish *string
-		if c.StopReason != "" {
-			r := c.StopReason
-			finish = &r
-		}
-		out.Choices = append(out.Choices, chatChoice{Message: msg, FinishReason: finish})
+		// finish_reason: null, as MLflow's tracer writes it (on_llm_end).
+		out.Choices = append(out.Choices, chatChoice{Message: msg})
 	}
 	return out
 }
@@ -210,8 +223,21 @@ var (
 	cacheWriteKeys = []string{"CacheCreationInputTokens", "cache_creation_input_tokens"}
 )
 
+// usage is mlflow.chat.tokenUsage as MLflow's tracer writes it
+// (parse_token_usage): the cache counts are present whenever the model client
+// reports them, zero included, as LangChain's usage_metadata carries OpenAI's
+// prompt_tokens_details.cached_tokens and Anthropic's cache counts.
+// (tracing.TokenUsage leaves zero cache counts out.)
+type usage struct {
+	InputTokens              int  `json:"input_tokens"`
+	OutputTokens             int  `json:"output_tokens"`
+	TotalTokens              int  `json:"total_tokens"`
+	CacheReadInputTokens     *int `json:"cache_read_input_tokens,omitempty"`
+	CacheCreationInputTokens *int `json:"cache_creation_input_tokens,omitempty"`
+}
+
 // tokenUsage reads the usage of the first choice that reports some.
-func tokenUsage(res *llms.ContentResponse) (tracing.TokenUsage, bool) {
+func tokenUsage(res *llms.ContentResponse) (usage, bool) {
 	for _, c := range res.Choices {
 		if c == nil || len(c.GenerationInfo) == 0 {
 			continue
@@ -221,13 +247,21 @@ func tokenUsage(res *llms.ContentResponse) (tracing.TokenUsage, bool) {
 		if !okIn && !okOut {
 			continue
 		}
-		u := tracing.TokenUsage{InputTokens: in, OutputTokens: out}
-		u.TotalTokens, _ = count(c.GenerationInfo, totalKeys)
-		u.CacheReadInputTokens, _ = count(c.GenerationInfo, cacheReadKeys)
-		u.CacheCreationInputTokens, _ = count(c.GenerationInfo, cacheWriteKeys)
+		u := usage{InputTokens: in, OutputTokens: out}
+		if total, ok := count(c.GenerationInfo, totalKeys); ok && total != 0 {
+			u.TotalTokens = total
+		} else {
+			u.TotalTokens = in + out
+		}
+		if n, ok := count(c.GenerationInfo, cacheReadKeys); ok {
+			u.CacheReadInputTokens = &n
+		}
+		if n, ok := count(c.GenerationInfo, cacheWriteKeys); ok {
+			u.CacheCreationInputTokens = &n
+		}
 		return u, true
 	}
-	return tracing.TokenUsage{}, false
+	return usage{}, false
 }
 
 func count(info map[string]any, ks []string) (int, bool) {

@@ -17,10 +17,13 @@
 //	HandleChainStart / End / Error         CHAIN "chain": inputs and outputs maps; AGENT "agent"
 //	                                       once agent actions arrive on it (an agents.Executor)
 //	HandleLLMGenerateContentStart / End    CHAT_MODEL "chat model": inputs {"messages": [...]} and
-//	                                       outputs {"choices": [{"message": ...}]} in the OpenAI-style
-//	                                       chat shape MLflow's LangChain tracer writes,
-//	                                       mlflow.message.format "langchain", token usage from the
-//	                                       response's GenerationInfo, model and provider from options
+//	                                       outputs {"choices": [{"message": ..., "finish_reason": null}]}
+//	                                       in the OpenAI-style chat shape MLflow's LangChain tracer
+//	                                       writes (tool-call arguments as its json.dumps of the parsed
+//	                                       arguments), mlflow.message.format "langchain", token usage
+//	                                       from the response's GenerationInfo (cache counts whenever
+//	                                       the client reports them, 0 included, as MLflow records
+//	                                       LangChain's), model and provider from options
 //	HandleLLMStart                         LLM "llm": inputs = the prompts
 //	HandleToolStart / End / Error          TOOL, named after the agent action that called it
 //	HandleRetrieverStart / End             RETRIEVER "retriever": inputs = the query, outputs =
@@ -61,11 +64,17 @@
 // model name or the tools offered to the model: WithModel and WithProvider
 // name the model; mlflow.chat.tools is not recorded.
 //
-// Differences from MLflow's Python LangChain tracer: an agents.Executor run is
-// an AGENT span (Python types every LangChain chain run CHAIN); span names are
-// Python's defaults ("chain", "chat model", "tool", "retriever") because
-// langchaingo passes no component names; finish_reason holds the choice's
-// StopReason; a retrieved document's Score, when not zero, is in its metadata
-// as "score"; token usage is read from the first choice that has it (langchaingo
-// repeats the response's usage on every choice).
+// Differences from MLflow's Python LangChain tracer (mlflow.langchain.autolog
+// with ChatOpenAI; conformance/test_langchain_parity.py compares the two on
+// the same fake OpenAI API): an agents.Executor run is an AGENT span (Python
+// types every LangChain chain run CHAIN); span names are the tracer's
+// defaults ("chain", "chat model", "tool", "retriever") where Python uses the
+// component's class name ("RunnableSequence", "ChatOpenAI"), because
+// langchaingo passes no component names; the LangChain run's keyword
+// arguments that the tracer stores as attributes (invocation_params, options,
+// batch_size, metadata; a tool's color) and the tools offered to the model
+// (mlflow.chat.tools) are not in langchaingo's callbacks and are not
+// recorded; a retrieved document's Score, when not zero, is in its metadata
+// as "score"; token usage is read from the first choice that has it
+// (langchaingo repeats the response's usage on every choice).
 package langchaingo

@@ -57,5 +57,5 @@ func Example() {
 	// Output:
 	// Paris.
 	// chain "CHAIN"
-	// chat model "CHAT_MODEL" {"input_tokens": 19, "output_tokens": 2, "total_tokens": 21}
+	// chat model "CHAT_MODEL" {"input_tokens": 19, "output_tokens": 2, "total_tokens": 21, "cache_read_input_tokens": 0}
 }

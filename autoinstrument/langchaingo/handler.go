@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
@@ -184,7 +185,7 @@ func (h *Handler) HandleLLMGenerateContentEnd(ctx context.Context, res *llms.Con
 	}
 	if res != nil {
 		if u, ok := tokenUsage(res); ok {
-			f.span.SetTokenUsage(u)
+			f.span.SetAttribute(keys.ChatTokenUsage, u)
 		}
 	}
 	if f.span.CapturesContent() && res != nil {

@@ -40,7 +40,9 @@ Anthropic autolog vs package autoinstrument; test_llm_parity.py), only:
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 from typing import Any
 
 # Metadata keys whose values are environment-specific: presence only.
@@ -233,3 +235,98 @@ def normalize_llm(norm: dict, raw_outputs_of_root: str | None) -> dict:
             if isinstance(ea.get("mlflow.chunk.value"), str):
                 ea["mlflow.chunk.value"] = _strip_nulls(_json_or_raw(ea["mlflow.chunk.value"]))
     return norm
+
+
+# --- LangChain: MLflow's LangChain autolog vs autoinstrument/langchaingo ----
+#
+# normalize_langchain() prepares both traces of a test_langchain_parity.py
+# workflow (Python LangChain's ChatOpenAI under mlflow.langchain.autolog, and
+# langchaingo's llms/openai reporting to autoinstrument/langchaingo) before
+# normalize(). Python LangChain and langchaingo are different libraries; only
+# what follows from that is normalised:
+#
+# - LANGCHAIN_NAMES: MLflow names a LangChain span after the component's class
+#   ("ChatOpenAI", "RunnableSequence"); langchaingo's callbacks carry no
+#   component names, so the Go handler uses the tracer's defaults for an
+#   unnamed component ("chat model", "chain"). The Python names are mapped to
+#   those (spans and the mlflow.traceName tag).
+# - LANGCHAIN_RUN_KWARGS: attributes MLflow's tracer copies verbatim from the
+#   keyword arguments LangChain's callback manager passes (invocation_params,
+#   options, batch_size, metadata with ls_* and lc_versions; a tool's console
+#   color and tool_call_id). langchaingo's callbacks carry none of them. What
+#   MLflow derives from them (mlflow.llm.model / provider, from
+#   metadata.ls_model_name / ls_provider) is compared.
+# - LANGCHAIN_ONLY_SPANS: LangChain runs the prompt template of
+#   `prompt | llm` as a runnable with callbacks of its own (a CHAIN span
+#   "PromptTemplate"); langchaingo's chains.LLMChain formats its prompt
+#   without a callback. The Python span is dropped (and num_spans adjusted);
+#   the prompt's effect is compared through the model's input messages.
+# - A RunnableSequence that ends in a chat model outputs the model's AIMessage
+#   (LangChain's dump of it: content, response_metadata, usage_metadata, run
+#   id...); langchaingo's LLMChain outputs {"text": <content>}. The Python
+#   chain's outputs are reduced to {"text": content}; the response preview and
+#   mlflow.traceOutputs, the first characters of those outputs, are compared
+#   through them ("<root outputs>").
+# - Spans with the same name (two model calls) are told apart as "name #2",
+#   "#3"... in start order.
+# - Tool-call ids: the fake derives them from the request's JSON value, and
+#   ChatOpenAI's requests carry "stream": false, which langchaingo leaves out
+#   (see same_request in test_langchain_parity.py). Each distinct id becomes
+#   "<call N>" in order of first appearance, so which message refers to which
+#   call is still compared.
+
+LANGCHAIN_NAMES = {"ChatOpenAI": "chat model", "RunnableSequence": "chain"}
+LANGCHAIN_RUN_KWARGS = {"invocation_params", "options", "batch_size", "metadata", "color", "tool_call_id"}
+LANGCHAIN_ONLY_SPANS = {"PromptTemplate"}
+_CALL_ID = re.compile(r"call_[0-9a-f]{24}")
+
+
+def normalize_langchain(trace: dict) -> dict:
+    """Applies the LangChain normalisations above to a Trace.to_dict() (a
+    copy), before normalize()."""
+    trace = copy.deepcopy(trace)
+    info, spans = trace["info"], trace["data"]["spans"]
+    meta, tags = info.get("trace_metadata") or {}, info.get("tags") or {}
+
+    dropped = [s for s in spans if s["name"] in LANGCHAIN_ONLY_SPANS]
+    spans[:] = [s for s in spans if s["name"] not in LANGCHAIN_ONLY_SPANS]
+    if dropped and "mlflow.trace.sizeStats" in meta:
+        stats = json.loads(meta["mlflow.trace.sizeStats"])
+        stats["num_spans"] -= len(dropped)
+        meta["mlflow.trace.sizeStats"] = json.dumps(stats)
+
+    if tags.get("mlflow.traceName") in LANGCHAIN_NAMES:
+        tags["mlflow.traceName"] = LANGCHAIN_NAMES[tags["mlflow.traceName"]]
+    spans.sort(key=lambda s: s["start_time_unix_nano"])
+    seen: dict[str, int] = {}
+    ids: dict[str, str] = {}
+
+    def call_ids(text: str) -> str:
+        return _CALL_ID.sub(lambda m: ids.setdefault(m.group(0), f"<call {len(ids) + 1}>"), text)
+
+    for s in spans:
+        name = LANGCHAIN_NAMES.get(s["name"], s["name"])
+        seen[name] = seen.get(name, 0) + 1
+        s["name"] = name if seen[name] == 1 else f"{name} #{seen[name]}"
+        attrs = s.get("attributes") or {}
+        for k in LANGCHAIN_RUN_KWARGS:
+            attrs.pop(k, None)
+        for k in sorted(attrs):
+            if isinstance(attrs[k], str):
+                attrs[k] = call_ids(attrs[k])
+
+    root = next((s for s in spans if not s.get("parent_span_id")), None)
+    if root is not None:
+        attrs = root.get("attributes") or {}
+        raw = attrs.get("mlflow.spanOutputs")
+        out = _json_or_raw(raw)
+        if isinstance(out, dict) and out.get("type") == "ai" and isinstance(out.get("content"), str):
+            for key, where in (("response_preview", info), ("mlflow.traceOutputs", meta)):
+                if where.get(key) and _preview_of(where[key], raw):
+                    where[key] = "<root outputs>"
+            attrs["mlflow.spanOutputs"] = json.dumps({"text": out["content"]}, ensure_ascii=False)
+        elif isinstance(out, dict) and set(out) == {"text"}:
+            for key, where in (("response_preview", info), ("mlflow.traceOutputs", meta)):
+                if where.get(key) and _preview_of(where[key], raw):
+                    where[key] = "<root outputs>"
+    return trace

@@ -555,50 +555,7 @@ func (e *encoder) raw(b []byte, typ string) {
 
 // appendReformatted copies valid JSON text b to dst, putting ", " and ": "
 // between tokens and re-escaping strings as Python does.
-func appendReformatted(dst, b []byte) []byte {
-	for i := 0; i < len(b); {
-		c := b[i]
-		switch c {
-		case ' ', '\t', '\n', '\r':
-			i++
-		case ',':
-			dst = append(dst, ", "...)
-			i++
-		case ':':
-			dst = append(dst, ": "...)
-			i++
-		case '"':
-			j := i + 1
-			esc := false
-			for ; j < len(b); j++ {
-				if b[j] == '\\' {
-					esc = true
-					j++
-					continue
-				}
-				if b[j] == '"' {
-					break
-				}
-			}
-			tok := b[i : j+1]
-			if !esc {
-				dst = AppendString(dst, string(tok[1:len(tok)-1]), false)
-			} else {
-				var s string
-				if err := json.Unmarshal(tok, &s); err != nil {
-					dst = append(dst, tok...)
-				} else {
-					dst = AppendString(dst, s, false)
-				}
-			}
-			i = j + 1
-		default:
-			dst = append(dst, c)
-			i++
-		}
-	}
-	return dst
-}
+func appendReformatted(dst, b []byte) []byte { return reformat(dst, b, false, false) }
 
 // value writes v with its type's compiled encoder.
 func (e *encoder) value(v reflect.Value) {
