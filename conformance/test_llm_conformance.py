@@ -66,13 +66,7 @@ def server(tmp_path_factory):
 
 
 def run_go(gobin, fake, cwd, **env) -> dict[str, str]:
-    res = harness.run([str(gobin["llmtraces"])], env=harness.clean_env(LLMTEST_URL=fake.url, **env), cwd=cwd)
-    out = {}
-    for line in res.stdout.splitlines():
-        if line.startswith("{"):
-            d = json.loads(line)
-            out[d["scenario"]] = d["trace_id"]
-    return out
+    return harness.run_scenarios([str(gobin["llmtraces"])], cwd, LLMTEST_URL=fake.url, **env)
 
 
 def get_trace(uri: str, trace_id: str) -> Trace:

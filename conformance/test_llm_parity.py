@@ -105,26 +105,13 @@ def server(parity_server):
     return parity_server
 
 
-def ids(stdout: str) -> dict[str, str]:
-    out = {}
-    for line in stdout.splitlines():
-        line = line.strip()
-        if line.startswith("{") and '"scenario"' in line:
-            d = json.loads(line)
-            out[d["scenario"]] = d["trace_id"]
-    assert set(out) == set(SCENARIOS), f"scenarios {sorted(out)}\n{stdout}"
-    return out
-
-
 def run_go(binary, fake, uri: str, cwd) -> dict[str, str]:
-    res = harness.run([str(binary)], env=harness.clean_env(MLFLOW_TRACKING_URI=uri, LLMTEST_URL=fake.url), cwd=cwd)
-    return ids(res.stdout)
+    return harness.run_scenarios([str(binary)], cwd, SCENARIOS, MLFLOW_TRACKING_URI=uri, LLMTEST_URL=fake.url)
 
 
 def run_python(fake, uri: str, cwd) -> dict[str, str]:
-    env = harness.clean_env(MLFLOW_TRACKING_URI=uri, LLMTEST_URL=fake.url, MLFLOW_ALLOW_FILE_STORE="true")
-    res = harness.run([sys.executable, str(WORKFLOW)], env=env, cwd=cwd)
-    return ids(res.stdout)
+    return harness.run_scenarios([sys.executable, str(WORKFLOW)], cwd, SCENARIOS, MLFLOW_TRACKING_URI=uri,
+                                 LLMTEST_URL=fake.url, MLFLOW_ALLOW_FILE_STORE="true")
 
 
 def root_outputs_text(trace: dict) -> str | None:

@@ -90,6 +90,28 @@ def trace_id_from_stdout(stdout: str) -> str:
     pytest.fail(f"no trace id in output:\n{stdout}")
 
 
+def scenario_ids(stdout: str, scenarios=None) -> dict[str, str]:
+    """The scenario programs (conformance/cmd/llmtraces, langchaintraces and
+    the Python workflows) print one JSON line {"scenario", "trace_id"} per
+    scenario; returns scenario -> trace id, checked against scenarios when
+    given."""
+    out = {}
+    for line in stdout.splitlines():
+        line = line.strip()
+        if line.startswith("{") and '"scenario"' in line:
+            d = json.loads(line)
+            out[d["scenario"]] = d["trace_id"]
+    if scenarios is not None:
+        assert set(out) == set(scenarios), f"scenarios {sorted(out)}\n{stdout}"
+    return out
+
+
+def run_scenarios(cmd: list[str], cwd: Path, scenarios=None, **env: str) -> dict[str, str]:
+    """Runs a scenario program with a clean environment plus env and returns
+    its scenario -> trace id lines (see scenario_ids)."""
+    return scenario_ids(run(cmd, env=clean_env(**env), cwd=cwd).stdout, scenarios)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/tmc/langchaingo/chains"
 	"github.com/tmc/langchaingo/llms"
@@ -26,6 +25,7 @@ import (
 	"github.com/tmc/langchaingo/tools"
 
 	"github.com/mlflowtrace/mlflowtrace-go/autoinstrument/langchaingo"
+	"github.com/mlflowtrace/mlflowtrace-go/conformance/internal/scenario"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
@@ -43,13 +43,10 @@ type env struct {
 }
 
 // scenarios: each makes its own trace.
-var scenarios = []struct {
-	name string
-	run  func(context.Context, *env) error
-}{
-	{"chat", chat},
-	{"chain", chain},
-	{"tools", toolTurn},
+var scenarios = []scenario.Scenario[*env]{
+	{Name: "chat", Run: chat},
+	{Name: "chain", Run: chain},
+	{Name: "tools", Run: toolTurn},
 }
 
 // chat is one chat model call: a system and a user message.
@@ -159,32 +156,5 @@ func run() error {
 		return err
 	}
 	e := &env{h: h, llm: llm}
-	want := map[string]bool{}
-	for _, a := range os.Args[1:] {
-		want[a] = true
-	}
-	type line struct {
-		Scenario string `json:"scenario"`
-		TraceID  string `json:"trace_id"`
-	}
-	var lines []line
-	for _, s := range scenarios {
-		if len(want) > 0 && !want[s.name] {
-			continue
-		}
-		if err := s.run(ctx, e); err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
-		}
-		lines = append(lines, line{s.name, tracing.LastTraceID()})
-	}
-	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	if err := p.Shutdown(sctx); err != nil {
-		return err
-	}
-	for _, l := range lines {
-		b, _ := json.Marshal(l)
-		fmt.Println(string(b))
-	}
-	return nil
+	return scenario.Run(ctx, p, scenarios, e, os.Args[1:], os.Stdout)
 }

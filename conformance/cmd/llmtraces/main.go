@@ -13,10 +13,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	aoption "github.com/anthropics/anthropic-sdk-go/v2/option"
@@ -26,6 +24,7 @@ import (
 
 	mlflowanthropic "github.com/mlflowtrace/mlflowtrace-go/autoinstrument/anthropic"
 	mlflowopenai "github.com/mlflowtrace/mlflowtrace-go/autoinstrument/openai"
+	"github.com/mlflowtrace/mlflowtrace-go/conformance/internal/scenario"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
@@ -78,39 +77,36 @@ func anthropicParams(stream bool) anthropic.MessageNewParams {
 }
 
 // scenarios: each makes one call, its own trace.
-var scenarios = []struct {
-	name string
-	run  func(context.Context, *clients) error
-}{
-	{"openai_chat", func(ctx context.Context, c *clients) error {
+var scenarios = []scenario.Scenario[*clients]{
+	{Name: "openai_chat", Run: func(ctx context.Context, c *clients) error {
 		_, err := c.oai.Chat.Completions.New(ctx, chatParams())
 		return err
 	}},
-	{"openai_chat_tools", func(ctx context.Context, c *clients) error {
+	{Name: "openai_chat_tools", Run: func(ctx context.Context, c *clients) error {
 		p := chatParams()
 		p.Tools = chatTools()
 		_, err := c.oai.Chat.Completions.New(ctx, p)
 		return err
 	}},
-	{"openai_chat_stream", func(ctx context.Context, c *clients) error {
+	{Name: "openai_chat_stream", Run: func(ctx context.Context, c *clients) error {
 		p := chatParams()
 		p.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
 		return drain(c.oai.Chat.Completions.NewStreaming(ctx, p))
 	}},
-	{"openai_chat_tools_stream", func(ctx context.Context, c *clients) error {
+	{Name: "openai_chat_tools_stream", Run: func(ctx context.Context, c *clients) error {
 		p := chatParams()
 		p.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
 		p.Tools = chatTools()
 		return drain(c.oai.Chat.Completions.NewStreaming(ctx, p))
 	}},
-	{"openai_responses", func(ctx context.Context, c *clients) error {
+	{Name: "openai_responses", Run: func(ctx context.Context, c *clients) error {
 		_, err := c.oai.Responses.New(ctx, responsesParams())
 		return err
 	}},
-	{"openai_responses_stream", func(ctx context.Context, c *clients) error {
+	{Name: "openai_responses_stream", Run: func(ctx context.Context, c *clients) error {
 		return drain(c.oai.Responses.NewStreaming(ctx, responsesParams()))
 	}},
-	{"openai_embeddings", func(ctx context.Context, c *clients) error {
+	{Name: "openai_embeddings", Run: func(ctx context.Context, c *clients) error {
 		_, err := c.oai.Embeddings.New(ctx, openai.EmbeddingNewParams{
 			Input:      openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: []string{"Paris", "Rome"}},
 			Model:      "text-embedding-3-small",
@@ -118,21 +114,21 @@ var scenarios = []struct {
 		})
 		return err
 	}},
-	{"openai_completion", func(ctx context.Context, c *clients) error {
+	{Name: "openai_completion", Run: func(ctx context.Context, c *clients) error {
 		_, err := c.oai.Completions.New(ctx, openai.CompletionNewParams{
 			Model:  "gpt-3.5-turbo-instruct",
 			Prompt: openai.CompletionNewParamsPromptUnion{OfString: openai.String("Say hello to Paris")},
 		})
 		return err
 	}},
-	{"openai_completion_stream", func(ctx context.Context, c *clients) error {
+	{Name: "openai_completion_stream", Run: func(ctx context.Context, c *clients) error {
 		return drain(c.oai.Completions.NewStreaming(ctx, openai.CompletionNewParams{
 			Model:         "gpt-3.5-turbo-instruct",
 			Prompt:        openai.CompletionNewParamsPromptUnion{OfString: openai.String("Say hello to Paris")},
 			StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
 		}))
 	}},
-	{"openai_error", func(ctx context.Context, c *clients) error {
+	{Name: "openai_error", Run: func(ctx context.Context, c *clients) error {
 		p := chatParams()
 		p.Model = "gpt-unknown"
 		if _, err := c.oai.Chat.Completions.New(ctx, p); err == nil {
@@ -140,17 +136,17 @@ var scenarios = []struct {
 		}
 		return nil
 	}},
-	{"anthropic_messages", func(ctx context.Context, c *clients) error {
+	{Name: "anthropic_messages", Run: func(ctx context.Context, c *clients) error {
 		p := anthropicParams(false)
 		p.Tools = nil
 		_, err := c.ant.Messages.New(ctx, p)
 		return err
 	}},
-	{"anthropic_tools", func(ctx context.Context, c *clients) error {
+	{Name: "anthropic_tools", Run: func(ctx context.Context, c *clients) error {
 		_, err := c.ant.Messages.New(ctx, anthropicParams(false))
 		return err
 	}},
-	{"anthropic_tools_stream", func(ctx context.Context, c *clients) error {
+	{Name: "anthropic_tools_stream", Run: func(ctx context.Context, c *clients) error {
 		st := c.ant.Messages.NewStreaming(ctx, anthropicParams(true))
 		for st.Next() {
 		}
@@ -204,32 +200,5 @@ func run() error {
 		oai: openai.NewClient(option.WithBaseURL(base+"/v1"), option.WithAPIKey(openAIKey), mlflowopenai.RequestOption()),
 		ant: anthropic.NewClient(aoption.WithBaseURL(base), aoption.WithAPIKey(anthropicKey), mlflowanthropic.RequestOption()),
 	}
-	want := map[string]bool{}
-	for _, a := range os.Args[1:] {
-		want[a] = true
-	}
-	type line struct {
-		Scenario string `json:"scenario"`
-		TraceID  string `json:"trace_id"`
-	}
-	var lines []line
-	for _, s := range scenarios {
-		if len(want) > 0 && !want[s.name] {
-			continue
-		}
-		if err := s.run(ctx, c); err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
-		}
-		lines = append(lines, line{s.name, tracing.LastTraceID()})
-	}
-	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	if err := p.Shutdown(sctx); err != nil {
-		return err
-	}
-	for _, l := range lines {
-		b, _ := json.Marshal(l)
-		fmt.Println(string(b))
-	}
-	return nil
+	return scenario.Run(ctx, p, scenarios, c, os.Args[1:], os.Stdout)
 }
