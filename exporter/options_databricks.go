@@ -52,7 +52,8 @@ func WithDatabricksHost(host string) Option {
 // WithDatabricksCredentials authenticates every request to the Databricks
 // workspace with fn, which sets the request's Authorization header (auth
 // type "custom"; it wins over DATABRICKS_TOKEN and the other providers). fn is
-// called once per attempt, from several goroutines at once. It fits the
+// called once per attempt, from several goroutines at once; after a 401 the
+// call is sent once more and fn asked again (it owns its token cache). It fits the
 // Authenticate method of databricks-sdk-go's config.Config, so a program
 // that already configures that SDK reuses its credentials:
 //

@@ -159,7 +159,7 @@ func Resolve(o Options) (*Config, error) {
 			return nil, fmt.Errorf("databricks: custom credentials need the workspace URL: set %s or the host option", EnvHost)
 		}
 		cfg.Host, cfg.AuthType = host, AuthCustom
-		cfg.Credentials = transport.CredentialsFunc(o.Credentials)
+		cfg.Credentials = customCredentials(o.Credentials)
 		return cfg, nil
 	}
 

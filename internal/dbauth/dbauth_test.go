@@ -568,3 +568,48 @@ func TestCredentialsThroughTransport(t *testing.T) {
 		t.Errorf("api calls %d, token fetches %d", calls.Load(), p.fetchCount())
 	}
 }
+
+// TestCustomCredentialsAskedAgainAfter401: a caller's function (e.g.
+// databricks-sdk-go's Authenticate) is asked again once after a 401; a
+// function that keeps failing costs exactly one extra request.
+func TestCustomCredentialsAskedAgainAfter401(t *testing.T) {
+	tests := []struct {
+		name      string
+		tokens    []string // what the function returns, call after call
+		wantErr   bool
+		wantCalls int32
+	}{
+		{name: "function refreshed its token", tokens: []string{"stale", "good"}, wantCalls: 2},
+		{name: "function keeps a rejected token", tokens: []string{"stale", "stale", "stale"}, wantErr: true, wantCalls: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls, asked atomic.Int32
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				if r.Header.Get("Authorization") != "Bearer good" {
+					w.WriteHeader(401)
+				}
+			}))
+			defer api.Close()
+			cfg, err := Resolve(Options{Getenv: func(string) string { return "" }, Host: api.URL,
+				Credentials: func(r *http.Request) error {
+					n := int(asked.Add(1)) - 1
+					r.Header.Set("Authorization", "Bearer "+tt.tokens[min(n, len(tt.tokens)-1)])
+					return nil
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := transport.New(transport.Config{URL: cfg.Host, Credentials: cfg.Credentials})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseIdleConnections()
+			_, err = c.Do(context.Background(), &transport.Request{Path: "/api/2.0/x"})
+			if (err != nil) != tt.wantErr || calls.Load() != tt.wantCalls {
+				t.Errorf("err %v, api calls %d; want error %v, %d calls", err, calls.Load(), tt.wantErr, tt.wantCalls)
+			}
+		})
+	}
+}

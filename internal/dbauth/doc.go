@@ -41,9 +41,11 @@
 //     Options.ServingTokenFile overrides it), re-read every 5 minutes because
 //     it rotates, as databricks-sdk does.
 //
-// A token credential (pat, oauth-m2m, model-serving) implements
-// transport.Refresher: after a 401 the cached token is dropped and the next
-// request fetches a fresh one.
+// The oauth-m2m and model-serving credentials implement transport.Refresher:
+// after a 401 the cached token is dropped and the call is sent once more with
+// a fresh one. Custom credentials are Refreshers too: the call is sent once
+// more and the caller's function asked again (it owns its cache). A pat or
+// basic credential cannot be cured by asking again: its 401 is final.
 //
 // A missing or half-set configuration is an error naming the variables to
 // set; setting both a token and OAuth client credentials is an error, as in

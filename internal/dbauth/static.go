@@ -30,3 +30,19 @@ func basicAuth(user, pass string) transport.CredentialsFunc {
 		return nil
 	}
 }
+
+// customCredentials is the caller's function (auth type custom), e.g.
+// databricks-sdk-go's config.Config.Authenticate. We cannot see its cache, so
+// after a 401 the call is sent once more and the function asked again: a
+// function that refreshes its own token (the SDK's does, on expiry) gets its
+// chance; one that cannot costs one extra request per rejected call.
+type customCredentials func(*http.Request) error
+
+func (f customCredentials) Authorize(r *http.Request) error { return f(r) }
+
+// Invalidate has nothing to drop: the function owns its token.
+func (customCredentials) Invalidate(*http.Request) {}
+
+func (customCredentials) String() string { return "dbauth.custom" }
+
+var _ transport.Refresher = customCredentials(nil)
