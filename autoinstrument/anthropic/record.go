@@ -75,7 +75,7 @@ type block struct {
 	kinds  map[string]bool
 }
 
-func (r *recorder) StreamDone() bool { return r.done }
+func (r *recorder) StreamDone() bool { return r.done || r.streamErr != nil }
 
 // Event merges one event of a streamed message.
 func (r *recorder) Event(ev sse.Event) {

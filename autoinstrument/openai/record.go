@@ -127,7 +127,7 @@ func (r *recorder) Event(ev sse.Event) {
 	}
 }
 
-func (r *recorder) StreamDone() bool { return r.done }
+func (r *recorder) StreamDone() bool { return r.done || r.streamErr != nil }
 
 // errorEvent reports an {"error": ...} chunk (openai-go stops the stream on it).
 func (r *recorder) errorEvent(data []byte) bool {

@@ -49,8 +49,10 @@ type Recorder interface {
 	// Event is called for every server-sent event of a streamed (2xx,
 	// text/event-stream) response as the caller reads it.
 	Event(ev sse.Event)
-	// StreamDone reports whether the stream reached its normal end (the
-	// provider's final event), so a Close after it is not an early close.
+	// StreamDone reports whether the stream reached its end (the
+	// provider's final event, or an error event after which nothing comes):
+	// the call then ends at once, even if the SDK reads no further, and a
+	// Close after it is not an early close.
 	StreamDone() bool
 	// Finish records the result on the span; the Call ends the span after it.
 	Finish(span *tracing.Span, r Result)
@@ -273,13 +275,21 @@ type body struct {
 
 func (b *body) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
+	over := false
 	if n > 0 || err != nil {
 		b.mu.Lock()
 		if n > 0 {
 			b.read = true
 			b.take(p[:n])
+			// A stream is over at its final event (the provider's stop or
+			// error event): an SDK may stop reading there, before EOF, and
+			// not close the body.
+			over = b.stream && !b.done && b.recorderDone()
 		}
 		b.mu.Unlock()
+	}
+	if over {
+		b.finish(nil, false)
 	}
 	if err != nil {
 		if err == io.EOF {

@@ -94,3 +94,51 @@ func TestCallMiddleware(t *testing.T) {
 		})
 	}
 }
+
+// stopRecorder ends its stream at a "stop" event.
+type stopRecorder struct {
+	stopped bool
+	results []llmspan.Result
+}
+
+func (r *stopRecorder) Event(ev sse.Event) { r.stopped = r.stopped || string(ev.Data) == "stop" }
+func (r *stopRecorder) StreamDone() bool   { return r.stopped }
+func (r *stopRecorder) Finish(span *tracing.Span, res llmspan.Result) {
+	r.results = append(r.results, res)
+}
+
+// TestStreamEndsAtFinalEvent: an SDK that stops reading at the provider's
+// final (stop or error) event, neither reaching EOF nor closing the body,
+// still gets its span ended — at that event.
+func TestStreamEndsAtFinalEvent(t *testing.T) {
+	f := spantest.Start(t, tracing.WithoutGlobalTracerProvider())
+	rec := &stopRecorder{}
+	route := func(req *http.Request) (llmspan.Endpoint, bool) {
+		return llmspan.Endpoint{Name: "Chat", Type: tracing.SpanTypeChatModel,
+			Start: func(*tracing.Span, []llmspan.Field, bool) llmspan.Recorder { return rec }}, true
+	}
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go func() { _, _ = io.WriteString(pw, "data: hello\n\ndata: stop\n\n") }() // then nothing: no EOF
+	req, _ := http.NewRequest(http.MethodPost, "http://api.test/v1/chat", strings.NewReader(`{"model":"m"}`))
+	res, err := llmspan.CallMiddleware(llmspan.CallInfo{}, route, true)(req, func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: pr}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	for n := 0; n < len("data: hello\n\ndata: stop\n\n"); {
+		m, err := res.Body.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += m
+	}
+	if len(rec.results) != 1 || rec.results[0].ClosedEarly || rec.results[0].Err != nil {
+		t.Fatalf("results %+v", rec.results)
+	}
+	if spans := f.Spans(t); len(spans) != 1 {
+		t.Errorf("%d spans", len(spans))
+	}
+}
