@@ -178,12 +178,13 @@ func TestRetryAndErrors(t *testing.T) {
 		f := setup(t)
 		f.Fake.AddFault(llmtest.Fault{CutAfter: 4, StreamError: true})
 		st := f.client().Messages.NewStreaming(context.Background(), params("Hi"))
+		defer st.Close() // the SDK stops reading at the error event: the caller closes
 		for st.Next() {
 		}
 		if st.Err() == nil {
 			t.Fatal("no error")
 		}
-		s := f.One(t)
+		s := f.One(t) // ended at the error event, before Close
 		if s.Status.Code != exporter.StatusCodeError || s.Events[0].Attributes["exception.type"] != "anthropic.StreamError" {
 			t.Errorf("status %v events %v", s.Status, s.Events)
 		}
