@@ -68,6 +68,13 @@ class FakeWorkspace:
     def create_uc_schema(self, catalog: str, schema: str) -> None:
         self.admin("POST", "uc-schemas", {"catalog": catalog, "schema": schema})
 
+    def link_experiment_to_uc(self, experiment_id: str, catalog: str, schema: str, prefix: str) -> str:
+        """Links the experiment to the Unity Catalog tables <catalog>.<schema>.<prefix>_*
+        (the experiment gets MLflow's mlflow.experiment.databricksTrace* tags); returns the
+        spans table."""
+        body = {"experiment_id": experiment_id, "catalog": catalog, "schema": schema, "prefix": prefix}
+        return self.admin("POST", "uc-links", body)["spans_table"]
+
     def state(self) -> dict:
         return self.admin("GET", "state")
 

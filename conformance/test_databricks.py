@@ -3,8 +3,10 @@ this module's Go SDK write the parity workflow into the same fake Databricks
 workspace (internal/databrickstest, started over plain HTTP), for every
 storage path: experiments on each signed-URL type (AWS, GCP, Azure blob,
 ADLS Gen2), an experiment whose artifacts live in a Unity Catalog volume, and
-Unity Catalog tables (MLFLOW_TRACING_DESTINATION=<catalog>.<schema>), with a
-personal access token or OAuth client credentials.
+Unity Catalog tables (MLFLOW_TRACING_DESTINATION=<catalog>.<schema>), and an
+experiment linked to Unity Catalog tables (<catalog>.<schema>.<prefix>, named
+by the experiment's tags: both clients find the link and write the tables),
+with a personal access token or OAuth client credentials.
 
 - The fake must accept everything MLflow's own client sends: that is what
   makes it trustworthy for the Go tests (test_fake_accepts_mlflow).
@@ -28,6 +30,7 @@ from parity import compare, harness
 WORKFLOW_PY = harness.MODULE_ROOT / "conformance" / "parity" / "workflow.py"
 EXPECTED_SPANS = {"agent", "plan", "chat_model", "get_weather", "convert_units", "search_docs"}
 UC_CATALOG, UC_SCHEMA = "main", "agents"
+UC_PREFIX = "prod"  # table prefix of the linked experiment
 
 # scenario -> (storage, auth)
 SCENARIOS = {
@@ -37,6 +40,7 @@ SCENARIOS = {
     "adls": ({"cloud": "AZURE_ADLS_GEN2_SAS_URI"}, "oauth"),
     "volume": ({"volume": "/Volumes/main/agents/traces/parity"}, "pat"),
     "uc": (None, "oauth"),
+    "uc_linked": ({"cloud": "AWS_PRESIGNED_URL", "link": True}, "pat"),
 }
 WRITERS = ("python", "go")
 
@@ -75,7 +79,10 @@ def written(fake, go_parity, tmp_path_factory):
         if storage is None:
             location = f"{UC_CATALOG}.{UC_SCHEMA}"
         else:
-            location = fake.create_experiment(f"/Users/parity@example.com/{name}", **storage)
+            kwargs = {k: v for k, v in storage.items() if k != "link"}
+            location = fake.create_experiment(f"/Users/parity@example.com/{name}", **kwargs)
+            if storage.get("link"):
+                fake.link_experiment_to_uc(location, UC_CATALOG, UC_SCHEMA, UC_PREFIX)
         for writer in WRITERS:
             home = tmp_path_factory.mktemp(f"{name}-{writer}")
             env = scenario_env(fake, name, location, home)
@@ -99,6 +106,10 @@ def test_fake_accepts_mlflow(fake, written):
         if SCENARIOS[name][0] is None:
             assert t["TraceInfoV4"] and len(t["Spans"]) == 6, (name, writer)
             assert t["SpanTable"] == f"{UC_CATALOG}.{UC_SCHEMA}.mlflow_experiment_trace_otel_spans"
+        elif SCENARIOS[name][0].get("link"):
+            assert trace_id.startswith(f"trace:/{UC_CATALOG}.{UC_SCHEMA}.{UC_PREFIX}/"), (name, writer, trace_id)
+            assert t["TraceInfoV4"] and len(t["Spans"]) == 6 and not t.get("StartTraceV3"), (name, writer)
+            assert t["SpanTable"] == f"{UC_CATALOG}.{UC_SCHEMA}.{UC_PREFIX}_otel_spans", (name, writer)
         else:
             assert t["StartTraceV3"] and t["Data"], (name, writer)
             want = SCENARIOS[name][0].get("cloud", "UC_VOLUME")
@@ -144,13 +155,19 @@ def test_payloads_load_with_mlflow(fake, written, name, writer):
     assert trace.info.trace_id == written[(name, writer)]
     assert {s.name for s in trace.data.spans} == EXPECTED_SPANS
     assert trace.info.state.value == "OK"
-    schema = "4" if SCENARIOS[name][0] is None else "3"
+    storage = SCENARIOS[name][0]
+    linked = bool(storage and storage.get("link"))
+    schema = "4" if storage is None or linked else "3"
     assert trace.info.trace_metadata["mlflow.trace_schema.version"] == schema
     for s in trace.data.spans:
         assert s.trace_id == trace.info.trace_id
-    if schema == "4":
+    if linked:
+        loc = trace.info.trace_location.uc_table_prefix
+        assert (loc.catalog_name, loc.schema_name, loc.table_prefix) == (UC_CATALOG, UC_SCHEMA, UC_PREFIX)
+    elif schema == "4":
         loc = trace.info.trace_location.uc_schema
         assert (loc.catalog_name, loc.schema_name) == (UC_CATALOG, UC_SCHEMA)
+    if schema == "4":
         root = next(s for s in trace.data.spans if s.parent_id is None)
         assert root.attributes.get("user.id") == "user-42"
         assert root.attributes.get("session.id") == "session-7"

@@ -136,6 +136,46 @@ func TestDatabricksUnityCatalogIDs(t *testing.T) {
 	}
 }
 
+// TestDatabricksExperimentLinkedToUnityCatalog: with only the environment
+// (PAT + MLFLOW_EXPERIMENT_ID) and an experiment linked to Unity Catalog
+// tables, Init learns the link (in the background, waiting for it at most
+// a few seconds) and trace ids are "trace:/<catalog>.<schema>.<prefix>/<hex>"
+// from the first trace; every trace lands in the linked tables.
+func TestDatabricksExperimentLinkedToUnityCatalog(t *testing.T) {
+	ws := databrickstest.New(t)
+	exp := ws.CreateExperiment("/Users/a@b.c/linked", databrickstest.AWS)
+	ws.LinkExperimentToUC(exp, "main", "agents", "prod")
+	env := ws.PATEnv()
+	env["MLFLOW_EXPERIMENT_ID"] = exp
+	r := startDatabricks(t, ws, env) // Init waits (bounded) for the link lookup
+	const prefix = "trace:/main.agents.prod/"
+	ids := []string{r.trace(context.Background(), "agent", "hi"), r.trace(context.Background(), "agent", "again")}
+	for _, id := range ids {
+		if !strings.HasPrefix(id, prefix) {
+			t.Fatalf("trace id %q, want %q…", id, prefix)
+		}
+	}
+	if last := tracing.LastTraceID(); last != ids[1] {
+		t.Fatalf("LastTraceID %q, want %q", last, ids[1])
+	}
+	if err := r.p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if errs := r.errors(); len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	for _, id := range ids {
+		hexID := id[strings.LastIndexAny(id, "-/")+1:]
+		got, ok := ws.Trace(prefix + hexID)
+		if !ok || len(got.Spans) != 2 || got.TraceInfoV4 == nil || got.SpanTable != "main.agents.prod_otel_spans" {
+			t.Errorf("%s: stored %v, %d spans, table %q", id, ok, len(got.Spans), got.SpanTable)
+		}
+	}
+	if rej := ws.Rejections(); len(rej) > 0 {
+		t.Errorf("fake rejected: %v", rej)
+	}
+}
+
 // TestDatabricksTokenExpiryMidRun: the OAuth token expires while the
 // program runs; the next export refreshes it once and no trace is lost.
 func TestDatabricksTokenExpiryMidRun(t *testing.T) {

@@ -1,6 +1,9 @@
 package exporter
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Destination is where finished traces are written: the local MLflow store,
 // an MLflow tracking server, a Databricks workspace. The exporter's workers
@@ -48,3 +51,23 @@ type streamingReporter interface {
 type unstreamedSpansSender interface {
 	SendsUnstreamedSpans() bool
 }
+
+// traceIDPrefixer is implemented by destinations whose trace ids depend on
+// what they learn from the backend (a Databricks experiment linked to Unity
+// Catalog tables gets "trace:/<catalog>.<schema>.<prefix>/" ids and schema
+// version 4). TraceIDPrefix is called on the caller's path: it must be a
+// cheap read. "" means the default ("tr-", schema version 3).
+type traceIDPrefixer interface {
+	TraceIDPrefix() (prefix, schemaVersion string)
+}
+
+// starter is implemented by destinations with work to begin in the
+// background when the exporter starts (the Databricks destination looks up
+// its experiment's Unity Catalog link). Start waits for that work no longer
+// than ctx allows; the destination owns it and stops it in Shutdown.
+type starter interface {
+	Start(ctx context.Context)
+}
+
+// startWait bounds how long New waits for a destination's Start.
+const startWait = 3 * time.Second

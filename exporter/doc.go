@@ -138,7 +138,7 @@
 // # Databricks
 //
 // The workspace and its credentials are found as Databricks' SDKs find them
-// (package internal/dbauth), with no network I/O in New: WithDatabricksHost
+// (package internal/dbauth), without network I/O: WithDatabricksHost
 // and WithDatabricksCredentials (a func(*http.Request) error such as
 // databricks-sdk-go's Config.Authenticate) first, then DATABRICKS_HOST with
 // DATABRICKS_TOKEN (personal access token), DATABRICKS_USERNAME /
@@ -158,7 +158,11 @@
 // MLFLOW_EXPERIMENT_ID, one of which is required, or to Unity Catalog tables
 // with MLFLOW_TRACING_DESTINATION=<catalog>.<schema> (trace ids
 // "trace:/<catalog>.<schema>/<hex>", mlflow.trace_schema.version 4;
-// Exporter.TraceID formats them). Previews are 10000 characters there unless
+// Exporter.TraceID formats them). An experiment linked to Unity Catalog
+// tables (its tags name a <catalog>.<schema>.<prefix> location) gets its
+// traces written there, as MLflow does: New reads the experiment (in the
+// background, waiting for the answer 3 seconds at most, the one network
+// call New makes) and trace ids become "trace:/<catalog>.<schema>.<prefix>/<hex>". Previews are 10000 characters there unless
 // WithPreviewMaxChars says otherwise. The REST flow (StartTraceV3 and
 // traces.json on signed cloud-storage URLs or a Unity Catalog volume; OTLP
 // spans and v4 trace info for UC tables) is MLflow 3.17.2's; see package

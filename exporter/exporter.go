@@ -41,7 +41,10 @@ type Exporter struct {
 	streamer SpanStreamer // dest as a SpanStreamer, or nil
 	// carrier: the destination sends a finished trace's unstreamed spans
 	// itself (see unstreamedSpansSender), so only open traces stream.
-	carrier  bool
+	carrier bool
+	// idSource is dest when the prefix of trace ids depends on what the
+	// destination learns (a Databricks experiment linked to Unity Catalog).
+	idSource traceIDPrefixer
 	otlp     sdktrace.SpanProcessor
 	meta     map[string]string
 	counters *counters
@@ -155,6 +158,12 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 		e.streamer, _ = dest.(SpanStreamer)
 		if c, ok := dest.(unstreamedSpansSender); ok && e.streamer != nil {
 			e.carrier = c.SendsUnstreamedSpans()
+		}
+		e.idSource, _ = dest.(traceIDPrefixer)
+		if s, ok := dest.(starter); ok {
+			wctx, cancel := context.WithTimeout(ctx, startWait)
+			s.Start(wctx)
+			cancel()
 		}
 	}
 	if e.dest == nil {
@@ -455,10 +464,26 @@ func (e *Exporter) requestIDAttr(id trace.TraceID) attribute.KeyValue {
 // tables (MLFLOW_TRACING_DESTINATION=<catalog>.<schema>). It is safe on a nil
 // Exporter ("tr-…").
 func (e *Exporter) TraceID(id trace.TraceID) string {
-	if e == nil || e.cfg.traceIDPrefix == "" {
+	if e == nil {
 		return tracemodel.RequestID(id)
 	}
-	return e.cfg.traceIDPrefix + id.String()
+	if p, _ := e.traceIDPrefix(); p != "" {
+		return p + id.String()
+	}
+	return tracemodel.RequestID(id)
+}
+
+// traceIDPrefix returns the prefix of the MLflow ids of traces started now
+// and their schema version ("" for the defaults): the configured ones, else
+// what the destination says now.
+func (e *Exporter) traceIDPrefix() (prefix, schemaVersion string) {
+	if e.cfg.traceIDPrefix != "" || e.idSource == nil {
+		return e.cfg.traceIDPrefix, e.cfg.schemaVersion
+	}
+	if p, v := e.idSource.TraceIDPrefix(); p != "" {
+		return p, v
+	}
+	return "", e.cfg.schemaVersion
 }
 
 // --- open-trace buffer ---------------------------------------------------
@@ -539,10 +564,10 @@ func (e *Exporter) enqueueTrace(ts *traceState) {
 
 // idPrefix is the prefix of MLflow trace ids ("tr-" unless Unity Catalog).
 func (e *Exporter) idPrefix() string {
-	if e.cfg.traceIDPrefix == "" {
-		return tracemodel.RequestIDPrefix
+	if p, _ := e.traceIDPrefix(); p != "" {
+		return p
 	}
-	return e.cfg.traceIDPrefix
+	return tracemodel.RequestIDPrefix
 }
 
 // --- timeout janitor -------------------------------------------------------
@@ -646,11 +671,12 @@ func (e *Exporter) assembleTrace(ts *traceState) *Trace {
 		}
 		return spans[i].StartTime.Before(spans[j].StartTime)
 	})
+	prefix, version := e.traceIDPrefix()
 	return assemble.Build(root, spans, ts.upd, assemble.Options{
 		PreviewMaxChars: e.cfg.previewMaxChars,
 		Metadata:        e.meta,
-		TraceIDPrefix:   e.cfg.traceIDPrefix,
-		SchemaVersion:   e.cfg.schemaVersion,
+		TraceIDPrefix:   prefix,
+		SchemaVersion:   version,
 	})
 }
 

@@ -143,7 +143,8 @@ func (c *config) transportConfig() transport.Config {
 
 // newDatabricksDestination builds the Databricks destination. It reads the
 // environment and the configuration file (~/.databrickscfg) but does no
-// network I/O: tokens and the experiment are resolved on the first export.
+// network I/O; New then calls its Start (the experiment's Unity Catalog
+// link, see package internal/databricks).
 // It also sets what depends on the destination: 10000-character previews
 // (unless WithPreviewMaxChars), and for Unity Catalog tables the
 // "trace:/<catalog>.<schema>/" trace ids and schema version 4.

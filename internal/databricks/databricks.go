@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 
@@ -42,6 +43,17 @@ const (
 
 	// maxSpansPerRequest bounds one OTLP request to the UC span table.
 	maxSpansPerRequest = 500
+
+	// Experiment tags naming the Unity Catalog location an experiment is
+	// linked to and its spans table (MLflow's
+	// MLFLOW_EXPERIMENT_DATABRICKS_TRACE_DESTINATION_PATH and
+	// _SPAN_STORAGE_TABLE).
+	TagTraceDestinationPath = "mlflow.experiment.databricksTraceDestinationPath"
+	TagTraceSpansTable      = "mlflow.experiment.databricksTraceSpanStorageTable"
+
+	// linkRetry is how long after a failed lookup of the experiment's tags
+	// the next export looks again.
+	linkRetry = 30 * time.Second
 )
 
 // Config configures a Destination.
@@ -64,19 +76,54 @@ type Config struct {
 }
 
 // Destination exports finished traces to a Databricks workspace. It is safe
-// for concurrent use; New does no I/O.
+// for concurrent use; New does no I/O (Start and exports do).
 type Destination struct {
 	client   *transport.Client
 	ws       *dbauth.Config
 	exp      *mlflowrest.Resolver // nil for UC tables
-	uc       *tracemodel.UCSchemaLocation
-	ucLoc    string // "<catalog>.<schema>"
-	ucTable  string // "<catalog>.<schema>.<spans table>"
+	uc       *ucTarget            // MLFLOW_TRACING_DESTINATION=<catalog>.<schema>
 	resource []*commonpb.KeyValue
+
+	// Whether the experiment is linked to Unity Catalog tables, learnt from
+	// its tags by Start's lookup or the first export.
+	linkMu      sync.Mutex
+	linkKnown   atomic.Bool
+	linked      atomic.Pointer[ucTarget]
+	linkRetryAt time.Time
+	startCancel context.CancelFunc
+	startDone   chan struct{}
 
 	reportedMu sync.Mutex
 	reported   map[string]bool
 	closed     atomic.Bool
+}
+
+// ucTarget is where Unity Catalog traces go: a schema's tables, or the
+// table-prefix location an experiment is linked to.
+type ucTarget struct {
+	loc    string // "<catalog>.<schema>" or "<catalog>.<schema>.<table prefix>"
+	idPref string // "trace:/<loc>/"
+	table  string // fully qualified spans table ("" when the workspace named none)
+	schema *tracemodel.UCSchemaLocation
+	prefix *tracemodel.UCTablePrefixLocation
+	// experiment is the linked experiment's id, for messages.
+	experiment string
+}
+
+// linkedTarget returns the Unity Catalog location an experiment's tags link
+// it to, or nil, reading the tags as MLflow's Experiment.trace_location does:
+// a destination path of exactly <catalog>.<schema>.<table prefix>.
+func linkedTarget(experiment string, tags map[string]string) *ucTarget {
+	parts := strings.Split(tags[TagTraceDestinationPath], ".")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return nil
+	}
+	// The trace info names only the spans table, as MLflow's UC span
+	// processor copies only that one into the trace location.
+	l := &tracemodel.UCTablePrefixLocation{CatalogName: parts[0], SchemaName: parts[1], TablePrefix: parts[2],
+		SpansTableName: tags[TagTraceSpansTable]}
+	return &ucTarget{loc: l.Location(), idPref: tracemodel.UCRequestIDPrefix(l.Location()),
+		table: l.SpansTableName, prefix: l, experiment: experiment}
 }
 
 // ParseUCSchema splits "<catalog>.<schema>"; ok is false for anything else.
@@ -119,10 +166,10 @@ func New(cfg Config) (*Destination, error) {
 		if !ok {
 			return nil, errors.New("databricks: a Unity Catalog trace location is <catalog>.<schema>")
 		}
-		d.ucLoc = cat + "." + sch
-		d.uc = &tracemodel.UCSchemaLocation{CatalogName: cat, SchemaName: sch,
-			OTelSpansTableName: DefaultSpansTable, OTelLogsTableName: DefaultLogsTable}
-		d.ucTable = d.ucLoc + "." + DefaultSpansTable
+		loc := cat + "." + sch
+		d.uc = &ucTarget{loc: loc, idPref: tracemodel.UCRequestIDPrefix(loc), table: loc + "." + DefaultSpansTable,
+			schema: &tracemodel.UCSchemaLocation{CatalogName: cat, SchemaName: sch,
+				OTelSpansTableName: DefaultSpansTable, OTelLogsTableName: DefaultLogsTable}}
 		return d, nil
 	}
 	if strings.TrimSpace(cfg.ExperimentID) == "" && strings.TrimSpace(cfg.ExperimentName) == "" {
@@ -145,11 +192,103 @@ func (d *Destination) ExperimentID() string {
 }
 
 // UCSchema returns the Unity Catalog location "<catalog>.<schema>", or "".
-func (d *Destination) UCSchema() string { return d.ucLoc }
+func (d *Destination) UCSchema() string {
+	if d.uc == nil {
+		return ""
+	}
+	return d.uc.loc
+}
 
-// Shutdown releases idle connections. Exports after Shutdown fail.
+// UCLocation returns the Unity Catalog location traces go to now: the
+// schema of UCSchema, or the "<catalog>.<schema>.<table prefix>" the
+// experiment is linked to once that is known; "" for experiment traces.
+func (d *Destination) UCLocation() string {
+	if d.uc != nil {
+		return d.uc.loc
+	}
+	if t := d.linked.Load(); t != nil {
+		return t.loc
+	}
+	return ""
+}
+
+// TraceIDPrefix returns the prefix of the MLflow ids of traces started now
+// and their schema version: "trace:/<location>/" and "4" for Unity Catalog
+// traces, "" and "" (the defaults) for experiment traces and while it is not
+// yet known whether the experiment is linked to Unity Catalog tables.
+func (d *Destination) TraceIDPrefix() (prefix, schemaVersion string) {
+	t := d.uc
+	if t == nil {
+		t = d.linked.Load()
+	}
+	if t == nil {
+		return "", ""
+	}
+	return t.idPref, "4"
+}
+
+// Start looks up whether the experiment is linked to Unity Catalog tables
+// (as MLflow does when its tracer starts), so that trace ids carry the right
+// location from the first trace on. The lookup runs in the background;
+// Start waits for it until ctx is done (a workspace that is slow or down
+// delays Start by no more than that: traces started before the answer get
+// "tr-" ids and are still written where the answer says). Shutdown stops it.
+// Without Start the first export looks it up.
+func (d *Destination) Start(ctx context.Context) {
+	if d.exp == nil || d.startDone != nil {
+		return
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	d.startCancel, d.startDone = cancel, make(chan struct{})
+	go func() {
+		defer close(d.startDone)
+		if exp, err := d.exp.ID(bg); err == nil {
+			d.link(bg, exp)
+		}
+	}()
+	select {
+	case <-d.startDone:
+	case <-ctx.Done():
+	}
+}
+
+// link returns the Unity Catalog location experiment exp is linked to, or
+// nil. The experiment's tags are read once; after a failed read (the
+// workspace down, no permission to read the experiment) traces go to the
+// experiment, as in MLflow, and the tags are read again after linkRetry.
+func (d *Destination) link(ctx context.Context, exp string) *ucTarget {
+	if d.linkKnown.Load() {
+		return d.linked.Load()
+	}
+	d.linkMu.Lock()
+	defer d.linkMu.Unlock()
+	if d.linkKnown.Load() || time.Now().Before(d.linkRetryAt) {
+		return d.linked.Load()
+	}
+	tags, err := mlflowrest.ExperimentTags(ctx, d.client, exp)
+	if err != nil {
+		d.linkRetryAt = time.Now().Add(linkRetry)
+		return nil
+	}
+	if t := linkedTarget(exp, tags); t != nil {
+		d.linked.Store(t)
+	}
+	d.linkKnown.Store(true)
+	return d.linked.Load()
+}
+
+// Shutdown stops Start's lookup and releases idle connections. Exports
+// after Shutdown fail.
 func (d *Destination) Shutdown(ctx context.Context) error {
 	d.closed.Store(true)
+	if d.startCancel != nil {
+		d.startCancel()
+		select {
+		case <-d.startDone:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	d.client.CloseIdleConnections()
 	return nil
 }
@@ -165,11 +304,14 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 		return nil
 	}
 	if d.uc != nil {
-		return d.exportUC(ctx, traces)
+		return d.exportUC(ctx, d.uc, traces)
 	}
 	exp, err := d.exp.ID(ctx)
 	if err != nil {
 		return d.explain(fmt.Errorf("databricks: experiment: %w", err), "the experiment")
+	}
+	if t := d.link(ctx, exp); t != nil {
+		return d.exportUC(ctx, t, traces)
 	}
 	var errs []error
 	for _, t := range traces {
@@ -294,23 +436,30 @@ func (d *Destination) once(key string, err error) error {
 
 // --- Unity Catalog tables ----------------------------------------------------
 
-func (d *Destination) exportUC(ctx context.Context, traces []*tracemodel.Trace) error {
+func (d *Destination) exportUC(ctx context.Context, t *ucTarget, traces []*tracemodel.Trace) error {
 	var errs []error
-	spans := make([]*tracemodel.Span, 0, 16*len(traces))
-	for _, t := range traces {
-		spans = append(spans, ucSpans(t)...)
-	}
-	for len(spans) > 0 {
-		n := min(len(spans), maxSpansPerRequest)
-		if err := d.postSpans(ctx, spans[:n]); err != nil {
-			errs = append(errs, err)
-			break
+	if t.table == "" {
+		// MLflow skips the spans too (it has no table to send them to).
+		errs = append(errs, d.once("no-spans-table", fmt.Errorf(
+			"databricks: experiment %s is linked to the Unity Catalog tables %s, but the workspace names no spans table (experiment tag %s): spans are not sent, only trace infos",
+			t.experiment, t.loc, TagTraceSpansTable)))
+	} else {
+		spans := make([]*tracemodel.Span, 0, 16*len(traces))
+		for _, tr := range traces {
+			spans = append(spans, ucSpans(tr, t.idPref)...)
 		}
-		spans = spans[n:]
+		for len(spans) > 0 {
+			n := min(len(spans), maxSpansPerRequest)
+			if err := d.postSpans(ctx, t, spans[:n]); err != nil {
+				errs = append(errs, err)
+				break
+			}
+			spans = spans[n:]
+		}
 	}
-	for _, t := range traces {
-		if err := d.postInfoV4(ctx, t); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", t.Info.TraceID, err))
+	for _, tr := range traces {
+		if err := d.postInfoV4(ctx, t, tr); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", tr.Info.TraceID, err))
 		}
 		if ctx.Err() != nil {
 			break
@@ -319,38 +468,69 @@ func (d *Destination) exportUC(ctx context.Context, traces []*tracemodel.Trace) 
 	return errors.Join(errs...)
 }
 
-// ucSpans returns t's spans with the root carrying user.id and session.id
-// from the trace's user and session, as MLflow's UC span processor sets
-// them. The shared spans are not modified: the root is copied.
-func ucSpans(t *tracemodel.Trace) []*tracemodel.Span {
-	user, session := t.Info.Metadata[keys.MetaUser], t.Info.Metadata[keys.MetaSession]
-	if user == "" && session == "" {
-		return t.Spans
+// hexTraceID returns the 32-hex OpenTelemetry id of tr.
+func hexTraceID(tr *tracemodel.Trace) string {
+	id := tr.Info.TraceID
+	if i := strings.LastIndexByte(id, '/'); i >= 0 {
+		id = id[i+1:]
 	}
-	out := make([]*tracemodel.Span, len(t.Spans))
-	copy(out, t.Spans)
-	for i, s := range out {
-		if s == nil || s.ParentSpanID.IsValid() {
+	id = strings.TrimPrefix(id, tracemodel.RequestIDPrefix)
+	if len(id) != 32 {
+		for _, s := range tr.Spans {
+			if s != nil {
+				return s.TraceID.String()
+			}
+		}
+	}
+	return id
+}
+
+// ucSpans returns t's spans as MLflow's UC span processor sends them to a
+// location whose trace ids start with idPrefix: the root carries user.id and session.id from the trace's user
+// and session, and every span's mlflow.traceRequestId is the trace's v4 id
+// (a trace started before the experiment's link to Unity Catalog was known
+// has a "tr-" id). The shared spans are not modified: changed spans are
+// copied.
+func ucSpans(t *tracemodel.Trace, idPrefix string) []*tracemodel.Span {
+	user, session := t.Info.Metadata[keys.MetaUser], t.Info.Metadata[keys.MetaSession]
+	wantID := string(encode.AppendString(nil, idPrefix+hexTraceID(t), false))
+	var out []*tracemodel.Span
+	for i, s := range t.Spans {
+		if s == nil {
 			continue
+		}
+		isRoot := !s.ParentSpanID.IsValid()
+		fixID := s.Attributes[keys.TraceRequestID] != wantID
+		if !fixID && (!isRoot || (user == "" && session == "")) {
+			continue
+		}
+		if out == nil {
+			out = make([]*tracemodel.Span, len(t.Spans))
+			copy(out, t.Spans)
 		}
 		c := *s
 		c.Attributes = make(map[string]string, len(s.Attributes)+2)
 		for k, v := range s.Attributes {
 			c.Attributes[k] = v
 		}
-		if user != "" {
+		if fixID {
+			c.Attributes[keys.TraceRequestID] = wantID
+		}
+		if isRoot && user != "" {
 			c.Attributes[keys.UserID] = string(encode.AppendString(nil, user, false))
 		}
-		if session != "" {
+		if isRoot && session != "" {
 			c.Attributes[keys.SessionID] = string(encode.AppendString(nil, session, false))
 		}
 		out[i] = &c
-		break
+	}
+	if out == nil {
+		return t.Spans
 	}
 	return out
 }
 
-func (d *Destination) postSpans(ctx context.Context, spans []*tracemodel.Span) error {
+func (d *Destination) postSpans(ctx context.Context, t *ucTarget, spans []*tracemodel.Span) error {
 	body, err := otlpconv.AppendRequest(nil, otlpconv.Request(spans, d.resource))
 	if err != nil {
 		return fmt.Errorf("databricks: encode spans: %w", err)
@@ -360,42 +540,43 @@ func (d *Destination) postSpans(ctx context.Context, spans []*tracemodel.Span) e
 		Path:   pathOTLP,
 		Header: http.Header{
 			"Content-Type": {"application/x-protobuf"},
-			headerUCTable:  {d.ucTable},
+			headerUCTable:  {t.table},
 		},
 		Body: body,
 	})
 	if err != nil {
-		return d.explain(fmt.Errorf("log spans to %s: %w", d.ucTable, err), "table "+d.ucTable)
+		return d.explain(fmt.Errorf("log spans to %s: %w", t.table, err), "table "+t.table)
 	}
 	return nil
 }
 
-func (d *Destination) postInfoV4(ctx context.Context, t *tracemodel.Trace) error {
-	info := t.Info
-	hexID := strings.TrimPrefix(info.TraceID, tracemodel.UCRequestIDPrefix(d.ucLoc))
-	if len(hexID) != 32 {
-		for _, s := range t.Spans {
-			if s != nil {
-				hexID = s.TraceID.String()
-				break
-			}
-		}
-	}
+func (d *Destination) postInfoV4(ctx context.Context, t *ucTarget, tr *tracemodel.Trace) error {
+	info := tr.Info
+	hexID := hexTraceID(tr)
 	info.TraceID = hexID // the v4 body carries the bare OpenTelemetry trace id
-	info.UCSchema = d.uc
+	info.UCSchema, info.UCTablePrefix = t.schema, t.prefix
 	info.ExperimentID = ""
+	if info.Metadata[keys.MetaSchemaVersion] != "4" {
+		// Started before the experiment's link to Unity Catalog was known.
+		m := make(map[string]string, len(info.Metadata))
+		for k, v := range info.Metadata {
+			m[k] = v
+		}
+		m[keys.MetaSchemaVersion] = "4"
+		info.Metadata = m
+	}
 	body, err := info.MarshalJSON()
 	if err != nil {
 		return fmt.Errorf("encode trace info: %w", err)
 	}
 	_, err = d.client.Do(ctx, &transport.Request{
 		Method: http.MethodPost,
-		Path:   pathTracesV4 + url.PathEscape(d.ucLoc) + "/" + hexID + "/info",
+		Path:   pathTracesV4 + url.PathEscape(t.loc) + "/" + hexID + "/info",
 		Header: http.Header{"Content-Type": {"application/json"}},
 		Body:   body,
 	})
 	if err != nil {
-		return d.explain(fmt.Errorf("create trace info: %w", err), "Unity Catalog schema "+d.ucLoc)
+		return d.explain(fmt.Errorf("create trace info: %w", err), "Unity Catalog location "+t.loc)
 	}
 	return nil
 }

@@ -471,3 +471,97 @@ func TestContinuedRemoteTraceWritten(t *testing.T) {
 		t.Errorf("continued trace stored %v, %d bytes", ok, len(got.Data))
 	}
 }
+
+// TestExperimentLinkedToUnityCatalog: an experiment whose tags link it to a
+// Unity Catalog table-prefix location gets its traces as MLflow sends them
+// there (OTLP spans to the linked spans table, v4 infos of type
+// UC_TABLE_PREFIX), not through StartTraceV3. A trace built before the link
+// was known ("tr-" id, schema version 3) is converted; once Start returns
+// the destination hands out the "trace:/<location>/" prefix.
+func TestExperimentLinkedToUnityCatalog(t *testing.T) {
+	ws := databrickstest.New(t)
+	exp := ws.CreateExperiment("/Users/a@b.c/linked", databrickstest.AWS)
+	spansTable := ws.LinkExperimentToUC(exp, "main", "agents", "prod")
+	d := newDest(t, ws, ws.PATEnv(), Config{ExperimentID: exp})
+	if p, v := d.TraceIDPrefix(); p != "" || v != "" {
+		t.Fatalf("before Start: prefix %q version %q", p, v)
+	}
+	early := testTrace("", "early") // built before the link was known
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	d.Start(ctx) // waits for the lookup
+	cancel()
+	loc := "main.agents.prod"
+	prefix, version := d.TraceIDPrefix()
+	if d.UCLocation() != loc || prefix != tracemodel.UCRequestIDPrefix(loc) || version != "4" {
+		t.Fatalf("after Start: location %q prefix %q version %q", d.UCLocation(), prefix, version)
+	}
+	late := testTrace(prefix, "late")
+	late.Info.Metadata[keys.MetaSchemaVersion] = "4"
+	if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{early, late}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range ws.Requests() {
+		if strings.Contains(r.Path, "/api/3.0/mlflow/traces") {
+			t.Errorf("linked experiment got %s %s", r.Method, r.Path)
+		}
+	}
+	if rej := ws.Rejections(); len(rej) > 0 {
+		t.Fatalf("fake rejected: %v", rej)
+	}
+	for _, tr := range []*tracemodel.Trace{early, late} {
+		hexID := tr.Spans[0].TraceID.String()
+		got, ok := ws.Trace(prefix + hexID)
+		if !ok {
+			t.Fatalf("%s not stored under %s", tr.Info.TraceID, prefix+hexID)
+		}
+		if got.SpanTable != spansTable || len(got.Spans) != 2 {
+			t.Errorf("spans: table %q, %d spans", got.SpanTable, len(got.Spans))
+		}
+		var info struct {
+			TraceID  string            `json:"trace_id"`
+			Metadata map[string]string `json:"trace_metadata"`
+			Location struct {
+				Type   string            `json:"type"`
+				Prefix map[string]string `json:"uc_table_prefix"`
+			} `json:"trace_location"`
+		}
+		_ = json.Unmarshal(got.TraceInfoV4, &info)
+		if info.TraceID != hexID || info.Metadata[keys.MetaSchemaVersion] != "4" || info.Location.Type != "UC_TABLE_PREFIX" ||
+			info.Location.Prefix["table_prefix"] != "prod" || info.Location.Prefix["spans_table_name"] != spansTable {
+			t.Errorf("v4 info %s", got.TraceInfoV4)
+		}
+		for _, b := range got.Spans {
+			var sp tracepb.Span
+			if err := proto.Unmarshal(b, &sp); err != nil {
+				t.Fatal(err)
+			}
+			for _, kv := range sp.Attributes {
+				if kv.Key == keys.TraceRequestID && kv.Value.GetStringValue() != prefix+hexID {
+					t.Errorf("span %s: mlflow.traceRequestId %q", sp.Name, kv.Value.GetStringValue())
+				}
+			}
+		}
+	}
+	if early.Info.Metadata[keys.MetaSchemaVersion] != "3" || early.Spans[1].Attributes[keys.TraceRequestID] != `"`+early.Info.TraceID+`"` {
+		t.Error("the shared early trace was modified")
+	}
+}
+
+// TestExperimentLinkLookupFailsOver: when the experiment's tags cannot be
+// read, traces go to the experiment (as in MLflow) and the export succeeds.
+func TestExperimentLinkLookupFailsOver(t *testing.T) {
+	ws := databrickstest.New(t)
+	exp := ws.CreateExperiment("/Users/a@b.c/plain", databrickstest.GCP)
+	ws.Fail(databrickstest.Fault{PathPrefix: "/api/2.0/mlflow/experiments/get", Status: 403, Times: 1})
+	d := newDest(t, ws, ws.PATEnv(), Config{ExperimentID: exp})
+	tr := testTrace("", "x")
+	if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{tr}); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := ws.Trace(tr.Info.TraceID); !ok || got.Location != exp {
+		t.Errorf("trace stored %v in %q", ok, got.Location)
+	}
+	if d.UCLocation() != "" {
+		t.Errorf("UCLocation %q", d.UCLocation())
+	}
+}

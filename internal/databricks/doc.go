@@ -57,6 +57,23 @@
 // A failed span request does not stop the trace info (and the other way
 // round); both failures are reported.
 //
+// # Experiments linked to Unity Catalog tables
+//
+// An experiment can be linked to a Unity Catalog table-prefix location: its
+// tags mlflow.experiment.databricksTraceDestinationPath
+// ("<catalog>.<schema>.<prefix>") and ...SpanStorageTable (the fully
+// qualified spans table) name it. MLflow's tracer reads the experiment
+// (GET /api/2.0/mlflow/experiments/get) when it starts and, when linked,
+// sends the experiment's traces there instead of StartTraceV3; so does this
+// destination: Start looks the tags up (the exporter waits for it a few
+// seconds at most), and the traces get "trace:/<catalog>.<schema>.<prefix>/<hex>"
+// ids and schema version 4, their spans go to the linked spans table and
+// their infos to POST /api/4.0/mlflow/traces/<catalog>.<schema>.<prefix>/<hex>/info
+// with trace_location UC_TABLE_PREFIX. A trace started before the answer
+// (a slow workspace) has a "tr-" id and is converted when exported. When the
+// tags cannot be read, traces go to the experiment, as in MLflow, and the
+// tags are read again 30 seconds later.
+//
 // # Errors
 //
 // 401 and 403 are not retried (a 401 with a refreshable token is retried once

@@ -19,6 +19,7 @@ import (
 //	POST /__fake/expire-tokens  expires every OAuth token issued so far
 //	POST /__fake/tokens         {"token"}: accept another bearer token
 //	POST /__fake/deny-edit      {"experiment_id"}
+//	POST /__fake/uc-links       {"experiment_id", "catalog", "schema", "prefix"}: link the experiment to UC tables
 func (w *Workspace) serveAdmin(rw http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Name         string `json:"name"`
@@ -26,6 +27,7 @@ func (w *Workspace) serveAdmin(rw http.ResponseWriter, r *http.Request) {
 		Volume       string `json:"volume"`
 		Catalog      string `json:"catalog"`
 		Schema       string `json:"schema"`
+		Prefix       string `json:"prefix"`
 		Token        string `json:"token"`
 		ExperimentID string `json:"experiment_id"`
 	}
@@ -62,6 +64,12 @@ func (w *Workspace) serveAdmin(rw http.ResponseWriter, r *http.Request) {
 	case "POST /__fake/uc-schemas":
 		w.CreateUCSchema(in.Catalog, in.Schema)
 		writeJSON(rw, map[string]string{})
+	case "POST /__fake/uc-links":
+		if in.ExperimentID == "" || in.Catalog == "" || in.Schema == "" || in.Prefix == "" {
+			http.Error(rw, "uc-links: want experiment_id, catalog, schema and prefix", http.StatusBadRequest)
+			return
+		}
+		writeJSON(rw, map[string]string{"spans_table": w.LinkExperimentToUC(in.ExperimentID, in.Catalog, in.Schema, in.Prefix)})
 	case "POST /__fake/faults":
 		var f Fault
 		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&f); err != nil {

@@ -29,6 +29,11 @@ const (
 	pathV4Prefix       = "/api/4.0/mlflow/traces/"
 
 	headerUCTable = "X-Databricks-UC-Table-Name"
+
+	tagTraceDestinationPath  = "mlflow.experiment.databricksTraceDestinationPath"
+	tagTraceSpansTable       = "mlflow.experiment.databricksTraceSpanStorageTable"
+	tagTraceLogsTable        = "mlflow.experiment.databricksTraceLogStorageTable"
+	tagTraceAnnotationsTable = "mlflow.experiment.databricksTraceAnnotationsTable"
 	// DefaultSpansTable is the spans table of a UC schema location
 	// (MLflow's _UC_SCHEMA_DEFAULT_SPANS_TABLE_NAME).
 	DefaultSpansTable = "mlflow_experiment_trace_otel_spans"
@@ -341,6 +346,12 @@ type infoV3 struct {
 			SchemaName         string `json:"schema_name"`
 			OtelSpansTableName string `json:"otel_spans_table_name"`
 		} `json:"uc_schema"`
+		UCTablePrefix struct {
+			CatalogName    string `json:"catalog_name"`
+			SchemaName     string `json:"schema_name"`
+			TablePrefix    string `json:"table_prefix"`
+			SpansTableName string `json:"spans_table_name"`
+		} `json:"uc_table_prefix"`
 	} `json:"trace_location"`
 }
 

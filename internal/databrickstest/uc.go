@@ -23,17 +23,21 @@ func (w *Workspace) serveOTLP(rw http.ResponseWriter, r *http.Request) {
 		apiError(rw, http.StatusBadRequest, "INVALID_PARAMETER_VALUE", "Header "+headerUCTable+" must name a table as <catalog>.<schema>.<table>")
 		return
 	}
+	// The table is a UC schema location's spans table or the spans table
+	// of a table-prefix location an experiment is linked to.
 	loc := parts[0] + "." + parts[1]
 	w.mu.Lock()
-	known := w.ucSchemas[loc]
+	known := w.ucSchemas[loc] && parts[2] == DefaultSpansTable
+	if !known {
+		for prefixLoc, spans := range w.ucPrefixes {
+			if spans == table {
+				loc, known = prefixLoc, true
+			}
+		}
+	}
 	w.mu.Unlock()
 	if !known {
-		w.reject("otel: schema %s is not a trace location", loc)
-		apiError(rw, http.StatusNotFound, "NOT_FOUND", "Table '"+table+"' does not exist.")
-		return
-	}
-	if parts[2] != DefaultSpansTable {
-		w.reject("otel: table %s is not the spans table of %s", parts[2], loc)
+		w.reject("otel: table %s is not the spans table of a trace location", table)
 		apiError(rw, http.StatusNotFound, "NOT_FOUND", "Table '"+table+"' does not exist.")
 		return
 	}
@@ -126,8 +130,14 @@ func (w *Workspace) serveTraceInfoV4(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.mu.Lock()
-	known := w.ucSchemas[loc]
+	_, isPrefix := w.ucPrefixes[loc]
+	known := w.ucSchemas[loc] || isPrefix
 	w.mu.Unlock()
+	locOK := in.Location.Type == "UC_SCHEMA" && in.Location.UCSchema.CatalogName+"."+in.Location.UCSchema.SchemaName == loc
+	if isPrefix {
+		tp := in.Location.UCTablePrefix
+		locOK = in.Location.Type == "UC_TABLE_PREFIX" && tp.CatalogName+"."+tp.SchemaName+"."+tp.TablePrefix == loc
+	}
 	switch {
 	case !known:
 		w.reject("CreateTraceInfo: %s is not a trace location", loc)
@@ -137,9 +147,9 @@ func (w *Workspace) serveTraceInfoV4(rw http.ResponseWriter, r *http.Request) {
 		w.reject("CreateTraceInfo: trace_id %q does not match the path's %q", in.TraceID, hexID)
 		apiError(rw, http.StatusBadRequest, "INVALID_PARAMETER_VALUE", "trace_info.trace_id must be the 32-hex OpenTelemetry trace id of the path")
 		return
-	case in.Location.Type != "UC_SCHEMA" || in.Location.UCSchema.CatalogName+"."+in.Location.UCSchema.SchemaName != loc:
-		w.reject("CreateTraceInfo: trace_location %s %s.%s does not match %s", in.Location.Type, in.Location.UCSchema.CatalogName, in.Location.UCSchema.SchemaName, loc)
-		apiError(rw, http.StatusBadRequest, "INVALID_PARAMETER_VALUE", "trace_location must be the UC_SCHEMA "+loc)
+	case !locOK:
+		w.reject("CreateTraceInfo: trace_location %s does not match %s", in.Location.Type, loc)
+		apiError(rw, http.StatusBadRequest, "INVALID_PARAMETER_VALUE", "trace_location must be the Unity Catalog location "+loc)
 		return
 	case in.Metadata["mlflow.trace_schema.version"] != "4":
 		w.reject("CreateTraceInfo: mlflow.trace_schema.version is %q, not 4", in.Metadata["mlflow.trace_schema.version"])

@@ -82,15 +82,18 @@ type Workspace struct {
 	experiments map[string]*experiment
 	nextExp     int
 	ucSchemas   map[string]bool // "catalog.schema"
-	volumes     map[string]bool // "/Volumes/c/s/v"
-	files       map[string][]byte
-	traces      map[string]*Trace
-	order       []string
-	creds       map[string]*signedURL // signature -> issued URL
-	faults      []*Fault
-	log         []Request
-	rejections  []string
-	denied      map[string]bool // experiment ids the principal may not edit
+	// ucPrefixes are the table-prefix locations experiments are linked to:
+	// "catalog.schema.prefix" → its fully qualified spans table.
+	ucPrefixes map[string]string
+	volumes    map[string]bool // "/Volumes/c/s/v"
+	files      map[string][]byte
+	traces     map[string]*Trace
+	order      []string
+	creds      map[string]*signedURL // signature -> issued URL
+	faults     []*Fault
+	log        []Request
+	rejections []string
+	denied     map[string]bool // experiment ids the principal may not edit
 }
 
 type tokenInfo struct {
@@ -173,6 +176,7 @@ func Start(cfg Config) (*Workspace, error) {
 		experiments:  map[string]*experiment{},
 		nextExp:      1000,
 		ucSchemas:    map[string]bool{},
+		ucPrefixes:   map[string]string{},
 		volumes:      map[string]bool{},
 		files:        map[string][]byte{},
 		traces:       map[string]*Trace{},
@@ -306,6 +310,31 @@ func (w *Workspace) CreateUCSchema(catalog, schema string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.ucSchemas[catalog+"."+schema] = true
+}
+
+// LinkExperimentToUC links experiment id to the Unity Catalog table-prefix
+// location catalog.schema.prefix, as linking an experiment to Unity Catalog
+// in a workspace does: the experiment gets MLflow's
+// mlflow.experiment.databricksTrace* tags naming the location and its
+// tables (<catalog>.<schema>.<prefix>_otel_spans, _otel_logs,
+// _annotations), and the location accepts OTLP spans for that spans table
+// and v4 trace infos of type UC_TABLE_PREFIX. It returns the spans table.
+func (w *Workspace) LinkExperimentToUC(id, catalog, schema, prefix string) string {
+	loc := catalog + "." + schema + "." + prefix
+	spans := loc + "_otel_spans"
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.ucPrefixes[loc] = spans
+	if e := w.experiments[id]; e != nil {
+		if e.Tags == nil {
+			e.Tags = map[string]string{}
+		}
+		e.Tags[tagTraceDestinationPath] = loc
+		e.Tags[tagTraceSpansTable] = spans
+		e.Tags[tagTraceLogsTable] = loc + "_otel_logs"
+		e.Tags[tagTraceAnnotationsTable] = loc + "_annotations"
+	}
+	return spans
 }
 
 // DenyEdit makes the principal lack CAN_EDIT on experiment id: StartTraceV3

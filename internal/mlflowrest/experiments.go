@@ -17,6 +17,7 @@ import (
 // REST paths (MLflow's tracking API).
 const (
 	PathGetByName = "/api/2.0/mlflow/experiments/get-by-name"
+	PathGet       = "/api/2.0/mlflow/experiments/get"
 	PathCreate    = "/api/2.0/mlflow/experiments/create"
 )
 
@@ -139,4 +140,31 @@ func getByName(ctx context.Context, c *transport.Client, name string) (string, b
 		return "", false, fmt.Errorf("experiment %q is deleted; restore it or choose another name", name)
 	}
 	return out.Experiment.ExperimentID, true, nil
+}
+
+// ExperimentTags returns the tags of experiment id (GetExperiment).
+func ExperimentTags(ctx context.Context, c *transport.Client, id string) (map[string]string, error) {
+	resp, err := c.Do(ctx, &transport.Request{
+		Method: http.MethodGet,
+		Path:   PathGet + "?experiment_id=" + url.QueryEscape(id),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get experiment %s: %w", id, err)
+	}
+	var out struct {
+		Experiment struct {
+			Tags []struct {
+				Key   string `json:"key"`
+				Value string `json:"value"`
+			} `json:"tags"`
+		} `json:"experiment"`
+	}
+	if err := json.Unmarshal(resp.Body, &out); err != nil {
+		return nil, fmt.Errorf("get experiment %s: malformed response", id)
+	}
+	tags := make(map[string]string, len(out.Experiment.Tags))
+	for _, t := range out.Experiment.Tags {
+		tags[t.Key] = t.Value
+	}
+	return tags, nil
 }

@@ -445,9 +445,12 @@ func appendInfoIdentity(b []byte, ti *TraceInfo) []byte {
 	}
 	b = append(b, ", "...)
 	b = appendKey(b, "trace_location")
-	if ti.UCSchema != nil {
+	switch {
+	case ti.UCSchema != nil:
 		b = appendUCLocation(b, ti.UCSchema)
-	} else {
+	case ti.UCTablePrefix != nil:
+		b = appendUCTablePrefixLocation(b, ti.UCTablePrefix)
+	default:
 		b = appendLocation(b, ti.ExperimentID)
 	}
 	if ti.RequestPreview != "" {
@@ -516,6 +519,34 @@ func appendLocation(b []byte, experimentID string) []byte {
 	b = append(b, '{')
 	b = appendKey(b, "experiment_id")
 	b = encode.AppendString(b, experimentID, false)
+	return append(b, "}}"...)
+}
+
+func appendUCTablePrefixLocation(b []byte, l *UCTablePrefixLocation) []byte {
+	b = append(b, '{')
+	b = appendKey(b, "type")
+	b = append(b, `"UC_TABLE_PREFIX", `...)
+	b = appendKey(b, "uc_table_prefix")
+	b = append(b, '{')
+	b = appendKey(b, "catalog_name")
+	b = encode.AppendString(b, l.CatalogName, false)
+	b = append(b, ", "...)
+	b = appendKey(b, "schema_name")
+	b = encode.AppendString(b, l.SchemaName, false)
+	b = append(b, ", "...)
+	b = appendKey(b, "table_prefix")
+	b = encode.AppendString(b, l.TablePrefix, false)
+	for _, f := range [...]struct{ key, v string }{
+		{"spans_table_name", l.SpansTableName},
+		{"logs_table_name", l.LogsTableName},
+		{"annotations_table_name", l.AnnotationsTableName},
+	} {
+		if f.v != "" {
+			b = append(b, ", "...)
+			b = appendKey(b, f.key)
+			b = encode.AppendString(b, f.v, false)
+		}
+	}
 	return append(b, "}}"...)
 }
 
@@ -657,6 +688,27 @@ func (ti *TraceInfo) UnmarshalJSON(data []byte) error {
 				SchemaName:         pick("schema_name", "schemaName"),
 				OTelSpansTableName: pick("otel_spans_table_name", "otelSpansTableName"),
 				OTelLogsTableName:  pick("otel_logs_table_name", "otelLogsTableName"),
+			}
+		}
+		tp := loc["uc_table_prefix"]
+		if tp == nil {
+			tp = loc["ucTablePrefix"]
+		}
+		var tpm map[string]string
+		if tp != nil && json.Unmarshal(tp, &tpm) == nil {
+			pick := func(a, b string) string {
+				if v := tpm[a]; v != "" {
+					return v
+				}
+				return tpm[b]
+			}
+			out.UCTablePrefix = &UCTablePrefixLocation{
+				CatalogName:          pick("catalog_name", "catalogName"),
+				SchemaName:           pick("schema_name", "schemaName"),
+				TablePrefix:          pick("table_prefix", "tablePrefix"),
+				SpansTableName:       pick("spans_table_name", "spansTableName"),
+				LogsTableName:        pick("logs_table_name", "logsTableName"),
+				AnnotationsTableName: pick("annotations_table_name", "annotationsTableName"),
 			}
 		}
 	}

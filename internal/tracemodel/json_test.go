@@ -214,3 +214,32 @@ func TestTraceInfoUCSchemaLocation(t *testing.T) {
 		t.Errorf("round trip: %+v", back.UCSchema)
 	}
 }
+
+func TestTraceInfoUCTablePrefixLocation(t *testing.T) {
+	ti := TraceInfo{
+		TraceID: "0123456789abcdef0123456789abcdef",
+		UCTablePrefix: &UCTablePrefixLocation{CatalogName: "main", SchemaName: "agents", TablePrefix: "prod",
+			SpansTableName: "main.agents.prod_otel_spans"},
+		RequestTime: time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC),
+		State:       StateOK,
+		Metadata:    map[string]string{"mlflow.trace_schema.version": "4"},
+	}
+	b, err := ti.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `"trace_location": {"type": "UC_TABLE_PREFIX", "uc_table_prefix": {"catalog_name": "main", "schema_name": "agents", "table_prefix": "prod", "spans_table_name": "main.agents.prod_otel_spans"}}`
+	if !strings.Contains(string(b), want) {
+		t.Errorf("JSON = %s", b)
+	}
+	var back TraceInfo
+	if err := back.UnmarshalJSON(b); err != nil {
+		t.Fatal(err)
+	}
+	if back.UCTablePrefix == nil || *back.UCTablePrefix != *ti.UCTablePrefix || back.UCSchema != nil || back.ExperimentID != "" {
+		t.Errorf("round trip: %+v", back.UCTablePrefix)
+	}
+	if got := ti.UCTablePrefix.Location(); got != "main.agents.prod" {
+		t.Errorf("Location() = %q", got)
+	}
+}

@@ -42,6 +42,30 @@ type TraceInfo struct {
 	// trace_location is {"type": "UC_SCHEMA", "uc_schema": {...}} instead of
 	// the experiment.
 	UCSchema *UCSchemaLocation
+	// UCTablePrefix, when set (and UCSchema is not), makes the trace a Unity
+	// Catalog trace of a table-prefix location (schema v4): trace_location
+	// is {"type": "UC_TABLE_PREFIX", "uc_table_prefix": {...}}. It is where
+	// MLflow sends the traces of an experiment linked to Unity Catalog
+	// tables.
+	UCTablePrefix *UCTablePrefixLocation
+}
+
+// UCTablePrefixLocation is a Unity Catalog location of trace tables named
+// <catalog>.<schema>.<table prefix>… (MLflow's UnityCatalog entity; the
+// table names are fully qualified and come from the backend).
+type UCTablePrefixLocation struct {
+	CatalogName          string
+	SchemaName           string
+	TablePrefix          string
+	SpansTableName       string
+	LogsTableName        string
+	AnnotationsTableName string
+}
+
+// Location returns "<catalog>.<schema>.<table prefix>", the location in v4
+// trace ids and REST paths.
+func (l *UCTablePrefixLocation) Location() string {
+	return l.CatalogName + "." + l.SchemaName + "." + l.TablePrefix
 }
 
 // UCSchemaLocation is a Unity Catalog schema holding trace tables (MLflow's
