@@ -523,53 +523,46 @@ func appendLocation(b []byte, experimentID string) []byte {
 }
 
 func appendUCTablePrefixLocation(b []byte, l *UCTablePrefixLocation) []byte {
-	b = append(b, '{')
-	b = appendKey(b, "type")
-	b = append(b, `"UC_TABLE_PREFIX", `...)
-	b = appendKey(b, "uc_table_prefix")
-	b = append(b, '{')
-	b = appendKey(b, "catalog_name")
-	b = encode.AppendString(b, l.CatalogName, false)
-	b = append(b, ", "...)
-	b = appendKey(b, "schema_name")
-	b = encode.AppendString(b, l.SchemaName, false)
-	b = append(b, ", "...)
-	b = appendKey(b, "table_prefix")
-	b = encode.AppendString(b, l.TablePrefix, false)
-	for _, f := range [...]struct{ key, v string }{
-		{"spans_table_name", l.SpansTableName},
-		{"logs_table_name", l.LogsTableName},
-		{"annotations_table_name", l.AnnotationsTableName},
-	} {
-		if f.v != "" {
-			b = append(b, ", "...)
-			b = appendKey(b, f.key)
-			b = encode.AppendString(b, f.v, false)
-		}
-	}
-	return append(b, "}}"...)
+	return appendTypedLocation(b, "UC_TABLE_PREFIX", "uc_table_prefix", []locationField{
+		{"catalog_name", l.CatalogName, true}, {"schema_name", l.SchemaName, true}, {"table_prefix", l.TablePrefix, true},
+		{"spans_table_name", l.SpansTableName, false}, {"logs_table_name", l.LogsTableName, false},
+		{"annotations_table_name", l.AnnotationsTableName, false},
+	})
 }
 
 func appendUCLocation(b []byte, l *UCSchemaLocation) []byte {
+	return appendTypedLocation(b, "UC_SCHEMA", "uc_schema", []locationField{
+		{"catalog_name", l.CatalogName, true}, {"schema_name", l.SchemaName, true},
+		{"otel_spans_table_name", l.OTelSpansTableName, false}, {"otel_logs_table_name", l.OTelLogsTableName, false},
+	})
+}
+
+// locationField is one string field of a trace location; an optional one
+// is left out when empty.
+type locationField struct {
+	key, value string
+	required   bool
+}
+
+// appendTypedLocation writes {"type": typ, key: {fields...}}.
+func appendTypedLocation(b []byte, typ, key string, fields []locationField) []byte {
 	b = append(b, '{')
 	b = appendKey(b, "type")
-	b = append(b, `"UC_SCHEMA", `...)
-	b = appendKey(b, "uc_schema")
-	b = append(b, '{')
-	b = appendKey(b, "catalog_name")
-	b = encode.AppendString(b, l.CatalogName, false)
+	b = encode.AppendString(b, typ, false)
 	b = append(b, ", "...)
-	b = appendKey(b, "schema_name")
-	b = encode.AppendString(b, l.SchemaName, false)
-	if l.OTelSpansTableName != "" {
-		b = append(b, ", "...)
-		b = appendKey(b, "otel_spans_table_name")
-		b = encode.AppendString(b, l.OTelSpansTableName, false)
-	}
-	if l.OTelLogsTableName != "" {
-		b = append(b, ", "...)
-		b = appendKey(b, "otel_logs_table_name")
-		b = encode.AppendString(b, l.OTelLogsTableName, false)
+	b = appendKey(b, key)
+	b = append(b, '{')
+	first := true
+	for _, f := range fields {
+		if f.value == "" && !f.required {
+			continue
+		}
+		if !first {
+			b = append(b, ", "...)
+		}
+		first = false
+		b = appendKey(b, f.key)
+		b = encode.AppendString(b, f.value, false)
 	}
 	return append(b, "}}"...)
 }
@@ -671,18 +664,7 @@ func (ti *TraceInfo) UnmarshalJSON(data []byte) error {
 				out.ExperimentID = id
 			}
 		}
-		uc := loc["uc_schema"]
-		if uc == nil {
-			uc = loc["ucSchema"]
-		}
-		var ucm map[string]string
-		if uc != nil && json.Unmarshal(uc, &ucm) == nil {
-			pick := func(a, b string) string {
-				if v := ucm[a]; v != "" {
-					return v
-				}
-				return ucm[b]
-			}
+		if pick, ok := stringFields(loc, "uc_schema", "ucSchema"); ok {
 			out.UCSchema = &UCSchemaLocation{
 				CatalogName:        pick("catalog_name", "catalogName"),
 				SchemaName:         pick("schema_name", "schemaName"),
@@ -690,18 +672,7 @@ func (ti *TraceInfo) UnmarshalJSON(data []byte) error {
 				OTelLogsTableName:  pick("otel_logs_table_name", "otelLogsTableName"),
 			}
 		}
-		tp := loc["uc_table_prefix"]
-		if tp == nil {
-			tp = loc["ucTablePrefix"]
-		}
-		var tpm map[string]string
-		if tp != nil && json.Unmarshal(tp, &tpm) == nil {
-			pick := func(a, b string) string {
-				if v := tpm[a]; v != "" {
-					return v
-				}
-				return tpm[b]
-			}
+		if pick, ok := stringFields(loc, "uc_table_prefix", "ucTablePrefix"); ok {
 			out.UCTablePrefix = &UCTablePrefixLocation{
 				CatalogName:          pick("catalog_name", "catalogName"),
 				SchemaName:           pick("schema_name", "schemaName"),
@@ -814,4 +785,24 @@ func (t *Trace) UnmarshalJSON(data []byte) error {
 	}
 	*t = Trace{Info: *raw.Info, Spans: raw.Data.Spans}
 	return nil
+}
+
+// stringFields decodes the object at key snake (or camel, proto JSON's
+// spelling) of m and returns a lookup of its string fields by either
+// spelling; ok is false when m has no such object.
+func stringFields(m map[string]json.RawMessage, snake, camel string) (pick func(snake, camel string) string, ok bool) {
+	raw := m[snake]
+	if raw == nil {
+		raw = m[camel]
+	}
+	var fields map[string]string
+	if raw == nil || json.Unmarshal(raw, &fields) != nil {
+		return nil, false
+	}
+	return func(a, b string) string {
+		if v := fields[a]; v != "" {
+			return v
+		}
+		return fields[b]
+	}, true
 }

@@ -2,6 +2,7 @@ package tracemodel
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -189,57 +190,51 @@ func BenchmarkMarshalTraceData(b *testing.B) {
 	}
 }
 
-func TestTraceInfoUCSchemaLocation(t *testing.T) {
-	ti := TraceInfo{
-		TraceID: "0123456789abcdef0123456789abcdef",
-		UCSchema: &UCSchemaLocation{CatalogName: "main", SchemaName: "agents",
-			OTelSpansTableName: "mlflow_experiment_trace_otel_spans", OTelLogsTableName: "mlflow_experiment_trace_otel_logs"},
-		RequestTime: time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC),
-		State:       StateOK,
-		Metadata:    map[string]string{"mlflow.trace_schema.version": "4"},
+// TestTraceInfoUCLocations: the two Unity Catalog trace locations write and
+// read back as MLflow's v4 TraceInfo has them.
+func TestTraceInfoUCLocations(t *testing.T) {
+	tests := []struct {
+		name string
+		info TraceInfo
+		want string
+	}{
+		{
+			name: "UC schema",
+			info: TraceInfo{UCSchema: &UCSchemaLocation{CatalogName: "main", SchemaName: "agents",
+				OTelSpansTableName: "mlflow_experiment_trace_otel_spans", OTelLogsTableName: "mlflow_experiment_trace_otel_logs"}},
+			want: `"trace_location": {"type": "UC_SCHEMA", "uc_schema": {"catalog_name": "main", "schema_name": "agents", "otel_spans_table_name": "mlflow_experiment_trace_otel_spans", "otel_logs_table_name": "mlflow_experiment_trace_otel_logs"}}`,
+		},
+		{
+			name: "UC table prefix",
+			info: TraceInfo{UCTablePrefix: &UCTablePrefixLocation{CatalogName: "main", SchemaName: "agents", TablePrefix: "prod",
+				SpansTableName: "main.agents.prod_otel_spans"}},
+			want: `"trace_location": {"type": "UC_TABLE_PREFIX", "uc_table_prefix": {"catalog_name": "main", "schema_name": "agents", "table_prefix": "prod", "spans_table_name": "main.agents.prod_otel_spans"}}`,
+		},
 	}
-	b, err := ti.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ti := tt.info
+			ti.TraceID = "0123456789abcdef0123456789abcdef"
+			ti.RequestTime = time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC)
+			ti.State = StateOK
+			ti.Metadata = map[string]string{"mlflow.trace_schema.version": "4"}
+			b, err := ti.MarshalJSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), tt.want) {
+				t.Errorf("JSON = %s", b)
+			}
+			var back TraceInfo
+			if err := back.UnmarshalJSON(b); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(back.UCSchema, ti.UCSchema) || !reflect.DeepEqual(back.UCTablePrefix, ti.UCTablePrefix) || back.ExperimentID != "" {
+				t.Errorf("round trip: %+v %+v", back.UCSchema, back.UCTablePrefix)
+			}
+		})
 	}
-	want := `"trace_location": {"type": "UC_SCHEMA", "uc_schema": {"catalog_name": "main", "schema_name": "agents", "otel_spans_table_name": "mlflow_experiment_trace_otel_spans", "otel_logs_table_name": "mlflow_experiment_trace_otel_logs"}}`
-	if !strings.Contains(string(b), want) {
-		t.Errorf("JSON = %s", b)
-	}
-	var back TraceInfo
-	if err := back.UnmarshalJSON(b); err != nil {
-		t.Fatal(err)
-	}
-	if back.UCSchema == nil || *back.UCSchema != *ti.UCSchema || back.ExperimentID != "" {
-		t.Errorf("round trip: %+v", back.UCSchema)
-	}
-}
-
-func TestTraceInfoUCTablePrefixLocation(t *testing.T) {
-	ti := TraceInfo{
-		TraceID: "0123456789abcdef0123456789abcdef",
-		UCTablePrefix: &UCTablePrefixLocation{CatalogName: "main", SchemaName: "agents", TablePrefix: "prod",
-			SpansTableName: "main.agents.prod_otel_spans"},
-		RequestTime: time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC),
-		State:       StateOK,
-		Metadata:    map[string]string{"mlflow.trace_schema.version": "4"},
-	}
-	b, err := ti.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `"trace_location": {"type": "UC_TABLE_PREFIX", "uc_table_prefix": {"catalog_name": "main", "schema_name": "agents", "table_prefix": "prod", "spans_table_name": "main.agents.prod_otel_spans"}}`
-	if !strings.Contains(string(b), want) {
-		t.Errorf("JSON = %s", b)
-	}
-	var back TraceInfo
-	if err := back.UnmarshalJSON(b); err != nil {
-		t.Fatal(err)
-	}
-	if back.UCTablePrefix == nil || *back.UCTablePrefix != *ti.UCTablePrefix || back.UCSchema != nil || back.ExperimentID != "" {
-		t.Errorf("round trip: %+v", back.UCTablePrefix)
-	}
-	if got := ti.UCTablePrefix.Location(); got != "main.agents.prod" {
+	if got := (&UCTablePrefixLocation{CatalogName: "main", SchemaName: "agents", TablePrefix: "prod"}).Location(); got != "main.agents.prod" {
 		t.Errorf("Location() = %q", got)
 	}
 }
