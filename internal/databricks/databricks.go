@@ -267,7 +267,9 @@ func (d *Destination) link(ctx context.Context, exp string) *ucTarget {
 	}
 	tags, err := mlflowrest.ExperimentTags(ctx, d.client, exp)
 	if err != nil {
-		d.linkRetryAt = time.Now().Add(linkRetry)
+		if ctx.Err() == nil { // a cancelled caller says nothing of the workspace
+			d.linkRetryAt = time.Now().Add(linkRetry)
+		}
 		return nil
 	}
 	if t := linkedTarget(exp, tags); t != nil {
