@@ -11,6 +11,7 @@ import (
 	"github.com/tmc/langchaingo/schema"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
 )
 
 // The JSON shapes below are those MLflow's Python LangChain tracer writes:
@@ -223,21 +224,12 @@ var (
 	cacheWriteKeys = []string{"CacheCreationInputTokens", "cache_creation_input_tokens"}
 )
 
-// usage is mlflow.chat.tokenUsage as MLflow's tracer writes it
-// (parse_token_usage): the cache counts are present whenever the model client
-// reports them, zero included, as LangChain's usage_metadata carries OpenAI's
-// prompt_tokens_details.cached_tokens and Anthropic's cache counts.
-// (tracing.TokenUsage leaves zero cache counts out.)
-type usage struct {
-	InputTokens              int  `json:"input_tokens"`
-	OutputTokens             int  `json:"output_tokens"`
-	TotalTokens              int  `json:"total_tokens"`
-	CacheReadInputTokens     *int `json:"cache_read_input_tokens,omitempty"`
-	CacheCreationInputTokens *int `json:"cache_creation_input_tokens,omitempty"`
-}
-
-// tokenUsage reads the usage of the first choice that reports some.
-func tokenUsage(res *llms.ContentResponse) (usage, bool) {
+// tokenUsage reads the usage of the first choice that reports some, as
+// MLflow's tracer writes it (parse_token_usage): the cache counts are present
+// whenever the model client reports them, zero included, as LangChain's
+// usage_metadata carries OpenAI's prompt_tokens_details.cached_tokens and
+// Anthropic's cache counts (tracing.TokenUsage leaves zero cache counts out).
+func tokenUsage(res *llms.ContentResponse) (llmspan.Usage, bool) {
 	for _, c := range res.Choices {
 		if c == nil || len(c.GenerationInfo) == 0 {
 			continue
@@ -247,7 +239,7 @@ func tokenUsage(res *llms.ContentResponse) (usage, bool) {
 		if !okIn && !okOut {
 			continue
 		}
-		u := usage{InputTokens: in, OutputTokens: out}
+		u := llmspan.Usage{InputTokens: in, OutputTokens: out}
 		if total, ok := count(c.GenerationInfo, totalKeys); ok && total != 0 {
 			u.TotalTokens = total
 		} else {
@@ -261,7 +253,7 @@ func tokenUsage(res *llms.ContentResponse) (usage, bool) {
 		}
 		return u, true
 	}
-	return usage{}, false
+	return llmspan.Usage{}, false
 }
 
 func count(info map[string]any, ks []string) (int, bool) {

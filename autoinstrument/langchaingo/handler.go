@@ -14,7 +14,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
@@ -185,7 +184,7 @@ func (h *Handler) HandleLLMGenerateContentEnd(ctx context.Context, res *llms.Con
 	}
 	if res != nil {
 		if u, ok := tokenUsage(res); ok {
-			f.span.SetAttribute(keys.ChatTokenUsage, u)
+			u.Set(f.span)
 		}
 	}
 	if f.span.CapturesContent() && res != nil {
