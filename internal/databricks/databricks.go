@@ -93,9 +93,8 @@ type Destination struct {
 	startCancel context.CancelFunc
 	startDone   chan struct{}
 
-	reportedMu sync.Mutex
-	reported   map[string]bool
-	closed     atomic.Bool
+	reported mlflowrest.Reported // one-time errors already returned
+	closed   atomic.Bool
 }
 
 // ucTarget is where Unity Catalog traces go: a schema's tables, or the
@@ -159,7 +158,6 @@ func New(cfg Config) (*Destination, error) {
 		client:   c,
 		ws:       cfg.Workspace,
 		resource: otlpconv.KeyValues(cfg.Resource),
-		reported: map[string]bool{},
 	}
 	if cfg.UCSchema != "" {
 		cat, sch, ok := ParseUCSchema(cfg.UCSchema)
@@ -426,15 +424,7 @@ func volumeOf(file string) string {
 
 // once returns err the first time key is seen and nil afterwards, so a
 // configuration problem is reported once, not per trace.
-func (d *Destination) once(key string, err error) error {
-	d.reportedMu.Lock()
-	defer d.reportedMu.Unlock()
-	if d.reported[key] {
-		return nil
-	}
-	d.reported[key] = true
-	return err
-}
+func (d *Destination) once(key string, err error) error { return d.reported.Once(key, err) }
 
 // --- Unity Catalog tables ----------------------------------------------------
 

@@ -437,7 +437,7 @@ func TestOAuthTokenExpiryMidRun(t *testing.T) {
 }
 
 func TestUnsupportedArtifactLocationReportedOnce(t *testing.T) {
-	d := &Destination{reported: map[string]bool{}}
+	d := &Destination{} // the zero Reported is ready
 	for i := 0; i < 2; i++ {
 		err := d.upload(context.Background(), "tr-x", "s3://bucket/path", nil)
 		if (err != nil) != (i == 0) {

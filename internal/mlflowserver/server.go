@@ -71,8 +71,7 @@ type Destination struct {
 
 	ledger ledger
 
-	reportedMu sync.Mutex
-	reported   map[string]bool // one-time errors already returned
+	reported mlflowrest.Reported // one-time errors already returned
 
 	closed atomic.Bool
 }
@@ -101,7 +100,6 @@ func New(cfg Config) (*Destination, error) {
 		client:   c,
 		resource: otlpconv.KeyValues(cfg.Resource),
 		exp:      mlflowrest.NewResolver(c, cfg.ExperimentID, cfg.ExperimentName, defaultExperiment),
-		reported: map[string]bool{},
 	}
 	d.ledger.init(maxTrackedTraces)
 	if cfg.DisableSpanStreaming {
@@ -410,15 +408,7 @@ func writeFileAtomic(name string, data []byte) error {
 
 // once returns err the first time key is seen and nil afterwards, so a
 // configuration problem is reported once, not per trace.
-func (d *Destination) once(key string, err error) error {
-	d.reportedMu.Lock()
-	defer d.reportedMu.Unlock()
-	if d.reported[key] {
-		return nil
-	}
-	d.reported[key] = true
-	return err
-}
+func (d *Destination) once(key string, err error) error { return d.reported.Once(key, err) }
 
 // canStream runs capability detection (once; a failed probe is retried
 // after reprobeAfter) and reports whether spans go over OTLP.
