@@ -299,6 +299,20 @@ type (
 	eventFields       StreamEvent
 )
 
+// decodeObject decodes b into *f (the fields type of one of this package's
+// objects), its unknown members into *extra and the members' order into
+// *keys (extra and keys point into *f). On error *f is left as it was.
+func decodeObject[F any](b []byte, f *F, extra *map[string]json.RawMessage, keys *[]string) error {
+	var tmp F
+	ex, ks, err := unmarshalObject(b, &tmp)
+	if err != nil {
+		return objectErr(err)
+	}
+	*f = tmp
+	*extra, *keys = ex, ks
+	return nil
+}
+
 func objectErr(err error) error {
 	if _, ok := err.(*FieldError); ok {
 		return err
@@ -308,14 +322,8 @@ func objectErr(err error) error {
 
 // UnmarshalJSON decodes a request, keeping unknown members in Extra.
 func (r *Request) UnmarshalJSON(b []byte) error {
-	var f requestFields
-	extra, keys, err := unmarshalObject(b, &f)
-	if err != nil {
-		return objectErr(err)
-	}
-	f.Extra, f.keys = extra, keys
-	*r = Request(f)
-	return nil
+	f := (*requestFields)(r)
+	return decodeObject(b, f, &f.Extra, &f.keys)
 }
 
 // MarshalJSON encodes the request (unset fields omitted, Extra kept).
@@ -325,14 +333,8 @@ func (r Request) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes a context.
 func (c *Context) UnmarshalJSON(b []byte) error {
-	var f contextFields
-	extra, keys, err := unmarshalObject(b, &f)
-	if err != nil {
-		return objectErr(err)
-	}
-	f.Extra, f.keys = extra, keys
-	*c = Context(f)
-	return nil
+	f := (*contextFields)(c)
+	return decodeObject(b, f, &f.Extra, &f.keys)
 }
 
 // MarshalJSON encodes the context.
@@ -342,14 +344,8 @@ func (c Context) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes reasoning parameters.
 func (r *Reasoning) UnmarshalJSON(b []byte) error {
-	var f reasoningFields
-	extra, keys, err := unmarshalObject(b, &f)
-	if err != nil {
-		return objectErr(err)
-	}
-	f.Extra, f.keys = extra, keys
-	*r = Reasoning(f)
-	return nil
+	f := (*reasoningFields)(r)
+	return decodeObject(b, f, &f.Extra, &f.keys)
 }
 
 // MarshalJSON encodes reasoning parameters.
@@ -359,14 +355,8 @@ func (r Reasoning) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes a tool.
 func (t *Tool) UnmarshalJSON(b []byte) error {
-	var f toolFields
-	extra, keys, err := unmarshalObject(b, &f)
-	if err != nil {
-		return objectErr(err)
-	}
-	f.Extra, f.keys = extra, keys
-	*t = Tool(f)
-	return nil
+	f := (*toolFields)(t)
+	return decodeObject(b, f, &f.Extra, &f.keys)
 }
 
 // MarshalJSON encodes a tool.
@@ -434,14 +424,8 @@ func (c ToolChoice) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes a response, keeping unknown members in Extra.
 func (r *Response) UnmarshalJSON(b []byte) error {
-	var f responseFields
-	extra, keys, err := unmarshalObject(b, &f)
-	if err != nil {
-		return objectErr(err)
-	}
-	f.Extra, f.keys = extra, keys
-	*r = Response(f)
-	return nil
+	f := (*responseFields)(r)
+	return decodeObject(b, f, &f.Extra, &f.keys)
 }
 
 // MarshalJSON encodes a response; "object" is "response" when empty and
@@ -459,14 +443,8 @@ func (r Response) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes a response error.
 func (e *ResponseError) UnmarshalJSON(b []byte) error {
-	var f responseErrFields
-	extra, keys, err := unmarshalObject(b, &f)
-	if err != nil {
-		return objectErr(err)
-	}
-	f.Extra, f.keys = extra, keys
-	*e = ResponseError(f)
-	return nil
+	f := (*responseErrFields)(e)
+	return decodeObject(b, f, &f.Extra, &f.keys)
 }
 
 // MarshalJSON encodes a response error.
@@ -476,14 +454,8 @@ func (e ResponseError) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes incomplete_details.
 func (d *Incomplete) UnmarshalJSON(b []byte) error {
-	var f incompleteFields
-	extra, keys, err := unmarshalObject(b, &f)
-	if err != nil {
-		return objectErr(err)
-	}
-	f.Extra, f.keys = extra, keys
-	*d = Incomplete(f)
-	return nil
+	f := (*incompleteFields)(d)
+	return decodeObject(b, f, &f.Extra, &f.keys)
 }
 
 // MarshalJSON encodes incomplete_details.
@@ -493,14 +465,8 @@ func (d Incomplete) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes usage.
 func (u *Usage) UnmarshalJSON(b []byte) error {
-	var f usageFields
-	extra, keys, err := unmarshalObject(b, &f)
-	if err != nil {
-		return objectErr(err)
-	}
-	f.Extra, f.keys = extra, keys
-	*u = Usage(f)
-	return nil
+	f := (*usageFields)(u)
+	return decodeObject(b, f, &f.Extra, &f.keys)
 }
 
 // MarshalJSON encodes usage; every count is written (MLflow requires them).
@@ -510,14 +476,8 @@ func (u Usage) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes an item, keeping unknown members in Extra.
 func (it *Item) UnmarshalJSON(b []byte) error {
-	var f itemFields
-	extra, keys, err := unmarshalObject(b, &f)
-	if err != nil {
-		return objectErr(err)
-	}
-	f.Extra, f.keys = extra, keys
-	*it = Item(f)
-	return nil
+	f := (*itemFields)(it)
+	return decodeObject(b, f, &f.Extra, &f.keys)
 }
 
 // MarshalJSON encodes an item: its members in the order they were decoded,
@@ -562,14 +522,8 @@ func requiredMembers(typ string, hasRole bool) []string {
 
 // UnmarshalJSON decodes a summary part.
 func (s *SummaryText) UnmarshalJSON(b []byte) error {
-	var f summaryFields
-	extra, keys, err := unmarshalObject(b, &f)
-	if err != nil {
-		return objectErr(err)
-	}
-	f.Extra, f.keys = extra, keys
-	*s = SummaryText(f)
-	return nil
+	f := (*summaryFields)(s)
+	return decodeObject(b, f, &f.Extra, &f.keys)
 }
 
 // MarshalJSON encodes a summary part.
@@ -615,14 +569,8 @@ func (c Content) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes a content part.
 func (p *ContentPart) UnmarshalJSON(b []byte) error {
-	var f partFields
-	extra, keys, err := unmarshalObject(b, &f)
-	if err != nil {
-		return objectErr(err)
-	}
-	f.Extra, f.keys = extra, keys
-	*p = ContentPart(f)
-	return nil
+	f := (*partFields)(p)
+	return decodeObject(b, f, &f.Extra, &f.keys)
 }
 
 // MarshalJSON encodes a content part.
@@ -642,14 +590,8 @@ func (p ContentPart) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes an annotation.
 func (a *Annotation) UnmarshalJSON(b []byte) error {
-	var f annotationFields
-	extra, keys, err := unmarshalObject(b, &f)
-	if err != nil {
-		return objectErr(err)
-	}
-	f.Extra, f.keys = extra, keys
-	*a = Annotation(f)
-	return nil
+	f := (*annotationFields)(a)
+	return decodeObject(b, f, &f.Extra, &f.keys)
 }
 
 // MarshalJSON encodes an annotation.
@@ -659,14 +601,8 @@ func (a Annotation) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes a stream event, keeping unknown members in Extra.
 func (e *StreamEvent) UnmarshalJSON(b []byte) error {
-	var f eventFields
-	extra, keys, err := unmarshalObject(b, &f)
-	if err != nil {
-		return objectErr(err)
-	}
-	f.Extra, f.keys = extra, keys
-	*e = StreamEvent(f)
-	return nil
+	f := (*eventFields)(e)
+	return decodeObject(b, f, &f.Extra, &f.keys)
 }
 
 // MarshalJSON encodes a stream event.
