@@ -150,14 +150,7 @@ func requestTraceValue(r *Request) json.RawMessage {
 	w.key("background", false)
 	w.boolp(r.Background)
 	w.key("input", false)
-	w.b = append(w.b, '[')
-	for i := range r.Input {
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
-		w.inputItem(&r.Input[i])
-	}
-	w.b = append(w.b, ']')
+	w.list(len(r.Input), func(i int) { w.inputItem(&r.Input[i]) })
 	w.key("custom_inputs", false)
 	w.mapOrNull(r.CustomInputs == nil, r.CustomInputs)
 	w.key("context", false)
@@ -200,13 +193,20 @@ func (w *pyw) tools(ts []Tool) {
 		w.null()
 		return
 	}
+	w.list(len(ts), func(i int) {
+		b, _ := ts[i].MarshalJSON()
+		w.typeFirst(b, false)
+	})
+}
+
+// list writes a JSON list of n elements, each written by elem(i).
+func (w *pyw) list(n int, elem func(i int)) {
 	w.b = append(w.b, '[')
-	for i, t := range ts {
+	for i := range n {
 		if i > 0 {
 			w.b = append(w.b, ',')
 		}
-		b, _ := t.MarshalJSON()
-		w.typeFirst(b, false)
+		elem(i)
 	}
 	w.b = append(w.b, ']')
 }
@@ -242,28 +242,24 @@ func (w *pyw) inputItem(it *Item) {
 	case it.Content.Parts == nil:
 		w.b = encode.AppendString(w.b, it.Content.Text, false)
 	default:
-		w.b = append(w.b, '[')
-		for i, p := range it.Content.Parts {
-			if i > 0 {
-				w.b = append(w.b, ',')
+		w.list(len(it.Content.Parts), func(i int) {
+			p := it.Content.Parts[i]
+			if !p.isTextParam() {
+				w.json(p)
+				return
 			}
-			if p.isTextParam() {
-				// ResponseInputTextParam: text, type (extras dropped).
-				w.b = append(w.b, '{')
-				w.key("text", true)
-				w.b = encode.AppendString(w.b, p.Text, false)
-				w.key("type", false)
-				t := p.Type
-				if t == "" {
-					t = "input_text"
-				}
-				w.b = encode.AppendString(w.b, t, false)
-				w.b = append(w.b, '}')
-				continue
+			// ResponseInputTextParam: text, type (extras dropped).
+			w.b = append(w.b, '{')
+			w.key("text", true)
+			w.b = encode.AppendString(w.b, p.Text, false)
+			w.key("type", false)
+			t := p.Type
+			if t == "" {
+				t = "input_text"
 			}
-			w.json(p)
-		}
-		w.b = append(w.b, ']')
+			w.b = encode.AppendString(w.b, t, false)
+			w.b = append(w.b, '}')
+		})
 	}
 	w.key("role", false)
 	w.str(it.Role)
@@ -381,15 +377,10 @@ func responseTraceValue(r *Response) json.RawMessage {
 }
 
 func (w *pyw) outputItems(items []Item, omitNull bool) {
-	w.b = append(w.b, '[')
-	for i, it := range items {
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
-		b, _ := it.MarshalJSON()
+	w.list(len(items), func(i int) {
+		b, _ := items[i].MarshalJSON()
 		w.typeFirst(b, omitNull)
-	}
-	w.b = append(w.b, ']')
+	})
 }
 
 // eventTraceValue is ResponsesAgentStreamEvent.model_dump(): type,

@@ -16,9 +16,12 @@ var validStatus = []string{"in_progress", "completed", "incomplete"}
 // writes its required members, a decoded one had them.
 func present(keys []string, k string) bool { return keys == nil || slices.Contains(keys, k) }
 
-func required(keys []string, k string) error {
-	if !present(keys, k) {
-		return fieldErr(k, "required")
+// required returns a FieldError for the first of members that is not set.
+func required(keys []string, members ...string) error {
+	for _, m := range members {
+		if !present(keys, m) {
+			return fieldErr(m, "required")
+		}
 	}
 	return nil
 }
@@ -165,10 +168,8 @@ func validateOutputItem(it *Item) error {
 			}
 		}
 	case TypeFunctionCall:
-		for _, m := range []string{"arguments", "call_id", "name"} {
-			if err := required(k, m); err != nil {
-				return err
-			}
+		if err := required(k, "arguments", "call_id", "name"); err != nil {
+			return err
 		}
 	case TypeReasoning:
 		if err := required(k, "id"); err != nil {
@@ -190,10 +191,8 @@ func validateOutputItem(it *Item) error {
 			return fieldErr("output", "required: a string or a list")
 		}
 	case TypeMCPApprovalRequest:
-		for _, m := range []string{"id", "arguments", "name", "server_label"} {
-			if err := required(k, m); err != nil {
-				return err
-			}
+		if err := required(k, "id", "arguments", "name", "server_label"); err != nil {
+			return err
 		}
 	case TypeMCPApprovalResponse:
 		if err := required(k, "approval_request_id"); err != nil {
