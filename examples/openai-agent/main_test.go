@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmtest"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/spantest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -37,23 +36,7 @@ func TestAgentAgainstFakeOpenAI(t *testing.T) {
 		t.Errorf("answer:\n%s", out.String())
 	}
 	// The first trace: agent, two model calls, two tools in parallel.
-	b, err := os.ReadFile(filepath.Join(dir, "mlruns", "0", "traces", ids[0][1], "artifacts", "traces.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var data struct {
-		Spans []struct {
-			Name       string            `json:"name"`
-			Attributes map[string]string `json:"attributes"`
-		} `json:"spans"`
-	}
-	if err := json.Unmarshal(b, &data); err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, s := range data.Spans {
-		got = append(got, s.Name+" "+s.Attributes["mlflow.spanType"])
-	}
+	got := spantest.NamesAndTypes(spantest.ReadTraceData(t, filepath.Join(dir, "mlruns", "0", "traces", ids[0][1])))
 	want := []string{`openai_agent "AGENT"`, `Completions "CHAT_MODEL"`, `get_weather "TOOL"`, `get_local_time "TOOL"`, `Completions "CHAT_MODEL"`}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("spans %v, want %v", got, want)

@@ -16,6 +16,7 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/internal/databrickstest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowtest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/pyenv"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/spantest"
 )
 
 func TestMain(m *testing.M) { os.Exit(mlflowtest.Main(m)) }
@@ -89,20 +90,8 @@ func TestQuickstartWritesMlrunsAndPrintsTree(t *testing.T) {
 			t.Errorf("missing %s: %v", p, err)
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "mlruns/0/traces", id, "artifacts/traces.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var data struct {
-		Spans []struct {
-			Name string `json:"name"`
-		} `json:"spans"`
-	}
-	if err := json.Unmarshal(b, &data); err != nil {
-		t.Fatal(err)
-	}
-	if len(data.Spans) != 6 {
-		t.Errorf("traces.json has %d spans, want 6", len(data.Spans))
+	if spans := spantest.ReadTraceData(t, filepath.Join(dir, "mlruns/0/traces", id)); len(spans) != 6 {
+		t.Errorf("traces.json has %d spans, want 6", len(spans))
 	}
 }
 

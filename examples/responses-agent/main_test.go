@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmtest"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/spantest"
 )
 
 func TestListenAddr(t *testing.T) {
@@ -116,25 +116,12 @@ func TestServeThenStopWithRequestInFlight(t *testing.T) {
 	}
 	types := map[string]int{}
 	for _, d := range dirs {
-		b, err := os.ReadFile(filepath.Join(d, "artifacts", "traces.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var data struct {
-			Spans []struct {
-				Name       string            `json:"name"`
-				Parent     *string           `json:"parent_span_id"`
-				Attributes map[string]string `json:"attributes"`
-			} `json:"spans"`
-		}
-		if err := json.Unmarshal(b, &data); err != nil {
-			t.Fatal(err)
-		}
-		root := data.Spans[0]
-		if root.Parent != nil || root.Attributes["mlflow.spanType"] != `"AGENT"` || root.Attributes["mlflow.message.format"] != `"openai"` {
+		spans := spantest.ReadTraceData(t, d)
+		root := spans[0]
+		if root.ParentSpanID != nil || root.Attributes["mlflow.spanType"] != `"AGENT"` || root.Attributes["mlflow.message.format"] != `"openai"` {
 			t.Errorf("root %s %v", root.Name, root.Attributes["mlflow.spanType"])
 		}
-		for _, s := range data.Spans[1:] {
+		for _, s := range spans[1:] {
 			types[s.Attributes["mlflow.spanType"]]++
 		}
 	}
@@ -190,28 +177,13 @@ func TestOpenAIModelThroughAutoinstrument(t *testing.T) {
 	if len(dirs) != 1 {
 		t.Fatalf("%d traces in ./mlruns, want 1", len(dirs))
 	}
-	b, err := os.ReadFile(filepath.Join(dirs[0], "artifacts", "traces.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var data struct {
-		Spans []struct {
-			Name       string            `json:"name"`
-			Attributes map[string]string `json:"attributes"`
-		} `json:"spans"`
-	}
-	if err := json.Unmarshal(b, &data); err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, s := range data.Spans {
-		got = append(got, s.Name+" "+s.Attributes["mlflow.spanType"])
-	}
+	spans := spantest.ReadTraceData(t, dirs[0])
+	got := spantest.NamesAndTypes(spans)
 	want := []string{`predict "AGENT"`, `Completions "CHAT_MODEL"`, `get_weather "TOOL"`, `Completions "CHAT_MODEL"`}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("spans %v, want %v", got, want)
 	}
-	if u := data.Spans[1].Attributes["mlflow.chat.tokenUsage"]; u == "" {
+	if u := spans[1].Attributes["mlflow.chat.tokenUsage"]; u == "" {
 		t.Error("instrumented chat span has no token usage")
 	}
 	if n := len(fake.Requests()); n != 2 {

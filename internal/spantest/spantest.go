@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"testing"
@@ -151,4 +153,39 @@ func StartLLM(t testing.TB, opts ...tracing.Option) *LLM {
 	t.Helper()
 	fake := llmtest.Start(t)
 	return &LLM{Fake: fake, Fixture: Start(t, opts...)}
+}
+
+// StoredSpan is a span as a local store's traces.json holds it: attribute
+// values are JSON texts (`"AGENT"`).
+type StoredSpan struct {
+	Name         string            `json:"name"`
+	ParentSpanID *string           `json:"parent_span_id"`
+	Attributes   map[string]string `json:"attributes"`
+}
+
+// ReadTraceData reads the spans of the trace stored in traceDir
+// (<store>/<experiment>/traces/<trace id>) from its artifacts/traces.json.
+func ReadTraceData(t testing.TB, traceDir string) []StoredSpan {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(traceDir, "artifacts", "traces.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data struct {
+		Spans []StoredSpan `json:"spans"`
+	}
+	if err := json.Unmarshal(b, &data); err != nil {
+		t.Fatalf("%s: %v", traceDir, err)
+	}
+	return data.Spans
+}
+
+// NamesAndTypes returns "<name> <mlflow.spanType>" of each span, e.g.
+// `get_weather "TOOL"`.
+func NamesAndTypes(spans []StoredSpan) []string {
+	out := make([]string, len(spans))
+	for i, s := range spans {
+		out[i] = s.Name + " " + s.Attributes["mlflow.spanType"]
+	}
+	return out
 }
