@@ -76,11 +76,6 @@ type config struct {
 	// databricks holds the settings of the Databricks destination
 	// (options_databricks.go).
 	databricks databricksConfig
-	// traceIDPrefix and schemaVersion are set by the destination: Unity
-	// Catalog traces have "trace:/<catalog>.<schema>/" ids and schema
-	// version 4 ("" means "tr-" and "3").
-	traceIDPrefix string
-	schemaVersion string
 
 	// server holds the settings of the MLflow tracking server destination;
 	// its type and loader live in options_server.go (server engineer).

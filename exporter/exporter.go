@@ -474,16 +474,13 @@ func (e *Exporter) TraceID(id trace.TraceID) string {
 }
 
 // traceIDPrefix returns the prefix of the MLflow ids of traces started now
-// and their schema version ("" for the defaults): the configured ones, else
-// what the destination says now.
+// and their schema version, as the destination says ("" for the defaults:
+// "tr-" and "3").
 func (e *Exporter) traceIDPrefix() (prefix, schemaVersion string) {
-	if e.cfg.traceIDPrefix != "" || e.idSource == nil {
-		return e.cfg.traceIDPrefix, e.cfg.schemaVersion
+	if e.idSource == nil {
+		return "", ""
 	}
-	if p, v := e.idSource.TraceIDPrefix(); p != "" {
-		return p, v
-	}
-	return "", e.cfg.schemaVersion
+	return e.idSource.TraceIDPrefix()
 }
 
 // --- open-trace buffer ---------------------------------------------------

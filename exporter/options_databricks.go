@@ -9,7 +9,6 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/internal/databricks"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/dbauth"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
-	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
 )
 
@@ -145,9 +144,9 @@ func (c *config) transportConfig() transport.Config {
 // environment and the configuration file (~/.databrickscfg) but does no
 // network I/O; New then calls its Start (the experiment's Unity Catalog
 // link, see package internal/databricks).
-// It also sets what depends on the destination: 10000-character previews
-// (unless WithPreviewMaxChars), and for Unity Catalog tables the
-// "trace:/<catalog>.<schema>/" trace ids and schema version 4.
+// It also sets 10000-character previews (unless WithPreviewMaxChars); the
+// trace-id prefix of Unity Catalog traces ("trace:/<location>/", schema
+// version 4) the exporter asks the destination for (TraceIDPrefix).
 func newDatabricksDestination(ctx context.Context, c *config, profile string) (Destination, error) {
 	tc := c.transportConfig()
 	ws, err := dbauth.Resolve(dbauth.Options{
@@ -176,10 +175,6 @@ func newDatabricksDestination(ctx context.Context, c *config, profile string) (D
 	}
 	if !c.previewSet {
 		c.previewMaxChars = keys.PreviewLenDatabricks
-	}
-	if loc := d.UCSchema(); loc != "" {
-		c.traceIDPrefix = tracemodel.UCRequestIDPrefix(loc)
-		c.schemaVersion = "4"
 	}
 	return d, nil
 }

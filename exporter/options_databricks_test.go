@@ -86,8 +86,8 @@ func TestDatabricksSelection(t *testing.T) {
 			if e.cfg.previewMaxChars != tc.preview {
 				t.Errorf("preview %d, want %d", e.cfg.previewMaxChars, tc.preview)
 			}
-			if e.cfg.traceIDPrefix != tc.idPrefix {
-				t.Errorf("trace id prefix %q, want %q", e.cfg.traceIDPrefix, tc.idPrefix)
+			if p, _ := e.traceIDPrefix(); p != tc.idPrefix {
+				t.Errorf("trace id prefix %q, want %q", p, tc.idPrefix)
 			}
 			// New's only I/O is the (bounded) lookup of the experiment's
 			// Unity Catalog link, with what authenticating it takes.
