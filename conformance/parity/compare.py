@@ -198,6 +198,22 @@ def format_diffs(diffs: list[tuple[str, Any, Any]], left: str = "python", right:
     return "\n".join(lines)
 
 
+def known_diff_failures(scenario: str, py: dict, go: dict, known: dict) -> list[str]:
+    """Compares two normalised traces (their "problems" aside). The differences whose
+    paths are in `known` (path -> why) are expected; returns the failures: differences
+    not documented there, and documented ones no longer seen."""
+    diffs = diff({k: v for k, v in py.items() if k != "problems"},
+                 {k: v for k, v in go.items() if k != "problems"})
+    failures = []
+    missing = set(known) - {d[0] for d in diffs}
+    rest = [d for d in diffs if d[0] not in known]
+    if missing:
+        failures.append(f"{scenario}: documented differences no longer seen: {sorted(missing)}")
+    if rest:
+        failures.append(f"{scenario}: Python and Go traces differ:\n" + format_diffs(rest))
+    return failures
+
+
 def _strip_nulls(v: Any) -> Any:
     if isinstance(v, dict):
         return {k: _strip_nulls(x) for k, x in v.items() if x is not None}
