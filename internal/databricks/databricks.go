@@ -263,7 +263,11 @@ func (d *Destination) link(ctx context.Context, exp string) *ucTarget {
 	if d.linkKnown.Load() || time.Now().Before(d.linkRetryAt) {
 		return d.linked.Load()
 	}
-	tags, err := mlflowrest.ExperimentTags(ctx, d.client, exp)
+	tags, ok := d.exp.Tags() // read already when the name was looked up
+	var err error
+	if !ok {
+		tags, err = mlflowrest.ExperimentTags(ctx, d.client, exp)
+	}
 	if err != nil {
 		if ctx.Err() == nil { // a cancelled caller says nothing of the workspace
 			d.linkRetryAt = time.Now().Add(linkRetry)

@@ -565,3 +565,28 @@ func TestExperimentLinkLookupFailsOver(t *testing.T) {
 		t.Errorf("UCLocation %q", d.UCLocation())
 	}
 }
+
+// TestExperimentLinkedByNameOneLookup: an experiment configured by name is
+// read once (get-by-name answers with its tags): the link needs no second
+// GET of the experiment.
+func TestExperimentLinkedByNameOneLookup(t *testing.T) {
+	ws := databrickstest.New(t)
+	exp := ws.CreateExperiment("/Users/a@b.c/linked-by-name", databrickstest.AWS)
+	ws.LinkExperimentToUC(exp, "main", "agents", "prod")
+	d := newDest(t, ws, ws.PATEnv(), Config{ExperimentName: "/Users/a@b.c/linked-by-name"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	d.Start(ctx)
+	cancel()
+	if d.UCLocation() != "main.agents.prod" {
+		t.Fatalf("UCLocation %q", d.UCLocation())
+	}
+	lookups := map[string]int{}
+	for _, r := range ws.Requests() {
+		if strings.HasPrefix(r.Path, "/api/2.0/mlflow/experiments/") {
+			lookups[r.Path]++
+		}
+	}
+	if len(lookups) != 1 || lookups["/api/2.0/mlflow/experiments/get-by-name"] != 1 {
+		t.Errorf("experiment requests %v, want one get-by-name", lookups)
+	}
+}

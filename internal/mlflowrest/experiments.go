@@ -32,6 +32,9 @@ type Resolver struct {
 	mu       sync.Mutex
 	ready    atomic.Bool
 	resolved string
+	// tags are the experiment's tags when the lookup by name returned them
+	// (nil for a configured id: nothing was read).
+	tags map[string]string
 }
 
 // NewResolver returns a Resolver for the experiment name (when set), else
@@ -70,7 +73,7 @@ func (r *Resolver) ID(ctx context.Context) (string, error) {
 	id := r.id
 	if r.name != "" {
 		var err error
-		if id, err = ByName(ctx, r.client, r.name); err != nil {
+		if id, r.tags, err = byName(ctx, r.client, r.name); err != nil {
 			return "", err
 		}
 	}
@@ -82,16 +85,35 @@ func (r *Resolver) ID(ctx context.Context) (string, error) {
 	return id, nil
 }
 
+// Tags returns the experiment's tags when resolving its name read them
+// (ok false before that, and for a configured id), so that they need not be
+// read again.
+func (r *Resolver) Tags() (tags map[string]string, ok bool) {
+	if !r.ready.Load() {
+		return nil, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.tags, r.tags != nil
+}
+
 // ByName returns the id of the experiment called name, creating it when it
 // does not exist.
 func ByName(ctx context.Context, c *transport.Client, name string) (string, error) {
+	id, _, err := byName(ctx, c, name)
+	return id, err
+}
+
+// byName is ByName that also returns the experiment's tags (empty for an
+// experiment it created).
+func byName(ctx context.Context, c *transport.Client, name string) (string, map[string]string, error) {
 	for attempt := 0; attempt < 3; attempt++ {
-		id, found, err := getByName(ctx, c, name)
+		exp, found, err := getByName(ctx, c, name)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		if found {
-			return id, nil
+			return exp.ID, exp.Tags, nil
 		}
 		body, _ := json.Marshal(map[string]string{"name": name})
 		resp, err := c.Do(ctx, &transport.Request{
@@ -103,43 +125,69 @@ func ByName(ctx context.Context, c *transport.Client, name string) (string, erro
 			if transport.ErrorCode(err) == "RESOURCE_ALREADY_EXISTS" {
 				continue // another process created it: look it up again
 			}
-			return "", fmt.Errorf("create experiment %q: %w", name, err)
+			return "", nil, fmt.Errorf("create experiment %q: %w", name, err)
 		}
 		var out struct {
 			ExperimentID string `json:"experiment_id"`
 		}
 		if err := json.Unmarshal(resp.Body, &out); err != nil || out.ExperimentID == "" {
-			return "", fmt.Errorf("create experiment %q: malformed response", name)
+			return "", nil, fmt.Errorf("create experiment %q: malformed response", name)
 		}
-		return out.ExperimentID, nil
+		return out.ExperimentID, map[string]string{}, nil
 	}
-	return "", fmt.Errorf("experiment %q: lookup kept racing with its creation", name)
+	return "", nil, fmt.Errorf("experiment %q: lookup kept racing with its creation", name)
 }
 
-func getByName(ctx context.Context, c *transport.Client, name string) (string, bool, error) {
+// experiment is what the experiment lookups read of MLflow's Experiment.
+type experiment struct {
+	ID             string
+	LifecycleStage string
+	Tags           map[string]string
+}
+
+// decodeExperiment reads {"experiment": {...}} (GetExperiment and
+// GetExperimentByName answer the same).
+func decodeExperiment(body []byte) (experiment, error) {
+	var out struct {
+		Experiment struct {
+			ExperimentID   string `json:"experiment_id"`
+			LifecycleStage string `json:"lifecycle_stage"`
+			Tags           []struct {
+				Key   string `json:"key"`
+				Value string `json:"value"`
+			} `json:"tags"`
+		} `json:"experiment"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil || out.Experiment.ExperimentID == "" {
+		return experiment{}, errors.New("malformed response")
+	}
+	e := experiment{ID: out.Experiment.ExperimentID, LifecycleStage: out.Experiment.LifecycleStage,
+		Tags: make(map[string]string, len(out.Experiment.Tags))}
+	for _, t := range out.Experiment.Tags {
+		e.Tags[t.Key] = t.Value
+	}
+	return e, nil
+}
+
+func getByName(ctx context.Context, c *transport.Client, name string) (experiment, bool, error) {
 	resp, err := c.Do(ctx, &transport.Request{
 		Method: http.MethodGet,
 		Path:   PathGetByName + "?experiment_name=" + url.QueryEscape(name),
 	})
 	if err != nil {
 		if transport.ErrorCode(err) == "RESOURCE_DOES_NOT_EXIST" || transport.StatusCode(err) == http.StatusNotFound {
-			return "", false, nil
+			return experiment{}, false, nil
 		}
-		return "", false, fmt.Errorf("get experiment by name: %w", err)
+		return experiment{}, false, fmt.Errorf("get experiment by name: %w", err)
 	}
-	var out struct {
-		Experiment struct {
-			ExperimentID   string `json:"experiment_id"`
-			LifecycleStage string `json:"lifecycle_stage"`
-		} `json:"experiment"`
+	e, err := decodeExperiment(resp.Body)
+	if err != nil {
+		return experiment{}, false, fmt.Errorf("get experiment by name: %w", err)
 	}
-	if err := json.Unmarshal(resp.Body, &out); err != nil || out.Experiment.ExperimentID == "" {
-		return "", false, errors.New("get experiment by name: malformed response")
+	if e.LifecycleStage == "deleted" {
+		return experiment{}, false, fmt.Errorf("experiment %q is deleted; restore it or choose another name", name)
 	}
-	if out.Experiment.LifecycleStage == "deleted" {
-		return "", false, fmt.Errorf("experiment %q is deleted; restore it or choose another name", name)
-	}
-	return out.Experiment.ExperimentID, true, nil
+	return e, true, nil
 }
 
 // ExperimentTags returns the tags of experiment id (GetExperiment).
@@ -151,20 +199,9 @@ func ExperimentTags(ctx context.Context, c *transport.Client, id string) (map[st
 	if err != nil {
 		return nil, fmt.Errorf("get experiment %s: %w", id, err)
 	}
-	var out struct {
-		Experiment struct {
-			Tags []struct {
-				Key   string `json:"key"`
-				Value string `json:"value"`
-			} `json:"tags"`
-		} `json:"experiment"`
+	e, err := decodeExperiment(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("get experiment %s: %w", id, err)
 	}
-	if err := json.Unmarshal(resp.Body, &out); err != nil {
-		return nil, fmt.Errorf("get experiment %s: malformed response", id)
-	}
-	tags := make(map[string]string, len(out.Experiment.Tags))
-	for _, t := range out.Experiment.Tags {
-		tags[t.Key] = t.Value
-	}
-	return tags, nil
+	return e.Tags, nil
 }
