@@ -122,4 +122,3 @@ func TestNewOTLPProcessor(t *testing.T) {
 		})
 	}
 }
-

@@ -123,4 +123,3 @@ func (r *Recorder) notifyLocked() {
 		r.changed = nil
 	}
 }
-

@@ -353,4 +353,3 @@ func TestAuthHeadersAndSecretsNeverInErrors(t *testing.T) {
 		t.Errorf("New err = %v", err)
 	}
 }
-
