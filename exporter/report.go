@@ -180,9 +180,10 @@ func (r *reporter) report(err error) {
 
 // tryReport hands err to the handler without ever blocking (caller's path);
 // when the reporter is behind, the report is lost (the event is still
-// counted in Stats).
+// counted in Stats). After Shutdown it calls the handler itself.
 func (r *reporter) tryReport(err error) {
 	if r.stopped.Load() {
+		r.handler(err) // after Shutdown nothing else reports: no goroutine left to do it
 		return
 	}
 	select {
