@@ -28,8 +28,9 @@
 //     reports input tokens without them).
 //
 // Retries of a call are "retry" events of its one span; its final error is
-// an "exception" event (APIError, StreamError, IncompleteStreamError or the
-// transport error) with status ERROR. The outgoing request carries the
+// an "exception" event (exception type anthropic.APIError,
+// anthropic.StreamError, anthropic.IncompleteStreamError, or the transport
+// error's Go type) with status ERROR. The outgoing request carries the
 // span's W3C traceparent. With content capture off
 // (tracing.WithContentCapture(false), MLFLOWTRACE_CAPTURE_CONTENT=false)
 // inputs and outputs are left out and the metadata kept.

@@ -40,8 +40,8 @@
 // stream_options.include_usage to get usage); for Responses the final
 // response.completed event's response; for legacy Completions the text. A
 // stream closed or cut before its final event, or carrying an error event,
-// is recorded as an error (IncompleteStreamError, StreamError) with what
-// arrived so far as outputs.
+// is recorded as an error (exception type openai.IncompleteStreamError or
+// openai.StreamError) with what arrived so far as outputs.
 //
 // # Retries and errors
 //
@@ -51,8 +51,8 @@
 // errors — are one span, each retry an event "retry" (retry.attempt,
 // http.response.status_code, error.message). The call's final error is
 // recorded as MLflow records an exception: an "exception" event and status
-// ERROR (APIError for an error answer, the transport error otherwise:
-// timeouts, cancelled contexts).
+// ERROR (exception type openai.APIError for an error answer, the transport
+// error's Go type otherwise: timeouts, cancelled contexts).
 //
 // # Content
 //
