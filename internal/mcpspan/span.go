@@ -58,7 +58,7 @@ func IsNotification(method string) bool {
 
 // Start starts the span of a request as a child of the span in ctx, with
 // its attributes, the session's id (when not empty) and, when content
-// capture is on, inputs() as its inputs. The span is nil when tracing is
+// capture is on, inputs() as its inputs (none when inputs is nil). The span is nil when tracing is
 // off or the trace unsampled.
 func Start(ctx context.Context, m Method, sessionID string, inputs func() any) (context.Context, *tracing.Span) {
 	ctx, span := tracing.StartSpan(ctx, m.Name, tracing.WithSpanType(m.Type))
@@ -71,10 +71,22 @@ func Start(ctx context.Context, m Method, sessionID string, inputs func() any) (
 	if sessionID != "" {
 		span.SetAttribute("mcp.session.id", sessionID)
 	}
-	if span.CapturesContent() {
+	if inputs != nil && span.CapturesContent() {
 		span.SetInputs(inputs())
 	}
 	return ctx, span
+}
+
+// Retarget gives a span started for a request whose target was not known
+// yet (Describe(method, "")) the name and attributes of m, which has it.
+func Retarget(span *tracing.Span, m Method) {
+	if span == nil {
+		return
+	}
+	span.SetName(m.Name)
+	for _, a := range m.attrs {
+		span.SetAttribute(a.k, a.v)
+	}
 }
 
 // Outcome is how a request ended.
