@@ -77,6 +77,14 @@ def scenarios(oai: openai.OpenAI, ant: anthropic.Anthropic):
             prompt="Say hello to Paris", model="gpt-3.5-turbo-instruct", stream_options={"include_usage": True},
             stream=True)),
         "openai_error": lambda: expect_error(lambda: chat.create(messages=MESSAGES, model="gpt-unknown", temperature=0.2)),
+        "anthropic_messages": lambda: ant.messages.create(
+            max_tokens=256, messages=ANTHROPIC_MESSAGES, model="claude-sonnet-4-6", system=ANTHROPIC_SYSTEM),
+        "anthropic_tools": lambda: ant.messages.create(
+            max_tokens=256, messages=ANTHROPIC_MESSAGES, model="claude-sonnet-4-6", system=ANTHROPIC_SYSTEM,
+            tools=ANTHROPIC_TOOLS),
+        "anthropic_tools_stream": lambda: drain(ant.messages.create(
+            max_tokens=256, messages=ANTHROPIC_MESSAGES, model="claude-sonnet-4-6", system=ANTHROPIC_SYSTEM,
+            tools=ANTHROPIC_TOOLS, stream=True)),
         "goopenai_chat": lambda: chat.create(model="gpt-4o-mini", messages=GO_MESSAGES, temperature=0.2, stream=False),
         "goopenai_chat_tools": lambda: chat.create(
             model="gpt-4o-mini", messages=GO_MESSAGES, temperature=0.2, stream=False, tools=CHAT_TOOLS),
@@ -86,17 +94,10 @@ def scenarios(oai: openai.OpenAI, ant: anthropic.Anthropic):
         "goopenai_chat_tools_stream": lambda: drain(chat.create(
             model="gpt-4o-mini", messages=GO_MESSAGES, temperature=0.2, stream=True, tools=CHAT_TOOLS,
             stream_options={"include_usage": True})),
-        "goopenai_embeddings": lambda: oai.embeddings.create(input=["Paris", "Rome"], model="text-embedding-3-small", dimensions=4),
+        # go-openai serialises an embeddings request as a map: sorted keys.
+        "goopenai_embeddings": lambda: oai.embeddings.create(dimensions=4, input=["Paris", "Rome"], model="text-embedding-3-small"),
         "goopenai_error": lambda: expect_error(lambda: chat.create(
             model="gpt-unknown", messages=GO_MESSAGES, temperature=0.2, stream=False)),
-        "anthropic_messages": lambda: ant.messages.create(
-            max_tokens=256, messages=ANTHROPIC_MESSAGES, model="claude-sonnet-4-6", system=ANTHROPIC_SYSTEM),
-        "anthropic_tools": lambda: ant.messages.create(
-            max_tokens=256, messages=ANTHROPIC_MESSAGES, model="claude-sonnet-4-6", system=ANTHROPIC_SYSTEM,
-            tools=ANTHROPIC_TOOLS),
-        "anthropic_tools_stream": lambda: drain(ant.messages.create(
-            max_tokens=256, messages=ANTHROPIC_MESSAGES, model="claude-sonnet-4-6", system=ANTHROPIC_SYSTEM,
-            tools=ANTHROPIC_TOOLS, stream=True)),
     }
 
 
