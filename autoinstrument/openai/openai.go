@@ -51,7 +51,7 @@ func RequestOption(opts ...Option) option.RequestOption {
 // (see llmspan.PerCall).
 func perCall(c *config) (option.RequestOption, bool) {
 	route := openaispan.Route(c.provider)
-	return llmspan.PerCall(option.WithMiddleware, func(info llmspan.CallInfo) llmspan.Middleware {
+	return llmspan.PerCall(option.RequestOption.Apply, option.WithMiddleware, func(info llmspan.CallInfo) llmspan.Middleware {
 		// openai-go ends a call when the attempt's own context (a per-request
 		// timeout) is done.
 		return llmspan.CallMiddleware(info, route, true)
