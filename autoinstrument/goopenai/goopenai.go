@@ -10,23 +10,13 @@ import (
 )
 
 // Option configures Wrap.
-type Option interface{ apply(*config) }
-
-type config struct {
-	provider string
-}
-
-type optionFunc func(*config)
-
-func (f optionFunc) apply(c *config) { f(c) }
+type Option = openaispan.Option
 
 // WithProvider records provider as the spans' mlflow.llm.provider (for
 // example "azure" for go-openai's Azure configuration, or "databricks" for
 // an OpenAI-compatible endpoint). By default no provider is recorded, as
 // MLflow's OpenAI autolog records none.
-func WithProvider(provider string) Option {
-	return optionFunc(func(c *config) { c.provider = provider })
-}
+func WithProvider(provider string) Option { return openaispan.WithProvider(provider) }
 
 // Wrap returns the HTTP client for go-openai's ClientConfig.HTTPClient that
 // records every Chat Completions, Responses, Embeddings and (legacy)
@@ -43,13 +33,7 @@ func Wrap(next openai.HTTPDoer, opts ...Option) openai.HTTPDoer {
 	if next == nil {
 		next = http.DefaultClient
 	}
-	c := &config{}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(c)
-		}
-	}
-	return &doer{next: next, route: openaispan.Route(c.provider)}
+	return &doer{next: next, route: openaispan.Route(openaispan.NewConfig(opts).Provider)}
 }
 
 // doer traces the calls it sends. go-openai sends one request per call (it

@@ -16,37 +16,12 @@ import (
 )
 
 // Option configures the middleware.
-type Option interface{ apply(config) config }
-
-type config struct {
-	propagator propagation.TextMapPropagator
-}
-
-type optionFunc func(config) config
-
-func (f optionFunc) apply(c config) config { return f(c) }
+type Option = mcpspan.Option
 
 // WithPropagator sets how the trace context is written to and read from
 // params._meta (default: W3C trace context and baggage, whatever the global
 // OpenTelemetry propagator is).
-func WithPropagator(p propagation.TextMapPropagator) Option {
-	return optionFunc(func(c config) config {
-		if p != nil {
-			c.propagator = p
-		}
-		return c
-	})
-}
-
-func newConfig(opts []Option) config {
-	c := config{propagator: mcpspan.DefaultPropagator()}
-	for _, o := range opts {
-		if o != nil {
-			c = o.apply(c)
-		}
-	}
-	return c
-}
+func WithPropagator(p propagation.TextMapPropagator) Option { return mcpspan.WithPropagator(p) }
 
 // InstrumentClient adds SendingMiddleware and ReceivingMiddleware to c: its
 // requests are traced and carry the trace to the server; requests the server
@@ -68,12 +43,12 @@ func InstrumentServer(s *sdkmcp.Server, opts ...Option) {
 // documentation for which) and writes the trace context into the params'
 // _meta of every request and notification.
 func SendingMiddleware(opts ...Option) sdkmcp.Middleware {
-	c := newConfig(opts)
+	c := mcpspan.NewConfig(opts)
 	return func(next sdkmcp.MethodHandler) sdkmcp.MethodHandler {
 		return func(ctx context.Context, method string, req sdkmcp.Request) (sdkmcp.Result, error) {
 			params := paramsOf(req)
 			if mcpspan.IsNotification(method) {
-				inject(ctx, c.propagator, params)
+				inject(ctx, c.Propagator, params)
 				return next(ctx, method, req)
 			}
 			m := describe(method, params)
@@ -84,7 +59,7 @@ func SendingMiddleware(opts ...Option) sdkmcp.Middleware {
 			if params == nil && mcpspan.Traced(ctx) {
 				params = emptyParams(method, req) // somewhere to carry _meta
 			}
-			inject(ctx, c.propagator, params)
+			inject(ctx, c.Propagator, params)
 			return run(ctx, span, next, method, req)
 		}
 	}
@@ -95,7 +70,7 @@ func SendingMiddleware(opts ...Option) sdkmcp.Middleware {
 // records a span for the request handled, current in the context the handler
 // gets.
 func ReceivingMiddleware(opts ...Option) sdkmcp.Middleware {
-	c := newConfig(opts)
+	c := mcpspan.NewConfig(opts)
 	return func(next sdkmcp.MethodHandler) sdkmcp.MethodHandler {
 		return func(ctx context.Context, method string, req sdkmcp.Request) (sdkmcp.Result, error) {
 			params := paramsOf(req)
@@ -103,7 +78,7 @@ func ReceivingMiddleware(opts ...Option) sdkmcp.Middleware {
 				return next(ctx, method, req)
 			}
 			if params != nil {
-				ctx = mcpspan.Extract(ctx, c.propagator, params.GetMeta())
+				ctx = mcpspan.Extract(ctx, c.Propagator, params.GetMeta())
 			}
 			m := describe(method, params)
 			if !m.Always && !mcpspan.Traced(ctx) {

@@ -22,7 +22,7 @@ import (
 // t is one, and passes on the request handler, the connection-lost handler
 // and the legacy-protocol requirement of t. Unwrap returns t.
 func Transport(t transport.Interface, opts ...Option) transport.Interface {
-	ct := &clientTransport{inner: t, c: newConfig(opts)}
+	ct := &clientTransport{inner: t, c: mcpspan.NewConfig(opts)}
 	if h, ok := t.(transport.HTTPConnection); ok {
 		return &httpTransport{clientTransport: ct, http: h}
 	}
@@ -32,7 +32,7 @@ func Transport(t transport.Interface, opts ...Option) transport.Interface {
 // clientTransport is the instrumented transport.
 type clientTransport struct {
 	inner transport.Interface
-	c     config
+	c     mcpspan.Config
 }
 
 // httpTransport is the instrumented transport of an HTTP connection
@@ -70,7 +70,7 @@ func (t *clientTransport) SendRequest(ctx context.Context, req transport.JSONRPC
 	if m.Always || mcpspan.Traced(ctx) {
 		ctx, span = mcpspan.Start(ctx, m, t.inner.GetSessionId(), r.inputs)
 	}
-	if meta, ok := mcpspan.Inject(ctx, t.c.propagator, r.meta()); ok {
+	if meta, ok := mcpspan.Inject(ctx, t.c.Propagator, r.meta()); ok {
 		if p, ok := r.withMeta(meta); ok {
 			req.Params = p
 		}
@@ -104,7 +104,7 @@ func responseOutcome(method string, res *transport.JSONRPCResponse, err error) m
 
 // SendNotification sends n with the trace context in params._meta.
 func (t *clientTransport) SendNotification(ctx context.Context, n mcp.JSONRPCNotification) error {
-	if meta, ok := mcpspan.Inject(ctx, t.c.propagator, n.Params.Meta); ok {
+	if meta, ok := mcpspan.Inject(ctx, t.c.Propagator, n.Params.Meta); ok {
 		n.Params.Meta = meta
 	}
 	return t.inner.SendNotification(ctx, n)
@@ -119,7 +119,7 @@ func (t *clientTransport) SetRequestHandler(h transport.RequestHandler) {
 	}
 	b.SetRequestHandler(func(ctx context.Context, req transport.JSONRPCRequest) (*transport.JSONRPCResponse, error) {
 		r := newRequest(req.Method, req.Params)
-		ctx = mcpspan.Extract(ctx, t.c.propagator, r.meta())
+		ctx = mcpspan.Extract(ctx, t.c.Propagator, r.meta())
 		m := r.describe()
 		if !m.Always && !mcpspan.Traced(ctx) {
 			return h(ctx, req)

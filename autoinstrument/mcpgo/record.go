@@ -11,36 +11,12 @@ import (
 )
 
 // Option configures Transport and ServerOption.
-type Option interface{ apply(config) config }
-
-type config struct {
-	propagator propagation.TextMapPropagator
-}
-
-type optionFunc func(config) config
-
-func (f optionFunc) apply(c config) config { return f(c) }
+type Option = mcpspan.Option
 
 // WithPropagator sets how the trace context is written to and read from
-// params._meta (default: W3C trace context and baggage).
-func WithPropagator(p propagation.TextMapPropagator) Option {
-	return optionFunc(func(c config) config {
-		if p != nil {
-			c.propagator = p
-		}
-		return c
-	})
-}
-
-func newConfig(opts []Option) config {
-	c := config{propagator: mcpspan.DefaultPropagator()}
-	for _, o := range opts {
-		if o != nil {
-			c = o.apply(c)
-		}
-	}
-	return c
-}
+// params._meta (default: W3C trace context and baggage, whatever the global
+// OpenTelemetry propagator is).
+func WithPropagator(p propagation.TextMapPropagator) Option { return mcpspan.WithPropagator(p) }
 
 // request is an MCP request as JSON: its method and the members of its
 // params. mcp-go hands the client's params over as Go values of its own

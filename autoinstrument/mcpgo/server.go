@@ -29,7 +29,7 @@ import (
 // hooks later through the server's GetHooks, as server.WithHooks replaces
 // the Hooks.
 func ServerOption(opts ...Option) server.ServerOption {
-	c := newConfig(opts)
+	c := mcpspan.NewConfig(opts)
 	return func(s *server.MCPServer) {
 		server.WithMetaPropagator(metaPropagator{c})(s)
 		server.WithTracer(serverTracer{})(s)
@@ -45,13 +45,13 @@ func ServerOption(opts ...Option) server.ServerOption {
 }
 
 // metaPropagator reads (and writes) the trace context of params._meta.
-type metaPropagator struct{ c config }
+type metaPropagator struct{ c mcpspan.Config }
 
 func (p metaPropagator) ExtractMeta(ctx context.Context, meta *mcp.Meta) context.Context {
 	if meta == nil {
 		return ctx
 	}
-	return mcpspan.Extract(ctx, p.c.propagator, meta.AdditionalFields)
+	return mcpspan.Extract(ctx, p.c.Propagator, meta.AdditionalFields)
 }
 
 func (p metaPropagator) InjectMeta(ctx context.Context, meta *mcp.Meta) *mcp.Meta {
@@ -59,7 +59,7 @@ func (p metaPropagator) InjectMeta(ctx context.Context, meta *mcp.Meta) *mcp.Met
 	if meta != nil {
 		fields = meta.AdditionalFields
 	}
-	m, ok := mcpspan.Inject(ctx, p.c.propagator, fields)
+	m, ok := mcpspan.Inject(ctx, p.c.Propagator, fields)
 	if !ok {
 		return meta
 	}

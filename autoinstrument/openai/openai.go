@@ -8,22 +8,12 @@ import (
 )
 
 // Option configures RequestOption.
-type Option interface{ apply(*config) }
-
-type config struct {
-	provider string
-}
-
-type optionFunc func(*config)
-
-func (f optionFunc) apply(c *config) { f(c) }
+type Option = openaispan.Option
 
 // WithProvider records provider as the spans' mlflow.llm.provider (for
 // example "databricks" or "azure" for an OpenAI-compatible endpoint). By
 // default no provider is recorded, as MLflow's OpenAI autolog records none.
-func WithProvider(provider string) Option {
-	return optionFunc(func(c *config) { c.provider = provider })
-}
+func WithProvider(provider string) Option { return openaispan.WithProvider(provider) }
 
 // RequestOption returns the openai-go client option that records every Chat
 // Completions, Responses, Embeddings and (legacy) Completions call of the
@@ -37,20 +27,14 @@ func WithProvider(provider string) Option {
 // the call's context holds an unsampled trace, requests pass through
 // without a span.
 func RequestOption(opts ...Option) option.RequestOption {
-	c := &config{}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(c)
-		}
-	}
-	opt, _ := perCall(c)
+	opt, _ := perCall(openaispan.NewConfig(opts))
 	return opt
 }
 
 // perCall also reports whether retries are grouped into the call's span
 // (see llmspan.PerCall).
-func perCall(c *config) (option.RequestOption, bool) {
-	route := openaispan.Route(c.provider)
+func perCall(c openaispan.Config) (option.RequestOption, bool) {
+	route := openaispan.Route(c.Provider)
 	return llmspan.PerCall(option.RequestOption.Apply, option.WithMiddleware, func(info llmspan.CallInfo) llmspan.Middleware {
 		// openai-go ends a call when the attempt's own context (a per-request
 		// timeout) is done.

@@ -18,6 +18,7 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmtest"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/openaispan"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/spantest"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
@@ -48,7 +49,7 @@ func chatParams(text string) openai.ChatCompletionNewParams {
 }
 
 func TestPerCallGroupsAttempts(t *testing.T) {
-	if _, ok := perCall(&config{}); !ok {
+	if _, ok := perCall(openaispan.Config{}); !ok {
 		t.Fatal("openai-go's option is no longer an interface of one Apply method: retries would be separate spans")
 	}
 }

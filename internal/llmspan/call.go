@@ -380,13 +380,7 @@ func (b *body) Close() error {
 	if done {
 		return err
 	}
-	streamDone := false
-	if b.stream {
-		b.mu.Lock()
-		b.parser.Flush(b.event)
-		b.mu.Unlock()
-		streamDone = b.recorderDone()
-	}
+	streamDone := b.flushStream()
 	if !read && b.res.StatusCode >= 400 && b.call.willRetry(b.req, b.res) {
 		// The SDK closes a response it retries without reading it.
 		b.settle()
@@ -403,17 +397,22 @@ func (b *body) abandon() {
 	b.mu.Lock()
 	done := b.done
 	b.mu.Unlock()
-	if done {
-		return
+	if !done {
+		b.finish(nil, !b.flushStream())
 	}
-	streamDone := false
-	if b.stream {
-		b.mu.Lock()
-		b.parser.Flush(b.event)
-		b.mu.Unlock()
-		streamDone = b.recorderDone()
+}
+
+// flushStream hands a stream's last buffered event to the recorder and
+// reports whether the stream reached its end (false for a body that is not
+// a stream).
+func (b *body) flushStream() bool {
+	if !b.stream {
+		return false
 	}
-	b.finish(nil, !streamDone)
+	b.mu.Lock()
+	b.parser.Flush(b.event)
+	b.mu.Unlock()
+	return b.recorderDone()
 }
 
 func (b *body) recorderDone() (done bool) {

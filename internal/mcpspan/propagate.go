@@ -57,3 +57,39 @@ func Extract(ctx context.Context, p propagation.TextMapPropagator, meta map[stri
 // Traced reports whether ctx is inside a trace (requests that are not
 // Always recorded are recorded only then).
 func Traced(ctx context.Context) bool { return trace.SpanContextFromContext(ctx).IsValid() }
+
+// Option configures an MCP integration: autoinstrument/mcp and
+// autoinstrument/mcpgo export it as their Option.
+type Option interface{ apply(Config) Config }
+
+// Config is what the options configure.
+type Config struct {
+	// Propagator writes and reads the trace context of params._meta.
+	Propagator propagation.TextMapPropagator
+}
+
+type optionFunc func(Config) Config
+
+func (f optionFunc) apply(c Config) Config { return f(c) }
+
+// WithPropagator sets Config.Propagator (nil: unchanged).
+func WithPropagator(p propagation.TextMapPropagator) Option {
+	return optionFunc(func(c Config) Config {
+		if p != nil {
+			c.Propagator = p
+		}
+		return c
+	})
+}
+
+// NewConfig applies opts (nil ones ignored) to the defaults:
+// DefaultPropagator.
+func NewConfig(opts []Option) Config {
+	c := Config{Propagator: DefaultPropagator()}
+	for _, o := range opts {
+		if o != nil {
+			c = o.apply(c)
+		}
+	}
+	return c
+}

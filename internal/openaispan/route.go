@@ -100,3 +100,33 @@ func (c *client) start(k kind, span *tracing.Span, fields []llmspan.Field, captu
 	rec.tools = &c.tools
 	return rec
 }
+
+// Option configures an OpenAI API integration: autoinstrument/openai and
+// autoinstrument/goopenai export it as their Option.
+type Option interface{ apply(*Config) }
+
+// Config is what the options configure.
+type Config struct {
+	// Provider, when not empty, is recorded as mlflow.llm.provider.
+	Provider string
+}
+
+type optionFunc func(*Config)
+
+func (f optionFunc) apply(c *Config) { f(c) }
+
+// WithProvider sets Config.Provider.
+func WithProvider(provider string) Option {
+	return optionFunc(func(c *Config) { c.Provider = provider })
+}
+
+// NewConfig applies opts (nil ones ignored).
+func NewConfig(opts []Option) Config {
+	var c Config
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	return c
+}
