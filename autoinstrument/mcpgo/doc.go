@@ -20,7 +20,10 @@
 // server.WithTracer and server.Hooks — so that each request the server
 // handles continues the trace of its params._meta in a span that is current
 // in the handler's context. It adds to the server's Hooks: pass
-// server.WithHooks (which replaces them) before it.
+// server.WithHooks (which replaces them) before it. mcp-go has one tracer
+// and one meta propagator per server: ServerOption takes both, so a
+// server.WithTracer or server.WithMetaPropagator given after it turns the
+// recording off.
 //
 // # Spans
 //

@@ -27,7 +27,7 @@ import (
 // of each request) and server.Hooks (the request and its result). It adds
 // its hooks to the server's Hooks: give server.WithHooks before it, or add
 // hooks later through the server's GetHooks, as server.WithHooks replaces
-// the Hooks.
+// the Hooks. It takes the server's one tracer and one meta propagator.
 func ServerOption(opts ...Option) server.ServerOption {
 	c := mcpspan.NewConfig(opts)
 	return func(s *server.MCPServer) {
