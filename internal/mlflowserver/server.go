@@ -307,12 +307,12 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 
 // spanWork is a trace whose spans go over OTLP after its info.
 type spanWork struct {
-	t         *tracemodel.Trace
-	exp       string
-	missing   []*tracemodel.Span // spans the stream has not delivered
-	none      bool               // the stream delivered none of its spans
-	remote    bool               // a trace continued from another process: spans only
-	started   *mlflowrest.StartedTrace
+	t       *tracemodel.Trace
+	exp     string
+	missing []*tracemodel.Span // spans the stream has not delivered
+	none    bool               // the stream delivered none of its spans
+	remote  bool               // a trace continued from another process: spans only
+	started *mlflowrest.StartedTrace
 }
 
 func countSpans(t *tracemodel.Trace) int {
