@@ -447,9 +447,12 @@ func readAssessment(traceDir, id string) (*tracemodel.Assessment, error) {
 	if err := json.Unmarshal(raw, &a); err != nil {
 		return nil, fmt.Errorf("failed to load assessment with ID '%s': %w", id, err)
 	}
-	if a.Feedback != nil && a.Valid == nil {
+	switch {
+	case a.Feedback != nil && a.Valid == nil:
 		t := true // Feedback.from_dictionary: valid defaults to True
 		a.Valid = &t
+	case a.Feedback == nil:
+		a.Valid = nil // Expectation.from_dictionary reads no valid
 	}
 	return &a, nil
 }
@@ -623,4 +626,23 @@ func newAssessmentID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return "a-" + hex.EncodeToString(b[:])
+}
+
+// ExperimentByName returns the id of the active experiment called name
+// (the newest if several).
+func (r *Reader) ExperimentByName(name string) (string, error) {
+	var best *experimentMeta
+	for _, d := range r.experimentDirs() {
+		m, err := readMeta(d)
+		if err != nil || m.Name != name || m.LifecycleStage == lifecycleDeleted {
+			continue
+		}
+		if best == nil || m.CreationTime > best.CreationTime {
+			best = &m
+		}
+	}
+	if best == nil {
+		return "", fmt.Errorf("%w: no experiment named %q in %s", ErrExperimentNotFound, name, r.root)
+	}
+	return best.ID, nil
 }
