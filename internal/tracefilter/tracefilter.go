@@ -218,7 +218,7 @@ func isWordByte(c byte) bool {
 	return c == '_' || c == '-' || c == ':' || c == '/' || unicode.IsLetter(rune(c)) || unicode.IsDigit(rune(c))
 }
 
-// quoted reads a string quoted with q at the start of s ('' or \' inside
+// quoted reads a string quoted with q at the start of s (” or \' inside
 // escapes a quote); it returns the content and the bytes consumed.
 func quoted(s string, q byte) (string, int, error) {
 	var b strings.Builder
