@@ -37,6 +37,10 @@ type Provider struct {
 	noContent    bool // WithContentCapture(false)
 	ownSampler   bool // sampler is ParentBased: unsampled parent => unsampled child
 
+	// feedback builds the traces client of LogFeedback lazily from the
+	// Provider's own exporter options (feedback.go).
+	feedback feedbackClient
+
 	shutdown atomic.Bool
 }
 
@@ -60,6 +64,7 @@ func Init(ctx context.Context, opts ...Option) (*Provider, error) {
 		maxValueSize: c.maxValueSize,
 		noContent:    c.noContent,
 	}
+	p.feedback.opts = append([]exporter.Option{exporter.WithGetenv(c.getenv)}, c.exporterOpts...)
 	if c.disabled {
 		p.tracer = noop.NewTracerProvider().Tracer(keys.ScopeName)
 		defaultProvider.Store(p)
@@ -165,6 +170,7 @@ func (p *Provider) Shutdown(ctx context.Context) error {
 	if first {
 		defaultProvider.CompareAndSwap(p, nil)
 	}
+	p.feedback.close()
 	if p.disabled {
 		return nil
 	}
