@@ -592,7 +592,12 @@ func (r *restBackend) updateAssessment(ctx context.Context, traceID, assessmentI
 	if v4 {
 		path += "?update_mask=" + url.QueryEscape(strings.Join(mask, ","))
 	} else {
-		body = []byte(fmt.Sprintf(`{"assessment": %s, "update_mask": %s}`, body, strconv.Quote(strings.Join(mask, ","))))
+		// A FieldMask in protobuf JSON: camelCase paths.
+		camel := make([]string, len(mask))
+		for i, p := range mask {
+			camel[i] = strings.ReplaceAll(p, "_name", "Name")
+		}
+		body = []byte(fmt.Sprintf(`{"assessment": %s, "update_mask": %s}`, body, strconv.Quote(strings.Join(camel, ","))))
 	}
 	resp, err := r.send(ctx, http.MethodPatch, path, body)
 	if err != nil {
