@@ -124,10 +124,11 @@ func (w *Workspace) serve(rw http.ResponseWriter, r *http.Request) {
 		if w.method(sr, r, http.MethodPost) {
 			w.serveOTLP(sr, r)
 		}
-	case strings.HasPrefix(p, pathV4Prefix) && strings.HasSuffix(p, "/info"):
+	case strings.HasPrefix(p, pathV4Prefix) && strings.HasSuffix(p, "/info") && r.Method == http.MethodPost:
 		if w.method(sr, r, http.MethodPost) {
 			w.serveTraceInfoV4(sr, r)
 		}
+	case w.serveRead(sr, r):
 	default:
 		w.reject("%s %s: no such endpoint", r.Method, p)
 		apiError(sr, http.StatusNotFound, "ENDPOINT_NOT_FOUND", fmt.Sprintf("No API found for '%s %s'", r.Method, p))
