@@ -16,7 +16,7 @@ import (
 
 // TestDatabricks reads and annotates traces in the fake workspace for every
 // place a workspace keeps spans: experiments on the four signed-URL clouds
-// (credentials-for-download), a Unity Catalog volume (Files API), Unity
+// (credentials-for-data-download), a Unity Catalog volume (Files API), Unity
 // Catalog tables and an experiment linked to them (v4 routes).
 func TestDatabricks(t *testing.T) {
 	ws := databrickstest.New(t)

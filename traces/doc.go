@@ -43,7 +43,7 @@
 //     (GET /api/3.0/mlflow/traces/get) or the traces.json artifact
 //     (mlflow-artifacts: through the server, or a local path);
 //   - a Databricks workspace: experiments (spans from traces.json through
-//     the signed URLs of credentials-for-download — AWS, GCP, Azure Blob,
+//     the signed URLs of credentials-for-data-download — AWS, GCP, Azure Blob,
 //     ADLS Gen2 — or the Files API of a Unity Catalog volume), and Unity
 //     Catalog tables (trace ids "trace:/<catalog>.<schema>/<hex>": v4
 //     BatchGetTraces, assessments and tags; search with the long-running

@@ -328,7 +328,7 @@ func (r *restBackend) traceData(ctx context.Context, info *exporter.TraceInfo) (
 }
 
 // signedDownload fetches traces.json through the signed URL a Databricks
-// workspace hands out (credentials-for-download: AWS, GCP, Azure Blob or
+// workspace hands out (credentials-for-data-download: AWS, GCP, Azure Blob or
 // ADLS Gen2; one GET with the listed headers, no workspace credentials).
 func (r *restBackend) signedDownload(ctx context.Context, traceID string) ([]byte, error) {
 	var out struct {
@@ -341,7 +341,7 @@ func (r *restBackend) signedDownload(ctx context.Context, traceID string) ([]byt
 			} `json:"headers"`
 		} `json:"credential_info"`
 	}
-	if err := r.call(ctx, http.MethodGet, pathV2Traces+"/"+url.PathEscape(traceID)+"/credentials-for-download", nil, &out); err != nil {
+	if err := r.call(ctx, http.MethodGet, pathV2Traces+"/"+url.PathEscape(traceID)+"/credentials-for-data-download", nil, &out); err != nil {
 		return nil, err
 	}
 	ci := out.CredentialInfo

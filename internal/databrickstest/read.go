@@ -26,7 +26,7 @@ import (
 //	GET    /api/3.0/mlflow/traces/{id}                         trace info (+ assessments)
 //	POST   /api/3.0/mlflow/traces/search                       SearchTracesV3 (experiments)
 //	POST   /api/4.0/mlflow/traces/search-long-running          SearchTracesLongRunning (+ GET .../search/operations/{name})
-//	GET    /api/2.0/mlflow/traces/{id}/credentials-for-download  signed GET URL of traces.json
+//	GET    /api/2.0/mlflow/traces/{id}/credentials-for-data-download  signed GET URL of traces.json
 //	POST   /api/3.0/mlflow/traces/{id}/assessments             CreateAssessment; GET|PATCH|DELETE .../assessments/{aid}
 //	PATCH  /api/2.0/mlflow/traces/{id}/tags                    SetTraceTag; DELETE: DeleteTraceTag
 //	POST   /api/2.0/mlflow/traces/delete-traces                DeleteTraces
@@ -81,9 +81,9 @@ func (w *Workspace) serveRead(rw http.ResponseWriter, r *http.Request) bool {
 		default:
 			return false
 		}
-	case strings.HasPrefix(p, pathTracesV2Prefix) && strings.HasSuffix(p, "/credentials-for-download"):
+	case strings.HasPrefix(p, pathTracesV2Prefix) && strings.HasSuffix(p, "/credentials-for-data-download"):
 		if w.method(rw, r, http.MethodGet) {
-			w.serveDownloadCredentials(rw, unescape(strings.TrimSuffix(strings.TrimPrefix(p, pathTracesV2Prefix), "/credentials-for-download")))
+			w.serveDownloadCredentials(rw, unescape(strings.TrimSuffix(strings.TrimPrefix(p, pathTracesV2Prefix), "/credentials-for-data-download")))
 		}
 	case strings.HasPrefix(p, pathTracesV2Prefix) && strings.HasSuffix(p, "/tags"):
 		w.serveTag(rw, r, unescape(strings.TrimSuffix(strings.TrimPrefix(p, pathTracesV2Prefix), "/tags")), "")
@@ -365,11 +365,11 @@ func (w *Workspace) serveDownloadCredentials(rw http.ResponseWriter, traceID str
 	w.mu.Unlock()
 	switch {
 	case t == nil || e == nil:
-		w.reject("credentials-for-download: trace %s does not exist", traceID)
+		w.reject("credentials-for-data-download: trace %s does not exist", traceID)
 		apiError(rw, http.StatusNotFound, "RESOURCE_DOES_NOT_EXIST", fmt.Sprintf("Trace with id=%s not found.", traceID))
 		return
 	case e.Cloud == "":
-		w.reject("credentials-for-download: experiment %s stores artifacts in a volume", e.ID)
+		w.reject("credentials-for-data-download: experiment %s stores artifacts in a volume", e.ID)
 		apiError(rw, http.StatusBadRequest, "INVALID_PARAMETER_VALUE", "The experiment's artifact location is a Unity Catalog volume; use the Files API.")
 		return
 	}

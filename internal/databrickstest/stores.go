@@ -22,7 +22,7 @@ type signedURL struct {
 	sig     string
 	expires time.Time
 	headers map[string]string // headers the upload must carry
-	read    bool              // a download URL (credentials-for-download)
+	read    bool              // a download URL (credentials-for-data-download)
 }
 
 // objectStore is a fake cloud object store (S3, GCS, Azure Blob, ADLS Gen2):
