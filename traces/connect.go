@@ -2,23 +2,24 @@ package traces
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
-	"github.com/mlflowtrace/mlflowtrace-go/internal/dbauth"
-	"github.com/mlflowtrace/mlflowtrace-go/internal/destsettings"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/localstore"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowrest"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/settings"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
 )
 
-// This file is the one place a Client is built from options. Until the
-// shared settings resolver lands on main, it resolves the options through
-// the exporter's bridge (internal/destsettings); everything after that is
+// This file is the one place a Client is built from options: they are
+// resolved by internal/settings, as for the exporter (same defaults,
+// environment, options and backend selection), and the backend is built from
 // the exporter's own building blocks: internal/transport (one HTTP client,
-// retries, redaction), internal/dbauth (Databricks credentials),
-// internal/mlflowrest (experiment name → id) and internal/localstore.
+// retries, redaction), the Databricks workspace and credentials settings
+// selected (internal/dbauth), internal/mlflowrest (experiment name → id)
+// and internal/localstore.
 
 // maxResponseBytes bounds a response body: a trace with its spans can be
 // much larger than the exporter's answers.
@@ -49,46 +50,35 @@ type backend interface {
 // and Unity Catalog tables). Pipeline options are accepted and ignored.
 // It does no network I/O.
 func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
-	raw := make([]any, len(opts))
-	for i, o := range opts {
-		raw[i] = o
-	}
-	s, err := destsettings.Resolve(raw)
+	s, err := settings.Resolve(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("traces: %w", err)
 	}
 	switch s.Kind {
-	case destsettings.Server:
-		tc := s.Transport
-		c, err := newHTTP(tc)
+	case settings.Server:
+		c, err := newHTTP(s.HTTP())
 		if err != nil {
 			return nil, fmt.Errorf("traces: tracking server: %w", err)
 		}
 		return &Client{b: newREST(c, false, mlflowrest.NewResolver(c, s.ExperimentID, s.ExperimentName, "0"), "")}, nil
-	case destsettings.Databricks:
-		ws, err := dbauth.Resolve(dbauth.Options{
-			Getenv: s.Getenv, Host: s.DatabricksHost, Profile: s.DatabricksProfile,
-			Credentials: s.DatabricksCredentials, HTTP: s.Transport,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("traces: %w", err)
-		}
-		tc := s.Transport
-		tc.URL = ws.Host
-		tc.Credentials = ws.Credentials
+	case settings.Databricks:
+		tc := s.HTTP()
+		tc.URL = s.Workspace.Host
+		tc.Credentials = s.Workspace.Credentials
 		tc.Token, tc.Username, tc.Password = nil, nil, nil
 		c, err := newHTTP(tc)
 		if err != nil {
 			return nil, fmt.Errorf("traces: databricks: %w", err)
 		}
 		return &Client{b: newREST(c, true, mlflowrest.NewResolver(c, s.ExperimentID, s.ExperimentName, ""), s.UCSchema)}, nil
-	default:
+	case settings.Local:
 		r, err := localstore.OpenReader(s.LocalRoot)
 		if err != nil {
 			return nil, fmt.Errorf("traces: %w", err)
 		}
 		return &Client{b: &localBackend{r: r, experimentID: s.ExperimentID, experimentName: s.ExperimentName}}, nil
 	}
+	return nil, errors.New("traces: exporter.WithDestination names no store to read traces from: use WithTrackingURI")
 }
 
 func newHTTP(tc transport.Config) (*transport.Client, error) {

@@ -57,23 +57,6 @@ func (f *feedbackClient) close() {
 	}
 }
 
-// awaitExport waits until exp has exported trace id, or returns at once when
-// exp does not know it. It is a variable so that the exporter's own
-// AwaitExport (which knows the export state of every trace) can be wired in
-// when it lands; until then it waits for an open trace to finish and flushes
-// the export queues, which orders the feedback after the trace's export.
-var awaitExport = func(ctx context.Context, exp *exporter.Exporter, id trace.TraceID) error {
-	if exp == nil {
-		return nil
-	}
-	if w, err := exp.Watch(id); err == nil {
-		if _, err := w.Wait(ctx); err != nil {
-			return err
-		}
-	}
-	return exp.ForceFlush(ctx)
-}
-
 // LogFeedback logs a feedback on trace traceID with the default Provider's
 // destination (see Provider.LogFeedback). Typical use, in the handler of a
 // thumbs-up:
@@ -120,7 +103,7 @@ func (p *Provider) LogFeedback(ctx context.Context, traceID string, fb traces.Fe
 		return nil, err
 	}
 	if id, ok := otelTraceID(traceID); ok && p.exp != nil {
-		if err := awaitExport(ctx, p.exp, id); err != nil {
+		if err := p.exp.AwaitExport(ctx, id); err != nil {
 			return nil, fmt.Errorf("tracing: trace %s was not exported, feedback not logged: %w", traceID, err)
 		}
 	}
