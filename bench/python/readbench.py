@@ -58,7 +58,11 @@ def main() -> None:
             run(url, args, d)
         finally:
             os.killpg(srv.pid, 15)
-            srv.wait(timeout=30)
+            try:
+                srv.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(srv.pid, 9)
+                srv.wait(timeout=30)
 
 
 def run(url: str, args, d: str) -> None:
