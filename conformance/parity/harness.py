@@ -74,8 +74,8 @@ def go_build(pkg: str, out_dir: Path) -> Path:
     return out
 
 
-def run(cmd: list[str], env: dict, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
-    res = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+def run(cmd: list[str], env: dict, cwd: Path, timeout: float = 180, input: str | None = None) -> subprocess.CompletedProcess:
+    res = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, input=input)
     if res.returncode != 0:
         pytest.fail(f"{cmd} exited {res.returncode}:\nstdout:\n{res.stdout}\nstderr:\n{res.stderr}")
     return res
