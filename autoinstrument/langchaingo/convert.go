@@ -1,6 +1,7 @@
 package langchaingo
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -48,7 +49,7 @@ func chatMessages(ms []llms.MessageContent) []chatmodel.Message {
 			case llms.ImageURLContent:
 				parts = append(parts, chatmodel.Image(p.URL, p.Detail))
 			case llms.BinaryContent:
-				parts = append(parts, chatmodel.Media(p.MIMEType, p.Data))
+				parts = append(parts, chatmodel.Media(p.MIMEType, base64.StdEncoding.EncodeToString(p.Data)))
 			case llms.ToolCall:
 				calls = append(calls, convertToolCall(p))
 			case llms.ToolCallResponse:

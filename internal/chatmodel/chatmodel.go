@@ -13,7 +13,6 @@
 package chatmodel
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -118,20 +117,26 @@ func Content(parts []any) any {
 	return parts
 }
 
-// Media is the content part of inline media data: an image as a data URL,
-// WAV or MP3 audio as input_audio, anything else as a text part naming its
-// type and size (MLflow's chat parts have no other media).
-func Media(mimeType string, data []byte) any {
+// Media is the content part of inline media given as base64 data: an image
+// as a data URL, WAV or MP3 audio as input_audio, anything else as a text
+// part naming its type and size (MLflow's chat parts have no other media).
+func Media(mimeType, base64Data string) any {
 	mime := strings.ToLower(strings.TrimSpace(strings.SplitN(mimeType, ";", 2)[0]))
 	switch {
 	case strings.HasPrefix(mime, "image/"):
-		return Image("data:"+mimeType+";base64,"+base64.StdEncoding.EncodeToString(data), "")
+		return Image("data:"+mimeType+";base64,"+base64Data, "")
 	case mime == "audio/wav" || mime == "audio/x-wav" || mime == "audio/wave":
-		return AudioPart{Type: "input_audio", InputAudio: InputAudio{Data: base64.StdEncoding.EncodeToString(data), Format: "wav"}}
+		return AudioPart{Type: "input_audio", InputAudio: InputAudio{Data: base64Data, Format: "wav"}}
 	case mime == "audio/mpeg" || mime == "audio/mp3":
-		return AudioPart{Type: "input_audio", InputAudio: InputAudio{Data: base64.StdEncoding.EncodeToString(data), Format: "mp3"}}
+		return AudioPart{Type: "input_audio", InputAudio: InputAudio{Data: base64Data, Format: "mp3"}}
 	}
-	return Text(fmt.Sprintf("[%s, %d bytes]", mimeType, len(data)))
+	n := len(base64Data) / 4 * 3
+	if strings.HasSuffix(base64Data, "==") {
+		n -= 2
+	} else if strings.HasSuffix(base64Data, "=") {
+		n--
+	}
+	return Text(fmt.Sprintf("[%s, %d bytes]", mimeType, n))
 }
 
 // ToolArguments is a tool call's arguments as MLflow's tracer records them:
