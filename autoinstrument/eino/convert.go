@@ -2,7 +2,9 @@ package eino
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/cloudwego/eino/callbacks"
 	"github.com/cloudwego/eino/components"
@@ -133,7 +135,7 @@ func (h *Handler) recordInput(r *run, input callbacks.CallbackInput) {
 				m = in.Config.Model
 			}
 			h.llmAttributes(r, m)
-			if tools, ok := chatTools(in.Tools); ok {
+			if tools, ok := h.tools.get(in.Tools); ok {
 				r.span.SetAttribute(keys.ChatTools, tools)
 			}
 			if content {
@@ -413,6 +415,32 @@ func usage(tu *model.TokenUsage, m *schema.Message) (llmspan.Usage, bool) {
 		u.CacheReadInputTokens = llmspan.Int(cached)
 	}
 	return u, true
+}
+
+// toolsCache remembers the last tools conversion: an agent offers its model
+// the same tool definitions on every call.
+type toolsCache struct {
+	mu    sync.Mutex
+	infos []*schema.ToolInfo
+	val   json.RawMessage
+	ok    bool
+}
+
+// get returns chatTools(infos), from the cache when infos holds the same
+// definitions as last time.
+func (c *toolsCache) get(infos []*schema.ToolInfo) (json.RawMessage, bool) {
+	c.mu.Lock()
+	if len(infos) > 0 && slices.Equal(c.infos, infos) {
+		v, ok := c.val, c.ok
+		c.mu.Unlock()
+		return v, ok
+	}
+	c.mu.Unlock()
+	v, ok := chatTools(infos)
+	c.mu.Lock()
+	c.infos, c.val, c.ok = slices.Clone(infos), v, ok
+	c.mu.Unlock()
+	return v, ok
 }
 
 // chatTools is mlflow.chat.tools for the tools offered to a chat model: each

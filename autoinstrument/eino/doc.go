@@ -40,8 +40,10 @@
 //	other nodes           other values as their JSON encoding
 //	errors                an "exception" event and status ERROR
 //
-// A span is named after the node or tool (RunInfo.Name), else Eino's name
-// for the component ("OpenAIChatModel": its type and kind). The provider is
+// A span is named after the node or tool (RunInfo.Name: compose.WithNodeName,
+// compose.WithGraphName, the tool's name), else Eino's name for the
+// component ("OpenAIChatModel": its type and kind); Eino does not pass a
+// graph's node keys to callbacks. The provider is
 // derived from the component type of eino-ext's model components (OpenAI →
 // openai, Claude → anthropic, Gemini → gemini, Ark → volcengine, Ollama →
 // ollama, DeepSeek → deepseek, Qwen → dashscope, …); WithProvider sets it

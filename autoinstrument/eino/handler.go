@@ -62,7 +62,8 @@ const defaultMaxChunks = 10000
 // is called for as an MLflow span, nested through the context Eino passes
 // from a run to the runs inside it. The zero value is not usable: call
 // NewHandler. A Handler is safe for concurrent use and keeps no state
-// between runs: a run's span lives in the context Eino hands back to it.
+// between runs: a run's span lives in the context Eino hands back to it (it remembers only
+// the last tool definitions it converted).
 //
 // A streamed input or output is read to its end by a goroutine of the
 // handler (Eino gives each handler its own copy of the stream, which the
@@ -70,7 +71,8 @@ const defaultMaxChunks = 10000
 // goroutine lives as long as the stream does: consume or close the streams
 // Eino returns, as Eino requires.
 type Handler struct {
-	cfg config
+	cfg   config
+	tools toolsCache
 }
 
 var (

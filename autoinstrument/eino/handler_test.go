@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/cloudwego/eino/callbacks"
+	"github.com/cloudwego/eino/components/embedding"
 	"github.com/cloudwego/eino/components/prompt"
+	"github.com/cloudwego/eino/components/retriever"
 	"github.com/cloudwego/eino/components/tool"
 	"github.com/cloudwego/eino/compose"
 	"github.com/cloudwego/eino/flow/agent"
@@ -292,5 +294,75 @@ func TestNotTracing(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// guide is a retriever of one document; it reports no callbacks itself, so
+// Eino's graph reports its runs.
+type guide struct{}
+
+func (guide) Retrieve(_ context.Context, query string, _ ...retriever.Option) ([]*schema.Document, error) {
+	d := &schema.Document{ID: "doc-1", Content: "Paris is mild in spring.", MetaData: map[string]any{"source": "guide.md"}}
+	return []*schema.Document{d.WithScore(0.5)}, nil
+}
+
+// letters embeds a text as its length.
+type letters struct{}
+
+func (letters) EmbedStrings(_ context.Context, texts []string, _ ...embedding.Option) ([][]float64, error) {
+	out := make([][]float64, len(texts))
+	for i, s := range texts {
+		out[i] = []float64{float64(len(s))}
+	}
+	return out, nil
+}
+
+// TestRetrieverAndEmbedder: components without callbacks of their own in a
+// graph: RETRIEVER with MLflow's documents, EMBEDDING with the texts.
+func TestRetrieverAndEmbedder(t *testing.T) {
+	f := setup(t)
+	g := compose.NewGraph[string, [][]float64]()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(g.AddRetrieverNode("retrieve", guide{}))
+	must(g.AddLambdaNode("texts", compose.InvokableLambda(func(_ context.Context, docs []*schema.Document) ([]string, error) {
+		var out []string
+		for _, d := range docs {
+			out = append(out, d.Content)
+		}
+		return out, nil
+	})))
+	must(g.AddEmbeddingNode("embed", letters{}))
+	must(g.AddEdge(compose.START, "retrieve"))
+	must(g.AddEdge("retrieve", "texts"))
+	must(g.AddEdge("texts", "embed"))
+	must(g.AddEdge("embed", compose.END))
+	r, err := g.Compile(context.Background(), compose.WithGraphName("rag"))
+	must(err)
+	if _, err := r.Invoke(context.Background(), "paris weather", compose.WithCallbacks(eino.NewHandler(eino.WithModel("letters-1"), eino.WithProvider("local")))); err != nil {
+		t.Fatal(err)
+	}
+	tr := f.Traces(t, 1)[0]
+	t.Log("\n" + dump(tr))
+	spans := byName(tr)
+	ret, emb := spans["guideRetriever"][0], spans["lettersEmbedding"][0]
+	if attr(ret, "mlflow.spanType") != "RETRIEVER" || attr(ret, "mlflow.spanInputs") != "paris weather" {
+		t.Errorf("retriever %v", ret.Attributes)
+	}
+	want := []any{map[string]any{"page_content": "Paris is mild in spring.", "id": "doc-1",
+		"metadata": map[string]any{"source": "guide.md", "_score": 0.5}}}
+	if got := attr(ret, "mlflow.spanOutputs"); !reflect.DeepEqual(got, want) {
+		t.Errorf("documents\n got %#v\nwant %#v", got, want)
+	}
+	if attr(emb, "mlflow.spanType") != "EMBEDDING" || attr(emb, "mlflow.llm.model") != "letters-1" ||
+		!reflect.DeepEqual(attr(emb, "mlflow.spanOutputs"), []any{[]any{24.0}}) {
+		t.Errorf("embedding %v", emb.Attributes)
+	}
+	if attr(spans["rag"][0], "mlflow.spanType") != "CHAIN" {
+		t.Errorf("graph without tools: %v", spans["rag"][0].Attributes["mlflow.spanType"])
 	}
 }
