@@ -39,8 +39,7 @@ func TestMLflowReadsTraces(t *testing.T) {
 	if err := p.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	expID := strings.TrimSpace(string(srv.RunPython(t,
-		`import sys, mlflow; print(mlflow.MlflowClient().get_experiment_by_name(sys.argv[1]).experiment_id)`, exp)))
+	expID := srv.ExperimentID(t, exp)
 	tr := srv.ReadTraces(t, expID, []string{id}, nil).Traces[id]
 	if tr.Error != "" {
 		t.Fatalf("get_trace: %s", tr.Error)

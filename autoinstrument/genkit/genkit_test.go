@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/trace"
+	"github.com/mlflowtrace/mlflowtrace-go/autoinstrument/genkit/internal/rootspan"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmtest"
@@ -118,7 +116,7 @@ func TestMLflowReadsTraces(t *testing.T) {
 	srv := mlflowtest.Shared(t)
 	exp := fmt.Sprintf("genkit-%d", time.Now().UnixNano())
 	env := map[string]string{"MLFLOW_TRACKING_URI": srv.URL, "MLFLOW_EXPERIMENT_NAME": exp}
-	roots := &rootRecorder{}
+	roots := &rootspan.Recorder{}
 	p, err := tracing.Init(context.Background(), tracing.WithGetenv(func(k string) string { return env[k] }),
 		tracing.WithSpanProcessor(roots))
 	if err != nil {
@@ -127,14 +125,13 @@ func TestMLflowReadsTraces(t *testing.T) {
 	if _, err := weatherFlow(t.Context(), llmtest.Start(t).URL).Run(context.Background(), question); err != nil {
 		t.Fatal(err)
 	}
-	id := roots.id()
+	id := roots.TraceID()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := p.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	expID := strings.TrimSpace(string(srv.RunPython(t,
-		`import sys, mlflow; print(mlflow.MlflowClient().get_experiment_by_name(sys.argv[1]).experiment_id)`, exp)))
+	expID := srv.ExperimentID(t, exp)
 	tr := srv.ReadTraces(t, expID, []string{id}, nil).Traces[id]
 	if tr.Error != "" {
 		t.Fatalf("get_trace: %s", tr.Error)
@@ -167,28 +164,4 @@ func TestMLflowReadsTraces(t *testing.T) {
 	if tr.RequestPreview != `"`+question+`"` {
 		t.Errorf("request preview %q", tr.RequestPreview)
 	}
-}
-
-// rootRecorder remembers the trace id of the last root span that ended
-// (tracing.LastTraceID knows only the roots package tracing starts).
-type rootRecorder struct {
-	mu   sync.Mutex
-	last trace.TraceID
-}
-
-func (r *rootRecorder) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
-func (r *rootRecorder) OnEnd(s sdktrace.ReadOnlySpan) {
-	if !s.Parent().IsValid() {
-		r.mu.Lock()
-		r.last = s.SpanContext().TraceID()
-		r.mu.Unlock()
-	}
-}
-func (r *rootRecorder) Shutdown(context.Context) error   { return nil }
-func (r *rootRecorder) ForceFlush(context.Context) error { return nil }
-
-func (r *rootRecorder) id() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return "tr-" + r.last.String()
 }

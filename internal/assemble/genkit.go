@@ -295,12 +295,16 @@ type (
 	}
 )
 
-// appendRaw appends "name": raw when the member is present.
-func appendRaw(b []byte, name string, raw json.RawMessage) []byte {
-	if len(raw) == 0 {
-		return b
+// appendRaws appends the members given as name, value pairs (string,
+// json.RawMessage) that are present.
+func appendRaws(b []byte, pairs ...any) []byte {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		name, _ := pairs[i].(string)
+		if raw, _ := pairs[i+1].(json.RawMessage); len(raw) > 0 {
+			b = appendMember(b, name, string(raw))
+		}
 	}
-	return appendMember(b, name, string(raw))
+	return b
 }
 
 // genkitChatInputs is a model request as {"messages": [...]} followed by
@@ -311,11 +315,8 @@ func genkitChatInputs(in string) (string, bool) {
 		return "", false
 	}
 	b := appendMember(nil, "messages", encode.JSON(genkitMessages(req.Messages)))
-	b = appendRaw(b, "config", req.Config)
-	b = appendRaw(b, "docs", req.Docs)
-	b = appendRaw(b, "output", req.Output)
-	b = appendRaw(b, "toolChoice", req.ToolChoice)
-	b = appendRaw(b, "tools", req.Tools)
+	b = appendRaws(b, "config", req.Config, "docs", req.Docs, "output", req.Output,
+		"toolChoice", req.ToolChoice, "tools", req.Tools)
 	return string(append(b, '}')), true
 }
 
@@ -336,12 +337,8 @@ func genkitChatOutputs(out string) (string, bool) {
 		choice.FinishReason = &resp.FinishReason
 	}
 	b := appendMember(nil, "choices", encode.JSON([]chatmodel.Choice{choice}))
-	b = appendRaw(b, "usage", resp.Usage)
-	b = appendRaw(b, "latencyMs", resp.LatencyMs)
-	b = appendRaw(b, "finishMessage", resp.FinishMessage)
-	b = appendRaw(b, "custom", resp.Custom)
-	b = appendRaw(b, "operation", resp.Operation)
-	b = appendRaw(b, "raw", resp.Raw)
+	b = appendRaws(b, "usage", resp.Usage, "latencyMs", resp.LatencyMs, "finishMessage", resp.FinishMessage,
+		"custom", resp.Custom, "operation", resp.Operation, "raw", resp.Raw)
 	return string(append(b, '}')), true
 }
 

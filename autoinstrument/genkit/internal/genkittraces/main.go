@@ -15,16 +15,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
 
 	"github.com/firebase/genkit/go/ai"
 	"github.com/firebase/genkit/go/genkit"
 	oai "github.com/firebase/genkit/go/plugins/compat_oai/openai"
-	"github.com/openai/openai-go/option"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/trace"
-
+	"github.com/mlflowtrace/mlflowtrace-go/autoinstrument/genkit/internal/rootspan"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
+	"github.com/openai/openai-go/option"
 )
 
 const (
@@ -35,24 +32,6 @@ const (
 type cityInput struct {
 	City string `json:"city" jsonschema:"description=City name"`
 }
-
-// rootRecorder remembers the trace id of the last root span that ended
-// (tracing.LastTraceID knows only the roots package tracing starts).
-type rootRecorder struct {
-	mu   sync.Mutex
-	last trace.TraceID
-}
-
-func (r *rootRecorder) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
-func (r *rootRecorder) OnEnd(s sdktrace.ReadOnlySpan) {
-	if !s.Parent().IsValid() {
-		r.mu.Lock()
-		r.last = s.SpanContext().TraceID()
-		r.mu.Unlock()
-	}
-}
-func (r *rootRecorder) Shutdown(context.Context) error   { return nil }
-func (r *rootRecorder) ForceFlush(context.Context) error { return nil }
 
 func main() {
 	if err := run(); err != nil {
@@ -68,7 +47,7 @@ func run() error {
 	if base == "" {
 		return fmt.Errorf("LLMTEST_URL is not set")
 	}
-	roots := &rootRecorder{}
+	roots := &rootspan.Recorder{}
 	p, err := tracing.Init(ctx, tracing.WithSpanProcessor(roots))
 	if err != nil {
 		return err
@@ -114,9 +93,6 @@ func run() error {
 	if err := p.Shutdown(ctx); err != nil {
 		return err
 	}
-	roots.mu.Lock()
-	id := roots.last
-	roots.mu.Unlock()
-	fmt.Printf("{\"trace_id\": \"tr-%s\"}\n", id)
+	fmt.Printf("{\"trace_id\": %q}\n", roots.TraceID())
 	return nil
 }
