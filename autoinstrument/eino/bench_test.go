@@ -2,6 +2,8 @@ package eino_test
 
 import (
 	"context"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -9,9 +11,11 @@ import (
 	"github.com/cloudwego/eino/components"
 	"github.com/cloudwego/eino/components/model"
 	"github.com/cloudwego/eino/compose"
+	"github.com/cloudwego/eino/flow/agent"
 	"github.com/cloudwego/eino/schema"
 
 	"github.com/mlflowtrace/mlflowtrace-go/autoinstrument/eino"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/llmtest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/spantest"
 )
 
@@ -67,4 +71,34 @@ func BenchmarkChain(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkAgent compares a ReAct agent run (two model calls and a tool
+// call against the fake OpenAI API on loopback) without and with the
+// handler, plain and streamed.
+func BenchmarkAgent(b *testing.B) {
+	spantest.StartDiscard(b)
+	fake := llmtest.Start(b)
+	a := newAgent(b, fake)
+	traced := []agent.AgentOption{agent.WithComposeOptions(compose.WithCallbacks(eino.NewHandler()))}
+	spantest.BenchCalls(b, []agent.AgentOption(nil), traced, fake.Reset,
+		func(ctx context.Context, opts []agent.AgentOption) error {
+			_, err := a.Generate(ctx, agentInput(), opts...)
+			return err
+		},
+		func(ctx context.Context, opts []agent.AgentOption) error {
+			sr, err := a.Stream(ctx, agentInput(), opts...)
+			if err != nil {
+				return err
+			}
+			defer sr.Close()
+			for {
+				if _, err := sr.Recv(); err != nil {
+					if errors.Is(err, io.EOF) {
+						return nil
+					}
+					return err
+				}
+			}
+		})
 }
