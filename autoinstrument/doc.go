@@ -15,6 +15,8 @@
 //		autoinstrument/httpclient    net/http (any other HTTP or LLM API)      &http.Client{Transport: httpclient.NewTransport(nil)}
 //		autoinstrument/langchaingo   github.com/tmc/langchaingo                a callbacks.Handler for chains, LLMs, tools, retrievers, agents
 //		autoinstrument/mcp           github.com/modelcontextprotocol/go-sdk    client and server middleware; trace context across the hop
+//		autoinstrument/eino          github.com/cloudwego/eino                 callbacks.AppendGlobalHandlers(eino.NewHandler()) or compose.WithCallbacks(h)
+//		autoinstrument/genkit        github.com/firebase/genkit/go             tracing.Init before genkit.Init (the exporter translates Genkit's spans; a nested module)
 //
 //	  - openai: Chat Completions and Responses (CHAT_MODEL), Embeddings
 //	    (EMBEDDING), legacy Completions (LLM), plain and streamed, against any
@@ -24,7 +26,7 @@
 //	    "anthropic", token usage with cache reads and writes.
 //	  - httpclient: a span per request that ends with the response body,
 //	    W3C propagation, secrets in headers and query never recorded.
-//	  - langchaingo and mcp: see their package documentation.
+//	  - langchaingo, mcp, eino and genkit: see their package documentation.
 //
 // Spans that other OpenTelemetry GenAI instrumentations in the same process
 // record (gen_ai.* attributes and events, OpenInference, Traceloop, ...)

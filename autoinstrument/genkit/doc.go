@@ -50,7 +50,10 @@
 //	flow, flowStep, prompt, executable-prompt CHAIN; reranker RERANKER; evaluator EVALUATOR
 //	errors                                    Genkit's "exception" event and status ERROR
 //
-// Genkit's own genkit:* attributes are kept on the spans.
+// Genkit's own genkit:* attributes are kept on the spans. Content capture
+// (tracing.WithContentCapture, MLFLOWTRACE_CAPTURE_CONTENT) does not apply:
+// Genkit writes the inputs and outputs into its spans itself, and
+// tracing.WithSpanFilter sees only spans of package tracing.
 //
 // # Genkit's gaps
 //
