@@ -11,9 +11,9 @@ BENCH     ?= .
 # of the root module's graph); every target below covers them too.
 NESTED    = autoinstrument/genkit
 
-.PHONY: test setup-python fmt-check vet go-test conformance quickstart bench bench-side
+.PHONY: test setup-python fmt-check vet go-test conformance tree-check quickstart bench bench-side
 
-test: setup-python fmt-check vet go-test conformance
+test: setup-python fmt-check vet go-test conformance tree-check
 
 setup-python:
 	@bash scripts/setup-python.sh
@@ -32,6 +32,14 @@ go-test:
 
 conformance:
 	$(PYTHON_ENV) $(CURDIR)/.venv/bin/python -m pytest conformance -q
+
+# Tests write only into temporary directories: fail when a run left
+# git-ignored output (mlruns/, binaries, test binaries) in the source tree.
+# The venvs, caches and Python bytecode are the only expected ones.
+tree-check:
+	@left="$$(git status --porcelain --ignored . | grep '^!! ' | \
+		grep -v -E '^!! "?(\.venv[^/]*/|\.cache/|bin/|.*__pycache__/|.*\.pytest_cache/)' || true)"; \
+	if [ -n "$$left" ]; then echo "tree-check: the tests left files in the source tree:"; echo "$$left"; exit 1; fi
 
 quickstart:
 	$(GO) run ./examples/quickstart

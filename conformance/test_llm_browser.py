@@ -14,21 +14,25 @@ autoinstrument/eino) and of a Genkit flow (autoinstrument/genkit's
 internal/genkittraces): their chat model spans' messages (formats "eino" and
 "genkit", MLflow's chat shape) are shown as a chat with the tool call.
 
-Screenshots are kept in conformance/artifacts/ (git-ignored); their paths are
+Screenshots are kept in $MLFLOWTRACE_ARTIFACTS_DIR, or a fresh temporary
+directory (tests write nothing into the source tree); their paths are
 printed. Uses the helpers of test_browser.py.
 """
 
 from __future__ import annotations
 
+import os
+import pathlib
 import re
 import shutil
+import tempfile
 
 import pytest
 
 from parity import fakellm, harness
 from test_browser import chromium, chromium_path, page_text
 
-ARTIFACTS = harness.MODULE_ROOT / "conformance" / "artifacts"
+ARTIFACTS = pathlib.Path(os.environ.get("MLFLOWTRACE_ARTIFACTS_DIR") or tempfile.mkdtemp(prefix="mlflowtrace-screens-"))
 QUESTION = "What's the weather and the local time in Paris?"
 ANSWER_START = "Here is what I found."
 
