@@ -10,7 +10,6 @@ import (
 	"github.com/cloudwego/eino/callbacks"
 	"github.com/cloudwego/eino/components"
 	"github.com/cloudwego/eino/schema"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
@@ -150,7 +149,7 @@ func (c *streamCount) wait() {
 // observes.
 func recoverPanic() {
 	if r := recover(); r != nil {
-		otel.Handle(fmt.Errorf("eino: handler panicked: %v", r))
+		tracing.ReportError(fmt.Errorf("eino: handler panicked: %v", r))
 	}
 }
 

@@ -10,7 +10,8 @@ import (
 	"github.com/cloudwego/eino/components/model"
 	"github.com/cloudwego/eino/components/tool"
 	"github.com/cloudwego/eino/schema"
-	"go.opentelemetry.io/otel"
+
+	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
 // readInput reads a run's input stream to its end, records the aggregated
@@ -63,7 +64,7 @@ func (h *Handler) readOutput(r *run, s *schema.StreamReader[callbacks.CallbackOu
 func drain[T any](s *schema.StreamReader[T], agg *aggregator) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			otel.Handle(fmt.Errorf("eino: reading a stream panicked: %v", p))
+			tracing.ReportError(fmt.Errorf("eino: reading a stream panicked: %v", p))
 			err = fmt.Errorf("panic reading the stream: %v", p)
 		}
 	}()
