@@ -59,12 +59,14 @@ def go_tool() -> str:
     return go
 
 
-def go_build(pkg: str, out_dir: Path) -> Path:
-    """go build ./<pkg> into out_dir; returns the binary path."""
+def go_build(pkg: str, out_dir: Path, module: str = "") -> Path:
+    """go build ./<pkg> into out_dir; returns the binary path. module names a
+    nested module's directory (e.g. "autoinstrument/genkit"), pkg is then
+    relative to it."""
     out = Path(out_dir) / Path(pkg).name
     res = subprocess.run(
         [go_tool(), "build", "-o", str(out), "./" + pkg],
-        cwd=MODULE_ROOT,
+        cwd=MODULE_ROOT / module,
         capture_output=True,
         text=True,
         timeout=600,
