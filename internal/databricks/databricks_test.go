@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -18,7 +19,9 @@ import (
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/databrickstest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/dbauth"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/llmcost"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
 )
@@ -588,5 +591,127 @@ func TestExperimentLinkedByNameOneLookup(t *testing.T) {
 	}
 	if len(lookups) != 1 || lookups["/api/2.0/mlflow/experiments/get-by-name"] != 1 {
 		t.Errorf("experiment requests %v, want one get-by-name", lookups)
+	}
+}
+
+// TestLLMCost: the workspace computes no cost, so the destination sends the
+// LLM spans priced (mlflow.llm.cost) and the trace's sum in its metadata
+// (mlflow.trace.cost), as MLflow's client does for Databricks, through both
+// the experiment (StartTraceV3 + traces.json) and the Unity Catalog (OTLP
+// spans + v4 info) paths; Config.Prices replaces the bundled prices. The
+// exporter's trace is not modified. (conformance/test_databricks.py proves
+// the values equal MLflow's own client's.)
+func TestLLMCost(t *testing.T) {
+	const (
+		bundledCost = `{"input_cost": 1.8e-06, "output_cost": 4.8e-06, "total_cost": 6.5999999999999995e-06}`
+		ownCost     = `{"input_cost": 1.2e-05, "output_cost": 1.6e-05, "total_cost": 2.8e-05}`
+	)
+	own := llmcost.New(llmcost.WithDirectory(fstest.MapFS{"openai.json": {Data: []byte(
+		`{"models": {"gpt-4o-mini": {"pricing": {"input_per_million_tokens": 1, "output_per_million_tokens": 2}}}}`)}}))
+	for _, tc := range []struct {
+		name   string
+		uc     bool
+		prices *llmcost.Catalog
+		want   string
+	}{
+		{"experiment", false, nil, bundledCost},
+		{"unity catalog", true, nil, bundledCost},
+		{"own prices", false, own, ownCost},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws := databrickstest.New(t)
+			cfg := Config{Prices: tc.prices}
+			prefix := ""
+			if tc.uc {
+				ws.CreateUCSchema("main", "agents")
+				cfg.UCSchema, prefix = "main.agents", tracemodel.UCRequestIDPrefix("main.agents")
+			} else {
+				cfg.ExperimentID = ws.CreateExperiment("e", databrickstest.AWS)
+			}
+			d := newDest(t, ws, ws.PATEnv(), cfg)
+			tr := testTrace(prefix, "done")
+			if tc.uc {
+				tr.Info.Metadata[keys.MetaSchemaVersion] = "4"
+			}
+			llm := tr.Spans[1]
+			llm.Attributes[keys.SpanType] = `"CHAT_MODEL"`
+			llm.Attributes[keys.LLMModel] = `"gpt-4o-mini"`
+			llm.Attributes[keys.LLMProvider] = `"openai"`
+			llm.Attributes[keys.ChatTokenUsage] = `{"input_tokens": 12, "output_tokens": 8, "total_tokens": 20}`
+			if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{tr}); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := llm.Attributes[keys.LLMCost]; ok || tr.Info.Metadata[keys.MetaCost] != "" {
+				t.Fatal("the exporter's trace was modified")
+			}
+			got, ok := ws.Trace(tr.Info.TraceID)
+			if !ok {
+				t.Fatal("trace not stored")
+			}
+			spanCost := map[string]string{} // span name -> mlflow.llm.cost
+			var meta map[string]string
+			if tc.uc {
+				for _, b := range got.Spans {
+					var sp tracepb.Span
+					if err := proto.Unmarshal(b, &sp); err != nil {
+						t.Fatal(err)
+					}
+					for _, kv := range sp.Attributes {
+						if kv.Key != keys.LLMCost {
+							continue
+						}
+						// OTLP carries the JSON object as a key-value
+						// list (Span.to_otel_proto); written back as
+						// MLflow's server writes it.
+						var b []byte
+						for i, m := range kv.Value.GetKvlistValue().GetValues() {
+							if i > 0 {
+								b = append(b, ", "...)
+							}
+							b = append(b, `"`+m.Key+`": `...)
+							b = encode.AppendFloat(b, m.Value.GetDoubleValue(), 64)
+						}
+						spanCost[sp.Name] = "{" + string(b) + "}"
+					}
+				}
+				var info struct {
+					Metadata map[string]string `json:"trace_metadata"`
+				}
+				if err := json.Unmarshal(got.TraceInfoV4, &info); err != nil {
+					t.Fatal(err)
+				}
+				meta = info.Metadata
+			} else {
+				var data struct {
+					Spans []struct {
+						Name       string            `json:"name"`
+						Attributes map[string]string `json:"attributes"`
+					} `json:"spans"`
+				}
+				if err := json.Unmarshal(got.Data, &data); err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range data.Spans {
+					if c, ok := s.Attributes[keys.LLMCost]; ok {
+						spanCost[s.Name] = c
+					}
+				}
+				var body struct {
+					Trace struct {
+						TraceInfo tracemodel.TraceInfo `json:"trace_info"`
+					} `json:"trace"`
+				}
+				if err := json.Unmarshal(got.StartTraceV3, &body); err != nil {
+					t.Fatal(err)
+				}
+				meta = body.Trace.TraceInfo.Metadata
+			}
+			if len(spanCost) != 1 || spanCost["tool"] != tc.want {
+				t.Errorf("span costs %v, want tool: %s", spanCost, tc.want)
+			}
+			if meta[keys.MetaCost] != tc.want {
+				t.Errorf("trace cost %q, want %s", meta[keys.MetaCost], tc.want)
+			}
+		})
 	}
 }
