@@ -3,12 +3,16 @@ package exporter
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"net/url"
+	"os"
 	"strings"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/databricks"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/dbauth"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/llmcost"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
 )
 
@@ -18,6 +22,7 @@ import (
 // read them (see the package documentation).
 const (
 	envTracingDestination = "MLFLOW_TRACING_DESTINATION"
+	envModelCatalogURI    = "MLFLOW_MODEL_CATALOG_URI"
 	envDatabricksHost     = dbauth.EnvHost
 	envDatabricksProfile  = dbauth.EnvConfigProfile
 	envModelServing       = dbauth.EnvModelServing
@@ -34,6 +39,10 @@ type databricksConfig struct {
 	ucSchema string
 	// explicit: a Databricks option was given.
 	explicit bool
+	// modelCatalogURI is MLFLOW_MODEL_CATALOG_URI; modelCatalog the
+	// directory of WithModelCatalog (wins).
+	modelCatalogURI string
+	modelCatalog    fs.FS
 }
 
 // WithDatabricksHost sets the Databricks workspace URL (DATABRICKS_HOST);
@@ -83,11 +92,58 @@ func WithTracingDestination(dest string) Option {
 	})
 }
 
-// loadDatabricksEnv reads MLFLOW_TRACING_DESTINATION.
+// WithModelCatalog sets the prices of LLM calls on a Databricks
+// workspace, where this SDK computes each LLM span's mlflow.llm.cost and the
+// trace's mlflow.trace.cost as MLflow's client does: fsys holds
+// <provider>.json files in MLflow's model catalog format (those
+// MLFLOW_MODEL_CATALOG_URI=file://<dir> names); a call whose provider has a
+// file is priced from it, every other call from MLflow 3.17.2's bundled
+// catalog. Other destinations are priced by the MLflow server, or not at
+// all (./mlruns). It wins over MLFLOW_MODEL_CATALOG_URI; nil is ignored.
+func WithModelCatalog(fsys fs.FS) Option {
+	return optionFunc(func(c config) config {
+		if fsys != nil {
+			c.databricks.modelCatalog = fsys
+		}
+		return c
+	})
+}
+
+// loadDatabricksEnv reads MLFLOW_TRACING_DESTINATION and
+// MLFLOW_MODEL_CATALOG_URI.
 func (c *config) loadDatabricksEnv(getenv func(string) string) {
 	if v := strings.TrimSpace(getenv(envTracingDestination)); v != "" {
 		c.databricks.tracingDestination = v
 	}
+	c.databricks.modelCatalogURI = strings.TrimSpace(getenv(envModelCatalogURI))
+}
+
+// modelCatalog returns the prices of the Databricks destination: the
+// bundled catalog with WithModelCatalog's directory, else the one a
+// file:// MLFLOW_MODEL_CATALOG_URI names. MLflow downloads http(s) catalogs
+// (its default is the latest catalog on GitHub); this SDK downloads none: an
+// http(s) or other URI is reported once and the bundled prices are used.
+func (c *config) modelCatalog() *llmcost.Catalog {
+	report := llmcost.WithErrorHandler(func(err error) { c.errorHandler(fmt.Errorf("exporter: %w", err)) })
+	if c.databricks.modelCatalog != nil {
+		return llmcost.New(llmcost.WithDirectory(c.databricks.modelCatalog), report)
+	}
+	uri := c.databricks.modelCatalogURI
+	if uri == "" {
+		return llmcost.Bundled()
+	}
+	u, err := url.Parse(uri)
+	if err != nil || !strings.EqualFold(u.Scheme, "file") || u.Path == "" {
+		scheme := "none"
+		if err == nil && u.Scheme != "" {
+			scheme = u.Scheme
+		}
+		// The value itself is not repeated: a catalog URL may carry a token.
+		c.errorHandler(fmt.Errorf("exporter: %s has scheme %q: this SDK reads only a file://<directory> of model catalog files and downloads none; LLM costs use MLflow %s's bundled prices",
+			envModelCatalogURI, scheme, llmcost.MLflowVersion))
+		return llmcost.Bundled()
+	}
+	return llmcost.New(llmcost.WithDirectory(os.DirFS(u.Path)), report)
 }
 
 // resolveTracingDestination interprets the tracing destination the way
@@ -165,6 +221,7 @@ func newDatabricksDestination(ctx context.Context, c *config, profile string) (D
 		ExperimentID:   c.experimentID,
 		ExperimentName: c.experimentName,
 		UCSchema:       c.databricks.ucSchema,
+		Prices:         c.modelCatalog(),
 		Resource: map[string]any{
 			"telemetry.sdk.language": "go",
 			"telemetry.sdk.name":     "mlflowtrace-go",
