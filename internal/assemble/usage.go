@@ -3,6 +3,7 @@ package assemble
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
@@ -94,6 +95,9 @@ func aggregate(spans []*tracemodel.Span, attr string, want, optional []string, f
 		hasParent  bool
 		data       map[string]any
 		bad        bool
+	}
+	if !slices.ContainsFunc(spans, func(s *tracemodel.Span) bool { return s != nil && s.Attributes[attr] != "" }) {
+		return "", false // the common case, without allocating
 	}
 	nodes := make([]node, 0, len(spans))
 	ids := make(map[trace.SpanID]struct{}, len(spans))

@@ -199,3 +199,28 @@ func TestPriceTrace(t *testing.T) {
 		t.Errorf("trace cost %q", m)
 	}
 }
+
+// FuzzScanUsage: the allocation-free scanner agrees with encoding/json
+// wherever it decides.
+func FuzzScanUsage(f *testing.F) {
+	for _, s := range []string{
+		`{"input_tokens": 12, "output_tokens": 8, "total_tokens": 20}`,
+		`{"input_tokens": 1e3, "output_tokens": 0.5, "cache_read_input_tokens": null}`,
+		`{"input_tokens": true, "output_tokens": false}`, `{"input_tokens": null}`, `{}`, ` { } `,
+		`{"input_tokens": 012}`, `{"input_tokens": -0, "output_tokens": 1E+2}`, `{"input_tokens": 1,}`,
+		`{"input_tokens": 1, "input_tokens": 2, "output_tokens": 3}`, `{"a\"b": 1}`, `{"input_tokens": "1"}`,
+		`{"input_tokens": 0x10}`, `{"input_tokens": Infinity}`, "\v{\"input_tokens\": 1}", `{"input_tokens" 1}`, `[1]`, `{"input_tokens": 1}}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, ok, done := scanUsage(raw)
+		if !done {
+			return
+		}
+		want, wantOK := decodeUsage(raw)
+		if ok != wantOK || (ok && got != want) {
+			t.Errorf("%q: scan %+v %v, encoding/json %+v %v", raw, got, ok, want, wantOK)
+		}
+	})
+}

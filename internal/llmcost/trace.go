@@ -127,6 +127,14 @@ const (
 // must be a number. ok is false for what MLflow fails on or treats as no
 // usage (not an object, an empty object).
 func parseUsage(raw string) (tokens, bool) {
+	if t, ok, done := scanUsage(raw); done {
+		return t, ok
+	}
+	return decodeUsage(raw)
+}
+
+// decodeUsage is parseUsage through encoding/json.
+func decodeUsage(raw string) (tokens, bool) {
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.UseNumber()
 	var u map[string]any
@@ -151,6 +159,128 @@ func parseUsage(raw string) (tokens, bool) {
 		return tokens{}, false
 	}
 	return t, true
+}
+
+// scanUsage is parseUsage without allocations for the usage objects the
+// integrations write: an object of plain keys and JSON numbers, true, false
+// or null. done is false for anything else (strings, escapes, nesting,
+// invalid JSON), which parseUsage then decodes with encoding/json.
+func scanUsage(raw string) (t tokens, ok, done bool) {
+	const ws = " \t\r\n" // JSON's whitespace
+	s := strings.Trim(raw, ws)
+	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' {
+		return tokens{}, false, false
+	}
+	s = strings.Trim(s[1:len(s)-1], ws)
+	if s == "" {
+		return tokens{}, false, true // {}: no usage
+	}
+	var seen [5]bool
+	var vals [5]float64
+	var nulls [5]bool
+	for {
+		if len(s) == 0 || s[0] != '"' {
+			return tokens{}, false, false
+		}
+		end := strings.IndexByte(s[1:], '"')
+		if end < 0 {
+			return tokens{}, false, false
+		}
+		key := s[1 : 1+end]
+		for i := 0; i < len(key); i++ {
+			if key[i] == '\\' || key[i] < 0x20 { // an escape, or not JSON
+				return tokens{}, false, false
+			}
+		}
+		s = strings.TrimLeft(s[2+end:], ws)
+		if len(s) == 0 || s[0] != ':' {
+			return tokens{}, false, false
+		}
+		s = strings.TrimLeft(s[1:], ws)
+		n := strings.IndexAny(s, ","+ws)
+		if n < 0 {
+			n = len(s)
+		}
+		tok := s[:n]
+		s = strings.TrimLeft(s[n:], ws)
+		var v float64
+		isNull := false
+		switch tok {
+		case "true":
+			v = 1
+		case "false":
+		case "null":
+			isNull = true
+		default:
+			if !jsonNumber(tok) {
+				return tokens{}, false, false
+			}
+			f, err := strconv.ParseFloat(tok, 64)
+			if err != nil {
+				return tokens{}, false, false
+			}
+			v = f
+		}
+		for i, k := range usageKeys {
+			if key == k {
+				seen[i], vals[i], nulls[i] = true, v, isNull
+			}
+		}
+		if len(s) == 0 {
+			break
+		}
+		if s[0] != ',' {
+			return tokens{}, false, false
+		}
+		s = strings.TrimLeft(s[1:], ws)
+	}
+	// input_tokens and output_tokens: null is not a number; cache counts:
+	// null is 0.
+	if nulls[0] || nulls[1] {
+		return tokens{}, false, true
+	}
+	return tokens{in: vals[0], out: vals[1], cacheRead: vals[2], cacheWrite: vals[3], cacheWrite1h: vals[4]}, true, true
+}
+
+// usageKeys are the keys scanUsage reads, in tokens order.
+var usageKeys = [5]string{keyInput, keyOutput, keyCacheRead, keyCacheWrite, keyCacheWrite1h}
+
+// jsonNumber reports whether s is a JSON number (RFC 8259):
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func jsonNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		j := i
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 // count reads u[k] as a Python number (true is 1); an absent key is 0, and
