@@ -387,18 +387,13 @@ func TestDatabricksLLMCost(t *testing.T) {
 			if !ok {
 				t.Fatal("trace not stored")
 			}
-			var data struct {
-				Spans []struct {
-					Name       string            `json:"name"`
-					Attributes map[string]string `json:"attributes"`
-				} `json:"spans"`
-			}
-			if err := json.Unmarshal(got.Data, &data); err != nil {
+			attrs, err := got.SpanAttributes()
+			if err != nil {
 				t.Fatal(err)
 			}
-			for _, s := range data.Spans {
-				if c, has := s.Attributes["mlflow.llm.cost"]; (s.Name == "chat") != has || has && c != tc.want {
-					t.Errorf("span %s: mlflow.llm.cost %q, want %s on chat only", s.Name, c, tc.want)
+			for name, a := range attrs {
+				if c, has := a["mlflow.llm.cost"]; (name == "chat") != has || has && c != tc.want {
+					t.Errorf("span %s: mlflow.llm.cost %q, want %s on chat only", name, c, tc.want)
 				}
 			}
 			var body struct {

@@ -14,46 +14,6 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 )
 
-func TestCost(t *testing.T) {
-	cost := func(in, out float64) map[string]any {
-		return map[string]any{keys.LLMCost: map[string]any{"input_cost": in, "output_cost": out, "total_cost": in + out}}
-	}
-	raw := func(id byte, s string) *tracemodel.Span {
-		sp := mkSpan(id, 1, "raw", 1, 2, nil)
-		sp.Attributes[keys.LLMCost] = s
-		return sp
-	}
-	tests := []struct {
-		name  string
-		spans []*tracemodel.Span
-		want  string
-	}{
-		{"none", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil)}, ""},
-		{"one", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil), mkSpan(2, 1, "llm", 0, 1, cost(1.8e-06, 4.8e-06))},
-			`{"input_cost": 1.8e-06, "output_cost": 4.8e-06, "total_cost": 6.5999999999999995e-06}`},
-		{"nested counted once, floats summed", []*tracemodel.Span{
-			mkSpan(1, 0, "r", 0, 1, nil),
-			mkSpan(2, 1, "a", 0, 1, cost(0.1, 0.2)),
-			mkSpan(3, 2, "a.child", 0, 1, cost(100, 100)),
-			mkSpan(4, 1, "b", 0, 1, cost(0.2, 0)),
-		}, `{"input_cost": 0.30000000000000004, "output_cost": 0.2, "total_cost": 0.5}`},
-		{"integers become floats, missing keys add 0", []*tracemodel.Span{
-			mkSpan(1, 0, "r", 0, 1, nil), raw(2, `{"input_cost": 1, "total_cost": 1}`),
-		}, `{"input_cost": 1.0, "output_cost": 0.0, "total_cost": 1.0}`},
-		{"null is no cost", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil), raw(2, "null")}, ""},
-		{"not an object aborts", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil), raw(2, `"0.1"`)}, ""},
-		{"a string cost aborts", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil), raw(2, `{"input_cost": "0.1"}`)}, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, ok := Cost(tt.spans)
-			if got != tt.want || ok != (tt.want != "") {
-				t.Errorf("got %q %v, want %q", got, ok, tt.want)
-			}
-		})
-	}
-}
-
 // pyAggregateCost prints, for each trace of the file argv[1] (a list of
 // [span_id, parent_id, mlflow.llm.cost text or null] lists), json.dumps of
 // MLflow's aggregate_cost_from_span_nodes over the spans (null when None),

@@ -19,7 +19,6 @@ import (
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/databrickstest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/dbauth"
-	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmcost"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
@@ -648,63 +647,34 @@ func TestLLMCost(t *testing.T) {
 			if !ok {
 				t.Fatal("trace not stored")
 			}
+			attrs, err := got.SpanAttributes()
+			if err != nil {
+				t.Fatal(err)
+			}
 			spanCost := map[string]string{} // span name -> mlflow.llm.cost
-			var meta map[string]string
+			for name, a := range attrs {
+				if c, ok := a[keys.LLMCost]; ok {
+					spanCost[name] = c
+				}
+			}
+			info := got.StartTraceV3
 			if tc.uc {
-				for _, b := range got.Spans {
-					var sp tracepb.Span
-					if err := proto.Unmarshal(b, &sp); err != nil {
-						t.Fatal(err)
-					}
-					for _, kv := range sp.Attributes {
-						if kv.Key != keys.LLMCost {
-							continue
-						}
-						// OTLP carries the JSON object as a key-value
-						// list (Span.to_otel_proto); written back as
-						// MLflow's server writes it.
-						var b []byte
-						for i, m := range kv.Value.GetKvlistValue().GetValues() {
-							if i > 0 {
-								b = append(b, ", "...)
-							}
-							b = append(b, `"`+m.Key+`": `...)
-							b = encode.AppendFloat(b, m.Value.GetDoubleValue(), 64)
-						}
-						spanCost[sp.Name] = "{" + string(b) + "}"
-					}
-				}
-				var info struct {
-					Metadata map[string]string `json:"trace_metadata"`
-				}
-				if err := json.Unmarshal(got.TraceInfoV4, &info); err != nil {
-					t.Fatal(err)
-				}
-				meta = info.Metadata
-			} else {
-				var data struct {
-					Spans []struct {
-						Name       string            `json:"name"`
-						Attributes map[string]string `json:"attributes"`
-					} `json:"spans"`
-				}
-				if err := json.Unmarshal(got.Data, &data); err != nil {
-					t.Fatal(err)
-				}
-				for _, s := range data.Spans {
-					if c, ok := s.Attributes[keys.LLMCost]; ok {
-						spanCost[s.Name] = c
-					}
-				}
-				var body struct {
-					Trace struct {
-						TraceInfo tracemodel.TraceInfo `json:"trace_info"`
-					} `json:"trace"`
-				}
-				if err := json.Unmarshal(got.StartTraceV3, &body); err != nil {
-					t.Fatal(err)
-				}
-				meta = body.Trace.TraceInfo.Metadata
+				info = got.TraceInfoV4
+			}
+			var body struct {
+				Metadata map[string]string `json:"trace_metadata"`
+				Trace    struct {
+					TraceInfo struct {
+						Metadata map[string]string `json:"trace_metadata"`
+					} `json:"trace_info"`
+				} `json:"trace"`
+			}
+			if err := json.Unmarshal(info, &body); err != nil {
+				t.Fatal(err)
+			}
+			meta := body.Metadata // v4: the info itself
+			if !tc.uc {
+				meta = body.Trace.TraceInfo.Metadata // v3: {"trace": {"trace_info": ...}}
 			}
 			if len(spanCost) != 1 || spanCost["tool"] != tc.want {
 				t.Errorf("span costs %v, want tool: %s", spanCost, tc.want)
