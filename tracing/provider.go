@@ -8,12 +8,15 @@ import (
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/settings"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 )
 
 // defaultProvider is the Provider the package-level functions use. It is set
@@ -69,15 +72,12 @@ func Init(ctx context.Context, opts ...Option) (*Provider, error) {
 	group := &processorGroup{}
 	group.procs = append(group.procs, c.processors...)
 	if !c.noExporter {
-		eopts := make([]exporter.Option, 0, 1+len(c.exporterOpts))
-		eopts = append(eopts, exporter.WithGetenv(c.getenv))
-		eopts = append(eopts, c.exporterOpts...)
-		exp, err := exporter.New(ctx, eopts...)
+		procs, exp, err := c.newExporters(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("tracing: %w", err) // exporter errors say "exporter: …"
+			return nil, err
 		}
 		p.exp = exp
-		group.procs = append(group.procs, exp)
+		group.procs = append(group.procs, procs...)
 	}
 	p.procs = group
 
@@ -109,6 +109,52 @@ func Init(ctx context.Context, opts ...Option) (*Provider, error) {
 	defaultProvider.Store(p)
 	return p, nil
 }
+
+// newExporters builds the processors that export: the MLflow exporter
+// (unless an OTLP endpoint replaces it, as in MLflow) and a plain
+// OpenTelemetry batch span processor for the OTLP endpoint, when one is
+// configured. The exporter's settings are resolved once, here, and shared.
+func (c *config) newExporters(ctx context.Context) ([]sdktrace.SpanProcessor, *exporter.Exporter, error) {
+	eopts := make([]exporter.Option, 0, 1+len(c.exporterOpts))
+	eopts = append(eopts, exporter.WithGetenv(c.getenv))
+	eopts = append(eopts, c.exporterOpts...)
+	s, err := settings.Load(eopts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tracing: exporter: %w", err)
+	}
+	otlp, mlflowToo, err := newOTLPProcessor(ctx, s.Env, s.CustomTraces != nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tracing: %w", err)
+	}
+	var procs []sdktrace.SpanProcessor
+	var exp *exporter.Exporter
+	if mlflowToo {
+		if exp, err = exporter.New(ctx, settings.Resolved(s)); err != nil {
+			if otlp != nil {
+				_ = otlp.Shutdown(ctx)
+			}
+			return nil, nil, fmt.Errorf("tracing: %w", err) // exporter errors say "exporter: …"
+		}
+		procs = append(procs, exp)
+	} else {
+		procs = append(procs, requestIDs{})
+	}
+	if otlp != nil {
+		procs = append(procs, otlp)
+	}
+	return procs, exp, nil
+}
+
+// requestIDs sets mlflow.traceRequestId on every span when no MLflow
+// exporter does (OTLP export only), as MLflow's Python SDK does.
+type requestIDs struct{}
+
+func (requestIDs) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
+	s.SetAttributes(attribute.String(keys.TraceRequestID, `"`+tracemodel.RequestID(s.SpanContext().TraceID())+`"`))
+}
+func (requestIDs) OnEnd(sdktrace.ReadOnlySpan)      {}
+func (requestIDs) Shutdown(context.Context) error   { return nil }
+func (requestIDs) ForceFlush(context.Context) error { return nil }
 
 // TracerProvider returns the OpenTelemetry tracer provider spans are recorded
 // on (a no-op provider when tracing is disabled).
@@ -150,11 +196,16 @@ func (p *Provider) ForceFlush(ctx context.Context) error {
 
 // Shutdown flushes and stops what Init started: the tracer provider Init
 // created (or, with WithTracerProvider, only the processors Init added to the
-// caller's provider, which are then detached from it). It honours ctx: when
-// ctx ends first it cancels the exports in flight, drops (and counts) what is
-// still queued and returns ctx's error; calling it again finishes the job,
-// waiting with the new ctx for the exporter's goroutines to stop. Once it has
-// returned nil, further calls return nil. It stops p from being the package
+// caller's provider, which are then detached from it). Give it a context
+// with a deadline: a wait on a destination that fails or does not answer is
+// announced once to the error handler (exporter.WaitNotice), and lasts until
+// ctx ends or the retry budget runs out. When ctx ends first it cancels the
+// exports in flight, drops (and counts) what is still queued and returns an
+// error wrapping ctx's that says how many traces were waiting and why;
+// calling it again finishes the job, waiting with the new ctx for the
+// exporter's goroutines to stop. When it completes it returns nil, or an
+// *exporter.UndeliveredError when traces recorded since Init were not
+// delivered (the same on later calls). It stops p from being the package
 // default. The OpenTelemetry global tracer provider is left in place; its
 // spans are no-ops after Shutdown.
 func (p *Provider) Shutdown(ctx context.Context) error {
