@@ -42,7 +42,7 @@ func (p *pipeline) exportTraces(ctx context.Context, states []*traceState) error
 		e.counters.addTracesFailed(len(traces))
 		p.noteLoss(err)
 		if ctx.Err() == nil { // not our own cancellation
-			p.rep.noteCause(err)
+			p.noteFailure(err)
 		}
 		p.report(xerr)
 		for _, ts := range states {

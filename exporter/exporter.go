@@ -61,7 +61,7 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 		return nil, fmt.Errorf("exporter: %w", err)
 	}
 	c := *s // the Exporter's own copy: it hooks the retry counter in
-	e := &Exporter{s: &c, counters: newCounters()}
+	e := &Exporter{s: &c, counters: newCounters(c.ErrorHandler)}
 	e.pipe = newPipeline(e)
 	c.OnRetry = e.onRetry
 	e.route, err = newRoute(&c)
@@ -228,6 +228,17 @@ func (e *Exporter) AwaitExport(ctx context.Context, id trace.TraceID) error {
 		return st.err
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// ReportError hands err to the Exporter's error handler, from the
+// pipeline's reporter goroutine: it never blocks and never runs the handler
+// on the caller's goroutine (when the reporter is far behind, the report is
+// dropped). It is the SDK's one error path: package tracing and the
+// integrations report their background errors here (tracing.ReportError).
+func (e *Exporter) ReportError(err error) {
+	if err != nil {
+		e.pipe.rep.tryReport(err)
 	}
 }
 

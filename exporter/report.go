@@ -123,6 +123,7 @@ type reporter struct {
 	shutdownReported                      atomic.Bool
 
 	waitNoted atomic.Bool // the "waiting for N traces" notice was given
+	waiting   atomic.Bool // Shutdown is waiting on the destination
 }
 
 func newReporter(e *Exporter) *reporter {
@@ -180,9 +181,10 @@ func (r *reporter) report(err error) {
 
 // tryReport hands err to the handler without ever blocking (caller's path);
 // when the reporter is behind, the report is lost (the event is still
-// counted in Stats).
+// counted in Stats). After Shutdown it calls the handler itself.
 func (r *reporter) tryReport(err error) {
 	if r.stopped.Load() {
+		r.handler(err) // after Shutdown nothing else reports: no goroutine left to do it
 		return
 	}
 	select {
@@ -245,7 +247,17 @@ func (p *pipeline) report(err error)   { p.rep.report(err) }
 func (p *pipeline) noteLoss(why error) { p.rep.noteLoss(why) }
 func (e *Exporter) onRetry(cause error) {
 	e.counters.addRetried(1)
-	e.pipe.rep.noteCause(cause)
+	e.pipe.noteFailure(cause)
+}
+
+// noteFailure records a failure of the destination (a request that will be
+// retried, or an export that failed); while Shutdown waits, the first one
+// is announced at once.
+func (p *pipeline) noteFailure(cause error) {
+	p.rep.noteCause(cause)
+	if p.rep.waiting.Load() {
+		p.giveWaitNotice(cause)
+	}
 }
 
 type dropKind int
@@ -316,9 +328,10 @@ func (n *WaitNotice) Unwrap() error { return n.Cause }
 const waitNoticeAfter = 2 * time.Second
 
 // noteWait arranges for Shutdown's one WaitNotice: at once when the
-// destination's last answer was a failure, else as soon as it has confirmed
-// nothing for waitNoticeAfter while traces wait. The returned func cancels
-// it.
+// destination's last answer was a failure, at its first failure during the
+// wait, or as soon as it has confirmed nothing for waitNoticeAfter while
+// traces wait (a destination that does not answer). The returned func
+// cancels it.
 func (p *pipeline) noteWait() (cancel func()) {
 	if _, pending := p.e.buf.lens(); pending == 0 {
 		return func() {}
@@ -327,6 +340,7 @@ func (p *pipeline) noteWait() (cancel func()) {
 		p.giveWaitNotice(cause)
 		return func() {}
 	}
+	p.rep.waiting.Store(true)
 	var mu sync.Mutex
 	stopped := false
 	var t *time.Timer
@@ -343,6 +357,7 @@ func (p *pipeline) noteWait() (cancel func()) {
 		}
 	})
 	return func() {
+		p.rep.waiting.Store(false)
 		mu.Lock()
 		stopped = true
 		mu.Unlock()

@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
@@ -61,13 +62,13 @@ type counters struct {
 	mExportFailures, mRetried, mTracesFailed           metric.Int64Counter
 }
 
-func newCounters() *counters {
+func newCounters(report func(error)) *counters {
 	m := otel.Meter(keys.ScopeName)
 	c := &counters{}
 	mk := func(name, desc, unit string) metric.Int64Counter {
 		ctr, err := m.Int64Counter(name, metric.WithDescription(desc), metric.WithUnit(unit))
 		if err != nil {
-			otel.Handle(err)
+			report(fmt.Errorf("exporter: metric %s: %w", name, err))
 		}
 		return ctr // a usable no-op counter even on error
 	}

@@ -38,6 +38,17 @@
 //     carry the trace across services in W3C traceparent headers, so a
 //     distributed agent is one trace.
 //
+// Panics and errors: a panic in traced code is recorded on its span (status
+// ERROR, an "exception" event with the stack), the span ends, and the panic
+// is re-raised with its original value — the SDK never swallows a panic of
+// the program it observes (the one place a panic ends is the HTTP server
+// package responsesagent provides, which answers it with a 500 as MLflow's
+// agent server does; see its documentation). The SDK's own background errors
+// (an export that failed, a drop, a panicking span filter, an integration's
+// trouble) all go to one place, the exporter's error handler
+// (exporter.WithErrorHandler, default slog.Default().Error), never on the
+// caller's path; ReportError is that path for code built on this package.
+//
 // Values (inputs, outputs, attributes) can be any Go value: they are stored as
 // MLflow does, JSON-encoded (json.Marshaler respected; values JSON cannot
 // represent degrade to a readable string, never a panic), and cut to

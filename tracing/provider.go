@@ -37,8 +37,9 @@ type Provider struct {
 	procs        *processorGroup
 	filters      []func(*Span)
 	maxValueSize int
-	noContent    bool // WithContentCapture(false)
-	ownSampler   bool // sampler is ParentBased: unsampled parent => unsampled child
+	noContent    bool        // WithContentCapture(false)
+	errorHandler func(error) // the settings' handler, when there is no exporter
+	ownSampler   bool        // sampler is ParentBased: unsampled parent => unsampled child
 
 	shutdown atomic.Bool
 }
@@ -72,11 +73,11 @@ func Init(ctx context.Context, opts ...Option) (*Provider, error) {
 	group := &processorGroup{}
 	group.procs = append(group.procs, c.processors...)
 	if !c.noExporter {
-		procs, exp, err := c.newExporters(ctx)
+		procs, exp, handler, err := c.newExporters(ctx)
 		if err != nil {
 			return nil, err
 		}
-		p.exp = exp
+		p.exp, p.errorHandler = exp, handler
 		group.procs = append(group.procs, procs...)
 	}
 	p.procs = group
@@ -114,17 +115,17 @@ func Init(ctx context.Context, opts ...Option) (*Provider, error) {
 // (unless an OTLP endpoint replaces it, as in MLflow) and a plain
 // OpenTelemetry batch span processor for the OTLP endpoint, when one is
 // configured. The exporter's settings are resolved once, here, and shared.
-func (c *config) newExporters(ctx context.Context) ([]sdktrace.SpanProcessor, *exporter.Exporter, error) {
+func (c *config) newExporters(ctx context.Context) ([]sdktrace.SpanProcessor, *exporter.Exporter, func(error), error) {
 	eopts := make([]exporter.Option, 0, 1+len(c.exporterOpts))
 	eopts = append(eopts, exporter.WithGetenv(c.getenv))
 	eopts = append(eopts, c.exporterOpts...)
 	s, err := settings.Load(eopts...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("tracing: exporter: %w", err)
+		return nil, nil, nil, fmt.Errorf("tracing: exporter: %w", err)
 	}
 	otlp, mlflowToo, err := newOTLPProcessor(ctx, s.Env, s.CustomTraces != nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("tracing: %w", err)
+		return nil, nil, nil, fmt.Errorf("tracing: %w", err)
 	}
 	var procs []sdktrace.SpanProcessor
 	var exp *exporter.Exporter
@@ -133,7 +134,7 @@ func (c *config) newExporters(ctx context.Context) ([]sdktrace.SpanProcessor, *e
 			if otlp != nil {
 				_ = otlp.Shutdown(ctx)
 			}
-			return nil, nil, fmt.Errorf("tracing: %w", err) // exporter errors say "exporter: …"
+			return nil, nil, nil, fmt.Errorf("tracing: %w", err) // exporter errors say "exporter: …"
 		}
 		procs = append(procs, exp)
 	} else {
@@ -142,7 +143,7 @@ func (c *config) newExporters(ctx context.Context) ([]sdktrace.SpanProcessor, *e
 	if otlp != nil {
 		procs = append(procs, otlp)
 	}
-	return procs, exp, nil
+	return procs, exp, s.ErrorHandler, nil
 }
 
 // requestIDs sets mlflow.traceRequestId on every span when no MLflow
@@ -155,6 +156,27 @@ func (requestIDs) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
 func (requestIDs) OnEnd(sdktrace.ReadOnlySpan)      {}
 func (requestIDs) Shutdown(context.Context) error   { return nil }
 func (requestIDs) ForceFlush(context.Context) error { return nil }
+
+// ReportError hands err to the error handler of the default Provider — the
+// exporter's (exporter.WithErrorHandler; default slog.Default().Error) —
+// without blocking the caller: the SDK's one path for background errors,
+// used by this package (a panicking span filter), by the integrations of
+// package autoinstrument and by package responsesagent. Without a default
+// Provider it logs with slog.Default().Error.
+func ReportError(err error) {
+	if err == nil {
+		return
+	}
+	p := defaultProvider.Load()
+	switch {
+	case p != nil && p.exp != nil:
+		p.exp.ReportError(err)
+	case p != nil && p.errorHandler != nil:
+		p.errorHandler(err)
+	default:
+		settings.DefaultErrorHandler(err)
+	}
+}
 
 // TracerProvider returns the OpenTelemetry tracer provider spans are recorded
 // on (a no-op provider when tracing is disabled).

@@ -644,7 +644,7 @@ func (s *Span) end(hasOutputs bool, outputs any, endTime time.Time) {
 func (s *Span) runFilter(f func(*Span)) {
 	defer func() {
 		if r := recover(); r != nil {
-			reportError(fmt.Errorf("tracing: span filter panicked: %v", r))
+			ReportError(fmt.Errorf("tracing: span filter panicked: %v", r))
 		}
 	}()
 	f(s)

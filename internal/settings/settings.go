@@ -179,7 +179,7 @@ func defaults(env envconfig.Env) *Settings {
 
 // DefaultErrorHandler logs err with slog.Default.
 func DefaultErrorHandler(err error) {
-	slog.Default().Error("mlflowtrace: export error", "error", err)
+	slog.Default().Error("mlflowtrace", "error", err)
 }
 
 // WithGetenv sets the function the environment is read with.
