@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import defaultdict
-
 import pytest
 
 from parity import harness
@@ -34,8 +32,9 @@ from test_llm_browser import shoot
 
 # (command under conformance/cmd/, scenario): every scenario of an LLM
 # integration whose trace the server must price. A new integration adds a
-# line per scenario; its command prints {"scenario", "trace_id"} lines
-# (conformance/internal/scenario) and reads LLMTEST_URL.
+# line per scenario; its command takes the scenario as its argument, reads
+# LLMTEST_URL and prints the trace id last ({"trace_id": ...}, or the
+# {"scenario", "trace_id"} line of conformance/internal/scenario).
 PRICED = [
     ("llmtraces", "openai_chat"),
     ("llmtraces", "openai_chat_tools"),
@@ -50,6 +49,12 @@ PRICED = [
     ("langchaintraces", "chat"),
     ("langchaintraces", "chain"),
     ("langchaintraces", "tools"),
+    ("llmtraces", "goopenai_chat"),
+    ("llmtraces", "goopenai_chat_tools"),
+    ("llmtraces", "goopenai_chat_stream"),
+    ("llmtraces", "goopenai_chat_tools_stream"),
+    ("einotraces", "agent"),
+    ("einotraces", "chat"),
 ]
 # (command, scenario) -> why MLflow's autolog of the same call records no
 # token usage (mlflow/openai/utils/chat_schema.py _parse_usage), so the
@@ -57,6 +62,7 @@ PRICED = [
 UNPRICED = {
     ("llmtraces", "openai_embeddings"): "MLflow's OpenAI autolog records no usage for embeddings",
     ("llmtraces", "openai_completion"): "nor for a legacy Completion (only for its stream)",
+    ("llmtraces", "goopenai_embeddings"): "go-openai is recorded as MLflow's OpenAI autolog records openai's calls",
 }
 
 # The server and this process price from the catalog MLflow 3.17.2 bundles.
@@ -71,18 +77,16 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def traces(server, llm_fake, tmp_path_factory) -> dict[tuple[str, str], str]:
-    """Runs every command once with its scenarios; (command, scenario) -> trace id."""
-    by_cmd = defaultdict(list)
-    for cmd, scenario in [*PRICED, *UNPRICED]:
-        by_cmd[cmd].append(scenario)
+    """Runs each scenario (one process each); (command, scenario) -> trace id."""
     gobin = tmp_path_factory.mktemp("gobin")
-    ids = {}
-    for cmd, scenarios in by_cmd.items():
-        binary = harness.go_build(f"conformance/cmd/{cmd}", gobin)
+    binaries, ids = {}, {}
+    for cmd, scenario in [*PRICED, *UNPRICED]:
+        if cmd not in binaries:
+            binaries[cmd] = harness.go_build(f"conformance/cmd/{cmd}", gobin)
         llm_fake.reset()
-        got = harness.run_scenarios([str(binary), *scenarios], tmp_path_factory.mktemp(cmd), scenarios,
-                                    MLFLOW_TRACKING_URI=server.url, LLMTEST_URL=llm_fake.url)
-        ids.update({(cmd, s): got[s] for s in scenarios})
+        res = harness.run([str(binaries[cmd]), scenario], cwd=tmp_path_factory.mktemp(cmd),
+                          env=harness.clean_env(MLFLOW_TRACKING_URI=server.url, LLMTEST_URL=llm_fake.url))
+        ids[(cmd, scenario)] = harness.trace_id_from_stdout(res.stdout)
     return ids
 
 
