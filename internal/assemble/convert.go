@@ -123,8 +123,15 @@ func convertSpan(s sdktrace.ReadOnlySpan, genai bool) *tracemodel.Span {
 	return out
 }
 
-// defaultLogLevel is the level MLflow's Python SDK gives a span that did not
-// set one (LiveSpan.end / add_event).
+// DefaultLogLevel is the mlflow.spanLogLevel MLflow's Python SDK gives a
+// span that did not set one (LiveSpan.end / add_event), from its JSON span
+// type and whether it has an "exception" event. Package tracing leaves the
+// attribute to this default: ConvertSpan adds it, and so does tracing's OTLP
+// export.
+func DefaultLogLevel(spanTypeJSON string, hasException bool) string {
+	return defaultLogLevel(spanTypeJSON, hasException)
+}
+
 func defaultLogLevel(spanTypeJSON string, hasException bool) string {
 	if hasException {
 		return logLevelError
