@@ -15,6 +15,11 @@ with a personal access token or OAuth client credentials.
   Span.from_otel_proto, Trace.from_dict).
 - The Python and Go traces are compared field by field after
   conformance/parity/compare.py's normalisation (test_parity).
+- LLM cost: the workflow's chat model is a catalog model (PRICED_LLM, one
+  per scenario), so MLflow's client prices the span (mlflow.llm.cost) and the
+  trace (mlflow.trace.cost) itself, as it does for Databricks; the Go SDK
+  must send the same text (test_parity), and both equal MLflow's
+  calculate_cost_by_model_and_token_usage (test_llm_cost).
 """
 
 from __future__ import annotations
@@ -44,6 +49,19 @@ SCENARIOS = {
     "uc_linked": ({"cloud": "AWS_PRESIGNED_URL", "link": True}, "pat"),
 }
 WRITERS = ("python", "go")
+# scenario -> the workflow's chat model and provider (PARITY_LLM_MODEL /
+# _PROVIDER): provider files, a provider in capitals with a prefixed model,
+# Databricks' own models.
+PRICED_LLM = {
+    "aws": ("gpt-4o-mini", "openai"),
+    "gcp": ("claude-sonnet-4-6", "anthropic"),
+    "azure": ("gemini-2.5-flash", "gemini"),
+    "adls": ("databricks-claude-3-7-sonnet", "databricks"),
+    "volume": ("openai/gpt-4o", "OpenAI"),
+    "uc": ("claude-sonnet-4-6", "anthropic"),
+    "uc_linked": ("gpt-4o-mini", "openai"),
+}
+LLM_USAGE = {"input_tokens": 12, "output_tokens": 8, "total_tokens": 20}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +79,9 @@ def go_parity(tmp_path_factory):
 
 def scenario_env(fake: FakeWorkspace, name: str, location: str, home) -> dict:
     storage, auth = SCENARIOS[name]
-    env = harness.clean_env(HOME=str(home), MLFLOW_TRACKING_URI="databricks", **PY_QUIET)
+    model, provider = PRICED_LLM[name]
+    env = harness.clean_env(HOME=str(home), MLFLOW_TRACKING_URI="databricks",
+                            PARITY_LLM_MODEL=model, PARITY_LLM_PROVIDER=provider, **PY_QUIET)
     env.update(fake.pat_env() if auth == "pat" else fake.oauth_env())
     if storage is None:
         env["MLFLOW_TRACING_DESTINATION"] = location
@@ -198,6 +218,26 @@ def test_parity(fake, written, name):
         {k: v for k, v in go.items() if k != "problems"},
     )
     assert not diffs, f"{name}: Python and Go traces differ:\n" + compare.format_diffs(diffs)
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_llm_cost(fake, written, name, monkeypatch):
+    """Both clients priced the chat model span and the trace, with the value
+    MLflow's own function gives for the model, provider and usage (the bundled
+    catalog: PY_QUIET points MLFLOW_MODEL_CATALOG_URI nowhere)."""
+    from mlflow.tracing.utils import calculate_cost_by_model_and_token_usage
+
+    monkeypatch.setenv("MLFLOW_MODEL_CATALOG_URI", PY_QUIET["MLFLOW_MODEL_CATALOG_URI"])
+    model, provider = PRICED_LLM[name]
+    want = calculate_cost_by_model_and_token_usage(model, LLM_USAGE, provider)
+    assert want and want["total_cost"] > 0, (model, provider, want)
+    for writer in WRITERS:
+        trace = load_trace(fake.trace(written[(name, writer)]))
+        chat = next(s for s in trace.data.spans if s.name == "chat_model")
+        assert chat.get_attribute("mlflow.llm.cost") == want, (writer, chat.get_attribute("mlflow.llm.cost"))
+        assert trace.info.cost == want, (writer, trace.info.trace_metadata.get("mlflow.trace.cost"))
+        others = [s.name for s in trace.data.spans if s.name != "chat_model" and s.get_attribute("mlflow.llm.cost")]
+        assert not others, (writer, others)
 
 
 @pytest.fixture(scope="module")

@@ -222,6 +222,18 @@
 // token is retried once with a fresh token; 401 and 403 are otherwise
 // reported (once per failed export) with a hint, never retried.
 //
+// LLM cost: a Databricks workspace stores the cost MLflow's client computes
+// and computes none itself, so for Databricks destinations each LLM span
+// (mlflow.llm.model and mlflow.chat.tokenUsage, provider if known) gets
+// mlflow.llm.cost and the trace mlflow.trace.cost, as MLflow's client
+// computes them, from MLflow 3.17.2's bundled model catalog (package
+// internal/llmcost has the matching rules). WithModelCatalog or
+// MLFLOW_MODEL_CATALOG_URI=file://<dir> (MLflow's variable) adds a directory
+// of <provider>.json catalog files; MLflow's default, downloading the latest
+// catalog from GitHub, is not followed: this SDK downloads nothing. An MLflow
+// tracking server computes cost itself from the same span attributes; the
+// local ./mlruns store has none, as with MLflow.
+//
 // OTLP export (OTEL_EXPORTER_OTLP_*) is not this package's: package tracing
 // adds a plain OpenTelemetry batch span processor for it next to the
 // Exporter (see its documentation).
@@ -255,6 +267,7 @@
 //	DB_MODEL_SERVING_HOST_URL                        (none)       Model Serving's workspace URL (older name)
 //	SERVING_CREDENTIALS_DIR                          /var/credentials-secret
 //	IS_IN_DATABRICKS_MODEL_SERVING_ENV               false        (as IS_IN_DB_MODEL_SERVING_ENV)
+//	MLFLOW_MODEL_CATALOG_URI                         (bundled)    WithModelCatalog (Databricks LLM prices: file://<dir> only)
 //	MLFLOW_ENABLE_ASYNC_TRACE_LOGGING                true         (false → one worker)
 //	MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS           10           WithMaxWorkers
 //	MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE        1000         WithMaxQueueSize

@@ -99,6 +99,7 @@ func newDatabricksRoute(s *settings.Settings) (route, error) {
 		ExperimentName: s.ExperimentName,
 		UCSchema:       s.UCSchema,
 		Resource:       sdkResource,
+		Prices:         modelCatalog(s),
 	})
 	if err != nil {
 		return route{}, err

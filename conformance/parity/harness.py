@@ -125,11 +125,14 @@ class MlflowServer:
 
     backend is a store URI (sqlite:///..., or a ./mlruns path for the
     FileStore). Artifacts are served by the server (mlflow-artifacts:) from
-    workdir/artifacts. Use as a context manager; the process group it started
-    is terminated on exit.
+    workdir/artifacts. env adds variables to the server's clean environment.
+    Use as a context manager; the process group it started is terminated on
+    exit.
     """
 
-    def __init__(self, workdir: Path, backend: str | None = None, python: str = sys.executable):
+    def __init__(self, workdir: Path, backend: str | None = None, python: str = sys.executable,
+                 env: dict[str, str] | None = None):
+        self.env = dict(env or {})
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.backend = backend or f"sqlite:///{self.workdir / 'mlflow.db'}"
@@ -150,7 +153,8 @@ class MlflowServer:
         ]
         # The job runner (a huey consumer per job queue) plays no part in
         # these tests and is five more Python processes per server.
-        env = clean_env(MLFLOW_ALLOW_FILE_STORE="true", MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")
+        env = clean_env(MLFLOW_ALLOW_FILE_STORE="true", MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false",
+                        **self.env)
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             cmd, cwd=self.workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT,

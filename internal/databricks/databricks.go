@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/internal/dbauth"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/llmcost"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowrest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/otlpconv"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
@@ -73,6 +75,11 @@ type Config struct {
 	UCSchema string
 	// Resource is the OTLP resource of the spans sent to UC tables.
 	Resource map[string]any
+	// Prices prices the LLM spans of every trace before it is sent
+	// (mlflow.llm.cost, mlflow.trace.cost), as MLflow's client does for a
+	// Databricks workspace, which computes no cost itself; nil means
+	// llmcost.Bundled().
+	Prices *llmcost.Catalog
 }
 
 // Destination exports finished traces to a Databricks workspace. It is safe
@@ -84,6 +91,7 @@ type Destination struct {
 	exp      *mlflowrest.Resolver // nil for UC tables
 	uc       *ucTarget            // MLFLOW_TRACING_DESTINATION=<catalog>.<schema>
 	resource []*commonpb.KeyValue
+	prices   *llmcost.Catalog
 
 	// Whether the experiment is linked to Unity Catalog tables, learnt from
 	// its tags by LookupLink or the first export. linkMu guards linkRetryAt
@@ -160,6 +168,10 @@ func New(cfg Config) (*Destination, error) {
 		client:   c,
 		ws:       cfg.Workspace,
 		resource: otlpconv.KeyValues(cfg.Resource),
+		prices:   cfg.Prices,
+	}
+	if d.prices == nil {
+		d.prices = llmcost.Bundled()
 	}
 	if cfg.UCSchema != "" {
 		cat, sch, ok := ParseUCSchema(cfg.UCSchema)
@@ -322,6 +334,7 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 	if len(traces) == 0 {
 		return nil
 	}
+	traces = Priced(d.prices, traces)
 	if d.uc != nil {
 		return d.exportUC(ctx, d.uc, traces)
 	}
@@ -342,6 +355,27 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Priced returns traces as MLflow's client sends them to a Databricks
+// workspace, which computes no LLM cost itself: each trace with its LLM
+// spans priced (llmcost.Catalog.PriceTrace). The traces are not modified;
+// when no trace changes, traces itself is returned.
+func Priced(prices *llmcost.Catalog, traces []*tracemodel.Trace) []*tracemodel.Trace {
+	var out []*tracemodel.Trace
+	for i, t := range traces {
+		p := prices.PriceTrace(t)
+		if p != t && out == nil {
+			out = slices.Clone(traces)
+		}
+		if out != nil {
+			out[i] = p
+		}
+	}
+	if out == nil {
+		return traces
+	}
+	return out
 }
 
 // explain adds what to check to a 401/403 from the workspace.

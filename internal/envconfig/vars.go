@@ -54,6 +54,12 @@ var (
 	ServingHost          = String{Var{Name: "DATABRICKS_MODEL_SERVING_HOST_URL", Package: "exporter"}}
 	ServingHostLegacy    = String{Var{Name: "DB_MODEL_SERVING_HOST_URL", Package: "exporter"}}
 	ServingCredsDir      = String{Var{Name: "SERVING_CREDENTIALS_DIR", Default: "/var/credentials-secret", Package: "exporter"}}
+	// ModelCatalogURI is where MLflow reads its LLM prices from
+	// (<uri>/<provider>.json); this SDK reads a file:// directory for the
+	// Databricks destination's LLM cost and downloads nothing. Secret: a
+	// catalog URL may carry a token.
+	ModelCatalogURI = String{Var{Name: "MLFLOW_MODEL_CATALOG_URI",
+		Options: []string{"exporter.WithModelCatalog"}, Package: "exporter", Secret: true}}
 )
 
 // The export pipeline (package exporter).
@@ -125,7 +131,7 @@ func All() []Var {
 		TrackingURI.Var, ExperimentID.Var, ExperimentName.Var, TracingDestination.Var,
 		DatabricksHost.Var, DatabricksToken.Var, DatabricksClientID.Var, DatabricksClientSecret.Var,
 		DatabricksUsername.Var, DatabricksPassword.Var, DatabricksConfigFile.Var, DatabricksProfile.Var,
-		ServingHost.Var, ServingHostLegacy.Var, ServingCredsDir.Var,
+		ServingHost.Var, ServingHostLegacy.Var, ServingCredsDir.Var, ModelCatalogURI.Var,
 		AsyncLogging.Var, MaxWorkers.Var, MaxQueueSize.Var, MaxSpanBatchSize.Var, MaxInterval.Var,
 		RetryTimeout.Var, TraceTimeout.Var, TimeoutCheckInterval.Var, BufferTTL.Var, BufferMaxSize.Var,
 		TrackingToken.Var, TrackingUsername.Var, TrackingPassword.Var, InsecureTLS.Var, MaxRetries.Var,

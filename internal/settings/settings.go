@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -112,6 +113,10 @@ type Settings struct {
 	// DatabricksCredentials authorises Databricks requests (auth type custom).
 	DatabricksCredentials func(*http.Request) error
 	databricksExplicit    bool
+	// ModelCatalogURI (MLFLOW_MODEL_CATALOG_URI) and ModelCatalog (an
+	// option, wins) name the LLM prices of the Databricks destination.
+	ModelCatalogURI string
+	ModelCatalog    fs.FS
 
 	selected  bool // Select has run
 	Kind      Kind
@@ -261,6 +266,7 @@ func (s *Settings) loadEnv() error {
 	s.ExperimentID = envconfig.ExperimentID.Get(e)
 	s.ExperimentName = envconfig.ExperimentName.Get(e)
 	s.TracingDestination = envconfig.TracingDestination.Get(e)
+	s.ModelCatalogURI = envconfig.ModelCatalogURI.Get(e)
 
 	var errs []error
 	check := func(err error) { errs = append(errs, err) }
