@@ -207,9 +207,14 @@ func TestRecordDamagedAfterWriteIsSkipped(t *testing.T) {
 	}
 	s.Release(refs...)
 	e := s.entries[refs[1]]
-	if _, err := e.seg.f.WriteAt([]byte("XX"), e.off+frameHeader+2); err != nil {
-		t.Skip("O_APPEND file does not take WriteAt here:", err)
+	f, err := os.OpenFile(e.seg.path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if _, err := f.WriteAt([]byte("XX"), e.off+frameHeader+2); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
 	got := claimAll(s)
 	if len(got) != 2 || s.Stats().Skipped != 1 {
 		t.Fatalf("got %d records, skipped %d; want 2 and 1", len(got), s.Stats().Skipped)
@@ -383,6 +388,7 @@ func TestReadOnlyDirectory(t *testing.T) {
 	dir := t.TempDir()
 	ro := filepath.Join(dir, "ro")
 	os.MkdirAll(ro, 0o755)
+	os.Chmod(filepath.Dir(dir), 0o755) // t.TempDir's parent is private
 	os.Chmod(dir, 0o755)
 	os.Chmod(ro, 0o555)
 	if os.Geteuid() != 0 {
@@ -392,8 +398,18 @@ func TestReadOnlyDirectory(t *testing.T) {
 		}
 		return
 	}
+	// The test binary's own directory is private: run a copy.
 	exe, _ := os.Executable()
-	cmd := exec.Command(exe, "-test.run=^TestReadOnlyDirectory$")
+	bin, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyExe := filepath.Join(dir, "spool.test")
+	if err := os.WriteFile(copyExe, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(copyExe, "-test.run=^TestReadOnlyDirectory$")
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "SPOOL_TEST_READONLY_DIR="+ro)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	out, err := cmd.CombinedOutput()
