@@ -34,6 +34,11 @@ type pipeline struct {
 
 	rep *reporter
 
+	// spool is the spool stage (spool.go); nil without a spool.
+	// spoolFailed: a spool was configured but could not be opened.
+	spool       *spooler
+	spoolFailed bool
+
 	// Background work and expiry run under bgCtx; abort and stop cancel it
 	// and wait for them (bg).
 	bgCtx    context.Context
@@ -56,7 +61,12 @@ func newPipeline(e *Exporter) *pipeline {
 func (p *pipeline) start(ctx context.Context) {
 	e, s := p.e, p.e.s
 	p.rep.start()
-	p.traceQ = batch.New(p.exportTraces, batch.Config[*traceState]{
+	p.openSpool()
+	export := p.exportTraces
+	if p.spool != nil {
+		export = p.spool.spoolTraces
+	}
+	p.traceQ = batch.New(export, batch.Config[*traceState]{
 		QueueSize:     s.MaxQueueSize,
 		Workers:       s.MaxWorkers,
 		BatchSize:     s.BatchSize,
@@ -73,6 +83,9 @@ func (p *pipeline) start(ctx context.Context) {
 			ExportTimeout: s.RetryTimeout,
 			OnDrop:        func(d []*endedSpan) { e.counters.addStreamDropped(len(d)) },
 		})
+	}
+	if p.spool != nil {
+		p.spool.start()
 	}
 	if s.TraceTimeout > 0 {
 		p.bg.Add(1)
@@ -125,6 +138,9 @@ func (p *pipeline) flush(ctx context.Context) error {
 		errs = append(errs, p.spanQ.ForceFlush(ctx))
 	}
 	errs = append(errs, p.traceQ.ForceFlush(ctx))
+	if p.spool != nil {
+		errs = append(errs, p.spool.flush(ctx))
+	}
 	return errors.Join(errs...)
 }
 
@@ -139,6 +155,11 @@ func (p *pipeline) drain(ctx context.Context) error {
 	}
 	if err := p.traceQ.Shutdown(ctx); first == nil {
 		first = err
+	}
+	if p.spool != nil {
+		if err := p.spool.drain(ctx); first == nil {
+			first = err
+		}
 	}
 	return first
 }
@@ -167,6 +188,9 @@ func (p *pipeline) stop(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		err = fmt.Errorf("exporter: the destination's background work did not stop: %w", ctx.Err())
+	}
+	if p.spool != nil && err == nil {
+		p.spool.close()
 	}
 	p.reportShutdownDrops()
 	p.rep.stop()

@@ -267,6 +267,7 @@ const (
 	dropSpanQueue
 	dropEvicted
 	dropSpanCap
+	dropSpool
 	numDropKinds
 )
 

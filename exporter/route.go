@@ -34,6 +34,10 @@ type route struct {
 	idPrefix func() (prefix, schemaVersion string)
 	// experimentID, when set, is the experiment traces go to, once known.
 	experimentID func() string
+	// redeliver, when set, exports traces that may have reached the
+	// destination before (the spool's replay) without storing any twice;
+	// nil means dest.ExportTraces is safe to repeat.
+	redeliver func(ctx context.Context, traces []*Trace) error
 	// background, when set, is work the pipeline runs once on a goroutine
 	// of its own when the Exporter starts; ctx ends at Shutdown. New waits
 	// for it up to backgroundWait.

@@ -812,6 +812,18 @@ func (s *Spool) RetryDeadLater(at time.Time, names ...string) {
 	}
 }
 
+// DueAll makes every dead letter not being retried due now (the
+// destination answers again).
+func (s *Spool) DueAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range s.dead {
+		if !d.claimed {
+			d.retryAt = time.Time{}
+		}
+	}
+}
+
 // RemoveDead deletes delivered dead letters.
 func (s *Spool) RemoveDead(names ...string) {
 	s.mu.Lock()
