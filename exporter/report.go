@@ -268,6 +268,7 @@ const (
 	dropEvicted
 	dropSpanCap
 	dropSpool
+	dropDeadLetter
 	numDropKinds
 )
 

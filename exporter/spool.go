@@ -109,6 +109,9 @@ type spooledTrace struct {
 	t    *Trace
 	ref  spool.Ref // 0: not in the spool's segments
 	dead string    // the dead letter it was read from, if it was
+	// spansSent: the destination stored the trace's span rows already
+	// (route.staged); the spool keeps it (a mark, or a dead letter's field).
+	spansSent bool
 }
 
 // openSpool opens the spool of the settings, if any. A spool that cannot
@@ -166,7 +169,7 @@ func (sc *spooler) spoolTraces(_ context.Context, states []*traceState) error {
 	for i, ts := range states {
 		t := e.builtTrace(ts)
 		items[i] = &spooledTrace{ts: ts, t: t}
-		recs[i] = encodeRecord(t)
+		recs[i] = encodeRecord(t, false)
 	}
 	refs, err := sc.sp.Append(recs)
 	written := 0
@@ -208,13 +211,53 @@ func (sc *spooler) sendTraces(ctx context.Context, items []*spooledTrace) error 
 	if p.spanQ != nil && !e.route.carrier {
 		_ = p.spanQ.ForceFlush(ctx) // as exportTraces does
 	}
+	err := callDestination(func() error { return sc.export(ctx, items, false) })
+	sc.outcome(ctx, items, err)
+	return nil
+}
+
+// export calls the destination the way its route states: in steps that
+// report stored span rows (route.staged), with look-ups for a replay
+// (route.redeliver), or plainly.
+func (sc *spooler) export(ctx context.Context, items []*spooledTrace, replay bool) error {
+	r := sc.p.e.route
 	traces := make([]*Trace, len(items))
 	for i, it := range items {
 		traces[i] = it.t
 	}
-	err := callDestination(func() error { return e.route.dest.ExportTraces(ctx, traces) })
-	sc.outcome(ctx, items, err)
-	return nil
+	if r.staged != nil {
+		sent := make([]bool, len(items))
+		for i, it := range items {
+			sent[i] = it.spansSent
+		}
+		return r.staged(ctx, traces, sent, func(idx []int) { sc.markSpans(items, idx) }, replay)
+	}
+	if replay && r.redeliver != nil {
+		return r.redeliver(ctx, traces)
+	}
+	return r.dest.ExportTraces(ctx, traces)
+}
+
+// markSpans notes that the span rows of items[idx] are stored: in the
+// spool (a mark on the record, or the dead letter rewritten) before the
+// destination goes on, so that a crash now cannot make a replay send them
+// again.
+func (sc *spooler) markSpans(items []*spooledTrace, idx []int) {
+	var refs []spool.Ref
+	for _, i := range idx {
+		if i < 0 || i >= len(items) {
+			continue
+		}
+		it := items[i]
+		it.spansSent = true
+		switch {
+		case it.ref != 0:
+			refs = append(refs, it.ref)
+		case it.dead != "":
+			_ = sc.sp.DeadLetter(0, it.dead, encodeRecord(it.t, true), time.Now())
+		}
+	}
+	sc.sp.Mark(refs...)
 }
 
 // leaveInSpool takes the items the send queue abandoned when Shutdown's
@@ -306,7 +349,7 @@ func (sc *spooler) outcome(ctx context.Context, items []*spooledTrace, err error
 			sc.sp.RetryDeadLater(retryAt, it.dead)
 			retried++
 		case it.ref != 0:
-			if derr := sc.sp.DeadLetter(it.ref, deadLetterName(it.t), encodeRecord(it.t), retryAt); derr != nil {
+			if derr := sc.sp.DeadLetter(it.ref, deadLetterName(it.t), encodeRecord(it.t, it.spansSent), retryAt); derr != nil {
 				// Kept in the segments instead: the replay retries it.
 				sc.sp.Release(it.ref)
 				p.report(fmt.Errorf("exporter: %s: %w", it.t.Info.TraceID, derr))
@@ -328,11 +371,27 @@ func (sc *spooler) outcome(ctx context.Context, items []*spooledTrace, err error
 		return // a dead letter's retry: reported when it was dead-lettered
 	}
 	if kept > 0 {
-		p.report(fmt.Errorf("%w; kept as dead letters in %s, retried every %v and as soon as the destination answers again",
-			xerr, sc.sp.Dir()+"/dead", e.s.SpoolRetryInterval))
+		// One report per outage, not one per batch: the dead letters are
+		// counted in Stats and visible on disk.
+		if sc.firstSince(dropDeadLetter) {
+			p.report(fmt.Errorf("%w; kept as dead letters in %s, retried every %v and as soon as the destination answers again (further dead letters in the next %v are only counted in Stats)",
+				xerr, sc.sp.Dir()+"/dead", e.s.SpoolRetryInterval, dropWarnEvery))
+		}
 		return
 	}
 	p.report(xerr)
+}
+
+// firstSince reports whether no report of kind was given in the last
+// dropWarnEvery (and claims this one).
+func (sc *spooler) firstSince(kind dropKind) bool {
+	r := sc.p.rep
+	now := time.Now().UnixNano()
+	last := r.lastDropWarn[kind].Load()
+	if last != 0 && now-last < int64(dropWarnEvery) {
+		return false
+	}
+	return r.lastDropWarn[kind].CompareAndSwap(last, now)
 }
 
 func (sc *spooler) setHold() {
@@ -375,22 +434,22 @@ func (sc *spooler) replayOnce() bool {
 	p, e := sc.p, sc.p.e
 	var items []*spooledTrace
 	for _, r := range sc.sp.Claim(e.s.BatchSize) {
-		t, err := decodeRecord(r.Data)
+		t, sent, err := decodeRecord(r.Data)
 		if err != nil {
 			sc.sp.Skip(r.Ref)
 			continue
 		}
-		items = append(items, &spooledTrace{t: t, ref: r.Ref})
+		items = append(items, &spooledTrace{t: t, ref: r.Ref, spansSent: sent || r.Marked})
 	}
 	if len(items) == 0 {
 		for _, d := range sc.sp.ClaimDead(time.Now(), e.s.BatchSize) {
-			t, err := decodeRecord(d.Data)
+			t, sent, err := decodeRecord(d.Data)
 			if err != nil {
 				// Not a trace: leave the file to the operator, look again later.
 				sc.sp.RetryDeadLater(time.Now().Add(e.s.SpoolRetryInterval), d.Name)
 				continue
 			}
-			items = append(items, &spooledTrace{t: t, dead: d.Name})
+			items = append(items, &spooledTrace{t: t, dead: d.Name, spansSent: sent})
 		}
 	}
 	if len(items) == 0 {
@@ -398,15 +457,7 @@ func (sc *spooler) replayOnce() bool {
 	}
 	ctx, cancel := context.WithTimeout(p.bgCtx, e.s.RetryTimeout)
 	defer cancel()
-	traces := make([]*Trace, len(items))
-	for i, it := range items {
-		traces[i] = it.t
-	}
-	redeliver := e.route.redeliver
-	if redeliver == nil {
-		redeliver = e.route.dest.ExportTraces
-	}
-	err := callDestination(func() error { return redeliver(ctx, traces) })
+	err := callDestination(func() error { return sc.export(ctx, items, true) })
 	if err != nil && p.bgCtx.Err() != nil {
 		ctx = p.bgCtx // cancelled by Shutdown, not failed
 	}
@@ -505,8 +556,9 @@ func (sc *spooler) stats(st *Stats) {
 // encodeRecord encodes a trace for the spool with tracemodel's JSON:
 // {"info": <TraceInfo as protobuf JSON>, "data": {"spans": [<traces.json
 // spans>]}} — Trace.UnmarshalJSON reads it back without loss (times in
-// nanoseconds), and a dead letter is readable with jq.
-func encodeRecord(t *Trace) []byte {
+// nanoseconds), and a dead letter is readable with jq. spansSent adds
+// "mlflowtrace.spans_stored": true (see spooledTrace.spansSent).
+func encodeRecord(t *Trace, spansSent bool) []byte {
 	info, _ := t.Info.MarshalJSON()
 	data, err := tracemodel.MarshalTraceData(t.Spans)
 	if err != nil {
@@ -517,18 +569,25 @@ func encodeRecord(t *Trace) []byte {
 	b = append(b, info...)
 	b = append(b, `, "data": `...)
 	b = append(b, data...)
+	if spansSent {
+		b = append(b, `, "mlflowtrace.spans_stored": true`...)
+	}
 	return append(b, '}')
 }
 
-func decodeRecord(b []byte) (*Trace, error) {
+func decodeRecord(b []byte) (*Trace, bool, error) {
 	var t Trace
 	if err := json.Unmarshal(b, &t); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if t.Info.TraceID == "" {
-		return nil, errors.New("exporter: spool record without a trace id")
+		return nil, false, errors.New("exporter: spool record without a trace id")
 	}
-	return &t, nil
+	var flag struct {
+		SpansStored bool `json:"mlflowtrace.spans_stored"`
+	}
+	_ = json.Unmarshal(b, &flag)
+	return &t, flag.SpansStored, nil
 }
 
 // deadLetterName is the file name of a trace's dead letter: its 32-hex

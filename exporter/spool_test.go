@@ -268,7 +268,6 @@ func TestSpoolFull(t *testing.T) {
 	}
 }
 
-
 // A spool directory that cannot be used: the exporter says so once and
 // runs without it; every trace counts as not spooled and is delivered.
 func TestSpoolUnusableDirectory(t *testing.T) {

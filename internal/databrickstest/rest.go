@@ -109,6 +109,10 @@ func (w *Workspace) serve(rw http.ResponseWriter, r *http.Request) {
 		if w.method(sr, r, http.MethodPost) {
 			w.serveStartTraceV3(sr, r)
 		}
+	case strings.HasPrefix(p, pathStartTraceV3+"/") && !strings.Contains(strings.TrimPrefix(p, pathStartTraceV3+"/"), "/"):
+		if w.method(sr, r, http.MethodGet) {
+			w.serveGetTraceInfoV3(sr, strings.TrimPrefix(p, pathStartTraceV3+"/"))
+		}
 	case strings.HasPrefix(p, pathTracesV2Prefix) && strings.HasSuffix(p, "/credentials-for-data-upload"):
 		if w.method(sr, r, http.MethodGet) {
 			id := strings.TrimSuffix(strings.TrimPrefix(p, pathTracesV2Prefix), "/credentials-for-data-upload")
@@ -124,6 +128,8 @@ func (w *Workspace) serve(rw http.ResponseWriter, r *http.Request) {
 		if w.method(sr, r, http.MethodPost) {
 			w.serveOTLP(sr, r)
 		}
+	case strings.HasPrefix(p, pathV4Prefix) && strings.HasSuffix(p, "/info") && r.Method == http.MethodGet:
+		w.serveGetTraceInfoV4(sr, r)
 	case strings.HasPrefix(p, pathV4Prefix) && strings.HasSuffix(p, "/info"):
 		if w.method(sr, r, http.MethodPost) {
 			w.serveTraceInfoV4(sr, r)
@@ -478,6 +484,27 @@ func (w *Workspace) serveStartTraceV3(rw http.ResponseWriter, r *http.Request) {
 	t.StartTraceV3 = append(json.RawMessage(nil), body...)
 	t.TraceInfo = info
 	w.mu.Unlock()
+	rw.Header().Set("Content-Type", "application/json")
+	_, _ = fmt.Fprintf(rw, `{"trace":{"trace_info":%s}}`, info)
+}
+
+// serveGetTraceInfoV3 is GetTraceInfoV3: GET /api/3.0/mlflow/traces/{id},
+// the stored info of an experiment trace.
+func (w *Workspace) serveGetTraceInfoV3(rw http.ResponseWriter, traceID string) {
+	if id, err := url.PathUnescape(traceID); err == nil {
+		traceID = id
+	}
+	w.mu.Lock()
+	t := w.traces[traceID]
+	var info json.RawMessage
+	if t != nil && t.StartTraceV3 != nil {
+		info = t.TraceInfo
+	}
+	w.mu.Unlock()
+	if info == nil {
+		apiError(rw, http.StatusNotFound, "RESOURCE_DOES_NOT_EXIST", fmt.Sprintf("Trace with ID %s not found.", traceID))
+		return
+	}
 	rw.Header().Set("Content-Type", "application/json")
 	_, _ = fmt.Fprintf(rw, `{"trace":{"trace_info":%s}}`, info)
 }

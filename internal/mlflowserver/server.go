@@ -301,6 +301,55 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 	return errors.Join(errs...)
 }
 
+// Redeliver exports traces that may have reached the server before (the
+// spool's replay after a crash or a failed export) without storing any
+// twice. A SQL-backed server upserts both the spans (OTLP) and the trace
+// info (StartTraceV3 merges into an existing trace), so a repeat is
+// harmless there and also completes a trace whose spans were cut short. A
+// FileStore-backed server answers a repeated StartTraceV3 with a 500, and
+// its traces.json is an artifact a PUT replaces: a trace the server knows
+// already (GetTraceInfoV3) with its spans in artifacts only gets
+// traces.json again.
+func (d *Destination) Redeliver(ctx context.Context, traces []*tracemodel.Trace) error {
+	if d.closed.Load() {
+		return errClosed
+	}
+	var fresh []*tracemodel.Trace
+	var errs []error
+	for _, t := range traces {
+		if t.ContinuesRemote() {
+			fresh = append(fresh, t) // only its spans are sent: upserted
+			continue
+		}
+		tags, found, err := mlflowrest.GetTraceInfo(ctx, d.client, "", t.Info.TraceID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: look up: %w", t.Info.TraceID, err))
+			continue
+		}
+		if !found || tags[keys.TagSpansLocation] == spansTrackingStore {
+			fresh = append(fresh, t)
+			continue
+		}
+		loc := tags[keys.TagArtifactLocation]
+		if loc == "" {
+			errs = append(errs, fmt.Errorf("%s: the stored trace has no mlflow.artifactLocation", t.Info.TraceID))
+			continue
+		}
+		d.ledger.finish(traceIDOf(t))
+		data, err := tracemodel.MarshalTraceData(t.Spans)
+		if err == nil {
+			err = d.upload(ctx, loc, data)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", t.Info.TraceID, err))
+		}
+	}
+	if len(fresh) > 0 {
+		errs = append(errs, d.ExportTraces(ctx, fresh))
+	}
+	return errors.Join(errs...)
+}
+
 func traceIDOf(t *tracemodel.Trace) trace.TraceID {
 	for _, s := range t.Spans {
 		if s != nil {

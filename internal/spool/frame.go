@@ -10,14 +10,15 @@ import (
 //	magic  4 bytes  0xF5 0x9A 0x1E 0xC7 (0xF5 never occurs in UTF-8 text)
 //	length 4 bytes  little endian: bytes of the payload
 //	crc    4 bytes  little endian: CRC-32C of the length bytes, kind and payload
-//	kind   1 byte   'T' a trace record, 'A' acknowledgements
+//	kind   1 byte   'T' a trace record, 'A' acknowledgements, 'M' marks
 //	payload
 //
 // A 'T' payload is the record's data (the exporter's encoded trace). An 'A'
 // payload is a list of 4-byte little-endian offsets of 'T' frames of the
 // same segment that are delivered (or moved to the dead letters): an
 // acknowledgement always goes to the segment of the record it names, so a
-// segment can be read, and deleted, on its own.
+// segment can be read, and deleted, on its own. An 'M' payload lists, the
+// same way, records marked as partly delivered (Spool.Mark).
 //
 // Reading tolerates damage: a frame whose magic, length or CRC is wrong is
 // skipped and counted, and reading resumes at the next magic that starts a
@@ -27,6 +28,7 @@ const (
 	frameHeader = 13
 	kindTrace   = 'T'
 	kindAck     = 'A'
+	kindMark    = 'M'
 	// maxRecord bounds one record (a trace's encoding).
 	maxRecord = 1 << 30
 )
@@ -111,7 +113,7 @@ func frameAt(b []byte, pos int) (frame, bool) {
 	if binary.LittleEndian.Uint32(b[pos+8:pos+12]) != frameCRC(b[pos+4:pos+8], kind, payload) {
 		return frame{}, false
 	}
-	if kind != kindTrace && kind != kindAck {
+	if kind != kindTrace && kind != kindAck && kind != kindMark {
 		return frame{}, false
 	}
 	return frame{off: int64(pos), kind: kind, payload: payload}, true

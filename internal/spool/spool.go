@@ -83,6 +83,9 @@ type Ref uint64
 type Record struct {
 	Ref  Ref
 	Data []byte
+	// Marked: Mark was called on the record (by this process or the one
+	// that wrote it).
+	Marked bool
 }
 
 // DeadLetter is a dead letter read back for a retry.
@@ -141,10 +144,11 @@ const (
 )
 
 type entry struct {
-	seg   *segment
-	off   int64
-	size  int64 // frame size
-	state state
+	seg    *segment
+	off    int64
+	size   int64 // frame size
+	state  state
+	marked bool
 }
 
 type deadEntry struct {
@@ -282,11 +286,16 @@ func (s *Spool) loadSegmentLocked(sl *slot, path string) error {
 	}
 	r := scanFrames(b)
 	s.skipped += int64(r.skipped)
-	acked := map[int64]bool{}
+	acked, marked := map[int64]bool{}, map[int64]bool{}
 	for _, f := range r.frames {
-		if f.kind == kindAck {
+		switch f.kind {
+		case kindAck:
 			for _, o := range ackOffsets(f.payload) {
 				acked[o] = true
+			}
+		case kindMark:
+			for _, o := range ackOffsets(f.payload) {
+				marked[o] = true
 			}
 		}
 	}
@@ -297,7 +306,7 @@ func (s *Spool) loadSegmentLocked(sl *slot, path string) error {
 			continue
 		}
 		s.nextRef++
-		s.entries[s.nextRef] = &entry{seg: seg, off: f.off, size: frameSize(len(f.payload)), state: stateBacklog}
+		s.entries[s.nextRef] = &entry{seg: seg, off: f.off, size: frameSize(len(f.payload)), state: stateBacklog, marked: marked[f.off]}
 		refs = append(refs, s.nextRef)
 	}
 	if len(refs) == 0 {
@@ -572,6 +581,33 @@ func (s *Spool) ackLocked(refs []Ref) {
 	}
 }
 
+// Mark notes on disk (without fsync, like Ack) that part of each record
+// reached the destination — the exporter marks a Unity Catalog trace whose
+// span rows are stored, so that a replay does not append them again.
+func (s *Spool) Mark(refs ...Ref) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	bySeg := map[*segment][]int64{}
+	var order []*segment
+	for _, r := range refs {
+		e := s.entries[r]
+		if e == nil || e.marked || e.seg.f == nil {
+			continue
+		}
+		e.marked = true
+		if _, ok := bySeg[e.seg]; !ok {
+			order = append(order, e.seg)
+		}
+		bySeg[e.seg] = append(bySeg[e.seg], e.off)
+	}
+	for _, seg := range order {
+		n, _ := seg.f.Write(appendFrame(nil, kindMark, ackPayload(bySeg[seg])))
+		seg.size += int64(n)
+		s.bytes += int64(n)
+		seg.dirty = true
+	}
+}
+
 func (s *Spool) deleteSegmentLocked(seg *segment) {
 	if seg.f != nil {
 		seg.f.Close()
@@ -670,7 +706,7 @@ func (s *Spool) Claim(max int) []Record {
 			bad = append(bad, j.ref)
 			continue
 		}
-		out = append(out, Record{Ref: j.ref, Data: data})
+		out = append(out, Record{Ref: j.ref, Data: data, Marked: j.e.marked})
 	}
 	if len(bad) > 0 {
 		s.mu.Lock()
