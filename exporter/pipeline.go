@@ -171,6 +171,9 @@ func (p *pipeline) abort() {
 	p.stopExpiry()
 	p.bgCancel()
 	p.reportShutdownDrops()
+	if p.spool != nil {
+		p.spool.reportLeft()
+	}
 	p.rep.waitNoted.Store(true) // what is left is cancelled, not waited for
 	p.rep.stop()                // later reports go to the handler directly
 }

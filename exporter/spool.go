@@ -101,6 +101,7 @@ type spooler struct {
 
 	leftInSpool atomic.Int64 // traces left for the next process at Shutdown
 	closeOnce   sync.Once
+	leftOnce    sync.Once
 }
 
 // spooledTrace is a trace on its way through the spool stage.
@@ -529,10 +530,18 @@ func (sc *spooler) flush(ctx context.Context) error { return sc.sendQ.ForceFlush
 // says, once, what is left in it for the next process.
 func (sc *spooler) close() {
 	sc.closeOnce.Do(func() {
-		st := sc.sp.Stats()
+		sc.reportLeft()
 		if err := sc.sp.Close(); err != nil {
 			sc.p.report(fmt.Errorf("exporter: closing the spool: %w", err))
 		}
+	})
+}
+
+// reportLeft says, once, what stays in the spool for the next process
+// (at Shutdown, also when its ctx ended first).
+func (sc *spooler) reportLeft() {
+	sc.leftOnce.Do(func() {
+		st := sc.sp.Stats()
 		if st.Records > 0 || st.DeadLetters > 0 {
 			sc.p.report(fmt.Errorf("exporter: %d %s not yet delivered to %s and %d dead %s stay in the spool %s; the next process started with MLFLOWTRACE_SPOOL_DIR=%s delivers them",
 				st.Records, plural(int64(st.Records), "trace", "traces"), sc.p.e.route.where,
