@@ -150,6 +150,7 @@ func (sc *spooler) start() {
 		QueueSize:     s.MaxQueueSize,
 		Workers:       s.MaxWorkers,
 		BatchSize:     s.BatchSize,
+		Interval:      traceLinger(s.BatchSize, s.BatchInterval),
 		ExportTimeout: s.RetryTimeout,
 		OnDrop:        sc.leaveInSpool,
 	})
@@ -209,8 +210,16 @@ func (sc *spooler) spoolTraces(_ context.Context, states []*traceState) error {
 // sendTraces is the send queue's export function: traces from memory.
 func (sc *spooler) sendTraces(ctx context.Context, items []*spooledTrace) error {
 	p, e := sc.p, sc.p.e
-	if p.spanQ != nil && !e.route.carrier {
-		_ = p.spanQ.ForceFlush(ctx) // as exportTraces does
+	if p.st != nil && !e.route.carrier {
+		// As exportTraces does: the spans first.
+		p.st.idle(ctx)
+		var rest []*endedSpan
+		for _, it := range items {
+			rest = append(rest, e.buf.takeUnstreamed(it.ts)...)
+		}
+		if len(rest) > 0 {
+			p.exportSpans(ctx, rest)
+		}
 	}
 	err := callDestination(func() error { return sc.export(ctx, items, false) })
 	sc.outcome(ctx, items, err)
@@ -340,7 +349,7 @@ func (sc *spooler) outcome(ctx context.Context, items []*spooledTrace, err error
 	}
 	xerr := &ExportError{TraceIDs: ids, Err: err}
 	e.counters.addExportFailures(1)
-	p.noteFailure(err)
+	p.rep.noteCause(err)
 	sc.setHold()
 	retryAt := time.Now().Add(e.s.SpoolRetryInterval)
 	kept, lost, retried := 0, 0, 0

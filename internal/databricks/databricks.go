@@ -393,9 +393,9 @@ func (d *Destination) Redeliver(ctx context.Context, traces []*tracemodel.Trace,
 			err   error
 		)
 		if uc != nil {
-			_, found, err = mlflowrest.GetTraceInfo(ctx, d.client, uc.loc, hexTraceID(t))
+			_, _, found, err = mlflowrest.GetTraceInfo(ctx, d.client, uc.loc, hexTraceID(t))
 		} else {
-			tags, found, err = mlflowrest.GetTraceInfo(ctx, d.client, "", t.Info.TraceID)
+			tags, _, found, err = mlflowrest.GetTraceInfo(ctx, d.client, "", t.Info.TraceID)
 		}
 		switch {
 		case err != nil:

@@ -55,10 +55,10 @@ func StartTraceV3(ctx context.Context, c *transport.Client, info *tracemodel.Tra
 // given a Unity Catalog location ("<catalog>.<schema>[.<prefix>]"), the
 // Databricks v4 GetTraceInfo (GET
 // /api/4.0/mlflow/traces/{location}/{32-hex id}/info). It returns the tags
-// of the stored trace info; found is false when the backend answers 404.
-// The spool's replay uses it to tell a trace already stored (a repeat of
-// StartTraceV3 fails on a FileStore-backed server) from a new one.
-func GetTraceInfo(ctx context.Context, c *transport.Client, ucLocation, traceID string) (tags map[string]string, found bool, err error) {
+// and metadata of the stored trace info; found is false when the backend
+// answers 404. The spool's replay uses it to tell a trace already stored (a
+// repeat of StartTraceV3 fails on a FileStore-backed server) from a new one.
+func GetTraceInfo(ctx context.Context, c *transport.Client, ucLocation, traceID string) (tags, metadata map[string]string, found bool, err error) {
 	path := PathStartTraceV3 + "/" + url.PathEscape(traceID)
 	if ucLocation != "" {
 		path = PathTracesV4 + url.PathEscape(ucLocation) + "/" + url.PathEscape(traceID) + "/info"
@@ -66,21 +66,22 @@ func GetTraceInfo(ctx context.Context, c *transport.Client, ucLocation, traceID 
 	resp, err := c.Do(ctx, &transport.Request{Method: http.MethodGet, Path: path})
 	if err != nil {
 		if transport.StatusCode(err) == http.StatusNotFound {
-			return nil, false, nil
+			return nil, nil, false, nil
 		}
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	var out struct {
 		Trace struct {
 			TraceInfo struct {
-				Tags map[string]string `json:"tags"`
+				Tags     map[string]string `json:"tags"`
+				Metadata map[string]string `json:"trace_metadata"`
 			} `json:"trace_info"`
 		} `json:"trace"`
 	}
 	if err := json.Unmarshal(resp.Body, &out); err != nil {
-		return nil, false, fmt.Errorf("malformed GetTraceInfo response: %w", err)
+		return nil, nil, false, fmt.Errorf("malformed GetTraceInfo response: %w", err)
 	}
-	return out.Trace.TraceInfo.Tags, true, nil
+	return out.Trace.TraceInfo.Tags, out.Trace.TraceInfo.Metadata, true, nil
 }
 
 // PathTracesV4 prefixes the Databricks v4 trace routes.
