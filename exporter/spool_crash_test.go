@@ -314,7 +314,7 @@ func TestSpoolCrashMLflowServer(t *testing.T) {
 		t.Skip("starts an MLflow server and child processes")
 	}
 	bin := buildChild(t)
-	srv := mlflowtest.Shared(t)
+	srv := mlflowtest.StartServer(t) // its own: stopped before goleak looks
 	exp := createServerExperiment(t, srv, fmt.Sprintf("spool-crash-%d", time.Now().UnixNano()))
 	ref := createServerExperiment(t, srv, fmt.Sprintf("spool-reference-%d", time.Now().UnixNano()))
 	base := map[string]string{"MLFLOW_EXPERIMENT_ID": exp, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
