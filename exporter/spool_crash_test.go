@@ -172,13 +172,15 @@ func crashAndDeliver(t *testing.T, bin, dir string, down, up map[string]string) 
 	down["MLFLOWTRACE_SPOOL_DIR"] = dir
 	up["MLFLOWTRACE_SPOOL_DIR"] = dir
 	rec := startChild(t, bin, down, "-mode", "record", "-n", strconv.Itoa(crashN))
-	rec.waitValue(t, "spooled", 1, 2*time.Minute)
-	delay := time.Duration(rng.Int64N(int64(1500 * time.Millisecond)))
-	time.Sleep(delay)
+	// A random moment of the recording: once a random number of traces is
+	// accepted, plus a random few milliseconds.
+	target := 1 + rng.Int64N(crashN)
+	rec.waitValue(t, "spooled", target, 2*time.Minute)
+	time.Sleep(time.Duration(rng.Int64N(int64(20 * time.Millisecond))))
 	accepted = rec.value("spooled") // read before the kill: accepted by then
 	rec.kill()
 	rec.wait(t, time.Minute)
-	t.Logf("record run killed %v after its first spooled trace: %d accepted", delay, accepted)
+	t.Logf("record run killed once %d traces were accepted: %d accepted at the kill", target, accepted)
 
 	first := startChild(t, bin, up, "-mode", "deliver")
 	time.Sleep(time.Duration(rng.Int64N(int64(2 * time.Second))))
