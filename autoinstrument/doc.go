@@ -12,9 +12,13 @@
 //		package                      library                                   one line
 //		autoinstrument/openai        github.com/openai/openai-go/v3            openai.NewClient(mlflowopenai.RequestOption())
 //		autoinstrument/anthropic     github.com/anthropics/anthropic-sdk-go/v2 anthropic.NewClient(mlflowanthropic.RequestOption())
+//		autoinstrument/goopenai      github.com/sashabaranov/go-openai         cfg.HTTPClient = goopenai.Wrap(cfg.HTTPClient)
 //		autoinstrument/httpclient    net/http (any other HTTP or LLM API)      &http.Client{Transport: httpclient.NewTransport(nil)}
 //		autoinstrument/langchaingo   github.com/tmc/langchaingo                a callbacks.Handler for chains, LLMs, tools, retrievers, agents
 //		autoinstrument/mcp           github.com/modelcontextprotocol/go-sdk    client and server middleware; trace context across the hop
+//		autoinstrument/mcpgo         github.com/mark3labs/mcp-go               client.NewClient(mcpgo.Transport(t)); server.NewMCPServer(..., mcpgo.ServerOption())
+//		autoinstrument/eino          github.com/cloudwego/eino                 callbacks.AppendGlobalHandlers(eino.NewHandler()) or compose.WithCallbacks(h)
+//		autoinstrument/genkit        github.com/firebase/genkit/go             tracing.Init before genkit.Init (the exporter translates Genkit's spans; a nested module)
 //
 //	  - openai: Chat Completions and Responses (CHAT_MODEL), Embeddings
 //	    (EMBEDDING), legacy Completions (LLM), plain and streamed, against any
@@ -22,9 +26,12 @@
 //	    events.
 //	  - anthropic: Messages, plain and streamed, tool use, message format
 //	    "anthropic", token usage with cache reads and writes.
+//	  - goopenai: go-openai's calls of the same APIs as openai, recorded by
+//	    the same code.
 //	  - httpclient: a span per request that ends with the response body,
 //	    W3C propagation, secrets in headers and query never recorded.
-//	  - langchaingo and mcp: see their package documentation.
+//	  - langchaingo, mcp, mcpgo (recorded as mcp), eino and genkit: see their
+//	    package documentation.
 //
 // Spans that other OpenTelemetry GenAI instrumentations in the same process
 // record (gen_ai.* attributes and events, OpenInference, Traceloop, ...)

@@ -8,7 +8,12 @@ view's chat shows the user's question, the assistant's tool calls
 and lists the CHAT_MODEL spans of the instrumented client with their token
 counts. A trace whose only span is an instrumented chat completion with tool
 calls (conformance/cmd/llmtraces) is shown as a chat too: the span's own
-inputs and outputs, read through mlflow.message.format "openai".
+inputs and outputs, read through mlflow.message.format "openai" — for
+openai-go and for go-openai (autoinstrument/goopenai; plain and streamed). So
+are the traces of an Eino ReAct agent (conformance/cmd/einotraces,
+autoinstrument/eino) and of a Genkit flow (autoinstrument/genkit's
+internal/genkittraces): their chat model spans' messages (formats "eino" and
+"genkit", MLflow's chat shape) are shown as a chat with the tool call.
 
 Screenshots are kept in $MLFLOWTRACE_ARTIFACTS_DIR, or a fresh temporary
 directory (tests write nothing into the source tree); their paths are
@@ -89,9 +94,86 @@ def test_openai_agent_trace_in_mlflow_ui(tmp_path, gobin):
         usage = t["info"]["trace_metadata"]["mlflow.trace.tokenUsage"]
         assert f"{__import__('json').loads(usage)['total_tokens']} tokens" in text, f"trace token count ({shot})"
 
-        must = [QUESTION, "get_weather", "get_local_time", "Tool calls", "You are a travel assistant."]
+        assert_chat_view(server.url, chat_trace, tmp_path, "openai-chat-span.png")
+
+
+def assert_chat_view(base_url: str, trace_id: str, workdir, shot_name: str) -> None:
+    """The trace view shows a lone chat completion span with tool calls as a chat."""
+    must = [QUESTION, "get_weather", "get_local_time", "Tool calls", "You are a travel assistant."]
+    url = trace_view(base_url, trace_id)
+    text = page_text(url, workdir, must)
+    shot = shoot(url, workdir, shot_name)
+    missing = [s for s in must if s not in text]
+    assert not missing, f"not in the chat completion's view: {missing} (screenshot {shot}):\n{text[:3000]}"
+
+
+def test_goopenai_chat_trace_in_mlflow_ui(tmp_path, gobin):
+    """go-openai's calls (autoinstrument/goopenai), plain and streamed, in the chat view."""
+    chromium_path()
+    scenarios = ["goopenai_chat_tools", "goopenai_chat_tools_stream"]
+    with fakellm.FakeLLM(gobin["fakellm"]) as fake:
+        ids = harness.run_scenarios([str(gobin["llmtraces"]), *scenarios], tmp_path, scenarios,
+                                    LLMTEST_URL=fake.url, MLFLOW_TRACKING_URI=str(tmp_path / "mlruns"))
+    with harness.MlflowServer(tmp_path / "server", backend=str(tmp_path / "mlruns")) as server:
+        for name in scenarios:
+            t = harness.load_trace(server.url, ids[name])
+            (span,) = t["data"]["spans"]
+            assert (span["name"], span["attributes"]["mlflow.spanType"]) == ("Completions", '"CHAT_MODEL"'), name
+            assert "mlflow.chat.tokenUsage" in span["attributes"], name
+            assert_chat_view(server.url, ids[name], tmp_path, f"{name.replace('_', '-')}.png")
+
+
+@pytest.fixture(scope="module")
+def framework_bins(tmp_path_factory):
+    d = tmp_path_factory.mktemp("gobin-frameworks")
+    return {
+        "eino": harness.go_build("conformance/cmd/einotraces", d),
+        "genkit": harness.go_build("internal/genkittraces", d, module="autoinstrument/genkit"),
+        "fakellm": fakellm.build(d),
+    }
+
+
+@pytest.mark.parametrize("framework,spans,model_span", [
+    ("eino", {'weather_agent:"AGENT"', 'ChatModel:"CHAT_MODEL"', 'Tools:"CHAIN"', 'get_weather:"TOOL"'}, "OpenAIChatModel"),
+    ("genkit", {'weatherFlow:"CHAIN"', 'generate:"CHAIN"', 'openai/gpt-4o-mini:"CHAT_MODEL"', 'get_weather:"TOOL"'},
+     "openai/gpt-4o-mini"),
+])
+def test_framework_trace_in_mlflow_ui(tmp_path, framework_bins, framework, spans, model_span):
+    chromium_path()
+    question = "What's the weather in Paris?"
+    binary = str(framework_bins[framework])
+    with fakellm.FakeLLM(framework_bins["fakellm"]) as fake:
+        env = harness.clean_env(LLMTEST_URL=fake.url)  # no MLFLOW_*: ./mlruns
+        agent_trace = harness.trace_id_from_stdout(harness.run([binary, "agent"], cwd=tmp_path, env=env).stdout)
+        chat_trace = harness.trace_id_from_stdout(harness.run([binary, "chat"], cwd=tmp_path, env=env).stdout)
+    with harness.MlflowServer(tmp_path / "server", backend=str(tmp_path / "mlruns")) as server:
+        t = harness.load_trace(server.url, agent_trace)
+        got = {s["name"] + ":" + s["attributes"]["mlflow.spanType"] for s in t["data"]["spans"]}
+        assert got == spans
+        for s in t["data"]["spans"]:
+            if s["attributes"]["mlflow.spanType"] == '"CHAT_MODEL"':
+                assert s["attributes"]["mlflow.llm.model"] == '"gpt-4o-mini"'
+                assert s["attributes"]["mlflow.llm.provider"] == '"openai"'
+                assert s["attributes"]["mlflow.message.format"] == f'"{framework}"'
+
+        # The agent's trace: its spans, and the root's question and answer.
+        must = [question, "get_weather", "18°C and sunny in Paris"]
+        url = trace_view(server.url, agent_trace)
+        text = page_text(url, tmp_path, must)
+        shot = shoot(url, tmp_path, f"{framework}-agent-trace.png")
+        missing = [s for s in must if s not in text]
+        assert not missing, f"not in the {framework} trace view: {missing} (screenshot {shot}):\n{text[:3000]}"
+        usage = t["info"]["trace_metadata"]["mlflow.trace.tokenUsage"]
+        assert f"{__import__('json').loads(usage)['total_tokens']} tokens" in text, f"trace token count ({shot})"
+
+        # A model call alone: the chat model span's own messages, with the
+        # tool call and its result, as a chat.
+        t = harness.load_trace(server.url, chat_trace)
+        assert [s["name"] for s in t["data"]["spans"]] == [model_span]
+        must = [question, "You are a travel assistant.", "get_weather", "Tool calls", "18°C and sunny in Paris"]
         url = trace_view(server.url, chat_trace)
         text = page_text(url, tmp_path, must)
-        shot = shoot(url, tmp_path, "openai-chat-span.png")
+        shot = shoot(url, tmp_path, f"{framework}-chat-span.png")
         missing = [s for s in must if s not in text]
-        assert not missing, f"not in the chat completion's view: {missing} (screenshot {shot}):\n{text[:3000]}"
+        assert not missing, f"not in the {framework} chat span's view: {missing} (screenshot {shot}):\n{text[:3000]}"
+        assert re.search(r"\bUser\b", text) and re.search(r"\bAssistant\b", text), f"no chat roles ({shot})"

@@ -34,7 +34,8 @@ const (
 // follows an OpenTelemetry GenAI convention (gen_ai.*, OpenInference,
 // Traceloop, …) gets the span type, inputs, outputs, token usage, message
 // format, tools, model and provider MLflow's tracking server derives from it
-// (see genai.go), so it reads the same from every destination.
+// (see genai.go), so it reads the same from every destination; so does a
+// span of Genkit for Go (scope genkitScope, see genkit.go).
 // mlflow.traceRequestId,
 // mlflow.spanType ("UNKNOWN") and mlflow.spanLogLevel (what MLflow's Python
 // SDK derives at span end: 40 with an exception event, 20 for LLM, CHAT_MODEL,
@@ -76,13 +77,16 @@ func convertSpan(s sdktrace.ReadOnlySpan, genai bool) *tracemodel.Span {
 		translate, wide = genaiRelevant(attrs, events)
 	}
 	extra := 3
-	if wide {
+	if wide || out.Scope == genkitScope {
 		extra += 8 // the keys translation may add
 	}
 	out.Attributes = make(map[string]string, len(attrs)+extra)
 	convertAttributes(out.Attributes, attrs, ownScope)
 	if translate {
 		translateGenAI(out.Attributes, attrs, events)
+	}
+	if genai && out.Scope == genkitScope {
+		translateGenkit(out.Attributes, attrs)
 	}
 	hasException := false
 	if len(events) > 0 {

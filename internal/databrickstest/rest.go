@@ -25,6 +25,7 @@ const (
 	pathTracesV2Prefix = "/api/2.0/mlflow/traces/"
 	pathFilesPrefix    = "/api/2.0/fs/files/"
 	pathFSEndpoints    = "/api/2.0/fs/endpoints"
+	pathFSDownloadURL  = "/api/2.0/fs/create-download-url"
 	pathOTLP           = "/api/2.0/otel/v1/traces"
 	pathV4Prefix       = "/api/4.0/mlflow/traces/"
 
@@ -109,31 +110,27 @@ func (w *Workspace) serve(rw http.ResponseWriter, r *http.Request) {
 		if w.method(sr, r, http.MethodPost) {
 			w.serveStartTraceV3(sr, r)
 		}
-	case strings.HasPrefix(p, pathStartTraceV3+"/") && !strings.Contains(strings.TrimPrefix(p, pathStartTraceV3+"/"), "/"):
-		if w.method(sr, r, http.MethodGet) {
-			w.serveGetTraceInfoV3(sr, strings.TrimPrefix(p, pathStartTraceV3+"/"))
-		}
 	case strings.HasPrefix(p, pathTracesV2Prefix) && strings.HasSuffix(p, "/credentials-for-data-upload"):
 		if w.method(sr, r, http.MethodGet) {
 			id := strings.TrimSuffix(strings.TrimPrefix(p, pathTracesV2Prefix), "/credentials-for-data-upload")
 			w.serveUploadCredentials(sr, r, id)
 		}
-	case p == pathFSEndpoints:
+	case p == pathFSEndpoints, p == pathFSDownloadURL:
 		// Observed on workspaces without presigned Files API endpoints:
-		// databricks-sdk then uses the Files API on the workspace host.
-		apiError(sr, http.StatusNotFound, "ENDPOINT_NOT_FOUND", "No API found for 'GET /fs/endpoints'")
+		// databricks-sdk then uses the Files API on the workspace host (for
+		// downloads too: create-download-url, then GET .../fs/files/...).
+		apiError(sr, http.StatusNotFound, "ENDPOINT_NOT_FOUND", fmt.Sprintf("No API found for '%s %s'", r.Method, strings.TrimPrefix(p, "/api/2.0")))
 	case strings.HasPrefix(p, pathFilesPrefix):
 		w.serveFiles(sr, r)
 	case p == pathOTLP:
 		if w.method(sr, r, http.MethodPost) {
 			w.serveOTLP(sr, r)
 		}
-	case strings.HasPrefix(p, pathV4Prefix) && strings.HasSuffix(p, "/info") && r.Method == http.MethodGet:
-		w.serveGetTraceInfoV4(sr, r)
-	case strings.HasPrefix(p, pathV4Prefix) && strings.HasSuffix(p, "/info"):
+	case strings.HasPrefix(p, pathV4Prefix) && strings.HasSuffix(p, "/info") && r.Method == http.MethodPost:
 		if w.method(sr, r, http.MethodPost) {
 			w.serveTraceInfoV4(sr, r)
 		}
+	case w.serveRead(sr, r):
 	default:
 		w.reject("%s %s: no such endpoint", r.Method, p)
 		apiError(sr, http.StatusNotFound, "ENDPOINT_NOT_FOUND", fmt.Sprintf("No API found for '%s %s'", r.Method, p))
@@ -484,27 +481,6 @@ func (w *Workspace) serveStartTraceV3(rw http.ResponseWriter, r *http.Request) {
 	t.StartTraceV3 = append(json.RawMessage(nil), body...)
 	t.TraceInfo = info
 	w.mu.Unlock()
-	rw.Header().Set("Content-Type", "application/json")
-	_, _ = fmt.Fprintf(rw, `{"trace":{"trace_info":%s}}`, info)
-}
-
-// serveGetTraceInfoV3 is GetTraceInfoV3: GET /api/3.0/mlflow/traces/{id},
-// the stored info of an experiment trace.
-func (w *Workspace) serveGetTraceInfoV3(rw http.ResponseWriter, traceID string) {
-	if id, err := url.PathUnescape(traceID); err == nil {
-		traceID = id
-	}
-	w.mu.Lock()
-	t := w.traces[traceID]
-	var info json.RawMessage
-	if t != nil && t.StartTraceV3 != nil {
-		info = t.TraceInfo
-	}
-	w.mu.Unlock()
-	if info == nil {
-		apiError(rw, http.StatusNotFound, "RESOURCE_DOES_NOT_EXIST", fmt.Sprintf("Trace with ID %s not found.", traceID))
-		return
-	}
 	rw.Header().Set("Content-Type", "application/json")
 	_, _ = fmt.Fprintf(rw, `{"trace":{"trace_info":%s}}`, info)
 }

@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -165,36 +164,4 @@ func (w *Workspace) serveTraceInfoV4(rw http.ResponseWriter, r *http.Request) {
 	w.mu.Unlock()
 	rw.Header().Set("Content-Type", "application/json")
 	_, _ = rw.Write(bytes.TrimSpace(body))
-}
-
-// serveGetTraceInfoV4 is the v4 GetTraceInfo:
-// GET /api/4.0/mlflow/traces/{location}/{hex}/info, the stored info of a
-// Unity Catalog trace (MLflow's client also sends trace_id, location and,
-// when configured, sql_warehouse_id as query parameters).
-func (w *Workspace) serveGetTraceInfoV4(rw http.ResponseWriter, r *http.Request) {
-	rest := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, pathV4Prefix), "/info")
-	loc, hexID, ok := strings.Cut(rest, "/")
-	if !ok || strings.Contains(hexID, "/") {
-		apiError(rw, http.StatusNotFound, "ENDPOINT_NOT_FOUND", "No API found for 'GET "+r.URL.Path+"'")
-		return
-	}
-	q := r.URL.Query()
-	if (q.Has("trace_id") && q.Get("trace_id") != hexID) || (q.Has("location") && q.Get("location") != loc) {
-		w.reject("GetTraceInfo: query %q does not match the path", r.URL.RawQuery)
-		apiError(rw, http.StatusBadRequest, "INVALID_PARAMETER_VALUE", "trace_id and location must match the path")
-		return
-	}
-	w.mu.Lock()
-	t := w.traces["trace:/"+loc+"/"+hexID]
-	var info json.RawMessage
-	if t != nil {
-		info = t.TraceInfoV4
-	}
-	w.mu.Unlock()
-	if info == nil {
-		apiError(rw, http.StatusNotFound, "NOT_FOUND", "Trace '"+hexID+"' not found in '"+loc+"'.")
-		return
-	}
-	rw.Header().Set("Content-Type", "application/json")
-	_, _ = fmt.Fprintf(rw, `{"trace":{"trace_info":%s}}`, bytes.TrimSpace(info))
 }

@@ -80,6 +80,12 @@ type Call struct {
 	lastFail string // why the previous attempt is retried
 	lastCode int
 	stopWait func() bool
+	// With an SDK that ends the call (CallInfo from a CallTracer): whether
+	// the last attempt failed and waits for a retry or the SDK's end, its
+	// result, and the latest body.
+	waiting     bool
+	waitResult  Result
+	currentBody *body
 }
 
 // NewCall starts tracking a call whose span is span (nil: untraced; the
@@ -109,6 +115,7 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 		c.stopWait()
 		c.stopWait = nil
 	}
+	c.waiting = false
 	ended := c.ended
 	fail, code := c.lastFail, c.lastCode
 	c.mu.Unlock()
@@ -132,7 +139,7 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 			err = errors.New("no response")
 		}
 		if c.willRetry(req, nil) {
-			c.pending(err.Error(), 0)
+			c.pending(err.Error(), 0, Result{Err: err})
 		} else {
 			c.end(Result{Err: err})
 		}
@@ -142,13 +149,16 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 		if res.StatusCode < 400 || !c.willRetry(req, res) {
 			c.end(Result{Response: res})
 		} else {
-			c.pending("", res.StatusCode)
+			c.pending("", res.StatusCode, Result{Response: res})
 		}
 		return res, err
 	}
 	b := &body{rc: res.Body, call: c, res: res, req: req}
 	b.stream = res.StatusCode < 300 && isEventStream(res.Header.Get("Content-Type"))
 	res.Body = b
+	c.mu.Lock()
+	c.currentBody = b
+	c.mu.Unlock()
 	return res, nil
 }
 
@@ -156,13 +166,18 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 // failed (res nil: no response) or answered res — the retry rule openai-go
 // and anthropic-sdk-go share: connection errors, 408, 409, 429 and 5xx, or
 // what an x-should-retry header says, while retries are left and the
-// caller's context is alive.
+// caller's context is alive. With an SDK that ends the call itself
+// (CallTracer) nothing is predicted: a failed attempt waits for the next
+// attempt or the SDK's end, unless the caller's context is done.
 func (c *Call) willRetry(req *http.Request, res *http.Response) bool {
 	if !c.info.Tracked() {
 		return false
 	}
 	if ctx := c.info.Context(); ctx != nil && ctx.Err() != nil {
 		return false
+	}
+	if c.info.sdkEnds {
+		return true
 	}
 	if c.attemptCtxEnds && req.Context().Err() != nil {
 		return false
@@ -186,19 +201,50 @@ func (c *Call) willRetry(req *http.Request, res *http.Response) bool {
 	return s == http.StatusRequestTimeout || s == http.StatusConflict || s == http.StatusTooManyRequests || s >= 500
 }
 
-// pending notes a failed attempt the SDK retries; if the caller's context
-// ends before the next attempt starts, the call ends with its error.
-func (c *Call) pending(msg string, code int) {
+// pending notes a failed attempt (result r) the SDK retries; if the
+// caller's context ends before the next attempt starts, the call ends with
+// its error. With an SDK that ends the call, its end settles a pending
+// attempt instead (sdkEnded).
+func (c *Call) pending(msg string, code int, r Result) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ended {
 		return
 	}
 	c.lastFail, c.lastCode = msg, code
+	if c.info.sdkEnds {
+		c.waiting, c.waitResult = true, r
+		return
+	}
 	if ctx := c.info.Context(); ctx != nil {
 		c.stopWait = context.AfterFunc(ctx, func() {
 			c.end(Result{Err: context.Cause(ctx)})
 		})
+	}
+}
+
+// sdkEnded is the SDK's end of the call (CallTracer): a failed attempt that
+// waited for a retry was the last (or the caller's context ended the wait);
+// a body still open is finished as closed (the SDK ends the call first,
+// then closes the body); a call with no attempt ends as is.
+func (c *Call) sdkEnded() {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return
+	}
+	waiting, r, b := c.waiting, c.waitResult, c.currentBody
+	c.mu.Unlock()
+	switch {
+	case waiting:
+		if ctx := c.info.Context(); ctx != nil && ctx.Err() != nil {
+			r = Result{Err: context.Cause(ctx)}
+		}
+		c.end(r)
+	case b != nil:
+		b.abandon()
+	default:
+		c.end(Result{})
 	}
 }
 
@@ -334,21 +380,39 @@ func (b *body) Close() error {
 	if done {
 		return err
 	}
-	streamDone := false
-	if b.stream {
-		b.mu.Lock()
-		b.parser.Flush(b.event)
-		b.mu.Unlock()
-		streamDone = b.recorderDone()
-	}
+	streamDone := b.flushStream()
 	if !read && b.res.StatusCode >= 400 && b.call.willRetry(b.req, b.res) {
 		// The SDK closes a response it retries without reading it.
 		b.settle()
-		b.call.pending("", b.res.StatusCode)
+		b.call.pending("", b.res.StatusCode, Result{Response: b.res})
 		return err
 	}
 	b.finish(nil, !streamDone)
 	return err
+}
+
+// abandon finishes the body as Close does, without closing it: the SDK
+// ended the call (it closes the body next).
+func (b *body) abandon() {
+	b.mu.Lock()
+	done := b.done
+	b.mu.Unlock()
+	if !done {
+		b.finish(nil, !b.flushStream())
+	}
+}
+
+// flushStream hands a stream's last buffered event to the recorder and
+// reports whether the stream reached its end (false for a body that is not
+// a stream).
+func (b *body) flushStream() bool {
+	if !b.stream {
+		return false
+	}
+	b.mu.Lock()
+	b.parser.Flush(b.event)
+	b.mu.Unlock()
+	return b.recorderDone()
 }
 
 func (b *body) recorderDone() (done bool) {
@@ -361,7 +425,7 @@ func (b *body) recorderDone() (done bool) {
 func (b *body) failed(err error) {
 	if b.call.willRetry(b.req, nil) && !b.stream && b.res.StatusCode < 300 {
 		b.settle()
-		b.call.pending(err.Error(), b.res.StatusCode)
+		b.call.pending(err.Error(), b.res.StatusCode, Result{Response: b.res, Err: err})
 		return
 	}
 	b.finish(err, false)
