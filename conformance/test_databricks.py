@@ -223,6 +223,8 @@ def test_mlflow_reads_trace_infos_back(fake, written, tmp_path):
     routes = {(r["Method"], r["Path"].split("/info")[0].rsplit("/", 1)[0]) for r in st["requests"] if r["Method"] == "GET"}
     assert ("GET", "/api/3.0/mlflow/traces") in routes, sorted(routes)
     assert any(p.startswith("/api/4.0/mlflow/traces/") for _, p in routes), sorted(routes)
+
+
 @pytest.fixture(scope="module")
 def traceclient(tmp_path_factory):
     return harness.go_build("conformance/cmd/traceclient", tmp_path_factory.mktemp("traceclient"))

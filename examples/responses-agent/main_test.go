@@ -260,6 +260,9 @@ func TestSpoolFromTheEnvironment(t *testing.T) {
 	})
 	if left, _ := os.ReadDir(spool); len(left) != 0 {
 		t.Fatalf("the delivered spool left %v", left)
+	}
+}
+
 // A thumbs-up posted right after the answer, before the trace is exported,
 // is stored on the answer's trace as MLflow's docs pattern has it: a HUMAN
 // feedback named user_feedback with the comment as rationale and the user
