@@ -240,6 +240,31 @@ def test_llm_cost(fake, written, name, monkeypatch):
         assert not others, (writer, others)
 
 
+GET_INFO_PY = """
+import json, sys
+from mlflow.tracing.client import TracingClient
+c = TracingClient()
+print(json.dumps({tid: c.get_trace_info(tid).trace_id for tid in sys.argv[1:]}))
+"""
+
+
+def test_mlflow_reads_trace_infos_back(fake, written, tmp_path):
+    """The look-ups the Go SDK's spool replay makes before it writes a trace
+    again (GetTraceInfoV3; the v4 GetTraceInfo for Unity Catalog tables)
+    are the fake's answers to MLflow's own TracingClient.get_trace_info."""
+    ids = [tid for (name, writer), tid in written.items() if writer == "go"]
+    env = harness.clean_env(HOME=str(tmp_path), MLFLOW_TRACKING_URI="databricks", **PY_QUIET)
+    env.update(fake.pat_env())
+    res = harness.run([sys.executable, "-c", GET_INFO_PY, *ids], env, tmp_path, 180)
+    got = json.loads(res.stdout.strip().splitlines()[-1])
+    assert got == {tid: tid for tid in ids}
+    st = fake.state()
+    assert not st["rejections"], st["rejections"]
+    routes = {(r["Method"], r["Path"].split("/info")[0].rsplit("/", 1)[0]) for r in st["requests"] if r["Method"] == "GET"}
+    assert ("GET", "/api/3.0/mlflow/traces") in routes, sorted(routes)
+    assert any(p.startswith("/api/4.0/mlflow/traces/") for _, p in routes), sorted(routes)
+
+
 @pytest.fixture(scope="module")
 def traceclient(tmp_path_factory):
     return harness.go_build("conformance/cmd/traceclient", tmp_path_factory.mktemp("traceclient"))

@@ -268,6 +268,8 @@ const (
 	dropTraceQueue dropKind = iota
 	dropEvicted
 	dropSpanCap
+	dropSpool
+	dropDeadLetter
 	numDropKinds
 )
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -190,6 +191,75 @@ func TestOpenAIModelThroughAutoinstrument(t *testing.T) {
 	}
 	if n := len(fake.Requests()); n != 2 {
 		t.Errorf("%d requests to the model, want 2", n)
+	}
+}
+
+// MLFLOWTRACE_SPOOL_DIR works for this program unchanged: with the tracking
+// server down its trace waits in the spool (a dead letter once the export
+// failed); the next run, with a destination that works, delivers it.
+func TestSpoolFromTheEnvironment(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	t.Chdir(t.TempDir())
+	spool := filepath.Join(t.TempDir(), "spool")
+	serve := func(env map[string]string, during func(base string)) {
+		t.Helper()
+		port := freePort(t)
+		env["PORT"] = port
+		env["MLFLOWTRACE_SPOOL_DIR"] = spool
+		ctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, func(k string) string { return env[k] }, 5*time.Second, 0) }()
+		base := "http://127.0.0.1:" + port
+		for i := 0; ; i++ {
+			r, err := http.Get(base + "/health")
+			if err == nil {
+				r.Body.Close()
+				break
+			}
+			if i > 100 {
+				t.Fatalf("server not up: %v", err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		during(base)
+		stop()
+		if err := <-done; err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	down := "http://" + l.Addr().String()
+	l.Close()
+	serve(map[string]string{"MLFLOW_TRACKING_URI": down, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}, func(base string) {
+		r, err := http.Post(base+"/invocations", "application/json", strings.NewReader(`{"input":[{"role":"user","content":"Weather in Paris?"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		for i := 0; ; i++ {
+			if dead, _ := filepath.Glob(filepath.Join(spool, "slot-0", "dead", "*.json")); len(dead) == 1 {
+				break
+			}
+			if i > 200 {
+				t.Fatal("the trace did not become a dead letter in the spool")
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+	})
+	serve(map[string]string{"MLFLOW_TRACKING_URI": "file:./mlruns"}, func(string) {
+		for i := 0; ; i++ {
+			if dirs, _ := filepath.Glob("mlruns/0/traces/tr-*/trace_info.yaml"); len(dirs) == 1 {
+				break
+			}
+			if i > 400 {
+				t.Fatal("the next run did not deliver the spooled trace to ./mlruns")
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+	})
+	if left, _ := os.ReadDir(spool); len(left) != 0 {
+		t.Fatalf("the delivered spool left %v", left)
 	}
 }
 

@@ -15,7 +15,8 @@
 //     bearer tokens (AddToken: a Model Serving token file's); every API call
 //     needs a valid, unexpired bearer token (401 otherwise);
 //   - MLflow REST: experiments get / get-by-name / create, StartTraceV3
-//     (POST /api/3.0/mlflow/traces), credentials-for-data-upload. JSON bodies
+//     (POST /api/3.0/mlflow/traces), GetTraceInfoV3 (GET
+//     /api/3.0/mlflow/traces/{id}), credentials-for-data-upload. JSON bodies
 //     are checked against the field lists of MLflow 3.17.2's protobuf
 //     messages (protos_gen.go, generated from the installed package by
 //     testdata/genprotos.py): unknown fields, wrong JSON types, bad enum

@@ -87,6 +87,18 @@ var (
 		Options: []string{"exporter.WithMaxOpenTraces"}, Package: "exporter"}, 1000, 1}
 )
 
+// The durable spool (package exporter; this SDK's own variables).
+var (
+	SpoolDir = String{Var{Name: "MLFLOWTRACE_SPOOL_DIR", Default: "off",
+		Options: []string{"exporter.WithSpool"}, Package: "exporter"}}
+	SpoolMaxBytes = Bytes{Var{Name: "MLFLOWTRACE_SPOOL_MAX_BYTES", Default: "256MiB",
+		Options: []string{"exporter.WithSpoolMaxBytes"}, Package: "exporter"}, 256 << 20, 1 << 20}
+	SpoolSync = Enum{Var{Name: "MLFLOWTRACE_SPOOL_SYNC", Default: "batch",
+		Options: []string{"exporter.WithSpoolSync"}, Package: "exporter"}, []string{"batch", "interval", "none"}}
+	SpoolSyncInterval = Duration{Var{Name: "MLFLOWTRACE_SPOOL_SYNC_INTERVAL_MILLIS", Default: "1000",
+		Options: []string{"exporter.WithSpoolSync"}, Package: "exporter"}, time.Second, time.Millisecond, 1}
+)
+
 // MLflow tracking server HTTP (package exporter; also used for Databricks
 // where noted in exporter's documentation).
 var (
@@ -134,6 +146,7 @@ func All() []Var {
 		ServingHost.Var, ServingHostLegacy.Var, ServingCredsDir.Var, ModelCatalogURI.Var,
 		AsyncLogging.Var, MaxWorkers.Var, MaxQueueSize.Var, MaxSpanBatchSize.Var, MaxInterval.Var,
 		RetryTimeout.Var, TraceTimeout.Var, TimeoutCheckInterval.Var, BufferTTL.Var, BufferMaxSize.Var,
+		SpoolDir.Var, SpoolMaxBytes.Var, SpoolSync.Var, SpoolSyncInterval.Var,
 		TrackingToken.Var, TrackingUsername.Var, TrackingPassword.Var, InsecureTLS.Var, MaxRetries.Var,
 		BackoffFactor.Var, BackoffJitter.Var, RequestTimeout.Var,
 		OTLPTracesEndpoint.Var, OTLPEndpoint.Var, OTLPTracesProtocol.Var, OTLPProtocol.Var,

@@ -305,6 +305,59 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 	return errors.Join(errs...)
 }
 
+// Redeliver exports traces that may have reached the server before (the
+// spool's replay after a crash or a failed export) without storing any
+// twice; each is looked up first (GetTraceInfoV3). A SQL-backed server
+// (its StartTraceV3 finalizes the info: metadata mlflow.trace.infoFinalized,
+// or spans stored: tag mlflow.trace.spansLocation TRACKING_STORE) upserts
+// the trace info (StartTraceV3 merges into an existing trace) and the spans
+// (OTLP), so such a trace is simply exported again, which also completes
+// one whose spans or info were cut short. A FileStore-backed server answers
+// a repeated StartTraceV3 with a 500; there a stored trace only gets its
+// traces.json again (a PUT replaces it).
+func (d *Destination) Redeliver(ctx context.Context, traces []*tracemodel.Trace) error {
+	if d.closed.Load() {
+		return errClosed
+	}
+	var fresh []*tracemodel.Trace
+	var errs []error
+	for _, t := range traces {
+		if t.ContinuesRemote() {
+			fresh = append(fresh, t) // only its spans are sent: upserted
+			continue
+		}
+		tags, meta, found, err := mlflowrest.GetTraceInfo(ctx, d.client, "", t.Info.TraceID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: look up: %w", t.Info.TraceID, err))
+			continue
+		}
+		if !found || tags[keys.TagSpansLocation] == spansTrackingStore || meta[metaInfoFinalized] != "" {
+			fresh = append(fresh, t)
+			continue
+		}
+		d.ledger.finish(traceIDOf(t))
+		loc := tags[keys.TagArtifactLocation]
+		data, err := tracemodel.MarshalTraceData(t.Spans)
+		switch {
+		case loc == "":
+			err = errors.New("the stored trace has no mlflow.artifactLocation")
+		case err == nil:
+			err = d.upload(ctx, loc, data)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", t.Info.TraceID, err))
+		}
+	}
+	if len(fresh) > 0 {
+		errs = append(errs, d.ExportTraces(ctx, fresh))
+	}
+	return errors.Join(errs...)
+}
+
+// metaInfoFinalized is the metadata a SQL store's StartTraceV3 adds
+// (MLflow's TraceMetadataKey.TRACE_INFO_FINALIZED).
+const metaInfoFinalized = "mlflow.trace.infoFinalized"
+
 // spanWork is a trace whose spans go over OTLP after its info.
 type spanWork struct {
 	t       *tracemodel.Trace

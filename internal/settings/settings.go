@@ -147,6 +147,17 @@ type Settings struct {
 	PreviewMaxChars  int
 	previewSet       bool
 
+	// Durable spool (off when SpoolDir is empty).
+	SpoolDir          string
+	SpoolMaxBytes     int64
+	SpoolSync         string        // "batch", "interval" or "none"
+	SpoolSyncInterval time.Duration // for "interval"
+	// SpoolRetryInterval is how often dead letters are retried while the
+	// destination fails; SpoolAdoptInterval how often the spool directory
+	// is polled for the slots of processes that are gone.
+	SpoolRetryInterval time.Duration
+	SpoolAdoptInterval time.Duration
+
 	ErrorHandler func(error)
 	Now          func() time.Time
 
@@ -174,8 +185,23 @@ func defaults(env envconfig.Env) *Settings {
 		MaxSpansPerTrace: DefaultMaxSpansPerTrace,
 		PreviewMaxChars:  keys.PreviewLenOSS,
 		Now:              time.Now,
+
+		SpoolMaxBytes:      envconfig.SpoolMaxBytes.Def,
+		SpoolSync:          envconfig.SpoolSync.Default,
+		SpoolSyncInterval:  envconfig.SpoolSyncInterval.Def,
+		SpoolRetryInterval: DefaultSpoolRetryInterval,
+		SpoolAdoptInterval: DefaultSpoolAdoptInterval,
 	}
 }
+
+// Dead letters are retried every DefaultSpoolRetryInterval while the
+// destination fails (and at once when it answers again); the spool
+// directory is polled every DefaultSpoolAdoptInterval for the slots of
+// processes that are gone.
+const (
+	DefaultSpoolRetryInterval = 5 * time.Minute
+	DefaultSpoolAdoptInterval = 10 * time.Second
+)
 
 // DefaultErrorHandler logs err with slog.Default.
 func DefaultErrorHandler(err error) {
@@ -291,6 +317,13 @@ func (s *Settings) loadEnv() error {
 	check(err)
 	s.BufferTTL, err = envconfig.BufferTTL.Get(e)
 	check(err)
+	s.SpoolDir = envconfig.SpoolDir.Get(e)
+	s.SpoolMaxBytes, err = envconfig.SpoolMaxBytes.Get(e)
+	check(err)
+	s.SpoolSync, err = envconfig.SpoolSync.Get(e)
+	check(err)
+	s.SpoolSyncInterval, err = envconfig.SpoolSyncInterval.Get(e)
+	check(err)
 
 	t := &s.Transport
 	if v := envconfig.TrackingToken.Get(e); v != "" {
@@ -358,6 +391,14 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("max spans per trace must be positive, got %d", s.MaxSpansPerTrace)
 	case s.PreviewMaxChars < 4:
 		return fmt.Errorf("preview max chars must be at least 4, got %d", s.PreviewMaxChars)
+	case s.SpoolDir != "" && s.SpoolMaxBytes < 1<<20:
+		return fmt.Errorf("spool max bytes must be at least 1 MiB, got %d", s.SpoolMaxBytes)
+	case s.SpoolSync != "batch" && s.SpoolSync != "interval" && s.SpoolSync != "none":
+		return fmt.Errorf("spool sync must be batch, interval or none, got %q", s.SpoolSync)
+	case s.SpoolSync == "interval" && s.SpoolSyncInterval <= 0:
+		return fmt.Errorf("spool sync interval must be positive, got %v", s.SpoolSyncInterval)
+	case s.SpoolRetryInterval <= 0 || s.SpoolAdoptInterval <= 0:
+		return errors.New("spool retry and adopt intervals must be positive")
 	}
 	if s.ErrorHandler == nil {
 		s.ErrorHandler = DefaultErrorHandler
