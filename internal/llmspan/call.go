@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -74,11 +75,16 @@ type Call struct {
 	attemptCtxEnds bool
 	maxBody        int // bytes of a body kept (MaxBody by default)
 
+	// outer is the span around span (Endpoint.Outer), ended after it.
+	outer    *tracing.Span
+	outerRec Recorder
+
 	mu       sync.Mutex
 	attempts int
 	ended    bool
 	lastFail string // why the previous attempt is retried
 	lastCode int
+	lastRes  Result // how the previous attempt failed (a Transport call)
 	stopWait func() bool
 }
 
@@ -131,7 +137,8 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 		if err == nil {
 			err = errors.New("no response")
 		}
-		if c.willRetry(req, nil) {
+		if c.willRetry(req, nil, false) {
+			c.pendingResult(Result{Err: err})
 			c.pending(err.Error(), 0)
 		} else {
 			c.end(Result{Err: err})
@@ -139,9 +146,10 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 		return res, err
 	}
 	if res.Body == nil || res.Body == http.NoBody {
-		if res.StatusCode < 400 || !c.willRetry(req, res) {
+		if res.StatusCode < 400 || !c.willRetry(req, res, false) {
 			c.end(Result{Response: res})
 		} else {
+			c.pendingResult(Result{Response: res})
 			c.pending("", res.StatusCode)
 		}
 		return res, err
@@ -156,10 +164,17 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 // failed (res nil: no response) or answered res — the retry rule openai-go
 // and anthropic-sdk-go share: connection errors, 408, 409, 429 and 5xx, or
 // what an x-should-retry header says, while retries are left and the
-// caller's context is alive.
-func (c *Call) willRetry(req *http.Request, res *http.Response) bool {
+// caller's context is alive. A Transport call follows its Retries instead.
+// unread reports that the SDK closed the error response without reading it.
+func (c *Call) willRetry(req *http.Request, res *http.Response, unread bool) bool {
 	if !c.info.Tracked() {
 		return false
+	}
+	if r := c.info.retries; r != nil {
+		c.mu.Lock()
+		n := c.attempts
+		c.mu.Unlock()
+		return r.again(c.info.ctx, n, res, unread)
 	}
 	if ctx := c.info.Context(); ctx != nil && ctx.Err() != nil {
 		return false
@@ -187,7 +202,9 @@ func (c *Call) willRetry(req *http.Request, res *http.Response) bool {
 }
 
 // pending notes a failed attempt the SDK retries; if the caller's context
-// ends before the next attempt starts, the call ends with its error.
+// ends before the next attempt starts, the call ends with its error. A
+// Transport call that sees no next attempt within its Retries' MaxWait ends
+// with the failure (the SDK gave up after all).
 func (c *Call) pending(msg string, code int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -195,11 +212,37 @@ func (c *Call) pending(msg string, code int) {
 		return
 	}
 	c.lastFail, c.lastCode = msg, code
+	var stops []func() bool
 	if ctx := c.info.Context(); ctx != nil {
-		c.stopWait = context.AfterFunc(ctx, func() {
+		stops = append(stops, context.AfterFunc(ctx, func() {
 			c.end(Result{Err: context.Cause(ctx)})
-		})
+		}))
 	}
+	if r := c.info.retries; r != nil {
+		last := c.lastRes
+		t := time.AfterFunc(r.maxWait(), func() { c.end(last) })
+		stops = append(stops, t.Stop)
+	}
+	if len(stops) > 0 {
+		c.stopWait = func() bool {
+			stopped := true
+			for _, s := range stops {
+				stopped = s() && stopped
+			}
+			return stopped
+		}
+	}
+}
+
+// pendingResult keeps how a Transport call's attempt failed, for ending the
+// call with it if no retry comes.
+func (c *Call) pendingResult(r Result) {
+	if c.info.retries == nil {
+		return
+	}
+	c.mu.Lock()
+	c.lastRes = r
+	c.mu.Unlock()
 }
 
 // end records r and ends the span, once.
@@ -216,11 +259,21 @@ func (c *Call) end(r Result) {
 		c.stopWait = nil
 	}
 	c.mu.Unlock()
-	func() {
-		defer func() { _ = recover() }() // a recorder bug must not break the program
-		c.rec.Finish(c.span, r)
-	}()
+	finish(c.rec, c.span, r)
 	c.span.End()
+	if c.outer != nil {
+		finish(c.outerRec, c.outer, r)
+		c.outer.End()
+	}
+	if c.info.onEnd != nil {
+		c.info.onEnd()
+	}
+}
+
+// finish records r on span; a recorder bug must not break the program.
+func finish(rec Recorder, span *tracing.Span, r Result) {
+	defer func() { _ = recover() }()
+	rec.Finish(span, r)
 }
 
 func isEventStream(ct string) bool {
@@ -341,9 +394,10 @@ func (b *body) Close() error {
 		b.mu.Unlock()
 		streamDone = b.recorderDone()
 	}
-	if !read && b.res.StatusCode >= 400 && b.call.willRetry(b.req, b.res) {
+	if !read && b.res.StatusCode >= 400 && b.call.willRetry(b.req, b.res, true) {
 		// The SDK closes a response it retries without reading it.
 		b.settle()
+		b.call.pendingResult(Result{Response: b.res})
 		b.call.pending("", b.res.StatusCode)
 		return err
 	}
@@ -359,8 +413,9 @@ func (b *body) recorderDone() (done bool) {
 // failed handles a read error: a dropped connection that anthropic-sdk-go
 // retries, or the end of the call.
 func (b *body) failed(err error) {
-	if b.call.willRetry(b.req, nil) && !b.stream && b.res.StatusCode < 300 {
+	if b.call.willRetry(b.req, nil, false) && !b.stream && b.res.StatusCode < 300 {
 		b.settle()
+		b.call.pendingResult(Result{Err: err})
 		b.call.pending(err.Error(), b.res.StatusCode)
 		return
 	}

@@ -17,11 +17,19 @@ type Middleware = func(*http.Request, Next) (*http.Response, error)
 // zero value (no SDK configuration at hand) answers the SDKs' defaults.
 type CallInfo struct {
 	cfg reflect.Value // *requestconfig.RequestConfig of the SDK, or invalid
+
+	// A call of Transport: how the SDK retries, the caller's context (nil
+	// when the requests' contexts are not the caller's), and what to do
+	// when the call ends.
+	retries *Retries
+	ctx     context.Context
+	onEnd   func()
 }
 
 // Tracked reports whether the info comes from the SDK's configuration of one
-// logical call (false in PerCall's fallback, where each attempt is a call).
-func (i CallInfo) Tracked() bool { return i.cfg.IsValid() }
+// logical call, or from a Transport that sees all its attempts (false in
+// PerCall's fallback, where each attempt is a call).
+func (i CallInfo) Tracked() bool { return i.cfg.IsValid() || i.retries != nil }
 
 // DefaultMaxRetries is the SDKs' default number of retries.
 const DefaultMaxRetries = 2
@@ -40,6 +48,9 @@ func (i CallInfo) MaxRetries() int {
 // RequestConfig.Request context), or nil when unknown. The SDKs stop
 // retrying once it is done.
 func (i CallInfo) Context() context.Context {
+	if i.retries != nil {
+		return i.ctx
+	}
 	f, ok := i.field("Request")
 	if !ok || f.Kind() != reflect.Pointer || f.IsNil() {
 		return nil
