@@ -46,6 +46,8 @@ const (
 type Fake struct {
 	openAIKey    string
 	anthropicKey string
+	geminiKey    string
+	vertexToken  string
 	maxRequests  int
 
 	mu        sync.Mutex
@@ -70,9 +72,17 @@ func WithOpenAIKey(k string) Option { return optionFunc(func(f *Fake) { f.openAI
 // AnthropicKey).
 func WithAnthropicKey(k string) Option { return optionFunc(func(f *Fake) { f.anthropicKey = k }) }
 
+// WithGeminiKey sets the API key the Gemini API endpoints (and Vertex AI in
+// express mode) accept (default GeminiKey).
+func WithGeminiKey(k string) Option { return optionFunc(func(f *Fake) { f.geminiKey = k }) }
+
+// WithVertexToken sets the OAuth access token the Vertex AI endpoints accept
+// (default VertexToken).
+func WithVertexToken(t string) Option { return optionFunc(func(f *Fake) { f.vertexToken = t }) }
+
 // New returns a Fake.
 func New(opts ...Option) *Fake {
-	f := &Fake{openAIKey: OpenAIKey, anthropicKey: AnthropicKey, maxRequests: 1000, cacheSeen: map[string]bool{}}
+	f := &Fake{openAIKey: OpenAIKey, anthropicKey: AnthropicKey, geminiKey: GeminiKey, vertexToken: VertexToken, maxRequests: 1000, cacheSeen: map[string]bool{}}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(f)
@@ -188,6 +198,7 @@ func (f *Fake) answer(in decideInput) turn {
 type Request struct {
 	Method string      `json:"method"`
 	Path   string      `json:"path"`
+	Query  string      `json:"query,omitempty"`
 	Header http.Header `json:"header"`
 	Body   []byte      `json:"body"`
 }
@@ -219,7 +230,7 @@ func (f *Fake) record(r *http.Request, body []byte) {
 	if len(f.requests) >= f.maxRequests {
 		f.requests = f.requests[1:]
 	}
-	f.requests = append(f.requests, Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
+	f.requests = append(f.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
 }
 
 // seenPrefix reports whether the cache prefix key was seen before and
@@ -247,8 +258,11 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.record(r, body)
 	anthropic := r.URL.Path == "/v1/messages" || strings.HasPrefix(r.URL.Path, "/v1/messages/")
+	gemini := isGemini(r.URL.Path)
 	if len(body) > maxBody {
-		if anthropic {
+		if gemini {
+			geminiError(w, &geminiBad{code: http.StatusRequestEntityTooLarge, status: "INVALID_ARGUMENT", msg: "Request payload size exceeds the limit."})
+		} else if anthropic {
 			anthropicError(w, http.StatusRequestEntityTooLarge, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
 		} else {
 			openAIError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "Request too large.", "", "")
@@ -267,7 +281,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if ft.RetryAfter != "" {
 				w.Header().Set("Retry-After", ft.RetryAfter)
 			}
-			if anthropic {
+			if gemini {
+				geminiStatusError(w, ft.Status)
+			} else if anthropic {
 				anthropicStatusError(w, ft.Status)
 			} else {
 				openAIStatusError(w, ft.Status)
@@ -277,6 +293,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithValue(r.Context(), faultKey{}, ft))
 	}
 	switch {
+	case gemini:
+		f.gemini(w, r, body)
 	case anthropic:
 		f.anthropic(w, r, body)
 	case strings.HasPrefix(r.URL.Path, "/v1/"):
@@ -385,6 +403,7 @@ type sseWriter struct {
 	onErr func(*sseWriter) // writes the provider's error event
 	cut   bool
 	ctx   context.Context
+	crlf  bool // events end with CRLF CRLF (Google's servers)
 }
 
 func newSSE(w http.ResponseWriter, r *http.Request, onErr func(*sseWriter)) *sseWriter {
@@ -430,7 +449,7 @@ func (s *sseWriter) event(typ string, data []byte) bool {
 	}
 	b.WriteString("data: ")
 	b.Write(data)
-	b.WriteString("\n\n")
+	b.WriteString(s.end())
 	_, _ = s.w.Write(b.Bytes())
 	_ = s.rc.Flush()
 	return true
@@ -444,6 +463,13 @@ func (s *sseWriter) raw(typ string, data []byte) {
 	}
 	b.WriteString("data: ")
 	b.Write(data)
-	b.WriteString("\n\n")
+	b.WriteString(s.end())
 	_, _ = s.w.Write(b.Bytes())
+}
+
+func (s *sseWriter) end() string {
+	if s.crlf {
+		return "\r\n\r\n"
+	}
+	return "\n\n"
 }
