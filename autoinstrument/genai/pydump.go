@@ -294,24 +294,19 @@ func writeRepr(b *strings.Builder, v json.RawMessage, depth int) {
 	}
 }
 
-// pyFloatRepr is Python's repr() of a float.
+// pyFloatRepr is Python's repr() of a float: the shortest digits, in
+// exponent form when the exponent is below -4 or 16 and above.
 func pyFloatRepr(n float64) string {
-	if n == math.Trunc(n) && math.Abs(n) < 1e16 {
-		return strconv.FormatFloat(n, 'f', 1, 64)
+	e := strconv.FormatFloat(n, 'e', -1, 64)
+	exp, err := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
+	if err == nil && (exp < -4 || exp >= 16) {
+		return e
 	}
-	s := strconv.FormatFloat(n, 'g', -1, 64)
-	if e := strings.IndexByte(s, 'e'); e >= 0 {
-		exp := s[e+1:]
-		sign := "+"
-		if exp[0] == '-' || exp[0] == '+' {
-			sign, exp = exp[:1], exp[1:]
-		}
-		if len(exp) < 2 {
-			exp = "0" + exp
-		}
-		s = s[:e] + "e" + sign + exp
+	f := strconv.FormatFloat(n, 'f', -1, 64)
+	if !strings.ContainsAny(f, ".") {
+		f += ".0"
 	}
-	return s
+	return f
 }
 
 // pyStrRepr is Python's repr() of a str: single quotes unless the text has

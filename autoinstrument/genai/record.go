@@ -740,14 +740,18 @@ type candAgg struct {
 
 type partAgg struct {
 	raw     json.RawMessage // a part that is not text
-	text    strings.Builder
+	text    []byte
 	thought bool
 	isText  bool
 }
 
-func (a *streamAgg) add(chunk []byte) {
+func (a *streamAgg) add(data []byte) {
+	if a.bytes > llmspan.MaxBody {
+		return
+	}
+	chunk := append([]byte(nil), data...) // the event's buffer is reused
 	fields, err := llmspan.ObjectFields(chunk)
-	if err != nil || a.bytes > llmspan.MaxBody {
+	if err != nil {
 		return
 	}
 	a.bytes += len(chunk)
@@ -827,12 +831,10 @@ func (c *candAgg) addContent(raw json.RawMessage) {
 		isThought := string(thought) == "true"
 		if onlyText {
 			if n := len(c.parts); n > 0 && c.parts[n-1].isText && c.parts[n-1].thought == isThought {
-				c.parts[n-1].text.WriteString(llmspan.String(text))
+				c.parts[n-1].text = append(c.parts[n-1].text, llmspan.String(text)...)
 				continue
 			}
-			pa := partAgg{isText: true, thought: isThought}
-			pa.text.WriteString(llmspan.String(text))
-			c.parts = append(c.parts, pa)
+			c.parts = append(c.parts, partAgg{isText: true, thought: isThought, text: []byte(llmspan.String(text))})
 			continue
 		}
 		c.parts = append(c.parts, partAgg{raw: p})
@@ -871,7 +873,7 @@ func (c *candAgg) json() json.RawMessage {
 				continue
 			}
 			var po llmspan.Object
-			po.Set("text", p.text.String())
+			po.Set("text", string(p.text))
 			if p.thought {
 				po.Set("thought", true)
 			}

@@ -45,8 +45,9 @@ func (r *Retries) again(ctx context.Context, n int, res *http.Response, unread b
 	return res == nil || slices.Contains(r.Statuses, res.StatusCode)
 }
 
-// retryMargin is added to MaxWait before a pending call ends on its own.
-const retryMargin = 10 * time.Second
+// retryMargin is added to MaxWait before a pending call ends on its own
+// (the SDK's pause is at most MaxWait; building the next attempt is quick).
+const retryMargin = time.Second
 
 func (r *Retries) maxWait() time.Duration {
 	if r.MaxWait <= 0 {

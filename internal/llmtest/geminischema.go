@@ -152,11 +152,9 @@ func checkMessage(name string, v json.RawMessage, path string, vertex bool) *gem
 	if !ok {
 		return nil
 	}
-	at := func(member string) string {
-		if path == "" {
-			return ""
-		}
-		return fmt.Sprintf(" at '%s'", path)
+	at := ""
+	if path != "" {
+		at = fmt.Sprintf(" at '%s'", path)
 	}
 	fields, err := llmspan.ObjectFields(v)
 	if err != nil {
@@ -169,10 +167,10 @@ func checkMessage(name string, v json.RawMessage, path string, vertex bool) *gem
 	for _, fl := range fields {
 		fd, ok := m.fields[fl.Key]
 		if !ok || (fd.vertex && !vertex) || (fd.gemini && vertex) {
-			return badArg("Invalid JSON payload received. Unknown name %q%s: Cannot find field.", fl.Key, at(fl.Key))
+			return badArg("Invalid JSON payload received. Unknown name %q%s: Cannot find field.", fl.Key, at)
 		}
 		if seen[fl.Key] {
-			return badArg("Invalid JSON payload received. Duplicate field %q%s.", fl.Key, at(fl.Key))
+			return badArg("Invalid JSON payload received. Duplicate field %q%s.", fl.Key, at)
 		}
 		seen[fl.Key] = true
 		if llmspan.IsNull(fl.Value) {
