@@ -279,6 +279,7 @@ func (g *geminiCall) parseGenerate(raw json.RawMessage, path string) (*generateR
 	if bad := checkMessage("GenerateContentRequest", raw, path, g.vertex); bad != nil {
 		return nil, in, 0, bad
 	}
+	raw = canonical("GenerateContentRequest", raw)
 	var req generateRequest
 	if err := json.Unmarshal(raw, &req); err != nil {
 		return nil, in, 0, badArg("Invalid JSON payload received. %v", err)
@@ -667,7 +668,7 @@ func (g *geminiCall) countTokens() *geminiBad {
 		Contents               json.RawMessage `json:"contents"`
 		GenerateContentRequest json.RawMessage `json:"generateContentRequest"`
 	}
-	_ = json.Unmarshal(g.body, &req)
+	_ = json.Unmarshal(canonical("CountTokensRequest", g.body), &req)
 	var n int
 	switch {
 	case req.GenerateContentRequest != nil:
@@ -713,7 +714,7 @@ func (g *geminiCall) embed(m geminiModel) *geminiBad {
 		var b struct {
 			Requests []embedRequest `json:"requests"`
 		}
-		_ = json.Unmarshal(g.body, &b)
+		_ = json.Unmarshal(canonical("BatchEmbedContentsRequest", g.body), &b)
 		if len(b.Requests) == 0 {
 			return badArg("* BatchEmbedContentsRequest.requests: requests is not specified\n")
 		}
@@ -726,7 +727,7 @@ func (g *geminiCall) embed(m geminiModel) *geminiBad {
 			return bad
 		}
 		var one embedRequest
-		_ = json.Unmarshal(g.body, &one)
+		_ = json.Unmarshal(canonical("EmbedContentRequest", g.body), &one)
 		reqs = []embedRequest{one}
 	}
 	var out []json.RawMessage

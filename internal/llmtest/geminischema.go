@@ -165,6 +165,7 @@ func checkMessage(name string, v json.RawMessage, path string, vertex bool) *gem
 	}
 	seen := map[string]bool{}
 	for _, fl := range fields {
+		fl.Key = jsonName(fl.Key)
 		fd, ok := m.fields[fl.Key]
 		if !ok || (fd.vertex && !vertex) || (fd.gemini && vertex) {
 			return badArg("Invalid JSON payload received. Unknown name %q%s: Cannot find field.", fl.Key, at)
@@ -274,6 +275,81 @@ func isBase64(s string) bool {
 		}
 	}
 	return true
+}
+
+// jsonName is the JSON name of a member: Google's parser takes a field's
+// proto name (system_instruction) as well as its JSON name
+// (systemInstruction).
+func jsonName(s string) string {
+	if !strings.Contains(s, "_") {
+		return s
+	}
+	var b strings.Builder
+	up := false
+	for _, c := range s {
+		switch {
+		case c == '_':
+			up = true
+		case up && c >= 'a' && c <= 'z':
+			b.WriteRune(c - 'a' + 'A')
+			up = false
+		default:
+			b.WriteRune(c)
+			up = false
+		}
+	}
+	return b.String()
+}
+
+// canonical rewrites the message name's JSON object v with every member
+// under its JSON name (recursively through messages, not into Struct or
+// Value fields), as the API reads it.
+func canonical(name string, v json.RawMessage) json.RawMessage {
+	m, ok := geminiMessages[name]
+	fields, err := llmspan.ObjectFields(v)
+	if !ok || err != nil {
+		return v
+	}
+	var o llmspan.Object
+	for _, fl := range fields {
+		key := jsonName(fl.Key)
+		fd, known := m.fields[key]
+		val := fl.Value
+		if known && !llmspan.IsNull(val) {
+			switch fd.kind {
+			case kindMessage:
+				val = canonicalValue(fd.ref, val, fd.repeated)
+			case kindSchemaMap:
+				if props, err := llmspan.ObjectFields(val); err == nil {
+					var po llmspan.Object
+					for _, p := range props {
+						po.Set(p.Key, canonical(fd.ref, p.Value))
+					}
+					val = po.JSON()
+				}
+			}
+		}
+		o.Set(key, val)
+	}
+	return o.JSON()
+}
+
+func canonicalValue(name string, v json.RawMessage, repeated bool) json.RawMessage {
+	if !repeated {
+		return canonical(name, v)
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(v, &items) != nil {
+		return v
+	}
+	for i := range items {
+		items[i] = canonical(name, items[i])
+	}
+	b, err := json.Marshal(items)
+	if err != nil {
+		return v
+	}
+	return b
 }
 
 // snake is the proto field name of a JSON member name (systemInstruction ->
