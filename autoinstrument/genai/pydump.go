@@ -63,15 +63,18 @@ const maxDumpDepth = 64
 // dump returns the model_dump of the REST JSON object raw as the Python
 // model named model.
 func dump(model string, raw json.RawMessage) json.RawMessage {
+	if !json.Valid(raw) {
+		return raw
+	}
 	d := dumper{schema: loadSchema()}
-	return d.model(nil, model, raw, 0)
+	return d.model(make([]byte, 0, 2*len(raw)+256), model, raw, 0)
 }
 
 // model appends the dump of the object raw as model (raw itself when it is
 // not an object or the model is unknown).
 func (d dumper) model(dst []byte, model string, raw json.RawMessage, depth int) []byte {
 	fields, ok := d.schema.Models[model]
-	members, err := llmspan.ObjectFields(raw)
+	members, err := llmspan.ValidObjectFields(raw)
 	if !ok || err != nil || depth > maxDumpDepth {
 		return append(dst, compact(raw)...)
 	}
@@ -99,10 +102,7 @@ func (d dumper) model(dst []byte, model string, raw json.RawMessage, depth int) 
 func (d dumper) value(dst []byte, f pyField, v json.RawMessage, depth int) []byte {
 	v = bytes.TrimSpace(v)
 	if len(v) > 0 && v[0] == '[' && (f.Model != "" || f.Bytes || f.Datetime || f.Float) {
-		var items []json.RawMessage
-		if json.Unmarshal(v, &items) != nil {
-			return append(dst, compact(v)...)
-		}
+		items, _ := llmspan.ValidArrayItems(v)
 		dst = append(dst, '[')
 		for i, it := range items {
 			if i > 0 {
@@ -116,7 +116,7 @@ func (d dumper) value(dst []byte, f pyField, v json.RawMessage, depth int) []byt
 	case f.Model != "":
 		return d.model(dst, f.Model, v, depth+1)
 	case f.Map != "":
-		members, err := llmspan.ObjectFields(v)
+		members, err := llmspan.ValidObjectFields(v)
 		if err != nil {
 			return append(dst, compact(v)...)
 		}
