@@ -111,13 +111,8 @@ func route(req *http.Request) (llmspan.Endpoint, bool) {
 	if req.Method != http.MethodPost {
 		return llmspan.Endpoint{}, false
 	}
-	p := req.URL.Path
-	i := strings.LastIndex(p, "/models/")
-	if i < 0 {
-		return llmspan.Endpoint{}, false
-	}
-	model, verb, ok := strings.Cut(p[i+len("/models/"):], ":")
-	if !ok || model == "" || strings.Contains(model, "/") {
+	model, verb, ok := modelMethod(req.URL.Path)
+	if !ok {
 		return llmspan.Endpoint{}, false
 	}
 	var m method
@@ -152,6 +147,26 @@ func route(req *http.Request) (llmspan.Endpoint, bool) {
 		ep.Outer = &llmspan.Endpoint{Name: name, Type: tracing.SpanTypeChatModel, OwnInputs: true, Start: c.startChat}
 	}
 	return ep, true
+}
+
+// modelMethod splits a model method's path: …/models/<model>:<verb>, or
+// …/tunedModels/<id>:<verb> (the model is then "tunedModels/<id>", as the
+// caller names it).
+func modelMethod(p string) (model, verb string, ok bool) {
+	prefix := ""
+	i := strings.LastIndex(p, "/models/")
+	skip := len("/models/")
+	if j := strings.LastIndex(p, "/tunedModels/"); j > i {
+		i, skip, prefix = j, len("/tunedModels/"), "tunedModels/"
+	}
+	if i < 0 {
+		return "", "", false
+	}
+	model, verb, ok = strings.Cut(p[i+skip:], ":")
+	if !ok || model == "" || strings.Contains(model, "/") {
+		return "", "", false
+	}
+	return prefix + model, verb, true
 }
 
 // caller is the Go SDK method that sent a request, as far as it matters.

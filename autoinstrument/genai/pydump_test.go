@@ -54,3 +54,24 @@ func TestDump(t *testing.T) {
 		})
 	}
 }
+
+func TestModelMethod(t *testing.T) {
+	tests := []struct {
+		path, model, verb string
+		ok                bool
+	}{
+		{"/v1beta/models/gemini-2.5-flash:generateContent", "gemini-2.5-flash", "generateContent", true},
+		{"/v1beta1/projects/p/locations/l/publishers/google/models/gemini-2.5-flash:streamGenerateContent", "gemini-2.5-flash", "streamGenerateContent", true},
+		{"/v1beta/tunedModels/my-model-123:generateContent", "tunedModels/my-model-123", "generateContent", true},
+		{"/v1beta/models", "", "", false},
+		{"/v1beta/files/abc:download", "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			model, verb, ok := modelMethod(tt.path)
+			if model != tt.model || verb != tt.verb || ok != tt.ok {
+				t.Errorf("got %q %q %v", model, verb, ok)
+			}
+		})
+	}
+}

@@ -1,18 +1,26 @@
-// Package llmtest is a strict fake of the OpenAI and Anthropic HTTP APIs for
-// tests: one http.Handler serving OpenAI's Chat Completions, Responses,
-// Embeddings and (legacy) Completions under /v1/ and Anthropic's Messages at
-// /v1/messages, JSON and server-sent-event streams shaped as the providers'
-// API references describe them (tool calls, parallel tool calls, refusals,
+// Package llmtest is a strict fake of the OpenAI, Anthropic and Gemini HTTP
+// APIs for tests: one http.Handler serving OpenAI's Chat Completions,
+// Responses, Embeddings and (legacy) Completions under /v1/, Anthropic's
+// Messages at /v1/messages, and the Gemini API's model methods
+// (/v1beta/models/<model>:generateContent, :streamGenerateContent?alt=sse,
+// :countTokens, :embedContent, :batchEmbedContents; also under /v1/) and
+// Vertex AI's (/v1beta1/projects/<p>/locations/<l>/publishers/google/models/
+// <model>:..., express mode without the project, :predict for embeddings),
+// JSON and server-sent-event streams shaped as the providers' API
+// references describe them (tool calls, parallel tool calls, refusals,
 // errors, usage in the last chunk with stream_options.include_usage, cache
-// token counts).
+// token counts, Gemini's implicit caching and thinking tokens).
 //
 // It is a fake: answers come from a small deterministic rule set (see
 // brain.go), not a model. It is strict: it rejects what the real APIs reject
-// — a missing or wrong API key (401), a missing anthropic-version header,
+// — a missing or wrong API key (401; Gemini: x-goog-api-key, 403/400;
+// Vertex AI: an OAuth bearer token, 401), a missing anthropic-version header,
+// Gemini members Google's proto JSON parser rejects (geminischema.go),
 // missing or mistyped required fields, unknown request fields, an unknown
 // model (404), tool results that answer no tool call — with the providers'
 // error bodies. The Python clients `openai` and `anthropic` from PyPI are run
-// against it by conformance/test_llm_fakes.py to prove the shapes.
+// against it by conformance/test_llm_fakes.py, google-genai by
+// conformance/test_gemini_fake.py, to prove the shapes.
 //
 // Faults (429/5xx answers, dropped or failing streams, slow answers) are
 // injected with AddFault, or over HTTP with POST /_fake/faults when the fake
@@ -163,7 +171,7 @@ type ReplyToolCall struct {
 
 // Script queues answers of the model: each later valid request that asks
 // the model for a turn (OpenAI Chat Completions and Responses, Anthropic
-// Messages) takes the next reply, in arrival order, instead of the
+// Messages, Gemini generateContent) takes the next reply, in arrival order, instead of the
 // deterministic answer of brain.go. Everything else about the answer — ids,
 // token usage (counted from the request and the reply), streaming, faults —
 // is the fake's as usual; a request the fake rejects takes no reply.
