@@ -15,7 +15,6 @@ from google import genai
 from google.genai import errors, types
 from google.oauth2 import credentials as oauth2
 
-from parity import fakellm
 from test_llm_fakes import post
 
 GEMINI_KEY = "gemini-test-key"
@@ -28,9 +27,8 @@ WEATHER = types.FunctionDeclaration(
 
 
 @pytest.fixture(scope="module")
-def fake(tmp_path_factory):
-    with fakellm.FakeLLM(fakellm.build(tmp_path_factory.mktemp("gobin"))) as f:
-        yield f
+def fake(llm_fake):
+    return llm_fake
 
 
 @pytest.fixture()

@@ -65,23 +65,10 @@ def gobin(tmp_path_factory):
     return harness.go_build("conformance/cmd/geminitraces", d)
 
 
-@pytest.fixture(scope="module")
-def fake(llm_fake):
-    return llm_fake
-
-
-@pytest.fixture(scope="module")
-def server(parity_server):
-    return parity_server
-
-
-def run_go(binary, fake, uri: str, cwd) -> dict[str, str]:
-    return harness.run_scenarios([str(binary)], cwd, SCENARIOS, MLFLOW_TRACKING_URI=uri, LLMTEST_URL=fake.url)
-
-
-def run_python(fake, uri: str, cwd) -> dict[str, str]:
-    return harness.run_scenarios([sys.executable, str(WORKFLOW)], cwd, SCENARIOS, MLFLOW_TRACKING_URI=uri,
-                                 LLMTEST_URL=fake.url, MLFLOW_ALLOW_FILE_STORE="true")
+def run(cmd: list[str], fake, uri: str, cwd) -> dict[str, str]:
+    """Runs the Go program or the Python workflow: scenario -> trace id."""
+    return harness.run_scenarios(cmd, cwd, SCENARIOS, MLFLOW_TRACKING_URI=uri, LLMTEST_URL=fake.url,
+                                 MLFLOW_ALLOW_FILE_STORE="true")
 
 
 def normalized(uri: str, trace_id: str, root: str | None) -> dict:
@@ -111,22 +98,21 @@ def assert_parity(go_uri, py_uri, go_ids, py_ids, go_root=None, py_root=None) ->
     assert not failures, "\n\n".join(failures)
 
 
-def test_gemini_parity_local_store(tmp_path, gobin, fake):
-    go_dir, py_dir = tmp_path / "go", tmp_path / "py"
-    go_dir.mkdir()
-    py_dir.mkdir()
-    go_root, py_root = go_dir / "mlruns", py_dir / "mlruns"
-    fake.reset()
-    go_ids = run_go(gobin, fake, go_root.as_uri(), go_dir)
-    go_reqs = fake.requests()
-    fake.reset()
-    py_ids = run_python(fake, py_root.as_uri(), py_dir)
-    check_same_requests(go_reqs, fake.requests())
-    assert_parity(str(go_root), str(py_root), go_ids, py_ids, str(go_root), str(py_root))
+def test_gemini_parity_local_store(tmp_path, gobin, llm_fake):
+    roots = {}
+    ids, reqs = {}, {}
+    for who, cmd in (("go", [str(gobin)]), ("py", [sys.executable, str(WORKFLOW)])):
+        (tmp_path / who).mkdir()
+        roots[who] = tmp_path / who / "mlruns"
+        llm_fake.reset()
+        ids[who] = run(cmd, llm_fake, roots[who].as_uri(), tmp_path / who)
+        reqs[who] = llm_fake.requests()
+    check_same_requests(reqs["go"], reqs["py"])
+    assert_parity(str(roots["go"]), str(roots["py"]), ids["go"], ids["py"], str(roots["go"]), str(roots["py"]))
 
 
-def test_gemini_parity_server(tmp_path, gobin, fake, server):
-    fake.reset()
-    go_ids = run_go(gobin, fake, server.url, tmp_path)
-    py_ids = run_python(fake, server.url, tmp_path)
-    assert_parity(server.url, server.url, go_ids, py_ids)
+def test_gemini_parity_server(tmp_path, gobin, llm_fake, parity_server):
+    llm_fake.reset()
+    go_ids = run([str(gobin)], llm_fake, parity_server.url, tmp_path)
+    py_ids = run([sys.executable, str(WORKFLOW)], llm_fake, parity_server.url, tmp_path)
+    assert_parity(parity_server.url, parity_server.url, go_ids, py_ids)

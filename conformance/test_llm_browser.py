@@ -8,7 +8,9 @@ view's chat shows the user's question, the assistant's tool calls
 and lists the CHAT_MODEL spans of the instrumented client with their token
 counts. A trace whose only span is an instrumented chat completion with tool
 calls (conformance/cmd/llmtraces) is shown as a chat too: the span's own
-inputs and outputs, read through mlflow.message.format "openai".
+inputs and outputs, read through mlflow.message.format "openai". The same for
+Gemini: examples/gemini-agent's trace, and a bare instrumented generate_content
+with a function call and its result (mlflow.message.format "gemini").
 
 Screenshots are kept in conformance/artifacts/ (git-ignored); their paths are
 printed. Uses the helpers of test_browser.py.
@@ -35,6 +37,8 @@ def gobin(tmp_path_factory):
     return {
         "agent": harness.go_build("examples/openai-agent", d),
         "llmtraces": harness.go_build("conformance/cmd/llmtraces", d),
+        "gemini-agent": harness.go_build("examples/gemini-agent", d),
+        "geminitraces": harness.go_build("conformance/cmd/geminitraces", d),
         "fakellm": fakellm.build(d),
     }
 
@@ -95,17 +99,7 @@ def test_openai_agent_trace_in_mlflow_ui(tmp_path, gobin):
 
 # ---- Gemini: examples/gemini-agent and a bare instrumented generate_content ----
 
-@pytest.fixture(scope="module")
-def gemini_bin(tmp_path_factory):
-    d = tmp_path_factory.mktemp("gemini-bin")
-    return {
-        "agent": harness.go_build("examples/gemini-agent", d),
-        "geminitraces": harness.go_build("conformance/cmd/geminitraces", d),
-        "fakellm": fakellm.build(d),
-    }
-
-
-def test_gemini_agent_trace_in_mlflow_ui(tmp_path, gemini_bin):
+def test_gemini_agent_trace_in_mlflow_ui(tmp_path, gobin):
     """examples/gemini-agent (google.golang.org/genai through mlflowgenai.NewClient),
     run offline against the fake Gemini API with only GEMINI_API_KEY and
     GOOGLE_GEMINI_BASE_URL set, writes ./mlruns; MLflow's UI shows its trace as a
@@ -114,14 +108,14 @@ def test_gemini_agent_trace_in_mlflow_ui(tmp_path, gemini_bin):
     (cmd/geminitraces gemini_tool_result) is shown as a chat through
     mlflow.message.format "gemini": question, tool call, tool result, answer."""
     chromium_path()
-    with fakellm.FakeLLM(gemini_bin["fakellm"]) as fake:
+    with fakellm.FakeLLM(gobin["fakellm"]) as fake:
         env = harness.clean_env(GEMINI_API_KEY="gemini-test-key", GOOGLE_GEMINI_BASE_URL=fake.url,
                                 GOOGLE_API_KEY="", GOOGLE_GENAI_USE_VERTEXAI="")
-        res = harness.run([str(gemini_bin["agent"])], env=env, cwd=tmp_path)  # no MLFLOW_*: ./mlruns
+        res = harness.run([str(gobin["gemini-agent"])], env=env, cwd=tmp_path)  # no MLFLOW_*: ./mlruns
         m = re.search(r"(?m)^Trace (tr-[0-9a-f]{32})$", res.stdout)
         assert m, res.stdout
         agent_trace = m.group(1)
-        res = harness.run([str(gemini_bin["geminitraces"]), "gemini_tool_result"], cwd=tmp_path,
+        res = harness.run([str(gobin["geminitraces"]), "gemini_tool_result"], cwd=tmp_path,
                           env=harness.clean_env(LLMTEST_URL=fake.url, MLFLOW_TRACKING_URI=str(tmp_path / "mlruns")))
         call_trace = harness.trace_id_from_stdout(res.stdout)
 

@@ -20,11 +20,8 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// fixture is the fake APIs and tracing into memory.
 type fixture struct{ *spantest.LLM }
-
-func setup(t *testing.T, opts ...tracing.Option) fixture {
-	return fixture{spantest.StartLLM(t, opts...)}
-}
 
 // client is a genai client of the fake Gemini API through NewClient; edit
 // changes its configuration first.
@@ -108,7 +105,7 @@ func byName(spans []*exporter.Span, name string) *exporter.Span {
 }
 
 func TestGenerateContent(t *testing.T) {
-	f := setup(t)
+	f := fixture{spantest.StartLLM(t)}
 	resp, err := f.client(t).Models.GenerateContent(context.Background(), model, genai.Text("Say hello to Paris"), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +147,7 @@ func TestGenerateContent(t *testing.T) {
 }
 
 func TestFunctionCallAndTools(t *testing.T) {
-	f := setup(t)
+	f := fixture{spantest.StartLLM(t)}
 	cfg := tools()
 	cfg.Temperature = genai.Ptr[float32](1)
 	resp, err := f.client(t).Models.GenerateContent(context.Background(), model, genai.Text("What's the weather in Paris?"), cfg)
@@ -178,7 +175,7 @@ func TestFunctionCallAndTools(t *testing.T) {
 }
 
 func TestStream(t *testing.T) {
-	f := setup(t)
+	f := fixture{spantest.StartLLM(t)}
 	var text strings.Builder
 	var last *genai.GenerateContentResponse
 	for chunk, err := range f.client(t).Models.GenerateContentStream(context.Background(), model, genai.Text("Say hello to the people of Paris"), nil) {
@@ -224,7 +221,7 @@ func TestChat(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := setup(t)
+			f := fixture{spantest.StartLLM(t)}
 			chat, err := f.client(t).Chats.Create(context.Background(), model, tools(), nil)
 			if err != nil {
 				t.Fatal(err)
@@ -259,7 +256,7 @@ func TestChat(t *testing.T) {
 }
 
 func TestEmbedAndCountTokens(t *testing.T) {
-	f := setup(t)
+	f := fixture{spantest.StartLLM(t)}
 	c := f.client(t)
 	ctx := context.Background()
 	if _, err := c.Models.EmbedContent(ctx, "text-embedding-004", []*genai.Content{genai.NewContentFromText("Paris", genai.RoleUser)},
@@ -293,7 +290,7 @@ func TestEmbedAndCountTokens(t *testing.T) {
 }
 
 func TestVertexAI(t *testing.T) {
-	f := setup(t)
+	f := fixture{spantest.StartLLM(t)}
 	c := f.vertex(t)
 	ctx := context.Background()
 	if _, err := c.Models.GenerateContent(ctx, model, genai.Text("What's the weather in Paris?"), tools()); err != nil {
@@ -323,25 +320,9 @@ func TestVertexAI(t *testing.T) {
 	}
 }
 
-func exceptions(s *exporter.Span) []exporter.Event {
-	var out []exporter.Event
-	for _, e := range s.Events {
-		if e.Name == "exception" {
-			out = append(out, e)
-		}
-	}
-	return out
-}
+func exceptions(s *exporter.Span) []exporter.Event { return spantest.Events(s, "exception") }
 
-func retries(s *exporter.Span) int {
-	n := 0
-	for _, e := range s.Events {
-		if e.Name == "retry" {
-			n++
-		}
-	}
-	return n
-}
+func retries(s *exporter.Span) int { return len(spantest.Events(s, "retry")) }
 
 func withRetries(attempts int32) func(*genai.ClientConfig) {
 	return func(c *genai.ClientConfig) {
@@ -373,7 +354,7 @@ func TestRetriesAndErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := setup(t)
+			f := fixture{spantest.StartLLM(t)}
 			if tt.fault != nil {
 				f.Fake.AddFault(*tt.fault)
 			}
@@ -420,7 +401,7 @@ func TestStreamErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := setup(t)
+			f := fixture{spantest.StartLLM(t)}
 			if tt.fault != (llmtest.Fault{}) {
 				f.Fake.AddFault(tt.fault)
 			}
@@ -450,7 +431,7 @@ func TestStreamErrors(t *testing.T) {
 }
 
 func TestContentCaptureOff(t *testing.T) {
-	f := setup(t, tracing.WithContentCapture(false))
+	f := fixture{spantest.StartLLM(t, tracing.WithContentCapture(false))}
 	if _, err := f.client(t).Models.GenerateContent(context.Background(), model, genai.Text("secret prompt"), tools()); err != nil {
 		t.Fatal(err)
 	}
@@ -468,7 +449,7 @@ func TestContentCaptureOff(t *testing.T) {
 }
 
 func TestCachedTokens(t *testing.T) {
-	f := setup(t)
+	f := fixture{spantest.StartLLM(t)}
 	c := f.client(t)
 	long := strings.Repeat("Paris is the capital of France. ", 200)
 	cfg := &genai.GenerateContentConfig{SystemInstruction: genai.NewContentFromText(long, genai.RoleUser)}
@@ -491,7 +472,7 @@ func TestCachedTokens(t *testing.T) {
 
 func TestUntracedAndOff(t *testing.T) {
 	t.Run("tracing off", func(t *testing.T) {
-		f := setup(t, tracing.WithDisabled())
+		f := fixture{spantest.StartLLM(t, tracing.WithDisabled())}
 		if _, err := f.client(t).Models.GenerateContent(context.Background(), model, genai.Text("hi"), nil); err != nil {
 			t.Fatal(err)
 		}
@@ -500,7 +481,7 @@ func TestUntracedAndOff(t *testing.T) {
 		}
 	})
 	t.Run("caller's HTTP client not changed", func(t *testing.T) {
-		f := setup(t)
+		f := fixture{spantest.StartLLM(t)}
 		hc := f.Fake.Client()
 		before := hc.Transport
 		f.client(t, func(c *genai.ClientConfig) { c.HTTPClient = hc })
@@ -511,7 +492,7 @@ func TestUntracedAndOff(t *testing.T) {
 }
 
 func TestRetryWaitEndsWithCallersContext(t *testing.T) {
-	f := setup(t)
+	f := fixture{spantest.StartLLM(t)}
 	f.Fake.AddFault(llmtest.Fault{Status: 429})
 	c := f.client(t, func(cfg *genai.ClientConfig) {
 		cfg.HTTPOptions.RetryOptions = &genai.HTTPRetryOptions{Attempts: genai.Ptr[int32](3), InitialDelay: genai.Ptr(30.0), Jitter: genai.Ptr(0.0)}

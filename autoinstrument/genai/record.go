@@ -381,51 +381,38 @@ func chatTool(decl json.RawMessage) (json.RawMessage, bool) {
 	return tool.JSON(), true
 }
 
-// allowedTypes are the types MLflow's ParamProperty accepts.
-var allowedTypes = map[string]bool{"string": true, "number": true, "integer": true, "object": true, "array": true, "boolean": true, "null": true}
-
 // geminiParams is MLflow's FunctionParams of a Gemini Schema: properties
-// (each {type, description, enum}) and required.
+// (each {type in lower case, description, enum}) and required.
 func geminiParams(schema json.RawMessage) (json.RawMessage, bool) {
-	var s struct {
-		Properties json.RawMessage `json:"properties"`
-		Required   json.RawMessage `json:"required"`
-	}
-	if json.Unmarshal(schema, &s) != nil {
-		return nil, false
-	}
-	props, err := llmspan.ObjectFields(orEmpty(s.Properties))
-	if err != nil {
-		return nil, false
-	}
-	var po llmspan.Object
-	for _, p := range props {
+	return functionParams(schema, func(raw json.RawMessage) (json.RawMessage, bool) {
 		var prop struct {
 			Type        string          `json:"type"`
 			Description json.RawMessage `json:"description"`
 			Enum        json.RawMessage `json:"enum"`
 		}
-		if json.Unmarshal(p.Value, &prop) != nil {
+		if json.Unmarshal(raw, &prop) != nil {
 			return nil, false
 		}
 		typ := strings.ToLower(prop.Type)
-		if !allowedTypes[typ] {
+		if typ == "" || !llmspan.ParamType(mustJSON(typ)) {
 			return nil, false
 		}
 		var o llmspan.Object
 		o.Set("type", typ)
 		o.Set("description", orNull(prop.Description))
 		o.Set("enum", orNull(prop.Enum))
-		po.Set(p.Key, o.JSON())
-	}
-	var o llmspan.Object
-	o.Set("properties", po.JSON())
-	o.Set("required", orNull(s.Required))
-	return o.JSON(), true
+		return o.JSON(), true
+	})
 }
 
 // jsonSchemaParams is MLflow's FunctionParams of a JSON schema.
 func jsonSchemaParams(schema json.RawMessage) (json.RawMessage, bool) {
+	return functionParams(schema, func(raw json.RawMessage) (json.RawMessage, bool) { return jsonSchemaProperty(raw, 0) })
+}
+
+// functionParams is {"properties": {name: property(schema)}, "required"}
+// of an object schema.
+func functionParams(schema json.RawMessage, property func(json.RawMessage) (json.RawMessage, bool)) (json.RawMessage, bool) {
 	var s struct {
 		Properties json.RawMessage `json:"properties"`
 		Required   json.RawMessage `json:"required"`
@@ -439,7 +426,7 @@ func jsonSchemaParams(schema json.RawMessage) (json.RawMessage, bool) {
 	}
 	var po llmspan.Object
 	for _, p := range props {
-		v, ok := jsonSchemaProperty(p.Value, 0)
+		v, ok := property(p.Value)
 		if !ok {
 			return nil, false
 		}
@@ -458,23 +445,8 @@ func jsonSchemaProperty(raw json.RawMessage, depth int) (json.RawMessage, bool) 
 	}
 	var o llmspan.Object
 	t, _ := llmspan.Lookup(fields, "type")
-	if !llmspan.IsNull(t) {
-		var one string
-		var many []string
-		switch {
-		case json.Unmarshal(t, &one) == nil:
-			if !allowedTypes[one] {
-				return nil, false
-			}
-		case json.Unmarshal(t, &many) == nil:
-			for _, x := range many {
-				if !allowedTypes[x] {
-					return nil, false
-				}
-			}
-		default:
-			return nil, false
-		}
+	if !llmspan.ParamType(t) {
+		return nil, false
 	}
 	o.Set("type", orNull(t))
 	d, _ := llmspan.Lookup(fields, "description")
@@ -489,6 +461,11 @@ func jsonSchemaProperty(raw json.RawMessage, depth int) (json.RawMessage, bool) 
 		o.Set("items", v)
 	}
 	return o.JSON(), true
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
 }
 
 func orNull(v json.RawMessage) json.RawMessage {

@@ -297,6 +297,17 @@ LANGCHAIN_ONLY_SPANS = {"PromptTemplate"}
 _CALL_ID = re.compile(r"call_[0-9a-f]{24}")
 
 
+def _drop_spans(spans: list, meta: dict, names: set) -> None:
+    """Removes the spans named in names (one side's spans the other SDK has
+    no counterpart of) and counts them out of num_spans."""
+    dropped = [s for s in spans if s["name"] in names]
+    spans[:] = [s for s in spans if s["name"] not in names]
+    if dropped and "mlflow.trace.sizeStats" in meta:
+        stats = json.loads(meta["mlflow.trace.sizeStats"])
+        stats["num_spans"] -= len(dropped)
+        meta["mlflow.trace.sizeStats"] = json.dumps(stats)
+
+
 def normalize_langchain(trace: dict) -> dict:
     """Applies the LangChain normalisations above to a Trace.to_dict() (a
     copy), before normalize()."""
@@ -304,12 +315,7 @@ def normalize_langchain(trace: dict) -> dict:
     info, spans = trace["info"], trace["data"]["spans"]
     meta, tags = info.get("trace_metadata") or {}, info.get("tags") or {}
 
-    dropped = [s for s in spans if s["name"] in LANGCHAIN_ONLY_SPANS]
-    spans[:] = [s for s in spans if s["name"] not in LANGCHAIN_ONLY_SPANS]
-    if dropped and "mlflow.trace.sizeStats" in meta:
-        stats = json.loads(meta["mlflow.trace.sizeStats"])
-        stats["num_spans"] -= len(dropped)
-        meta["mlflow.trace.sizeStats"] = json.dumps(stats)
+    _drop_spans(spans, meta, LANGCHAIN_ONLY_SPANS)
 
     if tags.get("mlflow.traceName") in LANGCHAIN_NAMES:
         tags["mlflow.traceName"] = LANGCHAIN_NAMES[tags["mlflow.traceName"]]
@@ -390,12 +396,7 @@ def normalize_gemini(trace: dict) -> dict:
     trace = copy.deepcopy(trace)
     info, spans = trace["info"], trace["data"]["spans"]
     meta = info.get("trace_metadata") or {}
-    dropped = [s for s in spans if s["name"] in GEMINI_PYTHON_ONLY_SPANS]
-    spans[:] = [s for s in spans if s["name"] not in GEMINI_PYTHON_ONLY_SPANS]
-    if dropped and "mlflow.trace.sizeStats" in meta:
-        stats = json.loads(meta["mlflow.trace.sizeStats"])
-        stats["num_spans"] -= len(dropped)
-        meta["mlflow.trace.sizeStats"] = json.dumps(stats)
+    _drop_spans(spans, meta, GEMINI_PYTHON_ONLY_SPANS)
     for s in spans:
         attrs = s.get("attributes") or {}
         if "mlflow.spanOutputs" in attrs:

@@ -12,14 +12,13 @@ Destination: MLFLOW_TRACKING_URI. Prints one JSON line
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 
 import mlflow
 from google import genai
 from google.genai import errors, types
 from google.oauth2 import credentials as oauth2
+from runner import run_scenarios
 
 GEMINI_KEY = "gemini-test-key"
 VERTEX_TOKEN = "ya29.vertex-test-token"
@@ -88,17 +87,7 @@ def main() -> None:
     vertex = genai.Client(vertexai=True, project="fake-project", location="us-central1",
                           credentials=oauth2.Credentials(token=VERTEX_TOKEN),
                           http_options=types.HttpOptions(base_url=url))
-    want = set(sys.argv[1:])
-    lines = []
-    for name, call in scenarios(gemini, vertex).items():
-        if want and name not in want:
-            continue
-        call()
-        lines.append({"scenario": name, "trace_id": mlflow.get_last_active_trace_id()})
-    mlflow.flush_trace_async_logging()
-    for line in lines:
-        print(json.dumps(line))
-
+    run_scenarios(scenarios(gemini, vertex))
 
 if __name__ == "__main__":
     main()

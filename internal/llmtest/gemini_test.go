@@ -51,22 +51,7 @@ func TestGeminiStrictness(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(http.MethodPost, s.URL+tt.path, strings.NewReader(tt.body))
-			for k, v := range tt.headers {
-				req.Header.Set(k, v)
-			}
-			resp, err := s.Client().Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != tt.status || !strings.Contains(string(b), tt.want) {
-				t.Errorf("%d %s, want %d with %q", resp.StatusCode, b, tt.status, tt.want)
-			}
-			if !json.Valid(b) {
-				t.Errorf("answer is not JSON: %s", b)
-			}
+			expectAnswer(t, s, tt.path, tt.headers, tt.body, tt.status, tt.want)
 		})
 	}
 }

@@ -47,23 +47,30 @@ func TestStrictness(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(http.MethodPost, s.URL+tt.path, strings.NewReader(tt.body))
-			for k, v := range tt.headers {
-				req.Header.Set(k, v)
-			}
-			resp, err := s.Client().Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != tt.status || !strings.Contains(string(b), tt.want) {
-				t.Errorf("%d %s, want %d with %q", resp.StatusCode, b, tt.status, tt.want)
-			}
-			if !json.Valid(b) || resp.Header.Get("Content-Type") != "application/json" {
-				t.Errorf("error body is not JSON: %s", b)
-			}
+			expectAnswer(t, s, tt.path, tt.headers, tt.body, tt.status, tt.want)
 		})
+	}
+}
+
+// expectAnswer POSTs body to path and checks that the answer has the status
+// and contains want, as a JSON body.
+func expectAnswer(t *testing.T, s *Server, path string, headers map[string]string, body string, status int, want string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.URL+path, strings.NewReader(body))
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != status || !strings.Contains(string(b), want) {
+		t.Errorf("%d %s, want %d with %q", resp.StatusCode, b, status, want)
+	}
+	if !json.Valid(b) || resp.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("the body is not JSON: %s", b)
 	}
 }
 

@@ -16,13 +16,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 
 	"google.golang.org/genai"
 
 	mlflowgenai "github.com/mlflowtrace/mlflowtrace-go/autoinstrument/genai"
 	"github.com/mlflowtrace/mlflowtrace-go/conformance/internal/scenario"
-	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
 const (
@@ -108,10 +106,20 @@ var scenarios = []scenario.Scenario[*clients]{
 }
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "geminitraces:", err)
-		os.Exit(1)
-	}
+	scenario.Main("geminitraces", scenarios, func(ctx context.Context, base string) (*clients, error) {
+		gemini, err := mlflowgenai.NewClient(ctx, &genai.ClientConfig{APIKey: geminiKey, Backend: genai.BackendGeminiAPI,
+			HTTPOptions: genai.HTTPOptions{BaseURL: base}})
+		if err != nil {
+			return nil, err
+		}
+		vertex, err := mlflowgenai.NewClient(ctx, &genai.ClientConfig{Backend: genai.BackendVertexAI, Project: "fake-project",
+			Location: "us-central1", HTTPClient: &http.Client{Transport: bearer{vertexToken}},
+			HTTPOptions: genai.HTTPOptions{BaseURL: base}})
+		if err != nil {
+			return nil, err
+		}
+		return &clients{gemini: gemini, vertex: vertex}, nil
+	})
 }
 
 // bearer adds Vertex AI's OAuth access token (the fake's) to every request.
@@ -121,28 +129,4 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+b.token)
 	return http.DefaultTransport.RoundTrip(r)
-}
-
-func run() error {
-	ctx := context.Background()
-	base := os.Getenv("LLMTEST_URL")
-	if base == "" {
-		return fmt.Errorf("LLMTEST_URL is not set")
-	}
-	p, err := tracing.Init(ctx)
-	if err != nil {
-		return err
-	}
-	gemini, err := mlflowgenai.NewClient(ctx, &genai.ClientConfig{APIKey: geminiKey, Backend: genai.BackendGeminiAPI,
-		HTTPOptions: genai.HTTPOptions{BaseURL: base}})
-	if err != nil {
-		return err
-	}
-	vertex, err := mlflowgenai.NewClient(ctx, &genai.ClientConfig{Backend: genai.BackendVertexAI, Project: "fake-project",
-		Location: "us-central1", HTTPClient: &http.Client{Transport: bearer{vertexToken}},
-		HTTPOptions: genai.HTTPOptions{BaseURL: base}})
-	if err != nil {
-		return err
-	}
-	return scenario.Run(ctx, p, scenarios, &clients{gemini: gemini, vertex: vertex}, os.Args[1:], os.Stdout)
 }

@@ -14,7 +14,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	aoption "github.com/anthropics/anthropic-sdk-go/v2/option"
@@ -25,7 +24,6 @@ import (
 	mlflowanthropic "github.com/mlflowtrace/mlflowtrace-go/autoinstrument/anthropic"
 	mlflowopenai "github.com/mlflowtrace/mlflowtrace-go/autoinstrument/openai"
 	"github.com/mlflowtrace/mlflowtrace-go/conformance/internal/scenario"
-	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
 const (
@@ -180,25 +178,10 @@ func drain(s stream) error {
 }
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "llmtraces:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	ctx := context.Background()
-	base := os.Getenv("LLMTEST_URL")
-	if base == "" {
-		return fmt.Errorf("LLMTEST_URL is not set")
-	}
-	p, err := tracing.Init(ctx)
-	if err != nil {
-		return err
-	}
-	c := &clients{
-		oai: openai.NewClient(option.WithBaseURL(base+"/v1"), option.WithAPIKey(openAIKey), mlflowopenai.RequestOption()),
-		ant: anthropic.NewClient(aoption.WithBaseURL(base), aoption.WithAPIKey(anthropicKey), mlflowanthropic.RequestOption()),
-	}
-	return scenario.Run(ctx, p, scenarios, c, os.Args[1:], os.Stdout)
+	scenario.Main("llmtraces", scenarios, func(_ context.Context, base string) (*clients, error) {
+		return &clients{
+			oai: openai.NewClient(option.WithBaseURL(base+"/v1"), option.WithAPIKey(openAIKey), mlflowopenai.RequestOption()),
+			ant: anthropic.NewClient(aoption.WithBaseURL(base), aoption.WithAPIKey(anthropicKey), mlflowanthropic.RequestOption()),
+		}, nil
+	})
 }
