@@ -540,7 +540,7 @@ func (g *geminiCall) generate(m geminiModel) *geminiBad {
 	resp := geminiResponse{Candidates: []geminiCandidate{cand}, UsageMetadata: u, ModelVersion: g.model,
 		ResponseID: responseID(seed)}
 	if g.vertex {
-		resp.CreateTime = time.Now().UTC().Format(time.RFC3339Nano)
+		resp.CreateTime = time.Now().UTC().Format("2006-01-02T15:04:05.000000Z") // fixed width, as Vertex AI writes it
 	}
 	if g.method == "generateContent" {
 		writeJSON(g.w, 200, resp)
