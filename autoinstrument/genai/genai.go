@@ -45,7 +45,15 @@ func NewClient(ctx context.Context, cfg *genai.ClientConfig) (*genai.Client, err
 
 // newTransport is the traced transport in front of base.
 func newTransport(base http.RoundTripper, retries llmspan.Retries) http.RoundTripper {
-	return llmspan.Transport(base, route, retries)
+	return llmspan.Transport(base, (&client{}).route, retries)
+}
+
+// client is what the calls of one client share: an agent sends the same
+// tools and configuration with every call, so each client converts them
+// once.
+type client struct {
+	tools  llmspan.ToolsCache
+	config llmspan.ToolsCache
 }
 
 // The google-genai defaults of HTTPRetryOptions (its common.go), used when
@@ -107,7 +115,7 @@ var spanOf = map[method]struct {
 // (…/models/<model>:<method>, any base URL and API version, the Gemini API
 // and Vertex AI forms), and a chat turn by the Go SDK's Chat methods on the
 // call's stack.
-func route(req *http.Request) (llmspan.Endpoint, bool) {
+func (cl *client) route(req *http.Request) (llmspan.Endpoint, bool) {
 	if req.Method != http.MethodPost {
 		return llmspan.Endpoint{}, false
 	}
@@ -135,7 +143,7 @@ func route(req *http.Request) (llmspan.Endpoint, bool) {
 	default:
 		return llmspan.Endpoint{}, false
 	}
-	c := &call{method: m, model: model, verb: verb}
+	c := &call{client: cl, method: m, model: model, verb: verb}
 	info := spanOf[m]
 	ep := llmspan.Endpoint{Name: info.name, Type: info.typ, OwnInputs: true, Start: c.start}
 	if (m == methodGenerate && caller == callerChat) || (m == methodStream && caller == callerChatStream) {

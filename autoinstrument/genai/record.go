@@ -94,6 +94,7 @@ func mustObject(kv ...any) json.RawMessage {
 // call is one traced request: what the route learnt of it, and what the
 // recorders share (the chat span records the model span's result).
 type call struct {
+	client *client
 	method method
 	model  string // the model of the request path
 	verb   string // the path's method (generateContent, batchEmbedContents, ...)
@@ -111,7 +112,7 @@ func (c *call) start(span *tracing.Span, fields []llmspan.Field, capture bool) l
 	if capture {
 		span.SetInputs(in)
 	}
-	if tools, ok := chatTools(c.toolsOf(fields)); ok {
+	if tools, ok := c.client.tools.Get(c.toolsOf(fields), chatTools); ok {
 		span.SetAttribute(keys.ChatTools, tools)
 	}
 	span.SetModel(c.modelName())
@@ -148,7 +149,8 @@ func (c *call) inputs(fields []llmspan.Field) json.RawMessage {
 		contents, _ := llmspan.Lookup(fields, "contents")
 		o.Set("contents", dumpList("Content", contents))
 		if cfg, ok := generateConfig(fields); ok {
-			o.Set("config", dump("GenerateContentConfig", cfg))
+			dumped, _ := c.client.config.Get(cfg, dumpConfig)
+			o.Set("config", dumped)
 		}
 	case methodCount:
 		req := fields
@@ -191,6 +193,10 @@ func dumpList(model string, raw json.RawMessage) json.RawMessage {
 		parts[i] = string(dump(model, it))
 	}
 	return json.RawMessage("[" + strings.Join(parts, ",") + "]")
+}
+
+func dumpConfig(cfg json.RawMessage) (json.RawMessage, bool) {
+	return dump("GenerateContentConfig", cfg), true
 }
 
 // generateConfig is the GenerateContentConfig of a request, in REST names:
