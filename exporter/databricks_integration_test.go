@@ -3,6 +3,7 @@ package exporter_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -275,8 +276,9 @@ func TestDatabricksUnauthorizedReportedOnce(t *testing.T) {
 	ws.RevokeToken(ws.Token)
 	r := startDatabricks(t, ws, env)
 	r.trace(context.Background(), "agent", "x")
-	if err := r.p.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
+	err := r.p.Shutdown(context.Background())
+	if ue, ok := errors.AsType[*exporter.UndeliveredError](err); !ok || ue.Traces != 1 || !strings.Contains(err.Error(), "DATABRICKS_TOKEN") {
+		t.Fatalf("Shutdown = %v, want the one undelivered trace with the hint", err)
 	}
 	errs := r.errors()
 	if len(errs) != 1 {
