@@ -33,19 +33,28 @@ func NewClient(ctx context.Context, cfg *genai.ClientConfig) (*genai.Client, err
 		own := *cfg.HTTPClient
 		cfg.HTTPClient = &own
 	}
-	client, err := genai.NewClient(ctx, cfg)
+	c, err := genai.NewClient(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	if hc := cfg.HTTPClient; hc != nil {
-		hc.Transport = newTransport(hc.Transport, retriesOf(cfg.HTTPOptions.RetryOptions, hc.Timeout == 0))
+		if _, done := hc.Transport.(tracedTransport); !done { // a configuration NewClient filled in before
+			hc.Transport = tracedTransport{llmspan.Transport(hc.Transport, (&client{}).route,
+				retriesOf(cfg.HTTPOptions.RetryOptions, hc.Timeout == 0))}
+		}
 	}
-	return client, nil
+	return c, nil
 }
 
-// newTransport is the traced transport in front of base.
-func newTransport(base http.RoundTripper, retries llmspan.Retries) http.RoundTripper {
-	return llmspan.Transport(base, (&client{}).route, retries)
+// tracedTransport is the transport NewClient puts in front of a client's.
+type tracedTransport struct{ http.RoundTripper }
+
+// CloseIdleConnections closes the idle connections of the transport below.
+func (t tracedTransport) CloseIdleConnections() {
+	type closeIdler interface{ CloseIdleConnections() }
+	if ci, ok := t.RoundTripper.(closeIdler); ok {
+		ci.CloseIdleConnections()
+	}
 }
 
 // client is what the calls of one client share: an agent sends the same

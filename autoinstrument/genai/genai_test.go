@@ -480,6 +480,23 @@ func TestUntracedAndOff(t *testing.T) {
 			t.Errorf("%d traces with tracing off", n)
 		}
 	})
+	t.Run("a configuration used twice is traced once", func(t *testing.T) {
+		f := fixture{spantest.StartLLM(t)}
+		cfg := &genai.ClientConfig{APIKey: llmtest.GeminiKey, Backend: genai.BackendGeminiAPI, HTTPOptions: genai.HTTPOptions{BaseURL: f.Fake.URL}}
+		if _, err := NewClient(context.Background(), cfg); err != nil {
+			t.Fatal(err)
+		}
+		c, err := NewClient(context.Background(), cfg) // cfg.HTTPClient is the first client's now
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Models.GenerateContent(context.Background(), model, genai.Text("hi"), nil); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(f.Spans(t)); n != 1 {
+			t.Errorf("%d spans for one call", n)
+		}
+	})
 	t.Run("caller's HTTP client not changed", func(t *testing.T) {
 		f := fixture{spantest.StartLLM(t)}
 		hc := f.Fake.Client()
