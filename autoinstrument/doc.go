@@ -12,10 +12,12 @@
 //		package                      library                                   one line
 //		autoinstrument/openai        github.com/openai/openai-go/v3            openai.NewClient(mlflowopenai.RequestOption())
 //		autoinstrument/anthropic     github.com/anthropics/anthropic-sdk-go/v2 anthropic.NewClient(mlflowanthropic.RequestOption())
+//		autoinstrument/goopenai      github.com/sashabaranov/go-openai         cfg.HTTPClient = goopenai.Wrap(cfg.HTTPClient)
 //		autoinstrument/genai         google.golang.org/genai (Gemini, Vertex)  mlflowgenai.NewClient(ctx, cfg) for genai.NewClient(ctx, cfg)
 //		autoinstrument/httpclient    net/http (any other HTTP or LLM API)      &http.Client{Transport: httpclient.NewTransport(nil)}
 //		autoinstrument/langchaingo   github.com/tmc/langchaingo                a callbacks.Handler for chains, LLMs, tools, retrievers, agents
 //		autoinstrument/mcp           github.com/modelcontextprotocol/go-sdk    client and server middleware; trace context across the hop
+//		autoinstrument/mcpgo         github.com/mark3labs/mcp-go               client.NewClient(mcpgo.Transport(t)); server.NewMCPServer(..., mcpgo.ServerOption())
 //
 //	  - openai: Chat Completions and Responses (CHAT_MODEL), Embeddings
 //	    (EMBEDDING), legacy Completions (LLM), plain and streamed, against any
@@ -28,9 +30,12 @@
 //	    EmbedContent, on the Gemini API and Vertex AI; inputs and outputs in
 //	    the Python SDK's form, message format "gemini", tools, token usage
 //	    with cached tokens; one span per logical call, retries as events.
+//	  - goopenai: go-openai's calls of the same APIs as openai, recorded by
+//	    the same code.
 //	  - httpclient: a span per request that ends with the response body,
 //	    W3C propagation, secrets in headers and query never recorded.
-//	  - langchaingo and mcp: see their package documentation.
+//	  - langchaingo, mcp and mcpgo (recorded as mcp): see their package
+//	    documentation.
 //
 // Spans that other OpenTelemetry GenAI instrumentations in the same process
 // record (gen_ai.* attributes and events, OpenInference, Traceloop, ...)

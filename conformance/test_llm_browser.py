@@ -8,25 +8,31 @@ view's chat shows the user's question, the assistant's tool calls
 and lists the CHAT_MODEL spans of the instrumented client with their token
 counts. A trace whose only span is an instrumented chat completion with tool
 calls (conformance/cmd/llmtraces) is shown as a chat too: the span's own
-inputs and outputs, read through mlflow.message.format "openai". The same for
-Gemini: examples/gemini-agent's trace, and a bare instrumented generate_content
-with a function call and its result (mlflow.message.format "gemini").
+inputs and outputs, read through mlflow.message.format "openai" — for
+openai-go and for go-openai (autoinstrument/goopenai; plain and streamed). The
+same for Gemini: examples/gemini-agent's trace, and a bare instrumented
+generate_content with a function call and its result (mlflow.message.format
+"gemini").
 
-Screenshots are kept in conformance/artifacts/ (git-ignored); their paths are
+Screenshots are kept in $MLFLOWTRACE_ARTIFACTS_DIR, or a fresh temporary
+directory (tests write nothing into the source tree); their paths are
 printed. Uses the helpers of test_browser.py.
 """
 
 from __future__ import annotations
 
+import os
+import pathlib
 import re
 import shutil
+import tempfile
 
 import pytest
 
 from parity import fakellm, harness
 from test_browser import chromium, chromium_path, page_text
 
-ARTIFACTS = harness.MODULE_ROOT / "conformance" / "artifacts"
+ARTIFACTS = pathlib.Path(os.environ.get("MLFLOWTRACE_ARTIFACTS_DIR") or tempfile.mkdtemp(prefix="mlflowtrace-screens-"))
 QUESTION = "What's the weather and the local time in Paris?"
 ANSWER_START = "Here is what I found."
 
@@ -89,12 +95,33 @@ def test_openai_agent_trace_in_mlflow_ui(tmp_path, gobin):
         usage = t["info"]["trace_metadata"]["mlflow.trace.tokenUsage"]
         assert f"{__import__('json').loads(usage)['total_tokens']} tokens" in text, f"trace token count ({shot})"
 
-        must = [QUESTION, "get_weather", "get_local_time", "Tool calls", "You are a travel assistant."]
-        url = trace_view(server.url, chat_trace)
-        text = page_text(url, tmp_path, must)
-        shot = shoot(url, tmp_path, "openai-chat-span.png")
-        missing = [s for s in must if s not in text]
-        assert not missing, f"not in the chat completion's view: {missing} (screenshot {shot}):\n{text[:3000]}"
+        assert_chat_view(server.url, chat_trace, tmp_path, "openai-chat-span.png")
+
+
+def assert_chat_view(base_url: str, trace_id: str, workdir, shot_name: str) -> None:
+    """The trace view shows a lone chat completion span with tool calls as a chat."""
+    must = [QUESTION, "get_weather", "get_local_time", "Tool calls", "You are a travel assistant."]
+    url = trace_view(base_url, trace_id)
+    text = page_text(url, workdir, must)
+    shot = shoot(url, workdir, shot_name)
+    missing = [s for s in must if s not in text]
+    assert not missing, f"not in the chat completion's view: {missing} (screenshot {shot}):\n{text[:3000]}"
+
+
+def test_goopenai_chat_trace_in_mlflow_ui(tmp_path, gobin):
+    """go-openai's calls (autoinstrument/goopenai), plain and streamed, in the chat view."""
+    chromium_path()
+    scenarios = ["goopenai_chat_tools", "goopenai_chat_tools_stream"]
+    with fakellm.FakeLLM(gobin["fakellm"]) as fake:
+        ids = harness.run_scenarios([str(gobin["llmtraces"]), *scenarios], tmp_path, scenarios,
+                                    LLMTEST_URL=fake.url, MLFLOW_TRACKING_URI=str(tmp_path / "mlruns"))
+    with harness.MlflowServer(tmp_path / "server", backend=str(tmp_path / "mlruns")) as server:
+        for name in scenarios:
+            t = harness.load_trace(server.url, ids[name])
+            (span,) = t["data"]["spans"]
+            assert (span["name"], span["attributes"]["mlflow.spanType"]) == ("Completions", '"CHAT_MODEL"'), name
+            assert "mlflow.chat.tokenUsage" in span["attributes"], name
+            assert_chat_view(server.url, ids[name], tmp_path, f"{name.replace('_', '-')}.png")
 
 
 # ---- Gemini: examples/gemini-agent and a bare instrumented generate_content ----

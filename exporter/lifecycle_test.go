@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -281,5 +282,79 @@ func TestCarrierTraceDoesNotWaitForSpanStream(t *testing.T) {
 	defer cancel()
 	if _, err := d.WaitTraces(wctx, 1); err != nil {
 		t.Fatalf("the finished trace waited for the blocked span stream: %v", err)
+	}
+}
+
+// closedPort returns a loopback URL nobody listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return "http://" + addr
+}
+
+// TestUnreachableServerIsAnnounced is the new user's experience of
+// MLFLOW_TRACKING_URI pointing at a port nobody listens on: Shutdown says
+// once, early, what it waits for and why; a Shutdown whose ctx ends first
+// says how many traces were waiting and the cause; one that completes
+// returns an UndeliveredError naming the cause — never a silent nil.
+func TestUnreachableServerIsAnnounced(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		deadline time.Duration
+	}{
+		{"the retry budget runs out first", time.Minute},
+		{"Shutdown's deadline comes first", 700 * time.Millisecond},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			url := closedPort(t)
+			var log errLog
+			exp, err := exporter.New(context.Background(), exporter.WithGetenv(noEnv), exporter.WithTrackingURI(url),
+				exporter.WithRetryBackoff(100*time.Millisecond, 0), exporter.WithMaxRetries(1000),
+				exporter.WithRetryTimeout(3*time.Second), exporter.WithErrorHandler(log.handle))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(exp))
+			for range 3 {
+				_, s := tp.Tracer("x").Start(context.Background(), "agent")
+				s.End()
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), tt.deadline)
+			defer cancel()
+			start := time.Now()
+			err = exp.Shutdown(ctx)
+			took := time.Since(start)
+			if tt.deadline < time.Minute {
+				if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "3 traces still waiting to reach "+url) ||
+					!strings.Contains(err.Error(), "connection refused") {
+					t.Fatalf("Shutdown = %v, want the deadline, the 3 waiting traces, where and why", err)
+				}
+				wantUndelivered(t, exp, exp.Shutdown(context.Background()))
+			} else {
+				ue, ok := errors.AsType[*exporter.UndeliveredError](err)
+				if !ok || ue.Traces != 3 || ue.Destination != url || !strings.Contains(err.Error(), "connection refused") {
+					t.Fatalf("Shutdown = %v, want an UndeliveredError for 3 traces to %s: connection refused", err, url)
+				}
+				if took > 20*time.Second {
+					t.Errorf("Shutdown took %v with a 3 s retry budget", took)
+				}
+			}
+			var notices []*exporter.WaitNotice
+			for _, e := range log.snapshot() {
+				if n, ok := errors.AsType[*exporter.WaitNotice](e); ok {
+					notices = append(notices, n)
+				}
+			}
+			if len(notices) != 1 || notices[0].Traces != 3 || notices[0].Destination != url ||
+				!strings.Contains(notices[0].Error(), "connection refused") {
+				t.Fatalf("notices %v, want one WaitNotice for the 3 traces with the cause", notices)
+			}
+			_ = tp.Shutdown(context.Background())
+		})
 	}
 }

@@ -28,6 +28,7 @@ func merge(ms ...map[string]string) map[string]string {
 // and that building the Databricks one does no network I/O but the lookup
 // of the experiment's Unity Catalog link.
 func TestDatabricksSelection(t *testing.T) {
+	t.Chdir(t.TempDir()) // the ./mlruns case writes there, not into the source tree
 	ws := databrickstest.New(t)
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "databrickscfg")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/exception"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 )
 
@@ -529,8 +530,12 @@ func panicMessage(v any) (msg string) {
 	return fmt.Sprint(v)
 }
 
-// errorTypeName is the error's dynamic Go type, without leading stars.
+// errorTypeName is the error's dynamic Go type, without leading stars, or
+// the type an integration of this module named it with (internal/exception).
 func errorTypeName(err error) string {
+	if n, ok := err.(*exception.Named); ok {
+		return n.Type
+	}
 	return strings.TrimLeft(reflect.TypeOf(err).String(), "*")
 }
 

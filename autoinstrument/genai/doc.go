@@ -45,13 +45,14 @@
 //     (candidates) and total tokens, and cache_read_input_tokens when
 //     Gemini reports cached content tokens — MLflow's mapping: thinking
 //     tokens are in the total only;
-//   - an error answer as an "exception" event with status ERROR: ClientError
-//     (4xx) or ServerError (5xx), worded as the Python SDK's errors.
+//   - an error answer as an "exception" event with status ERROR, of type
+//     ClientError (4xx) or ServerError (5xx) and worded as the Python SDK's
+//     errors.
 //
 // A stream's span stays open until the stream ends (drained, or closed
-// early: IncompleteStreamError); its outputs are the response its chunks add
-// up to (text parts joined, function calls kept, the last finish reason and
-// usage). The outgoing request carries the span's W3C traceparent, as
+// early: an IncompleteStreamError); its outputs are the response its chunks
+// add up to (text parts joined, function calls kept, the last finish reason
+// and usage). The outgoing request carries the span's W3C traceparent, as
 // MLflow's autolog injects it.
 //
 // # One span per call, retries

@@ -346,10 +346,10 @@ func TestRetriesAndErrors(t *testing.T) {
 			fault: &llmtest.Fault{Status: 429}, wantRetries: 1},
 		{name: "retries exhausted", edit: []func(*genai.ClientConfig){withRetries(3)},
 			fault: &llmtest.Fault{Status: 503, Count: 3}, wantErr: true, wantRetries: 2,
-			wantType: "genai.ServerError", wantMsg: "503 UNAVAILABLE. {'error': {'code': 503, 'message': 'The model is overloaded. Please try again later.', 'status': 'UNAVAILABLE'}}"},
+			wantType: "ServerError", wantMsg: "503 UNAVAILABLE. {'error': {'code': 503, 'message': 'The model is overloaded. Please try again later.', 'status': 'UNAVAILABLE'}}"},
 		{name: "no retry options: the error ends the call", fault: &llmtest.Fault{Status: 503},
-			wantErr: true, wantType: "genai.ServerError", wantMsg: "503 UNAVAILABLE."},
-		{name: "unknown model", model: "gemini-unknown", wantErr: true, wantType: "genai.ClientError",
+			wantErr: true, wantType: "ServerError", wantMsg: "503 UNAVAILABLE."},
+		{name: "unknown model", model: "gemini-unknown", wantErr: true, wantType: "ClientError",
 			wantMsg: "404 NOT_FOUND. {'error': {'code': 404, 'message': 'models/gemini-unknown is not found for API version v1"},
 	}
 	for _, tt := range tests {
@@ -395,9 +395,9 @@ func TestStreamErrors(t *testing.T) {
 		stopAt   int // break out of the loop after this many chunks (0: drain)
 		wantType string
 	}{
-		{name: "error event", fault: llmtest.Fault{CutAfter: 2, StreamError: true}, wantType: "genai.ServerError"},
+		{name: "error event", fault: llmtest.Fault{CutAfter: 2, StreamError: true}, wantType: "ServerError"},
 		{name: "connection cut", fault: llmtest.Fault{CutAfter: 2}, wantType: "*errors.errorString"},
-		{name: "caller stops early", stopAt: 1, wantType: "genai.IncompleteStreamError"},
+		{name: "caller stops early", stopAt: 1, wantType: "IncompleteStreamError"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

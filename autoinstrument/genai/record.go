@@ -7,21 +7,17 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/exception"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/sse"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
-// ClientError is an error answer of the API with a 4xx status, recorded as
-// google-genai's Python errors.ClientError is: "<code> <status>.
+// apiError is an error answer of the API (also an error event of a
+// stream), recorded as google-genai's Python errors are: exception type
+// ClientError (4xx) or ServerError (5xx), message "<code> <status>.
 // <response JSON as Python prints it>".
-type ClientError struct{ apiError }
-
-// ServerError is an error answer with a 5xx status (google-genai's
-// errors.ServerError), also an error event of a stream.
-type ServerError struct{ apiError }
-
 type apiError struct {
 	Code    int
 	Status  string // the error body's error.status, e.g. "NOT_FOUND"
@@ -29,18 +25,13 @@ type apiError struct {
 	details string // the response JSON, as Python's repr() of it
 }
 
-func (e apiError) Error() string { return fmt.Sprintf("%d %s. %s", e.Code, e.Status, e.details) }
+func (e *apiError) Error() string { return fmt.Sprintf("%d %s. %s", e.Code, e.Status, e.details) }
 
-// IncompleteStreamError records a stream that ended — closed by the caller,
-// or cut — before the server ended it.
-type IncompleteStreamError struct{ Closed bool }
+// incompleteStream records a stream the caller closed before the server
+// ended it (exception type IncompleteStreamError).
+type incompleteStream struct{}
 
-func (e *IncompleteStreamError) Error() string {
-	if e.Closed {
-		return "stream closed before its end"
-	}
-	return "stream ended before its end"
-}
+func (incompleteStream) Error() string { return "stream closed before its end" }
 
 // newAPIError is the error of an error answer: its body (JSON) as
 // google-genai reads it.
@@ -54,7 +45,7 @@ func newAPIError(code int, body []byte) error {
 		Message string `json:"message"`
 		Status  string `json:"status"`
 	}
-	e := apiError{Code: code}
+	e := &apiError{Code: code}
 	if json.Unmarshal(body, &b) == nil {
 		e.details = pyRepr(body)
 		e.Message, e.Status = b.Message, b.Status
@@ -78,9 +69,9 @@ func newAPIError(code int, body []byte) error {
 		e.Status = "None"
 	}
 	if e.Code >= 500 {
-		return &ServerError{e}
+		return exception.New("ServerError", e)
 	}
-	return &ClientError{e}
+	return exception.New("ClientError", e)
 }
 
 func mustObject(kv ...any) json.RawMessage {
@@ -544,7 +535,7 @@ func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
 		case r.streamErr != nil:
 			r.err = r.streamErr
 		case res.ClosedEarly:
-			r.err = &IncompleteStreamError{Closed: true}
+			r.err = exception.New("IncompleteStreamError", incompleteStream{})
 		}
 	case res.Err != nil:
 		r.err = res.Err

@@ -383,9 +383,13 @@ func (d *Destination) exportTrace(ctx context.Context, exp string, t *tracemodel
 	if info.ExperimentID == "" {
 		info.ExperimentID = exp
 	}
-	tags, err := mlflowrest.StartTraceV3(ctx, d.client, &info)
+	started, err := mlflowrest.StartTraceV3(ctx, d.client, &info)
 	if err != nil {
 		return d.explain(fmt.Errorf("start trace: %w", err), "experiment "+info.ExperimentID)
+	}
+	tags, err := started.Tags()
+	if err != nil {
+		return err
 	}
 	loc := tags[keys.TagArtifactLocation]
 	if loc == "" {

@@ -84,8 +84,13 @@ type Call struct {
 	ended    bool
 	lastFail string // why the previous attempt is retried
 	lastCode int
-	lastRes  Result // how the previous attempt failed (a Transport call)
 	stopWait func() bool
+	// With an SDK that ends the call (CallInfo from a CallTracer): whether
+	// the last attempt failed and waits for a retry or the SDK's end, its
+	// result, and the latest body.
+	waiting     bool
+	waitResult  Result
+	currentBody *body
 }
 
 // NewCall starts tracking a call whose span is span (nil: untraced; the
@@ -115,6 +120,7 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 		c.stopWait()
 		c.stopWait = nil
 	}
+	c.waiting = false
 	ended := c.ended
 	fail, code := c.lastFail, c.lastCode
 	c.mu.Unlock()
@@ -138,8 +144,7 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 			err = errors.New("no response")
 		}
 		if c.willRetry(req, nil, false) {
-			c.pendingResult(Result{Err: err})
-			c.pending(err.Error(), 0)
+			c.pending(err.Error(), 0, Result{Err: err})
 		} else {
 			c.end(Result{Err: err})
 		}
@@ -149,14 +154,16 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 		if res.StatusCode < 400 || !c.willRetry(req, res, false) {
 			c.end(Result{Response: res})
 		} else {
-			c.pendingResult(Result{Response: res})
-			c.pending("", res.StatusCode)
+			c.pending("", res.StatusCode, Result{Response: res})
 		}
 		return res, err
 	}
 	b := &body{rc: res.Body, call: c, res: res, req: req}
 	b.stream = res.StatusCode < 300 && isEventStream(res.Header.Get("Content-Type"))
 	res.Body = b
+	c.mu.Lock()
+	c.currentBody = b
+	c.mu.Unlock()
 	return res, nil
 }
 
@@ -164,8 +171,11 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 // failed (res nil: no response) or answered res — the retry rule openai-go
 // and anthropic-sdk-go share: connection errors, 408, 409, 429 and 5xx, or
 // what an x-should-retry header says, while retries are left and the
-// caller's context is alive. A Transport call follows its Retries instead.
-// unread reports that the SDK closed the error response without reading it.
+// caller's context is alive. With an SDK that ends the call itself
+// (CallTracer) nothing is predicted: a failed attempt waits for the next
+// attempt or the SDK's end, unless the caller's context is done. A
+// Transport call follows its Retries. unread reports that the SDK closed the
+// error response without reading it.
 func (c *Call) willRetry(req *http.Request, res *http.Response, unread bool) bool {
 	if !c.info.Tracked() {
 		return false
@@ -178,6 +188,9 @@ func (c *Call) willRetry(req *http.Request, res *http.Response, unread bool) boo
 	}
 	if ctx := c.info.Context(); ctx != nil && ctx.Err() != nil {
 		return false
+	}
+	if c.info.sdkEnds {
+		return true
 	}
 	if c.attemptCtxEnds && req.Context().Err() != nil {
 		return false
@@ -201,26 +214,30 @@ func (c *Call) willRetry(req *http.Request, res *http.Response, unread bool) boo
 	return s == http.StatusRequestTimeout || s == http.StatusConflict || s == http.StatusTooManyRequests || s >= 500
 }
 
-// pending notes a failed attempt the SDK retries; if the caller's context
-// ends before the next attempt starts, the call ends with its error. A
-// Transport call that sees no next attempt within its Retries' MaxWait ends
-// with the failure (the SDK gave up after all).
-func (c *Call) pending(msg string, code int) {
+// pending notes a failed attempt (result r) the SDK retries; if the
+// caller's context ends before the next attempt starts, the call ends with
+// its error. With an SDK that ends the call, its end settles a pending
+// attempt instead (sdkEnded). A Transport call that sees no next attempt
+// within its Retries' MaxWait ends with r (the SDK gave up after all).
+func (c *Call) pending(msg string, code int, r Result) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ended {
 		return
 	}
 	c.lastFail, c.lastCode = msg, code
+	if c.info.sdkEnds {
+		c.waiting, c.waitResult = true, r
+		return
+	}
 	var stops []func() bool
 	if ctx := c.info.Context(); ctx != nil {
 		stops = append(stops, context.AfterFunc(ctx, func() {
 			c.end(Result{Err: context.Cause(ctx)})
 		}))
 	}
-	if r := c.info.retries; r != nil {
-		last := c.lastRes
-		t := time.AfterFunc(r.maxWait(), func() { c.end(last) })
+	if rs := c.info.retries; rs != nil {
+		t := time.AfterFunc(rs.maxWait(), func() { c.end(r) })
 		stops = append(stops, t.Stop)
 	}
 	if len(stops) > 0 {
@@ -234,15 +251,29 @@ func (c *Call) pending(msg string, code int) {
 	}
 }
 
-// pendingResult keeps how a Transport call's attempt failed, for ending the
-// call with it if no retry comes.
-func (c *Call) pendingResult(r Result) {
-	if c.info.retries == nil {
+// sdkEnded is the SDK's end of the call (CallTracer): a failed attempt that
+// waited for a retry was the last (or the caller's context ended the wait);
+// a body still open is finished as closed (the SDK ends the call first,
+// then closes the body); a call with no attempt ends as is.
+func (c *Call) sdkEnded() {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
 		return
 	}
-	c.mu.Lock()
-	c.lastRes = r
+	waiting, r, b := c.waiting, c.waitResult, c.currentBody
 	c.mu.Unlock()
+	switch {
+	case waiting:
+		if ctx := c.info.Context(); ctx != nil && ctx.Err() != nil {
+			r = Result{Err: context.Cause(ctx)}
+		}
+		c.end(r)
+	case b != nil:
+		b.abandon()
+	default:
+		c.end(Result{})
+	}
 }
 
 // end records r and ends the span, once.
@@ -387,22 +418,39 @@ func (b *body) Close() error {
 	if done {
 		return err
 	}
-	streamDone := false
-	if b.stream {
-		b.mu.Lock()
-		b.parser.Flush(b.event)
-		b.mu.Unlock()
-		streamDone = b.recorderDone()
-	}
+	streamDone := b.flushStream()
 	if !read && b.res.StatusCode >= 400 && b.call.willRetry(b.req, b.res, true) {
 		// The SDK closes a response it retries without reading it.
 		b.settle()
-		b.call.pendingResult(Result{Response: b.res})
-		b.call.pending("", b.res.StatusCode)
+		b.call.pending("", b.res.StatusCode, Result{Response: b.res})
 		return err
 	}
 	b.finish(nil, !streamDone)
 	return err
+}
+
+// abandon finishes the body as Close does, without closing it: the SDK
+// ended the call (it closes the body next).
+func (b *body) abandon() {
+	b.mu.Lock()
+	done := b.done
+	b.mu.Unlock()
+	if !done {
+		b.finish(nil, !b.flushStream())
+	}
+}
+
+// flushStream hands a stream's last buffered event to the recorder and
+// reports whether the stream reached its end (false for a body that is not
+// a stream).
+func (b *body) flushStream() bool {
+	if !b.stream {
+		return false
+	}
+	b.mu.Lock()
+	b.parser.Flush(b.event)
+	b.mu.Unlock()
+	return b.recorderDone()
 }
 
 func (b *body) recorderDone() (done bool) {
@@ -415,8 +463,7 @@ func (b *body) recorderDone() (done bool) {
 func (b *body) failed(err error) {
 	if b.call.willRetry(b.req, nil, false) && !b.stream && b.res.StatusCode < 300 {
 		b.settle()
-		b.call.pendingResult(Result{Err: err})
-		b.call.pending(err.Error(), b.res.StatusCode)
+		b.call.pending(err.Error(), b.res.StatusCode, Result{Response: b.res, Err: err})
 		return
 	}
 	b.finish(err, false)

@@ -1,10 +1,13 @@
 // Package llmspan holds what the LLM client integrations of package
 // autoinstrument share: the life cycle of one span per logical SDK call
-// across its HTTP attempts (Call), the client option that gives every
-// logical call of openai-go and anthropic-sdk-go its own middleware
-// (PerCall), that middleware (CallMiddleware: the SDK-specific part is only
-// an Endpoint — span name and type, and how the request and result are
-// recorded), reading request and response JSON in document order
+// across its HTTP attempts (Call); how an SDK's attempts are grouped into
+// calls — through the SDK's own span of each API call where the SDK starts
+// one (CallTracer: anthropic-sdk-go's option.WithTracerProvider; the SDK
+// then also says when the call ends), else through a client option the SDK
+// applies once per call (PerCall: openai-go, whose retries are then
+// predicted); the per-call middleware (CallMiddleware: the SDK-specific
+// part is only an Endpoint — span name and type, and how the request and
+// result are recorded), reading request and response JSON in document order
 // (ObjectFields), and MLflow's forms of chat tools (ChatTools) and token
 // usage (Usage).
 //

@@ -16,10 +16,11 @@ import (
 // despite its name).
 const PathStartTraceV3 = "/api/3.0/mlflow/traces"
 
-// StartTraceV3 creates the trace info on the backend and returns the tags of
-// the trace info it answered with. A failure is the transport's *Error,
-// unwrapped, so callers can read its status and error code.
-func StartTraceV3(ctx context.Context, c *transport.Client, info *tracemodel.TraceInfo) (map[string]string, error) {
+// StartTraceV3 creates the trace info on the backend. A failure is the
+// transport's *Error, unwrapped, so callers can read its status and error
+// code. The answer is kept unparsed: most callers never need it (the MLflow
+// server destination reads its tags only when it uploads traces.json).
+func StartTraceV3(ctx context.Context, c *transport.Client, info *tracemodel.TraceInfo) (*StartedTrace, error) {
 	ij, err := info.MarshalJSON()
 	if err != nil {
 		return nil, fmt.Errorf("encode trace info: %w", err)
@@ -37,6 +38,14 @@ func StartTraceV3(ctx context.Context, c *transport.Client, info *tracemodel.Tra
 	if err != nil {
 		return nil, err
 	}
+	return &StartedTrace{body: resp.Body}, nil
+}
+
+// StartedTrace is the backend's answer to StartTraceV3.
+type StartedTrace struct{ body []byte }
+
+// Tags returns the tags of the trace info the backend answered with.
+func (s *StartedTrace) Tags() (map[string]string, error) {
 	var out struct {
 		Trace struct {
 			TraceInfo struct {
@@ -44,7 +53,7 @@ func StartTraceV3(ctx context.Context, c *transport.Client, info *tracemodel.Tra
 			} `json:"trace_info"`
 		} `json:"trace"`
 	}
-	if err := json.Unmarshal(resp.Body, &out); err != nil {
+	if err := json.Unmarshal(s.body, &out); err != nil {
 		return nil, fmt.Errorf("malformed StartTraceV3 response: %w", err)
 	}
 	return out.Trace.TraceInfo.Tags, nil

@@ -238,6 +238,10 @@ func startOnce(py, dir string, rmDir bool, o options) (*Server, error) {
 		"MLFLOW_ALLOW_FILE_STORE=true",
 		"MLFLOW_DISABLE_TELEMETRY=true", "DO_NOT_TRACK=true",
 		"PYTHONUNBUFFERED=1",
+		// The job runner (a huey consumer per job queue: online scoring,
+		// archival, evaluation) plays no part in what these tests check and
+		// is five more Python processes per server.
+		"MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false",
 	)
 	cmd.Env = append(cmd.Env, o.env...)
 	cmd.Stdout, cmd.Stderr = logf, logf

@@ -33,7 +33,7 @@ type Client struct {
 	reqTimeout  time.Duration
 	budget      time.Duration
 	maxResponse int64
-	onRetry     func(cause error)
+	onRetry     func(cause error, wait time.Duration)
 	rand        func() float64
 }
 
@@ -127,7 +127,7 @@ func New(cfg Config) (*Client, error) {
 		if cfg.InsecureTLS != nil && *cfg.InsecureTLS {
 			tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // MLFLOW_TRACKING_INSECURE_TLS asks for it.
 		}
-		c.hc = &http.Client{Transport: tr}
+		c.hc = &http.Client{Transport: newDirect(tr, tr.TLSClientConfig)}
 		c.ownsHC = true
 	}
 	return c, nil
@@ -228,7 +228,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 				refreshed = true
 				r.Invalidate(sent)
 				if c.onRetry != nil {
-					c.onRetry(lastErr)
+					c.onRetry(lastErr, 0)
 				}
 				continue
 			}
@@ -245,7 +245,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 			return nil, lastErr
 		}
 		if c.onRetry != nil {
-			c.onRetry(lastErr)
+			c.onRetry(lastErr, wait)
 		}
 		if !sleep(ctx, wait) {
 			return nil, lastErr
