@@ -18,6 +18,8 @@
 //		autoinstrument/langchaingo   github.com/tmc/langchaingo                a callbacks.Handler for chains, LLMs, tools, retrievers, agents
 //		autoinstrument/mcp           github.com/modelcontextprotocol/go-sdk    client and server middleware; trace context across the hop
 //		autoinstrument/mcpgo         github.com/mark3labs/mcp-go               client.NewClient(mcpgo.Transport(t)); server.NewMCPServer(..., mcpgo.ServerOption())
+//		autoinstrument/eino          github.com/cloudwego/eino                 callbacks.AppendGlobalHandlers(eino.NewHandler()) or compose.WithCallbacks(h)
+//		autoinstrument/genkit        github.com/firebase/genkit/go             tracing.Init before genkit.Init (the exporter translates Genkit's spans; a nested module)
 //
 //	  - openai: Chat Completions and Responses (CHAT_MODEL), Embeddings
 //	    (EMBEDDING), legacy Completions (LLM), plain and streamed, against any
@@ -34,8 +36,8 @@
 //	    the same code.
 //	  - httpclient: a span per request that ends with the response body,
 //	    W3C propagation, secrets in headers and query never recorded.
-//	  - langchaingo, mcp and mcpgo (recorded as mcp): see their package
-//	    documentation.
+//	  - langchaingo, mcp, mcpgo (recorded as mcp), eino and genkit: see their
+//	    package documentation.
 //
 // Spans that other OpenTelemetry GenAI instrumentations in the same process
 // record (gen_ai.* attributes and events, OpenInference, Traceloop, ...)

@@ -9,7 +9,11 @@ and lists the CHAT_MODEL spans of the instrumented client with their token
 counts. A trace whose only span is an instrumented chat completion with tool
 calls (conformance/cmd/llmtraces) is shown as a chat too: the span's own
 inputs and outputs, read through mlflow.message.format "openai" — for
-openai-go and for go-openai (autoinstrument/goopenai; plain and streamed). The
+openai-go and for go-openai (autoinstrument/goopenai; plain and streamed). So
+are the traces of an Eino ReAct agent (conformance/cmd/einotraces,
+autoinstrument/eino) and of a Genkit flow (autoinstrument/genkit's
+internal/genkittraces): their chat model spans' messages (formats "eino" and
+"genkit", MLflow's chat shape) are shown as a chat with the tool call. The
 same for Gemini: examples/gemini-agent's trace, and a bare instrumented
 generate_content with a function call and its result (mlflow.message.format
 "gemini").
@@ -172,4 +176,59 @@ def test_gemini_agent_trace_in_mlflow_ui(tmp_path, gobin):
         shot = shoot(url, tmp_path, "gemini-generate-content-span.png")
         missing = [s for s in must if s not in text]
         assert not missing, f"not in the generate_content view: {missing} (screenshot {shot}):\n{text[:3000]}"
+
+
+@pytest.fixture(scope="module")
+def framework_bins(tmp_path_factory):
+    d = tmp_path_factory.mktemp("gobin-frameworks")
+    return {
+        "eino": harness.go_build("conformance/cmd/einotraces", d),
+        "genkit": harness.go_build("internal/genkittraces", d, module="autoinstrument/genkit"),
+        "fakellm": fakellm.build(d),
+    }
+
+
+@pytest.mark.parametrize("framework,spans,model_span", [
+    ("eino", {'weather_agent:"AGENT"', 'ChatModel:"CHAT_MODEL"', 'Tools:"CHAIN"', 'get_weather:"TOOL"'}, "OpenAIChatModel"),
+    ("genkit", {'weatherFlow:"CHAIN"', 'generate:"CHAIN"', 'openai/gpt-4o-mini:"CHAT_MODEL"', 'get_weather:"TOOL"'},
+     "openai/gpt-4o-mini"),
+])
+def test_framework_trace_in_mlflow_ui(tmp_path, framework_bins, framework, spans, model_span):
+    chromium_path()
+    question = "What's the weather in Paris?"
+    binary = str(framework_bins[framework])
+    with fakellm.FakeLLM(framework_bins["fakellm"]) as fake:
+        env = harness.clean_env(LLMTEST_URL=fake.url)  # no MLFLOW_*: ./mlruns
+        agent_trace = harness.trace_id_from_stdout(harness.run([binary, "agent"], cwd=tmp_path, env=env).stdout)
+        chat_trace = harness.trace_id_from_stdout(harness.run([binary, "chat"], cwd=tmp_path, env=env).stdout)
+    with harness.MlflowServer(tmp_path / "server", backend=str(tmp_path / "mlruns")) as server:
+        t = harness.load_trace(server.url, agent_trace)
+        got = {s["name"] + ":" + s["attributes"]["mlflow.spanType"] for s in t["data"]["spans"]}
+        assert got == spans
+        for s in t["data"]["spans"]:
+            if s["attributes"]["mlflow.spanType"] == '"CHAT_MODEL"':
+                assert s["attributes"]["mlflow.llm.model"] == '"gpt-4o-mini"'
+                assert s["attributes"]["mlflow.llm.provider"] == '"openai"'
+                assert s["attributes"]["mlflow.message.format"] == f'"{framework}"'
+
+        # The agent's trace: its spans, and the root's question and answer.
+        must = [question, "get_weather", "18°C and sunny in Paris"]
+        url = trace_view(server.url, agent_trace)
+        text = page_text(url, tmp_path, must)
+        shot = shoot(url, tmp_path, f"{framework}-agent-trace.png")
+        missing = [s for s in must if s not in text]
+        assert not missing, f"not in the {framework} trace view: {missing} (screenshot {shot}):\n{text[:3000]}"
+        usage = t["info"]["trace_metadata"]["mlflow.trace.tokenUsage"]
+        assert f"{__import__('json').loads(usage)['total_tokens']} tokens" in text, f"trace token count ({shot})"
+
+        # A model call alone: the chat model span's own messages, with the
+        # tool call and its result, as a chat.
+        t = harness.load_trace(server.url, chat_trace)
+        assert [s["name"] for s in t["data"]["spans"]] == [model_span]
+        must = [question, "You are a travel assistant.", "get_weather", "Tool calls", "18°C and sunny in Paris"]
+        url = trace_view(server.url, chat_trace)
+        text = page_text(url, tmp_path, must)
+        shot = shoot(url, tmp_path, f"{framework}-chat-span.png")
+        missing = [s for s in must if s not in text]
+        assert not missing, f"not in the {framework} chat span's view: {missing} (screenshot {shot}):\n{text[:3000]}"
         assert re.search(r"\bUser\b", text) and re.search(r"\bAssistant\b", text), f"no chat roles ({shot})"

@@ -59,12 +59,14 @@ def go_tool() -> str:
     return go
 
 
-def go_build(pkg: str, out_dir: Path) -> Path:
-    """go build ./<pkg> into out_dir; returns the binary path."""
+def go_build(pkg: str, out_dir: Path, module: str = "") -> Path:
+    """go build ./<pkg> into out_dir; returns the binary path. module names a
+    nested module's directory (e.g. "autoinstrument/genkit"), pkg is then
+    relative to it."""
     out = Path(out_dir) / Path(pkg).name
     res = subprocess.run(
         [go_tool(), "build", "-o", str(out), "./" + pkg],
-        cwd=MODULE_ROOT,
+        cwd=MODULE_ROOT / module,
         capture_output=True,
         text=True,
         timeout=600,
@@ -74,8 +76,8 @@ def go_build(pkg: str, out_dir: Path) -> Path:
     return out
 
 
-def run(cmd: list[str], env: dict, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
-    res = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+def run(cmd: list[str], env: dict, cwd: Path, timeout: float = 180, input: str | None = None) -> subprocess.CompletedProcess:
+    res = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, input=input)
     if res.returncode != 0:
         pytest.fail(f"{cmd} exited {res.returncode}:\nstdout:\n{res.stdout}\nstderr:\n{res.stderr}")
     return res

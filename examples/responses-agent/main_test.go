@@ -14,8 +14,10 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmtest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/spantest"
+	"github.com/mlflowtrace/mlflowtrace-go/traces"
 )
 
 func TestListenAddr(t *testing.T) {
@@ -188,5 +190,93 @@ func TestOpenAIModelThroughAutoinstrument(t *testing.T) {
 	}
 	if n := len(fake.Requests()); n != 2 {
 		t.Errorf("%d requests to the model, want 2", n)
+	}
+}
+
+// A thumbs-up posted right after the answer, before the trace is exported,
+// is stored on the answer's trace as MLflow's docs pattern has it: a HUMAN
+// feedback named user_feedback with the comment as rationale and the user
+// as source.
+func TestFeedback(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	t.Chdir(t.TempDir())
+	port := freePort(t)
+	env := map[string]string{"PORT": port}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, func(k string) string { return env[k] }, 10*time.Second, 0) }()
+	base := "http://127.0.0.1:" + port
+	for i := 0; ; i++ {
+		r, err := http.Get(base + "/health")
+		if err == nil {
+			r.Body.Close()
+			break
+		}
+		if i > 100 {
+			t.Fatalf("server not up: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/invocations", strings.NewReader(`{"input":[{"role":"user","content":"Weather in Paris?"}]}`))
+	req.Header.Set("x-mlflow-return-trace-id", "true")
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer struct {
+		Metadata map[string]string `json:"metadata"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&answer)
+	r.Body.Close()
+	tid := answer.Metadata["trace_id"]
+	if tid == "" {
+		t.Fatal("no trace id in the answer")
+	}
+
+	post := func(body string) (int, map[string]string) {
+		r, err := http.Post(base+"/feedback", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		var out map[string]string
+		_ = json.NewDecoder(r.Body).Decode(&out)
+		return r.StatusCode, out
+	}
+	code, out := post(`{"trace_id":"` + tid + `","value":true,"comment":"spot on","user_id":"alice"}`)
+	if code != http.StatusOK || !strings.HasPrefix(out["assessment_id"], "a-") {
+		t.Fatalf("POST /feedback = %d %v", code, out)
+	}
+	for _, bad := range []struct {
+		body string
+		code int
+	}{
+		{`{"value":true}`, 400},
+		{`{"trace_id":"` + tid + `"}`, 400},
+		{`{"trace_id":"` + tid + `","value":"yes"}`, 400},
+		{`not json`, 400},
+	} {
+		if code, out := post(bad.body); code != bad.code {
+			t.Errorf("%s: %d %v, want %d", bad.body, code, out, bad.code)
+		}
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	c, err := traces.NewClient(context.Background(), exporter.WithTrackingURI("mlruns"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	a, err := c.GetAssessment(context.Background(), tid, out["assessment_id"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Name != "user_feedback" || a.Feedback.Value != true || a.Rationale != "spot on" ||
+		a.Source != (exporter.AssessmentSource{Type: "HUMAN", ID: "alice"}) {
+		t.Errorf("stored feedback %+v", a)
 	}
 }

@@ -340,6 +340,14 @@ func (s *Server) RunPython(t testing.TB, script string, args ...string) []byte {
 	return stdout.Bytes()
 }
 
+// ExperimentID returns the id of the experiment named name, as MLflow's
+// client finds it.
+func (s *Server) ExperimentID(t testing.TB, name string) string {
+	t.Helper()
+	return strings.TrimSpace(string(s.RunPython(t,
+		`import sys, mlflow; print(mlflow.MlflowClient().get_experiment_by_name(sys.argv[1]).experiment_id)`, name)))
+}
+
 // PID returns the server's process id (its process group id too).
 func (s *Server) PID() int {
 	if s.cmd == nil || s.cmd.Process == nil {
