@@ -13,6 +13,7 @@
 //		autoinstrument/openai        github.com/openai/openai-go/v3            openai.NewClient(mlflowopenai.RequestOption())
 //		autoinstrument/anthropic     github.com/anthropics/anthropic-sdk-go/v2 anthropic.NewClient(mlflowanthropic.RequestOption())
 //		autoinstrument/goopenai      github.com/sashabaranov/go-openai         cfg.HTTPClient = goopenai.Wrap(cfg.HTTPClient)
+//		autoinstrument/genai         google.golang.org/genai (Gemini, Vertex)  mlflowgenai.NewClient(ctx, cfg) for genai.NewClient(ctx, cfg)
 //		autoinstrument/httpclient    net/http (any other HTTP or LLM API)      &http.Client{Transport: httpclient.NewTransport(nil)}
 //		autoinstrument/langchaingo   github.com/tmc/langchaingo                a callbacks.Handler for chains, LLMs, tools, retrievers, agents
 //		autoinstrument/mcp           github.com/modelcontextprotocol/go-sdk    client and server middleware; trace context across the hop
@@ -26,6 +27,11 @@
 //	    events.
 //	  - anthropic: Messages, plain and streamed, tool use, message format
 //	    "anthropic", token usage with cache reads and writes.
+//	  - genai: GenerateContent (plain and streamed), chats (a Chat.send_message
+//	    span around the model call), function calls, CountTokens,
+//	    EmbedContent, on the Gemini API and Vertex AI; inputs and outputs in
+//	    the Python SDK's form, message format "gemini", tools, token usage
+//	    with cached tokens; one span per logical call, retries as events.
 //	  - goopenai: go-openai's calls of the same APIs as openai, recorded by
 //	    the same code.
 //	  - httpclient: a span per request that ends with the response body,

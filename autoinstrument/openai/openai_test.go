@@ -392,15 +392,7 @@ func TestStreamRetried(t *testing.T) {
 	}
 }
 
-func exceptions(s *exporter.Span) []exporter.Event {
-	var out []exporter.Event
-	for _, e := range s.Events {
-		if e.Name == "exception" {
-			out = append(out, e)
-		}
-	}
-	return out
-}
+func exceptions(s *exporter.Span) []exporter.Event { return spantest.Events(s, "exception") }
 
 func TestErrors(t *testing.T) {
 	tests := []struct {

@@ -12,13 +12,12 @@ Destination: MLFLOW_TRACKING_URI. Prints one JSON line
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 
 import anthropic
 import mlflow
 import openai
+from runner import run_scenarios
 
 QUESTION = "What's the weather and the local time in Paris?"
 CITY_PARAMS = {
@@ -115,17 +114,7 @@ def main() -> None:
     mlflow.anthropic.autolog()
     oai = openai.OpenAI(base_url=url + "/v1", api_key="sk-test-openai")
     ant = anthropic.Anthropic(base_url=url, api_key="sk-ant-test")
-    want = set(sys.argv[1:])
-    lines = []
-    for name, call in scenarios(oai, ant).items():
-        if want and name not in want:
-            continue
-        call()
-        lines.append({"scenario": name, "trace_id": mlflow.get_last_active_trace_id()})
-    mlflow.flush_trace_async_logging() if hasattr(mlflow, "flush_trace_async_logging") else None
-    for line in lines:
-        print(json.dumps(line))
-
+    run_scenarios(scenarios(oai, ant))
 
 if __name__ == "__main__":
     main()

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -74,6 +75,10 @@ type Call struct {
 	attemptCtxEnds bool
 	maxBody        int // bytes of a body kept (MaxBody by default)
 
+	// outer is the span around span (Endpoint.Outer), ended after it.
+	outer    *tracing.Span
+	outerRec Recorder
+
 	mu       sync.Mutex
 	attempts int
 	ended    bool
@@ -138,7 +143,7 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 		if err == nil {
 			err = errors.New("no response")
 		}
-		if c.willRetry(req, nil) {
+		if c.willRetry(req, nil, false) {
 			c.pending(err.Error(), 0, Result{Err: err})
 		} else {
 			c.end(Result{Err: err})
@@ -146,7 +151,7 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 		return res, err
 	}
 	if res.Body == nil || res.Body == http.NoBody {
-		if res.StatusCode < 400 || !c.willRetry(req, res) {
+		if res.StatusCode < 400 || !c.willRetry(req, res, false) {
 			c.end(Result{Response: res})
 		} else {
 			c.pending("", res.StatusCode, Result{Response: res})
@@ -168,10 +173,18 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 // what an x-should-retry header says, while retries are left and the
 // caller's context is alive. With an SDK that ends the call itself
 // (CallTracer) nothing is predicted: a failed attempt waits for the next
-// attempt or the SDK's end, unless the caller's context is done.
-func (c *Call) willRetry(req *http.Request, res *http.Response) bool {
+// attempt or the SDK's end, unless the caller's context is done. A
+// Transport call follows its Retries. unread reports that the SDK closed the
+// error response without reading it.
+func (c *Call) willRetry(req *http.Request, res *http.Response, unread bool) bool {
 	if !c.info.Tracked() {
 		return false
+	}
+	if r := c.info.retries; r != nil {
+		c.mu.Lock()
+		n := c.attempts
+		c.mu.Unlock()
+		return r.again(c.info.ctx, n, res, unread)
 	}
 	if ctx := c.info.Context(); ctx != nil && ctx.Err() != nil {
 		return false
@@ -204,7 +217,8 @@ func (c *Call) willRetry(req *http.Request, res *http.Response) bool {
 // pending notes a failed attempt (result r) the SDK retries; if the
 // caller's context ends before the next attempt starts, the call ends with
 // its error. With an SDK that ends the call, its end settles a pending
-// attempt instead (sdkEnded).
+// attempt instead (sdkEnded). A Transport call that sees no next attempt
+// within its Retries' MaxWait ends with r (the SDK gave up after all).
 func (c *Call) pending(msg string, code int, r Result) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -216,10 +230,24 @@ func (c *Call) pending(msg string, code int, r Result) {
 		c.waiting, c.waitResult = true, r
 		return
 	}
+	var stops []func() bool
 	if ctx := c.info.Context(); ctx != nil {
-		c.stopWait = context.AfterFunc(ctx, func() {
+		stops = append(stops, context.AfterFunc(ctx, func() {
 			c.end(Result{Err: context.Cause(ctx)})
-		})
+		}))
+	}
+	if rs := c.info.retries; rs != nil {
+		t := time.AfterFunc(rs.maxWait(), func() { c.end(r) })
+		stops = append(stops, t.Stop)
+	}
+	if len(stops) > 0 {
+		c.stopWait = func() bool {
+			stopped := true
+			for _, s := range stops {
+				stopped = s() && stopped
+			}
+			return stopped
+		}
 	}
 }
 
@@ -262,11 +290,21 @@ func (c *Call) end(r Result) {
 		c.stopWait = nil
 	}
 	c.mu.Unlock()
-	func() {
-		defer func() { _ = recover() }() // a recorder bug must not break the program
-		c.rec.Finish(c.span, r)
-	}()
+	finish(c.rec, c.span, r)
 	c.span.End()
+	if c.outer != nil {
+		finish(c.outerRec, c.outer, r)
+		c.outer.End()
+	}
+	if c.info.onEnd != nil {
+		c.info.onEnd()
+	}
+}
+
+// finish records r on span; a recorder bug must not break the program.
+func finish(rec Recorder, span *tracing.Span, r Result) {
+	defer func() { _ = recover() }()
+	rec.Finish(span, r)
 }
 
 func isEventStream(ct string) bool {
@@ -381,7 +419,7 @@ func (b *body) Close() error {
 		return err
 	}
 	streamDone := b.flushStream()
-	if !read && b.res.StatusCode >= 400 && b.call.willRetry(b.req, b.res) {
+	if !read && b.res.StatusCode >= 400 && b.call.willRetry(b.req, b.res, true) {
 		// The SDK closes a response it retries without reading it.
 		b.settle()
 		b.call.pending("", b.res.StatusCode, Result{Response: b.res})
@@ -423,7 +461,7 @@ func (b *body) recorderDone() (done bool) {
 // failed handles a read error: a dropped connection that anthropic-sdk-go
 // retries, or the end of the call.
 func (b *body) failed(err error) {
-	if b.call.willRetry(b.req, nil) && !b.stream && b.res.StatusCode < 300 {
+	if b.call.willRetry(b.req, nil, false) && !b.stream && b.res.StatusCode < 300 {
 		b.settle()
 		b.call.pending(err.Error(), b.res.StatusCode, Result{Response: b.res, Err: err})
 		return

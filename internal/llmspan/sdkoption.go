@@ -18,13 +18,15 @@ type Middleware = func(*http.Request, Next) (*http.Response, error)
 // own) answers the SDKs' defaults.
 type CallInfo struct {
 	cfg     reflect.Value   // PerCall: *requestconfig.RequestConfig of the SDK, or invalid
-	ctx     context.Context // CallTracer: the caller's context
+	ctx     context.Context // CallTracer: the caller's context; Transport: the requests' context (nil when not the caller's)
 	sdkEnds bool            // CallTracer: the SDK ends the call (Call.sdkEnded)
+	retries *Retries        // Transport: how the SDK retries
+	onEnd   func()          // Transport: what to do when the call ends
 }
 
 // Tracked reports whether the info describes one logical call (false in
 // the fallbacks, where each attempt is a call).
-func (i CallInfo) Tracked() bool { return i.sdkEnds || i.cfg.IsValid() }
+func (i CallInfo) Tracked() bool { return i.sdkEnds || i.cfg.IsValid() || i.retries != nil }
 
 // DefaultMaxRetries is the SDKs' default number of retries.
 const DefaultMaxRetries = 2

@@ -1,18 +1,26 @@
-// Package llmtest is a strict fake of the OpenAI and Anthropic HTTP APIs for
-// tests: one http.Handler serving OpenAI's Chat Completions, Responses,
-// Embeddings and (legacy) Completions under /v1/ and Anthropic's Messages at
-// /v1/messages, JSON and server-sent-event streams shaped as the providers'
-// API references describe them (tool calls, parallel tool calls, refusals,
+// Package llmtest is a strict fake of the OpenAI, Anthropic and Gemini HTTP
+// APIs for tests: one http.Handler serving OpenAI's Chat Completions,
+// Responses, Embeddings and (legacy) Completions under /v1/, Anthropic's
+// Messages at /v1/messages, and the Gemini API's model methods
+// (/v1beta/models/<model>:generateContent, :streamGenerateContent?alt=sse,
+// :countTokens, :embedContent, :batchEmbedContents; also under /v1/) and
+// Vertex AI's (/v1beta1/projects/<p>/locations/<l>/publishers/google/models/
+// <model>:..., express mode without the project, :predict for embeddings),
+// JSON and server-sent-event streams shaped as the providers' API
+// references describe them (tool calls, parallel tool calls, refusals,
 // errors, usage in the last chunk with stream_options.include_usage, cache
-// token counts).
+// token counts, Gemini's implicit caching and thinking tokens).
 //
 // It is a fake: answers come from a small deterministic rule set (see
 // brain.go), not a model. It is strict: it rejects what the real APIs reject
-// — a missing or wrong API key (401), a missing anthropic-version header,
+// — a missing or wrong API key (401; Gemini: x-goog-api-key, 403/400;
+// Vertex AI: an OAuth bearer token, 401), a missing anthropic-version header,
+// Gemini members Google's proto JSON parser rejects (geminischema.go),
 // missing or mistyped required fields, unknown request fields, an unknown
 // model (404), tool results that answer no tool call — with the providers'
 // error bodies. The Python clients `openai` and `anthropic` from PyPI are run
-// against it by conformance/test_llm_fakes.py to prove the shapes.
+// against it by conformance/test_llm_fakes.py, google-genai by
+// conformance/test_gemini_fake.py, to prove the shapes.
 //
 // Faults (429/5xx answers, dropped or failing streams, slow answers) are
 // injected with AddFault, or over HTTP with POST /_fake/faults when the fake
@@ -46,6 +54,8 @@ const (
 type Fake struct {
 	openAIKey    string
 	anthropicKey string
+	geminiKey    string
+	vertexToken  string
 	maxRequests  int
 
 	mu        sync.Mutex
@@ -70,9 +80,17 @@ func WithOpenAIKey(k string) Option { return optionFunc(func(f *Fake) { f.openAI
 // AnthropicKey).
 func WithAnthropicKey(k string) Option { return optionFunc(func(f *Fake) { f.anthropicKey = k }) }
 
+// WithGeminiKey sets the API key the Gemini API endpoints (and Vertex AI in
+// express mode) accept (default GeminiKey).
+func WithGeminiKey(k string) Option { return optionFunc(func(f *Fake) { f.geminiKey = k }) }
+
+// WithVertexToken sets the OAuth access token the Vertex AI endpoints accept
+// (default VertexToken).
+func WithVertexToken(t string) Option { return optionFunc(func(f *Fake) { f.vertexToken = t }) }
+
 // New returns a Fake.
 func New(opts ...Option) *Fake {
-	f := &Fake{openAIKey: OpenAIKey, anthropicKey: AnthropicKey, maxRequests: 1000, cacheSeen: map[string]bool{}}
+	f := &Fake{openAIKey: OpenAIKey, anthropicKey: AnthropicKey, geminiKey: GeminiKey, vertexToken: VertexToken, maxRequests: 1000, cacheSeen: map[string]bool{}}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(f)
@@ -153,7 +171,7 @@ type ReplyToolCall struct {
 
 // Script queues answers of the model: each later valid request that asks
 // the model for a turn (OpenAI Chat Completions and Responses, Anthropic
-// Messages) takes the next reply, in arrival order, instead of the
+// Messages, Gemini generateContent) takes the next reply, in arrival order, instead of the
 // deterministic answer of brain.go. Everything else about the answer — ids,
 // token usage (counted from the request and the reply), streaming, faults —
 // is the fake's as usual; a request the fake rejects takes no reply.
@@ -188,6 +206,7 @@ func (f *Fake) answer(in decideInput) turn {
 type Request struct {
 	Method string      `json:"method"`
 	Path   string      `json:"path"`
+	Query  string      `json:"query,omitempty"`
 	Header http.Header `json:"header"`
 	Body   []byte      `json:"body"`
 }
@@ -219,7 +238,7 @@ func (f *Fake) record(r *http.Request, body []byte) {
 	if len(f.requests) >= f.maxRequests {
 		f.requests = f.requests[1:]
 	}
-	f.requests = append(f.requests, Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
+	f.requests = append(f.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
 }
 
 // seenPrefix reports whether the cache prefix key was seen before and
@@ -247,8 +266,11 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.record(r, body)
 	anthropic := r.URL.Path == "/v1/messages" || strings.HasPrefix(r.URL.Path, "/v1/messages/")
+	gemini := isGemini(r.URL.Path)
 	if len(body) > maxBody {
-		if anthropic {
+		if gemini {
+			geminiError(w, &geminiBad{code: http.StatusRequestEntityTooLarge, status: "INVALID_ARGUMENT", msg: "Request payload size exceeds the limit."})
+		} else if anthropic {
 			anthropicError(w, http.StatusRequestEntityTooLarge, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
 		} else {
 			openAIError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "Request too large.", "", "")
@@ -267,7 +289,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if ft.RetryAfter != "" {
 				w.Header().Set("Retry-After", ft.RetryAfter)
 			}
-			if anthropic {
+			if gemini {
+				geminiStatusError(w, ft.Status)
+			} else if anthropic {
 				anthropicStatusError(w, ft.Status)
 			} else {
 				openAIStatusError(w, ft.Status)
@@ -277,6 +301,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithValue(r.Context(), faultKey{}, ft))
 	}
 	switch {
+	case gemini:
+		f.gemini(w, r, body)
 	case anthropic:
 		f.anthropic(w, r, body)
 	case strings.HasPrefix(r.URL.Path, "/v1/"):
@@ -385,6 +411,7 @@ type sseWriter struct {
 	onErr func(*sseWriter) // writes the provider's error event
 	cut   bool
 	ctx   context.Context
+	crlf  bool // events end with CRLF CRLF (Google's servers)
 }
 
 func newSSE(w http.ResponseWriter, r *http.Request, onErr func(*sseWriter)) *sseWriter {
@@ -430,7 +457,7 @@ func (s *sseWriter) event(typ string, data []byte) bool {
 	}
 	b.WriteString("data: ")
 	b.Write(data)
-	b.WriteString("\n\n")
+	b.WriteString(s.end())
 	_, _ = s.w.Write(b.Bytes())
 	_ = s.rc.Flush()
 	return true
@@ -444,6 +471,13 @@ func (s *sseWriter) raw(typ string, data []byte) {
 	}
 	b.WriteString("data: ")
 	b.Write(data)
-	b.WriteString("\n\n")
+	b.WriteString(s.end())
 	_, _ = s.w.Write(b.Bytes())
+}
+
+func (s *sseWriter) end() string {
+	if s.crlf {
+		return "\r\n\r\n"
+	}
+	return "\n\n"
 }

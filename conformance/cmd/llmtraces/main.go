@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	aoption "github.com/anthropics/anthropic-sdk-go/v2/option"
@@ -29,7 +28,6 @@ import (
 	mlflowgoopenai "github.com/mlflowtrace/mlflowtrace-go/autoinstrument/goopenai"
 	mlflowopenai "github.com/mlflowtrace/mlflowtrace-go/autoinstrument/openai"
 	"github.com/mlflowtrace/mlflowtrace-go/conformance/internal/scenario"
-	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
 const (
@@ -257,29 +255,14 @@ func drain(s stream) error {
 }
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "llmtraces:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	ctx := context.Background()
-	base := os.Getenv("LLMTEST_URL")
-	if base == "" {
-		return fmt.Errorf("LLMTEST_URL is not set")
-	}
-	p, err := tracing.Init(ctx)
-	if err != nil {
-		return err
-	}
-	goCfg := goopenai.DefaultConfig(openAIKey)
-	goCfg.BaseURL = base + "/v1"
-	goCfg.HTTPClient = mlflowgoopenai.Wrap(goCfg.HTTPClient)
-	c := &clients{
-		oai:  openai.NewClient(option.WithBaseURL(base+"/v1"), option.WithAPIKey(openAIKey), mlflowopenai.RequestOption()),
-		ant:  anthropic.NewClient(aoption.WithBaseURL(base), aoption.WithAPIKey(anthropicKey), mlflowanthropic.RequestOption()),
-		goai: goopenai.NewClientWithConfig(goCfg),
-	}
-	return scenario.Run(ctx, p, append(scenarios, goScenarios...), c, os.Args[1:], os.Stdout)
+	scenario.Main("llmtraces", append(scenarios, goScenarios...), func(_ context.Context, base string) (*clients, error) {
+		goCfg := goopenai.DefaultConfig(openAIKey)
+		goCfg.BaseURL = base + "/v1"
+		goCfg.HTTPClient = mlflowgoopenai.Wrap(goCfg.HTTPClient)
+		return &clients{
+			oai:  openai.NewClient(option.WithBaseURL(base+"/v1"), option.WithAPIKey(openAIKey), mlflowopenai.RequestOption()),
+			ant:  anthropic.NewClient(aoption.WithBaseURL(base), aoption.WithAPIKey(anthropicKey), mlflowanthropic.RequestOption()),
+			goai: goopenai.NewClientWithConfig(goCfg),
+		}, nil
+	})
 }

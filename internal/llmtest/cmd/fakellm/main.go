@@ -1,4 +1,4 @@
-// Command fakellm serves the fake OpenAI and Anthropic APIs of package
+// Command fakellm serves the fake OpenAI, Anthropic and Gemini (and Vertex AI) APIs of package
 // llmtest over plain HTTP, for the Python conformance tests and for running
 // examples offline. It prints one JSON line with its base URLs and keys, then
 // serves until it gets SIGINT/SIGTERM or its stdin closes.
@@ -40,6 +40,9 @@ func main() {
 		"anthropic_base_url": url,
 		"openai_api_key":     llmtest.OpenAIKey,
 		"anthropic_api_key":  llmtest.AnthropicKey,
+		"gemini_base_url":    url,
+		"gemini_api_key":     llmtest.GeminiKey,
+		"vertex_token":       llmtest.VertexToken,
 	})
 	fmt.Println(string(info))
 
