@@ -1,18 +1,23 @@
-// Package llmtest is a strict fake of the OpenAI and Anthropic HTTP APIs for
-// tests: one http.Handler serving OpenAI's Chat Completions, Responses,
-// Embeddings and (legacy) Completions under /v1/ and Anthropic's Messages at
-// /v1/messages, JSON and server-sent-event streams shaped as the providers'
-// API references describe them (tool calls, parallel tool calls, refusals,
-// errors, usage in the last chunk with stream_options.include_usage, cache
-// token counts).
+// Package llmtest is a strict fake of the OpenAI, Anthropic and Amazon
+// Bedrock Runtime HTTP APIs for tests: one http.Handler serving OpenAI's Chat
+// Completions, Responses, Embeddings and (legacy) Completions under /v1/,
+// Anthropic's Messages at /v1/messages, and Bedrock Runtime's Converse,
+// ConverseStream, InvokeModel and InvokeModelWithResponseStream under
+// /model/{modelId}/ (bedrock.go), JSON, server-sent-event and AWS
+// event-stream answers shaped as the providers' API references describe them
+// (tool calls, parallel tool calls, refusals, errors, usage in the last
+// chunk with stream_options.include_usage, cache token counts; for
+// InvokeModel the Anthropic, Nova, Llama, Titan and Cohere bodies).
 //
 // It is a fake: answers come from a small deterministic rule set (see
 // brain.go), not a model. It is strict: it rejects what the real APIs reject
-// — a missing or wrong API key (401), a missing anthropic-version header,
-// missing or mistyped required fields, unknown request fields, an unknown
-// model (404), tool results that answer no tool call — with the providers'
-// error bodies. The Python clients `openai` and `anthropic` from PyPI are run
-// against it by conformance/test_llm_fakes.py to prove the shapes.
+// — a missing or wrong API key (401), a missing anthropic-version header, a
+// missing, malformed or wrong AWS Signature Version 4 (sigv4.go), missing or
+// mistyped required fields, unknown request fields, an unknown model (404;
+// Bedrock: ValidationException), tool results that answer no tool call —
+// with the providers' error bodies. The Python clients `openai`,
+// `anthropic` and `boto3` from PyPI are run against it by
+// conformance/test_llm_fakes.py to prove the shapes.
 //
 // Faults (429/5xx answers, dropped or failing streams, slow answers) are
 // injected with AddFault, or over HTTP with POST /_fake/faults when the fake
@@ -46,6 +51,10 @@ const (
 type Fake struct {
 	openAIKey    string
 	anthropicKey string
+	awsKeyID     string
+	awsSecret    string
+	awsToken     string
+	awsRegion    string
 	maxRequests  int
 
 	mu        sync.Mutex
@@ -72,7 +81,8 @@ func WithAnthropicKey(k string) Option { return optionFunc(func(f *Fake) { f.ant
 
 // New returns a Fake.
 func New(opts ...Option) *Fake {
-	f := &Fake{openAIKey: OpenAIKey, anthropicKey: AnthropicKey, maxRequests: 1000, cacheSeen: map[string]bool{}}
+	f := &Fake{openAIKey: OpenAIKey, anthropicKey: AnthropicKey, awsKeyID: AWSAccessKeyID, awsSecret: AWSSecretAccessKey,
+		awsRegion: AWSRegion, maxRequests: 1000, cacheSeen: map[string]bool{}}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(f)
@@ -247,10 +257,15 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.record(r, body)
 	anthropic := r.URL.Path == "/v1/messages" || strings.HasPrefix(r.URL.Path, "/v1/messages/")
+	bedrock := strings.HasPrefix(r.URL.Path, "/model/")
+	rid := requestUUID(requestHash(r.URL.Path, body))
 	if len(body) > maxBody {
-		if anthropic {
+		switch {
+		case bedrock:
+			bedrockError(w, rid, &bedrockBad{413, "ValidationException", "Input is too long for requested model."})
+		case anthropic:
 			anthropicError(w, http.StatusRequestEntityTooLarge, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
-		} else {
+		default:
 			openAIError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "Request too large.", "", "")
 		}
 		return
@@ -267,9 +282,12 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if ft.RetryAfter != "" {
 				w.Header().Set("Retry-After", ft.RetryAfter)
 			}
-			if anthropic {
+			switch {
+			case bedrock:
+				bedrockStatusError(w, rid, ft.Status)
+			case anthropic:
 				anthropicStatusError(w, ft.Status)
-			} else {
+			default:
 				openAIStatusError(w, ft.Status)
 			}
 			return
@@ -277,6 +295,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithValue(r.Context(), faultKey{}, ft))
 	}
 	switch {
+	case bedrock:
+		f.bedrock(w, r, body)
 	case anthropic:
 		f.anthropic(w, r, body)
 	case strings.HasPrefix(r.URL.Path, "/v1/"):
@@ -349,6 +369,11 @@ func (s *Server) OpenAIBaseURL() string { return s.URL + "/v1/" }
 // AnthropicBaseURL is the base URL an Anthropic client uses.
 func (s *Server) AnthropicBaseURL() string { return s.URL }
 
+// BedrockURL is the endpoint a Bedrock Runtime client uses (boto3's
+// endpoint_url, aws-sdk-go-v2's BaseEndpoint); requests are signed with
+// AWSAccessKeyID / AWSSecretAccessKey for AWSRegion.
+func (s *Server) BedrockURL() string { return s.URL }
+
 // Client returns the server's HTTP client.
 func (s *Server) Client() *http.Client { return s.srv.Client() }
 
@@ -375,7 +400,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
-// sseWriter writes server-sent events and flushes each one.
+// sseWriter writes the events of a streamed answer and flushes each one:
+// server-sent events, or the framing frame gives them (AWS event-stream
+// messages for Bedrock).
 type sseWriter struct {
 	w     http.ResponseWriter
 	rc    *http.ResponseController
@@ -385,6 +412,7 @@ type sseWriter struct {
 	onErr func(*sseWriter) // writes the provider's error event
 	cut   bool
 	ctx   context.Context
+	frame func(typ string, data []byte) []byte // nil: server-sent events
 }
 
 func newSSE(w http.ResponseWriter, r *http.Request, onErr func(*sseWriter)) *sseWriter {
@@ -394,6 +422,23 @@ func newSSE(w http.ResponseWriter, r *http.Request, onErr func(*sseWriter)) *sse
 	s := &sseWriter{w: w, rc: http.NewResponseController(w), onErr: onErr, ctx: r.Context()}
 	s.fault, s.fail = streamFault(r)
 	return s
+}
+
+// encode frames one event.
+func (s *sseWriter) encode(typ string, data []byte) []byte {
+	if s.frame != nil {
+		return s.frame(typ, data)
+	}
+	var b bytes.Buffer
+	if typ != "" {
+		b.WriteString("event: ")
+		b.WriteString(typ)
+		b.WriteByte('\n')
+	}
+	b.WriteString("data: ")
+	b.Write(data)
+	b.WriteString("\n\n")
+	return b.Bytes()
 }
 
 // event writes one event (typ "" = no event line). It returns false once the
@@ -422,28 +467,12 @@ func (s *sseWriter) event(typ string, data []byte) bool {
 		panic(http.ErrAbortHandler)
 	}
 	s.n++
-	var b bytes.Buffer
-	if typ != "" {
-		b.WriteString("event: ")
-		b.WriteString(typ)
-		b.WriteByte('\n')
-	}
-	b.WriteString("data: ")
-	b.Write(data)
-	b.WriteString("\n\n")
-	_, _ = s.w.Write(b.Bytes())
+	_, _ = s.w.Write(s.encode(typ, data))
 	_ = s.rc.Flush()
 	return true
 }
 
 // raw writes an event without counting it against faults.
 func (s *sseWriter) raw(typ string, data []byte) {
-	var b bytes.Buffer
-	if typ != "" {
-		b.WriteString("event: " + typ + "\n")
-	}
-	b.WriteString("data: ")
-	b.Write(data)
-	b.WriteString("\n\n")
-	_, _ = s.w.Write(b.Bytes())
+	_, _ = s.w.Write(s.encode(typ, data))
 }
