@@ -36,6 +36,8 @@ Anthropic autolog vs package autoinstrument; test_llm_parity.py), only:
   first characters of the root span's stored outputs text (MLflow's preview
   of an object it does not read as chat), are compared through the outputs;
   previews MLflow extracts (the assistant's text) are compared as they are.
+- the "date" header in the ResponseMetadata of Bedrock outputs (botocore's
+  record of the answer's headers): the time the fake answered.
 """
 
 from __future__ import annotations
@@ -246,6 +248,10 @@ def normalize_llm(norm: dict, raw_outputs_of_root: str | None) -> dict:
         if "mlflow.spanOutputs" in attrs:
             attrs["mlflow.spanOutputs"] = _strip_nulls(attrs["mlflow.spanOutputs"])
             raw["mlflow.spanOutputs"] = "<compared as value>"
+            out = attrs["mlflow.spanOutputs"]
+            headers = out.get("ResponseMetadata", {}).get("HTTPHeaders") if isinstance(out, dict) else None
+            if isinstance(headers, dict) and "date" in headers:
+                headers["date"] = "<date>"
         for e in span["events"]:
             ea = e["attributes"]
             if isinstance(ea.get("mlflow.chunk.value"), str):

@@ -3,7 +3,6 @@ package llmspan
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -31,7 +30,8 @@ type Result struct {
 	// Truncated reports that Body was cut at MaxBody.
 	Truncated bool
 	// Err is the transport error of the last attempt, the error that ended
-	// reading its body, or nil.
+	// reading its body, or nil; for an Operation that failed, the error the
+	// SDK returned.
 	Err error
 	// ClosedEarly reports that the body was closed before it ended (a stream
 	// the caller stopped reading).
@@ -43,18 +43,25 @@ type Result struct {
 	Attempts int
 }
 
-// Recorder is what an integration records for one call. Its methods are
-// called by one goroutine at a time.
+// Recorder is what an integration records for one call of an SDK whose
+// streams are server-sent events (a Call). Its methods are called by one
+// goroutine at a time.
 type Recorder interface {
 	// Event is called for every server-sent event of a streamed (2xx,
 	// text/event-stream) response as the caller reads it.
 	Event(ev sse.Event)
+	Finisher
+}
+
+// Finisher ends the record of a call: a Call's Recorder, or an
+// Operation's.
+type Finisher interface {
 	// StreamDone reports whether the stream reached its end (the
 	// provider's final event, or an error event after which nothing comes):
 	// the call then ends at once, even if the SDK reads no further, and a
 	// Close after it is not an early close.
 	StreamDone() bool
-	// Finish records the result on the span; the Call ends the span after it.
+	// Finish records the result on the span; the span is ended after it.
 	Finish(span *tracing.Span, r Result)
 }
 
@@ -116,14 +123,7 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 		return next(req)
 	}
 	if n > 1 {
-		attrs := []attribute.KeyValue{attribute.Int("retry.attempt", n-1)}
-		if code != 0 {
-			attrs = append(attrs, attribute.Int("http.response.status_code", code))
-		}
-		if fail != "" {
-			attrs = append(attrs, attribute.String("error.message", fail))
-		}
-		c.span.AddEvent("retry", attrs...)
+		AddRetryEvent(c.span, n-1, code, fail)
 	}
 
 	res, err := next(req)
@@ -146,10 +146,27 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 		}
 		return res, err
 	}
-	b := &body{rc: res.Body, call: c, res: res, req: req}
-	b.stream = res.StatusCode < 300 && isEventStream(res.Header.Get("Content-Type"))
-	res.Body = b
+	var dec StreamDecoder
+	if res.StatusCode < 300 && isEventStream(res.Header.Get("Content-Type")) {
+		dec = &sseDecoder{rec: c.rec}
+	}
+	res.Body = &body{rc: res.Body, owner: c, res: res, req: req, dec: dec}
 	return res, nil
+}
+
+// AddRetryEvent records on span that the SDK retries a call: a "retry"
+// event with the number of the retry (1 for the second attempt), and the
+// HTTP status (when not 0) or error message (when not "") of the attempt
+// that failed.
+func AddRetryEvent(span *tracing.Span, retry, status int, failure string) {
+	attrs := []attribute.KeyValue{attribute.Int("retry.attempt", retry)}
+	if status != 0 {
+		attrs = append(attrs, attribute.Int("http.response.status_code", status))
+	}
+	if failure != "" {
+		attrs = append(attrs, attribute.String("error.message", failure))
+	}
+	span.AddEvent("retry", attrs...)
 }
 
 // willRetry predicts whether the SDK sends another attempt after this one
@@ -255,144 +272,39 @@ func equalFold(a, b string) bool {
 	return true
 }
 
-// body passes a response body through and watches it: its bytes go to the
-// recorder (parsed as server-sent events for a stream, kept for JSON), and
-// its end — EOF, a read error, or Close — settles the call.
-type body struct {
-	rc     io.ReadCloser
-	call   *Call
-	res    *http.Response
-	req    *http.Request
-	stream bool
+func (c *Call) finisher() Finisher { return c.rec }
+func (c *Call) bodyLimit() int     { return c.maxBody }
+func (c *Call) bodyEnd(r Result)   { c.end(r) }
 
-	mu        sync.Mutex
-	parser    sse.Parser
-	buf       []byte
-	truncated bool
-	read      bool // any byte read
-	done      bool
-}
-
-func (b *body) Read(p []byte) (int, error) {
-	n, err := b.rc.Read(p)
-	over := false
-	if n > 0 || err != nil {
-		b.mu.Lock()
-		if n > 0 {
-			b.read = true
-			b.take(p[:n])
-			// A stream is over at its final event (the provider's stop or
-			// error event): an SDK may stop reading there, before EOF, and
-			// not close the body.
-			over = b.stream && !b.done && b.recorderDone()
+// retried: a response the SDK closes unread (err nil) or a dropped
+// connection while reading a non-streamed answer (err) is retried under the
+// SDK's rule; the call then waits for the next attempt.
+func (c *Call) retried(b *body, err error) bool {
+	if err == nil {
+		if b.res.StatusCode < 400 || !c.willRetry(b.req, b.res) {
+			return false
 		}
-		b.mu.Unlock()
+		c.pending("", b.res.StatusCode)
+		return true
 	}
-	if over {
-		b.finish(nil, false)
-	}
-	if err != nil {
-		if err == io.EOF {
-			b.finish(nil, false)
-		} else {
-			b.failed(err)
-		}
-	}
-	return n, err
-}
-
-// take records bytes (b.mu held).
-func (b *body) take(p []byte) {
-	if b.done {
-		return
-	}
-	if b.stream {
-		b.parser.Feed(p, b.event)
-		return
-	}
-	if room := b.call.maxBody - len(b.buf); room > 0 {
-		b.buf = append(b.buf, p[:min(len(p), room)]...)
-		if len(p) > room {
-			b.truncated = true
-		}
-	} else {
-		b.truncated = true
-	}
-}
-
-func (b *body) event(ev sse.Event) {
-	defer func() { _ = recover() }()
-	b.call.rec.Event(ev)
-}
-
-func (b *body) Close() error {
-	err := b.rc.Close()
-	b.mu.Lock()
-	done := b.done
-	read := b.read
-	b.mu.Unlock()
-	if done {
-		return err
-	}
-	streamDone := false
-	if b.stream {
-		b.mu.Lock()
-		b.parser.Flush(b.event)
-		b.mu.Unlock()
-		streamDone = b.recorderDone()
-	}
-	if !read && b.res.StatusCode >= 400 && b.call.willRetry(b.req, b.res) {
-		// The SDK closes a response it retries without reading it.
-		b.settle()
-		b.call.pending("", b.res.StatusCode)
-		return err
-	}
-	b.finish(nil, !streamDone)
-	return err
-}
-
-func (b *body) recorderDone() (done bool) {
-	defer func() { _ = recover() }()
-	return b.call.rec.StreamDone()
-}
-
-// failed handles a read error: a dropped connection that anthropic-sdk-go
-// retries, or the end of the call.
-func (b *body) failed(err error) {
-	if b.call.willRetry(b.req, nil) && !b.stream && b.res.StatusCode < 300 {
-		b.settle()
-		b.call.pending(err.Error(), b.res.StatusCode)
-		return
-	}
-	b.finish(err, false)
-}
-
-func (b *body) settle() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.done {
+	if b.dec != nil || b.res.StatusCode >= 300 || !c.willRetry(b.req, nil) {
 		return false
 	}
-	b.done = true
+	c.pending(err.Error(), b.res.StatusCode)
 	return true
 }
 
-func (b *body) finish(err error, closedEarly bool) {
-	b.mu.Lock()
-	if b.done {
-		b.mu.Unlock()
-		return
-	}
-	if b.stream && err == nil {
-		b.parser.Flush(b.event)
-	}
-	b.done = true
-	r := Result{Response: b.res, Err: err, ClosedEarly: closedEarly && b.stream, Stream: b.stream}
-	if !b.stream {
-		r.Body, r.Truncated = b.buf, b.truncated
-	}
-	b.mu.Unlock()
-	b.call.end(r)
+// sseDecoder hands the server-sent events of a stream to a Recorder.
+type sseDecoder struct {
+	rec    Recorder
+	parser sse.Parser
+}
+
+func (d *sseDecoder) Feed(p []byte) { d.parser.Feed(p, d.event) }
+func (d *sseDecoder) Flush()        { d.parser.Flush(d.event) }
+func (d *sseDecoder) event(ev sse.Event) {
+	defer func() { _ = recover() }()
+	d.rec.Event(ev)
 }
 
 // StatusText is "404 Not Found".

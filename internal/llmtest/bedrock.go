@@ -1,6 +1,7 @@
 package llmtest
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -225,7 +226,7 @@ func parseConversation(p *params, model bedrockModel) (*conversation, *bedrockBa
 					return nil, bedrockValidation("The json field in the inputSchema of tool %s is missing.", t.ToolSpec.Name)
 				}
 				c.in.Tools = append(c.in.Tools, toolDef{Name: t.ToolSpec.Name, Schema: t.ToolSpec.InputSchema.JSON})
-				c.promptN += tokens(t.ToolSpec.Name) + tokens(t.ToolSpec.Description) + tokens(string(t.ToolSpec.InputSchema.JSON)) + 8
+				c.promptN += tokens(t.ToolSpec.Name) + tokens(t.ToolSpec.Description) + tokens(compactJSON(t.ToolSpec.InputSchema.JSON)) + 8
 			case len(t.CachePoint) > 0:
 				c.cacheUpTo = c.promptN
 			default:
@@ -329,7 +330,7 @@ func parseConversation(p *params, model bedrockModel) (*conversation, *bedrockBa
 				}
 				uses[b.ToolUse.ToolUseID] = b.ToolUse.Name
 				usesTools = true
-				c.promptN += tokens(b.ToolUse.Name) + tokens(string(b.ToolUse.Input))
+				c.promptN += tokens(b.ToolUse.Name) + tokens(compactJSON(b.ToolUse.Input))
 			case "toolResult":
 				if m.Role != "user" {
 					return nil, bedrockValidation("The toolResult block at messages.%d.content.%d is only allowed in a user message.", i, j)
@@ -394,6 +395,16 @@ func toolResultText(content []json.RawMessage) string {
 		}
 	}
 	return strings.Join(parts, "\n")
+}
+
+// compactJSON is JSON text without insignificant space, so that clients that
+// space their JSON differently get the same token counts.
+func compactJSON(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
 }
 
 // objectKeys returns the member names of a JSON object.
