@@ -36,7 +36,7 @@ func (f fixture) options() bedrockruntime.Options {
 		Region:       llmtest.AWSRegion,
 		Credentials:  credentials.NewStaticCredentialsProvider(llmtest.AWSAccessKeyID, llmtest.AWSSecretAccessKey, ""),
 		BaseEndpoint: aws.String(f.Fake.BedrockURL()),
-		HTTPClient:   f.Fake.Client(),
+		HTTPClient:   f.Fake.AWSClient(),
 		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
 			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
 			o.RateLimiter = noRateLimit{}

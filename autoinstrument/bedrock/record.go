@@ -1,6 +1,7 @@
 package bedrock
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -77,28 +78,26 @@ func newRecorder(k kind, span *tracing.Span, modelID string, params any) *record
 // call's arguments — modelId (sent in the path) and the body's members —
 // and the tools of toolConfig.
 func (r *recorder) request(body []byte) {
+	if r.capture {
+		in, ok := json.RawMessage(body), true
+		if r.modelID != "" {
+			in, ok = llmspan.Prepend(body, "modelId", r.modelID)
+		}
+		if ok {
+			r.span.SetInputs(in)
+		}
+	}
+	if !bytes.Contains(body, []byte(`"toolConfig"`)) {
+		return
+	}
 	fields, err := llmspan.ObjectFields(body)
 	if err != nil {
 		return
 	}
-	span := r.span
-	if r.capture {
-		var in llmspan.Object
-		if r.modelID != "" {
-			in.Set("modelId", r.modelID)
-		}
-		for _, f := range fields {
-			in.Set(f.Key, f.Value)
-		}
-		span.SetInputs(in.JSON())
-	}
-	if tc, ok := llmspan.Lookup(fields, "toolConfig"); ok {
-		var cfg struct {
-			Tools json.RawMessage `json:"tools"`
-		}
-		if json.Unmarshal(tc, &cfg) == nil && cfg.Tools != nil {
-			if t, ok := tools.Get(cfg.Tools, chatTools); ok {
-				span.SetAttribute(keys.ChatTools, t)
+	if tc, ok := member(fields, "toolConfig"); ok {
+		if list, ok := llmspan.Lookup(tc, "tools"); ok {
+			if t, ok := tools.Get(list, chatTools); ok {
+				r.span.SetAttribute(keys.ChatTools, t)
 			}
 		}
 	}
@@ -248,11 +247,7 @@ func streamException(name string, payload []byte) error {
 // eventJSON is the text MLflow gives an event's "json" attribute:
 // json.dumps of the parsed event (Python's separators, non-ASCII escaped)
 // without Bedrock's "p" padding, which botocore drops.
-func eventJSON(payload []byte) (string, bool) {
-	fields, err := llmspan.ObjectFields(payload)
-	if err != nil {
-		return "", false
-	}
+func eventJSON(fields []llmspan.Field) (string, bool) {
 	var o llmspan.Object
 	for _, f := range fields {
 		if f.Key != "p" {
@@ -337,12 +332,9 @@ func (r *recorder) finishConverse(span *tracing.Span, res llmspan.Result) {
 		return
 	}
 	if r.capture {
-		var o llmspan.Object
-		o.Set("ResponseMetadata", responseMetadata(res.Response, res.Attempts))
-		for _, f := range fields {
-			o.Set(f.Key, f.Value)
+		if out, ok := llmspan.Prepend(res.Body, "ResponseMetadata", responseMetadata(res.Response, res.Attempts)); ok {
+			span.SetOutputs(out)
 		}
-		span.SetOutputs(o.JSON())
 	}
 	if u, ok := llmspan.Lookup(fields, "usage"); ok {
 		if usage, ok := countTokens(u).complete(); ok {

@@ -3,6 +3,7 @@ package bedrock
 import (
 	"encoding/json"
 	"sort"
+	"strconv"
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -35,11 +36,6 @@ func jsonAttr(text string) attribute.KeyValue { return attribute.String("json", 
 // converseEvent records one ConverseStream event as MLflow does (an event
 // named after it, with its JSON) and merges it into the answer.
 func (r *recorder) converseEvent(name string, payload []byte) {
-	if r.capture {
-		if text, ok := eventJSON(payload); ok {
-			r.span.AddEvent(name, jsonAttr(text))
-		}
-	}
 	if name == "contentBlockStart" || name == "messageStop" || name == "metadata" {
 		// Kept: the payload is only valid during the call.
 		payload = append([]byte(nil), payload...)
@@ -48,59 +44,48 @@ func (r *recorder) converseEvent(name string, payload []byte) {
 	if err != nil {
 		return
 	}
-	c := &r.converse
-	block := func() *contentBlock {
-		var i int
-		if v, ok := llmspan.Lookup(fields, "contentBlockIndex"); !ok || json.Unmarshal(v, &i) != nil || i < 0 || i > 10000 {
-			return nil
+	if r.capture {
+		if text, ok := eventJSON(fields); ok {
+			r.span.AddEvent(name, jsonAttr(text))
 		}
-		if c.blocks == nil {
-			c.blocks = map[int]*contentBlock{}
-		}
-		if c.blocks[i] == nil {
-			c.blocks[i] = &contentBlock{}
-		}
-		return c.blocks[i]
 	}
+	c := &r.converse
 	switch name {
 	case "messageStart":
 		if v, ok := llmspan.Lookup(fields, "role"); ok {
 			c.role = llmspan.String(v)
 		}
 	case "contentBlockStart":
-		var start struct {
-			ToolUse json.RawMessage `json:"toolUse"`
-		}
-		v, _ := llmspan.Lookup(fields, "start")
-		if b := block(); b != nil && json.Unmarshal(v, &start) == nil && start.ToolUse != nil {
-			b.toolUse, _ = llmspan.ObjectFields(start.ToolUse)
-		}
-	case "contentBlockDelta":
-		var delta struct {
-			Text    *string `json:"text"`
-			ToolUse *struct {
-				Input string `json:"input"`
-			} `json:"toolUse"`
-			Reasoning *struct {
-				Text      string `json:"text"`
-				Signature string `json:"signature"`
-			} `json:"reasoningContent"`
-		}
-		v, _ := llmspan.Lookup(fields, "delta")
-		b := block()
-		if b == nil || json.Unmarshal(v, &delta) != nil {
+		b := c.block(fields)
+		if b == nil {
 			return
 		}
-		switch {
-		case delta.Text != nil:
+		if start, ok := member(fields, "start"); ok {
+			if use, ok := member(start, "toolUse"); ok {
+				b.toolUse = use
+			}
+		}
+	case "contentBlockDelta":
+		b := c.block(fields)
+		delta, ok := member(fields, "delta")
+		if b == nil || !ok {
+			return
+		}
+		if v, ok := llmspan.Lookup(delta, "text"); ok {
 			b.isText = true
-			b.text.WriteString(*delta.Text)
-		case delta.ToolUse != nil:
-			b.input.WriteString(delta.ToolUse.Input)
-		case delta.Reasoning != nil:
+			b.text.WriteString(llmspan.String(v))
+		} else if use, ok := member(delta, "toolUse"); ok {
+			if v, ok := llmspan.Lookup(use, "input"); ok {
+				b.input.WriteString(llmspan.String(v))
+			}
+		} else if rc, ok := member(delta, "reasoningContent"); ok {
 			b.reasoning = true
-			b.thought.WriteString(delta.Reasoning.Text)
-			b.signature += delta.Reasoning.Signature
+			if v, ok := llmspan.Lookup(rc, "text"); ok {
+				b.thought.WriteString(llmspan.String(v))
+			}
+			if v, ok := llmspan.Lookup(rc, "signature"); ok {
+				b.signature += llmspan.String(v)
+			}
 		}
 	case "messageStop":
 		c.stop = withoutPadding(fields)
@@ -108,6 +93,32 @@ func (r *recorder) converseEvent(name string, payload []byte) {
 		c.meta = withoutPadding(fields)
 		r.done = true
 	}
+}
+
+// member returns the members of the object under key.
+func member(fields []llmspan.Field, key string) ([]llmspan.Field, bool) {
+	v, ok := llmspan.Lookup(fields, key)
+	if !ok {
+		return nil, false
+	}
+	f, err := llmspan.ObjectFields(v)
+	return f, err == nil
+}
+
+// block is the content block an event's contentBlockIndex names.
+func (c *converseStream) block(fields []llmspan.Field) *contentBlock {
+	v, ok := llmspan.Lookup(fields, "contentBlockIndex")
+	i, err := strconv.Atoi(string(v))
+	if !ok || err != nil || i < 0 || i > 10000 {
+		return nil
+	}
+	if c.blocks == nil {
+		c.blocks = map[int]*contentBlock{}
+	}
+	if c.blocks[i] == nil {
+		c.blocks[i] = &contentBlock{}
+	}
+	return c.blocks[i]
 }
 
 func withoutPadding(fields []llmspan.Field) []llmspan.Field {

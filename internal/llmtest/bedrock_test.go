@@ -26,7 +26,7 @@ func bedrockClient(s *Server, secret string) *bedrockruntime.Client {
 		Region:           AWSRegion,
 		Credentials:      credentials.NewStaticCredentialsProvider(AWSAccessKeyID, secret, ""),
 		BaseEndpoint:     aws.String(s.BedrockURL()),
-		HTTPClient:       s.Client(),
+		HTTPClient:       s.AWSClient(),
 		RetryMaxAttempts: 1,
 	})
 }

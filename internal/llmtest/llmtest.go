@@ -377,6 +377,39 @@ func (s *Server) BedrockURL() string { return s.URL }
 // Client returns the server's HTTP client.
 func (s *Server) Client() *http.Client { return s.srv.Client() }
 
+// AWSClient is the HTTP client for aws-sdk-go-v2 clients of the fake: the
+// server's, with request bodies passed on as plain readers. aws-sdk-go-v2
+// closes a request's body as soon as the answer's headers arrive, and the
+// closed body answers WriteTo with io.EOF; when net/http's connection writer
+// is still finishing the request at that moment — on loopback the fake
+// answers that fast — it takes the EOF for a write error and closes the
+// connection under a streamed answer being read ("use of closed network
+// connection", the race of aws/aws-sdk-go-v2#2737). A real endpoint answers
+// long after the request is written.
+func (s *Server) AWSClient() *http.Client { return AWSHTTPClient(s.Client()) }
+
+// AWSHTTPClient is c (nil: a new transport) with AWSClient's workaround.
+func AWSHTTPClient(c *http.Client) *http.Client {
+	var next http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
+	if c != nil && c.Transport != nil {
+		next = c.Transport
+	}
+	return &http.Client{Transport: plainBodies{next}}
+}
+
+// plainBodies hides the io.WriterTo of request bodies.
+type plainBodies struct{ next http.RoundTripper }
+
+type plainBody struct{ io.ReadCloser }
+
+func (t plainBodies) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		r = r.Clone(r.Context())
+		r.Body = plainBody{r.Body}
+	}
+	return t.next.RoundTrip(r)
+}
+
 // Close stops the server (and closes its connections).
 func (s *Server) Close() {
 	s.srv.CloseClientConnections()
