@@ -12,6 +12,8 @@
 //		package                      library                                   one line
 //		autoinstrument/openai        github.com/openai/openai-go/v3            openai.NewClient(mlflowopenai.RequestOption())
 //		autoinstrument/anthropic     github.com/anthropics/anthropic-sdk-go/v2 anthropic.NewClient(mlflowanthropic.RequestOption())
+//		autoinstrument/bedrock       github.com/aws/aws-sdk-go-v2/service/bedrockruntime
+//		                                                                       bedrockruntime.NewFromConfig(cfg, mlflowbedrock.ClientOption())
 //		autoinstrument/httpclient    net/http (any other HTTP or LLM API)      &http.Client{Transport: httpclient.NewTransport(nil)}
 //		autoinstrument/langchaingo   github.com/tmc/langchaingo                a callbacks.Handler for chains, LLMs, tools, retrievers, agents
 //		autoinstrument/mcp           github.com/modelcontextprotocol/go-sdk    client and server middleware; trace context across the hop
@@ -22,6 +24,11 @@
 //	    events.
 //	  - anthropic: Messages, plain and streamed, tool use, message format
 //	    "anthropic", token usage with cache reads and writes.
+//	  - bedrock: Amazon Bedrock Runtime's Converse and ConverseStream
+//	    (CHAT_MODEL, message format "bedrock", tools), InvokeModel (LLM or
+//	    EMBEDDING) and InvokeModelWithResponseStream (LLM) with the Anthropic,
+//	    Nova, Llama, Titan and Cohere bodies, through the SDK's middleware
+//	    stack: one span over the SDK's retries, streams aggregated.
 //	  - httpclient: a span per request that ends with the response body,
 //	    W3C propagation, secrets in headers and query never recorded.
 //	  - langchaingo and mcp: see their package documentation.
