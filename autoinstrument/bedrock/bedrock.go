@@ -22,7 +22,6 @@ const (
 	requestID  = "MLflowTraceRequest"  // Serialize: the request body as sent
 	attemptID  = "MLflowTraceAttempt"  // Deserialize: each HTTP attempt
 	spanPrefix = "BedrockRuntime."     // MLflow's span names
-	retryID    = "Retry"               // the SDK's retry loop (Finalize)
 	serializer = "OperationSerializer" // the SDK's request serializer
 )
 
@@ -38,34 +37,43 @@ const (
 // so do calls when tracing is off or the call's context holds an unsampled
 // trace.
 func ClientOption() func(*bedrockruntime.Options) {
+	mw := Middleware()
 	return func(o *bedrockruntime.Options) {
-		o.APIOptions = append(o.APIOptions, Middleware)
+		o.APIOptions = append(o.APIOptions, mw)
 	}
 }
 
-// Middleware adds the instrumentation to an SDK middleware stack: it is the
-// function ClientOption adds to a client's APIOptions, and can be appended
-// to aws.Config's APIOptions to instrument every Bedrock Runtime client made
-// from the config (calls of other services pass through). Adding it twice
-// is harmless.
-func Middleware(stack *middleware.Stack) error {
+// Middleware returns the function that adds the instrumentation to an SDK
+// middleware stack: the function ClientOption adds to a client's
+// APIOptions. Appended to aws.Config's APIOptions it instruments every
+// Bedrock Runtime client made from the config (calls of other services
+// pass through). Adding it to a stack twice is harmless.
+func Middleware() func(*middleware.Stack) error {
+	in := &instrumentation{}
+	return in.addTo
+}
+
+// instrumentation is what the calls of one ClientOption or Middleware share:
+// the last tool definitions converted to MLflow's form (an agent sends the
+// same ones with every call).
+type instrumentation struct {
+	tools llmspan.ToolsCache
+}
+
+func (in *instrumentation) addTo(stack *middleware.Stack) error {
 	if _, ok := stack.Initialize.Get(callID); ok {
 		return nil
 	}
 	// Outermost in Initialize: once per call, around the SDK's validation,
 	// serialization and retry loop.
-	if err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc(callID, startCall), middleware.Before); err != nil {
+	if err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc(callID, in.startCall), middleware.Before); err != nil {
 		return fmt.Errorf("mlflowtrace bedrock: %w", err)
 	}
-	pos, rel := middleware.After, ""
-	if _, ok := stack.Serialize.Get(serializer); ok {
-		rel = serializer
-	}
 	var err error
-	if rel != "" {
-		err = stack.Serialize.Insert(middleware.SerializeMiddlewareFunc(requestID, recordRequest), rel, pos)
+	if _, ok := stack.Serialize.Get(serializer); ok {
+		err = stack.Serialize.Insert(middleware.SerializeMiddlewareFunc(requestID, recordRequest), serializer, middleware.After)
 	} else {
-		err = stack.Serialize.Add(middleware.SerializeMiddlewareFunc(requestID, recordRequest), pos)
+		err = stack.Serialize.Add(middleware.SerializeMiddlewareFunc(requestID, recordRequest), middleware.After)
 	}
 	if err != nil {
 		return fmt.Errorf("mlflowtrace bedrock: %w", err)
@@ -88,7 +96,7 @@ type call struct {
 
 // startCall opens the span of a traced operation, runs it, and ends the
 // span when it returns (a stream's when the stream ends).
-func startCall(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
+func (i *instrumentation) startCall(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
 	out middleware.InitializeOutput, md middleware.Metadata, err error,
 ) {
 	kind, modelID, ok := operationOf(in.Parameters)
@@ -99,7 +107,7 @@ func startCall(ctx context.Context, in middleware.InitializeInput, next middlewa
 	if span == nil {
 		return next.HandleInitialize(ctx, in)
 	}
-	rec := newRecorder(kind, span, modelID, in.Parameters)
+	rec := newRecorder(kind, span, modelID, in.Parameters, &i.tools)
 	c := &call{rec: rec, op: llmspan.NewOperation(span, rec, rec.streamDecoder)}
 	defer func() {
 		if p := recover(); p != nil {

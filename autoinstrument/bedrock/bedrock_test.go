@@ -379,10 +379,23 @@ func TestUntraced(t *testing.T) {
 	}
 }
 
+// Operations MLflow does not trace pass through without a span.
+func TestOtherOperationsUntraced(t *testing.T) {
+	f := setup(t)
+	_, err := f.client().CountTokens(context.Background(), &bedrockruntime.CountTokensInput{ModelId: aws.String(claude),
+		Input: &types.CountTokensInputMemberConverse{Value: types.ConverseTokensRequest{Messages: userText("Hi")}}})
+	if err == nil {
+		t.Fatal("the fake has no CountTokens")
+	}
+	if n := len(f.Spans(t)); n != 0 || len(f.Fake.Requests()) != 1 {
+		t.Errorf("%d spans, %d requests", n, len(f.Fake.Requests()))
+	}
+}
+
 func TestOptionTwiceAndPerCall(t *testing.T) {
 	f := setup(t)
 	opts := f.options()
-	opts.APIOptions = append(opts.APIOptions, Middleware)
+	opts.APIOptions = append(opts.APIOptions, Middleware())
 	c := bedrockruntime.New(opts, ClientOption())
 	if _, err := c.Converse(context.Background(), &bedrockruntime.ConverseInput{ModelId: aws.String(claude), Messages: userText("Hi")}, ClientOption()); err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@
 //	cfg, err := config.LoadDefaultConfig(ctx)
 //	client := bedrockruntime.NewFromConfig(cfg, mlflowbedrock.ClientOption())
 //
-// (or append Middleware to cfg.APIOptions to instrument every Bedrock
+// (or append Middleware() to cfg.APIOptions to instrument every Bedrock
 // Runtime client made from cfg). The option adds middleware to the SDK's
 // own middleware stack: the span starts in its Initialize step, once per
 // call, around the SDK's retry loop; each HTTP attempt passes its

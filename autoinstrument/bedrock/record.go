@@ -41,6 +41,7 @@ type recorder struct {
 	span    *tracing.Span
 	modelID string
 	capture bool
+	tools   *llmspan.ToolsCache
 
 	// A stream's events, merged as they come.
 	dec        eventstream.Decoder
@@ -51,14 +52,12 @@ type recorder struct {
 	metrics    tokenCounts // InvokeModelWithResponseStream: the final chunk's invocation metrics
 }
 
-var tools llmspan.ToolsCache
-
 // newRecorder records what MLflow records when the call starts: the model,
 // its provider, and for Converse the message format "bedrock"; an
 // InvokeModel call's inputs are its arguments (Converse's come from the
 // serialized request, see request).
-func newRecorder(k kind, span *tracing.Span, modelID string, params any) *recorder {
-	r := &recorder{kind: k, span: span, modelID: modelID, capture: span.CapturesContent()}
+func newRecorder(k kind, span *tracing.Span, modelID string, params any, tools *llmspan.ToolsCache) *recorder {
+	r := &recorder{kind: k, span: span, modelID: modelID, capture: span.CapturesContent(), tools: tools}
 	if k.converse {
 		span.SetMessageFormat("bedrock")
 	}
@@ -96,7 +95,7 @@ func (r *recorder) request(body []byte) {
 	}
 	if tc, ok := member(fields, "toolConfig"); ok {
 		if list, ok := llmspan.Lookup(tc, "tools"); ok {
-			if t, ok := tools.Get(list, chatTools); ok {
+			if t, ok := r.tools.Get(list, chatTools); ok {
 				r.span.SetAttribute(keys.ChatTools, t)
 			}
 		}
