@@ -8,9 +8,9 @@ PYTHON_ENV = MLFLOWTRACE_PYTHON=$(CURDIR)/.venv/bin/python \
 GO_TEST_FLAGS ?= -race -count=1 -timeout 30m
 BENCH     ?= .
 
-.PHONY: test setup-python fmt-check vet go-test conformance quickstart bench bench-side
+.PHONY: test setup-python fmt-check vet go-test conformance tree-check quickstart bench bench-side
 
-test: setup-python fmt-check vet go-test conformance
+test: setup-python fmt-check vet go-test conformance tree-check
 
 setup-python:
 	@bash scripts/setup-python.sh
@@ -27,6 +27,14 @@ go-test:
 
 conformance:
 	$(PYTHON_ENV) $(CURDIR)/.venv/bin/python -m pytest conformance -q
+
+# Tests write only into temporary directories: fail when a run left
+# git-ignored output (mlruns/, binaries, test binaries) in the source tree.
+# The venvs, caches and Python bytecode are the only expected ones.
+tree-check:
+	@left="$$(git status --porcelain --ignored . | grep '^!! ' | \
+		grep -v -E '^!! "?(\.venv[^/]*/|\.cache/|bin/|.*__pycache__/|.*\.pytest_cache/)' || true)"; \
+	if [ -n "$$left" ]; then echo "tree-check: the tests left files in the source tree:"; echo "$$left"; exit 1; fi
 
 quickstart:
 	$(GO) run ./examples/quickstart

@@ -10,21 +10,25 @@ counts. A trace whose only span is an instrumented chat completion with tool
 calls (conformance/cmd/llmtraces) is shown as a chat too: the span's own
 inputs and outputs, read through mlflow.message.format "openai".
 
-Screenshots are kept in conformance/artifacts/ (git-ignored); their paths are
+Screenshots are kept in $MLFLOWTRACE_ARTIFACTS_DIR, or a fresh temporary
+directory (tests write nothing into the source tree); their paths are
 printed. Uses the helpers of test_browser.py.
 """
 
 from __future__ import annotations
 
+import os
+import pathlib
 import re
 import shutil
+import tempfile
 
 import pytest
 
 from parity import fakellm, harness
 from test_browser import chromium, chromium_path, page_text
 
-ARTIFACTS = harness.MODULE_ROOT / "conformance" / "artifacts"
+ARTIFACTS = pathlib.Path(os.environ.get("MLFLOWTRACE_ARTIFACTS_DIR") or tempfile.mkdtemp(prefix="mlflowtrace-screens-"))
 QUESTION = "What's the weather and the local time in Paris?"
 ANSWER_START = "Here is what I found."
 

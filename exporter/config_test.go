@@ -6,8 +6,39 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/localstore"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/settings"
 )
+
+// Variable names, for the tests' tables.
+var (
+	envTrackingURI          = envconfig.TrackingURI.Name
+	envExperimentID         = envconfig.ExperimentID.Name
+	envExperimentName       = envconfig.ExperimentName.Name
+	envTracingDestination   = envconfig.TracingDestination.Name
+	envAsyncLogging         = envconfig.AsyncLogging.Name
+	envMaxWorkers           = envconfig.MaxWorkers.Name
+	envMaxQueueSize         = envconfig.MaxQueueSize.Name
+	envMaxSpanBatchSize     = envconfig.MaxSpanBatchSize.Name
+	envMaxIntervalMillis    = envconfig.MaxInterval.Name
+	envRetryTimeout         = envconfig.RetryTimeout.Name
+	envTraceTimeout         = envconfig.TraceTimeout.Name
+	envTimeoutCheckInterval = envconfig.TimeoutCheckInterval.Name
+	envBufferTTL            = envconfig.BufferTTL.Name
+	envBufferMaxSize        = envconfig.BufferMaxSize.Name
+)
+
+// newConfig resolves opts as New does.
+func newConfig(opts []Option) (settings.Settings, error) {
+	s, err := settings.Resolve(opts...)
+	if err != nil {
+		return settings.Settings{}, err
+	}
+	return *s, nil
+}
+
+type config = settings.Settings
 
 func envMap(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
@@ -23,11 +54,11 @@ func TestConfigFromEnv(t *testing.T) {
 		{
 			name: "defaults",
 			check: func(t *testing.T, c config) {
-				if c.maxWorkers != 10 || c.maxQueueSize != 1000 || c.batchSize != 5 ||
-					c.batchInterval != 5*time.Second || c.exportTimeout != 500*time.Second ||
-					c.traceTimeout != 0 || c.bufferTTL != time.Hour || c.maxOpenTraces != 1000 ||
-					c.maxSpansPerTrace != 10000 || c.previewMaxChars != 1000 || !c.asyncLogging ||
-					c.timeoutCheckInterval != time.Second {
+				if c.MaxWorkers != 10 || c.MaxQueueSize != 1000 || c.BatchSize != 5 ||
+					c.BatchInterval != 5*time.Second || c.RetryTimeout != 500*time.Second ||
+					c.TraceTimeout != 0 || c.BufferTTL != time.Hour || c.MaxOpenTraces != 1000 ||
+					c.MaxSpansPerTrace != 10000 || c.PreviewMaxChars != 1000 || !c.AsyncLogging ||
+					c.TimeoutCheck != time.Second {
 					t.Errorf("defaults = %+v", c)
 				}
 			},
@@ -41,11 +72,11 @@ func TestConfigFromEnv(t *testing.T) {
 				envBufferTTL: "120", envBufferMaxSize: "64",
 			},
 			check: func(t *testing.T, c config) {
-				if c.trackingURI != "http://127.0.0.1:5000" || c.experimentID != "7" || c.experimentName != "agents" ||
-					c.maxWorkers != 3 || c.maxQueueSize != 50 || c.batchSize != 20 ||
-					c.batchInterval != 250*time.Millisecond || c.exportTimeout != 9*time.Second ||
-					c.traceTimeout != 30*time.Second || c.timeoutCheckInterval != 2*time.Second ||
-					c.bufferTTL != 2*time.Minute || c.maxOpenTraces != 64 {
+				if c.TrackingURI != "http://127.0.0.1:5000" || c.ExperimentID != "7" || c.ExperimentName != "agents" ||
+					c.MaxWorkers != 3 || c.MaxQueueSize != 50 || c.BatchSize != 20 ||
+					c.BatchInterval != 250*time.Millisecond || c.RetryTimeout != 9*time.Second ||
+					c.TraceTimeout != 30*time.Second || c.TimeoutCheck != 2*time.Second ||
+					c.BufferTTL != 2*time.Minute || c.MaxOpenTraces != 64 {
 					t.Errorf("config = %+v", c)
 				}
 			},
@@ -55,12 +86,12 @@ func TestConfigFromEnv(t *testing.T) {
 			env:  map[string]string{envMaxWorkers: "3", envMaxQueueSize: "50", envTrackingURI: "/tmp/a"},
 			opts: []Option{WithMaxWorkers(4), WithTrackingURI("/tmp/b"), WithBatchInterval(time.Second),
 				WithTraceTimeout(time.Minute), WithMaxOpenTraces(5), WithMaxSpansPerTrace(6), WithPreviewMaxChars(10000),
-				WithExportTimeout(time.Second), WithBatchSize(2), WithExperimentID("1"), WithExperimentName("n")},
+				WithRetryTimeout(time.Second), WithBatchSize(2), WithExperimentID("1"), WithExperimentName("n")},
 			check: func(t *testing.T, c config) {
-				if c.maxWorkers != 4 || c.maxQueueSize != 50 || c.trackingURI != "/tmp/b" ||
-					c.batchInterval != time.Second || c.traceTimeout != time.Minute || c.maxOpenTraces != 5 ||
-					c.maxSpansPerTrace != 6 || c.previewMaxChars != 10000 || c.exportTimeout != time.Second ||
-					c.batchSize != 2 || c.experimentID != "1" || c.experimentName != "n" {
+				if c.MaxWorkers != 4 || c.MaxQueueSize != 50 || c.TrackingURI != "/tmp/b" ||
+					c.BatchInterval != time.Second || c.TraceTimeout != time.Minute || c.MaxOpenTraces != 5 ||
+					c.MaxSpansPerTrace != 6 || c.PreviewMaxChars != 10000 || c.RetryTimeout != time.Second ||
+					c.BatchSize != 2 || c.ExperimentID != "1" || c.ExperimentName != "n" {
 					t.Errorf("config = %+v", c)
 				}
 			},
@@ -69,8 +100,8 @@ func TestConfigFromEnv(t *testing.T) {
 			name: "async off means one worker",
 			env:  map[string]string{envAsyncLogging: "False", envMaxWorkers: "8"},
 			check: func(t *testing.T, c config) {
-				if c.asyncLogging || c.maxWorkers != 1 {
-					t.Errorf("async %v workers %d", c.asyncLogging, c.maxWorkers)
+				if c.AsyncLogging || c.MaxWorkers != 1 {
+					t.Errorf("async %v workers %d", c.AsyncLogging, c.MaxWorkers)
 				}
 			},
 		},
@@ -78,8 +109,8 @@ func TestConfigFromEnv(t *testing.T) {
 			name: "async 1",
 			env:  map[string]string{envAsyncLogging: "1"},
 			check: func(t *testing.T, c config) {
-				if !c.asyncLogging || c.maxWorkers != 10 {
-					t.Errorf("async %v workers %d", c.asyncLogging, c.maxWorkers)
+				if !c.AsyncLogging || c.MaxWorkers != 10 {
+					t.Errorf("async %v workers %d", c.AsyncLogging, c.MaxWorkers)
 				}
 			},
 		},
@@ -87,8 +118,8 @@ func TestConfigFromEnv(t *testing.T) {
 			name: "timeout 0 is off",
 			env:  map[string]string{envTraceTimeout: "0"},
 			check: func(t *testing.T, c config) {
-				if c.traceTimeout != 0 {
-					t.Errorf("traceTimeout = %v", c.traceTimeout)
+				if c.TraceTimeout != 0 {
+					t.Errorf("traceTimeout = %v", c.TraceTimeout)
 				}
 			},
 		},
@@ -96,7 +127,7 @@ func TestConfigFromEnv(t *testing.T) {
 			name: "nil options and nil handler ignored",
 			opts: []Option{nil, WithErrorHandler(nil), WithGetenv(nil), WithDestination(nil)},
 			check: func(t *testing.T, c config) {
-				if c.errorHandler == nil || c.getenv == nil || c.dest != nil {
+				if c.ErrorHandler == nil || c.Env.Getenv() == nil || c.CustomTraces != nil {
 					t.Errorf("config = %+v", c)
 				}
 			},
@@ -128,6 +159,9 @@ func TestMalformedEnvNamesTheVariable(t *testing.T) {
 		{envTimeoutCheckInterval, "0"},
 		{envBufferTTL, "forever"},
 		{envBufferMaxSize, "0"},
+		{"MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0.5"}, // an int in MLflow
+		{"MLFLOW_HTTP_REQUEST_TIMEOUT", "1.5"},
+		{"MLFLOW_TRACKING_INSECURE_TLS", "yes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -142,7 +176,7 @@ func TestMalformedEnvNamesTheVariable(t *testing.T) {
 
 func TestInvalidOptions(t *testing.T) {
 	for _, o := range []Option{WithMaxQueueSize(0), WithMaxWorkers(-1), WithBatchSize(0), WithBatchInterval(-time.Second),
-		WithExportTimeout(0), WithTraceTimeout(-time.Second), WithMaxOpenTraces(0), WithMaxSpansPerTrace(0), WithPreviewMaxChars(3)} {
+		WithRetryTimeout(0), WithTraceTimeout(-time.Second), WithMaxOpenTraces(0), WithMaxSpansPerTrace(0), WithPreviewMaxChars(3)} {
 		if _, err := newConfig([]Option{WithGetenv(envMap(nil)), o}); err == nil {
 			t.Errorf("option %T accepted an invalid value", o)
 		}
@@ -152,25 +186,25 @@ func TestInvalidOptions(t *testing.T) {
 func TestParseTrackingURI(t *testing.T) {
 	tests := []struct {
 		uri      string
-		kind     destKind
+		kind     settings.Kind
 		root     string
 		errMatch string
 	}{
-		{"", destLocal, "mlruns", ""},
-		{"  ", destLocal, "mlruns", ""},
-		{"./runs", destLocal, "./runs", ""},
-		{"/var/mlruns", destLocal, "/var/mlruns", ""},
-		{"file:///var/mlruns", destLocal, "/var/mlruns", ""},
-		{"file://localhost/var/mlruns", destLocal, "/var/mlruns", ""},
-		{"file:relative/dir", destLocal, "relative/dir", ""},
-		{`C:\mlruns`, destLocal, `C:\mlruns`, ""},
-		{"http://127.0.0.1:5000", destServer, "", ""},
-		{"HTTPS://mlflow.example.com", destServer, "", ""},
-		{"databricks", destDatabricks, "", ""},
-		{"Databricks", destDatabricks, "", ""},
-		{"databricks://profile", destDatabricks, "profile", ""},
-		{"databricks-uc", destDatabricks, "", ""},
-		{"databricks-uc://prod/", destDatabricks, "prod", ""},
+		{"", settings.Local, "mlruns", ""},
+		{"  ", settings.Local, "mlruns", ""},
+		{"./runs", settings.Local, "./runs", ""},
+		{"/var/mlruns", settings.Local, "/var/mlruns", ""},
+		{"file:///var/mlruns", settings.Local, "/var/mlruns", ""},
+		{"file://localhost/var/mlruns", settings.Local, "/var/mlruns", ""},
+		{"file:relative/dir", settings.Local, "relative/dir", ""},
+		{`C:\mlruns`, settings.Local, `C:\mlruns`, ""},
+		{"http://127.0.0.1:5000", settings.Server, "", ""},
+		{"HTTPS://mlflow.example.com", settings.Server, "", ""},
+		{"databricks", settings.Databricks, "", ""},
+		{"Databricks", settings.Databricks, "", ""},
+		{"databricks://profile", settings.Databricks, "profile", ""},
+		{"databricks-uc", settings.Databricks, "", ""},
+		{"databricks-uc://prod/", settings.Databricks, "prod", ""},
 		{"databricks://scope:secret-prefix", 0, "", "<scope>:<prefix> tracking URIs are not supported"},
 		{"uc:catalog.schema", 0, "", "model registry URI"},
 		{"sqlite:///mlflow.db", 0, "", `scheme "sqlite" is not supported`},
@@ -179,7 +213,7 @@ func TestParseTrackingURI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.uri, func(t *testing.T) {
-			kind, root, err := parseTrackingURI(tt.uri)
+			kind, root, err := settings.ParseTrackingURI(tt.uri)
 			if tt.errMatch != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.errMatch) {
 					t.Fatalf("err = %v, want %q", err, tt.errMatch)
@@ -203,9 +237,9 @@ func TestDestinationSelection(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New(file:): %v", err)
 	}
-	st, ok := e.dest.(*localstore.Store)
+	st, ok := e.route.dest.(*localstore.Store)
 	if !ok || st.Root() != dir {
-		t.Errorf("dest = %T root %v, want local store at %s", e.dest, e.dest, dir)
+		t.Errorf("dest = %T root %v, want local store at %s", e.route.dest, e.route.dest, dir)
 	}
 	if err := e.Shutdown(ctx); err != nil {
 		t.Fatal(err)

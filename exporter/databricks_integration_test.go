@@ -3,12 +3,15 @@ package exporter_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/databrickstest"
@@ -275,8 +278,9 @@ func TestDatabricksUnauthorizedReportedOnce(t *testing.T) {
 	ws.RevokeToken(ws.Token)
 	r := startDatabricks(t, ws, env)
 	r.trace(context.Background(), "agent", "x")
-	if err := r.p.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
+	err := r.p.Shutdown(context.Background())
+	if ue, ok := errors.AsType[*exporter.UndeliveredError](err); !ok || ue.Traces != 1 || !strings.Contains(err.Error(), "DATABRICKS_TOKEN") {
+		t.Fatalf("Shutdown = %v, want the one undelivered trace with the hint", err)
 	}
 	errs := r.errors()
 	if len(errs) != 1 {
@@ -303,9 +307,12 @@ func TestDatabricksUnauthorizedReportedOnce(t *testing.T) {
 }
 
 // TestDatabricksHungWorkspaceNeverBlocks: a workspace that does not answer
-// never slows End(); Shutdown returns at its deadline.
+// never slows End() (nor New: the experiment's Unity Catalog lookup hangs
+// too); Shutdown returns at its deadline, and nothing the exporter started
+// is left running.
 func TestDatabricksHungWorkspaceNeverBlocks(t *testing.T) {
 	ws := databrickstest.New(t)
+	before := goleak.IgnoreCurrent() // the fake workspace's own servers
 	exp := ws.CreateExperiment("e", databrickstest.AWS)
 	ws.Fail(databrickstest.Fault{Delay: time.Minute})
 	env := ws.PATEnv()
@@ -320,8 +327,13 @@ func TestDatabricksHungWorkspaceNeverBlocks(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	_ = r.p.Shutdown(ctx)
-	if time.Since(start) > 15*time.Second {
-		t.Errorf("Shutdown did not honour its deadline")
+	sstart := time.Now()
+	err := r.p.Shutdown(ctx)
+	if d := time.Since(sstart); d > 5*time.Second {
+		t.Errorf("Shutdown took %v with a 500ms deadline", d)
 	}
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "waiting to reach "+ws.URL) {
+		t.Errorf("Shutdown = %v, want the deadline, with what was waiting and where", err)
+	}
+	goleak.VerifyNone(t, before)
 }

@@ -20,7 +20,7 @@
 // ignored.
 //
 // OnEnd records the span's snapshot in its trace and, when the destination
-// implements SpanStreamer, queues the span for streaming. When the root has
+// streams spans, queues the span for streaming. When the root has
 // ended and no span of the trace is open any more, the trace is detached and
 // queued; span conversion and trace assembly (previews, token usage, size
 // stats, environment metadata, TraceUpdate) run on the export workers.
@@ -55,28 +55,46 @@
 // ERROR. A trace whose root had already ended (waiting for open children) is
 // exported as it is.
 //
+// # Architecture
+//
+// An Exporter has three parts, each with one job:
+//
+//   - the trace assembler (OnStart, OnEnd): groups spans per trace on the
+//     caller's path with one short lock, no I/O and no goroutine;
+//   - the pipeline: owns every goroutine of the Exporter — the trace export
+//     queue and the span stream queue (bounded queues, a fixed pool of
+//     workers each), the trace-timeout ticker, the reporter that hands
+//     errors to the error handler, and the destination's background work
+//     (the Databricks experiment's Unity Catalog link) — and stops all of
+//     them in Shutdown;
+//   - the route: the destination, built by an explicit constructor that
+//     states what it can do (stream spans, carry unstreamed spans with the
+//     trace, know its experiment, change trace ids, have background work).
+//     Nothing is discovered by inspecting a destination's methods at run
+//     time: a custom destination streams spans only when it is given with
+//     WithSpanStreamer.
+//
 // # Pipeline
 //
-// Finished traces and streamed spans each go through a batch.Batcher
-// (package internal/batch): a bounded queue (MaxQueueSize items), a fixed pool
-// of MaxWorkers export goroutines, batches of up to BatchSize items and a
-// per-export timeout. Streamed spans wait up to BatchInterval for a batch to
-// fill, like MLflow's BatchSpanProcessor; a finished trace is handed to a
-// worker as soon as one is free, like MLflow's async trace queue (batches of
-// several traces form only under load). For a SpanStreamer destination the
-// worker first flushes the span queue, so the spans of a trace have been
-// streamed (or have failed) before the trace itself is exported, the order
-// MLflow's exporter uses. A destination that sends a trace's unstreamed
-// spans itself (the MLflow server destination: its SendsUnstreamedSpans
-// reports true) is streamed only the spans of traces still open: spans whose
-// trace has finished and is queued by the time a span worker takes them go
-// with the trace, in one request per trace batch, and the trace worker does
-// not wait for the span queue. Streaming is for traces in progress; for a
-// finished trace it would only add requests (measured in BENCHMARKS.md).
-// Enqueueing never blocks: when a
-// queue is full the item is dropped and counted. A slow or blocked
-// destination therefore never slows End(); it costs dropped traces, visible
-// in Stats and reported (rate-limited) to the error handler.
+// Finished traces and streamed spans each go through a bounded queue
+// (MaxQueueSize items) served by MaxWorkers export goroutines in batches of
+// up to BatchSize items; each export is bounded by the retry timeout.
+// Streamed spans wait up to BatchInterval for a batch to fill, like MLflow's
+// BatchSpanProcessor; a finished trace is handed to a worker as soon as one
+// is free, like MLflow's async trace queue (batches of several traces form
+// only under load). For a streaming destination the worker first flushes
+// the span queue, so the spans of a trace have been streamed (or have
+// failed) before the trace itself is exported, the order MLflow's exporter
+// uses. A destination that sends a trace's unstreamed spans itself (the
+// MLflow server destination) is streamed only the spans of traces still
+// open: spans whose trace has finished and is queued by the time a span
+// worker takes them go with the trace, in one request per trace batch, and
+// the trace worker does not wait for the span queue. Streaming is for traces
+// in progress; for a finished trace it would only add requests (measured in
+// BENCHMARKS.md). Enqueueing never blocks: when a queue is full the item is
+// dropped and counted. A slow or blocked destination therefore never slows
+// End(); it costs dropped traces, visible in Stats and reported
+// (rate-limited) to the error handler.
 //
 // MLFLOW_ENABLE_ASYNC_TRACE_LOGGING=false makes MLflow's Python SDK export on
 // the caller's thread. This package never does I/O on the caller's path: with
@@ -84,16 +102,32 @@
 // happen one at a time and in order. Call ForceFlush (or Shutdown) where a
 // program needs its traces written before it continues.
 //
+// # Flush, Shutdown and errors
+//
 // ForceFlush returns when every span and trace queued before the call has
-// been exported or has failed (or ctx ends). Shutdown stops the janitor,
-// exports the traces whose root has ended, drops the others, flushes, stops
-// every goroutine and shuts the destination down. It honours ctx: when ctx
-// ends first, the exports in flight are cancelled (the destination's ctx
-// ends), the finished traces still queued are dropped, counted in
-// TracesDropped/SpansDropped and reported once, and ctx's error is returned;
-// calling Shutdown again waits, with its own ctx, for the goroutines to stop
-// and then shuts the destination down. Once it returned nil, later calls
-// return nil.
+// been exported or has failed (or ctx ends). Shutdown stops the trace-timeout
+// ticker, exports the traces whose root has ended, drops the others, exports
+// what is queued, stops every goroutine and shuts the destination down.
+//
+// Shutdown never waits in silence: when the destination's last answer was a
+// failure, or it has confirmed nothing for 2 seconds while traces wait,
+// the error handler receives one *WaitNotice ("Shutdown is waiting for 3
+// traces to reach http://…: connection refused"). Shutdown honours ctx: when
+// ctx ends first, the exports in flight and the destination's background
+// work are cancelled, the finished traces still queued are dropped, counted
+// in TracesDropped/SpansDropped and reported once, and the error returned
+// wraps ctx's error and says how many traces were waiting, where to, and the
+// last failure; calling Shutdown again waits, with its own ctx, for the
+// goroutines to stop and then shuts the destination down. A Shutdown that
+// completes returns an *UndeliveredError when any trace recorded since New
+// was not delivered (dropped, or its export failed), nil otherwise; later
+// calls return the same. Give Shutdown a context with a deadline: with the
+// default retry timeout (500 s, MLflow's) an unreachable server is retried
+// for minutes.
+//
+// AwaitExport waits until a given trace, if this Exporter has it open or
+// queued, has reached the destination (or failed, or was dropped): package
+// traces uses it to write a user's feedback only after the trace exists.
 //
 // Watch takes a handle on an open trace whose Wait returns the finished
 // trace, assembled as it is handed to the destination, without waiting for
@@ -104,19 +138,22 @@
 // it for databricks_options.return_trace; tracing.WatchTrace is the
 // package-level form.
 //
-// Errors from the destination are reported once per failed call to the
-// error handler (WithErrorHandler; default slog.Default().Error) as an
-// *ExportError naming the trace ids. Stats returns the counters; they are
-// also published as OpenTelemetry metrics through the global MeterProvider
-// (meter keys.ScopeName): mlflowtrace.traces.exported,
+// Every background error — a destination's failure (an *ExportError naming
+// the trace ids, once per failed call), a drop (rate-limited), a
+// WaitNotice — goes to one place: the error handler (WithErrorHandler;
+// default slog.Default().Error), called from the pipeline's reporter
+// goroutine, never on the caller's path. Stats returns the counters; they
+// are also published as OpenTelemetry metrics through the global
+// MeterProvider (meter keys.ScopeName): mlflowtrace.traces.exported,
 // mlflowtrace.spans.exported, mlflowtrace.spans.streamed,
-// mlflowtrace.traces.dropped, mlflowtrace.spans.dropped,
-// mlflowtrace.spans.stream_dropped, mlflowtrace.export.failures and
-// mlflowtrace.export.retries.
+// mlflowtrace.traces.dropped, mlflowtrace.traces.failed,
+// mlflowtrace.spans.dropped, mlflowtrace.spans.stream_dropped,
+// mlflowtrace.export.failures and mlflowtrace.export.retries.
 //
 // # Destination
 //
-// WithDestination wins. Otherwise the tracking URI (MLFLOW_TRACKING_URI or
+// WithDestination (your own Destination; add WithSpanStreamer to also
+// stream spans to it) wins. Otherwise the tracking URI (MLFLOW_TRACKING_URI or
 // WithTrackingURI) selects it:
 //
 //	unset, a path, file:<path>        local MLflow FileStore under that directory (default ./mlruns)
@@ -160,9 +197,10 @@
 // "trace:/<catalog>.<schema>/<hex>", mlflow.trace_schema.version 4;
 // Exporter.TraceID formats them). An experiment linked to Unity Catalog
 // tables (its tags name a <catalog>.<schema>.<prefix> location) gets its
-// traces written there, as MLflow does: New reads the experiment (in the
-// background, waiting for the answer 3 seconds at most, the one network
-// call New makes) and trace ids become "trace:/<catalog>.<schema>.<prefix>/<hex>". Previews are 10000 characters there unless
+// traces written there, as MLflow does: New reads the experiment (on a
+// goroutine of the pipeline, waiting for the answer 3 seconds at most, the
+// one network call New makes; Shutdown cancels it) and trace ids become
+// "trace:/<catalog>.<schema>.<prefix>/<hex>". Previews are 10000 characters there unless
 // WithPreviewMaxChars says otherwise. The REST flow (StartTraceV3 and
 // traces.json on signed cloud-storage URLs or a Unity Catalog volume; OTLP
 // spans and v4 trace info for UC tables) is MLflow 3.17.2's; see package
@@ -173,44 +211,68 @@
 // token is retried once with a fresh token; 401 and 403 are otherwise
 // reported (once per failed export) with a hint, never retried.
 //
-// When an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT /
-// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) spans are also forwarded to an OTLP
-// span processor; as in MLflow, this replaces MLflow export unless
-// MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT=true (or WithDestination is given).
+// OTLP export (OTEL_EXPORTER_OTLP_*) is not this package's: package tracing
+// adds a plain OpenTelemetry batch span processor for it next to the
+// Exporter (see its documentation).
 //
 // # Configuration
 //
-// Precedence: defaults, then environment variables (read in New through
+// Precedence: defaults, then environment variables (read once, in New,
+// through package internal/envconfig — the SDK's one reader — and
 // WithGetenv's function, default os.Getenv), then options. A malformed
-// variable makes New fail with an error naming it.
+// variable makes New fail with an error naming it (never its value).
+// Booleans are true/false/1/0 in any case; integers are integers (an int in
+// MLflow's mlflow/environment_variables.py is an int here: "1.5" is an
+// error); durations are whole seconds or milliseconds as the name says. The
+// trace client of package traces takes the same options and reads the same
+// variables.
 //
 //	variable                                         default      option
 //	MLFLOW_TRACKING_URI                              ./mlruns     WithTrackingURI, WithDestination
-//	MLFLOW_EXPERIMENT_ID                             "0"          WithExperimentID
+//	MLFLOW_EXPERIMENT_ID                             0            WithExperimentID
 //	MLFLOW_EXPERIMENT_NAME                           (none)       WithExperimentName (wins over the id)
 //	MLFLOW_TRACING_DESTINATION                       (none)       WithTracingDestination (<catalog>.<schema> or an experiment id)
 //	DATABRICKS_HOST                                  (none)       WithDatabricksHost
-//	DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID/_SECRET   (none)       WithDatabricksCredentials
-//	DATABRICKS_CONFIG_FILE / _PROFILE                ~/.databrickscfg, DEFAULT
+//	DATABRICKS_TOKEN                                 (none)       WithDatabricksCredentials
+//	DATABRICKS_CLIENT_ID                             (none)       WithDatabricksCredentials
+//	DATABRICKS_CLIENT_SECRET                         (none)       WithDatabricksCredentials
+//	DATABRICKS_USERNAME                              (none)       WithDatabricksCredentials
+//	DATABRICKS_PASSWORD                              (none)       WithDatabricksCredentials
+//	DATABRICKS_CONFIG_FILE                           ~/.databrickscfg
+//	DATABRICKS_CONFIG_PROFILE                        DEFAULT
+//	DATABRICKS_MODEL_SERVING_HOST_URL                (none)       Model Serving's workspace URL
+//	DB_MODEL_SERVING_HOST_URL                        (none)       Model Serving's workspace URL (older name)
+//	SERVING_CREDENTIALS_DIR                          /var/credentials-secret
+//	IS_IN_DATABRICKS_MODEL_SERVING_ENV               false        (as IS_IN_DB_MODEL_SERVING_ENV)
 //	MLFLOW_ENABLE_ASYNC_TRACE_LOGGING                true         (false → one worker)
 //	MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS           10           WithMaxWorkers
 //	MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE        1000         WithMaxQueueSize
 //	MLFLOW_ASYNC_TRACE_LOGGING_MAX_SPAN_BATCH_SIZE   5            WithBatchSize
 //	MLFLOW_ASYNC_TRACE_LOGGING_MAX_INTERVAL_MILLIS   5000         WithBatchInterval
-//	MLFLOW_ASYNC_TRACE_LOGGING_RETRY_TIMEOUT         500 (s)      WithExportTimeout
+//	MLFLOW_ASYNC_TRACE_LOGGING_RETRY_TIMEOUT         500 (s)      WithRetryTimeout
 //	MLFLOW_TRACE_TIMEOUT_SECONDS                     off          WithTraceTimeout
 //	MLFLOW_TRACE_TIMEOUT_CHECK_INTERVAL_SECONDS      1            —
 //	MLFLOW_TRACE_BUFFER_TTL_SECONDS                  3600         —
 //	MLFLOW_TRACE_BUFFER_MAX_SIZE                     1000         WithMaxOpenTraces
+//	MLFLOW_TRACKING_TOKEN                            (none)       WithBearerToken
+//	MLFLOW_TRACKING_USERNAME                         (none)       WithBasicAuth
+//	MLFLOW_TRACKING_PASSWORD                         (none)       WithBasicAuth
+//	MLFLOW_TRACKING_INSECURE_TLS                     false        WithInsecureTLS
+//	MLFLOW_HTTP_REQUEST_MAX_RETRIES                  7            WithMaxRetries
+//	MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR               2 (s)        WithRetryBackoff
+//	MLFLOW_HTTP_REQUEST_BACKOFF_JITTER               1 (s)        WithRetryBackoff
+//	MLFLOW_HTTP_REQUEST_TIMEOUT                      120 (s)      WithRequestTimeout
 //	—                                                10000        WithMaxSpansPerTrace
 //	—                                                1000         WithPreviewMaxChars (Databricks: 10000)
 //	—                                                slog         WithErrorHandler
+//	—                                                —            WithHeaders, WithHTTPClient, WithoutSpanStreaming, WithSpanStreamer
 //
 // The defaults are those of MLflow 3.17.2 (mlflow/environment_variables.py):
-// note MAX_SPAN_BATCH_SIZE is 5 there. The export timeout bounds one call to
-// the destination, retries included, as MLflow's retry timeout bounds an
-// async logging task. The MLflow server destination reads more variables
-// (credentials, TLS, HTTP retries); see its documentation.
+// note MAX_SPAN_BATCH_SIZE is 5 there. The retry timeout bounds one export —
+// every request in it, their retries and the waits between them — as
+// MLflow's retry timeout bounds an async logging task. MLflow server
+// credentials (MLFLOW_TRACKING_TOKEN, ...) are not sent to a Databricks
+// workspace; the HTTP settings are.
 //
 // Package exporter/exportertest provides an in-memory Destination for tests.
 package exporter

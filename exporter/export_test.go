@@ -1,25 +1,68 @@
 package exporter
 
-import "time"
+import (
+	"sync"
+	"time"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/settings"
+)
 
 // Test hooks, visible to package exporter_test only.
 
 // WithClock sets the exporter's clock.
 func WithClock(now func() time.Time) Option {
-	return optionFunc(func(c config) config { c.now = now; return c })
+	return option(func(s *settings.Settings) { s.Now = now })
 }
 
 // WithTimeoutCheckInterval sets how often the timeout janitor runs.
 func WithTimeoutCheckInterval(d time.Duration) Option {
-	return optionFunc(func(c config) config { c.timeoutCheckInterval = d; return c })
+	return option(func(s *settings.Settings) { s.TimeoutCheck = d })
 }
 
-// Expire runs one janitor pass at time now.
-func (e *Exporter) Expire(now time.Time) { e.expire(now) }
+// Expire runs one expiry pass at time now.
+func (e *Exporter) Expire(now time.Time) { e.pipe.expire(now) }
 
 // OpenTraces reports how many traces are buffered.
 func (e *Exporter) OpenTraces() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.traces)
+	open, _ := e.buf.lens()
+	return open
+}
+
+// TestCaps states the capabilities of a test destination, as the
+// constructors of the MLflow server and local store destinations state
+// their own.
+type TestCaps struct {
+	// Spans streams spans.
+	Spans SpanStreamer
+	// Carrier: ExportTraces sends the spans the stream missed.
+	Carrier bool
+	// Streaming reports whether accepted span batches were streamed.
+	Streaming func() bool
+	// ExperimentID is the destination's experiment.
+	ExperimentID func() string
+}
+
+// WithTestRoute sends traces to d with the given capabilities.
+func WithTestRoute(d Destination, caps TestCaps) Option {
+	return option(func(s *settings.Settings) {
+		s.CustomTraces = d
+		testCaps.Store(d, caps)
+	})
+}
+
+var testCaps sync.Map // Destination → TestCaps
+
+func init() {
+	testRoute = func(s *settings.Settings) (route, bool) {
+		if s.Kind != settings.Custom {
+			return route{}, false
+		}
+		v, ok := testCaps.Load(s.CustomTraces)
+		if !ok {
+			return route{}, false
+		}
+		caps := v.(TestCaps)
+		return route{where: "the test destination", dest: s.CustomTraces, spans: caps.Spans,
+			carrier: caps.Carrier, streaming: caps.Streaming, experimentID: caps.ExperimentID}, true
+	}
 }

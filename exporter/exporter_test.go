@@ -38,11 +38,13 @@ type fixture struct {
 func setup(t *testing.T, dest exporter.Destination, opts ...exporter.Option) *fixture {
 	t.Helper()
 	f := &fixture{rec: exportertest.NewRecorder(), sr: tracetest.NewSpanRecorder()}
+	base := []exporter.Option{exporter.WithGetenv(noEnv), exporter.WithErrorHandler(func(error) {})}
 	if dest == nil {
-		dest = f.rec
+		base = append(base, exporter.WithDestination(f.rec), exporter.WithSpanStreamer(f.rec))
+	} else {
+		base = append(base, exporter.WithDestination(dest))
 	}
-	all := append([]exporter.Option{exporter.WithGetenv(noEnv), exporter.WithDestination(dest),
-		exporter.WithErrorHandler(func(error) {})}, opts...)
+	all := append(base, opts...)
 	exp, err := exporter.New(context.Background(), all...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -53,11 +55,24 @@ func setup(t *testing.T, dest exporter.Destination, opts ...exporter.Option) *fi
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := f.tp.Shutdown(ctx); err != nil {
-			t.Errorf("TracerProvider.Shutdown: %v", err)
-		}
+		wantUndelivered(t, f.exp, f.tp.Shutdown(ctx))
 	})
 	return f
+}
+
+// wantUndelivered checks the error of a Shutdown that completed: nil when
+// Stats count no lost trace, else an *UndeliveredError counting them all.
+func wantUndelivered(t *testing.T, exp *exporter.Exporter, err error) {
+	t.Helper()
+	st := exp.Stats()
+	lost := st.TracesDropped + st.TracesFailed
+	var ue *exporter.UndeliveredError
+	switch {
+	case lost == 0 && err != nil:
+		t.Errorf("Shutdown = %v, want nil (no trace lost)", err)
+	case lost > 0 && (!errors.As(err, &ue) || ue.Traces != lost):
+		t.Errorf("Shutdown = %v, want an UndeliveredError for the %d lost traces (%+v)", err, lost, st)
+	}
 }
 
 func (f *fixture) flush(t *testing.T) {
@@ -223,9 +238,7 @@ func TestOpenChildrenForcedAtShutdown(t *testing.T) {
 	_, child := f.tracer.Start(ctx, "stuck")
 	_, unended := f.tracer.Start(context.Background(), "other root never ended")
 	root.End()
-	if err := f.exp.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	wantUndelivered(t, f.exp, f.exp.Shutdown(context.Background())) // the unended root is lost
 	traces := f.rec.Traces()
 	if len(traces) != 1 || len(traces[0].Spans) != 2 {
 		t.Fatalf("got %v, want 1 trace with 2 spans", traces)
@@ -421,9 +434,7 @@ func TestBlockedDestinationNeverBlocksEnd(t *testing.T) {
 	close(d.release)
 	f.flush(t)
 	st = f.exp.Stats()
-	if err := f.exp.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	wantUndelivered(t, f.exp, f.exp.Shutdown(context.Background()))
 	if handled.Load() == 0 {
 		t.Error("drops not reported to the error handler")
 	}
@@ -585,9 +596,7 @@ func TestShutdownHonoursContext(t *testing.T) {
 	if err := f.exp.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Shutdown = %v, want DeadlineExceeded", err)
 	}
-	if err := f.exp.Shutdown(context.Background()); err != nil { // completes the job
-		t.Fatalf("second Shutdown = %v", err)
-	}
+	wantUndelivered(t, f.exp, f.exp.Shutdown(context.Background())) // completes the job
 }
 
 func TestErrorStatusRoot(t *testing.T) {
@@ -620,9 +629,7 @@ func TestBlockingErrorHandlerNeverBlocksCaller(t *testing.T) {
 		t.Fatalf("Stats = %+v", st)
 	}
 	close(unblock)
-	if err := f.exp.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	wantUndelivered(t, f.exp, f.exp.Shutdown(context.Background()))
 	if calls.Load() == 0 {
 		t.Error("handler never called")
 	}
@@ -686,7 +693,7 @@ func (d *orderDest) Shutdown(context.Context) error { return nil }
 
 func TestSpansStreamedBeforeTheirTrace(t *testing.T) {
 	d := &orderDest{streamed: map[trace.SpanID]bool{}}
-	f := setup(t, d, exporter.WithBatchInterval(time.Hour), exporter.WithBatchSize(100))
+	f := setup(t, d, exporter.WithBatchInterval(time.Hour), exporter.WithBatchSize(100), exporter.WithSpanStreamer(d))
 	for i := range 20 {
 		ctx, root := f.tracer.Start(context.Background(), fmt.Sprint("r", i))
 		_, c := f.tracer.Start(ctx, "c")

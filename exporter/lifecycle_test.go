@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -82,9 +83,13 @@ func TestExpiredShutdownCountsQueuedTraces(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var log errLog
-			exp, err := exporter.New(context.Background(), exporter.WithGetenv(noEnv),
+			opts := []exporter.Option{exporter.WithGetenv(noEnv),
 				exporter.WithDestination(tt.dest), exporter.WithMaxWorkers(1), exporter.WithBatchSize(1),
-				exporter.WithErrorHandler(log.handle))
+				exporter.WithErrorHandler(log.handle)}
+			if st, ok := tt.dest.(exporter.SpanStreamer); ok {
+				opts = append(opts, exporter.WithSpanStreamer(st))
+			}
+			exp, err := exporter.New(context.Background(), opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -102,9 +107,7 @@ func TestExpiredShutdownCountsQueuedTraces(t *testing.T) {
 			if err := exp.Shutdown(ctx); !errors.Is(err, context.Canceled) {
 				t.Fatalf("Shutdown(expired) = %v, want Canceled", err)
 			}
-			if err := exp.Shutdown(context.Background()); err != nil {
-				t.Fatalf("second Shutdown = %v", err)
-			}
+			wantUndelivered(t, exp, exp.Shutdown(context.Background()))
 			goleak.VerifyNone(t)
 
 			if tt.dest.cancelledCount() == 0 {
@@ -144,8 +147,8 @@ type ctxStreamerW struct{ ctxStreamer }
 func (d *ctxStreamerW) cancelledCount() int64   { return d.cancelled.Load() }
 func (d *ctxStreamerW) enteredC() chan struct{} { return d.entered }
 
-// streamDest accepts spans; with a StreamingSupported method it may say it
-// did not actually stream them.
+// streamDest accepts spans; reportingStreamDest may say it did not actually
+// stream them (TestCaps.Streaming).
 type streamDest struct{ spans atomic.Int64 }
 
 func (d *streamDest) ExportSpans(_ context.Context, s []*exporter.Span) error {
@@ -163,18 +166,27 @@ type reportingStreamDest struct {
 func (d *reportingStreamDest) StreamingSupported() bool { return d.supported }
 
 func TestSpansStreamedCountsOnlyStreamedSpans(t *testing.T) {
+	reporting := func(supported bool) (exporter.Destination, []exporter.Option) {
+		d := &reportingStreamDest{supported: supported}
+		return d, []exporter.Option{exporter.WithTestRoute(d, exporter.TestCaps{Spans: d, Streaming: d.StreamingSupported})}
+	}
+	streamer := &streamDest{}
+	supported, supportedOpts := reporting(true)
+	unsupported, unsupportedOpts := reporting(false)
 	for _, tt := range []struct {
 		name string
 		dest exporter.Destination
+		opts []exporter.Option
 		want int64
 	}{
-		{"streamer", &streamDest{}, 4},
-		{"streaming supported", &reportingStreamDest{supported: true}, 4},
-		{"server without the OTLP route", &reportingStreamDest{supported: false}, 0},
-		{"not a streamer", discard{}, 0},
+		{"streamer", streamer, []exporter.Option{exporter.WithSpanStreamer(streamer)}, 4},
+		{"streaming supported", supported, supportedOpts, 4},
+		{"server without the OTLP route", unsupported, unsupportedOpts, 0},
+		{"not a streamer", discard{}, nil, 0},
+		{"a streamer given only with WithDestination", &streamDest{}, nil, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := setup(t, tt.dest)
+			f := setup(t, tt.dest, tt.opts...)
 			for range 2 {
 				ctx, root := f.tracer.Start(context.Background(), "root")
 				_, c := f.tracer.Start(ctx, "c")
@@ -190,14 +202,13 @@ func TestSpansStreamedCountsOnlyStreamedSpans(t *testing.T) {
 	}
 }
 
-// carrierDest records like a Recorder and, like the MLflow server
-// destination, sends a trace's unstreamed spans with the trace.
+// carrierDest records like a Recorder; with TestCaps.Carrier it is, like
+// the MLflow server destination, a destination that sends a trace's
+// unstreamed spans with the trace.
 type carrierDest struct {
 	*exportertest.Recorder
 	block chan struct{} // when not nil, ExportSpans waits for it
 }
-
-func (d carrierDest) SendsUnstreamedSpans() bool { return true }
 
 func (d carrierDest) ExportSpans(ctx context.Context, spans []*exporter.Span) error {
 	if d.block != nil {
@@ -212,7 +223,8 @@ func (d carrierDest) ExportSpans(ctx context.Context, spans []*exporter.Span) er
 
 func TestCarrierStreamsOnlyOpenTraces(t *testing.T) {
 	d := carrierDest{Recorder: exportertest.NewRecorder()}
-	f := setup(t, d, exporter.WithBatchInterval(time.Hour), exporter.WithBatchSize(100))
+	f := setup(t, d, exporter.WithBatchInterval(time.Hour), exporter.WithBatchSize(100),
+		exporter.WithTestRoute(d, exporter.TestCaps{Spans: d, Carrier: true}))
 
 	// A trace still open: its ended child is streamed.
 	ctx, open := f.tracer.Start(context.Background(), "open")
@@ -270,5 +282,79 @@ func TestCarrierTraceDoesNotWaitForSpanStream(t *testing.T) {
 	defer cancel()
 	if _, err := d.WaitTraces(wctx, 1); err != nil {
 		t.Fatalf("the finished trace waited for the blocked span stream: %v", err)
+	}
+}
+
+// closedPort returns a loopback URL nobody listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return "http://" + addr
+}
+
+// TestUnreachableServerIsAnnounced is the new user's experience of
+// MLFLOW_TRACKING_URI pointing at a port nobody listens on: Shutdown says
+// once, early, what it waits for and why; a Shutdown whose ctx ends first
+// says how many traces were waiting and the cause; one that completes
+// returns an UndeliveredError naming the cause — never a silent nil.
+func TestUnreachableServerIsAnnounced(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		deadline time.Duration
+	}{
+		{"the retry budget runs out first", time.Minute},
+		{"Shutdown's deadline comes first", 700 * time.Millisecond},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			url := closedPort(t)
+			var log errLog
+			exp, err := exporter.New(context.Background(), exporter.WithGetenv(noEnv), exporter.WithTrackingURI(url),
+				exporter.WithRetryBackoff(100*time.Millisecond, 0), exporter.WithMaxRetries(1000),
+				exporter.WithRetryTimeout(3*time.Second), exporter.WithErrorHandler(log.handle))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(exp))
+			for range 3 {
+				_, s := tp.Tracer("x").Start(context.Background(), "agent")
+				s.End()
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), tt.deadline)
+			defer cancel()
+			start := time.Now()
+			err = exp.Shutdown(ctx)
+			took := time.Since(start)
+			if tt.deadline < time.Minute {
+				if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "3 traces still waiting to reach "+url) ||
+					!strings.Contains(err.Error(), "connection refused") {
+					t.Fatalf("Shutdown = %v, want the deadline, the 3 waiting traces, where and why", err)
+				}
+				wantUndelivered(t, exp, exp.Shutdown(context.Background()))
+			} else {
+				ue, ok := errors.AsType[*exporter.UndeliveredError](err)
+				if !ok || ue.Traces != 3 || ue.Destination != url || !strings.Contains(err.Error(), "connection refused") {
+					t.Fatalf("Shutdown = %v, want an UndeliveredError for 3 traces to %s: connection refused", err, url)
+				}
+				if took > 20*time.Second {
+					t.Errorf("Shutdown took %v with a 3 s retry budget", took)
+				}
+			}
+			var notices []*exporter.WaitNotice
+			for _, e := range log.snapshot() {
+				if n, ok := errors.AsType[*exporter.WaitNotice](e); ok {
+					notices = append(notices, n)
+				}
+			}
+			if len(notices) != 1 || notices[0].Traces != 3 || notices[0].Destination != url ||
+				!strings.Contains(notices[0].Error(), "connection refused") {
+				t.Fatalf("notices %v, want one WaitNotice for the 3 traces with the cause", notices)
+			}
+			_ = tp.Shutdown(context.Background())
+		})
 	}
 }

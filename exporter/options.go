@@ -1,120 +1,261 @@
 package exporter
 
-import "time"
+import (
+	"net/http"
+	"time"
 
-// Option configures an Exporter. Options override the environment; see the
-// package documentation for the variable each one overrides.
-type Option interface{ apply(config) config }
+	"github.com/mlflowtrace/mlflowtrace-go/internal/settings"
+)
 
-type optionFunc func(config) config
+// Option configures an Exporter; the trace client of package traces takes
+// the same options. Options override the environment; see the package
+// documentation for the variable each one overrides. A nil Option is
+// ignored.
+type Option = settings.Option
 
-func (f optionFunc) apply(c config) config { return f(c) }
+func option(f func(*settings.Settings)) Option { return settings.Func(f) }
 
 // WithGetenv sets the function used to read environment variables
 // (default os.Getenv). Package tracing passes its own. nil is ignored.
-func WithGetenv(getenv func(string) string) Option {
-	return optionFunc(func(c config) config {
-		if getenv != nil {
-			c.getenv = getenv
+func WithGetenv(getenv func(string) string) Option { return settings.WithGetenv(getenv) }
+
+// WithDestination sends finished traces to d instead of the destination
+// selected by the tracking URI. The Exporter calls d.Shutdown from its own
+// Shutdown. nil is ignored.
+func WithDestination(d Destination) Option {
+	return option(func(s *settings.Settings) {
+		if d != nil {
+			s.CustomTraces = d
 		}
-		return c
 	})
 }
 
-// WithDestination sends traces to d instead of the destination selected by
-// the tracking URI. The Exporter calls d.Shutdown from its own Shutdown.
-// nil is ignored.
-func WithDestination(d Destination) Option {
-	return optionFunc(func(c config) config {
-		if d != nil {
-			c.dest = d
+// WithSpanStreamer also sends the spans of traces to st as they end, before
+// their trace is finished, in batches (WithBatchSize, WithBatchInterval),
+// off the caller's path — as MLflow's exporter streams spans to a tracking
+// server. It applies to the destination given with WithDestination (often
+// the same value implements both interfaces). nil is ignored.
+func WithSpanStreamer(st SpanStreamer) Option {
+	return option(func(s *settings.Settings) {
+		if st != nil {
+			s.CustomSpans = st
 		}
-		return c
 	})
 }
 
 // WithTrackingURI selects the destination like MLFLOW_TRACKING_URI: a path or
-// file: URI (local ./mlruns store), or an http(s):// MLflow tracking server.
+// file: URI (local ./mlruns store), an http(s):// MLflow tracking server, or
+// databricks / databricks://<profile>.
 func WithTrackingURI(uri string) Option {
-	return optionFunc(func(c config) config { c.trackingURI = uri; return c })
+	return option(func(s *settings.Settings) { s.TrackingURI = uri })
 }
 
 // WithExperimentID sets the experiment traces are logged to
 // (MLFLOW_EXPERIMENT_ID). An experiment name, when set, wins.
 func WithExperimentID(id string) Option {
-	return optionFunc(func(c config) config { c.experimentID = id; return c })
+	return option(func(s *settings.Settings) { s.ExperimentID = id })
 }
 
 // WithExperimentName sets the experiment traces are logged to by name,
 // created when missing (MLFLOW_EXPERIMENT_NAME).
 func WithExperimentName(name string) Option {
-	return optionFunc(func(c config) config { c.experimentName = name; return c })
+	return option(func(s *settings.Settings) { s.ExperimentName = name })
 }
 
 // WithMaxQueueSize bounds each export queue (spans, finished traces); when a
 // queue is full, new items are dropped and counted
 // (MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE).
 func WithMaxQueueSize(n int) Option {
-	return optionFunc(func(c config) config { c.maxQueueSize = n; return c })
+	return option(func(s *settings.Settings) { s.MaxQueueSize = n })
 }
 
 // WithMaxWorkers sets how many exports may run at once per queue
 // (MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS).
 func WithMaxWorkers(n int) Option {
-	return optionFunc(func(c config) config { c.maxWorkers = n; return c })
+	return option(func(s *settings.Settings) { s.MaxWorkers = n })
 }
 
 // WithBatchSize sets the largest number of items handed to the destination
 // in one call (MLFLOW_ASYNC_TRACE_LOGGING_MAX_SPAN_BATCH_SIZE).
 func WithBatchSize(n int) Option {
-	return optionFunc(func(c config) config { c.batchSize = n; return c })
+	return option(func(s *settings.Settings) { s.BatchSize = n })
 }
 
 // WithBatchInterval sets how long streamed spans may wait for a batch to fill
 // (MLFLOW_ASYNC_TRACE_LOGGING_MAX_INTERVAL_MILLIS). Finished traces never wait.
 func WithBatchInterval(d time.Duration) Option {
-	return optionFunc(func(c config) config { c.batchInterval = d; return c })
+	return option(func(s *settings.Settings) { s.BatchInterval = d })
 }
 
-// WithExportTimeout bounds one call to the destination, retries included
-// (MLFLOW_ASYNC_TRACE_LOGGING_RETRY_TIMEOUT).
-func WithExportTimeout(d time.Duration) Option {
-	return optionFunc(func(c config) config { c.exportTimeout = d; return c })
+// WithRetryTimeout bounds one export — every request it makes, their
+// retries and the waits between them — to an MLflow server or a Databricks
+// workspace, and one call to a custom Destination
+// (MLFLOW_ASYNC_TRACE_LOGGING_RETRY_TIMEOUT, default 500 s).
+func WithRetryTimeout(d time.Duration) Option {
+	return option(func(s *settings.Settings) { s.RetryTimeout = d })
 }
 
 // WithTraceTimeout ends the root span of any trace still open after d with
 // status ERROR, so it is exported with state ERROR (MLFLOW_TRACE_TIMEOUT_SECONDS).
 // 0 turns it off.
 func WithTraceTimeout(d time.Duration) Option {
-	return optionFunc(func(c config) config { c.traceTimeout = d; return c })
+	return option(func(s *settings.Settings) { s.TraceTimeout = d })
 }
 
 // WithMaxOpenTraces bounds the number of traces kept in memory while their
 // spans run (MLFLOW_TRACE_BUFFER_MAX_SIZE); the oldest is evicted beyond it.
 func WithMaxOpenTraces(n int) Option {
-	return optionFunc(func(c config) config { c.maxOpenTraces = n; return c })
+	return option(func(s *settings.Settings) { s.MaxOpenTraces = n })
 }
 
 // WithMaxSpansPerTrace bounds the spans kept for one trace; later spans of
 // that trace are dropped and counted.
 func WithMaxSpansPerTrace(n int) Option {
-	return optionFunc(func(c config) config { c.maxSpansPerTrace = n; return c })
+	return option(func(s *settings.Settings) { s.MaxSpansPerTrace = n })
 }
 
 // WithErrorHandler sets the function background errors are reported to
 // (default: slog.Default().Error). It may be called from several goroutines
 // at once. nil restores the default.
 func WithErrorHandler(h func(error)) Option {
-	return optionFunc(func(c config) config { c.errorHandler = h; return c })
+	return option(func(s *settings.Settings) { s.ErrorHandler = h })
 }
 
 // WithPreviewMaxChars sets the length of the request/response previews
 // (default 1000, MLflow's limit for open-source servers and local stores;
 // 10000 for a Databricks workspace, as in MLflow).
 func WithPreviewMaxChars(n int) Option {
-	return optionFunc(func(c config) config {
-		c.previewMaxChars = n
-		c.previewSet = true
-		return c
+	return option(func(s *settings.Settings) { s.SetPreviewMaxChars(n) })
+}
+
+// --- HTTP: MLflow tracking server and Databricks workspace ---------------
+
+// WithHTTPClient sets the HTTP client used to reach an MLflow tracking
+// server or a Databricks workspace (and the cloud storage its signed URLs
+// point to). Its Transport is used as is, so WithInsecureTLS has no effect
+// with it. nil is ignored.
+func WithHTTPClient(hc *http.Client) Option {
+	return option(func(s *settings.Settings) {
+		if hc != nil {
+			s.Transport.HTTPClient = hc
+		}
 	})
+}
+
+// WithHeaders adds headers to every request to an MLflow tracking server or
+// a Databricks workspace (e.g. for an authenticating proxy; not to signed
+// cloud-storage URLs). Values of headers that look like credentials
+// (Authorization, Cookie, *token*, *key*, *secret*) are never shown in
+// errors.
+func WithHeaders(h map[string]string) Option {
+	return option(func(s *settings.Settings) {
+		hdr := s.Transport.Headers.Clone()
+		if hdr == nil {
+			hdr = http.Header{}
+		}
+		for k, v := range h {
+			hdr.Set(k, v)
+		}
+		s.Transport.Headers = hdr
+	})
+}
+
+// WithBearerToken sends "Authorization: Bearer <token>"
+// (MLFLOW_TRACKING_TOKEN). Basic auth, when also set, wins, as in MLflow.
+func WithBearerToken(token string) Option {
+	return option(func(s *settings.Settings) { s.Transport.Token = &token })
+}
+
+// WithBasicAuth sends HTTP basic auth
+// (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD).
+func WithBasicAuth(username, password string) Option {
+	return option(func(s *settings.Settings) {
+		s.Transport.Username, s.Transport.Password = &username, &password
+	})
+}
+
+// WithInsecureTLS skips TLS certificate verification
+// (MLFLOW_TRACKING_INSECURE_TLS). Ignored with WithHTTPClient.
+func WithInsecureTLS(insecure bool) Option {
+	return option(func(s *settings.Settings) { s.Transport.InsecureTLS = &insecure })
+}
+
+// WithRequestTimeout bounds each HTTP attempt (MLFLOW_HTTP_REQUEST_TIMEOUT,
+// default 120 s). Non-positive values are ignored.
+func WithRequestTimeout(d time.Duration) Option {
+	return option(func(s *settings.Settings) {
+		if d > 0 {
+			s.Transport.RequestTimeout = &d
+		}
+	})
+}
+
+// WithMaxRetries sets how many times a failed request is retried
+// (MLFLOW_HTTP_REQUEST_MAX_RETRIES, default 7). Negative values are ignored.
+func WithMaxRetries(n int) Option {
+	return option(func(s *settings.Settings) {
+		if n >= 0 {
+			s.Transport.MaxRetries = &n
+		}
+	})
+}
+
+// WithRetryBackoff sets MLflow's exponential backoff: the first retry is
+// immediate, retry n ≥ 2 waits factor·2^(n−1) plus a random jitter in
+// [0, jitter), capped at 120 s (MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR, default
+// 2 s; MLFLOW_HTTP_REQUEST_BACKOFF_JITTER, default 1 s). A Retry-After
+// header from the server wins. Negative values are ignored.
+func WithRetryBackoff(factor, jitter time.Duration) Option {
+	return option(func(s *settings.Settings) {
+		if factor >= 0 {
+			f := factor.Seconds()
+			s.Transport.BackoffFactor = &f
+		}
+		if jitter >= 0 {
+			j := jitter.Seconds()
+			s.Transport.BackoffJitter = &j
+		}
+	})
+}
+
+// WithoutSpanStreaming sends spans to the tracking server only with their
+// finished trace (StartTraceV3 + traces.json), never through /v1/traces.
+func WithoutSpanStreaming() Option {
+	return option(func(s *settings.Settings) { s.DisableSpanStreaming = true })
+}
+
+// --- Databricks ------------------------------------------------------------
+
+// WithDatabricksHost sets the Databricks workspace URL (DATABRICKS_HOST);
+// https:// is assumed without a scheme, http:// is accepted for local
+// testing. Giving it selects the Databricks destination when no tracking URI
+// is set.
+func WithDatabricksHost(host string) Option {
+	return option(func(s *settings.Settings) { s.SetDatabricksHost(host) })
+}
+
+// WithDatabricksCredentials authenticates every request to the Databricks
+// workspace with fn, which sets the request's Authorization header (auth
+// type "custom"; it wins over DATABRICKS_TOKEN and the other providers). fn is
+// called once per attempt, from several goroutines at once; after a 401 the
+// call is sent once more and fn asked again (it owns its token cache). It fits the
+// Authenticate method of databricks-sdk-go's config.Config, so a program
+// that already configures that SDK reuses its credentials:
+//
+//	cfg := &config.Config{}                         // github.com/databricks/databricks-sdk-go/config
+//	exporter.WithDatabricksHost(cfg.Host), exporter.WithDatabricksCredentials(cfg.Authenticate)
+//
+// A nil fn is ignored. Giving it selects the Databricks destination when no
+// tracking URI is set.
+func WithDatabricksCredentials(fn func(*http.Request) error) Option {
+	return option(func(s *settings.Settings) { s.SetDatabricksCredentials(fn) })
+}
+
+// WithTracingDestination sets where traces go, like
+// MLFLOW_TRACING_DESTINATION: "<catalog>.<schema>" sends them to that
+// Unity Catalog schema's trace tables in the Databricks workspace (trace ids
+// "trace:/<catalog>.<schema>/<hex>", schema version 4); "<experiment id>"
+// logs them to that experiment, winning over the experiment id and name.
+func WithTracingDestination(dest string) Option {
+	return option(func(s *settings.Settings) { s.TracingDestination = dest })
 }

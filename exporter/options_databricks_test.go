@@ -11,6 +11,7 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/internal/databricks"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/databrickstest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/localstore"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowserver"
 )
 
 func merge(ms ...map[string]string) map[string]string {
@@ -27,6 +28,7 @@ func merge(ms ...map[string]string) map[string]string {
 // and that building the Databricks one does no network I/O but the lookup
 // of the experiment's Unity Catalog link.
 func TestDatabricksSelection(t *testing.T) {
+	t.Chdir(t.TempDir()) // the ./mlruns case writes there, not into the source tree
 	ws := databrickstest.New(t)
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "databrickscfg")
@@ -67,10 +69,10 @@ func TestDatabricksSelection(t *testing.T) {
 			}
 			defer e.Shutdown(context.Background())
 			var got string
-			switch d := e.dest.(type) {
+			switch d := e.route.dest.(type) {
 			case *localstore.Store:
 				got = "local"
-			case serverDestination:
+			case *mlflowserver.Destination:
 				got = "server"
 			case *databricks.Destination:
 				got = "databricks"
@@ -81,10 +83,10 @@ func TestDatabricksSelection(t *testing.T) {
 				got = "custom"
 			}
 			if got != tc.want {
-				t.Fatalf("destination %T (%s), want %s", e.dest, got, tc.want)
+				t.Fatalf("destination %T (%s), want %s", e.route.dest, got, tc.want)
 			}
-			if e.cfg.previewMaxChars != tc.preview {
-				t.Errorf("preview %d, want %d", e.cfg.previewMaxChars, tc.preview)
+			if e.s.PreviewMaxChars != tc.preview {
+				t.Errorf("preview %d, want %d", e.s.PreviewMaxChars, tc.preview)
 			}
 			if p, _ := e.traceIDPrefix(); p != tc.idPrefix {
 				t.Errorf("trace id prefix %q, want %q", p, tc.idPrefix)
@@ -142,7 +144,12 @@ func TestTracingDestinationExperimentID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.experimentID != "42" || c.experimentName != "" || c.databricks.ucSchema != "" {
-		t.Errorf("experiment %q name %q uc %q", c.experimentID, c.experimentName, c.databricks.ucSchema)
+	if c.ExperimentID != "42" || c.ExperimentName != "" || c.UCSchema != "" {
+		t.Errorf("experiment %q name %q uc %q", c.ExperimentID, c.ExperimentName, c.UCSchema)
 	}
 }
+
+type nopDest struct{}
+
+func (nopDest) ExportTraces(context.Context, []*Trace) error { return nil }
+func (nopDest) Shutdown(context.Context) error               { return nil }

@@ -12,7 +12,7 @@ func TestServerOptionsPrecedence(t *testing.T) {
 		"MLFLOW_TRACKING_USERNAME":           "env-user",
 		"MLFLOW_HTTP_REQUEST_TIMEOUT":        "30",
 		"MLFLOW_HTTP_REQUEST_MAX_RETRIES":    "3",
-		"MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "0.5",
+		"MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1", // overridden below
 	}
 	c, err := newConfig([]Option{
 		WithGetenv(func(k string) string { return env[k] }),
@@ -24,7 +24,7 @@ func TestServerOptionsPrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc := c.server.transport
+	tc := c.Transport
 	if *tc.Token != "opt-token" || *tc.Username != "env-user" || *tc.RequestTimeout != 30*time.Second ||
 		*tc.MaxRetries != 3 || *tc.BackoffFactor != 0.1 || tc.BackoffJitter != nil ||
 		tc.Headers.Get("X-A") != "1" || tc.Headers.Get("X-B") != "2" {
@@ -52,17 +52,26 @@ func TestServerDestinationNoIO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.counters = newCounters()
-	d, err := newServerDestination(t.Context(), &c)
+	r, err := newServerRoute(&c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := d.(SpanStreamer); !ok {
+	if r.spans == nil || !r.carrier || r.streaming == nil {
 		t.Error("server destination does not stream spans")
 	}
-	_ = d.Shutdown(t.Context())
-	c.trackingURI = "http://[bad"
-	if _, err := newServerDestination(t.Context(), &c); err == nil || strings.Contains(err.Error(), "[bad") {
+	if strings.Contains(r.where, "pw-secret") || r.where != "http://127.0.0.1:1" {
+		t.Errorf("where = %q", r.where)
+	}
+	_ = r.dest.Shutdown(t.Context())
+	c.Transport.URL = "http://[bad"
+	if _, err := newServerRoute(&c); err == nil || strings.Contains(err.Error(), "[bad") {
 		t.Errorf("err = %v", err)
+	}
+	off, err := newConfig([]Option{WithGetenv(func(string) string { return "" }), WithTrackingURI("http://127.0.0.1:1"), WithoutSpanStreaming()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := newServerRoute(&off); err != nil || r.spans != nil {
+		t.Errorf("WithoutSpanStreaming: spans %v err %v", r.spans, err)
 	}
 }

@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
@@ -38,6 +39,9 @@ type Stats struct {
 	// SpansStreamDropped counts spans not streamed because the span queue
 	// was full or the span stream failed.
 	SpansStreamDropped int64
+	// TracesFailed counts traces whose export failed: the destination
+	// refused them or could not be reached within the retry budget.
+	TracesFailed int64
 	// ExportFailures counts failed calls to the destination.
 	ExportFailures int64
 	// Retried counts retried requests, as reported by the destination's
@@ -51,20 +55,20 @@ type Stats struct {
 type counters struct {
 	tracesExported, spansExported, spansStreamed    atomic.Int64
 	tracesDropped, spansDropped, spansStreamDropped atomic.Int64
-	exportFailures, retried                         atomic.Int64
+	exportFailures, retried, tracesFailed           atomic.Int64
 
 	mTracesExported, mSpansExported, mSpansStreamed    metric.Int64Counter
 	mTracesDropped, mSpansDropped, mSpansStreamDropped metric.Int64Counter
-	mExportFailures, mRetried                          metric.Int64Counter
+	mExportFailures, mRetried, mTracesFailed           metric.Int64Counter
 }
 
-func newCounters() *counters {
+func newCounters(report func(error)) *counters {
 	m := otel.Meter(keys.ScopeName)
 	c := &counters{}
 	mk := func(name, desc, unit string) metric.Int64Counter {
 		ctr, err := m.Int64Counter(name, metric.WithDescription(desc), metric.WithUnit(unit))
 		if err != nil {
-			otel.Handle(err)
+			report(fmt.Errorf("exporter: metric %s: %w", name, err))
 		}
 		return ctr // a usable no-op counter even on error
 	}
@@ -74,6 +78,7 @@ func newCounters() *counters {
 	c.mTracesDropped = mk("mlflowtrace.traces.dropped", "Traces that will never be exported.", "{trace}")
 	c.mSpansDropped = mk("mlflowtrace.spans.dropped", "Spans that will never be exported.", "{span}")
 	c.mSpansStreamDropped = mk("mlflowtrace.spans.stream_dropped", "Spans not streamed (queue full or stream failure).", "{span}")
+	c.mTracesFailed = mk("mlflowtrace.traces.failed", "Traces whose export failed.", "{trace}")
 	c.mExportFailures = mk("mlflowtrace.export.failures", "Failed calls to the MLflow destination.", "{call}")
 	c.mRetried = mk("mlflowtrace.export.retries", "Retried requests to the MLflow destination.", "{request}")
 	return c
@@ -97,16 +102,11 @@ func (c *counters) addSpansDropped(n int)   { add(&c.spansDropped, c.mSpansDropp
 func (c *counters) addStreamDropped(n int) {
 	add(&c.spansStreamDropped, c.mSpansStreamDropped, int64(n))
 }
+func (c *counters) addTracesFailed(n int)   { add(&c.tracesFailed, c.mTracesFailed, int64(n)) }
 func (c *counters) addExportFailures(n int) { add(&c.exportFailures, c.mExportFailures, int64(n)) }
 
-// addRetried is the hook for destinations: call it once per retried request.
-// Safe on a nil *counters.
-func (c *counters) addRetried(n int) {
-	if c == nil {
-		return
-	}
-	add(&c.retried, c.mRetried, int64(n))
-}
+// addRetried counts retried requests (the transport's OnRetry).
+func (c *counters) addRetried(n int) { add(&c.retried, c.mRetried, int64(n)) }
 
 func (c *counters) stats() Stats {
 	return Stats{
@@ -116,6 +116,7 @@ func (c *counters) stats() Stats {
 		TracesDropped:      c.tracesDropped.Load(),
 		SpansDropped:       c.spansDropped.Load(),
 		SpansStreamDropped: c.spansStreamDropped.Load(),
+		TracesFailed:       c.tracesFailed.Load(),
 		ExportFailures:     c.exportFailures.Load(),
 		Retried:            c.retried.Load(),
 	}

@@ -47,12 +47,12 @@ type traceWatch struct {
 // whichever of Wait and the export worker needs it first, and is exported
 // as usual. Any number of handles may watch the same trace.
 func (e *Exporter) Watch(id trace.TraceID) (*TraceWatch, error) {
-	if e.dest == nil || e.closed.Load() {
+	if e.closed.Load() {
 		return nil, ErrTraceNotOpen
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	ts := e.traces[id]
+	e.buf.mu.Lock()
+	defer e.buf.mu.Unlock()
+	ts := e.buf.openLocked(id)
 	if ts == nil {
 		return nil, ErrTraceNotOpen
 	}
@@ -70,8 +70,8 @@ func (e *Exporter) Watch(id trace.TraceID) (*TraceWatch, error) {
 // the trace was dropped unfinished, and ctx's error when ctx ends first. The
 // returned Trace is shared with the export: treat it as read-only. Its
 // Info.ExperimentID is the destination's experiment when the destination
-// reports one (an ExperimentID() string method, as the local store and the
-// MLflow server destination have) and the assembled trace has none.
+// has one (the local store, an MLflow server, a Databricks experiment) and
+// the assembled trace has none.
 func (w *TraceWatch) Wait(ctx context.Context) (*Trace, error) {
 	tw := w.ts.watch
 	select {
@@ -83,10 +83,8 @@ func (w *TraceWatch) Wait(ctx context.Context) (*Trace, error) {
 		return nil, ErrTraceDropped
 	}
 	t := *w.e.builtTrace(w.ts) // shallow copy: Info is changed below
-	if t.Info.ExperimentID == "" {
-		if d, ok := w.e.dest.(interface{ ExperimentID() string }); ok {
-			t.Info.ExperimentID = d.ExperimentID()
-		}
+	if t.Info.ExperimentID == "" && w.e.route.experimentID != nil {
+		t.Info.ExperimentID = w.e.route.experimentID()
 	}
 	return &t, nil
 }
@@ -94,10 +92,10 @@ func (w *TraceWatch) Wait(ctx context.Context) (*Trace, error) {
 // TraceID returns the MLflow id ("tr-…") of the watched trace.
 func (w *TraceWatch) TraceID() string { return w.ts.reqID() }
 
-// settle marks a detached trace finished (true) or dropped (false) and wakes
+// finish marks a detached trace finished (true) or dropped (false) and wakes
 // its watchers; only the first call counts. It is called after the trace left
 // the buffer (under no lock): no watch can be added any more.
-func (ts *traceState) settle(finished bool) {
+func (ts *traceState) finish(finished bool) {
 	tw := ts.watch
 	if tw == nil {
 		return

@@ -87,7 +87,7 @@ func TestWatchReturnsAssembledTrace(t *testing.T) {
 func TestWatchDoesNotWaitForExportAndFillsExperiment(t *testing.T) {
 	d := &expDest{heldDest{release: make(chan struct{})}}
 	defer close(d.release)
-	f := setup(t, d, exporter.WithMaxWorkers(1))
+	f := setup(t, d, exporter.WithMaxWorkers(1), exporter.WithTestRoute(d, exporter.TestCaps{ExperimentID: d.ExperimentID}))
 	// A first trace occupies the only export worker.
 	_, r1 := f.tracer.Start(context.Background(), "first")
 	r1.End()
@@ -145,9 +145,7 @@ func TestWatchShutdownWakesWaiters(t *testing.T) {
 		defer wg.Done()
 		_, werr = w.Wait(waitCtx(t))
 	}()
-	if err := f.exp.Shutdown(waitCtx(t)); err != nil {
-		t.Fatalf("Shutdown: %v", err)
-	}
+	wantUndelivered(t, f.exp, f.exp.Shutdown(waitCtx(t)))
 	wg.Wait()
 	if !errors.Is(werr, exporter.ErrTraceDropped) {
 		t.Errorf("Wait after Shutdown with the root open = %v, want ErrTraceDropped", werr)

@@ -13,7 +13,7 @@
 //		}
 //	})
 //	provider, _ := tracing.Init(ctx)           // traces go where MLFLOW_TRACKING_URI says
-//	defer provider.Shutdown(ctx)
+//	defer provider.Shutdown(shutdownCtx)       // a context with a deadline
 //	http.ListenAndServe(":8000", responsesagent.NewHandler(agent))
 //
 // # Types and JSON
@@ -50,6 +50,21 @@
 // (openai-go, openai-python) read the event type from the JSON and need
 // neither. A request with "databricks_options": {"return_trace": true} gets
 // the finished trace in databricks_output.trace (exporter.Exporter.Watch).
+//
+// # Panics and errors
+//
+// The SDK has one rule for a panic in the code it observes: record it on the
+// span (status ERROR, an "exception" event with the stack), end the span,
+// and hand the panic back to whoever owns the program's behaviour at that
+// point. In a traced function (Trace's Predict and PredictStream,
+// tracing.Func, tracing.Wrap) that is the caller: the panic is re-raised.
+// NewHandler is itself the HTTP server's boundary, the owner of the
+// client's answer: like MLflow's agent server (FastAPI answers an unhandled
+// exception with 500), it answers the panic with a 500 (a mid-stream error
+// event once a stream has started) instead of letting net/http drop the
+// connection, and reports it. Agent errors and panics go to the SDK's one
+// error path, tracing.ReportError (the exporter's error handler), unless
+// WithErrorHandler says otherwise.
 //
 // # Differences from MLflow 3.17
 //

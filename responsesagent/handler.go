@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"net/http"
 	"os"
@@ -92,8 +91,9 @@ func WithGetenv(getenv func(string) string) HandlerOption {
 }
 
 // WithErrorHandler sets where the handler reports agent errors and panics
-// (default slog.Default().Error). It is called from concurrent requests. nil
-// restores the default.
+// (default tracing.ReportError: the SDK's one error path, the exporter's
+// error handler). It is called from concurrent requests. nil restores the
+// default.
 func WithErrorHandler(h func(error)) HandlerOption {
 	return handlerOptionFunc(func(c *handlerConfig) { c.errorHandler = h })
 }
@@ -133,7 +133,9 @@ func WithoutOutputValidation() HandlerOption {
 // 413) of the form {"detail": "...", "error": {"message", "type", "param"}}
 // ("detail" as FastAPI writes it for MLflow's server, "error" as OpenAI
 // clients read it). An agent error or panic is answered with 500 and
-// recorded on the trace (a panic is recovered after it was recorded). When
+// recorded on the trace. A panic is the one the SDK does not re-raise (see
+// "Panics" in the package documentation): the handler is the HTTP server's
+// boundary, where MLflow's agent server answers 500 too. When
 // the client goes away, the agent's ctx is cancelled and the span ends with
 // the output streamed so far.
 func NewHandler(agent Agent, opts ...HandlerOption) http.Handler {
@@ -150,7 +152,7 @@ func NewHandler(agent Agent, opts ...HandlerOption) http.Handler {
 		}
 	}
 	if c.errorHandler == nil {
-		c.errorHandler = func(err error) { slog.Default().Error("responsesagent: " + err.Error()) }
+		c.errorHandler = func(err error) { tracing.ReportError(fmt.Errorf("responsesagent: %w", err)) }
 	}
 	traced, ok := agent.(*tracedAgent)
 	if !ok {

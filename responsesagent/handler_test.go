@@ -31,7 +31,7 @@ func initTracing(t *testing.T) (*tracing.Provider, *exportertest.Recorder) {
 	rec := exportertest.NewRecorder()
 	p, err := tracing.Init(context.Background(), tracing.WithEnabled(), tracing.WithoutGlobalTracerProvider(),
 		tracing.WithGetenv(func(string) string { return "" }),
-		tracing.WithExporterOptions(exporter.WithDestination(rec.TracesOnly()), exporter.WithErrorHandler(func(error) {})))
+		tracing.WithExporterOptions(exporter.WithDestination(rec), exporter.WithErrorHandler(func(error) {})))
 	if err != nil {
 		t.Fatal(err)
 	}

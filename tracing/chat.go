@@ -1,8 +1,6 @@
 package tracing
 
 import (
-	"go.opentelemetry.io/otel"
-
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 )
 
@@ -69,6 +67,3 @@ func (s *Span) SetProvider(provider string) { s.SetAttribute(keys.LLMProvider, p
 // SetMessageFormat tells MLflow's UI how to read chat messages in the inputs
 // and outputs, e.g. "openai", "anthropic" (mlflow.message.format).
 func (s *Span) SetMessageFormat(format string) { s.SetAttribute(keys.MessageFormat, format) }
-
-// reportError sends a background error to OpenTelemetry's error handler.
-func reportError(err error) { otel.Handle(err) }

@@ -3,11 +3,8 @@ package tracing
 import (
 	"fmt"
 	"math"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk"
@@ -15,17 +12,12 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
 )
 
-// Environment variables read by Init (see doc.go for defaults and overriding
-// options). The exporter reads its own variables (see package exporter).
+// Defaults (the environment variables Init reads are declared in package
+// envconfig; see doc.go for their defaults and overriding options).
 const (
-	envEnableTracing     = "ENABLE_MLFLOW_TRACING"
-	envModelServing      = "IS_IN_DB_MODEL_SERVING_ENV"
-	envSamplingRatio     = "MLFLOW_TRACE_SAMPLING_RATIO"
-	envServiceName       = "OTEL_SERVICE_NAME"
-	envResourceAttrs     = "OTEL_RESOURCE_ATTRIBUTES"
-	envCaptureContent    = "MLFLOWTRACE_CAPTURE_CONTENT"
 	defaultMaxValueSize  = 1 << 20 // characters per JSON-encoded attribute value
 	attrServiceName      = "service.name"
 	unknownServicePrefix = "unknown_service:"
@@ -230,91 +222,42 @@ func newConfig(opts []Option) (config, []attribute.KeyValue, error) {
 }
 
 // readEnv applies the environment to c and returns the resource attributes
-// from OTEL_RESOURCE_ATTRIBUTES.
+// from OTEL_RESOURCE_ATTRIBUTES. Every variable is read through package
+// envconfig, the one reader.
 func (c *config) readEnv() ([]attribute.KeyValue, error) {
-	serving := isTruthy(c.getenv(envModelServing))
-	if v := strings.TrimSpace(c.getenv(envEnableTracing)); v != "" {
-		on, err := parseBool(v)
-		if err != nil {
-			return nil, fmt.Errorf("tracing: %s: %w", envEnableTracing, err)
-		}
+	env := envconfig.New(c.getenv)
+	on, set, err := envconfig.EnableTracing.Lookup(env)
+	if err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
+	}
+	switch {
+	case set:
 		c.disabled = !on
-	} else if serving {
+	case envconfig.ModelServing.Get(env):
 		// MLflow only traces inside Databricks Model Serving when
 		// ENABLE_MLFLOW_TRACING=true.
 		c.disabled = true
 	}
-	if v := strings.TrimSpace(c.getenv(envSamplingRatio)); v != "" {
-		r, err := strconv.ParseFloat(v, 64)
-		if err != nil || math.IsNaN(r) || r < 0 || r > 1 {
-			return nil, fmt.Errorf("tracing: %s: %q is not a number in [0, 1]", envSamplingRatio, v)
-		}
-		c.samplingRatio = r
+	if c.samplingRatio, err = envconfig.SamplingRatio.Get(env); err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
 	}
-	var attrs []attribute.KeyValue
-	if v := strings.TrimSpace(c.getenv(envResourceAttrs)); v != "" {
-		kvs, err := parseResourceAttributes(v)
-		if err != nil {
-			return nil, fmt.Errorf("tracing: %s: %w", envResourceAttrs, err)
-		}
-		attrs = kvs
+	kvs, err := envconfig.ResourceAttributes.Get(env)
+	if err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
 	}
-	if v := strings.TrimSpace(c.getenv(envServiceName)); v != "" {
+	attrs := make([]attribute.KeyValue, 0, len(kvs))
+	for _, kv := range kvs {
+		attrs = append(attrs, attribute.String(kv.Key, kv.Value))
+	}
+	if v := envconfig.ServiceName.Get(env); v != "" {
 		c.serviceName = v
 	}
-	if v := strings.TrimSpace(c.getenv(envCaptureContent)); v != "" {
-		on, err := parseBool(v)
-		if err != nil {
-			return nil, fmt.Errorf("tracing: %s: %w", envCaptureContent, err)
-		}
-		c.noContent = !on
+	capture, err := envconfig.CaptureContent.Get(env)
+	if err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
 	}
+	c.noContent = !capture
 	return attrs, nil
-}
-
-// parseBool accepts MLflow's boolean spellings: true, false, 1, 0 (any case).
-func parseBool(v string) (bool, error) {
-	switch strings.ToLower(v) {
-	case "true", "1":
-		return true, nil
-	case "false", "0":
-		return false, nil
-	}
-	return false, fmt.Errorf("%q is not one of true, false, 1, 0", v)
-}
-
-// isTruthy is MLflow's reading of IS_IN_DB_MODEL_SERVING_ENV: "true" or "1"
-// (any case) is true, anything else false.
-func isTruthy(v string) bool {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "true", "1":
-		return true
-	}
-	return false
-}
-
-// parseResourceAttributes parses the W3C-baggage-like list
-// "key1=value1,key2=value2" (values percent-encoded) of
-// OTEL_RESOURCE_ATTRIBUTES.
-func parseResourceAttributes(s string) ([]attribute.KeyValue, error) {
-	var kvs []attribute.KeyValue
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(part, "=")
-		k = strings.TrimSpace(k)
-		if !ok || k == "" {
-			return nil, fmt.Errorf("%q is not key=value", part)
-		}
-		val, err := url.PathUnescape(strings.TrimSpace(v))
-		if err != nil {
-			return nil, fmt.Errorf("value of %q: %w", k, err)
-		}
-		kvs = append(kvs, attribute.String(k, val))
-	}
-	return kvs, nil
 }
 
 // buildResource makes the resource of a provider Init creates: telemetry SDK

@@ -38,6 +38,17 @@
 //     carry the trace across services in W3C traceparent headers, so a
 //     distributed agent is one trace.
 //
+// Panics and errors: a panic in traced code is recorded on its span (status
+// ERROR, an "exception" event with the stack), the span ends, and the panic
+// is re-raised with its original value — the SDK never swallows a panic of
+// the program it observes (the one place a panic ends is the HTTP server
+// package responsesagent provides, which answers it with a 500 as MLflow's
+// agent server does; see its documentation). The SDK's own background errors
+// (an export that failed, a drop, a panicking span filter, an integration's
+// trouble) all go to one place, the exporter's error handler
+// (exporter.WithErrorHandler, default slog.Default().Error), never on the
+// caller's path; ReportError is that path for code built on this package.
+//
 // Values (inputs, outputs, attributes) can be any Go value: they are stored as
 // MLflow does, JSON-encoded (json.Marshaler respected; values JSON cannot
 // represent degrade to a readable string, never a panic), and cut to
@@ -64,41 +75,58 @@
 //
 // # Configuration
 //
-// Each variable is read by Init through the getenv of WithGetenv (default
-// os.Getenv), never at import; the option in the last column wins over it.
-// A malformed value fails Init with an error naming the variable.
+// Each variable is read once by Init, through package internal/envconfig
+// (the one reader of the SDK's environment) and the getenv of WithGetenv
+// (default os.Getenv), never at import; the option in the last column wins
+// over it. A malformed value fails Init with an error naming the variable
+// (never its value). Booleans are true/false/1/0 in any case and integers are
+// integers, as in MLflow's mlflow/environment_variables.py.
 //
-//	variable                      default                      option
-//	ENABLE_MLFLOW_TRACING         true (see below)             WithDisabled, WithEnabled
-//	IS_IN_DB_MODEL_SERVING_ENV    false                        —
-//	MLFLOW_TRACE_SAMPLING_RATIO   1.0                          WithSamplingRatio
-//	OTEL_SERVICE_NAME             unknown_service:<program>    WithServiceName
-//	OTEL_RESOURCE_ATTRIBUTES      (none)                       WithResource (merged, wins per key)
-//	—                             1,048,576 characters         WithMaxValueSize
-//	MLFLOWTRACE_CAPTURE_CONTENT   true                         WithContentCapture
+//	variable                                default                      option
+//	ENABLE_MLFLOW_TRACING                   true (see below)             WithDisabled, WithEnabled
+//	IS_IN_DB_MODEL_SERVING_ENV              false                        —
+//	MLFLOW_TRACE_SAMPLING_RATIO             1.0                          WithSamplingRatio
+//	OTEL_SERVICE_NAME                       unknown_service:<program>    WithServiceName
+//	OTEL_RESOURCE_ATTRIBUTES                (none)                       WithResource (merged, wins per key)
+//	—                                       1,048,576 characters         WithMaxValueSize
+//	MLFLOWTRACE_CAPTURE_CONTENT             true                         WithContentCapture
+//	OTEL_EXPORTER_OTLP_TRACES_ENDPOINT      (none)                       —
+//	OTEL_EXPORTER_OTLP_ENDPOINT             (none; + /v1/traces)         —
+//	OTEL_EXPORTER_OTLP_TRACES_PROTOCOL      grpc                         —
+//	OTEL_EXPORTER_OTLP_PROTOCOL             grpc                         —
+//	OTEL_EXPORTER_OTLP_TRACES_HEADERS       (none)                       —
+//	OTEL_EXPORTER_OTLP_HEADERS              (none)                       —
+//	MLFLOW_ENABLE_OTLP_EXPORTER             true                         —
+//	MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT    false                        —
 //
-// MLFLOWTRACE_CAPTURE_CONTENT (this SDK's own variable, true/false/1/0) is
-// the one switch for every integration of package autoinstrument: with false
-// they record metadata (model, token usage, tools, status) but not prompts,
-// completions or tool arguments and results (Span.CapturesContent).
+// MLFLOWTRACE_CAPTURE_CONTENT (this SDK's own variable) is the one switch for
+// every integration of package autoinstrument: with false they record
+// metadata (model, token usage, tools, status) but not prompts, completions
+// or tool arguments and results (Span.CapturesContent).
 //
-// ENABLE_MLFLOW_TRACING accepts true/false/1/0 in any case; unset means on,
-// except inside Databricks Model Serving (IS_IN_DB_MODEL_SERVING_ENV true or
-// 1), where tracing is on only with ENABLE_MLFLOW_TRACING=true, as in MLflow.
-// MLFLOW_TRACE_SAMPLING_RATIO must be a number in [0, 1]; the decision is taken
-// once per trace at its root (ParentBased(TraceIDRatioBased)) and children
-// follow it. OTEL_RESOURCE_ATTRIBUTES is key=value pairs separated by commas,
-// values percent-encoded; OTEL_SERVICE_NAME wins over a service.name in it.
-// The resource and sampler only apply to the provider Init creates.
+// ENABLE_MLFLOW_TRACING unset means on, except inside Databricks Model
+// Serving (IS_IN_DB_MODEL_SERVING_ENV true or 1), where tracing is on only
+// with ENABLE_MLFLOW_TRACING=true, as in MLflow. MLFLOW_TRACE_SAMPLING_RATIO
+// must be a number in [0, 1]; the decision is taken once per trace at its
+// root (ParentBased(TraceIDRatioBased)) and children follow it.
+// OTEL_RESOURCE_ATTRIBUTES is key=value pairs separated by commas,
+// percent-encoded; OTEL_SERVICE_NAME wins over a service.name in it. The
+// resource and sampler only apply to the provider Init creates.
+//
+// OTLP: with an OTLP endpoint set, Init adds a plain OpenTelemetry batch span
+// processor exporting to it (OTLP/gRPC by default, as MLflow; http/protobuf
+// on request). As in MLflow it replaces the MLflow exporter unless
+// MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT=true or an explicit destination
+// (exporter.WithDestination) is given; MLFLOW_ENABLE_OTLP_EXPORTER=false
+// ignores the endpoint. Spans still carry mlflow.traceRequestId.
 //
 // Every variable of package exporter — MLFLOW_TRACKING_URI,
 // MLFLOW_EXPERIMENT_ID, MLFLOW_EXPERIMENT_NAME, MLFLOW_TRACING_DESTINATION,
 // the DATABRICKS_* workspace credentials, MLFLOW_TRACKING_TOKEN,
 // MLFLOW_TRACKING_USERNAME/PASSWORD, the MLFLOW_ASYNC_TRACE_LOGGING_* queue
-// settings, MLFLOW_TRACE_TIMEOUT_SECONDS, the OTEL_EXPORTER_OTLP_* endpoints
-// and the rest; see its package documentation for the full table — is read
-// through the same getenv (exporter.WithGetenv) and overridden with
-// WithExporterOptions.
+// settings, MLFLOW_TRACE_TIMEOUT_SECONDS and the rest; see its package
+// documentation for the full table — is read through the same getenv
+// (exporter.WithGetenv) and overridden with WithExporterOptions.
 //
 // # Editing spans before export
 //

@@ -26,12 +26,7 @@ import (
 // initialised, or the trace is not sampled, the wrapper calls fn directly
 // without allocating.
 func Func[In, Out any](name string, fn func(context.Context, In) (Out, error), opts ...SpanOption) func(context.Context, In) (Out, error) {
-	var c spanConfig
-	for _, o := range opts {
-		if o != nil {
-			c = o.applySpan(c)
-		}
-	}
+	c := spanOptions(opts)
 	fname := funcName(fn)
 	if name == "" {
 		name = fname
@@ -54,58 +49,29 @@ func Func[In, Out any](name string, fn func(context.Context, In) (Out, error), o
 }
 
 func callFunc[In, Out any](p *Provider, ctx context.Context, name string, c *spanConfig, encName string,
-	fn func(context.Context, In) (Out, error), in In) (out Out, err error) {
-	ctx, s := p.begin(ctx, name, c)
+	fn func(context.Context, In) (Out, error), in In) (Out, error) {
+	ctx, s := p.start(ctx, name, c, encName, in, true)
 	if s == nil {
 		return fn(ctx, in)
 	}
-	s.initAttributes(true, s.encodeInputs(in, c.inputName), encName, c.attrs)
-	done := false
-	defer func() {
-		if !done {
-			s.endPanicking(recover())
-		}
-	}()
-	out, err = fn(ctx, in)
-	done = true
-	s.finish(out, err)
-	return out, err
+	return run(ctx, s, true, func(ctx context.Context) (Out, error) { return fn(ctx, in) })
 }
 
 // Do runs fn in a span named name: the inline form of Func, like MLflow's
 // `with mlflow.start_span(name)`. Inputs come from WithInputs; the output is
 // recorded when fn returns no error; errors and panics are recorded as in
 // Func. When tracing is off it calls fn directly without allocating.
-func Do[Out any](ctx context.Context, name string, fn func(context.Context) (Out, error), opts ...SpanOption) (out Out, err error) {
+func Do[Out any](ctx context.Context, name string, fn func(context.Context) (Out, error), opts ...SpanOption) (Out, error) {
 	p := defaultProvider.Load()
 	if p == nil || p.disabled {
 		return fn(ctx)
 	}
-	var c spanConfig
-	for _, o := range opts {
-		if o != nil {
-			c = o.applySpan(c)
-		}
-	}
-	ctx, s := p.begin(ctx, name, &c)
+	c := spanOptions(opts)
+	ctx, s := p.start(ctx, name, &c, "", c.inputs, c.hasInputs)
 	if s == nil {
 		return fn(ctx)
 	}
-	var in string
-	if c.hasInputs {
-		in = s.encodeInputs(c.inputs, c.inputName)
-	}
-	s.initAttributes(c.hasInputs, in, "", c.attrs)
-	done := false
-	defer func() {
-		if !done {
-			s.endPanicking(recover())
-		}
-	}()
-	out, err = fn(ctx)
-	done = true
-	s.finish(out, err)
-	return out, err
+	return run(ctx, s, true, fn)
 }
 
 var zeroTime time.Time
@@ -116,44 +82,35 @@ func Run(ctx context.Context, name string, fn func(context.Context) error, opts 
 	if p == nil || p.disabled {
 		return fn(ctx)
 	}
-	var c spanConfig
-	for _, o := range opts {
-		if o != nil {
-			c = o.applySpan(c)
-		}
-	}
-	ctx, s := p.begin(ctx, name, &c)
+	c := spanOptions(opts)
+	ctx, s := p.start(ctx, name, &c, "", c.inputs, c.hasInputs)
 	if s == nil {
 		return fn(ctx)
 	}
-	var in string
-	if c.hasInputs {
-		in = s.encodeInputs(c.inputs, c.inputName)
-	}
-	s.initAttributes(c.hasInputs, in, "", c.attrs)
+	_, err := run(ctx, s, false, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) })
+	return err
+}
+
+// run calls fn inside s, the one body of Func, Do and Run: a returned error
+// is recorded (status ERROR and an "exception" event); otherwise the output
+// is recorded when withOutput; a panic is recorded with its stack, s ends,
+// and the panic continues with the original value; s always ends.
+func run[Out any](ctx context.Context, s *Span, withOutput bool, fn func(context.Context) (Out, error)) (out Out, err error) {
 	done := false
 	defer func() {
 		if !done {
 			s.endPanicking(recover())
 		}
 	}()
-	err := fn(ctx)
+	out, err = fn(ctx)
 	done = true
 	if err != nil {
 		s.recordError(err)
-	}
-	s.end(false, nil, zeroTime)
-	return err
-}
-
-// finish records the result of a wrapped call and ends the span.
-func (s *Span) finish(out any, err error) {
-	if err != nil {
-		s.recordError(err)
 		s.end(false, nil, zeroTime)
-		return
+		return out, err
 	}
-	s.end(true, out, zeroTime)
+	s.end(withOutput, out, zeroTime)
+	return out, err
 }
 
 // recordError is RecordError with the stack trimmed to the wrapper's caller.

@@ -129,14 +129,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.spanName != nil {
 		name = h.cfg.spanName(r)
 	}
-	var sc spanConfig
-	for _, o := range h.cfg.spanOpts {
-		if o != nil {
-			sc = o.applySpan(sc)
-		}
-	}
+	sc := spanOptions(h.cfg.spanOpts)
 	sc.spanType = h.cfg.spanType
-	ctx, s := p.begin(ctx, name, &sc)
+	ctx, s := p.start(ctx, name, &sc, "", nil, false)
 	if s == nil {
 		if ctx == r.Context() {
 			h.next.ServeHTTP(w, r)
@@ -145,7 +140,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	s.initAttributes(false, "", "", sc.attrs)
 	s.SetAttributes(map[string]any{"http.request.method": r.Method, "url.path": r.URL.Path})
 
 	r2 := r.WithContext(ctx)

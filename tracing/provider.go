@@ -8,12 +8,15 @@ import (
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/settings"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 )
 
 // defaultProvider is the Provider the package-level functions use. It is set
@@ -34,8 +37,9 @@ type Provider struct {
 	procs        *processorGroup
 	filters      []func(*Span)
 	maxValueSize int
-	noContent    bool // WithContentCapture(false)
-	ownSampler   bool // sampler is ParentBased: unsampled parent => unsampled child
+	noContent    bool        // WithContentCapture(false)
+	errorHandler func(error) // the settings' handler, when there is no exporter
+	ownSampler   bool        // sampler is ParentBased: unsampled parent => unsampled child
 
 	shutdown atomic.Bool
 }
@@ -69,15 +73,12 @@ func Init(ctx context.Context, opts ...Option) (*Provider, error) {
 	group := &processorGroup{}
 	group.procs = append(group.procs, c.processors...)
 	if !c.noExporter {
-		eopts := make([]exporter.Option, 0, 1+len(c.exporterOpts))
-		eopts = append(eopts, exporter.WithGetenv(c.getenv))
-		eopts = append(eopts, c.exporterOpts...)
-		exp, err := exporter.New(ctx, eopts...)
+		procs, exp, handler, err := c.newExporters(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("tracing: %w", err) // exporter errors say "exporter: …"
+			return nil, err
 		}
-		p.exp = exp
-		group.procs = append(group.procs, exp)
+		p.exp, p.errorHandler = exp, handler
+		group.procs = append(group.procs, procs...)
 	}
 	p.procs = group
 
@@ -108,6 +109,73 @@ func Init(ctx context.Context, opts ...Option) (*Provider, error) {
 	}
 	defaultProvider.Store(p)
 	return p, nil
+}
+
+// newExporters builds the processors that export: the MLflow exporter
+// (unless an OTLP endpoint replaces it, as in MLflow) and a plain
+// OpenTelemetry batch span processor for the OTLP endpoint, when one is
+// configured. The exporter's settings are resolved once, here, and shared.
+func (c *config) newExporters(ctx context.Context) ([]sdktrace.SpanProcessor, *exporter.Exporter, func(error), error) {
+	eopts := make([]exporter.Option, 0, 1+len(c.exporterOpts))
+	eopts = append(eopts, exporter.WithGetenv(c.getenv))
+	eopts = append(eopts, c.exporterOpts...)
+	s, err := settings.Load(eopts...)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("tracing: exporter: %w", err)
+	}
+	otlp, mlflowToo, err := newOTLPProcessor(ctx, s.Env, s.CustomTraces != nil)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("tracing: %w", err)
+	}
+	var procs []sdktrace.SpanProcessor
+	var exp *exporter.Exporter
+	if mlflowToo {
+		if exp, err = exporter.New(ctx, settings.Resolved(s)); err != nil {
+			if otlp != nil {
+				_ = otlp.Shutdown(ctx)
+			}
+			return nil, nil, nil, fmt.Errorf("tracing: %w", err) // exporter errors say "exporter: …"
+		}
+		procs = append(procs, exp)
+	} else {
+		procs = append(procs, requestIDs{})
+	}
+	if otlp != nil {
+		procs = append(procs, otlp)
+	}
+	return procs, exp, s.ErrorHandler, nil
+}
+
+// requestIDs sets mlflow.traceRequestId on every span when no MLflow
+// exporter does (OTLP export only), as MLflow's Python SDK does.
+type requestIDs struct{}
+
+func (requestIDs) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
+	s.SetAttributes(attribute.String(keys.TraceRequestID, `"`+tracemodel.RequestID(s.SpanContext().TraceID())+`"`))
+}
+func (requestIDs) OnEnd(sdktrace.ReadOnlySpan)      {}
+func (requestIDs) Shutdown(context.Context) error   { return nil }
+func (requestIDs) ForceFlush(context.Context) error { return nil }
+
+// ReportError hands err to the error handler of the default Provider — the
+// exporter's (exporter.WithErrorHandler; default slog.Default().Error) —
+// without blocking the caller: the SDK's one path for background errors,
+// used by this package (a panicking span filter), by the integrations of
+// package autoinstrument and by package responsesagent. Without a default
+// Provider it logs with slog.Default().Error.
+func ReportError(err error) {
+	if err == nil {
+		return
+	}
+	p := defaultProvider.Load()
+	switch {
+	case p != nil && p.exp != nil:
+		p.exp.ReportError(err)
+	case p != nil && p.errorHandler != nil:
+		p.errorHandler(err)
+	default:
+		settings.DefaultErrorHandler(err)
+	}
 }
 
 // TracerProvider returns the OpenTelemetry tracer provider spans are recorded
@@ -150,11 +218,16 @@ func (p *Provider) ForceFlush(ctx context.Context) error {
 
 // Shutdown flushes and stops what Init started: the tracer provider Init
 // created (or, with WithTracerProvider, only the processors Init added to the
-// caller's provider, which are then detached from it). It honours ctx: when
-// ctx ends first it cancels the exports in flight, drops (and counts) what is
-// still queued and returns ctx's error; calling it again finishes the job,
-// waiting with the new ctx for the exporter's goroutines to stop. Once it has
-// returned nil, further calls return nil. It stops p from being the package
+// caller's provider, which are then detached from it). Give it a context
+// with a deadline: a wait on a destination that fails or does not answer is
+// announced once to the error handler (exporter.WaitNotice), and lasts until
+// ctx ends or the retry budget runs out. When ctx ends first it cancels the
+// exports in flight, drops (and counts) what is still queued and returns an
+// error wrapping ctx's that says how many traces were waiting and why;
+// calling it again finishes the job, waiting with the new ctx for the
+// exporter's goroutines to stop. When it completes it returns nil, or an
+// *exporter.UndeliveredError when traces recorded since Init were not
+// delivered (the same on later calls). It stops p from being the package
 // default. The OpenTelemetry global tracer provider is left in place; its
 // spans are no-ops after Shutdown.
 func (p *Provider) Shutdown(ctx context.Context) error {

@@ -228,21 +228,36 @@ func StartSpan(ctx context.Context, name string, opts ...SpanOption) (context.Co
 	if p == nil || p.disabled {
 		return ctx, nil
 	}
+	c := spanOptions(opts)
+	return p.start(ctx, name, &c, "", c.inputs, c.hasInputs)
+}
+
+// spanOptions applies opts (nil ones ignored).
+func spanOptions(opts []SpanOption) spanConfig {
 	var c spanConfig
 	for _, o := range opts {
 		if o != nil {
 			c = o.applySpan(c)
 		}
 	}
-	ctx, s := p.begin(ctx, name, &c)
+	return c
+}
+
+// start is the one start sequence of StartSpan, Do, Run, Func and Wrap: the
+// OpenTelemetry span (begin), then the attributes a span starts with — its
+// type, the function's JSON-encoded name (Func), its inputs when hasInputs,
+// and WithAttributes' — in one call. It returns a nil *Span when the span is
+// not recorded.
+func (p *Provider) start(ctx context.Context, name string, c *spanConfig, encFuncName string, inputs any, hasInputs bool) (context.Context, *Span) {
+	ctx, s := p.begin(ctx, name, c)
 	if s == nil {
 		return ctx, nil
 	}
 	var in string
-	if c.hasInputs {
-		in = s.encodeInputs(c.inputs, c.inputName)
+	if hasInputs {
+		in = s.encodeInputs(inputs, c.inputName)
 	}
-	s.initAttributes(c.hasInputs, in, "", c.attrs)
+	s.initAttributes(hasInputs, in, encFuncName, c.attrs)
 	return ctx, s
 }
 
@@ -629,7 +644,7 @@ func (s *Span) end(hasOutputs bool, outputs any, endTime time.Time) {
 func (s *Span) runFilter(f func(*Span)) {
 	defer func() {
 		if r := recover(); r != nil {
-			reportError(fmt.Errorf("tracing: span filter panicked: %v", r))
+			ReportError(fmt.Errorf("tracing: span filter panicked: %v", r))
 		}
 	}()
 	f(s)

@@ -10,7 +10,6 @@ import (
 	"github.com/tmc/langchaingo/callbacks"
 	"github.com/tmc/langchaingo/llms"
 	"github.com/tmc/langchaingo/schema"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
@@ -70,7 +69,7 @@ type Handler struct {
 // observes.
 func recoverPanic() {
 	if r := recover(); r != nil {
-		otel.Handle(fmt.Errorf("langchaingo: handler panicked: %v", r))
+		tracing.ReportError(fmt.Errorf("langchaingo: handler panicked: %v", r))
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
@@ -117,7 +116,7 @@ func (o *op) stack(ctx context.Context, create bool) *stack {
 	if len(h.stacks) >= h.cfg.maxStacks {
 		if !h.full {
 			h.full = true
-			otel.Handle(fmt.Errorf("langchaingo: %d enclosing spans have open langchaingo spans: not tracing more until they end", len(h.stacks)))
+			tracing.ReportError(fmt.Errorf("langchaingo: %d enclosing spans have open langchaingo spans: not tracing more until they end", len(h.stacks)))
 		}
 		return nil
 	}

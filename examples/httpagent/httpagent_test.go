@@ -24,7 +24,7 @@ func TestHandlerTracesEachRequest(t *testing.T) {
 	provider, err := tracing.Init(ctx,
 		tracing.WithGetenv(func(string) string { return "" }),
 		tracing.WithoutGlobalTracerProvider(),
-		tracing.WithExporterOptions(exporter.WithDestination(rec.TracesOnly())))
+		tracing.WithExporterOptions(exporter.WithDestination(rec)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,9 @@ import (
 func ExampleRecorder() {
 	ctx := context.Background()
 	rec := exportertest.NewRecorder()
-	exp, err := exporter.New(ctx, exporter.WithDestination(rec))
+	// rec receives finished traces and, given as a span streamer too, the
+	// spans as they end.
+	exp, err := exporter.New(ctx, exporter.WithDestination(rec), exporter.WithSpanStreamer(rec))
 	if err != nil {
 		log.Fatal(err)
 	}

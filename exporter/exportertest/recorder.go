@@ -123,16 +123,3 @@ func (r *Recorder) notifyLocked() {
 		r.changed = nil
 	}
 }
-
-// TracesOnly returns a Destination that records into r but does not
-// implement exporter.SpanStreamer, so the exporter sends only finished
-// traces (like the local store).
-func (r *Recorder) TracesOnly() exporter.Destination { return tracesOnly{r} }
-
-type tracesOnly struct{ r *Recorder }
-
-func (t tracesOnly) ExportTraces(ctx context.Context, traces []*exporter.Trace) error {
-	return t.r.ExportTraces(ctx, traces)
-}
-
-func (t tracesOnly) Shutdown(ctx context.Context) error { return t.r.Shutdown(ctx) }

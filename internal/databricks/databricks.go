@@ -76,7 +76,8 @@ type Config struct {
 }
 
 // Destination exports finished traces to a Databricks workspace. It is safe
-// for concurrent use; New does no I/O (Start and exports do).
+// for concurrent use; New does no I/O (LookupLink and exports do) and it
+// starts no goroutine.
 type Destination struct {
 	client   *transport.Client
 	ws       *dbauth.Config
@@ -85,13 +86,14 @@ type Destination struct {
 	resource []*commonpb.KeyValue
 
 	// Whether the experiment is linked to Unity Catalog tables, learnt from
-	// its tags by Start's lookup or the first export.
+	// its tags by LookupLink or the first export. linkMu guards linkRetryAt
+	// and linkBusy (closed when the lookup in flight ends); it is never held
+	// across the lookup.
 	linkMu      sync.Mutex
 	linkKnown   atomic.Bool
 	linked      atomic.Pointer[ucTarget]
 	linkRetryAt time.Time
-	startCancel context.CancelFunc
-	startDone   chan struct{}
+	linkBusy    chan struct{}
 
 	reported mlflowrest.Reported // one-time errors already returned
 	closed   atomic.Bool
@@ -225,28 +227,19 @@ func (d *Destination) TraceIDPrefix() (prefix, schemaVersion string) {
 	return t.idPref, "4"
 }
 
-// Start looks up whether the experiment is linked to Unity Catalog tables
-// (as MLflow does when its tracer starts), so that trace ids carry the right
-// location from the first trace on. The lookup runs in the background;
-// Start waits for it until ctx is done (a workspace that is slow or down
-// delays Start by no more than that: traces started before the answer get
-// "tr-" ids and are still written where the answer says). Shutdown stops it.
-// Without Start the first export looks it up.
-func (d *Destination) Start(ctx context.Context) {
-	if d.exp == nil || d.startDone != nil {
+// LookupLink looks up whether the experiment is linked to Unity Catalog
+// tables (as MLflow does when its tracer starts), so that trace ids carry
+// the right location from the first trace on. The exporter runs it once, on
+// a goroutine it owns, when it starts, and waits for it a few seconds at
+// most; ctx ends when the exporter shuts down. Traces started before the
+// answer get "tr-" ids and are still written where the answer says.
+// Without it the first export looks the link up.
+func (d *Destination) LookupLink(ctx context.Context) {
+	if d.exp == nil {
 		return
 	}
-	bg, cancel := context.WithCancel(context.Background())
-	d.startCancel, d.startDone = cancel, make(chan struct{})
-	go func() {
-		defer close(d.startDone)
-		if exp, err := d.exp.ID(bg); err == nil {
-			d.link(bg, exp)
-		}
-	}()
-	select {
-	case <-d.startDone:
-	case <-ctx.Done():
+	if exp, err := d.exp.ID(ctx); err == nil {
+		d.link(ctx, exp)
 	}
 }
 
@@ -254,15 +247,45 @@ func (d *Destination) Start(ctx context.Context) {
 // nil. The experiment's tags are read once; after a failed read (the
 // workspace down, no permission to read the experiment) traces go to the
 // experiment, as in MLflow, and the tags are read again after linkRetry.
+// One lookup runs at a time, with no lock held across it: concurrent
+// callers wait for it or for their own ctx, whichever ends first (a caller
+// whose ctx ends first gets nil: its export is over anyway).
 func (d *Destination) link(ctx context.Context, exp string) *ucTarget {
-	if d.linkKnown.Load() {
+	for {
+		if d.linkKnown.Load() {
+			return d.linked.Load()
+		}
+		d.linkMu.Lock()
+		if d.linkKnown.Load() || time.Now().Before(d.linkRetryAt) {
+			d.linkMu.Unlock()
+			return d.linked.Load()
+		}
+		if wait := d.linkBusy; wait != nil {
+			d.linkMu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		busy := make(chan struct{})
+		d.linkBusy = busy
+		d.linkMu.Unlock()
+
+		d.lookupLink(ctx, exp)
+
+		d.linkMu.Lock()
+		d.linkBusy = nil
+		d.linkMu.Unlock()
+		close(busy)
 		return d.linked.Load()
 	}
-	d.linkMu.Lock()
-	defer d.linkMu.Unlock()
-	if d.linkKnown.Load() || time.Now().Before(d.linkRetryAt) {
-		return d.linked.Load()
-	}
+}
+
+// lookupLink reads the experiment's tags (no lock held) and records the
+// answer.
+func (d *Destination) lookupLink(ctx context.Context, exp string) {
 	tags, ok := d.exp.Tags() // read already when the name was looked up
 	var err error
 	if !ok {
@@ -270,29 +293,21 @@ func (d *Destination) link(ctx context.Context, exp string) *ucTarget {
 	}
 	if err != nil {
 		if ctx.Err() == nil { // a cancelled caller says nothing of the workspace
+			d.linkMu.Lock()
 			d.linkRetryAt = time.Now().Add(linkRetry)
+			d.linkMu.Unlock()
 		}
-		return nil
+		return
 	}
 	if t := linkedTarget(exp, tags); t != nil {
 		d.linked.Store(t)
 	}
 	d.linkKnown.Store(true)
-	return d.linked.Load()
 }
 
-// Shutdown stops Start's lookup and releases idle connections. Exports
-// after Shutdown fail.
+// Shutdown releases idle connections. Exports after Shutdown fail.
 func (d *Destination) Shutdown(ctx context.Context) error {
 	d.closed.Store(true)
-	if d.startCancel != nil {
-		d.startCancel()
-		select {
-		case <-d.startDone:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
 	d.client.CloseIdleConnections()
 	return nil
 }

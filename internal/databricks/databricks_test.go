@@ -484,16 +484,16 @@ func TestExperimentLinkedToUnityCatalog(t *testing.T) {
 	spansTable := ws.LinkExperimentToUC(exp, "main", "agents", "prod")
 	d := newDest(t, ws, ws.PATEnv(), Config{ExperimentID: exp})
 	if p, v := d.TraceIDPrefix(); p != "" || v != "" {
-		t.Fatalf("before Start: prefix %q version %q", p, v)
+		t.Fatalf("before LookupLink: prefix %q version %q", p, v)
 	}
 	early := testTrace("", "early") // built before the link was known
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	d.Start(ctx) // waits for the lookup
+	d.LookupLink(ctx)
 	cancel()
 	loc := "main.agents.prod"
 	prefix, version := d.TraceIDPrefix()
 	if d.UCLocation() != loc || prefix != tracemodel.UCRequestIDPrefix(loc) || version != "4" {
-		t.Fatalf("after Start: location %q prefix %q version %q", d.UCLocation(), prefix, version)
+		t.Fatalf("after LookupLink: location %q prefix %q version %q", d.UCLocation(), prefix, version)
 	}
 	late := testTrace(prefix, "late")
 	late.Info.Metadata[keys.MetaSchemaVersion] = "4"
@@ -575,7 +575,7 @@ func TestExperimentLinkedByNameOneLookup(t *testing.T) {
 	ws.LinkExperimentToUC(exp, "main", "agents", "prod")
 	d := newDest(t, ws, ws.PATEnv(), Config{ExperimentName: "/Users/a@b.c/linked-by-name"})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	d.Start(ctx)
+	d.LookupLink(ctx)
 	cancel()
 	if d.UCLocation() != "main.agents.prod" {
 		t.Fatalf("UCLocation %q", d.UCLocation())

@@ -12,24 +12,26 @@ import (
 
 	"gopkg.in/ini.v1"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
 )
 
-// Environment variables read by Resolve (Databricks' names).
-const (
-	EnvHost              = "DATABRICKS_HOST"
-	EnvToken             = "DATABRICKS_TOKEN"
-	EnvClientID          = "DATABRICKS_CLIENT_ID"
-	EnvClientSecret      = "DATABRICKS_CLIENT_SECRET"
-	EnvUsername          = "DATABRICKS_USERNAME"
-	EnvPassword          = "DATABRICKS_PASSWORD"
-	EnvConfigFile        = "DATABRICKS_CONFIG_FILE"
-	EnvConfigProfile     = "DATABRICKS_CONFIG_PROFILE"
-	EnvModelServing      = "IS_IN_DB_MODEL_SERVING_ENV"
-	EnvModelServingAlt   = "IS_IN_DATABRICKS_MODEL_SERVING_ENV"
-	EnvServingHost       = "DATABRICKS_MODEL_SERVING_HOST_URL"
-	EnvServingHostLegacy = "DB_MODEL_SERVING_HOST_URL"
-	EnvServingCredsDir   = "SERVING_CREDENTIALS_DIR"
+// Names of the environment variables Resolve reads (Databricks' names),
+// all read through package envconfig.
+var (
+	EnvHost              = envconfig.DatabricksHost.Name
+	EnvToken             = envconfig.DatabricksToken.Name
+	EnvClientID          = envconfig.DatabricksClientID.Name
+	EnvClientSecret      = envconfig.DatabricksClientSecret.Name
+	EnvUsername          = envconfig.DatabricksUsername.Name
+	EnvPassword          = envconfig.DatabricksPassword.Name
+	EnvConfigFile        = envconfig.DatabricksConfigFile.Name
+	EnvConfigProfile     = envconfig.DatabricksProfile.Name
+	EnvModelServing      = envconfig.ModelServing.Name
+	EnvModelServingAlt   = envconfig.ModelServingAlt.Name
+	EnvServingHost       = envconfig.ServingHost.Name
+	EnvServingHostLegacy = envconfig.ServingHostLegacy.Name
+	EnvServingCredsDir   = envconfig.ServingCredsDir.Name
 )
 
 // Auth types (the SDKs' names).
@@ -105,35 +107,32 @@ func (a *attrs) anyAuth() bool {
 // Resolve finds the workspace and its credentials. It reads the environment
 // and, when needed, the configuration file; it does no network I/O.
 func Resolve(o Options) (*Config, error) {
-	getenv := o.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	env := func(name string) attr {
-		return attr{value: strings.TrimSpace(getenv(name)), from: name}
+	e := envconfig.New(o.Getenv)
+	env := func(v envconfig.String) attr {
+		return attr{value: v.Get(e), from: v.Name}
 	}
 	var a attrs
 	if h := strings.TrimSpace(o.Host); h != "" {
 		a.host = attr{h, "the explicit host option"}
 	} else {
-		a.host = env(EnvHost)
+		a.host = env(envconfig.DatabricksHost)
 	}
-	a.token = env(EnvToken)
-	a.clientID = env(EnvClientID)
-	a.clientSecret = env(EnvClientSecret)
-	a.username = env(EnvUsername)
-	a.password = env(EnvPassword)
+	a.token = env(envconfig.DatabricksToken)
+	a.clientID = env(envconfig.DatabricksClientID)
+	a.clientSecret = env(envconfig.DatabricksClientSecret)
+	a.username = env(envconfig.DatabricksUsername)
+	a.password = env(envconfig.DatabricksPassword)
 
 	source := "environment"
 	profile := strings.TrimSpace(o.Profile)
 	if profile == "" {
-		profile = strings.TrimSpace(getenv(EnvConfigProfile))
+		profile = envconfig.DatabricksProfile.Get(e)
 	}
 	usedProfile := ""
 	// As in the SDKs: the file is only read when a profile is named, or when
 	// nothing in the environment configures the workspace.
 	if profile != "" || (!a.anyAuth() && a.host.value == "" && o.Credentials == nil) {
-		p, src, err := loadProfile(getenv, profile, &a)
+		p, src, err := loadProfile(e, profile, &a)
 		if err != nil {
 			return nil, err
 		}
@@ -215,12 +214,12 @@ func Resolve(o Options) (*Config, error) {
 	}
 
 	// Model Serving: the last provider of the chain, as in databricks-sdk.
-	if isTrue(getenv(EnvModelServing)) || isTrue(getenv(EnvModelServingAlt)) {
-		path := servingTokenPath(o.ServingTokenFile, getenv)
+	if envconfig.ModelServing.Get(e) || envconfig.ModelServingAlt.Get(e) {
+		path := servingTokenPath(o.ServingTokenFile, e)
 		if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
-			shost := attr{strings.TrimSpace(getenv(EnvServingHost)), EnvServingHost}
+			shost := env(envconfig.ServingHost)
 			if shost.value == "" {
-				shost = attr{strings.TrimSpace(getenv(EnvServingHostLegacy)), EnvServingHostLegacy}
+				shost = env(envconfig.ServingHostLegacy)
 			}
 			if shost.value == "" {
 				shost = a.host
@@ -306,16 +305,12 @@ func normalizeHost(h attr) (string, error) {
 	return u.String(), nil
 }
 
-func isTrue(v string) bool {
-	return strings.EqualFold(strings.TrimSpace(v), "true")
-}
-
 // loadProfile fills the unset attributes from a profile of the
 // configuration file. It returns the profile used ("" when none) and a
 // description of the source. profile is "" when no profile was named: then
 // a missing file or DEFAULT section is not an error.
-func loadProfile(getenv func(string) string, profile string, a *attrs) (string, string, error) {
-	path := strings.TrimSpace(getenv(EnvConfigFile))
+func loadProfile(e envconfig.Env, profile string, a *attrs) (string, string, error) {
+	path := envconfig.DatabricksConfigFile.Get(e)
 	shown := path
 	if path == "" {
 		path, shown = defaultConfigFile, defaultConfigFile
@@ -376,11 +371,11 @@ func loadProfile(getenv func(string) string, profile string, a *attrs) (string, 
 	return profile, fmt.Sprintf("profile %q of %s", profile, shown), nil
 }
 
-func servingTokenPath(override string, getenv func(string) string) string {
+func servingTokenPath(override string, e envconfig.Env) string {
 	if override != "" {
 		return override
 	}
-	if dir := strings.TrimSpace(getenv(EnvServingCredsDir)); dir != "" {
+	if dir := envconfig.ServingCredsDir.Get(e); dir != "" {
 		return filepath.Join(dir, servingTokenName)
 	}
 	return defaultServingFile

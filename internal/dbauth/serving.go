@@ -48,21 +48,26 @@ func (s *servingToken) Authorize(r *http.Request) error {
 
 func (s *servingToken) get() (string, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	now := s.now()
-	if s.token != "" && now.Sub(s.readAt) < servingRefresh {
-		return s.token, nil
+	cached, fresh := s.token, s.token != "" && now.Sub(s.readAt) < servingRefresh
+	s.mu.Unlock()
+	if fresh {
+		return cached, nil
 	}
+	// The file is read without the lock; concurrent readers of a stale
+	// token may each read it once.
 	tok, err := readServingToken(s.path)
 	if err != nil {
-		if s.token != "" {
+		if cached != "" {
 			// Mid-rotation or briefly unreadable: keep the last token; the
 			// server says (401) when it is no longer good.
-			return s.token, nil
+			return cached, nil
 		}
 		return "", err
 	}
+	s.mu.Lock()
 	s.token, s.readAt = tok, now
+	s.mu.Unlock()
 	return tok, nil
 }
 

@@ -115,15 +115,23 @@ func (s *Store) experimentFor(id string) (*experiment, error) {
 		return s.exp, nil
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e, ok := s.exps[id]; ok {
+	e, ok := s.exps[id]
+	s.mu.Unlock()
+	if ok {
 		return e, nil
 	}
+	// Read without the lock (concurrent first writers may both read it).
 	e, err := s.experimentByID(id)
 	if err != nil {
 		return nil, err
 	}
-	s.exps[id] = e
+	s.mu.Lock()
+	if prev, ok := s.exps[id]; ok {
+		e = prev
+	} else {
+		s.exps[id] = e
+	}
+	s.mu.Unlock()
 	return e, nil
 }
 

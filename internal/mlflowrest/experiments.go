@@ -29,7 +29,8 @@ type Resolver struct {
 	name   string // configured name: wins over id
 	def    string // used when neither is set
 
-	mu       sync.Mutex
+	mu       sync.Mutex    // never held across a request
+	busy     chan struct{} // closed when the lookup in flight ends
 	ready    atomic.Bool
 	resolved string
 	// tags are the experiment's tags when the lookup by name returned them
@@ -57,32 +58,48 @@ func (r *Resolver) Resolved() string {
 }
 
 // ID returns the experiment id, resolving it on the first call. A failed
-// resolution is tried again on the next call.
+// resolution is tried again on the next call. One lookup runs at a time and
+// no lock is held across it: concurrent first callers wait for it, or for
+// their own ctx.
 func (r *Resolver) ID(ctx context.Context) (string, error) {
-	if r.ready.Load() {
+	for {
 		r.mu.Lock()
-		id := r.resolved
-		r.mu.Unlock()
-		return id, nil
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.ready.Load() {
-		return r.resolved, nil
-	}
-	id := r.id
-	if r.name != "" {
-		var err error
-		if id, r.tags, err = byName(ctx, r.client, r.name); err != nil {
-			return "", err
+		if r.ready.Load() {
+			id := r.resolved
+			r.mu.Unlock()
+			return id, nil
 		}
+		if wait := r.busy; wait != nil {
+			r.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		}
+		busy := make(chan struct{})
+		r.busy = busy
+		r.mu.Unlock()
+
+		id, tags, err := r.id, map[string]string(nil), error(nil)
+		if r.name != "" {
+			id, tags, err = byName(ctx, r.client, r.name)
+		}
+		if id == "" && err == nil {
+			id = r.def
+		}
+
+		r.mu.Lock()
+		r.busy = nil
+		if err == nil {
+			r.resolved, r.tags = id, tags
+			r.ready.Store(true)
+		}
+		r.mu.Unlock()
+		close(busy)
+		return id, err
 	}
-	if id == "" {
-		id = r.def
-	}
-	r.resolved = id
-	r.ready.Store(true)
-	return id, nil
 }
 
 // Tags returns the experiment's tags when resolving its name read them

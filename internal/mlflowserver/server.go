@@ -66,8 +66,9 @@ type Destination struct {
 	exp      *mlflowrest.Resolver
 
 	capMu     sync.Mutex
-	streaming atomic.Int32 // capUnknown, capYes, capNo
-	probeFail time.Time    // under capMu
+	streaming atomic.Int32  // capUnknown, capYes, capNo
+	probeFail time.Time     // under capMu
+	probing   chan struct{} // under capMu: closed when the probe in flight ends
 
 	ledger ledger
 
@@ -411,29 +412,60 @@ func writeFileAtomic(name string, data []byte) error {
 func (d *Destination) once(key string, err error) error { return d.reported.Once(key, err) }
 
 // canStream runs capability detection (once; a failed probe is retried
-// after reprobeAfter) and reports whether spans go over OTLP.
+// after reprobeAfter) and reports whether spans go over OTLP. One probe runs
+// at a time and no lock is held across it; concurrent callers wait for it,
+// or for their own ctx.
 func (d *Destination) canStream(ctx context.Context) bool {
-	switch d.streaming.Load() {
-	case capYes:
-		return true
-	case capNo:
-		return false
+	for {
+		switch d.streaming.Load() {
+		case capYes:
+			return true
+		case capNo:
+			return false
+		}
+		d.capMu.Lock()
+		if s := d.streaming.Load(); s != capUnknown {
+			d.capMu.Unlock()
+			return s == capYes
+		}
+		if !d.probeFail.IsZero() && time.Since(d.probeFail) < reprobeAfter {
+			d.capMu.Unlock()
+			return false
+		}
+		if wait := d.probing; wait != nil {
+			d.capMu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return false
+			}
+		}
+		wait := make(chan struct{})
+		d.probing = wait
+		d.capMu.Unlock()
+
+		ok := d.probe(ctx)
+
+		d.capMu.Lock()
+		d.probing = nil
+		d.capMu.Unlock()
+		close(wait)
+		return ok
 	}
-	d.capMu.Lock()
-	defer d.capMu.Unlock()
-	if s := d.streaming.Load(); s != capUnknown {
-		return s == capYes
-	}
-	if !d.probeFail.IsZero() && time.Since(d.probeFail) < reprobeAfter {
-		return false
-	}
+}
+
+// probe asks the server's version and records whether it streams.
+func (d *Destination) probe(ctx context.Context) bool {
 	resp, err := d.client.Do(ctx, &transport.Request{Method: http.MethodGet, Path: pathVersion, NoRetry: true, Timeout: versionTimeout})
 	if err != nil {
 		if st := transport.StatusCode(err); st >= 400 && st < 500 {
 			d.streaming.Store(capNo) // no /version: older than MLflow 2.x's version route
 			return false
 		}
+		d.capMu.Lock()
 		d.probeFail = time.Now()
+		d.capMu.Unlock()
 		return false
 	}
 	if supportsOTLP(string(resp.Body)) {

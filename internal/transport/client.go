@@ -33,7 +33,7 @@ type Client struct {
 	reqTimeout  time.Duration
 	budget      time.Duration
 	maxResponse int64
-	onRetry     func()
+	onRetry     func(cause error)
 	rand        func() float64
 }
 
@@ -228,7 +228,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 				refreshed = true
 				r.Invalidate(sent)
 				if c.onRetry != nil {
-					c.onRetry()
+					c.onRetry(lastErr)
 				}
 				continue
 			}
@@ -245,7 +245,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 			return nil, lastErr
 		}
 		if c.onRetry != nil {
-			c.onRetry()
+			c.onRetry(lastErr)
 		}
 		if !sleep(ctx, wait) {
 			return nil, lastErr

@@ -69,7 +69,7 @@ func TestRetryStatuses(t *testing.T) {
 			defer srv.Close()
 			var retries atomic.Int32
 			cfg := fastConfig(srv.URL)
-			cfg.OnRetry = func() { retries.Add(1) }
+			cfg.OnRetry = func(error) { retries.Add(1) }
 			c := newClient(t, cfg)
 			resp, err := c.Do(context.Background(), &Request{Method: "POST", Path: "/x", Body: []byte("payload")})
 			if (err == nil) != tc.wantOK {
@@ -351,36 +351,5 @@ func TestAuthHeadersAndSecretsNeverInErrors(t *testing.T) {
 	}
 	if _, err := New(Config{URL: "ftp://alice:" + pass + "@h"}); err == nil || strings.Contains(err.Error(), pass) {
 		t.Errorf("New err = %v", err)
-	}
-}
-
-func TestLoadEnv(t *testing.T) {
-	env := map[string]string{
-		EnvTrackingToken:  "envtok",
-		EnvMaxRetries:     "2",
-		EnvBackoffFactor:  "0.5",
-		EnvRequestTimeout: "3",
-		EnvRetryTimeout:   "7.5",
-		EnvInsecureTLS:    "TRUE",
-	}
-	cfg := Config{Token: Ptr("explicit")}
-	if err := cfg.LoadEnv(func(k string) string { return env[k] }); err != nil {
-		t.Fatal(err)
-	}
-	if *cfg.Token != "explicit" || *cfg.MaxRetries != 2 || *cfg.BackoffFactor != 0.5 ||
-		*cfg.RequestTimeout != 3*time.Second || *cfg.RetryTimeout != 7500*time.Millisecond || !*cfg.InsecureTLS {
-		t.Errorf("cfg = %+v", cfg)
-	}
-	for name, val := range map[string]string{EnvMaxRetries: "x-secret", EnvRequestTimeout: "-1", EnvInsecureTLS: "yes-secret", EnvBackoffJitter: "nan"} {
-		var c Config
-		err := c.LoadEnv(func(k string) string {
-			if k == name {
-				return val
-			}
-			return ""
-		})
-		if err == nil || strings.Contains(err.Error(), val) || !strings.Contains(err.Error(), name) {
-			t.Errorf("%s=%s: err = %v", name, val, err)
-		}
 	}
 }

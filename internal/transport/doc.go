@@ -33,15 +33,7 @@
 //     error_code; their messages never contain tokens, passwords or
 //     Authorization headers.
 //
-// Environment variables (read by Config.LoadEnv, only for fields not set
-// explicitly):
-//
-//	MLFLOW_TRACKING_TOKEN                    bearer token
-//	MLFLOW_TRACKING_USERNAME / _PASSWORD     basic auth
-//	MLFLOW_TRACKING_INSECURE_TLS             false
-//	MLFLOW_HTTP_REQUEST_MAX_RETRIES          7
-//	MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR       2
-//	MLFLOW_HTTP_REQUEST_BACKOFF_JITTER       1.0
-//	MLFLOW_HTTP_REQUEST_TIMEOUT              120 (seconds, per attempt)
-//	MLFLOW_ASYNC_TRACE_LOGGING_RETRY_TIMEOUT 500 (seconds, per call)
+// The package reads no environment variable: package settings fills Config
+// from MLflow's (MLFLOW_TRACKING_TOKEN, MLFLOW_HTTP_REQUEST_*, ...) through
+// package envconfig, the one reader.
 package transport

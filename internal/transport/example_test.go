@@ -23,9 +23,6 @@ func Example() {
 	defer srv.Close()
 
 	cfg := transport.Config{URL: srv.URL, Token: transport.Ptr("secret")}
-	if err := cfg.LoadEnv(func(string) string { return "" }); err != nil { // env fills unset fields
-		panic(err)
-	}
 	c, err := transport.New(cfg)
 	if err != nil {
 		panic(err)

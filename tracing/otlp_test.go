@@ -1,4 +1,4 @@
-package exporter
+package tracing
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
 )
 
 type otlpReceiver struct {
@@ -79,12 +81,8 @@ func TestNewOTLPProcessor(t *testing.T) {
 		{name: "http without scheme", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "host:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, wantErr: "http(s) URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := defaultConfig()
-			c.getenv = func(k string) string { return tc.env[k] }
-			if tc.dest {
-				c.dest = nopDest{}
-			}
-			proc, mlflowToo, err := c.newOTLPProcessor(context.Background())
+			env := envconfig.New(func(k string) string { return tc.env[k] })
+			proc, mlflowToo, err := newOTLPProcessor(context.Background(), env, tc.dest)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "secretvalue") {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)
@@ -124,8 +122,3 @@ func TestNewOTLPProcessor(t *testing.T) {
 		})
 	}
 }
-
-type nopDest struct{}
-
-func (nopDest) ExportTraces(context.Context, []*Trace) error { return nil }
-func (nopDest) Shutdown(context.Context) error               { return nil }

@@ -1,0 +1,173 @@
+package exporter
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/assemble"
+)
+
+// The pipeline's export functions, run by the queues' workers.
+
+// exportTraces assembles and writes a batch of finished traces, then
+// settles each (AwaitExport learns the outcome).
+func (p *pipeline) exportTraces(ctx context.Context, states []*traceState) error {
+	e := p.e
+	traces := make([]*Trace, 0, len(states))
+	nspans := 0
+	for _, ts := range states {
+		t := e.builtTrace(ts)
+		nspans += len(t.Spans)
+		traces = append(traces, t)
+	}
+	if p.spanQ != nil && !e.route.carrier {
+		// Stream the spans of these traces (queued in OnEnd, before the
+		// trace) first, as MLflow's exporter logs a batch's spans before
+		// the traces it completes. Failures there are reported by the span
+		// pipeline; the trace is exported regardless. A carrier sends
+		// the spans its stream missed itself, so it does not wait.
+		_ = p.spanQ.ForceFlush(ctx)
+	}
+	err := callDestination(func() error { return e.route.dest.ExportTraces(ctx, traces) })
+	if err != nil {
+		ids := make([]string, len(traces))
+		for i, t := range traces {
+			ids[i] = t.Info.TraceID
+		}
+		xerr := &ExportError{TraceIDs: ids, Err: err}
+		e.counters.addExportFailures(1)
+		e.counters.addTracesFailed(len(traces))
+		p.noteLoss(err)
+		if ctx.Err() == nil { // not our own cancellation
+			p.noteFailure(err)
+		}
+		p.report(xerr)
+		for _, ts := range states {
+			e.buf.settle(ts, xerr)
+		}
+		return nil // reported here, once
+	}
+	p.rep.noteSuccess()
+	e.counters.addTracesExported(len(traces))
+	e.counters.addSpansExported(nspans)
+	for _, ts := range states {
+		e.buf.settle(ts, nil)
+	}
+	return nil
+}
+
+// exportSpans streams a batch of ended spans.
+func (p *pipeline) exportSpans(ctx context.Context, ended []*endedSpan) error {
+	e := p.e
+	spans := make([]*Span, 0, len(ended))
+	for _, es := range ended {
+		if e.route.carrier && es.trace.queued.Load() {
+			// The trace is finished and queued: it carries this span, in
+			// one request for the whole trace batch.
+			continue
+		}
+		spans = append(spans, es.converted())
+	}
+	if len(spans) == 0 {
+		return nil
+	}
+	err := callDestination(func() error { return e.route.spans.ExportSpans(ctx, spans) })
+	if err != nil {
+		e.counters.addExportFailures(1)
+		e.counters.addStreamDropped(len(spans))
+		p.report(&ExportError{TraceIDs: e.spanTraceIDs(spans), Spans: true, Err: err})
+		return nil
+	}
+	if e.route.streaming != nil && !e.route.streaming() {
+		// The destination accepted the call without streaming (a server
+		// without the OTLP route): the spans go with their trace.
+		return nil
+	}
+	e.counters.addSpansStreamed(len(spans))
+	return nil
+}
+
+// callDestination calls a destination, turning its panic into an error.
+func callDestination(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("destination panicked: %v", r)
+		}
+	}()
+	return f()
+}
+
+func (e *Exporter) spanTraceIDs(spans []*Span) []string {
+	var ids []string
+	seen := make(map[trace.TraceID]bool, len(spans))
+	for _, s := range spans {
+		if !seen[s.TraceID] {
+			seen[s.TraceID] = true
+			ids = append(ids, e.TraceID(s.TraceID))
+		}
+	}
+	return ids
+}
+
+// droppedAtShutdown counts and settles the finished traces the trace queue
+// abandoned because Shutdown's ctx ended (batch.Config.OnDrop).
+func (p *pipeline) droppedAtShutdown(states []*traceState) {
+	spans := 0
+	for _, ts := range states {
+		spans += len(ts.ended) + len(ts.open)
+		p.e.dropTrace(ts, errShutdownGaveUp)
+	}
+	p.rep.shutdownDropped.Add(int64(len(states)))
+	p.rep.shutdownDroppedSpans.Add(int64(spans))
+}
+
+// assembleTrace converts and assembles a detached trace (worker side).
+func (e *Exporter) assembleTrace(ts *traceState) *Trace {
+	spans := make([]*Span, 0, len(ts.ended)+len(ts.open))
+	var root *Span
+	for _, es := range ts.ended {
+		ms := es.converted()
+		if ms.SpanID == ts.rootID {
+			root = ms
+		}
+		spans = append(spans, ms)
+	}
+	if root == nil {
+		// The root never reached OnEnd here (timed out in a race, or
+		// evicted): convert the live span.
+		root = assemble.ConvertSpan(ts.root)
+		if root.EndTime.IsZero() {
+			root.EndTime = e.s.Now()
+		}
+		spans = append(spans, root)
+	}
+	for _, s := range ts.open {
+		ms := assemble.ConvertSpan(s)
+		if ms.EndTime.IsZero() {
+			ms.EndTime = root.EndTime
+			if ms.EndTime.Before(ms.StartTime) {
+				ms.EndTime = ms.StartTime
+			}
+		}
+		spans = append(spans, ms)
+	}
+	sort.SliceStable(spans, func(i, j int) bool {
+		if spans[j] == root {
+			return false
+		}
+		if spans[i] == root {
+			return true
+		}
+		return spans[i].StartTime.Before(spans[j].StartTime)
+	})
+	prefix, version := e.traceIDPrefix()
+	return assemble.Build(root, spans, ts.upd, assemble.Options{
+		PreviewMaxChars: e.s.PreviewMaxChars,
+		Metadata:        e.meta,
+		TraceIDPrefix:   prefix,
+		SchemaVersion:   version,
+	})
+}

@@ -1,0 +1,228 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/batch"
+)
+
+// backgroundWait bounds how long New waits for the destination's
+// background work (the Databricks experiment's Unity Catalog link).
+const backgroundWait = 3 * time.Second
+
+// pipeline owns every goroutine of an Exporter: the trace export queue and
+// the span stream queue (each a batch.Batcher: a dispatcher and its
+// workers), the expiry ticker, the reporter (the one error path) and the
+// destination's background work. Shutdown stops all of them, bounded by its
+// ctx; the destination's background work and the exports in flight get
+// contexts that Shutdown cancels when it gives up, so nothing the pipeline
+// started outlives it for longer than they take to notice.
+type pipeline struct {
+	e *Exporter
+
+	traceQ *batch.Batcher[*traceState]
+	spanQ  *batch.Batcher[*endedSpan] // nil unless the route streams
+
+	rep *reporter
+
+	// Background work and expiry run under bgCtx; abort and stop cancel it
+	// and wait for them (bg).
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	bg       sync.WaitGroup
+
+	expiryStop chan struct{} // closed by stopExpiry
+	expiryOnce sync.Once
+}
+
+func newPipeline(e *Exporter) *pipeline {
+	p := &pipeline{e: e, expiryStop: make(chan struct{})}
+	p.bgCtx, p.bgCancel = context.WithCancel(context.Background())
+	p.rep = newReporter(e)
+	return p
+}
+
+// start starts the goroutines: reporter, queues, expiry, and the
+// destination's background work (waited for up to backgroundWait or ctx).
+func (p *pipeline) start(ctx context.Context) {
+	e, s := p.e, p.e.s
+	p.rep.start()
+	p.traceQ = batch.New(p.exportTraces, batch.Config[*traceState]{
+		QueueSize:     s.MaxQueueSize,
+		Workers:       s.MaxWorkers,
+		BatchSize:     s.BatchSize,
+		Interval:      0, // a finished trace is exported as soon as a worker is free
+		ExportTimeout: s.RetryTimeout,
+		OnDrop:        p.droppedAtShutdown,
+	})
+	if e.route.spans != nil {
+		p.spanQ = batch.New(p.exportSpans, batch.Config[*endedSpan]{
+			QueueSize:     s.MaxQueueSize,
+			Workers:       s.MaxWorkers,
+			BatchSize:     s.BatchSize,
+			Interval:      s.BatchInterval,
+			ExportTimeout: s.RetryTimeout,
+			OnDrop:        func(d []*endedSpan) { e.counters.addStreamDropped(len(d)) },
+		})
+	}
+	if s.TraceTimeout > 0 {
+		p.bg.Add(1)
+		go p.expiry(s.TimeoutCheck)
+	}
+	if work := e.route.background; work != nil {
+		done := make(chan struct{})
+		p.bg.Add(1)
+		go func() {
+			defer p.bg.Done()
+			defer close(done)
+			work(p.bgCtx)
+		}()
+		wait := time.NewTimer(backgroundWait)
+		defer wait.Stop()
+		select {
+		case <-done:
+		case <-wait.C:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// enqueue hands a detached, finished trace to the export queue.
+func (p *pipeline) enqueue(ts *traceState) {
+	ts.finish(true) // finished: a watcher can have it even if the queue is full
+	if p.traceQ.Enqueue(ts) {
+		ts.queued.Store(true)
+		return
+	}
+	p.e.dropTrace(ts, errQueueFull)
+	p.warnDrop(dropTraceQueue, p.e.TraceID(ts.id), "trace dropped: the trace export queue is full (MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE)")
+}
+
+// stream queues an ended span for streaming, when the route streams.
+func (p *pipeline) stream(es *endedSpan) {
+	if p.spanQ == nil {
+		return
+	}
+	if !p.spanQ.Enqueue(es) {
+		p.e.counters.addStreamDropped(1)
+		p.warnDrop(dropSpanQueue, p.e.TraceID(es.trace.id), "span not streamed: the span export queue is full")
+	}
+}
+
+// flush waits until everything queued before the call is exported.
+func (p *pipeline) flush(ctx context.Context) error {
+	var errs []error
+	if p.spanQ != nil {
+		errs = append(errs, p.spanQ.ForceFlush(ctx))
+	}
+	errs = append(errs, p.traceQ.ForceFlush(ctx))
+	return errors.Join(errs...)
+}
+
+// drain exports what is queued and stops the queues. Both are always told
+// to stop, even when the span queue gave up first: with an expired ctx the
+// trace queue then cancels its exports and drops (and counts) what is still
+// queued instead of running on. It returns ctx's error when ctx ended first.
+func (p *pipeline) drain(ctx context.Context) error {
+	var first error
+	if p.spanQ != nil {
+		first = p.spanQ.Shutdown(ctx)
+	}
+	if err := p.traceQ.Shutdown(ctx); first == nil {
+		first = err
+	}
+	return first
+}
+
+// abort cancels the background work after Shutdown gave up: the exports in
+// flight are cancelled by the queues themselves; the destination's
+// background work ends with bgCtx.
+func (p *pipeline) abort() {
+	p.stopExpiry()
+	p.bgCancel()
+	p.reportShutdownDrops()
+	p.rep.waitNoted.Store(true) // what is left is cancelled, not waited for
+	p.rep.stop()                // later reports go to the handler directly
+}
+
+// stop ends the pipeline after the queues have drained: the background
+// work is cancelled and waited for (bounded by ctx), the drops of Shutdown
+// are reported and the reporter stops.
+func (p *pipeline) stop(ctx context.Context) error {
+	p.stopExpiry()
+	p.bgCancel()
+	done := make(chan struct{})
+	go func() { p.bg.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = fmt.Errorf("exporter: the destination's background work did not stop: %w", ctx.Err())
+	}
+	p.reportShutdownDrops()
+	p.rep.stop()
+	return err
+}
+
+func (p *pipeline) stopExpiry() {
+	p.expiryOnce.Do(func() { close(p.expiryStop) })
+}
+
+// --- trace expiry --------------------------------------------------------
+
+func (p *pipeline) expiry(interval time.Duration) {
+	defer p.bg.Done()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.expiryStop:
+			return
+		case <-p.bgCtx.Done():
+			return
+		case <-t.C:
+			p.expire(p.e.s.Now())
+		}
+	}
+}
+
+// expire halts the traces open longer than the trace timeout, as MLflow's
+// MlflowTraceTimeoutCache does: the root span gets status ERROR and an
+// "exception" event with MLflow's message, then ends, so the trace is
+// exported with state ERROR. Spans of the trace still open are included,
+// ended at the root's end time.
+func (p *pipeline) expire(now time.Time) {
+	e := p.e
+	for _, ts := range e.buf.due(now) {
+		// Reading rootEnd without the lock would race; ending an ended span
+		// is a no-op in the SDK, and so are SetStatus and AddEvent.
+		msg := timeoutMessage(e.idPrefix(), ts.id, e.s.TraceTimeout)
+		ts.root.SetStatus(codes.Error, "")
+		ts.root.AddEvent("exception", trace.WithAttributes(
+			attribute.String("exception.message", msg),
+			attribute.String("exception.type", "MlflowTracingException"),
+			attribute.String("exception.stacktrace", "mlflow.exceptions.MlflowTracingException: "+msg),
+		))
+		ts.root.End() // OnEnd exports the trace unless spans are still open
+		if e.buf.detach(ts) {
+			p.enqueue(ts)
+		}
+	}
+}
+
+// timeoutMessage is MLflow's _TRACE_EXPIRATION_MSG.
+func timeoutMessage(prefix string, id trace.TraceID, timeout time.Duration) string {
+	return "Trace " + prefix + id.String() + " is timed out after " +
+		strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64) + " seconds. " +
+		"The operation may be stuck or taking too long to complete. " +
+		"To increase the timeout, set the environment variable MLFLOW_TRACE_TIMEOUT_SECONDS to a larger value."
+}

@@ -1,0 +1,374 @@
+package exporter
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Errors a trace's export can end with (AwaitExport), all wrapping
+// ErrTraceDropped.
+var (
+	errEvicted        = fmt.Errorf("%w: evicted from the open-trace buffer", ErrTraceDropped)
+	errOpenAtShutdown = fmt.Errorf("%w: its root span had not ended at Shutdown", ErrTraceDropped)
+	errQueueFull      = fmt.Errorf("%w: the export queue was full", ErrTraceDropped)
+	errShutdownGaveUp = fmt.Errorf("%w: still queued when Shutdown's context ended", ErrTraceDropped)
+)
+
+// ExportError is what the error handler receives when the destination fails:
+// the MLflow ids of the traces involved and the destination's error.
+type ExportError struct {
+	TraceIDs []string // "tr-…"
+	Spans    bool     // streaming spans failed (the trace itself may still be exported)
+	Err      error
+}
+
+func (e *ExportError) Error() string {
+	what := "traces"
+	if e.Spans {
+		what = "spans of traces"
+	}
+	ids := e.TraceIDs
+	more := ""
+	if len(ids) > 3 {
+		more = fmt.Sprintf(" and %d more", len(ids)-3)
+		ids = ids[:3]
+	}
+	return fmt.Sprintf("exporter: exporting %s %v%s failed: %v", what, ids, more, e.Err)
+}
+
+func (e *ExportError) Unwrap() error { return e.Err }
+
+// UndeliveredError is what Shutdown returns when traces recorded since New
+// never reached the destination: dropped (queue full, evicted, still open or
+// still queued at Shutdown) or failed (the destination refused them or could
+// not be reached within the retry budget). Stats has the details.
+type UndeliveredError struct {
+	// Traces is how many traces were not delivered.
+	Traces int64
+	// Destination names where they should have gone (no credentials).
+	Destination string
+	// Cause is the last failure seen: the destination's error, or why a
+	// trace was dropped.
+	Cause error
+}
+
+func (e *UndeliveredError) Error() string {
+	s := fmt.Sprintf("exporter: %d %s not delivered to %s", e.Traces, plural(e.Traces, "trace was", "traces were"), e.Destination)
+	if e.Cause != nil {
+		s += ": " + e.Cause.Error()
+	}
+	return s
+}
+
+func (e *UndeliveredError) Unwrap() error { return e.Cause }
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// undelivered returns an *UndeliveredError when traces were lost, else nil.
+func (e *Exporter) undelivered() error {
+	st := e.counters.stats()
+	n := st.TracesDropped + st.TracesFailed
+	if n == 0 {
+		return nil
+	}
+	return &UndeliveredError{Traces: n, Destination: e.route.where, Cause: e.pipe.rep.lastLoss()}
+}
+
+// gaveUp is the error of a ForceFlush or Shutdown whose ctx ended first: it
+// says how many traces were waiting, where to, and the last failure.
+func (e *Exporter) gaveUp(op string, ctxErr error) error {
+	_, pending := e.buf.lens()
+	msg := fmt.Sprintf("exporter: %s gave up", op)
+	if pending > 0 {
+		msg += fmt.Sprintf(" with %d %s still waiting to reach %s", pending, plural(int64(pending), "trace", "traces"), e.route.where)
+	}
+	if cause := e.pipe.rep.lastCause(); cause != nil {
+		return fmt.Errorf("%s: %w (last error: %v)", msg, ctxErr, cause)
+	}
+	return fmt.Errorf("%s: %w", msg, ctxErr)
+}
+
+// --- the one error path ----------------------------------------------------
+
+// reporter hands every background error of the Exporter to its error
+// handler, once, from its own goroutine (so the handler's I/O never runs on
+// the caller's path), and remembers the last failure of the destination.
+type reporter struct {
+	e       *Exporter
+	handler func(error)
+	ch      chan error
+	quit    chan struct{}
+	done    chan struct{}
+	stopped atomic.Bool
+	once    sync.Once
+
+	mu          sync.Mutex
+	loss        error     // why the last lost trace was lost
+	cause       error     // last failure of the destination
+	causeTime   time.Time // when it was seen
+	successTime time.Time // last export the destination confirmed
+
+	lastDropWarn [numDropKinds]atomic.Int64 // unix nanos of the last report
+
+	// Traces (and their spans) still queued when Shutdown's ctx ended,
+	// reported once.
+	shutdownDropped, shutdownDroppedSpans atomic.Int64
+	shutdownReported                      atomic.Bool
+
+	waitNoted atomic.Bool // the "waiting for N traces" notice was given
+	waiting   atomic.Bool // Shutdown is waiting on the destination
+}
+
+func newReporter(e *Exporter) *reporter {
+	return &reporter{e: e, handler: e.s.ErrorHandler, ch: make(chan error, 64),
+		quit: make(chan struct{}), done: make(chan struct{})}
+}
+
+func (r *reporter) start() { go r.run() }
+
+func (r *reporter) run() {
+	defer close(r.done)
+	for {
+		select {
+		case err := <-r.ch:
+			r.handler(err)
+		case <-r.quit:
+			for {
+				select {
+				case err := <-r.ch:
+					r.handler(err)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// stop drains the queue and stops the goroutine; later reports go to the
+// handler directly (only background goroutines report after Shutdown).
+func (r *reporter) stop() {
+	r.once.Do(func() {
+		r.stopped.Store(true)
+		close(r.quit)
+		<-r.done
+	})
+}
+
+// report hands err to the handler from a background goroutine (it may wait
+// for the reporter).
+func (r *reporter) report(err error) {
+	if err == nil {
+		return
+	}
+	if r.stopped.Load() {
+		r.handler(err)
+		return
+	}
+	select {
+	case r.ch <- err:
+	case <-r.quit:
+		r.handler(err)
+	}
+}
+
+// tryReport hands err to the handler without ever blocking (caller's path);
+// when the reporter is behind, the report is lost (the event is still
+// counted in Stats). After Shutdown it calls the handler itself.
+func (r *reporter) tryReport(err error) {
+	if r.stopped.Load() {
+		r.handler(err) // after Shutdown nothing else reports: no goroutine left to do it
+		return
+	}
+	select {
+	case r.ch <- err:
+	default:
+	}
+}
+
+func (r *reporter) noteCause(err error) {
+	if err == nil {
+		return
+	}
+	r.mu.Lock()
+	r.cause, r.causeTime = err, time.Now()
+	r.mu.Unlock()
+}
+
+func (r *reporter) lastCause() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cause
+}
+
+func (r *reporter) noteLoss(why error) {
+	r.mu.Lock()
+	r.loss = why
+	r.mu.Unlock()
+}
+
+func (r *reporter) lastLoss() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.loss
+}
+
+// failing returns the last failure when it is more recent than the last
+// success, else nil.
+func (r *reporter) failing() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cause == nil || r.causeTime.Before(r.successTime) {
+		return nil
+	}
+	return r.cause
+}
+
+func (r *reporter) noteSuccess() {
+	r.mu.Lock()
+	r.successTime = time.Now()
+	r.mu.Unlock()
+}
+
+func (r *reporter) lastSuccessTime() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.successTime
+}
+
+func (p *pipeline) report(err error)   { p.rep.report(err) }
+func (p *pipeline) noteLoss(why error) { p.rep.noteLoss(why) }
+func (e *Exporter) onRetry(cause error) {
+	e.counters.addRetried(1)
+	e.pipe.noteFailure(cause)
+}
+
+// noteFailure records a failure of the destination (a request that will be
+// retried, or an export that failed); while Shutdown waits, the first one
+// is announced at once.
+func (p *pipeline) noteFailure(cause error) {
+	p.rep.noteCause(cause)
+	if p.rep.waiting.Load() {
+		p.giveWaitNotice(cause)
+	}
+}
+
+type dropKind int
+
+const (
+	dropTraceQueue dropKind = iota
+	dropSpanQueue
+	dropEvicted
+	dropSpanCap
+	numDropKinds
+)
+
+// dropWarnEvery rate-limits drop reports per kind, like MLflow's 30 s
+// "queue is full" warning; every drop is counted in Stats.
+const dropWarnEvery = 30 * time.Second
+
+// warnDrop reports a drop, at most once per dropWarnEvery and kind, without
+// blocking (it runs on the caller's path).
+func (p *pipeline) warnDrop(kind dropKind, traceID, what string) {
+	r := p.rep
+	now := time.Now().UnixNano()
+	last := r.lastDropWarn[kind].Load()
+	if last != 0 && now-last < int64(dropWarnEvery) {
+		return
+	}
+	if !r.lastDropWarn[kind].CompareAndSwap(last, now) {
+		return
+	}
+	r.tryReport(fmt.Errorf("exporter: %s: %s (further drops in the next %v are only counted in Stats)",
+		traceID, what, dropWarnEvery))
+}
+
+// reportShutdownDrops reports, once, the traces dropped at Shutdown.
+func (p *pipeline) reportShutdownDrops() {
+	r := p.rep
+	n := r.shutdownDropped.Load()
+	if n == 0 || !r.shutdownReported.CompareAndSwap(false, true) {
+		return
+	}
+	r.report(fmt.Errorf("exporter: %d finished traces (%d spans) still queued when Shutdown's context ended were dropped", n, r.shutdownDroppedSpans.Load()))
+}
+
+// WaitNotice is what the error handler receives, once, when Shutdown waits
+// on a destination that fails or does not answer: how many traces wait,
+// where to, and the last failure (nil when the destination has simply not
+// answered yet). It is a notice, not a loss: the traces may still arrive.
+type WaitNotice struct {
+	Traces      int
+	Destination string
+	Cause       error
+	// RetryTimeout bounds the export of each of them.
+	RetryTimeout time.Duration
+}
+
+func (n *WaitNotice) Error() string {
+	why := "no answer yet"
+	if n.Cause != nil {
+		why = n.Cause.Error()
+	}
+	return fmt.Sprintf("exporter: Shutdown is waiting for %d %s to reach %s: %s (each export gives up after %v; a Shutdown context with a deadline bounds the wait)",
+		n.Traces, plural(int64(n.Traces), "trace", "traces"), n.Destination, why, n.RetryTimeout)
+}
+
+func (n *WaitNotice) Unwrap() error { return n.Cause }
+
+// waitNoticeAfter is how long Shutdown waits without the destination
+// confirming anything before it says so.
+const waitNoticeAfter = 2 * time.Second
+
+// noteWait arranges for Shutdown's one WaitNotice: at once when the
+// destination's last answer was a failure, at its first failure during the
+// wait, or as soon as it has confirmed nothing for waitNoticeAfter while
+// traces wait (a destination that does not answer). The returned func
+// cancels it.
+func (p *pipeline) noteWait() (cancel func()) {
+	if _, pending := p.e.buf.lens(); pending == 0 {
+		return func() {}
+	}
+	if cause := p.rep.failing(); cause != nil {
+		p.giveWaitNotice(cause)
+		return func() {}
+	}
+	p.rep.waiting.Store(true)
+	var mu sync.Mutex
+	stopped := false
+	var t *time.Timer
+	t = time.AfterFunc(waitNoticeAfter, func() {
+		quiet := time.Since(p.rep.lastSuccessTime())
+		if quiet >= waitNoticeAfter {
+			p.giveWaitNotice(p.rep.failing())
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			t.Reset(waitNoticeAfter - quiet)
+		}
+	})
+	return func() {
+		p.rep.waiting.Store(false)
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
+		t.Stop()
+	}
+}
+
+func (p *pipeline) giveWaitNotice(cause error) {
+	_, pending := p.e.buf.lens()
+	if pending == 0 || !p.rep.waitNoted.CompareAndSwap(false, true) {
+		return
+	}
+	p.rep.report(&WaitNotice{Traces: pending, Destination: p.e.route.where, Cause: cause, RetryTimeout: p.e.s.RetryTimeout})
+}

@@ -1,0 +1,547 @@
+// Package settings resolves the configuration shared by everything that
+// talks to an MLflow backend: the exporter (package exporter) and the trace
+// client (package traces). Both take the same options, exporter.Option, an
+// alias of Option, and resolve them here, in one order: defaults, then the
+// environment (through package envconfig, read once, through the getenv of
+// WithGetenv), then the options, then validation and the selection of the
+// backend (./mlruns, an MLflow tracking server, a Databricks workspace).
+//
+// Resolution does no network I/O. It reads the Databricks configuration file
+// when the Databricks workspace is selected and the environment does not
+// configure it.
+package settings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/dbauth"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
+)
+
+// Option changes Settings. Options are sealed: they are made by Func (the
+// exporter's With* functions) and Resolved.
+type Option interface{ apply(*Settings) }
+
+type funcOption func(*Settings)
+
+func (f funcOption) apply(s *Settings) { f(s) }
+
+// Func returns an Option that applies f. A nil f is ignored.
+func Func(f func(*Settings)) Option {
+	if f == nil {
+		return nil
+	}
+	return funcOption(f)
+}
+
+// resolvedOption carries Settings resolved before: Resolve starts from a
+// copy of them instead of defaults and the environment.
+type resolvedOption struct{ s *Settings }
+
+func (resolvedOption) apply(*Settings) {}
+
+// Resolved returns an Option that makes Resolve start from s (a result of
+// Resolve) without reading the environment again; options after it still
+// apply. Package tracing resolves once and builds the exporter and the
+// trace client from the same Settings this way.
+func Resolved(s *Settings) Option { return resolvedOption{s} }
+
+// TraceWriter is the method set of exporter.Destination (declared here so
+// that Settings can carry one; the two interfaces are identical).
+type TraceWriter interface {
+	ExportTraces(ctx context.Context, traces []*tracemodel.Trace) error
+	Shutdown(ctx context.Context) error
+}
+
+// SpanWriter is the method set of exporter.SpanStreamer.
+type SpanWriter interface {
+	ExportSpans(ctx context.Context, spans []*tracemodel.Span) error
+}
+
+// Kind is the selected backend.
+type Kind int
+
+const (
+	// Local is MLflow's FileStore layout under LocalRoot.
+	Local Kind = iota
+	// Server is an MLflow tracking server at Transport.URL.
+	Server
+	// Databricks is the workspace of Workspace.
+	Databricks
+	// Custom is the destination given with exporter.WithDestination.
+	Custom
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Local:
+		return "local store"
+	case Server:
+		return "MLflow tracking server"
+	case Databricks:
+		return "Databricks workspace"
+	case Custom:
+		return "custom destination"
+	}
+	return "unknown"
+}
+
+// DefaultLocalRoot is where traces go when no tracking URI is set.
+const DefaultLocalRoot = "mlruns"
+
+// Settings is the resolved configuration.
+type Settings struct {
+	Env envconfig.Env
+
+	// Backend selection: the inputs, then what Resolve selected.
+	TrackingURI        string
+	ExperimentID       string
+	ExperimentName     string
+	TracingDestination string // "<catalog>.<schema>" or "<experiment id>"
+	DatabricksHost     string
+	// DatabricksCredentials authorises Databricks requests (auth type custom).
+	DatabricksCredentials func(*http.Request) error
+	databricksExplicit    bool
+
+	selected  bool // Select has run
+	Kind      Kind
+	LocalRoot string         // Local
+	Workspace *dbauth.Config // Databricks
+	UCSchema  string         // Databricks: "<catalog>.<schema>" tables instead of an experiment
+	// Transport is the HTTP configuration of Server and Databricks (URL set
+	// for Server; the workspace sets its own).
+	Transport transport.Config
+
+	CustomTraces TraceWriter // Custom
+	CustomSpans  SpanWriter  // Custom, may be nil
+
+	DisableSpanStreaming bool
+
+	// Pipeline.
+	AsyncLogging     bool
+	MaxQueueSize     int
+	MaxWorkers       int
+	BatchSize        int
+	BatchInterval    time.Duration
+	RetryTimeout     time.Duration // one export, retries included
+	TraceTimeout     time.Duration // 0: off
+	TimeoutCheck     time.Duration
+	BufferTTL        time.Duration
+	MaxOpenTraces    int
+	MaxSpansPerTrace int
+	PreviewMaxChars  int
+	previewSet       bool
+
+	ErrorHandler func(error)
+	Now          func() time.Time
+
+	// OnRetry is called for every retried request with the failure that
+	// caused it (the exporter counts them and remembers the cause); nil when
+	// nobody listens.
+	OnRetry func(cause error)
+}
+
+// DefaultMaxSpansPerTrace bounds one trace (ours: MLflow has no cap).
+const DefaultMaxSpansPerTrace = 10000
+
+func defaults(env envconfig.Env) *Settings {
+	return &Settings{
+		Env:              env,
+		AsyncLogging:     true,
+		MaxQueueSize:     envconfig.MaxQueueSize.Def,
+		MaxWorkers:       envconfig.MaxWorkers.Def,
+		BatchSize:        envconfig.MaxSpanBatchSize.Def,
+		BatchInterval:    envconfig.MaxInterval.Def,
+		RetryTimeout:     envconfig.RetryTimeout.Def,
+		TimeoutCheck:     envconfig.TimeoutCheckInterval.Def,
+		BufferTTL:        envconfig.BufferTTL.Def,
+		MaxOpenTraces:    envconfig.BufferMaxSize.Def,
+		MaxSpansPerTrace: DefaultMaxSpansPerTrace,
+		PreviewMaxChars:  keys.PreviewLenOSS,
+		Now:              time.Now,
+	}
+}
+
+// DefaultErrorHandler logs err with slog.Default.
+func DefaultErrorHandler(err error) {
+	slog.Default().Error("mlflowtrace", "error", err)
+}
+
+// WithGetenv sets the function the environment is read with.
+func WithGetenv(getenv func(string) string) Option {
+	if getenv == nil {
+		return nil
+	}
+	return getenvOption{getenv}
+}
+
+type getenvOption struct{ getenv func(string) string }
+
+func (o getenvOption) apply(s *Settings) { s.Env = envconfig.New(o.getenv) }
+
+// Resolve resolves opts: defaults, the environment, opts in order, then
+// validation and backend selection (Load, then Select). Nil options are
+// ignored.
+func Resolve(opts ...Option) (*Settings, error) {
+	s, err := Load(opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Select(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Load is Resolve without the backend selection: defaults, the environment
+// (or the Settings of a Resolved option), opts in order, validation.
+func Load(opts ...Option) (*Settings, error) {
+	var base *Settings
+	env := envconfig.Env{}
+	start := 0
+	for i, o := range opts {
+		switch o := o.(type) {
+		case resolvedOption:
+			base, start = o.s, i+1
+		case getenvOption:
+			env = envconfig.New(o.getenv)
+		}
+	}
+	var s *Settings
+	if base != nil {
+		c := *base
+		s = &c
+		if start < len(opts) {
+			s.selected = false // options after it may change the backend
+		}
+	} else {
+		s = defaults(env)
+		if err := s.loadEnv(); err != nil {
+			return nil, err
+		}
+	}
+	for _, o := range opts[start:] {
+		if o != nil {
+			o.apply(s)
+		}
+	}
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Select selects the backend, once (see package exporter's documentation
+// for the rules). It does no network I/O.
+func (s *Settings) Select() error {
+	if s.selected {
+		return nil
+	}
+	if err := s.selectBackend(); err != nil {
+		return err
+	}
+	s.selected = true
+	return nil
+}
+
+// loadEnv reads every variable of the exporter and the transport.
+func (s *Settings) loadEnv() error {
+	e := s.Env
+	s.TrackingURI = envconfig.TrackingURI.Get(e)
+	s.ExperimentID = envconfig.ExperimentID.Get(e)
+	s.ExperimentName = envconfig.ExperimentName.Get(e)
+	s.TracingDestination = envconfig.TracingDestination.Get(e)
+
+	var errs []error
+	check := func(err error) { errs = append(errs, err) }
+	var err error
+	s.AsyncLogging, err = envconfig.AsyncLogging.Get(e)
+	check(err)
+	s.MaxWorkers, err = envconfig.MaxWorkers.Get(e)
+	check(err)
+	s.MaxQueueSize, err = envconfig.MaxQueueSize.Get(e)
+	check(err)
+	s.BatchSize, err = envconfig.MaxSpanBatchSize.Get(e)
+	check(err)
+	s.MaxOpenTraces, err = envconfig.BufferMaxSize.Get(e)
+	check(err)
+	s.BatchInterval, err = envconfig.MaxInterval.Get(e)
+	check(err)
+	s.RetryTimeout, err = envconfig.RetryTimeout.Get(e)
+	check(err)
+	s.TraceTimeout, err = envconfig.TraceTimeout.Get(e)
+	check(err)
+	s.TimeoutCheck, err = envconfig.TimeoutCheckInterval.Get(e)
+	check(err)
+	s.BufferTTL, err = envconfig.BufferTTL.Get(e)
+	check(err)
+
+	t := &s.Transport
+	if v := envconfig.TrackingToken.Get(e); v != "" {
+		t.Token = &v
+	}
+	if v := envconfig.TrackingUsername.Get(e); v != "" {
+		t.Username = &v
+	}
+	if v := envconfig.TrackingPassword.Get(e); v != "" {
+		t.Password = &v
+	}
+	if b, set, err := envconfig.InsecureTLS.Lookup(e); err != nil {
+		check(err)
+	} else if set {
+		t.InsecureTLS = &b
+	}
+	if n, set, err := envconfig.MaxRetries.Lookup(e); err != nil {
+		check(err)
+	} else if set {
+		t.MaxRetries = &n
+	}
+	if d, set, err := envconfig.BackoffFactor.Lookup(e); err != nil {
+		check(err)
+	} else if set {
+		f := d.Seconds()
+		t.BackoffFactor = &f
+	}
+	if f, set, err := envconfig.BackoffJitter.Lookup(e); err != nil {
+		check(err)
+	} else if set {
+		t.BackoffJitter = &f
+	}
+	if d, set, err := envconfig.RequestTimeout.Lookup(e); err != nil {
+		check(err)
+	} else if set {
+		t.RequestTimeout = &d
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (s *Settings) validate() error {
+	switch {
+	case s.MaxQueueSize < 1:
+		return fmt.Errorf("max queue size must be positive, got %d", s.MaxQueueSize)
+	case s.MaxWorkers < 1:
+		return fmt.Errorf("max workers must be positive, got %d", s.MaxWorkers)
+	case s.BatchSize < 1:
+		return fmt.Errorf("batch size must be positive, got %d", s.BatchSize)
+	case s.BatchInterval < 0:
+		return fmt.Errorf("batch interval must not be negative, got %v", s.BatchInterval)
+	case s.RetryTimeout <= 0:
+		return fmt.Errorf("retry timeout must be positive, got %v", s.RetryTimeout)
+	case s.TraceTimeout < 0:
+		return fmt.Errorf("trace timeout must not be negative, got %v", s.TraceTimeout)
+	case s.TimeoutCheck <= 0:
+		return fmt.Errorf("timeout check interval must be positive, got %v", s.TimeoutCheck)
+	case s.BufferTTL <= 0:
+		return fmt.Errorf("trace buffer TTL must be positive, got %v", s.BufferTTL)
+	case s.MaxOpenTraces < 1:
+		return fmt.Errorf("max open traces must be positive, got %d", s.MaxOpenTraces)
+	case s.MaxSpansPerTrace < 1:
+		return fmt.Errorf("max spans per trace must be positive, got %d", s.MaxSpansPerTrace)
+	case s.PreviewMaxChars < 4:
+		return fmt.Errorf("preview max chars must be at least 4, got %d", s.PreviewMaxChars)
+	}
+	if s.ErrorHandler == nil {
+		s.ErrorHandler = DefaultErrorHandler
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if !s.AsyncLogging {
+		// MLFLOW_ENABLE_ASYNC_TRACE_LOGGING=false: Python exports on the
+		// caller's thread; we never do I/O there, so we keep the background
+		// pipeline but export strictly one batch at a time, in order.
+		s.MaxWorkers = 1
+	}
+	// One retry budget: it bounds a whole export and every request in it.
+	rt := s.RetryTimeout
+	s.Transport.RetryTimeout = &rt
+	return nil
+}
+
+// SetPreviewMaxChars sets the preview length and remembers it was chosen
+// (a Databricks workspace otherwise gets 10000).
+func (s *Settings) SetPreviewMaxChars(n int) { s.PreviewMaxChars, s.previewSet = n, true }
+
+// SetDatabricksHost sets the workspace URL and selects the workspace when
+// no tracking URI is set.
+func (s *Settings) SetDatabricksHost(h string) { s.DatabricksHost, s.databricksExplicit = h, true }
+
+// SetDatabricksCredentials sets custom credentials and selects the
+// workspace when no tracking URI is set. A nil fn is ignored.
+func (s *Settings) SetDatabricksCredentials(fn func(*http.Request) error) {
+	if fn != nil {
+		s.DatabricksCredentials, s.databricksExplicit = fn, true
+	}
+}
+
+// selectBackend picks the backend: a custom destination, else the tracking
+// URI, with MLflow's two Databricks rules (see package exporter's
+// documentation).
+func (s *Settings) selectBackend() error {
+	if err := s.resolveTracingDestination(); err != nil {
+		return err
+	}
+	if s.CustomTraces != nil {
+		s.Kind = Custom
+		return nil
+	}
+	kind, root, err := ParseTrackingURI(s.TrackingURI)
+	if err != nil {
+		return err
+	}
+	if kind != Databricks && (s.UCSchema != "" || (strings.TrimSpace(s.TrackingURI) == "" && s.wantsDatabricks())) {
+		kind, root = Databricks, ""
+	}
+	s.Kind = kind
+	switch kind {
+	case Local:
+		s.LocalRoot = root
+	case Server:
+		s.Transport.URL = s.TrackingURI
+	case Databricks:
+		ws, err := dbauth.Resolve(dbauth.Options{
+			Getenv:      s.Env.Getenv(),
+			Host:        s.DatabricksHost,
+			Profile:     root,
+			Credentials: s.DatabricksCredentials,
+			HTTP:        s.Transport,
+		})
+		if err != nil {
+			return err
+		}
+		s.Workspace = ws
+		if !s.previewSet {
+			s.PreviewMaxChars = keys.PreviewLenDatabricks
+		}
+	}
+	return nil
+}
+
+// resolveTracingDestination interprets MLFLOW_TRACING_DESTINATION the way
+// MLflow does: "<catalog>.<schema>" (Unity Catalog), "<experiment id>";
+// anything else is an error naming the variable.
+func (s *Settings) resolveTracingDestination() error {
+	d := strings.TrimSpace(s.TracingDestination)
+	if d == "" {
+		return nil
+	}
+	name := envconfig.TracingDestination.Name
+	switch parts := strings.Split(d, "."); len(parts) {
+	case 1:
+		s.ExperimentID, s.ExperimentName = d, ""
+		return nil
+	case 2:
+		if parts[0] != "" && parts[1] != "" {
+			s.UCSchema = d
+			return nil
+		}
+	case 3:
+		return fmt.Errorf("invalid %s=%q: Unity Catalog table-prefix destinations (<catalog>.<schema>.<table_prefix>) are not supported, as in MLflow; use <catalog>.<schema>", name, d)
+	}
+	return fmt.Errorf("invalid %s=%q: want <catalog>.<schema> (Unity Catalog tables) or <experiment id>", name, d)
+}
+
+// wantsDatabricks reports whether, with no tracking URI, the configuration
+// asks for a Databricks workspace.
+func (s *Settings) wantsDatabricks() bool {
+	return s.databricksExplicit || s.UCSchema != "" ||
+		envconfig.DatabricksHost.Get(s.Env) != "" ||
+		envconfig.DatabricksProfile.Get(s.Env) != "" ||
+		envconfig.ModelServing.Get(s.Env)
+}
+
+// ParseTrackingURI classifies a tracking URI. For a local store it returns
+// the root directory, for Databricks the profile of databricks://<profile>.
+// Errors never echo the URI (it may hold credentials).
+func ParseTrackingURI(uri string) (Kind, string, error) {
+	uri = strings.TrimSpace(uri)
+	if uri == "" {
+		return Local, DefaultLocalRoot, nil
+	}
+	lower := strings.ToLower(uri)
+	if lower == "databricks" || lower == "databricks-uc" {
+		return Databricks, "", nil
+	}
+	for _, scheme := range []string{"databricks://", "databricks-uc://"} {
+		if strings.HasPrefix(lower, scheme) {
+			profile := strings.TrimRight(uri[len(scheme):], "/")
+			if strings.Contains(profile, ":") {
+				return 0, "", errors.New("databricks://<scope>:<prefix> tracking URIs are not supported: use databricks://<profile> or DATABRICKS_HOST with DATABRICKS_TOKEN")
+			}
+			return Databricks, profile, nil
+		}
+	}
+	if strings.HasPrefix(lower, "uc:") {
+		return 0, "", errors.New("uc: is a model registry URI, not a tracking URI: use MLFLOW_TRACKING_URI=databricks")
+	}
+	u, err := url.Parse(uri)
+	if err != nil || len(u.Scheme) <= 1 {
+		// A plain path (a one-letter "scheme" is a Windows drive).
+		return Local, uri, nil
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "file":
+		if u.Host != "" && u.Host != "localhost" {
+			return 0, "", errors.New("file: tracking URI with a remote host is not supported")
+		}
+		p := u.Path
+		if p == "" {
+			p = u.Opaque // file:relative/path
+		}
+		if p == "" {
+			p = DefaultLocalRoot
+		}
+		return Local, p, nil
+	case "http", "https":
+		return Server, "", nil
+	}
+	return 0, "", fmt.Errorf("tracking URI scheme %q is not supported: use a directory, a file: URI, an http(s) MLflow tracking server or databricks", u.Scheme)
+}
+
+// Where describes the backend for messages, without credentials: the
+// directory, the server's scheme://host[:port], or the workspace URL.
+func (s *Settings) Where() string {
+	switch s.Kind {
+	case Local:
+		return s.LocalRoot
+	case Server:
+		if u, err := url.Parse(s.Transport.URL); err == nil && u.Host != "" {
+			return u.Scheme + "://" + u.Host
+		}
+		return "the tracking server"
+	case Databricks:
+		if s.Workspace != nil {
+			return s.Workspace.Host
+		}
+		return "the Databricks workspace"
+	}
+	return "the custom destination"
+}
+
+// HTTP returns the transport configuration with the retry counter hooked in.
+func (s *Settings) HTTP() transport.Config {
+	tc := s.Transport
+	if on := s.OnRetry; on != nil {
+		user := tc.OnRetry
+		tc.OnRetry = func(cause error) {
+			on(cause)
+			if user != nil {
+				user(cause)
+			}
+		}
+	}
+	return tc
+}

@@ -1,0 +1,118 @@
+package tracing
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
+)
+
+const (
+	otlpTracesPath      = "/v1/traces"
+	defaultOTLPProtocol = "grpc" // MLflow's default, not the OTel spec's http/protobuf
+)
+
+// newOTLPProcessor returns a plain OpenTelemetry batch span processor for
+// OTEL_EXPORTER_OTLP_* export and whether the MLflow destination is used as
+// well. With no OTLP endpoint configured (or MLFLOW_ENABLE_OTLP_EXPORTER=
+// false) it returns (nil, true, nil).
+//
+// As in MLflow: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as is, else
+// OTEL_EXPORTER_OTLP_ENDPOINT + "/v1/traces"; the protocol is
+// OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL, else
+// "grpc" ("http/protobuf" selects OTLP/HTTP, anything else is an error). When
+// OTLP export is on it replaces the MLflow destination unless
+// MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT=true. An explicit destination
+// (exporter.WithDestination, like mlflow.tracing.set_destination) wins over
+// OTLP unless dual export is on.
+func newOTLPProcessor(ctx context.Context, env envconfig.Env, customDest bool) (sdktrace.SpanProcessor, bool, error) {
+	endpoint := envconfig.OTLPTracesEndpoint.Get(env)
+	if endpoint == "" {
+		if base := envconfig.OTLPEndpoint.Get(env); base != "" {
+			endpoint = strings.TrimRight(base, "/") + otlpTracesPath
+		}
+	}
+	if endpoint == "" {
+		return nil, true, nil
+	}
+	enabled, err := envconfig.EnableOTLP.Get(env)
+	if err != nil {
+		return nil, false, err
+	}
+	if !enabled {
+		return nil, true, nil
+	}
+	dual, err := envconfig.OTLPDualExport.Get(env)
+	if err != nil {
+		return nil, false, err
+	}
+	if customDest && !dual {
+		return nil, true, nil
+	}
+	protocol := envconfig.OTLPTracesProtocol.Get(env)
+	if protocol == "" {
+		protocol = envconfig.OTLPProtocol.Get(env)
+	}
+	if protocol == "" {
+		protocol = defaultOTLPProtocol
+	}
+	headers, err := otlpHeaders(env)
+	if err != nil {
+		return nil, false, err
+	}
+	u, perr := url.Parse(endpoint)
+	hasScheme := perr == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+
+	var exp sdktrace.SpanExporter
+	switch protocol {
+	case "grpc":
+		var opts []otlptracegrpc.Option
+		if hasScheme {
+			opts = append(opts, otlptracegrpc.WithEndpointURL(endpoint))
+		} else {
+			opts = append(opts, otlptracegrpc.WithEndpoint(endpoint))
+		}
+		if len(headers) > 0 {
+			opts = append(opts, otlptracegrpc.WithHeaders(headers))
+		}
+		exp, err = otlptracegrpc.New(ctx, opts...)
+	case "http/protobuf":
+		if !hasScheme {
+			return nil, false, fmt.Errorf("invalid OTLP traces endpoint: want an http(s) URL for protocol http/protobuf")
+		}
+		opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(endpoint)}
+		if len(headers) > 0 {
+			opts = append(opts, otlptracehttp.WithHeaders(headers))
+		}
+		exp, err = otlptracehttp.New(ctx, opts...)
+	default:
+		return nil, false, fmt.Errorf("unsupported OTLP protocol %q: set %s to grpc or http/protobuf", protocol, envconfig.OTLPTracesProtocol.Name)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("OTLP exporter: %w", err)
+	}
+	return sdktrace.NewBatchSpanProcessor(exp), dual, nil
+}
+
+// otlpHeaders reads OTEL_EXPORTER_OTLP_TRACES_HEADERS, else
+// OTEL_EXPORTER_OTLP_HEADERS.
+func otlpHeaders(env envconfig.Env) (map[string]string, error) {
+	kvs, err := envconfig.OTLPTracesHeaders.Get(env)
+	if err == nil && kvs == nil {
+		kvs, err = envconfig.OTLPHeaders.Get(env)
+	}
+	if err != nil || len(kvs) == 0 {
+		return nil, err
+	}
+	out := make(map[string]string, len(kvs))
+	for _, kv := range kvs {
+		out[kv.Key] = kv.Value
+	}
+	return out, nil
+}
