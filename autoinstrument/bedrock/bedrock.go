@@ -139,16 +139,16 @@ func recordRequest(ctx context.Context, in middleware.SerializeInput, next middl
 	return next.HandleSerialize(ctx, in)
 }
 
-// requestBody reads up to llmspan.MaxBody bytes of a seekable request body
-// and rewinds it; nil when it cannot.
+// requestBody reads a seekable request body of up to llmspan.MaxBody bytes
+// and rewinds it; nil when it cannot (or the body is longer).
 func requestBody(req *smithyhttp.Request) []byte {
 	stream := req.GetStream()
 	if stream == nil || !req.IsStreamSeekable() {
 		return nil
 	}
 	var buf bytes.Buffer
-	_, err := io.Copy(&buf, io.LimitReader(stream, llmspan.MaxBody))
-	if rerr := req.RewindStream(); rerr != nil || err != nil {
+	_, err := io.Copy(&buf, io.LimitReader(stream, llmspan.MaxBody+1))
+	if rerr := req.RewindStream(); rerr != nil || err != nil || buf.Len() > llmspan.MaxBody {
 		return nil
 	}
 	return buf.Bytes()
