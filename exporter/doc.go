@@ -76,25 +76,33 @@
 //
 // # Pipeline
 //
-// Finished traces and streamed spans each go through a bounded queue
-// (MaxQueueSize items) served by MaxWorkers export goroutines in batches of
-// up to BatchSize items; each export is bounded by the retry timeout.
-// Streamed spans wait up to BatchInterval for a batch to fill, like MLflow's
-// BatchSpanProcessor; a finished trace is handed to a worker as soon as one
-// is free, like MLflow's async trace queue (batches of several traces form
-// only under load). For a streaming destination the worker first flushes
-// the span queue, so the spans of a trace have been streamed (or have
-// failed) before the trace itself is exported, the order MLflow's exporter
-// uses. A destination that sends a trace's unstreamed spans itself (the
-// MLflow server destination) is streamed only the spans of traces still
-// open: spans whose trace has finished and is queued by the time a span
-// worker takes them go with the trace, in one request per trace batch, and
-// the trace worker does not wait for the span queue. Streaming is for traces
-// in progress; for a finished trace it would only add requests (measured in
-// BENCHMARKS.md). Enqueueing never blocks: when a queue is full the item is
+// Finished traces go through a bounded queue (MaxQueueSize traces) served
+// by MaxWorkers export goroutines that take batches of up to BatchSize
+// traces from it themselves (no dispatcher in between: a trace handed to an
+// idle pipeline wakes one goroutine); each export is bounded by the retry
+// timeout. A finished trace is handed to a worker as soon as one is free,
+// like MLflow's async trace queue (batches of several traces form only
+// under load). Enqueueing never blocks: when the queue is full the trace is
 // dropped and counted. A slow or blocked destination therefore never slows
 // End(); it costs dropped traces, visible in Stats and reported
 // (rate-limited) to the error handler.
+//
+// Streaming: for a destination that takes spans as they end (an MLflow
+// server's OTLP route, or WithSpanStreamer), the spans of traces still open
+// are streamed in rounds: a round starts BatchInterval after a span ended
+// with none scheduled (default 5 s, MLflow's
+// MLFLOW_ASYNC_TRACE_LOGGING_MAX_INTERVAL_MILLIS) and on ForceFlush, and
+// takes every ended, unstreamed span of the open traces. Scheduling a round
+// arms a timer on the caller's path; no goroutine wakes until it fires. A
+// trace that finishes before its round costs the stream nothing: its spans
+// go with the trace — in one request per trace batch for the MLflow server
+// destination, which sends a trace's unstreamed spans itself; for other
+// streaming destinations the trace's worker streams them first, so every
+// span of a trace is streamed before the trace is exported, the order
+// MLflow's exporter uses. Streaming is for traces in progress: for a
+// finished trace it would only add requests and wake-ups (measured in
+// BENCHMARKS.md). MLflow's Python SDK also starts a span batch every 5
+// spans; this package does not (a round takes any number of spans).
 //
 // MLFLOW_ENABLE_ASYNC_TRACE_LOGGING=false makes MLflow's Python SDK export on
 // the caller's thread. This package never does I/O on the caller's path: with

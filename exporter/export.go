@@ -23,13 +23,20 @@ func (p *pipeline) exportTraces(ctx context.Context, states []*traceState) error
 		nspans += len(t.Spans)
 		traces = append(traces, t)
 	}
-	if p.spanQ != nil && !e.route.carrier {
-		// Stream the spans of these traces (queued in OnEnd, before the
-		// trace) first, as MLflow's exporter logs a batch's spans before
-		// the traces it completes. Failures there are reported by the span
-		// pipeline; the trace is exported regardless. A carrier sends
-		// the spans its stream missed itself, so it does not wait.
-		_ = p.spanQ.ForceFlush(ctx)
+	if p.st != nil && !e.route.carrier {
+		// Every span of these traces is streamed first, as MLflow's
+		// exporter logs a batch's spans before the traces it completes:
+		// what a stream round took (wait for it), then the rest. Failures
+		// there are reported as stream failures; the trace is exported
+		// regardless. A carrier sends the spans its stream missed itself.
+		p.st.idle(ctx)
+		var rest []*endedSpan
+		for _, ts := range states {
+			rest = append(rest, e.buf.takeUnstreamed(ts)...)
+		}
+		if len(rest) > 0 {
+			p.exportSpans(ctx, rest)
+		}
 	}
 	err := callDestination(func() error { return e.route.dest.ExportTraces(ctx, traces) })
 	if err != nil {
@@ -42,7 +49,7 @@ func (p *pipeline) exportTraces(ctx context.Context, states []*traceState) error
 		e.counters.addTracesFailed(len(traces))
 		p.noteLoss(err)
 		if ctx.Err() == nil { // not our own cancellation
-			p.noteFailure(err)
+			p.rep.noteCause(err)
 		}
 		p.report(xerr)
 		for _, ts := range states {
@@ -59,35 +66,32 @@ func (p *pipeline) exportTraces(ctx context.Context, states []*traceState) error
 	return nil
 }
 
-// exportSpans streams a batch of ended spans.
-func (p *pipeline) exportSpans(ctx context.Context, ended []*endedSpan) error {
+// exportSpans streams ended spans (the streamer's rounds, a non-carrier
+// trace's rest) and reports a failure once.
+func (p *pipeline) exportSpans(ctx context.Context, ended []*endedSpan) {
 	e := p.e
-	spans := make([]*Span, 0, len(ended))
-	for _, es := range ended {
-		if e.route.carrier && es.trace.queued.Load() {
-			// The trace is finished and queued: it carries this span, in
-			// one request for the whole trace batch.
-			continue
-		}
-		spans = append(spans, es.converted())
+	spans := make([]*Span, len(ended))
+	for i, es := range ended {
+		spans[i] = es.converted()
 	}
-	if len(spans) == 0 {
-		return nil
+	if e.s.RetryTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.s.RetryTimeout)
+		defer cancel()
 	}
 	err := callDestination(func() error { return e.route.spans.ExportSpans(ctx, spans) })
 	if err != nil {
 		e.counters.addExportFailures(1)
 		e.counters.addStreamDropped(len(spans))
 		p.report(&ExportError{TraceIDs: e.spanTraceIDs(spans), Spans: true, Err: err})
-		return nil
+		return
 	}
 	if e.route.streaming != nil && !e.route.streaming() {
 		// The destination accepted the call without streaming (a server
 		// without the OTLP route): the spans go with their trace.
-		return nil
+		return
 	}
 	e.counters.addSpansStreamed(len(spans))
-	return nil
 }
 
 // callDestination calls a destination, turning its panic into an error.

@@ -116,10 +116,11 @@ func (e *Exporter) OnEnd(s sdktrace.ReadOnlySpan) {
 	if es == nil {
 		return
 	}
-	e.pipe.stream(es)
 	if done != nil {
-		e.pipe.enqueue(done)
+		e.pipe.enqueue(done) // its spans go with it, or its worker streams them
+		return
 	}
+	e.pipe.spanEnded()
 }
 
 // ForceFlush implements sdktrace.SpanProcessor: it returns when every span
@@ -129,7 +130,8 @@ func (e *Exporter) OnEnd(s sdktrace.ReadOnlySpan) {
 // Traces whose root is still open are not affected.
 func (e *Exporter) ForceFlush(ctx context.Context) error {
 	if err := e.pipe.flush(ctx); err != nil {
-		return e.gaveUp("ForceFlush", err)
+		_, pending := e.buf.lens()
+		return e.gaveUp("ForceFlush", err, pending)
 	}
 	return nil
 }
@@ -151,12 +153,15 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 // After Shutdown, OnStart and OnEnd do nothing.
 func (e *Exporter) Shutdown(ctx context.Context) error {
 	e.beginOnce.Do(e.beginShutdown)
+	_, waiting := e.buf.lens()
+	exported := e.counters.tracesExported.Load()
 	stop := e.pipe.noteWait()
 	err := e.pipe.drain(ctx)
 	stop()
 	if err != nil {
 		e.pipe.abort()
-		return e.gaveUp("Shutdown", err)
+		// The traces that waited and were not delivered before ctx ended.
+		return e.gaveUp("Shutdown", err, waiting-int(e.counters.tracesExported.Load()-exported))
 	}
 	e.finalOnce.Do(func() {
 		errs := []error{e.pipe.stop(ctx)}

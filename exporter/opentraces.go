@@ -52,6 +52,9 @@ type traceState struct {
 	next    *traceState
 
 	detached bool // under openTraces.mu
+	// streamed counts the spans of ended that were handed to the span
+	// stream (under openTraces.mu while the trace is open).
+	streamed int
 	// queued is set once the trace is in the export queue; span workers
 	// read it without the lock to leave its spans to the trace export.
 	queued atomic.Bool
@@ -165,6 +168,39 @@ func (o *openTraces) end(s sdktrace.ReadOnlySpan) (*endedSpan, *traceState) {
 		return es, ts
 	}
 	return es, nil
+}
+
+// unstreamed takes the ended spans of open traces that have not been
+// streamed yet, oldest trace first, at most max of them; more reports
+// whether some were left.
+func (o *openTraces) unstreamed(max int) (spans []*endedSpan, more bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for ts := o.oldest; ts != nil; ts = ts.next {
+		rest := ts.ended[ts.streamed:]
+		if len(rest) == 0 {
+			continue
+		}
+		if room := max - len(spans); len(rest) > room {
+			spans = append(spans, rest[:room]...)
+			ts.streamed += room
+			return spans, true
+		}
+		spans = append(spans, rest...)
+		ts.streamed = len(ts.ended)
+	}
+	return spans, false
+}
+
+// takeUnstreamed takes the ended spans of a detached trace that have not
+// been streamed (the trace's export worker streams them first for
+// destinations that need every span streamed).
+func (o *openTraces) takeUnstreamed(ts *traceState) []*endedSpan {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	rest := ts.ended[ts.streamed:]
+	ts.streamed = len(ts.ended)
+	return rest
 }
 
 // detach detaches ts if it is still open and reports whether it did.

@@ -62,27 +62,29 @@ func WithExperimentName(name string) Option {
 	return option(func(s *settings.Settings) { s.ExperimentName = name })
 }
 
-// WithMaxQueueSize bounds each export queue (spans, finished traces); when a
-// queue is full, new items are dropped and counted
+// WithMaxQueueSize bounds the queue of finished traces waiting for export;
+// when it is full, new traces are dropped and counted
 // (MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE).
 func WithMaxQueueSize(n int) Option {
 	return option(func(s *settings.Settings) { s.MaxQueueSize = n })
 }
 
-// WithMaxWorkers sets how many exports may run at once per queue
+// WithMaxWorkers sets how many trace exports may run at once
 // (MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS).
 func WithMaxWorkers(n int) Option {
 	return option(func(s *settings.Settings) { s.MaxWorkers = n })
 }
 
-// WithBatchSize sets the largest number of items handed to the destination
+// WithBatchSize sets the largest number of traces handed to the destination
 // in one call (MLFLOW_ASYNC_TRACE_LOGGING_MAX_SPAN_BATCH_SIZE).
 func WithBatchSize(n int) Option {
 	return option(func(s *settings.Settings) { s.BatchSize = n })
 }
 
-// WithBatchInterval sets how long streamed spans may wait for a batch to fill
-// (MLFLOW_ASYNC_TRACE_LOGGING_MAX_INTERVAL_MILLIS). Finished traces never wait.
+// WithBatchInterval sets how long an ended span of a trace still open may
+// wait before it is streamed (MLFLOW_ASYNC_TRACE_LOGGING_MAX_INTERVAL_MILLIS;
+// see "Streaming" in the package documentation). Finished traces never
+// wait.
 func WithBatchInterval(d time.Duration) Option {
 	return option(func(s *settings.Settings) { s.BatchInterval = d })
 }

@@ -2,8 +2,7 @@ package exporter
 
 import (
 	"context"
-	"errors"
-	"fmt"
+		"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -19,10 +18,9 @@ import (
 // background work (the Databricks experiment's Unity Catalog link).
 const backgroundWait = 3 * time.Second
 
-// pipeline owns every goroutine of an Exporter: the trace export queue and
-// the span stream queue (each a batch.Batcher: a dispatcher and its
-// workers), the expiry ticker, the reporter (the one error path) and the
-// destination's background work. Shutdown stops all of them, bounded by its
+// pipeline owns every goroutine of an Exporter: the trace export queue (a
+// batch.Batcher: its workers), the span streamer, the expiry ticker, the
+// reporter (the one error path) and the destination's background work. Shutdown stops all of them, bounded by its
 // ctx; the destination's background work and the exports in flight get
 // contexts that Shutdown cancels when it gives up, so nothing the pipeline
 // started outlives it for longer than they take to notice.
@@ -30,7 +28,7 @@ type pipeline struct {
 	e *Exporter
 
 	traceQ *batch.Batcher[*traceState]
-	spanQ  *batch.Batcher[*endedSpan] // nil unless the route streams
+	st     *streamer // nil unless the route streams spans
 
 	rep *reporter
 
@@ -65,14 +63,12 @@ func (p *pipeline) start(ctx context.Context) {
 		OnDrop:        p.droppedAtShutdown,
 	})
 	if e.route.spans != nil {
-		p.spanQ = batch.New(p.exportSpans, batch.Config[*endedSpan]{
-			QueueSize:     s.MaxQueueSize,
-			Workers:       s.MaxWorkers,
-			BatchSize:     s.BatchSize,
-			Interval:      s.BatchInterval,
-			ExportTimeout: s.RetryTimeout,
-			OnDrop:        func(d []*endedSpan) { e.counters.addStreamDropped(len(d)) },
-		})
+		p.st = newStreamer(p, s.BatchInterval)
+		p.bg.Add(1)
+		go func() {
+			defer p.bg.Done()
+			p.st.run(p.bgCtx)
+		}()
 	}
 	if s.TraceTimeout > 0 {
 		p.bg.Add(1)
@@ -107,40 +103,32 @@ func (p *pipeline) enqueue(ts *traceState) {
 	p.warnDrop(dropTraceQueue, p.e.TraceID(ts.id), "trace dropped: the trace export queue is full (MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE)")
 }
 
-// stream queues an ended span for streaming, when the route streams.
-func (p *pipeline) stream(es *endedSpan) {
-	if p.spanQ == nil {
-		return
-	}
-	if !p.spanQ.Enqueue(es) {
-		p.e.counters.addStreamDropped(1)
-		p.warnDrop(dropSpanQueue, p.e.TraceID(es.trace.id), "span not streamed: the span export queue is full")
+// spanEnded tells the streamer a span of an open trace ended, when the
+// route streams.
+func (p *pipeline) spanEnded() {
+	if p.st != nil {
+		p.st.spanEnded()
 	}
 }
 
-// flush waits until everything queued before the call is exported.
+// flush streams the ended spans of open traces and waits until every trace
+// queued before the call is exported.
 func (p *pipeline) flush(ctx context.Context) error {
-	var errs []error
-	if p.spanQ != nil {
-		errs = append(errs, p.spanQ.ForceFlush(ctx))
+	if p.st != nil {
+		if err := p.st.forceRound(ctx); err != nil {
+			return err
+		}
 	}
-	errs = append(errs, p.traceQ.ForceFlush(ctx))
-	return errors.Join(errs...)
+	return p.traceQ.ForceFlush(ctx)
 }
 
-// drain exports what is queued and stops the queues. Both are always told
-// to stop, even when the span queue gave up first: with an expired ctx the
-// trace queue then cancels its exports and drops (and counts) what is still
-// queued instead of running on. It returns ctx's error when ctx ended first.
+// drain exports what is queued and stops the trace queue; with an expired
+// ctx the queue cancels its exports and drops (and counts) what is still
+// queued instead of running on. It returns ctx's error when ctx ended
+// first. (After beginShutdown no trace is open: the streamer has nothing
+// left to stream.)
 func (p *pipeline) drain(ctx context.Context) error {
-	var first error
-	if p.spanQ != nil {
-		first = p.spanQ.Shutdown(ctx)
-	}
-	if err := p.traceQ.Shutdown(ctx); first == nil {
-		first = err
-	}
-	return first
+	return p.traceQ.Shutdown(ctx)
 }
 
 // abort cancels the background work after Shutdown gave up: the exports in
@@ -148,6 +136,9 @@ func (p *pipeline) drain(ctx context.Context) error {
 // background work ends with bgCtx.
 func (p *pipeline) abort() {
 	p.stopExpiry()
+	if p.st != nil {
+		p.st.stop()
+	}
 	p.bgCancel()
 	p.reportShutdownDrops()
 	p.rep.waitNoted.Store(true) // what is left is cancelled, not waited for
@@ -159,6 +150,9 @@ func (p *pipeline) abort() {
 // are reported and the reporter stops.
 func (p *pipeline) stop(ctx context.Context) error {
 	p.stopExpiry()
+	if p.st != nil {
+		p.st.stop()
+	}
 	p.bgCancel()
 	done := make(chan struct{})
 	go func() { p.bg.Wait(); close(done) }()

@@ -82,9 +82,8 @@ func (e *Exporter) undelivered() error {
 }
 
 // gaveUp is the error of a ForceFlush or Shutdown whose ctx ended first: it
-// says how many traces were waiting, where to, and the last failure.
-func (e *Exporter) gaveUp(op string, ctxErr error) error {
-	_, pending := e.buf.lens()
+// says how many traces were still waiting, where to, and the last failure.
+func (e *Exporter) gaveUp(op string, ctxErr error, pending int) error {
 	msg := fmt.Sprintf("exporter: %s gave up", op)
 	if pending > 0 {
 		msg += fmt.Sprintf(" with %d %s still waiting to reach %s", pending, plural(int64(pending), "trace", "traces"), e.route.where)
@@ -97,9 +96,11 @@ func (e *Exporter) gaveUp(op string, ctxErr error) error {
 
 // --- the one error path ----------------------------------------------------
 
-// reporter hands every background error of the Exporter to its error
-// handler, once, from its own goroutine (so the handler's I/O never runs on
-// the caller's path), and remembers the last failure of the destination.
+// reporter hands every error of the Exporter to its error handler, once:
+// background goroutines call the handler themselves, reports raised on the
+// caller's path (drops, tracing.ReportError) go through the reporter's own
+// goroutine, so the handler's I/O never runs there. It also remembers the
+// last failure of the destination.
 type reporter struct {
 	e       *Exporter
 	handler func(error)
@@ -112,7 +113,8 @@ type reporter struct {
 	mu          sync.Mutex
 	loss        error     // why the last lost trace was lost
 	cause       error     // last failure of the destination
-	causeTime   time.Time // when it was seen
+	waitCause   error     // last failure a request then waited to retry
+	waitTime    time.Time // when it was seen
 	successTime time.Time // last export the destination confirmed
 
 	lastDropWarn [numDropKinds]atomic.Int64 // unix nanos of the last report
@@ -162,19 +164,11 @@ func (r *reporter) stop() {
 	})
 }
 
-// report hands err to the handler from a background goroutine (it may wait
-// for the reporter).
+// report hands err to the handler; it runs on the calling background
+// goroutine (a worker, the streamer), so a ForceFlush that returns has had
+// its failures reported.
 func (r *reporter) report(err error) {
-	if err == nil {
-		return
-	}
-	if r.stopped.Load() {
-		r.handler(err)
-		return
-	}
-	select {
-	case r.ch <- err:
-	case <-r.quit:
+	if err != nil {
 		r.handler(err)
 	}
 }
@@ -198,7 +192,14 @@ func (r *reporter) noteCause(err error) {
 		return
 	}
 	r.mu.Lock()
-	r.cause, r.causeTime = err, time.Now()
+	r.cause = err
+	r.mu.Unlock()
+}
+
+// noteWaitCause records a failure a request waits to retry.
+func (r *reporter) noteWaitCause(err error) {
+	r.mu.Lock()
+	r.cause, r.waitCause, r.waitTime = err, err, time.Now()
 	r.mu.Unlock()
 }
 
@@ -220,15 +221,16 @@ func (r *reporter) lastLoss() error {
 	return r.loss
 }
 
-// failing returns the last failure when it is more recent than the last
-// success, else nil.
+// failing returns the last failure a request waited to retry when it is
+// more recent than the last success (the destination is failing now), else
+// nil.
 func (r *reporter) failing() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.cause == nil || r.causeTime.Before(r.successTime) {
+	if r.waitCause == nil || r.waitTime.Before(r.successTime) {
 		return nil
 	}
-	return r.cause
+	return r.waitCause
 }
 
 func (r *reporter) noteSuccess() {
@@ -245,18 +247,18 @@ func (r *reporter) lastSuccessTime() time.Time {
 
 func (p *pipeline) report(err error)   { p.rep.report(err) }
 func (p *pipeline) noteLoss(why error) { p.rep.noteLoss(why) }
-func (e *Exporter) onRetry(cause error) {
+func (e *Exporter) onRetry(cause error, wait time.Duration) {
 	e.counters.addRetried(1)
-	e.pipe.noteFailure(cause)
-}
-
-// noteFailure records a failure of the destination (a request that will be
-// retried, or an export that failed); while Shutdown waits, the first one
-// is announced at once.
-func (p *pipeline) noteFailure(cause error) {
-	p.rep.noteCause(cause)
-	if p.rep.waiting.Load() {
-		p.giveWaitNotice(cause)
+	if wait <= 0 {
+		e.pipe.rep.noteCause(cause)
+		return
+	}
+	e.pipe.rep.noteWaitCause(cause)
+	if e.pipe.rep.waiting.Load() {
+		// A request waits before its next attempt while Shutdown waits:
+		// say so now (an immediate retry — a refreshed token — is not a
+		// wait).
+		e.pipe.giveWaitNotice(cause)
 	}
 }
 
@@ -264,7 +266,6 @@ type dropKind int
 
 const (
 	dropTraceQueue dropKind = iota
-	dropSpanQueue
 	dropEvicted
 	dropSpanCap
 	numDropKinds

@@ -367,8 +367,10 @@ func TestServerFaults(t *testing.T) {
 	if st.Retried < injected.Load() {
 		t.Errorf("Retried %d < injected faults %d", st.Retried, injected.Load())
 	}
-	if d := time.Duration(maxEnd.Load()); d > 100*time.Millisecond {
-		t.Errorf("slowest End() took %v", d)
+	// Not a performance target (those are benchmarks): a hang detector.
+	// The proxy holds requests for seconds; End never waits for them.
+	if d := time.Duration(maxEnd.Load()); d > time.Second {
+		t.Errorf("slowest End() took %v: End waited for the destination", d)
 	}
 	sort.Strings(ids)
 	rb := srv.ReadTraces(t, experimentID(t, srv, label), ids, nil)
@@ -433,8 +435,10 @@ func TestServerDownNeverBlocks(t *testing.T) {
 	slices.Sort(durs)
 	p99 := durs[len(durs)*99/100]
 	t.Logf("End() with the server down: p50 %v p99 %v max %v", durs[len(durs)/2], p99, durs[len(durs)-1])
-	if p99 > 5*time.Millisecond {
-		t.Errorf("p99 End() = %v with the server down", p99)
+	// Not a performance target (BENCHMARKS.md measures p99 End): a hang
+	// detector — the server never answers, End never waits for it.
+	if p99 > time.Second {
+		t.Errorf("p99 End() = %v with the server down: End waited for the destination", p99)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

@@ -17,14 +17,14 @@ type Stats struct {
 	TracesExported int64
 	// SpansExported counts the spans of those traces.
 	SpansExported int64
-	// SpansStreamed counts spans a SpanStreamer destination streamed as they
-	// ended (they are counted again in SpansExported with their trace).
-	// Spans a destination accepted without streaming them (an MLflow server
-	// without the OTLP route: StreamingSupported reports false) are not
-	// counted: they reach the server only with their trace. Neither are
-	// spans of a trace that finished before the span queue reached them,
-	// when the destination sends them with the trace (the MLflow server
-	// destination does): only spans of open traces stream.
+	// SpansStreamed counts spans streamed to a streaming destination (they
+	// are counted again in SpansExported with their trace). Spans a
+	// destination accepted without streaming them (an MLflow server without
+	// the OTLP route) are not counted: they reach the server only with their
+	// trace. Neither are spans of a trace that finished before a stream
+	// round reached them, when the destination sends them with the trace
+	// (the MLflow server destination does): only spans of open traces
+	// stream.
 	SpansStreamed int64
 	// TracesDropped counts traces that will never be exported: evicted or
 	// expired from the open-trace buffer before their root ended, dropped
@@ -36,8 +36,9 @@ type Stats struct {
 	// SpansStreamDropped instead; they still reach the destination with
 	// their trace.
 	SpansDropped int64
-	// SpansStreamDropped counts spans not streamed because the span queue
-	// was full or the span stream failed.
+	// SpansStreamDropped counts spans whose streaming failed (they still
+	// go with their trace to a destination that carries them, the MLflow
+	// server).
 	SpansStreamDropped int64
 	// TracesFailed counts traces whose export failed: the destination
 	// refused them or could not be reached within the retry budget.

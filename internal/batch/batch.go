@@ -15,7 +15,7 @@ type ExportFunc[T any] func(ctx context.Context, batch []T) error
 
 // Config tunes a Batcher of T. Zero values mean defaults.
 type Config[T any] struct {
-	// QueueSize bounds the items waiting for a batch (default 1000).
+	// QueueSize bounds the items waiting for a worker (default 1000).
 	QueueSize int
 	// Workers is the number of concurrent exports (default 1).
 	Workers int
@@ -48,29 +48,47 @@ const (
 
 // Batcher is a bounded, batching, multi-worker export queue. Create it with
 // New; every method is safe for concurrent use.
+//
+// Items wait in a FIFO under a mutex; the workers take batches from it
+// themselves (there is no dispatcher goroutine in between), so an item
+// handed to an idle Batcher wakes exactly one goroutine. Every item gets a
+// sequence number; ForceFlush waits until every item numbered before it has
+// left the Batcher (exported, failed or dropped).
 type Batcher[T any] struct {
 	cfg    Config[T]
 	export ExportFunc[T]
 
-	queue chan T
-	flush chan chan struct{}
-	work  chan []T
-
-	inFlight atomic.Int64
-	idle     chan struct{} // signalled when inFlight drops to 0
-
-	closed   atomic.Bool // Enqueue refuses
-	aborted  atomic.Bool // Shutdown's ctx ended: drop instead of export
+	mu       sync.Mutex
+	queue    []entry[T] // FIFO; queue[head:] waits
+	head     int
+	nextSeq  uint64           // sequence number of the next item
+	inFlight map[uint64]int   // first sequence number of each batch being exported → its length
+	flushers []flushWaiter    // ForceFlush calls waiting
+	lingerAt time.Time        // Interval > 0: when the oldest waiting item was queued
+	closed   bool             // Enqueue refuses; workers drain and exit
+	aborted  atomic.Bool      // Shutdown's ctx ended: drop instead of export
+	wake     chan struct{}    // one token per worker that may have work
+	quit     chan struct{}    // closed by Shutdown: workers drain, then exit
 	stopOnce sync.Once
-	stop     chan struct{} // closed by Shutdown
 	done     chan struct{} // closed when every goroutine has exited
 
 	ctx    context.Context // parent of export contexts
 	cancel context.CancelFunc
 }
 
-// New starts a Batcher: one dispatcher and cfg.Workers workers, owned by the
-// Batcher and stopped by Shutdown.
+type entry[T any] struct {
+	item T
+	seq  uint64
+	at   time.Time // Interval > 0 only
+}
+
+type flushWaiter struct {
+	upTo uint64 // every item with seq < upTo must have left
+	done chan struct{}
+}
+
+// New starts a Batcher with cfg.Workers workers, owned by the Batcher and
+// stopped by Shutdown.
 func New[T any](export ExportFunc[T], cfg Config[T]) *Batcher[T] {
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = defaultQueueSize
@@ -85,14 +103,12 @@ func New[T any](export ExportFunc[T], cfg Config[T]) *Batcher[T] {
 		cfg.Interval = 0
 	}
 	b := &Batcher[T]{
-		cfg:    cfg,
-		export: export,
-		queue:  make(chan T, cfg.QueueSize),
-		flush:  make(chan chan struct{}),
-		work:   make(chan []T),
-		idle:   make(chan struct{}, 1),
-		stop:   make(chan struct{}),
-		done:   make(chan struct{}),
+		cfg:      cfg,
+		export:   export,
+		inFlight: make(map[uint64]int, cfg.Workers),
+		wake:     make(chan struct{}, cfg.Workers),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	var workers sync.WaitGroup
@@ -104,10 +120,8 @@ func New[T any](export ExportFunc[T], cfg Config[T]) *Batcher[T] {
 		}()
 	}
 	go func() {
-		b.dispatch()
-		close(b.work)
 		workers.Wait()
-		b.drainDropped() // items enqueued in a race with Shutdown
+		b.dropQueued() // items enqueued in a race with an aborted Shutdown
 		b.cancel()
 		if b.cfg.OnStop != nil {
 			b.cfg.OnStop()
@@ -120,14 +134,34 @@ func New[T any](export ExportFunc[T], cfg Config[T]) *Batcher[T] {
 // Enqueue adds item to the queue without blocking. It reports false, and
 // the item is dropped, when the queue is full or the Batcher is shut down.
 func (b *Batcher[T]) Enqueue(item T) bool {
-	if b.closed.Load() {
+	b.mu.Lock()
+	if b.closed || len(b.queue)-b.head >= b.cfg.QueueSize {
+		b.mu.Unlock()
 		return false
 	}
+	e := entry[T]{item: item, seq: b.nextSeq}
+	b.nextSeq++
+	if b.cfg.Interval > 0 {
+		e.at = time.Now()
+	}
+	b.queue = append(b.queue, e)
+	waiting := len(b.queue) - b.head
+	b.mu.Unlock()
+	// Wake a worker when there is a batch for it to take. With a linger
+	// interval a partial batch waits: the worker that takes the first item
+	// of a batch waits for the rest itself.
+	if b.cfg.Interval == 0 || waiting == 1 || waiting%b.cfg.BatchSize == 0 {
+		b.signal()
+	}
+	return true
+}
+
+// signal gives one worker a token (never blocks: a full channel means every
+// worker will look anyway).
+func (b *Batcher[T]) signal() {
 	select {
-	case b.queue <- item:
-		return true
+	case b.wake <- struct{}{}:
 	default:
-		return false
 	}
 }
 
@@ -136,20 +170,73 @@ func (b *Batcher[T]) Enqueue(item T) bool {
 // returns ctx.Err() if ctx ends first (the flush still completes in the
 // background). After Shutdown it returns nil at once.
 func (b *Batcher[T]) ForceFlush(ctx context.Context) error {
-	req := make(chan struct{})
 	select {
-	case b.flush <- req:
+	case <-b.done:
+		return nil
+	default:
+	}
+	b.mu.Lock()
+	w := flushWaiter{upTo: b.nextSeq, done: make(chan struct{})}
+	if b.leftLocked(w.upTo) {
+		b.mu.Unlock()
+		return nil
+	}
+	b.flushers = append(b.flushers, w)
+	waiting := len(b.queue) - b.head
+	b.mu.Unlock()
+	for range min(waiting, b.cfg.Workers) {
+		b.signal() // a lingering partial batch goes now
+	}
+	select {
+	case <-w.done:
+		return nil
 	case <-b.done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	select {
-	case <-req:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+}
+
+// leftLocked reports whether every item numbered before upTo has left the
+// Batcher: none waits in the queue, none is being exported.
+func (b *Batcher[T]) leftLocked(upTo uint64) bool {
+	if b.head < len(b.queue) && b.queue[b.head].seq < upTo {
+		return false
 	}
+	for first := range b.inFlight {
+		if first < upTo {
+			return false
+		}
+	}
+	return true
+}
+
+// flushPendingLocked lingers no more once a flush waits for a queued item.
+func (b *Batcher[T]) flushPendingLocked() bool {
+	if len(b.flushers) == 0 || b.head >= len(b.queue) {
+		return false
+	}
+	first := b.queue[b.head].seq
+	for _, w := range b.flushers {
+		if first < w.upTo {
+			return true
+		}
+	}
+	return false
+}
+
+// releaseFlushersLocked wakes the flushes whose items have all left.
+func (b *Batcher[T]) releaseFlushersLocked() {
+	kept := b.flushers[:0]
+	for _, w := range b.flushers {
+		if b.leftLocked(w.upTo) {
+			close(w.done)
+			continue
+		}
+		kept = append(kept, w)
+	}
+	clear(b.flushers[len(kept):])
+	b.flushers = kept
 }
 
 // Shutdown stops accepting items, exports what is queued, then stops every
@@ -162,8 +249,10 @@ func (b *Batcher[T]) ForceFlush(ctx context.Context) error {
 // their cancelled contexts).
 func (b *Batcher[T]) Shutdown(ctx context.Context) error {
 	b.stopOnce.Do(func() {
-		b.closed.Store(true)
-		close(b.stop)
+		b.mu.Lock()
+		b.closed = true
+		b.mu.Unlock()
+		close(b.quit) // every worker drains what is left, then exits
 	})
 	select {
 	case <-b.done:
@@ -176,125 +265,30 @@ func (b *Batcher[T]) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		b.aborted.Store(true)
 		b.cancel()
-		b.drainDropped()
+		b.dropQueued()
 		return ctx.Err()
 	}
 }
 
-// drainDropped drops what is still in the queue once Shutdown gave up (or
-// raced with Enqueue).
-func (b *Batcher[T]) drainDropped() {
+// dropQueued drops what is still queued (Shutdown gave up).
+func (b *Batcher[T]) dropQueued() {
+	b.mu.Lock()
 	var dropped []T
-	for {
-		select {
-		case item := <-b.queue:
-			dropped = append(dropped, item)
-			continue
-		default:
-		}
-		break
+	for _, e := range b.queue[b.head:] {
+		dropped = append(dropped, e.item)
 	}
+	b.queue, b.head = nil, 0
+	b.releaseFlushersLocked()
+	b.mu.Unlock()
 	b.drop(dropped)
 }
 
-// Len reports how many items wait in the queue (not counting the batch being
-// assembled or exported).
-func (b *Batcher[T]) Len() int { return len(b.queue) }
-
-func (b *Batcher[T]) dispatch() {
-	pending := make([]T, 0, b.cfg.BatchSize)
-	var (
-		timer   *time.Timer
-		timerC  <-chan time.Time
-		lingerd bool // the pending batch has waited Interval
-	)
-	resetLinger := func() {
-		if timer != nil {
-			timer.Stop()
-		}
-		timerC, lingerd = nil, false
-	}
-	defer resetLinger()
-
-	for {
-		var sendC chan []T
-		if len(pending) > 0 && (len(pending) >= b.cfg.BatchSize || b.cfg.Interval == 0 || lingerd) {
-			sendC = b.work
-		}
-		var recvC chan T
-		if len(pending) < b.cfg.BatchSize {
-			recvC = b.queue
-		}
-		select {
-		case item := <-recvC:
-			pending = append(pending, item)
-			if len(pending) == 1 && b.cfg.Interval > 0 {
-				if timer == nil {
-					timer = time.NewTimer(b.cfg.Interval)
-				} else {
-					timer.Reset(b.cfg.Interval)
-				}
-				timerC = timer.C
-			}
-		case sendC <- pending:
-			b.inFlight.Add(1)
-			pending = make([]T, 0, b.cfg.BatchSize)
-			resetLinger()
-		case <-timerC:
-			timerC, lingerd = nil, true
-		case req := <-b.flush:
-			resetLinger()
-			pending = b.barrier(pending, len(b.queue))
-			close(req)
-		case <-b.stop:
-			resetLinger()
-			b.barrier(pending, -1)
-			return
-		}
-	}
-}
-
-// barrier hands out pending plus n queued items (all of them when n < 0),
-// then waits until no export is in flight. While it runs no later item is
-// handed out, so every item enqueued before the barrier is done when it
-// returns.
-func (b *Batcher[T]) barrier(pending []T, n int) []T {
-	for n != 0 {
-		var item T
-		// Never block on the queue: the n items counted are there unless
-		// an aborted Shutdown took (and dropped) them.
-		select {
-		case item = <-b.queue:
-		default:
-			n = 0
-			continue
-		}
-		if n > 0 {
-			n--
-		}
-		if len(pending) >= b.cfg.BatchSize {
-			b.send(pending)
-			pending = make([]T, 0, b.cfg.BatchSize)
-		}
-		pending = append(pending, item)
-	}
-	if len(pending) > 0 {
-		b.send(pending)
-		pending = make([]T, 0, b.cfg.BatchSize)
-	}
-	for b.inFlight.Load() > 0 {
-		<-b.idle
-	}
-	return pending
-}
-
-func (b *Batcher[T]) send(batch []T) {
-	if b.aborted.Load() {
-		b.drop(batch)
-		return
-	}
-	b.work <- batch
-	b.inFlight.Add(1)
+// Len reports how many items wait in the queue (not counting the batches
+// being exported).
+func (b *Batcher[T]) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.queue) - b.head
 }
 
 func (b *Batcher[T]) drop(items []T) {
@@ -303,20 +297,93 @@ func (b *Batcher[T]) drop(items []T) {
 	}
 }
 
+// worker takes batches until the Batcher is shut down and the queue is
+// empty.
 func (b *Batcher[T]) worker() {
-	for batch := range b.work {
+	var linger *time.Timer
+	defer func() {
+		if linger != nil {
+			linger.Stop()
+		}
+	}()
+	for {
+		batch, first, wait, ok := b.take()
+		if !ok {
+			return // shut down, queue empty
+		}
+		if batch == nil {
+			if wait > 0 { // a partial batch lingers
+				if linger == nil {
+					linger = time.NewTimer(wait)
+				} else {
+					linger.Reset(wait)
+				}
+				select {
+				case <-b.wake: // more items or a flush
+				case <-b.quit:
+				case <-linger.C:
+				}
+				linger.Stop()
+				continue
+			}
+			select {
+			case <-b.wake:
+			case <-b.quit: // take what is left, then exit
+			}
+			continue
+		}
 		if b.aborted.Load() {
 			b.drop(batch)
 		} else {
 			b.exportBatch(batch)
 		}
-		if b.inFlight.Add(-1) == 0 {
-			select {
-			case b.idle <- struct{}{}:
-			default:
-			}
+		b.mu.Lock()
+		delete(b.inFlight, first)
+		b.releaseFlushersLocked()
+		more := b.head < len(b.queue)
+		b.mu.Unlock()
+		if more {
+			b.signal() // another worker may share the rest
 		}
 	}
+}
+
+// take removes the next batch from the queue. It returns the batch and its
+// first sequence number, or a nil batch and how long a partial batch must
+// still linger (0: nothing to do, wait for a token), or ok false when the
+// Batcher is shut down and empty.
+func (b *Batcher[T]) take() (batch []T, first uint64, linger time.Duration, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := len(b.queue) - b.head
+	if n == 0 {
+		if b.closed {
+			return nil, 0, 0, false
+		}
+		b.queue, b.head = b.queue[:0], 0
+		return nil, 0, 0, true
+	}
+	if b.cfg.Interval > 0 && n < b.cfg.BatchSize && !b.closed && !b.flushPendingLocked() {
+		if age := time.Since(b.queue[b.head].at); age < b.cfg.Interval {
+			return nil, 0, b.cfg.Interval - age, true
+		}
+	}
+	n = min(n, b.cfg.BatchSize)
+	first = b.queue[b.head].seq
+	batch = make([]T, n)
+	for i := range n {
+		batch[i] = b.queue[b.head+i].item
+		b.queue[b.head+i] = entry[T]{}
+	}
+	b.head += n
+	if b.head == len(b.queue) {
+		b.queue, b.head = b.queue[:0], 0
+	} else if b.head > 1024 && b.head*2 > len(b.queue) {
+		b.queue = append(b.queue[:0], b.queue[b.head:]...)
+		b.head = 0
+	}
+	b.inFlight[first] = n
+	return batch, first, 0, true
 }
 
 func (b *Batcher[T]) exportBatch(batch []T) {

@@ -103,7 +103,7 @@ func TestFaultInjectionNothingLost(t *testing.T) {
 	cfg.RequestTimeout = transport.Ptr(5 * time.Second)
 	cfg.MaxRetries = transport.Ptr(10)
 	var retries atomic.Int64
-	cfg.OnRetry = func(error) { retries.Add(1) }
+	cfg.OnRetry = func(error, time.Duration) { retries.Add(1) }
 	label := fmt.Sprintf("faults-%d", time.Now().UnixNano())
 	d, err := New(Config{Transport: cfg, ExperimentName: label})
 	if err != nil {

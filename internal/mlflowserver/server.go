@@ -131,6 +131,9 @@ func (d *Destination) Shutdown(ctx context.Context) error {
 
 var errClosed = errors.New("mlflowserver: destination is shut down")
 
+// errReported stands for an error already reported once (Reported.Once).
+var errReported = errors.New("mlflowserver: reported before")
+
 // ExportSpans streams spans to /v1/traces. On servers without span
 // streaming it does nothing: the spans reach the server with their trace.
 func (d *Destination) ExportSpans(ctx context.Context, spans []*tracemodel.Span) error {
@@ -219,8 +222,15 @@ func encodeSpans(spans []*tracemodel.Span, resource []*commonpb.KeyValue) ([]byt
 	return buf.Bytes(), err
 }
 
-// ExportTraces logs finished traces: missing spans, StartTraceV3, then
-// traces.json where the server did not store the spans.
+// ExportTraces logs finished traces: each trace's info first
+// (StartTraceV3), then, in one OTLP request per experiment for the whole
+// batch, the spans the stream has not delivered; traces.json only where the
+// server does not keep spans. Trace info first is the server's cheap path:
+// StartTraceV3 inserts the trace in one statement, and the spans then find
+// it (MLflow's Python SDK sends spans first, so its StartTraceV3 collides
+// with the trace log_spans created and takes the server's rollback-and-merge
+// path; see BENCHMARKS.md for what it costs the server). The stored trace
+// is the same either way (the parity tests compare them).
 func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Trace) error {
 	if d.closed.Load() {
 		return errClosed
@@ -232,73 +242,142 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 	if err != nil {
 		return err
 	}
+	stream := d.streaming.Load() != capNo && d.canStream(ctx)
 
-	// 1. Spans the stream has not delivered: one request per experiment
-	// (normally one for the whole batch).
-	var streamErr error
-	streamFailed := make([]bool, len(traces))
-	if d.streaming.Load() != capNo && d.canStream(ctx) {
-		byExp := map[string][]int{}
-		var order []string
-		for i, t := range traces {
-			e := t.Info.ExperimentID
-			if e == "" {
-				e = exp
-			}
-			if _, ok := byExp[e]; !ok {
-				order = append(order, e)
-			}
-			byExp[e] = append(byExp[e], i)
-		}
-		for _, e := range order {
-			var missing []*tracemodel.Span
-			for _, i := range byExp[e] {
-				m := d.ledger.missing(traces[i])
-				streamFailed[i] = len(m) > 0
-				missing = append(missing, m...)
-			}
-			if len(missing) == 0 {
-				continue
-			}
-			if ok, err := d.postSpans(ctx, e, missing); ok || err == nil {
-				// Delivered, or streaming just turned off (traces.json follows).
-				for _, i := range byExp[e] {
-					streamFailed[i] = false
-				}
-			} else {
-				streamErr = err
-			}
-		}
-	}
+	// 1. Trace info. A trace whose spans will go over OTLP waits for step 2;
+	// the others upload traces.json now when the server wants it.
+	var (
+		errs    []error
+		waiting []*spanWork
+	)
 	for _, t := range traces {
-		d.ledger.finish(traceIDOf(t))
-	}
-
-	// 2–3. Trace info, then trace data where needed.
-	var errs []error
-	for i, t := range traces {
+		w := &spanWork{t: t, exp: t.Info.ExperimentID}
+		if w.exp == "" {
+			w.exp = exp
+		}
+		if stream {
+			w.missing = d.ledger.missing(t)
+			w.none = len(w.missing) == countSpans(t)
+		}
 		if t.ContinuesRemote() {
 			// The part of a distributed trace that this process continued
 			// from a remote parent: as MLflow's Python SDK does, only its
 			// spans go to the server, which adds them to the trace; the
 			// trace info is the business of the process that started the
 			// trace (a StartTraceV3 from here would replace it).
-			switch {
-			case d.streaming.Load() != capYes:
+			if !stream {
 				errs = append(errs, d.once("remote", fmt.Errorf("mlflowserver: %s: the spans of a trace continued from another process need a tracking server that ingests spans (MLflow >= 3.4 with a SQL backend); not logged", t.Info.TraceID)))
-			case streamFailed[i]:
-				errs = append(errs, fmt.Errorf("%s: spans of a trace continued from another process not logged: %w", t.Info.TraceID, streamErr))
+				continue
+			}
+			w.remote = true
+			waiting = append(waiting, w)
+			continue
+		}
+		tags, err := d.startTrace(ctx, w.exp, t)
+		if errors.Is(err, errReported) {
+			continue // a configuration problem, reported once already
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", t.Info.TraceID, err))
+			if ctx.Err() != nil {
+				break
 			}
 			continue
 		}
-		if err := d.exportTrace(ctx, exp, t, streamFailed[i], streamErr); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", t.Info.TraceID, err))
-		}
-		if ctx.Err() != nil {
-			break
+		w.artifacts = tags[keys.TagArtifactLocation]
+		switch {
+		case stream && len(w.missing) > 0:
+			waiting = append(waiting, w)
+		case stream || tags[keys.TagSpansLocation] == spansTrackingStore:
+			// Every span was streamed, or the server keeps spans.
+		default:
+			if err := d.uploadTraceData(ctx, w); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", t.Info.TraceID, err))
+			}
 		}
 	}
+
+	// 2. Spans the stream has not delivered: one request per experiment
+	// (normally one for the whole batch).
+	errs = append(errs, d.postMissing(ctx, waiting)...)
+	for _, t := range traces {
+		d.ledger.finish(traceIDOf(t))
+	}
 	return errors.Join(errs...)
+}
+
+// spanWork is a trace whose spans go over OTLP after its info.
+type spanWork struct {
+	t         *tracemodel.Trace
+	exp       string
+	missing   []*tracemodel.Span // spans the stream has not delivered
+	none      bool               // the stream delivered none of its spans
+	remote    bool               // a trace continued from another process: spans only
+	artifacts string             // the artifact location StartTraceV3 returned
+}
+
+func countSpans(t *tracemodel.Trace) int {
+	n := 0
+	for _, s := range t.Spans {
+		if s != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// postMissing sends the missing spans of ws, one request per experiment.
+// When the server turns out not to ingest spans (streaming goes off) or the
+// request fails, a trace none of whose spans reached the server gets its
+// traces.json instead — its info says the spans are in the artifacts — so it
+// is still complete; a trace part of whose spans were streamed cannot be
+// completed that way and is reported.
+func (d *Destination) postMissing(ctx context.Context, ws []*spanWork) []error {
+	if len(ws) == 0 {
+		return nil
+	}
+	byExp := map[string][]*spanWork{}
+	var order []string
+	for _, w := range ws {
+		if _, ok := byExp[w.exp]; !ok {
+			order = append(order, w.exp)
+		}
+		byExp[w.exp] = append(byExp[w.exp], w)
+	}
+	var errs []error
+	for _, e := range order {
+		group := byExp[e]
+		var spans []*tracemodel.Span
+		for _, w := range group {
+			spans = append(spans, w.missing...)
+		}
+		ok, err := d.postSpans(ctx, e, spans)
+		if ok {
+			continue
+		}
+		for _, w := range group {
+			switch {
+			case w.remote && err == nil:
+				errs = append(errs, d.once("remote", fmt.Errorf("mlflowserver: %s: the spans of a trace continued from another process need a tracking server that ingests spans (MLflow >= 3.4 with a SQL backend); not logged", w.t.Info.TraceID)))
+			case w.remote:
+				errs = append(errs, fmt.Errorf("%s: spans of a trace continued from another process not logged: %w", w.t.Info.TraceID, err))
+			case w.none:
+				if uerr := d.uploadTraceData(ctx, w); uerr != nil {
+					if err != nil {
+						uerr = fmt.Errorf("%w (spans: %v)", uerr, err)
+					}
+					errs = append(errs, fmt.Errorf("%s: %w", w.t.Info.TraceID, uerr))
+				}
+			case err != nil:
+				// Some spans reached the SQL store earlier, the rest did
+				// not: the server reads spans from the store only.
+				errs = append(errs, fmt.Errorf("%s: trace stored with missing spans: %w", w.t.Info.TraceID, err))
+			default:
+				errs = append(errs, fmt.Errorf("%s: trace stored with missing spans: the server stopped ingesting spans", w.t.Info.TraceID))
+			}
+		}
+	}
+	return errs
 }
 
 func traceIDOf(t *tracemodel.Trace) trace.TraceID {
@@ -316,38 +395,35 @@ func traceIDOf(t *tracemodel.Trace) trace.TraceID {
 	return id
 }
 
-// exportTrace sends StartTraceV3 and, when the server did not keep the
-// spans, traces.json. streamFailed says this trace's unstreamed spans could
-// not be sent (streamErr).
-func (d *Destination) exportTrace(ctx context.Context, exp string, t *tracemodel.Trace, streamFailed bool, streamErr error) error {
+// startTrace sends the trace's info (StartTraceV3) and returns the tags
+// the server answered with.
+func (d *Destination) startTrace(ctx context.Context, exp string, t *tracemodel.Trace) (map[string]string, error) {
 	info := t.Info // a copy: the Trace is shared and read-only
-	if info.ExperimentID == "" {
-		info.ExperimentID = exp
-	}
+	info.ExperimentID = exp
 	tags, err := mlflowrest.StartTraceV3(ctx, d.client, &info)
 	if err != nil {
 		if transport.ErrorCode(err) == "ENDPOINT_NOT_FOUND" {
-			return d.once("v2", errors.New("mlflowserver: the tracking server has no StartTraceV3 endpoint (MLflow 2.x); upgrade the server to MLflow >= 3.0"))
+			if err := d.once("v2", errors.New("mlflowserver: the tracking server has no StartTraceV3 endpoint (MLflow 2.x); upgrade the server to MLflow >= 3.0")); err != nil {
+				return nil, err
+			}
+			return nil, errReported
 		}
-		return fmt.Errorf("start trace: %w", err)
+		return nil, fmt.Errorf("start trace: %w", err)
 	}
-	if tags[keys.TagSpansLocation] == spansTrackingStore {
-		if streamFailed {
-			// Some spans reached the SQL store earlier, the rest did not:
-			// the server reads spans from the store only.
-			return fmt.Errorf("trace stored with missing spans: %w", streamErr)
-		}
-		return nil
-	}
-	loc := tags[keys.TagArtifactLocation]
-	if loc == "" {
+	return tags, nil
+}
+
+// uploadTraceData writes the trace's spans as traces.json under the
+// artifact location its info got.
+func (d *Destination) uploadTraceData(ctx context.Context, w *spanWork) error {
+	if w.artifacts == "" {
 		return errors.New("upload trace data: the server returned no mlflow.artifactLocation")
 	}
-	data, err := tracemodel.MarshalTraceData(t.Spans)
+	data, err := tracemodel.MarshalTraceData(w.t.Spans)
 	if err != nil {
 		return fmt.Errorf("encode trace data: %w", err)
 	}
-	return d.upload(ctx, loc, data)
+	return d.upload(ctx, w.artifacts, data)
 }
 
 // upload writes traces.json under the artifact location loc.

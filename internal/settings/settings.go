@@ -148,7 +148,7 @@ type Settings struct {
 	// OnRetry is called for every retried request with the failure that
 	// caused it (the exporter counts them and remembers the cause); nil when
 	// nobody listens.
-	OnRetry func(cause error)
+	OnRetry func(cause error, wait time.Duration)
 }
 
 // DefaultMaxSpansPerTrace bounds one trace (ours: MLflow has no cap).
@@ -536,10 +536,10 @@ func (s *Settings) HTTP() transport.Config {
 	tc := s.Transport
 	if on := s.OnRetry; on != nil {
 		user := tc.OnRetry
-		tc.OnRetry = func(cause error) {
-			on(cause)
+		tc.OnRetry = func(cause error, wait time.Duration) {
+			on(cause, wait)
 			if user != nil {
-				user(cause)
+				user(cause, wait)
 			}
 		}
 	}

@@ -33,7 +33,7 @@ type Client struct {
 	reqTimeout  time.Duration
 	budget      time.Duration
 	maxResponse int64
-	onRetry     func(cause error)
+	onRetry     func(cause error, wait time.Duration)
 	rand        func() float64
 }
 
@@ -228,7 +228,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 				refreshed = true
 				r.Invalidate(sent)
 				if c.onRetry != nil {
-					c.onRetry(lastErr)
+					c.onRetry(lastErr, 0)
 				}
 				continue
 			}
@@ -245,7 +245,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 			return nil, lastErr
 		}
 		if c.onRetry != nil {
-			c.onRetry(lastErr)
+			c.onRetry(lastErr, wait)
 		}
 		if !sleep(ctx, wait) {
 			return nil, lastErr

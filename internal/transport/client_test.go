@@ -69,7 +69,7 @@ func TestRetryStatuses(t *testing.T) {
 			defer srv.Close()
 			var retries atomic.Int32
 			cfg := fastConfig(srv.URL)
-			cfg.OnRetry = func(error) { retries.Add(1) }
+			cfg.OnRetry = func(error, time.Duration) { retries.Add(1) }
 			c := newClient(t, cfg)
 			resp, err := c.Do(context.Background(), &Request{Method: "POST", Path: "/x", Body: []byte("payload")})
 			if (err == nil) != tc.wantOK {

@@ -55,9 +55,10 @@ type Config struct {
 	MaxResponseBytes int64
 
 	// OnRetry is called before every retry with the error of the attempt
-	// that failed (secrets scrubbed), for counters and for telling what a
-	// wait is about. It must be cheap and safe for concurrent use.
-	OnRetry func(cause error)
+	// that failed (secrets scrubbed) and the wait before the next attempt
+	// (0 for an immediate one), for counters and for telling what a wait is
+	// about. It must be cheap and safe for concurrent use.
+	OnRetry func(cause error, wait time.Duration)
 
 	// rand returns a float in [0,1) for jitter; tests replace it.
 	rand func() float64
