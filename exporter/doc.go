@@ -80,9 +80,12 @@
 // by MaxWorkers export goroutines that take batches of up to BatchSize
 // traces from it themselves (no dispatcher in between: a trace handed to an
 // idle pipeline wakes one goroutine); each export is bounded by the retry
-// timeout. A finished trace is handed to a worker as soon as one is free,
-// like MLflow's async trace queue (batches of several traces form only
-// under load). Enqueueing never blocks: when the queue is full the trace is
+// timeout. A finished trace waits at most a second (never longer than
+// BatchInterval) for others to share its export — one worker wake-up and
+// one request for the spans of the batch instead of one each — and goes as
+// soon as BatchSize traces wait; MLflow's Python SDK exports each trace at
+// once and its spans up to 5 s later. ForceFlush and Shutdown never wait
+// for a batch to fill. Enqueueing never blocks: when the queue is full the trace is
 // dropped and counted. A slow or blocked destination therefore never slows
 // End(); it costs dropped traces, visible in Stats and reported
 // (rate-limited) to the error handler.

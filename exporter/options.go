@@ -83,8 +83,8 @@ func WithBatchSize(n int) Option {
 
 // WithBatchInterval sets how long an ended span of a trace still open may
 // wait before it is streamed (MLFLOW_ASYNC_TRACE_LOGGING_MAX_INTERVAL_MILLIS;
-// see "Streaming" in the package documentation). Finished traces never
-// wait.
+// see "Streaming" in the package documentation). A finished trace waits for
+// its batch to fill no longer than this, and never more than a second.
 func WithBatchInterval(d time.Duration) Option {
 	return option(func(s *settings.Settings) { s.BatchInterval = d })
 }

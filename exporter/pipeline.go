@@ -58,7 +58,7 @@ func (p *pipeline) start(ctx context.Context) {
 		QueueSize:     s.MaxQueueSize,
 		Workers:       s.MaxWorkers,
 		BatchSize:     s.BatchSize,
-		Interval:      0, // a finished trace is exported as soon as a worker is free
+		Interval:      traceLinger(s.BatchSize, s.BatchInterval),
 		ExportTimeout: s.RetryTimeout,
 		OnDrop:        p.droppedAtShutdown,
 	})
@@ -90,6 +90,22 @@ func (p *pipeline) start(ctx context.Context) {
 		case <-ctx.Done():
 		}
 	}
+}
+
+// maxTraceLinger bounds how long a finished trace waits for others to share
+// its export.
+const maxTraceLinger = time.Second
+
+// traceLinger is how long a finished trace waits for a batch to fill: up to
+// a second (never more than the span batch interval), so that traces
+// finishing a few per second share one export — one worker wake-up and one
+// request for their spans — instead of paying each for their own. MLflow's
+// Python SDK exports each trace at once and its spans up to 5 s later.
+func traceLinger(batchSize int, batchInterval time.Duration) time.Duration {
+	if batchSize <= 1 {
+		return 0
+	}
+	return min(batchInterval, maxTraceLinger)
 }
 
 // enqueue hands a detached, finished trace to the export queue.

@@ -64,7 +64,9 @@ type Batcher[T any] struct {
 	nextSeq  uint64           // sequence number of the next item
 	inFlight map[uint64]int   // first sequence number of each batch being exported → its length
 	flushers []flushWaiter    // ForceFlush calls waiting
-	lingerAt time.Time        // Interval > 0: when the oldest waiting item was queued
+	// lingerTimer signals a worker when the oldest item of a partial batch
+	// has waited Interval (armed by Enqueue, under mu).
+	lingerTimer *time.Timer
 	closed   bool             // Enqueue refuses; workers drain and exit
 	aborted  atomic.Bool      // Shutdown's ctx ended: drop instead of export
 	wake     chan struct{}    // one token per worker that may have work
@@ -146,11 +148,19 @@ func (b *Batcher[T]) Enqueue(item T) bool {
 	}
 	b.queue = append(b.queue, e)
 	waiting := len(b.queue) - b.head
+	armTimer := b.cfg.Interval > 0 && waiting == 1
+	if armTimer {
+		if b.lingerTimer == nil {
+			b.lingerTimer = time.AfterFunc(b.cfg.Interval, b.signal)
+		} else {
+			b.lingerTimer.Reset(b.cfg.Interval)
+		}
+	}
 	b.mu.Unlock()
-	// Wake a worker when there is a batch for it to take. With a linger
-	// interval a partial batch waits: the worker that takes the first item
-	// of a batch waits for the rest itself.
-	if b.cfg.Interval == 0 || waiting == 1 || waiting%b.cfg.BatchSize == 0 {
+	// Wake a worker when there is a batch for it to take. A partial batch
+	// lingers: the timer armed for its first item wakes a worker when it
+	// is due, and no goroutine wakes before.
+	if b.cfg.Interval == 0 || waiting%b.cfg.BatchSize == 0 {
 		b.signal()
 	}
 	return true
@@ -251,6 +261,9 @@ func (b *Batcher[T]) Shutdown(ctx context.Context) error {
 	b.stopOnce.Do(func() {
 		b.mu.Lock()
 		b.closed = true
+		if b.lingerTimer != nil {
+			b.lingerTimer.Stop()
+		}
 		b.mu.Unlock()
 		close(b.quit) // every worker drains what is left, then exits
 	})
@@ -300,34 +313,14 @@ func (b *Batcher[T]) drop(items []T) {
 // worker takes batches until the Batcher is shut down and the queue is
 // empty.
 func (b *Batcher[T]) worker() {
-	var linger *time.Timer
-	defer func() {
-		if linger != nil {
-			linger.Stop()
-		}
-	}()
 	for {
-		batch, first, wait, ok := b.take()
+		batch, first, ok := b.take()
 		if !ok {
 			return // shut down, queue empty
 		}
 		if batch == nil {
-			if wait > 0 { // a partial batch lingers
-				if linger == nil {
-					linger = time.NewTimer(wait)
-				} else {
-					linger.Reset(wait)
-				}
-				select {
-				case <-b.wake: // more items or a flush
-				case <-b.quit:
-				case <-linger.C:
-				}
-				linger.Stop()
-				continue
-			}
 			select {
-			case <-b.wake:
+			case <-b.wake: // a batch, a due linger, or a flush
 			case <-b.quit: // take what is left, then exit
 			}
 			continue
@@ -349,23 +342,25 @@ func (b *Batcher[T]) worker() {
 }
 
 // take removes the next batch from the queue. It returns the batch and its
-// first sequence number, or a nil batch and how long a partial batch must
-// still linger (0: nothing to do, wait for a token), or ok false when the
-// Batcher is shut down and empty.
-func (b *Batcher[T]) take() (batch []T, first uint64, linger time.Duration, ok bool) {
+// first sequence number, or a nil batch when there is nothing to take yet
+// (empty, or a partial batch that still lingers: the linger timer is
+// re-armed for what remains of its wait), or ok false when the Batcher is
+// shut down and empty.
+func (b *Batcher[T]) take() (batch []T, first uint64, ok bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	n := len(b.queue) - b.head
 	if n == 0 {
 		if b.closed {
-			return nil, 0, 0, false
+			return nil, 0, false
 		}
 		b.queue, b.head = b.queue[:0], 0
-		return nil, 0, 0, true
+		return nil, 0, true
 	}
 	if b.cfg.Interval > 0 && n < b.cfg.BatchSize && !b.closed && !b.flushPendingLocked() {
 		if age := time.Since(b.queue[b.head].at); age < b.cfg.Interval {
-			return nil, 0, b.cfg.Interval - age, true
+			b.lingerTimer.Reset(b.cfg.Interval - age)
+			return nil, 0, true
 		}
 	}
 	n = min(n, b.cfg.BatchSize)
@@ -378,12 +373,18 @@ func (b *Batcher[T]) take() (batch []T, first uint64, linger time.Duration, ok b
 	b.head += n
 	if b.head == len(b.queue) {
 		b.queue, b.head = b.queue[:0], 0
-	} else if b.head > 1024 && b.head*2 > len(b.queue) {
-		b.queue = append(b.queue[:0], b.queue[b.head:]...)
-		b.head = 0
+	} else {
+		if b.cfg.Interval > 0 {
+			// The rest lingers from its own first item's arrival.
+			b.lingerTimer.Reset(max(0, b.cfg.Interval-time.Since(b.queue[b.head].at)))
+		}
+		if b.head > 1024 && b.head*2 > len(b.queue) {
+			b.queue = append(b.queue[:0], b.queue[b.head:]...)
+			b.head = 0
+		}
 	}
 	b.inFlight[first] = n
-	return batch, first, 0, true
+	return batch, first, true
 }
 
 func (b *Batcher[T]) exportBatch(batch []T) {
