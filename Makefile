@@ -7,6 +7,9 @@ PYTHON_ENV = MLFLOWTRACE_PYTHON=$(CURDIR)/.venv/bin/python \
              MLFLOWTRACE_REQUIRE_MLFLOW=1
 GO_TEST_FLAGS ?= -race -count=1 -timeout 30m
 BENCH     ?= .
+# Modules nested in this repository (their own go.mod: dependencies kept out
+# of the root module's graph); every target below covers them too.
+NESTED    = autoinstrument/genkit
 
 .PHONY: test setup-python fmt-check vet go-test conformance tree-check quickstart bench bench-side
 
@@ -16,14 +19,16 @@ setup-python:
 	@bash scripts/setup-python.sh
 
 fmt-check:
-	@files="$$(gofmt -l $$($(GO) list -f '{{.Dir}}' ./...))"; \
+	@files="$$(gofmt -l $$($(GO) list -f '{{.Dir}}' ./...) $$(for m in $(NESTED); do (cd $$m && $(GO) list -f '{{.Dir}}' ./...); done))"; \
 	if [ -n "$$files" ]; then echo "gofmt: these files need formatting (run gofmt -w):"; echo "$$files"; exit 1; fi
 
 vet:
 	$(GO) vet ./...
+	for m in $(NESTED); do (cd $$m && $(GO) vet ./...) || exit 1; done
 
 go-test:
 	$(PYTHON_ENV) $(GO) test $(GO_TEST_FLAGS) ./...
+	for m in $(NESTED); do (cd $$m && $(PYTHON_ENV) $(GO) test $(GO_TEST_FLAGS) ./...) || exit 1; done
 
 conformance:
 	$(PYTHON_ENV) $(CURDIR)/.venv/bin/python -m pytest conformance -q
@@ -41,6 +46,7 @@ quickstart:
 
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./...
+	for m in $(NESTED); do (cd $$m && $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./...) || exit 1; done
 
 # Side-by-side against MLflow's Python SDK on a real local server (BENCHMARKS.md).
 bench-side: setup-python

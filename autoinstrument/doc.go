@@ -14,9 +14,14 @@
 //		autoinstrument/anthropic     github.com/anthropics/anthropic-sdk-go/v2 anthropic.NewClient(mlflowanthropic.RequestOption())
 //		autoinstrument/bedrock       github.com/aws/aws-sdk-go-v2/service/bedrockruntime
 //		                                                                       bedrockruntime.NewFromConfig(cfg, mlflowbedrock.ClientOption())
+//		autoinstrument/goopenai      github.com/sashabaranov/go-openai         cfg.HTTPClient = goopenai.Wrap(cfg.HTTPClient)
+//		autoinstrument/genai         google.golang.org/genai (Gemini, Vertex)  mlflowgenai.NewClient(ctx, cfg) for genai.NewClient(ctx, cfg)
 //		autoinstrument/httpclient    net/http (any other HTTP or LLM API)      &http.Client{Transport: httpclient.NewTransport(nil)}
 //		autoinstrument/langchaingo   github.com/tmc/langchaingo                a callbacks.Handler for chains, LLMs, tools, retrievers, agents
 //		autoinstrument/mcp           github.com/modelcontextprotocol/go-sdk    client and server middleware; trace context across the hop
+//		autoinstrument/mcpgo         github.com/mark3labs/mcp-go               client.NewClient(mcpgo.Transport(t)); server.NewMCPServer(..., mcpgo.ServerOption())
+//		autoinstrument/eino          github.com/cloudwego/eino                 callbacks.AppendGlobalHandlers(eino.NewHandler()) or compose.WithCallbacks(h)
+//		autoinstrument/genkit        github.com/firebase/genkit/go             tracing.Init before genkit.Init (the exporter translates Genkit's spans; a nested module)
 //
 //	  - openai: Chat Completions and Responses (CHAT_MODEL), Embeddings
 //	    (EMBEDDING), legacy Completions (LLM), plain and streamed, against any
@@ -29,9 +34,17 @@
 //	    EMBEDDING) and InvokeModelWithResponseStream (LLM) with the Anthropic,
 //	    Nova, Llama, Titan and Cohere bodies, through the SDK's middleware
 //	    stack: one span over the SDK's retries, streams aggregated.
+//	  - genai: GenerateContent (plain and streamed), chats (a Chat.send_message
+//	    span around the model call), function calls, CountTokens,
+//	    EmbedContent, on the Gemini API and Vertex AI; inputs and outputs in
+//	    the Python SDK's form, message format "gemini", tools, token usage
+//	    with cached tokens; one span per logical call, retries as events.
+//	  - goopenai: go-openai's calls of the same APIs as openai, recorded by
+//	    the same code.
 //	  - httpclient: a span per request that ends with the response body,
 //	    W3C propagation, secrets in headers and query never recorded.
-//	  - langchaingo and mcp: see their package documentation.
+//	  - langchaingo, mcp, mcpgo (recorded as mcp), eino and genkit: see their
+//	    package documentation.
 //
 // Spans that other OpenTelemetry GenAI instrumentations in the same process
 // record (gen_ai.* attributes and events, OpenInference, Traceloop, ...)

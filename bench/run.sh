@@ -8,6 +8,7 @@
 #   BENCH_PACE=8 BENCH_N=1000 BENCH_SKIP_FAULTS=1 bench/run.sh   # paced at 8 traces/s
 #   BENCH_TARGET=databricks BENCH_SKIP_MICRO=1 bench/run.sh      # against the fake Databricks workspace
 #   BENCH_TARGET=databricks BENCH_CLOUD=uc ...                   # ... Unity Catalog tables
+#   BENCH_SKIP_SPOOL=1 ...                                       # without the durable spool's section
 #
 # Environment: BENCH_PYTHON (interpreter with mlflow 3.17.2; default the
 # project venv .venv, else /tmp/probe-venv), BENCH_N (traces per client,
@@ -47,6 +48,14 @@ fi
 "$py" bench/python/sidebyside.py --go-bin "$tmp/serverbench" "${target_args[@]}" \
 	-n "${BENCH_N:-2000}" --rounds "${BENCH_ROUNDS:-1}" --pace "${BENCH_PACE:-0}" \
 	${BENCH_SKIP_FAULTS:+--skip-faults} --out "$out/sidebyside.json" | tee "$out/sidebyside.md"
+
+if [ -z "${BENCH_SKIP_SPOOL:-}" ]; then
+	# The durable spool (BENCHMARKS.md, Durable spool): off / sync per batch /
+	# sync every second side by side, bytes on disk, replay rate.
+	echo "== durable spool (in-process destination; BENCH_SPOOL_SERVER=<url> for a real server)"
+	"$tmp/serverbench" -mode spool -n "${BENCH_SPOOL_N:-1000}" -rounds "${BENCH_SPOOL_ROUNDS:-3}" -rate 200 \
+		${BENCH_SPOOL_SERVER:+-server "$BENCH_SPOOL_SERVER"} | tee "$out/spool.json"
+fi
 
 if [ -z "${BENCH_SKIP_MICRO:-}" ]; then
 	echo "== Go micro-benchmarks"

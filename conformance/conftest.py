@@ -58,7 +58,9 @@ class MlflowServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(log_path, "w")
         self._log_path = log_path
-        env = dict(os.environ, MLFLOW_ALLOW_FILE_STORE="true")
+        # No job runner: a huey consumer per job queue, five more processes
+        # per server, for jobs these tests never start.
+        env = dict(os.environ, MLFLOW_ALLOW_FILE_STORE="true", MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1", *args],
             cwd=cwd,

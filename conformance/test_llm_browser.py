@@ -8,7 +8,15 @@ view's chat shows the user's question, the assistant's tool calls
 and lists the CHAT_MODEL spans of the instrumented client with their token
 counts. A trace whose only span is an instrumented chat completion with tool
 calls (conformance/cmd/llmtraces) is shown as a chat too: the span's own
-inputs and outputs, read through mlflow.message.format "openai".
+inputs and outputs, read through mlflow.message.format "openai" — for
+openai-go and for go-openai (autoinstrument/goopenai; plain and streamed). So
+are the traces of an Eino ReAct agent (conformance/cmd/einotraces,
+autoinstrument/eino) and of a Genkit flow (autoinstrument/genkit's
+internal/genkittraces): their chat model spans' messages (formats "eino" and
+"genkit", MLflow's chat shape) are shown as a chat with the tool call. The
+same for Gemini: examples/gemini-agent's trace, and a bare instrumented
+generate_content with a function call and its result (mlflow.message.format
+"gemini").
 
 Screenshots are kept in $MLFLOWTRACE_ARTIFACTS_DIR, or a fresh temporary
 directory (tests write nothing into the source tree); their paths are
@@ -39,6 +47,8 @@ def gobin(tmp_path_factory):
     return {
         "agent": harness.go_build("examples/openai-agent", d),
         "llmtraces": harness.go_build("conformance/cmd/llmtraces", d),
+        "gemini-agent": harness.go_build("examples/gemini-agent", d),
+        "geminitraces": harness.go_build("conformance/cmd/geminitraces", d),
         "fakellm": fakellm.build(d),
     }
 
@@ -89,12 +99,138 @@ def test_openai_agent_trace_in_mlflow_ui(tmp_path, gobin):
         usage = t["info"]["trace_metadata"]["mlflow.trace.tokenUsage"]
         assert f"{__import__('json').loads(usage)['total_tokens']} tokens" in text, f"trace token count ({shot})"
 
-        must = [QUESTION, "get_weather", "get_local_time", "Tool calls", "You are a travel assistant."]
+        assert_chat_view(server.url, chat_trace, tmp_path, "openai-chat-span.png")
+
+
+def assert_chat_view(base_url: str, trace_id: str, workdir, shot_name: str) -> None:
+    """The trace view shows a lone chat completion span with tool calls as a chat."""
+    must = [QUESTION, "get_weather", "get_local_time", "Tool calls", "You are a travel assistant."]
+    url = trace_view(base_url, trace_id)
+    text = page_text(url, workdir, must)
+    shot = shoot(url, workdir, shot_name)
+    missing = [s for s in must if s not in text]
+    assert not missing, f"not in the chat completion's view: {missing} (screenshot {shot}):\n{text[:3000]}"
+
+
+def test_goopenai_chat_trace_in_mlflow_ui(tmp_path, gobin):
+    """go-openai's calls (autoinstrument/goopenai), plain and streamed, in the chat view."""
+    chromium_path()
+    scenarios = ["goopenai_chat_tools", "goopenai_chat_tools_stream"]
+    with fakellm.FakeLLM(gobin["fakellm"]) as fake:
+        ids = harness.run_scenarios([str(gobin["llmtraces"]), *scenarios], tmp_path, scenarios,
+                                    LLMTEST_URL=fake.url, MLFLOW_TRACKING_URI=str(tmp_path / "mlruns"))
+    with harness.MlflowServer(tmp_path / "server", backend=str(tmp_path / "mlruns")) as server:
+        for name in scenarios:
+            t = harness.load_trace(server.url, ids[name])
+            (span,) = t["data"]["spans"]
+            assert (span["name"], span["attributes"]["mlflow.spanType"]) == ("Completions", '"CHAT_MODEL"'), name
+            assert "mlflow.chat.tokenUsage" in span["attributes"], name
+            assert_chat_view(server.url, ids[name], tmp_path, f"{name.replace('_', '-')}.png")
+
+
+# ---- Gemini: examples/gemini-agent and a bare instrumented generate_content ----
+
+def test_gemini_agent_trace_in_mlflow_ui(tmp_path, gobin):
+    """examples/gemini-agent (google.golang.org/genai through mlflowgenai.NewClient),
+    run offline against the fake Gemini API with only GEMINI_API_KEY and
+    GOOGLE_GEMINI_BASE_URL set, writes ./mlruns; MLflow's UI shows its trace as a
+    chat with the function calls. A trace whose only span is an instrumented
+    generate_content with a function call and its response in the contents
+    (cmd/geminitraces gemini_tool_result) is shown as a chat through
+    mlflow.message.format "gemini": question, tool call, tool result, answer."""
+    chromium_path()
+    with fakellm.FakeLLM(gobin["fakellm"]) as fake:
+        env = harness.clean_env(GEMINI_API_KEY="gemini-test-key", GOOGLE_GEMINI_BASE_URL=fake.url,
+                                GOOGLE_API_KEY="", GOOGLE_GENAI_USE_VERTEXAI="")
+        res = harness.run([str(gobin["gemini-agent"])], env=env, cwd=tmp_path)  # no MLFLOW_*: ./mlruns
+        m = re.search(r"(?m)^Trace (tr-[0-9a-f]{32})$", res.stdout)
+        assert m, res.stdout
+        agent_trace = m.group(1)
+        res = harness.run([str(gobin["geminitraces"]), "gemini_tool_result"], cwd=tmp_path,
+                          env=harness.clean_env(LLMTEST_URL=fake.url, MLFLOW_TRACKING_URI=str(tmp_path / "mlruns")))
+        call_trace = harness.trace_id_from_stdout(res.stdout)
+
+    with harness.MlflowServer(tmp_path / "server", backend=str(tmp_path / "mlruns")) as server:
+        t = harness.load_trace(server.url, agent_trace)
+        spans = {s["name"] + ":" + s["attributes"]["mlflow.spanType"] for s in t["data"]["spans"]}
+        assert spans == {'gemini_agent:"AGENT"', 'Chat.send_message:"CHAT_MODEL"', 'Models.generate_content:"LLM"',
+                         'get_weather:"TOOL"', 'get_local_time:"TOOL"'}
+        for s in t["data"]["spans"]:
+            if s["name"] in ("Chat.send_message", "Models.generate_content"):
+                assert s["attributes"]["mlflow.llm.model"] == '"gemini-2.5-flash"'
+                assert s["attributes"]["mlflow.llm.provider"] == '"gemini"'
+
+        must = [QUESTION, "get_weather", "get_local_time", "Tool calls", ANSWER_START, "Chat.send_message",
+                "Models.generate_content"]
+        url = trace_view(server.url, agent_trace)
+        text = page_text(url, tmp_path, must)
+        shot = shoot(url, tmp_path, "gemini-agent-trace.png")
+        missing = [s for s in must if s not in text]
+        assert not missing, f"not in the trace view: {missing} (screenshot {shot}):\n{text[:3000]}"
+        usage = t["info"]["trace_metadata"]["mlflow.trace.tokenUsage"]
+        assert f"{__import__('json').loads(usage)['total_tokens']} tokens" in text, f"trace token count ({shot})"
+
+        must = ["What's the weather in Paris?", "get_weather", "Tool calls", "sunny", ANSWER_START]
+        url = trace_view(server.url, call_trace)
+        text = page_text(url, tmp_path, must)
+        shot = shoot(url, tmp_path, "gemini-generate-content-span.png")
+        missing = [s for s in must if s not in text]
+        assert not missing, f"not in the generate_content view: {missing} (screenshot {shot}):\n{text[:3000]}"
+
+
+@pytest.fixture(scope="module")
+def framework_bins(tmp_path_factory):
+    d = tmp_path_factory.mktemp("gobin-frameworks")
+    return {
+        "eino": harness.go_build("conformance/cmd/einotraces", d),
+        "genkit": harness.go_build("internal/genkittraces", d, module="autoinstrument/genkit"),
+        "fakellm": fakellm.build(d),
+    }
+
+
+@pytest.mark.parametrize("framework,spans,model_span", [
+    ("eino", {'weather_agent:"AGENT"', 'ChatModel:"CHAT_MODEL"', 'Tools:"CHAIN"', 'get_weather:"TOOL"'}, "OpenAIChatModel"),
+    ("genkit", {'weatherFlow:"CHAIN"', 'generate:"CHAIN"', 'openai/gpt-4o-mini:"CHAT_MODEL"', 'get_weather:"TOOL"'},
+     "openai/gpt-4o-mini"),
+])
+def test_framework_trace_in_mlflow_ui(tmp_path, framework_bins, framework, spans, model_span):
+    chromium_path()
+    question = "What's the weather in Paris?"
+    binary = str(framework_bins[framework])
+    with fakellm.FakeLLM(framework_bins["fakellm"]) as fake:
+        env = harness.clean_env(LLMTEST_URL=fake.url)  # no MLFLOW_*: ./mlruns
+        agent_trace = harness.trace_id_from_stdout(harness.run([binary, "agent"], cwd=tmp_path, env=env).stdout)
+        chat_trace = harness.trace_id_from_stdout(harness.run([binary, "chat"], cwd=tmp_path, env=env).stdout)
+    with harness.MlflowServer(tmp_path / "server", backend=str(tmp_path / "mlruns")) as server:
+        t = harness.load_trace(server.url, agent_trace)
+        got = {s["name"] + ":" + s["attributes"]["mlflow.spanType"] for s in t["data"]["spans"]}
+        assert got == spans
+        for s in t["data"]["spans"]:
+            if s["attributes"]["mlflow.spanType"] == '"CHAT_MODEL"':
+                assert s["attributes"]["mlflow.llm.model"] == '"gpt-4o-mini"'
+                assert s["attributes"]["mlflow.llm.provider"] == '"openai"'
+                assert s["attributes"]["mlflow.message.format"] == f'"{framework}"'
+
+        # The agent's trace: its spans, and the root's question and answer.
+        must = [question, "get_weather", "18°C and sunny in Paris"]
+        url = trace_view(server.url, agent_trace)
+        text = page_text(url, tmp_path, must)
+        shot = shoot(url, tmp_path, f"{framework}-agent-trace.png")
+        missing = [s for s in must if s not in text]
+        assert not missing, f"not in the {framework} trace view: {missing} (screenshot {shot}):\n{text[:3000]}"
+        usage = t["info"]["trace_metadata"]["mlflow.trace.tokenUsage"]
+        assert f"{__import__('json').loads(usage)['total_tokens']} tokens" in text, f"trace token count ({shot})"
+
+        # A model call alone: the chat model span's own messages, with the
+        # tool call and its result, as a chat.
+        t = harness.load_trace(server.url, chat_trace)
+        assert [s["name"] for s in t["data"]["spans"]] == [model_span]
+        must = [question, "You are a travel assistant.", "get_weather", "Tool calls", "18°C and sunny in Paris"]
         url = trace_view(server.url, chat_trace)
         text = page_text(url, tmp_path, must)
-        shot = shoot(url, tmp_path, "openai-chat-span.png")
+        shot = shoot(url, tmp_path, f"{framework}-chat-span.png")
         missing = [s for s in must if s not in text]
-        assert not missing, f"not in the chat completion's view: {missing} (screenshot {shot}):\n{text[:3000]}"
+        assert not missing, f"not in the {framework} chat span's view: {missing} (screenshot {shot}):\n{text[:3000]}"
 
 
 # ---- Bedrock: examples/bedrock-agent (aws-sdk-go-v2 + mlflowbedrock.ClientOption) ----

@@ -39,12 +39,20 @@ EXPECT = {
     "anthropic_messages": ("Messages.create", "CHAT_MODEL", "anthropic", "claude-sonnet-4-6", []),
     "anthropic_tools": ("Messages.create", "CHAT_MODEL", "anthropic", "claude-sonnet-4-6", ["get_weather"]),
     "anthropic_tools_stream": ("Messages.create", "CHAT_MODEL", "anthropic", "claude-sonnet-4-6", ["get_weather"]),
+    # go-openai (autoinstrument/goopenai)
+    "goopenai_chat": ("Completions", "CHAT_MODEL", "openai", "gpt-4o-mini-2024-07-18", []),
+    "goopenai_chat_tools": ("Completions", "CHAT_MODEL", "openai", "gpt-4o-mini-2024-07-18", ["get_weather", "get_local_time"]),
+    "goopenai_chat_stream": ("Completions", "CHAT_MODEL", "openai", "gpt-4o-mini-2024-07-18", []),
+    "goopenai_chat_tools_stream": ("Completions", "CHAT_MODEL", "openai", "gpt-4o-mini-2024-07-18", ["get_weather", "get_local_time"]),
+    "goopenai_embeddings": ("Embeddings", "EMBEDDING", None, "text-embedding-3-small", []),
 }
+ERRORS = ("openai_error", "goopenai_error")
 USAGE = {"openai_chat", "openai_chat_tools", "openai_chat_stream", "openai_chat_tools_stream", "openai_responses",
          "openai_responses_stream", "openai_completion_stream", "anthropic_messages", "anthropic_tools",
-         "anthropic_tools_stream"}
+         "anthropic_tools_stream", "goopenai_chat", "goopenai_chat_tools", "goopenai_chat_stream",
+         "goopenai_chat_tools_stream"}
 TOOLS = {"openai_chat_tools": 2, "openai_chat_tools_stream": 2, "openai_responses": 1, "openai_responses_stream": 1,
-         "anthropic_tools": 1, "anthropic_tools_stream": 1}
+         "anthropic_tools": 1, "anthropic_tools_stream": 1, "goopenai_chat_tools": 2, "goopenai_chat_tools_stream": 2}
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +113,7 @@ def check_trace(scenario: str, trace: Trace) -> None:
     assert len(tools or []) == TOOLS.get(scenario, 0), scenario
     for t in tools or []:
         ChatTool.model_validate(t)
-    if scenario.startswith("openai_chat") and scenario.endswith("stream"):
+    if scenario.startswith(("openai_chat", "goopenai_chat")) and scenario.endswith("stream"):
         assert [e.name for e in span.events][:2] == ["mlflow.chunk.item.0", "mlflow.chunk.item.1"], scenario
     if fmt is None:
         return
@@ -145,10 +153,11 @@ def test_mlflow_reads_llm_traces(tmp_path, gobin, fake, where, request):
     else:
         uri = str(tmp_path / "mlruns")
     ids = run_go(gobin, fake, tmp_path, MLFLOW_TRACKING_URI=uri)
-    assert set(ids) == set(EXPECT) | {"openai_error"}
+    assert set(ids) == set(EXPECT) | set(ERRORS)
     for scenario in EXPECT:
         check_trace(scenario, get_trace(uri, ids[scenario]))
-    check_error(get_trace(uri, ids["openai_error"]))
+    for scenario in ERRORS:
+        check_error(get_trace(uri, ids[scenario]))
 
 
 def test_content_capture_off(tmp_path, gobin, fake):

@@ -1,9 +1,10 @@
 """Parity of LLM client tracing: the same calls made through the Go client
 libraries instrumented by package autoinstrument
-(conformance/cmd/llmtraces) and through MLflow's Python autolog
-(mlflow.openai.autolog, mlflow.anthropic.autolog) with the `openai` and
-`anthropic` packages (conformance/parity/llm_workflow.py), against the same
-fake APIs (internal/llmtest). Each scenario's two traces are loaded with
+(conformance/cmd/llmtraces: openai-go, anthropic-sdk-go, go-openai) and
+through MLflow's Python autolog (mlflow.openai.autolog,
+mlflow.anthropic.autolog) with the `openai` and `anthropic` packages
+(conformance/parity/llm_workflow.py), against the same fake APIs
+(internal/llmtest). Each scenario's two traces are loaded with
 MlflowClient.get_trace and compared field by field after compare.normalize
 and compare.normalize_llm (compare.py says what is normalised and why).
 
@@ -35,6 +36,12 @@ SCENARIOS = {
     "openai_completion": "Completions",
     "openai_completion_stream": "Completions",
     "openai_error": "Completions",
+    "goopenai_chat": "Completions",
+    "goopenai_chat_tools": "Completions",
+    "goopenai_chat_stream": "Completions",
+    "goopenai_chat_tools_stream": "Completions",
+    "goopenai_embeddings": "Embeddings",
+    "goopenai_error": "Completions",
     "anthropic_messages": "Messages.create",
     "anthropic_tools": "Messages.create",
     "anthropic_tools_stream": "Messages.create",
@@ -76,6 +83,12 @@ KNOWN = {
         "info.trace_metadata.mlflow.traceInputs": "the first characters of the inputs text (as above)",
     },
 }
+# go-openai (autoinstrument/goopenai) is recorded by the same code as
+# openai-go (internal/openaispan): the same differences.
+for _go, _openai_go in (("goopenai_chat_stream", "openai_chat_stream"),
+                        ("goopenai_chat_tools_stream", "openai_chat_tools_stream"),
+                        ("goopenai_error", "openai_error")):
+    KNOWN[_go] = KNOWN[_openai_go]
 # Seen only on a tracking server, which prices spans with token usage when it
 # stores them (translate_span_when_storing).
 KNOWN_SERVER = {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"go.uber.org/goleak"
@@ -336,4 +338,87 @@ func TestDatabricksHungWorkspaceNeverBlocks(t *testing.T) {
 		t.Errorf("Shutdown = %v, want the deadline, with what was waiting and where", err)
 	}
 	goleak.VerifyNone(t, before)
+}
+
+// TestDatabricksLLMCost: on a workspace the trace's LLM spans are sent
+// priced (mlflow.llm.cost) with the trace's cost in its metadata
+// (mlflow.trace.cost), from MLflow's bundled prices, a file://
+// MLFLOW_MODEL_CATALOG_URI directory, or WithModelCatalog (which wins); an
+// http(s) catalog URI is reported once, without its value, and the bundled
+// prices used.
+func TestDatabricksLLMCost(t *testing.T) {
+	const (
+		bundled = `{"input_cost": 1.8e-06, "output_cost": 4.8e-06, "total_cost": 6.5999999999999995e-06}`
+		fromDir = `{"input_cost": 1.2e-05, "output_cost": 1.6e-05, "total_cost": 2.8e-05}`
+		fromOpt = `{"input_cost": 0.00012000000000000002, "output_cost": 0.00016, "total_cost": 0.00028000000000000003}`
+	)
+	dir := t.TempDir()
+	catalog := func(in, out int) []byte {
+		return []byte(fmt.Sprintf(`{"models": {"gpt-4o-mini": {"pricing": {"input_per_million_tokens": %d, "output_per_million_tokens": %d}}}}`, in, out))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "openai.json"), catalog(1, 2), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, uri string
+		opts      []exporter.Option
+		want      string
+		reported  string
+	}{
+		{"bundled", "", nil, bundled, ""},
+		{"file directory", "file://" + dir, nil, fromDir, ""},
+		{"missing directory", "file:///nonexistent-mlflow-model-catalog", nil, bundled, ""},
+		{"option wins", "file://" + dir, []exporter.Option{exporter.WithModelCatalog(fstest.MapFS{"openai.json": {Data: catalog(10, 20)}})}, fromOpt, ""},
+		{"https not downloaded", "https://user:secret@example.com/catalog", nil, bundled, `MLFLOW_MODEL_CATALOG_URI has scheme "https"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws := databrickstest.New(t)
+			env := ws.PATEnv()
+			env["MLFLOW_TRACKING_URI"] = "databricks"
+			env["MLFLOW_EXPERIMENT_ID"] = ws.CreateExperiment("/Users/a@b.c/cost", databrickstest.AWS)
+			env["MLFLOW_MODEL_CATALOG_URI"] = tc.uri
+			r := startDatabricks(t, ws, env, tc.opts...)
+			ctx, root := tracing.StartSpan(context.Background(), "agent", tracing.WithSpanType(tracing.SpanTypeAgent))
+			_, llm := tracing.StartSpan(ctx, "chat", tracing.WithSpanType(tracing.SpanTypeChatModel))
+			llm.SetModel("gpt-4o-mini")
+			llm.SetProvider("openai")
+			llm.SetTokenUsage(tracing.TokenUsage{InputTokens: 12, OutputTokens: 8, TotalTokens: 20})
+			llm.End()
+			root.End()
+			if err := r.p.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			errs := r.errors()
+			if tc.reported == "" && len(errs) > 0 || tc.reported != "" && (len(errs) != 1 || !strings.Contains(errs[0].Error(), tc.reported)) {
+				t.Fatalf("errors %v, want %q", errs, tc.reported)
+			}
+			if len(errs) == 1 && strings.Contains(errs[0].Error(), "secret") {
+				t.Errorf("the catalog URI's credentials were reported: %v", errs[0])
+			}
+			got, ok := ws.Trace(root.TraceID())
+			if !ok {
+				t.Fatal("trace not stored")
+			}
+			attrs, err := got.SpanAttributes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, a := range attrs {
+				if c, has := a["mlflow.llm.cost"]; (name == "chat") != has || has && c != tc.want {
+					t.Errorf("span %s: mlflow.llm.cost %q, want %s on chat only", name, c, tc.want)
+				}
+			}
+			var body struct {
+				Trace struct {
+					TraceInfo struct {
+						Metadata map[string]string `json:"trace_metadata"`
+					} `json:"trace_info"`
+				} `json:"trace"`
+			}
+			_ = json.Unmarshal(got.StartTraceV3, &body)
+			if c := body.Trace.TraceInfo.Metadata["mlflow.trace.cost"]; c != tc.want {
+				t.Errorf("mlflow.trace.cost %q, want %s", c, tc.want)
+			}
+		})
+	}
 }

@@ -159,7 +159,87 @@
 // mlflowtrace.spans.exported, mlflowtrace.spans.streamed,
 // mlflowtrace.traces.dropped, mlflowtrace.traces.failed,
 // mlflowtrace.spans.dropped, mlflowtrace.spans.stream_dropped,
-// mlflowtrace.export.failures and mlflowtrace.export.retries.
+// mlflowtrace.export.failures and mlflowtrace.export.retries; with a spool
+// also mlflowtrace.traces.spooled, mlflowtrace.traces.not_spooled,
+// mlflowtrace.traces.replayed and mlflowtrace.traces.dead_lettered.
+//
+// # Durable spool
+//
+// Without a spool a finished trace waits in memory until the destination
+// confirms it, so a crash, an OOM kill, a SIGKILL after the grace period or
+// a destination down for longer than the retry budget loses it — as with
+// MLflow's Python SDK. With MLFLOWTRACE_SPOOL_DIR (or WithSpool) set, the
+// pipeline keeps every finished trace on disk until the destination has
+// confirmed it, for every destination:
+//
+//   - End() never touches the disk. The trace queue's workers assemble the
+//     trace, write it to the spool (the trace's MLflow JSON, CRC-framed, in
+//     segment files of package internal/spool), fsync per
+//     MLFLOWTRACE_SPOOL_SYNC, and only then count it accepted
+//     (Stats.TracesSpooled). A send queue then exports it from memory and
+//     acknowledges it in the spool when the destination confirmed it.
+//     The window that remains: a trace whose root ended but that is not yet
+//     written — in the trace queue, normally for well under a millisecond,
+//     longer only when the queue is backed up — and traces still open (root
+//     not ended) are lost in a crash, as without a spool.
+//   - Sync policy: batch (default) fsyncs each batch before its traces count
+//     as accepted, so an accepted trace survives a power loss; interval
+//     fsyncs every MLFLOWTRACE_SPOOL_SYNC_INTERVAL_MILLIS (a power loss or
+//     kernel crash loses at most that interval); none leaves it to the
+//     operating system. A crash of the process itself loses no accepted
+//     trace under any policy (the data is in the page cache).
+//   - Replay: at start, what an earlier process left unconfirmed is
+//     exported in the background by replay workers of the pipeline (New
+//     does not wait; Shutdown stops them); new traces take their own path
+//     and never wait behind a replay. Traces spooled while the send queue
+//     was full go the same way.
+//   - Replay never stores a trace twice. An MLflow server with a SQL
+//     backend upserts both the spans (OTLP) and the trace info
+//     (StartTraceV3 merges into an existing trace); a FileStore-backed
+//     server fails a repeated StartTraceV3 (500), so a replayed trace is
+//     looked up first (GetTraceInfoV3) and, if stored, only its traces.json
+//     is uploaded again (a PUT replaces it). A Databricks experiment trace
+//     is looked up too (the workspace's answer to a repeat is not
+//     documented), then only traces.json is written again (signed-URL PUT,
+//     volume write with overwrite). Unity Catalog tables: the span
+//     ingestion appends rows and cannot be asked which are stored, so the
+//     spool marks a trace's rows stored as soon as the workspace confirms
+//     them, the trace info (written only after its rows) is looked up, and
+//     a replay sends neither twice — except the rows of a request in flight
+//     when the process died (stored, not yet confirmed), which it sends
+//     again. The local store rewrites the same trace directory. A custom
+//     Destination receives a replayed trace again through ExportTraces and
+//     should treat a known trace id as an update.
+//   - Bounded: at MLFLOWTRACE_SPOOL_MAX_BYTES the spool refuses new traces
+//     (the oldest, already accepted, are kept): they are counted in
+//     Stats.TracesNotSpooled, reported once per 30 s, and still exported
+//     from memory. The same holds when the disk is full or the directory
+//     cannot be written; a directory that cannot be opened at all is
+//     reported once and the Exporter runs without a spool. A torn tail, a
+//     bad checksum or an unreadable record is skipped and counted
+//     (Stats.SpoolRecordsSkipped); the rest is delivered. A slot directory
+//     that vanishes is recreated.
+//   - Several processes: a process owns one slot of the directory
+//     (<dir>/slot-N, flock'd); a second process on the same directory takes
+//     the next slot. The slot of a process that is gone is adopted by the
+//     next process to open or poll the directory (every 10 s), its traces
+//     replayed and the slot removed.
+//   - Dead letters: with a spool, a trace whose export failed after the
+//     retry budget (MLFLOW_ASYNC_TRACE_LOGGING_RETRY_TIMEOUT), or that the
+//     destination refused, is kept as <dir>/slot-N/dead/<32-hex trace
+//     id>.json (the record's JSON; jq reads it) and counted in
+//     Stats.TracesDeadLettered and Stats.SpoolDeadLetters, not in
+//     TracesFailed. Dead letters are retried at start, as soon as an
+//     export succeeds again after failures, and every 5 minutes otherwise.
+//     Deleting the files clears them.
+//   - Shutdown exports what is in memory, bounded by its ctx; what is left
+//     stays in the spool, is not counted as lost, and is reported once with
+//     the directory the next process will deliver it from. ForceFlush does
+//     not wait for the replay of the backlog. Stats.SpoolPending,
+//     SpoolDeadLetters and SpoolBytes show the spool now.
+//
+// Put the spool on storage that outlives the process (and the container:
+// a volume), local to the host: flock is needed.
 //
 // # Destination
 //
@@ -222,6 +302,18 @@
 // token is retried once with a fresh token; 401 and 403 are otherwise
 // reported (once per failed export) with a hint, never retried.
 //
+// LLM cost: a Databricks workspace stores the cost MLflow's client computes
+// and computes none itself, so for Databricks destinations each LLM span
+// (mlflow.llm.model and mlflow.chat.tokenUsage, provider if known) gets
+// mlflow.llm.cost and the trace mlflow.trace.cost, as MLflow's client
+// computes them, from MLflow 3.17.2's bundled model catalog (package
+// internal/llmcost has the matching rules). WithModelCatalog or
+// MLFLOW_MODEL_CATALOG_URI=file://<dir> (MLflow's variable) adds a directory
+// of <provider>.json catalog files; MLflow's default, downloading the latest
+// catalog from GitHub, is not followed: this SDK downloads nothing. An MLflow
+// tracking server computes cost itself from the same span attributes; the
+// local ./mlruns store has none, as with MLflow.
+//
 // OTLP export (OTEL_EXPORTER_OTLP_*) is not this package's: package tracing
 // adds a plain OpenTelemetry batch span processor for it next to the
 // Exporter (see its documentation).
@@ -255,6 +347,7 @@
 //	DB_MODEL_SERVING_HOST_URL                        (none)       Model Serving's workspace URL (older name)
 //	SERVING_CREDENTIALS_DIR                          /var/credentials-secret
 //	IS_IN_DATABRICKS_MODEL_SERVING_ENV               false        (as IS_IN_DB_MODEL_SERVING_ENV)
+//	MLFLOW_MODEL_CATALOG_URI                         (bundled)    WithModelCatalog (Databricks LLM prices: file://<dir> only)
 //	MLFLOW_ENABLE_ASYNC_TRACE_LOGGING                true         (false → one worker)
 //	MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS           10           WithMaxWorkers
 //	MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE        1000         WithMaxQueueSize
@@ -265,6 +358,10 @@
 //	MLFLOW_TRACE_TIMEOUT_CHECK_INTERVAL_SECONDS      1            —
 //	MLFLOW_TRACE_BUFFER_TTL_SECONDS                  3600         —
 //	MLFLOW_TRACE_BUFFER_MAX_SIZE                     1000         WithMaxOpenTraces
+//	MLFLOWTRACE_SPOOL_DIR                            off          WithSpool (this SDK's own; see Durable spool)
+//	MLFLOWTRACE_SPOOL_MAX_BYTES                      256MiB       WithSpoolMaxBytes (an integer, or with KiB, MiB, GiB)
+//	MLFLOWTRACE_SPOOL_SYNC                           batch        WithSpoolSync (batch, interval or none)
+//	MLFLOWTRACE_SPOOL_SYNC_INTERVAL_MILLIS           1000         WithSpoolSync (for interval)
 //	MLFLOW_TRACKING_TOKEN                            (none)       WithBearerToken
 //	MLFLOW_TRACKING_USERNAME                         (none)       WithBasicAuth
 //	MLFLOW_TRACKING_PASSWORD                         (none)       WithBasicAuth

@@ -16,6 +16,9 @@ import (
 // settles each (AwaitExport learns the outcome).
 func (p *pipeline) exportTraces(ctx context.Context, states []*traceState) error {
 	e := p.e
+	if p.spoolFailed {
+		e.counters.addTracesNotSpooled(len(states))
+	}
 	traces := make([]*Trace, 0, len(states))
 	nspans := 0
 	for _, ts := range states {

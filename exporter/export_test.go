@@ -19,6 +19,13 @@ func WithTimeoutCheckInterval(d time.Duration) Option {
 	return option(func(s *settings.Settings) { s.TimeoutCheck = d })
 }
 
+// WithSpoolIntervals sets how often dead letters are retried while the
+// destination fails and how often the spool directory is polled for the
+// slots of processes that are gone.
+func WithSpoolIntervals(retry, adopt time.Duration) Option {
+	return option(func(s *settings.Settings) { s.SpoolRetryInterval, s.SpoolAdoptInterval = retry, adopt })
+}
+
 // Expire runs one expiry pass at time now.
 func (e *Exporter) Expire(now time.Time) { e.pipe.expire(now) }
 

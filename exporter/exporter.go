@@ -248,7 +248,13 @@ func (e *Exporter) ReportError(err error) {
 }
 
 // Stats returns the Exporter's counters.
-func (e *Exporter) Stats() Stats { return e.counters.stats() }
+func (e *Exporter) Stats() Stats {
+	st := e.counters.stats()
+	if sc := e.pipe.spool; sc != nil {
+		sc.stats(&st)
+	}
+	return st
+}
 
 // requestIDAttr is the mlflow.traceRequestId attribute: the JSON string of
 // the trace's MLflow id, quotes included.

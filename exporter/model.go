@@ -14,6 +14,18 @@ type (
 	Status = tracemodel.Status
 	// Event is a span event.
 	Event = tracemodel.Event
+	// Assessment is a feedback, expectation or issue reference on a trace.
+	Assessment = tracemodel.Assessment
+	// AssessmentSource says who made an assessment.
+	AssessmentSource = tracemodel.AssessmentSource
+	// FeedbackValue is a feedback's value or error.
+	FeedbackValue = tracemodel.FeedbackValue
+	// ExpectationValue is an expectation's value.
+	ExpectationValue = tracemodel.ExpectationValue
+	// IssueValue is the value of an issue reference.
+	IssueValue = tracemodel.IssueValue
+	// AssessmentError is the error a feedback records instead of a value.
+	AssessmentError = tracemodel.AssessmentError
 )
 
 // Trace states and span status codes.

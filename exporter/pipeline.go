@@ -2,7 +2,7 @@ package exporter
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -32,6 +32,11 @@ type pipeline struct {
 
 	rep *reporter
 
+	// spool is the spool stage (spool.go); nil without a spool.
+	// spoolFailed: a spool was configured but could not be opened.
+	spool       *spooler
+	spoolFailed bool
+
 	// Background work and expiry run under bgCtx; abort and stop cancel it
 	// and wait for them (bg).
 	bgCtx    context.Context
@@ -54,11 +59,17 @@ func newPipeline(e *Exporter) *pipeline {
 func (p *pipeline) start(ctx context.Context) {
 	e, s := p.e, p.e.s
 	p.rep.start()
-	p.traceQ = batch.New(p.exportTraces, batch.Config[*traceState]{
+	p.openSpool()
+	export, linger := p.exportTraces, traceLinger(s.BatchSize, s.BatchInterval)
+	if p.spool != nil {
+		// A finished trace is spooled at once; the send queue lingers.
+		export, linger = p.spool.spoolTraces, 0
+	}
+	p.traceQ = batch.New(export, batch.Config[*traceState]{
 		QueueSize:     s.MaxQueueSize,
 		Workers:       s.MaxWorkers,
 		BatchSize:     s.BatchSize,
-		Interval:      traceLinger(s.BatchSize, s.BatchInterval),
+		Interval:      linger,
 		ExportTimeout: s.RetryTimeout,
 		OnDrop:        p.droppedAtShutdown,
 	})
@@ -69,6 +80,9 @@ func (p *pipeline) start(ctx context.Context) {
 			defer p.bg.Done()
 			p.st.run(p.bgCtx)
 		}()
+	}
+	if p.spool != nil {
+		p.spool.start()
 	}
 	if s.TraceTimeout > 0 {
 		p.bg.Add(1)
@@ -135,7 +149,10 @@ func (p *pipeline) flush(ctx context.Context) error {
 			return err
 		}
 	}
-	return p.traceQ.ForceFlush(ctx)
+	if err := p.traceQ.ForceFlush(ctx); err != nil || p.spool == nil {
+		return err
+	}
+	return p.spool.flush(ctx)
 }
 
 // drain exports what is queued and stops the trace queue; with an expired
@@ -144,7 +161,15 @@ func (p *pipeline) flush(ctx context.Context) error {
 // first. (After beginShutdown no trace is open: the streamer has nothing
 // left to stream.)
 func (p *pipeline) drain(ctx context.Context) error {
-	return p.traceQ.Shutdown(ctx)
+	err := p.traceQ.Shutdown(ctx)
+	if p.spool != nil {
+		// Told to stop even when the trace queue gave up: with an expired
+		// ctx what it holds stays in the spool instead of running on.
+		if serr := p.spool.drain(ctx); err == nil {
+			err = serr
+		}
+	}
+	return err
 }
 
 // abort cancels the background work after Shutdown gave up: the exports in
@@ -157,6 +182,9 @@ func (p *pipeline) abort() {
 	}
 	p.bgCancel()
 	p.reportShutdownDrops()
+	if p.spool != nil {
+		p.spool.reportLeft()
+	}
 	p.rep.waitNoted.Store(true) // what is left is cancelled, not waited for
 	p.rep.stop()                // later reports go to the handler directly
 }
@@ -177,6 +205,9 @@ func (p *pipeline) stop(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		err = fmt.Errorf("exporter: the destination's background work did not stop: %w", ctx.Err())
+	}
+	if p.spool != nil && err == nil {
+		p.spool.close()
 	}
 	p.reportShutdownDrops()
 	p.rep.stop()

@@ -268,6 +268,8 @@ const (
 	dropTraceQueue dropKind = iota
 	dropEvicted
 	dropSpanCap
+	dropSpool
+	dropDeadLetter
 	numDropKinds
 )
 
@@ -345,6 +347,8 @@ func (p *pipeline) noteWait() (cancel func()) {
 	var mu sync.Mutex
 	stopped := false
 	var t *time.Timer
+	mu.Lock() // t is read by the callback; publish it under mu
+	defer mu.Unlock()
 	t = time.AfterFunc(waitNoticeAfter, func() {
 		quiet := time.Since(p.rep.lastSuccessTime())
 		if quiet >= waitNoticeAfter {

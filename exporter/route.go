@@ -34,6 +34,17 @@ type route struct {
 	idPrefix func() (prefix, schemaVersion string)
 	// experimentID, when set, is the experiment traces go to, once known.
 	experimentID func() string
+	// redeliver, when set, exports traces that may have reached the
+	// destination before (the spool's replay) without storing any twice;
+	// nil means dest.ExportTraces is safe to repeat.
+	redeliver func(ctx context.Context, traces []*Trace) error
+	// staged, when set, exports in two steps — span rows, then trace
+	// infos (Unity Catalog tables, whose span ingestion appends rows) — and
+	// takes and reports which traces' span rows are stored (spansSent,
+	// onSpans), so that the spool never sends them twice; with replay it
+	// looks each trace up first. With a spool it replaces dest.ExportTraces
+	// and redeliver.
+	staged func(ctx context.Context, traces []*Trace, spansSent []bool, onSpans func(idx []int), replay bool) error
 	// background, when set, is work the pipeline runs once on a goroutine
 	// of its own when the Exporter starts; ctx ends at Shutdown. New waits
 	// for it up to backgroundWait.
@@ -81,7 +92,7 @@ func newServerRoute(s *settings.Settings) (route, error) {
 	if err != nil {
 		return route{}, fmt.Errorf("tracking server: %w", err)
 	}
-	r := route{where: s.Where(), dest: d, experimentID: d.ExperimentID}
+	r := route{where: s.Where(), dest: d, experimentID: d.ExperimentID, redeliver: d.Redeliver}
 	if !s.DisableSpanStreaming {
 		r.spans, r.carrier, r.streaming = d, true, d.StreamingSupported
 	}
@@ -99,11 +110,19 @@ func newDatabricksRoute(s *settings.Settings) (route, error) {
 		ExperimentName: s.ExperimentName,
 		UCSchema:       s.UCSchema,
 		Resource:       sdkResource,
+		Prices:         modelCatalog(s),
 	})
 	if err != nil {
 		return route{}, err
 	}
 	r := route{where: s.Where(), dest: d, idPrefix: d.TraceIDPrefix, experimentID: d.ExperimentID}
+	r.staged = func(ctx context.Context, traces []*Trace, spansSent []bool, onSpans func([]int), replay bool) error {
+		p := databricks.Progress{SpansSent: spansSent, OnSpans: onSpans}
+		if replay {
+			return d.Redeliver(ctx, traces, p)
+		}
+		return d.ExportTracesProgress(ctx, traces, p)
+	}
 	if s.UCSchema == "" {
 		r.background = d.LookupLink
 	}

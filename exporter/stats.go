@@ -48,6 +48,40 @@ type Stats struct {
 	// Retried counts retried requests, as reported by the destination's
 	// transport.
 	Retried int64
+
+	// With a spool (WithSpool, MLFLOWTRACE_SPOOL_DIR):
+
+	// TracesSpooled counts finished traces written to the spool (fsynced
+	// per the sync policy): accepted, they survive a crash.
+	TracesSpooled int64
+	// TracesNotSpooled counts finished traces the spool refused — full
+	// (MLFLOWTRACE_SPOOL_MAX_BYTES), not writable, or not opened at all —
+	// exported from memory only, without the spool's guarantee.
+	TracesNotSpooled int64
+	// TracesReplayed counts traces delivered from the spool rather than
+	// from memory: left by an earlier process, spooled while the export
+	// queue was full, or dead letters retried. They are also counted in
+	// TracesExported.
+	TracesReplayed int64
+	// TracesDeadLettered counts exports that failed after the retry budget
+	// with a spool: the traces were kept as dead letters to retry, not lost
+	// (TracesFailed counts those lost).
+	TracesDeadLettered int64
+
+	// The spool now (not running totals):
+
+	// SpoolDir is the directory this process owns in the spool.
+	SpoolDir string
+	// SpoolPending counts the traces in the spool not yet confirmed by
+	// the destination (dead letters not included).
+	SpoolPending int64
+	// SpoolDeadLetters counts the dead letters (SpoolDir/dead/*.json).
+	SpoolDeadLetters int64
+	// SpoolBytes is the spool's size on disk.
+	SpoolBytes int64
+	// SpoolRecordsSkipped counts damaged records skipped since New (a torn
+	// tail, a bad checksum, an unreadable record).
+	SpoolRecordsSkipped int64
 }
 
 // counters are the live counters behind Stats, mirrored into OTel metrics
@@ -57,10 +91,14 @@ type counters struct {
 	tracesExported, spansExported, spansStreamed    atomic.Int64
 	tracesDropped, spansDropped, spansStreamDropped atomic.Int64
 	exportFailures, retried, tracesFailed           atomic.Int64
+	tracesSpooled, tracesNotSpooled                 atomic.Int64
+	tracesReplayed, tracesDeadLettered              atomic.Int64
 
 	mTracesExported, mSpansExported, mSpansStreamed    metric.Int64Counter
 	mTracesDropped, mSpansDropped, mSpansStreamDropped metric.Int64Counter
 	mExportFailures, mRetried, mTracesFailed           metric.Int64Counter
+	mTracesSpooled, mTracesNotSpooled                  metric.Int64Counter
+	mTracesReplayed, mTracesDeadLettered               metric.Int64Counter
 }
 
 func newCounters(report func(error)) *counters {
@@ -82,6 +120,10 @@ func newCounters(report func(error)) *counters {
 	c.mTracesFailed = mk("mlflowtrace.traces.failed", "Traces whose export failed.", "{trace}")
 	c.mExportFailures = mk("mlflowtrace.export.failures", "Failed calls to the MLflow destination.", "{call}")
 	c.mRetried = mk("mlflowtrace.export.retries", "Retried requests to the MLflow destination.", "{request}")
+	c.mTracesSpooled = mk("mlflowtrace.traces.spooled", "Traces written to the durable spool.", "{trace}")
+	c.mTracesNotSpooled = mk("mlflowtrace.traces.not_spooled", "Traces the durable spool refused (full or not writable).", "{trace}")
+	c.mTracesReplayed = mk("mlflowtrace.traces.replayed", "Traces delivered from the durable spool rather than from memory.", "{trace}")
+	c.mTracesDeadLettered = mk("mlflowtrace.traces.dead_lettered", "Traces kept as dead letters after a failed export.", "{trace}")
 	return c
 }
 
@@ -106,6 +148,15 @@ func (c *counters) addStreamDropped(n int) {
 func (c *counters) addTracesFailed(n int)   { add(&c.tracesFailed, c.mTracesFailed, int64(n)) }
 func (c *counters) addExportFailures(n int) { add(&c.exportFailures, c.mExportFailures, int64(n)) }
 
+func (c *counters) addTracesSpooled(n int) { add(&c.tracesSpooled, c.mTracesSpooled, int64(n)) }
+func (c *counters) addTracesNotSpooled(n int) {
+	add(&c.tracesNotSpooled, c.mTracesNotSpooled, int64(n))
+}
+func (c *counters) addTracesReplayed(n int) { add(&c.tracesReplayed, c.mTracesReplayed, int64(n)) }
+func (c *counters) addTracesDeadLettered(n int) {
+	add(&c.tracesDeadLettered, c.mTracesDeadLettered, int64(n))
+}
+
 // addRetried counts retried requests (the transport's OnRetry).
 func (c *counters) addRetried(n int) { add(&c.retried, c.mRetried, int64(n)) }
 
@@ -120,5 +171,9 @@ func (c *counters) stats() Stats {
 		TracesFailed:       c.tracesFailed.Load(),
 		ExportFailures:     c.exportFailures.Load(),
 		Retried:            c.retried.Load(),
+		TracesSpooled:      c.tracesSpooled.Load(),
+		TracesNotSpooled:   c.tracesNotSpooled.Load(),
+		TracesReplayed:     c.tracesReplayed.Load(),
+		TracesDeadLettered: c.tracesDeadLettered.Load(),
 	}
 }

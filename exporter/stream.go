@@ -25,7 +25,7 @@ type streamer struct {
 	p        *pipeline
 	interval time.Duration
 
-	armed    atomic.Bool   // a round is scheduled
+	armed    atomic.Bool // a round is scheduled
 	timer    atomic.Pointer[time.Timer]
 	tick     chan struct{} // cap 1: start a round
 	flush    chan chan struct{}

@@ -3,6 +3,7 @@ package tracing
 import (
 	"context"
 	"encoding/json"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/assemble"
 	"runtime"
 	"testing"
 
@@ -59,6 +60,12 @@ func (f *fixture) span(t *testing.T, name string) sdktrace.ReadOnlySpan {
 	}
 	t.Fatalf("no ended span %q (have %d)", name, len(f.rec.Ended()))
 	return nil
+}
+
+// mlflowAttrs returns the span's attributes as MLflow receives them (the
+// exporter's conversion: defaults such as mlflow.spanLogLevel added).
+func mlflowAttrs(s sdktrace.ReadOnlySpan) map[string]string {
+	return assemble.ConvertSpan(s).Attributes
 }
 
 func attrs(s sdktrace.ReadOnlySpan) map[string]string {

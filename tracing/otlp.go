@@ -4,13 +4,17 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/assemble"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 )
 
 const (
@@ -97,8 +101,54 @@ func newOTLPProcessor(ctx context.Context, env envconfig.Env, customDest bool) (
 	if err != nil {
 		return nil, false, fmt.Errorf("OTLP exporter: %w", err)
 	}
-	return sdktrace.NewBatchSpanProcessor(exp), dual, nil
+	return sdktrace.NewBatchSpanProcessor(levelingExporter{exp}), dual, nil
 }
+
+// levelingExporter adds to the spans of this package the default
+// mlflow.spanLogLevel MLflow's Python SDK writes at span end, which Span.End
+// leaves to the exporter (it is derived from the span type and exception
+// events, off the caller's path): OTLP receivers get it as from MLflow.
+type levelingExporter struct{ sdktrace.SpanExporter }
+
+func (e levelingExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	out, cloned := spans, false
+	for i, s := range spans {
+		if s.InstrumentationScope().Name != keys.ScopeName {
+			continue
+		}
+		attrs := s.Attributes()
+		spanType, hasLevel := `"UNKNOWN"`, false
+		for _, a := range attrs {
+			switch a.Key {
+			case keys.SpanLogLevel:
+				hasLevel = true
+			case keys.SpanType:
+				spanType = a.Value.AsString()
+			}
+		}
+		if hasLevel {
+			continue
+		}
+		hasException := false
+		for _, ev := range s.Events() {
+			hasException = hasException || ev.Name == "exception"
+		}
+		if !cloned {
+			out, cloned = slices.Clone(spans), true // never change the caller's slice
+		}
+		leveled := append(slices.Clip(attrs), attribute.String(keys.SpanLogLevel, assemble.DefaultLogLevel(spanType, hasException)))
+		out[i] = leveledSpan{ReadOnlySpan: s, attrs: leveled}
+	}
+	return e.SpanExporter.ExportSpans(ctx, out)
+}
+
+// leveledSpan is a span with its attributes completed.
+type leveledSpan struct {
+	sdktrace.ReadOnlySpan
+	attrs []attribute.KeyValue
+}
+
+func (s leveledSpan) Attributes() []attribute.KeyValue { return s.attrs }
 
 // otlpHeaders reads OTEL_EXPORTER_OTLP_TRACES_HEADERS, else
 // OTEL_EXPORTER_OTLP_HEADERS.

@@ -10,11 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 )
 
 type otlpReceiver struct {
@@ -120,5 +124,38 @@ func TestNewOTLPProcessor(t *testing.T) {
 				t.Errorf("headers %v", recv.headers[last])
 			}
 		})
+	}
+}
+
+// TestOTLPSpansCarryTheDefaultLogLevel: Span.End leaves the default
+// mlflow.spanLogLevel to the exporter; spans exported over OTLP get it as
+// MLflow writes it (by type, 40 after an exception), other scopes' spans and
+// explicit levels are left alone.
+func TestOTLPSpansCarryTheDefaultLogLevel(t *testing.T) {
+	mem := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(levelingExporter{mem}))
+	defer tp.Shutdown(context.Background())
+	ours, other := tp.Tracer(keys.ScopeName), tp.Tracer("other")
+	end := func(tr trace.Tracer, name string, f func(trace.Span)) {
+		_, s := tr.Start(context.Background(), name)
+		f(s)
+		s.End()
+	}
+	end(ours, "tool", func(s trace.Span) { s.SetAttributes(attribute.String(keys.SpanType, `"TOOL"`)) })
+	end(ours, "plain", func(trace.Span) {})
+	end(ours, "failed", func(s trace.Span) { s.AddEvent("exception") })
+	end(ours, "explicit", func(s trace.Span) { s.SetAttributes(attribute.String(keys.SpanLogLevel, "50")) })
+	end(other, "foreign", func(trace.Span) {})
+	want := map[string]string{"tool": "20", "plain": "10", "failed": "40", "explicit": "50", "foreign": ""}
+	for _, s := range mem.GetSpans() {
+		got := ""
+		for _, a := range s.Attributes {
+			if a.Key == keys.SpanLogLevel {
+				got = a.Value.AsString()
+			}
+		}
+		if got != want[s.Name] {
+			t.Errorf("%s: log level %q, want %q", s.Name, got, want[s.Name])
+		}
 	}
 }

@@ -41,6 +41,10 @@ type Provider struct {
 	errorHandler func(error) // the settings' handler, when there is no exporter
 	ownSampler   bool        // sampler is ParentBased: unsampled parent => unsampled child
 
+	// feedback builds the traces client of LogFeedback lazily from the
+	// Provider's own exporter options (feedback.go).
+	feedback feedbackClient
+
 	shutdown atomic.Bool
 }
 
@@ -64,6 +68,7 @@ func Init(ctx context.Context, opts ...Option) (*Provider, error) {
 		maxValueSize: c.maxValueSize,
 		noContent:    c.noContent,
 	}
+	p.feedback.opts = append([]exporter.Option{exporter.WithGetenv(c.getenv)}, c.exporterOpts...)
 	if c.disabled {
 		p.tracer = noop.NewTracerProvider().Tracer(keys.ScopeName)
 		defaultProvider.Store(p)
@@ -238,6 +243,7 @@ func (p *Provider) Shutdown(ctx context.Context) error {
 	if first {
 		defaultProvider.CompareAndSwap(p, nil)
 	}
+	p.feedback.close()
 	if p.disabled {
 		return nil
 	}

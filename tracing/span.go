@@ -17,6 +17,7 @@ import (
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/exception"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 )
 
@@ -278,7 +279,7 @@ func (p *Provider) begin(ctx context.Context, name string, c *spanConfig) (conte
 	} else {
 		ctx, os = p.tracer.Start(ctx, name, trace.WithTimestamp(c.startTime))
 	}
-	if !os.IsRecording() {
+	if !os.SpanContext().IsSampled() && !os.IsRecording() { // sampled: recording, without the span's lock
 		return ctx, nil
 	}
 	t := c.spanType
@@ -529,8 +530,12 @@ func panicMessage(v any) (msg string) {
 	return fmt.Sprint(v)
 }
 
-// errorTypeName is the error's dynamic Go type, without leading stars.
+// errorTypeName is the error's dynamic Go type, without leading stars, or
+// the type an integration of this module named it with (internal/exception).
 func errorTypeName(err error) string {
+	if n, ok := err.(*exception.Named); ok {
+		return n.Type
+	}
 	return strings.TrimLeft(reflect.TypeOf(err).String(), "*")
 }
 
@@ -607,23 +612,14 @@ func (s *Span) end(hasOutputs bool, outputs any, endTime time.Time) {
 	}
 	s.ended = true
 	errored := s.errored
-	level := s.logLevel
-	if level == 0 {
-		level = defaultLogLevel(s.spanType)
-	}
-	setLevel := !s.logExplicit && s.logLevel == 0
 	s.mu.Unlock()
 
-	var buf [2]attribute.KeyValue
-	a := buf[:0]
+	// The default mlflow.spanLogLevel (MLflow's: by span type, 40 after an
+	// exception event) is not set here: the exporter adds it when it
+	// converts the span (internal/assemble), off the caller's path. A level
+	// set with SetLogLevel, or raised by an error, is on the span already.
 	if hasOutputs {
-		a = append(a, attribute.String(keys.SpanOutputs, s.encode(outputs)))
-	}
-	if setLevel {
-		a = append(a, attribute.String(keys.SpanLogLevel, encodedLogLevel(level)))
-	}
-	if len(a) > 0 {
-		s.otel.SetAttributes(a...)
+		s.otel.SetAttributes(attribute.String(keys.SpanOutputs, s.encode(outputs)))
 	}
 	if !errored {
 		s.otel.SetStatus(codes.Ok, "")

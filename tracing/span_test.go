@@ -45,8 +45,9 @@ func TestStartSpanRecordsMLflowAttributes(t *testing.T) {
 	jsonEq(t, ra[keys.SpanInputs], `{"q":"hi","top_k":3}`)
 	jsonEq(t, ra[keys.SpanOutputs], `{"answer":"x"}`)
 	jsonEq(t, ra["custom"], `[1,2]`)
-	if ra[keys.SpanLogLevel] != "20" {
-		t.Errorf("AGENT log level = %s, want 20", ra[keys.SpanLogLevel])
+	// The default level is the exporter's to add (off the caller's path).
+	if l := mlflowAttrs(r)[keys.SpanLogLevel]; l != "20" {
+		t.Errorf("AGENT log level = %s, want 20", l)
 	}
 	if r.Status().Code != codes.Ok {
 		t.Errorf("root status = %v, want Ok (MLflow sets OK at end)", r.Status())
@@ -56,8 +57,8 @@ func TestStartSpanRecordsMLflowAttributes(t *testing.T) {
 		t.Errorf("child attrs = %v", ca)
 	}
 	jsonEq(t, ca["k"], `{"a":1}`)
-	if ca[keys.SpanLogLevel] != "10" {
-		t.Errorf("custom-type log level = %s, want 10", ca[keys.SpanLogLevel])
+	if l := mlflowAttrs(c)[keys.SpanLogLevel]; l != "10" {
+		t.Errorf("custom-type log level = %s, want 10", l)
 	}
 	if c.Parent().SpanID() != r.SpanContext().SpanID() || c.SpanContext().TraceID() != r.SpanContext().TraceID() {
 		t.Error("child is not a child of root")
@@ -77,7 +78,7 @@ func TestDefaultSpanTypeIsUnknown(t *testing.T) {
 	f := setup(t)
 	_, s := StartSpan(context.Background(), "s")
 	s.End()
-	if a := attrs(f.span(t, "s")); a[keys.SpanType] != `"UNKNOWN"` || a[keys.SpanLogLevel] != "10" {
+	if a := mlflowAttrs(f.span(t, "s")); a[keys.SpanType] != `"UNKNOWN"` || a[keys.SpanLogLevel] != "10" {
 		t.Errorf("attrs = %v", a)
 	}
 }
@@ -90,7 +91,7 @@ func TestSpanTypeChangeAffectsLogLevel(t *testing.T) {
 		t.Errorf("SpanType() = %q", s.SpanType())
 	}
 	s.End()
-	if a := attrs(f.span(t, "s")); a[keys.SpanType] != `"LLM"` || a[keys.SpanLogLevel] != "20" {
+	if a := mlflowAttrs(f.span(t, "s")); a[keys.SpanType] != `"LLM"` || a[keys.SpanLogLevel] != "20" {
 		t.Errorf("attrs = %v", a)
 	}
 }

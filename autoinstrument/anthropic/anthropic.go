@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
@@ -24,9 +26,10 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// WithSDKSpans keeps the SDK's own OpenTelemetry spans of API calls on
-// (RequestOption turns them off for the client: the MLflow span replaces
-// them, and they would record every call twice).
+// WithSDKSpans keeps the SDK's own OpenTelemetry spans of API calls,
+// recorded by the global TracerProvider (by default RequestOption keeps
+// them to itself: the MLflow span replaces them, and they would record
+// every call twice).
 func WithSDKSpans() Option { return optionFunc(func(c *config) { c.sdkSpans = true }) }
 
 // RequestOption returns the anthropic-sdk-go client option that records every
@@ -44,23 +47,45 @@ func RequestOption(opts ...Option) option.RequestOption {
 			o.apply(c)
 		}
 	}
-	opt, _ := perCall(c)
+	opt, _, _ := c.requestOption()
 	return opt
 }
 
-func perCall(c *config) (option.RequestOption, bool) {
-	var also []option.RequestOption
-	if !c.sdkSpans {
-		also = append(also, option.WithOpenTelemetryTraces(false))
-	}
+// requestOption builds RequestOption on the SDK's public hook of a logical
+// call: the OpenTelemetry span it starts for each API call through the
+// TracerProvider option.WithTracerProvider gives it (llmspan.CallTracer).
+// The SDK starts that span before the first attempt, sends every attempt
+// (retries) in its context and ends it when the call is over, so the
+// MLflow span of the call groups the attempts and ends when the SDK says,
+// with nothing of the SDK's retry policy predicted. It also returns the
+// CallTracer (whose Fallbacks count attempts that came without the SDK's
+// span) and ok false if the SDK's options could not be combined (then
+// each attempt is a span of its own).
+func (c *config) requestOption() (option.RequestOption, *llmspan.CallTracer, bool) {
 	// MLflow's Anthropic autolog: span "Messages.create", CHAT_MODEL.
 	messages := llmspan.Endpoint{Name: "Messages.create", Type: tracing.SpanTypeChatModel, Start: c.start}
 	route := func(r *http.Request) (llmspan.Endpoint, bool) { return messages, traced(r) }
-	return llmspan.PerCall(option.WithMiddleware, func(info llmspan.CallInfo) llmspan.Middleware {
-		// anthropic-sdk-go retries an attempt whose own timeout expired;
-		// only the caller's context ends the call.
-		return llmspan.CallMiddleware(info, route, false)
-	}, also...)
+	var inner func() trace.TracerProvider
+	if c.sdkSpans {
+		inner = otel.GetTracerProvider
+	}
+	ct := llmspan.NewCallTracer(route, inner)
+	opts := []option.RequestOption{
+		option.WithOpenTelemetryTraces(true), // the hook, whatever ANTHROPIC_OPEN_TELEMETRY says
+		option.WithTracerProvider(ct),
+		option.WithMiddleware(ct.Middleware()),
+	}
+	if !c.sdkSpans {
+		// The SDK's spans are only the hook: no trace headers of their own
+		// (the MLflow span's go out) and no content recorded on them.
+		opts = append(opts, option.WithOpenTelemetryPropagation(false),
+			option.WithOpenTelemetryTracesContentMode(option.OpenTelemetryContentModeMetadataOnly))
+	}
+	opt, ok := llmspan.Options(option.RequestOption.Apply, opts...)
+	if !ok {
+		return option.WithMiddleware(ct.Middleware()), ct, false
+	}
+	return opt, ct, true
 }
 
 // traced reports a Messages create call (POST …/v1/messages, also the beta

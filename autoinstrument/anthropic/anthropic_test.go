@@ -53,8 +53,30 @@ func params(text string) anthropic.MessageNewParams {
 }
 
 func TestPerCallGroupsAttempts(t *testing.T) {
-	if _, ok := perCall(&config{}); !ok {
-		t.Fatal("anthropic-sdk-go's option is no longer a function of its request config")
+	if _, _, ok := (&config{}).requestOption(); !ok {
+		t.Fatal("anthropic-sdk-go's option is no longer an interface of one Apply method")
+	}
+}
+
+// TestSDKCallSpanHook fails loudly when the SDK's public hook of a logical
+// call (its own span per API call, through option.WithTracerProvider) is
+// not taken: an attempt without the SDK's span would be a call of its own,
+// and retries separate spans.
+func TestSDKCallSpanHook(t *testing.T) {
+	f := setup(t)
+	f.Fake.AddFault(llmtest.Fault{Status: 529, Count: 1, RetryAfter: "0"})
+	opt, ct, _ := (&config{}).requestOption()
+	c := anthropic.NewClient(option.WithBaseURL(f.Fake.AnthropicBaseURL()), option.WithAPIKey(llmtest.AnthropicKey),
+		option.WithHTTPClient(f.Fake.Client()), opt)
+	if _, err := c.Messages.New(context.Background(), params("Hi")); err != nil {
+		t.Fatal(err)
+	}
+	st := c.Messages.NewStreaming(context.Background(), params("Hi"))
+	for st.Next() {
+	}
+	if n := ct.Fallbacks(); n != 0 || len(f.Spans(t)) != 2 {
+		t.Fatalf("%d attempts came without anthropic-sdk-go's call span (option.WithTracerProvider no longer "+
+			"brackets a logical call): retries would be recorded as separate spans", n)
 	}
 }
 

@@ -28,15 +28,25 @@
 //     reports input tokens without them).
 //
 // Retries of a call are "retry" events of its one span; its final error is
-// an "exception" event (APIError, StreamError, IncompleteStreamError or the
-// transport error) with status ERROR. The outgoing request carries the
+// an "exception" event (exception type anthropic.APIError,
+// anthropic.StreamError, anthropic.IncompleteStreamError, or the transport
+// error's Go type) with status ERROR. The outgoing request carries the
 // span's W3C traceparent. With content capture off
 // (tracing.WithContentCapture(false), MLFLOWTRACE_CAPTURE_CONTENT=false)
 // inputs and outputs are left out and the metadata kept.
 //
-// anthropic-sdk-go v2 records OpenTelemetry spans of its own by default;
-// RequestOption turns them off for the client (WithSDKSpans keeps them), so
-// a call is not recorded twice.
+// Which HTTP attempts make up one call, and when the call ends, is what the
+// SDK says through its public tracing hook: anthropic-sdk-go v2 starts an
+// OpenTelemetry span of its own for every API call, with the
+// TracerProvider of option.WithTracerProvider, before the first attempt,
+// sends every attempt (retries) in that span's context, and ends it when
+// the call is over. RequestOption gives the SDK a TracerProvider of its own
+// for that: the SDK's spans are not exported (WithSDKSpans keeps them,
+// recorded by the global TracerProvider, with the MLflow span as their
+// child), so a call is not recorded twice, and nothing of the SDK's retry
+// policy is re-implemented. A per-call option that turns the SDK's spans
+// off (option.WithoutOpenTelemetry after RequestOption) makes each attempt
+// a span of its own.
 //
 // # Differences from MLflow's Anthropic autolog (3.17.2)
 //

@@ -4,43 +4,53 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/exception"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/sse"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
-// APIError is an error answer of the API, as recorded on the span (its
-// exception.type is "anthropic.APIError").
-type APIError struct {
-	StatusCode int
-	Type       string // the error body's error.type, e.g. "overloaded_error"
-	Message    string
+// The errors a call is recorded with are named after the API
+// (internal/exception): an error answer "anthropic.APIError", an error event
+// of a stream "anthropic.StreamError", a stream that ended before
+// message_stop "anthropic.IncompleteStreamError".
+const (
+	typeAPIError         = "anthropic.APIError"
+	typeStreamError      = "anthropic.StreamError"
+	typeIncompleteStream = "anthropic.IncompleteStreamError"
+)
+
+// apiError is an error answer of the API.
+type apiError struct {
+	statusCode int
+	typ        string // the error body's error.type, e.g. "overloaded_error"
+	message    string
 }
 
-func (e *APIError) Error() string {
-	msg := llmspan.StatusText(e.StatusCode)
-	if e.Type != "" {
-		msg += " " + e.Type
+func (e *apiError) Error() string {
+	msg := llmspan.StatusText(e.statusCode)
+	if e.typ != "" {
+		msg += " " + e.typ
 	}
-	if e.Message != "" {
-		msg += ": " + e.Message
+	if e.message != "" {
+		msg += ": " + e.message
 	}
 	return msg
 }
 
-// StreamError is an error event inside a stream (the stream then ends).
-type StreamError struct{ Type, Message string }
+// streamError is an error event inside a stream (the stream then ends).
+type streamError struct{ typ, message string }
 
-func (e *StreamError) Error() string {
-	return "error event in the stream: " + e.Type + ": " + e.Message
+func (e *streamError) Error() string {
+	return "error event in the stream: " + e.typ + ": " + e.message
 }
 
-// IncompleteStreamError records a stream that ended — closed by the caller,
+// incompleteStreamError records a stream that ended — closed by the caller,
 // or cut — before message_stop.
-type IncompleteStreamError struct{ Closed bool }
+type incompleteStreamError struct{ closed bool }
 
-func (e *IncompleteStreamError) Error() string {
-	if e.Closed {
+func (e *incompleteStreamError) Error() string {
+	if e.closed {
 		return "stream closed before message_stop"
 	}
 	return "stream ended before message_stop"
@@ -144,7 +154,7 @@ func (r *recorder) Event(ev sse.Event) {
 	case "error":
 		var b errorBody
 		_ = json.Unmarshal(ev.Data, &b)
-		r.streamErr = &StreamError{Type: b.Error.Type, Message: b.Error.Message}
+		r.streamErr = exception.New(typeStreamError, &streamError{typ: b.Error.Type, message: b.Error.Message})
 	}
 }
 
@@ -258,18 +268,18 @@ func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
 		case r.streamErr != nil:
 			err = r.streamErr
 		case !r.done:
-			err = &IncompleteStreamError{Closed: res.ClosedEarly}
+			err = exception.New(typeIncompleteStream, &incompleteStreamError{closed: res.ClosedEarly})
 		}
 	case res.Err != nil:
 		err = res.Err
 	case res.Response == nil:
 	case res.Response.StatusCode >= 400:
-		e := &APIError{StatusCode: res.Response.StatusCode}
+		e := &apiError{statusCode: res.Response.StatusCode}
 		var b errorBody
 		if json.Unmarshal(res.Body, &b) == nil {
-			e.Type, e.Message = b.Error.Type, b.Error.Message
+			e.typ, e.message = b.Error.Type, b.Error.Message
 		}
-		err = e
+		err = exception.New(typeAPIError, e)
 	case !res.Truncated && json.Valid(res.Body):
 		out = res.Body
 	}

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/chatmodel"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
@@ -161,7 +162,7 @@ func (h *Handler) HandleLLMGenerateContentStart(ctx context.Context, ms []llms.M
 	h.modelAttributes(f.span)
 	f.span.SetMessageFormat("langchain")
 	if f.span.CapturesContent() {
-		f.span.SetInputs(chatInputs{Messages: chatMessages(ms)})
+		f.span.SetInputs(chatmodel.Inputs{Messages: chatMessages(ms)})
 	}
 }
 
@@ -257,7 +258,7 @@ func (h *Handler) HandleToolStart(ctx context.Context, input string) {
 	f = o.push(ctx, kindTool, "tool", tracing.SpanTypeTool, false)
 	o.done()
 	if f != nil && f.span.CapturesContent() {
-		f.span.SetInputs(toolInput(input))
+		f.span.SetInputs(chatmodel.ToolInput(input))
 	}
 }
 

@@ -51,8 +51,7 @@ func TestMLflowReadsTraces(t *testing.T) {
 	if err := p.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	expID := strings.TrimSpace(string(srv.RunPython(t,
-		`import sys, mlflow; print(mlflow.MlflowClient().get_experiment_by_name(sys.argv[1]).experiment_id)`, exp)))
+	expID := srv.ExperimentID(t, exp)
 	rb := srv.ReadTraces(t, expID, []string{agentID, chainID, ragID}, nil)
 
 	agent := rb.Traces[agentID]

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tmc/langchaingo/tools"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/chatmodel"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
@@ -42,7 +43,7 @@ func (w *tracedTool) Call(ctx context.Context, input string) (out string, err er
 		return w.t.Call(ctx, input)
 	}
 	if f.span.CapturesContent() {
-		f.span.SetInputs(toolInput(input))
+		f.span.SetInputs(chatmodel.ToolInput(input))
 	}
 	defer func() {
 		if r := recover(); r != nil {

@@ -2,55 +2,26 @@ package mcp
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	sdkmcp "github.com/modelcontextprotocol/go-sdk/mcp"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
-	"go.opentelemetry.io/otel/trace"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/mcpspan"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
 // Option configures the middleware.
-type Option interface{ apply(config) config }
-
-type config struct {
-	propagator propagation.TextMapPropagator
-}
-
-type optionFunc func(config) config
-
-func (f optionFunc) apply(c config) config { return f(c) }
+type Option = mcpspan.Option
 
 // WithPropagator sets how the trace context is written to and read from
 // params._meta (default: W3C trace context and baggage, whatever the global
 // OpenTelemetry propagator is).
-func WithPropagator(p propagation.TextMapPropagator) Option {
-	return optionFunc(func(c config) config {
-		if p != nil {
-			c.propagator = p
-		}
-		return c
-	})
-}
-
-func newConfig(opts []Option) config {
-	c := config{propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})}
-	for _, o := range opts {
-		if o != nil {
-			c = o.apply(c)
-		}
-	}
-	return c
-}
+func WithPropagator(p propagation.TextMapPropagator) Option { return mcpspan.WithPropagator(p) }
 
 // InstrumentClient adds SendingMiddleware and ReceivingMiddleware to c: its
 // requests are traced and carry the trace to the server; requests the server
@@ -72,24 +43,24 @@ func InstrumentServer(s *sdkmcp.Server, opts ...Option) {
 // documentation for which) and writes the trace context into the params'
 // _meta of every request and notification.
 func SendingMiddleware(opts ...Option) sdkmcp.Middleware {
-	c := newConfig(opts)
+	c := mcpspan.NewConfig(opts)
 	return func(next sdkmcp.MethodHandler) sdkmcp.MethodHandler {
 		return func(ctx context.Context, method string, req sdkmcp.Request) (sdkmcp.Result, error) {
 			params := paramsOf(req)
-			if isNotification(method) {
-				inject(ctx, c.propagator, params)
+			if mcpspan.IsNotification(method) {
+				inject(ctx, c.Propagator, params)
 				return next(ctx, method, req)
 			}
 			m := describe(method, params)
 			var span *tracing.Span
-			if m.always || trace.SpanContextFromContext(ctx).IsValid() {
+			if m.Always || mcpspan.Traced(ctx) {
 				ctx, span = startSpan(ctx, m, req)
 			}
-			if params == nil && trace.SpanContextFromContext(ctx).IsValid() {
+			if params == nil && mcpspan.Traced(ctx) {
 				params = emptyParams(method, req) // somewhere to carry _meta
 			}
-			inject(ctx, c.propagator, params)
-			return run(ctx, span, m, next, method, req)
+			inject(ctx, c.Propagator, params)
+			return run(ctx, span, next, method, req)
 		}
 	}
 }
@@ -99,25 +70,25 @@ func SendingMiddleware(opts ...Option) sdkmcp.Middleware {
 // records a span for the request handled, current in the context the handler
 // gets.
 func ReceivingMiddleware(opts ...Option) sdkmcp.Middleware {
-	c := newConfig(opts)
+	c := mcpspan.NewConfig(opts)
 	return func(next sdkmcp.MethodHandler) sdkmcp.MethodHandler {
 		return func(ctx context.Context, method string, req sdkmcp.Request) (sdkmcp.Result, error) {
 			params := paramsOf(req)
-			if isNotification(method) {
+			if mcpspan.IsNotification(method) {
 				return next(ctx, method, req)
 			}
-			ctx = extract(ctx, c.propagator, params)
+			if params != nil {
+				ctx = mcpspan.Extract(ctx, c.Propagator, params.GetMeta())
+			}
 			m := describe(method, params)
-			if !m.always && !trace.SpanContextFromContext(ctx).IsValid() {
+			if !m.Always && !mcpspan.Traced(ctx) {
 				return next(ctx, method, req)
 			}
 			ctx, span := startSpan(ctx, m, req)
-			return run(ctx, span, m, next, method, req)
+			return run(ctx, span, next, method, req)
 		}
 	}
 }
-
-func isNotification(method string) bool { return strings.HasPrefix(method, "notifications/") }
 
 // paramsOf returns req's params, or nil when there are none.
 func paramsOf(req sdkmcp.Request) sdkmcp.Params {
@@ -181,181 +152,83 @@ func isNilValue(v any) bool {
 	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
-// metaCarrier reads and writes propagation keys in a _meta map.
-type metaCarrier map[string]any
-
-func (m metaCarrier) Get(k string) string { s, _ := m[k].(string); return s }
-func (m metaCarrier) Set(k, v string)     { m[k] = v }
-func (m metaCarrier) Keys() []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}
-
 // inject writes ctx's trace context into params._meta (a copy of the map, so
 // a map the caller shares is not changed).
 func inject(ctx context.Context, p propagation.TextMapPropagator, params sdkmcp.Params) {
-	if params == nil || !trace.SpanContextFromContext(ctx).IsValid() {
+	if params == nil {
 		return
 	}
-	old := params.GetMeta()
-	m := make(metaCarrier, len(old)+3)
-	for k, v := range old {
-		m[k] = v
+	if m, ok := mcpspan.Inject(ctx, p, params.GetMeta()); ok {
+		params.SetMeta(m)
 	}
-	p.Inject(ctx, m)
-	params.SetMeta(m)
 }
 
-// extract returns ctx with the remote trace context of params._meta, when it
-// carries a valid one.
-func extract(ctx context.Context, p propagation.TextMapPropagator, params sdkmcp.Params) context.Context {
-	if params == nil {
-		return ctx
-	}
-	meta := params.GetMeta()
-	if len(meta) == 0 {
-		return ctx
-	}
-	out := p.Extract(ctx, metaCarrier(meta))
-	if sc := trace.SpanContextFromContext(out); !sc.IsValid() || !sc.IsRemote() {
-		return ctx
-	}
-	return out
-}
-
-// method describes a request for its span.
-type method struct {
-	name     string // span name
-	typ      tracing.SpanType
-	always   bool // recorded even outside a trace
-	attrs    []kv
-	tool     bool
-	resource bool
-}
-
-type kv struct {
-	k string
-	v any
-}
-
-func describe(m string, params sdkmcp.Params) method {
-	d := method{name: m, typ: tracing.SpanTypeUnknown, attrs: []kv{{"mcp.method.name", m}}}
+// describe describes a request for its span.
+func describe(m string, params sdkmcp.Params) mcpspan.Method {
 	switch p := params.(type) {
 	case *sdkmcp.CallToolParams:
-		d.tool = true
-		d.name, d.typ, d.always = m+" "+p.Name, tracing.SpanTypeTool, true
-		d.attrs = append(d.attrs, kv{"gen_ai.tool.name", p.Name}, kv{"gen_ai.operation.name", "execute_tool"})
+		return mcpspan.Describe(m, p.Name)
 	case *sdkmcp.CallToolParamsRaw:
-		d.tool = true
-		d.name, d.typ, d.always = m+" "+p.Name, tracing.SpanTypeTool, true
-		d.attrs = append(d.attrs, kv{"gen_ai.tool.name", p.Name}, kv{"gen_ai.operation.name", "execute_tool"})
+		return mcpspan.Describe(m, p.Name)
 	case *sdkmcp.ReadResourceParams:
-		d.resource = true
-		d.typ, d.always = tracing.SpanTypeRetriever, true
-		d.attrs = append(d.attrs, kv{"mcp.resource.uri", p.URI})
+		return mcpspan.Describe(m, p.URI)
 	case *sdkmcp.GetPromptParams:
-		d.name, d.always = m+" "+p.Name, true
-		d.attrs = append(d.attrs, kv{"gen_ai.prompt.name", p.Name})
-	case *sdkmcp.CreateMessageParams, *sdkmcp.CreateMessageWithToolsParams:
-		d.typ, d.always = tracing.SpanTypeChatModel, true
-	case *sdkmcp.ElicitParams, *sdkmcp.CompleteParams:
-		d.always = true
+		return mcpspan.Describe(m, p.Name)
 	}
-	return d
+	return mcpspan.Describe(m, "")
 }
 
 // startSpan starts the span of a request.
-func startSpan(ctx context.Context, m method, req sdkmcp.Request) (context.Context, *tracing.Span) {
-	ctx, span := tracing.StartSpan(ctx, m.name, tracing.WithSpanType(m.typ))
-	if span == nil {
-		return ctx, nil
-	}
-	for _, a := range m.attrs {
-		span.SetAttribute(a.k, a.v)
-	}
+func startSpan(ctx context.Context, m mcpspan.Method, req sdkmcp.Request) (context.Context, *tracing.Span) {
+	id := ""
 	if s := req.GetSession(); s != nil && !isNilValue(s) {
-		if id := s.ID(); id != "" {
-			span.SetAttribute("mcp.session.id", id)
-		}
+		id = s.ID()
 	}
-	if span.CapturesContent() {
-		span.SetInputs(inputs(req.GetParams()))
-	}
-	return ctx, span
+	return mcpspan.Start(ctx, m, id, func() any { return inputs(req.GetParams()) })
 }
 
 // run calls next in span and records its result.
-func run(ctx context.Context, span *tracing.Span, m method, next sdkmcp.MethodHandler, name string, req sdkmcp.Request) (res sdkmcp.Result, err error) {
+func run(ctx context.Context, span *tracing.Span, next sdkmcp.MethodHandler, name string, req sdkmcp.Request) (res sdkmcp.Result, err error) {
 	if span == nil {
 		return next(ctx, name, req)
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			span.RecordError(fmt.Errorf("panic: %v", r))
-			span.End()
+			mcpspan.Panicked(span, r)
 			panic(r)
 		}
 	}()
 	res, err = next(ctx, name, req)
-	finish(span, m, res, err)
+	mcpspan.Finish(span, outcome(res, err))
 	return res, err
 }
 
-func finish(span *tracing.Span, m method, res sdkmcp.Result, err error) {
-	content := span.CapturesContent()
+// outcome is how a request ended, for mcpspan.Finish.
+func outcome(res sdkmcp.Result, err error) mcpspan.Outcome {
 	if err != nil {
+		o := mcpspan.Outcome{Err: err}
 		var we *jsonrpc.Error
 		if errors.As(err, &we) {
-			code := strconv.FormatInt(we.Code, 10)
-			span.SetAttribute("error.type", code)
-			span.SetAttribute("rpc.response.status_code", code)
-		} else {
-			span.SetAttribute("error.type", fmt.Sprintf("%T", err))
+			o.ErrCode = strconv.FormatInt(we.Code, 10)
 		}
-		span.RecordError(err)
-		span.End()
-		return
+		return o
 	}
 	if res == nil || isNilValue(res) {
-		span.End()
-		return
+		return mcpspan.Outcome{}
 	}
+	o := mcpspan.Outcome{Result: res, Outputs: res}
 	switch r := res.(type) {
 	case *sdkmcp.CreateMessageResult:
-		if r.Model != "" {
-			span.SetModel(r.Model)
-		}
+		o.Model = r.Model
 	case *sdkmcp.CreateMessageWithToolsResult:
-		if r.Model != "" {
-			span.SetModel(r.Model)
-		}
+		o.Model = r.Model
+	case *sdkmcp.CallToolResult:
+		o.ToolError = r.IsError
+		o.ToolErrorText = func() string { return resultText(r) }
+	case *sdkmcp.ReadResourceResult:
+		o.Outputs = documents(r)
 	}
-	if r, ok := res.(*sdkmcp.CallToolResult); ok && r.IsError {
-		span.SetAttribute("error.type", "tool_error")
-		attrs := []attribute.KeyValue{attribute.String("exception.type", "tool_error")}
-		status := "tool_error"
-		if content {
-			msg := resultText(r)
-			attrs = append(attrs, attribute.String("exception.message", msg))
-			status += ": " + msg
-		}
-		span.AddEvent("exception", attrs...)
-		span.SetStatus(codes.Error, status)
-	}
-	if !content {
-		span.End()
-		return
-	}
-	if m.resource {
-		if r, ok := res.(*sdkmcp.ReadResourceResult); ok {
-			span.End(tracing.WithOutputs(documents(r)))
-			return
-		}
-	}
-	span.End(tracing.WithOutputs(res))
+	return o
 }
 
 // resultText joins the text contents of a tool result.
@@ -379,52 +252,24 @@ func inputs(params sdkmcp.Params) any {
 	case *sdkmcp.CallToolParams:
 		return p.Arguments
 	case *sdkmcp.CallToolParamsRaw:
-		if len(p.Arguments) == 0 {
-			return map[string]any{}
-		}
-		return json.RawMessage(p.Arguments)
+		return mcpspan.ToolInputs(p.Arguments)
 	case *sdkmcp.ReadResourceParams:
-		return map[string]any{"uri": p.URI}
+		return mcpspan.ResourceInputs(p.URI)
 	case *sdkmcp.GetPromptParams:
-		return map[string]any{"name": p.Name, "arguments": p.Arguments}
+		return mcpspan.PromptInputs(p.Name, p.Arguments)
 	}
 	if isNilValue(params) {
 		return nil
 	}
-	b, err := json.Marshal(params)
-	if err != nil {
-		return nil
-	}
-	var m map[string]any
-	if json.Unmarshal(b, &m) != nil {
-		return json.RawMessage(b)
-	}
-	delete(m, "_meta")
-	return m
+	return mcpspan.ParamsInputs(params)
 }
 
-// document is mlflow.entities.Document, the output MLflow's UI shows for
-// RETRIEVER spans.
-type document struct {
-	PageContent string         `json:"page_content"`
-	Metadata    map[string]any `json:"metadata"`
-	ID          *string        `json:"id"`
-}
-
-func documents(r *sdkmcp.ReadResourceResult) []document {
-	out := make([]document, 0, len(r.Contents))
+func documents(r *sdkmcp.ReadResourceResult) []mcpspan.Document {
+	out := make([]mcpspan.Document, 0, len(r.Contents))
 	for _, c := range r.Contents {
-		if c == nil {
-			continue
+		if c != nil {
+			out = append(out, mcpspan.NewDocument(c.URI, c.MIMEType, c.Text, len(c.Blob)))
 		}
-		md := map[string]any{"uri": c.URI}
-		if c.MIMEType != "" {
-			md["mimeType"] = c.MIMEType
-		}
-		if len(c.Blob) > 0 {
-			md["blob_bytes"] = len(c.Blob)
-		}
-		out = append(out, document{PageContent: c.Text, Metadata: md})
 	}
 	return out
 }

@@ -40,19 +40,28 @@
 // stream_options.include_usage to get usage); for Responses the final
 // response.completed event's response; for legacy Completions the text. A
 // stream closed or cut before its final event, or carrying an error event,
-// is recorded as an error (IncompleteStreamError, StreamError) with what
-// arrived so far as outputs.
+// is recorded as an error (exception type openai.IncompleteStreamError or
+// openai.StreamError) with what arrived so far as outputs.
 //
 // # Retries and errors
 //
 // The SDK's middleware runs once per HTTP attempt; RequestOption gives each
-// logical call its own middleware (the SDK applies client options once per
-// call), so the attempts of one call — retries after 429, 5xx or connection
-// errors — are one span, each retry an event "retry" (retry.attempt,
-// http.response.status_code, error.message). The call's final error is
+// logical call its own middleware (the SDK applies a client's options,
+// option.RequestOption's Apply, once per call), so the attempts of one call
+// — retries after 429, 5xx or connection errors — are one span, each retry
+// an event "retry" (retry.attempt, http.response.status_code,
+// error.message).
+//
+// openai-go v3 has no public hook that says when a call ends, so which
+// attempt is the last is predicted from the SDK's retry policy and the
+// call's retry budget, read from the SDK's request configuration
+// (MaxRetries and the caller's context). That is verified for openai-go
+// v3.102.0, the version this module requires; the package's tests fail on
+// any other version until it is checked again, and when the configuration
+// can no longer be read. The call's final error is
 // recorded as MLflow records an exception: an "exception" event and status
-// ERROR (APIError for an error answer, the transport error otherwise:
-// timeouts, cancelled contexts).
+// ERROR (exception type openai.APIError for an error answer, the transport
+// error's Go type otherwise: timeouts, cancelled contexts).
 //
 // # Content
 //

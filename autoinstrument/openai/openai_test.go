@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -15,7 +16,9 @@ import (
 	"github.com/openai/openai-go/v3/responses"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmtest"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/openaispan"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/spantest"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
@@ -46,8 +49,58 @@ func chatParams(text string) openai.ChatCompletionNewParams {
 }
 
 func TestPerCallGroupsAttempts(t *testing.T) {
-	if _, ok := perCall(&config{}); !ok {
-		t.Fatal("openai-go's option is no longer a function of its request config: retries would be separate spans")
+	if _, ok := perCall(openaispan.Config{}); !ok {
+		t.Fatal("openai-go's option is no longer an interface of one Apply method: retries would be separate spans")
+	}
+}
+
+// verifiedSDK is the openai-go version whose retry policy llmspan.Call
+// predicts (which attempt ends a call) and whose request configuration
+// CallInfo reads (MaxRetries, Request): openai-go has no public hook that
+// says when a call ends. Before moving to another version, check
+// internal/requestconfig's Execute against Call.willRetry, then add it here.
+var verifiedSDK = map[string]bool{"v3.102.0": true}
+
+// TestSupportedSDKVersion fails loudly on an openai-go version nobody
+// checked against the retry prediction (the module's go.mod decides it).
+func TestSupportedSDKVersion(t *testing.T) {
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(mod), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "github.com/openai/openai-go/v3" {
+			if !verifiedSDK[f[1]] {
+				t.Fatalf("openai-go %s is not verified: see verifiedSDK", f[1])
+			}
+			return
+		}
+	}
+	t.Fatal("openai-go is not required by go.mod")
+}
+
+// TestCallInfoReadsSDKConfig fails loudly when the fallback is taken: the
+// per-call middleware does not get openai-go's retry budget and caller's
+// context from its request configuration (renamed or gone fields), so the
+// end of a retried call would be mispredicted.
+func TestCallInfoReadsSDKConfig(t *testing.T) {
+	f := setup(t)
+	var infos []llmspan.CallInfo
+	opt, ok := llmspan.PerCall(option.RequestOption.Apply, option.WithMiddleware, func(info llmspan.CallInfo) llmspan.Middleware {
+		infos = append(infos, info)
+		return func(r *http.Request, next llmspan.Next) (*http.Response, error) { return next(r) }
+	})
+	if !ok {
+		t.Fatal("PerCall fell back")
+	}
+	ctx := context.WithValue(context.Background(), struct{}{}, "caller")
+	c := openai.NewClient(option.WithBaseURL(f.Fake.OpenAIBaseURL()), option.WithAPIKey(llmtest.OpenAIKey),
+		option.WithHTTPClient(f.Fake.Client()), opt, option.WithMaxRetries(5))
+	if _, err := c.Chat.Completions.New(ctx, chatParams("hi")); err != nil {
+		t.Fatal(err)
+	}
+	if len(infos) != 1 || !infos[0].ReadsConfig() || infos[0].MaxRetries() != 5 || infos[0].Context().Value(struct{}{}) != "caller" {
+		t.Fatalf("openai-go's request configuration is not read (MaxRetries, Request): %d calls, %+v", len(infos), infos)
 	}
 }
 
@@ -339,15 +392,7 @@ func TestStreamRetried(t *testing.T) {
 	}
 }
 
-func exceptions(s *exporter.Span) []exporter.Event {
-	var out []exporter.Event
-	for _, e := range s.Events {
-		if e.Name == "exception" {
-			out = append(out, e)
-		}
-	}
-	return out
-}
+func exceptions(s *exporter.Span) []exporter.Event { return spantest.Events(s, "exception") }
 
 func TestErrors(t *testing.T) {
 	tests := []struct {

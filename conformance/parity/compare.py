@@ -303,6 +303,17 @@ LANGCHAIN_ONLY_SPANS = {"PromptTemplate"}
 _CALL_ID = re.compile(r"call_[0-9a-f]{24}")
 
 
+def _drop_spans(spans: list, meta: dict, names: set) -> None:
+    """Removes the spans named in names (one side's spans the other SDK has
+    no counterpart of) and counts them out of num_spans."""
+    dropped = [s for s in spans if s["name"] in names]
+    spans[:] = [s for s in spans if s["name"] not in names]
+    if dropped and "mlflow.trace.sizeStats" in meta:
+        stats = json.loads(meta["mlflow.trace.sizeStats"])
+        stats["num_spans"] -= len(dropped)
+        meta["mlflow.trace.sizeStats"] = json.dumps(stats)
+
+
 def normalize_langchain(trace: dict) -> dict:
     """Applies the LangChain normalisations above to a Trace.to_dict() (a
     copy), before normalize()."""
@@ -310,12 +321,7 @@ def normalize_langchain(trace: dict) -> dict:
     info, spans = trace["info"], trace["data"]["spans"]
     meta, tags = info.get("trace_metadata") or {}, info.get("tags") or {}
 
-    dropped = [s for s in spans if s["name"] in LANGCHAIN_ONLY_SPANS]
-    spans[:] = [s for s in spans if s["name"] not in LANGCHAIN_ONLY_SPANS]
-    if dropped and "mlflow.trace.sizeStats" in meta:
-        stats = json.loads(meta["mlflow.trace.sizeStats"])
-        stats["num_spans"] -= len(dropped)
-        meta["mlflow.trace.sizeStats"] = json.dumps(stats)
+    _drop_spans(spans, meta, LANGCHAIN_ONLY_SPANS)
 
     if tags.get("mlflow.traceName") in LANGCHAIN_NAMES:
         tags["mlflow.traceName"] = LANGCHAIN_NAMES[tags["mlflow.traceName"]]
@@ -351,4 +357,57 @@ def normalize_langchain(trace: dict) -> dict:
             for key, where in (("response_preview", info), ("mlflow.traceOutputs", meta)):
                 if where.get(key) and _preview_of(where[key], raw):
                     where[key] = "<root outputs>"
+    return trace
+
+
+# --- Gemini: MLflow's Gemini autolog vs autoinstrument/genai ----------------
+#
+# normalize_gemini() prepares both traces of a test_gemini_parity.py scenario
+# (google-genai under mlflow.gemini.autolog, and google.golang.org/genai
+# through autoinstrument/genai) before normalize(). Outputs are compared as
+# values and as stored text (normalize_llm is not applied: the Go spans record
+# the Python SDK's model_dump() of the response, nulls included). Only this
+# is normalised:
+#
+# - GEMINI_PYTHON_ONLY_SPANS: MLflow patches both Models.generate_content and
+#   the Python SDK's internal Models._generate_content, which generate_content
+#   calls once per round of its automatic function calling (Python functions
+#   given as tools); every Python generate_content call so has a child span
+#   with the same outputs. The Go SDK has no automatic function calling and
+#   autoinstrument/genai records the call once. The Python child span is
+#   dropped (and num_spans adjusted); its parent is compared.
+# - The response's Date header (sdk_http_response.headers.date) and Vertex
+#   AI's create_time are the times the fake answered each client:
+#   "<date>" / "<time>" in span outputs and in the trace's outputs preview.
+
+GEMINI_PYTHON_ONLY_SPANS = {"Models._generate_content"}
+# (A preview may end inside the value: cut there, with "...".)
+_GEMINI_TIMES = [
+    (re.compile(r'("date": )"[^"]*?(?:"|\.\.\.$)'), r'\1"<date>"'),
+    (re.compile(r'("create_time": )"[^"]*?(?:"|\.\.\.$)'), r'\1"<time>"'),
+]
+
+
+def _gemini_times(text):
+    if not isinstance(text, str):
+        return text
+    for pattern, repl in _GEMINI_TIMES:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def normalize_gemini(trace: dict) -> dict:
+    """Applies the Gemini normalisations above to a Trace.to_dict() (a copy),
+    before normalize()."""
+    trace = copy.deepcopy(trace)
+    info, spans = trace["info"], trace["data"]["spans"]
+    meta = info.get("trace_metadata") or {}
+    _drop_spans(spans, meta, GEMINI_PYTHON_ONLY_SPANS)
+    for s in spans:
+        attrs = s.get("attributes") or {}
+        if "mlflow.spanOutputs" in attrs:
+            attrs["mlflow.spanOutputs"] = _gemini_times(attrs["mlflow.spanOutputs"])
+    if "mlflow.traceOutputs" in meta:
+        meta["mlflow.traceOutputs"] = _gemini_times(meta["mlflow.traceOutputs"])
+    info["response_preview"] = _gemini_times(info.get("response_preview"))
     return trace

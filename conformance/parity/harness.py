@@ -59,12 +59,14 @@ def go_tool() -> str:
     return go
 
 
-def go_build(pkg: str, out_dir: Path) -> Path:
-    """go build ./<pkg> into out_dir; returns the binary path."""
+def go_build(pkg: str, out_dir: Path, module: str = "") -> Path:
+    """go build ./<pkg> into out_dir; returns the binary path. module names a
+    nested module's directory (e.g. "autoinstrument/genkit"), pkg is then
+    relative to it."""
     out = Path(out_dir) / Path(pkg).name
     res = subprocess.run(
         [go_tool(), "build", "-o", str(out), "./" + pkg],
-        cwd=MODULE_ROOT,
+        cwd=MODULE_ROOT / module,
         capture_output=True,
         text=True,
         timeout=600,
@@ -74,8 +76,8 @@ def go_build(pkg: str, out_dir: Path) -> Path:
     return out
 
 
-def run(cmd: list[str], env: dict, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
-    res = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+def run(cmd: list[str], env: dict, cwd: Path, timeout: float = 180, input: str | None = None) -> subprocess.CompletedProcess:
+    res = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, input=input)
     if res.returncode != 0:
         pytest.fail(f"{cmd} exited {res.returncode}:\nstdout:\n{res.stdout}\nstderr:\n{res.stderr}")
     return res
@@ -123,11 +125,14 @@ class MlflowServer:
 
     backend is a store URI (sqlite:///..., or a ./mlruns path for the
     FileStore). Artifacts are served by the server (mlflow-artifacts:) from
-    workdir/artifacts. Use as a context manager; the process group it started
-    is terminated on exit.
+    workdir/artifacts. env adds variables to the server's clean environment.
+    Use as a context manager; the process group it started is terminated on
+    exit.
     """
 
-    def __init__(self, workdir: Path, backend: str | None = None, python: str = sys.executable):
+    def __init__(self, workdir: Path, backend: str | None = None, python: str = sys.executable,
+                 env: dict[str, str] | None = None):
+        self.env = dict(env or {})
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.backend = backend or f"sqlite:///{self.workdir / 'mlflow.db'}"
@@ -146,7 +151,10 @@ class MlflowServer:
             "--artifacts-destination", str(self.workdir / "artifacts"),
             "--workers", "1",
         ]
-        env = clean_env(MLFLOW_ALLOW_FILE_STORE="true")
+        # The job runner (a huey consumer per job queue) plays no part in
+        # these tests and is five more Python processes per server.
+        env = clean_env(MLFLOW_ALLOW_FILE_STORE="true", MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false",
+                        **self.env)
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             cmd, cwd=self.workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT,

@@ -11,9 +11,7 @@ Destination: MLFLOW_TRACKING_URI. Prints one JSON line
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 
 import mlflow
 from langchain_core.messages import HumanMessage, SystemMessage, ToolMessage
@@ -21,6 +19,7 @@ from langchain_core.prompts import PromptTemplate
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
 from mlflow.entities import SpanType
+from runner import run_scenarios
 
 SYSTEM = "You are a travel assistant."
 QUESTION = "What's the weather in Paris?"
@@ -70,17 +69,7 @@ def main() -> None:
     url = os.environ["LLMTEST_URL"]
     mlflow.langchain.autolog()
     llm = ChatOpenAI(model="gpt-4o-mini", temperature=0.2, base_url=url + "/v1", api_key="sk-test-openai")
-    want = set(sys.argv[1:])
-    lines = []
-    for name, run in SCENARIOS.items():
-        if want and name not in want:
-            continue
-        run(llm)
-        lines.append({"scenario": name, "trace_id": mlflow.get_last_active_trace_id()})
-    mlflow.flush_trace_async_logging()
-    for line in lines:
-        print(json.dumps(line))
-
+    run_scenarios({name: (lambda run=run: run(llm)) for name, run in SCENARIOS.items()})
 
 if __name__ == "__main__":
     main()

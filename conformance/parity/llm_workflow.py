@@ -12,13 +12,12 @@ Destination: MLFLOW_TRACKING_URI. Prints one JSON line
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 
 import anthropic
 import mlflow
 import openai
+from runner import run_scenarios
 
 QUESTION = "What's the weather and the local time in Paris?"
 CITY_PARAMS = {
@@ -39,6 +38,13 @@ RESPONSES_TOOLS = [
 ]
 ANTHROPIC_TOOLS = [
     {"input_schema": CITY_PARAMS, "name": "get_weather", "description": "Current weather of a city"},
+]
+# go-openai's requests (goopenai_* scenarios): its struct order (role before
+# content; model, messages, temperature, stream, tools, stream_options), and
+# "stream" always sent.
+GO_MESSAGES = [
+    {"role": "system", "content": "You are a travel assistant."},
+    {"role": "user", "content": QUESTION},
 ]
 ANTHROPIC_MESSAGES = [{"content": [{"text": QUESTION, "type": "text"}], "role": "user"}]
 ANTHROPIC_SYSTEM = [{"text": "You are a travel assistant.", "type": "text"}]
@@ -78,6 +84,19 @@ def scenarios(oai: openai.OpenAI, ant: anthropic.Anthropic):
         "anthropic_tools_stream": lambda: drain(ant.messages.create(
             max_tokens=256, messages=ANTHROPIC_MESSAGES, model="claude-sonnet-4-6", system=ANTHROPIC_SYSTEM,
             tools=ANTHROPIC_TOOLS, stream=True)),
+        "goopenai_chat": lambda: chat.create(model="gpt-4o-mini", messages=GO_MESSAGES, temperature=0.2, stream=False),
+        "goopenai_chat_tools": lambda: chat.create(
+            model="gpt-4o-mini", messages=GO_MESSAGES, temperature=0.2, stream=False, tools=CHAT_TOOLS),
+        "goopenai_chat_stream": lambda: drain(chat.create(
+            model="gpt-4o-mini", messages=GO_MESSAGES, temperature=0.2, stream=True,
+            stream_options={"include_usage": True})),
+        "goopenai_chat_tools_stream": lambda: drain(chat.create(
+            model="gpt-4o-mini", messages=GO_MESSAGES, temperature=0.2, stream=True, tools=CHAT_TOOLS,
+            stream_options={"include_usage": True})),
+        # go-openai serialises an embeddings request as a map: sorted keys.
+        "goopenai_embeddings": lambda: oai.embeddings.create(dimensions=4, input=["Paris", "Rome"], model="text-embedding-3-small"),
+        "goopenai_error": lambda: expect_error(lambda: chat.create(
+            model="gpt-unknown", messages=GO_MESSAGES, temperature=0.2, stream=False)),
     }
 
 
@@ -95,17 +114,7 @@ def main() -> None:
     mlflow.anthropic.autolog()
     oai = openai.OpenAI(base_url=url + "/v1", api_key="sk-test-openai")
     ant = anthropic.Anthropic(base_url=url, api_key="sk-ant-test")
-    want = set(sys.argv[1:])
-    lines = []
-    for name, call in scenarios(oai, ant).items():
-        if want and name not in want:
-            continue
-        call()
-        lines.append({"scenario": name, "trace_id": mlflow.get_last_active_trace_id()})
-    mlflow.flush_trace_async_logging() if hasattr(mlflow, "flush_trace_async_logging") else None
-    for line in lines:
-        print(json.dumps(line))
-
+    run_scenarios(scenarios(oai, ant))
 
 if __name__ == "__main__":
     main()

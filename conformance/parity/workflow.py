@@ -2,6 +2,8 @@
 
 Run: python workflow.py  (MLFLOW_TRACKING_URI set by the caller; a file store
 needs MLFLOW_ALLOW_FILE_STORE=true). Prints one JSON line {"trace_id": ...}.
+PARITY_LLM_MODEL and PARITY_LLM_PROVIDER replace the chat model's "fake-gpt"
+and "fake" (a catalog model makes the span priced, test_databricks.py).
 
 conformance/cmd/parity/main.go does the same workflow through package
 tracing; test_parity.py compares the two traces field by field. Keep the two in
@@ -9,13 +11,15 @@ step: same names, span types, inputs, outputs, attributes, errors.
 """
 
 import json
+import os
 import sys
 
 import mlflow
 from mlflow.entities import SpanType
 
 QUESTION = "What is the weather in Paris, in Fahrenheit?"
-MODEL = "fake-gpt"
+MODEL = os.environ.get("PARITY_LLM_MODEL") or "fake-gpt"
+PROVIDER = os.environ.get("PARITY_LLM_PROVIDER") or "fake"
 
 
 @mlflow.trace(name="plan", span_type=SpanType.CHAIN)
@@ -30,7 +34,7 @@ def chat_model(messages):
             {
                 "mlflow.message.format": "openai",
                 "mlflow.llm.model": MODEL,
-                "mlflow.llm.provider": "fake",
+                "mlflow.llm.provider": PROVIDER,
                 "mlflow.chat.tokenUsage": {
                     "input_tokens": 12,
                     "output_tokens": 8,

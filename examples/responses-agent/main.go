@@ -2,11 +2,14 @@
 // ResponsesAgent interface (package responsesagent): POST /invocations and
 // POST /responses (OpenAI clients' responses.create, plain or stream=True),
 // GET /agent/info, GET /health. Every call is an MLflow trace: an AGENT root
-// span with the chat model and tool spans under it.
+// span with the chat model and tool spans under it. POST /feedback logs a
+// user's thumbs-up or -down on an answer's trace (feedback.go).
 //
 //	go run ./examples/responses-agent
 //	curl -s localhost:8000/invocations -d '{"input":[{"role":"user","content":"Weather in Paris?"}]}'
 //	curl -sN localhost:8000/invocations -d '{"input":[{"role":"user","content":"Weather in Paris?"}],"stream":true}'
+//	curl -s localhost:8000/invocations -H 'x-mlflow-return-trace-id: true' -d '{"input":[{"role":"user","content":"Hi"}]}'   # metadata.trace_id
+//	curl -s localhost:8000/feedback -d '{"trace_id":"tr-…","value":true,"comment":"spot on","user_id":"alice"}'
 //
 // It listens on $DATABRICKS_APP_PORT, else $PORT, else 8000 (on every
 // interface, as a Databricks App or a container needs). Without
@@ -80,8 +83,11 @@ func run(ctx context.Context, getenv func(string) string, drain, latency time.Du
 		return err
 	}
 	agent := &Agent{model: model}
+	mux := http.NewServeMux()
+	mux.Handle("POST /feedback", feedbackHandler(provider))
+	mux.Handle("/", responsesagent.NewHandler(responsesagent.FromStream(agent.Stream), responsesagent.WithGetenv(getenv)))
 	srv := &http.Server{
-		Handler:           responsesagent.NewHandler(responsesagent.FromStream(agent.Stream), responsesagent.WithGetenv(getenv)),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", listenAddr(getenv))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,8 +15,10 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmtest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/spantest"
+	"github.com/mlflowtrace/mlflowtrace-go/traces"
 )
 
 func TestListenAddr(t *testing.T) {
@@ -188,5 +191,162 @@ func TestOpenAIModelThroughAutoinstrument(t *testing.T) {
 	}
 	if n := len(fake.Requests()); n != 2 {
 		t.Errorf("%d requests to the model, want 2", n)
+	}
+}
+
+// MLFLOWTRACE_SPOOL_DIR works for this program unchanged: with the tracking
+// server down its trace waits in the spool (a dead letter once the export
+// failed); the next run, with a destination that works, delivers it.
+func TestSpoolFromTheEnvironment(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	t.Chdir(t.TempDir())
+	spool := filepath.Join(t.TempDir(), "spool")
+	serve := func(env map[string]string, during func(base string)) {
+		t.Helper()
+		port := freePort(t)
+		env["PORT"] = port
+		env["MLFLOWTRACE_SPOOL_DIR"] = spool
+		ctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, func(k string) string { return env[k] }, 5*time.Second, 0) }()
+		base := "http://127.0.0.1:" + port
+		for i := 0; ; i++ {
+			r, err := http.Get(base + "/health")
+			if err == nil {
+				r.Body.Close()
+				break
+			}
+			if i > 100 {
+				t.Fatalf("server not up: %v", err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		during(base)
+		stop()
+		if err := <-done; err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	down := "http://" + l.Addr().String()
+	l.Close()
+	serve(map[string]string{"MLFLOW_TRACKING_URI": down, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}, func(base string) {
+		r, err := http.Post(base+"/invocations", "application/json", strings.NewReader(`{"input":[{"role":"user","content":"Weather in Paris?"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		for i := 0; ; i++ {
+			if dead, _ := filepath.Glob(filepath.Join(spool, "slot-0", "dead", "*.json")); len(dead) == 1 {
+				break
+			}
+			if i > 200 {
+				t.Fatal("the trace did not become a dead letter in the spool")
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+	})
+	serve(map[string]string{"MLFLOW_TRACKING_URI": "file:./mlruns"}, func(string) {
+		for i := 0; ; i++ {
+			if dirs, _ := filepath.Glob("mlruns/0/traces/tr-*/trace_info.yaml"); len(dirs) == 1 {
+				break
+			}
+			if i > 400 {
+				t.Fatal("the next run did not deliver the spooled trace to ./mlruns")
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+	})
+	if left, _ := os.ReadDir(spool); len(left) != 0 {
+		t.Fatalf("the delivered spool left %v", left)
+	}
+}
+
+// A thumbs-up posted right after the answer, before the trace is exported,
+// is stored on the answer's trace as MLflow's docs pattern has it: a HUMAN
+// feedback named user_feedback with the comment as rationale and the user
+// as source.
+func TestFeedback(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	t.Chdir(t.TempDir())
+	port := freePort(t)
+	env := map[string]string{"PORT": port}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, func(k string) string { return env[k] }, 10*time.Second, 0) }()
+	base := "http://127.0.0.1:" + port
+	for i := 0; ; i++ {
+		r, err := http.Get(base + "/health")
+		if err == nil {
+			r.Body.Close()
+			break
+		}
+		if i > 100 {
+			t.Fatalf("server not up: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/invocations", strings.NewReader(`{"input":[{"role":"user","content":"Weather in Paris?"}]}`))
+	req.Header.Set("x-mlflow-return-trace-id", "true")
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer struct {
+		Metadata map[string]string `json:"metadata"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&answer)
+	r.Body.Close()
+	tid := answer.Metadata["trace_id"]
+	if tid == "" {
+		t.Fatal("no trace id in the answer")
+	}
+
+	post := func(body string) (int, map[string]string) {
+		r, err := http.Post(base+"/feedback", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		var out map[string]string
+		_ = json.NewDecoder(r.Body).Decode(&out)
+		return r.StatusCode, out
+	}
+	code, out := post(`{"trace_id":"` + tid + `","value":true,"comment":"spot on","user_id":"alice"}`)
+	if code != http.StatusOK || !strings.HasPrefix(out["assessment_id"], "a-") {
+		t.Fatalf("POST /feedback = %d %v", code, out)
+	}
+	for _, bad := range []struct {
+		body string
+		code int
+	}{
+		{`{"value":true}`, 400},
+		{`{"trace_id":"` + tid + `"}`, 400},
+		{`{"trace_id":"` + tid + `","value":"yes"}`, 400},
+		{`not json`, 400},
+	} {
+		if code, out := post(bad.body); code != bad.code {
+			t.Errorf("%s: %d %v, want %d", bad.body, code, out, bad.code)
+		}
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	c, err := traces.NewClient(context.Background(), exporter.WithTrackingURI("mlruns"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	a, err := c.GetAssessment(context.Background(), tid, out["assessment_id"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Name != "user_feedback" || a.Feedback.Value != true || a.Rationale != "spot on" ||
+		a.Source != (exporter.AssessmentSource{Type: "HUMAN", ID: "alice"}) {
+		t.Errorf("stored feedback %+v", a)
 	}
 }

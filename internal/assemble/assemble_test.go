@@ -95,7 +95,9 @@ func TestBuildStateTagsMetadata(t *testing.T) {
 	}
 }
 
-func TestTokenUsage(t *testing.T) {
+// TestAggregates: token usage and cost, summed over the top-most spans that
+// have them (the one tree walk of MLflow's _aggregate_from_nodes).
+func TestAggregates(t *testing.T) {
 	u := func(in, out int, extra ...any) map[string]any {
 		m := map[string]any{"input_tokens": in, "output_tokens": out, "total_tokens": in + out}
 		for i := 0; i+1 < len(extra); i += 2 {
@@ -103,51 +105,79 @@ func TestTokenUsage(t *testing.T) {
 		}
 		return map[string]any{keys.ChatTokenUsage: m}
 	}
-	raw := func(s string) *tracemodel.Span {
+	cost := func(in, out float64) map[string]any {
+		return map[string]any{keys.LLMCost: map[string]any{"input_cost": in, "output_cost": out, "total_cost": in + out}}
+	}
+	raw := func(key, s string) *tracemodel.Span {
 		sp := mkSpan(2, 1, "raw", 1, 2, nil)
-		sp.Attributes[keys.ChatTokenUsage] = s
+		sp.Attributes[key] = s
 		return sp
 	}
-	tests := []struct {
+	type aggCase struct {
 		name  string
 		spans []*tracemodel.Span
 		want  string
-	}{
-		{"none", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil)}, ""},
-		{"nested counted once", []*tracemodel.Span{
-			mkSpan(1, 0, "r", 0, 1, nil),
-			mkSpan(2, 1, "a", 0, 1, u(10, 5)),
-			mkSpan(3, 2, "a.child", 0, 1, u(100, 100)),
-			mkSpan(4, 1, "b", 0, 1, nil),
-			mkSpan(5, 4, "b.child", 0, 1, u(1, 2)),
-		}, `{"input_tokens": 11, "output_tokens": 7, "total_tokens": 18}`},
-		{"root usage wins", []*tracemodel.Span{
-			mkSpan(1, 0, "r", 0, 1, u(50, 50)),
-			mkSpan(2, 1, "a", 0, 1, u(10, 5)),
-		}, `{"input_tokens": 50, "output_tokens": 50, "total_tokens": 100}`},
-		{"cache keys only when present", []*tracemodel.Span{
-			mkSpan(1, 0, "r", 0, 1, nil),
-			mkSpan(2, 1, "a", 0, 1, u(1, 1, "cache_read_input_tokens", 3)),
-			mkSpan(3, 1, "b", 0, 1, u(1, 1)),
-		}, `{"input_tokens": 2, "output_tokens": 2, "total_tokens": 4, "cache_read_input_tokens": 3}`},
-		{"orphan parent counts as root", []*tracemodel.Span{
-			mkSpan(1, 0, "r", 0, 1, nil),
-			mkSpan(9, 8, "orphan", 0, 1, u(2, 2)),
-		}, `{"input_tokens": 2, "output_tokens": 2, "total_tokens": 4}`},
-		{"empty object counts zeros", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, map[string]any{keys.ChatTokenUsage: map[string]any{}})},
-			`{"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}`},
-		{"null is no usage", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil), raw("null")}, ""},
-		{"not an object aborts", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil), raw(`[1]`)}, ""},
-		{"invalid JSON aborts", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil), raw(`{`)}, ""},
-		{"string count aborts", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil), raw(`{"input_tokens": "3"}`)}, ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, ok := TokenUsage(tt.spans)
-			if got != tt.want || ok != (tt.want != "") {
-				t.Errorf("got %q %v, want %q", got, ok, tt.want)
-			}
-		})
+	for _, agg := range []struct {
+		name  string
+		fn    func([]*tracemodel.Span) (string, bool)
+		cases []aggCase
+	}{
+		{"TokenUsage", TokenUsage, []aggCase{
+			{"none", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil)}, ""},
+			{"nested counted once", []*tracemodel.Span{
+				mkSpan(1, 0, "r", 0, 1, nil),
+				mkSpan(2, 1, "a", 0, 1, u(10, 5)),
+				mkSpan(3, 2, "a.child", 0, 1, u(100, 100)),
+				mkSpan(4, 1, "b", 0, 1, nil),
+				mkSpan(5, 4, "b.child", 0, 1, u(1, 2)),
+			}, `{"input_tokens": 11, "output_tokens": 7, "total_tokens": 18}`},
+			{"root usage wins", []*tracemodel.Span{
+				mkSpan(1, 0, "r", 0, 1, u(50, 50)),
+				mkSpan(2, 1, "a", 0, 1, u(10, 5)),
+			}, `{"input_tokens": 50, "output_tokens": 50, "total_tokens": 100}`},
+			{"cache keys only when present", []*tracemodel.Span{
+				mkSpan(1, 0, "r", 0, 1, nil),
+				mkSpan(2, 1, "a", 0, 1, u(1, 1, "cache_read_input_tokens", 3)),
+				mkSpan(3, 1, "b", 0, 1, u(1, 1)),
+			}, `{"input_tokens": 2, "output_tokens": 2, "total_tokens": 4, "cache_read_input_tokens": 3}`},
+			{"orphan parent counts as root", []*tracemodel.Span{
+				mkSpan(1, 0, "r", 0, 1, nil),
+				mkSpan(9, 8, "orphan", 0, 1, u(2, 2)),
+			}, `{"input_tokens": 2, "output_tokens": 2, "total_tokens": 4}`},
+			{"empty object counts zeros", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, map[string]any{keys.ChatTokenUsage: map[string]any{}})},
+				`{"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}`},
+			{"null is no usage", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil), raw(keys.ChatTokenUsage, "null")}, ""},
+			{"not an object aborts", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil), raw(keys.ChatTokenUsage, `[1]`)}, ""},
+			{"invalid JSON aborts", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil), raw(keys.ChatTokenUsage, `{`)}, ""},
+			{"string count aborts", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil), raw(keys.ChatTokenUsage, `{"input_tokens": "3"}`)}, ""},
+		}},
+		{"Cost", Cost, []aggCase{
+			{"none", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil)}, ""},
+			{"one", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil), mkSpan(2, 1, "llm", 0, 1, cost(1.8e-06, 4.8e-06))},
+				`{"input_cost": 1.8e-06, "output_cost": 4.8e-06, "total_cost": 6.5999999999999995e-06}`},
+			{"nested counted once, floats summed", []*tracemodel.Span{
+				mkSpan(1, 0, "r", 0, 1, nil),
+				mkSpan(2, 1, "a", 0, 1, cost(0.1, 0.2)),
+				mkSpan(3, 2, "a.child", 0, 1, cost(100, 100)),
+				mkSpan(4, 1, "b", 0, 1, cost(0.2, 0)),
+			}, `{"input_cost": 0.30000000000000004, "output_cost": 0.2, "total_cost": 0.5}`},
+			{"integers become floats, missing keys add 0", []*tracemodel.Span{
+				mkSpan(1, 0, "r", 0, 1, nil), raw(keys.LLMCost, `{"input_cost": 1, "total_cost": 1}`),
+			}, `{"input_cost": 1.0, "output_cost": 0.0, "total_cost": 1.0}`},
+			{"null is no cost", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil), raw(keys.LLMCost, "null")}, ""},
+			{"not an object aborts", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil), raw(keys.LLMCost, `"0.1"`)}, ""},
+			{"a string cost aborts", []*tracemodel.Span{mkSpan(1, 0, "r", 0, 1, nil), raw(keys.LLMCost, `{"input_cost": "0.1"}`)}, ""},
+		}},
+	} {
+		for _, tt := range agg.cases {
+			t.Run(agg.name+"/"+tt.name, func(t *testing.T) {
+				got, ok := agg.fn(tt.spans)
+				if got != tt.want || ok != (tt.want != "") {
+					t.Errorf("got %q %v, want %q", got, ok, tt.want)
+				}
+			})
+		}
 	}
 }
 

@@ -34,7 +34,8 @@ const (
 // follows an OpenTelemetry GenAI convention (gen_ai.*, OpenInference,
 // Traceloop, …) gets the span type, inputs, outputs, token usage, message
 // format, tools, model and provider MLflow's tracking server derives from it
-// (see genai.go), so it reads the same from every destination.
+// (see genai.go), so it reads the same from every destination; so does a
+// span of Genkit for Go (scope genkitScope, see genkit.go).
 // mlflow.traceRequestId,
 // mlflow.spanType ("UNKNOWN") and mlflow.spanLogLevel (what MLflow's Python
 // SDK derives at span end: 40 with an exception event, 20 for LLM, CHAT_MODEL,
@@ -76,13 +77,16 @@ func convertSpan(s sdktrace.ReadOnlySpan, genai bool) *tracemodel.Span {
 		translate, wide = genaiRelevant(attrs, events)
 	}
 	extra := 3
-	if wide {
+	if wide || out.Scope == genkitScope {
 		extra += 8 // the keys translation may add
 	}
 	out.Attributes = make(map[string]string, len(attrs)+extra)
 	convertAttributes(out.Attributes, attrs, ownScope)
 	if translate {
 		translateGenAI(out.Attributes, attrs, events)
+	}
+	if genai && out.Scope == genkitScope {
+		translateGenkit(out.Attributes, attrs)
 	}
 	hasException := false
 	if len(events) > 0 {
@@ -119,8 +123,15 @@ func convertSpan(s sdktrace.ReadOnlySpan, genai bool) *tracemodel.Span {
 	return out
 }
 
-// defaultLogLevel is the level MLflow's Python SDK gives a span that did not
-// set one (LiveSpan.end / add_event).
+// DefaultLogLevel is the mlflow.spanLogLevel MLflow's Python SDK gives a
+// span that did not set one (LiveSpan.end / add_event), from its JSON span
+// type and whether it has an "exception" event. Package tracing leaves the
+// attribute to this default: ConvertSpan adds it, and so does tracing's OTLP
+// export.
+func DefaultLogLevel(spanTypeJSON string, hasException bool) string {
+	return defaultLogLevel(spanTypeJSON, hasException)
+}
+
 func defaultLogLevel(spanTypeJSON string, hasException bool) string {
 	if hasException {
 		return logLevelError

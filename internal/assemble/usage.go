@@ -3,6 +3,7 @@ package assemble
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
@@ -11,10 +12,11 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Token usage keys, in the order MLflow writes them.
+// Token usage and cost keys, in the order MLflow writes them.
 var (
 	usageKeys      = []string{"input_tokens", "output_tokens", "total_tokens"}
 	usageCacheKeys = []string{"cache_read_input_tokens", "cache_creation_input_tokens", "cache_creation_input_tokens_above_1hr"}
+	costKeys       = []string{"input_cost", "output_cost", "total_cost"}
 )
 
 // num is a Python number: an int until a float is added to it.
@@ -67,18 +69,42 @@ func (n *num) append(b []byte) []byte {
 // It returns the JSON text (Python's json.dumps form) and false when no span
 // has usage, or, as in MLflow, when a usage value cannot be summed.
 func TokenUsage(spans []*tracemodel.Span) (string, bool) {
+	return aggregate(spans, keys.ChatTokenUsage, usageKeys, usageCacheKeys, false)
+}
+
+// Cost aggregates the mlflow.llm.cost attributes of spans as MLflow's Python
+// SDK does for the mlflow.trace.cost metadata (aggregate_cost_from_spans): a
+// span's cost counts unless an ancestor already has a cost; input_cost,
+// output_cost and total_cost are floats summed in MLflow's visiting order
+// (the same float additions, so the same last digit). It returns the JSON text
+// (Python's json.dumps form) and false when no span has a cost, or when a
+// cost cannot be summed.
+func Cost(spans []*tracemodel.Span) (string, bool) {
+	return aggregate(spans, keys.LLMCost, costKeys, nil, true)
+}
+
+// aggregate is MLflow's _aggregate_from_nodes over the JSON objects of
+// attribute attr: the keys in want are always in the result, those in
+// optional when a counted span has them; totals start as Python floats when
+// float is set, as ints otherwise. Spans are visited depth first from the
+// roots (spans whose parent is not in the trace) with an explicit stack, as
+// MLflow does: the order matters for float sums.
+func aggregate(spans []*tracemodel.Span, attr string, want, optional []string, float bool) (string, bool) {
 	type node struct {
 		id, parent trace.SpanID
 		hasParent  bool
 		data       map[string]any
 		bad        bool
 	}
+	if !slices.ContainsFunc(spans, func(s *tracemodel.Span) bool { return s != nil && s.Attributes[attr] != "" }) {
+		return "", false // the common case, without allocating
+	}
 	nodes := make([]node, 0, len(spans))
 	ids := make(map[trace.SpanID]struct{}, len(spans))
 	found := false
 	for _, s := range spans {
 		n := node{id: s.SpanID, parent: s.ParentSpanID, hasParent: s.ParentSpanID.IsValid()}
-		if raw := s.Attributes[keys.ChatTokenUsage]; raw != "" {
+		if raw := s.Attributes[attr]; raw != "" {
 			found = true
 			dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
 			dec.UseNumber()
@@ -112,10 +138,10 @@ func TokenUsage(spans []*tracemodel.Span) (string, bool) {
 			stack = append(stack, item{i, false})
 		}
 	}
-	totals := make(map[string]*num, 6)
-	var order []string
-	for _, k := range usageKeys {
-		totals[k] = &num{}
+	totals := make(map[string]*num, len(want)+len(optional))
+	order := make([]string, 0, len(want)+len(optional))
+	for _, k := range want {
+		totals[k] = &num{isFloat: float}
 		order = append(order, k)
 	}
 	hasData := false
@@ -133,19 +159,19 @@ func TokenUsage(spans []*tracemodel.Span) (string, bool) {
 			if n.bad {
 				return "", false
 			}
-			for _, k := range usageKeys {
+			for _, k := range want {
 				if v, ok := n.data[k]; ok && !totals[k].add(v) {
 					return "", false
 				}
 			}
-			for _, k := range usageCacheKeys {
+			for _, k := range optional {
 				v, ok := n.data[k]
 				if !ok {
 					continue
 				}
 				t := totals[k]
 				if t == nil {
-					t = &num{}
+					t = &num{isFloat: float}
 					totals[k] = t
 					order = append(order, k)
 				}

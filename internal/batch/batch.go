@@ -61,18 +61,18 @@ type Batcher[T any] struct {
 	mu       sync.Mutex
 	queue    []entry[T] // FIFO; queue[head:] waits
 	head     int
-	nextSeq  uint64           // sequence number of the next item
-	inFlight map[uint64]int   // first sequence number of each batch being exported → its length
-	flushers []flushWaiter    // ForceFlush calls waiting
+	nextSeq  uint64         // sequence number of the next item
+	inFlight map[uint64]int // first sequence number of each batch being exported → its length
+	flushers []flushWaiter  // ForceFlush calls waiting
 	// lingerTimer signals a worker when the oldest item of a partial batch
 	// has waited Interval (armed by Enqueue, under mu).
 	lingerTimer *time.Timer
-	closed   bool             // Enqueue refuses; workers drain and exit
-	aborted  atomic.Bool      // Shutdown's ctx ended: drop instead of export
-	wake     chan struct{}    // one token per worker that may have work
-	quit     chan struct{}    // closed by Shutdown: workers drain, then exit
-	stopOnce sync.Once
-	done     chan struct{} // closed when every goroutine has exited
+	closed      bool          // Enqueue refuses; workers drain and exit
+	aborted     atomic.Bool   // Shutdown's ctx ended: drop instead of export
+	wake        chan struct{} // one token per worker that may have work
+	quit        chan struct{} // closed by Shutdown: workers drain, then exit
+	stopOnce    sync.Once
+	done        chan struct{} // closed when every goroutine has exited
 
 	ctx    context.Context // parent of export contexts
 	cancel context.CancelFunc

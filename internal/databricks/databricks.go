@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/internal/dbauth"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/llmcost"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowrest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/otlpconv"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
@@ -73,6 +75,11 @@ type Config struct {
 	UCSchema string
 	// Resource is the OTLP resource of the spans sent to UC tables.
 	Resource map[string]any
+	// Prices prices the LLM spans of every trace before it is sent
+	// (mlflow.llm.cost, mlflow.trace.cost), as MLflow's client does for a
+	// Databricks workspace, which computes no cost itself; nil means
+	// llmcost.Bundled().
+	Prices *llmcost.Catalog
 }
 
 // Destination exports finished traces to a Databricks workspace. It is safe
@@ -84,6 +91,7 @@ type Destination struct {
 	exp      *mlflowrest.Resolver // nil for UC tables
 	uc       *ucTarget            // MLFLOW_TRACING_DESTINATION=<catalog>.<schema>
 	resource []*commonpb.KeyValue
+	prices   *llmcost.Catalog
 
 	// Whether the experiment is linked to Unity Catalog tables, learnt from
 	// its tags by LookupLink or the first export. linkMu guards linkRetryAt
@@ -160,6 +168,10 @@ func New(cfg Config) (*Destination, error) {
 		client:   c,
 		ws:       cfg.Workspace,
 		resource: otlpconv.KeyValues(cfg.Resource),
+		prices:   cfg.Prices,
+	}
+	if d.prices == nil {
+		d.prices = llmcost.Bundled()
 	}
 	if cfg.UCSchema != "" {
 		cat, sch, ok := ParseUCSchema(cfg.UCSchema)
@@ -314,23 +326,40 @@ func (d *Destination) Shutdown(ctx context.Context) error {
 
 var errClosed = errors.New("databricks: destination is shut down")
 
+// Progress carries what the spool knows of a Unity Catalog export: the
+// span ingestion appends rows, so the span rows of a trace must be sent
+// once even when its trace info is not (a crash between the two, a failed
+// info request). SpansSent[i] true means the rows of traces[i] are stored
+// already; OnSpans, when set, is called with the indexes of traces whose
+// rows were just stored. Experiment traces ignore it.
+type Progress struct {
+	SpansSent []bool
+	OnSpans   func(idx []int)
+}
+
 // ExportTraces logs finished traces to the workspace.
 func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Trace) error {
+	return d.ExportTracesProgress(ctx, traces, Progress{})
+}
+
+// ExportTracesProgress is ExportTraces with the spool's Progress.
+func (d *Destination) ExportTracesProgress(ctx context.Context, traces []*tracemodel.Trace, p Progress) error {
 	if d.closed.Load() {
 		return errClosed
 	}
 	if len(traces) == 0 {
 		return nil
 	}
+	traces = Priced(d.prices, traces)
 	if d.uc != nil {
-		return d.exportUC(ctx, d.uc, traces)
+		return d.exportUC(ctx, d.uc, traces, p)
 	}
 	exp, err := d.exp.ID(ctx)
 	if err != nil {
 		return d.explain(fmt.Errorf("databricks: experiment: %w", err), "the experiment")
 	}
 	if t := d.link(ctx, exp); t != nil {
-		return d.exportUC(ctx, t, traces)
+		return d.exportUC(ctx, t, traces, p)
 	}
 	var errs []error
 	for _, t := range traces {
@@ -340,6 +369,99 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 		if ctx.Err() != nil {
 			break
 		}
+	}
+	return errors.Join(errs...)
+}
+
+// Priced returns traces as MLflow's client sends them to a Databricks
+// workspace, which computes no LLM cost itself: each trace with its LLM
+// spans priced (llmcost.Catalog.PriceTrace). The traces are not modified;
+// when no trace changes, traces itself is returned.
+func Priced(prices *llmcost.Catalog, traces []*tracemodel.Trace) []*tracemodel.Trace {
+	var out []*tracemodel.Trace
+	for i, t := range traces {
+		p := prices.PriceTrace(t)
+		if p != t && out == nil {
+			out = slices.Clone(traces)
+		}
+		if out != nil {
+			out[i] = p
+		}
+	}
+	if out == nil {
+		return traces
+	}
+	return out
+}
+
+// Redeliver exports traces that may have reached the workspace before
+// (the spool's replay after a crash or a failed export) without storing any
+// twice: each trace is looked up first (GetTraceInfoV3, or the v4
+// GetTraceInfo for Unity Catalog tables). An experiment trace the
+// workspace knows gets only its traces.json again (a signed-URL PUT or a
+// volume write with overwrite replaces the file); a Unity Catalog trace
+// whose trace info exists is complete (its spans are sent before its
+// info) and is skipped, since the span ingestion appends rows. The
+// workspace's answer to a repeated StartTraceV3 is not documented, so it is
+// never relied on.
+func (d *Destination) Redeliver(ctx context.Context, traces []*tracemodel.Trace, p Progress) error {
+	if d.closed.Load() {
+		return errClosed
+	}
+	var fresh []*tracemodel.Trace
+	var freshIdx []int
+	var errs []error
+	uc := d.uc
+	var exp string
+	if uc == nil {
+		var err error
+		if exp, err = d.exp.ID(ctx); err != nil {
+			return d.explain(fmt.Errorf("databricks: experiment: %w", err), "the experiment")
+		}
+		uc = d.link(ctx, exp)
+	}
+	for i, t := range traces {
+		var (
+			tags  map[string]string
+			found bool
+			err   error
+		)
+		if uc != nil {
+			_, _, found, err = mlflowrest.GetTraceInfo(ctx, d.client, uc.loc, hexTraceID(t))
+		} else {
+			tags, _, found, err = mlflowrest.GetTraceInfo(ctx, d.client, "", t.Info.TraceID)
+		}
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: look up: %w", t.Info.TraceID, d.explain(err, "the trace")))
+		case !found:
+			fresh = append(fresh, t)
+			freshIdx = append(freshIdx, i)
+		case uc == nil:
+			data, err := tracemodel.MarshalTraceData(Priced(d.prices, []*tracemodel.Trace{t})[0].Spans)
+			if err == nil {
+				err = d.upload(ctx, t.Info.TraceID, tags[keys.TagArtifactLocation], data)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", t.Info.TraceID, err))
+			}
+		}
+	}
+	if len(fresh) > 0 {
+		sub := Progress{SpansSent: make([]bool, len(fresh))}
+		for k, i := range freshIdx {
+			sub.SpansSent[k] = i < len(p.SpansSent) && p.SpansSent[i]
+		}
+		if p.OnSpans != nil {
+			sub.OnSpans = func(idx []int) {
+				orig := make([]int, len(idx))
+				for k, j := range idx {
+					orig[k] = freshIdx[j]
+				}
+				p.OnSpans(orig)
+			}
+		}
+		errs = append(errs, d.ExportTracesProgress(ctx, fresh, sub))
 	}
 	return errors.Join(errs...)
 }
@@ -383,9 +505,13 @@ func (d *Destination) exportTrace(ctx context.Context, exp string, t *tracemodel
 	if info.ExperimentID == "" {
 		info.ExperimentID = exp
 	}
-	tags, err := mlflowrest.StartTraceV3(ctx, d.client, &info)
+	started, err := mlflowrest.StartTraceV3(ctx, d.client, &info)
 	if err != nil {
 		return d.explain(fmt.Errorf("start trace: %w", err), "experiment "+info.ExperimentID)
+	}
+	tags, err := started.Tags()
+	if err != nil {
+		return err
 	}
 	loc := tags[keys.TagArtifactLocation]
 	if loc == "" {
@@ -447,28 +573,70 @@ func (d *Destination) once(key string, err error) error { return d.reported.Once
 
 // --- Unity Catalog tables ----------------------------------------------------
 
-func (d *Destination) exportUC(ctx context.Context, t *ucTarget, traces []*tracemodel.Trace) error {
+// exportUC sends the span rows of the traces (in requests of at most
+// maxSpansPerRequest spans that split no trace but a larger one), then the
+// trace info of each trace whose rows are stored — never an info without
+// its rows: a stored info is what tells the spool's replay that a trace is
+// complete.
+func (d *Destination) exportUC(ctx context.Context, t *ucTarget, traces []*tracemodel.Trace, p Progress) error {
 	var errs []error
+	stored := make([]bool, len(traces))
 	if t.table == "" {
 		// MLflow skips the spans too (it has no table to send them to).
 		errs = append(errs, d.once("no-spans-table", fmt.Errorf(
 			"databricks: experiment %s is linked to the Unity Catalog tables %s, but the workspace names no spans table (experiment tag %s): spans are not sent, only trace infos",
 			t.experiment, t.loc, TagTraceSpansTable)))
-	} else {
-		spans := make([]*tracemodel.Span, 0, 16*len(traces))
-		for _, tr := range traces {
-			spans = append(spans, ucSpans(tr, t.idPref)...)
+		for i := range stored {
+			stored[i] = true
 		}
-		for len(spans) > 0 {
-			n := min(len(spans), maxSpansPerRequest)
-			if err := d.postSpans(ctx, t, spans[:n]); err != nil {
+	} else {
+		var chunk []*tracemodel.Span
+		var idx []int
+		post := func(spans []*tracemodel.Span, done []int) bool {
+			if err := d.postSpans(ctx, t, spans); err != nil {
 				errs = append(errs, err)
+				return false
+			}
+			for _, i := range done {
+				stored[i] = true
+			}
+			if p.OnSpans != nil && len(done) > 0 {
+				p.OnSpans(done)
+			}
+			return true
+		}
+		ok := true
+		for i, tr := range traces {
+			if i < len(p.SpansSent) && p.SpansSent[i] {
+				stored[i] = true
+				continue
+			}
+			sp := ucSpans(tr, t.idPref)
+			if len(chunk) > 0 && len(chunk)+len(sp) > maxSpansPerRequest {
+				if ok = post(chunk, idx); !ok {
+					break
+				}
+				chunk, idx = nil, nil
+			}
+			for len(sp) > maxSpansPerRequest { // one trace larger than a request
+				if ok = post(sp[:maxSpansPerRequest], nil); !ok {
+					break
+				}
+				sp = sp[maxSpansPerRequest:]
+			}
+			if !ok {
 				break
 			}
-			spans = spans[n:]
+			chunk, idx = append(chunk, sp...), append(idx, i)
+		}
+		if ok && len(idx) > 0 {
+			post(chunk, idx)
 		}
 	}
-	for _, tr := range traces {
+	for i, tr := range traces {
+		if !stored[i] {
+			continue
+		}
 		if err := d.postInfoV4(ctx, t, tr); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", tr.Info.TraceID, err))
 		}

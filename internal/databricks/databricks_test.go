@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -19,6 +20,7 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/internal/databrickstest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/dbauth"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/llmcost"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
 )
@@ -588,5 +590,98 @@ func TestExperimentLinkedByNameOneLookup(t *testing.T) {
 	}
 	if len(lookups) != 1 || lookups["/api/2.0/mlflow/experiments/get-by-name"] != 1 {
 		t.Errorf("experiment requests %v, want one get-by-name", lookups)
+	}
+}
+
+// TestLLMCost: the workspace computes no cost, so the destination sends the
+// LLM spans priced (mlflow.llm.cost) and the trace's sum in its metadata
+// (mlflow.trace.cost), as MLflow's client does for Databricks, through both
+// the experiment (StartTraceV3 + traces.json) and the Unity Catalog (OTLP
+// spans + v4 info) paths; Config.Prices replaces the bundled prices. The
+// exporter's trace is not modified. (conformance/test_databricks.py proves
+// the values equal MLflow's own client's.)
+func TestLLMCost(t *testing.T) {
+	const (
+		bundledCost = `{"input_cost": 1.8e-06, "output_cost": 4.8e-06, "total_cost": 6.5999999999999995e-06}`
+		ownCost     = `{"input_cost": 1.2e-05, "output_cost": 1.6e-05, "total_cost": 2.8e-05}`
+	)
+	own := llmcost.New(llmcost.WithDirectory(fstest.MapFS{"openai.json": {Data: []byte(
+		`{"models": {"gpt-4o-mini": {"pricing": {"input_per_million_tokens": 1, "output_per_million_tokens": 2}}}}`)}}))
+	for _, tc := range []struct {
+		name   string
+		uc     bool
+		prices *llmcost.Catalog
+		want   string
+	}{
+		{"experiment", false, nil, bundledCost},
+		{"unity catalog", true, nil, bundledCost},
+		{"own prices", false, own, ownCost},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws := databrickstest.New(t)
+			cfg := Config{Prices: tc.prices}
+			prefix := ""
+			if tc.uc {
+				ws.CreateUCSchema("main", "agents")
+				cfg.UCSchema, prefix = "main.agents", tracemodel.UCRequestIDPrefix("main.agents")
+			} else {
+				cfg.ExperimentID = ws.CreateExperiment("e", databrickstest.AWS)
+			}
+			d := newDest(t, ws, ws.PATEnv(), cfg)
+			tr := testTrace(prefix, "done")
+			if tc.uc {
+				tr.Info.Metadata[keys.MetaSchemaVersion] = "4"
+			}
+			llm := tr.Spans[1]
+			llm.Attributes[keys.SpanType] = `"CHAT_MODEL"`
+			llm.Attributes[keys.LLMModel] = `"gpt-4o-mini"`
+			llm.Attributes[keys.LLMProvider] = `"openai"`
+			llm.Attributes[keys.ChatTokenUsage] = `{"input_tokens": 12, "output_tokens": 8, "total_tokens": 20}`
+			if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{tr}); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := llm.Attributes[keys.LLMCost]; ok || tr.Info.Metadata[keys.MetaCost] != "" {
+				t.Fatal("the exporter's trace was modified")
+			}
+			got, ok := ws.Trace(tr.Info.TraceID)
+			if !ok {
+				t.Fatal("trace not stored")
+			}
+			attrs, err := got.SpanAttributes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			spanCost := map[string]string{} // span name -> mlflow.llm.cost
+			for name, a := range attrs {
+				if c, ok := a[keys.LLMCost]; ok {
+					spanCost[name] = c
+				}
+			}
+			info := got.StartTraceV3
+			if tc.uc {
+				info = got.TraceInfoV4
+			}
+			var body struct {
+				Metadata map[string]string `json:"trace_metadata"`
+				Trace    struct {
+					TraceInfo struct {
+						Metadata map[string]string `json:"trace_metadata"`
+					} `json:"trace_info"`
+				} `json:"trace"`
+			}
+			if err := json.Unmarshal(info, &body); err != nil {
+				t.Fatal(err)
+			}
+			meta := body.Metadata // v4: the info itself
+			if !tc.uc {
+				meta = body.Trace.TraceInfo.Metadata // v3: {"trace": {"trace_info": ...}}
+			}
+			if len(spanCost) != 1 || spanCost["tool"] != tc.want {
+				t.Errorf("span costs %v, want tool: %s", spanCost, tc.want)
+			}
+			if meta[keys.MetaCost] != tc.want {
+				t.Errorf("trace cost %q, want %s", meta[keys.MetaCost], tc.want)
+			}
+		})
 	}
 }

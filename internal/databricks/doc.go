@@ -74,6 +74,18 @@
 // tags cannot be read, traces go to the experiment, as in MLflow, and the
 // tags are read again 30 seconds later.
 //
+// # LLM cost
+//
+// A Databricks workspace stores the cost MLflow's client computes and
+// computes none itself (MLflow's should_compute_cost_client_side is true for
+// Databricks tracking URIs). So, before a trace is sent, Priced
+// (llmcost.Catalog.PriceTrace, Config.Prices) gives every span with
+// mlflow.llm.model and mlflow.chat.tokenUsage and no mlflow.llm.cost the
+// span attribute mlflow.llm.cost, and the trace the metadata
+// mlflow.trace.cost (the sum over the top-most priced spans), with MLflow's
+// catalog and arithmetic, on both the experiment and the Unity Catalog
+// paths. The size statistics are measured again on the priced trace.
+//
 // # Errors
 //
 // 401 and 403 are not retried (a 401 with a refreshable token is retried once

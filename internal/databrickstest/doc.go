@@ -15,7 +15,8 @@
 //     bearer tokens (AddToken: a Model Serving token file's); every API call
 //     needs a valid, unexpired bearer token (401 otherwise);
 //   - MLflow REST: experiments get / get-by-name / create, StartTraceV3
-//     (POST /api/3.0/mlflow/traces), credentials-for-data-upload. JSON bodies
+//     (POST /api/3.0/mlflow/traces), GetTraceInfoV3 (GET
+//     /api/3.0/mlflow/traces/{id}), credentials-for-data-upload. JSON bodies
 //     are checked against the field lists of MLflow 3.17.2's protobuf
 //     messages (protos_gen.go, generated from the installed package by
 //     testdata/genprotos.py): unknown fields, wrong JSON types, bad enum
@@ -36,6 +37,14 @@
 //     X-Databricks-UC-Table-Name of a registered schema's spans table) and
 //     POST /api/4.0/mlflow/traces/{catalog.schema}/{hex}/info (the v4
 //     TraceInfo, checked like StartTraceV3);
+//   - reading and annotating traces (read.go): v3 trace info, SearchTracesV3
+//     and the v4 long-running search with its operation (filters evaluated
+//     with internal/tracefilter, the FileStore subset), signed download URLs
+//     (credentials-for-data-download; GET only, on all four clouds), the
+//     Files API download (and 404 for create-download-url, as workspaces
+//     without presigned Files URLs answer), v4 trace info and batchGet with
+//     OTLP spans, v3 and v4 assessments (overrides, update masks), v2 and v4
+//     tags, delete-traces;
 //   - faults (Fail: status, Retry-After, delays, on the workspace or a
 //     store), token expiry (ExpireTokens), revocation (RevokeToken), expired
 //     signed URLs (ExpireSignedURLs).

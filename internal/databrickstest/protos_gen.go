@@ -17,10 +17,27 @@ var protoMessages = map[string][]protoField{
 		{name: "name", json: "name", kind: kindString, ref: "", repeated: false, oneof: ""},
 		{name: "value", json: "value", kind: kindString, ref: "", repeated: false, oneof: ""},
 	},
+	"mlflow.CreateAssessment": {
+		{name: "assessment", json: "assessment", kind: kindMessage, ref: "mlflow.assessments.Assessment", repeated: false, oneof: ""},
+	},
 	"mlflow.CreateExperiment": {
 		{name: "name", json: "name", kind: kindString, ref: "", repeated: false, oneof: ""},
 		{name: "artifact_location", json: "artifactLocation", kind: kindString, ref: "", repeated: false, oneof: ""},
 		{name: "tags", json: "tags", kind: kindMessage, ref: "mlflow.ExperimentTag", repeated: true, oneof: ""},
+	},
+	"mlflow.DeleteAssessment": {
+		{name: "trace_id", json: "traceId", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "assessment_id", json: "assessmentId", kind: kindString, ref: "", repeated: false, oneof: ""},
+	},
+	"mlflow.DeleteTraceTag": {
+		{name: "request_id", json: "requestId", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "key", json: "key", kind: kindString, ref: "", repeated: false, oneof: ""},
+	},
+	"mlflow.DeleteTraces": {
+		{name: "experiment_id", json: "experimentId", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "max_timestamp_millis", json: "maxTimestampMillis", kind: kindInt64, ref: "", repeated: false, oneof: ""},
+		{name: "max_traces", json: "maxTraces", kind: kindInt, ref: "", repeated: false, oneof: ""},
+		{name: "request_ids", json: "requestIds", kind: kindString, ref: "", repeated: true, oneof: ""},
 	},
 	"mlflow.ExperimentTag": {
 		{name: "key", json: "key", kind: kindString, ref: "", repeated: false, oneof: ""},
@@ -28,6 +45,18 @@ var protoMessages = map[string][]protoField{
 	},
 	"mlflow.GetCredentialsForTraceDataUpload.Response": {
 		{name: "credential_info", json: "credentialInfo", kind: kindMessage, ref: "mlflow.ArtifactCredentialInfo", repeated: false, oneof: ""},
+	},
+	"mlflow.SearchTracesV3": {
+		{name: "locations", json: "locations", kind: kindMessage, ref: "mlflow.TraceLocation", repeated: true, oneof: ""},
+		{name: "filter", json: "filter", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "max_results", json: "maxResults", kind: kindInt, ref: "", repeated: false, oneof: ""},
+		{name: "order_by", json: "orderBy", kind: kindString, ref: "", repeated: true, oneof: ""},
+		{name: "page_token", json: "pageToken", kind: kindString, ref: "", repeated: false, oneof: ""},
+	},
+	"mlflow.SetTraceTag": {
+		{name: "request_id", json: "requestId", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "key", json: "key", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "value", json: "value", kind: kindString, ref: "", repeated: false, oneof: ""},
 	},
 	"mlflow.StartTraceV3": {
 		{name: "trace", json: "trace", kind: kindMessage, ref: "mlflow.Trace", repeated: false, oneof: ""},
@@ -64,6 +93,10 @@ var protoMessages = map[string][]protoField{
 	},
 	"mlflow.TraceLocation.MlflowExperimentLocation": {
 		{name: "experiment_id", json: "experimentId", kind: kindString, ref: "", repeated: false, oneof: ""},
+	},
+	"mlflow.UpdateAssessment": {
+		{name: "assessment", json: "assessment", kind: kindMessage, ref: "mlflow.assessments.Assessment", repeated: false, oneof: ""},
+		{name: "update_mask", json: "updateMask", kind: kindString, ref: "", repeated: false, oneof: ""},
 	},
 	"mlflow.assessments.Assessment": {
 		{name: "assessment_id", json: "assessmentId", kind: kindString, ref: "", repeated: false, oneof: ""},
@@ -127,6 +160,20 @@ var protoMessages = map[string][]protoField{
 	},
 	"mlflow.databricks.MlflowExperimentLocation": {
 		{name: "experiment_id", json: "experimentId", kind: kindString, ref: "", repeated: false, oneof: ""},
+	},
+	"mlflow.databricks.SearchTracesLongRunning": {
+		{name: "locations", json: "locations", kind: kindMessage, ref: "mlflow.databricks.TraceLocation", repeated: true, oneof: ""},
+		{name: "filter", json: "filter", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "max_results", json: "maxResults", kind: kindInt, ref: "", repeated: false, oneof: ""},
+		{name: "order_by", json: "orderBy", kind: kindString, ref: "", repeated: true, oneof: ""},
+		{name: "sql_warehouse_id", json: "sqlWarehouseId", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "page_token", json: "pageToken", kind: kindString, ref: "", repeated: false, oneof: ""},
+	},
+	"mlflow.databricks.SetTraceTag": {
+		{name: "trace_id", json: "traceId", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "location_id", json: "locationId", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "key", json: "key", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "value", json: "value", kind: kindString, ref: "", repeated: false, oneof: ""},
 	},
 	"mlflow.databricks.TraceInfo": {
 		{name: "trace_id", json: "traceId", kind: kindString, ref: "", repeated: false, oneof: ""},

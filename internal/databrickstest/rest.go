@@ -25,6 +25,7 @@ const (
 	pathTracesV2Prefix = "/api/2.0/mlflow/traces/"
 	pathFilesPrefix    = "/api/2.0/fs/files/"
 	pathFSEndpoints    = "/api/2.0/fs/endpoints"
+	pathFSDownloadURL  = "/api/2.0/fs/create-download-url"
 	pathOTLP           = "/api/2.0/otel/v1/traces"
 	pathV4Prefix       = "/api/4.0/mlflow/traces/"
 
@@ -114,20 +115,22 @@ func (w *Workspace) serve(rw http.ResponseWriter, r *http.Request) {
 			id := strings.TrimSuffix(strings.TrimPrefix(p, pathTracesV2Prefix), "/credentials-for-data-upload")
 			w.serveUploadCredentials(sr, r, id)
 		}
-	case p == pathFSEndpoints:
+	case p == pathFSEndpoints, p == pathFSDownloadURL:
 		// Observed on workspaces without presigned Files API endpoints:
-		// databricks-sdk then uses the Files API on the workspace host.
-		apiError(sr, http.StatusNotFound, "ENDPOINT_NOT_FOUND", "No API found for 'GET /fs/endpoints'")
+		// databricks-sdk then uses the Files API on the workspace host (for
+		// downloads too: create-download-url, then GET .../fs/files/...).
+		apiError(sr, http.StatusNotFound, "ENDPOINT_NOT_FOUND", fmt.Sprintf("No API found for '%s %s'", r.Method, strings.TrimPrefix(p, "/api/2.0")))
 	case strings.HasPrefix(p, pathFilesPrefix):
 		w.serveFiles(sr, r)
 	case p == pathOTLP:
 		if w.method(sr, r, http.MethodPost) {
 			w.serveOTLP(sr, r)
 		}
-	case strings.HasPrefix(p, pathV4Prefix) && strings.HasSuffix(p, "/info"):
+	case strings.HasPrefix(p, pathV4Prefix) && strings.HasSuffix(p, "/info") && r.Method == http.MethodPost:
 		if w.method(sr, r, http.MethodPost) {
 			w.serveTraceInfoV4(sr, r)
 		}
+	case w.serveRead(sr, r):
 	default:
 		w.reject("%s %s: no such endpoint", r.Method, p)
 		apiError(sr, http.StatusNotFound, "ENDPOINT_NOT_FOUND", fmt.Sprintf("No API found for '%s %s'", r.Method, p))

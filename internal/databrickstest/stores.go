@@ -22,6 +22,7 @@ type signedURL struct {
 	sig     string
 	expires time.Time
 	headers map[string]string // headers the upload must carry
+	read    bool              // a download URL (credentials-for-data-download)
 }
 
 // objectStore is a fake cloud object store (S3, GCS, Azure Blob, ADLS Gen2):
@@ -63,6 +64,22 @@ const (
 	azContainer    = "root"
 	adlsFileSystem = "unity-catalog-storage"
 )
+
+// issueRead hands out a signed download URL for key: GET only, with the
+// headers a read needs on that cloud (none on S3 and GCS, whose SSE and
+// metadata headers are upload-only; Azure's encryption scope is upload-only
+// too; ADLS Gen2's customer-provided key is needed to read).
+func (s *objectStore) issueRead(key, traceID string) *signedURL {
+	su := s.issue(key, traceID)
+	su.read = true
+	if s.cloud != ADLS {
+		su.headers = map[string]string{}
+	}
+	if s.cloud == Azure || s.cloud == ADLS {
+		su.url = strings.Replace(strings.Replace(su.url, "&sp=cw&", "&sp=r&", 1), "&sp=racwdl&", "&sp=r&", 1)
+	}
+	return su
+}
 
 // issue hands out a signed URL for key.
 func (s *objectStore) issue(key, traceID string) *signedURL {
@@ -204,6 +221,10 @@ func (s *objectStore) serve(rw http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil || len(body) > maxBody {
 		s.storeError(sr, http.StatusRequestEntityTooLarge, "EntityTooLarge", "body too large")
+		return
+	}
+	if su.read || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		s.serveGet(sr, r, su)
 		return
 	}
 	switch s.cloud {
@@ -375,5 +396,34 @@ func (s *objectStore) serveADLS(w http.ResponseWriter, r *http.Request, su *sign
 		}
 	default:
 		s.storeError(w, http.StatusBadRequest, "UnsupportedRestVersion", fmt.Sprintf("unsupported ADLS operation %s %s", r.Method, r.URL.RawQuery))
+	}
+}
+
+// serveGet serves a download: only with a download URL, only GET (or HEAD).
+func (s *objectStore) serveGet(w http.ResponseWriter, r *http.Request, su *signedURL) {
+	if !su.read {
+		s.storeError(w, http.StatusForbidden, "SignatureDoesNotMatch", "the URL is signed for an upload, not for "+r.Method)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.storeError(w, http.StatusForbidden, "SignatureDoesNotMatch", "the URL is signed for GET, not "+r.Method)
+		return
+	}
+	s.mu.Lock()
+	data, ok := s.objects[su.key]
+	s.mu.Unlock()
+	if !ok {
+		code := map[Cloud]string{AWS: "NoSuchKey", GCP: "NoSuchKey", Azure: "BlobNotFound", ADLS: "PathNotFound"}[s.cloud]
+		s.storeError(w, http.StatusNotFound, code, "The specified key does not exist.")
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	if s.cloud == Azure {
+		w.Header().Set("x-ms-blob-type", "BlockBlob")
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		_, _ = w.Write(data)
 	}
 }

@@ -93,7 +93,8 @@ type Workspace struct {
 	faults     []*Fault
 	log        []Request
 	rejections []string
-	denied     map[string]bool // experiment ids the principal may not edit
+	denied     map[string]bool      // experiment ids the principal may not edit
+	ops        map[string]*searchOp // long-running searches
 }
 
 type tokenInfo struct {
@@ -136,6 +137,9 @@ type Trace struct {
 	SpanTable string `json:",omitempty"`
 	// Resource is the OTLP resource of the spans, marshalled.
 	Resource []byte `json:",omitempty"`
+	// Assessments are the trace's assessments as the workspace answers them
+	// (protobuf JSON of mlflow.assessments.Assessment), in creation order.
+	Assessments []json.RawMessage `json:",omitempty"`
 }
 
 // Request is one request the workspace or an object store received.
@@ -418,6 +422,7 @@ func (w *Workspace) Trace(id string) (Trace, bool) {
 func cloneTrace(t *Trace) Trace {
 	c := *t
 	c.Spans = append([][]byte(nil), t.Spans...)
+	c.Assessments = append([]json.RawMessage(nil), t.Assessments...)
 	return c
 }
 

@@ -33,3 +33,15 @@ func TestRedump(t *testing.T) {
 		t.Errorf("ensure_ascii=False: %s", got)
 	}
 }
+
+func TestIndent(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{}`, `{}`},
+		{`{"a": [], "b": {"c": 1.50, "d": "é"}, "e": [true, null, 2]}`, "{\n  \"a\": [],\n  \"b\": {\n    \"c\": 1.5,\n    \"d\": \"\\u00e9\"\n  },\n  \"e\": [\n    true,\n    null,\n    2\n  ]\n}"},
+	} {
+		got, err := Indent([]byte(tc.in), 2)
+		if err != nil || string(got) != tc.want {
+			t.Errorf("Indent(%s) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}

@@ -239,6 +239,27 @@ func parseBytes(s string) (int64, bool) {
 	return n * mult, true
 }
 
+// Enum is a variable that takes one of Values (any case; the value is
+// returned in lower case).
+type Enum struct {
+	Var
+	Values []string
+}
+
+// Get returns the value, or Default when unset.
+func (v Enum) Get(e Env) (string, error) {
+	s := strings.ToLower(e.raw(v.Name))
+	if s == "" {
+		return v.Default, nil
+	}
+	for _, ok := range v.Values {
+		if s == ok {
+			return s, nil
+		}
+	}
+	return "", &Error{v.Name, "one of " + strings.Join(v.Values, ", ")}
+}
+
 // KeyValues is an OpenTelemetry list variable: comma-separated key=value
 // pairs, keys and values percent-encoded (OTEL_RESOURCE_ATTRIBUTES,
 // OTEL_EXPORTER_OTLP_HEADERS).

@@ -54,6 +54,12 @@ var (
 	ServingHost          = String{Var{Name: "DATABRICKS_MODEL_SERVING_HOST_URL", Package: "exporter"}}
 	ServingHostLegacy    = String{Var{Name: "DB_MODEL_SERVING_HOST_URL", Package: "exporter"}}
 	ServingCredsDir      = String{Var{Name: "SERVING_CREDENTIALS_DIR", Default: "/var/credentials-secret", Package: "exporter"}}
+	// ModelCatalogURI is where MLflow reads its LLM prices from
+	// (<uri>/<provider>.json); this SDK reads a file:// directory for the
+	// Databricks destination's LLM cost and downloads nothing. Secret: a
+	// catalog URL may carry a token.
+	ModelCatalogURI = String{Var{Name: "MLFLOW_MODEL_CATALOG_URI",
+		Options: []string{"exporter.WithModelCatalog"}, Package: "exporter", Secret: true}}
 )
 
 // The export pipeline (package exporter).
@@ -79,6 +85,18 @@ var (
 		Package: "exporter"}, 3600 * time.Second, time.Second, 1}
 	BufferMaxSize = Int{Var{Name: "MLFLOW_TRACE_BUFFER_MAX_SIZE", Default: "1000",
 		Options: []string{"exporter.WithMaxOpenTraces"}, Package: "exporter"}, 1000, 1}
+)
+
+// The durable spool (package exporter; this SDK's own variables).
+var (
+	SpoolDir = String{Var{Name: "MLFLOWTRACE_SPOOL_DIR", Default: "off",
+		Options: []string{"exporter.WithSpool"}, Package: "exporter"}}
+	SpoolMaxBytes = Bytes{Var{Name: "MLFLOWTRACE_SPOOL_MAX_BYTES", Default: "256MiB",
+		Options: []string{"exporter.WithSpoolMaxBytes"}, Package: "exporter"}, 256 << 20, 1 << 20}
+	SpoolSync = Enum{Var{Name: "MLFLOWTRACE_SPOOL_SYNC", Default: "batch",
+		Options: []string{"exporter.WithSpoolSync"}, Package: "exporter"}, []string{"batch", "interval", "none"}}
+	SpoolSyncInterval = Duration{Var{Name: "MLFLOWTRACE_SPOOL_SYNC_INTERVAL_MILLIS", Default: "1000",
+		Options: []string{"exporter.WithSpoolSync"}, Package: "exporter"}, time.Second, time.Millisecond, 1}
 )
 
 // MLflow tracking server HTTP (package exporter; also used for Databricks
@@ -125,9 +143,10 @@ func All() []Var {
 		TrackingURI.Var, ExperimentID.Var, ExperimentName.Var, TracingDestination.Var,
 		DatabricksHost.Var, DatabricksToken.Var, DatabricksClientID.Var, DatabricksClientSecret.Var,
 		DatabricksUsername.Var, DatabricksPassword.Var, DatabricksConfigFile.Var, DatabricksProfile.Var,
-		ServingHost.Var, ServingHostLegacy.Var, ServingCredsDir.Var,
+		ServingHost.Var, ServingHostLegacy.Var, ServingCredsDir.Var, ModelCatalogURI.Var,
 		AsyncLogging.Var, MaxWorkers.Var, MaxQueueSize.Var, MaxSpanBatchSize.Var, MaxInterval.Var,
 		RetryTimeout.Var, TraceTimeout.Var, TimeoutCheckInterval.Var, BufferTTL.Var, BufferMaxSize.Var,
+		SpoolDir.Var, SpoolMaxBytes.Var, SpoolSync.Var, SpoolSyncInterval.Var,
 		TrackingToken.Var, TrackingUsername.Var, TrackingPassword.Var, InsecureTLS.Var, MaxRetries.Var,
 		BackoffFactor.Var, BackoffJitter.Var, RequestTimeout.Var,
 		OTLPTracesEndpoint.Var, OTLPEndpoint.Var, OTLPTracesProtocol.Var, OTLPProtocol.Var,

@@ -33,6 +33,7 @@ const (
 	MetaTraceInputs   = "mlflow.traceInputs"
 	MetaTraceOutputs  = "mlflow.traceOutputs"
 	MetaTokenUsage    = "mlflow.trace.tokenUsage"
+	MetaCost          = "mlflow.trace.cost"
 	MetaSizeStats     = "mlflow.trace.sizeStats"
 	MetaSizeBytes     = "mlflow.trace.sizeBytes"
 	MetaUser          = "mlflow.trace.user"

@@ -113,13 +113,7 @@ func (b *body) Close() error {
 	if done {
 		return err
 	}
-	streamDone := false
-	if b.dec != nil {
-		b.mu.Lock()
-		b.flush()
-		streamDone = b.streamDone()
-		b.mu.Unlock()
-	}
+	streamDone := b.flushStream()
 	if !read && b.owner.retried(b, nil) {
 		// The SDK closes a response it retries without reading it.
 		b.settle()
@@ -127,6 +121,31 @@ func (b *body) Close() error {
 	}
 	b.finish(nil, !streamDone)
 	return err
+}
+
+// abandon finishes the body as Close does, without closing it: the SDK
+// ended the call (it closes the body next).
+func (b *body) abandon() {
+	b.mu.Lock()
+	done := b.done
+	b.mu.Unlock()
+	if !done {
+		b.finish(nil, !b.flushStream())
+	}
+}
+
+// flushStream hands a stream's last buffered event to the decoder and
+// reports whether the stream reached its end (false for a body that is not
+// a stream).
+func (b *body) flushStream() bool {
+	if b.dec == nil {
+		return false
+	}
+	b.mu.Lock()
+	b.flush()
+	done := b.streamDone()
+	b.mu.Unlock()
+	return done
 }
 
 func (b *body) streamDone() (done bool) {

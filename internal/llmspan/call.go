@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -81,12 +82,22 @@ type Call struct {
 	attemptCtxEnds bool
 	maxBody        int // bytes of a body kept (MaxBody by default)
 
+	// outer is the span around span (Endpoint.Outer), ended after it.
+	outer    *tracing.Span
+	outerRec Recorder
+
 	mu       sync.Mutex
 	attempts int
 	ended    bool
 	lastFail string // why the previous attempt is retried
 	lastCode int
 	stopWait func() bool
+	// With an SDK that ends the call (CallInfo from a CallTracer): whether
+	// the last attempt failed and waits for a retry or the SDK's end, its
+	// result, and the latest body.
+	waiting     bool
+	waitResult  Result
+	currentBody *body
 }
 
 // NewCall starts tracking a call whose span is span (nil: untraced; the
@@ -116,6 +127,7 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 		c.stopWait()
 		c.stopWait = nil
 	}
+	c.waiting = false
 	ended := c.ended
 	fail, code := c.lastFail, c.lastCode
 	c.mu.Unlock()
@@ -131,18 +143,18 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 		if err == nil {
 			err = errors.New("no response")
 		}
-		if c.willRetry(req, nil) {
-			c.pending(err.Error(), 0)
+		if c.willRetry(req, nil, false) {
+			c.pending(err.Error(), 0, Result{Err: err})
 		} else {
 			c.end(Result{Err: err})
 		}
 		return res, err
 	}
 	if res.Body == nil || res.Body == http.NoBody {
-		if res.StatusCode < 400 || !c.willRetry(req, res) {
+		if res.StatusCode < 400 || !c.willRetry(req, res, false) {
 			c.end(Result{Response: res})
 		} else {
-			c.pending("", res.StatusCode)
+			c.pending("", res.StatusCode, Result{Response: res})
 		}
 		return res, err
 	}
@@ -150,7 +162,11 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 	if res.StatusCode < 300 && isEventStream(res.Header.Get("Content-Type")) {
 		dec = &sseDecoder{rec: c.rec}
 	}
-	res.Body = &body{rc: res.Body, owner: c, res: res, req: req, dec: dec}
+	b := &body{rc: res.Body, owner: c, res: res, req: req, dec: dec}
+	res.Body = b
+	c.mu.Lock()
+	c.currentBody = b
+	c.mu.Unlock()
 	return res, nil
 }
 
@@ -173,13 +189,26 @@ func AddRetryEvent(span *tracing.Span, retry, status int, failure string) {
 // failed (res nil: no response) or answered res — the retry rule openai-go
 // and anthropic-sdk-go share: connection errors, 408, 409, 429 and 5xx, or
 // what an x-should-retry header says, while retries are left and the
-// caller's context is alive.
-func (c *Call) willRetry(req *http.Request, res *http.Response) bool {
+// caller's context is alive. With an SDK that ends the call itself
+// (CallTracer) nothing is predicted: a failed attempt waits for the next
+// attempt or the SDK's end, unless the caller's context is done. A
+// Transport call follows its Retries. unread reports that the SDK closed the
+// error response without reading it.
+func (c *Call) willRetry(req *http.Request, res *http.Response, unread bool) bool {
 	if !c.info.Tracked() {
 		return false
 	}
+	if r := c.info.retries; r != nil {
+		c.mu.Lock()
+		n := c.attempts
+		c.mu.Unlock()
+		return r.again(c.info.ctx, n, res, unread)
+	}
 	if ctx := c.info.Context(); ctx != nil && ctx.Err() != nil {
 		return false
+	}
+	if c.info.sdkEnds {
+		return true
 	}
 	if c.attemptCtxEnds && req.Context().Err() != nil {
 		return false
@@ -203,19 +232,65 @@ func (c *Call) willRetry(req *http.Request, res *http.Response) bool {
 	return s == http.StatusRequestTimeout || s == http.StatusConflict || s == http.StatusTooManyRequests || s >= 500
 }
 
-// pending notes a failed attempt the SDK retries; if the caller's context
-// ends before the next attempt starts, the call ends with its error.
-func (c *Call) pending(msg string, code int) {
+// pending notes a failed attempt (result r) the SDK retries; if the
+// caller's context ends before the next attempt starts, the call ends with
+// its error. With an SDK that ends the call, its end settles a pending
+// attempt instead (sdkEnded). A Transport call that sees no next attempt
+// within its Retries' MaxWait ends with r (the SDK gave up after all).
+func (c *Call) pending(msg string, code int, r Result) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ended {
 		return
 	}
 	c.lastFail, c.lastCode = msg, code
+	if c.info.sdkEnds {
+		c.waiting, c.waitResult = true, r
+		return
+	}
+	var stops []func() bool
 	if ctx := c.info.Context(); ctx != nil {
-		c.stopWait = context.AfterFunc(ctx, func() {
+		stops = append(stops, context.AfterFunc(ctx, func() {
 			c.end(Result{Err: context.Cause(ctx)})
-		})
+		}))
+	}
+	if rs := c.info.retries; rs != nil {
+		t := time.AfterFunc(rs.maxWait(), func() { c.end(r) })
+		stops = append(stops, t.Stop)
+	}
+	if len(stops) > 0 {
+		c.stopWait = func() bool {
+			stopped := true
+			for _, s := range stops {
+				stopped = s() && stopped
+			}
+			return stopped
+		}
+	}
+}
+
+// sdkEnded is the SDK's end of the call (CallTracer): a failed attempt that
+// waited for a retry was the last (or the caller's context ended the wait);
+// a body still open is finished as closed (the SDK ends the call first,
+// then closes the body); a call with no attempt ends as is.
+func (c *Call) sdkEnded() {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return
+	}
+	waiting, r, b := c.waiting, c.waitResult, c.currentBody
+	c.mu.Unlock()
+	switch {
+	case waiting:
+		if ctx := c.info.Context(); ctx != nil && ctx.Err() != nil {
+			r = Result{Err: context.Cause(ctx)}
+		}
+		c.end(r)
+	case b != nil:
+		b.abandon()
+	default:
+		c.end(Result{})
 	}
 }
 
@@ -233,11 +308,21 @@ func (c *Call) end(r Result) {
 		c.stopWait = nil
 	}
 	c.mu.Unlock()
-	func() {
-		defer func() { _ = recover() }() // a recorder bug must not break the program
-		c.rec.Finish(c.span, r)
-	}()
+	finish(c.rec, c.span, r)
 	c.span.End()
+	if c.outer != nil {
+		finish(c.outerRec, c.outer, r)
+		c.outer.End()
+	}
+	if c.info.onEnd != nil {
+		c.info.onEnd()
+	}
+}
+
+// finish records r on span; a recorder bug must not break the program.
+func finish(rec Finisher, span *tracing.Span, r Result) {
+	defer func() { _ = recover() }()
+	rec.Finish(span, r)
 }
 
 func isEventStream(ct string) bool {
@@ -281,16 +366,16 @@ func (c *Call) bodyEnd(r Result)   { c.end(r) }
 // SDK's rule; the call then waits for the next attempt.
 func (c *Call) retried(b *body, err error) bool {
 	if err == nil {
-		if b.res.StatusCode < 400 || !c.willRetry(b.req, b.res) {
+		if b.res.StatusCode < 400 || !c.willRetry(b.req, b.res, true) {
 			return false
 		}
-		c.pending("", b.res.StatusCode)
+		c.pending("", b.res.StatusCode, Result{Response: b.res})
 		return true
 	}
-	if b.dec != nil || b.res.StatusCode >= 300 || !c.willRetry(b.req, nil) {
+	if b.dec != nil || b.res.StatusCode >= 300 || !c.willRetry(b.req, nil, false) {
 		return false
 	}
-	c.pending(err.Error(), b.res.StatusCode)
+	c.pending(err.Error(), b.res.StatusCode, Result{Response: b.res, Err: err})
 	return true
 }
 

@@ -15,10 +15,21 @@ import (
 type Endpoint struct {
 	Name string
 	Type tracing.SpanType
+	// OwnInputs reports that Start records the span's inputs itself (the
+	// request body is not a form MLflow records); otherwise the body is
+	// the span's inputs when content capture is on.
+	OwnInputs bool
+	// Outer, when not nil, is a span opened around the call's span, which
+	// becomes its child: MLflow's Gemini autolog records a chat turn as a
+	// Chat.send_message span around the model call's span. It starts with
+	// the call's span (its Start gets the same request members) and ends
+	// right after it; its recorder's Finish gets the same result and its
+	// Event is never called.
+	Outer *Endpoint
 	// Start records the request on the new span from the members of its JSON
 	// body (in document order) and returns the recorder of the call's result.
 	// capture reports that content capture is on; the body is then already
-	// the span's inputs.
+	// the span's inputs (unless OwnInputs).
 	Start func(span *tracing.Span, fields []Field, capture bool) Recorder
 }
 
@@ -77,15 +88,38 @@ func (m *callMiddleware) start(req *http.Request) *Call {
 	if err != nil {
 		return nil
 	}
-	_, span := tracing.StartSpan(req.Context(), ep.Name, tracing.WithSpanType(ep.Type))
+	ctx := req.Context()
+	var outer *tracing.Span
+	var outerRec Recorder
+	if ep.Outer != nil {
+		ctx, outer = tracing.StartSpan(ctx, ep.Outer.Name, tracing.WithSpanType(ep.Outer.Type))
+		if outer == nil {
+			return nil
+		}
+		outerRec = startEndpoint(*ep.Outer, outer, fields, body)
+	}
+	_, span := tracing.StartSpan(ctx, ep.Name, tracing.WithSpanType(ep.Type))
 	if span == nil {
+		if outer != nil {
+			outer.End()
+		}
 		return nil
 	}
+	c := NewCall(span, m.info, startEndpoint(ep, span, fields, body), m.attemptCtxEnds)
+	if outer != nil {
+		c.outer, c.outerRec = outer, outerRec
+	}
+	return c
+}
+
+// startEndpoint sets the body as the span's inputs (unless the endpoint
+// records them) and runs the endpoint's Start.
+func startEndpoint(ep Endpoint, span *tracing.Span, fields []Field, body []byte) Recorder {
 	capture := span.CapturesContent()
-	if capture {
+	if capture && !ep.OwnInputs {
 		span.SetInputs(json.RawMessage(body))
 	}
-	return NewCall(span, m.info, ep.Start(span, fields, capture), m.attemptCtxEnds)
+	return ep.Start(span, fields, capture)
 }
 
 // requestBody reads up to MaxBody bytes of the request's body without

@@ -21,6 +21,13 @@ func ObjectFields(b []byte) ([]Field, error) {
 	if !json.Valid(b) {
 		return nil, errInvalid
 	}
+	return ValidObjectFields(b)
+}
+
+// ValidObjectFields is ObjectFields of text already known to be valid JSON
+// (a member of an object ObjectFields split): it splits b without
+// validating it again.
+func ValidObjectFields(b []byte) ([]Field, error) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return nil, errNotObject
@@ -44,6 +51,26 @@ func ObjectFields(b []byte) ([]Field, error) {
 		}
 	}
 	return out, nil
+}
+
+// ValidArrayItems returns the items of the JSON array b, already known to
+// be valid JSON, without validating it again; ok is false when b is not an
+// array.
+func ValidArrayItems(b []byte) (items []json.RawMessage, ok bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return nil, false
+	}
+	i = skipSpace(b, i+1)
+	for i < len(b) && b[i] != ']' {
+		end := skipValue(b, i)
+		items = append(items, json.RawMessage(b[i:end]))
+		i = skipSpace(b, end)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return items, true
 }
 
 var errInvalid = errors.New("llmspan: invalid JSON")

@@ -113,10 +113,7 @@ func (o *Operation) end(r Result) {
 	o.ended = true
 	r.Attempts = o.attempts
 	o.mu.Unlock()
-	func() {
-		defer func() { _ = recover() }() // a recorder bug must not break the program
-		o.rec.Finish(o.span, r)
-	}()
+	finish(o.rec, o.span, r)
 	o.span.End()
 }
 

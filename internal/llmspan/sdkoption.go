@@ -14,14 +14,19 @@ type Next = func(*http.Request) (*http.Response, error)
 type Middleware = func(*http.Request, Next) (*http.Response, error)
 
 // CallInfo describes the logical SDK call a middleware was made for. Its
-// zero value (no SDK configuration at hand) answers the SDKs' defaults.
+// zero value (nothing known of the call: each attempt is a call of its
+// own) answers the SDKs' defaults.
 type CallInfo struct {
-	cfg reflect.Value // *requestconfig.RequestConfig of the SDK, or invalid
+	cfg     reflect.Value   // PerCall: *requestconfig.RequestConfig of the SDK, or invalid
+	ctx     context.Context // CallTracer: the caller's context; Transport: the requests' context (nil when not the caller's)
+	sdkEnds bool            // CallTracer: the SDK ends the call (Call.sdkEnded)
+	retries *Retries        // Transport: how the SDK retries
+	onEnd   func()          // Transport: what to do when the call ends
 }
 
-// Tracked reports whether the info comes from the SDK's configuration of one
-// logical call (false in PerCall's fallback, where each attempt is a call).
-func (i CallInfo) Tracked() bool { return i.cfg.IsValid() }
+// Tracked reports whether the info describes one logical call (false in
+// the fallbacks, where each attempt is a call).
+func (i CallInfo) Tracked() bool { return i.sdkEnds || i.cfg.IsValid() || i.retries != nil }
 
 // DefaultMaxRetries is the SDKs' default number of retries.
 const DefaultMaxRetries = 2
@@ -36,10 +41,12 @@ func (i CallInfo) MaxRetries() int {
 	return DefaultMaxRetries
 }
 
-// Context is the context the caller passed to the SDK method (the SDK's
-// RequestConfig.Request context), or nil when unknown. The SDKs stop
-// retrying once it is done.
+// Context is the context the caller passed to the SDK method, or nil when
+// unknown. The SDKs stop retrying once it is done.
 func (i CallInfo) Context() context.Context {
+	if i.ctx != nil {
+		return i.ctx
+	}
 	f, ok := i.field("Request")
 	if !ok || f.Kind() != reflect.Pointer || f.IsNil() {
 		return nil
@@ -51,6 +58,18 @@ func (i CallInfo) Context() context.Context {
 	return req.Context()
 }
 
+// ReadsConfig reports whether MaxRetries and Context come from the SDK's
+// request configuration (PerCall), as they must for openai-go: false means
+// the fields are gone or renamed, and MaxRetries answers the default.
+func (i CallInfo) ReadsConfig() bool {
+	_, retries := i.field("MaxRetries")
+	_, req := i.field("Request")
+	return retries && req
+}
+
+// field reads an exported field of the SDK's request configuration: the one
+// piece of reflection left, for openai-go, which has no public hook that
+// says when a call ends (see PerCall).
 func (i CallInfo) field(name string) (v reflect.Value, ok bool) {
 	defer func() {
 		if recover() != nil {
@@ -68,60 +87,72 @@ func (i CallInfo) field(name string) (v reflect.Value, ok bool) {
 	return f, f.IsValid() && f.CanInterface()
 }
 
-var errorType = reflect.TypeFor[error]()
-
-// PerCall returns a client option of an SDK (openai-go, anthropic-sdk-go)
-// that gives every logical call its own middleware, made by newCall: both
-// SDKs apply a client's options once per call, to a fresh request
-// configuration, and then run its middlewares once per HTTP attempt. So
+// PerCall returns a client option of an SDK that gives every logical call
+// its own middleware, made by newCall. The SDK's options are an interface O
+// with one method, Apply(C) error, that the SDK calls once per logical call
+// with a fresh request configuration C before it runs the configuration's
+// middlewares once per HTTP attempt (openai-go: option.RequestOption). So
 // the middleware newCall returns sees every attempt (retries) of one call,
 // and nothing else.
 //
-// withMiddleware is the SDK's option.WithMiddleware. The option it returns
-// is a function of the SDK's internal request configuration type; PerCall
-// makes a function of that same type (reflect.MakeFunc) which, when the
-// SDK applies it, applies withMiddleware(newCall(info)). When the SDK's
-// option is not such a function (a future SDK), PerCall returns
-// withMiddleware of one middleware that makes a new call for every attempt,
-// and ok false: retries are then separate spans.
+// apply is the method expression of that method (option.RequestOption.Apply):
+// it names the configuration type C, so an SDK whose options change shape
+// fails to compile here instead of falling back quietly; withMiddleware is
+// the SDK's option.WithMiddleware. The options in also are applied to every
+// call before its middleware.
 //
-// The options in also are applied to every call before its middleware (not
-// in the fallback, which can return only one option).
-func PerCall[O any](withMiddleware func(...Middleware) O, newCall func(CallInfo) Middleware, also ...O) (opt O, ok bool) {
-	proto := withMiddleware()
-	v := reflect.ValueOf(proto)
-	if !v.IsValid() {
-		return fallback(withMiddleware, newCall), false
+// Which attempt ends the call is still predicted (Call.willRetry) from the
+// SDK's retry policy and its configured retries, read from the
+// configuration's exported MaxRetries field (CallInfo): openai-go v3 has no
+// public hook that says when a call ends. ok is false when O is not an
+// interface PerCall can implement (then each attempt is a call of its own).
+func PerCall[O, C any](apply func(O, C) error, withMiddleware func(...Middleware) O, newCall func(CallInfo) Middleware, also ...O) (opt O, ok bool) {
+	p := perCallOption[O, C]{apply: apply, withMiddleware: withMiddleware, newCall: newCall, also: also}
+	if opt, ok = any(p).(O); ok {
+		return opt, true
 	}
-	t := v.Type()
-	if t.Kind() != reflect.Func || t.NumIn() != 1 || t.NumOut() != 1 || t.IsVariadic() ||
-		t.In(0).Kind() != reflect.Pointer || t.Out(0) != errorType {
-		return fallback(withMiddleware, newCall), false
-	}
-	fn := reflect.MakeFunc(t, func(args []reflect.Value) []reflect.Value {
-		for _, a := range also {
-			if extra := reflect.ValueOf(a); extra.IsValid() && extra.Type() == t {
-				if out := extra.Call(args); !out[0].IsNil() {
-					return out
-				}
-			}
-		}
-		mw := newCall(CallInfo{cfg: args[0]})
-		inner := reflect.ValueOf(withMiddleware(mw))
-		if !inner.IsValid() || inner.Type() != t {
-			return []reflect.Value{reflect.Zero(errorType)}
-		}
-		return inner.Call(args)
-	})
-	opt, ok = fn.Interface().(O)
-	if !ok {
-		return fallback(withMiddleware, newCall), false
-	}
-	return opt, true
-}
-
-func fallback[O any](withMiddleware func(...Middleware) O, newCall func(CallInfo) Middleware) O {
 	return withMiddleware(func(req *http.Request, next Next) (*http.Response, error) {
 		return newCall(CallInfo{})(req, next)
-	})
+	}), false
+}
+
+// perCallOption is PerCall's option.
+type perCallOption[O, C any] struct {
+	apply          func(O, C) error
+	withMiddleware func(...Middleware) O
+	newCall        func(CallInfo) Middleware
+	also           []O
+}
+
+// Apply configures one logical call.
+func (p perCallOption[O, C]) Apply(cfg C) error {
+	for _, o := range p.also {
+		if err := p.apply(o, cfg); err != nil {
+			return err
+		}
+	}
+	return p.apply(p.withMiddleware(p.newCall(CallInfo{cfg: reflect.ValueOf(cfg)})), cfg)
+}
+
+// Options returns one option of an SDK that applies opts in order (see
+// PerCall for apply), or ok false when O is not an interface it can
+// implement.
+func Options[O, C any](apply func(O, C) error, opts ...O) (opt O, ok bool) {
+	opt, ok = any(optionList[O, C]{apply: apply, opts: opts}).(O)
+	return opt, ok
+}
+
+type optionList[O, C any] struct {
+	apply func(O, C) error
+	opts  []O
+}
+
+// Apply applies the options in order.
+func (l optionList[O, C]) Apply(cfg C) error {
+	for _, o := range l.opts {
+		if err := l.apply(o, cfg); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -15,9 +15,9 @@ type fakeConfig struct {
 
 type fakeOptionFunc func(*fakeConfig) error
 
-type fakeOption interface{ apply(*fakeConfig) error }
+type fakeOption interface{ Apply(*fakeConfig) error }
 
-func (f fakeOptionFunc) apply(c *fakeConfig) error { return f(c) }
+func (f fakeOptionFunc) Apply(c *fakeConfig) error { return f(c) }
 
 func fakeWithMiddleware(mws ...Middleware) fakeOption {
 	return fakeOptionFunc(func(c *fakeConfig) error {
@@ -30,7 +30,7 @@ func TestPerCall(t *testing.T) {
 	ctx := context.WithValue(context.Background(), struct{}{}, "caller")
 	calls := 0
 	var infos []CallInfo
-	opt, ok := PerCall(fakeWithMiddleware, func(info CallInfo) Middleware {
+	opt, ok := PerCall(fakeOption.Apply, fakeWithMiddleware, func(info CallInfo) Middleware {
 		calls++
 		infos = append(infos, info)
 		return func(r *http.Request, next Next) (*http.Response, error) { return next(r) }
@@ -41,28 +41,29 @@ func TestPerCall(t *testing.T) {
 	for i := 0; i < 2; i++ { // two logical calls
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://x/", nil)
 		cfg := &fakeConfig{MaxRetries: 2, Request: req}
-		if err := opt.apply(cfg); err != nil {
+		if err := opt.Apply(cfg); err != nil {
 			t.Fatal(err)
 		}
 		if len(cfg.Middlewares) != 1 || cfg.MaxRetries != 7 {
 			t.Fatalf("config %+v", cfg)
 		}
 	}
-	if calls != 2 || !infos[0].Tracked() || infos[0].MaxRetries() != 7 || infos[0].Context().Value(struct{}{}) != "caller" {
+	if calls != 2 || !infos[0].Tracked() || !infos[0].ReadsConfig() || infos[0].MaxRetries() != 7 || infos[0].Context().Value(struct{}{}) != "caller" {
 		t.Errorf("calls %d info %+v", calls, infos)
 	}
-	if (CallInfo{}).MaxRetries() != DefaultMaxRetries || (CallInfo{}).Context() != nil || (CallInfo{}).Tracked() {
+	if (CallInfo{}).MaxRetries() != DefaultMaxRetries || (CallInfo{}).Context() != nil || (CallInfo{}).Tracked() || (CallInfo{}).ReadsConfig() {
 		t.Error("zero CallInfo")
 	}
 }
 
-// An SDK whose option is not a function of its config: one middleware,
-// a new call per attempt.
+// An SDK whose option is not an interface: one middleware, a new call per
+// attempt.
 type structOption struct{ mws []Middleware }
 
 func TestPerCallFallback(t *testing.T) {
 	calls := 0
-	opt, ok := PerCall(func(mws ...Middleware) structOption { return structOption{mws} }, func(info CallInfo) Middleware {
+	apply := func(structOption, *fakeConfig) error { return nil }
+	opt, ok := PerCall(apply, func(mws ...Middleware) structOption { return structOption{mws} }, func(info CallInfo) Middleware {
 		calls++
 		if info.Tracked() {
 			t.Error("fallback info is tracked")
@@ -80,5 +81,19 @@ func TestPerCallFallback(t *testing.T) {
 	}
 	if calls != 3 {
 		t.Errorf("%d calls, want one per attempt", calls)
+	}
+}
+
+func TestOptions(t *testing.T) {
+	var order []int
+	o := func(n int) fakeOption {
+		return fakeOptionFunc(func(*fakeConfig) error { order = append(order, n); return nil })
+	}
+	opt, ok := Options(fakeOption.Apply, o(1), o(2))
+	if !ok {
+		t.Fatal("not an option")
+	}
+	if err := opt.Apply(&fakeConfig{}); err != nil || len(order) != 2 || order[0] != 1 {
+		t.Errorf("%v %v", err, order)
 	}
 }

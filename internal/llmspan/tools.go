@@ -145,6 +145,28 @@ func functionParams(v json.RawMessage) (json.RawMessage, error) {
 
 var allowedTypes = map[string]bool{"string": true, "number": true, "integer": true, "object": true, "array": true, "boolean": true, "null": true}
 
+// ParamType reports whether MLflow's ParamProperty accepts t as a
+// property's type: null, one of JSON schema's type names, or a list of them.
+func ParamType(t json.RawMessage) bool {
+	if IsNull(t) {
+		return true
+	}
+	var s string
+	if json.Unmarshal(t, &s) == nil {
+		return allowedTypes[s]
+	}
+	var l []string
+	if json.Unmarshal(t, &l) != nil {
+		return false
+	}
+	for _, x := range l {
+		if !allowedTypes[x] {
+			return false
+		}
+	}
+	return true
+}
+
 // paramProperty is MLflow's ParamProperty: type, description, enum, items.
 func paramProperty(v json.RawMessage) (json.RawMessage, error) {
 	fields, err := ObjectFields(v)
@@ -153,23 +175,8 @@ func paramProperty(v json.RawMessage) (json.RawMessage, error) {
 	}
 	var o Object
 	if t, ok := Lookup(fields, "type"); ok {
-		if !IsNull(t) {
-			var s string
-			var l []string
-			switch {
-			case json.Unmarshal(t, &s) == nil:
-				if !allowedTypes[s] {
-					return nil, errSchema
-				}
-			case json.Unmarshal(t, &l) == nil:
-				for _, x := range l {
-					if !allowedTypes[x] {
-						return nil, errSchema
-					}
-				}
-			default:
-				return nil, errSchema
-			}
+		if !ParamType(t) {
+			return nil, errSchema
 		}
 		o.Set("type", t)
 	}

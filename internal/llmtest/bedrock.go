@@ -1,7 +1,6 @@
 package llmtest
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -395,16 +394,6 @@ func toolResultText(content []json.RawMessage) string {
 		}
 	}
 	return strings.Join(parts, "\n")
-}
-
-// compactJSON is JSON text without insignificant space, so that clients that
-// space their JSON differently get the same token counts.
-func compactJSON(raw json.RawMessage) string {
-	var b bytes.Buffer
-	if json.Compact(&b, raw) != nil {
-		return string(raw)
-	}
-	return b.String()
 }
 
 // objectKeys returns the member names of a JSON object.

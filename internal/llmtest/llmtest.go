@@ -1,23 +1,32 @@
-// Package llmtest is a strict fake of the OpenAI, Anthropic and Amazon
-// Bedrock Runtime HTTP APIs for tests: one http.Handler serving OpenAI's Chat
-// Completions, Responses, Embeddings and (legacy) Completions under /v1/,
-// Anthropic's Messages at /v1/messages, and Bedrock Runtime's Converse,
-// ConverseStream, InvokeModel and InvokeModelWithResponseStream under
-// /model/{modelId}/ (bedrock.go), JSON, server-sent-event and AWS
-// event-stream answers shaped as the providers' API references describe them
-// (tool calls, parallel tool calls, refusals, errors, usage in the last
-// chunk with stream_options.include_usage, cache token counts; for
+// Package llmtest is a strict fake of the OpenAI, Anthropic, Gemini and
+// Amazon Bedrock Runtime HTTP APIs for tests: one http.Handler serving
+// OpenAI's Chat Completions, Responses, Embeddings and (legacy) Completions
+// under /v1/, Anthropic's Messages at /v1/messages, the Gemini API's model
+// methods (/v1beta/models/<model>:generateContent,
+// :streamGenerateContent?alt=sse, :countTokens, :embedContent,
+// :batchEmbedContents; also under /v1/) and Vertex AI's
+// (/v1beta1/projects/<p>/locations/<l>/publishers/google/models/
+// <model>:..., express mode without the project, :predict for embeddings),
+// and Bedrock Runtime's Converse, ConverseStream, InvokeModel and
+// InvokeModelWithResponseStream under /model/{modelId}/ (bedrock.go): JSON,
+// server-sent-event and AWS event-stream answers shaped as the providers'
+// API references describe them (tool calls, parallel tool calls, refusals,
+// errors, usage in the last chunk with stream_options.include_usage, cache
+// token counts, Gemini's implicit caching and thinking tokens; for
 // InvokeModel the Anthropic, Nova, Llama, Titan and Cohere bodies).
 //
 // It is a fake: answers come from a small deterministic rule set (see
 // brain.go), not a model. It is strict: it rejects what the real APIs reject
-// — a missing or wrong API key (401), a missing anthropic-version header, a
-// missing, malformed or wrong AWS Signature Version 4 (sigv4.go), missing or
+// — a missing or wrong API key (401; Gemini: x-goog-api-key, 403/400;
+// Vertex AI: an OAuth bearer token, 401), a missing anthropic-version header,
+// a missing, malformed or wrong AWS Signature Version 4 (sigv4.go), Gemini
+// members Google's proto JSON parser rejects (geminischema.go), missing or
 // mistyped required fields, unknown request fields, an unknown model (404;
 // Bedrock: ValidationException), tool results that answer no tool call —
-// with the providers' error bodies. The Python clients `openai`,
-// `anthropic` and `boto3` from PyPI are run against it by
-// conformance/test_llm_fakes.py to prove the shapes.
+// with the providers' error bodies. The Python clients `openai` and
+// `anthropic` from PyPI are run against it by conformance/test_llm_fakes.py,
+// google-genai by conformance/test_gemini_fake.py and boto3 by
+// conformance/test_bedrock_fake.py, to prove the shapes.
 //
 // Faults (429/5xx answers, dropped or failing streams, slow answers) are
 // injected with AddFault, or over HTTP with POST /_fake/faults when the fake
@@ -55,6 +64,8 @@ type Fake struct {
 	awsSecret    string
 	awsToken     string
 	awsRegion    string
+	geminiKey    string
+	vertexToken  string
 	maxRequests  int
 
 	mu        sync.Mutex
@@ -79,10 +90,18 @@ func WithOpenAIKey(k string) Option { return optionFunc(func(f *Fake) { f.openAI
 // AnthropicKey).
 func WithAnthropicKey(k string) Option { return optionFunc(func(f *Fake) { f.anthropicKey = k }) }
 
+// WithGeminiKey sets the API key the Gemini API endpoints (and Vertex AI in
+// express mode) accept (default GeminiKey).
+func WithGeminiKey(k string) Option { return optionFunc(func(f *Fake) { f.geminiKey = k }) }
+
+// WithVertexToken sets the OAuth access token the Vertex AI endpoints accept
+// (default VertexToken).
+func WithVertexToken(t string) Option { return optionFunc(func(f *Fake) { f.vertexToken = t }) }
+
 // New returns a Fake.
 func New(opts ...Option) *Fake {
-	f := &Fake{openAIKey: OpenAIKey, anthropicKey: AnthropicKey, awsKeyID: AWSAccessKeyID, awsSecret: AWSSecretAccessKey,
-		awsRegion: AWSRegion, maxRequests: 1000, cacheSeen: map[string]bool{}}
+	f := &Fake{openAIKey: OpenAIKey, anthropicKey: AnthropicKey, geminiKey: GeminiKey, vertexToken: VertexToken,
+		awsKeyID: AWSAccessKeyID, awsSecret: AWSSecretAccessKey, awsRegion: AWSRegion, maxRequests: 1000, cacheSeen: map[string]bool{}}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(f)
@@ -163,7 +182,7 @@ type ReplyToolCall struct {
 
 // Script queues answers of the model: each later valid request that asks
 // the model for a turn (OpenAI Chat Completions and Responses, Anthropic
-// Messages) takes the next reply, in arrival order, instead of the
+// Messages, Gemini generateContent) takes the next reply, in arrival order, instead of the
 // deterministic answer of brain.go. Everything else about the answer — ids,
 // token usage (counted from the request and the reply), streaming, faults —
 // is the fake's as usual; a request the fake rejects takes no reply.
@@ -198,6 +217,7 @@ func (f *Fake) answer(in decideInput) turn {
 type Request struct {
 	Method string      `json:"method"`
 	Path   string      `json:"path"`
+	Query  string      `json:"query,omitempty"`
 	Header http.Header `json:"header"`
 	Body   []byte      `json:"body"`
 }
@@ -229,7 +249,7 @@ func (f *Fake) record(r *http.Request, body []byte) {
 	if len(f.requests) >= f.maxRequests {
 		f.requests = f.requests[1:]
 	}
-	f.requests = append(f.requests, Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
+	f.requests = append(f.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
 }
 
 // seenPrefix reports whether the cache prefix key was seen before and
@@ -258,11 +278,14 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.record(r, body)
 	anthropic := r.URL.Path == "/v1/messages" || strings.HasPrefix(r.URL.Path, "/v1/messages/")
 	bedrock := strings.HasPrefix(r.URL.Path, "/model/")
+	gemini := isGemini(r.URL.Path)
 	rid := requestUUID(requestHash(r.URL.Path, body))
 	if len(body) > maxBody {
 		switch {
 		case bedrock:
 			bedrockError(w, rid, &bedrockBad{413, "ValidationException", "Input is too long for requested model."})
+		case gemini:
+			geminiError(w, &geminiBad{code: http.StatusRequestEntityTooLarge, status: "INVALID_ARGUMENT", msg: "Request payload size exceeds the limit."})
 		case anthropic:
 			anthropicError(w, http.StatusRequestEntityTooLarge, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
 		default:
@@ -285,6 +308,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			switch {
 			case bedrock:
 				bedrockStatusError(w, rid, ft.Status)
+			case gemini:
+				geminiStatusError(w, ft.Status)
 			case anthropic:
 				anthropicStatusError(w, ft.Status)
 			default:
@@ -297,6 +322,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case bedrock:
 		f.bedrock(w, r, body)
+	case gemini:
+		f.gemini(w, r, body)
 	case anthropic:
 		f.anthropic(w, r, body)
 	case strings.HasPrefix(r.URL.Path, "/v1/"):
@@ -446,6 +473,7 @@ type sseWriter struct {
 	cut   bool
 	ctx   context.Context
 	frame func(typ string, data []byte) []byte // nil: server-sent events
+	crlf  bool                                 // events end with CRLF CRLF (Google's servers)
 }
 
 func newSSE(w http.ResponseWriter, r *http.Request, onErr func(*sseWriter)) *sseWriter {
@@ -470,7 +498,7 @@ func (s *sseWriter) encode(typ string, data []byte) []byte {
 	}
 	b.WriteString("data: ")
 	b.Write(data)
-	b.WriteString("\n\n")
+	b.WriteString(s.end())
 	return b.Bytes()
 }
 
@@ -508,4 +536,11 @@ func (s *sseWriter) event(typ string, data []byte) bool {
 // raw writes an event without counting it against faults.
 func (s *sseWriter) raw(typ string, data []byte) {
 	_, _ = s.w.Write(s.encode(typ, data))
+}
+
+func (s *sseWriter) end() string {
+	if s.crlf {
+		return "\r\n\r\n"
+	}
+	return "\n\n"
 }

@@ -47,23 +47,40 @@ func TestStrictness(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(http.MethodPost, s.URL+tt.path, strings.NewReader(tt.body))
-			for k, v := range tt.headers {
-				req.Header.Set(k, v)
-			}
-			resp, err := s.Client().Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != tt.status || !strings.Contains(string(b), tt.want) {
-				t.Errorf("%d %s, want %d with %q", resp.StatusCode, b, tt.status, tt.want)
-			}
-			if !json.Valid(b) || resp.Header.Get("Content-Type") != "application/json" {
-				t.Errorf("error body is not JSON: %s", b)
-			}
+			expectAnswer(t, s, tt.path, tt.headers, tt.body, tt.status, tt.want)
 		})
+	}
+}
+
+// send POSTs body to path with headers and returns the answer and its body.
+func send(t *testing.T, s *Server, path string, headers map[string]string, body string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.URL+path, strings.NewReader(body))
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+// expectAnswer POSTs body to path and checks that the answer has the status
+// and contains want, as a JSON body.
+func expectAnswer(t *testing.T, s *Server, path string, headers map[string]string, body string, status int, want string) {
+	t.Helper()
+	resp, b := send(t, s, path, headers, body)
+	if resp.StatusCode != status || !strings.Contains(string(b), want) {
+		t.Errorf("%d %s, want %d with %q", resp.StatusCode, b, status, want)
+	}
+	if !json.Valid(b) || resp.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("the body is not JSON: %s", b)
 	}
 }
 
@@ -90,17 +107,9 @@ func TestScript(t *testing.T) {
 	s.Script(Reply{Text: "Action: weather"}, Reply{ToolCalls: []ReplyToolCall{{Name: "get_weather", Arguments: `{"city":"Oslo"}`}}}, Reply{Text: "third"})
 	post := func(path, body string, headers map[string]string) map[string]any {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, s.URL+path, strings.NewReader(body))
-		for k, v := range headers {
-			req.Header.Set(k, v)
-		}
-		resp, err := s.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+		_, b := send(t, s, path, headers, body)
 		var out map[string]any
-		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		if err := json.Unmarshal(b, &out); err != nil {
 			t.Fatal(err)
 		}
 		return out

@@ -273,7 +273,7 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 			waiting = append(waiting, w)
 			continue
 		}
-		tags, err := d.startTrace(ctx, w.exp, t)
+		started, err := d.startTrace(ctx, w.exp, t)
 		if errors.Is(err, errReported) {
 			continue // a configuration problem, reported once already
 		}
@@ -284,16 +284,15 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 			}
 			continue
 		}
-		w.artifacts = tags[keys.TagArtifactLocation]
-		switch {
-		case stream && len(w.missing) > 0:
-			waiting = append(waiting, w)
-		case stream || tags[keys.TagSpansLocation] == spansTrackingStore:
-			// Every span was streamed, or the server keeps spans.
-		default:
-			if err := d.uploadTraceData(ctx, w); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", t.Info.TraceID, err))
+		w.started = started
+		if stream {
+			if len(w.missing) > 0 {
+				waiting = append(waiting, w)
 			}
+			continue // its spans go over OTLP (or went already)
+		}
+		if err := d.uploadTraceData(ctx, w, true); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", t.Info.TraceID, err))
 		}
 	}
 
@@ -306,14 +305,67 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 	return errors.Join(errs...)
 }
 
+// Redeliver exports traces that may have reached the server before (the
+// spool's replay after a crash or a failed export) without storing any
+// twice; each is looked up first (GetTraceInfoV3). A SQL-backed server
+// (its StartTraceV3 finalizes the info: metadata mlflow.trace.infoFinalized,
+// or spans stored: tag mlflow.trace.spansLocation TRACKING_STORE) upserts
+// the trace info (StartTraceV3 merges into an existing trace) and the spans
+// (OTLP), so such a trace is simply exported again, which also completes
+// one whose spans or info were cut short. A FileStore-backed server answers
+// a repeated StartTraceV3 with a 500; there a stored trace only gets its
+// traces.json again (a PUT replaces it).
+func (d *Destination) Redeliver(ctx context.Context, traces []*tracemodel.Trace) error {
+	if d.closed.Load() {
+		return errClosed
+	}
+	var fresh []*tracemodel.Trace
+	var errs []error
+	for _, t := range traces {
+		if t.ContinuesRemote() {
+			fresh = append(fresh, t) // only its spans are sent: upserted
+			continue
+		}
+		tags, meta, found, err := mlflowrest.GetTraceInfo(ctx, d.client, "", t.Info.TraceID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: look up: %w", t.Info.TraceID, err))
+			continue
+		}
+		if !found || tags[keys.TagSpansLocation] == spansTrackingStore || meta[metaInfoFinalized] != "" {
+			fresh = append(fresh, t)
+			continue
+		}
+		d.ledger.finish(traceIDOf(t))
+		loc := tags[keys.TagArtifactLocation]
+		data, err := tracemodel.MarshalTraceData(t.Spans)
+		switch {
+		case loc == "":
+			err = errors.New("the stored trace has no mlflow.artifactLocation")
+		case err == nil:
+			err = d.upload(ctx, loc, data)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", t.Info.TraceID, err))
+		}
+	}
+	if len(fresh) > 0 {
+		errs = append(errs, d.ExportTraces(ctx, fresh))
+	}
+	return errors.Join(errs...)
+}
+
+// metaInfoFinalized is the metadata a SQL store's StartTraceV3 adds
+// (MLflow's TraceMetadataKey.TRACE_INFO_FINALIZED).
+const metaInfoFinalized = "mlflow.trace.infoFinalized"
+
 // spanWork is a trace whose spans go over OTLP after its info.
 type spanWork struct {
-	t         *tracemodel.Trace
-	exp       string
-	missing   []*tracemodel.Span // spans the stream has not delivered
-	none      bool               // the stream delivered none of its spans
-	remote    bool               // a trace continued from another process: spans only
-	artifacts string             // the artifact location StartTraceV3 returned
+	t       *tracemodel.Trace
+	exp     string
+	missing []*tracemodel.Span // spans the stream has not delivered
+	none    bool               // the stream delivered none of its spans
+	remote  bool               // a trace continued from another process: spans only
+	started *mlflowrest.StartedTrace
 }
 
 func countSpans(t *tracemodel.Trace) int {
@@ -362,7 +414,7 @@ func (d *Destination) postMissing(ctx context.Context, ws []*spanWork) []error {
 			case w.remote:
 				errs = append(errs, fmt.Errorf("%s: spans of a trace continued from another process not logged: %w", w.t.Info.TraceID, err))
 			case w.none:
-				if uerr := d.uploadTraceData(ctx, w); uerr != nil {
+				if uerr := d.uploadTraceData(ctx, w, false); uerr != nil {
 					if err != nil {
 						uerr = fmt.Errorf("%w (spans: %v)", uerr, err)
 					}
@@ -395,12 +447,12 @@ func traceIDOf(t *tracemodel.Trace) trace.TraceID {
 	return id
 }
 
-// startTrace sends the trace's info (StartTraceV3) and returns the tags
-// the server answered with.
-func (d *Destination) startTrace(ctx context.Context, exp string, t *tracemodel.Trace) (map[string]string, error) {
+// startTrace sends the trace's info (StartTraceV3) and returns the
+// server's answer.
+func (d *Destination) startTrace(ctx context.Context, exp string, t *tracemodel.Trace) (*mlflowrest.StartedTrace, error) {
 	info := t.Info // a copy: the Trace is shared and read-only
 	info.ExperimentID = exp
-	tags, err := mlflowrest.StartTraceV3(ctx, d.client, &info)
+	started, err := mlflowrest.StartTraceV3(ctx, d.client, &info)
 	if err != nil {
 		if transport.ErrorCode(err) == "ENDPOINT_NOT_FOUND" {
 			if err := d.once("v2", errors.New("mlflowserver: the tracking server has no StartTraceV3 endpoint (MLflow 2.x); upgrade the server to MLflow >= 3.0")); err != nil {
@@ -410,20 +462,29 @@ func (d *Destination) startTrace(ctx context.Context, exp string, t *tracemodel.
 		}
 		return nil, fmt.Errorf("start trace: %w", err)
 	}
-	return tags, nil
+	return started, nil
 }
 
 // uploadTraceData writes the trace's spans as traces.json under the
-// artifact location its info got.
-func (d *Destination) uploadTraceData(ctx context.Context, w *spanWork) error {
-	if w.artifacts == "" {
+// artifact location its info got — unless, when unlessStored, the server
+// answered that it keeps the spans itself.
+func (d *Destination) uploadTraceData(ctx context.Context, w *spanWork, unlessStored bool) error {
+	tags, err := w.started.Tags()
+	if err != nil {
+		return err
+	}
+	if unlessStored && tags[keys.TagSpansLocation] == spansTrackingStore {
+		return nil
+	}
+	loc := tags[keys.TagArtifactLocation]
+	if loc == "" {
 		return errors.New("upload trace data: the server returned no mlflow.artifactLocation")
 	}
 	data, err := tracemodel.MarshalTraceData(w.t.Spans)
 	if err != nil {
 		return fmt.Errorf("encode trace data: %w", err)
 	}
-	return d.upload(ctx, w.artifacts, data)
+	return d.upload(ctx, loc, data)
 }
 
 // upload writes traces.json under the artifact location loc.

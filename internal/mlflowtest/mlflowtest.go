@@ -238,6 +238,10 @@ func startOnce(py, dir string, rmDir bool, o options) (*Server, error) {
 		"MLFLOW_ALLOW_FILE_STORE=true",
 		"MLFLOW_DISABLE_TELEMETRY=true", "DO_NOT_TRACK=true",
 		"PYTHONUNBUFFERED=1",
+		// The job runner (a huey consumer per job queue: online scoring,
+		// archival, evaluation) plays no part in what these tests check and
+		// is five more Python processes per server.
+		"MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false",
 	)
 	cmd.Env = append(cmd.Env, o.env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -334,6 +338,14 @@ func (s *Server) RunPython(t testing.TB, script string, args ...string) []byte {
 		t.Fatalf("mlflowtest: python failed: %v\nstderr:\n%s\nstdout:\n%s", err, stderr.Bytes(), stdout.Bytes())
 	}
 	return stdout.Bytes()
+}
+
+// ExperimentID returns the id of the experiment named name, as MLflow's
+// client finds it.
+func (s *Server) ExperimentID(t testing.TB, name string) string {
+	t.Helper()
+	return strings.TrimSpace(string(s.RunPython(t,
+		`import sys, mlflow; print(mlflow.MlflowClient().get_experiment_by_name(sys.argv[1]).experiment_id)`, name)))
 }
 
 // PID returns the server's process id (its process group id too).

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -77,8 +78,9 @@ var (
 	rootErr  error
 )
 
-// ModuleRoot returns the directory holding the go.mod of the module under
-// test, found by walking up from the working directory.
+// ModuleRoot returns the directory holding the go.mod of mlflowtrace-go's
+// root module, found by walking up from the working directory (past the
+// go.mod of a nested module such as autoinstrument/genkit).
 func ModuleRoot() (string, error) {
 	rootOnce.Do(func() {
 		dir, err := os.Getwd()
@@ -87,7 +89,7 @@ func ModuleRoot() (string, error) {
 			return
 		}
 		for {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && isRootModule(b) {
 				root = dir
 				return
 			}
@@ -100,6 +102,19 @@ func ModuleRoot() (string, error) {
 		}
 	})
 	return root, rootErr
+}
+
+// rootModule is the module path of the repository's root module.
+const rootModule = "github.com/mlflowtrace/mlflowtrace-go"
+
+// isRootModule reports whether the go.mod text b declares rootModule.
+func isRootModule(b []byte) bool {
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "module" {
+			return f[1] == rootModule
+		}
+	}
+	return false
 }
 
 // Run runs script (Python source) with python, passing args as sys.argv[1:],

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -112,6 +113,10 @@ type Settings struct {
 	// DatabricksCredentials authorises Databricks requests (auth type custom).
 	DatabricksCredentials func(*http.Request) error
 	databricksExplicit    bool
+	// ModelCatalogURI (MLFLOW_MODEL_CATALOG_URI) and ModelCatalog (an
+	// option, wins) name the LLM prices of the Databricks destination.
+	ModelCatalogURI string
+	ModelCatalog    fs.FS
 
 	selected  bool // Select has run
 	Kind      Kind
@@ -142,6 +147,17 @@ type Settings struct {
 	PreviewMaxChars  int
 	previewSet       bool
 
+	// Durable spool (off when SpoolDir is empty).
+	SpoolDir          string
+	SpoolMaxBytes     int64
+	SpoolSync         string        // "batch", "interval" or "none"
+	SpoolSyncInterval time.Duration // for "interval"
+	// SpoolRetryInterval is how often dead letters are retried while the
+	// destination fails; SpoolAdoptInterval how often the spool directory
+	// is polled for the slots of processes that are gone.
+	SpoolRetryInterval time.Duration
+	SpoolAdoptInterval time.Duration
+
 	ErrorHandler func(error)
 	Now          func() time.Time
 
@@ -169,8 +185,23 @@ func defaults(env envconfig.Env) *Settings {
 		MaxSpansPerTrace: DefaultMaxSpansPerTrace,
 		PreviewMaxChars:  keys.PreviewLenOSS,
 		Now:              time.Now,
+
+		SpoolMaxBytes:      envconfig.SpoolMaxBytes.Def,
+		SpoolSync:          envconfig.SpoolSync.Default,
+		SpoolSyncInterval:  envconfig.SpoolSyncInterval.Def,
+		SpoolRetryInterval: DefaultSpoolRetryInterval,
+		SpoolAdoptInterval: DefaultSpoolAdoptInterval,
 	}
 }
+
+// Dead letters are retried every DefaultSpoolRetryInterval while the
+// destination fails (and at once when it answers again); the spool
+// directory is polled every DefaultSpoolAdoptInterval for the slots of
+// processes that are gone.
+const (
+	DefaultSpoolRetryInterval = 5 * time.Minute
+	DefaultSpoolAdoptInterval = 10 * time.Second
+)
 
 // DefaultErrorHandler logs err with slog.Default.
 func DefaultErrorHandler(err error) {
@@ -261,6 +292,7 @@ func (s *Settings) loadEnv() error {
 	s.ExperimentID = envconfig.ExperimentID.Get(e)
 	s.ExperimentName = envconfig.ExperimentName.Get(e)
 	s.TracingDestination = envconfig.TracingDestination.Get(e)
+	s.ModelCatalogURI = envconfig.ModelCatalogURI.Get(e)
 
 	var errs []error
 	check := func(err error) { errs = append(errs, err) }
@@ -284,6 +316,13 @@ func (s *Settings) loadEnv() error {
 	s.TimeoutCheck, err = envconfig.TimeoutCheckInterval.Get(e)
 	check(err)
 	s.BufferTTL, err = envconfig.BufferTTL.Get(e)
+	check(err)
+	s.SpoolDir = envconfig.SpoolDir.Get(e)
+	s.SpoolMaxBytes, err = envconfig.SpoolMaxBytes.Get(e)
+	check(err)
+	s.SpoolSync, err = envconfig.SpoolSync.Get(e)
+	check(err)
+	s.SpoolSyncInterval, err = envconfig.SpoolSyncInterval.Get(e)
 	check(err)
 
 	t := &s.Transport
@@ -352,6 +391,14 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("max spans per trace must be positive, got %d", s.MaxSpansPerTrace)
 	case s.PreviewMaxChars < 4:
 		return fmt.Errorf("preview max chars must be at least 4, got %d", s.PreviewMaxChars)
+	case s.SpoolDir != "" && s.SpoolMaxBytes < 1<<20:
+		return fmt.Errorf("spool max bytes must be at least 1 MiB, got %d", s.SpoolMaxBytes)
+	case s.SpoolSync != "batch" && s.SpoolSync != "interval" && s.SpoolSync != "none":
+		return fmt.Errorf("spool sync must be batch, interval or none, got %q", s.SpoolSync)
+	case s.SpoolSync == "interval" && s.SpoolSyncInterval <= 0:
+		return fmt.Errorf("spool sync interval must be positive, got %v", s.SpoolSyncInterval)
+	case s.SpoolRetryInterval <= 0 || s.SpoolAdoptInterval <= 0:
+		return errors.New("spool retry and adopt intervals must be positive")
 	}
 	if s.ErrorHandler == nil {
 		s.ErrorHandler = DefaultErrorHandler

@@ -16,12 +16,13 @@ func (discard) ExportTraces(context.Context, []*exporter.Trace) error { return n
 func (discard) Shutdown(context.Context) error                        { return nil }
 
 // StartDiscard initialises tracing for a benchmark: an empty environment, no
-// global tracer provider, and a destination that drops every trace; the
-// Provider is shut down when the benchmark ends.
-func StartDiscard(b testing.TB) *tracing.Provider {
+// global tracer provider, a destination that drops every trace, and opts;
+// the Provider is shut down when the benchmark ends.
+func StartDiscard(b testing.TB, opts ...tracing.Option) *tracing.Provider {
 	b.Helper()
-	p, err := tracing.Init(context.Background(), tracing.WithGetenv(func(string) string { return "" }),
-		tracing.WithoutGlobalTracerProvider(), tracing.WithExporterOptions(exporter.WithDestination(discard{})))
+	base := []tracing.Option{tracing.WithGetenv(func(string) string { return "" }),
+		tracing.WithoutGlobalTracerProvider(), tracing.WithExporterOptions(exporter.WithDestination(discard{}))}
+	p, err := tracing.Init(context.Background(), append(base, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -88,6 +88,17 @@ func (f *Fixture) Traces(t testing.TB, n int) []*exporter.Trace {
 	return tr
 }
 
+// Events returns the span's events named name ("exception", "retry").
+func Events(s *exporter.Span, name string) []exporter.Event {
+	var out []exporter.Event
+	for _, e := range s.Events {
+		if e.Name == name {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // Names returns the spans' names.
 func Names(spans []*exporter.Span) []string {
 	var n []string

@@ -503,6 +503,24 @@ func appendInfoStateAndMaps(b []byte, ti *TraceInfo) []byte {
 		b = appendKey(b, "trace_metadata")
 		b = appendStringMap(b, ti.Metadata)
 	}
+	if len(ti.Assessments) > 0 {
+		b = append(b, ", "...)
+		b = appendKey(b, "assessments")
+		b = append(b, '[')
+		for i := range ti.Assessments {
+			mark := len(b)
+			if mark > 0 && b[mark-1] != '[' {
+				b = append(b, ", "...)
+			}
+			ab, err := appendAssessment(b, &ti.Assessments[i])
+			if err != nil {
+				b = b[:mark] // an assessment with no value cannot be written
+				continue
+			}
+			b = ab
+		}
+		b = append(b, ']')
+	}
 	if len(ti.Tags) > 0 {
 		b = append(b, ", "...)
 		b = appendKey(b, "tags")
@@ -709,6 +727,11 @@ func (ti *TraceInfo) UnmarshalJSON(data []byte) error {
 	}
 	if raw := get("tags"); raw != nil {
 		_ = json.Unmarshal(raw, &out.Tags)
+	}
+	if raw := get("assessments"); raw != nil {
+		if err := json.Unmarshal(raw, &out.Assessments); err != nil {
+			return err
+		}
 	}
 	*ti = out
 	return nil

@@ -38,6 +38,10 @@ type TraceInfo struct {
 	State             string        // StateOK, StateError or StateInProgress
 	Metadata          map[string]string
 	Tags              map[string]string
+	// Assessments are the feedback, expectations and issue references
+	// logged on the trace (read back from a backend; the exporter writes
+	// none).
+	Assessments []Assessment
 	// UCSchema, when set, makes the trace a Unity Catalog trace (schema v4):
 	// trace_location is {"type": "UC_SCHEMA", "uc_schema": {...}} instead of
 	// the experiment.

@@ -127,7 +127,7 @@ func New(cfg Config) (*Client, error) {
 		if cfg.InsecureTLS != nil && *cfg.InsecureTLS {
 			tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // MLFLOW_TRACKING_INSECURE_TLS asks for it.
 		}
-		c.hc = &http.Client{Transport: tr}
+		c.hc = &http.Client{Transport: newDirect(tr, tr.TLSClientConfig)}
 		c.ownsHC = true
 	}
 	return c, nil

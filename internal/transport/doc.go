@@ -33,6 +33,16 @@
 //     error_code; their messages never contain tokens, passwords or
 //     Authorization headers.
 //
+// Requests go out through the package's own RoundTripper (direct.go):
+// HTTP/1.1 on pooled keep-alive connections, each request written and its
+// response read on the calling goroutine, cancelled through the
+// connection's deadline (context.AfterFunc, no goroutine). net/http's
+// Transport passes each request through two goroutines of the connection,
+// and each hand-off can wake an OS thread: measured on the 2-core VM of
+// BENCHMARKS.md, a request from idle costs about 0.6× the CPU this way. A
+// request a proxy from the environment applies to, and every request of a
+// caller's own Config.HTTPClient, goes through net/http.
+//
 // The package reads no environment variable: package settings fills Config
 // from MLflow's (MLFLOW_TRACKING_TOKEN, MLFLOW_HTTP_REQUEST_*, ...) through
 // package envconfig, the one reader.

@@ -9,6 +9,12 @@
 //	                  a server that is down (closed port) and a slow one (a proxy
 //	                  adding -slow-delay), then the memory of a sustained burst
 //	                  while the server is unreachable.
+//	-mode=spool       the durable spool's cost: client CPU per trace and root
+//	                  End() percentiles with the spool off, on with an fsync
+//	                  per batch, on with an fsync every second; bytes on disk
+//	                  per trace and the replay rate after a restart (see
+//	                  spool.go; -server selects a real MLflow server, else an
+//	                  in-process destination).
 //
 // Both print one JSON document on stdout.
 package main
@@ -27,7 +33,7 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "throughput", "throughput or faults")
+	mode := flag.String("mode", "throughput", "throughput, faults or spool")
 	n := flag.Int("n", 2000, "throughput: traces to send; faults: traces per latency scenario")
 	warmup := flag.Int("warmup", 5, "throughput: traces sent and flushed before measuring")
 	server := flag.String("server", "", "faults: URL of the healthy MLflow server")
@@ -56,6 +62,8 @@ func main() {
 	switch *mode {
 	case "throughput":
 		out, err = throughput(*n, *warmup, *pace)
+	case "spool":
+		out, err = spoolBench(*server, *n, *rounds, *rate)
 	case "faults":
 		out, err = faults(faultConfig{server: *server, n: *n, rate: *rate, rounds: *rounds, slowDelay: *slowDelay, burst: *burst})
 	default:

@@ -16,7 +16,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/tmc/langchaingo/chains"
 	"github.com/tmc/langchaingo/llms"
@@ -133,28 +132,13 @@ func toolTurn(ctx context.Context, e *env) error {
 }
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "langchaintraces:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	ctx := context.Background()
-	base := os.Getenv("LLMTEST_URL")
-	if base == "" {
-		return fmt.Errorf("LLMTEST_URL is not set")
-	}
-	p, err := tracing.Init(ctx)
-	if err != nil {
-		return err
-	}
-	h := langchaingo.NewHandler(langchaingo.WithModel("gpt-4o-mini"), langchaingo.WithProvider("openai"))
-	llm, err := openai.New(openai.WithBaseURL(base+"/v1"), openai.WithToken(openAIKey),
-		openai.WithModel("gpt-4o-mini"), openai.WithCallback(h))
-	if err != nil {
-		return err
-	}
-	e := &env{h: h, llm: llm}
-	return scenario.Run(ctx, p, scenarios, e, os.Args[1:], os.Stdout)
+	scenario.Main("langchaintraces", scenarios, func(_ context.Context, base string) (*env, error) {
+		h := langchaingo.NewHandler(langchaingo.WithModel("gpt-4o-mini"), langchaingo.WithProvider("openai"))
+		llm, err := openai.New(openai.WithBaseURL(base+"/v1"), openai.WithToken(openAIKey),
+			openai.WithModel("gpt-4o-mini"), openai.WithCallback(h))
+		if err != nil {
+			return nil, err
+		}
+		return &env{h: h, llm: llm}, nil
+	})
 }

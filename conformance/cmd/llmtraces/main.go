@@ -1,5 +1,5 @@
 // Command llmtraces makes one MLflow trace per LLM call scenario through the
-// real Go client libraries (openai-go, anthropic-sdk-go) instrumented with
+// real Go client libraries (openai-go, anthropic-sdk-go, go-openai) instrumented with
 // package autoinstrument, against the fake APIs of internal/llmtest
 // (LLMTEST_URL: the fake's base URL). conformance/parity/llm_workflow.py
 // sends the same requests through MLflow's Python autolog; the conformance
@@ -13,19 +13,21 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
+	"io"
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	aoption "github.com/anthropics/anthropic-sdk-go/v2/option"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
+	goopenai "github.com/sashabaranov/go-openai"
 
 	mlflowanthropic "github.com/mlflowtrace/mlflowtrace-go/autoinstrument/anthropic"
+	mlflowgoopenai "github.com/mlflowtrace/mlflowtrace-go/autoinstrument/goopenai"
 	mlflowopenai "github.com/mlflowtrace/mlflowtrace-go/autoinstrument/openai"
 	"github.com/mlflowtrace/mlflowtrace-go/conformance/internal/scenario"
-	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
 const (
@@ -35,8 +37,9 @@ const (
 )
 
 type clients struct {
-	oai openai.Client
-	ant anthropic.Client
+	oai  openai.Client
+	ant  anthropic.Client
+	goai *goopenai.Client
 }
 
 var cityParams = map[string]any{
@@ -154,6 +157,78 @@ var scenarios = []scenario.Scenario[*clients]{
 	}},
 }
 
+// go-openai's requests: the same calls, as go-openai serialises them (its
+// struct order; "stream" always sent).
+func goChatRequest() goopenai.ChatCompletionRequest {
+	return goopenai.ChatCompletionRequest{
+		Model: "gpt-4o-mini",
+		Messages: []goopenai.ChatCompletionMessage{
+			{Role: goopenai.ChatMessageRoleSystem, Content: "You are a travel assistant."},
+			{Role: goopenai.ChatMessageRoleUser, Content: question},
+		},
+		Temperature: 0.2,
+	}
+}
+
+func goTools() []goopenai.Tool {
+	return []goopenai.Tool{
+		{Type: goopenai.ToolTypeFunction, Function: &goopenai.FunctionDefinition{Name: "get_weather", Description: "Current weather of a city", Parameters: cityParams}},
+		{Type: goopenai.ToolTypeFunction, Function: &goopenai.FunctionDefinition{Name: "get_local_time", Description: "Local time of a city", Parameters: cityParams}},
+	}
+}
+
+func goStream(ctx context.Context, c *goopenai.Client, r goopenai.ChatCompletionRequest) error {
+	r.Stream = true
+	r.StreamOptions = &goopenai.StreamOptions{IncludeUsage: true}
+	st, err := c.CreateChatCompletionStream(ctx, r)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for {
+		if _, err := st.Recv(); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+}
+
+var goScenarios = []scenario.Scenario[*clients]{
+	{Name: "goopenai_chat", Run: func(ctx context.Context, c *clients) error {
+		_, err := c.goai.CreateChatCompletion(ctx, goChatRequest())
+		return err
+	}},
+	{Name: "goopenai_chat_tools", Run: func(ctx context.Context, c *clients) error {
+		r := goChatRequest()
+		r.Tools = goTools()
+		_, err := c.goai.CreateChatCompletion(ctx, r)
+		return err
+	}},
+	{Name: "goopenai_chat_stream", Run: func(ctx context.Context, c *clients) error {
+		return goStream(ctx, c.goai, goChatRequest())
+	}},
+	{Name: "goopenai_chat_tools_stream", Run: func(ctx context.Context, c *clients) error {
+		r := goChatRequest()
+		r.Tools = goTools()
+		return goStream(ctx, c.goai, r)
+	}},
+	{Name: "goopenai_embeddings", Run: func(ctx context.Context, c *clients) error {
+		_, err := c.goai.CreateEmbeddings(ctx, goopenai.EmbeddingRequest{
+			Input: []string{"Paris", "Rome"}, Model: goopenai.SmallEmbedding3, Dimensions: 4,
+		})
+		return err
+	}},
+	{Name: "goopenai_error", Run: func(ctx context.Context, c *clients) error {
+		r := goChatRequest()
+		r.Model = "gpt-unknown"
+		if _, err := c.goai.CreateChatCompletion(ctx, r); err == nil {
+			return fmt.Errorf("no error for an unknown model")
+		}
+		return nil
+	}},
+}
+
 func responsesParams() responses.ResponseNewParams {
 	return responses.ResponseNewParams{
 		Input:        responses.ResponseNewParamsInputUnion{OfString: openai.String(question)},
@@ -180,25 +255,14 @@ func drain(s stream) error {
 }
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "llmtraces:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	ctx := context.Background()
-	base := os.Getenv("LLMTEST_URL")
-	if base == "" {
-		return fmt.Errorf("LLMTEST_URL is not set")
-	}
-	p, err := tracing.Init(ctx)
-	if err != nil {
-		return err
-	}
-	c := &clients{
-		oai: openai.NewClient(option.WithBaseURL(base+"/v1"), option.WithAPIKey(openAIKey), mlflowopenai.RequestOption()),
-		ant: anthropic.NewClient(aoption.WithBaseURL(base), aoption.WithAPIKey(anthropicKey), mlflowanthropic.RequestOption()),
-	}
-	return scenario.Run(ctx, p, scenarios, c, os.Args[1:], os.Stdout)
+	scenario.Main("llmtraces", append(scenarios, goScenarios...), func(_ context.Context, base string) (*clients, error) {
+		goCfg := goopenai.DefaultConfig(openAIKey)
+		goCfg.BaseURL = base + "/v1"
+		goCfg.HTTPClient = mlflowgoopenai.Wrap(goCfg.HTTPClient)
+		return &clients{
+			oai:  openai.NewClient(option.WithBaseURL(base+"/v1"), option.WithAPIKey(openAIKey), mlflowopenai.RequestOption()),
+			ant:  anthropic.NewClient(aoption.WithBaseURL(base), aoption.WithAPIKey(anthropicKey), mlflowanthropic.RequestOption()),
+			goai: goopenai.NewClientWithConfig(goCfg),
+		}, nil
+	})
 }

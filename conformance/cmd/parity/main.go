@@ -5,8 +5,11 @@
 // outputs, attributes, errors, trace tags and metadata.
 //
 // The destination comes from the environment (MLFLOW_TRACKING_URI: an MLflow
-// server URL, or a local store path; unset means ./mlruns). It prints one JSON
-// line {"trace_id": "tr-..."} after everything has been written.
+// server URL, or a local store path; unset means ./mlruns). PARITY_LLM_MODEL
+// and PARITY_LLM_PROVIDER replace the chat model's "fake-gpt" / "fake" (a
+// catalog model makes the span priced, conformance/test_databricks.py). It
+// prints one JSON line {"trace_id": "tr-..."} after everything has been
+// written.
 package main
 
 import (
@@ -19,10 +22,17 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
-const (
-	question = "What is the weather in Paris, in Fahrenheit?"
-	model    = "fake-gpt"
-)
+const question = "What is the weather in Paris, in Fahrenheit?"
+
+// The chat model and its provider (PARITY_LLM_MODEL, PARITY_LLM_PROVIDER).
+var model, provider = envOr("PARITY_LLM_MODEL", "fake-gpt"), envOr("PARITY_LLM_PROVIDER", "fake")
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
 
 // Message is an OpenAI-style chat message.
 type Message struct {
@@ -125,7 +135,7 @@ func chatModel(ctx context.Context, messages []Message) ChatCompletion {
 	defer span.End()
 	span.SetMessageFormat("openai")
 	span.SetModel(model)
-	span.SetProvider("fake")
+	span.SetProvider(provider)
 	span.SetTokenUsage(tracing.TokenUsage{InputTokens: 12, OutputTokens: 8, TotalTokens: 20})
 	out := ChatCompletion{
 		Choices: []ChatChoice{{

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
@@ -52,4 +53,35 @@ func Run[E any](ctx context.Context, p *tracing.Provider, list []Scenario[E], en
 		fmt.Fprintln(out, string(b))
 	}
 	return nil
+}
+
+// Main is the main function of a scenario program against the fake LLM
+// APIs: it reads the fake's base URL from LLMTEST_URL, initialises tracing
+// from the environment, builds the scenarios' environment with newEnv(ctx,
+// base URL), runs the scenarios named on the command line (all when none)
+// and prints their trace ids; on an error it prints "<name>: <error>" and
+// exits with status 1.
+func Main[E any](name string, list []Scenario[E], newEnv func(ctx context.Context, baseURL string) (E, error)) {
+	if err := run(list, newEnv); err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		os.Exit(1)
+	}
+}
+
+func run[E any](list []Scenario[E], newEnv func(context.Context, string) (E, error)) error {
+	ctx := context.Background()
+	base := os.Getenv("LLMTEST_URL")
+	if base == "" {
+		return fmt.Errorf("LLMTEST_URL is not set")
+	}
+	p, err := tracing.Init(ctx)
+	if err != nil {
+		return err
+	}
+	env, err := newEnv(ctx, base)
+	if err != nil {
+		_ = p.Shutdown(ctx)
+		return err
+	}
+	return Run(ctx, p, list, env, os.Args[1:], os.Stdout)
 }

@@ -19,6 +19,16 @@ ROOTS = [
     sp.CreateExperiment.DESCRIPTOR,
     dt.TraceInfo.DESCRIPTOR,
     da.GetCredentialsForTraceDataUpload.Response.DESCRIPTOR,
+    # Reading and annotating traces (package traces, mlflow's TracingClient).
+    sp.SearchTracesV3.DESCRIPTOR,
+    sp.CreateAssessment.DESCRIPTOR,
+    sp.UpdateAssessment.DESCRIPTOR,
+    sp.DeleteAssessment.DESCRIPTOR,
+    sp.SetTraceTag.DESCRIPTOR,
+    sp.DeleteTraceTag.DESCRIPTOR,
+    sp.DeleteTraces.DESCRIPTOR,
+    dt.SearchTracesLongRunning.DESCRIPTOR,
+    dt.SetTraceTag.DESCRIPTOR,
 ]
 
 SCALARS = {
@@ -44,6 +54,7 @@ WELL_KNOWN = {
     "google.protobuf.Value": "kindAnyJSON",
     "google.protobuf.Struct": "kindAnyJSON",
     "google.protobuf.ListValue": "kindAnyJSON",
+    "google.protobuf.FieldMask": "kindString",
 }
 
 

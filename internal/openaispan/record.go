@@ -1,4 +1,4 @@
-package openai
+package openaispan
 
 import (
 	"encoding/json"
@@ -10,63 +10,68 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/exception"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/sse"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
-// APIError is an error answer of the API, as recorded on the span (its
-// exception.type is "openai.APIError").
-type APIError struct {
-	StatusCode int
-	Type       string // the error body's error.type
-	Code       string // the error body's error.code
-	Message    string // the error body's error.message
+// The errors a call is recorded with are named after the API
+// (internal/exception): an error answer "openai.APIError", an error event of
+// a stream "openai.StreamError", a stream that ended before its final event
+// "openai.IncompleteStreamError".
+const (
+	typeAPIError         = "openai.APIError"
+	typeStreamError      = "openai.StreamError"
+	typeIncompleteStream = "openai.IncompleteStreamError"
+)
+
+// apiError is an error answer of the API.
+type apiError struct {
+	statusCode int
+	message    string // the error body's error.message
 }
 
-func (e *APIError) Error() string {
-	msg := llmspan.StatusText(e.StatusCode)
-	if e.Message != "" {
-		msg += ": " + e.Message
+func (e *apiError) Error() string {
+	msg := llmspan.StatusText(e.statusCode)
+	if e.message != "" {
+		msg += ": " + e.message
 	}
 	return msg
 }
 
-// StreamError is an error event inside a stream (the stream then ends).
-type StreamError struct{ Message string }
+// streamError is an error event inside a stream (the stream then ends).
+type streamError struct{ message string }
 
-func (e *StreamError) Error() string { return "error event in the stream: " + e.Message }
+func (e *streamError) Error() string { return "error event in the stream: " + e.message }
 
-// IncompleteStreamError records a stream that ended — closed by the caller,
+// incompleteStreamError records a stream that ended — closed by the caller,
 // or cut — before the API's final event.
-type IncompleteStreamError struct{ Closed bool }
+type incompleteStreamError struct{ closed bool }
 
-func (e *IncompleteStreamError) Error() string {
-	if e.Closed {
+func (e *incompleteStreamError) Error() string {
+	if e.closed {
 		return "stream closed before its final event"
 	}
 	return "stream ended before its final event"
 }
 
-func apiError(code int, body []byte) *APIError {
-	e := &APIError{StatusCode: code}
+func newAPIError(code int, body []byte) error {
+	e := &apiError{statusCode: code}
 	var b struct {
 		Error struct {
-			Message string          `json:"message"`
-			Type    string          `json:"type"`
-			Code    json.RawMessage `json:"code"`
+			Message string `json:"message"`
 		} `json:"error"`
 	}
 	if json.Unmarshal(body, &b) == nil {
-		e.Message, e.Type = b.Error.Message, b.Error.Type
-		if s := llmspan.String(b.Error.Code); s != "" {
-			e.Code = s
-		} else if !llmspan.IsNull(b.Error.Code) {
-			e.Code = string(b.Error.Code)
-		}
+		e.message = b.Error.Message
 	}
-	return e
+	return exception.New(typeAPIError, e)
+}
+
+func newStreamError(msg string) error {
+	return exception.New(typeStreamError, &streamError{message: msg})
 }
 
 // recorder records one call's result, and aggregates its stream.
@@ -143,7 +148,7 @@ func (r *recorder) errorEvent(data []byte) bool {
 	if json.Unmarshal(e.Error, &d) != nil || d.Message == "" {
 		d.Message = string(e.Error)
 	}
-	r.streamErr = &StreamError{Message: d.Message}
+	r.streamErr = newStreamError(d.Message)
 	return true
 }
 
@@ -159,7 +164,7 @@ func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
 	case res.Response == nil:
 		return
 	case res.Response.StatusCode >= 400:
-		span.RecordError(apiError(res.Response.StatusCode, res.Body))
+		span.RecordError(newAPIError(res.Response.StatusCode, res.Body))
 		return
 	}
 	if res.Truncated || !json.Valid(res.Body) {
@@ -252,7 +257,7 @@ func (r *recorder) finishStream(span *tracing.Span, res llmspan.Result) {
 		return
 	}
 	if !r.done {
-		span.RecordError(&IncompleteStreamError{Closed: res.ClosedEarly})
+		span.RecordError(exception.New(typeIncompleteStream, &incompleteStreamError{closed: res.ClosedEarly}))
 		return
 	}
 	switch r.kind {
@@ -613,13 +618,13 @@ func (r *recorder) responsesEvent(typ string, data []byte) {
 			} `json:"error"`
 		}
 		_ = json.Unmarshal(e.Response, &resp)
-		r.streamErr = &StreamError{Message: resp.Error.Message}
+		r.streamErr = newStreamError(resp.Error.Message)
 	case "error":
 		msg := e.Message
 		if msg == "" {
 			msg = fmt.Sprint(string(data))
 		}
-		r.streamErr = &StreamError{Message: msg}
+		r.streamErr = newStreamError(msg)
 	}
 }
 

@@ -1,0 +1,68 @@
+// Command mlflowtrace is `mlflow traces …` of MLflow 3.17.2 without Python:
+// it searches, reads, tags and deletes traces and logs, reads, updates and
+// deletes assessments on the destination MLflow's tracking URI names
+// (./mlruns, an MLflow tracking server, a Databricks workspace), configured
+// by the same environment as the SDK (MLFLOW_TRACKING_URI,
+// MLFLOW_EXPERIMENT_ID, MLFLOW_TRACKING_TOKEN, DATABRICKS_HOST, ...).
+//
+//	mlflowtrace traces search --experiment-id 1 --filter-string "status = 'OK'" --output json
+//	mlflowtrace traces get --trace-id tr-… --extract-fields "info.trace_id,data.spans.*.name"
+//	mlflowtrace traces log-feedback --trace-id tr-… --name relevance --value 0.9 --source-type HUMAN --source-id me
+//	mlflowtrace traces log-expectation | get-assessment | update-assessment | delete-assessment
+//	mlflowtrace traces set-tag | delete-tag | delete
+//
+// The flags, the JSON output (json.dumps(..., indent=2) of the same
+// dictionaries) and the messages are mlflow's, so a script written for one
+// works with the other. Differences: on ./mlruns a search's next page token
+// is printed as a string (mlflow's FileStore token is bytes, which mlflow's
+// JSON output cannot print), update-assessment on an expectation updates the
+// expectation (mlflow 3.17.2 builds a feedback and the backend refuses it),
+// and --model-id / --sql-warehouse-id are not supported.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// usageError is a wrong invocation: printed with "Error:" and exit status 2,
+// as click does.
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(stdout, "Usage: mlflowtrace traces COMMAND [OPTIONS]\n\nCommands: "+commandList())
+		return 0
+	}
+	if args[0] != "traces" {
+		fmt.Fprintf(stderr, "Error: No such command '%s'.\n", args[0])
+		return 2
+	}
+	err := runTraces(ctx, args[1:], stdout, getenv)
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "Error: %s\n", ue)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		return 1
+	}
+}

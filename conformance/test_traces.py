@@ -1,0 +1,418 @@
+"""Package traces and the mlflowtrace CLI against MLflow 3.17.2 itself, on a
+local ./mlruns store and on a real `mlflow server`:
+
+- Go writes, Python reads: the assessments Go logs (feedback of every value
+  type, an error, expectations, span feedback, override_feedback, updates)
+  come back from mlflow.get_trace(id).info.assessments equal, field by field
+  after normalising ids and times, to what mlflow.log_feedback /
+  log_expectation / override_feedback / update_assessment store for the
+  same inputs.
+- Python writes, Go reads: GetTrace of a Python-written trace equals
+  Trace.to_dict(); SearchTraces returns the same ids in the same order as
+  mlflow.search_traces for a table of filters and orderings, and the same
+  pages.
+- Bad input: a typed not-found for an unknown trace, the server's message
+  for an invalid filter, an ErrInvalid before any request.
+- CLI: each subcommand's output equals `mlflow traces …`'s on the same store.
+
+conformance/cmd/traceclient runs package traces (one JSON request per line);
+conformance/parity/traces_workflow.py writes the Python traces.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+
+import mlflow
+import pytest
+from mlflow.entities import AssessmentError, AssessmentSource
+
+from parity import harness
+
+WORKFLOW = harness.MODULE_ROOT / "conformance" / "parity" / "traces_workflow.py"
+QUIET = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+
+
+@pytest.fixture(scope="module")
+def bins(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tracebins")
+    return {
+        "client": harness.go_build("conformance/cmd/traceclient", d),
+        "cli": harness.go_build("cmd/mlflowtrace", d),
+    }
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with harness.MlflowServer(tmp_path_factory.mktemp("traces-server")) as s:
+        yield s
+
+
+@pytest.fixture(scope="module", params=["local", "server"])
+def store(request, tmp_path_factory):
+    if request.param == "local":
+        uri = str(tmp_path_factory.mktemp("traces-local") / "mlruns")
+    else:
+        uri = request.getfixturevalue("server").url
+    return {"kind": request.param, "uri": uri}
+
+
+def env_for(store, **extra):
+    return harness.clean_env(MLFLOW_TRACKING_URI=store["uri"], MLFLOW_ALLOW_FILE_STORE="true", **QUIET, **extra)
+
+
+def use(store):
+    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+    mlflow.set_tracking_uri(store["uri"])
+
+
+def write(store, mode, experiment, tmp_path):
+    res = harness.run([sys.executable, str(WORKFLOW), mode, experiment], env_for(store), tmp_path, 300)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+class GoClient:
+    """conformance/cmd/traceclient as a long-running process."""
+
+    def __init__(self, binary, env):
+        self.proc = subprocess.Popen([str(binary)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=env)
+
+    def __call__(self, op, **req):
+        self.proc.stdin.write(json.dumps({"op": op, **req}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("traceclient died: " + self.proc.stderr.read())
+        return json.loads(line)
+
+    def ok(self, op, **req):
+        out = self(op, **req)
+        assert "error" not in out, f"{op} {req}: {out['error']}"
+        return out["result"]
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def go(bins, store):
+    c = GoClient(bins["client"], env_for(store))
+    yield c
+    c.close()
+
+
+def norm_assessment(d: dict) -> dict:
+    d = copy.deepcopy(d)
+    for k in ("assessment_id", "create_time", "last_update_time"):
+        assert d.pop(k, None), f"assessment lacks {k}: {d}"
+    if "overrides" in d:
+        d["overrides"] = "<id>"
+    return d
+
+
+# Each case: (python call, go request). Inputs are the same on both sides.
+def assessment_cases(span_id):
+    human = AssessmentSource(source_type="HUMAN", source_id="alice")
+    return [
+        ("bool", lambda t: mlflow.log_feedback(trace_id=t, name="user_feedback", value=True, rationale="good",
+                                               source=human, metadata={"k": 1, "s": "x"}),
+         {"op": "log_feedback", "name": "user_feedback", "value": True, "rationale": "good",
+          "source": {"Type": "HUMAN", "ID": "alice"}, "metadata": {"k": 1, "s": "x"}}),
+        ("number", lambda t: mlflow.log_feedback(trace_id=t, name="relevance", value=0.9,
+                                                 source=AssessmentSource("LLM_JUDGE", "gpt-4o")),
+         {"op": "log_feedback", "name": "relevance", "value": 0.9, "source": {"Type": "LLM_JUDGE", "ID": "gpt-4o"}}),
+        ("int", lambda t: mlflow.log_feedback(trace_id=t, name="stars", value=4),
+         {"op": "log_feedback", "name": "stars", "value": 4}),
+        ("string", lambda t: mlflow.log_feedback(trace_id=t, name="tone", value="polite"),
+         {"op": "log_feedback", "name": "tone", "value": "polite"}),
+        ("json", lambda t: mlflow.log_feedback(trace_id=t, name="metrics", value={"acc": 0.95, "tags": ["a", "b"], "n": 3}),
+         {"op": "log_feedback", "name": "metrics", "value": {"acc": 0.95, "tags": ["a", "b"], "n": 3}}),
+        ("default name", lambda t: mlflow.log_feedback(trace_id=t, value=False),
+         {"op": "log_feedback", "value": False}),
+        ("error", lambda t: mlflow.log_feedback(trace_id=t, name="judge", source=AssessmentSource("LLM_JUDGE", "j"),
+                                                error=AssessmentError(error_code="RATE_LIMIT", error_message="slow down")),
+         {"op": "log_feedback", "name": "judge", "source": {"Type": "LLM_JUDGE", "ID": "j"},
+          "error": {"Code": "RATE_LIMIT", "Message": "slow down"}}),
+        ("span", lambda t: mlflow.log_feedback(trace_id=t, name="tool_ok", value=True, span_id=span_id),
+         {"op": "log_feedback", "name": "tool_ok", "value": True, "span_id": span_id}),
+        ("expectation string", lambda t: mlflow.log_expectation(trace_id=t, name="expected", value="Paris"),
+         {"op": "log_expectation", "name": "expected", "value": "Paris"}),
+        ("expectation json", lambda t: mlflow.log_expectation(trace_id=t, name="expected_facts", value={"a": [1, 2], "b": None},
+                                                              source=human, metadata={"set": "v1"}),
+         {"op": "log_expectation", "name": "expected_facts", "value": {"a": [1, 2], "b": None},
+          "source": {"Type": "HUMAN", "ID": "alice"}, "metadata": {"set": "v1"}}),
+        ("expectation number", lambda t: mlflow.log_expectation(trace_id=t, name="expected_n", value=42),
+         {"op": "log_expectation", "name": "expected_n", "value": 42}),
+    ]
+
+
+def test_go_assessments_read_by_python(store, go, tmp_path):
+    use(store)
+    tid = write(store, "one", "assess-" + store["kind"], tmp_path)["trace_id"]
+    spans = mlflow.get_trace(tid).data.spans
+    span_id = next(s.span_id for s in spans if s.name == "plan")
+    py_ids, go_ids = {}, {}
+    for name, py_call, req in assessment_cases(span_id):
+        py_ids[name] = py_call(tid).assessment_id
+        go_ids[name] = json.loads(json.dumps(go.ok(trace_id=tid, **req)))["assessment_id"]
+
+    # override_feedback and update_assessment, on each side's own feedback.
+    py_over = mlflow.override_feedback(trace_id=tid, assessment_id=py_ids["number"], value=0.2,
+                                       rationale="human says no", source=AssessmentSource("HUMAN", "bob"))
+    go_over = go.ok("override", trace_id=tid, assessment_id=go_ids["number"], value=0.2,
+                    rationale="human says no", source={"Type": "HUMAN", "ID": "bob"})
+    py_ids["override"], go_ids["override"] = py_over.assessment_id, go_over["assessment_id"]
+    from mlflow.entities import Feedback
+    mlflow.update_assessment(trace_id=tid, assessment_id=py_ids["string"],
+                             assessment=Feedback(name="tone", value="rude", rationale="re-read"))
+    go.ok("update", trace_id=tid, assessment_id=go_ids["string"], name="tone", feedback="rude", rationale="re-read")
+
+    info = mlflow.get_trace(tid).info
+    by_id = {a.assessment_id: a.to_dictionary() for a in info.assessments}
+    assert len(by_id) == 2 * len(py_ids)
+    for name in py_ids:
+        p, g = norm_assessment(by_id[py_ids[name]]), norm_assessment(by_id[go_ids[name]])
+        assert g == p, f"{name}: Go {g} != Python {p}"
+    # The overridden feedbacks are invalid on both sides.
+    assert by_id[py_ids["number"]]["valid"] is False and by_id[go_ids["number"]]["valid"] is False
+
+    # And Go reads them back as Python does.
+    for name, aid in go_ids.items():
+        got = go.ok("get_assessment", trace_id=tid, assessment_id=aid)
+        assert norm_assessment(got) == norm_assessment(mlflow.get_assessment(tid, aid).to_dictionary()), name
+
+    # Deleting the override makes the original valid again.
+    mlflow.delete_assessment(trace_id=tid, assessment_id=py_ids["override"])
+    go.ok("delete_assessment", trace_id=tid, assessment_id=go_ids["override"])
+    after = {a.assessment_id: a for a in mlflow.get_trace(tid).info.assessments}
+    assert go_ids["override"] not in after and py_ids["override"] not in after
+    assert after[go_ids["number"]].valid == after[py_ids["number"]].valid
+
+
+def canonical(trace: dict) -> dict:
+    t = copy.deepcopy(trace)
+    t["info"]["assessments"] = sorted(t["info"].get("assessments", []), key=lambda a: a["assessment_id"])
+    return json.loads(json.dumps(t, sort_keys=True))
+
+
+def test_go_reads_python_trace(store, go, tmp_path):
+    use(store)
+    tid = write(store, "one", "read-" + store["kind"], tmp_path)["trace_id"]
+    mlflow.log_feedback(trace_id=tid, name="user_feedback", value=True, source=AssessmentSource("HUMAN", "u1"))
+    mlflow.log_expectation(trace_id=tid, name="expected", value={"answer": "Paris"})
+    want = canonical(mlflow.get_trace(tid).to_dict())
+    got = canonical(go.ok("get", trace_id=tid))
+    assert len(got["data"]["spans"]) == 4
+    assert got == want
+
+
+def search_cases(m):
+    both = [
+        (None, None),
+        ("tags.env = 'prod'", None),
+        ("tag.env != 'prod'", ["timestamp_ms ASC"]),
+        ("metadata.v = '2'", None),
+        ("status = 'ERROR'", None),
+        ("trace.status = 'OK'", ["execution_time_ms DESC"]),
+        (f"timestamp_ms > {m['mid_ms']}", None),
+        (f"timestamp_ms <= {m['mid_ms']}", ["timestamp_ms ASC"]),
+        ("execution_time_ms >= 20", None),
+        ("name = 'alpha'", None),
+        ("name LIKE 'al%'", None),
+        ("tags.env ILIKE 'PRO%'", ["status ASC"]),
+        (f"run_id = '{m['run_id']}'", None),
+        ("client_request_id = 'req-3'", None),
+        ("tags.env = 'prod' AND status = 'OK'", ["timestamp_ms ASC"]),
+        ("request_metadata.v = '1' AND tags.idx LIKE '1%'", None),
+        ("attributes.request_id = '%s'" % m["ids"][5], None),
+    ]
+    server_only = [
+        ("span.name = 'tool'", None),
+        ("span.type = 'RETRIEVER'", None),
+        ("span.name LIKE 'ret%' AND tags.env = 'prod'", None),
+    ]
+    return both, server_only
+
+
+def py_search(exp, flt, order):
+    return [t.info.trace_id for t in mlflow.search_traces(locations=[exp], filter_string=flt, order_by=order,
+                                                          return_type="list", include_spans=False)]
+
+
+def test_search_matches_python(store, go, tmp_path):
+    use(store)
+    m = write(store, "search", "search-" + store["kind"], tmp_path)
+    exp = m["experiment_id"]
+    both, server_only = search_cases(m)
+    checked = 0
+    for flt, order in both + (server_only if store["kind"] == "server" else []):
+        want = py_search(exp, flt, order)
+        got = go.ok("search", locations=[exp], filter=flt or "", order_by=order, all=True)
+        assert got["ids"] == want, f"filter {flt!r} order {order}"
+        checked += 1
+    assert checked >= 17
+    # With spans: the same traces, each with its 2 spans.
+    got = go.ok("search", locations=[exp], filter="tags.env = 'prod'", all=True)
+    assert got["ids"] == py_search(exp, "tags.env = 'prod'", None) and set(got["span_counts"]) == {2}
+
+    # Pages: 14 traces, 4 per page → 4 pages, the same on both sides.
+    client = mlflow.MlflowClient(store["uri"])
+    py_pages, token = [], None
+    while True:
+        page = client.search_traces(locations=[exp], max_results=4, page_token=token, include_spans=False)
+        py_pages.append([t.info.trace_id for t in page])
+        token = page.token
+        if not token:
+            break
+    go_pages, token = [], ""
+    while True:
+        page = go.ok("search", locations=[exp], max_results=4, page_token=token, without_spans=True)
+        go_pages.append(page["ids"])
+        token = page["next_page_token"]
+        if not token:
+            break
+    assert len(go_pages) >= 3 and go_pages == py_pages
+
+
+def test_bad_input(store, go, tmp_path):
+    use(store)
+    tid = write(store, "one", "bad-" + store["kind"], tmp_path)["trace_id"]
+    missing = "tr-" + "0" * 31 + "1"
+    out = go("get", trace_id=missing)
+    assert out["not_found"], out
+    out = go("log_feedback", trace_id=missing, value=1)
+    assert out["not_found"], out
+    out = go("search", locations=["0"], filter="foo = 'x'")
+    with pytest.raises(Exception) as py_err:
+        mlflow.search_traces(locations=["0"], filter_string="foo = 'x'", return_type="list")
+    assert "ttribute key 'foo'" in out["error"] and "ttribute key 'foo'" in str(py_err.value)
+    for req in ({"value": 1, "source": {"Type": "ROBOT"}}, {"value": 1, "span_id": "xyz"}):
+        out = go("log_feedback", trace_id=tid, **req)
+        assert out["invalid"], out
+    if store["kind"] == "local":
+        out = go("search", locations=["0"], filter="span.name = 'tool'")
+        assert "need a database" in out["error"], out
+
+
+# --- CLI -----------------------------------------------------------------------
+
+ID = re.compile(r"a-[0-9a-f]{32}")
+
+
+def clis(bins, store):
+    env = env_for(store)
+    py = [sys.executable, "-m", "mlflow", "traces"]
+    go = [str(bins["cli"]), "traces"]
+
+    def run(cmd, *args):
+        r = subprocess.run([*cmd, *args], env=env, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, f"{cmd[-2:]} {args}: {r.stderr[-2000:]}"
+        return r.stdout
+
+    return (lambda *a: run(py, *a)), (lambda *a: run(go, *a))
+
+
+def test_cli_matches_mlflow(bins, store, tmp_path):
+    use(store)
+    m = write(store, "search", "cli-" + store["kind"], tmp_path)
+    exp, ids = m["experiment_id"], m["ids"]
+    py, go = clis(bins, store)
+
+    # Read-only commands, run at once (each mlflow CLI start-up takes seconds).
+    reads = [
+        ("search", "-x", exp, "--output", "json"),
+        ("search", "-x", exp, "--output", "json", "--filter-string", "tags.env = 'prod'", "--order-by", "timestamp_ms ASC, status"),
+        ("search", "-x", exp, "--output", "json", "--no-include-spans", "--extract-fields",
+         "info.trace_id,info.tags.`mlflow.traceName`,data.spans.*.name"),
+        ("search", "-x", exp),
+        ("search", "-x", exp, "--max-results", "3", "--extract-fields", "info.trace_id,info.state,info.tags.idx"),
+        ("get", "--trace-id", ids[0]),
+        ("get", "--trace-id", ids[0], "--extract-fields", "info.trace_id,info.trace_metadata.*,data.spans.*.attributes.`mlflow.spanType`"),
+    ]
+    if store["kind"] == "server":  # mlflow's FileStore token is bytes: its JSON output fails
+        reads.append(("search", "-x", exp, "--output", "json", "--max-results", "5"))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        outs = list(pool.map(lambda a: (py(*a), go(*a)), reads))
+    for args, (p, g) in zip(reads, outs):
+        if "--output" in args or args[0] == "get":
+            pj, gj = json.loads(p), json.loads(g)
+            if args[0] == "get" and "--extract-fields" not in args:
+                pj, gj = canonical(pj), canonical(gj)
+            if args[0] == "search" and "--extract-fields" not in args:
+                pj["traces"] = [canonical(t) for t in pj["traces"]]
+                gj["traces"] = [canonical(t) for t in gj["traces"]]
+            assert gj == pj, args
+        else:
+            # mlflow prints a FileStore token as Python bytes (b'...'), which
+            # it cannot read back; mlflowtrace prints the token.
+            assert g == re.sub(r"Next page token: b'(.*)'", r"Next page token: \1", p), args
+
+    # log-feedback / log-expectation: the same message and the same stored assessment.
+    t = ids[1]
+    made = {}
+    for cmd, args in (("log-feedback", ["--name", "relevance", "--value", "0.9", "--source-type", "HUMAN",
+                                        "--source-id", "me", "--rationale", "fine", "--metadata", '{"m": 1}']),
+                      ("log-feedback", ["--name", "quality", "--value", '{"a": 1, "b": [true]}']),
+                      ("log-expectation", ["--name", "expected", "--value", '{"answer": 42}', "--source-type", "CODE",
+                                           "--source-id", "ci"])):
+        out_p, out_g = py(cmd, "--trace-id", t, *args), go(cmd, "--trace-id", t, *args)
+        assert ID.sub("<id>", out_g) == ID.sub("<id>", out_p), (cmd, args)
+        pid, gid = ID.search(out_p).group(0), ID.search(out_g).group(0)
+        made[args[1]] = (pid, gid)
+        assert norm_assessment(mlflow.get_assessment(t, gid).to_dictionary()) == \
+            norm_assessment(mlflow.get_assessment(t, pid).to_dictionary()), (cmd, args)
+
+    if store["kind"] != "server":
+        # The messages below are format strings of mlflow's CLI, compared on
+        # the server; on ./mlruns check what mlflowtrace did, through mlflow.
+        pid, gid = made["relevance"]
+        go("update-assessment", "--trace-id", t, "--assessment-id", gid, "--value", "0.4", "--rationale", "second look")
+        a = mlflow.get_assessment(t, gid)
+        assert (a.value, a.rationale, a.name) == (0.4, "second look", "relevance")
+        go("delete-assessment", "--trace-id", t, "--assessment-id", made["quality"][1])
+        go("set-tag", "--trace-id", ids[3], "--key", "reviewed", "--value", "yes")
+        assert mlflow.get_trace(ids[3]).info.tags["reviewed"] == "yes"
+        go("delete-tag", "--trace-id", ids[3], "--key", "reviewed")
+        assert "reviewed" not in mlflow.get_trace(ids[3]).info.tags
+        assert go("delete", "-x", exp, "--trace-ids", f"{ids[4]},{ids[5]}") == f"Deleted 2 trace(s) from experiment {exp}.\n"
+        assert go("delete", "-x", exp, "--max-timestamp-millis", str(m["mid_ms"]), "--max-traces", "2") == \
+            f"Deleted 2 trace(s) from experiment {exp}.\n"
+        left = py_search(exp, None, None)
+        assert len(left) == 14 - 4 and ids[0] not in left and ids[1] not in left
+        return
+
+    # update-assessment of each side's own feedback; get-assessment prints it the same.
+    pid, gid = made["relevance"]
+    for cli, aid in ((py, pid), (go, gid)):
+        out = cli("update-assessment", "--trace-id", t, "--assessment-id", aid, "--value", "0.4", "--rationale", "second look")
+        assert out == f"Updated assessment {aid} in trace {t}.\n"
+    a_p = json.loads(py("get-assessment", "--trace-id", t, "--assessment-id", pid))
+    a_g = json.loads(go("get-assessment", "--trace-id", t, "--assessment-id", gid))
+    assert norm_assessment(a_g) == norm_assessment(a_p)
+
+    # delete-assessment, set-tag, delete-tag: the same messages and effects.
+    pid, gid = made["quality"]
+    assert go("delete-assessment", "--trace-id", t, "--assessment-id", gid).replace(gid, "<id>") == \
+        py("delete-assessment", "--trace-id", t, "--assessment-id", pid).replace(pid, "<id>")
+    for tr, cli in ((ids[2], py), (ids[3], go)):
+        assert cli("set-tag", "--trace-id", tr, "--key", "reviewed", "--value", "yes") == f"Set tag 'reviewed' on trace {tr}.\n"
+    assert json.loads(go("get", "--trace-id", ids[3]))["info"]["tags"]["reviewed"] == "yes"
+    assert mlflow.get_trace(ids[2]).info.tags["reviewed"] == "yes"
+    for tr, cli in ((ids[2], py), (ids[3], go)):
+        assert cli("delete-tag", "--trace-id", tr, "--key", "reviewed") == f"Deleted tag 'reviewed' from trace {tr}.\n"
+
+    # delete: by ids, then the oldest by time with a bound.
+    assert go("delete", "-x", exp, "--trace-ids", f"{ids[4]},{ids[5]}") == f"Deleted 2 trace(s) from experiment {exp}.\n"
+    assert py("delete", "-x", exp, "--trace-ids", f"{ids[6]}") == f"Deleted 1 trace(s) from experiment {exp}.\n"
+    assert go("delete", "-x", exp, "--max-timestamp-millis", str(m["mid_ms"]), "--max-traces", "2") == \
+        f"Deleted 2 trace(s) from experiment {exp}.\n"
+    left = py_search(exp, None, None)
+    assert len(left) == 14 - 5 and ids[0] not in left and ids[1] not in left

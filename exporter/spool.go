@@ -1,0 +1,626 @@
+package exporter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/batch"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/settings"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/spool"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
+)
+
+// ErrTraceSpooled is what AwaitExport returns (wrapped) for a trace that
+// is safe in the spool but whose delivery is left to the spool's replay:
+// the in-memory export queue was full, or Shutdown ended before the
+// destination confirmed it.
+var ErrTraceSpooled = errors.New("exporter: trace is in the spool, waiting for its destination")
+
+var (
+	errSpooledBacklog  = fmt.Errorf("%w (the export queue was full)", ErrTraceSpooled)
+	errSpooledShutdown = fmt.Errorf("%w (Shutdown ended first)", ErrTraceSpooled)
+)
+
+// SpoolSync is when the spool fsyncs what it writes (MLFLOWTRACE_SPOOL_SYNC).
+type SpoolSync int
+
+const (
+	// SpoolSyncBatch fsyncs every batch before its traces count as
+	// accepted: an accepted trace survives a power loss ("batch").
+	SpoolSyncBatch SpoolSync = iota
+	// SpoolSyncInterval fsyncs on a timer: a power loss or kernel crash
+	// loses at most the interval's traces; a crash of the process loses
+	// none ("interval").
+	SpoolSyncInterval
+	// SpoolSyncNone leaves write-back to the operating system: a crash of
+	// the process loses nothing, a power loss up to its write-back delay
+	// ("none").
+	SpoolSyncNone
+)
+
+// WithSpool keeps every finished trace in a durable spool in dir until the
+// destination confirms it (MLFLOWTRACE_SPOOL_DIR): traces survive a crash
+// of the process and an outage of the destination; the next process
+// started on dir delivers what is left. "" turns the spool off. See the
+// package documentation (Durable spool).
+func WithSpool(dir string) Option {
+	return option(func(s *settings.Settings) { s.SpoolDir = dir })
+}
+
+// WithSpoolMaxBytes bounds the spool on disk (MLFLOWTRACE_SPOOL_MAX_BYTES,
+// default 256 MiB, at least 1 MiB). A full spool refuses new traces: they
+// are still exported from memory, without the spool's guarantee.
+func WithSpoolMaxBytes(n int64) Option {
+	return option(func(s *settings.Settings) { s.SpoolMaxBytes = n })
+}
+
+// WithSpoolSync sets the spool's fsync policy (MLFLOWTRACE_SPOOL_SYNC) and,
+// for SpoolSyncInterval, the interval
+// (MLFLOWTRACE_SPOOL_SYNC_INTERVAL_MILLIS, default 1 s; a non-positive
+// interval keeps the current one).
+func WithSpoolSync(policy SpoolSync, interval time.Duration) Option {
+	return option(func(s *settings.Settings) {
+		switch policy {
+		case SpoolSyncInterval:
+			s.SpoolSync = "interval"
+		case SpoolSyncNone:
+			s.SpoolSync = "none"
+		default:
+			s.SpoolSync = "batch"
+		}
+		if interval > 0 {
+			s.SpoolSyncInterval = interval
+		}
+	})
+}
+
+// spooler is the pipeline's spool stage. With a spool, the trace queue's
+// workers assemble each finished trace, write it to the spool (fsync per
+// policy) and only then count it accepted; the send queue exports it from
+// memory and acknowledges it once the destination confirmed it. Records
+// not exported from memory — left by a previous process, or spooled when
+// the send queue was full, or left when Shutdown gave up — are the
+// backlog, exported by the replay workers; a trace whose export failed
+// after its retry budget becomes a dead letter, retried by them later.
+// Every goroutine here belongs to the pipeline (p.bg; bgCtx ends them).
+type spooler struct {
+	p     *pipeline
+	sp    *spool.Spool
+	sendQ *batch.Batcher[*spooledTrace]
+
+	wake atomic.Pointer[chan struct{}] // closed to wake the replay workers
+	// hold is set while the destination fails: the replay waits for a
+	// success or the retry interval instead of failing record after record.
+	hold     atomic.Bool
+	holdTime atomic.Int64 // unix nanos when hold was set
+
+	leftInSpool atomic.Int64 // traces left for the next process at Shutdown
+	closeOnce   sync.Once
+	leftOnce    sync.Once
+}
+
+// spooledTrace is a trace on its way through the spool stage.
+type spooledTrace struct {
+	ts   *traceState // nil for a record read back from the spool
+	t    *Trace
+	ref  spool.Ref // 0: not in the spool's segments
+	dead string    // the dead letter it was read from, if it was
+	// spansSent: the destination stored the trace's span rows already
+	// (route.staged); the spool keeps it (a mark, or a dead letter's field).
+	spansSent bool
+}
+
+// openSpool opens the spool of the settings, if any. A spool that cannot
+// be opened (the directory cannot be written, every slot is taken) is
+// reported once and the Exporter runs without one: every trace then counts
+// in Stats.TracesNotSpooled.
+func (p *pipeline) openSpool() {
+	s := p.e.s
+	if s.SpoolDir == "" {
+		return
+	}
+	sync := spool.SyncBatch
+	switch s.SpoolSync {
+	case "interval":
+		sync = spool.SyncInterval
+	case "none":
+		sync = spool.SyncNone
+	}
+	sp, err := spool.Open(s.SpoolDir, spool.Options{MaxBytes: s.SpoolMaxBytes, Sync: sync})
+	if err != nil {
+		p.spoolFailed = true
+		p.report(fmt.Errorf("exporter: running without the spool %s (MLFLOWTRACE_SPOOL_DIR): %w", s.SpoolDir, err))
+		return
+	}
+	ch := make(chan struct{})
+	sc := &spooler{p: p, sp: sp}
+	sc.wake.Store(&ch)
+	p.spool = sc
+}
+
+// start starts the send queue, the replay workers and the janitor.
+func (sc *spooler) start() {
+	p, s := sc.p, sc.p.e.s
+	sc.sendQ = batch.New(sc.sendTraces, batch.Config[*spooledTrace]{
+		QueueSize:     s.MaxQueueSize,
+		Workers:       s.MaxWorkers,
+		BatchSize:     s.BatchSize,
+		Interval:      traceLinger(s.BatchSize, s.BatchInterval),
+		ExportTimeout: s.RetryTimeout,
+		OnDrop:        sc.leaveInSpool,
+	})
+	for range s.MaxWorkers {
+		p.bg.Add(1)
+		go sc.replayWorker()
+	}
+	p.bg.Add(1)
+	go sc.janitor()
+}
+
+// spoolTraces is the trace queue's export function with a spool: assemble,
+// write to the spool, hand over to the send queue.
+func (sc *spooler) spoolTraces(_ context.Context, states []*traceState) error {
+	p, e := sc.p, sc.p.e
+	items := make([]*spooledTrace, len(states))
+	recs := make([][]byte, len(states))
+	for i, ts := range states {
+		t := e.builtTrace(ts)
+		items[i] = &spooledTrace{ts: ts, t: t}
+		recs[i] = encodeRecord(t, false)
+	}
+	refs, err := sc.sp.Append(recs)
+	written := 0
+	for i, r := range refs {
+		items[i].ref = r
+		if r != 0 {
+			written++
+		}
+	}
+	e.counters.addTracesSpooled(written)
+	if n := len(items) - written; n > 0 {
+		e.counters.addTracesNotSpooled(n)
+		why := "the spool is full (MLFLOWTRACE_SPOOL_MAX_BYTES)"
+		if !errors.Is(err, spool.ErrFull) {
+			why = "the spool cannot be written: " + err.Error()
+		}
+		p.warnDrop(dropSpool, e.TraceID(states[0].id), "trace not spooled, exported from memory only: "+why)
+	}
+	for _, it := range items {
+		if sc.sendQ.Enqueue(it) {
+			continue
+		}
+		if it.ref != 0 {
+			// Safe on disk: the replay delivers it.
+			sc.sp.Release(it.ref)
+			e.buf.settle(it.ts, errSpooledBacklog)
+			sc.wakeUp()
+			continue
+		}
+		e.dropTrace(it.ts, errQueueFull)
+		p.warnDrop(dropTraceQueue, e.TraceID(it.ts.id), "trace dropped: the trace export queue is full (MLFLOWTRACE_SPOOL_MAX_BYTES reached too)")
+	}
+	return nil
+}
+
+// sendTraces is the send queue's export function: traces from memory.
+func (sc *spooler) sendTraces(ctx context.Context, items []*spooledTrace) error {
+	p, e := sc.p, sc.p.e
+	if p.st != nil && !e.route.carrier {
+		// As exportTraces does: the spans first.
+		p.st.idle(ctx)
+		var rest []*endedSpan
+		for _, it := range items {
+			rest = append(rest, e.buf.takeUnstreamed(it.ts)...)
+		}
+		if len(rest) > 0 {
+			p.exportSpans(ctx, rest)
+		}
+	}
+	err := callDestination(func() error { return sc.export(ctx, items, false) })
+	sc.outcome(ctx, items, err)
+	return nil
+}
+
+// export calls the destination the way its route states: in steps that
+// report stored span rows (route.staged), with look-ups for a replay
+// (route.redeliver), or plainly.
+func (sc *spooler) export(ctx context.Context, items []*spooledTrace, replay bool) error {
+	r := sc.p.e.route
+	traces := make([]*Trace, len(items))
+	for i, it := range items {
+		traces[i] = it.t
+	}
+	if r.staged != nil {
+		sent := make([]bool, len(items))
+		for i, it := range items {
+			sent[i] = it.spansSent
+		}
+		return r.staged(ctx, traces, sent, func(idx []int) { sc.markSpans(items, idx) }, replay)
+	}
+	if replay && r.redeliver != nil {
+		return r.redeliver(ctx, traces)
+	}
+	return r.dest.ExportTraces(ctx, traces)
+}
+
+// markSpans notes that the span rows of items[idx] are stored: in the
+// spool (a mark on the record, or the dead letter rewritten) before the
+// destination goes on, so that a crash now cannot make a replay send them
+// again.
+func (sc *spooler) markSpans(items []*spooledTrace, idx []int) {
+	var refs []spool.Ref
+	for _, i := range idx {
+		if i < 0 || i >= len(items) {
+			continue
+		}
+		it := items[i]
+		it.spansSent = true
+		switch {
+		case it.ref != 0:
+			refs = append(refs, it.ref)
+		case it.dead != "":
+			_ = sc.sp.DeadLetter(0, it.dead, encodeRecord(it.t, true), time.Now())
+		}
+	}
+	sc.sp.Mark(refs...)
+}
+
+// leaveInSpool takes the items the send queue abandoned when Shutdown's
+// ctx ended: they stay in the spool for the next process.
+func (sc *spooler) leaveInSpool(items []*spooledTrace) {
+	e := sc.p.e
+	for _, it := range items {
+		if it.ref != 0 {
+			sc.sp.Release(it.ref)
+			sc.leftInSpool.Add(1)
+			e.buf.settle(it.ts, errSpooledShutdown)
+			continue
+		}
+		e.dropTrace(it.ts, errShutdownGaveUp)
+		sc.p.rep.shutdownDropped.Add(1)
+	}
+}
+
+// outcome settles exported items: acknowledged on success; on failure
+// kept as dead letters (or, when our own Shutdown cancelled the export,
+// left in the spool).
+func (sc *spooler) outcome(ctx context.Context, items []*spooledTrace, err error) {
+	p, e := sc.p, sc.p.e
+	if err == nil {
+		nspans, replayed := 0, 0
+		var refs []spool.Ref
+		var dead []string
+		for _, it := range items {
+			nspans += len(it.t.Spans)
+			if it.ref != 0 {
+				refs = append(refs, it.ref)
+			}
+			if it.dead != "" {
+				dead = append(dead, it.dead)
+			}
+			if it.ts == nil {
+				replayed++
+			}
+		}
+		sc.sp.Ack(refs...)
+		sc.sp.RemoveDead(dead...)
+		p.rep.noteSuccess()
+		e.counters.addTracesExported(len(items))
+		e.counters.addSpansExported(nspans)
+		e.counters.addTracesReplayed(replayed)
+		for _, it := range items {
+			if it.ts != nil {
+				e.buf.settle(it.ts, nil)
+			}
+		}
+		if sc.hold.CompareAndSwap(true, false) {
+			// The destination answers again: retry the dead letters now.
+			sc.sp.DueAll()
+			sc.wakeUp()
+		}
+		return
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// Shutdown cancelled the export: nothing failed, the records stay.
+		for _, it := range items {
+			switch {
+			case it.dead != "":
+				sc.sp.RetryDeadLater(time.Now(), it.dead)
+			case it.ref != 0:
+				sc.sp.Release(it.ref)
+				if it.ts != nil {
+					sc.leftInSpool.Add(1)
+					e.buf.settle(it.ts, errSpooledShutdown)
+				}
+			default:
+				e.dropTrace(it.ts, errShutdownGaveUp)
+			}
+		}
+		return
+	}
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.t.Info.TraceID
+	}
+	xerr := &ExportError{TraceIDs: ids, Err: err}
+	e.counters.addExportFailures(1)
+	p.rep.noteCause(err)
+	sc.setHold()
+	retryAt := time.Now().Add(e.s.SpoolRetryInterval)
+	kept, lost, retried := 0, 0, 0
+	for _, it := range items {
+		switch {
+		case it.dead != "":
+			sc.sp.RetryDeadLater(retryAt, it.dead)
+			retried++
+		case it.ref != 0:
+			if derr := sc.sp.DeadLetter(it.ref, deadLetterName(it.t), encodeRecord(it.t, it.spansSent), retryAt); derr != nil {
+				// Kept in the segments instead: the replay retries it.
+				sc.sp.Release(it.ref)
+				p.report(fmt.Errorf("exporter: %s: %w", it.t.Info.TraceID, derr))
+			}
+			kept++
+		default:
+			lost++
+		}
+		if it.ts != nil {
+			e.buf.settle(it.ts, xerr)
+		}
+	}
+	e.counters.addTracesDeadLettered(kept)
+	if lost > 0 {
+		e.counters.addTracesFailed(lost)
+		p.noteLoss(err)
+	}
+	if retried == len(items) {
+		return // a dead letter's retry: reported when it was dead-lettered
+	}
+	if kept > 0 {
+		// One report per outage, not one per batch: the dead letters are
+		// counted in Stats and visible on disk.
+		if sc.firstSince(dropDeadLetter) {
+			p.report(fmt.Errorf("%w; kept as dead letters in %s, retried every %v and as soon as the destination answers again (further dead letters in the next %v are only counted in Stats)",
+				xerr, sc.sp.Dir()+"/dead", e.s.SpoolRetryInterval, dropWarnEvery))
+		}
+		return
+	}
+	p.report(xerr)
+}
+
+// firstSince reports whether no report of kind was given in the last
+// dropWarnEvery (and claims this one).
+func (sc *spooler) firstSince(kind dropKind) bool {
+	r := sc.p.rep
+	now := time.Now().UnixNano()
+	last := r.lastDropWarn[kind].Load()
+	if last != 0 && now-last < int64(dropWarnEvery) {
+		return false
+	}
+	return r.lastDropWarn[kind].CompareAndSwap(last, now)
+}
+
+func (sc *spooler) setHold() {
+	if sc.hold.CompareAndSwap(false, true) {
+		sc.holdTime.Store(time.Now().UnixNano())
+	}
+}
+
+// wakeUp wakes the replay workers.
+func (sc *spooler) wakeUp() {
+	ch := make(chan struct{})
+	if old := sc.wake.Swap(&ch); old != nil {
+		close(*old)
+	}
+}
+
+// replayWorker delivers the backlog, then the dead letters that are due.
+func (sc *spooler) replayWorker() {
+	p := sc.p
+	defer p.bg.Done()
+	for {
+		wake := *sc.wake.Load()
+		if p.bgCtx.Err() != nil {
+			return
+		}
+		if !sc.hold.Load() && sc.replayOnce() {
+			continue
+		}
+		select {
+		case <-p.bgCtx.Done():
+			return
+		case <-wake:
+		}
+	}
+}
+
+// replayOnce exports one batch of the backlog or of the due dead letters;
+// it reports whether there was one.
+func (sc *spooler) replayOnce() bool {
+	p, e := sc.p, sc.p.e
+	var items []*spooledTrace
+	for _, r := range sc.sp.Claim(e.s.BatchSize) {
+		t, sent, err := decodeRecord(r.Data)
+		if err != nil {
+			sc.sp.Skip(r.Ref)
+			continue
+		}
+		items = append(items, &spooledTrace{t: t, ref: r.Ref, spansSent: sent || r.Marked})
+	}
+	if len(items) == 0 {
+		for _, d := range sc.sp.ClaimDead(time.Now(), e.s.BatchSize) {
+			t, sent, err := decodeRecord(d.Data)
+			if err != nil {
+				// Not a trace: leave the file to the operator, look again later.
+				sc.sp.RetryDeadLater(time.Now().Add(e.s.SpoolRetryInterval), d.Name)
+				continue
+			}
+			items = append(items, &spooledTrace{t: t, dead: d.Name, spansSent: sent})
+		}
+	}
+	if len(items) == 0 {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(p.bgCtx, e.s.RetryTimeout)
+	defer cancel()
+	err := callDestination(func() error { return sc.export(ctx, items, true) })
+	if err != nil && p.bgCtx.Err() != nil {
+		ctx = p.bgCtx // cancelled by Shutdown, not failed
+	}
+	sc.outcome(ctx, items, err)
+	return true
+}
+
+// janitor runs the spool's timers: the interval fsync, the check that the
+// directory is still there, the adoption of slots of processes that are
+// gone, and the end of a hold after the retry interval.
+func (sc *spooler) janitor() {
+	p, s := sc.p, sc.p.e.s
+	defer p.bg.Done()
+	tick := time.Second
+	if s.SpoolSync == "interval" {
+		tick = min(tick, s.SpoolSyncInterval)
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	var lastSync, lastAdopt, lastCheck time.Time
+	vanished := false
+	for {
+		select {
+		case <-p.bgCtx.Done():
+			return
+		case now := <-t.C:
+			if s.SpoolSync == "interval" && now.Sub(lastSync) >= s.SpoolSyncInterval {
+				lastSync = now
+				if err := sc.sp.Sync(); err != nil {
+					p.warnDrop(dropSpool, "spool", "fsync failed: "+err.Error())
+				}
+			}
+			if now.Sub(lastCheck) >= 5*time.Second {
+				lastCheck = now
+				recreated, err := sc.sp.Check()
+				switch {
+				case err != nil && !vanished:
+					vanished = true
+					p.report(fmt.Errorf("exporter: %w", err))
+				case recreated:
+					vanished = false
+					p.report(fmt.Errorf("exporter: the spool directory %s vanished; recreated (traces spooled before are still delivered)", sc.sp.Dir()))
+				}
+			}
+			if now.Sub(lastAdopt) >= s.SpoolAdoptInterval {
+				lastAdopt = now
+				if sc.sp.Adopt() > 0 {
+					sc.wakeUp()
+				}
+			}
+			if sc.hold.Load() && now.Sub(time.Unix(0, sc.holdTime.Load())) >= s.SpoolRetryInterval {
+				sc.hold.Store(false)
+				sc.wakeUp()
+			} else if !sc.hold.Load() && sc.sp.DeadDue(now) {
+				sc.wakeUp()
+			}
+		}
+	}
+}
+
+// drain exports what the send queue holds, bounded by ctx (what is left
+// stays in the spool).
+func (sc *spooler) drain(ctx context.Context) error { return sc.sendQ.Shutdown(ctx) }
+
+// flush waits for the send queue.
+func (sc *spooler) flush(ctx context.Context) error { return sc.sendQ.ForceFlush(ctx) }
+
+// close closes the spool once the pipeline's goroutines have stopped and
+// says, once, what is left in it for the next process.
+func (sc *spooler) close() {
+	sc.closeOnce.Do(func() {
+		sc.reportLeft()
+		if err := sc.sp.Close(); err != nil {
+			sc.p.report(fmt.Errorf("exporter: closing the spool: %w", err))
+		}
+	})
+}
+
+// reportLeft says, once, what stays in the spool for the next process
+// (at Shutdown, also when its ctx ended first).
+func (sc *spooler) reportLeft() {
+	sc.leftOnce.Do(func() {
+		st := sc.sp.Stats()
+		if st.Records > 0 || st.DeadLetters > 0 {
+			sc.p.report(fmt.Errorf("exporter: %d %s not yet delivered to %s and %d dead %s stay in the spool %s; the next process started with MLFLOWTRACE_SPOOL_DIR=%s delivers them",
+				st.Records, plural(int64(st.Records), "trace", "traces"), sc.p.e.route.where,
+				st.DeadLetters, plural(int64(st.DeadLetters), "letter", "letters"), st.Dir, sc.sp.Root()))
+		}
+	})
+}
+
+// stats fills the spool's part of Stats.
+func (sc *spooler) stats(st *Stats) {
+	ss := sc.sp.Stats()
+	st.SpoolDir = ss.Dir
+	st.SpoolBytes = ss.Bytes
+	st.SpoolPending = int64(ss.Records)
+	st.SpoolDeadLetters = int64(ss.DeadLetters)
+	st.SpoolRecordsSkipped = ss.Skipped
+}
+
+// --- records ---------------------------------------------------------------
+
+// encodeRecord encodes a trace for the spool with tracemodel's JSON:
+// {"info": <TraceInfo as protobuf JSON>, "data": {"spans": [<traces.json
+// spans>]}} — Trace.UnmarshalJSON reads it back without loss (times in
+// nanoseconds), and a dead letter is readable with jq. spansSent adds
+// "mlflowtrace.spans_stored": true (see spooledTrace.spansSent).
+func encodeRecord(t *Trace, spansSent bool) []byte {
+	info, _ := t.Info.MarshalJSON()
+	data, err := tracemodel.MarshalTraceData(t.Spans)
+	if err != nil {
+		data = []byte(`{"spans": []}`)
+	}
+	b := make([]byte, 0, len(info)+len(data)+20)
+	b = append(b, `{"info": `...)
+	b = append(b, info...)
+	b = append(b, `, "data": `...)
+	b = append(b, data...)
+	if spansSent {
+		b = append(b, `, "mlflowtrace.spans_stored": true`...)
+	}
+	return append(b, '}')
+}
+
+func decodeRecord(b []byte) (*Trace, bool, error) {
+	var t Trace
+	if err := json.Unmarshal(b, &t); err != nil {
+		return nil, false, err
+	}
+	if t.Info.TraceID == "" {
+		return nil, false, errors.New("exporter: spool record without a trace id")
+	}
+	var flag struct {
+		SpansStored bool `json:"mlflowtrace.spans_stored"`
+	}
+	_ = json.Unmarshal(b, &flag)
+	return &t, flag.SpansStored, nil
+}
+
+// deadLetterName is the file name of a trace's dead letter: its 32-hex
+// OpenTelemetry trace id.
+func deadLetterName(t *Trace) string {
+	for _, s := range t.Spans {
+		if s != nil {
+			return s.TraceID.String()
+		}
+	}
+	id := []byte(t.Info.TraceID)
+	for i, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			id[i] = '_'
+		}
+	}
+	return string(id)
+}

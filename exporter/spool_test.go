@@ -1,0 +1,292 @@
+package exporter_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+)
+
+// flakyDest is a destination that can be down (every export fails at
+// once, as after an exhausted retry budget) or hang (until ctx ends), and
+// counts how often it stored each trace id.
+type flakyDest struct {
+	down, hang atomic.Bool
+	mu         sync.Mutex
+	stored     map[string]int
+	spans      map[string]int
+	calls      atomic.Int64
+}
+
+func newFlaky() *flakyDest { return &flakyDest{stored: map[string]int{}, spans: map[string]int{}} }
+
+func (d *flakyDest) ExportTraces(ctx context.Context, traces []*exporter.Trace) error {
+	d.calls.Add(1)
+	for d.hang.Load() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if d.down.Load() {
+		return errors.New("connection refused")
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, t := range traces {
+		d.stored[t.Info.TraceID]++
+		d.spans[t.Info.TraceID] = len(t.Spans)
+	}
+	return nil
+}
+
+func (d *flakyDest) Shutdown(context.Context) error { return nil }
+
+func (d *flakyDest) count() (traces, dups int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, n := range d.stored {
+		traces++
+		if n > 1 {
+			dups++
+		}
+	}
+	return traces, dups
+}
+
+type spoolRig struct {
+	exp      *exporter.Exporter
+	tp       *sdktrace.TracerProvider
+	errs     chan error
+	shutOnce atomic.Bool
+}
+
+func newSpoolRig(t *testing.T, dir string, d exporter.Destination, opts ...exporter.Option) *spoolRig {
+	t.Helper()
+	r := &spoolRig{errs: make(chan error, 1000)}
+	base := []exporter.Option{exporter.WithGetenv(noEnv), exporter.WithDestination(d), exporter.WithSpool(dir),
+		exporter.WithErrorHandler(func(err error) {
+			select {
+			case r.errs <- err:
+			default:
+			}
+		})}
+	exp, err := exporter.New(context.Background(), append(base, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.exp = exp
+	r.tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(exp))
+	return r
+}
+
+// record records n traces of 3 spans.
+func (r *spoolRig) record(n int) {
+	tr := r.tp.Tracer(keys.ScopeName)
+	for i := range n {
+		ctx, root := tr.Start(context.Background(), fmt.Sprintf("root-%d", i))
+		for j := range 2 {
+			_, c := tr.Start(ctx, fmt.Sprintf("child-%d", j))
+			c.End()
+		}
+		root.End()
+	}
+}
+
+func (r *spoolRig) shutdown(t *testing.T, d time.Duration) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if r.shutOnce.CompareAndSwap(false, true) {
+		return r.tp.Shutdown(ctx)
+	}
+	return r.exp.Shutdown(ctx) // the TracerProvider calls its processors once
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// An outage: every export fails, the traces become dead letters (kept,
+// visible in Stats and on disk); when the destination answers again they
+// are delivered exactly once and the dead letters go away.
+func TestSpoolDeadLettersAreRetriedWhenTheDestinationRecovers(t *testing.T) {
+	dir := t.TempDir()
+	d := newFlaky()
+	d.down.Store(true)
+	r := newSpoolRig(t, dir, d, exporter.WithSpoolIntervals(200*time.Millisecond, time.Hour))
+	r.record(20)
+	waitFor(t, "20 dead letters", func() bool { return r.exp.Stats().SpoolDeadLetters == 20 })
+	st := r.exp.Stats()
+	if st.TracesSpooled != 20 || st.TracesDeadLettered != 20 || st.TracesFailed != 0 {
+		t.Fatalf("stats during the outage: %+v", st)
+	}
+	files, _ := filepath.Glob(filepath.Join(st.SpoolDir, "dead", "*.json"))
+	if len(files) != 20 {
+		t.Fatalf("%d dead-letter files in %s, want 20", len(files), st.SpoolDir)
+	}
+	d.down.Store(false)
+	waitFor(t, "the dead letters delivered", func() bool { n, _ := d.count(); return n == 20 })
+	waitFor(t, "no dead letter left", func() bool { return r.exp.Stats().SpoolDeadLetters == 0 })
+	if err := r.shutdown(t, 10*time.Second); err != nil {
+		t.Fatalf("Shutdown = %v", err)
+	}
+	if n, dups := d.count(); n != 20 || dups != 0 {
+		t.Fatalf("stored %d traces, %d more than once", n, dups)
+	}
+	if st := r.exp.Stats(); st.TracesReplayed != 20 || st.TracesExported != 20 {
+		t.Fatalf("stats after recovery: %+v", st)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("the delivered spool left %v", left)
+	}
+}
+
+// A process stopped during an outage (Shutdown gives up) leaves its
+// traces in the spool; the next process on the directory delivers them,
+// once, while it records traces of its own.
+func TestSpoolNextProcessDeliversWhatIsLeft(t *testing.T) {
+	dir := t.TempDir()
+	d := newFlaky()
+	d.hang.Store(true)
+	a := newSpoolRig(t, dir, d)
+	a.record(30)
+	waitFor(t, "30 spooled", func() bool { return a.exp.Stats().TracesSpooled == 30 })
+	err := a.shutdown(t, 300*time.Millisecond)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown = %v, want the deadline", err)
+	}
+	if err := a.shutdown(t, 5*time.Second); err != nil {
+		t.Fatalf("second Shutdown = %v (nothing was lost)", err)
+	}
+	if st := a.exp.Stats(); st.TracesDropped != 0 || st.TracesFailed != 0 {
+		t.Fatalf("A lost traces: %+v", st)
+	}
+	d.hang.Store(false)
+	b := newSpoolRig(t, dir, d)
+	b.record(5)
+	waitFor(t, "35 delivered", func() bool { n, _ := d.count(); return n == 35 })
+	if err := b.shutdown(t, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n, dups := d.count(); n != 35 || dups != 0 {
+		t.Fatalf("stored %d traces, %d more than once", n, dups)
+	}
+	if st := b.exp.Stats(); st.TracesReplayed != 30 {
+		t.Fatalf("B replayed %d, want 30: %+v", st.TracesReplayed, st)
+	}
+}
+
+// Two processes on one directory get a slot each; when the first exits
+// with traces left, the second adopts its slot and delivers them.
+func TestSpoolSecondProcessGetsItsOwnSlotAndAdoptsTheFirst(t *testing.T) {
+	dir := t.TempDir()
+	d := newFlaky()
+	d.hang.Store(true)
+	a := newSpoolRig(t, dir, d)
+	b := newSpoolRig(t, dir, d, exporter.WithSpoolIntervals(time.Hour, 100*time.Millisecond))
+	if a.exp.Stats().SpoolDir == b.exp.Stats().SpoolDir {
+		t.Fatal("two exporters share a slot")
+	}
+	a.record(10)
+	waitFor(t, "10 spooled", func() bool { return a.exp.Stats().TracesSpooled == 10 })
+	a.shutdown(t, 100*time.Millisecond)
+	if err := a.shutdown(t, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	d.hang.Store(false)
+	waitFor(t, "A's traces delivered by B", func() bool { n, _ := d.count(); return n == 10 })
+	if err := b.shutdown(t, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, dups := d.count(); dups != 0 {
+		t.Fatalf("%d traces stored twice", dups)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("left %v", left)
+	}
+}
+
+// A full spool refuses new traces: they are counted, reported once, and
+// still exported from memory.
+func TestSpoolFull(t *testing.T) {
+	dir := t.TempDir()
+	d := newFlaky()
+	d.hang.Store(true)
+	r := newSpoolRig(t, dir, d, exporter.WithSpoolMaxBytes(1<<20))
+	// Traces of ~40 KB: the 1 MiB spool holds about 25.
+	tr := r.tp.Tracer(keys.ScopeName)
+	big := make([]byte, 40<<10)
+	for i := range big {
+		big[i] = 'a' + byte(i%26)
+	}
+	for range 60 {
+		_, s := tr.Start(context.Background(), "big")
+		s.SetAttributes(attribute.String(keys.SpanInputs, string(big)))
+		s.End()
+	}
+	waitFor(t, "60 handled", func() bool { st := r.exp.Stats(); return st.TracesSpooled+st.TracesNotSpooled == 60 })
+	st := r.exp.Stats()
+	if st.TracesSpooled < 15 || st.TracesNotSpooled < 20 || st.SpoolBytes > 1<<20 {
+		t.Fatalf("stats %+v", st)
+	}
+	var full int
+	for len(r.errs) > 0 {
+		if err := <-r.errs; err != nil && strings.Contains(err.Error(), "the spool is full") {
+			full++
+		}
+	}
+	if full != 1 {
+		t.Fatalf("%d reports of the full spool, want 1", full)
+	}
+	d.hang.Store(false)
+	if err := r.shutdown(t, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n, dups := d.count(); n != 60 || dups != 0 {
+		t.Fatalf("stored %d of 60 (%d twice)", n, dups)
+	}
+}
+
+// A spool directory that cannot be used: the exporter says so once and
+// runs without it; every trace counts as not spooled and is delivered.
+func TestSpoolUnusableDirectory(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "not-a-dir")
+	os.WriteFile(file, nil, 0o644)
+	d := newFlaky()
+	r := newSpoolRig(t, file, d)
+	r.record(3)
+	if err := r.shutdown(t, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := d.count(); n != 3 {
+		t.Fatalf("stored %d of 3", n)
+	}
+	if st := r.exp.Stats(); st.TracesNotSpooled != 3 || st.TracesSpooled != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	err := <-r.errs
+	if err == nil || !strings.Contains(err.Error(), "running without the spool") {
+		t.Fatalf("first report = %v", err)
+	}
+}

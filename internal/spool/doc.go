@@ -1,0 +1,28 @@
+// Package spool is the exporter's durable spool: a directory where
+// finished traces wait, on disk, until their destination has confirmed
+// them. It is a small write-ahead log of its own (chosen over bbolt by
+// measurement, see BENCHMARKS.md): CRC-framed segment files, appended to
+// and fsynced per policy (Sync), acknowledged in place, deleted when every
+// record in them is acknowledged; and a dead-letter directory of one JSON
+// file per trace that could not be delivered.
+//
+// Layout of the directory (MLFLOWTRACE_SPOOL_DIR):
+//
+//	<dir>/slot-0/LOCK                  flock of the process owning the slot
+//	<dir>/slot-0/0000000000000001.seg  segment files (see frame.go)
+//	<dir>/slot-0/dead/<trace>.json     dead letters: {"info": …, "data": {"spans": […]}}
+//	<dir>/slot-1/…                     a second process running on the same directory
+//
+// One process owns a slot at a time (flock); a second process on the same
+// directory takes the next free slot. The slot of a process that is gone
+// (its lock is free) is adopted by the next process that opens or polls
+// the directory (Open, Adopt): its records are replayed, its dead letters
+// move over, and the emptied slot is removed.
+//
+// Damage is skipped, counted and survived: a torn tail (a crash in the
+// middle of a write), a bad checksum, an unreadable record. The package
+// never panics on what it reads.
+//
+// The package starts no goroutine: its owner (the exporter's pipeline)
+// calls Sync on a timer for SyncInterval and Adopt now and then.
+package spool

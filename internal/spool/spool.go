@@ -1,0 +1,1012 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Sync is when appended records are flushed to stable storage.
+type Sync int
+
+const (
+	// SyncBatch fsyncs after every Append, before it returns: an accepted
+	// record survives a power loss.
+	SyncBatch Sync = iota
+	// SyncInterval leaves fsync to Spool.Sync, which the owner calls on a
+	// timer: a power loss or kernel crash loses at most that interval; a
+	// crash of the process loses nothing (the data is in the page cache).
+	SyncInterval
+	// SyncNone never fsyncs (but at Close): the operating system writes the
+	// data back in its own time (about 30 s on Linux). A crash of the
+	// process loses nothing.
+	SyncNone
+)
+
+// String returns the policy's name as MLFLOWTRACE_SPOOL_SYNC spells it.
+func (s Sync) String() string {
+	switch s {
+	case SyncInterval:
+		return "interval"
+	case SyncNone:
+		return "none"
+	}
+	return "batch"
+}
+
+// Options configure a Spool. Zero values mean defaults.
+type Options struct {
+	// MaxBytes bounds the spool: segment files and dead letters. An Append
+	// that would pass it is refused (ErrFull). Default 256 MiB.
+	MaxBytes int64
+	// Sync is the fsync policy.
+	Sync Sync
+	// SegmentBytes is the size at which a new segment file is started
+	// (default MaxBytes/16, at most 8 MiB, at least 64 KiB). A segment is
+	// deleted when every record in it is acknowledged.
+	SegmentBytes int64
+	// MaxSlots bounds the processes that can share the directory (each
+	// owns a slot subdirectory); default 64.
+	MaxSlots int
+}
+
+// DefaultMaxBytes is the default size limit.
+const DefaultMaxBytes = 256 << 20
+
+const (
+	slotPrefix  = "slot-"
+	lockName    = "LOCK"
+	segSuffix   = ".seg"
+	deadDirName = "dead"
+	deadSuffix  = ".json"
+	tmpPrefix   = ".tmp-"
+)
+
+var (
+	// ErrFull is returned for records refused because the spool is full.
+	ErrFull = errors.New("spool: full")
+	// errLocked: another process holds the lock.
+	errLocked = errors.New("spool: locked by another process")
+)
+
+// Ref names an appended record; 0 names none.
+type Ref uint64
+
+// Record is a record read back for delivery.
+type Record struct {
+	Ref  Ref
+	Data []byte
+	// Marked: Mark was called on the record (by this process or the one
+	// that wrote it).
+	Marked bool
+}
+
+// DeadLetter is a dead letter read back for a retry.
+type DeadLetter struct {
+	Name string
+	Data []byte
+}
+
+// Stats describe a spool now.
+type Stats struct {
+	// Dir is the slot directory this process owns.
+	Dir string
+	// Bytes on disk: segments (acknowledged records included until their
+	// segment is deleted) and dead letters.
+	Bytes int64
+	// Records not yet acknowledged (in memory with the exporter, waiting in
+	// the backlog, or being replayed).
+	Records int
+	// Backlog counts the records waiting for the replay.
+	Backlog int
+	// DeadLetters counts the traces in the dead-letter directory.
+	DeadLetters int
+	// Skipped counts damaged records skipped since Open (torn tails, bad
+	// checksums, unreadable records).
+	Skipped int64
+}
+
+// Spool is a directory of CRC-framed segment files holding records until
+// they are acknowledged, plus a dead-letter directory. It is safe for
+// concurrent use. It starts no goroutine.
+type Spool struct {
+	root string
+	opts Options
+	own  *slot
+
+	mu      sync.Mutex
+	slots   []*slot // own first, then adopted ones
+	active  *segment
+	nextRef Ref
+	entries map[Ref]*entry
+	backlog []Ref // FIFO of records to replay (entries whose state is backlog)
+	bytes   int64
+	skipped int64
+	dead    map[string]*deadEntry
+	closed  bool
+
+	syncMu sync.Mutex // serialises fsyncs (group commit)
+}
+
+type state uint8
+
+const (
+	stateLive    state = iota // handed to the exporter's memory path
+	stateBacklog              // waiting for Claim
+	stateClaimed              // being replayed
+)
+
+type entry struct {
+	seg    *segment
+	off    int64
+	size   int64 // frame size
+	state  state
+	marked bool
+}
+
+type deadEntry struct {
+	size    int64
+	retryAt time.Time
+	claimed bool
+}
+
+type slot struct {
+	dir  string
+	lock *os.File
+	segs []*segment
+	next int // number of the next segment file
+	own  bool
+}
+
+type segment struct {
+	slot   *slot
+	path   string
+	f      *os.File
+	size   int64 // bytes written (what the file holds, damaged tails included)
+	synced int64 // under Spool.syncMu
+	live   int   // records not yet acknowledged
+	dirty  bool  // written since the last fsync
+}
+
+// Open opens the spool in root (created when missing). It takes the first
+// slot subdirectory (slot-0, slot-1, …) no other process holds, reads the
+// records a previous owner left there (they go to the backlog, as do
+// those of every slot no process holds any more: Adopt), and starts a new
+// segment. It fails when root cannot be written or every slot is taken.
+func Open(root string, opts Options) (*Spool, error) {
+	if root == "" {
+		return nil, errors.New("spool: empty directory")
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
+	if opts.SegmentBytes <= 0 {
+		opts.SegmentBytes = min(opts.MaxBytes/16, 8<<20)
+	}
+	opts.SegmentBytes = max(opts.SegmentBytes, 64<<10)
+	if opts.MaxSlots <= 0 {
+		opts.MaxSlots = 64
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	s := &Spool{root: abs, opts: opts, entries: map[Ref]*entry{}, dead: map[string]*deadEntry{}}
+	for i := range opts.MaxSlots {
+		dir := filepath.Join(abs, slotPrefix+strconv.Itoa(i))
+		sl, err := takeSlot(dir, true)
+		if errors.Is(err, errLocked) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("spool: %w", err)
+		}
+		s.own = sl
+		s.slots = []*slot{sl}
+		break
+	}
+	if s.own == nil {
+		return nil, fmt.Errorf("spool: all %d slots of %s are held by other processes", opts.MaxSlots, abs)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.loadSlotLocked(s.own); err != nil {
+		s.own.lock.Close()
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	if err := s.startSegmentLocked(); err != nil {
+		s.closeLocked()
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	s.adoptLocked()
+	return s, nil
+}
+
+// takeSlot creates dir and locks it.
+func takeSlot(dir string, own bool) (*slot, error) {
+	if err := os.MkdirAll(filepath.Join(dir, deadDirName), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := lockFile(filepath.Join(dir, lockName))
+	if err != nil {
+		return nil, err
+	}
+	return &slot{dir: dir, lock: f, own: own}, nil
+}
+
+// Dir returns the slot directory this process owns.
+func (s *Spool) Dir() string { return s.own.dir }
+
+// Root returns the spool's directory.
+func (s *Spool) Root() string { return s.root }
+
+// loadSlotLocked reads the segments and dead letters of sl into the index.
+func (s *Spool) loadSlotLocked(sl *slot) error {
+	ents, err := os.ReadDir(sl.dir)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), segSuffix) {
+			names = append(names, e.Name())
+		}
+		if strings.HasPrefix(e.Name(), tmpPrefix) {
+			_ = os.Remove(filepath.Join(sl.dir, e.Name()))
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		n, _ := strconv.Atoi(strings.TrimSuffix(name, segSuffix))
+		sl.next = max(sl.next, n+1)
+		if err := s.loadSegmentLocked(sl, filepath.Join(sl.dir, name)); err != nil {
+			return err
+		}
+	}
+	return s.loadDeadLocked(sl)
+}
+
+func (s *Spool) loadSegmentLocked(sl *slot, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	r := scanFrames(b)
+	s.skipped += int64(r.skipped)
+	acked, marked := map[int64]bool{}, map[int64]bool{}
+	for _, f := range r.frames {
+		switch f.kind {
+		case kindAck:
+			for _, o := range ackOffsets(f.payload) {
+				acked[o] = true
+			}
+		case kindMark:
+			for _, o := range ackOffsets(f.payload) {
+				marked[o] = true
+			}
+		}
+	}
+	seg := &segment{slot: sl, path: path, size: int64(len(b)), synced: int64(len(b))}
+	var refs []Ref
+	for _, f := range r.frames {
+		if f.kind != kindTrace || acked[f.off] {
+			continue
+		}
+		s.nextRef++
+		s.entries[s.nextRef] = &entry{seg: seg, off: f.off, size: frameSize(len(f.payload)), state: stateBacklog, marked: marked[f.off]}
+		refs = append(refs, s.nextRef)
+	}
+	if len(refs) == 0 {
+		return os.Remove(path) // everything in it was delivered
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	seg.f, seg.live = f, len(refs)
+	sl.segs = append(sl.segs, seg)
+	s.backlog = append(s.backlog, refs...)
+	s.bytes += seg.size
+	return nil
+}
+
+func (s *Spool) loadDeadLocked(sl *slot) error {
+	dir := filepath.Join(sl.dir, deadDirName)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	ownDir := filepath.Join(s.own.dir, deadDirName)
+	for _, e := range ents {
+		name := e.Name()
+		if strings.HasPrefix(name, tmpPrefix) {
+			_ = os.Remove(filepath.Join(dir, name))
+			continue
+		}
+		if !strings.HasSuffix(name, deadSuffix) || e.IsDir() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		name = strings.TrimSuffix(name, deadSuffix)
+		if dir != ownDir {
+			// An adopted slot's dead letter becomes ours.
+			if err := os.Rename(filepath.Join(dir, e.Name()), filepath.Join(ownDir, e.Name())); err != nil {
+				continue
+			}
+		}
+		if old := s.dead[name]; old != nil {
+			s.bytes -= old.size
+		}
+		s.dead[name] = &deadEntry{size: info.Size()} // due at once
+		s.bytes += info.Size()
+	}
+	return nil
+}
+
+// startSegmentLocked starts a new active segment in the own slot.
+func (s *Spool) startSegmentLocked() error {
+	sl := s.own
+	path := filepath.Join(sl.dir, fmt.Sprintf("%016d%s", sl.next, segSuffix))
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	sl.next++
+	if s.opts.Sync == SyncBatch {
+		syncDir(sl.dir)
+	}
+	seg := &segment{slot: sl, path: path, f: f}
+	sl.segs = append(sl.segs, seg)
+	s.active = seg
+	return nil
+}
+
+// syncDir fsyncs a directory, so that a file created in it survives a
+// power loss (best effort).
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// Append writes records and returns their refs, in order; a record that was
+// not written has ref 0, and err says why (ErrFull when the spool reached
+// MaxBytes; an I/O error otherwise). With SyncBatch it returns after the
+// fsync. Written records are live: Ack, Release or DeadLetter each one.
+func (s *Spool) Append(records [][]byte) ([]Ref, error) {
+	refs := make([]Ref, len(records))
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return refs, errors.New("spool: closed")
+	}
+	total := int64(0)
+	for _, r := range records {
+		total += frameSize(len(r))
+	}
+	if s.bytes+total > s.opts.MaxBytes && s.active.live == 0 && s.active.size > 0 {
+		// The active segment holds only acknowledged records: make room.
+		_ = s.rotateLocked()
+	}
+	var (
+		buf   []byte
+		offs  []int64
+		idx   []int
+		full  bool
+		seg   = s.active
+		start = seg.size
+		wErr  error
+	)
+	flush := func() {
+		if len(buf) == 0 || wErr != nil {
+			return
+		}
+		n, err := seg.f.Write(buf)
+		seg.size += int64(n)
+		s.bytes += int64(n)
+		seg.dirty = true
+		if err != nil {
+			wErr = err
+			return
+		}
+		for k, i := range idx {
+			s.nextRef++
+			s.entries[s.nextRef] = &entry{seg: seg, off: offs[k], size: frameSize(len(records[i])), state: stateLive}
+			refs[i] = s.nextRef
+			seg.live++
+		}
+		buf, offs, idx = buf[:0], offs[:0], idx[:0]
+	}
+	for i, r := range records {
+		size := frameSize(len(r))
+		if len(r) > maxRecord || s.bytes+int64(len(buf))+size > s.opts.MaxBytes {
+			full = true
+			continue
+		}
+		if start+int64(len(buf)) > 0 && start+int64(len(buf))+size > s.opts.SegmentBytes {
+			flush()
+			if wErr != nil {
+				break
+			}
+			if err := s.rotateLocked(); err != nil {
+				wErr = err
+				break
+			}
+			seg, start = s.active, 0
+		}
+		offs = append(offs, start+int64(len(buf)))
+		idx = append(idx, i)
+		buf = appendFrame(buf, kindTrace, r)
+	}
+	flush()
+	end := seg.size
+	s.mu.Unlock()
+	if wErr == nil && s.opts.Sync == SyncBatch {
+		wErr = s.syncTo(seg, end)
+		if wErr != nil {
+			// Not durable: the records stay (a crash of the process keeps
+			// them in the page cache) but the caller learns the error.
+			wErr = fmt.Errorf("spool: fsync: %w", wErr)
+		}
+	} else if wErr != nil {
+		wErr = fmt.Errorf("spool: write: %w", wErr)
+	}
+	if wErr == nil && full {
+		wErr = ErrFull
+	}
+	return refs, wErr
+}
+
+// rotateLocked ends the active segment (fsynced unless SyncNone) and
+// starts a new one.
+func (s *Spool) rotateLocked() error {
+	old := s.active
+	if s.opts.Sync != SyncNone && old.dirty {
+		_ = old.f.Sync()
+		old.dirty = false
+	}
+	if err := s.startSegmentLocked(); err != nil {
+		return err
+	}
+	if old.live == 0 {
+		s.deleteSegmentLocked(old)
+	}
+	return nil
+}
+
+// syncTo fsyncs seg unless a concurrent fsync already covered end: one
+// fsync serves every Append that finished writing before it began.
+func (s *Spool) syncTo(seg *segment, end int64) error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	if seg.synced >= end {
+		return nil
+	}
+	s.mu.Lock()
+	target := seg.size
+	f := seg.f
+	seg.dirty = false
+	s.mu.Unlock()
+	if f == nil {
+		return nil // deleted: everything in it was acknowledged
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	seg.synced = target
+	return nil
+}
+
+// Sync fsyncs every segment written since the last fsync (SyncInterval's
+// timer; also at Close).
+func (s *Spool) Sync() error {
+	s.mu.Lock()
+	var dirty []*segment
+	for _, sl := range s.slots {
+		for _, seg := range sl.segs {
+			if seg.dirty && seg.f != nil {
+				dirty = append(dirty, seg)
+			}
+		}
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, seg := range dirty {
+		s.mu.Lock()
+		end := seg.size
+		s.mu.Unlock()
+		errs = append(errs, s.syncTo(seg, end))
+	}
+	return errors.Join(errs...)
+}
+
+// Ack acknowledges delivered records: each one is marked in its segment
+// (without fsync: a lost acknowledgement only means one more, idempotent,
+// delivery) and a segment whose records are all acknowledged is deleted.
+func (s *Spool) Ack(refs ...Ref) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ackLocked(refs)
+}
+
+func (s *Spool) ackLocked(refs []Ref) {
+	bySeg := map[*segment][]int64{}
+	var order []*segment
+	for _, r := range refs {
+		e := s.entries[r]
+		if e == nil {
+			continue
+		}
+		delete(s.entries, r)
+		if _, ok := bySeg[e.seg]; !ok {
+			order = append(order, e.seg)
+		}
+		bySeg[e.seg] = append(bySeg[e.seg], e.off)
+	}
+	for _, seg := range order {
+		offs := bySeg[seg]
+		seg.live -= len(offs)
+		if seg.live <= 0 && seg != s.active {
+			s.deleteSegmentLocked(seg)
+			continue
+		}
+		if seg.f == nil {
+			continue
+		}
+		b := appendFrame(nil, kindAck, ackPayload(offs))
+		n, _ := seg.f.Write(b)
+		seg.size += int64(n)
+		s.bytes += int64(n)
+		seg.dirty = true
+	}
+}
+
+// Mark notes on disk (without fsync, like Ack) that part of each record
+// reached the destination — the exporter marks a Unity Catalog trace whose
+// span rows are stored, so that a replay does not append them again.
+func (s *Spool) Mark(refs ...Ref) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	bySeg := map[*segment][]int64{}
+	var order []*segment
+	for _, r := range refs {
+		e := s.entries[r]
+		if e == nil || e.marked || e.seg.f == nil {
+			continue
+		}
+		e.marked = true
+		if _, ok := bySeg[e.seg]; !ok {
+			order = append(order, e.seg)
+		}
+		bySeg[e.seg] = append(bySeg[e.seg], e.off)
+	}
+	for _, seg := range order {
+		n, _ := seg.f.Write(appendFrame(nil, kindMark, ackPayload(bySeg[seg])))
+		seg.size += int64(n)
+		s.bytes += int64(n)
+		seg.dirty = true
+	}
+}
+
+func (s *Spool) deleteSegmentLocked(seg *segment) {
+	if seg.f != nil {
+		seg.f.Close()
+		seg.f = nil
+	}
+	_ = os.Remove(seg.path)
+	s.bytes -= seg.size
+	sl := seg.slot
+	for i, x := range sl.segs {
+		if x == seg {
+			sl.segs = append(sl.segs[:i], sl.segs[i+1:]...)
+			break
+		}
+	}
+	if !sl.own && len(sl.segs) == 0 {
+		s.releaseSlotLocked(sl)
+	}
+}
+
+// releaseSlotLocked removes an adopted slot whose records are all
+// delivered: its lock file is unlinked before the lock is released, so a
+// process that opens it meanwhile notices (lockFile).
+func (s *Spool) releaseSlotLocked(sl *slot) {
+	_ = os.Remove(filepath.Join(sl.dir, lockName))
+	_ = os.Remove(filepath.Join(sl.dir, deadDirName))
+	_ = os.Remove(sl.dir)
+	sl.lock.Close()
+	for i, x := range s.slots {
+		if x == sl {
+			s.slots = append(s.slots[:i], s.slots[i+1:]...)
+			break
+		}
+	}
+}
+
+// Release hands live records over to the backlog: Claim returns them.
+func (s *Spool) Release(refs ...Ref) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range refs {
+		if e := s.entries[r]; e != nil && e.state != stateBacklog {
+			e.state = stateBacklog
+			s.backlog = append(s.backlog, r)
+		}
+	}
+}
+
+// Backlog reports how many records wait for Claim.
+func (s *Spool) Backlog() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.backlogLenLocked()
+}
+
+func (s *Spool) backlogLenLocked() int {
+	n := 0
+	for _, r := range s.backlog {
+		if e := s.entries[r]; e != nil && e.state == stateBacklog {
+			n++
+		}
+	}
+	return n
+}
+
+// Claim takes up to max records of the backlog, oldest first, and reads
+// them (the reads happen outside the lock). A record that cannot be read
+// back intact is skipped, counted and acknowledged. Claimed records are
+// Acked, DeadLettered or Released by the caller.
+func (s *Spool) Claim(max int) []Record {
+	type job struct {
+		ref Ref
+		e   entry
+		f   *os.File
+	}
+	s.mu.Lock()
+	var jobs []job
+	for len(s.backlog) > 0 && len(jobs) < max {
+		r := s.backlog[0]
+		s.backlog = s.backlog[1:]
+		e := s.entries[r]
+		if e == nil || e.state != stateBacklog || e.seg.f == nil {
+			continue
+		}
+		e.state = stateClaimed
+		jobs = append(jobs, job{r, *e, e.seg.f})
+	}
+	s.mu.Unlock()
+	out := make([]Record, 0, len(jobs))
+	var bad []Ref
+	for _, j := range jobs {
+		b := make([]byte, j.e.size)
+		n, err := j.f.ReadAt(b, j.e.off)
+		data, ok := checkFrame(b[:n])
+		if !ok {
+			_ = err // a short read fails the check
+			bad = append(bad, j.ref)
+			continue
+		}
+		out = append(out, Record{Ref: j.ref, Data: data, Marked: j.e.marked})
+	}
+	if len(bad) > 0 {
+		s.mu.Lock()
+		s.skipped += int64(len(bad))
+		s.ackLocked(bad)
+		s.mu.Unlock()
+	}
+	return out
+}
+
+// Skip acknowledges records the caller could not use (a payload it
+// cannot decode) and counts them as skipped.
+func (s *Spool) Skip(refs ...Ref) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.skipped += int64(len(refs))
+	s.ackLocked(refs)
+}
+
+// DeadLetter moves a record to the dead-letter directory as name.json
+// (written atomically; fsynced unless SyncNone), then acknowledges it in
+// its segment. A record dead-lettered again under the same name replaces
+// the earlier file. The dead letter is due for a retry after retryAt.
+func (s *Spool) DeadLetter(ref Ref, name string, data []byte, retryAt time.Time) error {
+	if err := s.writeDead(name, data); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noteDeadLocked(name, int64(len(data)), retryAt)
+	if ref != 0 {
+		s.ackLocked([]Ref{ref})
+	}
+	return nil
+}
+
+func (s *Spool) writeDead(name string, data []byte) error {
+	if !validName(name) {
+		return fmt.Errorf("spool: invalid dead letter name %q", name)
+	}
+	dir := filepath.Join(s.own.dir, deadDirName)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("spool: dead letter: %w", err)
+	}
+	f, err := os.CreateTemp(dir, tmpPrefix+"*")
+	if err != nil {
+		return fmt.Errorf("spool: dead letter: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil && s.opts.Sync != SyncNone {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(dir, name+deadSuffix))
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return fmt.Errorf("spool: dead letter: %w", err)
+	}
+	if s.opts.Sync != SyncNone {
+		syncDir(dir)
+	}
+	return nil
+}
+
+func (s *Spool) noteDeadLocked(name string, size int64, retryAt time.Time) {
+	if old := s.dead[name]; old != nil {
+		s.bytes -= old.size
+	}
+	s.dead[name] = &deadEntry{size: size, retryAt: retryAt}
+	s.bytes += size
+}
+
+func validName(n string) bool {
+	if n == "" || len(n) > 200 || strings.HasPrefix(n, ".") {
+		return false
+	}
+	for _, c := range n {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// ClaimDead takes up to max dead letters due at now, least recently
+// retried first, and reads them. A dead letter whose file is gone (an
+// operator removed it) is forgotten.
+func (s *Spool) ClaimDead(now time.Time, max int) []DeadLetter {
+	s.mu.Lock()
+	var names []string
+	for name, d := range s.dead {
+		if !d.claimed && !d.retryAt.After(now) {
+			names = append(names, name)
+		}
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := s.dead[names[i]], s.dead[names[j]]
+		if !a.retryAt.Equal(b.retryAt) {
+			return a.retryAt.Before(b.retryAt)
+		}
+		return names[i] < names[j]
+	})
+	if len(names) > max {
+		names = names[:max]
+	}
+	for _, n := range names {
+		s.dead[n].claimed = true
+	}
+	s.mu.Unlock()
+	out := make([]DeadLetter, 0, len(names))
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join(s.own.dir, deadDirName, n+deadSuffix))
+		if err != nil {
+			s.mu.Lock()
+			if d := s.dead[n]; d != nil {
+				s.bytes -= d.size
+				delete(s.dead, n)
+			}
+			s.mu.Unlock()
+			continue
+		}
+		out = append(out, DeadLetter{Name: n, Data: b})
+	}
+	return out
+}
+
+// RetryDeadLater makes claimed dead letters due again at at.
+func (s *Spool) RetryDeadLater(at time.Time, names ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range names {
+		if d := s.dead[n]; d != nil {
+			d.claimed, d.retryAt = false, at
+		}
+	}
+}
+
+// DueAll makes every dead letter not being retried due now (the
+// destination answers again).
+func (s *Spool) DueAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range s.dead {
+		if !d.claimed {
+			d.retryAt = time.Time{}
+		}
+	}
+}
+
+// RemoveDead deletes delivered dead letters.
+func (s *Spool) RemoveDead(names ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range names {
+		if d := s.dead[n]; d != nil {
+			s.bytes -= d.size
+			delete(s.dead, n)
+		}
+		_ = os.Remove(filepath.Join(s.own.dir, deadDirName, n+deadSuffix))
+	}
+}
+
+// DeadDue reports whether a dead letter is due at now.
+func (s *Spool) DeadDue(now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range s.dead {
+		if !d.claimed && !d.retryAt.After(now) {
+			return true
+		}
+	}
+	return false
+}
+
+// Adopt takes over the slots of processes that are gone (their lock is
+// free): their records join the backlog and their dead letters move to
+// this process's slot. It reports how many records it found. Call it
+// now and then: a process that held a slot at Open may have exited since.
+func (s *Spool) Adopt() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0
+	}
+	return s.adoptLocked()
+}
+
+func (s *Spool) adoptLocked() int {
+	ents, err := os.ReadDir(s.root)
+	if err != nil {
+		return 0
+	}
+	before := len(s.entries)
+	for _, e := range ents {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), slotPrefix) {
+			continue
+		}
+		dir := filepath.Join(s.root, e.Name())
+		if s.holds(dir) {
+			continue
+		}
+		sl, err := takeSlot(dir, false)
+		if err != nil {
+			continue
+		}
+		s.slots = append(s.slots, sl)
+		if err := s.loadSlotLocked(sl); err != nil || len(sl.segs) == 0 {
+			s.releaseSlotLocked(sl)
+		}
+	}
+	return len(s.entries) - before
+}
+
+func (s *Spool) holds(dir string) bool {
+	for _, sl := range s.slots {
+		if sl.dir == dir {
+			return true
+		}
+	}
+	return false
+}
+
+// Stats returns the spool's state now.
+func (s *Spool) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{Dir: s.own.dir, Bytes: s.bytes, Records: len(s.entries), Backlog: s.backlogLenLocked(),
+		DeadLetters: len(s.dead), Skipped: s.skipped}
+}
+
+// Check verifies that the slot directory still exists and recreates it
+// (and a new segment) when it vanished, so that later records are written
+// to a visible file; records written before stay readable through the open
+// files. It reports whether it had to.
+func (s *Spool) Check() (recreated bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false, nil
+	}
+	if _, err := os.Stat(s.active.path); err == nil {
+		return false, nil
+	}
+	sl, err := takeSlot(s.own.dir, true)
+	if err != nil {
+		return false, fmt.Errorf("spool: %s vanished and cannot be recreated: %w", s.own.dir, err)
+	}
+	s.own.lock.Close()
+	s.own.lock = sl.lock
+	if err := s.startSegmentLocked(); err != nil {
+		return false, fmt.Errorf("spool: %s vanished and cannot be recreated: %w", s.own.dir, err)
+	}
+	return true, nil
+}
+
+// Close fsyncs what is unsynced, closes the files and releases the slots.
+// A slot left with nothing to deliver is removed. Records still live or
+// claimed stay on disk for the next owner.
+func (s *Spool) Close() error {
+	err := s.Sync()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closeLocked()
+	return err
+}
+
+func (s *Spool) closeLocked() {
+	s.closed = true
+	for _, sl := range append([]*slot(nil), s.slots...) {
+		empty := true
+		for _, seg := range append([]*segment(nil), sl.segs...) {
+			if seg.live <= 0 {
+				if seg.f != nil {
+					seg.f.Close()
+					seg.f = nil
+				}
+				_ = os.Remove(seg.path)
+				continue
+			}
+			empty = false
+			if seg.f != nil {
+				seg.f.Close()
+				seg.f = nil
+			}
+		}
+		if sl.own && len(s.dead) > 0 {
+			empty = false
+		}
+		if empty {
+			_ = os.Remove(filepath.Join(sl.dir, lockName))
+			_ = os.Remove(filepath.Join(sl.dir, deadDirName))
+			_ = os.Remove(sl.dir)
+		}
+		sl.lock.Close()
+	}
+}

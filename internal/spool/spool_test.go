@@ -1,0 +1,434 @@
+package spool
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func open(t *testing.T, dir string, opts Options) *Spool {
+	t.Helper()
+	s, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func records(prefix string, n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = []byte(fmt.Sprintf(`{"trace": "%s-%03d", "pad": "%s"}`, prefix, i, strings.Repeat("x", 200)))
+	}
+	return out
+}
+
+func claimAll(s *Spool) []Record {
+	var out []Record
+	for {
+		got := s.Claim(7)
+		if len(got) == 0 {
+			return out
+		}
+		out = append(out, got...)
+	}
+}
+
+func datas(rs []Record) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = string(r.Data)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func strs(b [][]byte) []string {
+	out := make([]string, len(b))
+	for i, x := range b {
+		out[i] = string(x)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestRecordsSurviveReopenUntilAcknowledged(t *testing.T) {
+	for _, sync := range []Sync{SyncBatch, SyncInterval, SyncNone} {
+		t.Run(sync.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			s := open(t, dir, Options{Sync: sync, SegmentBytes: 4096})
+			recs := records("a", 50)
+			refs, err := s.Append(recs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Ack(refs[:20]...)
+			// Not closed: what a killed process leaves behind. Its lock goes
+			// with its files; here the next Open must get another slot.
+			s2 := open(t, dir, Options{Sync: sync})
+			if s2.Dir() == s.Dir() {
+				t.Fatalf("second spool took the held slot %s", s.Dir())
+			}
+			if got := claimAll(s2); len(got) != 0 {
+				t.Fatalf("second spool replayed %d records of a live process", len(got))
+			}
+			s.Close()
+			if n := s2.Adopt(); n != 30 {
+				t.Fatalf("Adopt found %d records, want 30", n)
+			}
+			got := claimAll(s2)
+			if want := strs(recs[20:]); !equal(datas(got), want) {
+				t.Fatalf("replayed %d records, want the 30 unacknowledged", len(got))
+			}
+			refs2 := make([]Ref, len(got))
+			for i, r := range got {
+				refs2[i] = r.Ref
+			}
+			s2.Ack(refs2...)
+			if st := s2.Stats(); st.Records != 0 {
+				t.Fatalf("records left: %+v", st)
+			}
+			if err := s2.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if left, _ := os.ReadDir(dir); len(left) != 0 {
+				t.Fatalf("an emptied spool left %v", names(left))
+			}
+		})
+	}
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func names(es []os.DirEntry) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// A crash in the middle of a write leaves a torn frame at the end of a
+// segment; one in the middle of a record's bytes on disk (bit rot, a bad
+// sector) fails its checksum. Both records are skipped and counted, every
+// other record is delivered.
+func TestDamageIsSkippedAndCounted(t *testing.T) {
+	cases := []struct {
+		name    string
+		damage  func(t *testing.T, seg string)
+		lost    int // records not recoverable
+		skipped int64
+	}{
+		{"torn tail", func(t *testing.T, seg string) {
+			b, _ := os.ReadFile(seg)
+			f, _ := os.OpenFile(seg, os.O_WRONLY|os.O_APPEND, 0)
+			defer f.Close()
+			// Half of one more frame, as a write cut by SIGKILL leaves it.
+			fr := appendFrame(nil, kindTrace, []byte(`{"torn": true}`))
+			f.Write(fr[:len(fr)/2])
+			_ = b
+		}, 0, 1},
+		{"bad checksum in the middle", func(t *testing.T, seg string) {
+			b, _ := os.ReadFile(seg)
+			r := scanFrames(b)
+			mid := r.frames[len(r.frames)/2]
+			b[mid.off+frameHeader+3] ^= 0x55
+			os.WriteFile(seg, b, 0o644)
+		}, 1, 1},
+		{"bad length in the middle", func(t *testing.T, seg string) {
+			b, _ := os.ReadFile(seg)
+			r := scanFrames(b)
+			mid := r.frames[2]
+			b[mid.off+6] = 0x7f
+			os.WriteFile(seg, b, 0o644)
+		}, 1, 1},
+		{"garbage between records", func(t *testing.T, seg string) {
+			b, _ := os.ReadFile(seg)
+			r := scanFrames(b)
+			at := r.frames[3].off
+			out := append(append(append([]byte(nil), b[:at]...), bytes.Repeat([]byte{0xF5, 0}, 40)...), b[at:]...)
+			os.WriteFile(seg, out, 0o644)
+		}, 0, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := open(t, dir, Options{})
+			recs := records("d", 10)
+			if _, err := s.Append(recs); err != nil {
+				t.Fatal(err)
+			}
+			seg := s.active.path
+			s.mu.Lock()
+			s.closed = true // as if killed: keep the files, drop the lock
+			s.mu.Unlock()
+			s.own.lock.Close()
+			c.damage(t, seg)
+
+			s2 := open(t, dir, Options{})
+			defer s2.Close()
+			got := claimAll(s2)
+			if len(got) != len(recs)-c.lost {
+				t.Fatalf("delivered %d records, want %d", len(got), len(recs)-c.lost)
+			}
+			if st := s2.Stats(); st.Skipped != c.skipped {
+				t.Fatalf("skipped %d, want %d", st.Skipped, c.skipped)
+			}
+		})
+	}
+}
+
+// A record damaged on disk after it was written (the segment is read back
+// at Claim) is skipped, counted and acknowledged: it never comes back.
+func TestRecordDamagedAfterWriteIsSkipped(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	refs, err := s.Append(records("r", 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Release(refs...)
+	e := s.entries[refs[1]]
+	f, err := os.OpenFile(e.seg.path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("XX"), e.off+frameHeader+2); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	got := claimAll(s)
+	if len(got) != 2 || s.Stats().Skipped != 1 {
+		t.Fatalf("got %d records, skipped %d; want 2 and 1", len(got), s.Stats().Skipped)
+	}
+	for _, r := range got {
+		s.Ack(r.Ref)
+	}
+	if st := s.Stats(); st.Records != 0 {
+		t.Fatalf("the damaged record is still pending: %+v", st)
+	}
+	s.Close()
+}
+
+func TestFullSpoolRefusesNewRecords(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{MaxBytes: 64 << 10, SegmentBytes: 64 << 10})
+	defer s.Close()
+	one := records("f", 1)[0]
+	per := frameSize(len(one))
+	fit := int((64 << 10) / per)
+	refs, err := s.Append(records("f", fit+5))
+	if !errors.Is(err, ErrFull) {
+		t.Fatalf("err = %v, want ErrFull", err)
+	}
+	written := 0
+	for _, r := range refs {
+		if r != 0 {
+			written++
+		}
+	}
+	if written != fit {
+		t.Fatalf("%d written, want %d (the oldest are kept, the new refused)", written, fit)
+	}
+	// Acknowledging frees the room once the segment can go.
+	s.Ack(refs[:written]...)
+	if _, err := s.Append(records("g", 1)); err != nil {
+		t.Fatalf("append after the acknowledgements: %v", err)
+	}
+}
+
+// A full disk (ENOSPC from every write, as /dev/full gives it) fails the
+// append with the error; nothing is indexed, nothing panics.
+func TestFullDisk(t *testing.T) {
+	devFull, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip("no /dev/full:", err)
+	}
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	defer s.Close()
+	s.mu.Lock()
+	real := s.active.f
+	s.active.f = devFull
+	s.mu.Unlock()
+	refs, err := s.Append(records("n", 3))
+	if err == nil || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("err = %v, want ENOSPC", err)
+	}
+	for _, r := range refs {
+		if r != 0 {
+			t.Fatalf("a record was indexed although its write failed: %v", refs)
+		}
+	}
+	s.mu.Lock()
+	s.active.f = real
+	s.mu.Unlock()
+	devFull.Close()
+	if _, err := s.Append(records("m", 1)); err != nil {
+		t.Fatalf("append once the disk has room: %v", err)
+	}
+}
+
+func TestDeadLetters(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	refs, _ := s.Append(records("x", 2))
+	now := time.Now()
+	if err := s.DeadLetter(refs[0], "0123abcd", []byte(`{"dead": 1}`), now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.ClaimDead(now, 10); len(got) != 0 {
+		t.Fatalf("dead letter due before its time: %v", got)
+	}
+	if got := s.ClaimDead(now.Add(2*time.Hour), 10); len(got) != 1 || string(got[0].Data) != `{"dead": 1}` {
+		t.Fatalf("ClaimDead = %v", got)
+	}
+	s.RetryDeadLater(now, "0123abcd")
+	if st := s.Stats(); st.DeadLetters != 1 || st.Records != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	// An operator clears it by deleting the file.
+	os.Remove(filepath.Join(s.Dir(), "dead", "0123abcd.json"))
+	if got := s.ClaimDead(now, 10); len(got) != 0 || s.Stats().DeadLetters != 0 {
+		t.Fatalf("a removed dead letter came back: %v", got)
+	}
+	if err := s.DeadLetter(0, "../escape", []byte("x"), now); err == nil {
+		t.Fatal("a name with a path was accepted")
+	}
+	// Dead letters survive a restart and are due at once there.
+	s.DeadLetter(refs[1], "feed", []byte(`{"dead": 2}`), now.Add(time.Hour))
+	s.Close()
+	s2 := open(t, dir, Options{})
+	defer s2.Close()
+	if got := s2.ClaimDead(now, 10); len(got) != 1 || got[0].Name != "feed" {
+		t.Fatalf("after restart: %v", got)
+	}
+	if got := claimAll(s2); len(got) != 0 {
+		t.Fatalf("a dead-lettered record is still in the segments: %d", len(got))
+	}
+}
+
+// The slot of a process that is gone moves to the next process, dead
+// letters included, and the emptied slot disappears.
+func TestAdoptionMovesDeadLettersAndRemovesTheSlot(t *testing.T) {
+	dir := t.TempDir()
+	a := open(t, dir, Options{})
+	b := open(t, dir, Options{})
+	refs, _ := b.Append(records("b", 4))
+	b.DeadLetter(refs[0], "deadbeef", []byte(`{}`), time.Now())
+	bDir := b.Dir()
+	b.Close()
+	if n := a.Adopt(); n != 3 {
+		t.Fatalf("adopted %d records, want 3", n)
+	}
+	if st := a.Stats(); st.DeadLetters != 1 {
+		t.Fatalf("dead letters %d, want 1", st.DeadLetters)
+	}
+	for _, r := range claimAll(a) {
+		a.Ack(r.Ref)
+	}
+	if _, err := os.Stat(bDir); !os.IsNotExist(err) {
+		t.Fatalf("the emptied slot %s is still there (%v)", bDir, err)
+	}
+	a.Close()
+}
+
+// A slot directory removed while the process runs (an operator's rm -rf,
+// a cleanup job) is recreated; records written before stay deliverable
+// through the open files.
+func TestVanishedDirectory(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	defer s.Close()
+	refs, _ := s.Append(records("v", 3))
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	recreated, err := s.Check()
+	if err != nil || !recreated {
+		t.Fatalf("Check = %v, %v", recreated, err)
+	}
+	refs2, err := s.Append(records("w", 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Release(append(refs, refs2...)...)
+	if got := claimAll(s); len(got) != 5 {
+		t.Fatalf("claimed %d, want 5", len(got))
+	}
+}
+
+// A directory the process may not write: Open fails with the reason (the
+// exporter then runs without a spool and says so). Root ignores
+// permissions, so as root the check runs in a child as user nobody.
+func TestReadOnlyDirectory(t *testing.T) {
+	if os.Getenv("SPOOL_TEST_READONLY_DIR") != "" {
+		_, err := Open(os.Getenv("SPOOL_TEST_READONLY_DIR"), Options{})
+		fmt.Println("OPEN:", err)
+		return
+	}
+	dir := t.TempDir()
+	ro := filepath.Join(dir, "ro")
+	os.MkdirAll(ro, 0o755)
+	os.Chmod(filepath.Dir(dir), 0o755) // t.TempDir's parent is private
+	os.Chmod(dir, 0o755)
+	os.Chmod(ro, 0o555)
+	if os.Geteuid() != 0 {
+		_, err := Open(ro, Options{})
+		if !errors.Is(err, os.ErrPermission) {
+			t.Fatalf("Open = %v, want a permission error", err)
+		}
+		return
+	}
+	// The test binary's own directory is private: run a copy.
+	exe, _ := os.Executable()
+	bin, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyExe := filepath.Join(dir, "spool.test")
+	if err := os.WriteFile(copyExe, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(copyExe, "-test.run=^TestReadOnlyDirectory$")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "SPOOL_TEST_READONLY_DIR="+ro)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "OPEN:") {
+		t.Skipf("cannot run as nobody here: %v %s", err, out)
+	}
+	if !strings.Contains(string(out), "OPEN: spool:") || !strings.Contains(string(out), "permission denied") {
+		t.Fatalf("as nobody, Open said: %s", out)
+	}
+}
+
+func TestScanFramesNeverPanics(t *testing.T) {
+	good := appendFrame(appendFrame(nil, kindTrace, []byte("one")), kindAck, ackPayload([]int64{0}))
+	for i := range len(good) {
+		for _, v := range []byte{0, 0xff, 0xF5, 0x9A} {
+			b := append([]byte(nil), good...)
+			b[i] = v
+			scanFrames(b)
+			scanFrames(b[:i])
+		}
+	}
+}

@@ -1,0 +1,94 @@
+package traces
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/localstore"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowrest"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/settings"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
+)
+
+// This file is the one place a Client is built from options: they are
+// resolved by internal/settings, as for the exporter (same defaults,
+// environment, options and backend selection), and the backend is built from
+// the exporter's own building blocks: internal/transport (one HTTP client,
+// retries, redaction), the Databricks workspace and credentials settings
+// selected (internal/dbauth), internal/mlflowrest (experiment name → id)
+// and internal/localstore.
+
+// maxResponseBytes bounds a response body: a trace with its spans can be
+// much larger than the exporter's answers.
+const maxResponseBytes = 256 << 20
+
+const userAgent = "mlflowtrace-go-traces"
+
+// backend is one kind of store.
+type backend interface {
+	traceInfo(ctx context.Context, id string) (*exporter.TraceInfo, error)
+	trace(ctx context.Context, id string) (*exporter.Trace, error)
+	spans(ctx context.Context, info *exporter.TraceInfo) ([]*exporter.Span, error)
+	search(ctx context.Context, q SearchQuery) ([]*exporter.TraceInfo, string, error)
+	defaultLocation(ctx context.Context) (string, error)
+	createAssessment(ctx context.Context, a *exporter.Assessment) (*exporter.Assessment, error)
+	getAssessment(ctx context.Context, traceID, assessmentID string) (*exporter.Assessment, error)
+	updateAssessment(ctx context.Context, traceID, assessmentID string, u AssessmentUpdate) (*exporter.Assessment, error)
+	deleteAssessment(ctx context.Context, traceID, assessmentID string) error
+	setTag(ctx context.Context, traceID, key, value string) error
+	deleteTag(ctx context.Context, traceID, key string) error
+	deleteTraces(ctx context.Context, experimentID string, q DeleteQuery) (int, error)
+	close()
+}
+
+// NewClient returns a Client for the destination the same options and
+// environment select for tracing.Init and exporter.New: a local ./mlruns
+// store, an MLflow tracking server, or a Databricks workspace (experiments
+// and Unity Catalog tables). Pipeline options are accepted and ignored.
+// It does no network I/O.
+func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
+	s, err := settings.Resolve(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("traces: %w", err)
+	}
+	switch s.Kind {
+	case settings.Server:
+		c, err := newHTTP(s.HTTP())
+		if err != nil {
+			return nil, fmt.Errorf("traces: tracking server: %w", err)
+		}
+		return &Client{b: newREST(c, false, mlflowrest.NewResolver(c, s.ExperimentID, s.ExperimentName, "0"), "")}, nil
+	case settings.Databricks:
+		tc := s.HTTP()
+		tc.URL = s.Workspace.Host
+		tc.Credentials = s.Workspace.Credentials
+		tc.Token, tc.Username, tc.Password = nil, nil, nil
+		c, err := newHTTP(tc)
+		if err != nil {
+			return nil, fmt.Errorf("traces: databricks: %w", err)
+		}
+		return &Client{b: newREST(c, true, mlflowrest.NewResolver(c, s.ExperimentID, s.ExperimentName, ""), s.UCSchema)}, nil
+	case settings.Local:
+		r, err := localstore.OpenReader(s.LocalRoot)
+		if err != nil {
+			return nil, fmt.Errorf("traces: %w", err)
+		}
+		return &Client{b: &localBackend{r: r, experimentID: s.ExperimentID, experimentName: s.ExperimentName}}, nil
+	}
+	return nil, errors.New("traces: exporter.WithDestination names no store to read traces from: use WithTrackingURI")
+}
+
+func newHTTP(tc transport.Config) (*transport.Client, error) {
+	tc.Headers = tc.Headers.Clone()
+	if tc.Headers == nil {
+		tc.Headers = http.Header{}
+	}
+	if tc.Headers.Get("User-Agent") == "" {
+		tc.Headers.Set("User-Agent", userAgent)
+	}
+	tc.MaxResponseBytes = maxResponseBytes
+	return transport.New(tc)
+}

@@ -1,0 +1,64 @@
+// Package traces reads MLflow traces back and closes MLflow's production
+// loop from Go: GetTrace, SearchTraces (and the AllTraces iterator),
+// assessments (LogFeedback, LogExpectation, GetAssessment,
+// UpdateAssessment, DeleteAssessment, OverrideFeedback), SetTraceTag,
+// DeleteTraceTag and DeleteTraces — MLflow 3.17.2's mlflow.get_trace,
+// search_traces, log_feedback, log_expectation, ... for Go.
+//
+// # Why a package of its own
+//
+// Writing traces (package exporter) is a background pipeline that must never
+// block the program it observes; reading and annotating traces is ordinary
+// request/response I/O that a caller waits for. Keeping them apart keeps
+// the exporter's contract simple and lets a program that only reads (a
+// review tool, the mlflowtrace CLI, a batch job) import no tracing at all.
+// What they share is the configuration: NewClient takes the exporter's
+// options (exporter.Option) and reads the same environment, so a program
+// configures it exactly like tracing.Init — MLFLOW_TRACKING_URI (./mlruns,
+// an http(s) tracking server, databricks), MLFLOW_EXPERIMENT_ID/NAME,
+// MLFLOW_TRACING_DESTINATION, MLFLOW_TRACKING_TOKEN, DATABRICKS_HOST and
+// its credentials, MLFLOW_HTTP_REQUEST_*, ... — and requests go through the
+// exporter's HTTP client (internal/transport: retries, timeouts, secret
+// redaction) and Databricks credentials (internal/dbauth). Pipeline options
+// (queue sizes, batching) are accepted and ignored. The name says what it
+// handles: MLflow traces as data.
+//
+// The common case of an agent — a thumbs-up for a trace this process just
+// produced — is one call in package tracing (tracing.LogFeedback), which
+// waits for the trace's export first.
+//
+// # Where traces are read from
+//
+//   - a local ./mlruns folder (MLflow's FileStore layout, written by this
+//     SDK or by MLflow): trace infos, tags and metadata from the trace's
+//     directory, spans from traces.json, assessments from
+//     <trace>/assessments/<id>.yaml as MLflow's FileStore keeps them.
+//     SearchTraces evaluates the filters MLflow's FileStore evaluates
+//     (attributes, tags, metadata, LIKE/ILIKE, IN, IS NULL, order_by,
+//     page tokens); span, assessment, RLIKE and end_time filters need a
+//     database and are an ErrInvalid error naming the part;
+//   - an MLflow tracking server (≥ 3.0): the REST API of MLflow 3.17.2
+//     (GetTraceInfoV3, SearchTracesV3 — the server evaluates the filter —,
+//     assessments, tags, DeleteTraces); spans from the tracking store
+//     (GET /api/3.0/mlflow/traces/get) or the traces.json artifact
+//     (mlflow-artifacts: through the server, or a local path);
+//   - a Databricks workspace: experiments (spans from traces.json through
+//     the signed URLs of credentials-for-data-download — AWS, GCP, Azure Blob,
+//     ADLS Gen2 — or the Files API of a Unity Catalog volume), and Unity
+//     Catalog tables (trace ids "trace:/<catalog>.<schema>/<hex>": v4
+//     BatchGetTraces, assessments and tags; search with the long-running
+//     v4 search, as MLflow's client does).
+//
+// # Errors
+//
+// A trace, assessment, tag or experiment that does not exist is a
+// *NotFoundError (errors.Is(err, ErrNotFound)). A request MLflow would
+// reject — an empty name, an unknown source type, a value JSON cannot carry,
+// an expectation without a value — is an ErrInvalid error, returned before
+// any request. A filter the server rejects comes back with the server's
+// message. Errors never contain tokens or passwords.
+//
+// What MLflow's Python client does that this package does not: the v2
+// trace routes of MLflow 2.x servers, searching by model id, and
+// traces whose spans live in archive repositories.
+package traces
