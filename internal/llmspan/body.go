@@ -16,25 +16,12 @@ type StreamDecoder interface {
 	Flush()
 }
 
-// bodyOwner is the call a watched body belongs to: a Call or an Operation.
-type bodyOwner interface {
-	finisher() Finisher
-	bodyLimit() int
-	// retried reports whether the SDK retries after the body failed: read
-	// error err, or closed before any byte was read when err is nil. The
-	// owner then waits for another attempt, and the body settles without
-	// ending the call.
-	retried(b *body, err error) bool
-	// bodyEnd is told how the body ended.
-	bodyEnd(r Result)
-}
-
 // body passes a response body through and watches it: its bytes go to the
 // stream decoder (a stream) or are kept (another answer), and its end —
 // EOF, a read error, Close, or the stream's final event — settles the call.
 type body struct {
 	rc    io.ReadCloser
-	owner bodyOwner
+	owner *Call
 	res   *http.Response
 	req   *http.Request
 	dec   StreamDecoder // nil: not a stream
@@ -83,7 +70,7 @@ func (b *body) take(p []byte) {
 		b.feed(p)
 		return
 	}
-	if room := b.owner.bodyLimit() - len(b.buf); room > 0 {
+	if room := b.owner.maxBody - len(b.buf); room > 0 {
 		b.buf = append(b.buf, p[:min(len(p), room)]...)
 		if len(p) > room {
 			b.truncated = true
@@ -150,7 +137,7 @@ func (b *body) flushStream() bool {
 
 func (b *body) streamDone() (done bool) {
 	defer func() { _ = recover() }()
-	return b.owner.finisher().StreamDone()
+	return b.owner.rec.StreamDone()
 }
 
 // failed handles a read error: a dropped connection the SDK retries, or the
@@ -189,5 +176,5 @@ func (b *body) finish(err error, closedEarly bool) {
 		r.Body, r.Truncated = b.buf, b.truncated
 	}
 	b.mu.Unlock()
-	b.owner.bodyEnd(r)
+	b.owner.bodyEnd(b, r)
 }

@@ -37,8 +37,9 @@ type Result struct {
 	// ClosedEarly reports that the body was closed before it ended (a stream
 	// the caller stopped reading).
 	ClosedEarly bool
-	// Stream reports that Response is a server-sent-event stream (its
-	// events went to Recorder.Event).
+	// Stream reports that Response is a stream (its bytes went to the
+	// call's StreamDecoder: for a Call's Recorder, server-sent events to
+	// Recorder.Event).
 	Stream bool
 	// Attempts is the number of HTTP attempts the call made.
 	Attempts int
@@ -70,11 +71,15 @@ type Finisher interface {
 // retried attempt becomes a "retry" event of the span; the span ends when
 // the final response's body has been read to its end or closed (the
 // outputs of a stream are complete only then), or when the final attempt
-// fails.
+// fails — or, with an SDK that ends the call itself (CallTracer,
+// Operation), when the SDK says so.
 type Call struct {
 	span *tracing.Span
 	info CallInfo
-	rec  Recorder
+	rec  Finisher
+	// decode gives the decoder of a successful (2xx) response that is a
+	// stream, nil for one that is not.
+	decode func(*http.Response) StreamDecoder
 	// AttemptContextEndsCall: the SDK gives up when the attempt's own
 	// context is done (openai-go: a per-attempt timeout ends the call);
 	// otherwise only the caller's context ends it (anthropic-sdk-go retries
@@ -84,7 +89,7 @@ type Call struct {
 
 	// outer is the span around span (Endpoint.Outer), ended after it.
 	outer    *tracing.Span
-	outerRec Recorder
+	outerRec Finisher
 
 	mu       sync.Mutex
 	attempts int
@@ -92,18 +97,28 @@ type Call struct {
 	lastFail string // why the previous attempt is retried
 	lastCode int
 	stopWait func() bool
-	// With an SDK that ends the call (CallInfo from a CallTracer): whether
-	// the last attempt failed and waits for a retry or the SDK's end, its
-	// result, and the latest body.
+	// With an SDK that ends the call (CallInfo from a CallTracer or an
+	// Operation): whether the last attempt failed and waits for a retry or
+	// the SDK's end, its result, the latest body, whether the SDK has ended
+	// the call, and the error it ended it with (the call's error then).
 	waiting     bool
 	waitResult  Result
 	currentBody *body
+	sdkEnd      bool
+	sdkErr      error
 }
 
 // NewCall starts tracking a call whose span is span (nil: untraced; the
-// Call then only passes requests through).
+// Call then only passes requests through). A successful answer with a
+// server-sent-event stream goes to rec's Event.
 func NewCall(span *tracing.Span, info CallInfo, rec Recorder, attemptCtxEndsCall bool) *Call {
-	return &Call{span: span, info: info, rec: rec, attemptCtxEnds: attemptCtxEndsCall, maxBody: MaxBody}
+	decode := func(res *http.Response) StreamDecoder {
+		if isEventStream(res.Header.Get("Content-Type")) {
+			return &sseDecoder{rec: rec}
+		}
+		return nil
+	}
+	return &Call{span: span, info: info, rec: rec, decode: decode, attemptCtxEnds: attemptCtxEndsCall, maxBody: MaxBody}
 }
 
 // SetBodyLimit sets how many bytes of a JSON or error body the Call keeps
@@ -130,9 +145,18 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 	c.waiting = false
 	ended := c.ended
 	fail, code := c.lastFail, c.lastCode
+	var prev *body
+	if c.info.sdkEnds {
+		prev = c.currentBody
+	}
 	c.mu.Unlock()
 	if c.span == nil || ended {
 		return next(req)
+	}
+	// The SDK left the previous answer's body open (it read the error it
+	// retries without reaching EOF or closing it): that attempt is over.
+	if prev != nil && prev.settle() && code == 0 {
+		code = prev.res.StatusCode
 	}
 	if n > 1 {
 		AddRetryEvent(c.span, n-1, code, fail)
@@ -159,8 +183,8 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 		return res, err
 	}
 	var dec StreamDecoder
-	if res.StatusCode < 300 && isEventStream(res.Header.Get("Content-Type")) {
-		dec = &sseDecoder{rec: c.rec}
+	if res.StatusCode < 300 && c.decode != nil {
+		dec = c.decode(res)
 	}
 	b := &body{rc: res.Body, owner: c, res: res, req: req, dec: dec}
 	res.Body = b
@@ -269,16 +293,19 @@ func (c *Call) pending(msg string, code int, r Result) {
 	}
 }
 
-// sdkEnded is the SDK's end of the call (CallTracer): a failed attempt that
-// waited for a retry was the last (or the caller's context ended the wait);
-// a body still open is finished as closed (the SDK ends the call first,
-// then closes the body); a call with no attempt ends as is.
-func (c *Call) sdkEnded() {
+// sdkEnded is the SDK's end of the call (CallTracer, Operation), with the
+// error the SDK's call returned (nil when unknown or none), which becomes
+// the call's error: a failed attempt that waited for a retry was the last
+// (or the caller's context ended the wait); a body still open is finished
+// as closed (the SDK ends the call first, then closes the body); a call
+// with no attempt ends as is.
+func (c *Call) sdkEnded(err error) {
 	c.mu.Lock()
 	if c.ended {
 		c.mu.Unlock()
 		return
 	}
+	c.sdkEnd, c.sdkErr = true, err
 	waiting, r, b := c.waiting, c.waitResult, c.currentBody
 	c.mu.Unlock()
 	switch {
@@ -289,9 +316,19 @@ func (c *Call) sdkEnded() {
 		c.end(r)
 	case b != nil:
 		b.abandon()
+		c.end(Result{Response: b.res}) // a body settled before: nothing ended the call
 	default:
 		c.end(Result{})
 	}
+}
+
+// streaming reports that the latest attempt answered with a stream that
+// has not ended.
+func (c *Call) streaming() bool {
+	c.mu.Lock()
+	b, ended := c.currentBody, c.ended
+	c.mu.Unlock()
+	return !ended && b != nil && b.dec != nil
 }
 
 // end records r and ends the span, once.
@@ -303,6 +340,9 @@ func (c *Call) end(r Result) {
 	}
 	c.ended = true
 	r.Attempts = c.attempts
+	if c.sdkErr != nil {
+		r.Err = c.sdkErr
+	}
 	if c.stopWait != nil {
 		c.stopWait()
 		c.stopWait = nil
@@ -357,9 +397,29 @@ func equalFold(a, b string) bool {
 	return true
 }
 
-func (c *Call) finisher() Finisher { return c.rec }
-func (c *Call) bodyLimit() int     { return c.maxBody }
-func (c *Call) bodyEnd(r Result)   { c.end(r) }
+// bodyEnd is told how the body b ended (result r). With an SDK that ends
+// the call, the end of an earlier attempt's body is not the call's, and an
+// error answer waits for the SDK: it may be retried (the SDK read it to
+// decide), and the SDK's end says it was the last.
+func (c *Call) bodyEnd(b *body, r Result) {
+	if c.info.sdkEnds {
+		c.mu.Lock()
+		stale, sdkEnd := b != c.currentBody, c.sdkEnd
+		c.mu.Unlock()
+		if stale {
+			return
+		}
+		if !sdkEnd && !r.Stream && r.Response.StatusCode >= 300 {
+			fail := ""
+			if r.Err != nil {
+				fail = r.Err.Error()
+			}
+			c.pending(fail, r.Response.StatusCode, r)
+			return
+		}
+	}
+	c.end(r)
+}
 
 // retried: a response the SDK closes unread (err nil) or a dropped
 // connection while reading a non-streamed answer (err) is retried under the

@@ -126,3 +126,32 @@ func TestOperationStream(t *testing.T) {
 		t.Errorf("status %v", s.Status)
 	}
 }
+
+// An error answer the SDK reads only in part, neither to EOF nor closing
+// it, before it retries: the next attempt settles it (its status is the
+// retry's), and its late Close does not end the call.
+func TestOperationErrorBodyLeftOpen(t *testing.T) {
+	f := spantest.Start(t, tracing.WithoutGlobalTracerProvider())
+	_, span := tracing.StartSpan(t.Context(), "call")
+	rec := &finisher{}
+	op := llmspan.NewOperation(span, rec, nil)
+	req, _ := http.NewRequest(http.MethodPost, "http://api.test/", nil)
+	first, err := op.Send(req, respond(503, "application/json", `{"message":"unavailable"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Body.Read(make([]byte, 4)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := op.Send(req, respond(200, "application/json", `{"ok":5}`))
+	read(t, res, err)
+	_ = first.Body.Close()
+	if len(rec.results) != 1 || string(rec.results[0].Body) != `{"ok":5}` || rec.results[0].Attempts != 2 {
+		t.Fatalf("results %+v", rec.results)
+	}
+	op.Return(nil)
+	s := f.One(t)
+	if len(rec.results) != 1 || len(s.Events) != 1 || s.Events[0].Attributes["http.response.status_code"] != int64(503) {
+		t.Errorf("results %d, events %v", len(rec.results), s.Events)
+	}
+}
