@@ -396,6 +396,18 @@ func toolResultText(content []json.RawMessage) string {
 	return strings.Join(parts, "\n")
 }
 
+// completePrompt answers a text-completion prompt: its last user turn is
+// the text after the last userMarker, up to endMarker (the whole prompt
+// without the marker). The answer is cut at maxOut tokens (wasCut).
+func (f *Fake) completePrompt(prompt, userMarker, endMarker, seed string, maxOut int) (text string, wasCut bool) {
+	user := prompt
+	if i := strings.LastIndex(prompt, userMarker); i >= 0 {
+		user, _, _ = strings.Cut(prompt[i+len(userMarker):], endMarker)
+	}
+	t := f.answer(decideInput{LastUser: strings.TrimSpace(user), Seed: seed})
+	return cut(t.Text+t.Refusal, maxOut)
+}
+
 // objectKeys returns the member names of a JSON object.
 func objectKeys(raw json.RawMessage) ([]string, error) {
 	p, bad := parseParams(raw)
@@ -852,13 +864,7 @@ func (f *Fake) invokeLlama(p *params, seed string, stream bool) (invokeAnswer, *
 	if bad := unitInterval(p, "temperature", "top_p"); bad != nil {
 		return invokeAnswer{}, bad
 	}
-	user := prompt
-	if i := strings.LastIndex(prompt, "user<|end_header_id|>"); i >= 0 {
-		user = prompt[i+len("user<|end_header_id|>"):]
-		user, _, _ = strings.Cut(user, "<|eot_id|>")
-	}
-	t := f.answer(decideInput{LastUser: strings.TrimSpace(user), Seed: seed})
-	text, wasCut := cut(t.Text+t.Refusal, maxGen)
+	text, wasCut := f.completePrompt(prompt, "user<|end_header_id|>", "<|eot_id|>", seed, maxGen)
 	stop := "stop"
 	if wasCut {
 		stop = "length"
@@ -924,13 +930,7 @@ func (f *Fake) invokeTitanText(p *params, seed string, stream bool) (invokeAnswe
 			}
 		}
 	}
-	user := input
-	if i := strings.LastIndex(input, "User:"); i >= 0 {
-		user = input[i+len("User:"):]
-		user, _, _ = strings.Cut(user, "\nBot:")
-	}
-	t := f.answer(decideInput{LastUser: strings.TrimSpace(user), Seed: seed})
-	text, wasCut := cut(t.Text+t.Refusal, maxCount)
+	text, wasCut := f.completePrompt(input, "User:", "\nBot:", seed, maxCount)
 	reason := "FINISH"
 	if wasCut {
 		reason = "LENGTH"
