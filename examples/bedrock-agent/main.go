@@ -36,7 +36,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -45,13 +44,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
 	mlflowbedrock "github.com/mlflowtrace/mlflowtrace-go/autoinstrument/bedrock"
+	"github.com/mlflowtrace/mlflowtrace-go/examples/internal/travel"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
-const (
-	defaultQuestion = "What's the weather and the local time in Paris?"
-	defaultModel    = "anthropic.claude-3-haiku-20240307-v1:0"
-)
+const defaultModel = "anthropic.claude-3-haiku-20240307-v1:0"
 
 func main() {
 	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Getenv); err != nil {
@@ -64,109 +61,30 @@ func main() {
 // own trace; getenv is os.Getenv in main and a fake in tests (the AWS SDK
 // reads its own variables).
 func run(ctx context.Context, questions []string, out io.Writer, getenv func(string) string) error {
-	provider, err := tracing.Init(ctx, tracing.WithGetenv(getenv))
-	if err != nil {
-		return err
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = provider.Shutdown(sctx)
-	}()
-
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return fmt.Errorf("loading the AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	model := getenv("BEDROCK_MODEL_ID")
-	if model == "" {
-		model = defaultModel
-	}
-	a := &agent{
-		client: bedrockruntime.NewFromConfig(cfg, mlflowbedrock.ClientOption()), // the one line of instrumentation
-		model:  model,
-	}
-
-	if len(questions) == 0 {
-		questions = []string{defaultQuestion}
-	}
-	for _, q := range questions {
-		conv, err := a.answer(ctx, Conversation{Messages: []Message{{Role: "user", Content: q}}})
+	return travel.Run(ctx, questions, out, getenv, func(ctx context.Context) (travel.Agent, error) {
+		cfg, err := config.LoadDefaultConfig(ctx)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("loading the AWS configuration: %w", err)
 		}
-		fmt.Fprintf(out, "Q: %s\nA: %s\nTrace %s\n\n", q, conv.Messages[len(conv.Messages)-1].Content, tracing.LastTraceID())
-	}
-	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := provider.Shutdown(sctx); err != nil {
-		return fmt.Errorf("writing the traces: %w", err)
-	}
-	return nil
-}
-
-// Conversation is the agent's input and output: chat messages, so MLflow's
-// UI shows the agent's span as a chat.
-type Conversation struct {
-	Messages []Message `json:"messages"`
-}
-
-// Message is one chat message.
-type Message struct {
-	Role       string     `json:"role"`
-	Content    string     `json:"content"`
-	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
-	ToolCallID string     `json:"tool_call_id,omitempty"`
-}
-
-// ToolCall is a tool call of an assistant message.
-type ToolCall struct {
-	ID       string       `json:"id"`
-	Type     string       `json:"type"`
-	Function FunctionCall `json:"function"`
-}
-
-// FunctionCall names the function and its JSON arguments.
-type FunctionCall struct {
-	Name      string `json:"name"`
-	Arguments string `json:"arguments"`
+		if cfg.Region == "" {
+			cfg.Region = "us-east-1"
+		}
+		model := getenv("BEDROCK_MODEL_ID")
+		if model == "" {
+			model = defaultModel
+		}
+		a := &agent{
+			client: bedrockruntime.NewFromConfig(cfg, mlflowbedrock.ClientOption()), // the one line of instrumentation
+			model:  model,
+		}
+		return a.answer, nil
+	})
 }
 
 type agent struct {
 	client *bedrockruntime.Client
 	model  string
 }
-
-// CityArgs are the arguments of both tools.
-type CityArgs struct {
-	City string `json:"city"`
-}
-
-// The tools, traced with tracing.Func: each call is a TOOL span with the
-// arguments as inputs and the result as outputs.
-var (
-	getWeather = tracing.Func("get_weather", func(_ context.Context, a CityArgs) (map[string]any, error) {
-		if a.City == "" {
-			return nil, errors.New("no city given")
-		}
-		return map[string]any{"city": a.City, "forecast": "light rain", "temperature_c": 14}, nil
-	}, tracing.WithSpanType(tracing.SpanTypeTool))
-
-	getLocalTime = tracing.Func("get_local_time", func(_ context.Context, a CityArgs) (map[string]any, error) {
-		if a.City == "" {
-			return nil, errors.New("no city given")
-		}
-		return map[string]any{"city": a.City, "local_time": "09:30", "timezone": "Europe/Paris"}, nil
-	}, tracing.WithSpanType(tracing.SpanTypeTool))
-
-	tools = map[string]func(context.Context, CityArgs) (map[string]any, error){
-		"get_weather":    getWeather,
-		"get_local_time": getLocalTime,
-	}
-)
 
 func cityTool(name, description string) types.Tool {
 	return &types.ToolMemberToolSpec{Value: types.ToolSpecification{
@@ -185,13 +103,13 @@ var toolConfig = &types.ToolConfiguration{Tools: []types.Tool{
 }}
 
 // answer is the traced agent: the root span of each question's trace.
-func (a *agent) answer(ctx context.Context, in Conversation) (Conversation, error) {
+func (a *agent) answer(ctx context.Context, in travel.Conversation) (travel.Conversation, error) {
 	return tracing.Func("bedrock_agent", a.loop, tracing.WithSpanType(tracing.SpanTypeAgent))(ctx, in)
 }
 
 // loop asks the model, runs the tools it calls, and asks again until it
 // answers (at most 5 rounds).
-func (a *agent) loop(ctx context.Context, in Conversation) (Conversation, error) {
+func (a *agent) loop(ctx context.Context, in travel.Conversation) (travel.Conversation, error) {
 	conv := in
 	var msgs []types.Message
 	for _, m := range in.Messages {
@@ -214,15 +132,15 @@ func (a *agent) loop(ctx context.Context, in Conversation) (Conversation, error)
 		msgs = append(msgs, out.Value)
 		text, uses := split(out.Value)
 		if resp.StopReason != types.StopReasonToolUse || len(uses) == 0 {
-			conv.Messages = append(conv.Messages, Message{Role: "assistant", Content: text})
+			conv.Messages = append(conv.Messages, travel.Message{Role: "assistant", Content: text})
 			return conv, nil
 		}
-		am := Message{Role: "assistant", Content: text}
+		am := travel.Message{Role: "assistant", Content: text}
 		results := types.Message{Role: types.ConversationRoleUser}
 		for _, u := range uses {
 			args, _ := u.Input.MarshalSmithyDocument()
-			am.ToolCalls = append(am.ToolCalls, ToolCall{ID: aws.ToString(u.ToolUseId), Type: "function",
-				Function: FunctionCall{Name: aws.ToString(u.Name), Arguments: string(args)}})
+			am.ToolCalls = append(am.ToolCalls, travel.ToolCall{ID: aws.ToString(u.ToolUseId), Type: "function",
+				Function: travel.FunctionCall{Name: aws.ToString(u.Name), Arguments: string(args)}})
 		}
 		conv.Messages = append(conv.Messages, am)
 		for _, u := range uses {
@@ -232,7 +150,7 @@ func (a *agent) loop(ctx context.Context, in Conversation) (Conversation, error)
 				Content: []types.ToolResultContentBlock{&types.ToolResultContentBlockMemberJson{Value: document.NewLazyDocument(result)}},
 			}})
 			b, _ := json.Marshal(result)
-			conv.Messages = append(conv.Messages, Message{Role: "tool", Content: string(b), ToolCallID: aws.ToString(u.ToolUseId)})
+			conv.Messages = append(conv.Messages, travel.Message{Role: "tool", Content: string(b), ToolCallID: aws.ToString(u.ToolUseId)})
 		}
 		msgs = append(msgs, results)
 	}
@@ -257,11 +175,11 @@ func split(m types.Message) (string, []types.ToolUseBlock) {
 // callTool runs a tool; an error becomes the tool's result (status error),
 // so the model can react to it.
 func (a *agent) callTool(ctx context.Context, name string, input document.Interface) (map[string]any, types.ToolResultStatus) {
-	tool, ok := tools[name]
+	tool, ok := travel.Tools[name]
 	if !ok {
 		return map[string]any{"error": "unknown tool " + name}, types.ToolResultStatusError
 	}
-	var args CityArgs
+	var args travel.CityArgs
 	if input == nil || input.UnmarshalSmithyDocument(&args) != nil {
 		return map[string]any{"error": "arguments are not an object"}, types.ToolResultStatusError
 	}
