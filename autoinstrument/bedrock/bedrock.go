@@ -178,6 +178,7 @@ func watchAttempt(ctx context.Context, in middleware.DeserializeInput, next midd
 // name) and type.
 type kind struct {
 	name      string
+	operation string // the API's operation name, as botocore's errors give it
 	spanType  tracing.SpanType
 	converse  bool // Converse or ConverseStream
 	stream    bool
@@ -185,12 +186,12 @@ type kind struct {
 }
 
 var (
-	converseKind       = kind{name: "converse", spanType: tracing.SpanTypeChatModel, converse: true, readsBody: true}
-	converseStreamKind = kind{name: "converse_stream", spanType: tracing.SpanTypeChatModel, converse: true, stream: true, readsBody: true}
+	converseKind       = kind{name: "converse", operation: "Converse", spanType: tracing.SpanTypeChatModel, converse: true, readsBody: true}
+	converseStreamKind = kind{name: "converse_stream", operation: "ConverseStream", spanType: tracing.SpanTypeChatModel, converse: true, stream: true, readsBody: true}
 	// MLflow types an InvokeModel span by its answer (LLM or EMBEDDING):
 	// UNKNOWN until then.
-	invokeKind       = kind{name: "invoke_model", spanType: tracing.SpanTypeUnknown}
-	invokeStreamKind = kind{name: "invoke_model_with_response_stream", spanType: tracing.SpanTypeLLM, stream: true}
+	invokeKind       = kind{name: "invoke_model", operation: "InvokeModel", spanType: tracing.SpanTypeUnknown}
+	invokeStreamKind = kind{name: "invoke_model_with_response_stream", operation: "InvokeModelWithResponseStream", spanType: tracing.SpanTypeLLM, stream: true}
 )
 
 // operationOf tells the traced operation from its input.

@@ -279,6 +279,23 @@ func TestRetriesAreEventsOfOneSpan(t *testing.T) {
 	}
 }
 
+// TestUnmodeledErrorIsClientError: an error code Bedrock Runtime's model
+// does not define (the fake's signature check) is botocore's ClientError.
+func TestUnmodeledErrorIsClientError(t *testing.T) {
+	f := setup(t)
+	o := f.options()
+	o.Credentials = credentials.NewStaticCredentialsProvider(llmtest.AWSAccessKeyID, "wrong-secret", "")
+	c := bedrockruntime.New(o, ClientOption())
+	if _, err := c.Converse(context.Background(), &bedrockruntime.ConverseInput{ModelId: aws.String(claude), Messages: userText("Hi")}); err == nil {
+		t.Fatal("no error")
+	}
+	s := f.One(t)
+	want := "ClientError: An error occurred (InvalidSignatureException) when calling the Converse operation: "
+	if !strings.HasPrefix(s.Status.Message, want) {
+		t.Errorf("status %q, want the prefix %q", s.Status.Message, want)
+	}
+}
+
 func TestErrors(t *testing.T) {
 	f := setup(t)
 	c := f.client()
@@ -313,10 +330,15 @@ func TestErrors(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	want := []struct{ name, typ, msg string }{
-		{"BedrockRuntime.converse", "types.ValidationException", "ValidationException: The provided model identifier is invalid."},
-		{"BedrockRuntime.invoke_model", "types.ServiceUnavailableException", "ServiceUnavailableException: Bedrock is unable to process your request."},
-		{"BedrockRuntime.converse_stream", "types.ModelStreamErrorException", "ModelStreamErrorException: The model stream was interrupted. Try your request again."},
-		{"BedrockRuntime.converse_stream", "bedrock.IncompleteStreamError", "stream closed before its final event"},
+		// botocore's class names and ClientError wording, as MLflow records
+		// boto3's exceptions.
+		{"BedrockRuntime.converse", "ValidationException",
+			"An error occurred (ValidationException) when calling the Converse operation: The provided model identifier is invalid."},
+		{"BedrockRuntime.invoke_model", "ServiceUnavailableException",
+			"An error occurred (ServiceUnavailableException) when calling the InvokeModel operation (reached max retries: 2): Bedrock is unable to process your request."},
+		{"BedrockRuntime.converse_stream", "EventStreamError",
+			"An error occurred (modelStreamErrorException) when calling the ConverseStream operation: The model stream was interrupted. Try your request again."},
+		{"BedrockRuntime.converse_stream", "IncompleteStreamError", "stream closed before its final event"},
 	}
 	if len(spans) != len(want) {
 		t.Fatalf("spans %v", spantest.Names(spans))

@@ -51,12 +51,18 @@
 //     cacheReadInputTokenCount…, Llama's prompt_token_count…), with cache
 //     tokens added to input and total tokens as MLflow does.
 //
-// A failed call's span has an "exception" event and status ERROR: for an
-// error the service answered, the SDK's typed exception (exception.type
-// "types.ValidationException", "types.ThrottlingException", …, the names
-// botocore gives them); an exception inside a stream likewise; a stream the
-// caller closes, or that is cut, before its final event an
-// IncompleteStreamError. A stream's span ends at its final event, when it
+// A failed call's span has an "exception" event and status ERROR, named and
+// worded as MLflow records boto3's exceptions: an error the service
+// answered has the type of botocore's class for its code
+// (ValidationException, ThrottlingException, … — the exceptions Bedrock
+// Runtime's API model defines — or ClientError for any other code) and
+// botocore's message ("An error occurred (ValidationException) when calling
+// the Converse operation: <message>", with " (reached max retries: <n>)"
+// when the SDK gave up after its retries); an exception inside a stream is
+// an EventStreamError worded the same way with the event's type as its
+// code; a stream the caller closes, or that is cut, before its final event
+// an IncompleteStreamError; another error of the SDK (a connection error,
+// a cancelled context) keeps its Go type. A stream's span ends at its final event, when it
 // is closed, or when it fails. With content capture off
 // (tracing.WithContentCapture(false), MLFLOWTRACE_CAPTURE_CONTENT=false)
 // inputs, outputs and stream events are left out and the metadata kept.
@@ -76,9 +82,10 @@
 //     streamed invocation whose chunks carry no top-level usage (Nova,
 //     Llama, Titan, Cohere) the amazon-bedrock-invocationMetrics of its
 //     final chunk.
-//   - Error messages are the Go SDK's ("ValidationException: <message>");
-//     botocore's read "An error occurred (ValidationException) when calling
-//     the Converse operation: <message>".
+//   - The retry count in "(reached max retries: <n>)" is the Go SDK's
+//     (3 attempts by default; botocore's legacy mode makes 5); errors that
+//     are not the service's (connection errors, timeouts) keep the Go SDK's
+//     types and messages.
 //   - botocore retries inside the call MLflow patches, unrecorded; this
 //     package records retries as events.
 //   - Converse inputs list the body's members in the order the Go SDK

@@ -11,27 +11,72 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/eventstream"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/exception"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
-// IncompleteStreamError records a stream that ended — closed by the caller,
-// or cut — before its final event (ConverseStream: metadata;
-// InvokeModelWithResponseStream: the chunk with the invocation metrics).
-type IncompleteStreamError struct{ Closed bool }
+// incompleteStream records a stream that ended — closed by the caller, or
+// cut — before its final event (ConverseStream: metadata;
+// InvokeModelWithResponseStream: the chunk with the invocation metrics):
+// exception type IncompleteStreamError.
+type incompleteStream struct{ closed bool }
 
-func (e *IncompleteStreamError) Error() string {
-	if e.Closed {
+func (e incompleteStream) Error() string {
+	if e.closed {
 		return "stream closed before its final event"
 	}
 	return "stream ended before its final event"
+}
+
+// clientError is an error the service answered, worded as botocore's
+// ClientError words it: "An error occurred (<code>) when calling the
+// <Operation> operation: <message>", with " (reached max retries: <n>)"
+// before the colon when the SDK gave up after its retries.
+type clientError struct {
+	code, operation, message string
+	retries                  int // > 0: the retries were exhausted
+	err                      error
+}
+
+func (e *clientError) Error() string {
+	retries := ""
+	if e.retries > 0 {
+		retries = " (reached max retries: " + strconv.Itoa(e.retries) + ")"
+	}
+	return "An error occurred (" + e.code + ") when calling the " + e.operation + " operation" + retries + ": " + e.message
+}
+
+func (e *clientError) Unwrap() error { return e.err }
+
+// apiError names an error the service answered as botocore's class of it:
+// a modeled Bedrock Runtime exception (its Go type in package types) is
+// raised as the class of that name (ValidationException, …), any other
+// error code as ClientError.
+func (r *recorder) apiError(ae smithy.APIError, sdkErr error) error {
+	e := &clientError{code: ae.ErrorCode(), operation: r.kind.operation, message: ae.ErrorMessage(), err: sdkErr}
+	var maxAttempts *retry.MaxAttemptsError
+	if errors.As(sdkErr, &maxAttempts) && maxAttempts.Attempt > 1 {
+		e.retries = maxAttempts.Attempt - 1
+	}
+	if _, generic := ae.(*smithy.GenericAPIError); generic {
+		return exception.New("ClientError", e)
+	}
+	return exception.New(e.code, e)
+}
+
+// streamError is an exception or error message inside an event stream, as
+// botocore raises it while the stream is read: EventStreamError, with the
+// event's type (or error code) as its code.
+func (r *recorder) streamError(code, message string) error {
+	return exception.New("EventStreamError", &clientError{code: code, operation: r.kind.operation, message: message})
 }
 
 // recorder records one traced operation as MLflow's Bedrock autolog does.
@@ -200,10 +245,14 @@ func (r *recorder) message(m eventstream.Message) {
 	kind, name := m.Type()
 	switch kind {
 	case "exception":
-		r.streamErr = streamException(name, m.Payload)
+		var e struct {
+			Message string `json:"message"`
+		}
+		_ = json.Unmarshal(m.Payload, &e)
+		r.streamErr = r.streamError(name, e.Message)
 		return
 	case "error":
-		r.streamErr = &smithy.GenericAPIError{Code: name, Message: m.Header(":error-message")}
+		r.streamErr = r.streamError(name, m.Header(":error-message"))
 		return
 	}
 	if r.kind.converse {
@@ -211,36 +260,6 @@ func (r *recorder) message(m eventstream.Message) {
 	} else {
 		r.invokeChunk(name, m.Payload)
 	}
-}
-
-// streamException is the SDK's typed error of an exception event, as the
-// stream's reader returns it.
-func streamException(name string, payload []byte) error {
-	var e struct {
-		Message            *string `json:"message"`
-		OriginalStatusCode *int32  `json:"originalStatusCode"`
-		OriginalMessage    *string `json:"originalMessage"`
-	}
-	_ = json.Unmarshal(payload, &e)
-	switch name {
-	case "internalServerException":
-		return &types.InternalServerException{Message: e.Message}
-	case "modelStreamErrorException":
-		return &types.ModelStreamErrorException{Message: e.Message, OriginalStatusCode: e.OriginalStatusCode, OriginalMessage: e.OriginalMessage}
-	case "validationException":
-		return &types.ValidationException{Message: e.Message}
-	case "throttlingException":
-		return &types.ThrottlingException{Message: e.Message}
-	case "serviceUnavailableException":
-		return &types.ServiceUnavailableException{Message: e.Message}
-	case "modelTimeoutException":
-		return &types.ModelTimeoutException{Message: e.Message}
-	}
-	msg := ""
-	if e.Message != nil {
-		msg = *e.Message
-	}
-	return &smithy.GenericAPIError{Code: name, Message: msg}
 }
 
 // eventJSON is the text MLflow gives an event's "json" attribute:
@@ -274,14 +293,14 @@ func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
 	}
 }
 
-// failure is the error a call ended with: the API's typed exception (its
-// Go type is named as botocore names the exception), another error of the
-// SDK, an exception in the stream, or a stream that did not end.
+// failure is the error a call ended with: an error the service answered
+// (named and worded as botocore's exception), another error of the SDK, an
+// exception in the stream, or a stream that did not end.
 func (r *recorder) failure(res llmspan.Result) error {
 	if res.Err != nil {
 		var ae smithy.APIError
 		if errors.As(res.Err, &ae) {
-			return ae
+			return r.apiError(ae, res.Err)
 		}
 		return res.Err
 	}
@@ -290,7 +309,7 @@ func (r *recorder) failure(res llmspan.Result) error {
 		case r.streamErr != nil:
 			return r.streamErr
 		case !r.done:
-			return &IncompleteStreamError{Closed: res.ClosedEarly}
+			return exception.New("IncompleteStreamError", incompleteStream{closed: res.ClosedEarly})
 		}
 	}
 	return nil
