@@ -55,6 +55,11 @@ PRICED = [
     ("llmtraces", "goopenai_chat_tools_stream"),
     ("einotraces", "agent"),
     ("einotraces", "chat"),
+    ("bedrocktraces", "converse_tools"),
+    ("bedrocktraces", "converse_tools_stream"),
+    ("bedrocktraces", "converse_cache"),
+    ("bedrocktraces", "invoke_anthropic"),
+    ("bedrocktraces", "invoke_nova_stream"),
 ]
 # (command, scenario) -> why MLflow's autolog of the same call records no
 # token usage (mlflow/openai/utils/chat_schema.py _parse_usage), so the
