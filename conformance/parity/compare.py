@@ -45,7 +45,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from typing import Any
+from typing import Any, Callable
 
 # Metadata keys whose values are environment-specific: presence only.
 ENV_METADATA = {"mlflow.source.name"}
@@ -213,6 +213,23 @@ def known_diff_failures(scenario: str, py: dict, go: dict, known: dict) -> list[
         failures.append(f"{scenario}: documented differences no longer seen: {sorted(missing)}")
     if rest:
         failures.append(f"{scenario}: Python and Go traces differ:\n" + format_diffs(rest))
+    return failures
+
+
+def scenario_failures(scenarios: dict[str, str], go: Callable[[str], dict], py: Callable[[str], dict],
+                      known: dict[str, dict], known_extra: dict[str, dict] | None = None) -> list[str]:
+    """Compares the normalised Go and Python traces of each scenario (scenario -> its
+    one span's name; go and py give a scenario's normalised trace): both must have no
+    problems and exactly that span; their differences must be the documented ones
+    (known, plus known_extra, per scenario: path -> why). Returns the failures."""
+    failures = []
+    for scenario, span in scenarios.items():
+        g, p = go(scenario), py(scenario)
+        for who, n in (("go", g), ("python", p)):
+            assert not n["problems"], (scenario, who, n["problems"])
+            assert list(n["spans"]) == [span], (scenario, who, list(n["spans"]))
+        documented = {**known.get(scenario, {}), **(known_extra or {}).get(scenario, {})}
+        failures += known_diff_failures(scenario, p, g, documented)
     return failures
 
 
