@@ -874,21 +874,32 @@ func (f *Fake) invokeLlama(p *params, seed string, stream bool) (invokeAnswer, *
 		a.body = ordered("generation", text, "prompt_token_count", a.in, "generation_token_count", a.out, "stop_reason", stop)
 		return a, nil
 	}
-	parts := pieces(text, 16)
+	a.chunks = countedChunks(text, 16, func(piece string, n int, first, last bool) json.RawMessage {
+		return ordered("generation", piece, "prompt_token_count", ifThen(first, a.in), "generation_token_count", n, "stop_reason", ifThen(last, stop))
+	})
+	return a, nil
+}
+
+// countedChunks streams text in pieces of at most size characters, one
+// chunk per piece: chunk gets the piece, the tokens of the text so far, and
+// whether the piece is the first and the last.
+func countedChunks(text string, size int, chunk func(piece string, tokensSoFar int, first, last bool) json.RawMessage) []json.RawMessage {
+	parts := pieces(text, size)
+	out := make([]json.RawMessage, 0, len(parts))
 	sofar := ""
 	for i, piece := range parts {
 		sofar += piece
-		n := tokens(sofar)
-		var promptCount, stopReason any
-		if i == 0 {
-			promptCount = a.in
-		}
-		if i == len(parts)-1 {
-			stopReason = stop
-		}
-		a.chunks = append(a.chunks, ordered("generation", piece, "prompt_token_count", promptCount, "generation_token_count", n, "stop_reason", stopReason))
+		out = append(out, chunk(piece, tokens(sofar), i == 0, i == len(parts)-1))
 	}
-	return a, nil
+	return out
+}
+
+// ifThen is v when cond holds, else nil (a JSON null).
+func ifThen(cond bool, v any) any {
+	if cond {
+		return v
+	}
+	return nil
 }
 
 // unitInterval checks that number members lie in [0, 1].
@@ -940,20 +951,9 @@ func (f *Fake) invokeTitanText(p *params, seed string, stream bool) (invokeAnswe
 		a.body = ordered("inputTextTokenCount", a.in, "results", []any{ordered("tokenCount", a.out, "outputText", text, "completionReason", reason)})
 		return a, nil
 	}
-	parts := pieces(text, 24)
-	sofar := ""
-	for i, piece := range parts {
-		sofar += piece
-		n := tokens(sofar)
-		var inCount, done any
-		if i == 0 {
-			inCount = a.in
-		}
-		if i == len(parts)-1 {
-			done = reason
-		}
-		a.chunks = append(a.chunks, ordered("outputText", piece, "index", 0, "totalOutputTextTokenCount", n, "completionReason", done, "inputTextTokenCount", inCount))
-	}
+	a.chunks = countedChunks(text, 24, func(piece string, n int, first, last bool) json.RawMessage {
+		return ordered("outputText", piece, "index", 0, "totalOutputTextTokenCount", n, "completionReason", ifThen(last, reason), "inputTextTokenCount", ifThen(first, a.in))
+	})
 	return a, nil
 }
 
