@@ -9,6 +9,7 @@
 #   BENCH_TARGET=databricks BENCH_SKIP_MICRO=1 bench/run.sh      # against the fake Databricks workspace
 #   BENCH_TARGET=databricks BENCH_CLOUD=uc ...                   # ... Unity Catalog tables
 #   BENCH_SKIP_SPOOL=1 ...                                       # without the durable spool's section
+#   BENCH_GO_BASE=ba2f0951 ...                                   # also an earlier commit's Go client, same server, same run
 #
 # Environment: BENCH_PYTHON (interpreter with mlflow 3.17.2; default the
 # project venv .venv, else /tmp/probe-venv), BENCH_N (traces per client,
@@ -41,9 +42,15 @@ echo "== machine"
 echo "== side-by-side: MLflow Python SDK vs Go SDK against one ${BENCH_TARGET:-server}"
 go build -o "$tmp/serverbench" ./bench/cmd/serverbench
 target_args=()
+if [ -n "${BENCH_GO_BASE:-}" ]; then
+	git worktree add --detach "$tmp/base" "$BENCH_GO_BASE" >/dev/null
+	(cd "$tmp/base" && go build -o "$tmp/serverbench-base" ./bench/cmd/serverbench)
+	git worktree remove --force "$tmp/base"
+	target_args+=(--go-base-bin "$tmp/serverbench-base")
+fi
 if [ "${BENCH_TARGET:-server}" = databricks ]; then
 	go build -o "$tmp/fakeworkspace" ./internal/databrickstest/cmd/fakeworkspace
-	target_args=(--target databricks --fake-bin "$tmp/fakeworkspace" --cloud "${BENCH_CLOUD:-AWS_PRESIGNED_URL}")
+	target_args+=(--target databricks --fake-bin "$tmp/fakeworkspace" --cloud "${BENCH_CLOUD:-AWS_PRESIGNED_URL}")
 fi
 "$py" bench/python/sidebyside.py --go-bin "$tmp/serverbench" "${target_args[@]}" \
 	-n "${BENCH_N:-2000}" --rounds "${BENCH_ROUNDS:-1}" --pace "${BENCH_PACE:-0}" \

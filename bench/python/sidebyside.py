@@ -301,6 +301,8 @@ def main() -> int:
                     help="MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE for both clients (0 = 10*n)")
     ap.add_argument("--pace", type=float, default=0,
                     help="traces per second for both clients (0: as fast as possible, then drain)")
+    ap.add_argument("--go-base-bin", help="serverbench built at an earlier commit: a third client "
+                    "(go-base) on the same server in the same run, for before/after ratios")
     ap.add_argument("--skip-python", action="store_true")
     ap.add_argument("--skip-go", action="store_true")
     ap.add_argument("--skip-faults", action="store_true")
@@ -344,9 +346,11 @@ def main() -> int:
                 "MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE": str(queue),
             })
             plan = []
+            clients = [c for c in ("python", "go") if not getattr(args, f"skip_{c}")]
+            if args.go_base_bin:
+                clients.append("go-base")
             for r in range(args.rounds):
-                order = ["python", "go"] if r % 2 == 0 else ["go", "python"]
-                plan += [(r, c) for c in order if not getattr(args, f"skip_{c}")]
+                plan += [(r, c) for c in (clients if r % 2 == 0 else clients[::-1])]
             for r, client in plan:
                 if databricks:
                     exp = server.location(f"bench-{client}-{r}")
@@ -359,11 +363,12 @@ def main() -> int:
                     argv = [python, str(HERE / "pyclient.py"), "-n", str(args.n), "-warmup", str(args.warmup),
                             "-pace", str(args.pace)]
                 else:
-                    argv = [args.go_bin, "-mode=throughput", f"-n={args.n}", f"-warmup={args.warmup}",
-                            f"-pace={args.pace}"]
+                    argv = [args.go_base_bin if client == "go-base" else args.go_bin, "-mode=throughput",
+                            f"-n={args.n}", f"-warmup={args.warmup}", f"-pace={args.pace}"]
                 print(f"[bench] round {r}: {client} -> experiment {exp}", file=sys.stderr, flush=True)
                 c0 = children.now()
                 res = run_client(client, argv, env, server, timeout=3600)
+                res["client"] = client  # go-base reports itself as "go"
                 res["process_cpu_s"] = children.now() - c0
                 res["round"] = r
                 res["experiment_id"] = exp
@@ -448,6 +453,13 @@ def markdown(r: dict) -> str:
                        f"{a['cpu_s'] / b['cpu_s']:.1f}× (measured part), "
                        f"{a['process_cpu_s'] / b['process_cpu_s']:.1f}× (whole process); "
                        f"throughput Go/Python = {(b['n'] / b['wall_s']) / (a['n'] / a['wall_s']):.2f}×")
+    base = [c for c in r["clients"] if c["client"] == "go-base"]
+    for a, b in zip(base, go):
+        out.append(f"\nRound {a['round']}: Go/Go-base client CPU per trace = {b['cpu_s'] / a['cpu_s']:.2f}× "
+                   f"(measured part), {b['process_cpu_s'] / a['process_cpu_s']:.2f}× (whole process); "
+                   f"server CPU per trace {b['server_cpu_s'] / a['server_cpu_s']:.2f}×")
+    for a, b in zip(py, go):
+        out.append(f"\nRound {a['round']}: server CPU per trace Go/Python = {b['server_cpu_s'] / a['server_cpu_s']:.2f}×")
     f = r.get("faults")
     if f:
         out.append(fault_markdown(f))

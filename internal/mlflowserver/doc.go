@@ -7,7 +7,7 @@
 //     get spans over OTLP; older servers, servers that answer /v1/traces with
 //     501 (FileStore backend) or 404 (no OTLP route) get steps 3–4 only.
 //  2. ExportSpans: spans as they end, POST /v1/traces (OTLP protobuf built by
-//     package otlpconv, gzip, header x-mlflow-experiment-id). The exporter
+//     package otlpconv, uncompressed as MLflow's client sends it, header x-mlflow-experiment-id). The exporter
 //     streams only spans of traces still open (SendsUnstreamedSpans): the
 //     spans of a finished trace are sent in step 3.
 //  3. ExportTraces: first the spans of the batch's traces that were not

@@ -1,7 +1,6 @@
 package mlflowserver
 
 import (
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -63,12 +62,11 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.expHeader = append(f.expHeader, r.Header.Get("x-mlflow-experiment-id"))
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil || r.Header.Get("Content-Type") != "application/x-protobuf" {
+		if r.Header.Get("Content-Type") != "application/x-protobuf" || r.Header.Get("Content-Encoding") != "" {
 			w.WriteHeader(400)
 			return
 		}
-		b, _ := io.ReadAll(zr)
+		b, _ := io.ReadAll(r.Body)
 		var req coltracepb.ExportTraceServiceRequest
 		if err := proto.Unmarshal(b, &req); err != nil {
 			w.WriteHeader(400)
