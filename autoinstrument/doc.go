@@ -12,6 +12,8 @@
 //		package                      library                                   one line
 //		autoinstrument/openai        github.com/openai/openai-go/v3            openai.NewClient(mlflowopenai.RequestOption())
 //		autoinstrument/anthropic     github.com/anthropics/anthropic-sdk-go/v2 anthropic.NewClient(mlflowanthropic.RequestOption())
+//		autoinstrument/bedrock       github.com/aws/aws-sdk-go-v2/service/bedrockruntime
+//		                                                                       bedrockruntime.NewFromConfig(cfg, mlflowbedrock.ClientOption())
 //		autoinstrument/goopenai      github.com/sashabaranov/go-openai         cfg.HTTPClient = goopenai.Wrap(cfg.HTTPClient)
 //		autoinstrument/genai         google.golang.org/genai (Gemini, Vertex)  mlflowgenai.NewClient(ctx, cfg) for genai.NewClient(ctx, cfg)
 //		autoinstrument/httpclient    net/http (any other HTTP or LLM API)      &http.Client{Transport: httpclient.NewTransport(nil)}
@@ -27,6 +29,11 @@
 //	    events.
 //	  - anthropic: Messages, plain and streamed, tool use, message format
 //	    "anthropic", token usage with cache reads and writes.
+//	  - bedrock: Amazon Bedrock Runtime's Converse and ConverseStream
+//	    (CHAT_MODEL, message format "bedrock", tools), InvokeModel (LLM or
+//	    EMBEDDING) and InvokeModelWithResponseStream (LLM) with the Anthropic,
+//	    Nova, Llama, Titan and Cohere bodies, through the SDK's middleware
+//	    stack: one span over the SDK's retries, streams aggregated.
 //	  - genai: GenerateContent (plain and streamed), chats (a Chat.send_message
 //	    span around the model call), function calls, CountTokens,
 //	    EmbedContent, on the Gemini API and Vertex AI; inputs and outputs in

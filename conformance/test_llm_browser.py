@@ -231,4 +231,69 @@ def test_framework_trace_in_mlflow_ui(tmp_path, framework_bins, framework, spans
         shot = shoot(url, tmp_path, f"{framework}-chat-span.png")
         missing = [s for s in must if s not in text]
         assert not missing, f"not in the {framework} chat span's view: {missing} (screenshot {shot}):\n{text[:3000]}"
+
+
+# ---- Bedrock: examples/bedrock-agent (aws-sdk-go-v2 + mlflowbedrock.ClientOption) ----
+
+@pytest.fixture(scope="module")
+def bedrock_bin(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bedrockbin")
+    return {
+        "agent": harness.go_build("examples/bedrock-agent", d),
+        "bedrocktraces": harness.go_build("conformance/cmd/bedrocktraces", d),
+        "fakellm": fakellm.build(d),
+    }
+
+
+def aws_env(fake, workdir, **extra: str) -> dict:
+    """The standard AWS variables for the fake Bedrock Runtime, and nothing
+    from this machine's AWS setup; no MLFLOW_* (so ./mlruns)."""
+    return harness.clean_env(
+        AWS_ENDPOINT_URL_BEDROCK_RUNTIME=fake.url, AWS_ACCESS_KEY_ID=fakellm.AWS_ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY=fakellm.AWS_SECRET_ACCESS_KEY, AWS_REGION=fakellm.AWS_REGION,
+        AWS_CONFIG_FILE=str(workdir / "no-aws-config"), AWS_SHARED_CREDENTIALS_FILE=str(workdir / "no-aws-credentials"),
+        AWS_EC2_METADATA_DISABLED="true", **extra)
+
+
+def test_bedrock_agent_trace_in_mlflow_ui(tmp_path, bedrock_bin):
+    """The examples/bedrock-agent trace (Converse with tools through the
+    instrumented aws-sdk-go-v2 client) in MLflow's UI: the agent's chat, and
+    a trace whose only span is an instrumented Converse call with tool use,
+    shown as a chat through mlflow.message.format "bedrock" (the UI's Bedrock
+    Converse reader: the user's message, the assistant's text and tool
+    calls)."""
+    chromium_path()
+    with fakellm.FakeLLM(bedrock_bin["fakellm"]) as fake:
+        res = harness.run([str(bedrock_bin["agent"])], env=aws_env(fake, tmp_path), cwd=tmp_path)
+        m = re.search(r"(?m)^Trace (tr-[0-9a-f]{32})$", res.stdout)
+        assert m, res.stdout
+        agent_trace = m.group(1)
+        res = harness.run([str(bedrock_bin["bedrocktraces"]), "converse_tools"], cwd=tmp_path,
+                          env=harness.clean_env(LLMTEST_URL=fake.url, MLFLOW_TRACKING_URI=str(tmp_path / "mlruns")))
+        converse_trace = harness.trace_id_from_stdout(res.stdout)
+    assert (tmp_path / "mlruns" / "0" / "traces" / agent_trace).is_dir()
+
+    with harness.MlflowServer(tmp_path / "server", backend=str(tmp_path / "mlruns")) as server:
+        t = harness.load_trace(server.url, agent_trace)
+        spans = [s["name"] + ":" + s["attributes"]["mlflow.spanType"] for s in t["data"]["spans"]]
+        assert spans == ['bedrock_agent:"AGENT"', 'BedrockRuntime.converse:"CHAT_MODEL"', 'get_weather:"TOOL"',
+                         'get_local_time:"TOOL"', 'BedrockRuntime.converse:"CHAT_MODEL"'], spans
+
+        must = [QUESTION, "get_weather", "get_local_time", "Tool calls", ANSWER_START, "BedrockRuntime.converse"]
+        url = trace_view(server.url, agent_trace)
+        text = page_text(url, tmp_path, must)
+        shot = shoot(url, tmp_path, "bedrock-agent-trace.png")
+        missing = [s for s in must if s not in text]
+        assert not missing, f"not in the trace view: {missing} (screenshot {shot}):\n{text[:3000]}"
+        assert re.search(r"\bUser\b", text) and re.search(r"\bAssistant\b", text), f"no chat roles ({shot})"
+        usage = t["info"]["trace_metadata"]["mlflow.trace.tokenUsage"]
+        assert f"{__import__('json').loads(usage)['total_tokens']} tokens" in text, f"trace token count ({shot})"
+
+        # A bare Converse span: its Bedrock messages read as a chat.
+        must = [QUESTION, "I'll use the get_weather and get_local_time tool.", "get_weather", "get_local_time", "Tool calls"]
+        url = trace_view(server.url, converse_trace)
+        text = page_text(url, tmp_path, must)
+        shot = shoot(url, tmp_path, "bedrock-converse-span.png")
+        missing = [s for s in must if s not in text]
+        assert not missing, f"not in the Converse span's view: {missing} (screenshot {shot}):\n{text[:3000]}"
         assert re.search(r"\bUser\b", text) and re.search(r"\bAssistant\b", text), f"no chat roles ({shot})"

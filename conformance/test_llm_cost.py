@@ -55,6 +55,16 @@ PRICED = [
     ("llmtraces", "goopenai_chat_tools_stream"),
     ("einotraces", "agent"),
     ("einotraces", "chat"),
+    ("bedrocktraces", "converse_tools"),
+    ("bedrocktraces", "converse_tools_stream"),
+    ("bedrocktraces", "converse_cache"),
+    ("bedrocktraces", "invoke_anthropic"),
+    ("bedrocktraces", "invoke_nova_stream"),
+    ("geminitraces", "gemini_generate"),
+    ("geminitraces", "gemini_tools"),
+    ("geminitraces", "gemini_tool_result"),
+    ("geminitraces", "gemini_chat"),
+    ("geminitraces", "vertex_tools"),
 ]
 # (command, scenario) -> why MLflow's autolog of the same call records no
 # token usage (mlflow/openai/utils/chat_schema.py _parse_usage), so the
@@ -63,6 +73,8 @@ UNPRICED = {
     ("llmtraces", "openai_embeddings"): "MLflow's OpenAI autolog records no usage for embeddings",
     ("llmtraces", "openai_completion"): "nor for a legacy Completion (only for its stream)",
     ("llmtraces", "goopenai_embeddings"): "go-openai is recorded as MLflow's OpenAI autolog records openai's calls",
+    ("geminitraces", "gemini_embed"): "MLflow's Gemini autolog records no usage for embed_content",
+    ("geminitraces", "gemini_count_tokens"): "nor for count_tokens",
 }
 
 # The server and this process price from the catalog MLflow 3.17.2 bundles.

@@ -152,18 +152,9 @@ def check_same_requests(fake, go_reqs: list[dict], py_reqs: list[dict]) -> None:
 
 
 def assert_parity(go_uri, py_uri, go_ids, py_ids, go_root=None, py_root=None, on_server=False) -> None:
-    failures = []
-    for scenario, span in SCENARIOS.items():
-        go = normalized(go_uri, go_ids[scenario], go_root)
-        py = normalized(py_uri, py_ids[scenario], py_root)
-        # Sanity: the scenario produced what it should, on both sides.
-        for who, n in (("go", go), ("python", py)):
-            assert not n["problems"], (scenario, who, n["problems"])
-            assert list(n["spans"]) == [span], (scenario, who, list(n["spans"]))
-        known = dict(KNOWN.get(scenario, {}))
-        if on_server:
-            known.update(KNOWN_SERVER.get(scenario, {}))
-        failures += compare.known_diff_failures(scenario, py, go, known)
+    failures = compare.scenario_failures(SCENARIOS, lambda s: normalized(go_uri, go_ids[s], go_root),
+                                         lambda s: normalized(py_uri, py_ids[s], py_root),
+                                         KNOWN, KNOWN_SERVER if on_server else None)
     assert not failures, "\n\n".join(failures)
 
 

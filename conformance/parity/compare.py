@@ -36,6 +36,8 @@ Anthropic autolog vs package autoinstrument; test_llm_parity.py), only:
   first characters of the root span's stored outputs text (MLflow's preview
   of an object it does not read as chat), are compared through the outputs;
   previews MLflow extracts (the assistant's text) are compared as they are.
+- the "date" header in the ResponseMetadata of Bedrock outputs (botocore's
+  record of the answer's headers): the time the fake answered.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from typing import Any
+from typing import Any, Callable
 
 # Metadata keys whose values are environment-specific: presence only.
 ENV_METADATA = {"mlflow.source.name"}
@@ -214,6 +216,23 @@ def known_diff_failures(scenario: str, py: dict, go: dict, known: dict) -> list[
     return failures
 
 
+def scenario_failures(scenarios: dict[str, str], go: Callable[[str], dict], py: Callable[[str], dict],
+                      known: dict[str, dict], known_extra: dict[str, dict] | None = None) -> list[str]:
+    """Compares the normalised Go and Python traces of each scenario (scenario -> its
+    one span's name; go and py give a scenario's normalised trace): both must have no
+    problems and exactly that span; their differences must be the documented ones
+    (known, plus known_extra, per scenario: path -> why). Returns the failures."""
+    failures = []
+    for scenario, span in scenarios.items():
+        g, p = go(scenario), py(scenario)
+        for who, n in (("go", g), ("python", p)):
+            assert not n["problems"], (scenario, who, n["problems"])
+            assert list(n["spans"]) == [span], (scenario, who, list(n["spans"]))
+        documented = {**known.get(scenario, {}), **(known_extra or {}).get(scenario, {})}
+        failures += known_diff_failures(scenario, p, g, documented)
+    return failures
+
+
 def _strip_nulls(v: Any) -> Any:
     if isinstance(v, dict):
         return {k: _strip_nulls(x) for k, x in v.items() if x is not None}
@@ -246,6 +265,10 @@ def normalize_llm(norm: dict, raw_outputs_of_root: str | None) -> dict:
         if "mlflow.spanOutputs" in attrs:
             attrs["mlflow.spanOutputs"] = _strip_nulls(attrs["mlflow.spanOutputs"])
             raw["mlflow.spanOutputs"] = "<compared as value>"
+            out = attrs["mlflow.spanOutputs"]
+            headers = out.get("ResponseMetadata", {}).get("HTTPHeaders") if isinstance(out, dict) else None
+            if isinstance(headers, dict) and "date" in headers:
+                headers["date"] = "<date>"
         for e in span["events"]:
             ea = e["attributes"]
             if isinstance(ea.get("mlflow.chunk.value"), str):

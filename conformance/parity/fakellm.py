@@ -1,10 +1,11 @@
-"""The fake OpenAI / Anthropic APIs (internal/llmtest, a Go test fixture) as a
+"""The fake OpenAI / Anthropic / Bedrock Runtime APIs (internal/llmtest, a Go test fixture) as a
 process for the Python tests: built from internal/llmtest/cmd/fakellm, bound
 to a free loopback port, stopped on exit (it also exits when its stdin
 closes, so a killed pytest leaves nothing behind).
 
 It is a fake: deterministic answers, strict validation. test_llm_fakes.py
-proves its shapes with the real `openai` and `anthropic` Python clients.
+proves its shapes with the real `openai` and `anthropic` Python clients,
+test_bedrock_fake.py with `boto3`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from parity import harness
 
 OPENAI_KEY = "sk-test-openai"
 ANTHROPIC_KEY = "sk-ant-test"
+# The fake Bedrock Runtime's credentials (internal/llmtest/sigv4.go).
+AWS_ACCESS_KEY_ID = "AKIALLMTESTBEDROCK01"
+AWS_SECRET_ACCESS_KEY = "llmtest/bedrock/fake+secret/0000000000000"
+AWS_REGION = "us-east-1"
+BEDROCK_API_KEY = "ABSKbGxtdGVzdC1iZWRyb2NrLWFwaS1rZXk="
 
 
 class FakeLLM:
@@ -45,6 +51,16 @@ class FakeLLM:
     @property
     def openai_base_url(self) -> str:
         return self.url + "/v1"
+
+    def bedrock(self, secret_key: str = AWS_SECRET_ACCESS_KEY, **config):
+        """A boto3 bedrock-runtime client for the fake (endpoint_url, the fake's
+        credentials and region); config goes to botocore's Config."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client("bedrock-runtime", endpoint_url=self.url, region_name=AWS_REGION,
+                            aws_access_key_id=AWS_ACCESS_KEY_ID, aws_secret_access_key=secret_key,
+                            config=Config(**config))
 
     def requests(self) -> list[dict]:
         """The API requests received, bodies decoded."""

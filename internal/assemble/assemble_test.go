@@ -199,6 +199,11 @@ func TestPreview(t *testing.T) {
 		{"string", `"hi"`, "user", 1000, `"hi"`},
 		{"not JSON", `abc`, "user", 1000, `abc`},
 		{"truncated", `{"messages": [{"role": "user", "content": "ééééééé"}]}`, "user", 5, "éé..."},
+		{"empty messages, then input", `{"messages": [], "input": [{"role": "user", "content": "x"}]}`, "user", 1000, "x"},
+		{"request not an object", `{"request": null}`, "user", 1000, `{"request": null}`},
+		{"Bedrock answer: output is not a list", `{"output": {"message": {"role": "assistant", "content": [{"text": "t"}]}}}`, "assistant", 1000,
+			`{"output": {"message": {"role": "assistant", "content": [{"text": "t"}]}}}`},
+		{"invalid JSON", `{"messages": [}`, "user", 1000, `{"messages": [}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

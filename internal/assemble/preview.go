@@ -18,7 +18,9 @@ import (
 func Preview(jsonText, role string, maxChars int) string {
 	content := ""
 	if t := strings.TrimLeft(jsonText, " \t\r\n"); strings.HasPrefix(t, "{") {
-		var obj any
+		// Only the members that can hold messages are decoded: an LLM
+		// span's inputs and outputs are mostly other data.
+		var obj map[string]json.RawMessage
 		if json.Unmarshal([]byte(jsonText), &obj) == nil {
 			if msgs := extractMessages(obj); len(msgs) > 0 {
 				content = messageText(lastMessage(msgs, role))
@@ -50,29 +52,39 @@ func truthy(v any) bool {
 	return true
 }
 
-func extractMessages(v any) []map[string]any {
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil
+// extractMessages is MLflow's _try_extract_messages on the members of an
+// object (decoded only as far as needed).
+func extractMessages(obj map[string]json.RawMessage) []map[string]any {
+	list := func(key string) []any {
+		raw := obj[key]
+		if len(raw) == 0 || raw[0] != '[' {
+			return nil
+		}
+		var l []any
+		_ = json.Unmarshal(raw, &l)
+		return l
 	}
-	if msgs, ok := obj["messages"].([]any); ok && len(msgs) > 0 {
+	if msgs := list("messages"); len(msgs) > 0 {
 		return filterMessages(msgs)
 	}
-	if choices, ok := obj["choices"].([]any); ok && len(choices) > 0 {
+	if choices := list("choices"); len(choices) > 0 {
 		if c0, ok := choices[0].(map[string]any); ok {
 			if msg := c0["message"]; truthy(msg) && isMessage(msg) {
 				return []map[string]any{msg.(map[string]any)}
 			}
 		}
 	}
-	if items, ok := obj["input"].([]any); ok && len(items) > 0 {
+	if items := list("input"); len(items) > 0 {
 		return filterMessages(items)
 	}
-	if items, ok := obj["output"].([]any); ok && len(items) > 0 {
+	if items := list("output"); len(items) > 0 {
 		return filterMessages(items)
 	}
 	if req, ok := obj["request"]; ok {
-		return extractMessages(req)
+		var inner map[string]json.RawMessage
+		if len(req) > 0 && req[0] == '{' && json.Unmarshal(req, &inner) == nil {
+			return extractMessages(inner)
+		}
 	}
 	return nil
 }

@@ -78,6 +78,12 @@ var (
 		{"claude-haiku-4-5", nil},
 		{"anthropic.claude-3-5-sonnet-20240620-v1:0", "bedrock"},
 		{"bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0", nil},
+		// As MLflow's Bedrock autolog (and autoinstrument/bedrock) names
+		// them: the model id's first dotted part as the provider.
+		{"anthropic.claude-3-haiku-20240307-v1:0", "anthropic"},
+		{"amazon.nova-lite-v1:0", "amazon"},
+		{"meta.llama3-8b-instruct-v1:0", "meta"},
+		{"us.anthropic.claude-3-5-haiku-20241022-v1:0", "us"},
 		{"gemini-2.5-flash", "gemini"},
 		{"gemini-2.5-pro", "vertex_ai"},
 		{"databricks-claude-3-7-sonnet", nil},

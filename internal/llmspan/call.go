@@ -3,7 +3,6 @@ package llmspan
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -32,30 +31,39 @@ type Result struct {
 	// Truncated reports that Body was cut at MaxBody.
 	Truncated bool
 	// Err is the transport error of the last attempt, the error that ended
-	// reading its body, or nil.
+	// reading its body, or nil; for an Operation that failed, the error the
+	// SDK returned.
 	Err error
 	// ClosedEarly reports that the body was closed before it ended (a stream
 	// the caller stopped reading).
 	ClosedEarly bool
-	// Stream reports that Response is a server-sent-event stream (its
-	// events went to Recorder.Event).
+	// Stream reports that Response is a stream (its bytes went to the
+	// call's StreamDecoder: for a Call's Recorder, server-sent events to
+	// Recorder.Event).
 	Stream bool
 	// Attempts is the number of HTTP attempts the call made.
 	Attempts int
 }
 
-// Recorder is what an integration records for one call. Its methods are
-// called by one goroutine at a time.
+// Recorder is what an integration records for one call of an SDK whose
+// streams are server-sent events (a Call). Its methods are called by one
+// goroutine at a time.
 type Recorder interface {
 	// Event is called for every server-sent event of a streamed (2xx,
 	// text/event-stream) response as the caller reads it.
 	Event(ev sse.Event)
+	Finisher
+}
+
+// Finisher ends the record of a call: a Call's Recorder, or an
+// Operation's.
+type Finisher interface {
 	// StreamDone reports whether the stream reached its end (the
 	// provider's final event, or an error event after which nothing comes):
 	// the call then ends at once, even if the SDK reads no further, and a
 	// Close after it is not an early close.
 	StreamDone() bool
-	// Finish records the result on the span; the Call ends the span after it.
+	// Finish records the result on the span; the span is ended after it.
 	Finish(span *tracing.Span, r Result)
 }
 
@@ -63,11 +71,15 @@ type Recorder interface {
 // retried attempt becomes a "retry" event of the span; the span ends when
 // the final response's body has been read to its end or closed (the
 // outputs of a stream are complete only then), or when the final attempt
-// fails.
+// fails — or, with an SDK that ends the call itself (CallTracer,
+// Operation), when the SDK says so.
 type Call struct {
 	span *tracing.Span
 	info CallInfo
-	rec  Recorder
+	rec  Finisher
+	// decode gives the decoder of a successful (2xx) response that is a
+	// stream, nil for one that is not.
+	decode func(*http.Response) StreamDecoder
 	// AttemptContextEndsCall: the SDK gives up when the attempt's own
 	// context is done (openai-go: a per-attempt timeout ends the call);
 	// otherwise only the caller's context ends it (anthropic-sdk-go retries
@@ -77,7 +89,7 @@ type Call struct {
 
 	// outer is the span around span (Endpoint.Outer), ended after it.
 	outer    *tracing.Span
-	outerRec Recorder
+	outerRec Finisher
 
 	mu       sync.Mutex
 	attempts int
@@ -85,18 +97,28 @@ type Call struct {
 	lastFail string // why the previous attempt is retried
 	lastCode int
 	stopWait func() bool
-	// With an SDK that ends the call (CallInfo from a CallTracer): whether
-	// the last attempt failed and waits for a retry or the SDK's end, its
-	// result, and the latest body.
+	// With an SDK that ends the call (CallInfo from a CallTracer or an
+	// Operation): whether the last attempt failed and waits for a retry or
+	// the SDK's end, its result, the latest body, whether the SDK has ended
+	// the call, and the error it ended it with (the call's error then).
 	waiting     bool
 	waitResult  Result
 	currentBody *body
+	sdkEnd      bool
+	sdkErr      error
 }
 
 // NewCall starts tracking a call whose span is span (nil: untraced; the
-// Call then only passes requests through).
+// Call then only passes requests through). A successful answer with a
+// server-sent-event stream goes to rec's Event.
 func NewCall(span *tracing.Span, info CallInfo, rec Recorder, attemptCtxEndsCall bool) *Call {
-	return &Call{span: span, info: info, rec: rec, attemptCtxEnds: attemptCtxEndsCall, maxBody: MaxBody}
+	decode := func(res *http.Response) StreamDecoder {
+		if isEventStream(res.Header.Get("Content-Type")) {
+			return &sseDecoder{rec: rec}
+		}
+		return nil
+	}
+	return &Call{span: span, info: info, rec: rec, decode: decode, attemptCtxEnds: attemptCtxEndsCall, maxBody: MaxBody}
 }
 
 // SetBodyLimit sets how many bytes of a JSON or error body the Call keeps
@@ -123,19 +145,21 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 	c.waiting = false
 	ended := c.ended
 	fail, code := c.lastFail, c.lastCode
+	var prev *body
+	if c.info.sdkEnds {
+		prev = c.currentBody
+	}
 	c.mu.Unlock()
 	if c.span == nil || ended {
 		return next(req)
 	}
+	// The SDK left the previous answer's body open (it read the error it
+	// retries without reaching EOF or closing it): that attempt is over.
+	if prev != nil && prev.settle() && code == 0 {
+		code = prev.res.StatusCode
+	}
 	if n > 1 {
-		attrs := []attribute.KeyValue{attribute.Int("retry.attempt", n-1)}
-		if code != 0 {
-			attrs = append(attrs, attribute.Int("http.response.status_code", code))
-		}
-		if fail != "" {
-			attrs = append(attrs, attribute.String("error.message", fail))
-		}
-		c.span.AddEvent("retry", attrs...)
+		AddRetryEvent(c.span, n-1, code, fail)
 	}
 
 	res, err := next(req)
@@ -158,13 +182,31 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 		}
 		return res, err
 	}
-	b := &body{rc: res.Body, call: c, res: res, req: req}
-	b.stream = res.StatusCode < 300 && isEventStream(res.Header.Get("Content-Type"))
+	var dec StreamDecoder
+	if res.StatusCode < 300 && c.decode != nil {
+		dec = c.decode(res)
+	}
+	b := &body{rc: res.Body, owner: c, res: res, req: req, dec: dec}
 	res.Body = b
 	c.mu.Lock()
 	c.currentBody = b
 	c.mu.Unlock()
 	return res, nil
+}
+
+// AddRetryEvent records on span that the SDK retries a call: a "retry"
+// event with the number of the retry (1 for the second attempt), and the
+// HTTP status (when not 0) or error message (when not "") of the attempt
+// that failed.
+func AddRetryEvent(span *tracing.Span, retry, status int, failure string) {
+	attrs := []attribute.KeyValue{attribute.Int("retry.attempt", retry)}
+	if status != 0 {
+		attrs = append(attrs, attribute.Int("http.response.status_code", status))
+	}
+	if failure != "" {
+		attrs = append(attrs, attribute.String("error.message", failure))
+	}
+	span.AddEvent("retry", attrs...)
 }
 
 // willRetry predicts whether the SDK sends another attempt after this one
@@ -251,16 +293,19 @@ func (c *Call) pending(msg string, code int, r Result) {
 	}
 }
 
-// sdkEnded is the SDK's end of the call (CallTracer): a failed attempt that
-// waited for a retry was the last (or the caller's context ended the wait);
-// a body still open is finished as closed (the SDK ends the call first,
-// then closes the body); a call with no attempt ends as is.
-func (c *Call) sdkEnded() {
+// sdkEnded is the SDK's end of the call (CallTracer, Operation), with the
+// error the SDK's call returned (nil when unknown or none), which becomes
+// the call's error: a failed attempt that waited for a retry was the last
+// (or the caller's context ended the wait); a body still open is finished
+// as closed (the SDK ends the call first, then closes the body); a call
+// with no attempt ends as is.
+func (c *Call) sdkEnded(err error) {
 	c.mu.Lock()
 	if c.ended {
 		c.mu.Unlock()
 		return
 	}
+	c.sdkEnd, c.sdkErr = true, err
 	waiting, r, b := c.waiting, c.waitResult, c.currentBody
 	c.mu.Unlock()
 	switch {
@@ -271,9 +316,19 @@ func (c *Call) sdkEnded() {
 		c.end(r)
 	case b != nil:
 		b.abandon()
+		c.end(Result{Response: b.res}) // a body settled before: nothing ended the call
 	default:
 		c.end(Result{})
 	}
+}
+
+// streaming reports that the latest attempt answered with a stream that
+// has not ended.
+func (c *Call) streaming() bool {
+	c.mu.Lock()
+	b, ended := c.currentBody, c.ended
+	c.mu.Unlock()
+	return !ended && b != nil && b.dec != nil
 }
 
 // end records r and ends the span, once.
@@ -285,6 +340,9 @@ func (c *Call) end(r Result) {
 	}
 	c.ended = true
 	r.Attempts = c.attempts
+	if c.sdkErr != nil {
+		r.Err = c.sdkErr
+	}
 	if c.stopWait != nil {
 		c.stopWait()
 		c.stopWait = nil
@@ -302,7 +360,7 @@ func (c *Call) end(r Result) {
 }
 
 // finish records r on span; a recorder bug must not break the program.
-func finish(rec Recorder, span *tracing.Span, r Result) {
+func finish(rec Finisher, span *tracing.Span, r Result) {
 	defer func() { _ = recover() }()
 	rec.Finish(span, r)
 }
@@ -339,162 +397,59 @@ func equalFold(a, b string) bool {
 	return true
 }
 
-// body passes a response body through and watches it: its bytes go to the
-// recorder (parsed as server-sent events for a stream, kept for JSON), and
-// its end — EOF, a read error, or Close — settles the call.
-type body struct {
-	rc     io.ReadCloser
-	call   *Call
-	res    *http.Response
-	req    *http.Request
-	stream bool
-
-	mu        sync.Mutex
-	parser    sse.Parser
-	buf       []byte
-	truncated bool
-	read      bool // any byte read
-	done      bool
-}
-
-func (b *body) Read(p []byte) (int, error) {
-	n, err := b.rc.Read(p)
-	over := false
-	if n > 0 || err != nil {
-		b.mu.Lock()
-		if n > 0 {
-			b.read = true
-			b.take(p[:n])
-			// A stream is over at its final event (the provider's stop or
-			// error event): an SDK may stop reading there, before EOF, and
-			// not close the body.
-			over = b.stream && !b.done && b.recorderDone()
+// bodyEnd is told how the body b ended (result r). With an SDK that ends
+// the call, the end of an earlier attempt's body is not the call's, and an
+// error answer waits for the SDK: it may be retried (the SDK read it to
+// decide), and the SDK's end says it was the last.
+func (c *Call) bodyEnd(b *body, r Result) {
+	if c.info.sdkEnds {
+		c.mu.Lock()
+		stale, sdkEnd := b != c.currentBody, c.sdkEnd
+		c.mu.Unlock()
+		if stale {
+			return
 		}
-		b.mu.Unlock()
-	}
-	if over {
-		b.finish(nil, false)
-	}
-	if err != nil {
-		if err == io.EOF {
-			b.finish(nil, false)
-		} else {
-			b.failed(err)
+		if !sdkEnd && !r.Stream && r.Response.StatusCode >= 300 {
+			fail := ""
+			if r.Err != nil {
+				fail = r.Err.Error()
+			}
+			c.pending(fail, r.Response.StatusCode, r)
+			return
 		}
 	}
-	return n, err
+	c.end(r)
 }
 
-// take records bytes (b.mu held).
-func (b *body) take(p []byte) {
-	if b.done {
-		return
-	}
-	if b.stream {
-		b.parser.Feed(p, b.event)
-		return
-	}
-	if room := b.call.maxBody - len(b.buf); room > 0 {
-		b.buf = append(b.buf, p[:min(len(p), room)]...)
-		if len(p) > room {
-			b.truncated = true
+// retried: a response the SDK closes unread (err nil) or a dropped
+// connection while reading a non-streamed answer (err) is retried under the
+// SDK's rule; the call then waits for the next attempt.
+func (c *Call) retried(b *body, err error) bool {
+	if err == nil {
+		if b.res.StatusCode < 400 || !c.willRetry(b.req, b.res, true) {
+			return false
 		}
-	} else {
-		b.truncated = true
+		c.pending("", b.res.StatusCode, Result{Response: b.res})
+		return true
 	}
-}
-
-func (b *body) event(ev sse.Event) {
-	defer func() { _ = recover() }()
-	b.call.rec.Event(ev)
-}
-
-func (b *body) Close() error {
-	err := b.rc.Close()
-	b.mu.Lock()
-	done := b.done
-	read := b.read
-	b.mu.Unlock()
-	if done {
-		return err
-	}
-	streamDone := b.flushStream()
-	if !read && b.res.StatusCode >= 400 && b.call.willRetry(b.req, b.res, true) {
-		// The SDK closes a response it retries without reading it.
-		b.settle()
-		b.call.pending("", b.res.StatusCode, Result{Response: b.res})
-		return err
-	}
-	b.finish(nil, !streamDone)
-	return err
-}
-
-// abandon finishes the body as Close does, without closing it: the SDK
-// ended the call (it closes the body next).
-func (b *body) abandon() {
-	b.mu.Lock()
-	done := b.done
-	b.mu.Unlock()
-	if !done {
-		b.finish(nil, !b.flushStream())
-	}
-}
-
-// flushStream hands a stream's last buffered event to the recorder and
-// reports whether the stream reached its end (false for a body that is not
-// a stream).
-func (b *body) flushStream() bool {
-	if !b.stream {
+	if b.dec != nil || b.res.StatusCode >= 300 || !c.willRetry(b.req, nil, false) {
 		return false
 	}
-	b.mu.Lock()
-	b.parser.Flush(b.event)
-	b.mu.Unlock()
-	return b.recorderDone()
-}
-
-func (b *body) recorderDone() (done bool) {
-	defer func() { _ = recover() }()
-	return b.call.rec.StreamDone()
-}
-
-// failed handles a read error: a dropped connection that anthropic-sdk-go
-// retries, or the end of the call.
-func (b *body) failed(err error) {
-	if b.call.willRetry(b.req, nil, false) && !b.stream && b.res.StatusCode < 300 {
-		b.settle()
-		b.call.pending(err.Error(), b.res.StatusCode, Result{Response: b.res, Err: err})
-		return
-	}
-	b.finish(err, false)
-}
-
-func (b *body) settle() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.done {
-		return false
-	}
-	b.done = true
+	c.pending(err.Error(), b.res.StatusCode, Result{Response: b.res, Err: err})
 	return true
 }
 
-func (b *body) finish(err error, closedEarly bool) {
-	b.mu.Lock()
-	if b.done {
-		b.mu.Unlock()
-		return
-	}
-	if b.stream && err == nil {
-		b.parser.Flush(b.event)
-	}
-	b.done = true
-	r := Result{Response: b.res, Err: err, ClosedEarly: closedEarly && b.stream, Stream: b.stream}
-	if !b.stream {
-		r.Body, r.Truncated = b.buf, b.truncated
-	}
-	b.mu.Unlock()
-	b.call.end(r)
+// sseDecoder hands the server-sent events of a stream to a Recorder.
+type sseDecoder struct {
+	rec    Recorder
+	parser sse.Parser
+}
+
+func (d *sseDecoder) Feed(p []byte) { d.parser.Feed(p, d.event) }
+func (d *sseDecoder) Flush()        { d.parser.Flush(d.event) }
+func (d *sseDecoder) event(ev sse.Event) {
+	defer func() { _ = recover() }()
+	d.rec.Event(ev)
 }
 
 // StatusText is "404 Not Found".

@@ -130,7 +130,7 @@ func (cs *callSpan) End(opts ...trace.SpanEndOption) {
 	cs.done = true
 	cs.mu.Unlock()
 	if !done && mw != nil && mw.call != nil {
-		mw.call.sdkEnded()
+		mw.call.sdkEnded(nil)
 	}
 	cs.Span.End(opts...)
 }

@@ -109,3 +109,54 @@ func TestCallTracerFallback(t *testing.T) {
 		t.Errorf("%d fallbacks", ct.Fallbacks())
 	}
 }
+
+// TestCallTracerEndsOpenBody: an SDK that ends its call span while the
+// answer's body is still open (it closes the body after) ends the call
+// then, as a body closed at that point: a JSON answer's bytes read so far
+// are its result, a stream not at its end was closed early.
+func TestCallTracerEndsOpenBody(t *testing.T) {
+	tests := []struct {
+		name        string
+		contentType string
+		closedEarly bool
+	}{
+		{"json answer", "application/json", false},
+		{"stream", "text/event-stream", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := spantest.Start(t, tracing.WithoutGlobalTracerProvider())
+			rec := &finishRecorder{}
+			route := func(*http.Request) (llmspan.Endpoint, bool) {
+				return llmspan.Endpoint{Name: "Chat", Start: func(*tracing.Span, []llmspan.Field, bool) llmspan.Recorder { return rec }}, true
+			}
+			ct := llmspan.NewCallTracer(route, nil)
+			spanCtx, span := ct.Tracer("sdk").Start(context.Background(), "call")
+			req, _ := http.NewRequestWithContext(spanCtx, http.MethodPost, "http://api.test/v1/chat", strings.NewReader(`{}`))
+			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(`{}`)), nil }
+			res, err := ct.Middleware()(req, func(*http.Request) (*http.Response, error) {
+				return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {tt.contentType}},
+					Body: io.NopCloser(strings.NewReader(`{"ok":true}` + "\n\n"))}, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 4)
+			if _, err := io.ReadFull(res.Body, buf); err != nil {
+				t.Fatal(err)
+			}
+			span.End()
+			if len(rec.results) != 1 || len(f.Spans(t)) != 1 {
+				t.Fatalf("the SDK's end did not end the call: %d results", len(rec.results))
+			}
+			r := rec.results[0]
+			if r.ClosedEarly != tt.closedEarly || r.Stream != tt.closedEarly || (!r.Stream && string(r.Body) != `{"ok`) {
+				t.Errorf("result %+v body %q", r, r.Body)
+			}
+			_ = res.Body.Close()
+			if len(rec.results) != 1 {
+				t.Errorf("Close after the end recorded the call again: %d results", len(rec.results))
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"unicode/utf8"
 )
 
 // Field is one member of a JSON object, in document order.
@@ -36,8 +37,8 @@ func ValidObjectFields(b []byte) ([]Field, error) {
 	for i < len(b) && b[i] != '}' {
 		// b is valid JSON: a key string, ':', a value, then ',' or '}'.
 		end := skipString(b, i)
-		var key string
-		if err := json.Unmarshal(b[i:end], &key); err != nil {
+		key, err := decodeString(b[i:end])
+		if err != nil {
 			return nil, err
 		}
 		i = skipSpace(b, end)
@@ -144,9 +145,19 @@ func IsNull(v json.RawMessage) bool {
 
 // String decodes v as a JSON string ("" when it is not one).
 func String(v json.RawMessage) string {
-	var s string
-	_ = json.Unmarshal(v, &s)
+	s, _ := decodeString(bytes.TrimSpace(v))
 	return s
+}
+
+// decodeString decodes the JSON string literal b; one without escapes is
+// taken as it is.
+func decodeString(b []byte) (string, error) {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && plainString(b[1:len(b)-1]) {
+		return string(b[1 : len(b)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
 }
 
 // Object builds a JSON object with members in the given order, leaving out
@@ -177,10 +188,62 @@ func (o *Object) Set(key string, v any) {
 	} else {
 		o.buf.WriteByte(',')
 	}
-	k, _ := json.Marshal(key)
-	o.buf.Write(k)
+	if plainKey(key) {
+		o.buf.WriteByte('"')
+		o.buf.WriteString(key)
+		o.buf.WriteByte('"')
+	} else {
+		k, _ := json.Marshal(key)
+		o.buf.Write(k)
+	}
 	o.buf.WriteByte(':')
 	o.buf.Write(raw)
+}
+
+// plainString reports string content JSON decodes to itself: valid UTF-8
+// without quotes, backslashes or control characters.
+func plainString(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return utf8.Valid(b)
+}
+
+// plainKey reports a key that is its own JSON text between quotes: ASCII
+// without quotes, backslashes, control characters or the characters
+// encoding/json escapes for HTML.
+func plainKey(k string) bool {
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+// Prepend returns the JSON object obj with the member key: v (encoded as
+// Object.Set encodes it) put before its members, without decoding obj; ok
+// is false when obj is not an object (or v cannot be encoded).
+func Prepend(obj json.RawMessage, key string, v any) (json.RawMessage, bool) {
+	b := bytes.TrimSpace(obj)
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return nil, false
+	}
+	var o Object
+	o.Set(key, v)
+	if o.buf.Len() == 0 {
+		return nil, false
+	}
+	rest := bytes.TrimSpace(b[1:])
+	out := make([]byte, 0, o.buf.Len()+len(rest)+1)
+	out = append(out, o.buf.Bytes()...)
+	if len(rest) > 1 { // not "}"
+		out = append(out, ',')
+	}
+	return append(out, rest...), true
 }
 
 // JSON returns the object.

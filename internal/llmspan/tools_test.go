@@ -113,3 +113,30 @@ func jsonEq(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
 }
+
+func TestString(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`"plain"`, "plain"}, {` "spaced" `, "spaced"}, {`"a\"b"`, `a"b`}, {`"\u00e9t\u00e9"`, "été"}, {`"été"`, "été"},
+		{"\"\xff\"", "\ufffd"}, {"\"a\tb\"", ""}, {`1`, ""}, {`null`, ""}, {`"unterminated`, ""},
+	} {
+		if got := String(json.RawMessage(tt.in)); got != tt.want {
+			t.Errorf("String(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestPrepend(t *testing.T) {
+	for _, tt := range []struct{ obj, want string }{
+		{`{"b":1}`, `{"a":"x","b":1}`}, {` { } `, `{"a":"x"}`}, {`{ "b" : [1] }`, `{"a":"x","b" : [1] }`},
+	} {
+		got, ok := Prepend(json.RawMessage(tt.obj), "a", "x")
+		if !ok || string(got) != tt.want || !json.Valid(got) {
+			t.Errorf("Prepend(%s) = %s %v, want %s", tt.obj, got, ok, tt.want)
+		}
+	}
+	for _, bad := range []string{`[1]`, `"s"`, ``} {
+		if _, ok := Prepend(json.RawMessage(bad), "a", 1); ok {
+			t.Errorf("Prepend(%s) ok", bad)
+		}
+	}
+}

@@ -17,13 +17,35 @@ type Usage struct {
 	CacheReadInputTokens           *int `json:"cache_read_input_tokens,omitempty"`
 	CacheCreationInputTokens       *int `json:"cache_creation_input_tokens,omitempty"`
 	CacheCreationInputTokens1hPlus *int `json:"cache_creation_input_tokens_above_1hr,omitempty"`
+	// TotalLast puts total_tokens after the cache counts, the order of
+	// MLflow's Bedrock autolog (input, output, cache read, cache creation,
+	// total); the other autologs write it third.
+	TotalLast bool `json:"-"`
 }
 
 // Set records u on span.
 func (u Usage) Set(span *tracing.Span) {
-	b, err := json.Marshal(u)
-	if err != nil {
-		return
+	var b []byte
+	if u.TotalLast {
+		var o Object
+		o.Set("input_tokens", u.InputTokens)
+		o.Set("output_tokens", u.OutputTokens)
+		if u.CacheReadInputTokens != nil {
+			o.Set("cache_read_input_tokens", *u.CacheReadInputTokens)
+		}
+		if u.CacheCreationInputTokens != nil {
+			o.Set("cache_creation_input_tokens", *u.CacheCreationInputTokens)
+		}
+		if u.CacheCreationInputTokens1hPlus != nil {
+			o.Set("cache_creation_input_tokens_above_1hr", *u.CacheCreationInputTokens1hPlus)
+		}
+		o.Set("total_tokens", u.TotalTokens)
+		b = o.JSON()
+	} else {
+		var err error
+		if b, err = json.Marshal(u); err != nil {
+			return
+		}
 	}
 	span.SetAttribute(keys.ChatTokenUsage, json.RawMessage(b))
 }

@@ -139,7 +139,7 @@ type anthropicUsage struct {
 	CacheReadInputTokens     int             `json:"cache_read_input_tokens"`
 	CacheCreation            json.RawMessage `json:"cache_creation"`
 	OutputTokens             int             `json:"output_tokens"`
-	ServiceTier              string          `json:"service_tier"`
+	ServiceTier              string          `json:"service_tier,omitempty"`
 }
 
 type textBlock struct {
@@ -175,16 +175,43 @@ func (f *Fake) messages(w http.ResponseWriter, r *http.Request, body []byte) *an
 	if !ok {
 		return &anthropicBad{status: 404, typ: "not_found_error", msg: "model: " + model}
 	}
-	maxTokens, _, ibad := p.integer("max_tokens", 1)
-	if ibad != nil {
-		return aInvalid("max_tokens: Input should be a valid integer, greater than or equal to 1")
-	}
 	stream, _, sbad := p.boolean("stream")
 	if sbad != nil {
 		return aInvalid("stream: Input should be a valid boolean")
 	}
+	seed := requestHash(r.URL.Path, body)
+	msg, content, abad := f.anthropicAnswer(p, seed, model, snapshot, "msg_")
+	if abad != nil {
+		return abad
+	}
+	w.Header().Set("request-id", "req_"+hashID(seed, "req", 0))
+	if !stream {
+		for _, c := range content {
+			msg.Content = append(msg.Content, rawJSON(c))
+		}
+		writeJSON(w, 200, msg)
+		return nil
+	}
+	s := newSSE(w, r, func(s *sseWriter) {
+		s.raw("error", []byte(`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`))
+	})
+	anthropicEvents(msg, content, s.event)
+	return nil
+}
+
+// anthropicAnswer validates the members of a Messages request that the
+// Anthropic API and Bedrock's Anthropic body share (max_tokens, temperature,
+// tools, tool_choice, system, messages) and answers it: the Message (model
+// snapshot, id idPrefix+hash of seed, usage, no content yet) and its content
+// blocks.
+func (f *Fake) anthropicAnswer(p *params, seed, model, snapshot, idPrefix string) (anthropicMessage, []any, *anthropicBad) {
+	fail := func(b *anthropicBad) (anthropicMessage, []any, *anthropicBad) { return anthropicMessage{}, nil, b }
+	maxTokens, _, ibad := p.integer("max_tokens", 1)
+	if ibad != nil {
+		return fail(aInvalid("max_tokens: Input should be a valid integer, greater than or equal to 1"))
+	}
 	if _, _, tbad := p.number("temperature", 0, 1); tbad != nil {
-		return aInvalid("temperature: Input should be less than or equal to 1")
+		return fail(aInvalid("temperature: Input should be less than or equal to 1"))
 	}
 
 	// Tools.
@@ -205,15 +232,15 @@ func (f *Fake) messages(w http.ResponseWriter, r *http.Request, body []byte) *an
 			CacheControl json.RawMessage `json:"cache_control"`
 		}
 		if json.Unmarshal(p.byKey["tools"], &raw) != nil {
-			return aInvalid("tools: Input should be a valid list")
+			return fail(aInvalid("tools: Input should be a valid list"))
 		}
 		for i, t := range raw {
 			if t.Type == "" || t.Type == "custom" {
 				if !toolNameRE.MatchString(t.Name) {
-					return aInvalid("tools.%d.custom.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'", i)
+					return fail(aInvalid("tools.%d.custom.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'", i))
 				}
 				if len(t.InputSchema) == 0 {
-					return aInvalid("tools.%d.custom.input_schema: Field required", i)
+					return fail(aInvalid("tools.%d.custom.input_schema: Field required", i))
 				}
 				tools = append(tools, toolDef{Name: t.Name, Schema: t.InputSchema})
 			}
@@ -229,7 +256,7 @@ func (f *Fake) messages(w http.ResponseWriter, r *http.Request, body []byte) *an
 			DisableParallelToolUse bool   `json:"disable_parallel_tool_use"`
 		}
 		if json.Unmarshal(p.byKey["tool_choice"], &tc) != nil {
-			return aInvalid("tool_choice: Input should be a valid dictionary")
+			return fail(aInvalid("tool_choice: Input should be a valid dictionary"))
 		}
 		switch tc.Type {
 		case "auto":
@@ -244,10 +271,10 @@ func (f *Fake) messages(w http.ResponseWriter, r *http.Request, body []byte) *an
 				found = found || t.Name == tc.Name
 			}
 			if !found {
-				return aInvalid("tool_choice: tool `%s` not found in tools", tc.Name)
+				return fail(aInvalid("tool_choice: tool `%s` not found in tools", tc.Name))
 			}
 		default:
-			return aInvalid("tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'")
+			return fail(aInvalid("tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'"))
 		}
 		in.Parallel = !tc.DisableParallelToolUse
 	}
@@ -260,11 +287,11 @@ func (f *Fake) messages(w http.ResponseWriter, r *http.Request, body []byte) *an
 		} else {
 			bs, ok := blocks(p.byKey["system"])
 			if !ok {
-				return aInvalid("system: Input should be a valid string or list")
+				return fail(aInvalid("system: Input should be a valid string or list"))
 			}
 			for i, b := range bs {
 				if b.Type != "text" {
-					return aInvalid("system.%d.type: Input should be 'text'", i)
+					return fail(aInvalid("system.%d.type: Input should be 'text'", i))
 				}
 				promptN += tokens(b.Text)
 				mark(b.CacheControl)
@@ -278,22 +305,22 @@ func (f *Fake) messages(w http.ResponseWriter, r *http.Request, body []byte) *an
 		Content json.RawMessage `json:"content"`
 	}
 	if json.Unmarshal(p.byKey["messages"], &msgs) != nil {
-		return aInvalid("messages: Input should be a valid list")
+		return fail(aInvalid("messages: Input should be a valid list"))
 	}
 	if len(msgs) == 0 {
-		return aInvalid("messages: at least one message is required")
+		return fail(aInvalid("messages: at least one message is required"))
 	}
 	var prevToolUses map[string]string
 	for i, m := range msgs {
 		if m.Role != "user" && m.Role != "assistant" {
-			return aInvalid("messages.%d.role: Input should be 'user' or 'assistant'", i)
+			return fail(aInvalid("messages.%d.role: Input should be 'user' or 'assistant'", i))
 		}
 		if len(m.Content) == 0 {
-			return aInvalid("messages.%d.content: Field required", i)
+			return fail(aInvalid("messages.%d.content: Field required", i))
 		}
 		bs, ok := blocks(m.Content)
 		if !ok {
-			return aInvalid("messages.%d.content: Input should be a valid list", i)
+			return fail(aInvalid("messages.%d.content: Input should be a valid list", i))
 		}
 		uses := map[string]string{}
 		var results []toolResult
@@ -302,23 +329,23 @@ func (f *Fake) messages(w http.ResponseWriter, r *http.Request, body []byte) *an
 			switch b.Type {
 			case "text":
 				if m.Role == "user" && b.Text == "" && len(bs) == 1 {
-					return aInvalid("messages.%d: all messages must have non-empty content except for the optional final assistant message", i)
+					return fail(aInvalid("messages.%d: all messages must have non-empty content except for the optional final assistant message", i))
 				}
 				text = append(text, b.Text)
 				promptN += tokens(b.Text)
 			case "tool_use":
 				if m.Role != "assistant" {
-					return aInvalid("messages.%d.content.%d: tool_use blocks are only allowed in assistant messages", i, j)
+					return fail(aInvalid("messages.%d.content.%d: tool_use blocks are only allowed in assistant messages", i, j))
 				}
 				uses[b.ID] = b.Name
 				promptN += tokens(b.Name) + tokens(string(b.Input))
 			case "tool_result":
 				if m.Role != "user" {
-					return aInvalid("messages.%d.content.%d: tool_result blocks are only allowed in user messages", i, j)
+					return fail(aInvalid("messages.%d.content.%d: tool_result blocks are only allowed in user messages", i, j))
 				}
 				name, ok := prevToolUses[b.ToolUseID]
 				if !ok {
-					return aInvalid("messages.%d.content.%d: unexpected `tool_use_id` found in `tool_result` blocks: %s. Each `tool_result` block must have a corresponding `tool_use` block in the previous message.", i, j, b.ToolUseID)
+					return fail(aInvalid("messages.%d.content.%d: unexpected `tool_use_id` found in `tool_result` blocks: %s. Each `tool_result` block must have a corresponding `tool_use` block in the previous message.", i, j, b.ToolUseID))
 				}
 				delete(prevToolUses, b.ToolUseID)
 				content := ""
@@ -330,13 +357,13 @@ func (f *Fake) messages(w http.ResponseWriter, r *http.Request, body []byte) *an
 			case "image", "document", "thinking", "redacted_thinking", "search_result":
 				promptN += tokens(b.Thinking) + 100
 			default:
-				return aInvalid("messages.%d.content.%d.type: Input tag '%s' found using 'type' does not match any of the expected tags", i, j, b.Type)
+				return fail(aInvalid("messages.%d.content.%d.type: Input tag '%s' found using 'type' does not match any of the expected tags", i, j, b.Type))
 			}
 			mark(b.CacheControl)
 		}
 		if len(prevToolUses) > 0 {
 			ids := sortedKeys(prevToolUses)
-			return aInvalid("messages.%d: `tool_use` ids were found without `tool_result` blocks immediately after: %s. Each `tool_use` block must have a corresponding `tool_result` block in the next message.", i, strings.Join(ids, ", "))
+			return fail(aInvalid("messages.%d: `tool_use` ids were found without `tool_result` blocks immediately after: %s. Each `tool_use` block must have a corresponding `tool_result` block in the next message.", i, strings.Join(ids, ", ")))
 		}
 		prevToolUses = uses
 		if m.Role == "user" {
@@ -351,7 +378,6 @@ func (f *Fake) messages(w http.ResponseWriter, r *http.Request, body []byte) *an
 		// A final assistant message with tool_use is a prefill the model continues; allowed.
 		prevToolUses = nil
 	}
-	seed := requestHash(r.URL.Path, body)
 	in.Seed = seed
 	t := f.answer(in)
 
@@ -396,25 +422,15 @@ func (f *Fake) messages(w http.ResponseWriter, r *http.Request, body []byte) *an
 			u.OutputTokens += tokens(tb.Text)
 		}
 	}
-	msg := anthropicMessage{ID: "msg_" + hashID(seed, "msg", 0), Type: "message", Role: "assistant", Model: snapshot,
+	msg := anthropicMessage{ID: idPrefix + hashID(seed, "msg", 0), Type: "message", Role: "assistant", Model: snapshot,
 		Content: []json.RawMessage{}, StopReason: &stop, Usage: u}
-	w.Header().Set("request-id", "req_"+hashID(seed, "req", 0))
-	if !stream {
-		for _, c := range content {
-			msg.Content = append(msg.Content, rawJSON(c))
-		}
-		writeJSON(w, 200, msg)
-		return nil
-	}
-	f.messagesStream(w, r, msg, content)
-	return nil
+	return msg, content, nil
 }
 
-func (f *Fake) messagesStream(w http.ResponseWriter, r *http.Request, final anthropicMessage, content []any) {
-	s := newSSE(w, r, func(s *sseWriter) {
-		s.raw("error", []byte(`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`))
-	})
-	send := func(typ string, kv ...any) bool { return s.event(typ, ordered(append([]any{"type", typ}, kv...)...)) }
+// anthropicEvents sends the events of a streamed Message (final, with its
+// content blocks) to emit, in the API's order; emit returns false to stop.
+func anthropicEvents(final anthropicMessage, content []any, emit func(typ string, data []byte) bool) {
+	send := func(typ string, kv ...any) bool { return emit(typ, ordered(append([]any{"type", typ}, kv...)...)) }
 	start := final
 	start.StopReason = nil
 	start.Usage.OutputTokens = 1
@@ -427,7 +443,7 @@ func (f *Fake) messagesStream(w http.ResponseWriter, r *http.Request, final anth
 			if !send("content_block_start", "index", i, "content_block", textBlock{Type: "text", Text: ""}) {
 				return
 			}
-			if i == 0 && !s.event("ping", []byte(`{"type": "ping"}`)) {
+			if i == 0 && !emit("ping", []byte(`{"type": "ping"}`)) {
 				return
 			}
 			for _, p := range pieces(b.Text, 16) {

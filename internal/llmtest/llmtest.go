@@ -1,26 +1,32 @@
-// Package llmtest is a strict fake of the OpenAI, Anthropic and Gemini HTTP
-// APIs for tests: one http.Handler serving OpenAI's Chat Completions,
-// Responses, Embeddings and (legacy) Completions under /v1/, Anthropic's
-// Messages at /v1/messages, and the Gemini API's model methods
-// (/v1beta/models/<model>:generateContent, :streamGenerateContent?alt=sse,
-// :countTokens, :embedContent, :batchEmbedContents; also under /v1/) and
-// Vertex AI's (/v1beta1/projects/<p>/locations/<l>/publishers/google/models/
+// Package llmtest is a strict fake of the OpenAI, Anthropic, Gemini and
+// Amazon Bedrock Runtime HTTP APIs for tests: one http.Handler serving
+// OpenAI's Chat Completions, Responses, Embeddings and (legacy) Completions
+// under /v1/, Anthropic's Messages at /v1/messages, the Gemini API's model
+// methods (/v1beta/models/<model>:generateContent,
+// :streamGenerateContent?alt=sse, :countTokens, :embedContent,
+// :batchEmbedContents; also under /v1/) and Vertex AI's
+// (/v1beta1/projects/<p>/locations/<l>/publishers/google/models/
 // <model>:..., express mode without the project, :predict for embeddings),
-// JSON and server-sent-event streams shaped as the providers' API
-// references describe them (tool calls, parallel tool calls, refusals,
+// and Bedrock Runtime's Converse, ConverseStream, InvokeModel and
+// InvokeModelWithResponseStream under /model/{modelId}/ (bedrock.go): JSON,
+// server-sent-event and AWS event-stream answers shaped as the providers'
+// API references describe them (tool calls, parallel tool calls, refusals,
 // errors, usage in the last chunk with stream_options.include_usage, cache
-// token counts, Gemini's implicit caching and thinking tokens).
+// token counts, Gemini's implicit caching and thinking tokens; for
+// InvokeModel the Anthropic, Nova, Llama, Titan and Cohere bodies).
 //
 // It is a fake: answers come from a small deterministic rule set (see
 // brain.go), not a model. It is strict: it rejects what the real APIs reject
 // — a missing or wrong API key (401; Gemini: x-goog-api-key, 403/400;
 // Vertex AI: an OAuth bearer token, 401), a missing anthropic-version header,
-// Gemini members Google's proto JSON parser rejects (geminischema.go),
-// missing or mistyped required fields, unknown request fields, an unknown
-// model (404), tool results that answer no tool call — with the providers'
-// error bodies. The Python clients `openai` and `anthropic` from PyPI are run
-// against it by conformance/test_llm_fakes.py, google-genai by
-// conformance/test_gemini_fake.py, to prove the shapes.
+// a missing, malformed or wrong AWS Signature Version 4 (sigv4.go), Gemini
+// members Google's proto JSON parser rejects (geminischema.go), missing or
+// mistyped required fields, unknown request fields, an unknown model (404;
+// Bedrock: ValidationException), tool results that answer no tool call —
+// with the providers' error bodies. The Python clients `openai` and
+// `anthropic` from PyPI are run against it by conformance/test_llm_fakes.py,
+// google-genai by conformance/test_gemini_fake.py and boto3 by
+// conformance/test_bedrock_fake.py, to prove the shapes.
 //
 // Faults (429/5xx answers, dropped or failing streams, slow answers) are
 // injected with AddFault, or over HTTP with POST /_fake/faults when the fake
@@ -54,6 +60,10 @@ const (
 type Fake struct {
 	openAIKey    string
 	anthropicKey string
+	awsKeyID     string
+	awsSecret    string
+	awsToken     string
+	awsRegion    string
 	geminiKey    string
 	vertexToken  string
 	maxRequests  int
@@ -90,7 +100,8 @@ func WithVertexToken(t string) Option { return optionFunc(func(f *Fake) { f.vert
 
 // New returns a Fake.
 func New(opts ...Option) *Fake {
-	f := &Fake{openAIKey: OpenAIKey, anthropicKey: AnthropicKey, geminiKey: GeminiKey, vertexToken: VertexToken, maxRequests: 1000, cacheSeen: map[string]bool{}}
+	f := &Fake{openAIKey: OpenAIKey, anthropicKey: AnthropicKey, geminiKey: GeminiKey, vertexToken: VertexToken,
+		awsKeyID: AWSAccessKeyID, awsSecret: AWSSecretAccessKey, awsRegion: AWSRegion, maxRequests: 1000, cacheSeen: map[string]bool{}}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(f)
@@ -266,13 +277,18 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.record(r, body)
 	anthropic := r.URL.Path == "/v1/messages" || strings.HasPrefix(r.URL.Path, "/v1/messages/")
+	bedrock := strings.HasPrefix(r.URL.Path, "/model/")
 	gemini := isGemini(r.URL.Path)
+	rid := requestUUID(requestHash(r.URL.Path, body))
 	if len(body) > maxBody {
-		if gemini {
+		switch {
+		case bedrock:
+			bedrockError(w, rid, &bedrockBad{413, "ValidationException", "Input is too long for requested model."})
+		case gemini:
 			geminiError(w, &geminiBad{code: http.StatusRequestEntityTooLarge, status: "INVALID_ARGUMENT", msg: "Request payload size exceeds the limit."})
-		} else if anthropic {
+		case anthropic:
 			anthropicError(w, http.StatusRequestEntityTooLarge, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
-		} else {
+		default:
 			openAIError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "Request too large.", "", "")
 		}
 		return
@@ -289,11 +305,14 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if ft.RetryAfter != "" {
 				w.Header().Set("Retry-After", ft.RetryAfter)
 			}
-			if gemini {
+			switch {
+			case bedrock:
+				bedrockStatusError(w, rid, ft.Status)
+			case gemini:
 				geminiStatusError(w, ft.Status)
-			} else if anthropic {
+			case anthropic:
 				anthropicStatusError(w, ft.Status)
-			} else {
+			default:
 				openAIStatusError(w, ft.Status)
 			}
 			return
@@ -301,6 +320,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithValue(r.Context(), faultKey{}, ft))
 	}
 	switch {
+	case bedrock:
+		f.bedrock(w, r, body)
 	case gemini:
 		f.gemini(w, r, body)
 	case anthropic:
@@ -375,8 +396,46 @@ func (s *Server) OpenAIBaseURL() string { return s.URL + "/v1/" }
 // AnthropicBaseURL is the base URL an Anthropic client uses.
 func (s *Server) AnthropicBaseURL() string { return s.URL }
 
+// BedrockURL is the endpoint a Bedrock Runtime client uses (boto3's
+// endpoint_url, aws-sdk-go-v2's BaseEndpoint); requests are signed with
+// AWSAccessKeyID / AWSSecretAccessKey for AWSRegion.
+func (s *Server) BedrockURL() string { return s.URL }
+
 // Client returns the server's HTTP client.
 func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// AWSClient is the HTTP client for aws-sdk-go-v2 clients of the fake: the
+// server's, with request bodies passed on as plain readers. aws-sdk-go-v2
+// closes a request's body as soon as the answer's headers arrive, and the
+// closed body answers WriteTo with io.EOF; when net/http's connection writer
+// is still finishing the request at that moment — on loopback the fake
+// answers that fast — it takes the EOF for a write error and closes the
+// connection under a streamed answer being read ("use of closed network
+// connection", the race of aws/aws-sdk-go-v2#2737). A real endpoint answers
+// long after the request is written.
+func (s *Server) AWSClient() *http.Client { return AWSHTTPClient(s.Client()) }
+
+// AWSHTTPClient is c (nil: a new transport) with AWSClient's workaround.
+func AWSHTTPClient(c *http.Client) *http.Client {
+	var next http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
+	if c != nil && c.Transport != nil {
+		next = c.Transport
+	}
+	return &http.Client{Transport: plainBodies{next}}
+}
+
+// plainBodies hides the io.WriterTo of request bodies.
+type plainBodies struct{ next http.RoundTripper }
+
+type plainBody struct{ io.ReadCloser }
+
+func (t plainBodies) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		r = r.Clone(r.Context())
+		r.Body = plainBody{r.Body}
+	}
+	return t.next.RoundTrip(r)
+}
 
 // Close stops the server (and closes its connections).
 func (s *Server) Close() {
@@ -401,7 +460,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
-// sseWriter writes server-sent events and flushes each one.
+// sseWriter writes the events of a streamed answer and flushes each one:
+// server-sent events, or the framing frame gives them (AWS event-stream
+// messages for Bedrock).
 type sseWriter struct {
 	w     http.ResponseWriter
 	rc    *http.ResponseController
@@ -411,7 +472,8 @@ type sseWriter struct {
 	onErr func(*sseWriter) // writes the provider's error event
 	cut   bool
 	ctx   context.Context
-	crlf  bool // events end with CRLF CRLF (Google's servers)
+	frame func(typ string, data []byte) []byte // nil: server-sent events
+	crlf  bool                                 // events end with CRLF CRLF (Google's servers)
 }
 
 func newSSE(w http.ResponseWriter, r *http.Request, onErr func(*sseWriter)) *sseWriter {
@@ -421,6 +483,23 @@ func newSSE(w http.ResponseWriter, r *http.Request, onErr func(*sseWriter)) *sse
 	s := &sseWriter{w: w, rc: http.NewResponseController(w), onErr: onErr, ctx: r.Context()}
 	s.fault, s.fail = streamFault(r)
 	return s
+}
+
+// encode frames one event.
+func (s *sseWriter) encode(typ string, data []byte) []byte {
+	if s.frame != nil {
+		return s.frame(typ, data)
+	}
+	var b bytes.Buffer
+	if typ != "" {
+		b.WriteString("event: ")
+		b.WriteString(typ)
+		b.WriteByte('\n')
+	}
+	b.WriteString("data: ")
+	b.Write(data)
+	b.WriteString(s.end())
+	return b.Bytes()
 }
 
 // event writes one event (typ "" = no event line). It returns false once the
@@ -449,30 +528,14 @@ func (s *sseWriter) event(typ string, data []byte) bool {
 		panic(http.ErrAbortHandler)
 	}
 	s.n++
-	var b bytes.Buffer
-	if typ != "" {
-		b.WriteString("event: ")
-		b.WriteString(typ)
-		b.WriteByte('\n')
-	}
-	b.WriteString("data: ")
-	b.Write(data)
-	b.WriteString(s.end())
-	_, _ = s.w.Write(b.Bytes())
+	_, _ = s.w.Write(s.encode(typ, data))
 	_ = s.rc.Flush()
 	return true
 }
 
 // raw writes an event without counting it against faults.
 func (s *sseWriter) raw(typ string, data []byte) {
-	var b bytes.Buffer
-	if typ != "" {
-		b.WriteString("event: " + typ + "\n")
-	}
-	b.WriteString("data: ")
-	b.Write(data)
-	b.WriteString(s.end())
-	_, _ = s.w.Write(b.Bytes())
+	_, _ = s.w.Write(s.encode(typ, data))
 }
 
 func (s *sseWriter) end() string {

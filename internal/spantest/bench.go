@@ -34,7 +34,10 @@ func StartDiscard(b testing.TB, opts ...tracing.Option) *tracing.Provider {
 // runs the sub-benchmarks plain/bare, plain/traced, stream/bare and
 // stream/traced, each calling plain or stream with the bare or the traced
 // client b.N times, after reset (which keeps a fake API's request log
-// bounded).
+// bounded). Besides the wall time it reports cpu-ns/op: the CPU time the
+// whole process spent per call (the client, the in-process fake API, and
+// the exporter's background work), which a machine shared with other work
+// skews far less than the wall time.
 func BenchCalls[C any](b *testing.B, bare, traced C, reset func(), plain, stream func(ctx context.Context, c C) error) {
 	ctx := context.Background()
 	for _, mode := range []struct {
@@ -47,11 +50,15 @@ func BenchCalls[C any](b *testing.B, bare, traced C, reset func(), plain, stream
 		}{{"bare", bare}, {"traced", traced}} {
 			b.Run(mode.name+"/"+client.name, func(b *testing.B) {
 				b.ReportAllocs()
+				cpu0, ok := processCPU()
 				for i := 0; i < b.N; i++ {
 					reset()
 					if err := mode.call(ctx, client.c); err != nil {
 						b.Fatal(err)
 					}
+				}
+				if cpu1, ok1 := processCPU(); ok && ok1 && b.N > 0 {
+					b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
 				}
 			})
 		}

@@ -1,4 +1,4 @@
-// Command fakellm serves the fake OpenAI, Anthropic and Gemini (and Vertex AI) APIs of package
+// Command fakellm serves the fake OpenAI, Anthropic, Gemini (and Vertex AI) and Bedrock Runtime APIs of package
 // llmtest over plain HTTP, for the Python conformance tests and for running
 // examples offline. It prints one JSON line with its base URLs and keys, then
 // serves until it gets SIGINT/SIGTERM or its stdin closes.
@@ -40,6 +40,10 @@ func main() {
 		"anthropic_base_url": url,
 		"openai_api_key":     llmtest.OpenAIKey,
 		"anthropic_api_key":  llmtest.AnthropicKey,
+		"bedrock_url":        url,
+		"aws_access_key_id":  llmtest.AWSAccessKeyID,
+		"aws_secret_key":     llmtest.AWSSecretAccessKey,
+		"aws_region":         llmtest.AWSRegion,
 		"gemini_base_url":    url,
 		"gemini_api_key":     llmtest.GeminiKey,
 		"vertex_token":       llmtest.VertexToken,
