@@ -65,7 +65,11 @@ PRICED = [
     ("geminitraces", "gemini_tool_result"),
     ("geminitraces", "gemini_chat"),
     ("geminitraces", "vertex_tools"),
+    ("genkittraces", "agent"),
+    ("genkittraces", "chat"),
 ]
+# Commands that are not under conformance/cmd/: (package, nested module).
+NESTED = {"genkittraces": ("internal/genkittraces", "autoinstrument/genkit")}
 # (command, scenario) -> why MLflow's autolog of the same call records no
 # token usage (mlflow/openai/utils/chat_schema.py _parse_usage), so the
 # server prices nothing, for the Python trace as for Go's.
@@ -94,7 +98,8 @@ def traces(server, llm_fake, tmp_path_factory) -> dict[tuple[str, str], str]:
     binaries, ids = {}, {}
     for cmd, scenario in [*PRICED, *UNPRICED]:
         if cmd not in binaries:
-            binaries[cmd] = harness.go_build(f"conformance/cmd/{cmd}", gobin)
+            pkg, module = NESTED.get(cmd, (f"conformance/cmd/{cmd}", ""))
+            binaries[cmd] = harness.go_build(pkg, gobin, module=module)
         llm_fake.reset()
         res = harness.run([str(binaries[cmd]), scenario], cwd=tmp_path_factory.mktemp(cmd),
                           env=harness.clean_env(MLFLOW_TRACKING_URI=server.url, LLMTEST_URL=llm_fake.url))
