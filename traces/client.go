@@ -10,6 +10,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
@@ -68,6 +69,9 @@ func invalidf(format string, args ...any) error {
 // for concurrent use. Close releases its idle connections.
 type Client struct {
 	b backend
+	// spanLoads bounds the span downloads of a search page in flight at
+	// once (MLFLOW_SEARCH_TRACES_MAX_THREADS; 1 for the local store).
+	spanLoads int
 }
 
 // Feedback is a feedback to log (MLflow's log_feedback): a value, or the
@@ -201,20 +205,11 @@ func (c *Client) SearchTraces(ctx context.Context, q SearchQuery) (*Page, error)
 		if err != nil {
 			return nil, err
 		}
-		for _, info := range infos {
-			t := &exporter.Trace{Info: *info}
-			if !q.WithoutSpans {
-				spans, err := c.b.spans(ctx, info)
-				if err != nil {
-					if ctx.Err() != nil {
-						return nil, ctx.Err()
-					}
-					continue
-				}
-				t.Spans = spans
-			}
-			page.Traces = append(page.Traces, t)
+		traces, err := c.withSpans(ctx, infos, q.WithoutSpans)
+		if err != nil {
+			return nil, err
 		}
+		page.Traces = append(page.Traces, traces...)
 		token = next
 		if token == "" {
 			break
@@ -222,6 +217,52 @@ func (c *Client) SearchTraces(ctx context.Context, q SearchQuery) (*Page, error)
 	}
 	page.NextPageToken = token
 	return page, nil
+}
+
+// withSpans returns a trace per info, in the order of infos, with its spans
+// unless withoutSpans. Up to c.spanLoads downloads run at once, as MLflow's
+// client downloads a page's spans on a thread pool; a trace whose spans
+// cannot be loaded is left out, as MLflow leaves it out.
+func (c *Client) withSpans(ctx context.Context, infos []*exporter.TraceInfo, withoutSpans bool) ([]*exporter.Trace, error) {
+	traces := make([]*exporter.Trace, len(infos))
+	for i, info := range infos {
+		traces[i] = &exporter.Trace{Info: *info}
+	}
+	if withoutSpans {
+		return traces, nil
+	}
+	loaded := make([]bool, len(infos))
+	load := func(i int) {
+		if spans, err := c.b.spans(ctx, infos[i]); err == nil {
+			traces[i].Spans, loaded[i] = spans, true
+		}
+	}
+	if c.spanLoads <= 1 || len(infos) <= 1 {
+		for i := range infos {
+			load(i)
+		}
+	} else {
+		slots := make(chan struct{}, c.spanLoads)
+		var wg sync.WaitGroup
+		for i := range infos {
+			slots <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-slots }()
+				load(i)
+			})
+		}
+		wg.Wait()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := traces[:0]
+	for i, t := range traces {
+		if loaded[i] {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }
 
 // AllTraces iterates over every trace matching q, page after page

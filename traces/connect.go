@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/localstore"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowrest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/settings"
@@ -54,13 +55,17 @@ func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("traces: %w", err)
 	}
+	loads, err := envconfig.SearchTracesMaxThreads.Get(s.Env)
+	if err != nil {
+		return nil, fmt.Errorf("traces: %w", err)
+	}
 	switch s.Kind {
 	case settings.Server:
 		c, err := newHTTP(s.HTTP())
 		if err != nil {
 			return nil, fmt.Errorf("traces: tracking server: %w", err)
 		}
-		return &Client{b: newREST(c, false, mlflowrest.NewResolver(c, s.ExperimentID, s.ExperimentName, "0"), "")}, nil
+		return &Client{b: newREST(c, false, mlflowrest.NewResolver(c, s.ExperimentID, s.ExperimentName, "0"), ""), spanLoads: loads}, nil
 	case settings.Databricks:
 		tc := s.HTTP()
 		tc.URL = s.Workspace.Host
@@ -70,7 +75,7 @@ func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("traces: databricks: %w", err)
 		}
-		return &Client{b: newREST(c, true, mlflowrest.NewResolver(c, s.ExperimentID, s.ExperimentName, ""), s.UCSchema)}, nil
+		return &Client{b: newREST(c, true, mlflowrest.NewResolver(c, s.ExperimentID, s.ExperimentName, ""), s.UCSchema), spanLoads: loads}, nil
 	case settings.Local:
 		r, err := localstore.OpenReader(s.LocalRoot)
 		if err != nil {

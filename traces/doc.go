@@ -49,6 +49,16 @@
 //     BatchGetTraces, assessments and tags; search with the long-running
 //     v4 search, as MLflow's client does).
 //
+// # Searching
+//
+// SearchTraces follows the backend's pages until it has MaxResults traces
+// and, unless WithoutSpans, loads each trace's spans; the spans of a page are
+// downloaded concurrently, as MLflow's client does on its thread pool:
+//
+//	MLFLOW_SEARCH_TRACES_MAX_THREADS  32  span downloads in flight at once (MLflow's default: max(32, 4 × CPUs))
+//
+// A trace whose spans cannot be loaded is left out, as MLflow leaves it out.
+//
 // # Errors
 //
 // A trace, assessment, tag or experiment that does not exist is a

@@ -62,6 +62,13 @@ var (
 		Options: []string{"exporter.WithModelCatalog"}, Package: "exporter", Secret: true}}
 )
 
+// Reading traces back (package traces).
+var (
+	// SearchTracesMaxThreads bounds the span downloads a search runs at
+	// once (MLflow's default: max(32, 4 × CPUs); here 32).
+	SearchTracesMaxThreads = Int{Var{Name: "MLFLOW_SEARCH_TRACES_MAX_THREADS", Default: "32", Package: "traces"}, 32, 1}
+)
+
 // The export pipeline (package exporter).
 var (
 	AsyncLogging = Bool{Var{Name: "MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", Default: "true", Package: "exporter"}, true}
@@ -144,6 +151,7 @@ func All() []Var {
 		DatabricksHost.Var, DatabricksToken.Var, DatabricksClientID.Var, DatabricksClientSecret.Var,
 		DatabricksUsername.Var, DatabricksPassword.Var, DatabricksConfigFile.Var, DatabricksProfile.Var,
 		ServingHost.Var, ServingHostLegacy.Var, ServingCredsDir.Var, ModelCatalogURI.Var,
+		SearchTracesMaxThreads.Var,
 		AsyncLogging.Var, MaxWorkers.Var, MaxQueueSize.Var, MaxSpanBatchSize.Var, MaxInterval.Var,
 		RetryTimeout.Var, TraceTimeout.Var, TimeoutCheckInterval.Var, BufferTTL.Var, BufferMaxSize.Var,
 		SpoolDir.Var, SpoolMaxBytes.Var, SpoolSync.Var, SpoolSyncInterval.Var,
