@@ -220,49 +220,48 @@ func (c *Client) SearchTraces(ctx context.Context, q SearchQuery) (*Page, error)
 }
 
 // withSpans returns a trace per info, in the order of infos, with its spans
-// unless withoutSpans. Up to c.spanLoads downloads run at once, as MLflow's
-// client downloads a page's spans on a thread pool; a trace whose spans
-// cannot be loaded is left out, as MLflow leaves it out.
+// unless withoutSpans; a trace whose spans cannot be loaded is left out, as
+// MLflow leaves it out.
 func (c *Client) withSpans(ctx context.Context, infos []*exporter.TraceInfo, withoutSpans bool) ([]*exporter.Trace, error) {
-	traces := make([]*exporter.Trace, len(infos))
-	for i, info := range infos {
-		traces[i] = &exporter.Trace{Info: *info}
-	}
+	traces := make([]*exporter.Trace, 0, len(infos))
 	if withoutSpans {
+		for _, info := range infos {
+			traces = append(traces, &exporter.Trace{Info: *info})
+		}
 		return traces, nil
 	}
-	loaded := make([]bool, len(infos))
-	load := func(i int) {
-		if spans, err := c.b.spans(ctx, infos[i]); err == nil {
-			traces[i].Spans, loaded[i] = spans, true
-		}
-	}
-	if c.spanLoads <= 1 || len(infos) <= 1 {
-		for i := range infos {
-			load(i)
-		}
-	} else {
-		slots := make(chan struct{}, c.spanLoads)
-		var wg sync.WaitGroup
-		for i := range infos {
-			slots <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-slots }()
-				load(i)
-			})
-		}
-		wg.Wait()
-	}
+	spans, ok := c.b.pageSpans(ctx, infos, c.spanLoads)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out := traces[:0]
-	for i, t := range traces {
-		if loaded[i] {
-			out = append(out, t)
+	for i, info := range infos {
+		if ok[i] {
+			traces = append(traces, &exporter.Trace{Info: *info, Spans: spans[i]})
 		}
 	}
-	return out, nil
+	return traces, nil
+}
+
+// loadEach runs load(i) for every i < n, up to loads at once (in order, on
+// the caller's goroutine, when loads ≤ 1), as MLflow's client runs a page's
+// downloads on its thread pool.
+func loadEach(n, loads int, load func(i int)) {
+	if loads <= 1 || n <= 1 {
+		for i := range n {
+			load(i)
+		}
+		return
+	}
+	slots := make(chan struct{}, loads)
+	var wg sync.WaitGroup
+	for i := range n {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			load(i)
+		})
+	}
+	wg.Wait()
 }
 
 // AllTraces iterates over every trace matching q, page after page

@@ -33,6 +33,9 @@ type backend interface {
 	traceInfo(ctx context.Context, id string) (*exporter.TraceInfo, error)
 	trace(ctx context.Context, id string) (*exporter.Trace, error)
 	spans(ctx context.Context, info *exporter.TraceInfo) ([]*exporter.Span, error)
+	// pageSpans loads the spans of a search page's traces, up to loads
+	// requests at once: spans[i] for infos[i] when ok[i].
+	pageSpans(ctx context.Context, infos []*exporter.TraceInfo, loads int) (spans [][]*exporter.Span, ok []bool)
 	search(ctx context.Context, q SearchQuery) ([]*exporter.TraceInfo, string, error)
 	defaultLocation(ctx context.Context) (string, error)
 	createAssessment(ctx context.Context, a *exporter.Assessment) (*exporter.Assessment, error)

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
@@ -279,6 +280,80 @@ func (r *restBackend) spans(ctx context.Context, info *exporter.TraceInfo) ([]*e
 		return nil, wrap(err, "trace", info.TraceID)
 	}
 	return localstore.ParseTraceData(data)
+}
+
+// batchGetSize is how many traces one batchGet asks for (MLflow's
+// MLFLOW_SEARCH_TRACES_MAX_BATCH_SIZE default: the endpoint's limit).
+const batchGetSize = 10
+
+// pageSpans loads a search page's spans as MLflow's client does: traces an
+// MLflow server keeps in its tracking store come in batches of
+// batchGetSize from GET /api/3.0/mlflow/traces/batchGet, every other trace
+// on its own (Unity Catalog, traces.json artifacts); up to loads requests
+// run at once.
+func (r *restBackend) pageSpans(ctx context.Context, infos []*exporter.TraceInfo, loads int) ([][]*exporter.Span, []bool) {
+	spans, ok := make([][]*exporter.Span, len(infos)), make([]bool, len(infos))
+	var single []int    // indexes loaded one by one
+	var batches [][]int // indexes loaded by batchGet
+	for i, info := range infos {
+		if _, _, v4 := parseV4(info.TraceID); v4 || r.databricks || info.Tags[keys.TagSpansLocation] != spansTrackingStore {
+			single = append(single, i)
+			continue
+		}
+		if n := len(batches); n == 0 || len(batches[n-1]) == batchGetSize {
+			batches = append(batches, nil)
+		}
+		batches[len(batches)-1] = append(batches[len(batches)-1], i)
+	}
+	var mu sync.Mutex // guards single: a failed batch falls back to it
+	loadEach(len(batches), loads, func(b int) {
+		got, err := r.batchGet(ctx, infos, batches[b])
+		if err != nil {
+			// An older server has no batchGet: load these one by one.
+			mu.Lock()
+			single = append(single, batches[b]...)
+			mu.Unlock()
+			return
+		}
+		for _, i := range batches[b] {
+			spans[i], ok[i] = got[infos[i].TraceID]
+		}
+	})
+	loadEach(len(single), loads, func(k int) {
+		i := single[k]
+		var err error
+		spans[i], err = r.spans(ctx, infos[i])
+		ok[i] = err == nil
+	})
+	return spans, ok
+}
+
+// batchGet returns the spans of the traces infos[idx] by trace id; a trace
+// the server did not return, or whose spans do not parse, is missing.
+func (r *restBackend) batchGet(ctx context.Context, infos []*exporter.TraceInfo, idx []int) (map[string][]*exporter.Span, error) {
+	q := url.Values{}
+	for _, i := range idx {
+		q.Add("trace_ids", infos[i].TraceID)
+	}
+	var out struct {
+		Traces []struct {
+			TraceInfo *exporter.TraceInfo `json:"trace_info"`
+			Spans     []json.RawMessage   `json:"spans"`
+		} `json:"traces"`
+	}
+	if err := r.call(ctx, http.MethodGet, pathV3Traces+"/batchGet?"+q.Encode(), nil, &out); err != nil {
+		return nil, err
+	}
+	got := make(map[string][]*exporter.Span, len(out.Traces))
+	for _, t := range out.Traces {
+		if t.TraceInfo == nil {
+			continue
+		}
+		if spans, err := otlpconv.SpansFromJSON(t.Spans, t.TraceInfo.TraceID); err == nil {
+			got[t.TraceInfo.TraceID] = spans
+		}
+	}
+	return got, nil
 }
 
 // traceData downloads traces.json from the trace's artifact location.

@@ -1,107 +1,123 @@
-package traces
+package traces_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowtest"
+	"github.com/mlflowtrace/mlflowtrace-go/traces"
 )
 
-// pageBackend serves one page of n trace infos; loading the spans of a trace
-// whose index is in failing fails, and every load waits a little so that
-// loads in flight overlap.
-type pageBackend struct {
-	backend        // only search and spans are called
-	n              int
-	failing        map[int]bool
-	inFlight, most atomic.Int32
+// spanProxy forwards to a real MLflow server, counts the requests that load
+// spans by route, and the most in flight at once; with noBatchGet it answers
+// batchGet with 404, as a server without the route does.
+type spanProxy struct {
+	noBatchGet bool
+	mu         sync.Mutex
+	calls      map[string]int
+	batchIDs   []int // trace ids per batchGet
+	inFlight   atomic.Int32
+	most       atomic.Int32
 }
 
-func (b *pageBackend) search(context.Context, SearchQuery) ([]*exporter.TraceInfo, string, error) {
-	infos := make([]*exporter.TraceInfo, b.n)
-	for i := range infos {
-		infos[i] = &exporter.TraceInfo{TraceID: fmt.Sprint(i)}
+func (p *spanProxy) start(t *testing.T, target string) string {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return infos, "", nil
-}
-
-func (b *pageBackend) spans(ctx context.Context, info *exporter.TraceInfo) ([]*exporter.Span, error) {
-	n := b.inFlight.Add(1)
-	defer b.inFlight.Add(-1)
-	for {
-		m := b.most.Load()
-		if n <= m || b.most.CompareAndSwap(m, n) {
-			break
+	rp := httputil.NewSingleHostReverseProxy(u)
+	p.calls = map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		route := ""
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/traces/batchGet"):
+			route = "batchGet"
+		case strings.HasSuffix(r.URL.Path, "/traces/get"):
+			route = "get"
 		}
-	}
-	select {
-	case <-time.After(5 * time.Millisecond):
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	var i int
-	fmt.Sscan(info.TraceID, &i)
-	if b.failing[i] {
-		return nil, errors.New("no span data")
-	}
-	return []*exporter.Span{{Name: "span-" + info.TraceID}}, nil
+		if route != "" {
+			n := p.inFlight.Add(1)
+			defer p.inFlight.Add(-1)
+			for m := p.most.Load(); n > m && !p.most.CompareAndSwap(m, n); m = p.most.Load() {
+			}
+			p.mu.Lock()
+			p.calls[route]++
+			if route == "batchGet" {
+				p.batchIDs = append(p.batchIDs, len(r.URL.Query()["trace_ids"]))
+			}
+			p.mu.Unlock()
+			if route == "batchGet" && p.noBatchGet {
+				w.WriteHeader(http.StatusNotFound)
+				fmt.Fprint(w, `{"error_code":"ENDPOINT_NOT_FOUND","message":"no such route"}`)
+				return
+			}
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
-// TestSearchLoadsSpansConcurrently: a page's spans load with at most
-// spanLoads downloads at once, the traces keep the backend's order, and a
-// trace whose spans cannot be loaded is left out (MLflow's behaviour).
-func TestSearchLoadsSpansConcurrently(t *testing.T) {
+// TestSearchLoadsSpansInBatches: on a server that keeps spans in its
+// tracking store, a search page's spans come from batchGet, ten traces per
+// request, requests in flight together, as MLflow's client loads them; on a
+// server without batchGet each trace's spans come from traces/get instead.
+// Both give the same traces with the same spans, in the search's order.
+func TestSearchLoadsSpansInBatches(t *testing.T) {
+	srv := mlflowtest.Shared(t)
+	label := fmt.Sprintf("batch-%d", time.Now().UnixNano())
+	ids := writeTracesTo(t, srv.URL, label, 23)
+	slices.Reverse(ids) // the search's default order: newest first
 	for _, tc := range []struct {
-		name      string
-		spanLoads int
-		n         int
-		failing   map[int]bool
-	}{
-		{"sequential", 1, 6, map[int]bool{2: true}},
-		{"bounded", 4, 20, map[int]bool{0: true, 7: true}},
-		{"more slots than traces", 32, 5, nil},
-	} {
+		name       string
+		noBatchGet bool
+	}{{"batchGet", false}, {"without batchGet", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			b := &pageBackend{n: tc.n, failing: tc.failing}
-			c := &Client{b: b, spanLoads: tc.spanLoads}
-			page, err := c.SearchTraces(context.Background(), SearchQuery{Locations: []string{"1"}, MaxResults: 100})
+			p := &spanProxy{noBatchGet: tc.noBatchGet}
+			c, err := traces.NewClient(context.Background(), exporter.WithTrackingURI(p.start(t, srv.URL)),
+				exporter.WithExperimentName(label), exporter.WithGetenv(func(string) string { return "" }))
 			if err != nil {
 				t.Fatal(err)
 			}
-			var want []string
-			for i := range tc.n {
-				if !tc.failing[i] {
-					want = append(want, fmt.Sprint(i))
-				}
+			t.Cleanup(func() { _ = c.Close() })
+			page, err := c.SearchTraces(context.Background(), traces.SearchQuery{MaxResults: 50})
+			if err != nil {
+				t.Fatal(err)
 			}
-			var got []string
+			if got := traceIDs(page.Traces); !slices.Equal(got, ids) {
+				t.Fatalf("traces %v, want %v", got, ids)
+			}
 			for _, tr := range page.Traces {
-				got = append(got, tr.Info.TraceID)
-				if len(tr.Spans) != 1 || tr.Spans[0].Name != "span-"+tr.Info.TraceID {
-					t.Errorf("trace %s has spans %v", tr.Info.TraceID, tr.Spans)
+				if len(tr.Spans) != 2 || tr.Spans[0].Name == tr.Spans[1].Name {
+					t.Errorf("%s: %d spans", tr.Info.TraceID, len(tr.Spans))
 				}
 			}
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("traces %v, want %v", got, want)
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if tc.noBatchGet {
+				if p.calls["get"] != len(ids) || p.calls["batchGet"] != 3 {
+					t.Errorf("calls %v, want 3 refused batchGets then %d gets", p.calls, len(ids))
+				}
+			} else {
+				slices.Sort(p.batchIDs)
+				if p.calls["get"] != 0 || !slices.Equal(p.batchIDs, []int{3, 10, 10}) {
+					t.Errorf("calls %v, batch sizes %v; want batchGets of 10, 10 and 3 traces", p.calls, p.batchIDs)
+				}
 			}
-			if most := int(b.most.Load()); most > tc.spanLoads || (tc.spanLoads > 1 && most < 2) {
-				t.Errorf("%d loads at once, want ≤ %d (and overlapping when > 1)", most, tc.spanLoads)
+			if p.most.Load() < 2 {
+				t.Errorf("at most %d span requests in flight: the page's loads did not overlap", p.most.Load())
 			}
 		})
-	}
-}
-
-// TestSearchCancelled: a search whose context ends while spans load returns
-// the context's error, not a short page.
-func TestSearchCancelled(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Millisecond)
-	defer cancel()
-	c := &Client{b: &pageBackend{n: 50}, spanLoads: 4}
-	if _, err := c.SearchTraces(ctx, SearchQuery{Locations: []string{"1"}, MaxResults: 100}); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err %v, want the context's", err)
 	}
 }

@@ -34,10 +34,21 @@ func TestMain(m *testing.M) {
 // package tracing to the destination uri and returns their ids, oldest first.
 func writeTraces(t *testing.T, uri string, n int) []string {
 	t.Helper()
+	return writeTracesTo(t, uri, "", n)
+}
+
+// writeTracesTo is writeTraces into the experiment named experiment ("":
+// the default one).
+func writeTracesTo(t *testing.T, uri, experiment string, n int) []string {
+	t.Helper()
 	ctx := context.Background()
+	opts := []exporter.Option{exporter.WithTrackingURI(uri)}
+	if experiment != "" {
+		opts = append(opts, exporter.WithExperimentName(experiment))
+	}
 	p, err := tracing.Init(ctx, tracing.WithEnabled(), tracing.WithoutGlobalTracerProvider(),
 		tracing.WithGetenv(func(string) string { return "" }),
-		tracing.WithExporterOptions(exporter.WithTrackingURI(uri)))
+		tracing.WithExporterOptions(opts...))
 	if err != nil {
 		t.Fatal(err)
 	}
