@@ -52,8 +52,10 @@
 // # Searching
 //
 // SearchTraces follows the backend's pages until it has MaxResults traces
-// and, unless WithoutSpans, loads each trace's spans; the spans of a page are
-// downloaded concurrently, as MLflow's client does on its thread pool:
+// and, unless WithoutSpans, loads each trace's spans as MLflow's client
+// does: the traces an MLflow server keeps in its tracking store ten at a
+// time from traces/batchGet, the others one by one, the requests of a page
+// in flight together (MLflow's thread pool):
 //
 //	MLFLOW_SEARCH_TRACES_MAX_THREADS  32  span downloads in flight at once (MLflow's default: max(32, 4 × CPUs))
 //
