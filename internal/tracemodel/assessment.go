@@ -226,25 +226,11 @@ func isScalar(v any) bool {
 // UnmarshalJSON reads an assessment in protobuf JSON (proto or camelCase
 // field names), as MLflow's REST API answers and its FileStore writes it.
 func (a *Assessment) UnmarshalJSON(data []byte) error {
-	var m map[string]json.RawMessage
+	var m members
 	if err := json.Unmarshal(data, &m); err != nil {
 		return fmt.Errorf("tracemodel: decode assessment: %w", err)
 	}
-	get := func(names ...string) json.RawMessage {
-		for _, n := range names {
-			if v, ok := m[n]; ok && string(v) != "null" {
-				return v
-			}
-		}
-		return nil
-	}
-	str := func(names ...string) string {
-		var s string
-		if raw := get(names...); raw != nil {
-			_ = json.Unmarshal(raw, &s)
-		}
-		return s
-	}
+	get, str := m.get, m.str
 	var out Assessment
 	out.AssessmentID = str("assessment_id", "assessmentId")
 	out.Name = str("assessment_name", "assessmentName")

@@ -643,25 +643,11 @@ func appendFraction(b []byte, nanos int) []byte {
 // UnmarshalJSON reads a TraceInfoV3 in protobuf JSON (proto or camelCase field
 // names), or the dict of Python's TraceInfo.to_dict (execution_duration_ms).
 func (ti *TraceInfo) UnmarshalJSON(data []byte) error {
-	var m map[string]json.RawMessage
+	var m members
 	if err := json.Unmarshal(data, &m); err != nil {
 		return fmt.Errorf("tracemodel: decode trace info: %w", err)
 	}
-	get := func(names ...string) json.RawMessage {
-		for _, n := range names {
-			if v, ok := m[n]; ok {
-				return v
-			}
-		}
-		return nil
-	}
-	str := func(names ...string) string {
-		var s string
-		if raw := get(names...); raw != nil {
-			_ = json.Unmarshal(raw, &s)
-		}
-		return s
-	}
+	get, str := m.get, m.str
 	var out TraceInfo
 	out.TraceID = str("trace_id", "traceId")
 	out.ClientRequestID = str("client_request_id", "clientRequestId")
@@ -828,4 +814,28 @@ func stringFields(m map[string]json.RawMessage, snake, camel string) (pick func(
 		}
 		return fields[b]
 	}, true
+}
+
+// members is a decoded JSON object whose fields are read under any of their
+// names (proto snake_case or camelCase); a null member counts as absent.
+type members map[string]json.RawMessage
+
+// get returns the first of names that is present and not null.
+func (m members) get(names ...string) json.RawMessage {
+	for _, n := range names {
+		if v, ok := m[n]; ok && string(v) != "null" {
+			return v
+		}
+	}
+	return nil
+}
+
+// str returns the string member of the first of names present ("" when
+// none is, or it is not a string).
+func (m members) str(names ...string) string {
+	var s string
+	if raw := m.get(names...); raw != nil {
+		_ = json.Unmarshal(raw, &s)
+	}
+	return s
 }
