@@ -410,13 +410,8 @@ func (w *Workspace) serveAssessment(rw http.ResponseWriter, r *http.Request, id 
 	case http.MethodGet:
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		t, ok := w.lookup(rw, id)
+		t, i, ok := w.lookupAssessment(rw, id, aid)
 		if !ok {
-			return
-		}
-		i := findAssessment(t, aid)
-		if i < 0 {
-			apiError(rw, http.StatusNotFound, "RESOURCE_DOES_NOT_EXIST", fmt.Sprintf("Assessment with ID '%s' not found for trace '%s'", aid, id))
 			return
 		}
 		writeAssessment(rw, t.Assessments[i], v4)
@@ -446,6 +441,19 @@ func (w *Workspace) serveAssessment(rw http.ResponseWriter, r *http.Request, id 
 	default:
 		w.method(rw, r, http.MethodGet)
 	}
+}
+
+// lookupAssessment returns trace id and the index of its assessment aid, or
+// answers 404 as MLflow does and returns ok false. w.mu is held.
+func (w *Workspace) lookupAssessment(rw http.ResponseWriter, id, aid string) (t *Trace, i int, ok bool) {
+	if t, ok = w.lookup(rw, id); !ok {
+		return nil, -1, false
+	}
+	if i = findAssessment(t, aid); i < 0 {
+		apiError(rw, http.StatusNotFound, "RESOURCE_DOES_NOT_EXIST", fmt.Sprintf("Assessment with ID '%s' not found for trace '%s'", aid, id))
+		return nil, -1, false
+	}
+	return t, i, true
 }
 
 func findAssessment(t *Trace, aid string) int {
@@ -567,13 +575,8 @@ func (w *Workspace) updateAssessment(rw http.ResponseWriter, r *http.Request, id
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	t, ok := w.lookup(rw, id)
+	t, i, ok := w.lookupAssessment(rw, id, aid)
 	if !ok {
-		return
-	}
-	i := findAssessment(t, aid)
-	if i < 0 {
-		apiError(rw, http.StatusNotFound, "RESOURCE_DOES_NOT_EXIST", fmt.Sprintf("Assessment with ID '%s' not found for trace '%s'", aid, id))
 		return
 	}
 	var a map[string]any
