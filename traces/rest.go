@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
@@ -305,20 +304,21 @@ func (r *restBackend) pageSpans(ctx context.Context, infos []*exporter.TraceInfo
 		}
 		batches[len(batches)-1] = append(batches[len(batches)-1], i)
 	}
-	var mu sync.Mutex // guards single: a failed batch falls back to it
+	failed := make([]bool, len(batches))
 	loadEach(len(batches), loads, func(b int) {
 		got, err := r.batchGet(ctx, infos, batches[b])
-		if err != nil {
-			// An older server has no batchGet: load these one by one.
-			mu.Lock()
-			single = append(single, batches[b]...)
-			mu.Unlock()
+		if failed[b] = err != nil; failed[b] {
 			return
 		}
 		for _, i := range batches[b] {
 			spans[i], ok[i] = got[infos[i].TraceID]
 		}
 	})
+	for b, f := range failed {
+		if f { // an older server has no batchGet: load these one by one
+			single = append(single, batches[b]...)
+		}
+	}
 	loadEach(len(single), loads, func(k int) {
 		i := single[k]
 		var err error
