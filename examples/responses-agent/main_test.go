@@ -45,6 +45,40 @@ func freePort(t *testing.T) string {
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
+// startAgent runs the program with env (PORT is chosen here) and returns
+// once /health answers. stop ends the run as a SIGTERM does, with grace
+// for requests in flight, and fails the test if run returned an error.
+func startAgent(t *testing.T, env map[string]string, grace time.Duration) (base string, stop func()) {
+	t.Helper()
+	port := freePort(t)
+	env["PORT"] = port
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel) // a test that fails before stop still ends the run
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, func(k string) string { return env[k] }, grace, 0) }()
+	base = "http://127.0.0.1:" + port
+	for i := 0; ; i++ {
+		r, err := http.Get(base + "/health")
+		if err == nil {
+			r.Body.Close()
+			break
+		}
+		if i > 100 {
+			cancel()
+			<-done
+			t.Fatalf("server not up: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return base, func() {
+		t.Helper()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	}
+}
+
 // The offline agent serves; a SIGTERM (ctx cancelled) with a streaming
 // request in flight lets it finish, refuses new connections, and the trace
 // of every request is in ./mlruns afterwards: an AGENT root with the chat
@@ -203,30 +237,10 @@ func TestSpoolFromTheEnvironment(t *testing.T) {
 	spool := filepath.Join(t.TempDir(), "spool")
 	serve := func(env map[string]string, during func(base string)) {
 		t.Helper()
-		port := freePort(t)
-		env["PORT"] = port
 		env["MLFLOWTRACE_SPOOL_DIR"] = spool
-		ctx, stop := context.WithCancel(context.Background())
-		defer stop()
-		done := make(chan error, 1)
-		go func() { done <- run(ctx, func(k string) string { return env[k] }, 5*time.Second, 0) }()
-		base := "http://127.0.0.1:" + port
-		for i := 0; ; i++ {
-			r, err := http.Get(base + "/health")
-			if err == nil {
-				r.Body.Close()
-				break
-			}
-			if i > 100 {
-				t.Fatalf("server not up: %v", err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		base, stop := startAgent(t, env, 5*time.Second)
 		during(base)
 		stop()
-		if err := <-done; err != nil {
-			t.Fatalf("run: %v", err)
-		}
 	}
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	down := "http://" + l.Addr().String()
@@ -270,24 +284,7 @@ func TestSpoolFromTheEnvironment(t *testing.T) {
 func TestFeedback(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	t.Chdir(t.TempDir())
-	port := freePort(t)
-	env := map[string]string{"PORT": port}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, func(k string) string { return env[k] }, 10*time.Second, 0) }()
-	base := "http://127.0.0.1:" + port
-	for i := 0; ; i++ {
-		r, err := http.Get(base + "/health")
-		if err == nil {
-			r.Body.Close()
-			break
-		}
-		if i > 100 {
-			t.Fatalf("server not up: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	base, stop := startAgent(t, map[string]string{}, 10*time.Second)
 	req, _ := http.NewRequest(http.MethodPost, base+"/invocations", strings.NewReader(`{"input":[{"role":"user","content":"Weather in Paris?"}]}`))
 	req.Header.Set("x-mlflow-return-trace-id", "true")
 	r, err := http.DefaultClient.Do(req)
@@ -332,9 +329,6 @@ func TestFeedback(t *testing.T) {
 		}
 	}
 	stop()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
 
 	c, err := traces.NewClient(context.Background(), exporter.WithTrackingURI("mlruns"))
 	if err != nil {
