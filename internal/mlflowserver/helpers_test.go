@@ -16,7 +16,7 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
 )
 
-func TestMain(m *testing.M) { os.Exit(mainWithLeakCheck(m)) }
+func TestMain(m *testing.M) { os.Exit(mlflowtest.Main(m)) }
 
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)

@@ -3,27 +3,13 @@ package mlflowserver
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowtest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 )
-
-func mainWithLeakCheck(m *testing.M) int {
-	code := mlflowtest.Main(m)
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "goleak:", err)
-			return 1
-		}
-	}
-	return code
-}
 
 // exportConcurrently exports traces from several goroutines the way the
 // exporter does: some spans streamed first (for some traces none, for the

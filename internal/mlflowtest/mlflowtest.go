@@ -30,6 +30,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/mlflowtrace/mlflowtrace-go/internal/pyenv"
 )
 
@@ -157,11 +159,18 @@ func StopShared() {
 	}
 }
 
-// Main runs the tests and then stops the shared servers:
+// Main runs the tests, stops the shared servers and, when the tests
+// passed, fails if a goroutine is left (goleak):
 // func TestMain(m *testing.M) { os.Exit(mlflowtest.Main(m)) }.
 func Main(m *testing.M) int {
 	code := m.Run()
 	StopShared()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			return 1
+		}
+	}
 	return code
 }
 
