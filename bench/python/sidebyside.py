@@ -452,14 +452,13 @@ def markdown(r: dict) -> str:
             out.append(f"\nRound {a['round']}: Python/Go client CPU per trace = "
                        f"{a['cpu_s'] / b['cpu_s']:.1f}× (measured part), "
                        f"{a['process_cpu_s'] / b['process_cpu_s']:.1f}× (whole process); "
-                       f"throughput Go/Python = {(b['n'] / b['wall_s']) / (a['n'] / a['wall_s']):.2f}×")
+                       f"throughput Go/Python = {(b['n'] / b['wall_s']) / (a['n'] / a['wall_s']):.2f}×; "
+                       f"server CPU per trace Go/Python = {b['server_cpu_s'] / a['server_cpu_s']:.2f}×")
     base = [c for c in r["clients"] if c["client"] == "go-base"]
     for a, b in zip(base, go):
         out.append(f"\nRound {a['round']}: Go/Go-base client CPU per trace = {b['cpu_s'] / a['cpu_s']:.2f}× "
                    f"(measured part), {b['process_cpu_s'] / a['process_cpu_s']:.2f}× (whole process); "
                    f"server CPU per trace {b['server_cpu_s'] / a['server_cpu_s']:.2f}×")
-    for a, b in zip(py, go):
-        out.append(f"\nRound {a['round']}: server CPU per trace Go/Python = {b['server_cpu_s'] / a['server_cpu_s']:.2f}×")
     f = r.get("faults")
     if f:
         out.append(fault_markdown(f))
