@@ -285,38 +285,56 @@ func (p *Provider) begin(ctx context.Context, name string, c *spanConfig) (conte
 	if p.ownSampler && parent.IsValid() && !parent.IsSampled() {
 		return ctx, nil // ParentBased would drop it: skip the work.
 	}
-	var os trace.Span
-	if c.startTime.IsZero() {
-		ctx, os = p.tracer.Start(ctx, name)
-	} else {
-		ctx, os = p.tracer.Start(ctx, name, trace.WithTimestamp(c.startTime))
-	}
-	if !os.SpanContext().IsSampled() && !os.IsRecording() { // sampled: recording, without the span's lock
-		return ctx, nil
-	}
 	t := c.spanType
 	if t == "" {
 		t = SpanTypeUnknown
 	}
-	// One allocation holds both the context node and the Span.
-	sc := &spanContext{Context: ctx}
-	sc.span = Span{otel: os, p: p, spanType: t, isRoot: !parent.IsValid() || parent.IsRemote()}
-	return sc, &sc.span
+	// One allocation holds both the context node and the Span. It is the
+	// parent context of the OpenTelemetry span, so the processors' OnStart
+	// can find the span being started (keys.StartingSpan).
+	sc := &spanContext{Context: ctx, starting: true}
+	sc.span = Span{p: p, spanType: t, isRoot: !parent.IsValid() || parent.IsRemote()}
+	var os trace.Span
+	if c.startTime.IsZero() {
+		ctx, os = p.tracer.Start(sc, name)
+	} else {
+		ctx, os = p.tracer.Start(sc, name, trace.WithTimestamp(c.startTime))
+	}
+	sc.starting = false
+	if !os.SpanContext().IsSampled() && !os.IsRecording() { // sampled: recording, without the span's lock
+		return ctx, nil // sc answers for no span: its otel is nil
+	}
+	sc.span.otel = os
+	return ctx, &sc.span
 }
 
 // spanContext is a context that carries a Span (under spanKey) in the same
-// allocation.
+// allocation; the context of its OpenTelemetry span wraps it.
 type spanContext struct {
 	context.Context
-	span Span
+	span     Span
+	starting bool // inside tracer.Start: answers keys.StartingSpan
 }
 
 func (c *spanContext) Value(key any) any {
-	if _, ok := key.(spanKey); ok {
-		return &c.span
+	switch key.(type) {
+	case spanKey:
+		if c.span.otel != nil {
+			return &c.span
+		}
+	case keys.StartingSpan:
+		if c.starting {
+			return startAttributesWriter{&c.span}
+		}
 	}
 	return c.Context.Value(key)
 }
+
+// startAttributesWriter gives the exporter a way to write a span's waiting
+// start attributes (keys.StartAttributesWriter) without a method on Span.
+type startAttributesWriter struct{ s *Span }
+
+func (w startAttributesWriter) WriteStartAttributes() { w.s.setOTelAttributes() }
 
 func (c *spanContext) String() string { return "tracing.spanContext" }
 

@@ -471,3 +471,53 @@ func TestDisabledAndUninitialised(t *testing.T) {
 		}
 	})
 }
+
+// A trace exported while spans of it are still open (its trace timeout: the
+// root is open too; Shutdown after the root ended: a child is) carries the
+// attributes those spans started with, although a span of this package
+// keeps them until its first change or End: the exporter writes them.
+func TestOpenSpansExportedWithStartAttributes(t *testing.T) {
+	want := map[string]map[string]string{
+		"root":  {keys.SpanType: `"AGENT"`, keys.SpanInputs: `"question"`},
+		"stuck": {keys.SpanType: `"TOOL"`, keys.SpanInputs: `{"n": 1}`},
+	}
+	for _, tt := range []struct {
+		name    string
+		env     env
+		endRoot bool
+	}{
+		{"trace timeout", env{"MLFLOW_TRACE_TIMEOUT_SECONDS": "1", "MLFLOW_TRACE_TIMEOUT_CHECK_INTERVAL_SECONDS": "1"}, false},
+		{"shutdown", env{}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := setup(t, WithGetenv(tt.env.get))
+			ctx, root := StartSpan(context.Background(), "root", WithSpanType(SpanTypeAgent), WithInputs("question"))
+			_, child := StartSpan(ctx, "stuck", WithSpanType(SpanTypeTool), WithInputs(map[string]int{"n": 1}))
+			defer child.End()
+			if tt.endRoot {
+				root.End()
+				if err := f.p.Shutdown(context.Background()); err != nil {
+					t.Fatalf("Shutdown: %v", err)
+				}
+			} else {
+				defer root.End()
+			}
+			wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			traces, err := f.dest.WaitTraces(wctx, 1)
+			if err != nil {
+				t.Fatalf("the trace was not exported: %v", err)
+			}
+			if len(traces[0].Spans) != 2 {
+				t.Fatalf("spans = %d, want 2", len(traces[0].Spans))
+			}
+			for _, s := range traces[0].Spans {
+				for k, v := range want[s.Name] {
+					if s.Attributes[k] != v {
+						t.Errorf("%s: %s = %q, want %q", s.Name, k, s.Attributes[k], v)
+					}
+				}
+			}
+		})
+	}
+}
