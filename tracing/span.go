@@ -369,8 +369,7 @@ func (s *Span) setOTelAttributes(kvs ...attribute.KeyValue) {
 	if s.startPending.Load() {
 		s.mu.Lock()
 		if s.startPending.Load() {
-			var buf [8]attribute.KeyValue
-			a := append(s.appendStartAttrs(buf[:0]), kvs...)
+			a := append(s.appendStartAttrs(make([]attribute.KeyValue, 0, 3+len(kvs))), kvs...)
 			s.otel.SetAttributes(a...)
 			s.startPending.Store(false)
 			s.mu.Unlock()
