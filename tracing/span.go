@@ -281,7 +281,8 @@ func (p *Provider) begin(ctx context.Context, name string, c *spanConfig) (conte
 	if c.parent != nil && c.parent.otel != nil {
 		ctx = trace.ContextWithSpan(ctx, c.parent.otel)
 	}
-	parent := trace.SpanContextFromContext(ctx)
+	parentSpan := trace.SpanFromContext(ctx)
+	parent := parentSpan.SpanContext()
 	if p.ownSampler && parent.IsValid() && !parent.IsSampled() {
 		return ctx, nil // ParentBased would drop it: skip the work.
 	}
@@ -292,7 +293,7 @@ func (p *Provider) begin(ctx context.Context, name string, c *spanConfig) (conte
 	// One allocation holds both the context node and the Span. It is the
 	// parent context of the OpenTelemetry span, so the processors' OnStart
 	// can find the span being started (keys.StartingSpan).
-	sc := &spanContext{Context: ctx, starting: true}
+	sc := &spanContext{Context: ctx, parentSpan: parentSpan, starting: true}
 	sc.span = Span{p: p, spanType: t, isRoot: !parent.IsValid() || parent.IsRemote()}
 	var os trace.Span
 	if c.startTime.IsZero() {
@@ -312,11 +313,37 @@ func (p *Provider) begin(ctx context.Context, name string, c *spanConfig) (conte
 // allocation; the context of its OpenTelemetry span wraps it.
 type spanContext struct {
 	context.Context
-	span     Span
-	starting bool // inside tracer.Start: answers keys.StartingSpan
+	span       Span
+	parentSpan trace.Span // the OpenTelemetry span current in Context
+	starting   bool       // inside tracer.Start: answers keys.StartingSpan
+}
+
+// otelSpanKey is the key under which OpenTelemetry keeps the current span in
+// a context, learnt once by asking trace.SpanFromContext. A spanContext
+// answers it from parentSpan, so tracer.Start's lookups of the parent do not
+// walk past it (nil if OpenTelemetry ever looks spans up another way: the
+// lookups then walk the chain, as correct and a little slower).
+var otelSpanKey = func() any {
+	var p keyProbe
+	trace.SpanFromContext(&p)
+	return p.key
+}()
+
+// keyProbe is a context that records the key it was asked for.
+type keyProbe struct {
+	context.Context
+	key any
+}
+
+func (p *keyProbe) Value(key any) any {
+	p.key = key
+	return nil
 }
 
 func (c *spanContext) Value(key any) any {
+	if key == otelSpanKey && key != nil {
+		return c.parentSpan
+	}
 	switch key.(type) {
 	case spanKey:
 		if c.span.otel != nil {

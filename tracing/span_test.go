@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
@@ -519,5 +520,26 @@ func TestOpenSpansExportedWithStartAttributes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The OpenTelemetry version this module builds with looks the current span
+// up by a context key the spanContext can answer (otelSpanKey); if a new
+// version stops doing so, tracer.Start's lookups still work but walk the
+// chain: this test says so.
+func TestOTelSpanKeyLearnt(t *testing.T) {
+	if otelSpanKey == nil {
+		t.Fatal("trace.SpanFromContext asked its context for no key")
+	}
+	f := setup(t)
+	ctx, root := StartSpan(context.Background(), "root")
+	cctx, child := StartSpan(ctx, "child")
+	if trace.SpanFromContext(cctx) != child.otel || CurrentSpan(cctx) != child {
+		t.Error("the child's context does not hold the child")
+	}
+	child.End()
+	root.End()
+	if c := f.span(t, "child"); c.Parent().SpanID() != f.span(t, "root").SpanContext().SpanID() {
+		t.Error("the child's parent is not the root")
 	}
 }
