@@ -335,14 +335,35 @@ func TestAppendStringMatchesReference(t *testing.T) {
 	}
 }
 
+// QuotedLen is the length AppendString writes, in both modes.
+func TestQuotedLen(t *testing.T) {
+	specials := []string{`"`, `\\`, "\n", "\x01", "\x7f", "é", "😀", "\xff", `""`, `\"`}
+	for _, sp := range specials {
+		for pre := range 17 {
+			for post := range 10 {
+				s := strings.Repeat(`a"`, pre/2) + strings.Repeat("a", pre%2) + sp + strings.Repeat("b", post)
+				for _, ascii := range []bool{false, true} {
+					if got, want := QuotedLen(s, ascii), len(AppendString(nil, s, ascii)); got != want {
+						t.Fatalf("QuotedLen(%q, %v) = %d, want %d", s, ascii, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
 func FuzzAppendString(f *testing.F) {
 	for _, s := range []string{"", "plain ascii text here", `{"q": "x", "k": [1, 2]}`, "é😀\x7f\x00\xff"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, ascii := range []bool{false, true} {
-			if got, want := string(AppendString(nil, s, ascii)), pyString(s, ascii); got != want {
+			got, want := string(AppendString(nil, s, ascii)), pyString(s, ascii)
+			if got != want {
 				t.Fatalf("AppendString(%q, %v) = %s, want %s", s, ascii, got, want)
+			}
+			if n := QuotedLen(s, ascii); n != len(want) {
+				t.Fatalf("QuotedLen(%q, %v) = %d, want %d", s, ascii, n, len(want))
 			}
 		}
 	})

@@ -2,6 +2,7 @@ package encode
 
 import (
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -121,6 +122,59 @@ func needsEscape8(x uint64, asciiOnly bool) bool {
 		return true
 	}
 	return asciiOnly && hasZeroByte(x^(lsb8*0x7f))
+}
+
+// QuotedLen returns len(AppendString(nil, s, asciiOnly)) without writing
+// it: the length of s as a JSON string literal. Eight bytes at a time while
+// they are printable ASCII, counting the quotes and backslashes among them
+// (JSON text inside a string is dense with quotes).
+func QuotedLen(s string, asciiOnly bool) int {
+	n := 2
+	for i := 0; i < len(s); {
+		if i+8 <= len(s) {
+			x := load8(s, i)
+			if x&msb8 == 0 && (x-lsb8*0x20)&^x&msb8 == 0 && (!asciiOnly || !hasZeroByte(x^(lsb8*0x7f))) {
+				n += 8 + bits.OnesCount64(zeroBytes(x^(lsb8*'"'))|zeroBytes(x^(lsb8*'\\')))
+				i += 8
+				continue
+			}
+		}
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
+				n += 2
+			case c < 0x20 || (c == 0x7f && asciiOnly):
+				n += 6
+			default:
+				n++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			n += 3 // U+FFFD
+			if asciiOnly {
+				n += 3 // \ufffd
+			}
+		case !asciiOnly:
+			n += size
+		case r > 0xFFFF:
+			n += 12
+		default:
+			n += 6
+		}
+		i += size
+	}
+	return n
+}
+
+// zeroBytes returns the high bit of every zero byte of x, and nothing else.
+func zeroBytes(x uint64) uint64 {
+	const low7 = 0x7f7f7f7f7f7f7f7f
+	return ^(((x & low7) + low7) | x | low7)
 }
 
 // ASCIILen returns the length the JSON text b would have if every non-ASCII

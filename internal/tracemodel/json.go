@@ -28,7 +28,7 @@ import (
 // events with raw attribute values, status code/message, attributes as
 // JSON-encoded strings, links.
 func (s *Span) MarshalJSON() ([]byte, error) {
-	return appendSpan(nil, s), nil
+	return appendSpan(nil, s, nil), nil
 }
 
 // MarshalTraceData encodes spans as MLflow's traces.json, {"spans": [...]},
@@ -44,7 +44,7 @@ func MarshalTraceData(spans []*Span) ([]byte, error) {
 		if s == nil {
 			return nil, errors.New("tracemodel: nil span")
 		}
-		b = appendSpan(b, s)
+		b = appendSpan(b, s, nil)
 	}
 	return append(b, "]}"...), nil
 }
@@ -54,8 +54,9 @@ func MarshalTraceData(spans []*Span) ([]byte, error) {
 // json.dumps(span.to_dict()) with Python's default ensure_ascii=True.
 func SpanSize(s *Span) int {
 	bp := sizeBufs.Get()
-	b := appendSpan(*bp, s)
-	n := encode.ASCIILen(b)
+	attrLen := 0
+	b := appendSpan(*bp, s, &attrLen)
+	n := encode.ASCIILen(b) + attrLen
 	sizeBufs.Put(bp, b)
 	return n
 }
@@ -76,7 +77,10 @@ func appendKey(dst []byte, k string) []byte {
 	return append(dst, ": "...)
 }
 
-func appendSpan(b []byte, s *Span) []byte {
+// When attrLen is not nil, the attribute values are not written: the length
+// they would have with Python's ensure_ascii is added to *attrLen instead
+// (SpanSize: they are most of a span, and only their length is wanted).
+func appendSpan(b []byte, s *Span, attrLen *int) []byte {
 	b = append(b, '{')
 	b = appendKey(b, "trace_id")
 	b = appendB64(b, s.TraceID[:])
@@ -138,7 +142,11 @@ func appendSpan(b []byte, s *Span) []byte {
 			b = append(b, ", "...)
 		}
 		b = appendKey(b, k)
-		b = encode.AppendString(b, s.Attributes[k], false)
+		if attrLen != nil {
+			*attrLen += encode.QuotedLen(s.Attributes[k], true)
+		} else {
+			b = encode.AppendString(b, s.Attributes[k], false)
+		}
 	}
 	b = append(b, "}, "...)
 	b = appendKey(b, "links")
@@ -731,7 +739,7 @@ func appendTraceDict(b []byte, ti *TraceInfo, spans []*Span) []byte {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = appendSpan(b, s)
+		b = appendSpan(b, s, nil)
 	}
 	return append(b, "]}}"...)
 }

@@ -229,3 +229,19 @@ func TestTraceInfoUCLocations(t *testing.T) {
 		t.Errorf("Location() = %q", got)
 	}
 }
+
+// SpanSize counts the attribute values instead of writing them: the same
+// length as the ensure_ascii JSON of the span, whatever the values hold.
+func TestSpanSizeCountsAttributeValues(t *testing.T) {
+	for _, v := range []string{``, `{"q": "a \"quoted\" word", "k": [1, 2]}`, "tab\there\\back", "del\x7f é 😀 \xff", strings.Repeat(`{"m": "x"}`, 300)} {
+		s := &Span{TraceID: tid, SpanID: sp1, Name: "s", StartTime: time.Unix(1, 0), EndTime: time.Unix(2, 0),
+			Attributes: map[string]string{"mlflow.spanInputs": v, "k2": v + v}}
+		b, err := MarshalTraceData([]*Span{s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := SpanSize(s), encode.ASCIILen(b)-len(`{"spans": []}`); got != want {
+			t.Errorf("SpanSize with %q = %d, want %d", v, got, want)
+		}
+	}
+}
