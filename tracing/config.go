@@ -114,7 +114,10 @@ func WithExporterOptions(opts ...exporter.Option) Option {
 // Provider owns it: Shutdown shuts it down. A nil processor is ignored.
 //
 // OpenTelemetry processors see finished spans read-only; to edit or mask a span
-// before it is exported, use WithSpanFilter.
+// before it is exported, use WithSpanFilter. A span of this package writes the
+// MLflow attributes it starts with (type, function name, inputs) with its
+// first change or at End, so a processor's OnStart does not see them; OnEnd
+// does.
 func WithSpanProcessor(sp sdktrace.SpanProcessor) Option {
 	return optionFunc(func(c config) config {
 		if sp != nil {
