@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 )
 
 // Preview derives a request (role "user") or response (role "assistant")
@@ -18,12 +19,15 @@ import (
 func Preview(jsonText, role string, maxChars int) string {
 	content := ""
 	if t := strings.TrimLeft(jsonText, " \t\r\n"); strings.HasPrefix(t, "{") {
-		// Only the members that can hold messages are decoded: an LLM
-		// span's inputs and outputs are mostly other data.
-		var obj map[string]json.RawMessage
-		if json.Unmarshal([]byte(jsonText), &obj) == nil {
-			if msgs := extractMessages(obj); len(msgs) > 0 {
-				content = messageText(lastMessage(msgs, role))
+		// Only the members that can hold messages are looked at, split
+		// without decoding: an LLM span's inputs and outputs are mostly
+		// other data. Duplicate members count as encoding/json's map
+		// decoding counts them (the last one).
+		if b := []byte(jsonText); json.Valid(b) {
+			if obj, err := rawjson.ValidObjectFields(b); err == nil {
+				if msgs := extractMessages(obj); len(msgs) > 0 {
+					content = messageText(lastMessage(msgs, role))
+				}
 			}
 		}
 	}
@@ -33,44 +37,30 @@ func Preview(jsonText, role string, maxChars int) string {
 	return encode.Truncate(content, maxChars)
 }
 
-// truthy reports Python truthiness for a decoded JSON value.
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case string:
-		return x != ""
-	case float64:
-		return x != 0
-	case []any:
-		return len(x) > 0
-	case map[string]any:
-		return len(x) > 0
-	}
-	return true
-}
+// message is the members of a chat message: an object with "role" and
+// "content" members.
+type message []rawjson.Field
 
 // extractMessages is MLflow's _try_extract_messages on the members of an
-// object (decoded only as far as needed).
-func extractMessages(obj map[string]json.RawMessage) []map[string]any {
-	list := func(key string) []any {
-		raw := obj[key]
+// object (valid JSON, split as far as needed).
+func extractMessages(obj []rawjson.Field) []message {
+	list := func(key string) []json.RawMessage {
+		raw, _ := rawjson.LookupLast(obj, key)
 		if len(raw) == 0 || raw[0] != '[' {
 			return nil
 		}
-		var l []any
-		_ = json.Unmarshal(raw, &l)
-		return l
+		items, _ := rawjson.ValidArrayItems(raw)
+		return items
 	}
 	if msgs := list("messages"); len(msgs) > 0 {
 		return filterMessages(msgs)
 	}
 	if choices := list("choices"); len(choices) > 0 {
-		if c0, ok := choices[0].(map[string]any); ok {
-			if msg := c0["message"]; truthy(msg) && isMessage(msg) {
-				return []map[string]any{msg.(map[string]any)}
+		if c0 := object(choices[0]); c0 != nil {
+			if raw, ok := rawjson.LookupLast(c0, "message"); ok {
+				if msg, ok := asMessage(raw); ok {
+					return []message{msg}
+				}
 			}
 		}
 	}
@@ -80,38 +70,53 @@ func extractMessages(obj map[string]json.RawMessage) []map[string]any {
 	if items := list("output"); len(items) > 0 {
 		return filterMessages(items)
 	}
-	if req, ok := obj["request"]; ok {
-		var inner map[string]json.RawMessage
-		if len(req) > 0 && req[0] == '{' && json.Unmarshal(req, &inner) == nil {
+	if req, ok := rawjson.LookupLast(obj, "request"); ok {
+		if inner := object(req); inner != nil {
 			return extractMessages(inner)
 		}
 	}
 	return nil
 }
 
-func isMessage(v any) bool {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return false
+// object returns the members of raw (valid JSON), nil when it is not an
+// object.
+func object(raw json.RawMessage) []rawjson.Field {
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil
 	}
-	_, hasRole := m["role"]
-	_, hasContent := m["content"]
-	return hasRole && hasContent
+	fields, err := rawjson.ValidObjectFields(raw)
+	if err != nil {
+		return nil
+	}
+	return fields
 }
 
-func filterMessages(items []any) []map[string]any {
-	var out []map[string]any
+// asMessage reports whether raw is a chat message: an object with "role"
+// and "content" members (of any value).
+func asMessage(raw json.RawMessage) (message, bool) {
+	m := object(raw)
+	if m == nil {
+		return nil, false
+	}
+	_, hasRole := rawjson.Lookup(m, "role")
+	_, hasContent := rawjson.Lookup(m, "content")
+	return m, hasRole && hasContent
+}
+
+func filterMessages(items []json.RawMessage) []message {
+	var out []message
 	for _, it := range items {
-		if isMessage(it) {
-			out = append(out, it.(map[string]any))
+		if m, ok := asMessage(it); ok {
+			out = append(out, m)
 		}
 	}
 	return out
 }
 
-func lastMessage(msgs []map[string]any, role string) map[string]any {
+func lastMessage(msgs []message, role string) message {
 	for i := len(msgs) - 1; i >= 0; i-- {
-		if r, ok := msgs[i]["role"].(string); ok && r == role {
+		raw, _ := rawjson.LookupLast(msgs[i], "role")
+		if r, ok := rawjson.StringValue(raw); ok && r == role {
 			return msgs[i]
 		}
 	}
@@ -121,21 +126,28 @@ func lastMessage(msgs []map[string]any, role string) map[string]any {
 // messageText returns a message's text: a string content, or the first
 // string part / "text" or "output_text" part of a list content; "" when the
 // message has no such text (the caller then falls back to the JSON).
-func messageText(msg map[string]any) string {
-	switch c := msg["content"].(type) {
-	case string:
-		return c
-	case []any:
-		for _, part := range c {
-			switch p := part.(type) {
-			case string:
-				return p
-			case map[string]any:
-				if t, _ := p["type"].(string); t == "text" || t == "output_text" {
-					s, _ := p["text"].(string)
-					return s
-				}
-			}
+func messageText(msg message) string {
+	c, _ := rawjson.LookupLast(msg, "content")
+	if s, ok := rawjson.StringValue(c); ok {
+		return s
+	}
+	if len(c) == 0 || c[0] != '[' {
+		return ""
+	}
+	parts, _ := rawjson.ValidArrayItems(c)
+	for _, part := range parts {
+		if s, ok := rawjson.StringValue(part); ok {
+			return s
+		}
+		p := object(part)
+		if p == nil {
+			continue
+		}
+		typ, _ := rawjson.LookupLast(p, "type")
+		if t, _ := rawjson.StringValue(typ); t == "text" || t == "output_text" {
+			text, _ := rawjson.LookupLast(p, "text")
+			s, _ := rawjson.StringValue(text)
+			return s
 		}
 	}
 	return ""

@@ -1,0 +1,195 @@
+package rawjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"unicode/utf8"
+)
+
+// Field is one member of a JSON object, in document order.
+type Field struct {
+	Key   string
+	Value json.RawMessage
+}
+
+var (
+	errInvalid   = errors.New("rawjson: invalid JSON")
+	errNotObject = errors.New("rawjson: not a JSON object")
+)
+
+// ObjectFields returns the members of the JSON object b in document order.
+// It validates b, then splits it without decoding the values.
+func ObjectFields(b []byte) ([]Field, error) {
+	if !json.Valid(b) {
+		return nil, errInvalid
+	}
+	return ValidObjectFields(b)
+}
+
+// ValidObjectFields is ObjectFields of text already known to be valid JSON
+// (a member of an object ObjectFields split): it splits b without
+// validating it again.
+func ValidObjectFields(b []byte) ([]Field, error) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, errNotObject
+	}
+	i = skipSpace(b, i+1)
+	var out []Field
+	for i < len(b) && b[i] != '}' {
+		// b is valid JSON: a key string, ':', a value, then ',' or '}'.
+		end := skipString(b, i)
+		key, err := decodeString(b[i:end])
+		if err != nil {
+			return nil, err
+		}
+		i = skipSpace(b, end)
+		i = skipSpace(b, i+1) // ':'
+		vend := skipValue(b, i)
+		out = append(out, Field{Key: key, Value: json.RawMessage(b[i:vend])})
+		i = skipSpace(b, vend)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return out, nil
+}
+
+// ValidArrayItems returns the items of the JSON array b, already known to
+// be valid JSON, without validating it again; ok is false when b is not an
+// array.
+func ValidArrayItems(b []byte) (items []json.RawMessage, ok bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return nil, false
+	}
+	i = skipSpace(b, i+1)
+	for i < len(b) && b[i] != ']' {
+		end := skipValue(b, i)
+		items = append(items, json.RawMessage(b[i:end]))
+		i = skipSpace(b, end)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return items, true
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] ('"').
+func skipString(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index after the (valid) value starting at b[i].
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				j = skipString(b, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	return j
+}
+
+// Lookup returns the value of the first member key in fields.
+func Lookup(fields []Field, key string) (json.RawMessage, bool) {
+	for _, f := range fields {
+		if f.Key == key {
+			return f.Value, true
+		}
+	}
+	return nil, false
+}
+
+// LookupLast returns the value of the last member key in fields: the one
+// encoding/json keeps when it decodes an object into a map.
+func LookupLast(fields []Field, key string) (json.RawMessage, bool) {
+	for i := len(fields) - 1; i >= 0; i-- {
+		if fields[i].Key == key {
+			return fields[i].Value, true
+		}
+	}
+	return nil, false
+}
+
+// IsNull reports whether v is absent or JSON null.
+func IsNull(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	return len(v) == 0 || string(v) == "null"
+}
+
+// String decodes v as a JSON string ("" when it is not one).
+func String(v json.RawMessage) string {
+	s, _ := decodeString(bytes.TrimSpace(v))
+	return s
+}
+
+// StringValue decodes v, known to be valid JSON, as encoding/json decodes a
+// string; ok is false when v is not a string.
+func StringValue(v json.RawMessage) (s string, ok bool) {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 || v[0] != '"' {
+		return "", false
+	}
+	s, err := decodeString(v)
+	return s, err == nil
+}
+
+// decodeString decodes the JSON string literal b; one without escapes is
+// taken as it is.
+func decodeString(b []byte) (string, error) {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && plainString(b[1:len(b)-1]) {
+		return string(b[1 : len(b)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
+}
+
+// plainString reports string content JSON decodes to itself: valid UTF-8
+// without quotes, backslashes or control characters.
+func plainString(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return utf8.Valid(b)
+}
