@@ -1,6 +1,7 @@
 package openaispan
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -13,6 +14,7 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/internal/exception"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/sse"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
@@ -134,19 +136,25 @@ func (r *recorder) Event(ev sse.Event) {
 
 func (r *recorder) StreamDone() bool { return r.done || r.streamErr != nil }
 
-// errorEvent reports an {"error": ...} chunk (openai-go stops the stream on it).
+// errorEvent reports an {"error": ...} chunk (data, valid JSON; openai-go
+// stops the stream on it): its error member is the one encoding/json would
+// decode into a field "error", the last whose name matches ignoring case.
 func (r *recorder) errorEvent(data []byte) bool {
-	var e struct {
-		Error json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal(data, &e) != nil || llmspan.IsNull(e.Error) {
+	var e json.RawMessage
+	rawjson.EachMember(data, func(key []byte, v json.RawMessage) bool {
+		if bytes.EqualFold(rawjson.KeyText(key), []byte("error")) {
+			e = v
+		}
+		return true
+	})
+	if llmspan.IsNull(e) {
 		return false
 	}
 	var d struct {
 		Message string `json:"message"`
 	}
-	if json.Unmarshal(e.Error, &d) != nil || d.Message == "" {
-		d.Message = string(e.Error)
+	if json.Unmarshal(e, &d) != nil || d.Message == "" {
+		d.Message = string(e)
 	}
 	r.streamErr = newStreamError(d.Message)
 	return true
@@ -174,12 +182,30 @@ func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
 	if r.capture {
 		span.SetOutputs(out)
 	}
-	var o struct {
-		Model string          `json:"model"`
-		Usage json.RawMessage `json:"usage"`
+	model, usage := modelAndUsage(out)
+	r.setChatAttributes(span, model, usage)
+}
+
+// modelAndUsage reads an answer's (valid JSON) model and usage as
+// json.Unmarshal into struct{Model string; Usage json.RawMessage} does: the
+// last member whose name matches ignoring case, a model only when it is a
+// string.
+func modelAndUsage(answer json.RawMessage) (model string, usage json.RawMessage) {
+	fields, err := rawjson.ValidObjectFields(answer)
+	if err != nil {
+		return "", nil
 	}
-	_ = json.Unmarshal(out, &o)
-	r.setChatAttributes(span, o.Model, o.Usage)
+	for _, f := range fields {
+		switch {
+		case strings.EqualFold(f.Key, "model"):
+			if s, ok := rawjson.StringValue(f.Value); ok {
+				model = s
+			}
+		case strings.EqualFold(f.Key, "usage"):
+			usage = f.Value
+		}
+	}
+	return model, usage
 }
 
 // setChatAttributes is MLflow's set_span_chat_attributes: tools of the
@@ -233,12 +259,7 @@ func (r *recorder) finishStream(span *tracing.Span, res llmspan.Result) {
 	case kindResponses:
 		if r.response != nil {
 			out = r.response
-			var o struct {
-				Model string          `json:"model"`
-				Usage json.RawMessage `json:"usage"`
-			}
-			_ = json.Unmarshal(out, &o)
-			model, r.usage = o.Model, o.Usage
+			model, r.usage = modelAndUsage(out)
 		} else {
 			var o llmspan.Object
 			o.Set("output", json.RawMessage("["+joinRaw(r.items)+"]"))
@@ -375,34 +396,8 @@ func (r *recorder) chatChunk(data []byte) {
 	if r.errorEvent(data) {
 		return
 	}
-	var c struct {
-		ID                string          `json:"id"`
-		Object            string          `json:"object"`
-		Created           json.RawMessage `json:"created"`
-		Model             string          `json:"model"`
-		ServiceTier       json.RawMessage `json:"service_tier"`
-		SystemFingerprint json.RawMessage `json:"system_fingerprint"`
-		Choices           []struct {
-			Index int `json:"index"`
-			Delta struct {
-				Role      string  `json:"role"`
-				Content   *string `json:"content"`
-				Refusal   *string `json:"refusal"`
-				ToolCalls []struct {
-					Index    int    `json:"index"`
-					ID       string `json:"id"`
-					Type     string `json:"type"`
-					Function struct {
-						Name      string `json:"name"`
-						Arguments string `json:"arguments"`
-					} `json:"function"`
-				} `json:"tool_calls"`
-			} `json:"delta"`
-			FinishReason *string `json:"finish_reason"`
-		} `json:"choices"`
-		Usage json.RawMessage `json:"usage"`
-	}
-	if json.Unmarshal(data, &c) != nil || c.Object != "chat.completion.chunk" {
+	c, ok := decodeChatChunk(data)
+	if !ok || c.Object != "chat.completion.chunk" {
 		return
 	}
 	a := &r.chat

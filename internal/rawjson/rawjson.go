@@ -31,29 +31,66 @@ func ObjectFields(b []byte) ([]Field, error) {
 // (a member of an object ObjectFields split): it splits b without
 // validating it again.
 func ValidObjectFields(b []byte) ([]Field, error) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
+	out := make([]Field, 0, 8)
+	var err error
+	ok := EachMember(b, func(key []byte, v json.RawMessage) bool {
+		var k string
+		if k, err = decodeString(key); err != nil {
+			return false
+		}
+		out = append(out, Field{Key: k, Value: v})
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return nil, errNotObject
 	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// EachMember calls fn with each member of b, an object already known to be
+// valid JSON, in document order: the member's name as its JSON string
+// literal (quotes included; compare it with Key) and its value, both
+// slices of b. It stops when fn returns false, and returns false then or
+// when b is not an object.
+func EachMember(b []byte, fn func(key []byte, v json.RawMessage) bool) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
 	i = skipSpace(b, i+1)
-	var out []Field
 	for i < len(b) && b[i] != '}' {
 		// b is valid JSON: a key string, ':', a value, then ',' or '}'.
 		end := skipString(b, i)
-		key, err := decodeString(b[i:end])
-		if err != nil {
-			return nil, err
-		}
+		key := b[i:end]
 		i = skipSpace(b, end)
 		i = skipSpace(b, i+1) // ':'
 		vend := skipValue(b, i)
-		out = append(out, Field{Key: key, Value: json.RawMessage(b[i:vend])})
+		if !fn(key, json.RawMessage(b[i:vend])) {
+			return false
+		}
 		i = skipSpace(b, vend)
 		if i < len(b) && b[i] == ',' {
 			i = skipSpace(b, i+1)
 		}
 	}
-	return out, nil
+	return true
+}
+
+// KeyText returns the text of a member's name as EachMember gives it (its
+// JSON string literal): the bytes between the quotes when it has no
+// escapes (no copy), else the decoded name.
+func KeyText(key []byte) []byte {
+	if len(key) >= 2 && bytes.IndexByte(key, '\\') < 0 {
+		return key[1 : len(key)-1]
+	}
+	s, _ := decodeString(key)
+	return []byte(s)
 }
 
 // ValidArrayItems returns the items of the JSON array b, already known to
