@@ -140,7 +140,7 @@ func (r *recorder) request(body []byte) {
 	}
 	if tc, ok := member(fields, "toolConfig"); ok {
 		if list, ok := llmspan.Lookup(tc, "tools"); ok {
-			if t, ok := r.tools.Get(list, chatTools); ok {
+			if t, ok := r.tools.Attribute(list, chatTools); ok {
 				r.span.SetAttribute(keys.ChatTools, t)
 			}
 		}

@@ -19,15 +19,13 @@ import (
 func Preview(jsonText, role string, maxChars int) string {
 	content := ""
 	if t := strings.TrimLeft(jsonText, " \t\r\n"); strings.HasPrefix(t, "{") {
-		// Only the members that can hold messages are looked at, split
+		// Only the members that can hold messages are looked at, found
 		// without decoding: an LLM span's inputs and outputs are mostly
 		// other data. Duplicate members count as encoding/json's map
 		// decoding counts them (the last one).
 		if b := []byte(jsonText); json.Valid(b) {
-			if obj, err := rawjson.ValidObjectFields(b); err == nil {
-				if msgs := extractMessages(obj); len(msgs) > 0 {
-					content = messageText(lastMessage(msgs, role))
-				}
+			if msgs := extractMessages(b); len(msgs) > 0 {
+				content = messageText(lastMessage(msgs, role))
 			}
 		}
 	}
@@ -37,15 +35,12 @@ func Preview(jsonText, role string, maxChars int) string {
 	return encode.Truncate(content, maxChars)
 }
 
-// message is the members of a chat message: an object with "role" and
-// "content" members.
-type message []rawjson.Field
-
-// extractMessages is MLflow's _try_extract_messages on the members of an
-// object (valid JSON, split as far as needed).
-func extractMessages(obj []rawjson.Field) []message {
+// extractMessages is MLflow's _try_extract_messages on an object (valid
+// JSON text; a chat message is an object with "role" and "content"
+// members).
+func extractMessages(obj []byte) []json.RawMessage {
 	list := func(key string) []json.RawMessage {
-		raw, _ := rawjson.LookupLast(obj, key)
+		raw, _ := rawjson.LastMember(obj, key)
 		if len(raw) == 0 || raw[0] != '[' {
 			return nil
 		}
@@ -56,12 +51,8 @@ func extractMessages(obj []rawjson.Field) []message {
 		return filterMessages(msgs)
 	}
 	if choices := list("choices"); len(choices) > 0 {
-		if c0 := object(choices[0]); c0 != nil {
-			if raw, ok := rawjson.LookupLast(c0, "message"); ok {
-				if msg, ok := asMessage(raw); ok {
-					return []message{msg}
-				}
-			}
+		if msg, ok := rawjson.LastMember(choices[0], "message"); ok && isMessage(msg) {
+			return []json.RawMessage{msg}
 		}
 	}
 	if items := list("input"); len(items) > 0 {
@@ -70,52 +61,41 @@ func extractMessages(obj []rawjson.Field) []message {
 	if items := list("output"); len(items) > 0 {
 		return filterMessages(items)
 	}
-	if req, ok := rawjson.LookupLast(obj, "request"); ok {
-		if inner := object(req); inner != nil {
-			return extractMessages(inner)
-		}
+	if req, ok := rawjson.LastMember(obj, "request"); ok && len(req) > 0 && req[0] == '{' {
+		return extractMessages(req)
 	}
 	return nil
 }
 
-// object returns the members of raw (valid JSON), nil when it is not an
-// object.
-func object(raw json.RawMessage) []rawjson.Field {
-	if len(raw) == 0 || raw[0] != '{' {
-		return nil
-	}
-	fields, err := rawjson.ValidObjectFields(raw)
-	if err != nil {
-		return nil
-	}
-	return fields
+// isMessage reports whether raw is an object with "role" and "content"
+// members (of any value).
+func isMessage(raw json.RawMessage) bool {
+	var role, content bool
+	isObject := rawjson.EachMember(raw, func(key []byte, _ json.RawMessage) bool {
+		switch string(rawjson.KeyText(key)) {
+		case "role":
+			role = true
+		case "content":
+			content = true
+		}
+		return true
+	})
+	return isObject && role && content
 }
 
-// asMessage reports whether raw is a chat message: an object with "role"
-// and "content" members (of any value).
-func asMessage(raw json.RawMessage) (message, bool) {
-	m := object(raw)
-	if m == nil {
-		return nil, false
-	}
-	_, hasRole := rawjson.Lookup(m, "role")
-	_, hasContent := rawjson.Lookup(m, "content")
-	return m, hasRole && hasContent
-}
-
-func filterMessages(items []json.RawMessage) []message {
-	var out []message
+func filterMessages(items []json.RawMessage) []json.RawMessage {
+	var out []json.RawMessage
 	for _, it := range items {
-		if m, ok := asMessage(it); ok {
-			out = append(out, m)
+		if isMessage(it) {
+			out = append(out, it)
 		}
 	}
 	return out
 }
 
-func lastMessage(msgs []message, role string) message {
+func lastMessage(msgs []json.RawMessage, role string) json.RawMessage {
 	for i := len(msgs) - 1; i >= 0; i-- {
-		raw, _ := rawjson.LookupLast(msgs[i], "role")
+		raw, _ := rawjson.LastMember(msgs[i], "role")
 		if r, ok := rawjson.StringValue(raw); ok && r == role {
 			return msgs[i]
 		}
@@ -126,8 +106,8 @@ func lastMessage(msgs []message, role string) message {
 // messageText returns a message's text: a string content, or the first
 // string part / "text" or "output_text" part of a list content; "" when the
 // message has no such text (the caller then falls back to the JSON).
-func messageText(msg message) string {
-	c, _ := rawjson.LookupLast(msg, "content")
+func messageText(msg json.RawMessage) string {
+	c, _ := rawjson.LastMember(msg, "content")
 	if s, ok := rawjson.StringValue(c); ok {
 		return s
 	}
@@ -139,13 +119,12 @@ func messageText(msg message) string {
 		if s, ok := rawjson.StringValue(part); ok {
 			return s
 		}
-		p := object(part)
-		if p == nil {
+		typ, ok := rawjson.LastMember(part, "type")
+		if !ok {
 			continue
 		}
-		typ, _ := rawjson.LookupLast(p, "type")
 		if t, _ := rawjson.StringValue(typ); t == "text" || t == "output_text" {
-			text, _ := rawjson.LookupLast(p, "text")
+			text, _ := rawjson.LastMember(part, "text")
 			s, _ := rawjson.StringValue(text)
 			return s
 		}

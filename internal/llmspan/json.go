@@ -3,6 +3,7 @@ package llmspan
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 )
@@ -42,6 +43,7 @@ type Object struct{ buf bytes.Buffer }
 // Set appends a member.
 func (o *Object) Set(key string, v any) {
 	var raw []byte
+	var num [20]byte
 	switch x := v.(type) {
 	case nil:
 		return
@@ -50,6 +52,22 @@ func (o *Object) Set(key string, v any) {
 			return
 		}
 		raw = x
+	case int: // what json.Marshal writes, without reflection
+		raw = strconv.AppendInt(num[:0], int64(x), 10)
+	case string:
+		if !plainKey(x) {
+			b, err := json.Marshal(x)
+			if err != nil {
+				return
+			}
+			raw = b
+			break
+		}
+		o.open(key)
+		o.buf.WriteByte('"')
+		o.buf.WriteString(x)
+		o.buf.WriteByte('"')
+		return
 	default:
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -57,6 +75,12 @@ func (o *Object) Set(key string, v any) {
 		}
 		raw = b
 	}
+	o.open(key)
+	o.buf.Write(raw)
+}
+
+// open writes the separator and key of the next member.
+func (o *Object) open(key string) {
 	if o.buf.Len() == 0 {
 		o.buf.WriteByte('{')
 	} else {
@@ -71,12 +95,11 @@ func (o *Object) Set(key string, v any) {
 		o.buf.Write(k)
 	}
 	o.buf.WriteByte(':')
-	o.buf.Write(raw)
 }
 
-// plainKey reports a key that is its own JSON text between quotes: ASCII
-// without quotes, backslashes, control characters or the characters
-// encoding/json escapes for HTML.
+// plainKey reports a key (or string) that is its own JSON text between
+// quotes: ASCII without quotes, backslashes, control characters or the
+// characters encoding/json escapes for HTML.
 func plainKey(k string) bool {
 	for i := 0; i < len(k); i++ {
 		c := k[i]

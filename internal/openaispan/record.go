@@ -180,7 +180,7 @@ func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
 	}
 	out := json.RawMessage(res.Body)
 	if r.capture {
-		span.SetOutputs(out)
+		span.SetOutputs(encode.ValidJSON(out))
 	}
 	model, usage := modelAndUsage(out)
 	r.setChatAttributes(span, model, usage)
@@ -191,20 +191,17 @@ func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
 // last member whose name matches ignoring case, a model only when it is a
 // string.
 func modelAndUsage(answer json.RawMessage) (model string, usage json.RawMessage) {
-	fields, err := rawjson.ValidObjectFields(answer)
-	if err != nil {
-		return "", nil
-	}
-	for _, f := range fields {
-		switch {
-		case strings.EqualFold(f.Key, "model"):
-			if s, ok := rawjson.StringValue(f.Value); ok {
+	rawjson.EachMember(answer, func(key []byte, v json.RawMessage) bool {
+		switch k := rawjson.KeyText(key); {
+		case bytes.EqualFold(k, []byte("model")):
+			if s, ok := rawjson.StringValue(v); ok {
 				model = s
 			}
-		case strings.EqualFold(f.Key, "usage"):
-			usage = f.Value
+		case bytes.EqualFold(k, []byte("usage")):
+			usage = v
 		}
-	}
+		return true
+	})
 	return model, usage
 }
 
@@ -217,7 +214,7 @@ func (r *recorder) setChatAttributes(span *tracing.Span, model string, usage jso
 		if r.tools == nil {
 			r.tools = &cache
 		}
-		if t, ok := r.tools.Get(r.reqTools, chatTools); ok {
+		if t, ok := r.tools.Attribute(r.reqTools, chatTools); ok {
 			span.SetAttribute(keys.ChatTools, t)
 		}
 	}

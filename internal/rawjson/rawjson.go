@@ -175,6 +175,20 @@ func Lookup(fields []Field, key string) (json.RawMessage, bool) {
 	return nil, false
 }
 
+// LastMember returns the value of the last member named name of obj, an
+// object already known to be valid JSON (the member encoding/json keeps
+// when it decodes an object into a map), without splitting obj into Fields;
+// ok is false when obj is not an object or has no such member.
+func LastMember(obj []byte, name string) (v json.RawMessage, ok bool) {
+	EachMember(obj, func(key []byte, value json.RawMessage) bool {
+		if string(KeyText(key)) == name {
+			v, ok = value, true
+		}
+		return true
+	})
+	return v, ok
+}
+
 // LookupLast returns the value of the last member key in fields: the one
 // encoding/json keeps when it decodes an object into a map.
 func LookupLast(fields []Field, key string) (json.RawMessage, bool) {
