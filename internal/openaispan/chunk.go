@@ -1,10 +1,7 @@
 package openaispan
 
 import (
-	"bytes"
 	"encoding/json"
-	"slices"
-	"strconv"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 )
@@ -67,32 +64,32 @@ var (
 )
 
 func (c *chatChunk) set(obj []byte) bool {
-	return members(obj, chunkNames, func(name int, v json.RawMessage) bool {
+	return rawjson.Members(obj, chunkNames, func(name int, v json.RawMessage) bool {
 		switch name {
 		case 0:
-			return setString(&c.ID, v)
+			return rawjson.SetString(&c.ID, v)
 		case 1:
-			return setString(&c.Object, v)
+			return rawjson.SetString(&c.Object, v)
 		case 2:
-			c.Created = bytes.Clone(v) // a copy, as RawMessage's UnmarshalJSON makes
+			rawjson.SetRaw(&c.Created, v)
 		case 3:
-			return setString(&c.Model, v)
+			return rawjson.SetString(&c.Model, v)
 		case 4:
-			c.ServiceTier = bytes.Clone(v)
+			rawjson.SetRaw(&c.ServiceTier, v)
 		case 5:
-			c.SystemFingerprint = bytes.Clone(v)
+			rawjson.SetRaw(&c.SystemFingerprint, v)
 		case 6:
-			c.Usage = bytes.Clone(v)
+			rawjson.SetRaw(&c.Usage, v)
 		case 7:
 			return array(v, &c.Choices, func(ch *chunkChoice, obj []byte) bool {
-				return members(obj, choiceNames, func(name int, v json.RawMessage) bool {
+				return rawjson.Members(obj, choiceNames, func(name int, v json.RawMessage) bool {
 					switch name {
 					case 0:
-						return setInt(&ch.Index, v)
+						return rawjson.SetInt(&ch.Index, v)
 					case 1:
 						return string(v) == "null" || ch.Delta.set(v)
 					default:
-						return setStringPointer(&ch.FinishReason, v)
+						return rawjson.SetStringPointer(&ch.FinishReason, v)
 					}
 				})
 			})
@@ -102,88 +99,34 @@ func (c *chatChunk) set(obj []byte) bool {
 }
 
 func (d *chunkDelta) set(obj []byte) bool {
-	return members(obj, deltaNames, func(name int, v json.RawMessage) bool {
+	return rawjson.Members(obj, deltaNames, func(name int, v json.RawMessage) bool {
 		switch name {
 		case 0:
-			return setString(&d.Role, v)
+			return rawjson.SetString(&d.Role, v)
 		case 1:
-			return setStringPointer(&d.Content, v)
+			return rawjson.SetStringPointer(&d.Content, v)
 		case 2:
-			return setStringPointer(&d.Refusal, v)
+			return rawjson.SetStringPointer(&d.Refusal, v)
 		}
 		return array(v, &d.ToolCalls, func(tc *chunkToolCall, obj []byte) bool {
-			return members(obj, toolCallNames, func(name int, v json.RawMessage) bool {
+			return rawjson.Members(obj, toolCallNames, func(name int, v json.RawMessage) bool {
 				switch name {
 				case 0:
-					return setInt(&tc.Index, v)
+					return rawjson.SetInt(&tc.Index, v)
 				case 1:
-					return setString(&tc.ID, v)
+					return rawjson.SetString(&tc.ID, v)
 				case 2:
-					return setString(&tc.Type, v)
+					return rawjson.SetString(&tc.Type, v)
 				}
-				return string(v) == "null" || members(v, functionNames, func(name int, v json.RawMessage) bool {
+				return string(v) == "null" || rawjson.Members(v, functionNames, func(name int, v json.RawMessage) bool {
 					if name == 0 {
-						return setString(&tc.Function.Name, v)
+						return rawjson.SetString(&tc.Function.Name, v)
 					}
-					return setString(&tc.Function.Arguments, v)
+					return rawjson.SetString(&tc.Function.Arguments, v)
 				})
 			})
 		})
 	})
-}
-
-// members hands each member of the object obj named in names to set (with
-// the name's index); it returns false — the caller then decodes with
-// encoding/json — when obj is not an object, set refuses a member, a name
-// comes twice, or a member's name matches one of names only when case is
-// ignored (encoding/json's struct fields match those).
-func members(obj []byte, names []string, set func(name int, v json.RawMessage) bool) bool {
-	var seen uint
-	return rawjson.EachMember(obj, func(key []byte, v json.RawMessage) bool {
-		k := rawjson.KeyText(key)
-		i := slices.IndexFunc(names, func(n string) bool { return string(k) == n })
-		if i < 0 {
-			for _, n := range names {
-				if bytes.EqualFold(k, []byte(n)) {
-					return false
-				}
-			}
-			return true
-		}
-		if seen&(1<<i) != 0 || !set(i, v) {
-			return false
-		}
-		seen |= 1 << i
-		return true
-	})
-}
-
-func setString(dst *string, v json.RawMessage) bool {
-	if string(v) == "null" {
-		return true
-	}
-	s, ok := rawjson.StringValue(v)
-	*dst = s
-	return ok
-}
-
-func setStringPointer(dst **string, v json.RawMessage) bool {
-	if string(v) == "null" {
-		*dst = nil
-		return true
-	}
-	s, ok := rawjson.StringValue(v)
-	*dst = &s
-	return ok
-}
-
-func setInt(dst *int, v json.RawMessage) bool {
-	if string(v) == "null" {
-		return true
-	}
-	n, err := strconv.Atoi(string(v))
-	*dst = n
-	return err == nil
 }
 
 // array decodes an array of objects into *dst, each with set; null makes

@@ -115,13 +115,18 @@ func (r *recorder) Event(ev sse.Event) {
 		r.done = true
 		return
 	}
+	valid := json.Valid(data)
 	if r.capture {
 		// MLflow records every chunk as an event mlflow.chunk.item.<i>.
+		var value any = json.RawMessage(data) // invalid: encode's fallback text
+		if valid {
+			value = encode.ValidJSON(data)
+		}
 		r.span.AddEvent("mlflow.chunk.item."+strconv.Itoa(r.chunks),
-			attribute.String("mlflow.chunk.value", encode.JSON(json.RawMessage(data))))
+			attribute.String("mlflow.chunk.value", encode.JSON(value)))
 	}
 	r.chunks++
-	if !json.Valid(data) {
+	if !valid {
 		return
 	}
 	switch r.kind {
