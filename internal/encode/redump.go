@@ -21,6 +21,12 @@ func Redump(b []byte, asciiOnly bool) (s string, ok bool) {
 	return string(reformat(nil, b, asciiOnly, true)), true
 }
 
+// AppendRedump appends Redump's text of b, which the caller knows is valid
+// JSON (a member of a document it validated), without validating it again.
+func AppendRedump(dst, b []byte, asciiOnly bool) []byte {
+	return reformat(dst, b, asciiOnly, true)
+}
+
 // reformat copies valid JSON text b to dst, putting ", " and ": " between
 // tokens and re-escaping strings as Python does; with floats it rewrites
 // numbers that have a fraction or an exponent as Python floats.
