@@ -2,6 +2,7 @@ package assemble
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -192,4 +193,26 @@ func refMessageText(msg map[string]any) string {
 		}
 	}
 	return ""
+}
+
+// TestNumberObjectMatchesDecoder holds aggregate's shortcut for objects of
+// numbers to its Decoder (UseNumber), and leaves everything else to it.
+func TestNumberObjectMatchesDecoder(t *testing.T) {
+	for _, in := range []string{
+		`{"input_tokens": 3, "output_tokens": 4, "total_tokens": 7}`,
+		`{"a": 1.5e3, "a": -2, "k\u00e9": 0}`,
+		"{\"bad \xff key\": 1}",
+		` {"a": 1} `, `{}`,
+		`{"a": "1"}`, `{"a": null}`, `{"a": {"b": 1}}`, `[1]`, `{"a": 1} {}`, `{"a": 1`,
+	} {
+		got, ok := numberObject(in)
+		dec := json.NewDecoder(strings.NewReader(in))
+		dec.UseNumber()
+		var want any
+		err := dec.Decode(&want)
+		plain := err == nil && !dec.More()
+		if m, isMap := want.(map[string]any); ok && (!plain || !isMap || !reflect.DeepEqual(got, m)) {
+			t.Errorf("numberObject(%q) = %v; the Decoder gives %v (error %v)", in, got, want, err)
+		}
+	}
 }

@@ -83,10 +83,11 @@ func EachMember(b []byte, fn func(key []byte, v json.RawMessage) bool) bool {
 }
 
 // KeyText returns the text of a member's name as EachMember gives it (its
-// JSON string literal): the bytes between the quotes when it has no
-// escapes (no copy), else the decoded name.
+// JSON string literal), decoded as encoding/json decodes it: the bytes
+// between the quotes (no copy) when that is already the name — valid UTF-8
+// without escapes.
 func KeyText(key []byte) []byte {
-	if len(key) >= 2 && bytes.IndexByte(key, '\\') < 0 {
+	if len(key) >= 2 && plainString(key[1:len(key)-1]) {
 		return key[1 : len(key)-1]
 	}
 	s, _ := decodeString(key)
