@@ -145,14 +145,14 @@ func (e *Exporter) assembleTrace(ts *traceState) *Trace {
 	if root == nil {
 		// The root never reached OnEnd here (timed out in a race, or
 		// evicted): convert the live span.
-		root = assemble.ConvertSpan(ts.root)
+		root = assemble.ConvertSpan(ts.root.complete())
 		if root.EndTime.IsZero() {
 			root.EndTime = e.s.Now()
 		}
 		spans = append(spans, root)
 	}
 	for _, s := range ts.open {
-		ms := assemble.ConvertSpan(s)
+		ms := assemble.ConvertSpan(s.complete())
 		if ms.EndTime.IsZero() {
 			ms.EndTime = root.EndTime
 			if ms.EndTime.Before(ms.StartTime) {

@@ -76,7 +76,7 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 
 // OnStart implements sdktrace.SpanProcessor. It adds mlflow.traceRequestId
 // to the span and registers it in its trace.
-func (e *Exporter) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
+func (e *Exporter) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 	sc := s.SpanContext()
 	if e.closed.Load() || !sc.IsSampled() {
 		s.SetAttributes(e.requestIDAttr(sc.TraceID()))
@@ -84,7 +84,9 @@ func (e *Exporter) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
 	}
 	p := s.Parent()
 	isRoot := !p.IsValid() || p.IsRemote()
-	attr, ok, capped, evicted := e.buf.start(s, isRoot, e.s.Now(), e.requestIDAttr)
+	live := liveSpan{span: s}
+	live.start, _ = parent.Value(keys.StartingSpan{}).(keys.StartAttributesWriter)
+	attr, ok, capped, evicted := e.buf.start(live, isRoot, e.s.Now(), e.requestIDAttr)
 	if !ok {
 		// A child of a trace that is not open here (finished, timed out,
 		// evicted): MLflow ignores it too. It still gets its request id.

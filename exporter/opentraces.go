@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/assemble"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 )
 
 // openTraces is the trace assembler's state: the spans of every trace this
@@ -43,9 +44,9 @@ type traceState struct {
 	reqAttr attribute.KeyValue // mlflow.traceRequestId, computed once per trace
 	created time.Time
 	rootID  trace.SpanID
-	root    sdktrace.ReadWriteSpan // live root, from OnStart
-	rootEnd sdktrace.ReadOnlySpan  // root snapshot, from OnEnd
-	open    map[trace.SpanID]sdktrace.ReadWriteSpan
+	root    liveSpan              // live root, from OnStart
+	rootEnd sdktrace.ReadOnlySpan // root snapshot, from OnEnd
+	open    map[trace.SpanID]liveSpan
 	ended   []*endedSpan
 	upd     *TraceUpdate
 	prev    *traceState
@@ -64,6 +65,23 @@ type traceState struct {
 	// settled is non-nil once someone awaits the export (AwaitExport);
 	// allocated and closed under openTraces.mu.
 	settled *settlement
+}
+
+// liveSpan is a span still open and, for a span of package tracing, the
+// writer of the attributes it started with (nil otherwise): that span
+// writes them with its first change or End, so whatever reads or ends it
+// from here writes them first (complete).
+type liveSpan struct {
+	span  sdktrace.ReadWriteSpan
+	start keys.StartAttributesWriter
+}
+
+// complete writes the span's waiting start attributes and returns it.
+func (l liveSpan) complete() sdktrace.ReadWriteSpan {
+	if l.start != nil {
+		l.start.WriteStartAttributes()
+	}
+	return l.span
 }
 
 // settlement is how a trace's export ended, for AwaitExport.
@@ -105,8 +123,8 @@ func newOpenTraces(maxOpen, maxSpans int, ttl, timeout time.Duration) *openTrace
 // (capped). It returns the trace's request-id attribute (ok false when the
 // trace is not open here) and the traces that had to leave the buffer to make
 // room (detached; the caller disposes of them).
-func (o *openTraces) start(s sdktrace.ReadWriteSpan, isRoot bool, now time.Time, reqAttr func(trace.TraceID) attribute.KeyValue) (attr attribute.KeyValue, ok, capped bool, evicted []*traceState) {
-	sc := s.SpanContext()
+func (o *openTraces) start(s liveSpan, isRoot bool, now time.Time, reqAttr func(trace.TraceID) attribute.KeyValue) (attr attribute.KeyValue, ok, capped bool, evicted []*traceState) {
+	sc := s.span.SpanContext()
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	ts := o.byID[sc.TraceID()]
@@ -130,7 +148,7 @@ func (o *openTraces) start(s sdktrace.ReadWriteSpan, isRoot bool, now time.Time,
 			created: now,
 			rootID:  sc.SpanID(),
 			root:    s,
-			open:    make(map[trace.SpanID]sdktrace.ReadWriteSpan, 4),
+			open:    make(map[trace.SpanID]liveSpan, 4),
 		}
 		o.byID[ts.id] = ts
 		o.linkLocked(ts)

@@ -247,13 +247,14 @@ func (p *pipeline) expire(now time.Time) {
 		// Reading rootEnd without the lock would race; ending an ended span
 		// is a no-op in the SDK, and so are SetStatus and AddEvent.
 		msg := timeoutMessage(e.idPrefix(), ts.id, e.s.TraceTimeout)
-		ts.root.SetStatus(codes.Error, "")
-		ts.root.AddEvent("exception", trace.WithAttributes(
+		root := ts.root.complete()
+		root.SetStatus(codes.Error, "")
+		root.AddEvent("exception", trace.WithAttributes(
 			attribute.String("exception.message", msg),
 			attribute.String("exception.type", "MlflowTracingException"),
 			attribute.String("exception.stacktrace", "mlflow.exceptions.MlflowTracingException: "+msg),
 		))
-		ts.root.End() // OnEnd exports the trace unless spans are still open
+		root.End() // OnEnd exports the trace unless spans are still open
 		if e.buf.detach(ts) {
 			p.enqueue(ts)
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -216,6 +217,17 @@ type Span struct {
 	logExplicit bool     // set by the user: End keeps it
 	errored     bool
 	ended       bool
+
+	// The attributes the span starts with (mlflow.spanType, the function
+	// name, the inputs) wait here, under mu, until the span is first
+	// changed, read or ended; they then reach the OpenTelemetry span in the
+	// same SetAttributes call as that change (at End: the outputs), so the
+	// span's attribute list is allocated once instead of grown. startPending
+	// is set while they wait and cleared, under mu, after they are written.
+	startPending   atomic.Bool
+	startHasInputs bool
+	startInputs    string
+	startFuncName  string
 }
 
 // StartSpan starts a span as a child of the span in ctx (or a new trace) and
@@ -273,54 +285,100 @@ func (p *Provider) begin(ctx context.Context, name string, c *spanConfig) (conte
 	if p.ownSampler && parent.IsValid() && !parent.IsSampled() {
 		return ctx, nil // ParentBased would drop it: skip the work.
 	}
-	var os trace.Span
-	if c.startTime.IsZero() {
-		ctx, os = p.tracer.Start(ctx, name)
-	} else {
-		ctx, os = p.tracer.Start(ctx, name, trace.WithTimestamp(c.startTime))
-	}
-	if !os.SpanContext().IsSampled() && !os.IsRecording() { // sampled: recording, without the span's lock
-		return ctx, nil
-	}
 	t := c.spanType
 	if t == "" {
 		t = SpanTypeUnknown
 	}
-	// One allocation holds both the context node and the Span.
-	sc := &spanContext{Context: ctx}
-	sc.span = Span{otel: os, p: p, spanType: t, isRoot: !parent.IsValid() || parent.IsRemote()}
-	return sc, &sc.span
+	// One allocation holds both the context node and the Span. It is the
+	// parent context of the OpenTelemetry span, so the processors' OnStart
+	// can find the span being started (keys.StartingSpan).
+	sc := &spanContext{Context: ctx, starting: true}
+	sc.span = Span{p: p, spanType: t, isRoot: !parent.IsValid() || parent.IsRemote()}
+	var os trace.Span
+	if c.startTime.IsZero() {
+		ctx, os = p.tracer.Start(sc, name)
+	} else {
+		ctx, os = p.tracer.Start(sc, name, trace.WithTimestamp(c.startTime))
+	}
+	sc.starting = false
+	if !os.SpanContext().IsSampled() && !os.IsRecording() { // sampled: recording, without the span's lock
+		return ctx, nil // sc answers for no span: its otel is nil
+	}
+	sc.span.otel = os
+	return ctx, &sc.span
 }
 
 // spanContext is a context that carries a Span (under spanKey) in the same
-// allocation.
+// allocation; the context of its OpenTelemetry span wraps it.
 type spanContext struct {
 	context.Context
-	span Span
+	span     Span
+	starting bool // inside tracer.Start: answers keys.StartingSpan
 }
 
 func (c *spanContext) Value(key any) any {
-	if _, ok := key.(spanKey); ok {
-		return &c.span
+	switch key.(type) {
+	case spanKey:
+		if c.span.otel != nil {
+			return &c.span
+		}
+	case keys.StartingSpan:
+		if c.starting {
+			return startAttributesWriter{&c.span}
+		}
 	}
 	return c.Context.Value(key)
 }
 
+// startAttributesWriter gives the exporter a way to write a span's waiting
+// start attributes (keys.StartAttributesWriter) without a method on Span.
+type startAttributesWriter struct{ s *Span }
+
+func (w startAttributesWriter) WriteStartAttributes() { w.s.setOTelAttributes() }
+
 func (c *spanContext) String() string { return "tracing.spanContext" }
 
-// initAttributes sets the attributes a span gets when it starts, in one call.
+// initAttributes records the attributes a span gets when it starts; they
+// are written with the span's first change (see Span.startPending).
 func (s *Span) initAttributes(hasInputs bool, inputs, funcName string, extra map[string]any) {
-	var buf [3]attribute.KeyValue
-	a := append(buf[:0], attribute.String(keys.SpanType, encodedType(s.spanType)))
-	if funcName != "" {
-		a = append(a, attribute.String(keys.SpanFunctionName, funcName))
-	}
-	if hasInputs {
-		a = append(a, attribute.String(keys.SpanInputs, inputs))
-	}
-	s.otel.SetAttributes(a...)
+	s.startHasInputs, s.startInputs, s.startFuncName = hasInputs, inputs, funcName
+	s.startPending.Store(true)
 	if len(extra) > 0 {
 		s.SetAttributes(extra)
+	}
+}
+
+// appendStartAttrs appends the waiting start attributes to a and marks them
+// taken; s.mu is held and the caller writes a before releasing it.
+func (s *Span) appendStartAttrs(a []attribute.KeyValue) []attribute.KeyValue {
+	a = append(a, attribute.String(keys.SpanType, encodedType(s.spanType)))
+	if s.startFuncName != "" {
+		a = append(a, attribute.String(keys.SpanFunctionName, s.startFuncName))
+	}
+	if s.startHasInputs {
+		a = append(a, attribute.String(keys.SpanInputs, s.startInputs))
+	}
+	s.startInputs, s.startFuncName = "", ""
+	return a
+}
+
+// setOTelAttributes is the one way this package writes span attributes: the
+// waiting start attributes go first, in the same call, so a later value of
+// the same key (SetInputs, SetSpanType) wins as it would have.
+func (s *Span) setOTelAttributes(kvs ...attribute.KeyValue) {
+	if s.startPending.Load() {
+		s.mu.Lock()
+		if s.startPending.Load() {
+			a := append(s.appendStartAttrs(make([]attribute.KeyValue, 0, 3+len(kvs))), kvs...)
+			s.otel.SetAttributes(a...)
+			s.startPending.Store(false)
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+	}
+	if len(kvs) > 0 {
+		s.otel.SetAttributes(kvs...)
 	}
 }
 
@@ -369,7 +427,7 @@ func (s *Span) SetInputs(v any) {
 	if s == nil {
 		return
 	}
-	s.otel.SetAttributes(attribute.String(keys.SpanInputs, s.encode(v)))
+	s.setOTelAttributes(attribute.String(keys.SpanInputs, s.encode(v)))
 }
 
 // SetOutputs records v as the span's outputs (mlflow.spanOutputs).
@@ -377,7 +435,7 @@ func (s *Span) SetOutputs(v any) {
 	if s == nil {
 		return
 	}
-	s.otel.SetAttributes(attribute.String(keys.SpanOutputs, s.encode(v)))
+	s.setOTelAttributes(attribute.String(keys.SpanOutputs, s.encode(v)))
 }
 
 // SetAttribute sets one attribute, stored JSON-encoded.
@@ -385,7 +443,7 @@ func (s *Span) SetAttribute(key string, v any) {
 	if s == nil || key == "" {
 		return
 	}
-	s.otel.SetAttributes(s.attr(key, v))
+	s.setOTelAttributes(s.attr(key, v))
 }
 
 // SetAttributes sets several attributes, each stored JSON-encoded.
@@ -399,7 +457,7 @@ func (s *Span) SetAttributes(attrs map[string]any) {
 			kvs = append(kvs, s.attr(k, v))
 		}
 	}
-	s.otel.SetAttributes(kvs...)
+	s.setOTelAttributes(kvs...)
 }
 
 // attr encodes one attribute and tracks the keys the span itself manages.
@@ -436,7 +494,7 @@ func (s *Span) SetSpanType(t SpanType) {
 	s.mu.Lock()
 	s.spanType = t
 	s.mu.Unlock()
-	s.otel.SetAttributes(attribute.String(keys.SpanType, encodedType(t)))
+	s.setOTelAttributes(attribute.String(keys.SpanType, encodedType(t)))
 }
 
 // SpanType returns the span's MLflow type.
@@ -457,7 +515,7 @@ func (s *Span) SetLogLevel(l LogLevel) {
 	s.mu.Lock()
 	s.logLevel, s.logExplicit = l, true
 	s.mu.Unlock()
-	s.otel.SetAttributes(attribute.String(keys.SpanLogLevel, encodedLogLevel(l)))
+	s.setOTelAttributes(attribute.String(keys.SpanLogLevel, encodedLogLevel(l)))
 }
 
 // AddEvent adds an event. Event attributes keep their native OpenTelemetry
@@ -481,7 +539,7 @@ func (s *Span) raiseLogLevel() {
 	}
 	s.mu.Unlock()
 	if raise {
-		s.otel.SetAttributes(attribute.String(keys.SpanLogLevel, encodedLogLevel(LogLevelError)))
+		s.setOTelAttributes(attribute.String(keys.SpanLogLevel, encodedLogLevel(LogLevelError)))
 	}
 }
 
@@ -605,6 +663,10 @@ func (s *Span) End(opts ...EndOption) {
 }
 
 func (s *Span) end(hasOutputs bool, outputs any, endTime time.Time) {
+	var encOutputs string
+	if hasOutputs {
+		encOutputs = s.encode(outputs) // user code (MarshalJSON) runs unlocked
+	}
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()
@@ -612,15 +674,25 @@ func (s *Span) end(hasOutputs bool, outputs any, endTime time.Time) {
 	}
 	s.ended = true
 	errored := s.errored
-	s.mu.Unlock()
-
-	// The default mlflow.spanLogLevel (MLflow's: by span type, 40 after an
+	// The start attributes and the outputs are written in one call. The
+	// default mlflow.spanLogLevel (MLflow's: by span type, 40 after an
 	// exception event) is not set here: the exporter adds it when it
 	// converts the span (internal/assemble), off the caller's path. A level
 	// set with SetLogLevel, or raised by an error, is on the span already.
-	if hasOutputs {
-		s.otel.SetAttributes(attribute.String(keys.SpanOutputs, s.encode(outputs)))
+	var buf [4]attribute.KeyValue
+	a := buf[:0]
+	if s.startPending.Load() {
+		a = s.appendStartAttrs(a)
 	}
+	if hasOutputs {
+		a = append(a, attribute.String(keys.SpanOutputs, encOutputs))
+	}
+	if len(a) > 0 {
+		s.otel.SetAttributes(a...)
+	}
+	s.startPending.Store(false)
+	s.mu.Unlock()
+
 	if !errored {
 		s.otel.SetStatus(codes.Ok, "")
 	}
@@ -710,6 +782,7 @@ func (s *Span) Attribute(key string) (string, bool) {
 	if !ok {
 		return "", false
 	}
+	s.setOTelAttributes() // the start attributes, if they still wait
 	attrs := ro.Attributes()
 	for i := len(attrs) - 1; i >= 0; i-- {
 		if string(attrs[i].Key) == key {

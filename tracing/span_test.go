@@ -74,6 +74,80 @@ func TestStartSpanRecordsMLflowAttributes(t *testing.T) {
 	}
 }
 
+// The start attributes (type, function name, inputs) reach the OpenTelemetry
+// span with its first change or at End; a value set during the span still
+// wins, and a filter or Attribute sees them.
+func TestStartAttributesAndLaterChanges(t *testing.T) {
+	tests := []struct {
+		name   string
+		during func(*Span)
+		want   map[string]string
+	}{
+		{"untouched", func(*Span) {},
+			map[string]string{keys.SpanType: `"TOOL"`, keys.SpanInputs: `{"q":"a","top_k":1}`}},
+		{"inputs replaced", func(s *Span) { s.SetInputs("b") },
+			map[string]string{keys.SpanType: `"TOOL"`, keys.SpanInputs: `"b"`}},
+		{"type changed", func(s *Span) { s.SetSpanType(SpanTypeLLM) },
+			map[string]string{keys.SpanType: `"LLM"`, keys.SpanInputs: `{"q":"a","top_k":1}`}},
+		{"type set as attribute", func(s *Span) { s.SetAttribute(keys.SpanType, "CHAIN") },
+			map[string]string{keys.SpanType: `"CHAIN"`}},
+		{"read during the span", func(s *Span) {
+			if got := s.Inputs(); got != `{"q": "a", "top_k": 1}` {
+				t.Errorf("Inputs() during the span = %q", got)
+			}
+			if got, _ := s.Attribute(keys.SpanType); got != `"TOOL"` {
+				t.Errorf("Attribute(type) during the span = %q", got)
+			}
+			s.SetInputs("c")
+		}, map[string]string{keys.SpanType: `"TOOL"`, keys.SpanInputs: `"c"`}},
+		{"outputs during the span", func(s *Span) { s.SetOutputs("early") },
+			map[string]string{keys.SpanOutputs: `"early"`, keys.SpanInputs: `{"q":"a","top_k":1}`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := setup(t)
+			_, s := StartSpan(context.Background(), "s", WithSpanType(SpanTypeTool), WithInputs(query{"a", 1}))
+			tt.during(s)
+			s.End()
+			a := attrs(f.span(t, "s"))
+			for k, want := range tt.want {
+				if strings.HasPrefix(want, "{") {
+					jsonEq(t, a[k], want)
+				} else if a[k] != want {
+					t.Errorf("%s = %s, want %s", k, a[k], want)
+				}
+			}
+		})
+	}
+}
+
+// Attributes written from other goroutines while the span ends are neither
+// lost nor overwritten by the start attributes (run with -race).
+func TestStartAttributesRaceWithWriters(t *testing.T) {
+	f := setup(t)
+	_, s := StartSpan(context.Background(), "s", WithInputs("start"))
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.SetAttribute(fmt.Sprintf("k%d", i), i)
+		}()
+	}
+	s.SetInputs("later")
+	wg.Wait()
+	s.End()
+	a := attrs(f.span(t, "s"))
+	if a[keys.SpanInputs] != `"later"` {
+		t.Errorf("inputs = %s, want the later value", a[keys.SpanInputs])
+	}
+	for i := range 4 {
+		if a[fmt.Sprintf("k%d", i)] != fmt.Sprint(i) {
+			t.Errorf("k%d = %q", i, a[fmt.Sprintf("k%d", i)])
+		}
+	}
+}
+
 func TestDefaultSpanTypeIsUnknown(t *testing.T) {
 	f := setup(t)
 	_, s := StartSpan(context.Background(), "s")
@@ -396,4 +470,54 @@ func TestDisabledAndUninitialised(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// A trace exported while spans of it are still open (its trace timeout: the
+// root is open too; Shutdown after the root ended: a child is) carries the
+// attributes those spans started with, although a span of this package
+// keeps them until its first change or End: the exporter writes them.
+func TestOpenSpansExportedWithStartAttributes(t *testing.T) {
+	want := map[string]map[string]string{
+		"root":  {keys.SpanType: `"AGENT"`, keys.SpanInputs: `"question"`},
+		"stuck": {keys.SpanType: `"TOOL"`, keys.SpanInputs: `{"n": 1}`},
+	}
+	for _, tt := range []struct {
+		name    string
+		env     env
+		endRoot bool
+	}{
+		{"trace timeout", env{"MLFLOW_TRACE_TIMEOUT_SECONDS": "1", "MLFLOW_TRACE_TIMEOUT_CHECK_INTERVAL_SECONDS": "1"}, false},
+		{"shutdown", env{}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := setup(t, WithGetenv(tt.env.get))
+			ctx, root := StartSpan(context.Background(), "root", WithSpanType(SpanTypeAgent), WithInputs("question"))
+			_, child := StartSpan(ctx, "stuck", WithSpanType(SpanTypeTool), WithInputs(map[string]int{"n": 1}))
+			defer child.End()
+			if tt.endRoot {
+				root.End()
+				if err := f.p.Shutdown(context.Background()); err != nil {
+					t.Fatalf("Shutdown: %v", err)
+				}
+			} else {
+				defer root.End()
+			}
+			wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			traces, err := f.dest.WaitTraces(wctx, 1)
+			if err != nil {
+				t.Fatalf("the trace was not exported: %v", err)
+			}
+			if len(traces[0].Spans) != 2 {
+				t.Fatalf("spans = %d, want 2", len(traces[0].Spans))
+			}
+			for _, s := range traces[0].Spans {
+				for k, v := range want[s.Name] {
+					if s.Attributes[k] != v {
+						t.Errorf("%s: %s = %q, want %q", s.Name, k, s.Attributes[k], v)
+					}
+				}
+			}
+		})
+	}
 }

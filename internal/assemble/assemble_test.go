@@ -204,6 +204,8 @@ func TestPreview(t *testing.T) {
 		{"Bedrock answer: output is not a list", `{"output": {"message": {"role": "assistant", "content": [{"text": "t"}]}}}`, "assistant", 1000,
 			`{"output": {"message": {"role": "assistant", "content": [{"text": "t"}]}}}`},
 		{"invalid JSON", `{"messages": [}`, "user", 1000, `{"messages": [}`},
+		{"escaped member names", `{"messages": [{"\u0072ole": "user", "content": "esc"}]}`, "user", 1000, "esc"},
+		{"no role anywhere", `{"messages": [{"content": "x"}]}`, "user", 1000, `{"messages": [{"content": "x"}]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,7 +18,10 @@ import (
 // characters with MLflow's rule (first maxChars-3 and "...").
 func Preview(jsonText, role string, maxChars int) string {
 	content := ""
-	if t := strings.TrimLeft(jsonText, " \t\r\n"); strings.HasPrefix(t, "{") {
+	// Every chat message has a "role" member: text without one (and without
+	// an escape that could spell it) holds none, and is not looked into.
+	mayHoldMessages := strings.Contains(jsonText, `"role"`) || strings.Contains(jsonText, `\u`)
+	if t := strings.TrimLeft(jsonText, " \t\r\n"); mayHoldMessages && strings.HasPrefix(t, "{") {
 		// Only the members that can hold messages are looked at, found
 		// without decoding: an LLM span's inputs and outputs are mostly
 		// other data. Duplicate members count as encoding/json's map

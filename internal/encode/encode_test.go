@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 type inner struct {
@@ -278,5 +280,99 @@ func TestAppendStringASCII(t *testing.T) {
 	want := `"\u007f\u2028<>&\u0001 \u00e9\ud83d\ude00"`
 	if got != want {
 		t.Fatalf("got %s want %s", got, want)
+	}
+}
+
+// pyString is json.dumps of one str, written rune by rune as the Python
+// documentation states it: the oracle of AppendString.
+func pyString(s string, ascii bool) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	u4 := func(r rune) { fmt.Fprintf(&b, `\u%04x`, r) }
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\b':
+			b.WriteString(`\b`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r < 0x20:
+			u4(r)
+		case ascii && r > 0xFFFF:
+			u4(0xD800 + (r-0x10000)>>10)
+			u4(0xDC00 + (r-0x10000)&0x3FF)
+		case ascii && r >= 0x7f:
+			u4(r) // an invalid byte decodes as U+FFFD
+		default:
+			b.WriteRune(r) // an invalid byte decodes as U+FFFD
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// AppendString's eight-byte scan writes what json.dumps writes (pyString), for escapes at every offset of a word and at the
+// end of the string, in both modes.
+func TestAppendStringMatchesReference(t *testing.T) {
+	specials := []string{`"`, `\`, "\n", "\x01", "\x1f", "\x7f", "é", "😀", "\xff", "\u2028", " ", "~"}
+	for _, sp := range specials {
+		for pre := range 20 {
+			for post := range 10 {
+				s := strings.Repeat("a", pre) + sp + strings.Repeat("b", post)
+				for _, ascii := range []bool{false, true} {
+					got := string(AppendString(nil, s, ascii))
+					want := pyString(s, ascii)
+					if got != want {
+						t.Fatalf("AppendString(%q, %v) = %s, want %s", s, ascii, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain ascii text here", `{"q": "x", "k": [1, 2]}`, "é😀\x7f\x00\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, ascii := range []bool{false, true} {
+			if got, want := string(AppendString(nil, s, ascii)), pyString(s, ascii); got != want {
+				t.Fatalf("AppendString(%q, %v) = %s, want %s", s, ascii, got, want)
+			}
+		}
+	})
+}
+
+// ASCIILen counts what json.dumps(ensure_ascii=True) writes: the length of
+// the text re-encoded by AppendString in that mode, for any string body.
+func TestASCIILen(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int
+	}{{`"a"`, 3}, {`"é"`, 8}, {`"😀"`, 14}, {"\"\x7f\"", 8}, {`"你好"`, 14}, {`"0123456789abcdefé"`, 24}, {"\"0123456\x7f89abcdef\"", 23}} {
+		if got := ASCIILen([]byte(c.in)); got != c.want {
+			t.Errorf("ASCIILen(%q) = %d, want %d", c.in, got, c.want)
+		}
+	}
+	for _, sp := range []string{"é", "😀", "\x7f", "a", "你"} {
+		for pre := range 17 {
+			s := strings.Repeat("x", pre) + sp + strings.Repeat("y", 9)
+			plain := AppendString(nil, s, false)
+			if got, want := ASCIILen(plain), len(AppendString(nil, s, true)); got != want {
+				t.Errorf("ASCIILen(%q) = %d, want %d", plain, got, want)
+			}
+		}
 	}
 }

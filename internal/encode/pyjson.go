@@ -17,7 +17,21 @@ const hexDigits = "0123456789abcdef"
 func AppendString(dst []byte, s string, asciiOnly bool) []byte {
 	dst = append(dst, '"')
 	start := 0
-	for i := 0; i < len(s); {
+	for i, end := 0, 0; i < len(s); {
+		// Eight bytes at a time while none of them needs escaping (the
+		// text of most attribute values), then byte by byte to the end of
+		// the eight that do.
+		if i >= end {
+			if i+8 <= len(s) {
+				if !needsEscape8(load8(s, i), asciiOnly) {
+					i += 8
+					continue
+				}
+				end = i + 8
+			} else {
+				end = len(s)
+			}
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' && (c != 0x7f || !asciiOnly) {
@@ -76,6 +90,72 @@ func AppendString(dst []byte, s string, asciiOnly bool) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// SWAR constants: a one in every byte, the high bit of every byte.
+const (
+	lsb8 = 0x0101010101010101
+	msb8 = 0x8080808080808080
+)
+
+// load8 returns the eight bytes of s at i as a little-endian word (the
+// compiler makes it one load).
+func load8(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+// hasZeroByte reports whether a byte of x is zero (exact as an "any" test).
+func hasZeroByte(x uint64) bool { return (x-lsb8)&^x&msb8 != 0 }
+
+// needsEscape8 reports whether one of the eight bytes in x is not written
+// as itself by AppendString: a control character, '"', '\', a byte of a
+// multi-byte character (>= 0x80), or DEL when asciiOnly.
+func needsEscape8(x uint64, asciiOnly bool) bool {
+	if x&msb8 != 0 {
+		return true
+	}
+	// All bytes are < 0x80 now, so the borrow tests are exact.
+	if (x-lsb8*0x20)&^x&msb8 != 0 || hasZeroByte(x^(lsb8*'"')) || hasZeroByte(x^(lsb8*'\\')) {
+		return true
+	}
+	return asciiOnly && hasZeroByte(x^(lsb8*0x7f))
+}
+
+// ASCIILen returns the length the JSON text b would have if every non-ASCII
+// character were written as a \uXXXX escape (two for characters above
+// U+FFFF) and DEL as \u007f, which is how Python's json.dumps writes them
+// with ensure_ascii: the length MLflow measures trace sizes with. Only valid
+// for JSON text where such characters appear inside strings.
+func ASCIILen(b []byte) int {
+	n := len(b)
+	for i := 0; i < len(b); {
+		if i+8 <= len(b) {
+			x := uint64(b[i]) | uint64(b[i+1])<<8 | uint64(b[i+2])<<16 | uint64(b[i+3])<<24 |
+				uint64(b[i+4])<<32 | uint64(b[i+5])<<40 | uint64(b[i+6])<<48 | uint64(b[i+7])<<56
+			if x&msb8 == 0 && !hasZeroByte(x^(lsb8*0x7f)) {
+				i += 8 // eight ASCII bytes, none DEL
+				continue
+			}
+		}
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c == 0x7f {
+				n += 5
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		esc := 6
+		if r > 0xFFFF {
+			esc = 12
+		}
+		n += esc - size
+		i += size
+	}
+	return n
 }
 
 func appendU4(dst []byte, r rune) []byte {

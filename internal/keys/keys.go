@@ -66,3 +66,15 @@ const (
 	PreviewLenOSS        = 1000 // request/response preview, open-source servers and local store
 	PreviewLenDatabricks = 10000
 )
+
+// StartingSpan is the context key under which the context package tracing
+// passes to tracer.Start answers, while Start runs, with the span being
+// started as a StartAttributesWriter. A span of package tracing keeps the
+// attributes it starts with until its first change or End; the exporter's
+// OnStart keeps the writer so that a span exported while still open (trace
+// timeout, eviction, Shutdown) is written with them.
+type StartingSpan struct{}
+
+// StartAttributesWriter writes a span's waiting start attributes to its
+// OpenTelemetry span (nothing when they were written already).
+type StartAttributesWriter interface{ WriteStartAttributes() }

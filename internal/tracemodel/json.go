@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -56,7 +55,7 @@ func MarshalTraceData(spans []*Span) ([]byte, error) {
 func SpanSize(s *Span) int {
 	bp := sizeBufs.Get()
 	b := appendSpan(*bp, s)
-	n := asciiLen(b)
+	n := encode.ASCIILen(b)
 	sizeBufs.Put(bp, b)
 	return n
 }
@@ -65,32 +64,6 @@ func SpanSize(s *Span) int {
 // to measure: the JSON is only measured, never kept, so one buffer serves
 // every span of every trace instead of a freshly grown one per span.
 var sizeBufs = bufpool.New(8<<10, 1<<20)
-
-// asciiLen returns the length b would have if every non-ASCII character were
-// written as a \uXXXX escape (two for characters above U+FFFF) and DEL as
-// \u007f, which is how Python's json.dumps writes them with ensure_ascii.
-// Only valid for JSON text where such characters appear inside strings.
-func asciiLen(b []byte) int {
-	n := len(b)
-	for i := 0; i < len(b); {
-		c := b[i]
-		if c < utf8.RuneSelf {
-			if c == 0x7f {
-				n += 5
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(b[i:])
-		esc := 6
-		if r > 0xFFFF {
-			esc = 12
-		}
-		n += esc - size
-		i += size
-	}
-	return n
-}
 
 func appendB64(dst, id []byte) []byte {
 	dst = append(dst, '"')
@@ -734,7 +707,7 @@ func (ti *TraceInfo) UnmarshalJSON(data []byte) error {
 func TraceInfoSize(ti *TraceInfo) int {
 	bp := sizeBufs.Get()
 	b := appendTraceDict(*bp, ti, nil)
-	n := asciiLen(b)
+	n := encode.ASCIILen(b)
 	sizeBufs.Put(bp, b)
 	return n
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 )
 
 var (
@@ -126,17 +128,6 @@ func TestProtoTimeFormats(t *testing.T) {
 	}
 }
 
-func TestAsciiLen(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want int
-	}{{`"a"`, 3}, {`"é"`, 8}, {`"😀"`, 14}, {"\"\x7f\"", 8}, {`"你好"`, 14}} {
-		if got := asciiLen([]byte(c.in)); got != c.want {
-			t.Errorf("asciiLen(%q) = %d, want %d", c.in, got, c.want)
-		}
-	}
-}
-
 // TestSizesShareScratchBuffers: SpanSize and TraceInfoSize measure in pooled
 // buffers; concurrent calls on spans of very different sizes (one beyond
 // the pooled limit) give the sizes of the JSON MarshalTraceData writes.
@@ -152,7 +143,7 @@ func TestSizesShareScratchBuffers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want[i] = asciiLen(b) - len(`{"spans": []}`)
+		want[i] = encode.ASCIILen(b) - len(`{"spans": []}`)
 	}
 	info := &TraceInfo{TraceID: "tr-1", ExperimentID: "0", Metadata: map[string]string{"k": "v"}}
 	wantInfo := TraceInfoSize(info)

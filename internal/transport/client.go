@@ -348,7 +348,7 @@ func (c *Client) once(ctx context.Context, req *Request, deadline time.Time) (*R
 	defer hresp.Body.Close()
 
 	if hresp.StatusCode >= 200 && hresp.StatusCode < 300 {
-		b, rerr := readBounded(hresp.Body, c.maxResponse)
+		b, rerr := readBounded(hresp.Body, hresp.ContentLength, c.maxResponse)
 		if rerr != nil {
 			e := c.newError(req, hresp.StatusCode, nil, rerr, extra...)
 			e.Retryable = ctx.Err() == nil && !errors.Is(rerr, errTooLarge)
@@ -357,7 +357,7 @@ func (c *Client) once(ctx context.Context, req *Request, deadline time.Time) (*R
 		return &Response{StatusCode: hresp.StatusCode, Header: hresp.Header, Body: b}, 0, hreq, nil
 	}
 	// Error status: read a bounded prefix for the message, drain the rest.
-	b, _ := readBounded(hresp.Body, 64<<10)
+	b, _ := readBounded(hresp.Body, -1, 64<<10)
 	_, _ = io.CopyN(io.Discard, hresp.Body, drainLimit)
 	e := c.newError(req, hresp.StatusCode, b, nil, extra...)
 	e.Retryable = RetryableStatus(hresp.StatusCode)
@@ -388,7 +388,25 @@ func RetryableStatus(code int) bool {
 
 var errTooLarge = errors.New("response body too large")
 
-func readBounded(r io.Reader, limit int64) ([]byte, error) {
+// readBounded reads r to its end, failing with errTooLarge beyond limit
+// bytes. size is the body's announced length (-1: unknown): a body that
+// announces it is read into one buffer of that size instead of a growing one.
+func readBounded(r io.Reader, size, limit int64) ([]byte, error) {
+	if size >= 0 && size <= limit {
+		b := make([]byte, size)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return nil, err
+		}
+		// Read to the end (EOF: the connection goes back to the pool);
+		// a body longer than it said is an error.
+		var one [1]byte
+		if n, err := r.Read(one[:]); n > 0 {
+			return nil, errors.New("response body longer than its Content-Length")
+		} else if err != nil && err != io.EOF {
+			return nil, err
+		}
+		return b, nil
+	}
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, err

@@ -353,3 +353,37 @@ func TestAuthHeadersAndSecretsNeverInErrors(t *testing.T) {
 		t.Errorf("New err = %v", err)
 	}
 }
+
+// A response read into a buffer of its Content-Length is still read to its
+// end, so its connection carries the next request; chunked answers (no
+// length) and empty ones too.
+func TestDoReadsBodiesToTheEnd(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/chunked":
+			w.Write([]byte("part1-"))
+			w.(http.Flusher).Flush()
+			w.Write([]byte("part2"))
+		case "/empty":
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			w.Header().Set("Content-Length", "5")
+			w.Write([]byte("hello"))
+		}
+	}))
+	conns := connCounter(srv)
+	srv.Start()
+	defer srv.Close()
+	c := newClient(t, fastConfig(srv.URL))
+	for i, tt := range []struct{ path, want string }{
+		{"/sized", "hello"}, {"/chunked", "part1-part2"}, {"/empty", ""}, {"/sized", "hello"},
+	} {
+		resp, err := c.Do(context.Background(), &Request{Path: tt.path})
+		if err != nil || string(resp.Body) != tt.want {
+			t.Fatalf("request %d %s: %q, %v", i, tt.path, resp.Body, err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("connections = %d, want 1 (every body read to its end)", n)
+	}
+}

@@ -27,7 +27,7 @@ type roundTripper struct{ c *Client }
 func (rt roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 	var body []byte
 	if r.Body != nil {
-		b, err := readBounded(r.Body, maxRoundTripBody)
+		b, err := readBounded(r.Body, requestBodySize(r), maxRoundTripBody)
 		_ = r.Body.Close()
 		if err != nil {
 			return nil, fmt.Errorf("transport: read request body: %w", err)
@@ -49,4 +49,13 @@ func (rt roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 		ContentLength: int64(len(resp.Body)),
 		Request:       r,
 	}, nil
+}
+
+// requestBodySize is r's announced body length, -1 when unknown (an
+// outgoing request's 0 with a body means unknown).
+func requestBodySize(r *http.Request) int64 {
+	if r.ContentLength > 0 {
+		return r.ContentLength
+	}
+	return -1
 }
