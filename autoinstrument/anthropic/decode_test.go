@@ -29,6 +29,9 @@ func TestStreamEventDecodingMatchesUnmarshal(t *testing.T) {
 		`[1]`, `null`, `{"type":`,
 	}
 	for _, in := range events {
+		if !json.Valid([]byte(in)) {
+			continue // Event drops it before decoding
+		}
 		got, ok := decodeStreamEvent([]byte(in))
 		var want streamEvent
 		wantOK := json.Unmarshal([]byte(in), &want) == nil

@@ -90,6 +90,9 @@ func (r *recorder) StreamDone() bool { return r.done || r.streamErr != nil }
 
 // Event merges one event of a streamed message.
 func (r *recorder) Event(ev sse.Event) {
+	if !json.Valid(ev.Data) {
+		return
+	}
 	e, ok := decodeStreamEvent(ev.Data)
 	if !ok {
 		return
@@ -336,11 +339,10 @@ type streamEvent struct {
 
 var streamEventNames = []string{"type", "index", "message", "content_block", "delta", "usage", "error"}
 
-// decodeStreamEvent decodes an event's data as json.Unmarshal does, without
-// reflection for an ordinary event (rawjson.Members).
+// decodeStreamEvent decodes an event's data (valid JSON) as json.Unmarshal
+// does, without reflection for an ordinary event.
 func decodeStreamEvent(data []byte) (streamEvent, bool) {
-	var e streamEvent
-	if json.Valid(data) && rawjson.Members(data, streamEventNames, func(name int, v json.RawMessage) bool {
+	return rawjson.Decode(data, streamEventNames, func(e *streamEvent, name int, v json.RawMessage) bool {
 		switch name {
 		case 0:
 			return rawjson.SetString(&e.Type, v)
@@ -356,11 +358,7 @@ func decodeStreamEvent(data []byte) (streamEvent, bool) {
 			return rawjson.SetRaw(&e.Usage, v)
 		}
 		return rawjson.SetRaw(&e.Error, v)
-	}) {
-		return e, true
-	}
-	e = streamEvent{}
-	return e, json.Unmarshal(data, &e) == nil
+	})
 }
 
 // blockDelta is what Event reads of a content_block_delta's delta.
@@ -375,11 +373,10 @@ type blockDelta struct {
 
 var blockDeltaNames = []string{"type", "text", "partial_json", "thinking", "signature", "citation"}
 
-// decodeBlockDelta decodes a delta (a member of a valid event, or nil) as
+// decodeBlockDelta decodes a delta (a member of an event, or nil) as
 // json.Unmarshal does, without reflection for an ordinary one.
 func decodeBlockDelta(delta json.RawMessage) (blockDelta, bool) {
-	var d blockDelta
-	if rawjson.Members(delta, blockDeltaNames, func(name int, v json.RawMessage) bool {
+	return rawjson.Decode(delta, blockDeltaNames, func(d *blockDelta, name int, v json.RawMessage) bool {
 		switch name {
 		case 0:
 			return rawjson.SetString(&d.Type, v)
@@ -393,9 +390,5 @@ func decodeBlockDelta(delta json.RawMessage) (blockDelta, bool) {
 			return rawjson.SetString(&d.Signature, v)
 		}
 		return rawjson.SetRaw(&d.Citation, v)
-	}) {
-		return d, true
-	}
-	d = blockDelta{}
-	return d, json.Unmarshal(delta, &d) == nil
+	})
 }

@@ -47,12 +47,7 @@ type chunkToolCall struct {
 // case, with a value of its field's type or null; any other chunk goes to
 // json.Unmarshal, so the result is Unmarshal's in every case.
 func decodeChatChunk(data []byte) (chatChunk, bool) {
-	var c chatChunk
-	if c.set(data) {
-		return c, true
-	}
-	c = chatChunk{}
-	return c, json.Unmarshal(data, &c) == nil
+	return rawjson.Decode(data, chunkNames, (*chatChunk).set)
 }
 
 var (
@@ -63,39 +58,38 @@ var (
 	functionNames = []string{"name", "arguments"}
 )
 
-func (c *chatChunk) set(obj []byte) bool {
-	return rawjson.Members(obj, chunkNames, func(name int, v json.RawMessage) bool {
-		switch name {
-		case 0:
-			return rawjson.SetString(&c.ID, v)
-		case 1:
-			return rawjson.SetString(&c.Object, v)
-		case 2:
-			rawjson.SetRaw(&c.Created, v)
-		case 3:
-			return rawjson.SetString(&c.Model, v)
-		case 4:
-			rawjson.SetRaw(&c.ServiceTier, v)
-		case 5:
-			rawjson.SetRaw(&c.SystemFingerprint, v)
-		case 6:
-			rawjson.SetRaw(&c.Usage, v)
-		case 7:
-			return array(v, &c.Choices, func(ch *chunkChoice, obj []byte) bool {
-				return rawjson.Members(obj, choiceNames, func(name int, v json.RawMessage) bool {
-					switch name {
-					case 0:
-						return rawjson.SetInt(&ch.Index, v)
-					case 1:
-						return string(v) == "null" || ch.Delta.set(v)
-					default:
-						return rawjson.SetStringPointer(&ch.FinishReason, v)
-					}
-				})
+// set decodes the member chunkNames[name] of a chunk.
+func (c *chatChunk) set(name int, v json.RawMessage) bool {
+	switch name {
+	case 0:
+		return rawjson.SetString(&c.ID, v)
+	case 1:
+		return rawjson.SetString(&c.Object, v)
+	case 2:
+		rawjson.SetRaw(&c.Created, v)
+	case 3:
+		return rawjson.SetString(&c.Model, v)
+	case 4:
+		rawjson.SetRaw(&c.ServiceTier, v)
+	case 5:
+		rawjson.SetRaw(&c.SystemFingerprint, v)
+	case 6:
+		rawjson.SetRaw(&c.Usage, v)
+	case 7:
+		return array(v, &c.Choices, func(ch *chunkChoice, obj []byte) bool {
+			return rawjson.Members(obj, choiceNames, func(name int, v json.RawMessage) bool {
+				switch name {
+				case 0:
+					return rawjson.SetInt(&ch.Index, v)
+				case 1:
+					return string(v) == "null" || ch.Delta.set(v)
+				default:
+					return rawjson.SetStringPointer(&ch.FinishReason, v)
+				}
 			})
-		}
-		return true
-	})
+		})
+	}
+	return true
 }
 
 func (d *chunkDelta) set(obj []byte) bool {

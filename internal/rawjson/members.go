@@ -36,6 +36,19 @@ func Members(obj []byte, names []string, set func(name int, v json.RawMessage) b
 	})
 }
 
+// Decode decodes data — valid JSON, or nil — as json.Unmarshal into a T
+// does, ok false where Unmarshal fails: an ordinary object (Members)
+// through set, which decodes the member named names[name] into v, without
+// reflection; anything else with json.Unmarshal.
+func Decode[T any](data []byte, names []string, set func(v *T, name int, value json.RawMessage) bool) (v T, ok bool) {
+	if Members(data, names, func(name int, value json.RawMessage) bool { return set(&v, name, value) }) {
+		return v, true
+	}
+	var zero T
+	v = zero
+	return v, json.Unmarshal(data, &v) == nil
+}
+
 // SetString decodes a member into a string field: a string, or null which
 // leaves it as it is; false for another value.
 func SetString(dst *string, v json.RawMessage) bool {
