@@ -104,7 +104,7 @@ func (c *config) start(span *tracing.Span, fields []llmspan.Field, capture bool)
 		rec.model = llmspan.String(m)
 	}
 	if t, ok := llmspan.Lookup(fields, "tools"); ok {
-		if tools, ok := c.tools.Get(t, chatTools); ok {
+		if tools, ok := c.tools.Attribute(t, chatTools); ok {
 			span.SetAttribute(keys.ChatTools, tools)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/exception"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/sse"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
@@ -89,16 +90,11 @@ func (r *recorder) StreamDone() bool { return r.done || r.streamErr != nil }
 
 // Event merges one event of a streamed message.
 func (r *recorder) Event(ev sse.Event) {
-	var e struct {
-		Type         string          `json:"type"`
-		Index        int             `json:"index"`
-		Message      json.RawMessage `json:"message"`
-		ContentBlock json.RawMessage `json:"content_block"`
-		Delta        json.RawMessage `json:"delta"`
-		Usage        json.RawMessage `json:"usage"`
-		Error        json.RawMessage `json:"error"`
+	if !json.Valid(ev.Data) {
+		return
 	}
-	if json.Unmarshal(ev.Data, &e) != nil {
+	e, ok := decodeStreamEvent(ev.Data)
+	if !ok {
 		return
 	}
 	switch e.Type {
@@ -118,15 +114,8 @@ func (r *recorder) Event(ev sse.Event) {
 			return
 		}
 		b := r.blocks[e.Index]
-		var d struct {
-			Type        string          `json:"type"`
-			Text        string          `json:"text"`
-			PartialJSON string          `json:"partial_json"`
-			Thinking    string          `json:"thinking"`
-			Signature   string          `json:"signature"`
-			Citation    json.RawMessage `json:"citation"`
-		}
-		if json.Unmarshal(e.Delta, &d) != nil {
+		d, ok := decodeBlockDelta(e.Delta)
+		if !ok {
 			return
 		}
 		b.kinds[d.Type] = true
@@ -336,3 +325,70 @@ func usage(msg json.RawMessage) (llmspan.Usage, bool) {
 }
 
 var _ llmspan.Recorder = (*recorder)(nil)
+
+// streamEvent is what Event reads of a stream event.
+type streamEvent struct {
+	Type         string          `json:"type"`
+	Index        int             `json:"index"`
+	Message      json.RawMessage `json:"message"`
+	ContentBlock json.RawMessage `json:"content_block"`
+	Delta        json.RawMessage `json:"delta"`
+	Usage        json.RawMessage `json:"usage"`
+	Error        json.RawMessage `json:"error"`
+}
+
+var streamEventNames = []string{"type", "index", "message", "content_block", "delta", "usage", "error"}
+
+// decodeStreamEvent decodes an event's data (valid JSON) as json.Unmarshal
+// does, without reflection for an ordinary event.
+func decodeStreamEvent(data []byte) (streamEvent, bool) {
+	return rawjson.Decode(data, streamEventNames, func(e *streamEvent, name int, v json.RawMessage) bool {
+		switch name {
+		case 0:
+			return rawjson.SetString(&e.Type, v)
+		case 1:
+			return rawjson.SetInt(&e.Index, v)
+		case 2:
+			return rawjson.SetRaw(&e.Message, v)
+		case 3:
+			return rawjson.SetRaw(&e.ContentBlock, v)
+		case 4:
+			return rawjson.SetRaw(&e.Delta, v)
+		case 5:
+			return rawjson.SetRaw(&e.Usage, v)
+		}
+		return rawjson.SetRaw(&e.Error, v)
+	})
+}
+
+// blockDelta is what Event reads of a content_block_delta's delta.
+type blockDelta struct {
+	Type        string          `json:"type"`
+	Text        string          `json:"text"`
+	PartialJSON string          `json:"partial_json"`
+	Thinking    string          `json:"thinking"`
+	Signature   string          `json:"signature"`
+	Citation    json.RawMessage `json:"citation"`
+}
+
+var blockDeltaNames = []string{"type", "text", "partial_json", "thinking", "signature", "citation"}
+
+// decodeBlockDelta decodes a delta (a member of an event, or nil) as
+// json.Unmarshal does, without reflection for an ordinary one.
+func decodeBlockDelta(delta json.RawMessage) (blockDelta, bool) {
+	return rawjson.Decode(delta, blockDeltaNames, func(d *blockDelta, name int, v json.RawMessage) bool {
+		switch name {
+		case 0:
+			return rawjson.SetString(&d.Type, v)
+		case 1:
+			return rawjson.SetString(&d.Text, v)
+		case 2:
+			return rawjson.SetString(&d.PartialJSON, v)
+		case 3:
+			return rawjson.SetString(&d.Thinking, v)
+		case 4:
+			return rawjson.SetString(&d.Signature, v)
+		}
+		return rawjson.SetRaw(&d.Citation, v)
+	})
+}

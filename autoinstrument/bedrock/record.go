@@ -140,7 +140,7 @@ func (r *recorder) request(body []byte) {
 	}
 	if tc, ok := member(fields, "toolConfig"); ok {
 		if list, ok := llmspan.Lookup(tc, "tools"); ok {
-			if t, ok := r.tools.Get(list, chatTools); ok {
+			if t, ok := r.tools.Attribute(list, chatTools); ok {
 				r.span.SetAttribute(keys.ChatTools, t)
 			}
 		}
@@ -265,14 +265,25 @@ func (r *recorder) message(m eventstream.Message) {
 // eventJSON is the text MLflow gives an event's "json" attribute:
 // json.dumps of the parsed event (Python's separators, non-ASCII escaped)
 // without Bedrock's "p" padding, which botocore drops.
+// fields are the members of a valid object: each is re-written as Redump
+// re-writes it, into one buffer.
 func eventJSON(fields []llmspan.Field) (string, bool) {
-	var o llmspan.Object
+	b := make([]byte, 0, 256)
+	b = append(b, '{')
+	n := 0
 	for _, f := range fields {
-		if f.Key != "p" {
-			o.Set(f.Key, f.Value)
+		if f.Key == "p" {
+			continue
 		}
+		if n > 0 {
+			b = append(b, ", "...)
+		}
+		n++
+		b = encode.AppendString(b, f.Key, true)
+		b = append(b, ": "...)
+		b = encode.AppendRedump(b, f.Value, true)
 	}
-	return encode.Redump(o.JSON(), true)
+	return string(append(b, '}')), true
 }
 
 // Finish records the result as MLflow's Bedrock autolog does.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/genai"
@@ -201,32 +202,93 @@ const sdkPrefix = "google.golang.org/genai."
 // sdkCaller finds the SDK's Chat.Send/SendMessage, Chat.SendStream/
 // SendMessageStream or Models.EmbedContent on the stack of the request
 // (the SDK sends requests on its caller's goroutine). It looks at the SDK's
-// frames only: the walk ends at the first frame after them.
+// frames only: the walk ends at the first frame after them. What each
+// return address's frames are is worked out once (frameClasses).
 func sdkCaller() caller {
 	var pcs [64]uintptr
 	n := runtime.Callers(3, pcs[:])
-	frames := runtime.CallersFrames(pcs[:n])
 	inSDK := false
 	found := callerOther
-	for {
-		f, more := frames.Next()
-		name, ok := strings.CutPrefix(f.Function, sdkPrefix)
-		switch {
-		case ok:
-			inSDK = true
-			switch {
-			case name == "(*Chat).Send" || name == "(*Chat).SendMessage":
+	for _, pc := range pcs[:n] {
+		for _, c := range frameClasses(pc) {
+			switch c {
+			case frameOther:
+				if inSDK {
+					return found
+				}
+				continue
+			case frameChat:
 				return callerChat
-			case strings.HasPrefix(name, "(*Chat).SendStream") || strings.HasPrefix(name, "(*Chat).SendMessageStream"):
+			case frameChatStream:
 				return callerChatStream
-			case name == "Models.EmbedContent":
+			case frameEmbed:
 				found = callerEmbed
 			}
-		case inSDK:
-			return found
-		}
-		if !more {
-			return found
+			inSDK = true
 		}
 	}
+	return found
+}
+
+// frameClass is what sdkCaller sees in a frame.
+type frameClass uint8
+
+const (
+	frameOther      frameClass = iota // not the SDK's
+	frameSDK                          // another function of the SDK
+	frameChat                         // Chat.Send, Chat.SendMessage
+	frameChatStream                   // Chat.SendStream, Chat.SendMessageStream
+	frameEmbed                        // Models.EmbedContent
+)
+
+// maxFrameClasses bounds the return addresses frameClasses remembers (a
+// program's call sites into the SDK are few).
+const maxFrameClasses = 4096
+
+var frameClassCache struct {
+	sync.RWMutex
+	m map[uintptr][]frameClass
+}
+
+// frameClasses returns the classes of the frames (the inlined ones
+// included, innermost first) of the return address pc.
+func frameClasses(pc uintptr) []frameClass {
+	frameClassCache.RLock()
+	cs, ok := frameClassCache.m[pc]
+	frameClassCache.RUnlock()
+	if ok {
+		return cs
+	}
+	frames := runtime.CallersFrames([]uintptr{pc})
+	for {
+		f, more := frames.Next()
+		cs = append(cs, classify(f.Function))
+		if !more {
+			break
+		}
+	}
+	frameClassCache.Lock()
+	if frameClassCache.m == nil {
+		frameClassCache.m = map[uintptr][]frameClass{}
+	}
+	if len(frameClassCache.m) < maxFrameClasses {
+		frameClassCache.m[pc] = cs
+	}
+	frameClassCache.Unlock()
+	return cs
+}
+
+func classify(function string) frameClass {
+	name, ok := strings.CutPrefix(function, sdkPrefix)
+	switch {
+	case !ok:
+		return frameOther
+	case name == "(*Chat).Send" || name == "(*Chat).SendMessage":
+		return frameChat
+	case strings.HasPrefix(name, "(*Chat).SendStream") || strings.HasPrefix(name, "(*Chat).SendMessageStream"):
+		return frameChatStream
+	case name == "Models.EmbedContent":
+		return frameEmbed
+	}
+	return frameSDK
 }

@@ -171,11 +171,35 @@ func appendFloat(dst []byte, v json.RawMessage) []byte {
 }
 
 func compact(v json.RawMessage) []byte {
+	if isCompact(v) {
+		return v // what json.Compact would write, without a buffer per value
+	}
 	var b bytes.Buffer
 	if json.Compact(&b, v) != nil {
 		return v
 	}
 	return b.Bytes()
+}
+
+// isCompact reports JSON text (a value of a valid document) without
+// whitespace outside its strings: json.Compact leaves it as it is.
+func isCompact(v []byte) bool {
+	if len(v) == 0 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case ' ', '\t', '\n', '\r':
+			return false
+		case '"':
+			for i++; i < len(v) && v[i] != '"'; i++ {
+				if v[i] == '\\' {
+					i++
+				}
+			}
+		}
+	}
+	return true
 }
 
 func appendJSONString(dst []byte, s string) []byte {

@@ -103,7 +103,7 @@ func (c *call) start(span *tracing.Span, fields []llmspan.Field, capture bool) l
 	if capture {
 		span.SetInputs(in)
 	}
-	if tools, ok := c.client.tools.Get(c.toolsOf(fields), chatTools); ok {
+	if tools, ok := c.client.tools.Attribute(c.toolsOf(fields), chatTools); ok {
 		span.SetAttribute(keys.ChatTools, tools)
 	}
 	span.SetModel(c.modelName())

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 )
 
 // Preview derives a request (role "user") or response (role "assistant")
@@ -18,14 +19,15 @@ import (
 func Preview(jsonText, role string, maxChars int) string {
 	content := ""
 	// Every chat message has a "role" member: text without one (and without
-	// an escape that could spell it) holds none, and is not decoded.
+	// an escape that could spell it) holds none, and is not looked into.
 	mayHoldMessages := strings.Contains(jsonText, `"role"`) || strings.Contains(jsonText, `\u`)
 	if t := strings.TrimLeft(jsonText, " \t\r\n"); mayHoldMessages && strings.HasPrefix(t, "{") {
-		// Only the members that can hold messages are decoded: an LLM
-		// span's inputs and outputs are mostly other data.
-		var obj map[string]json.RawMessage
-		if json.Unmarshal([]byte(jsonText), &obj) == nil {
-			if msgs := extractMessages(obj); len(msgs) > 0 {
+		// Only the members that can hold messages are looked at, found
+		// without decoding: an LLM span's inputs and outputs are mostly
+		// other data. Duplicate members count as encoding/json's map
+		// decoding counts them (the last one).
+		if b := []byte(jsonText); json.Valid(b) {
+			if msgs := extractMessages(b); len(msgs) > 0 {
 				content = messageText(lastMessage(msgs, role))
 			}
 		}
@@ -36,45 +38,24 @@ func Preview(jsonText, role string, maxChars int) string {
 	return encode.Truncate(content, maxChars)
 }
 
-// truthy reports Python truthiness for a decoded JSON value.
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case string:
-		return x != ""
-	case float64:
-		return x != 0
-	case []any:
-		return len(x) > 0
-	case map[string]any:
-		return len(x) > 0
-	}
-	return true
-}
-
-// extractMessages is MLflow's _try_extract_messages on the members of an
-// object (decoded only as far as needed).
-func extractMessages(obj map[string]json.RawMessage) []map[string]any {
-	list := func(key string) []any {
-		raw := obj[key]
+// extractMessages is MLflow's _try_extract_messages on an object (valid
+// JSON text; a chat message is an object with "role" and "content"
+// members).
+func extractMessages(obj []byte) []json.RawMessage {
+	list := func(key string) []json.RawMessage {
+		raw, _ := rawjson.LastMember(obj, key)
 		if len(raw) == 0 || raw[0] != '[' {
 			return nil
 		}
-		var l []any
-		_ = json.Unmarshal(raw, &l)
-		return l
+		items, _ := rawjson.ValidArrayItems(raw)
+		return items
 	}
 	if msgs := list("messages"); len(msgs) > 0 {
 		return filterMessages(msgs)
 	}
 	if choices := list("choices"); len(choices) > 0 {
-		if c0, ok := choices[0].(map[string]any); ok {
-			if msg := c0["message"]; truthy(msg) && isMessage(msg) {
-				return []map[string]any{msg.(map[string]any)}
-			}
+		if msg, ok := rawjson.LastMember(choices[0], "message"); ok && isMessage(msg) {
+			return []json.RawMessage{msg}
 		}
 	}
 	if items := list("input"); len(items) > 0 {
@@ -83,38 +64,42 @@ func extractMessages(obj map[string]json.RawMessage) []map[string]any {
 	if items := list("output"); len(items) > 0 {
 		return filterMessages(items)
 	}
-	if req, ok := obj["request"]; ok {
-		var inner map[string]json.RawMessage
-		if len(req) > 0 && req[0] == '{' && json.Unmarshal(req, &inner) == nil {
-			return extractMessages(inner)
-		}
+	if req, ok := rawjson.LastMember(obj, "request"); ok && len(req) > 0 && req[0] == '{' {
+		return extractMessages(req)
 	}
 	return nil
 }
 
-func isMessage(v any) bool {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return false
-	}
-	_, hasRole := m["role"]
-	_, hasContent := m["content"]
-	return hasRole && hasContent
+// isMessage reports whether raw is an object with "role" and "content"
+// members (of any value).
+func isMessage(raw json.RawMessage) bool {
+	var role, content bool
+	isObject := rawjson.EachMember(raw, func(key []byte, _ json.RawMessage) bool {
+		switch string(rawjson.KeyText(key)) {
+		case "role":
+			role = true
+		case "content":
+			content = true
+		}
+		return true
+	})
+	return isObject && role && content
 }
 
-func filterMessages(items []any) []map[string]any {
-	var out []map[string]any
+func filterMessages(items []json.RawMessage) []json.RawMessage {
+	var out []json.RawMessage
 	for _, it := range items {
 		if isMessage(it) {
-			out = append(out, it.(map[string]any))
+			out = append(out, it)
 		}
 	}
 	return out
 }
 
-func lastMessage(msgs []map[string]any, role string) map[string]any {
+func lastMessage(msgs []json.RawMessage, role string) json.RawMessage {
 	for i := len(msgs) - 1; i >= 0; i-- {
-		if r, ok := msgs[i]["role"].(string); ok && r == role {
+		raw, _ := rawjson.LastMember(msgs[i], "role")
+		if r, ok := rawjson.StringValue(raw); ok && r == role {
 			return msgs[i]
 		}
 	}
@@ -124,21 +109,27 @@ func lastMessage(msgs []map[string]any, role string) map[string]any {
 // messageText returns a message's text: a string content, or the first
 // string part / "text" or "output_text" part of a list content; "" when the
 // message has no such text (the caller then falls back to the JSON).
-func messageText(msg map[string]any) string {
-	switch c := msg["content"].(type) {
-	case string:
-		return c
-	case []any:
-		for _, part := range c {
-			switch p := part.(type) {
-			case string:
-				return p
-			case map[string]any:
-				if t, _ := p["type"].(string); t == "text" || t == "output_text" {
-					s, _ := p["text"].(string)
-					return s
-				}
-			}
+func messageText(msg json.RawMessage) string {
+	c, _ := rawjson.LastMember(msg, "content")
+	if s, ok := rawjson.StringValue(c); ok {
+		return s
+	}
+	if len(c) == 0 || c[0] != '[' {
+		return ""
+	}
+	parts, _ := rawjson.ValidArrayItems(c)
+	for _, part := range parts {
+		if s, ok := rawjson.StringValue(part); ok {
+			return s
+		}
+		typ, ok := rawjson.LastMember(part, "type")
+		if !ok {
+			continue
+		}
+		if t, _ := rawjson.StringValue(typ); t == "text" || t == "output_text" {
+			text, _ := rawjson.LastMember(part, "text")
+			s, _ := rawjson.StringValue(text)
+			return s
 		}
 	}
 	return ""

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -83,6 +84,28 @@ func Cost(spans []*tracemodel.Span) (string, bool) {
 	return aggregate(spans, keys.LLMCost, costKeys, nil, true)
 }
 
+// numberObject decodes raw as the Decoder of aggregate (UseNumber) does when
+// raw is what an usage or cost attribute normally is, a JSON object whose
+// members are all numbers; ok is false for anything else, which the
+// Decoder then decodes.
+func numberObject(raw string) (map[string]any, bool) {
+	b := []byte(raw)
+	if !json.Valid(b) {
+		return nil, false
+	}
+	m := make(map[string]any, 8)
+	numbers := true
+	isObject := rawjson.EachMember(b, func(key []byte, v json.RawMessage) bool {
+		if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+			numbers = false
+			return false
+		}
+		m[string(rawjson.KeyText(key))] = json.Number(v)
+		return true
+	})
+	return m, isObject && numbers
+}
+
 // aggregate is MLflow's _aggregate_from_nodes over the JSON objects of
 // attribute attr: the keys in want are always in the result, those in
 // optional when a counted span has them; totals start as Python floats when
@@ -106,6 +129,12 @@ func aggregate(spans []*tracemodel.Span, attr string, want, optional []string, f
 		n := node{id: s.SpanID, parent: s.ParentSpanID, hasParent: s.ParentSpanID.IsValid()}
 		if raw := s.Attributes[attr]; raw != "" {
 			found = true
+			if m, ok := numberObject(raw); ok {
+				n.data = m
+				nodes = append(nodes, n)
+				ids[s.SpanID] = struct{}{}
+				continue
+			}
 			dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
 			dec.UseNumber()
 			var v any

@@ -70,6 +70,8 @@ func JSON(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "null"
+	case Formatted:
+		return string(x)
 	case string:
 		if isPlainASCII(x) {
 			return `"` + x + `"`
@@ -93,6 +95,22 @@ func JSON(v any) string {
 	putEncoder(e)
 	return s
 }
+
+// ValidJSON is JSON text its producer has already validated (the LLM
+// integrations check the request and response bodies they record): JSON
+// writes it as it writes a json.RawMessage, without validating it again.
+type ValidJSON []byte
+
+// MarshalJSON returns v, for a ValidJSON met through reflection (which
+// validates it as any MarshalJSON result).
+func (v ValidJSON) MarshalJSON() ([]byte, error) { return v, nil }
+
+// Formatted is text JSON returned: JSON returns it as it is, so a value
+// recorded again and again (a client's tool definitions) is encoded once.
+type Formatted string
+
+// MarshalJSON returns f, for a Formatted met through reflection.
+func (f Formatted) MarshalJSON() ([]byte, error) { return []byte(f), nil }
 
 // isPlainASCII reports whether s needs no escaping at all.
 func isPlainASCII(s string) bool {
@@ -198,6 +216,14 @@ func (e *encoder) any(v any) {
 		e.number(x)
 	case json.RawMessage:
 		e.raw(x, "json.RawMessage")
+	case ValidJSON:
+		if b := bytes.TrimSpace(x); len(b) > 0 {
+			e.buf = appendReformatted(e.buf, b)
+		} else {
+			e.raw(x, "json.RawMessage")
+		}
+	case Formatted:
+		e.buf = append(e.buf, x...)
 	case []byte:
 		e.bytes(x)
 	case map[string]any:

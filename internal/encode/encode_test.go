@@ -198,6 +198,13 @@ func TestJSONEdgeCases(t *testing.T) {
 		{"bad json.Number", json.Number("abc"), `"abc"`},
 		{"raw message", json.RawMessage(`[1,{"a":"b"}]`), `[1, {"a": "b"}]`},
 		{"unicode escape kept as char", json.RawMessage(`"\u00e9\n"`), `"é\n"`},
+		{"valid JSON as raw message", ValidJSON(` [1,{"a":"\u00e9"}] `), `[1, {"a": "é"}]`},
+		{"empty valid JSON as raw message", ValidJSON(nil), `"<json.RawMessage: invalid JSON from MarshalJSON>"`},
+		{"valid JSON inside", map[string]any{"v": ValidJSON(`{"b":2}`)}, `{"v": {"b": 2}}`},
+		{"valid JSON in a struct", struct{ V ValidJSON }{ValidJSON(`[1,2]`)}, `{"V": [1, 2]}`},
+		{"formatted as is", Formatted(`{"a": [1, 2]}`), `{"a": [1, 2]}`},
+		{"formatted inside", []any{Formatted(`{"a": 1}`)}, `[{"a": 1}]`},
+		{"formatted in a struct", struct{ F Formatted }{Formatted(`{"a": 1}`)}, `{"F": {"a": 1}}`},
 		{"time", time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), `"2024-01-02T03:04:05Z"`},
 		{"struct with func field", struct {
 			F func() `json:"f"`

@@ -3,6 +3,7 @@ package encode
 import (
 	"encoding/json"
 	"strconv"
+	"unsafe"
 )
 
 // Redump returns the text Python's json.dumps(json.loads(b)) writes for the
@@ -18,6 +19,12 @@ func Redump(b []byte, asciiOnly bool) (s string, ok bool) {
 		return "", false
 	}
 	return string(reformat(nil, b, asciiOnly, true)), true
+}
+
+// AppendRedump appends Redump's text of b, which the caller knows is valid
+// JSON (a member of a document it validated), without validating it again.
+func AppendRedump(dst, b []byte, asciiOnly bool) []byte {
+	return reformat(dst, b, asciiOnly, true)
 }
 
 // reformat copies valid JSON text b to dst, putting ", " and ": " between
@@ -50,7 +57,7 @@ func reformat(dst, b []byte, asciiOnly, floats bool) []byte {
 			}
 			tok := b[i : j+1]
 			if !esc {
-				dst = AppendString(dst, string(tok[1:len(tok)-1]), asciiOnly)
+				dst = AppendString(dst, transient(tok[1:len(tok)-1]), asciiOnly)
 			} else {
 				var s string
 				if err := json.Unmarshal(tok, &s); err != nil {
@@ -87,3 +94,8 @@ func reformat(dst, b []byte, asciiOnly, floats bool) []byte {
 	}
 	return dst
 }
+
+// transient returns b as a string without copying it, for a call that only
+// reads the string while b is unchanged (AppendString): a string
+// conversion would copy every string longer than 32 bytes to the heap.
+func transient(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -192,13 +192,13 @@ func validPrelude(b []byte) bool {
 }
 
 func parseHeaders(b []byte) ([]Header, bool) {
-	var out []Header
+	out := make([]Header, 0, 4)
 	for len(b) > 0 {
 		n := int(b[0])
 		if n == 0 || len(b) < 1+n+1 {
 			return nil, false
 		}
-		name := string(b[1 : 1+n])
+		name := headerString(b[1 : 1+n])
 		typ := b[1+n]
 		b = b[2+n:]
 		var val string
@@ -249,11 +249,33 @@ func parseHeaders(b []byte) ([]Header, bool) {
 			}
 			val = string(h)
 		case typeBytes, typeString:
-			val = string(v)
+			val = headerString(v)
 		}
 		out = append(out, Header{Name: name, Value: val})
 	}
+	if len(out) == 0 {
+		return nil, true
+	}
 	return out, true
+}
+
+// commonHeaders are the header names and string values every message of
+// an AWS event stream repeats (AWS's own, and Bedrock Runtime's event
+// types): headerString returns them without a copy.
+var commonHeaders = []string{
+	":event-type", ":content-type", ":message-type", ":exception-type", ":error-code", ":error-message",
+	"event", "exception", "error", "application/json",
+	"messageStart", "contentBlockStart", "contentBlockDelta", "contentBlockStop", "messageStop", "metadata", "chunk",
+}
+
+// headerString is string(b), without allocating for a common header.
+func headerString(b []byte) string {
+	for _, s := range commonHeaders {
+		if string(b) == s {
+			return s
+		}
+	}
+	return string(b)
 }
 
 func itoa(n int64) string {

@@ -2,10 +2,10 @@ package llmspan
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
@@ -112,12 +112,12 @@ func (m *callMiddleware) start(req *http.Request) *Call {
 	return c
 }
 
-// startEndpoint sets the body as the span's inputs (unless the endpoint
-// records them) and runs the endpoint's Start.
+// startEndpoint sets the body (valid JSON) as the span's inputs (unless the
+// endpoint records them) and runs the endpoint's Start.
 func startEndpoint(ep Endpoint, span *tracing.Span, fields []Field, body []byte) Recorder {
 	capture := span.CapturesContent()
 	if capture && !ep.OwnInputs {
-		span.SetInputs(json.RawMessage(body))
+		span.SetInputs(encode.ValidJSON(body)) // ObjectFields validated it
 	}
 	return ep.Start(span, fields, capture)
 }

@@ -3,162 +3,37 @@ package llmspan
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"unicode/utf8"
+	"strconv"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 )
 
-// Field is one member of a JSON object, in document order.
-type Field struct {
-	Key   string
-	Value json.RawMessage
-}
-
-var errNotObject = errors.New("llmspan: not a JSON object")
+// Field is one member of a JSON object, in document order (see package
+// rawjson, which splits JSON text for llmspan and the exporter).
+type Field = rawjson.Field
 
 // ObjectFields returns the members of the JSON object b in document order.
 // It validates b, then splits it without decoding the values.
-func ObjectFields(b []byte) ([]Field, error) {
-	if !json.Valid(b) {
-		return nil, errInvalid
-	}
-	return ValidObjectFields(b)
-}
+func ObjectFields(b []byte) ([]Field, error) { return rawjson.ObjectFields(b) }
 
 // ValidObjectFields is ObjectFields of text already known to be valid JSON
 // (a member of an object ObjectFields split): it splits b without
 // validating it again.
-func ValidObjectFields(b []byte) ([]Field, error) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return nil, errNotObject
-	}
-	i = skipSpace(b, i+1)
-	var out []Field
-	for i < len(b) && b[i] != '}' {
-		// b is valid JSON: a key string, ':', a value, then ',' or '}'.
-		end := skipString(b, i)
-		key, err := decodeString(b[i:end])
-		if err != nil {
-			return nil, err
-		}
-		i = skipSpace(b, end)
-		i = skipSpace(b, i+1) // ':'
-		vend := skipValue(b, i)
-		out = append(out, Field{Key: key, Value: json.RawMessage(b[i:vend])})
-		i = skipSpace(b, vend)
-		if i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
-		}
-	}
-	return out, nil
-}
+func ValidObjectFields(b []byte) ([]Field, error) { return rawjson.ValidObjectFields(b) }
 
 // ValidArrayItems returns the items of the JSON array b, already known to
 // be valid JSON, without validating it again; ok is false when b is not an
 // array.
-func ValidArrayItems(b []byte) (items []json.RawMessage, ok bool) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '[' {
-		return nil, false
-	}
-	i = skipSpace(b, i+1)
-	for i < len(b) && b[i] != ']' {
-		end := skipValue(b, i)
-		items = append(items, json.RawMessage(b[i:end]))
-		i = skipSpace(b, end)
-		if i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
-		}
-	}
-	return items, true
-}
-
-var errInvalid = errors.New("llmspan: invalid JSON")
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the string starting at b[i] ('"').
-func skipString(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return len(b)
-}
-
-// skipValue returns the index after the (valid) value starting at b[i].
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return i
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				j = skipString(b, j) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return len(b)
-	}
-	j := i
-	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
-		j++
-	}
-	return j
-}
+func ValidArrayItems(b []byte) (items []json.RawMessage, ok bool) { return rawjson.ValidArrayItems(b) }
 
 // Lookup returns the value of key in fields.
-func Lookup(fields []Field, key string) (json.RawMessage, bool) {
-	for _, f := range fields {
-		if f.Key == key {
-			return f.Value, true
-		}
-	}
-	return nil, false
-}
+func Lookup(fields []Field, key string) (json.RawMessage, bool) { return rawjson.Lookup(fields, key) }
 
 // IsNull reports whether v is absent or JSON null.
-func IsNull(v json.RawMessage) bool {
-	v = bytes.TrimSpace(v)
-	return len(v) == 0 || string(v) == "null"
-}
+func IsNull(v json.RawMessage) bool { return rawjson.IsNull(v) }
 
 // String decodes v as a JSON string ("" when it is not one).
-func String(v json.RawMessage) string {
-	s, _ := decodeString(bytes.TrimSpace(v))
-	return s
-}
-
-// decodeString decodes the JSON string literal b; one without escapes is
-// taken as it is.
-func decodeString(b []byte) (string, error) {
-	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && plainString(b[1:len(b)-1]) {
-		return string(b[1 : len(b)-1]), nil
-	}
-	var s string
-	err := json.Unmarshal(b, &s)
-	return s, err
-}
+func String(v json.RawMessage) string { return rawjson.String(v) }
 
 // Object builds a JSON object with members in the given order, leaving out
 // members whose value is nil. Values are json.RawMessage or anything
@@ -168,6 +43,7 @@ type Object struct{ buf bytes.Buffer }
 // Set appends a member.
 func (o *Object) Set(key string, v any) {
 	var raw []byte
+	var num [20]byte
 	switch x := v.(type) {
 	case nil:
 		return
@@ -176,6 +52,22 @@ func (o *Object) Set(key string, v any) {
 			return
 		}
 		raw = x
+	case int: // what json.Marshal writes, without reflection
+		raw = strconv.AppendInt(num[:0], int64(x), 10)
+	case string:
+		if !plainKey(x) {
+			b, err := json.Marshal(x)
+			if err != nil {
+				return
+			}
+			raw = b
+			break
+		}
+		o.open(key)
+		o.buf.WriteByte('"')
+		o.buf.WriteString(x)
+		o.buf.WriteByte('"')
+		return
 	default:
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -183,6 +75,12 @@ func (o *Object) Set(key string, v any) {
 		}
 		raw = b
 	}
+	o.open(key)
+	o.buf.Write(raw)
+}
+
+// open writes the separator and key of the next member.
+func (o *Object) open(key string) {
 	if o.buf.Len() == 0 {
 		o.buf.WriteByte('{')
 	} else {
@@ -197,23 +95,11 @@ func (o *Object) Set(key string, v any) {
 		o.buf.Write(k)
 	}
 	o.buf.WriteByte(':')
-	o.buf.Write(raw)
 }
 
-// plainString reports string content JSON decodes to itself: valid UTF-8
-// without quotes, backslashes or control characters.
-func plainString(b []byte) bool {
-	for _, c := range b {
-		if c < 0x20 || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return utf8.Valid(b)
-}
-
-// plainKey reports a key that is its own JSON text between quotes: ASCII
-// without quotes, backslashes, control characters or the characters
-// encoding/json escapes for HTML.
+// plainKey reports a key (or string) that is its own JSON text between
+// quotes: ASCII without quotes, backslashes, control characters or the
+// characters encoding/json escapes for HTML.
 func plainKey(k string) bool {
 	for i := 0; i < len(k); i++ {
 		c := k[i]

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 )
 
 // Tool is one tool definition as a request gives it: Present lists the
@@ -217,29 +219,46 @@ func paramProperty(v json.RawMessage) (json.RawMessage, error) {
 }
 
 // ToolsCache remembers the last tools conversion: an agent sends the same
-// tool definitions with every call, so each client converts them once. The
-// zero value is ready to use; it is safe for concurrent use.
+// tool definitions with every call, so each client converts (and encodes)
+// them once. The zero value is ready to use; it is safe for concurrent use.
 type ToolsCache struct {
-	mu  sync.Mutex
-	raw []byte
-	val json.RawMessage
-	ok  bool
+	mu   sync.Mutex
+	raw  []byte
+	val  json.RawMessage
+	text encode.Formatted // val encoded, when ok
+	ok   bool
 }
 
 // Get returns convert(raw), from the cache when raw is the last one seen.
 func (c *ToolsCache) Get(raw json.RawMessage, convert func(json.RawMessage) (json.RawMessage, bool)) (json.RawMessage, bool) {
+	v, _, ok := c.get(raw, convert)
+	return v, ok
+}
+
+// Attribute returns convert(raw) as the span attribute records it
+// (encoded), from the cache when raw is the last one seen.
+func (c *ToolsCache) Attribute(raw json.RawMessage, convert func(json.RawMessage) (json.RawMessage, bool)) (encode.Formatted, bool) {
+	_, text, ok := c.get(raw, convert)
+	return text, ok
+}
+
+func (c *ToolsCache) get(raw json.RawMessage, convert func(json.RawMessage) (json.RawMessage, bool)) (json.RawMessage, encode.Formatted, bool) {
 	c.mu.Lock()
 	if c.raw != nil && bytes.Equal(c.raw, raw) {
-		v, ok := c.val, c.ok
+		v, text, ok := c.val, c.text, c.ok
 		c.mu.Unlock()
-		return v, ok
+		return v, text, ok
 	}
 	c.mu.Unlock()
 	v, ok := convert(raw)
+	var text encode.Formatted
+	if ok {
+		text = encode.Formatted(encode.JSON(v))
+	}
 	if len(raw) <= 1<<20 {
 		c.mu.Lock()
-		c.raw, c.val, c.ok = append([]byte(nil), raw...), v, ok
+		c.raw, c.val, c.text, c.ok = append([]byte(nil), raw...), v, text, ok
 		c.mu.Unlock()
 	}
-	return v, ok
+	return v, text, ok
 }

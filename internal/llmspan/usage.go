@@ -1,8 +1,7 @@
 package llmspan
 
 import (
-	"encoding/json"
-
+	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
@@ -25,29 +24,32 @@ type Usage struct {
 
 // Set records u on span.
 func (u Usage) Set(span *tracing.Span) {
-	var b []byte
-	if u.TotalLast {
-		var o Object
-		o.Set("input_tokens", u.InputTokens)
-		o.Set("output_tokens", u.OutputTokens)
-		if u.CacheReadInputTokens != nil {
-			o.Set("cache_read_input_tokens", *u.CacheReadInputTokens)
-		}
-		if u.CacheCreationInputTokens != nil {
-			o.Set("cache_creation_input_tokens", *u.CacheCreationInputTokens)
-		}
-		if u.CacheCreationInputTokens1hPlus != nil {
-			o.Set("cache_creation_input_tokens_above_1hr", *u.CacheCreationInputTokens1hPlus)
-		}
+	span.SetAttribute(keys.ChatTokenUsage, encode.ValidJSON(u.json()))
+}
+
+// json is the usage's JSON text.
+func (u Usage) json() []byte {
+	// The members in the order of the struct's fields (json.Marshal's), or
+	// with total_tokens last.
+	var o Object
+	o.Set("input_tokens", u.InputTokens)
+	o.Set("output_tokens", u.OutputTokens)
+	if !u.TotalLast {
 		o.Set("total_tokens", u.TotalTokens)
-		b = o.JSON()
-	} else {
-		var err error
-		if b, err = json.Marshal(u); err != nil {
-			return
-		}
 	}
-	span.SetAttribute(keys.ChatTokenUsage, json.RawMessage(b))
+	if u.CacheReadInputTokens != nil {
+		o.Set("cache_read_input_tokens", *u.CacheReadInputTokens)
+	}
+	if u.CacheCreationInputTokens != nil {
+		o.Set("cache_creation_input_tokens", *u.CacheCreationInputTokens)
+	}
+	if u.CacheCreationInputTokens1hPlus != nil {
+		o.Set("cache_creation_input_tokens_above_1hr", *u.CacheCreationInputTokens1hPlus)
+	}
+	if u.TotalLast {
+		o.Set("total_tokens", u.TotalTokens)
+	}
+	return o.JSON()
 }
 
 // Int returns a pointer to n.

@@ -1,6 +1,7 @@
 package openaispan
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -13,6 +14,7 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/internal/exception"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/sse"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
@@ -113,13 +115,18 @@ func (r *recorder) Event(ev sse.Event) {
 		r.done = true
 		return
 	}
+	valid := json.Valid(data)
 	if r.capture {
 		// MLflow records every chunk as an event mlflow.chunk.item.<i>.
+		var value any = json.RawMessage(data) // invalid: encode's fallback text
+		if valid {
+			value = encode.ValidJSON(data)
+		}
 		r.span.AddEvent("mlflow.chunk.item."+strconv.Itoa(r.chunks),
-			attribute.String("mlflow.chunk.value", encode.JSON(json.RawMessage(data))))
+			attribute.String("mlflow.chunk.value", encode.JSON(value)))
 	}
 	r.chunks++
-	if !json.Valid(data) {
+	if !valid {
 		return
 	}
 	switch r.kind {
@@ -134,19 +141,25 @@ func (r *recorder) Event(ev sse.Event) {
 
 func (r *recorder) StreamDone() bool { return r.done || r.streamErr != nil }
 
-// errorEvent reports an {"error": ...} chunk (openai-go stops the stream on it).
+// errorEvent reports an {"error": ...} chunk (data, valid JSON; openai-go
+// stops the stream on it): its error member is the one encoding/json would
+// decode into a field "error", the last whose name matches ignoring case.
 func (r *recorder) errorEvent(data []byte) bool {
-	var e struct {
-		Error json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal(data, &e) != nil || llmspan.IsNull(e.Error) {
+	var e json.RawMessage
+	rawjson.EachMember(data, func(key []byte, v json.RawMessage) bool {
+		if bytes.EqualFold(rawjson.KeyText(key), []byte("error")) {
+			e = v
+		}
+		return true
+	})
+	if llmspan.IsNull(e) {
 		return false
 	}
 	var d struct {
 		Message string `json:"message"`
 	}
-	if json.Unmarshal(e.Error, &d) != nil || d.Message == "" {
-		d.Message = string(e.Error)
+	if json.Unmarshal(e, &d) != nil || d.Message == "" {
+		d.Message = string(e)
 	}
 	r.streamErr = newStreamError(d.Message)
 	return true
@@ -172,14 +185,29 @@ func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
 	}
 	out := json.RawMessage(res.Body)
 	if r.capture {
-		span.SetOutputs(out)
+		span.SetOutputs(encode.ValidJSON(out))
 	}
-	var o struct {
-		Model string          `json:"model"`
-		Usage json.RawMessage `json:"usage"`
-	}
-	_ = json.Unmarshal(out, &o)
-	r.setChatAttributes(span, o.Model, o.Usage)
+	model, usage := modelAndUsage(out)
+	r.setChatAttributes(span, model, usage)
+}
+
+// modelAndUsage reads an answer's (valid JSON) model and usage as
+// json.Unmarshal into struct{Model string; Usage json.RawMessage} does: the
+// last member whose name matches ignoring case, a model only when it is a
+// string.
+func modelAndUsage(answer json.RawMessage) (model string, usage json.RawMessage) {
+	rawjson.EachMember(answer, func(key []byte, v json.RawMessage) bool {
+		switch k := rawjson.KeyText(key); {
+		case bytes.EqualFold(k, []byte("model")):
+			if s, ok := rawjson.StringValue(v); ok {
+				model = s
+			}
+		case bytes.EqualFold(k, []byte("usage")):
+			usage = v
+		}
+		return true
+	})
+	return model, usage
 }
 
 // setChatAttributes is MLflow's set_span_chat_attributes: tools of the
@@ -191,7 +219,7 @@ func (r *recorder) setChatAttributes(span *tracing.Span, model string, usage jso
 		if r.tools == nil {
 			r.tools = &cache
 		}
-		if t, ok := r.tools.Get(r.reqTools, chatTools); ok {
+		if t, ok := r.tools.Attribute(r.reqTools, chatTools); ok {
 			span.SetAttribute(keys.ChatTools, t)
 		}
 	}
@@ -233,12 +261,7 @@ func (r *recorder) finishStream(span *tracing.Span, res llmspan.Result) {
 	case kindResponses:
 		if r.response != nil {
 			out = r.response
-			var o struct {
-				Model string          `json:"model"`
-				Usage json.RawMessage `json:"usage"`
-			}
-			_ = json.Unmarshal(out, &o)
-			model, r.usage = o.Model, o.Usage
+			model, r.usage = modelAndUsage(out)
 		} else {
 			var o llmspan.Object
 			o.Set("output", json.RawMessage("["+joinRaw(r.items)+"]"))
@@ -375,34 +398,8 @@ func (r *recorder) chatChunk(data []byte) {
 	if r.errorEvent(data) {
 		return
 	}
-	var c struct {
-		ID                string          `json:"id"`
-		Object            string          `json:"object"`
-		Created           json.RawMessage `json:"created"`
-		Model             string          `json:"model"`
-		ServiceTier       json.RawMessage `json:"service_tier"`
-		SystemFingerprint json.RawMessage `json:"system_fingerprint"`
-		Choices           []struct {
-			Index int `json:"index"`
-			Delta struct {
-				Role      string  `json:"role"`
-				Content   *string `json:"content"`
-				Refusal   *string `json:"refusal"`
-				ToolCalls []struct {
-					Index    int    `json:"index"`
-					ID       string `json:"id"`
-					Type     string `json:"type"`
-					Function struct {
-						Name      string `json:"name"`
-						Arguments string `json:"arguments"`
-					} `json:"function"`
-				} `json:"tool_calls"`
-			} `json:"delta"`
-			FinishReason *string `json:"finish_reason"`
-		} `json:"choices"`
-		Usage json.RawMessage `json:"usage"`
-	}
-	if json.Unmarshal(data, &c) != nil || c.Object != "chat.completion.chunk" {
+	c, ok := decodeChatChunk(data)
+	if !ok || c.Object != "chat.completion.chunk" {
 		return
 	}
 	a := &r.chat

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
@@ -87,7 +88,7 @@ func (c *client) start(k kind, span *tracing.Span, fields []llmspan.Field, captu
 		if f.Key == "messages" || f.Key == "input" || (!capture && contentKeys[f.Key]) {
 			continue
 		}
-		attrs[f.Key] = f.Value
+		attrs[f.Key] = encode.ValidJSON(f.Value) // a member of the validated body
 	}
 	if k == kindChat || k == kindCompletion || k == kindResponses {
 		attrs[keys.MessageFormat] = "openai"
