@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"iter"
 	"runtime/debug"
-	"strconv"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -241,8 +240,7 @@ func (t *tracedAgent) stream(ctx context.Context, req *Request, h *spanHooks) it
 				yield(StreamEvent{}, err)
 				return
 			}
-			span.AddEvent("mlflow.chunk.item."+strconv.Itoa(n),
-				attribute.String("mlflow.chunk.value", chunkValue(&ev)))
+			span.AddEvent(keys.ChunkEvent(n), attribute.String(keys.ChunkValue, chunkValue(&ev)))
 			n++
 			if ev.Type == EventOutputItemDone && ev.Item != nil {
 				items = append(items, *ev.Item)

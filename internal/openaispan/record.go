@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -122,8 +121,7 @@ func (r *recorder) Event(ev sse.Event) {
 		if valid {
 			value = encode.ValidJSON(data)
 		}
-		r.span.AddEvent("mlflow.chunk.item."+strconv.Itoa(r.chunks),
-			attribute.String("mlflow.chunk.value", encode.JSON(value)))
+		r.span.AddEvent(keys.ChunkEvent(r.chunks), attribute.String(keys.ChunkValue, encode.JSON(value)))
 	}
 	r.chunks++
 	if !valid {
