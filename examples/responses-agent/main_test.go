@@ -45,6 +45,21 @@ func freePort(t *testing.T) string {
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
+// waitHealthy polls base's /health until it answers (about 5 s at most).
+func waitHealthy(base string) error {
+	for i := 0; ; i++ {
+		r, err := http.Get(base + "/health")
+		if err == nil {
+			r.Body.Close()
+			return nil
+		}
+		if i > 100 {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // startAgent runs the program with env (PORT is chosen here) and returns
 // once /health answers. stop ends the run as a SIGTERM does, with grace
 // for requests in flight, and fails the test if run returned an error.
@@ -57,18 +72,10 @@ func startAgent(t *testing.T, env map[string]string, grace time.Duration) (base 
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, func(k string) string { return env[k] }, grace, 0) }()
 	base = "http://127.0.0.1:" + port
-	for i := 0; ; i++ {
-		r, err := http.Get(base + "/health")
-		if err == nil {
-			r.Body.Close()
-			break
-		}
-		if i > 100 {
-			cancel()
-			<-done
-			t.Fatalf("server not up: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := waitHealthy(base); err != nil {
+		cancel()
+		<-done
+		t.Fatalf("server not up: %v", err)
 	}
 	return base, func() {
 		t.Helper()
@@ -95,16 +102,8 @@ func TestServeThenStopWithRequestInFlight(t *testing.T) {
 	go func() { done <- run(ctx, getenv, 20*time.Second, 200*time.Millisecond) }()
 
 	base := "http://127.0.0.1:" + port
-	for i := 0; ; i++ {
-		r, err := http.Get(base + "/health")
-		if err == nil {
-			r.Body.Close()
-			break
-		}
-		if i > 100 {
-			t.Fatalf("server not up: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := waitHealthy(base); err != nil {
+		t.Fatalf("server not up: %v", err)
 	}
 
 	r, err := http.Post(base+"/invocations", "application/json",
