@@ -397,11 +397,12 @@ func readBounded(r io.Reader, size, limit int64) ([]byte, error) {
 		if _, err := io.ReadFull(r, b); err != nil {
 			return nil, err
 		}
-		// Read to the end (EOF: the connection goes back to the pool);
-		// a body longer than it said is an error.
+		// Read on to EOF, so a response's connection goes back to the
+		// pool; a request body (roundTripper) longer than it announced is
+		// an error, as net/http makes it.
 		var one [1]byte
 		if n, err := r.Read(one[:]); n > 0 {
-			return nil, errors.New("response body longer than its Content-Length")
+			return nil, errors.New("body longer than its Content-Length")
 		} else if err != nil && err != io.EOF {
 			return nil, err
 		}

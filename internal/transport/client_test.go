@@ -358,25 +358,13 @@ func TestAuthHeadersAndSecretsNeverInErrors(t *testing.T) {
 // end, so its connection carries the next request; chunked answers (no
 // length) and empty ones too.
 func TestDoReadsBodiesToTheEnd(t *testing.T) {
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/chunked":
-			w.Write([]byte("part1-"))
-			w.(http.Flusher).Flush()
-			w.Write([]byte("part2"))
-		case "/empty":
-			w.WriteHeader(http.StatusNoContent)
-		default:
-			w.Header().Set("Content-Length", "5")
-			w.Write([]byte("hello"))
-		}
-	}))
+	srv := httptest.NewUnstartedServer(bodiesHandler)
 	conns := connCounter(srv)
 	srv.Start()
 	defer srv.Close()
 	c := newClient(t, fastConfig(srv.URL))
 	for i, tt := range []struct{ path, want string }{
-		{"/sized", "hello"}, {"/chunked", "part1-part2"}, {"/empty", ""}, {"/sized", "hello"},
+		{"/sized", "GET /sized "}, {"/chunked", "part1-part2"}, {"/empty", ""}, {"/sized", "GET /sized "},
 	} {
 		resp, err := c.Do(context.Background(), &Request{Path: tt.path})
 		if err != nil || string(resp.Body) != tt.want {

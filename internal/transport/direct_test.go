@@ -53,21 +53,29 @@ func get(t *testing.T, d *direct, ctx context.Context, method, u, body string) (
 	return resp, string(b), err
 }
 
+// bodiesHandler answers with the body shapes the transport must read to the
+// end: chunked (/chunked), then closing the connection (/close), no body
+// (/empty), and otherwise "<method> <request URI> <request body>" with a
+// Content-Length.
+var bodiesHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	switch r.URL.Path {
+	case "/chunked":
+		w.Write([]byte("part1-"))
+		w.(http.Flusher).Flush()
+		w.Write([]byte("part2"))
+	case "/close":
+		w.Header().Set("Connection", "close")
+		fmt.Fprint(w, "bye")
+	case "/empty":
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		fmt.Fprintf(w, "%s %s %s", r.Method, r.URL.RequestURI(), b)
+	}
+})
+
 func TestDirectKeepAliveAndBodies(t *testing.T) {
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		switch r.URL.Path {
-		case "/chunked":
-			w.Write([]byte("part1-"))
-			w.(http.Flusher).Flush()
-			w.Write([]byte("part2"))
-		case "/close":
-			w.Header().Set("Connection", "close")
-			fmt.Fprint(w, "bye")
-		default:
-			fmt.Fprintf(w, "%s %s %s", r.Method, r.URL.RequestURI(), b)
-		}
-	}))
+	srv := httptest.NewUnstartedServer(bodiesHandler)
 	conns := connCounter(srv)
 	srv.Start()
 	defer srv.Close()
