@@ -1,6 +1,7 @@
 package encode
 
 import (
+	"encoding/binary"
 	"math"
 	"math/bits"
 	"strconv"
@@ -110,18 +111,22 @@ func load8(s string, i int) uint64 {
 // hasZeroByte reports whether a byte of x is zero (exact as an "any" test).
 func hasZeroByte(x uint64) bool { return (x-lsb8)&^x&msb8 != 0 }
 
+// printable8 reports whether the eight bytes in x are all printable ASCII
+// (DEL counts as printable unless asciiOnly): written as themselves by
+// AppendString, '"' and '\\' aside.
+func printable8(x uint64, asciiOnly bool) bool {
+	if x&msb8 != 0 {
+		return false
+	}
+	// All bytes are < 0x80 now, so the borrow test is exact.
+	return (x-lsb8*0x20)&^x&msb8 == 0 && (!asciiOnly || !hasZeroByte(x^(lsb8*0x7f)))
+}
+
 // needsEscape8 reports whether one of the eight bytes in x is not written
-// as itself by AppendString: a control character, '"', '\', a byte of a
+// as itself by AppendString: a control character, '"', '\\', a byte of a
 // multi-byte character (>= 0x80), or DEL when asciiOnly.
 func needsEscape8(x uint64, asciiOnly bool) bool {
-	if x&msb8 != 0 {
-		return true
-	}
-	// All bytes are < 0x80 now, so the borrow tests are exact.
-	if (x-lsb8*0x20)&^x&msb8 != 0 || hasZeroByte(x^(lsb8*'"')) || hasZeroByte(x^(lsb8*'\\')) {
-		return true
-	}
-	return asciiOnly && hasZeroByte(x^(lsb8*0x7f))
+	return !printable8(x, asciiOnly) || hasZeroByte(x^(lsb8*'"')) || hasZeroByte(x^(lsb8*'\\'))
 }
 
 // QuotedLen returns len(AppendString(nil, s, asciiOnly)) without writing
@@ -132,8 +137,7 @@ func QuotedLen(s string, asciiOnly bool) int {
 	n := 2
 	for i := 0; i < len(s); {
 		if i+8 <= len(s) {
-			x := load8(s, i)
-			if x&msb8 == 0 && (x-lsb8*0x20)&^x&msb8 == 0 && (!asciiOnly || !hasZeroByte(x^(lsb8*0x7f))) {
+			if x := load8(s, i); printable8(x, asciiOnly) {
 				n += 8 + bits.OnesCount64(zeroBytes(x^(lsb8*'"'))|zeroBytes(x^(lsb8*'\\')))
 				i += 8
 				continue
@@ -186,9 +190,7 @@ func ASCIILen(b []byte) int {
 	n := len(b)
 	for i := 0; i < len(b); {
 		if i+8 <= len(b) {
-			x := uint64(b[i]) | uint64(b[i+1])<<8 | uint64(b[i+2])<<16 | uint64(b[i+3])<<24 |
-				uint64(b[i+4])<<32 | uint64(b[i+5])<<40 | uint64(b[i+6])<<48 | uint64(b[i+7])<<56
-			if x&msb8 == 0 && !hasZeroByte(x^(lsb8*0x7f)) {
+			if x := binary.LittleEndian.Uint64(b[i:]); x&msb8 == 0 && !hasZeroByte(x^(lsb8*0x7f)) {
 				i += 8 // eight ASCII bytes, none DEL
 				continue
 			}
