@@ -146,7 +146,14 @@ func TestObjectStoresAreStrict(t *testing.T) {
 	}
 	pu, _ := url.Parse(u)
 	q := pu.Query()
-	q.Set("X-Amz-Signature", "00"+q.Get("X-Amz-Signature")[2:])
+	// Change its first hex digit: writing "00" over the first two left
+	// one signature in 256 intact (a 200 seen once in a test run).
+	sig := q.Get("X-Amz-Signature")
+	forged := "0"
+	if sig[0] == '0' {
+		forged = "1"
+	}
+	q.Set("X-Amz-Signature", forged+sig[1:])
 	pu.RawQuery = q.Encode()
 	if code, _ := do(t, w, "PUT", pu.String(), "", "{}", h); code != 403 {
 		t.Errorf("AWS with a forged signature: %d", code)
