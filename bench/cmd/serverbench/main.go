@@ -84,18 +84,21 @@ func main() {
 }
 
 type throughputResult struct {
-	Client    string         `json:"client"`
-	N         int            `json:"n"`
-	Pace      float64        `json:"pace"`
-	Warmup    int            `json:"warmup"`
-	GenS      float64        `json:"gen_s"`
-	FlushS    float64        `json:"flush_s"`
-	WallS     float64        `json:"wall_s"`
-	CPUGenS   float64        `json:"cpu_gen_s"`
-	CPUS      float64        `json:"cpu_s"`
-	MaxRSSKB  int64          `json:"maxrss_kb"`
-	Stats     map[string]any `json:"stats,omitempty"`
-	ErrorsLog []string       `json:"errors,omitempty"`
+	Client   string  `json:"client"`
+	N        int     `json:"n"`
+	Pace     float64 `json:"pace"`
+	Warmup   int     `json:"warmup"`
+	GenS     float64 `json:"gen_s"`
+	FlushS   float64 `json:"flush_s"`
+	WallS    float64 `json:"wall_s"`
+	CPUGenS  float64 `json:"cpu_gen_s"`
+	CPUS     float64 `json:"cpu_s"`
+	MaxRSSKB int64   `json:"maxrss_kb"`
+	// CtxSwitches counts the process's context switches from the first
+	// measured trace to the end of Shutdown.
+	CtxSwitches int64          `json:"ctx_switches"`
+	Stats       map[string]any `json:"stats,omitempty"`
+	ErrorsLog   []string       `json:"errors,omitempty"`
 }
 
 // throughput: the configuration comes from the environment the harness
@@ -115,7 +118,7 @@ func throughput(n, warmup int, pace float64) (*throughputResult, error) {
 		return nil, fmt.Errorf("warm-up flush: %w", err)
 	}
 
-	cpu0, t0 := cpuTime(), time.Now()
+	cpu0, t0, csw0 := cpuTime(), time.Now(), contextSwitches()
 	for i := range n {
 		if pace > 0 {
 			// Paced: trace i starts at t0 + i/pace, as requests arriving
@@ -141,8 +144,9 @@ func throughput(n, warmup int, pace float64) (*throughputResult, error) {
 		Client: "go", N: n, Pace: pace, Warmup: warmup,
 		GenS: t1.Sub(t0).Seconds(), FlushS: t2.Sub(t1).Seconds(), WallS: t2.Sub(t0).Seconds(),
 		CPUGenS: (cpu1 - cpu0).Seconds(), CPUS: (cpu2 - cpu0).Seconds(),
-		MaxRSSKB:  maxRSSBytes() / 1024,
-		ErrorsLog: errs.first(),
+		MaxRSSKB:    maxRSSBytes() / 1024,
+		CtxSwitches: contextSwitches() - csw0,
+		ErrorsLog:   errs.first(),
 	}
 	if ok {
 		r.Stats = statsMap(st)

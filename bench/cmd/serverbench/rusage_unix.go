@@ -24,3 +24,14 @@ func maxRSSBytes() int64 {
 	}
 	return ru.Maxrss * 1024 // Linux reports KiB
 }
+
+// contextSwitches returns this process's voluntary and involuntary context
+// switches so far (all threads): each voluntary one is a thread that went
+// to sleep and was woken again, the cost a paced workload pays per wake-up.
+func contextSwitches() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Nvcsw + ru.Nivcsw
+}
