@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
@@ -204,7 +205,7 @@ func DecodeRequest(body []byte) (*Request, error) {
 	if len(trimmed) == 0 {
 		return nil, &FieldError{Reason: "empty request body: a JSON object with \"input\" is required"}
 	}
-	if !json.Valid(trimmed) {
+	if !rawjson.Valid(trimmed) {
 		var v any
 		err := json.Unmarshal(trimmed, &v)
 		return nil, &FieldError{Reason: "invalid JSON in request body: " + err.Error()}

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 )
 
 // The JSON objects of the Responses API are open: MLflow validates some
@@ -374,7 +375,7 @@ func marshalObject(src any, extra map[string]json.RawMessage, keys []string, alw
 		return nil
 	}
 	writeExtra := func(k string, raw json.RawMessage) error {
-		if len(raw) == 0 || !json.Valid(raw) {
+		if len(raw) == 0 || !rawjson.Valid(raw) {
 			return fmt.Errorf("%s: invalid raw JSON", k)
 		}
 		writeKey(k)

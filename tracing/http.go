@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	"go.opentelemetry.io/otel/codes"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 )
 
 const defaultMaxBodyCapture = 64 << 10 // bytes of request / response body recorded
@@ -198,7 +200,7 @@ func (h *handler) record(s *Span, req *captureReader, rw *responseWriter) {
 // bodyValue is the recorded form of a captured body: its decoded JSON value
 // when it is complete JSON, else its text (with "..." when cut).
 func bodyValue(b []byte, cut bool) any {
-	if !cut && json.Valid(b) {
+	if !cut && rawjson.Valid(b) {
 		return json.RawMessage(b)
 	}
 	if cut {

@@ -90,7 +90,7 @@ func (r *recorder) StreamDone() bool { return r.done || r.streamErr != nil }
 
 // Event merges one event of a streamed message.
 func (r *recorder) Event(ev sse.Event) {
-	if !json.Valid(ev.Data) {
+	if !rawjson.Valid(ev.Data) {
 		return
 	}
 	e, ok := decodeStreamEvent(ev.Data)
@@ -212,7 +212,7 @@ func (r *recorder) content() json.RawMessage {
 				if in == "" {
 					in = "{}"
 				}
-				if json.Valid([]byte(in)) {
+				if rawjson.Valid([]byte(in)) {
 					o.Set("input", json.RawMessage(in))
 				} else {
 					o.Set("input", in)
@@ -269,7 +269,7 @@ func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
 			e.typ, e.message = b.Error.Type, b.Error.Message
 		}
 		err = exception.New(typeAPIError, e)
-	case !res.Truncated && json.Valid(res.Body):
+	case !res.Truncated && rawjson.Valid(res.Body):
 		out = res.Body
 	}
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
@@ -165,7 +166,7 @@ func (c *converseStream) response() json.RawMessage {
 			if in == "" {
 				in = "{}"
 			}
-			if json.Valid([]byte(in)) {
+			if rawjson.Valid([]byte(in)) {
 				use.Set("input", json.RawMessage(in))
 			} else {
 				use.Set("input", b.input.String())

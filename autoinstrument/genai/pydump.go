@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 )
 
 // MLflow's Gemini autolog records the Python SDK's pydantic objects as
@@ -63,7 +64,7 @@ const maxDumpDepth = 64
 // dump returns the model_dump of the REST JSON object raw as the Python
 // model named model.
 func dump(model string, raw json.RawMessage) json.RawMessage {
-	if !json.Valid(raw) {
+	if !rawjson.Valid(raw) {
 		return raw
 	}
 	d := dumper{schema: loadSchema()}

@@ -10,6 +10,7 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/internal/exception"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/sse"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
@@ -542,7 +543,7 @@ func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
 	case res.Response == nil:
 	case res.Response.StatusCode >= 400:
 		r.err = newAPIError(res.Response.StatusCode, res.Body)
-	case !res.Truncated && json.Valid(res.Body):
+	case !res.Truncated && rawjson.Valid(res.Body):
 		body = res.Body
 	}
 	if r.err != nil {

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/sse"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
@@ -298,7 +299,7 @@ func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
 // bodyValue is the recorded form of a body: its JSON value when it is
 // complete JSON, else its text (with "..." when cut).
 func bodyValue(b []byte, cut bool) json.RawMessage {
-	if !cut && json.Valid(b) {
+	if !cut && rawjson.Valid(b) {
 		return json.RawMessage(b)
 	}
 	s := string(bytes.ToValidUTF8(b, []byte("\uFFFD")))

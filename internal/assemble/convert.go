@@ -1,7 +1,6 @@
 package assemble
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 )
 
@@ -186,7 +186,7 @@ func convertAttributes(dst map[string]string, attrs []attribute.KeyValue, ownSco
 // instrumentation's JSON messages read back as messages everywhere.
 func keepJSON(k, v string) bool {
 	if strings.HasPrefix(k, "mlflow.") {
-		return json.Valid(unsafe.Slice(unsafe.StringData(v), len(v)))
+		return rawjson.Valid(unsafe.Slice(unsafe.StringData(v), len(v)))
 	}
 	i := 0
 	for i < len(v) && (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == '\r') {
@@ -195,7 +195,7 @@ func keepJSON(k, v string) bool {
 	if i == len(v) || (v[i] != '"' && v[i] != '{' && v[i] != '[') {
 		return false
 	}
-	return json.Valid(unsafe.Slice(unsafe.StringData(v), len(v)))
+	return rawjson.Valid(unsafe.Slice(unsafe.StringData(v), len(v)))
 }
 
 // appendList writes xs as a JSON array with Python's ", " separator.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 )
 
 // This file translates spans of other OpenTelemetry GenAI instrumentations
@@ -188,7 +189,7 @@ func (s *genaiSpan) text(k string) (string, bool) {
 func validJSON(v string) bool {
 	switch c := firstByte(v); {
 	case c == '{' || c == '[' || c == '"' || c == '-' || c == 't' || c == 'f' || c == 'n' || (c >= '0' && c <= '9'):
-		return json.Valid([]byte(v))
+		return rawjson.Valid([]byte(v))
 	}
 	return false
 }
@@ -197,7 +198,7 @@ func validJSON(v string) bool {
 func jsonContainer(v string) bool {
 	switch firstByte(v) {
 	case '"', '{', '[':
-		return json.Valid([]byte(v))
+		return rawjson.Valid([]byte(v))
 	}
 	return false
 }

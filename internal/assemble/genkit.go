@@ -9,6 +9,7 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/internal/chatmodel"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 )
 
 // This file translates the spans of Firebase Genkit for Go
@@ -145,7 +146,7 @@ func genkitJSON(attrs []attribute.KeyValue, k string) (string, bool) {
 		return "", false
 	}
 	v = strings.TrimSpace(v)
-	if v == "" || v == "null" || !json.Valid([]byte(v)) {
+	if v == "" || v == "null" || !rawjson.Valid([]byte(v)) {
 		return "", false
 	}
 	if s, ok := encode.Redump([]byte(v), false); ok {

@@ -26,7 +26,7 @@ func Preview(jsonText, role string, maxChars int) string {
 		// without decoding: an LLM span's inputs and outputs are mostly
 		// other data. Duplicate members count as encoding/json's map
 		// decoding counts them (the last one).
-		if b := []byte(jsonText); json.Valid(b) {
+		if b := []byte(jsonText); rawjson.Valid(b) {
 			if msgs := extractMessages(b); len(msgs) > 0 {
 				content = messageText(lastMessage(msgs, role))
 			}

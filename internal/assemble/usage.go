@@ -90,7 +90,7 @@ func Cost(spans []*tracemodel.Span) (string, bool) {
 // Decoder then decodes.
 func numberObject(raw string) (map[string]any, bool) {
 	b := []byte(raw)
-	if !json.Valid(b) {
+	if !rawjson.Valid(b) {
 		return nil, false
 	}
 	m := make(map[string]any, 8)

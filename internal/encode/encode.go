@@ -12,6 +12,8 @@ import (
 	"sync"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 )
 
 // maxDepth bounds nesting; deeper values are written as a fallback string.
@@ -500,7 +502,7 @@ func (e *encoder) number(n json.Number) {
 		e.buf = append(e.buf, '0')
 		return
 	}
-	if json.Valid([]byte(n)) && (n[0] == '-' || (n[0] >= '0' && n[0] <= '9')) {
+	if rawjson.Valid([]byte(n)) && (n[0] == '-' || (n[0] >= '0' && n[0] <= '9')) {
 		e.buf = append(e.buf, n...)
 		return
 	}
@@ -572,7 +574,7 @@ func typeName(v any) string { return reflect.TypeOf(v).String() }
 // separators and string escaping, keeping the order of object keys.
 func (e *encoder) raw(b []byte, typ string) {
 	b = bytes.TrimSpace(b)
-	if len(b) == 0 || !json.Valid(b) {
+	if len(b) == 0 || !rawjson.Valid(b) {
 		e.fallback(typ, "invalid JSON from MarshalJSON")
 		return
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"unsafe"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 )
 
 // Redump returns the text Python's json.dumps(json.loads(b)) writes for the
@@ -15,7 +17,7 @@ import (
 // when b is not valid JSON. Python keeps the last of duplicate object keys;
 // Redump keeps them all.
 func Redump(b []byte, asciiOnly bool) (s string, ok bool) {
-	if !json.Valid(b) {
+	if !rawjson.Valid(b) {
 		return "", false
 	}
 	return string(reformat(nil, b, asciiOnly, true)), true

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/assemble"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 )
 
@@ -94,7 +95,7 @@ func attrString(raw string) (string, bool) {
 	if s, ok := jsonString(raw); ok {
 		return s, true
 	}
-	if !json.Valid([]byte(raw)) {
+	if !rawjson.Valid([]byte(raw)) {
 		return raw, true
 	}
 	return "", false

@@ -114,7 +114,7 @@ func (r *recorder) Event(ev sse.Event) {
 		r.done = true
 		return
 	}
-	valid := json.Valid(data)
+	valid := rawjson.Valid(data)
 	if r.capture {
 		// MLflow records every chunk as an event mlflow.chunk.item.<i>.
 		var value any = json.RawMessage(data) // invalid: encode's fallback text
@@ -178,7 +178,7 @@ func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
 		span.RecordError(newAPIError(res.Response.StatusCode, res.Body))
 		return
 	}
-	if res.Truncated || !json.Valid(res.Body) {
+	if res.Truncated || !rawjson.Valid(res.Body) {
 		return
 	}
 	out := json.RawMessage(res.Body)

@@ -21,7 +21,7 @@ var (
 // ObjectFields returns the members of the JSON object b in document order.
 // It validates b, then splits it without decoding the values.
 func ObjectFields(b []byte) ([]Field, error) {
-	if !json.Valid(b) {
+	if !Valid(b) {
 		return nil, errInvalid
 	}
 	return ValidObjectFields(b)
@@ -121,9 +121,13 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// skipString returns the index after the string starting at b[i] ('"').
+// skipString returns the index after the string starting at b[i] ('"'),
+// eight bytes at a time up to the next quote or backslash.
 func skipString(b []byte, i int) int {
 	for j := i + 1; j < len(b); j++ {
+		if j = nextSpecial(b, j); j >= len(b) {
+			break
+		}
 		switch b[j] {
 		case '\\':
 			j++

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 )
 
 // Assessment is MLflow's Assessment (mlflow.assessments.Assessment): a
@@ -206,7 +207,7 @@ func appendExpectation(b []byte, v any) ([]byte, error) {
 		return append(b, '}'), nil
 	}
 	text := encode.AppendJSON(nil, v)
-	if !json.Valid(text) {
+	if !rawjson.Valid(text) {
 		return nil, fmt.Errorf("tracemodel: expectation value %T is not JSON-serializable", v)
 	}
 	b = append(b, `{"serialized_value": {"serialization_format": "JSON_FORMAT", "value": `...)
