@@ -503,21 +503,31 @@ func (r *recorder) Event(ev sse.Event) {
 	if r.streamErr != nil {
 		return
 	}
-	var e struct {
-		Error json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal(ev.Data, &e) != nil {
+	chunk := append([]byte(nil), ev.Data...) // the event's buffer is reused
+	fields, err := rawjson.ObjectFields(chunk)
+	if err != nil {
 		return
 	}
-	if !llmspan.IsNull(e.Error) {
+	if e, ok := lookupFold(fields, "error"); ok && !llmspan.IsNull(e) {
 		var d struct {
 			Code int `json:"code"`
 		}
-		_ = json.Unmarshal(e.Error, &d)
-		r.streamErr = newAPIError(d.Code, ev.Data)
+		_ = json.Unmarshal(e, &d)
+		r.streamErr = newAPIError(d.Code, chunk)
 		return
 	}
-	r.stream.add(ev.Data)
+	r.stream.add(chunk, fields)
+}
+
+// lookupFold returns the value encoding/json would decode into a struct
+// field named key: the last member whose name equals key, case folded.
+func lookupFold(fields []rawjson.Field, key string) (json.RawMessage, bool) {
+	for i := len(fields) - 1; i >= 0; i-- {
+		if strings.EqualFold(fields[i].Key, key) {
+			return fields[i].Value, true
+		}
+	}
+	return nil, false
 }
 
 // Finish records the result as MLflow's Gemini autolog does: the exception
@@ -720,13 +730,9 @@ type partAgg struct {
 	isText  bool
 }
 
-func (a *streamAgg) add(data []byte) {
+// add takes one chunk (a copy the aggregate keeps) split into its members.
+func (a *streamAgg) add(chunk []byte, fields []rawjson.Field) {
 	if a.bytes > llmspan.MaxBody {
-		return
-	}
-	chunk := append([]byte(nil), data...) // the event's buffer is reused
-	fields, err := llmspan.ObjectFields(chunk)
-	if err != nil {
 		return
 	}
 	a.bytes += len(chunk)
@@ -748,12 +754,12 @@ func (a *streamAgg) add(data []byte) {
 }
 
 func (a *streamAgg) addCandidates(raw json.RawMessage) {
-	var list []json.RawMessage
-	if json.Unmarshal(raw, &list) != nil {
+	list, ok := rawjson.ValidArrayItems(raw) // a member of a validated chunk
+	if !ok {
 		return
 	}
 	for pos, item := range list {
-		fields, err := llmspan.ObjectFields(item)
+		fields, err := rawjson.ValidObjectFields(item)
 		if err != nil {
 			continue
 		}
@@ -780,18 +786,24 @@ func (a *streamAgg) addCandidates(raw json.RawMessage) {
 }
 
 func (c *candAgg) addContent(raw json.RawMessage) {
-	var content struct {
-		Role  json.RawMessage   `json:"role"`
-		Parts []json.RawMessage `json:"parts"`
-	}
-	if json.Unmarshal(raw, &content) != nil {
+	// As encoding/json into {Role json.RawMessage; Parts []json.RawMessage}:
+	// nothing from a content that is not an object or whose parts are
+	// neither an array nor null.
+	fields, err := rawjson.ValidObjectFields(raw) // a member of a validated chunk
+	if err != nil {
 		return
 	}
-	if content.Role != nil {
-		c.role = content.Role
+	var parts []json.RawMessage
+	if p, ok := lookupFold(fields, "parts"); ok && !llmspan.IsNull(p) {
+		if parts, ok = rawjson.ValidArrayItems(p); !ok {
+			return
+		}
 	}
-	for _, p := range content.Parts {
-		fields, err := llmspan.ObjectFields(p)
+	if role, ok := lookupFold(fields, "role"); ok {
+		c.role = role
+	}
+	for _, p := range parts {
+		fields, err := rawjson.ValidObjectFields(p)
 		if err != nil {
 			continue
 		}
