@@ -710,18 +710,14 @@ func ucSpans(t *tracemodel.Trace, idPrefix string) []*tracemodel.Span {
 }
 
 func (d *Destination) postSpans(ctx context.Context, t *ucTarget, spans []*tracemodel.Span) error {
-	body, err := otlpconv.AppendRequest(nil, otlpconv.Request(spans, d.resource))
-	if err != nil {
-		return fmt.Errorf("databricks: encode spans: %w", err)
-	}
-	_, err = d.client.Do(ctx, &transport.Request{
+	_, err := d.client.Do(ctx, &transport.Request{
 		Method: http.MethodPost,
 		Path:   pathOTLP,
 		Header: http.Header{
 			"Content-Type": {"application/x-protobuf"},
 			headerUCTable:  {t.table},
 		},
-		Body: body,
+		Body: otlpconv.AppendSpans(nil, spans, d.resource),
 	})
 	if err != nil {
 		return d.explain(fmt.Errorf("log spans to %s: %w", t.table, err), "table "+t.table)

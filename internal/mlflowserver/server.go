@@ -163,18 +163,14 @@ func (d *Destination) ExportSpans(ctx context.Context, spans []*tracemodel.Span)
 // postSpans sends spans; ok reports delivery. A 404/501 answer turns span
 // streaming off for good (ok false, err nil).
 func (d *Destination) postSpans(ctx context.Context, exp string, spans []*tracemodel.Span) (bool, error) {
-	body, err := encodeSpans(spans, d.resource)
-	if err != nil {
-		return false, fmt.Errorf("mlflowserver: encode spans: %w", err)
-	}
-	_, err = d.client.Do(ctx, &transport.Request{
+	_, err := d.client.Do(ctx, &transport.Request{
 		Method: http.MethodPost,
 		Path:   pathOTLPTraces,
 		Header: http.Header{
 			"Content-Type":     {"application/x-protobuf"},
 			headerExperimentID: {exp},
 		},
-		Body: body,
+		Body: encodeSpans(spans, d.resource),
 	})
 	if err == nil {
 		return true, nil
@@ -198,16 +194,12 @@ var rawBufs = bufpool.New(16<<10, 1<<20)
 // or LAN an MLflow server usually sits on, gzip cost both sides CPU
 // (about 6 % of the client's per-trace CPU, and the server's decompression)
 // to save bandwidth that is not the bottleneck.
-func encodeSpans(spans []*tracemodel.Span, resource []*commonpb.KeyValue) ([]byte, error) {
+func encodeSpans(spans []*tracemodel.Span, resource []*commonpb.KeyValue) []byte {
 	bp := rawBufs.Get()
-	raw, err := otlpconv.AppendRequest(*bp, otlpconv.Request(spans, resource))
-	if err != nil {
-		rawBufs.Put(bp, *bp)
-		return nil, err
-	}
+	raw := otlpconv.AppendSpans(*bp, spans, resource)
 	body := bytes.Clone(raw)
 	rawBufs.Put(bp, raw)
-	return body, nil
+	return body
 }
 
 // ExportTraces logs finished traces: each trace's info first

@@ -84,17 +84,23 @@ func unixNano(t time.Time) uint64 {
 }
 
 func status(st tracemodel.Status) *tracepb.Status {
-	ps := &tracepb.Status{}
+	code, msg := statusFields(st)
+	return &tracepb.Status{Code: code, Message: msg}
+}
+
+// statusFields are the OTLP status code and message of st.
+func statusFields(st tracemodel.Status) (tracepb.Status_StatusCode, string) {
+	var code tracepb.Status_StatusCode
 	switch st.Code {
 	case tracemodel.StatusCodeOK, "OK":
-		ps.Code = tracepb.Status_STATUS_CODE_OK
+		code = tracepb.Status_STATUS_CODE_OK
 	case tracemodel.StatusCodeError, "ERROR":
-		ps.Code = tracepb.Status_STATUS_CODE_ERROR
+		code = tracepb.Status_STATUS_CODE_ERROR
 	}
-	if st.Message != "" {
-		ps.Message = sanitize(st.Message)
+	if st.Message == "" {
+		return code, ""
 	}
-	return ps
+	return code, sanitize(st.Message)
 }
 
 // KeyValues converts raw attribute values (event attributes, resource

@@ -169,6 +169,19 @@ func doubleValue(f float64) *commonpb.AnyValue {
 }
 
 func (p *parser) number() (*commonpb.AnyValue, bool) {
+	n, f, isInt, ok := p.numberLit()
+	switch {
+	case !ok:
+		return nil, false
+	case isInt:
+		return &commonpb.AnyValue{Value: &commonpb.AnyValue_IntValue{IntValue: n}}, true
+	}
+	return doubleValue(f), true
+}
+
+// numberLit reads the number at p.i: an int_value (isInt) or a
+// double_value.
+func (p *parser) numberLit() (n int64, f float64, isInt, ok bool) {
 	start := p.i
 	if p.s[p.i] == '-' {
 		p.i++
@@ -184,14 +197,14 @@ func (p *parser) number() (*commonpb.AnyValue, bool) {
 	if p.i < len(p.s) && p.s[p.i] == '0' {
 		p.i++
 	} else if digits() == 0 {
-		return nil, false
+		return 0, 0, false, false
 	}
 	isFloat := false
 	if p.i < len(p.s) && p.s[p.i] == '.' {
 		p.i++
 		isFloat = true
 		if digits() == 0 {
-			return nil, false
+			return 0, 0, false, false
 		}
 	}
 	if p.i < len(p.s) && (p.s[p.i] == 'e' || p.s[p.i] == 'E') {
@@ -201,22 +214,22 @@ func (p *parser) number() (*commonpb.AnyValue, bool) {
 			p.i++
 		}
 		if digits() == 0 {
-			return nil, false
+			return 0, 0, false, false
 		}
 	}
 	lit := p.s[start:p.i]
 	if !isFloat {
 		if n, err := strconv.ParseInt(lit, 10, 64); err == nil {
-			return &commonpb.AnyValue{Value: &commonpb.AnyValue_IntValue{IntValue: n}}, true
+			return n, 0, true, true
 		}
 		// Beyond int64: Python's protobuf would reject it; a double keeps
 		// the magnitude.
 	}
 	f, err := strconv.ParseFloat(lit, 64)
 	if err != nil && !math.IsInf(f, 0) && f != 0 {
-		return nil, false
+		return 0, 0, false, false
 	}
-	return doubleValue(f), true
+	return 0, f, false, true
 }
 
 func (p *parser) array(depth int) (*commonpb.AnyValue, bool) {

@@ -11,7 +11,11 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// AppendRequest appends the protobuf encoding of req to b. For the messages
+// AppendRequest appends the protobuf encoding of req to b. An export writes
+// its spans with AppendSpans, which writes the same bytes as
+// AppendRequest(Request(...)) without the messages (the tests hold the two
+// equal); AppendRequest is that reference, and the writer of a request
+// built some other way. For the messages
 // Request builds it writes the same bytes as proto.Marshal (fields in number
 // order, proto3 defaults omitted, oneof members always written) without the
 // reflection-driven size and marshal passes. A request carrying a field

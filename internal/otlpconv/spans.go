@@ -1,0 +1,330 @@
+package otlpconv
+
+import (
+	"math"
+	"slices"
+
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
+)
+
+// AppendSpans appends the protobuf encoding of Request(spans, resource) to
+// b — the same bytes as AppendRequest of that request — written straight
+// from the spans: attribute values go from their JSON text to the wire
+// without the AnyValue messages in between (AttributeValue's conversion,
+// one value at a time; an object with a repeated key, which AttributeValue
+// merges, takes that path). This is what a span export sends.
+func AppendSpans(b []byte, spans []*tracemodel.Span, resource []*commonpb.KeyValue) []byte {
+	var rs, r, sc int
+	b, rs = begin(b, 1) // ResourceSpans
+	b, r = begin(b, 1)  // Resource
+	b = appendKeyValues(b, 1, resource)
+	b = end(b, r)
+	b, sc = begin(b, 2) // ScopeSpans
+	w := wireWriter{}
+	for _, s := range spans {
+		if s != nil {
+			b = w.span(b, s)
+		}
+	}
+	b = end(b, sc)
+	return end(b, rs)
+}
+
+// wireWriter writes spans; its buffers are reused across them.
+type wireWriter struct {
+	keys []string // sorted attribute keys of the span being written
+	p    wireParser
+}
+
+// span writes one span as appendSpan writes Span(s).
+func (w *wireWriter) span(b []byte, s *tracemodel.Span) []byte {
+	var sp int
+	b, sp = begin(b, 2) // ScopeSpans.spans
+	b = appendBytes(b, 1, s.TraceID[:])
+	b = appendBytes(b, 2, s.SpanID[:])
+	if s.ParentSpanID.IsValid() {
+		b = appendBytes(b, 4, s.ParentSpanID[:])
+	}
+	b = appendString(b, 5, sanitize(s.Name))
+	if !s.StartTime.IsZero() {
+		b = appendFixed(b, 7, unixNano(s.StartTime))
+	}
+	if !s.EndTime.IsZero() {
+		b = appendFixed(b, 8, unixNano(s.EndTime))
+	}
+	w.keys = w.keys[:0]
+	for k := range s.Attributes {
+		w.keys = append(w.keys, k)
+	}
+	slices.Sort(w.keys)
+	for _, k := range w.keys {
+		b = w.attribute(b, k, s.Attributes[k])
+	}
+	for _, e := range s.Events {
+		var es int
+		b, es = begin(b, 11)
+		if !e.Time.IsZero() {
+			b = appendFixed(b, 1, unixNano(e.Time))
+		}
+		b = appendString(b, 2, sanitize(e.Name))
+		b = appendKeyValues(b, 3, KeyValues(e.Attributes))
+		b = end(b, es)
+	}
+	code, msg := statusFields(s.Status)
+	var ss int
+	b, ss = begin(b, 15)
+	b = appendString(b, 2, msg)
+	if code != 0 {
+		b = protowire.AppendTag(b, 3, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(int64(code)))
+	}
+	b = end(b, ss)
+	return end(b, sp)
+}
+
+// attribute writes the KeyValue {key, AttributeValue(value)} (its value
+// absent for JSON null and ""), as Span and appendKeyValues write it.
+func (w *wireWriter) attribute(b []byte, key, value string) []byte {
+	start := len(b)
+	var kv int
+	b, kv = begin(b, 9)
+	b = appendString(b, 1, sanitize(key))
+	if out, ok := w.p.appendValue(b, value); ok {
+		return end(out, kv)
+	}
+	return appendKeyValues(b[:start], 9, []*commonpb.KeyValue{{Key: sanitize(key), Value: kvValue(AttributeValue(value))}})
+}
+
+// wireParser converts JSON text to an AnyValue's wire form as parser
+// converts it to messages.
+type wireParser struct {
+	parser
+	b    []byte
+	keys []string // the member names of the open objects, a frame each
+	dup  bool     // an object repeats a key: the caller takes the message path
+}
+
+// appendValue appends field 2 of a KeyValue: the AnyValue of the JSON text
+// s (nothing for null or ""), or the text itself as a string when it is not
+// JSON. ok is false when s holds an object with a repeated key.
+func (w *wireParser) appendValue(b []byte, s string) ([]byte, bool) {
+	if s == "" {
+		return b, true
+	}
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' && plainString(s[1:len(s)-1]) {
+		return appendStringValue(b, 2, sanitize(s[1:len(s)-1])), true
+	}
+	start := len(b)
+	w.parser = parser{s: s}
+	w.b, w.keys, w.dup = b, w.keys[:0], false
+	w.skipSpace()
+	ok := w.value(2, 0, true)
+	if ok {
+		w.skipSpace()
+		ok = w.i == len(s)
+	}
+	b = w.b
+	w.b = nil
+	switch {
+	case w.dup:
+		return b[:start], false
+	case !ok:
+		return appendStringValue(b[:start], 2, sanitize(s)), true
+	}
+	return b, true
+}
+
+func appendStringValue(b []byte, num protowire.Number, s string) []byte {
+	var v int
+	b, v = begin(b, num)
+	b = protowire.AppendTag(b, 1, protowire.BytesType)
+	b = protowire.AppendString(b, s)
+	return end(b, v)
+}
+
+// value writes the value at w.i as field num; member (a KeyValue's value,
+// or the top level) writes nothing for null, as kvValue leaves it out.
+func (w *wireParser) value(num protowire.Number, depth int, member bool) bool {
+	if w.i >= len(w.s) || depth > maxDepth {
+		return false
+	}
+	switch c := w.s[w.i]; {
+	case c == '"':
+		str, ok := w.str()
+		if ok {
+			w.b = appendStringValue(w.b, num, str)
+		}
+		return ok
+	case c == '{':
+		return w.object(num, depth)
+	case c == '[':
+		return w.array(num, depth)
+	case c == 't' || c == 'f':
+		if !w.lit("true") && !w.lit("false") {
+			return false
+		}
+		var v int
+		w.b, v = begin(w.b, num)
+		w.b = protowire.AppendTag(w.b, 2, protowire.VarintType)
+		w.b = protowire.AppendVarint(w.b, protowire.EncodeBool(c == 't'))
+		w.b = end(w.b, v)
+		return true
+	case c == 'n':
+		if !w.lit("null") {
+			return false
+		}
+		if !member {
+			var v int
+			w.b, v = begin(w.b, num)
+			w.b = end(w.b, v)
+		}
+		return true
+	case c == 'N':
+		return w.lit("NaN") && w.double(num, pyNaN)
+	case c == 'I':
+		return w.lit("Infinity") && w.double(num, math.Inf(1))
+	case c == '-' || (c >= '0' && c <= '9'):
+		if c == '-' && w.lit("-Infinity") {
+			return w.double(num, math.Inf(-1))
+		}
+		n, f, isInt, ok := w.numberLit()
+		switch {
+		case !ok:
+			return false
+		case !isInt:
+			return w.double(num, f)
+		}
+		var v int
+		w.b, v = begin(w.b, num)
+		w.b = protowire.AppendTag(w.b, 3, protowire.VarintType)
+		w.b = protowire.AppendVarint(w.b, uint64(n))
+		w.b = end(w.b, v)
+		return true
+	}
+	return false
+}
+
+func (w *wireParser) double(num protowire.Number, f float64) bool {
+	var v int
+	w.b, v = begin(w.b, num)
+	w.b = protowire.AppendTag(w.b, 4, protowire.Fixed64Type)
+	w.b = protowire.AppendFixed64(w.b, math.Float64bits(f))
+	w.b = end(w.b, v)
+	return true
+}
+
+func (w *wireParser) array(num protowire.Number, depth int) bool {
+	w.i++ // [
+	var v, a int
+	w.b, v = begin(w.b, num)
+	w.b, a = begin(w.b, 5)
+	w.skipSpace()
+	if w.i < len(w.s) && w.s[w.i] == ']' {
+		w.i++
+		w.b = end(end(w.b, a), v)
+		return true
+	}
+	for {
+		w.skipSpace()
+		if !w.value(1, depth+1, false) {
+			return false
+		}
+		w.skipSpace()
+		if w.i >= len(w.s) {
+			return false
+		}
+		switch w.s[w.i] {
+		case ',':
+			w.i++
+		case ']':
+			w.i++
+			w.b = end(end(w.b, a), v)
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func (w *wireParser) object(num protowire.Number, depth int) bool {
+	w.i++ // {
+	var v, l int
+	w.b, v = begin(w.b, num)
+	w.b, l = begin(w.b, 6)
+	w.skipSpace()
+	if w.i < len(w.s) && w.s[w.i] == '}' {
+		w.i++
+		w.b = end(end(w.b, l), v)
+		return true
+	}
+	frame := len(w.keys)
+	defer func() { w.keys = w.keys[:frame] }()
+	var seen map[string]struct{} // for larger objects
+	for {
+		w.skipSpace()
+		if w.i >= len(w.s) || w.s[w.i] != '"' {
+			return false
+		}
+		key, ok := w.str()
+		if !ok {
+			return false
+		}
+		if w.repeated(frame, &seen, key) {
+			// Python keeps the first position and the last value: the
+			// message path merges them.
+			w.dup = true
+			return false
+		}
+		w.keys = append(w.keys, key)
+		w.skipSpace()
+		if w.i >= len(w.s) || w.s[w.i] != ':' {
+			return false
+		}
+		w.i++
+		w.skipSpace()
+		var kv int
+		w.b, kv = begin(w.b, 1)
+		w.b = appendString(w.b, 1, key)
+		if !w.value(2, depth+1, true) {
+			return false
+		}
+		w.b = end(w.b, kv)
+		w.skipSpace()
+		if w.i >= len(w.s) {
+			return false
+		}
+		switch w.s[w.i] {
+		case ',':
+			w.i++
+		case '}':
+			w.i++
+			w.b = end(end(w.b, l), v)
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// repeated reports whether the object whose names start at w.keys[frame]
+// has key already (a linear look while small, a map after that).
+func (w *wireParser) repeated(frame int, seen *map[string]struct{}, key string) bool {
+	names := w.keys[frame:]
+	if len(names) <= 16 {
+		return slices.Contains(names, key)
+	}
+	if *seen == nil {
+		*seen = make(map[string]struct{}, 2*len(names))
+		for _, k := range names {
+			(*seen)[k] = struct{}{}
+		}
+	}
+	if _, ok := (*seen)[key]; ok {
+		return true
+	}
+	(*seen)[key] = struct{}{}
+	return false
+}
