@@ -23,7 +23,8 @@ func AppendSpans(b []byte, spans []*tracemodel.Span, resource []*commonpb.KeyVal
 	b = appendKeyValues(b, 1, resource)
 	b = end(b, r)
 	b, sc = begin(b, 2) // ScopeSpans
-	w := wireWriter{}
+	var keys [32]string
+	w := wireWriter{keys: keys[:0]}
 	for _, s := range spans {
 		if s != nil {
 			b = w.span(b, s)
@@ -261,8 +262,18 @@ func (w *wireParser) object(num protowire.Number, depth int) bool {
 		return true
 	}
 	frame := len(w.keys)
-	defer func() { w.keys = w.keys[:frame] }()
-	var seen map[string]struct{} // for larger objects
+	ok := w.members(depth, frame)
+	w.keys = w.keys[:frame]
+	if ok {
+		w.b = end(end(w.b, l), v)
+	}
+	return ok
+}
+
+// members writes the members of a non-empty object, its names recorded in
+// w.keys from frame on, through the closing '}'.
+func (w *wireParser) members(depth, frame int) bool {
+	var seen map[string]struct{} // the names, once the object is large
 	for {
 		w.skipSpace()
 		if w.i >= len(w.s) || w.s[w.i] != '"' {
@@ -272,7 +283,22 @@ func (w *wireParser) object(num protowire.Number, depth int) bool {
 		if !ok {
 			return false
 		}
-		if w.repeated(frame, &seen, key) {
+		names := w.keys[frame:]
+		repeated := false
+		switch {
+		case len(names) <= 16:
+			repeated = slices.Contains(names, key)
+		case seen == nil:
+			seen = make(map[string]struct{}, 2*len(names))
+			for _, k := range names {
+				seen[k] = struct{}{}
+			}
+			fallthrough
+		default:
+			_, repeated = seen[key]
+			seen[key] = struct{}{}
+		}
+		if repeated {
 			// Python keeps the first position and the last value: the
 			// message path merges them.
 			w.dup = true
@@ -301,30 +327,9 @@ func (w *wireParser) object(num protowire.Number, depth int) bool {
 			w.i++
 		case '}':
 			w.i++
-			w.b = end(end(w.b, l), v)
 			return true
 		default:
 			return false
 		}
 	}
-}
-
-// repeated reports whether the object whose names start at w.keys[frame]
-// has key already (a linear look while small, a map after that).
-func (w *wireParser) repeated(frame int, seen *map[string]struct{}, key string) bool {
-	names := w.keys[frame:]
-	if len(names) <= 16 {
-		return slices.Contains(names, key)
-	}
-	if *seen == nil {
-		*seen = make(map[string]struct{}, 2*len(names))
-		for _, k := range names {
-			(*seen)[k] = struct{}{}
-		}
-	}
-	if _, ok := (*seen)[key]; ok {
-		return true
-	}
-	(*seen)[key] = struct{}{}
-	return false
 }
