@@ -222,9 +222,11 @@ func FuzzAttributeValue(f *testing.F) {
 	})
 }
 
-func BenchmarkSpan(b *testing.B) {
-	s := &tracemodel.Span{
-		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}, Name: "llm", StartTime: time.Now(), EndTime: time.Now(),
+// benchLLMSpan is an LLM-like span (chat inputs and outputs, token usage)
+// for the benchmarks.
+func benchLLMSpan(id byte) *tracemodel.Span {
+	return &tracemodel.Span{
+		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{id}, Name: "llm", StartTime: time.Now(), EndTime: time.Now(),
 		Attributes: map[string]string{
 			"mlflow.traceRequestId":  `"tr-01000000000000000000000000000000"`,
 			"mlflow.spanType":        `"CHAT_MODEL"`,
@@ -233,6 +235,10 @@ func BenchmarkSpan(b *testing.B) {
 			"mlflow.chat.tokenUsage": `{"input_tokens":12,"output_tokens":9,"total_tokens":21}`,
 		},
 	}
+}
+
+func BenchmarkSpan(b *testing.B) {
+	s := benchLLMSpan(1)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := proto.Marshal(Span(s)); err != nil {

@@ -100,6 +100,25 @@ func (p *parser) skipSpace() {
 	}
 }
 
+// afterItem reads what follows an array item or object member: a comma
+// (more is true) or the closer (more is false); ok is false for anything
+// else.
+func (p *parser) afterItem(closer byte) (more, ok bool) {
+	p.skipSpace()
+	if p.i >= len(p.s) {
+		return false, false
+	}
+	switch p.s[p.i] {
+	case ',':
+		p.i++
+		return true, true
+	case closer:
+		p.i++
+		return false, true
+	}
+	return false, false
+}
+
 func (p *parser) lit(word string) bool {
 	if strings.HasPrefix(p.s[p.i:], word) {
 		p.i += len(word)
@@ -247,18 +266,12 @@ func (p *parser) array(depth int) (*commonpb.AnyValue, bool) {
 			return nil, false
 		}
 		arr.Values = append(arr.Values, v)
-		p.skipSpace()
-		if p.i >= len(p.s) {
+		more, ok := p.afterItem(']')
+		if !ok {
 			return nil, false
 		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
+		if !more {
 			return &commonpb.AnyValue{Value: &commonpb.AnyValue_ArrayValue{ArrayValue: arr}}, true
-		default:
-			return nil, false
 		}
 	}
 }
@@ -319,18 +332,12 @@ func (p *parser) object(depth int) (*commonpb.AnyValue, bool) {
 			}
 			kvl.Values = append(kvl.Values, &commonpb.KeyValue{Key: key, Value: kvValue(v)})
 		}
-		p.skipSpace()
-		if p.i >= len(p.s) {
+		more, ok := p.afterItem('}')
+		if !ok {
 			return nil, false
 		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
+		if !more {
 			return &commonpb.AnyValue{Value: &commonpb.AnyValue_KvlistValue{KvlistValue: kvl}}, true
-		default:
-			return nil, false
 		}
 	}
 }

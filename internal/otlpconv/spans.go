@@ -217,15 +217,25 @@ func (w *wireParser) double(num protowire.Number, f float64) bool {
 	return true
 }
 
-func (w *wireParser) array(num protowire.Number, depth int) bool {
-	w.i++ // [
-	var v, a int
+// open starts field num, an AnyValue holding the container at w.i in its
+// field inner (5: array, 6: kvlist), and returns their starts; an empty
+// container is closed at once (empty).
+func (w *wireParser) open(num, inner protowire.Number, closer byte) (v, in int, empty bool) {
+	w.i++ // [ or {
 	w.b, v = begin(w.b, num)
-	w.b, a = begin(w.b, 5)
+	w.b, in = begin(w.b, inner)
 	w.skipSpace()
-	if w.i < len(w.s) && w.s[w.i] == ']' {
+	if w.i < len(w.s) && w.s[w.i] == closer {
 		w.i++
-		w.b = end(end(w.b, a), v)
+		w.b = end(end(w.b, in), v)
+		return v, in, true
+	}
+	return v, in, false
+}
+
+func (w *wireParser) array(num protowire.Number, depth int) bool {
+	v, a, empty := w.open(num, 5, ']')
+	if empty {
 		return true
 	}
 	for {
@@ -233,32 +243,19 @@ func (w *wireParser) array(num protowire.Number, depth int) bool {
 		if !w.value(1, depth+1, false) {
 			return false
 		}
-		w.skipSpace()
-		if w.i >= len(w.s) {
-			return false
-		}
-		switch w.s[w.i] {
-		case ',':
-			w.i++
-		case ']':
-			w.i++
-			w.b = end(end(w.b, a), v)
-			return true
-		default:
-			return false
+		more, ok := w.afterItem(']')
+		if !more {
+			if ok {
+				w.b = end(end(w.b, a), v)
+			}
+			return ok
 		}
 	}
 }
 
 func (w *wireParser) object(num protowire.Number, depth int) bool {
-	w.i++ // {
-	var v, l int
-	w.b, v = begin(w.b, num)
-	w.b, l = begin(w.b, 6)
-	w.skipSpace()
-	if w.i < len(w.s) && w.s[w.i] == '}' {
-		w.i++
-		w.b = end(end(w.b, l), v)
+	v, l, empty := w.open(num, 6, '}')
+	if empty {
 		return true
 	}
 	frame := len(w.keys)
@@ -318,18 +315,8 @@ func (w *wireParser) members(depth, frame int) bool {
 			return false
 		}
 		w.b = end(w.b, kv)
-		w.skipSpace()
-		if w.i >= len(w.s) {
-			return false
-		}
-		switch w.s[w.i] {
-		case ',':
-			w.i++
-		case '}':
-			w.i++
-			return true
-		default:
-			return false
+		if more, ok := w.afterItem('}'); !more {
+			return ok
 		}
 	}
 }

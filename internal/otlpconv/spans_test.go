@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"go.opentelemetry.io/otel/trace"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
@@ -87,19 +86,9 @@ func FuzzAppendSpans(f *testing.F) {
 // request's messages and writing them (AppendRequest(Request)), for a trace
 // of six LLM-like spans.
 func BenchmarkAppendSpans(b *testing.B) {
-	now := time.Now()
 	var spans []*tracemodel.Span
 	for i := range 6 {
-		spans = append(spans, &tracemodel.Span{
-			TraceID: trace.TraceID{1}, SpanID: trace.SpanID{byte(i + 1)}, Name: "llm", StartTime: now, EndTime: now,
-			Attributes: map[string]string{
-				"mlflow.traceRequestId":  `"tr-01000000000000000000000000000000"`,
-				"mlflow.spanType":        `"CHAT_MODEL"`,
-				"mlflow.spanInputs":      `{"messages":[{"role":"system","content":"You are helpful."},{"role":"user","content":"What is MLflow?"}],"model":"gpt-4o"}`,
-				"mlflow.spanOutputs":     `{"choices":[{"index":0,"message":{"role":"assistant","content":"MLflow is an open source platform."}}]}`,
-				"mlflow.chat.tokenUsage": `{"input_tokens":12,"output_tokens":9,"total_tokens":21}`,
-			},
-		})
+		spans = append(spans, benchLLMSpan(byte(i+1)))
 	}
 	buf := make([]byte, 0, 64<<10)
 	b.Run("AppendSpans", func(b *testing.B) {
