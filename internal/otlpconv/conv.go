@@ -7,73 +7,11 @@ import (
 	"slices"
 	"time"
 
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
-	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 )
-
-// Request builds the ExportTraceServiceRequest MLflow's Python client posts
-// to /v1/traces (RestStore.log_spans): one ResourceSpans carrying resource,
-// one ScopeSpans with an empty scope, the spans in order.
-func Request(spans []*tracemodel.Span, resource []*commonpb.KeyValue) *coltracepb.ExportTraceServiceRequest {
-	ss := &tracepb.ScopeSpans{Spans: make([]*tracepb.Span, 0, len(spans))}
-	for _, s := range spans {
-		if s != nil {
-			ss.Spans = append(ss.Spans, Span(s))
-		}
-	}
-	return &coltracepb.ExportTraceServiceRequest{
-		ResourceSpans: []*tracepb.ResourceSpans{{
-			Resource:   &resourcepb.Resource{Attributes: resource},
-			ScopeSpans: []*tracepb.ScopeSpans{ss},
-		}},
-	}
-}
-
-// Span converts one span (Span.to_otel_proto in MLflow's Python SDK).
-// Attributes go as native AnyValues (see AttributeValue), sorted by key so
-// the output is deterministic; events keep their raw attribute values.
-func Span(s *tracemodel.Span) *tracepb.Span {
-	ps := &tracepb.Span{
-		TraceId: slices.Clone(s.TraceID[:]),
-		SpanId:  slices.Clone(s.SpanID[:]),
-		Name:    sanitize(s.Name),
-		Status:  status(s.Status),
-	}
-	if s.ParentSpanID.IsValid() {
-		ps.ParentSpanId = slices.Clone(s.ParentSpanID[:])
-	}
-	if !s.StartTime.IsZero() {
-		ps.StartTimeUnixNano = unixNano(s.StartTime)
-	}
-	if !s.EndTime.IsZero() {
-		ps.EndTimeUnixNano = unixNano(s.EndTime)
-	}
-	if len(s.Attributes) > 0 {
-		keys := make([]string, 0, len(s.Attributes))
-		for k := range s.Attributes {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		ps.Attributes = make([]*commonpb.KeyValue, len(keys))
-		kvs := make([]commonpb.KeyValue, len(keys)) // one allocation for all
-		for i, k := range keys {
-			kvs[i].Key, kvs[i].Value = sanitize(k), kvValue(AttributeValue(s.Attributes[k]))
-			ps.Attributes[i] = &kvs[i]
-		}
-	}
-	for _, e := range s.Events {
-		pe := &tracepb.Span_Event{Name: sanitize(e.Name), Attributes: KeyValues(e.Attributes)}
-		if !e.Time.IsZero() {
-			pe.TimeUnixNano = unixNano(e.Time)
-		}
-		ps.Events = append(ps.Events, pe)
-	}
-	return ps
-}
 
 func unixNano(t time.Time) uint64 {
 	n := t.UnixNano()
@@ -81,11 +19,6 @@ func unixNano(t time.Time) uint64 {
 		return 0
 	}
 	return uint64(n)
-}
-
-func status(st tracemodel.Status) *tracepb.Status {
-	code, msg := statusFields(st)
-	return &tracepb.Status{Code: code, Message: msg}
 }
 
 // statusFields are the OTLP status code and message of st.

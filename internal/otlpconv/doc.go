@@ -8,9 +8,9 @@
 // json.dumps, so spans read back identically to Python-written ones.
 //
 // An export's request body is written by AppendSpans straight from the
-// spans' JSON text to the protobuf wire form; Request and AppendRequest
-// build and write the same request through the messages, and are the
-// reference the tests and fuzz targets hold AppendSpans to.
+// spans' JSON text to the protobuf wire form. The message form of the same
+// request (Request, Span, AppendRequest) lives in the package's tests, as
+// the reference AppendSpans is held to.
 //
 // Differences from Python, both where Python itself would fail: integers
 // beyond int64 go as doubles, and invalid UTF-8 is replaced by U+FFFD.

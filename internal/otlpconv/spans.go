@@ -10,12 +10,15 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 )
 
-// AppendSpans appends the protobuf encoding of Request(spans, resource) to
-// b — the same bytes as AppendRequest of that request — written straight
-// from the spans: attribute values go from their JSON text to the wire
-// without the AnyValue messages in between (AttributeValue's conversion,
-// one value at a time; an object with a repeated key, which AttributeValue
-// merges, takes that path). This is what a span export sends.
+// AppendSpans appends to b the protobuf encoding of the
+// ExportTraceServiceRequest MLflow's Python client posts for spans
+// (RestStore.log_spans → Span.to_otel_proto): one ResourceSpans carrying
+// resource, one ScopeSpans with an empty scope, the spans in order, each
+// attribute's JSON sent as a native AnyValue (AttributeValue). It writes the
+// wire form straight from the attribute text, without AnyValue messages; an
+// object with a repeated key, which Python merges (first position, last
+// value), goes through AttributeValue. The tests hold it byte-equal to the
+// message form marshalled (reference_test.go).
 func AppendSpans(b []byte, spans []*tracemodel.Span, resource []*commonpb.KeyValue) []byte {
 	var rs, r, sc int
 	b, rs = begin(b, 1) // ResourceSpans
