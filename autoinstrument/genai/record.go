@@ -508,27 +508,26 @@ func (r *recorder) Event(ev sse.Event) {
 	if err != nil {
 		return
 	}
-	if e, ok := lookupFold(fields, "error"); ok && !llmspan.IsNull(e) {
+	e, _ := rawjson.Decode(chunk, streamErrorNames, func(e *streamError, _ int, v json.RawMessage) bool {
+		return rawjson.SetRaw(&e.Error, v)
+	})
+	if !llmspan.IsNull(e.Error) {
 		var d struct {
 			Code int `json:"code"`
 		}
-		_ = json.Unmarshal(e, &d)
+		_ = json.Unmarshal(e.Error, &d)
 		r.streamErr = newAPIError(d.Code, chunk)
 		return
 	}
 	r.stream.add(chunk, fields)
 }
 
-// lookupFold returns the value encoding/json would decode into a struct
-// field named key: the last member whose name equals key, case folded.
-func lookupFold(fields []rawjson.Field, key string) (json.RawMessage, bool) {
-	for i := len(fields) - 1; i >= 0; i-- {
-		if strings.EqualFold(fields[i].Key, key) {
-			return fields[i].Value, true
-		}
-	}
-	return nil, false
+// streamError is what tells an error event from an answer.
+type streamError struct {
+	Error json.RawMessage `json:"error"`
 }
+
+var streamErrorNames = []string{"error"}
 
 // Finish records the result as MLflow's Gemini autolog does: the exception
 // if any, the token usage and the outputs (the SDK's response object,
@@ -785,24 +784,34 @@ func (a *streamAgg) addCandidates(raw json.RawMessage) {
 	}
 }
 
+// candContent is a candidate's content, as encoding/json decodes it.
+type candContent struct {
+	Role  json.RawMessage   `json:"role"`
+	Parts []json.RawMessage `json:"parts"`
+}
+
+var contentNames = []string{"role", "parts"}
+
 func (c *candAgg) addContent(raw json.RawMessage) {
-	// As encoding/json into {Role json.RawMessage; Parts []json.RawMessage}:
-	// nothing from a content that is not an object or whose parts are
-	// neither an array nor null.
-	fields, err := rawjson.ValidObjectFields(raw) // a member of a validated chunk
-	if err != nil {
+	content, ok := rawjson.Decode(raw, contentNames, func(cc *candContent, name int, v json.RawMessage) bool {
+		if name == 0 {
+			return rawjson.SetRaw(&cc.Role, v)
+		}
+		if string(v) == "null" {
+			cc.Parts = nil
+			return true
+		}
+		parts, ok := rawjson.ValidArrayItems(v) // a member of a validated chunk
+		cc.Parts = parts
+		return ok
+	})
+	if !ok {
 		return
 	}
-	var parts []json.RawMessage
-	if p, ok := lookupFold(fields, "parts"); ok && !llmspan.IsNull(p) {
-		if parts, ok = rawjson.ValidArrayItems(p); !ok {
-			return
-		}
+	if content.Role != nil {
+		c.role = content.Role
 	}
-	if role, ok := lookupFold(fields, "role"); ok {
-		c.role = role
-	}
-	for _, p := range parts {
+	for _, p := range content.Parts {
 		fields, err := rawjson.ValidObjectFields(p)
 		if err != nil {
 			continue
