@@ -6,6 +6,8 @@ import (
 	"math/bits"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/wordscan"
 )
 
 const hexDigits = "0123456789abcdef"
@@ -94,12 +96,6 @@ func AppendString(dst []byte, s string, asciiOnly bool) []byte {
 	return append(dst, '"')
 }
 
-// SWAR constants: a one in every byte, the high bit of every byte.
-const (
-	lsb8 = 0x0101010101010101
-	msb8 = 0x8080808080808080
-)
-
 // load8 returns the eight bytes of s at i as a little-endian word (the
 // compiler makes it one load).
 func load8(s string, i int) uint64 {
@@ -108,25 +104,22 @@ func load8(s string, i int) uint64 {
 		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
 }
 
-// hasZeroByte reports whether a byte of x is zero (exact as an "any" test).
-func hasZeroByte(x uint64) bool { return (x-lsb8)&^x&msb8 != 0 }
-
 // printable8 reports whether the eight bytes in x are all printable ASCII
 // (DEL counts as printable unless asciiOnly): written as themselves by
 // AppendString, '"' and '\\' aside.
 func printable8(x uint64, asciiOnly bool) bool {
-	if x&msb8 != 0 {
+	if x&wordscan.Highs != 0 {
 		return false
 	}
 	// All bytes are < 0x80 now, so the borrow test is exact.
-	return (x-lsb8*0x20)&^x&msb8 == 0 && (!asciiOnly || !hasZeroByte(x^(lsb8*0x7f)))
+	return (x-wordscan.Ones*0x20)&^x&wordscan.Highs == 0 && (!asciiOnly || !wordscan.HasZero(x^(wordscan.Ones*0x7f)))
 }
 
 // needsEscape8 reports whether one of the eight bytes in x is not written
 // as itself by AppendString: a control character, '"', '\\', a byte of a
 // multi-byte character (>= 0x80), or DEL when asciiOnly.
 func needsEscape8(x uint64, asciiOnly bool) bool {
-	return !printable8(x, asciiOnly) || hasZeroByte(x^(lsb8*'"')) || hasZeroByte(x^(lsb8*'\\'))
+	return !printable8(x, asciiOnly) || wordscan.HasZero(x^(wordscan.Ones*'"')) || wordscan.HasZero(x^(wordscan.Ones*'\\'))
 }
 
 // QuotedLen returns len(AppendString(nil, s, asciiOnly)) without writing
@@ -138,7 +131,7 @@ func QuotedLen(s string, asciiOnly bool) int {
 	for i := 0; i < len(s); {
 		if i+8 <= len(s) {
 			if x := load8(s, i); printable8(x, asciiOnly) {
-				n += 8 + bits.OnesCount64(zeroBytes(x^(lsb8*'"'))|zeroBytes(x^(lsb8*'\\')))
+				n += 8 + bits.OnesCount64(wordscan.Zeros(x^(wordscan.Ones*'"'))|wordscan.Zeros(x^(wordscan.Ones*'\\')))
 				i += 8
 				continue
 			}
@@ -175,12 +168,6 @@ func QuotedLen(s string, asciiOnly bool) int {
 	return n
 }
 
-// zeroBytes returns the high bit of every zero byte of x, and nothing else.
-func zeroBytes(x uint64) uint64 {
-	const low7 = 0x7f7f7f7f7f7f7f7f
-	return ^(((x & low7) + low7) | x | low7)
-}
-
 // ASCIILen returns the length the JSON text b would have if every non-ASCII
 // character were written as a \uXXXX escape (two for characters above
 // U+FFFF) and DEL as \u007f, which is how Python's json.dumps writes them
@@ -190,7 +177,7 @@ func ASCIILen(b []byte) int {
 	n := len(b)
 	for i := 0; i < len(b); {
 		if i+8 <= len(b) {
-			if x := binary.LittleEndian.Uint64(b[i:]); x&msb8 == 0 && !hasZeroByte(x^(lsb8*0x7f)) {
+			if x := binary.LittleEndian.Uint64(b[i:]); x&wordscan.Highs == 0 && !wordscan.HasZero(x^(wordscan.Ones*0x7f)) {
 				i += 8 // eight ASCII bytes, none DEL
 				continue
 			}

@@ -3,6 +3,8 @@ package rawjson
 import (
 	"encoding/binary"
 	"math/bits"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/wordscan"
 )
 
 // maxDepth is encoding/json's nesting limit: a document nested deeper is
@@ -168,22 +170,15 @@ func digits(b []byte, i int) int {
 	return i
 }
 
-const (
-	ones  = 0x0101010101010101
-	highs = 0x8080808080808080
-)
-
 // specialBytes marks (with its high bit) the first byte of w — w read
 // little-endian, so the first byte in memory — that is '"', '\\' or a
 // control character (< 0x20), the bytes a string cannot hold as they are;
-// 0 when there is none. Each test is the "has a zero byte" trick, whose
-// lowest marked byte is exact (bytes above it may be marked wrongly):
-// bits.TrailingZeros64(m)/8 is the special byte's offset.
+// 0 when there is none (wordscan.FirstZero: bytes above the first mark may
+// be marked wrongly).
 func specialBytes(w uint64) uint64 {
-	quote := w ^ (ones * '"')
-	backslash := w ^ (ones * '\\')
-	control := w & (ones * 0xe0) // a zero byte where the byte is < 0x20
-	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (control-ones)&^control) & highs
+	return wordscan.FirstZero(w^(wordscan.Ones*'"')) |
+		wordscan.FirstZero(w^(wordscan.Ones*'\\')) |
+		wordscan.FirstZero(w&(wordscan.Ones*0xe0)) // a zero byte where the byte is < 0x20
 }
 
 // nextSpecial returns the index of the first byte at or after j that may
