@@ -19,7 +19,9 @@ import (
 // connection's write goroutine and the response back from its read
 // goroutine; on a small VM each of those hand-offs can wake an OS thread,
 // which costs more CPU than the request's own work when requests come a few
-// at a time (BENCHMARKS.md, "a request's cost"). A request direct does not
+// at a time (BENCHMARKS.md, "a request's cost"). On Linux its plain TCP
+// connections are quietConns, whose non-blocking reads and writes do not
+// wake the runtime's monitor thread either. A request direct does not
 // handle — a proxy from the environment, a scheme other than http(s) —
 // goes to net/http's Transport (fallback), as do requests of a caller's own
 // HTTPClient (Config.HTTPClient is used as is).
@@ -151,6 +153,7 @@ func (d *direct) conn(ctx context.Context, req *http.Request) (*directConn, erro
 	if err != nil {
 		return nil, err
 	}
+	nc = quiet(nc)
 	if req.URL.Scheme == "https" {
 		cfg := d.tlsConfig.Clone()
 		if cfg == nil {

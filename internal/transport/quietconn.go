@@ -1,0 +1,117 @@
+//go:build linux && (amd64 || arm64)
+
+package transport
+
+import (
+	"io"
+	"net"
+	"os"
+	"syscall"
+)
+
+// quietConn is a TCP connection whose reads and writes make their
+// non-blocking read(2) and write(2) calls without telling the Go scheduler
+// that a system call is under way (syscall.RawSyscall): a socket in
+// non-blocking mode never blocks in them, and the scheduler's notice —
+// entersyscall — wakes the runtime's monitor thread (sysmon) out of its
+// idle sleep every time a process that was idle does I/O, after which it
+// polls every 20 µs until the process is idle again. For a client that
+// sends a few requests a second, those wake-ups cost more CPU than the
+// requests (BENCHMARKS.md, "a request's cost"). Waiting for the socket to
+// become readable or writable is still the netpoller's, so deadlines and
+// Close interrupt a blocked Read or Write as on any net.Conn. Built with
+// -race, the calls go through package syscall's wrappers instead, which tell
+// the race detector that I/O orders the goroutines on both ends.
+type quietConn struct {
+	*net.TCPConn
+	rc syscall.RawConn
+}
+
+// quiet wraps a TCP connection; anything else is returned as it is.
+func quiet(nc net.Conn) net.Conn {
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		return nc
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return nc
+	}
+	return &quietConn{TCPConn: tc, rc: rc}
+}
+
+func (c *quietConn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	var n int
+	var errno syscall.Errno
+	err := c.rc.Read(func(fd uintptr) bool {
+		for {
+			r, e := sysRead(fd, p)
+			switch e {
+			case syscall.EINTR:
+				continue
+			case syscall.EAGAIN:
+				return false
+			}
+			n, errno = r, e
+			return true
+		}
+	})
+	if err == nil && errno != 0 {
+		n, err = 0, os.NewSyscallError("read", errno)
+	}
+	if err != nil {
+		return n, &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+	}
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+func (c *quietConn) Write(p []byte) (int, error) {
+	written := 0
+	var errno syscall.Errno
+	err := c.rc.Write(func(fd uintptr) bool {
+		for written < len(p) {
+			rest := p[written:]
+			r, e := sysWrite(fd, rest)
+			switch e {
+			case 0:
+				written += r
+			case syscall.EINTR:
+			case syscall.EAGAIN:
+				return false
+			default:
+				errno = e
+				return true
+			}
+		}
+		return true
+	})
+	if err == nil && errno != 0 {
+		err = os.NewSyscallError("write", errno)
+	}
+	if err != nil {
+		return written, &net.OpError{Op: "write", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+	}
+	return written, nil
+}
+
+// closedByPeer peeks at the socket without blocking (and, as quietConn,
+// without waking the scheduler's monitor): true when the peer closed it
+// (EOF), reset it, or sent bytes nobody asked for.
+func closedByPeer(rc syscall.RawConn) bool {
+	closed := false
+	var buf [1]byte
+	err := rc.Read(func(fd uintptr) bool {
+		e := sysPeek(fd, buf[:])
+		// EAGAIN: nothing to read, open and quiet. Anything else — an
+		// error (reset), EOF or unexpected data — means it is done.
+		closed = e != syscall.EAGAIN
+		return true // never wait
+	})
+	return closed || err != nil
+}
