@@ -40,6 +40,17 @@ func quiet(nc net.Conn) net.Conn {
 	return &quietConn{TCPConn: tc, rc: rc}
 }
 
+// ReadFrom and WriteTo hide *net.TCPConn's, which copy through its own
+// Read and Write (or splice): bufio.Writer hands a large request body to
+// ReadFrom once its buffer is empty.
+func (c *quietConn) ReadFrom(r io.Reader) (int64, error) {
+	return io.Copy(struct{ io.Writer }{c}, r)
+}
+
+func (c *quietConn) WriteTo(w io.Writer) (int64, error) {
+	return io.Copy(w, struct{ io.Reader }{c})
+}
+
 func (c *quietConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil

@@ -72,14 +72,22 @@ func TestQuietConnReadsAndWrites(t *testing.T) {
 				peer.CloseWrite()
 				echoed <- got
 			}()
-			n, err := qc.Write(tt.data)
-			if err != nil || n != len(tt.data) {
-				t.Fatalf("Write = %d, %v; want %d, nil", n, err, len(tt.data))
+			// Half through Write, half through ReadFrom (what bufio.Writer
+			// calls for a large body); back through WriteTo.
+			half := len(tt.data) / 2
+			n, err := qc.Write(tt.data[:half])
+			if err != nil || n != half {
+				t.Fatalf("Write = %d, %v; want %d, nil", n, err, half)
 			}
-			back, err := io.ReadAll(qc) // ends with the peer's FIN: io.EOF
-			if err != nil {
-				t.Fatalf("ReadAll: %v", err)
+			m, err := qc.ReadFrom(bytes.NewReader(tt.data[half:]))
+			if err != nil || int(m) != len(tt.data)-half {
+				t.Fatalf("ReadFrom = %d, %v; want %d, nil", m, err, len(tt.data)-half)
 			}
+			var got bytes.Buffer
+			if _, err := qc.WriteTo(&got); err != nil { // ends with the peer's FIN
+				t.Fatalf("WriteTo: %v", err)
+			}
+			back := got.Bytes()
 			if !bytes.Equal(back, tt.data) || !bytes.Equal(<-echoed, tt.data) {
 				t.Fatalf("echo differs: sent %d bytes, peer got them back as %d", len(tt.data), len(back))
 			}
