@@ -39,9 +39,13 @@
 // connection's deadline (context.AfterFunc, no goroutine). net/http's
 // Transport passes each request through two goroutines of the connection,
 // and each hand-off can wake an OS thread: measured on the 2-core VM of
-// BENCHMARKS.md, a request from idle costs about 0.6× the CPU this way. A
-// request a proxy from the environment applies to, and every request of a
-// caller's own Config.HTTPClient, goes through net/http.
+// BENCHMARKS.md, a request from idle costs about 0.6× the CPU this way. On
+// Linux (amd64, arm64) its TCP connections also read and write with raw
+// non-blocking system calls (quietconn.go), which do not wake the runtime's
+// monitor thread the way package syscall's calls do: 0.89× the client CPU
+// per paced trace (BENCHMARKS.md, section 1a). A request a proxy from the
+// environment applies to, and every request of a caller's own
+// Config.HTTPClient, goes through net/http.
 //
 // The package reads no environment variable: package settings fills Config
 // from MLflow's (MLFLOW_TRACKING_TOKEN, MLFLOW_HTTP_REQUEST_*, ...) through
