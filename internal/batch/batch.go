@@ -373,6 +373,11 @@ func (b *Batcher[T]) take() (batch []T, first uint64, ok bool) {
 	b.head += n
 	if b.head == len(b.queue) {
 		b.queue, b.head = b.queue[:0], 0
+		if b.lingerTimer != nil {
+			// Nothing lingers now: a timer left armed would wake a worker
+			// for nothing when it fires.
+			b.lingerTimer.Stop()
+		}
 	} else {
 		if b.cfg.Interval > 0 {
 			// The rest lingers from its own first item's arrival.

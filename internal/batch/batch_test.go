@@ -462,3 +462,30 @@ func TestShutdownExpiredContext(t *testing.T) {
 		})
 	}
 }
+
+// A batch that fills before its linger is due leaves no timer armed: it
+// would wake a worker for nothing when it fired.
+func TestFullBatchStopsTheLingerTimer(t *testing.T) {
+	r := newRecorder()
+	b := New(r.export, Config[int]{BatchSize: 3, Interval: time.Hour, Workers: 1, QueueSize: 10})
+	defer shutdown(t, b)
+	for i := range 3 {
+		b.Enqueue(i)
+	}
+	r.waitItems(t, 3)
+	b.mu.Lock()
+	armed := b.lingerTimer.Stop()
+	b.mu.Unlock()
+	if armed {
+		t.Fatal("the linger timer was still armed after its batch was taken")
+	}
+	// The next partial batch still lingers, and still goes when it is due.
+	b.mu.Lock()
+	b.cfg.Interval = 5 * time.Millisecond
+	b.mu.Unlock()
+	b.Enqueue(3)
+	r.waitItems(t, 4)
+	if got := r.sizes(); !equal(got, []int{3, 1}) {
+		t.Fatalf("batches %v, want [3 1]", got)
+	}
+}
