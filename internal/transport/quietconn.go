@@ -70,11 +70,8 @@ func (c *quietConn) Read(p []byte) (int, error) {
 			return true
 		}
 	})
-	if err == nil && errno != 0 {
-		n, err = 0, os.NewSyscallError("read", errno)
-	}
-	if err != nil {
-		return n, &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+	if err := c.opError("read", err, errno); err != nil {
+		return 0, err
 	}
 	if n == 0 {
 		return 0, io.EOF
@@ -102,11 +99,18 @@ func (c *quietConn) Write(p []byte) (int, error) {
 		}
 		return true
 	})
-	if err == nil && errno != 0 {
-		err = os.NewSyscallError("write", errno)
+	return written, c.opError("write", err, errno)
+}
+
+// opError is nil when the call succeeded, else the failure as net's own
+// connections report it: a *net.OpError around the poller's error or the
+// system call's errno.
+func (c *quietConn) opError(op string, err error, errno syscall.Errno) error {
+	if err == nil {
+		if errno == 0 {
+			return nil
+		}
+		err = os.NewSyscallError(op, errno)
 	}
-	if err != nil {
-		return written, &net.OpError{Op: "write", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
-	}
-	return written, nil
+	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 }
