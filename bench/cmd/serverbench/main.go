@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -43,7 +44,12 @@ func main() {
 	burst := flag.Int("burst", 100000, "faults: traces in the memory burst (0 skips it)")
 	pace := flag.Float64("pace", 0, "throughput: traces per second, evenly spaced (0: as fast as possible)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	memProfile := flag.String("memprofile", "", "write an allocation profile of the run (every allocation sampled) to this file")
 	flag.Parse()
+
+	if *memProfile != "" {
+		runtime.MemProfileRate = 1
+	}
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -71,6 +77,12 @@ func main() {
 	}
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		if werr := writeAllocs(*memProfile); werr != nil {
+			fmt.Fprintln(os.Stderr, "serverbench:", werr)
+			os.Exit(1)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "serverbench:", err)
@@ -152,4 +164,17 @@ func throughput(n, warmup int, pace float64) (*throughputResult, error) {
 		r.Stats = statsMap(st)
 	}
 	return r, nil
+}
+
+// writeAllocs writes the allocation profile of the run so far.
+func writeAllocs(name string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
