@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/bufpool"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
 )
@@ -21,25 +22,25 @@ const PathStartTraceV3 = "/api/3.0/mlflow/traces"
 // code. The answer is kept unparsed: most callers never need it (the MLflow
 // server destination reads its tags only when it uploads traces.json).
 func StartTraceV3(ctx context.Context, c *transport.Client, info *tracemodel.TraceInfo) (*StartedTrace, error) {
-	ij, err := info.MarshalJSON()
-	if err != nil {
-		return nil, fmt.Errorf("encode trace info: %w", err)
-	}
-	body := make([]byte, 0, len(ij)+32)
-	body = append(body, `{"trace":{"trace_info":`...)
-	body = append(body, ij...)
+	bp := bodyBufs.Get()
+	body := append(*bp, `{"trace":{"trace_info":`...)
+	body = info.AppendJSON(body)
 	body = append(body, "}}"...)
 	resp, err := c.Do(ctx, &transport.Request{
-		Method: http.MethodPost,
-		Path:   PathStartTraceV3,
-		Header: http.Header{"Content-Type": {"application/json"}},
-		Body:   body,
+		Method:  http.MethodPost,
+		Path:    PathStartTraceV3,
+		Header:  http.Header{"Content-Type": {"application/json"}},
+		Body:    body,
+		Release: func() { bodyBufs.Put(bp, body) },
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &StartedTrace{body: resp.Body}, nil
 }
+
+// bodyBufs holds the buffers request bodies are written into.
+var bodyBufs = bufpool.New(8<<10, 1<<20)
 
 // StartedTrace is the backend's answer to StartTraceV3.
 type StartedTrace struct{ body []byte }

@@ -1,7 +1,6 @@
 package mlflowserver
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -163,6 +162,15 @@ func (d *Destination) ExportSpans(ctx context.Context, spans []*tracemodel.Span)
 // postSpans sends spans; ok reports delivery. A 404/501 answer turns span
 // streaming off for good (ok false, err nil).
 func (d *Destination) postSpans(ctx context.Context, exp string, spans []*tracemodel.Span) (bool, error) {
+	// The body is an OTLP ExportTraceServiceRequest, uncompressed, as
+	// MLflow's Python client sends log_spans: on the loopback or LAN an
+	// MLflow server usually sits on, gzip cost both sides CPU (about 6 % of
+	// the client's per-trace CPU, and the server's decompression) to save
+	// bandwidth that is not the bottleneck. It is marshalled into a pooled
+	// buffer, which goes back to the pool when the transport no longer
+	// reads it (Request.Release).
+	bp := rawBufs.Get()
+	body := otlpconv.AppendSpans(*bp, spans, d.resource)
 	_, err := d.client.Do(ctx, &transport.Request{
 		Method: http.MethodPost,
 		Path:   pathOTLPTraces,
@@ -170,7 +178,8 @@ func (d *Destination) postSpans(ctx context.Context, exp string, spans []*tracem
 			"Content-Type":     {"application/x-protobuf"},
 			headerExperimentID: {exp},
 		},
-		Body: encodeSpans(spans, d.resource),
+		Body:    body,
+		Release: func() { rawBufs.Put(bp, body) },
 	})
 	if err == nil {
 		return true, nil
@@ -184,23 +193,8 @@ func (d *Destination) postSpans(ctx context.Context, exp string, spans []*tracem
 	return false, fmt.Errorf("mlflowserver: log spans: %w", err)
 }
 
-// rawBufs holds the buffers spans are marshalled into. The request body
-// is an exact-size copy: the transport may send it again on a retry after
-// the buffer went back to the pool.
+// rawBufs holds the buffers spans are marshalled into.
 var rawBufs = bufpool.New(16<<10, 1<<20)
-
-// encodeSpans marshals spans into an OTLP ExportTraceServiceRequest body,
-// uncompressed, as MLflow's Python client sends log_spans: on the loopback
-// or LAN an MLflow server usually sits on, gzip cost both sides CPU
-// (about 6 % of the client's per-trace CPU, and the server's decompression)
-// to save bandwidth that is not the bottleneck.
-func encodeSpans(spans []*tracemodel.Span, resource []*commonpb.KeyValue) []byte {
-	bp := rawBufs.Get()
-	raw := otlpconv.AppendSpans(*bp, spans, resource)
-	body := bytes.Clone(raw)
-	rawBufs.Put(bp, raw)
-	return body
-}
 
 // ExportTraces logs finished traces: each trace's info first
 // (StartTraceV3), then, in one OTLP request per experiment for the whole

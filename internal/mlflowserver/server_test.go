@@ -18,6 +18,7 @@ import (
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/otlpconv"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
 )
@@ -391,9 +392,12 @@ func BenchmarkEncodeSpans(b *testing.B) {
 	tr := makeTrace("bench", 5)
 	b.ReportAllocs()
 	for b.Loop() {
-		if len(encodeSpans(tr.Spans, nil)) == 0 {
+		bp := rawBufs.Get()
+		body := otlpconv.AppendSpans(*bp, tr.Spans, nil)
+		if len(body) == 0 {
 			b.Fatal("empty body")
 		}
+		rawBufs.Put(bp, body)
 	}
 }
 

@@ -453,7 +453,11 @@ func appendInfoIdentity(b []byte, ti *TraceInfo) []byte {
 // ("1.250s"), both with 0, 3, 6 or 9 fractional digits as protobuf writes them.
 // Empty client_request_id, previews, metadata and tags are omitted.
 func (ti *TraceInfo) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 512)
+	return ti.AppendJSON(make([]byte, 0, 512)), nil
+}
+
+// AppendJSON appends what MarshalJSON returns to b.
+func (ti *TraceInfo) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = appendInfoIdentity(b, ti)
 	b = append(b, ", "...)
@@ -466,7 +470,7 @@ func (ti *TraceInfo) MarshalJSON() ([]byte, error) {
 	b = AppendDuration(b, ti.ExecutionDuration)
 	b = append(b, "\", "...)
 	b = appendInfoStateAndMaps(b, ti)
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
 // appendInfoStateAndMaps writes the state (OK when unset), then

@@ -185,6 +185,13 @@ type Request struct {
 	// once per attempt instead.
 	Body    []byte
 	GetBody func() (io.Reader, error)
+	// Release, when set, is called once nothing will read Body any more:
+	// when Do returns, if every attempt's request body has been closed by
+	// then (always so on the Client's own connections), else when the last
+	// is closed — a caller's HTTPClient or net/http's Transport (behind a
+	// proxy) may close it later, from another goroutine. The caller may then
+	// reuse Body's buffer (a pooled one).
+	Release func()
 	// NoRetry sends the request once.
 	NoRetry bool
 	// Timeout overrides the per-attempt timeout when > 0.
@@ -201,6 +208,15 @@ type Response struct {
 // Do sends req, retrying as described in the package doc. It returns a
 // *Error for a non-2xx final status or a transport failure.
 func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
+	var lease *bodyLease
+	if req.Release != nil {
+		if len(req.Body) > 0 && req.GetBody == nil {
+			lease = &bodyLease{release: req.Release}
+			defer lease.end()
+		} else {
+			defer req.Release()
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, c.newError(req, 0, nil, err)
 	}
@@ -215,7 +231,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	var lastErr *Error
 	refreshed := false
 	for attempt := 0; ; attempt++ {
-		resp, retryAfter, sent, err := c.once(ctx, req, deadline)
+		resp, retryAfter, sent, err := c.once(ctx, req, lease, deadline)
 		if err == nil {
 			return resp, nil
 		}
@@ -287,7 +303,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // once sends one attempt. It returns the Retry-After wait when the server
 // sent one with a retryable status, and the request it sent (nil when none
 // was sent), so a 401 can invalidate the credentials it carried.
-func (c *Client) once(ctx context.Context, req *Request, deadline time.Time) (*Response, time.Duration, *http.Request, *Error) {
+func (c *Client) once(ctx context.Context, req *Request, lease *bodyLease, deadline time.Time) (*Response, time.Duration, *http.Request, *Error) {
 	timeout := c.reqTimeout
 	if req.Timeout > 0 {
 		timeout = req.Timeout
@@ -309,6 +325,8 @@ func (c *Client) once(ctx context.Context, req *Request, deadline time.Time) (*R
 			return nil, 0, nil, c.newError(req, 0, nil, fmt.Errorf("build body: %w", err))
 		}
 		body = r
+	case lease != nil:
+		body = lease.reader(req.Body)
 	case req.Body != nil:
 		body = bytes.NewReader(req.Body)
 	}
@@ -322,7 +340,16 @@ func (c *Client) once(ctx context.Context, req *Request, deadline time.Time) (*R
 	}
 	hreq, err := http.NewRequestWithContext(actx, method, target, body)
 	if err != nil {
+		if lease != nil {
+			_ = body.(io.Closer).Close()
+		}
 		return nil, 0, nil, c.newError(req, 0, nil, errors.New("malformed request"))
+	}
+	if lease != nil {
+		// What NewRequest sets for a *bytes.Reader, which it cannot see
+		// through the lease.
+		hreq.ContentLength = int64(len(req.Body))
+		hreq.GetBody = func() (io.ReadCloser, error) { return lease.reader(req.Body), nil }
 	}
 	if req.URL == "" {
 		for k, vs := range c.headers {
@@ -334,6 +361,9 @@ func (c *Client) once(ctx context.Context, req *Request, deadline time.Time) (*R
 	}
 	if req.URL == "" && c.creds != nil {
 		if err := c.creds.Authorize(hreq); err != nil {
+			if hreq.Body != nil {
+				_ = hreq.Body.Close() // not sent: nothing else closes it
+			}
 			return nil, 0, nil, c.newError(req, 0, nil, fmt.Errorf("authorize: %w", err))
 		}
 	}

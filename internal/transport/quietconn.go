@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"syscall"
 )
 
@@ -42,14 +43,21 @@ func quiet(nc net.Conn) net.Conn {
 
 // ReadFrom and WriteTo hide *net.TCPConn's, which copy through its own
 // Read and Write (or splice): bufio.Writer hands a large request body to
-// ReadFrom once its buffer is empty.
+// ReadFrom once its buffer is empty. They copy through a pooled buffer
+// (io.Copy would allocate 32 KB per request body).
 func (c *quietConn) ReadFrom(r io.Reader) (int64, error) {
-	return io.Copy(struct{ io.Writer }{c}, r)
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	return io.CopyBuffer(struct{ io.Writer }{c}, r, *bp)
 }
 
 func (c *quietConn) WriteTo(w io.Writer) (int64, error) {
-	return io.Copy(w, struct{ io.Reader }{c})
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	return io.CopyBuffer(w, struct{ io.Reader }{c}, *bp)
 }
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 func (c *quietConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {

@@ -1,0 +1,58 @@
+package transport
+
+import (
+	"bytes"
+	"sync"
+)
+
+// bodyLease tracks the readers the attempts of one request read its Body
+// through, and calls release once Do has returned and every one of them is
+// closed: then nothing reads the caller's buffer any more (Request.Release).
+type bodyLease struct {
+	mu      sync.Mutex
+	open    int  // readers handed out and not closed
+	ended   bool // Do returned
+	release func()
+}
+
+// reader returns a new reader of b counted as open until its Close.
+func (l *bodyLease) reader(b []byte) *leasedReader {
+	l.mu.Lock()
+	l.open++
+	l.mu.Unlock()
+	return &leasedReader{Reader: bytes.NewReader(b), l: l}
+}
+
+// end records that Do returned.
+func (l *bodyLease) end() {
+	l.mu.Lock()
+	l.ended = true
+	done := l.open == 0
+	l.mu.Unlock()
+	if done {
+		l.release()
+	}
+}
+
+func (l *bodyLease) closed() {
+	l.mu.Lock()
+	l.open--
+	done := l.ended && l.open == 0
+	l.mu.Unlock()
+	if done {
+		l.release()
+	}
+}
+
+// leasedReader is one attempt's request body.
+type leasedReader struct {
+	*bytes.Reader
+	l    *bodyLease
+	once sync.Once
+}
+
+// Close counts the reader closed (once, however often it is called).
+func (r *leasedReader) Close() error {
+	r.once.Do(r.l.closed)
+	return nil
+}
