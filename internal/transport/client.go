@@ -325,8 +325,6 @@ func (c *Client) once(ctx context.Context, req *Request, lease *bodyLease, deadl
 			return nil, 0, nil, c.newError(req, 0, nil, fmt.Errorf("build body: %w", err))
 		}
 		body = r
-	case lease != nil:
-		body = lease.reader(req.Body)
 	case req.Body != nil:
 		body = bytes.NewReader(req.Body)
 	}
@@ -340,16 +338,19 @@ func (c *Client) once(ctx context.Context, req *Request, lease *bodyLease, deadl
 	}
 	hreq, err := http.NewRequestWithContext(actx, method, target, body)
 	if err != nil {
-		if lease != nil {
-			_ = body.(io.Closer).Close()
-		}
 		return nil, 0, nil, c.newError(req, 0, nil, errors.New("malformed request"))
 	}
 	if lease != nil {
-		// What NewRequest sets for a *bytes.Reader, which it cannot see
-		// through the lease.
-		hreq.ContentLength = int64(len(req.Body))
+		// The package's own RoundTripper has written (or dropped) the body
+		// when it returns, so the *bytes.Reader NewRequest knows stays: with
+		// it net/http writes the headers and the body in one write (for a
+		// reader type it does not know it flushes the headers first, a
+		// second system call and TCP segment). Any other RoundTripper, and a
+		// redirect (GetBody), gets a reader the lease counts until closed.
 		hreq.GetBody = func() (io.ReadCloser, error) { return lease.reader(req.Body), nil }
+		if !c.sendsSynchronously(hreq) {
+			hreq.Body = lease.reader(req.Body)
+		}
 	}
 	if req.URL == "" {
 		for k, vs := range c.headers {
@@ -396,6 +397,13 @@ func (c *Client) once(ctx context.Context, req *Request, lease *bodyLease, deadl
 		ra = parseRetryAfter(hresp.Header.Get("Retry-After"), time.Now())
 	}
 	return nil, ra, hreq, e
+}
+
+// sendsSynchronously reports whether hreq goes out through the package's
+// own RoundTripper, which reads a request body only before it returns.
+func (c *Client) sendsSynchronously(hreq *http.Request) bool {
+	d, ok := c.hc.Transport.(*direct)
+	return ok && c.ownsHC && d.handles(hreq)
 }
 
 func (c *Client) url(p string) string {

@@ -121,3 +121,25 @@ func TestReleaseAfterEveryAttemptClosedItsBody(t *testing.T) {
 		}
 	})
 }
+
+// The package's own connections get the request body as the *bytes.Reader
+// net/http recognises (headers and body in one write); a caller's
+// HTTPClient gets the lease's counted reader.
+func TestOnlyOwnConnectionsSendSynchronously(t *testing.T) {
+	own := newClient(t, fastConfig("http://127.0.0.1:1"))
+	theirs := newClient(t, Config{URL: "http://127.0.0.1:1", HTTPClient: &http.Client{}})
+	req, err := http.NewRequest(http.MethodPost, "http://127.0.0.1:1/x", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !own.sendsSynchronously(req) {
+		t.Error("own connections: want synchronous")
+	}
+	if theirs.sendsSynchronously(req) {
+		t.Error("a caller's HTTPClient: want asynchronous")
+	}
+	other, _ := http.NewRequest(http.MethodPost, "ftp://127.0.0.1:1/x", nil)
+	if own.sendsSynchronously(other) {
+		t.Error("a request the fallback sends: want asynchronous")
+	}
+}
