@@ -5,9 +5,13 @@ import (
 	"sync"
 )
 
-// bodyLease tracks the readers the attempts of one request read its Body
-// through, and calls release once Do has returned and every one of them is
-// closed: then nothing reads the caller's buffer any more (Request.Release).
+// bodyLease tracks the readers through which a RoundTripper that may read a
+// request body after it returned (net/http's Transport, a caller's
+// HTTPClient, a redirect) reads the Body of one request's attempts, and calls
+// release once Do has returned and every one of them is closed: then nothing
+// reads the caller's buffer any more (Request.Release). The package's own
+// RoundTripper reads a body only before it returns and gets a plain
+// *bytes.Reader (Client.once).
 type bodyLease struct {
 	mu      sync.Mutex
 	open    int  // readers handed out and not closed
