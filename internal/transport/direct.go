@@ -19,7 +19,7 @@ import (
 // connection's write goroutine and the response back from its read
 // goroutine; on a small VM each of those hand-offs can wake an OS thread,
 // which costs more CPU than the request's own work when requests come a few
-// at a time (BENCHMARKS.md, sections 1a and 1a-3). On Linux its plain TCP
+// at a time (BENCHMARKS.md, sections 1a-0 and 1a-3). On Linux its plain TCP
 // connections are quietConns, whose non-blocking reads and writes do not
 // wake the runtime's monitor thread either. A request direct does not
 // handle — a proxy from the environment, a scheme other than http(s) —

@@ -47,7 +47,7 @@
 // Linux (amd64, arm64) its TCP connections also read and write with raw
 // non-blocking system calls (quietconn.go), which do not wake the runtime's
 // monitor thread the way package syscall's calls do: 0.89× the client CPU
-// per paced trace (BENCHMARKS.md, section 1a). A request a proxy from the
+// per paced trace (BENCHMARKS.md, section 1a-0). A request a proxy from the
 // environment applies to, and every request of a caller's own
 // Config.HTTPClient, goes through net/http.
 //

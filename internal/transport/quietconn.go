@@ -18,7 +18,7 @@ import (
 // idle sleep every time a process that was idle does I/O, after which it
 // polls every 20 µs until the process is idle again. For a client that
 // sends a few requests a second, those wake-ups cost more CPU than the
-// requests (BENCHMARKS.md, section 1a). Waiting for the socket to
+// requests (BENCHMARKS.md, section 1a-0). Waiting for the socket to
 // become readable or writable is still the netpoller's, so deadlines and
 // Close interrupt a blocked Read or Write as on any net.Conn. Built with
 // -race, the calls go through package syscall's wrappers instead, which tell
