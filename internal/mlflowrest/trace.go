@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/mlflowtrace/mlflowtrace-go/internal/bufpool"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
 )
@@ -22,25 +21,21 @@ const PathStartTraceV3 = "/api/3.0/mlflow/traces"
 // code. The answer is kept unparsed: most callers never need it (the MLflow
 // server destination reads its tags only when it uploads traces.json).
 func StartTraceV3(ctx context.Context, c *transport.Client, info *tracemodel.TraceInfo) (*StartedTrace, error) {
-	bp := bodyBufs.Get()
-	body := append(*bp, `{"trace":{"trace_info":`...)
-	body = info.AppendJSON(body)
-	body = append(body, "}}"...)
 	resp, err := c.Do(ctx, &transport.Request{
-		Method:  http.MethodPost,
-		Path:    PathStartTraceV3,
-		Header:  http.Header{"Content-Type": {"application/json"}},
-		Body:    body,
-		Release: func() { bodyBufs.Put(bp, body) },
+		Method: http.MethodPost,
+		Path:   PathStartTraceV3,
+		Header: http.Header{"Content-Type": {"application/json"}},
+		AppendBody: func(b []byte) []byte {
+			b = append(b, `{"trace":{"trace_info":`...)
+			b = info.AppendJSON(b)
+			return append(b, "}}"...)
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &StartedTrace{body: resp.Body}, nil
 }
-
-// bodyBufs holds the buffers request bodies are written into.
-var bodyBufs = bufpool.New(8<<10, 1<<20)
 
 // StartedTrace is the backend's answer to StartTraceV3.
 type StartedTrace struct{ body []byte }

@@ -18,7 +18,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 
-	"github.com/mlflowtrace/mlflowtrace-go/internal/bufpool"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowrest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/otlpconv"
@@ -166,11 +165,7 @@ func (d *Destination) postSpans(ctx context.Context, exp string, spans []*tracem
 	// MLflow's Python client sends log_spans: on the loopback or LAN an
 	// MLflow server usually sits on, gzip cost both sides CPU (about 6 % of
 	// the client's per-trace CPU, and the server's decompression) to save
-	// bandwidth that is not the bottleneck. It is marshalled into a pooled
-	// buffer, which goes back to the pool when the transport no longer
-	// reads it (Request.Release).
-	bp := rawBufs.Get()
-	body := otlpconv.AppendSpans(*bp, spans, d.resource)
+	// bandwidth that is not the bottleneck.
 	_, err := d.client.Do(ctx, &transport.Request{
 		Method: http.MethodPost,
 		Path:   pathOTLPTraces,
@@ -178,8 +173,7 @@ func (d *Destination) postSpans(ctx context.Context, exp string, spans []*tracem
 			"Content-Type":     {"application/x-protobuf"},
 			headerExperimentID: {exp},
 		},
-		Body:    body,
-		Release: func() { rawBufs.Put(bp, body) },
+		AppendBody: func(b []byte) []byte { return otlpconv.AppendSpans(b, spans, d.resource) },
 	})
 	if err == nil {
 		return true, nil
@@ -192,9 +186,6 @@ func (d *Destination) postSpans(ctx context.Context, exp string, spans []*tracem
 	}
 	return false, fmt.Errorf("mlflowserver: log spans: %w", err)
 }
-
-// rawBufs holds the buffers spans are marshalled into.
-var rawBufs = bufpool.New(16<<10, 1<<20)
 
 // ExportTraces logs finished traces: each trace's info first
 // (StartTraceV3), then, in one OTLP request per experiment for the whole

@@ -185,13 +185,11 @@ type Request struct {
 	// once per attempt instead.
 	Body    []byte
 	GetBody func() (io.Reader, error)
-	// Release, when set, is called once nothing will read Body any more:
-	// when Do returns, if every attempt's request body has been closed by
-	// then (always so on the Client's own connections), else when the last
-	// is closed — a caller's HTTPClient or net/http's Transport (behind a
-	// proxy) may close it later, from another goroutine. The caller may then
-	// reuse Body's buffer (a pooled one).
-	Release func()
+	// AppendBody, when set (and GetBody is not), writes the body: Do calls
+	// it once, with an empty buffer from the Client's pool, and sends what
+	// it returns on every attempt. The buffer goes back to the pool once no
+	// attempt reads it any more (lease.go).
+	AppendBody func(dst []byte) []byte
 	// NoRetry sends the request once.
 	NoRetry bool
 	// Timeout overrides the per-attempt timeout when > 0.
@@ -208,14 +206,13 @@ type Response struct {
 // Do sends req, retrying as described in the package doc. It returns a
 // *Error for a non-2xx final status or a transport failure.
 func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
+	body := req.Body
 	var lease *bodyLease
-	if req.Release != nil {
-		if len(req.Body) > 0 && req.GetBody == nil {
-			lease = &bodyLease{release: req.Release}
-			defer lease.end()
-		} else {
-			defer req.Release()
-		}
+	if req.AppendBody != nil && req.GetBody == nil {
+		bp := bodyBufs.Get()
+		body = req.AppendBody(*bp)
+		lease = &bodyLease{release: func() { putBody(bp, body) }}
+		defer lease.end()
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, c.newError(req, 0, nil, err)
@@ -231,7 +228,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	var lastErr *Error
 	refreshed := false
 	for attempt := 0; ; attempt++ {
-		resp, retryAfter, sent, err := c.once(ctx, req, lease, deadline)
+		resp, retryAfter, sent, err := c.once(ctx, req, body, lease, deadline)
 		if err == nil {
 			return resp, nil
 		}
@@ -300,10 +297,11 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// once sends one attempt. It returns the Retry-After wait when the server
-// sent one with a retryable status, and the request it sent (nil when none
-// was sent), so a 401 can invalidate the credentials it carried.
-func (c *Client) once(ctx context.Context, req *Request, lease *bodyLease, deadline time.Time) (*Response, time.Duration, *http.Request, *Error) {
+// once sends one attempt of req with body (req.Body, or what AppendBody
+// wrote into a buffer lease tracks). It returns the Retry-After wait when
+// the server sent one with a retryable status, and the request it sent (nil
+// when none was sent), so a 401 can invalidate the credentials it carried.
+func (c *Client) once(ctx context.Context, req *Request, body []byte, lease *bodyLease, deadline time.Time) (*Response, time.Duration, *http.Request, *Error) {
 	timeout := c.reqTimeout
 	if req.Timeout > 0 {
 		timeout = req.Timeout
@@ -317,16 +315,16 @@ func (c *Client) once(ctx context.Context, req *Request, lease *bodyLease, deadl
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	var body io.Reader
+	var br io.Reader
 	switch {
 	case req.GetBody != nil:
 		r, err := req.GetBody()
 		if err != nil {
 			return nil, 0, nil, c.newError(req, 0, nil, fmt.Errorf("build body: %w", err))
 		}
-		body = r
-	case req.Body != nil:
-		body = bytes.NewReader(req.Body)
+		br = r
+	case body != nil:
+		br = bytes.NewReader(body)
 	}
 	method := req.Method
 	if method == "" {
@@ -336,20 +334,20 @@ func (c *Client) once(ctx context.Context, req *Request, lease *bodyLease, deadl
 	if target == "" {
 		target = c.url(req.Path)
 	}
-	hreq, err := http.NewRequestWithContext(actx, method, target, body)
+	hreq, err := http.NewRequestWithContext(actx, method, target, br)
 	if err != nil {
 		return nil, 0, nil, c.newError(req, 0, nil, errors.New("malformed request"))
 	}
-	if lease != nil {
+	if lease != nil && len(body) > 0 {
 		// The package's own RoundTripper has written (or dropped) the body
 		// when it returns, so the *bytes.Reader NewRequest knows stays: with
 		// it net/http writes the headers and the body in one write (for a
 		// reader type it does not know it flushes the headers first, a
 		// second system call and TCP segment). Any other RoundTripper, and a
 		// redirect (GetBody), gets a reader the lease counts until closed.
-		hreq.GetBody = func() (io.ReadCloser, error) { return lease.reader(req.Body), nil }
+		hreq.GetBody = func() (io.ReadCloser, error) { return lease.reader(body), nil }
 		if !c.sendsSynchronously(hreq) {
-			hreq.Body = lease.reader(req.Body)
+			hreq.Body = lease.reader(body)
 		}
 	}
 	if req.URL == "" {

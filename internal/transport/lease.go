@@ -3,15 +3,23 @@ package transport
 import (
 	"bytes"
 	"sync"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/bufpool"
 )
+
+// bodyBufs holds the buffers Request.AppendBody writes bodies into.
+var bodyBufs = bufpool.New(16<<10, 1<<20)
+
+// putBody returns a body's buffer to bodyBufs (a variable for the tests).
+var putBody = bodyBufs.Put
 
 // bodyLease tracks the readers through which a RoundTripper that may read a
 // request body after it returned (net/http's Transport, a caller's
-// HTTPClient, a redirect) reads the Body of one request's attempts, and calls
-// release once Do has returned and every one of them is closed: then nothing
-// reads the caller's buffer any more (Request.Release). The package's own
-// RoundTripper reads a body only before it returns and gets a plain
-// *bytes.Reader (Client.once).
+// HTTPClient, a redirect) reads the pooled body of one request's attempts,
+// and calls release once Do has returned and every one of them is closed:
+// then nothing reads the buffer any more and it can go back to bodyBufs. The
+// package's own RoundTripper reads a body only before it returns and gets a
+// plain *bytes.Reader (Client.once).
 type bodyLease struct {
 	mu      sync.Mutex
 	open    int  // readers handed out and not closed

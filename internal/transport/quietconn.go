@@ -6,8 +6,9 @@ import (
 	"io"
 	"net"
 	"os"
-	"sync"
 	"syscall"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/bufpool"
 )
 
 // quietConn is a TCP connection whose reads and writes make their
@@ -46,18 +47,20 @@ func quiet(nc net.Conn) net.Conn {
 // ReadFrom once its buffer is empty. They copy through a pooled buffer
 // (io.Copy would allocate 32 KB per request body).
 func (c *quietConn) ReadFrom(r io.Reader) (int64, error) {
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
-	return io.CopyBuffer(struct{ io.Writer }{c}, r, *bp)
+	bp := copyBufs.Get()
+	buf := (*bp)[:cap(*bp)]
+	defer copyBufs.Put(bp, buf)
+	return io.CopyBuffer(struct{ io.Writer }{c}, r, buf)
 }
 
 func (c *quietConn) WriteTo(w io.Writer) (int64, error) {
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
-	return io.CopyBuffer(w, struct{ io.Reader }{c}, *bp)
+	bp := copyBufs.Get()
+	buf := (*bp)[:cap(*bp)]
+	defer copyBufs.Put(bp, buf)
+	return io.CopyBuffer(w, struct{ io.Reader }{c}, buf)
 }
 
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+var copyBufs = bufpool.New(32<<10, 32<<10)
 
 func (c *quietConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
