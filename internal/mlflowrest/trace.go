@@ -21,7 +21,18 @@ const PathStartTraceV3 = "/api/3.0/mlflow/traces"
 // code. The answer is kept unparsed: most callers never need it (the MLflow
 // server destination reads its tags only when it uploads traces.json).
 func StartTraceV3(ctx context.Context, c *transport.Client, info *tracemodel.TraceInfo) (*StartedTrace, error) {
-	resp, err := c.Do(ctx, &transport.Request{
+	resp, err := c.Do(ctx, StartTraceRequest(info))
+	if err != nil {
+		return nil, err
+	}
+	return &StartedTrace{body: resp.Body}, nil
+}
+
+// StartTraceRequest is the StartTraceV3 request for info, for a caller
+// that sends it with others (transport's DoPipelined); Started reads its
+// answer.
+func StartTraceRequest(info *tracemodel.TraceInfo) *transport.Request {
+	return &transport.Request{
 		Method: http.MethodPost,
 		Path:   PathStartTraceV3,
 		Header: http.Header{"Content-Type": {"application/json"}},
@@ -30,12 +41,11 @@ func StartTraceV3(ctx context.Context, c *transport.Client, info *tracemodel.Tra
 			b = info.AppendJSON(b)
 			return append(b, "}}"...)
 		},
-	})
-	if err != nil {
-		return nil, err
 	}
-	return &StartedTrace{body: resp.Body}, nil
 }
+
+// Started is the answer to a StartTraceRequest.
+func Started(resp *transport.Response) *StartedTrace { return &StartedTrace{body: resp.Body} }
 
 // StartedTrace is the backend's answer to StartTraceV3.
 type StartedTrace struct{ body []byte }

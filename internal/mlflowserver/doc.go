@@ -10,14 +10,19 @@
 //     package otlpconv, uncompressed as MLflow's client sends it, header x-mlflow-experiment-id). The exporter
 //     streams only spans of traces still open (SendsUnstreamedSpans): the
 //     spans of a finished trace are sent in step 3.
-//  3. ExportTraces: first the spans of the batch's traces that were not
-//     streamed (left to the trace, dropped from the span queue, or failed)
-//     in one POST /v1/traces per experiment, then StartTraceV3 (POST /api/3.0/mlflow/traces) with
-//     the full TraceInfo. Sending the spans first makes the server answer
-//     with mlflow.trace.spansLocation=TRACKING_STORE and the trace is
-//     complete in the SQL store (its num_spans in mlflow.trace.sizeStats
-//     equals the span rows); spans of a trace that was already exported are
-//     not streamed again.
+//  3. ExportTraces: StartTraceV3 (POST /api/3.0/mlflow/traces) with the full
+//     TraceInfo for each trace of the batch, then the spans the stream has
+//     not delivered (left to the trace, dropped from the span queue, or
+//     failed) in one POST /v1/traces per experiment — all pipelined on one
+//     keep-alive connection (transport's DoPipelined: one write, the answers
+//     read after one wait), which the server takes in that order. Trace info
+//     first is the server's cheap path (one insert; the spans then find the
+//     trace and it is complete in the SQL store, num_spans in
+//     mlflow.trace.sizeStats equal to the span rows); MLflow's Python client
+//     sends the spans first and its StartTraceV3 merges into the trace they
+//     created, which the server does too when a StartTraceV3 is retried after
+//     the spans. Spans of a trace that was already exported are not streamed
+//     again.
 //  4. Unless the returned tag mlflow.trace.spansLocation is TRACKING_STORE,
 //     traces.json is uploaded to the returned mlflow.artifactLocation:
 //     mlflow-artifacts:/… through PUT /api/2.0/mlflow-artifacts/artifacts/…,
@@ -26,9 +31,10 @@
 //     span of the trace reached the SQL store.
 //
 // Ordering safety: a failed span POST never prevents StartTraceV3 (the trace
-// info is not lost), and a failed StartTraceV3 does not undo the spans (the
-// server has already created the trace from them). A trace is complete on the
-// server once both calls succeed within the transport's retry budget.
+// info is not lost), and a refused StartTraceV3 does not hold back the
+// spans (the server creates the trace from them, as from the Python
+// client's). A trace is complete on the server once both calls succeed
+// within the transport's retry budget.
 //
 // MLflow 2.x servers (ENDPOINT_NOT_FOUND on StartTraceV3) are not supported:
 // every export fails with one clear error asking for MLflow ≥ 3.0. MLflow's

@@ -161,12 +161,17 @@ func (d *Destination) ExportSpans(ctx context.Context, spans []*tracemodel.Span)
 // postSpans sends spans; ok reports delivery. A 404/501 answer turns span
 // streaming off for good (ok false, err nil).
 func (d *Destination) postSpans(ctx context.Context, exp string, spans []*tracemodel.Span) (bool, error) {
-	// The body is an OTLP ExportTraceServiceRequest, uncompressed, as
-	// MLflow's Python client sends log_spans: on the loopback or LAN an
-	// MLflow server usually sits on, gzip cost both sides CPU (about 6 % of
-	// the client's per-trace CPU, and the server's decompression) to save
-	// bandwidth that is not the bottleneck.
-	_, err := d.client.Do(ctx, &transport.Request{
+	_, err := d.client.Do(ctx, d.spansRequest(exp, spans))
+	return d.spansSent(err)
+}
+
+// spansRequest is the /v1/traces request for spans. The body is an OTLP
+// ExportTraceServiceRequest, uncompressed, as MLflow's Python client sends
+// log_spans: on the loopback or LAN an MLflow server usually sits on, gzip
+// cost both sides CPU (about 6 % of the client's per-trace CPU, and the
+// server's decompression) to save bandwidth that is not the bottleneck.
+func (d *Destination) spansRequest(exp string, spans []*tracemodel.Span) *transport.Request {
+	return &transport.Request{
 		Method: http.MethodPost,
 		Path:   pathOTLPTraces,
 		Header: http.Header{
@@ -174,7 +179,13 @@ func (d *Destination) postSpans(ctx context.Context, exp string, spans []*tracem
 			headerExperimentID: {exp},
 		},
 		AppendBody: func(b []byte) []byte { return otlpconv.AppendSpans(b, spans, d.resource) },
-	})
+	}
+}
+
+// spansSent reads the outcome of a /v1/traces request (err): ok reports
+// delivery; a 404/501 answer turns span streaming off for good (ok false,
+// err nil).
+func (d *Destination) spansSent(err error) (bool, error) {
 	if err == nil {
 		return true, nil
 	}
@@ -187,15 +198,19 @@ func (d *Destination) postSpans(ctx context.Context, exp string, spans []*tracem
 	return false, fmt.Errorf("mlflowserver: log spans: %w", err)
 }
 
-// ExportTraces logs finished traces: each trace's info first
-// (StartTraceV3), then, in one OTLP request per experiment for the whole
-// batch, the spans the stream has not delivered; traces.json only where the
-// server does not keep spans. Trace info first is the server's cheap path:
-// StartTraceV3 inserts the trace in one statement, and the spans then find
-// it (MLflow's Python SDK sends spans first, so its StartTraceV3 collides
-// with the trace log_spans created and takes the server's rollback-and-merge
-// path; see BENCHMARKS.md for what it costs the server). The stored trace
-// is the same either way (the parity tests compare them).
+// ExportTraces logs finished traces: each trace's info (StartTraceV3) and,
+// in one OTLP request per experiment for the whole batch, the spans the
+// stream has not delivered, all pipelined on one connection in that order
+// (transport's DoPipelined): the server takes them one after the other, and
+// the client writes them at once and reads the answers after one wait;
+// traces.json only where the server does not keep spans. Trace info first
+// is the server's cheap path: StartTraceV3 inserts the trace in one
+// statement, and the spans then find it (MLflow's Python SDK sends spans
+// first, so its StartTraceV3 collides with the trace log_spans created and
+// takes the server's rollback-and-merge path; see BENCHMARKS.md for what it
+// costs the server). The stored trace is the same either way (the parity
+// tests compare them), and so it is when a StartTraceV3 is retried after
+// the spans.
 func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Trace) error {
 	if d.closed.Load() {
 		return errClosed
@@ -209,11 +224,11 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 	}
 	stream := d.streaming.Load() != capNo && d.canStream(ctx)
 
-	// 1. Trace info. A trace whose spans will go over OTLP waits for step 2;
-	// the others upload traces.json now when the server wants it.
 	var (
-		errs    []error
-		waiting []*spanWork
+		errs     []error
+		starting []*spanWork // StartTraceV3, in the order of reqs
+		waiting  []*spanWork // spans to send over OTLP
+		reqs     []*transport.Request
 	)
 	for _, t := range traces {
 		w := &spanWork{t: t, exp: t.Info.ExperimentID}
@@ -238,7 +253,25 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 			waiting = append(waiting, w)
 			continue
 		}
-		started, err := d.startTrace(ctx, w.exp, t)
+		info := t.Info // a copy: the Trace is shared and read-only
+		info.ExperimentID = w.exp
+		starting = append(starting, w)
+		reqs = append(reqs, mlflowrest.StartTraceRequest(&info))
+		if len(w.missing) > 0 {
+			waiting = append(waiting, w)
+		}
+	}
+	groups := groupSpans(waiting)
+	for _, g := range groups {
+		reqs = append(reqs, d.spansRequest(g.exp, g.spans))
+	}
+	resps, reqErrs := d.client.DoPipelined(ctx, reqs)
+
+	// 1. Trace info. The traces whose spans are not streamed upload
+	// traces.json now when the server wants it.
+	for i, w := range starting {
+		t := w.t
+		err := d.startFailed(reqErrs[i])
 		if errors.Is(err, errReported) {
 			continue // a configuration problem, reported once already
 		}
@@ -249,21 +282,21 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 			}
 			continue
 		}
-		w.started = started
+		w.started = mlflowrest.Started(resps[i])
 		if stream {
-			if len(w.missing) > 0 {
-				waiting = append(waiting, w)
-			}
-			continue // its spans go over OTLP (or went already)
+			continue // its spans went over OTLP (or went already)
 		}
 		if err := d.uploadTraceData(ctx, w, true); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", t.Info.TraceID, err))
 		}
 	}
 
-	// 2. Spans the stream has not delivered: one request per experiment
+	// 2. Spans the stream had not delivered: one request per experiment
 	// (normally one for the whole batch).
-	errs = append(errs, d.postMissing(ctx, waiting)...)
+	for j, g := range groups {
+		ok, err := d.spansSent(reqErrs[len(starting)+j])
+		errs = append(errs, d.spansFailed(ctx, g, ok, err)...)
+	}
 	for _, t := range traces {
 		d.ledger.finish(traceIDOf(t))
 	}
@@ -343,55 +376,63 @@ func countSpans(t *tracemodel.Trace) int {
 	return n
 }
 
-// postMissing sends the missing spans of ws, one request per experiment.
-// When the server turns out not to ingest spans (streaming goes off) or the
-// request fails, a trace none of whose spans reached the server gets its
-// traces.json instead — its info says the spans are in the artifacts — so it
-// is still complete; a trace part of whose spans were streamed cannot be
-// completed that way and is reported.
-func (d *Destination) postMissing(ctx context.Context, ws []*spanWork) []error {
-	if len(ws) == 0 {
+// spanGroup is the spans of one experiment's traces, sent in one request.
+type spanGroup struct {
+	exp   string
+	works []*spanWork
+	spans []*tracemodel.Span
+}
+
+// groupSpans groups the missing spans of ws by experiment, in order.
+func groupSpans(ws []*spanWork) []*spanGroup {
+	var groups []*spanGroup
+	byExp := map[string]*spanGroup{}
+	for _, w := range ws {
+		g := byExp[w.exp]
+		if g == nil {
+			g = &spanGroup{exp: w.exp}
+			byExp[w.exp] = g
+			groups = append(groups, g)
+		}
+		g.works = append(g.works, w)
+		g.spans = append(g.spans, w.missing...)
+	}
+	return groups
+}
+
+// spansFailed completes the traces of g when their spans did not arrive
+// (ok false): when the server turns out not to ingest spans (streaming goes
+// off) or the request failed, a trace none of whose spans reached the
+// server gets its traces.json instead — its info says the spans are in the
+// artifacts — so it is still complete; a trace part of whose spans were
+// streamed cannot be completed that way and is reported. A trace whose
+// info did not reach the server either is reported already.
+func (d *Destination) spansFailed(ctx context.Context, g *spanGroup, ok bool, err error) []error {
+	if ok {
 		return nil
 	}
-	byExp := map[string][]*spanWork{}
-	var order []string
-	for _, w := range ws {
-		if _, ok := byExp[w.exp]; !ok {
-			order = append(order, w.exp)
-		}
-		byExp[w.exp] = append(byExp[w.exp], w)
-	}
 	var errs []error
-	for _, e := range order {
-		group := byExp[e]
-		var spans []*tracemodel.Span
-		for _, w := range group {
-			spans = append(spans, w.missing...)
-		}
-		ok, err := d.postSpans(ctx, e, spans)
-		if ok {
-			continue
-		}
-		for _, w := range group {
-			switch {
-			case w.remote && err == nil:
-				errs = append(errs, d.once("remote", fmt.Errorf("mlflowserver: %s: the spans of a trace continued from another process need a tracking server that ingests spans (MLflow >= 3.4 with a SQL backend); not logged", w.t.Info.TraceID)))
-			case w.remote:
-				errs = append(errs, fmt.Errorf("%s: spans of a trace continued from another process not logged: %w", w.t.Info.TraceID, err))
-			case w.none:
-				if uerr := d.uploadTraceData(ctx, w, false); uerr != nil {
-					if err != nil {
-						uerr = fmt.Errorf("%w (spans: %v)", uerr, err)
-					}
-					errs = append(errs, fmt.Errorf("%s: %w", w.t.Info.TraceID, uerr))
+	for _, w := range g.works {
+		switch {
+		case w.remote && err == nil:
+			errs = append(errs, d.once("remote", fmt.Errorf("mlflowserver: %s: the spans of a trace continued from another process need a tracking server that ingests spans (MLflow >= 3.4 with a SQL backend); not logged", w.t.Info.TraceID)))
+		case w.remote:
+			errs = append(errs, fmt.Errorf("%s: spans of a trace continued from another process not logged: %w", w.t.Info.TraceID, err))
+		case w.started == nil:
+			// Its StartTraceV3 failed: reported with that error.
+		case w.none:
+			if uerr := d.uploadTraceData(ctx, w, false); uerr != nil {
+				if err != nil {
+					uerr = fmt.Errorf("%w (spans: %v)", uerr, err)
 				}
-			case err != nil:
-				// Some spans reached the SQL store earlier, the rest did
-				// not: the server reads spans from the store only.
-				errs = append(errs, fmt.Errorf("%s: trace stored with missing spans: %w", w.t.Info.TraceID, err))
-			default:
-				errs = append(errs, fmt.Errorf("%s: trace stored with missing spans: the server stopped ingesting spans", w.t.Info.TraceID))
+				errs = append(errs, fmt.Errorf("%s: %w", w.t.Info.TraceID, uerr))
 			}
+		case err != nil:
+			// Some spans reached the SQL store earlier, the rest did
+			// not: the server reads spans from the store only.
+			errs = append(errs, fmt.Errorf("%s: trace stored with missing spans: %w", w.t.Info.TraceID, err))
+		default:
+			errs = append(errs, fmt.Errorf("%s: trace stored with missing spans: the server stopped ingesting spans", w.t.Info.TraceID))
 		}
 	}
 	return errs
@@ -412,22 +453,19 @@ func traceIDOf(t *tracemodel.Trace) trace.TraceID {
 	return id
 }
 
-// startTrace sends the trace's info (StartTraceV3) and returns the
-// server's answer.
-func (d *Destination) startTrace(ctx context.Context, exp string, t *tracemodel.Trace) (*mlflowrest.StartedTrace, error) {
-	info := t.Info // a copy: the Trace is shared and read-only
-	info.ExperimentID = exp
-	started, err := mlflowrest.StartTraceV3(ctx, d.client, &info)
-	if err != nil {
-		if transport.ErrorCode(err) == "ENDPOINT_NOT_FOUND" {
-			if err := d.once("v2", errors.New("mlflowserver: the tracking server has no StartTraceV3 endpoint (MLflow 2.x); upgrade the server to MLflow >= 3.0")); err != nil {
-				return nil, err
-			}
-			return nil, errReported
-		}
-		return nil, fmt.Errorf("start trace: %w", err)
+// startFailed is the error a failed StartTraceV3 (err) makes: nil for
+// none, errReported for a server without the route (reported once).
+func (d *Destination) startFailed(err error) error {
+	if err == nil {
+		return nil
 	}
-	return started, nil
+	if transport.ErrorCode(err) == "ENDPOINT_NOT_FOUND" {
+		if err := d.once("v2", errors.New("mlflowserver: the tracking server has no StartTraceV3 endpoint (MLflow 2.x); upgrade the server to MLflow >= 3.0")); err != nil {
+			return err
+		}
+		return errReported
+	}
+	return fmt.Errorf("start trace: %w", err)
 }
 
 // uploadTraceData writes the trace's spans as traces.json under the

@@ -39,6 +39,8 @@ type fakeServer struct {
 	started     []map[string]any
 	experiments map[string]string
 	authSeen    []string
+	order       []string // "<method> <path> <client address>" of each call
+	rejectTrace string   // a trace id whose StartTraceV3 gets a 400
 }
 
 func newFake(t *testing.T, version string) *fakeServer {
@@ -52,6 +54,7 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls[r.Method+" "+r.URL.Path]++
+	f.order = append(f.order, r.Method+" "+r.URL.Path+" "+r.RemoteAddr)
 	f.authSeen = append(f.authSeen, r.Header.Get("Authorization"))
 	switch {
 	case r.URL.Path == "/version":
@@ -93,8 +96,13 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		_ = json.NewDecoder(r.Body).Decode(&body)
 		ti := body.Trace.TraceInfo
-		f.started = append(f.started, ti)
 		id, _ := ti["trace_id"].(string)
+		if id == f.rejectTrace {
+			w.WriteHeader(400)
+			_, _ = io.WriteString(w, `{"error_code":"INVALID_PARAMETER_VALUE","message":"rejected"}`)
+			return
+		}
+		f.started = append(f.started, ti)
 		exp := ti["trace_location"].(map[string]any)["mlflow_experiment"].(map[string]any)["experiment_id"].(string)
 		tags, _ := ti["tags"].(map[string]any)
 		if tags == nil {
@@ -190,6 +198,53 @@ func TestStreamingFlow(t *testing.T) {
 	}
 	if a.Info.ExperimentID != "" {
 		t.Error("ExportTraces mutated the shared trace")
+	}
+}
+
+// TestExportTracesPipelined: a batch's trace infos and then its spans go to
+// the server on one connection, in that order; a trace whose StartTraceV3
+// is refused is reported, its spans are sent all the same (as MLflow's
+// Python SDK sends spans before the info), and the other traces are logged.
+func TestExportTracesPipelined(t *testing.T) {
+	f := newFake(t, "3.17.2")
+	d := newDest(t, Config{Transport: fastTransport(f.URL), ExperimentID: "7"})
+	ctx := context.Background()
+	if !d.canStream(ctx) {
+		t.Fatal("no streaming")
+	}
+	traces := []*tracemodel.Trace{makeTrace("a", 2), makeTrace("b", 3), makeTrace("c", 2)}
+	f.mu.Lock()
+	f.rejectTrace = traces[1].Info.TraceID
+	before := len(f.order)
+	f.mu.Unlock()
+
+	err := d.ExportTraces(ctx, traces)
+	if err == nil || !strings.Contains(err.Error(), traces[1].Info.TraceID) || !strings.Contains(err.Error(), "rejected") {
+		t.Fatalf("ExportTraces: %v, want the refused trace reported", err)
+	}
+	if strings.Contains(err.Error(), traces[0].Info.TraceID) || strings.Contains(err.Error(), traces[2].Info.TraceID) {
+		t.Errorf("ExportTraces: %v reports the logged traces", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	calls := f.order[before:]
+	want := []string{"POST /api/3.0/mlflow/traces", "POST /api/3.0/mlflow/traces", "POST /api/3.0/mlflow/traces", "POST /v1/traces"}
+	if len(calls) != len(want) {
+		t.Fatalf("calls %v", calls)
+	}
+	addr := calls[0][strings.LastIndexByte(calls[0], ' ')+1:]
+	for i, c := range calls {
+		if c != want[i]+" "+addr {
+			t.Errorf("call %d: %q, want %q on the connection of the first", i, c, want[i]+" "+addr)
+		}
+	}
+	for _, tr := range traces {
+		if got := f.spans[tr.Info.TraceID]; got != len(tr.Spans) {
+			t.Errorf("%s: %d spans received, want %d", tr.Info.TraceID, got, len(tr.Spans))
+		}
+	}
+	if len(f.started) != 2 || len(f.uploads) != 0 {
+		t.Errorf("started %d, uploads %d", len(f.started), len(f.uploads))
 	}
 }
 

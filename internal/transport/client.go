@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,6 +36,7 @@ type Client struct {
 	maxResponse int64
 	onRetry     func(cause error, wait time.Duration)
 	rand        func() float64
+	noPipeline  atomic.Bool // DoPipelined sends one request at a time
 }
 
 // New returns a Client for cfg. cfg.URL must be an absolute http(s) URL.
@@ -206,18 +208,60 @@ type Response struct {
 // Do sends req, retrying as described in the package doc. It returns a
 // *Error for a non-2xx final status or a transport failure.
 func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
-	body := req.Body
-	var lease *bodyLease
-	if req.AppendBody != nil && req.GetBody == nil {
-		bp := bodyBufs.Get()
-		body = req.AppendBody(*bp)
-		lease = &bodyLease{release: func() { putBody(bp, body) }}
-		defer lease.end()
-	}
+	cl := c.newCall(req)
+	defer cl.end()
 	if err := ctx.Err(); err != nil {
 		return nil, c.newError(req, 0, nil, err)
 	}
-	deadline := time.Now().Add(c.budget)
+	return c.run(ctx, cl, nil)
+}
+
+// call is one Request being sent: its body, written once, and the deadline
+// its retries keep to.
+type call struct {
+	req      *Request
+	body     []byte
+	lease    *bodyLease // nil unless AppendBody wrote body
+	deadline time.Time
+}
+
+// newCall writes req's body (AppendBody) and starts its retry budget; end
+// must be called once the call is over.
+func (c *Client) newCall(req *Request) *call {
+	cl := &call{req: req, body: req.Body, deadline: time.Now().Add(c.budget)}
+	if req.AppendBody != nil && req.GetBody == nil {
+		bp := bodyBufs.Get()
+		body := req.AppendBody(*bp)
+		cl.body = body
+		cl.lease = &bodyLease{release: func() { putBody(bp, body) }}
+	}
+	return cl
+}
+
+// end records that the call returned (the pooled body goes back once no
+// attempt reads it any more).
+func (cl *call) end() {
+	if cl.lease != nil {
+		cl.lease.end()
+	}
+}
+
+// attempt is the outcome of sending a request once: a response, or an
+// error with the Retry-After wait the server asked for; sent is the request
+// that went out (nil when none did), so that a 401 can invalidate the
+// credentials it carried.
+type attempt struct {
+	resp       *Response
+	retryAfter time.Duration
+	sent       *http.Request
+	err        *Error
+}
+
+// run sends cl's attempts until one succeeds or retrying stops. first,
+// when not nil, is the outcome of an attempt made already (a pipeline's).
+func (c *Client) run(ctx context.Context, cl *call, first *attempt) (*Response, error) {
+	req := cl.req
+	deadline := cl.deadline
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
@@ -227,31 +271,37 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	}
 	var lastErr *Error
 	refreshed := false
-	for attempt := 0; ; attempt++ {
-		resp, retryAfter, sent, err := c.once(ctx, req, body, lease, deadline)
-		if err == nil {
-			return resp, nil
+	for n := 0; ; n++ {
+		var a attempt
+		if n == 0 && first != nil {
+			a = *first
+		} else {
+			a = c.once(ctx, cl, deadline)
 		}
-		err.Attempts = attempt + 1
+		if a.err == nil {
+			return a.resp, nil
+		}
+		err := a.err
+		err.Attempts = n + 1
 		lastErr = err
-		if err.StatusCode == http.StatusUnauthorized && !refreshed && sent != nil && ctx.Err() == nil {
+		if err.StatusCode == http.StatusUnauthorized && !refreshed && a.sent != nil && ctx.Err() == nil {
 			// A cached token may have expired or been revoked: drop it and
 			// try once more with a fresh one.
 			if r, ok := c.creds.(Refresher); ok && req.URL == "" {
 				refreshed = true
-				r.Invalidate(sent)
+				r.Invalidate(a.sent)
 				if c.onRetry != nil {
 					c.onRetry(lastErr, 0)
 				}
 				continue
 			}
 		}
-		if !err.Retryable || attempt >= maxRetries || ctx.Err() != nil {
+		if !err.Retryable || n >= maxRetries || ctx.Err() != nil {
 			return nil, lastErr
 		}
-		wait := c.backoff(attempt + 1)
-		if retryAfter > 0 {
-			wait = retryAfter
+		wait := c.backoff(n + 1)
+		if a.retryAfter > 0 {
+			wait = a.retryAfter
 		}
 		if time.Now().Add(wait).After(deadline) {
 			lastErr.BudgetExhausted = true
@@ -297,30 +347,56 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// once sends one attempt of req with body (req.Body, or what AppendBody
-// wrote into a buffer lease tracks). It returns the Retry-After wait when
-// the server sent one with a retryable status, and the request it sent (nil
-// when none was sent), so a 401 can invalidate the credentials it carried.
-func (c *Client) once(ctx context.Context, req *Request, body []byte, lease *bodyLease, deadline time.Time) (*Response, time.Duration, *http.Request, *Error) {
-	timeout := c.reqTimeout
+// timeout is the time one attempt of req may take.
+func (c *Client) timeout(req *Request) time.Duration {
 	if req.Timeout > 0 {
-		timeout = req.Timeout
+		return req.Timeout
 	}
+	return c.reqTimeout
+}
+
+// once sends one attempt of cl, bounded by the per-attempt timeout and
+// deadline.
+func (c *Client) once(ctx context.Context, cl *call, deadline time.Time) attempt {
+	req := cl.req
+	timeout := c.timeout(req)
 	if rem := time.Until(deadline); rem < timeout {
 		timeout = rem
 	}
 	if timeout <= 0 {
-		return nil, 0, nil, c.newError(req, 0, nil, context.DeadlineExceeded)
+		return attempt{err: c.newError(req, 0, nil, context.DeadlineExceeded)}
 	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	hreq, extra, aerr := c.prepare(actx, cl)
+	if aerr != nil {
+		return attempt{err: aerr}
+	}
+	hresp, err := c.hc.Do(hreq)
+	if err != nil {
+		e := c.newError(req, 0, nil, unwrapURLError(err), extra...)
+		// Retry network errors, but not our own cancellation.
+		e.Retryable = ctx.Err() == nil
+		return attempt{sent: hreq, err: e}
+	}
+	defer hresp.Body.Close()
+	a, _ := c.answer(ctx, req, hreq, hresp, extra)
+	return a
+}
 
+// prepare builds the http.Request of one attempt of cl: its body (a plain
+// *bytes.Reader for the package's own RoundTripper, which has written or
+// dropped it when it returns; a reader the lease counts for any other), the
+// Client's headers, the request's, and the credentials. extra are the
+// secrets the credentials added, scrubbed from errors.
+func (c *Client) prepare(ctx context.Context, cl *call) (*http.Request, []string, *Error) {
+	req, body, lease := cl.req, cl.body, cl.lease
 	var br io.Reader
 	switch {
 	case req.GetBody != nil:
 		r, err := req.GetBody()
 		if err != nil {
-			return nil, 0, nil, c.newError(req, 0, nil, fmt.Errorf("build body: %w", err))
+			return nil, nil, c.newError(req, 0, nil, fmt.Errorf("build body: %w", err))
 		}
 		br = r
 	case body != nil:
@@ -334,16 +410,15 @@ func (c *Client) once(ctx context.Context, req *Request, body []byte, lease *bod
 	if target == "" {
 		target = c.url(req.Path)
 	}
-	hreq, err := http.NewRequestWithContext(actx, method, target, br)
+	hreq, err := http.NewRequestWithContext(ctx, method, target, br)
 	if err != nil {
-		return nil, 0, nil, c.newError(req, 0, nil, errors.New("malformed request"))
+		return nil, nil, c.newError(req, 0, nil, errors.New("malformed request"))
 	}
 	if lease != nil && len(body) > 0 {
-		// The package's own RoundTripper has written (or dropped) the body
-		// when it returns, so the *bytes.Reader NewRequest knows stays: with
-		// it net/http writes the headers and the body in one write (for a
-		// reader type it does not know it flushes the headers first, a
-		// second system call and TCP segment). Any other RoundTripper, and a
+		// With the *bytes.Reader NewRequest knows, net/http writes the
+		// headers and the body in one write (for a reader type it does not
+		// know it flushes the headers first, a second system call and TCP
+		// segment). Any other RoundTripper than the package's own, and a
 		// redirect (GetBody), gets a reader the lease counts until closed.
 		hreq.GetBody = func() (io.ReadCloser, error) { return lease.reader(body), nil }
 		if !c.sendsSynchronously(hreq) {
@@ -363,38 +438,42 @@ func (c *Client) once(ctx context.Context, req *Request, body []byte, lease *bod
 			if hreq.Body != nil {
 				_ = hreq.Body.Close() // not sent: nothing else closes it
 			}
-			return nil, 0, nil, c.newError(req, 0, nil, fmt.Errorf("authorize: %w", err))
+			return nil, nil, c.newError(req, 0, nil, fmt.Errorf("authorize: %w", err))
 		}
 	}
-	extra := authSecrets(hreq.Header)
-	hresp, err := c.hc.Do(hreq)
-	if err != nil {
-		e := c.newError(req, 0, nil, unwrapURLError(err), extra...)
-		// Retry network errors, but not our own cancellation.
-		e.Retryable = ctx.Err() == nil
-		return nil, 0, hreq, e
-	}
-	defer hresp.Body.Close()
+	return hreq, authSecrets(hreq.Header), nil
+}
 
+// answer reads the response to one attempt: a 2xx body (bounded), or the
+// error a status makes. bodyRead reports whether the body was read to its
+// end (the connection can carry another answer).
+func (c *Client) answer(ctx context.Context, req *Request, hreq *http.Request, hresp *http.Response, extra []string) (a attempt, bodyRead bool) {
+	a.sent = hreq
 	if hresp.StatusCode >= 200 && hresp.StatusCode < 300 {
 		b, rerr := readBounded(hresp.Body, hresp.ContentLength, c.maxResponse)
 		if rerr != nil {
 			e := c.newError(req, hresp.StatusCode, nil, rerr, extra...)
 			e.Retryable = ctx.Err() == nil && !errors.Is(rerr, errTooLarge)
-			return nil, 0, hreq, e
+			a.err = e
+			return a, false
 		}
-		return &Response{StatusCode: hresp.StatusCode, Header: hresp.Header, Body: b}, 0, hreq, nil
+		a.resp = &Response{StatusCode: hresp.StatusCode, Header: hresp.Header, Body: b}
+		return a, true
 	}
 	// Error status: read a bounded prefix for the message, drain the rest.
-	b, _ := readBounded(hresp.Body, -1, 64<<10)
-	_, _ = io.CopyN(io.Discard, hresp.Body, drainLimit)
+	b, rerr := readBounded(hresp.Body, -1, 64<<10)
+	bodyRead = rerr == nil
+	if rerr != nil && errors.Is(rerr, errTooLarge) {
+		n, err := io.CopyN(io.Discard, hresp.Body, drainLimit)
+		bodyRead = err == io.EOF && n < drainLimit
+	}
 	e := c.newError(req, hresp.StatusCode, b, nil, extra...)
 	e.Retryable = RetryableStatus(hresp.StatusCode)
-	var ra time.Duration
 	if e.Retryable {
-		ra = parseRetryAfter(hresp.Header.Get("Retry-After"), time.Now())
+		a.retryAfter = parseRetryAfter(hresp.Header.Get("Retry-After"), time.Now())
 	}
-	return nil, ra, hreq, e
+	a.err = e
+	return a, bodyRead
 }
 
 // sendsSynchronously reports whether hreq goes out through the package's

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -34,6 +35,9 @@ type direct struct {
 
 	mu   sync.Mutex
 	idle map[string][]*directConn // by scheme://host:port, most recently used last
+
+	// answerPace is the time per answer the last pipeline took (ns).
+	answerPace atomic.Int64
 }
 
 type directConn struct {
@@ -43,6 +47,7 @@ type directConn struct {
 	key    string
 	idleAt time.Time
 	reused bool
+	waiter idleWaiter // nil unless the connection can hold data back
 }
 
 func newDirect(fallback *http.Transport, tlsConfig *tls.Config) *direct {
@@ -170,7 +175,9 @@ func (d *direct) conn(ctx context.Context, req *http.Request) (*directConn, erro
 		}
 		nc = tc
 	}
-	return &directConn{nc: nc, br: bufio.NewReaderSize(nc, 16<<10), bw: bufio.NewWriterSize(nc, 16<<10), key: key}, nil
+	c := &directConn{nc: nc, br: bufio.NewReaderSize(nc, 16<<10), bw: bufio.NewWriterSize(nc, 16<<10), key: key}
+	c.waiter, _ = nc.(idleWaiter) // a quietConn (TLS: not at the record layer)
+	return c, nil
 }
 
 // alive reports whether an idle connection can carry a request: the server

@@ -125,3 +125,21 @@ func (c *quietConn) opError(op string, err error, errno syscall.Errno) error {
 	}
 	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 }
+
+// setLowWater sets the socket's SO_RCVLOWAT (without entersyscall, as the
+// reads).
+func (c *quietConn) setLowWater(n int) {
+	_ = c.rc.Control(func(fd uintptr) { sysSetLowWater(fd, n) })
+}
+
+// hasUnread peeks without blocking: true unless the socket has nothing to
+// read (data, the peer's close and errors all count).
+func (c *quietConn) hasUnread() bool {
+	var buf [1]byte
+	unread := true
+	_ = c.rc.Control(func(fd uintptr) {
+		e := sysPeek(fd, buf[:])
+		unread = e != syscall.EAGAIN && e != syscall.EWOULDBLOCK
+	})
+	return unread
+}

@@ -16,3 +16,7 @@ func sysWrite(fd uintptr, p []byte) (int, syscall.Errno) {
 	n, err := syscall.Write(int(fd), p)
 	return n, errnoOf(err)
 }
+
+func sysSetLowWater(fd uintptr, n int) {
+	_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, n)
+}

@@ -25,3 +25,10 @@ func sysPeek(fd uintptr, p []byte) syscall.Errno {
 		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
 	return e
 }
+
+// sysSetLowWater sets SO_RCVLOWAT, without entersyscall.
+func sysSetLowWater(fd uintptr, n int) {
+	v := int32(n)
+	_, _, _ = syscall.RawSyscall6(syscall.SYS_SETSOCKOPT, fd, syscall.SOL_SOCKET, syscall.SO_RCVLOWAT,
+		uintptr(unsafe.Pointer(&v)), unsafe.Sizeof(v), 0)
+}
