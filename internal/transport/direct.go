@@ -38,6 +38,8 @@ type direct struct {
 
 	// answerPace is the time per answer the last pipeline took (ns).
 	answerPace atomic.Int64
+	// pipelines counts the pipelines in flight.
+	pipelines atomic.Int32
 }
 
 type directConn struct {

@@ -140,9 +140,15 @@ const holdReadBytes = 256 << 10
 // last pipeline's), with the socket's low-water mark raised
 // (idleWaiter.setLowWater) so that arriving answers do not wake the
 // runtime's network poller either; then it reads what has arrived. A
-// pipeline that goes as expected costs one wake-up; the first on a
-// connection blocks for its first answer.
+// pipeline that goes as expected costs one wake-up; the first blocks for
+// its first answer. It sleeps only while it is the only pipeline in flight:
+// with others under way the process has a backlog and is awake anyway, and
+// a sleep longer than the server needs would hold the next batch back
+// (unpaced, sleeping in every pipeline cut the traces delivered per second
+// by a third against a real server).
 func (d *direct) pipeline(ctx context.Context, reqs []*http.Request, timeout time.Duration, answer func(k int, resp *http.Response) bool) (int, error) {
+	d.pipelines.Add(1)
+	defer d.pipelines.Add(-1)
 	c, err := d.conn(ctx, reqs[0])
 	if err != nil {
 		return 0, err
@@ -189,7 +195,7 @@ func (d *direct) pipeline(ctx context.Context, reqs []*http.Request, timeout tim
 		if k > 0 {
 			bound()
 		}
-		if c.waiter != nil && c.br.Buffered() == 0 && !c.waiter.hasUnread() {
+		if c.waiter != nil && d.pipelines.Load() == 1 && c.br.Buffered() == 0 && !c.waiter.hasUnread() {
 			pace := time.Duration(d.answerPace.Load())
 			if k > 0 {
 				pace = time.Since(sent) / time.Duration(k)

@@ -318,3 +318,28 @@ func TestPipelineFallsBackToDo(t *testing.T) {
 		})
 	}
 }
+
+// TestPipelineNoSleepWithOthersInFlight: with another pipeline under way
+// (a backlog), a pipeline reads its answers as they come instead of
+// sleeping for the (here: an hour's) expected pace.
+func TestPipelineNoSleepWithOthersInFlight(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	c := newClient(t, fastConfig(srv.URL))
+	d := c.hc.Transport.(*direct)
+	d.answerPace.Store(int64(time.Hour))
+	d.pipelines.Add(1) // another pipeline in flight
+	defer d.pipelines.Add(-1)
+	start := time.Now()
+	_, errs := c.DoPipelined(context.Background(), pipelineRequests("/a", "/b", "/c"))
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("pipeline took %v: it slept although others were in flight", el)
+	}
+}
