@@ -15,7 +15,10 @@
 //     not delivered (left to the trace, dropped from the span queue, or
 //     failed) in one POST /v1/traces per experiment — all pipelined on one
 //     keep-alive connection (transport's DoPipelined: one write, the answers
-//     read after one wait), which the server takes in that order. Trace info
+//     read after one wait), which the server takes in that order. Only to a
+//     server that ingests spans (a SQL store, where a repeated StartTraceV3
+//     merges into the stored trace, so a request a broken connection left
+//     unanswered can be sent again); to others one request at a time. Trace info
 //     first is the server's cheap path (one insert; the spans then find the
 //     trace and it is complete in the SQL store, num_spans in
 //     mlflow.trace.sizeStats equal to the span rows); MLflow's Python client

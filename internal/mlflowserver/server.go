@@ -265,7 +265,7 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 	for _, g := range groups {
 		reqs = append(reqs, d.spansRequest(g.exp, g.spans))
 	}
-	resps, reqErrs := d.client.DoPipelined(ctx, reqs)
+	resps, reqErrs := d.send(ctx, reqs, stream)
 
 	// 1. Trace info. The traces whose spans are not streamed upload
 	// traces.json now when the server wants it.
@@ -374,6 +374,25 @@ func countSpans(t *tracemodel.Trace) int {
 		}
 	}
 	return n
+}
+
+// send sends reqs and returns their outcomes in order: pipelined on one
+// connection to a server that ingests spans (a SQL store, whose StartTraceV3
+// merges a repeat into the stored trace, so requests left unanswered by a
+// broken connection can safely be sent again — RFC 9112 §9.3.2 allows
+// pipelining after a non-idempotent request only with such a means to
+// recover); one after the other, each after the answer to the one before,
+// to other servers (a FileStore-backed server answers a repeated
+// StartTraceV3 with a 500).
+func (d *Destination) send(ctx context.Context, reqs []*transport.Request, sqlStore bool) ([]*transport.Response, []error) {
+	if sqlStore {
+		return d.client.DoPipelined(ctx, reqs)
+	}
+	resps, errs := make([]*transport.Response, len(reqs)), make([]error, len(reqs))
+	for i, r := range reqs {
+		resps[i], errs[i] = d.client.Do(ctx, r)
+	}
+	return resps, errs
 }
 
 // spanGroup is the spans of one experiment's traces, sent in one request.
