@@ -57,7 +57,7 @@
 // low-water mark raised, so that the TCP segments of the answers wake
 // nobody (pipeline.go); a request that fails there is retried on its own.
 // The MLflow server destination sends a batch's StartTraceV3 calls and its
-// /v1/traces this way: 0.85× the client CPU per paced trace of one request
+// /v1/traces this way: 0.76–0.88× the client CPU per paced trace of one request
 // at a time (BENCHMARKS.md, section 1a).
 //
 // The package reads no environment variable: package settings fills Config
