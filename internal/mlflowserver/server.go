@@ -246,7 +246,7 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 			// trace info is the business of the process that started the
 			// trace (a StartTraceV3 from here would replace it).
 			if !stream {
-				errs = append(errs, d.once("remote", fmt.Errorf("mlflowserver: %s: the spans of a trace continued from another process need a tracking server that ingests spans (MLflow >= 3.4 with a SQL backend); not logged", t.Info.TraceID)))
+				errs = append(errs, d.remoteUnsupported(t.Info.TraceID))
 				continue
 			}
 			w.remote = true
@@ -388,11 +388,13 @@ func (d *Destination) send(ctx context.Context, reqs []*transport.Request, sqlSt
 	if sqlStore {
 		return d.client.DoPipelined(ctx, reqs)
 	}
-	resps, errs := make([]*transport.Response, len(reqs)), make([]error, len(reqs))
-	for i, r := range reqs {
-		resps[i], errs[i] = d.client.Do(ctx, r)
-	}
-	return resps, errs
+	return d.client.DoInTurn(ctx, reqs)
+}
+
+// remoteUnsupported is the error (reported once) for the part of a
+// distributed trace continued here when the server does not ingest spans.
+func (d *Destination) remoteUnsupported(traceID string) error {
+	return d.once("remote", fmt.Errorf("mlflowserver: %s: the spans of a trace continued from another process need a tracking server that ingests spans (MLflow >= 3.4 with a SQL backend); not logged", traceID))
 }
 
 // spanGroup is the spans of one experiment's traces, sent in one request.
@@ -434,7 +436,7 @@ func (d *Destination) spansFailed(ctx context.Context, g *spanGroup, ok bool, er
 	for _, w := range g.works {
 		switch {
 		case w.remote && err == nil:
-			errs = append(errs, d.once("remote", fmt.Errorf("mlflowserver: %s: the spans of a trace continued from another process need a tracking server that ingests spans (MLflow >= 3.4 with a SQL backend); not logged", w.t.Info.TraceID)))
+			errs = append(errs, d.remoteUnsupported(w.t.Info.TraceID))
 		case w.remote:
 			errs = append(errs, fmt.Errorf("%s: spans of a trace continued from another process not logged: %w", w.t.Info.TraceID, err))
 		case w.started == nil:

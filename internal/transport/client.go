@@ -463,7 +463,7 @@ func (c *Client) answer(ctx context.Context, req *Request, hreq *http.Request, h
 	// Error status: read a bounded prefix for the message, drain the rest.
 	b, rerr := readBounded(hresp.Body, -1, 64<<10)
 	bodyRead = rerr == nil
-	if rerr != nil && errors.Is(rerr, errTooLarge) {
+	if errors.Is(rerr, errTooLarge) {
 		n, err := io.CopyN(io.Discard, hresp.Body, drainLimit)
 		bodyRead = err == io.EOF && n < drainLimit
 	}

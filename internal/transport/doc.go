@@ -56,6 +56,8 @@
 // answers read in order after, mostly, one sleep with the socket's
 // low-water mark raised, so that the TCP segments of the answers wake
 // nobody (pipeline.go); a request that fails there is retried on its own.
+// DoInTurn sends several requests one after the other, each once the
+// answer to the one before arrived.
 // The MLflow server destination sends a batch's StartTraceV3 calls and its
 // /v1/traces this way: 0.76–0.88× the client CPU per paced trace of one request
 // at a time (BENCHMARKS.md, section 1a).

@@ -29,14 +29,11 @@ import (
 // context being done (a server or proxy that does not keep pipelined
 // requests).
 func (c *Client) DoPipelined(ctx context.Context, reqs []*Request) ([]*Response, []error) {
-	resps, errs := make([]*Response, len(reqs)), make([]error, len(reqs))
 	d := c.pipeliner(reqs)
 	if d == nil {
-		for i, r := range reqs {
-			resps[i], errs[i] = c.Do(ctx, r)
-		}
-		return resps, errs
+		return c.DoInTurn(ctx, reqs)
 	}
+	resps, errs := make([]*Response, len(reqs)), make([]error, len(reqs))
 	calls := make([]*call, len(reqs))
 	for i, r := range reqs {
 		calls[i] = c.newCall(r)
@@ -89,6 +86,16 @@ func (c *Client) DoPipelined(ctx context.Context, reqs []*Request) ([]*Response,
 	}
 	for i, cl := range calls {
 		resps[i], errs[i] = c.run(ctx, cl, firsts[i])
+	}
+	return resps, errs
+}
+
+// DoInTurn sends reqs one after the other, each through Do once the answer
+// to the one before has arrived, and returns their outcomes in order.
+func (c *Client) DoInTurn(ctx context.Context, reqs []*Request) ([]*Response, []error) {
+	resps, errs := make([]*Response, len(reqs)), make([]error, len(reqs))
+	for i, r := range reqs {
+		resps[i], errs[i] = c.Do(ctx, r)
 	}
 	return resps, errs
 }

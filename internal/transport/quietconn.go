@@ -132,14 +132,7 @@ func (c *quietConn) setLowWater(n int) {
 	_ = c.rc.Control(func(fd uintptr) { sysSetLowWater(fd, n) })
 }
 
-// hasUnread peeks without blocking: true unless the socket has nothing to
-// read (data, the peer's close and errors all count).
-func (c *quietConn) hasUnread() bool {
-	var buf [1]byte
-	unread := true
-	_ = c.rc.Control(func(fd uintptr) {
-		e := sysPeek(fd, buf[:])
-		unread = e != syscall.EAGAIN && e != syscall.EWOULDBLOCK
-	})
-	return unread
-}
+// hasUnread reports whether anything waits unread on the socket: data, the
+// peer's close or an error. It is the one non-blocking peek an idle
+// connection's check makes (closedByPeer).
+func (c *quietConn) hasUnread() bool { return closedByPeer(c.rc) }
