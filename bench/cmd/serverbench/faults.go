@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -93,6 +94,7 @@ type latencyResult struct {
 	ShutErr          string         `json:"shutdown_error,omitempty"`
 	GoroutinesBefore int            `json:"goroutines_before"`
 	Goroutines       int            `json:"goroutines_after_shutdown"`
+	SDKGoroutines    int            `json:"sdk_goroutines_after_shutdown"`
 
 	roots, children []time.Duration
 }
@@ -114,6 +116,7 @@ type memoryResult struct {
 	FirstErrors      []string       `json:"first_errors,omitempty"`
 	GoroutinesBefore int            `json:"goroutines_before"`
 	Goroutines       int            `json:"goroutines_after_shutdown"`
+	SDKGoroutines    int            `json:"sdk_goroutines_after_shutdown"`
 }
 
 // recorder times every End call.
@@ -256,7 +259,7 @@ func latencyScenario(name, url string, n int, rate float64, settle time.Duration
 	l := latencyResult{
 		Scenario: name, RootEnd: summarize(rec.roots), ChildEnd: summarize(rec.children), TraceUs: summarize(whole),
 		Stats: statsMap(st), Errors: errs.count(), FirstErrors: errs.first(), ShutdownS: shut.Seconds(),
-		GoroutinesBefore: g0, Goroutines: runtime.NumGoroutine(),
+		GoroutinesBefore: g0, Goroutines: runtime.NumGoroutine(), SDKGoroutines: sdkGoroutines(),
 		roots: rec.roots, children: rec.children,
 	}
 	if serr != nil {
@@ -323,6 +326,7 @@ func memoryBurst(name, url string, n int, settle time.Duration) (memoryResult, e
 		HeapBaseMB: mb(base), HeapPeakMB: mb(peakInuse), HeapAllocPeak: mb(peakAlloc), HeapAfterMB: mb(ms.HeapInuse),
 		MaxRSSMB: float64(maxRSSBytes()) / (1 << 20), Stats: statsMap(st), ShutdownS: shut.Seconds(),
 		ErrorsReported: errs.count(), FirstErrors: errs.first(), GoroutinesBefore: g0, Goroutines: runtime.NumGoroutine(),
+		SDKGoroutines: sdkGoroutines(),
 	}
 	if serr != nil {
 		m.ShutdownErr = serr.Error()
@@ -358,6 +362,31 @@ func closedPortURL() (string, error) {
 		return "", err
 	}
 	return "http://" + addr, nil
+}
+
+// sdkGoroutines counts the goroutines, other than the caller, running a
+// function of the SDK. goroutines_after_shutdown also counts the slow
+// proxy's: a request the exporter pipelined before it gave up is still
+// delayed and forwarded by the proxy after Shutdown returned (a server
+// cannot notice that the client left while pipelined requests wait in its
+// buffer), and net/http's connections to the real server idle on.
+func sdkGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for i, g := range bytes.Split(buf, []byte("\n\n")) {
+		if i > 0 && bytes.Contains(g, []byte("github.com/mlflowtrace/mlflowtrace-go/")) {
+			count++
+		}
+	}
+	return count
 }
 
 // slowProxy forwards every request to the real server after a delay.
