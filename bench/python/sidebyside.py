@@ -503,19 +503,22 @@ def fault_markdown(f: dict) -> str:
     for l in f["latency"]:
         out.append(f"- round {l['round']} {l['scenario']}: {l['root_end']['p99_us']:.1f} / {l['child_end']['p99_us']:.1f}; "
                    f"shutdown {l['shutdown_s']:.1f} s{' (' + l['shutdown_error'] + ')' if l.get('shutdown_error') else ''}; "
-                   f"goroutines before/after {l['goroutines_before']}/{l['goroutines_after_shutdown']}; "
+                   f"goroutines before/after {l['goroutines_before']}/{l['goroutines_after_shutdown']} "
+                   f"(SDK's after: {l.get('sdk_goroutines_after_shutdown', '?')}); "
                    f"stats {l['stats']}")
     if f.get("memory"):
         out.append("\nMemory while the server is unreachable (burst as fast as the caller can go):\n")
         out.append("| server | traces | caller time / trace | heap in use before | peak heap in use | peak heap alloc "
-                   "| heap in use after Shutdown+GC | process max RSS | traces exported | traces dropped | goroutines before/after |")
-        out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+                   "| heap in use after Shutdown+GC | process max RSS | traces exported | traces dropped | goroutines before/after "
+                   "| SDK's goroutines after |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for m in f["memory"]:
             st = m.get("stats", {})
             out.append(f"| {m['scenario']} | {m['traces']} | {m['per_trace_us']:.0f} µs | {m['heap_inuse_before_mb']:.1f} MB | "
                        f"{m['heap_inuse_peak_mb']:.1f} MB | {m['heap_alloc_peak_mb']:.1f} MB | "
                        f"{m['heap_inuse_after_shutdown_gc_mb']:.1f} MB | {m['process_max_rss_mb']:.0f} MB | "
-                       f"{st.get('traces_exported', 0)} | {st.get('traces_dropped', 0)} | {m['goroutines_before']}/{m['goroutines_after_shutdown']} |")
+                       f"{st.get('traces_exported', 0)} | {st.get('traces_dropped', 0)} | {m['goroutines_before']}/{m['goroutines_after_shutdown']} | "
+                       f"{m.get('sdk_goroutines_after_shutdown', '?')} |")
     return "\n".join(out)
 
 
