@@ -17,7 +17,8 @@
 # then drain), BENCH_SKIP_FAULTS, BENCH_ROUNDS (python/go pairs, 1), BENCH_COUNT (go test -count, 6),
 # BENCH_OUT (results directory, bench/results), BENCH_TARGET (server, or databricks: the fake
 # workspace of internal/databrickstest), BENCH_CLOUD (databricks: AWS_PRESIGNED_URL, GCP_SIGNED_URL,
-# AZURE_SAS_URI, AZURE_ADLS_GEN2_SAS_URI or uc).
+# AZURE_SAS_URI, AZURE_ADLS_GEN2_SAS_URI or uc), BENCH_BASELINE_N (traces of each client's
+# baseline run with MLFLOW_TRACE_SAMPLING_RATIO=0, 400; 0 skips it; server target only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,6 +55,7 @@ if [ "${BENCH_TARGET:-server}" = databricks ]; then
 fi
 "$py" bench/python/sidebyside.py --go-bin "$tmp/serverbench" "${target_args[@]}" \
 	-n "${BENCH_N:-2000}" --rounds "${BENCH_ROUNDS:-1}" --pace "${BENCH_PACE:-0}" \
+	--baseline-n "${BENCH_BASELINE_N:-400}" \
 	${BENCH_SKIP_FAULTS:+--skip-faults} --out "$out/sidebyside.json" | tee "$out/sidebyside.md"
 
 if [ -z "${BENCH_SKIP_SPOOL:-}" ]; then

@@ -303,6 +303,10 @@ def main() -> int:
                     help="traces per second for both clients (0: as fast as possible, then drain)")
     ap.add_argument("--go-base-bin", help="serverbench built at an earlier commit: a third client "
                     "(go-base) on the same server in the same run, for before/after ratios")
+    ap.add_argument("--baseline-n", type=int, default=0,
+                    help="also run each client with MLFLOW_TRACE_SAMPLING_RATIO=0 for this many traces (same "
+                    "pace): the harness's own cost with the SDK present but recording nothing, subtracted for "
+                    "the 'net' ratio (0: no baseline runs)")
     ap.add_argument("--skip-python", action="store_true")
     ap.add_argument("--skip-go", action="store_true")
     ap.add_argument("--skip-faults", action="store_true")
@@ -391,6 +395,31 @@ def main() -> int:
                       file=sys.stderr, flush=True)
                 results["clients"].append(res)
 
+            results["baselines"] = []
+            if args.baseline_n > 0 and not databricks:
+                for client in [c for c in ("python", "go") if not getattr(args, f"skip_{c}")]:
+                    exp = create_experiment(server.url, f"bench-{client}-baseline")
+                    env = dict(base_env, MLFLOW_EXPERIMENT_ID=exp, MLFLOW_TRACE_SAMPLING_RATIO="0")
+                    if client == "python":
+                        argv = [python, str(HERE / "pyclient.py"), "-n", str(args.baseline_n),
+                                "-warmup", str(args.warmup), "-pace", str(args.pace)]
+                    else:
+                        argv = [args.go_bin, "-mode=throughput", f"-n={args.baseline_n}",
+                                f"-warmup={args.warmup}", f"-pace={args.pace}"]
+                    print(f"[bench] baseline (sampling ratio 0): {client} -> experiment {exp}",
+                          file=sys.stderr, flush=True)
+                    c0 = children.now()
+                    res = run_client(client, argv, env, server, timeout=3600)
+                    res["client"] = client
+                    res["process_cpu_s"] = children.now() - c0
+                    time.sleep(0.5)
+                    # Nothing is sampled, so nothing may reach the server.
+                    res["search_count"] = sum(count_traces(server.url, exp).values())
+                    print(f"[bench] baseline {client}: "
+                          f"{json.dumps({k: v for k, v in res.items() if k != 'stderr_tail'})}",
+                          file=sys.stderr, flush=True)
+                    results["baselines"].append(res)
+
             if not args.skip_faults and not args.skip_go:
                 print("[bench] Go fault benchmarks (latency, memory)", file=sys.stderr, flush=True)
                 exp = create_experiment(server.url, "bench-go-faults")
@@ -418,7 +447,8 @@ def main() -> int:
     results["machine"]["loadavg_end"] = pathlib.Path("/proc/loadavg").read_text().strip()
     pathlib.Path(args.out).write_text(json.dumps(results, indent=2))
     print(markdown(results))
-    ok = all(c["complete"] for c in results["clients"])
+    ok = all(c["complete"] for c in results["clients"]) and all(
+        b["search_count"] == 0 for b in results["baselines"])
     return 0 if ok else 1
 
 
@@ -454,6 +484,23 @@ def markdown(r: dict) -> str:
                        f"{a['process_cpu_s'] / b['process_cpu_s']:.1f}× (whole process); "
                        f"throughput Go/Python = {(b['n'] / b['wall_s']) / (a['n'] / a['wall_s']):.2f}×; "
                        f"server CPU per trace Go/Python = {b['server_cpu_s'] / a['server_cpu_s']:.2f}×")
+    bl = {b["client"]: b for b in r.get("baselines") or []}
+    if bl:
+        out.append("\nBaseline: each client again with MLFLOW_TRACE_SAMPLING_RATIO=0 (the SDK present, nothing "
+                   "recorded or sent): what the harness itself costs — building the values, pacing, the "
+                   "runtime's wake-ups.\n")
+        out.append("| client | traces | client CPU / trace (measured) | whole process / trace | traces found |")
+        out.append("|---|---|---|---|---|")
+        for b in bl.values():
+            out.append(f"| {b['client']} | {b['n']} | {1e6 * b['cpu_s'] / b['n']:.0f} µs | "
+                       f"{1e6 * b['process_cpu_s'] / b['n']:.0f} µs | {b['search_count']} |")
+    if "python" in bl and "go" in bl:
+        pb, gb = bl["python"]["cpu_s"] / bl["python"]["n"], bl["go"]["cpu_s"] / bl["go"]["n"]
+        for a, b in zip(py, go):
+            pn, gn = a["cpu_s"] / a["n"] - pb, b["cpu_s"] / b["n"] - gb
+            if gn > 0:
+                out.append(f"\nRound {a['round']}, net of the baseline (recording and exporting the trace): "
+                           f"Python {1e6 * pn:.0f} µs, Go {1e6 * gn:.0f} µs per trace = {pn / gn:.1f}×")
     base = [c for c in r["clients"] if c["client"] == "go-base"]
     for a, b in zip(base, go):
         out.append(f"\nRound {a['round']}: Go/Go-base client CPU per trace = {b['cpu_s'] / a['cpu_s']:.2f}× "
