@@ -272,15 +272,6 @@ func (w *pyw) inputItem(it *Item) {
 	w.b = append(w.b, '}')
 }
 
-func hasKey(keys []string, k string) bool {
-	for _, x := range keys {
-		if x == k {
-			return true
-		}
-	}
-	return false
-}
-
 // responseTraceValue is ResponsesAgentResponse.model_dump(): what MLflow
 // records when predict returns a ResponsesAgentResponse.
 func responseTraceValue(r *Response) json.RawMessage {

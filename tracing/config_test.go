@@ -149,7 +149,7 @@ func TestResource(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, kv := range r.Attributes() {
-		got[string(kv.Key)] = kv.Value.Emit()
+		got[string(kv.Key)] = kv.Value.String()
 	}
 	want := map[string]string{"deployment.environment": "prod", "team": "c", "service.name": "agent", "telemetry.sdk.language": "go"}
 	for k, v := range want {

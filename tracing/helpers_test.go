@@ -71,7 +71,7 @@ func mlflowAttrs(s sdktrace.ReadOnlySpan) map[string]string {
 func attrs(s sdktrace.ReadOnlySpan) map[string]string {
 	m := map[string]string{}
 	for _, kv := range s.Attributes() {
-		m[string(kv.Key)] = kv.Value.Emit()
+		m[string(kv.Key)] = kv.Value.String()
 	}
 	return m
 }
@@ -79,7 +79,7 @@ func attrs(s sdktrace.ReadOnlySpan) map[string]string {
 func eventAttrs(e sdktrace.Event) map[string]string {
 	m := map[string]string{}
 	for _, kv := range e.Attributes {
-		m[string(kv.Key)] = kv.Value.Emit()
+		m[string(kv.Key)] = kv.Value.String()
 	}
 	return m
 }

@@ -98,14 +98,6 @@ const (
 	LogLevelCritical LogLevel = 50
 )
 
-func defaultLogLevel(t SpanType) LogLevel {
-	switch t {
-	case SpanTypeLLM, SpanTypeChatModel, SpanTypeTool, SpanTypeRetriever, SpanTypeAgent, SpanTypeEmbedding:
-		return LogLevelInfo
-	}
-	return LogLevelDebug
-}
-
 func encodedLogLevel(l LogLevel) string {
 	switch l {
 	case LogLevelDebug:
@@ -813,7 +805,7 @@ func (s *Span) Attribute(key string) (string, bool) {
 	attrs := ro.Attributes()
 	for i := len(attrs) - 1; i >= 0; i-- {
 		if string(attrs[i].Key) == key {
-			return attrs[i].Value.Emit(), true
+			return attrs[i].Value.String(), true
 		}
 	}
 	return "", false

@@ -318,6 +318,8 @@ func message(m *schema.Message) chatmodel.Message {
 }
 
 // chatPart converts a part of Message.MultiContent.
+//
+//lint:ignore SA1019 Eino deprecated MultiContent, but agents still fill it and it must be recorded.
 func chatPart(p schema.ChatMessagePart) any {
 	switch {
 	case p.Type == schema.ChatMessagePartTypeText:

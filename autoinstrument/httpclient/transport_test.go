@@ -18,10 +18,7 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var (
-	setup = spantest.Start
-	attr  = spantest.Attr
-)
+var setup = spantest.Start
 
 // api is a small JSON and SSE API; it reports the headers it received.
 func api(t *testing.T, got chan<- http.Header) *httptest.Server {

@@ -109,8 +109,9 @@ var paramlessMethods = map[string]func() sdkmcp.Params{
 	"prompts/list":             func() sdkmcp.Params { return &sdkmcp.ListPromptsParams{} },
 	"resources/list":           func() sdkmcp.Params { return &sdkmcp.ListResourcesParams{} },
 	"resources/templates/list": func() sdkmcp.Params { return &sdkmcp.ListResourceTemplatesParams{} },
-	"roots/list":               func() sdkmcp.Params { return &sdkmcp.ListRootsParams{} },
-	"ping":                     func() sdkmcp.Params { return &sdkmcp.PingParams{} },
+	//lint:ignore SA1019 roots are deprecated (SEP-2577) but still served; their calls are traced.
+	"roots/list": func() sdkmcp.Params { return &sdkmcp.ListRootsParams{} },
+	"ping":       func() sdkmcp.Params { return &sdkmcp.PingParams{} },
 }
 
 // emptyParams gives a request sent without params (a list request, say) empty
@@ -218,8 +219,10 @@ func outcome(res sdkmcp.Result, err error) mcpspan.Outcome {
 	}
 	o := mcpspan.Outcome{Result: res, Outputs: res}
 	switch r := res.(type) {
+	//lint:ignore SA1019 sampling is deprecated (SEP-2577) but still served; its calls are traced.
 	case *sdkmcp.CreateMessageResult:
 		o.Model = r.Model
+	//lint:ignore SA1019 as above.
 	case *sdkmcp.CreateMessageWithToolsResult:
 		o.Model = r.Model
 	case *sdkmcp.CallToolResult:

@@ -93,13 +93,13 @@ func TestCallInfoReadsSDKConfig(t *testing.T) {
 	if !ok {
 		t.Fatal("PerCall fell back")
 	}
-	ctx := context.WithValue(context.Background(), struct{}{}, "caller")
+	ctx := context.WithValue(context.Background(), callerKey{}, "caller")
 	c := openai.NewClient(option.WithBaseURL(f.Fake.OpenAIBaseURL()), option.WithAPIKey(llmtest.OpenAIKey),
 		option.WithHTTPClient(f.Fake.Client()), opt, option.WithMaxRetries(5))
 	if _, err := c.Chat.Completions.New(ctx, chatParams("hi")); err != nil {
 		t.Fatal(err)
 	}
-	if len(infos) != 1 || !infos[0].ReadsConfig() || infos[0].MaxRetries() != 5 || infos[0].Context().Value(struct{}{}) != "caller" {
+	if len(infos) != 1 || !infos[0].ReadsConfig() || infos[0].MaxRetries() != 5 || infos[0].Context().Value(callerKey{}) != "caller" {
 		t.Fatalf("openai-go's request configuration is not read (MaxRetries, Request): %d calls, %+v", len(infos), infos)
 	}
 }
@@ -649,3 +649,6 @@ func TestConcurrentCallsSameContext(t *testing.T) {
 }
 
 var _ = errors.New
+
+// callerKey is a context key of the tests: a value the caller put in its context.
+type callerKey struct{}

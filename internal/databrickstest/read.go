@@ -201,7 +201,6 @@ func (w *Workspace) serveBatchGet(rw http.ResponseWriter, r *http.Request, loc s
 type searchOp struct {
 	infos []map[string]any
 	next  string
-	polls int
 }
 
 func (w *Workspace) serveSearch(rw http.ResponseWriter, r *http.Request, v4 bool) {

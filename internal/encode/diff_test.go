@@ -53,30 +53,32 @@ type fzBig struct {
 	FzEmb
 	*fzEmb2
 	*FzEmb3
-	Name    string            `json:"name"`
-	Opt     string            `json:"opt,omitempty"`
-	OptZ    time.Time         `json:"optz,omitzero"`
-	OptZP   *fzZeroer         `json:"optzp,omitzero"`
-	OptZV   fzZeroer          `json:"optzv,omitzero"`
-	OptZI   any               `json:"optzi,omitzero"`
-	OptE    []int             `json:"opte,omitempty"`
-	OptM    map[string]int    `json:"optm,omitempty"`
-	OptP    *int              `json:"optp,omitempty"`
-	OptF    float64           `json:"optf,omitempty"`
-	OptB    bool              `json:"optb,omitempty"`
-	OptA    [0]int            `json:"opta,omitempty"`
-	OptS    fzInner           `json:"opts,omitempty"`
-	QI      int               `json:"qi,string"`
-	QS      string            `json:"qs,string"`
-	QB      bool              `json:"qb,string"`
-	QF      float64           `json:"qf,string"`
-	QP      *int              `json:"qp,string"`
-	QM      fzTextVal         `json:"qm,string"`
-	QJ      fzJSONVal         `json:"qj,string"`
-	QN      json.Number       `json:"qn,string"`
-	Skip    int               `json:"-"`
-	Dash    int               `json:"-,"`
-	priv    int               //nolint:unused
+	Name  string         `json:"name"`
+	Opt   string         `json:"opt,omitempty"`
+	OptZ  time.Time      `json:"optz,omitzero"`
+	OptZP *fzZeroer      `json:"optzp,omitzero"`
+	OptZV fzZeroer       `json:"optzv,omitzero"`
+	OptZI any            `json:"optzi,omitzero"`
+	OptE  []int          `json:"opte,omitempty"`
+	OptM  map[string]int `json:"optm,omitempty"`
+	OptP  *int           `json:"optp,omitempty"`
+	OptF  float64        `json:"optf,omitempty"`
+	OptB  bool           `json:"optb,omitempty"`
+	OptA  [0]int         `json:"opta,omitempty"`
+	OptS  fzInner        `json:"opts,omitempty"`
+	QI    int            `json:"qi,string"`
+	QS    string         `json:"qs,string"`
+	QB    bool           `json:"qb,string"`
+	QF    float64        `json:"qf,string"`
+	QP    *int           `json:"qp,string"`
+	QM    fzTextVal      `json:"qm,string"`
+	QJ    fzJSONVal      `json:"qj,string"`
+	QN    json.Number    `json:"qn,string"`
+	Skip  int            `json:"-"`
+	//lint:ignore SA5008 the tag encoding/json reads as the name "-": the encoder must agree.
+	Dash int `json:"-,"`
+	//lint:ignore U1000 an unexported field the encoder must skip, as encoding/json does.
+	priv    int
 	Iface   any               `json:"iface"`
 	Err     error             `json:"err"`
 	Marsh   json.Marshaler    `json:"marsh"`
@@ -109,10 +111,11 @@ type fzBig struct {
 	Node    *fzNode           `json:"node"`
 	Arr     [3]any            `json:"arr"`
 	Unicode string            `json:"ünï,omitempty"`
-	Quote   string            `json:"q\"uote,omitempty"`
-	Time    time.Time         `json:"time"`
-	Dur     time.Duration     `json:"dur"`
-	IP      net.IP            `json:"ip"`
+	//lint:ignore SA5008 a name encoding/json rejects (it uses the field name): the encoder must agree.
+	Quote string        `json:"q\"uote,omitempty"`
+	Time  time.Time     `json:"time"`
+	Dur   time.Duration `json:"dur"`
+	IP    net.IP        `json:"ip"`
 }
 
 type fzNode struct {
@@ -153,6 +156,7 @@ func (j fzJSONVal) MarshalJSON() ([]byte, error) {
 		panic("json panic")
 	case "nilpanic":
 		var m map[string]int
+		//lint:ignore SA5000 the runtime panic a MarshalJSON may raise, on purpose.
 		m["x"] = 1
 	}
 	return []byte(j), nil
@@ -912,7 +916,7 @@ func diffTable() map[string]any {
 		"errors":              []any{errors.New("x"), fzValErr{"v"}, fzValErr{"panic"}, []error{nil, errors.New("y")}},
 		"zeroers":             []any{fzZeroer{1}, []fzPanicZeroer{{1}}},
 		"interface keys":      map[any]int{1: 1, "a": 2, 2.5: 3, fzKey{1, 2}: 4, fzPlainKey{3}: 5, nil: 6, true: 7},
-		"float keys":          map[float64]int{1.5: 1, math.Inf(1): 2, -0.0: 3, 1e20: 4},
+		"float keys":          map[float64]int{1.5: 1, math.Inf(1): 2, math.Copysign(0, -1): 3, 1e20: 4},
 		"plain struct keys":   map[fzPlainKey]int{{1}: 1, {2}: 2},
 		"uint keys":           map[uint16]bool{1: true, 65535: false},
 		"bool keys":           map[bool]string{true: "t", false: "f"},

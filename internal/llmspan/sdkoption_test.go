@@ -27,7 +27,7 @@ func fakeWithMiddleware(mws ...Middleware) fakeOption {
 }
 
 func TestPerCall(t *testing.T) {
-	ctx := context.WithValue(context.Background(), struct{}{}, "caller")
+	ctx := context.WithValue(context.Background(), callerKey{}, "caller")
 	calls := 0
 	var infos []CallInfo
 	opt, ok := PerCall(fakeOption.Apply, fakeWithMiddleware, func(info CallInfo) Middleware {
@@ -48,7 +48,7 @@ func TestPerCall(t *testing.T) {
 			t.Fatalf("config %+v", cfg)
 		}
 	}
-	if calls != 2 || !infos[0].Tracked() || !infos[0].ReadsConfig() || infos[0].MaxRetries() != 7 || infos[0].Context().Value(struct{}{}) != "caller" {
+	if calls != 2 || !infos[0].Tracked() || !infos[0].ReadsConfig() || infos[0].MaxRetries() != 7 || infos[0].Context().Value(callerKey{}) != "caller" {
 		t.Errorf("calls %d info %+v", calls, infos)
 	}
 	if (CallInfo{}).MaxRetries() != DefaultMaxRetries || (CallInfo{}).Context() != nil || (CallInfo{}).Tracked() || (CallInfo{}).ReadsConfig() {
@@ -97,3 +97,6 @@ func TestOptions(t *testing.T) {
 		t.Errorf("%v %v", err, order)
 	}
 }
+
+// callerKey is a context key of the tests: a value the caller put in its context.
+type callerKey struct{}

@@ -88,7 +88,6 @@ type recorder struct {
 	done      bool
 	streamErr error
 	usage     json.RawMessage // last usage seen in a stream
-	lastModel string
 
 	chat     chatAgg
 	text     strings.Builder // legacy completions
