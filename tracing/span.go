@@ -211,8 +211,8 @@ type Span struct {
 	ended       bool
 
 	// The attributes the span starts with (mlflow.spanType, the function
-	// name, the inputs) wait here, under mu, until the span is first
-	// changed, read or ended; they then reach the OpenTelemetry span in the
+	// name, the inputs — also inputs set with SetInputs while they wait)
+	// wait here, under mu, until the span is first changed, read or ended; they then reach the OpenTelemetry span in the
 	// same SetAttributes call as that change (at End: the outputs), so the
 	// span's attribute list is allocated once instead of grown. startPending
 	// is set while they wait and cleared, under mu, after they are written.
@@ -446,7 +446,20 @@ func (s *Span) SetInputs(v any) {
 	if s == nil {
 		return
 	}
-	s.setOTelAttributes(attribute.String(keys.SpanInputs, s.encode(v)))
+	enc := s.encode(v) // user code (MarshalJSON) runs unlocked
+	if s.startPending.Load() {
+		// The inputs are a start attribute: while those wait, the new
+		// inputs replace the waiting ones and go with them (one
+		// SetAttributes call for the span instead of two).
+		s.mu.Lock()
+		if s.startPending.Load() {
+			s.startHasInputs, s.startInputs = true, enc
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+	}
+	s.otel.SetAttributes(attribute.String(keys.SpanInputs, enc))
 }
 
 // SetOutputs records v as the span's outputs (mlflow.spanOutputs).

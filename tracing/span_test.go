@@ -101,6 +101,10 @@ func TestStartAttributesAndLaterChanges(t *testing.T) {
 			}
 			s.SetInputs("c")
 		}, map[string]string{keys.SpanType: `"TOOL"`, keys.SpanInputs: `"c"`}},
+		{"inputs replaced twice", func(s *Span) { s.SetInputs("b"); s.SetInputs(nil) },
+			map[string]string{keys.SpanType: `"TOOL"`, keys.SpanInputs: `null`}},
+		{"inputs replaced after another change", func(s *Span) { s.SetAttribute("k", 1); s.SetInputs("d") },
+			map[string]string{keys.SpanType: `"TOOL"`, keys.SpanInputs: `"d"`, "k": `1`}},
 		{"outputs during the span", func(s *Span) { s.SetOutputs("early") },
 			map[string]string{keys.SpanOutputs: `"early"`, keys.SpanInputs: `{"q":"a","top_k":1}`}},
 	}
@@ -493,7 +497,10 @@ func TestOpenSpansExportedWithStartAttributes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := setup(t, WithGetenv(tt.env.get))
 			ctx, root := StartSpan(context.Background(), "root", WithSpanType(SpanTypeAgent), WithInputs("question"))
-			_, child := StartSpan(ctx, "stuck", WithSpanType(SpanTypeTool), WithInputs(map[string]int{"n": 1}))
+			// The child's inputs come from SetInputs, which keeps them
+			// waiting with the start attributes.
+			_, child := StartSpan(ctx, "stuck", WithSpanType(SpanTypeTool))
+			child.SetInputs(map[string]int{"n": 1})
 			defer child.End()
 			if tt.endRoot {
 				root.End()
