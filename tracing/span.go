@@ -385,6 +385,10 @@ func (s *Span) appendStartAttrs(a []attribute.KeyValue) []attribute.KeyValue {
 // waiting start attributes go first, in the same call, so a later value of
 // the same key (SetInputs, SetSpanType) wins as it would have.
 func (s *Span) setOTelAttributes(kvs ...attribute.KeyValue) {
+	if len(kvs) == 1 {
+		s.setOTelAttribute(kvs[0])
+		return
+	}
 	if s.startPending.Load() {
 		s.mu.Lock()
 		if s.startPending.Load() {
@@ -399,6 +403,24 @@ func (s *Span) setOTelAttributes(kvs ...attribute.KeyValue) {
 	if len(kvs) > 0 {
 		s.otel.SetAttributes(kvs...)
 	}
+}
+
+// setOTelAttribute is setOTelAttributes for one attribute, its common case:
+// kv is passed by value so that only the slice handed to OpenTelemetry is
+// allocated (a variadic argument would be a second one: it escapes).
+func (s *Span) setOTelAttribute(kv attribute.KeyValue) {
+	if s.startPending.Load() {
+		s.mu.Lock()
+		if s.startPending.Load() {
+			a := append(s.appendStartAttrs(make([]attribute.KeyValue, 0, 4)), kv)
+			s.otel.SetAttributes(a...)
+			s.startPending.Store(false)
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+	}
+	s.otel.SetAttributes(kv)
 }
 
 // encode returns the JSON encoding of v, cut to the Provider's value limit.
@@ -467,7 +489,7 @@ func (s *Span) SetOutputs(v any) {
 	if s == nil {
 		return
 	}
-	s.setOTelAttributes(attribute.String(keys.SpanOutputs, s.encode(v)))
+	s.setOTelAttribute(attribute.String(keys.SpanOutputs, s.encode(v)))
 }
 
 // SetAttribute sets one attribute, stored JSON-encoded.
@@ -475,7 +497,7 @@ func (s *Span) SetAttribute(key string, v any) {
 	if s == nil || key == "" {
 		return
 	}
-	s.setOTelAttributes(s.attr(key, v))
+	s.setOTelAttribute(s.attr(key, v))
 }
 
 // SetAttributes sets several attributes, each stored JSON-encoded.
@@ -526,7 +548,7 @@ func (s *Span) SetSpanType(t SpanType) {
 	s.mu.Lock()
 	s.spanType = t
 	s.mu.Unlock()
-	s.setOTelAttributes(attribute.String(keys.SpanType, encodedType(t)))
+	s.setOTelAttribute(attribute.String(keys.SpanType, encodedType(t)))
 }
 
 // SpanType returns the span's MLflow type.
@@ -547,7 +569,7 @@ func (s *Span) SetLogLevel(l LogLevel) {
 	s.mu.Lock()
 	s.logLevel, s.logExplicit = l, true
 	s.mu.Unlock()
-	s.setOTelAttributes(attribute.String(keys.SpanLogLevel, encodedLogLevel(l)))
+	s.setOTelAttribute(attribute.String(keys.SpanLogLevel, encodedLogLevel(l)))
 }
 
 // AddEvent adds an event. Event attributes keep their native OpenTelemetry
@@ -571,7 +593,7 @@ func (s *Span) raiseLogLevel() {
 	}
 	s.mu.Unlock()
 	if raise {
-		s.setOTelAttributes(attribute.String(keys.SpanLogLevel, encodedLogLevel(LogLevelError)))
+		s.setOTelAttribute(attribute.String(keys.SpanLogLevel, encodedLogLevel(LogLevelError)))
 	}
 }
 
