@@ -48,9 +48,11 @@ type traceState struct {
 	rootEnd sdktrace.ReadOnlySpan // root snapshot, from OnEnd
 	open    map[trace.SpanID]liveSpan
 	ended   []*endedSpan
-	upd     *TraceUpdate
-	prev    *traceState
-	next    *traceState
+	// endedBuf backs ended for traces of up to 8 spans (no growth).
+	endedBuf [8]*endedSpan
+	upd      *TraceUpdate
+	prev     *traceState
+	next     *traceState
 
 	detached bool // under openTraces.mu
 	// streamed counts the spans of ended that were handed to the span
@@ -150,6 +152,7 @@ func (o *openTraces) start(s liveSpan, isRoot bool, now time.Time, reqAttr func(
 			root:    s,
 			open:    make(map[trace.SpanID]liveSpan, 4),
 		}
+		ts.ended = ts.endedBuf[:0]
 		o.byID[ts.id] = ts
 		o.linkLocked(ts)
 	}
