@@ -11,9 +11,9 @@ BENCH     ?= .
 # of the root module's graph); every target below covers them too.
 NESTED    = autoinstrument/genkit
 
-.PHONY: test setup-python fmt-check vet go-test conformance tree-check quickstart bench bench-side
+.PHONY: test setup-python fmt-check vet go-test bench-smoke conformance tree-check quickstart bench bench-side
 
-test: setup-python fmt-check vet go-test conformance tree-check
+test: setup-python fmt-check vet go-test bench-smoke conformance tree-check
 
 setup-python:
 	@bash scripts/setup-python.sh
@@ -34,6 +34,12 @@ vet:
 go-test:
 	$(PYTHON_ENV) $(GO) test $(GO_TEST_FLAGS) ./...
 	for m in $(NESTED); do (cd $$m && $(PYTHON_ENV) $(GO) test $(GO_TEST_FLAGS) ./...) || exit 1; done
+
+# Every benchmark once (-benchtime 1x): a benchmark that fails or panics
+# fails the test command; the figures are not read.
+bench-smoke:
+	$(PYTHON_ENV) $(GO) test -run '^$$' -bench . -benchtime 1x ./...
+	for m in $(NESTED); do (cd $$m && $(PYTHON_ENV) $(GO) test -run '^$$' -bench . -benchtime 1x ./...) || exit 1; done
 
 conformance:
 	$(PYTHON_ENV) $(CURDIR)/.venv/bin/python -m pytest conformance -q
