@@ -212,7 +212,8 @@ type Span struct {
 
 	// The attributes the span starts with (mlflow.spanType, the function
 	// name, the inputs — also inputs set with SetInputs while they wait)
-	// wait here, under mu, until the span is first changed, read or ended; they then reach the OpenTelemetry span in the
+	// wait here, under mu, until the span is first changed, read or ended;
+	// they then reach the OpenTelemetry span in the
 	// same SetAttributes call as that change (at End: the outputs), so the
 	// span's attribute list is allocated once instead of grown. startPending
 	// is set while they wait and cleared, under mu, after they are written.
@@ -385,22 +386,7 @@ func (s *Span) appendStartAttrs(a []attribute.KeyValue) []attribute.KeyValue {
 // waiting start attributes go first, in the same call, so a later value of
 // the same key (SetInputs, SetSpanType) wins as it would have.
 func (s *Span) setOTelAttributes(kvs ...attribute.KeyValue) {
-	if len(kvs) == 1 {
-		s.setOTelAttribute(kvs[0])
-		return
-	}
-	if s.startPending.Load() {
-		s.mu.Lock()
-		if s.startPending.Load() {
-			a := append(s.appendStartAttrs(make([]attribute.KeyValue, 0, 3+len(kvs))), kvs...)
-			s.otel.SetAttributes(a...)
-			s.startPending.Store(false)
-			s.mu.Unlock()
-			return
-		}
-		s.mu.Unlock()
-	}
-	if len(kvs) > 0 {
+	if !s.writeStartWith(kvs) && len(kvs) > 0 {
 		s.otel.SetAttributes(kvs...)
 	}
 }
@@ -409,18 +395,27 @@ func (s *Span) setOTelAttributes(kvs ...attribute.KeyValue) {
 // kv is passed by value so that only the slice handed to OpenTelemetry is
 // allocated (a variadic argument would be a second one: it escapes).
 func (s *Span) setOTelAttribute(kv attribute.KeyValue) {
-	if s.startPending.Load() {
-		s.mu.Lock()
-		if s.startPending.Load() {
-			a := append(s.appendStartAttrs(make([]attribute.KeyValue, 0, 4)), kv)
-			s.otel.SetAttributes(a...)
-			s.startPending.Store(false)
-			s.mu.Unlock()
-			return
-		}
-		s.mu.Unlock()
+	if !s.writeStartWith([]attribute.KeyValue{kv}) {
+		s.otel.SetAttributes(kv)
 	}
-	s.otel.SetAttributes(kv)
+}
+
+// writeStartWith writes the waiting start attributes followed by kvs in one
+// SetAttributes call and reports true; it reports false, writing nothing,
+// when no start attributes wait.
+func (s *Span) writeStartWith(kvs []attribute.KeyValue) bool {
+	if !s.startPending.Load() {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.startPending.Load() {
+		return false
+	}
+	a := append(s.appendStartAttrs(make([]attribute.KeyValue, 0, 3+len(kvs))), kvs...)
+	s.otel.SetAttributes(a...)
+	s.startPending.Store(false)
+	return true
 }
 
 // encode returns the JSON encoding of v, cut to the Provider's value limit.
