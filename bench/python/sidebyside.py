@@ -330,6 +330,14 @@ def main() -> int:
                      "pace": args.pace, "queue_size": queue, "clients": [], "faults": None,
                      "target": args.target, "cloud": args.cloud if databricks else None}
     children = ChildCPU()
+
+    def client_argv(client: str, n: int) -> list[str]:
+        """The command line of one client run of n traces at the run's pace."""
+        if client == "python":
+            return [python, str(HERE / "pyclient.py"), "-n", str(n), "-warmup", str(args.warmup),
+                    "-pace", str(args.pace)]
+        return [args.go_base_bin if client == "go-base" else args.go_bin, "-mode=throughput",
+                f"-n={n}", f"-warmup={args.warmup}", f"-pace={args.pace}"]
     with tempfile.TemporaryDirectory(prefix="mlflowtrace-bench-") as tmp:
         work = pathlib.Path(tmp)
         server = FakeWorkspaceTarget(args.fake_bin, work, args.cloud) if databricks else Server(python, work)
@@ -363,12 +371,7 @@ def main() -> int:
                 else:
                     exp = create_experiment(server.url, f"bench-{client}-{r}")
                     env = dict(base_env, MLFLOW_EXPERIMENT_ID=exp)
-                if client == "python":
-                    argv = [python, str(HERE / "pyclient.py"), "-n", str(args.n), "-warmup", str(args.warmup),
-                            "-pace", str(args.pace)]
-                else:
-                    argv = [args.go_base_bin if client == "go-base" else args.go_bin, "-mode=throughput",
-                            f"-n={args.n}", f"-warmup={args.warmup}", f"-pace={args.pace}"]
+                argv = client_argv(client, args.n)
                 print(f"[bench] round {r}: {client} -> experiment {exp}", file=sys.stderr, flush=True)
                 c0 = children.now()
                 res = run_client(client, argv, env, server, timeout=3600)
@@ -400,12 +403,7 @@ def main() -> int:
                 for client in [c for c in ("python", "go") if not getattr(args, f"skip_{c}")]:
                     exp = create_experiment(server.url, f"bench-{client}-baseline")
                     env = dict(base_env, MLFLOW_EXPERIMENT_ID=exp, MLFLOW_TRACE_SAMPLING_RATIO="0")
-                    if client == "python":
-                        argv = [python, str(HERE / "pyclient.py"), "-n", str(args.baseline_n),
-                                "-warmup", str(args.warmup), "-pace", str(args.pace)]
-                    else:
-                        argv = [args.go_bin, "-mode=throughput", f"-n={args.baseline_n}",
-                                f"-warmup={args.warmup}", f"-pace={args.pace}"]
+                    argv = client_argv(client, args.baseline_n)
                     print(f"[bench] baseline (sampling ratio 0): {client} -> experiment {exp}",
                           file=sys.stderr, flush=True)
                     c0 = children.now()
