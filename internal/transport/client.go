@@ -187,10 +187,12 @@ type Request struct {
 	// once per attempt instead.
 	Body    []byte
 	GetBody func() (io.Reader, error)
-	// AppendBody, when set (and GetBody is not), writes the body: Do calls
-	// it once, with an empty buffer from the Client's pool, and sends what
-	// it returns on every attempt. The buffer goes back to the pool once no
-	// attempt reads it any more (lease.go).
+	// AppendBody, when set (and GetBody is not), writes the body: it must
+	// append it to dst and return the result. Do calls it once, with an
+	// empty buffer from the Client's pool (DoPipelined: one buffer for the
+	// requests it sends together, each body appended after the one before),
+	// and sends what it appended on every attempt. The buffer goes back to
+	// the pool once no attempt reads it any more (lease.go).
 	AppendBody func(dst []byte) []byte
 	// NoRetry sends the request once.
 	NoRetry bool

@@ -34,10 +34,7 @@ func (c *Client) DoPipelined(ctx context.Context, reqs []*Request) ([]*Response,
 		return c.DoInTurn(ctx, reqs)
 	}
 	resps, errs := make([]*Response, len(reqs)), make([]error, len(reqs))
-	calls := make([]*call, len(reqs))
-	for i, r := range reqs {
-		calls[i] = c.newCall(r)
-	}
+	calls := c.newCalls(reqs)
 	defer func() {
 		for _, cl := range calls {
 			cl.end()

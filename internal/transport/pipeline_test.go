@@ -88,8 +88,8 @@ func pipelineRequests(paths ...string) []*Request {
 // TestPipelineWritesAllBeforeAnswers: the server reads every request of the
 // batch before it answers any (a client waiting for each answer before the
 // next request would never get one), on one connection, which the next
-// batch reuses — the second batch through the sleep of a known pace. Each
-// pooled body goes back once.
+// batch reuses — the second batch through the sleep of a known pace. The
+// batch's bodies share one pooled buffer, which goes back once.
 func TestPipelineWritesAllBeforeAnswers(t *testing.T) {
 	srv := newRawServer(t, func(c net.Conn, br *bufio.Reader) {
 		for {
@@ -123,8 +123,8 @@ func TestPipelineWritesAllBeforeAnswers(t *testing.T) {
 				t.Errorf("round %d %s: answer %q", round, p, got)
 			}
 		}
-		if got := puts.Load(); got != int32(3*(round+1)) {
-			t.Errorf("round %d: %d bodies back in the pool, want %d", round, got, 3*(round+1))
+		if got := puts.Load(); got != int32(round+1) {
+			t.Errorf("round %d: %d buffers back in the pool, want %d (one per pipeline)", round, got, round+1)
 		}
 		if c.noPipeline.Load() {
 			t.Fatal("pipelining turned off")
@@ -140,11 +140,17 @@ func TestPipelineWritesAllBeforeAnswers(t *testing.T) {
 
 // TestPipelineRetriesFailedAnswerAlone: a retryable status in a pipeline is
 // retried on its own (the pipeline's attempt counts as the first); a
-// permanent one fails with Attempts 1; the others succeed.
+// permanent one fails with Attempts 1; the others succeed. Every attempt,
+// the retry included, sends its own body, read from the buffer the
+// pipeline's bodies share, which goes back to the pool once, after the
+// retry.
 func TestPipelineRetriesFailedAnswerAlone(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string]int{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if b, _ := io.ReadAll(r.Body); string(b) != "body of "+r.URL.Path {
+			t.Errorf("%s: body %q", r.URL.Path, b)
+		}
 		mu.Lock()
 		seen[r.URL.Path]++
 		n := seen[r.URL.Path]
@@ -162,7 +168,12 @@ func TestPipelineRetriesFailedAnswerAlone(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newClient(t, fastConfig(srv.URL))
+	var puts atomic.Int32
+	onPut(t, func() { puts.Add(1) })
 	resps, errs := c.DoPipelined(context.Background(), pipelineRequests("/a", "/busy", "/bad", "/d"))
+	if n := puts.Load(); n != 1 {
+		t.Errorf("buffer returned to the pool %d times, want 1", n)
+	}
 	for _, i := range []int{0, 1, 3} {
 		if errs[i] != nil {
 			t.Fatalf("request %d: %v", i, errs[i])
