@@ -210,6 +210,14 @@ func TestParseTrackingURI(t *testing.T) {
 		{"sqlite:///mlflow.db", 0, "", `scheme "sqlite" is not supported`},
 		{"file://host/share", 0, "", "remote host"},
 		{"postgresql://user:secret@db/mlflow", 0, "", "postgresql"},
+		// An http(s) URI with a typo is a server URI that does not parse
+		// (MLflow picks the store by scheme), never a directory "http:".
+		{"http://127.0.0.1:50OO", 0, "", `not a valid URL: invalid port ":50OO" after host`},
+		{"https://user:secret@example.com:44x3/", 0, "", "not a valid URL: invalid port"},
+		{"http://user:secret@bad host/", 0, "", "not a valid URL: invalid character"},
+		{"a1+b.c-d://x:9x", 0, "", "not a valid URL"},
+		{`C://mlruns`, settings.Local, `C://mlruns`, ""},
+		{"not a url ://", settings.Local, "not a url ://", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.uri, func(t *testing.T) {

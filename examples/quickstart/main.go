@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -367,6 +368,17 @@ func spanLine(s sdktrace.ReadOnlySpan) string {
 	return fmt.Sprintf("%s [%s] %s%s%s", s.Name(), typ, d, usage, status)
 }
 
+// withoutUserInfo is uri without its user:password@ part, which is never
+// printed.
+func withoutUserInfo(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "the tracking server" // Init refuses such a URI
+	}
+	u.User = nil
+	return u.String()
+}
+
 // printWhere says where the trace went and how to look at it in MLflow.
 func printWhere(out io.Writer, traceID string, getenv func(string) string) error {
 	uri := getenv("MLFLOW_TRACKING_URI")
@@ -375,7 +387,7 @@ func printWhere(out io.Writer, traceID string, getenv func(string) string) error
 		return nil
 	}
 	if strings.HasPrefix(uri, "http://") || strings.HasPrefix(uri, "https://") {
-		base := strings.TrimRight(uri, "/")
+		base := strings.TrimRight(withoutUserInfo(uri), "/")
 		if exp := getenv("MLFLOW_EXPERIMENT_ID"); exp != "" || getenv("MLFLOW_EXPERIMENT_NAME") == "" {
 			if exp == "" {
 				exp = "0"

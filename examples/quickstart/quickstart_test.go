@@ -182,6 +182,25 @@ func checkLoaded(t *testing.T, got []byte) {
 	}
 }
 
+// TestPrintWhereHidesCredentials: the server address the quickstart prints
+// never carries the user:password@ of MLFLOW_TRACKING_URI.
+func TestPrintWhereHidesCredentials(t *testing.T) {
+	var out strings.Builder
+	env := func(k string) string {
+		if k == "MLFLOW_TRACKING_URI" {
+			return "https://alice:S3CRET@mlflow.example.com:8443/"
+		}
+		return ""
+	}
+	if err := printWhere(&out, "tr-1", env); err != nil {
+		t.Fatal(err)
+	}
+	want := "Sent to the MLflow server at https://mlflow.example.com:8443. Open:\n  https://mlflow.example.com:8443/#/experiments/0/traces?selectedEvaluationId=tr-1\n"
+	if out.String() != want {
+		t.Errorf("printed %q, want %q", out.String(), want)
+	}
+}
+
 // TestQuickstartLoadsInMLflow loads what the quickstart wrote to ./mlruns
 // with MLflow's own Python client (the pinned mlflow in .venv).
 func TestQuickstartLoadsInMLflow(t *testing.T) {

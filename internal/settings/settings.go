@@ -535,6 +535,12 @@ func ParseTrackingURI(uri string) (Kind, string, error) {
 		return 0, "", errors.New("uc: is a model registry URI, not a tracking URI: use MLFLOW_TRACKING_URI=databricks")
 	}
 	u, err := url.Parse(uri)
+	if err != nil && hasURLScheme(uri) {
+		// MLflow picks the store by scheme (urlparse never fails on
+		// this): an http(s) URI with a typo is a server it cannot reach,
+		// not a directory named "http:".
+		return 0, "", fmt.Errorf("the tracking URI (MLFLOW_TRACKING_URI, WithTrackingURI) is not a valid URL: %s", urlProblem(err))
+	}
 	if err != nil || len(u.Scheme) <= 1 {
 		// A plain path (a one-letter "scheme" is a Windows drive).
 		return Local, uri, nil
@@ -556,6 +562,37 @@ func ParseTrackingURI(uri string) (Kind, string, error) {
 		return Server, "", nil
 	}
 	return 0, "", fmt.Errorf("tracking URI scheme %q is not supported: use a directory, a file: URI, an http(s) MLflow tracking server or databricks", u.Scheme)
+}
+
+// hasURLScheme reports whether uri starts with scheme:// for a scheme of
+// two or more characters (RFC 3986: a letter, then letters, digits, "+",
+// "-" or "."); a one-letter scheme is a Windows drive.
+func hasURLScheme(uri string) bool {
+	i := strings.Index(uri, "://")
+	if i < 2 {
+		return false
+	}
+	for j := 0; j < i; j++ {
+		c := uri[j]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case j > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// urlProblem is what url.Parse found wrong, without the URI itself (it may
+// hold credentials): url.Error's inner error names only the bad part
+// (invalid port ":50OO" after host).
+func urlProblem(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return "it does not parse"
 }
 
 // Where describes the backend for messages, without credentials: the
