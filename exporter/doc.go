@@ -6,7 +6,13 @@
 //
 //	exp, err := exporter.New(ctx)                    // destination from MLFLOW_TRACKING_URI
 //	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(exp))
-//	defer tp.Shutdown(ctx)                           // also shuts exp down
+//	defer func() {
+//		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+//		defer cancel()
+//		if err := tp.Shutdown(ctx); err != nil { // also shuts exp down
+//			log.Print(err) // how many traces were not delivered, and why
+//		}
+//	}()
 //
 // # What it does
 //

@@ -8,11 +8,18 @@
 // over it, creates an OpenTelemetry tracer provider with the MLflow exporter
 // (package exporter) registered on it, and installs the result as the default
 // the package-level functions use. Shut it down before the program exits so
-// buffered traces are written:
+// buffered traces are written, with a deadline (Shutdown waits for the
+// traces to reach their destination, retrying up to the retry budget):
 //
 //	p, err := tracing.Init(ctx)
 //	if err != nil { ... }
-//	defer p.Shutdown(context.Background())
+//	defer func() {
+//		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+//		defer cancel()
+//		if err := p.Shutdown(ctx); err != nil {
+//			log.Print(err) // says how many traces were not delivered, and why
+//		}
+//	}()
 //
 // Without MLFLOW_TRACKING_URI traces go to ./mlruns (MLflow's file store);
 // with it, to that MLflow tracking server; with MLFLOW_TRACKING_URI=databricks

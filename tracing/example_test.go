@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/exporter/exportertest"
@@ -39,7 +40,11 @@ func Example() {
 	llm.End(tracing.WithOutputs("An open source platform for the ML lifecycle."))
 	span.End(tracing.WithOutputs("MLflow is an open source platform."))
 
-	if err := p.Shutdown(context.Background()); err != nil { // writes buffered traces
+	// Shutdown writes the buffered traces; bound it, and read its error
+	// (how many traces were not delivered, and why).
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.Shutdown(sctx); err != nil {
 		panic(err)
 	}
 	tr := rec.Traces()[0]

@@ -7,7 +7,13 @@
 // One line, before genkit.Init:
 //
 //	p, err := tracing.Init(ctx) // installs the MLflow tracer provider as OpenTelemetry's global
-//	defer p.Shutdown(ctx)
+//	defer func() {
+//		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+//		defer cancel()
+//		if err := p.Shutdown(ctx); err != nil {
+//			log.Print(err)
+//		}
+//	}()
 //	g := genkit.Init(ctx, genkit.WithPlugins(...))
 //
 // Genkit records on OpenTelemetry's global tracer provider when it is an

@@ -52,7 +52,11 @@ func run(ctx context.Context, addr string, demo bool, out io.Writer) error {
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_ = provider.Shutdown(sctx) // writes the buffered traces
+		// Writes the buffered traces; the error says how many were not
+		// delivered, and why.
+		if serr := provider.Shutdown(sctx); serr != nil {
+			fmt.Fprintln(os.Stderr, "httpagent:", serr)
+		}
 	}()
 
 	if demo {
