@@ -134,8 +134,8 @@ func (s *Span) endPanicking(r any) {
 
 // funcName returns fn's name as MLflow's Python SDK records a function's
 // __name__: without import path, package or receiver ("plan" for pkg.plan,
-// "Run" for pkg.(*Agent).Run; a closure keeps its enclosing function,
-// "main.func1"), or "" when unknown.
+// "Run" for pkg.(*Agent).Run and pkg.Agent.Run; a closure keeps its
+// enclosing function, "main.func1"), or "" when unknown.
 func funcName(fn any) string {
 	v := reflect.ValueOf(fn)
 	if v.Kind() != reflect.Func || v.IsNil() {
@@ -167,6 +167,19 @@ func isClosureName(name string) bool {
 	return false
 }
 
+// isClosurePart reports whether rest, what follows a function's name in a
+// compiler's name ("func1", "func1.2", "gowrap1", "0" for init.0), starts
+// with a closure's part rather than a method's name.
+func isClosurePart(rest string) bool {
+	if i := strings.IndexByte(rest, '.'); i >= 0 {
+		rest = rest[:i]
+	}
+	rest = strings.TrimSuffix(rest, "-fm")
+	return isDigits(rest) ||
+		strings.HasPrefix(rest, "func") && isDigits(rest[4:]) ||
+		strings.HasPrefix(rest, "gowrap") && isDigits(rest[6:])
+}
+
 func isDigits(s string) bool {
 	if s == "" {
 		return false
@@ -183,10 +196,16 @@ func shortFuncName(name string) string {
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
 		name = name[i+1:]
 	}
+	name = strings.ReplaceAll(name, "[...]", "") // generic instantiations
 	if i := strings.Index(name, ")."); i >= 0 && strings.Contains(name[:i], ".(") {
 		name = name[i+2:] // package and pointer receiver
 	} else if i := strings.IndexByte(name, '.'); i >= 0 {
 		name = name[i+1:] // package name
+		// A value receiver ("Agent.Run"), unlike an enclosing function
+		// ("main.func1"), is followed by a method name.
+		if j := strings.IndexByte(name, '.'); j >= 0 && !isClosurePart(name[j+1:]) {
+			name = name[j+1:]
+		}
 	}
 	name = strings.TrimSuffix(name, "-fm")
 	if i := strings.IndexByte(name, '['); i >= 0 && strings.HasSuffix(name, "]") {

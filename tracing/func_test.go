@@ -171,13 +171,20 @@ func TestFuncGoexitEndsSpan(t *testing.T) {
 
 func TestShortFuncName(t *testing.T) {
 	for in, want := range map[string]string{
-		"main.plan":                          "plan",
-		"github.com/x/agent.plan":            "plan",
-		"github.com/x/agent.(*Agent).Run-fm": "Run",
-		"github.com/x/agent.Agent.Run":       "Agent.Run",
-		"main.main.func1":                    "main.func1",
-		"github.com/x/agent.generic[...]":    "generic",
-		"github.com/x/agent.v2.(*T).M":       "M",
+		"main.plan":                             "plan",
+		"github.com/x/agent.plan":               "plan",
+		"github.com/x/agent.(*Agent).Run-fm":    "Run",
+		"github.com/x/agent.Agent.Run":          "Run", // value receiver
+		"github.com/x/agent.Agent.Run-fm":       "Run",
+		"github.com/x/agent.Agent.Run.func1":    "Run.func1",
+		"github.com/x/agent.(*Agent).Run.func2": "Run.func2",
+		"github.com/x/agent.Box[...].Get":       "Get",
+		"main.main.func1":                       "main.func1",
+		"main.plan.func1.2":                     "plan.func1.2",
+		"main.plan.gowrap1":                     "plan.gowrap1",
+		"main.init.0":                           "init.0",
+		"github.com/x/agent.generic[...]":       "generic",
+		"github.com/x/agent.v2.(*T).M":          "M",
 	} {
 		if got := shortFuncName(in); got != want {
 			t.Errorf("shortFuncName(%q) = %q, want %q", in, got, want)
@@ -196,6 +203,27 @@ func TestClosureFunctionNameIsSpanName(t *testing.T) {
 		"plan": false, "Agent.Run": false, "functional": false, "func": false} {
 		if isClosureName(in) != want {
 			t.Errorf("isClosureName(%q) = %v", in, !want)
+		}
+	}
+}
+
+type valueAgent struct{ greeting string }
+
+func (a valueAgent) Run(_ context.Context, q string) (string, error) { return a.greeting + q, nil }
+
+type pointerAgent struct{ greeting string }
+
+func (a *pointerAgent) Run(_ context.Context, q string) (string, error) { return a.greeting + q, nil }
+
+// TestMethodFunctionName: a method wrapped by Func records its bare name,
+// whatever its receiver, as Python's __name__ of a method is "Run".
+func TestMethodFunctionName(t *testing.T) {
+	f := setup(t)
+	_, _ = Func("value", valueAgent{"hi "}.Run)(context.Background(), "x")
+	_, _ = Func("pointer", (&pointerAgent{"hi "}).Run)(context.Background(), "x")
+	for _, name := range []string{"value", "pointer"} {
+		if got := attrs(f.span(t, name))[keys.SpanFunctionName]; got != `"Run"` {
+			t.Errorf("%s receiver: spanFunctionName = %s, want \"Run\"", name, got)
 		}
 	}
 }

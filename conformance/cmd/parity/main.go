@@ -104,8 +104,9 @@ type UnsupportedUnitError struct{ Unit string }
 
 func (e *UnsupportedUnitError) Error() string { return "unsupported unit: " + e.Unit }
 
-// The traced functions. Func records each one's Go name as
-// mlflow.spanFunctionName ("main.plan"), as @mlflow.trace records "plan".
+// The traced functions. Func records each one's bare Go name as
+// mlflow.spanFunctionName ("plan" for main.plan), as @mlflow.trace records
+// the function's __name__ "plan".
 var (
 	tracedPlan = tracing.Func("plan", plan,
 		tracing.WithSpanType(tracing.SpanTypeChain), tracing.WithInputName("question"))
