@@ -151,9 +151,9 @@
 //     its single input value as is (a struct is a JSON object already);
 //     WithInputName("query") records {"query": value} instead.
 //   - mlflow.spanFunctionName is the Go function's bare name, like Python's
-//     __name__ ("plan" for agent.plan, "Run" for agent.(*Agent).Run and agent.Agent.Run); for an
-//     anonymous function, which has no name, it is the span name given to
-//     Func.
+//     __name__ ("plan" for agent.plan, "Run" for agent.(*Agent).Run and
+//     agent.Agent.Run); for an anonymous function, which has no name, it is
+//     the span name given to Func.
 //   - A recorded Go error's exception.type is its dynamic type without the
 //     pointer star ("errors.errorString", "net.OpError"), and the status
 //     message is "<type>: <message>" as in MLflow. A recovered panic has type
