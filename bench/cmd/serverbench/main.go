@@ -166,8 +166,12 @@ func throughput(n, warmup int, pace float64) (*throughputResult, error) {
 	return r, nil
 }
 
-// writeAllocs writes the allocation profile of the run so far.
+// writeAllocs writes the allocation profile of the run so far. The
+// runtime publishes allocations at the end of a collection: without the
+// collection first, the profile would stop at the run's last one, a
+// different number of traces from run to run.
 func writeAllocs(name string) error {
+	runtime.GC()
 	f, err := os.Create(name)
 	if err != nil {
 		return err
