@@ -68,7 +68,7 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("exporter: %w", err)
 	}
-	e.meta = envmeta.Collect(c.Env.Getenv())
+	e.meta = envmeta.Collect(c.Env)
 	e.buf = newOpenTraces(c.MaxOpenTraces, c.MaxSpansPerTrace, c.BufferTTL, c.TraceTimeout)
 	e.pipe.start(ctx)
 	return e, nil

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 )
 
@@ -36,12 +37,10 @@ const SourceTypeLocal = "LOCAL"
 //     repository's files. git is never executed.
 //
 // MLflow does not write mlflow.source.git.dirty on traces, so neither does
-// Collect. getenv nil means os.Getenv. Collect reads a few small files once;
-// call it at startup, not on a hot path.
-func Collect(getenv func(string) string) map[string]string {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
+// Collect. The environment is read through env (envconfig.Env{}: the
+// process environment). Collect reads a few small files once; call it at
+// startup, not on a hot path.
+func Collect(env envconfig.Env) map[string]string {
 	cwd, _ := os.Getwd()
 	var revision string
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -51,12 +50,12 @@ func Collect(getenv func(string) string) map[string]string {
 			}
 		}
 	}
-	return collect(getenv, os.Args, cwd, revision)
+	return collect(env, os.Args, cwd, revision)
 }
 
-func collect(getenv func(string) string, args []string, cwd, revision string) map[string]string {
+func collect(env envconfig.Env, args []string, cwd, revision string) map[string]string {
 	m := make(map[string]string, 6)
-	m[keys.MetaMLflowUser] = userName(getenv)
+	m[keys.MetaMLflowUser] = userName(env)
 	source := "<console>"
 	if len(args) > 0 && args[0] != "" {
 		source = args[0]
@@ -74,11 +73,24 @@ func collect(getenv func(string) string, args []string, cwd, revision string) ma
 	return m
 }
 
-func userName(getenv func(string) string) string {
-	if u := getenv("MLFLOW_TRACKING_USERNAME"); u != "" {
+// loginNameVars are the variables Python's getpass.getuser reads, in its
+// order, for the login name.
+var loginNameVars = []string{"LOGNAME", "USER", "LNAME", "USERNAME"}
+
+// userName is MLflow's mlflow.user: MLFLOW_TRACKING_USERNAME (an SDK
+// variable, read through envconfig like every other), else getpass.getuser's
+// login name, else "unknown".
+func userName(env envconfig.Env) string {
+	if u := envconfig.TrackingUsername.Get(env); u != "" {
 		return u
 	}
-	for _, k := range []string{"LOGNAME", "USER", "LNAME", "USERNAME"} {
+	// LOGNAME, USER, LNAME and USERNAME are not this SDK's configuration (no
+	// default, no option, no row in the documentation tables): they are the
+	// login name, looked up as getpass does and used as is. They are read
+	// through env's getenv (a caller's WithGetenv sees them), not through an
+	// envconfig handle: envconfig's table is the SDK's configuration.
+	getenv := env.Getenv()
+	for _, k := range loginNameVars {
 		if u := getenv(k); u != "" {
 			return u
 		}

@@ -2,14 +2,16 @@ package envmeta
 
 import (
 	"os"
+	"os/user"
 	"path/filepath"
 	"testing"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 )
 
-func env(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+func env(m map[string]string) envconfig.Env {
+	return envconfig.New(func(k string) string { return m[k] })
 }
 
 func write(t *testing.T, path, content string) {
@@ -89,11 +91,42 @@ func TestCollect(t *testing.T) {
 }
 
 func TestCollectReal(t *testing.T) {
-	m := Collect(func(string) string { return "" })
+	m := Collect(env(nil))
 	if m[keys.MetaMLflowUser] == "" || m[keys.MetaSourceName] == "" || m[keys.MetaSourceType] != "LOCAL" {
 		t.Fatalf("unexpected metadata %v", m)
 	}
 	if _, ok := m[keys.MetaGitCommit]; !ok {
 		t.Fatal("git commit key missing")
+	}
+}
+
+// TestUserName: MLFLOW_TRACKING_USERNAME (read through envconfig: trimmed,
+// blank is unset), else the first of getpass's login-name variables, else
+// the account database.
+func TestUserName(t *testing.T) {
+	account := "unknown"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		account = u.Username
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"tracking username wins", map[string]string{"MLFLOW_TRACKING_USERNAME": "svc", "LOGNAME": "al", "USER": "alice"}, "svc"},
+		{"tracking username trimmed", map[string]string{"MLFLOW_TRACKING_USERNAME": " svc "}, "svc"},
+		{"blank tracking username is unset", map[string]string{"MLFLOW_TRACKING_USERNAME": "  ", "USER": "alice"}, "alice"},
+		{"LOGNAME first", map[string]string{"LOGNAME": "al", "USER": "alice", "LNAME": "l", "USERNAME": "win"}, "al"},
+		{"then USER", map[string]string{"USER": "alice", "LNAME": "l", "USERNAME": "win"}, "alice"},
+		{"then LNAME", map[string]string{"LNAME": "l", "USERNAME": "win"}, "l"},
+		{"then USERNAME", map[string]string{"USERNAME": "win"}, "win"},
+		{"login name as is", map[string]string{"USER": " alice "}, " alice "},
+		{"account database", map[string]string{}, account},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := userName(env(tc.env)); got != tc.want {
+				t.Errorf("userName = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

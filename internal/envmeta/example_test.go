@@ -2,13 +2,13 @@ package envmeta_test
 
 import (
 	"fmt"
-	"os"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/envmeta"
 )
 
 func ExampleCollect() {
-	meta := envmeta.Collect(os.Getenv)
+	meta := envmeta.Collect(envconfig.Env{}) // the process environment
 	fmt.Println(meta["mlflow.source.type"])
 	// Output: LOCAL
 }
