@@ -51,6 +51,14 @@
 // neither. A request with "databricks_options": {"return_trace": true} gets
 // the finished trace in databricks_output.trace (exporter.Exporter.Watch).
 //
+// The name GET /agent/info reports is read from the environment once, by
+// NewHandler, through package internal/envconfig (the SDK's one reader of
+// the environment) and the getenv of WithGetenv (default os.Getenv); the
+// option in the last column wins over it:
+//
+//	variable               default                option
+//	DATABRICKS_APP_NAME    mlflow_agent_server    WithName
+//
 // # Panics and errors
 //
 // The SDK has one rule for a panic in the code it observes: record it on the

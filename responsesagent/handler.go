@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
@@ -23,8 +23,6 @@ const (
 	// ReturnTraceHeader asks for the trace id: "true" adds metadata.trace_id
 	// to a response, and a {"trace_id": ...} event before [DONE] to a stream.
 	ReturnTraceHeader = "x-mlflow-return-trace-id"
-	envAppName        = "DATABRICKS_APP_NAME"
-	defaultAppName    = "mlflow_agent_server"
 	// MLflowVersion is the MLflow version whose agent server this package
 	// follows, reported by GET /agent/info.
 	MLflowVersion = "3.17.2"
@@ -54,9 +52,13 @@ type handlerConfig struct {
 
 // WithName sets the name GET /agent/info reports (default: the
 // DATABRICKS_APP_NAME environment variable, else "mlflow_agent_server", as
-// MLflow's server does).
+// MLflow's server does). "" is ignored.
 func WithName(name string) HandlerOption {
-	return handlerOptionFunc(func(c *handlerConfig) { c.name = name })
+	return handlerOptionFunc(func(c *handlerConfig) {
+		if name != "" {
+			c.name = name
+		}
+	})
 }
 
 // WithMaxBodyBytes bounds the request body (default 10 MiB); a larger body
@@ -140,18 +142,7 @@ func WithoutOutputValidation() HandlerOption {
 // the client goes away, the agent's ctx is cancelled and the span ends with
 // the output streamed so far.
 func NewHandler(agent Agent, opts ...HandlerOption) http.Handler {
-	c := handlerConfig{maxBody: DefaultMaxBodyBytes, traceTimeout: DefaultReturnTraceTimeout, getenv: os.Getenv, validateAgent: true}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
-		}
-	}
-	if c.name == "" {
-		c.name = c.getenv(envAppName)
-		if c.name == "" {
-			c.name = defaultAppName
-		}
-	}
+	c := newHandlerConfig(opts)
 	if c.errorHandler == nil {
 		c.errorHandler = func(err error) { tracing.ReportError(fmt.Errorf("responsesagent: %w", err)) }
 	}
@@ -173,6 +164,31 @@ func NewHandler(agent Agent, opts ...HandlerOption) http.Handler {
 		writeJSON(w, http.StatusOK, []byte(`{"status":"healthy"}`))
 	})
 	return mux
+}
+
+// newHandlerConfig resolves the handler's configuration: defaults, then the
+// environment (read through envconfig and the getenv option, if any), then
+// the options.
+func newHandlerConfig(opts []HandlerOption) handlerConfig {
+	c := handlerConfig{maxBody: DefaultMaxBodyBytes, traceTimeout: DefaultReturnTraceTimeout, validateAgent: true}
+	// A first pass finds the getenv option: the environment is read through
+	// it before the options are applied over it.
+	var probe handlerConfig
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&probe)
+		}
+	}
+	c.getenv = probe.getenv
+	if c.name = envconfig.AppName.Get(envconfig.New(c.getenv)); c.name == "" {
+		c.name = envconfig.AppName.Default
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	return c
 }
 
 type handler struct {

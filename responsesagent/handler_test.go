@@ -477,6 +477,51 @@ func TestHandlerInfoAndHealth(t *testing.T) {
 	}
 }
 
+// TestHandlerName: the name GET /agent/info reports comes from
+// DATABRICKS_APP_NAME (read through WithGetenv's function, or the process
+// environment), WithName wins over it, and "mlflow_agent_server" is the
+// default.
+func TestHandlerName(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string // nil: no WithGetenv, the process environment
+		process string            // DATABRICKS_APP_NAME in the process environment
+		opts    []responsesagent.HandlerOption
+		want    string
+	}{
+		{"default", map[string]string{}, "", nil, "mlflow_agent_server"},
+		{"environment", map[string]string{"DATABRICKS_APP_NAME": "my-app"}, "", nil, "my-app"},
+		{"environment trimmed", map[string]string{"DATABRICKS_APP_NAME": " my-app "}, "", nil, "my-app"},
+		{"blank is unset", map[string]string{"DATABRICKS_APP_NAME": "  "}, "", nil, "mlflow_agent_server"},
+		{"option wins", map[string]string{"DATABRICKS_APP_NAME": "my-app"}, "",
+			[]responsesagent.HandlerOption{responsesagent.WithName("explicit")}, "explicit"},
+		{"nil option ignored", map[string]string{"DATABRICKS_APP_NAME": "my-app"}, "",
+			[]responsesagent.HandlerOption{responsesagent.WithName("explicit"), nil}, "explicit"},
+		{"empty option ignored", map[string]string{"DATABRICKS_APP_NAME": "my-app"}, "",
+			[]responsesagent.HandlerOption{responsesagent.WithName("")}, "my-app"},
+		{"getenv replaces the process environment", map[string]string{}, "process-app", nil, "mlflow_agent_server"},
+		{"process environment", nil, "process-app", nil, "process-app"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("DATABRICKS_APP_NAME", tc.process)
+			opts := tc.opts
+			if tc.env != nil {
+				// After the options: the getenv option is found wherever it is.
+				opts = append(opts[:len(opts):len(opts)], responsesagent.WithGetenv(func(k string) string { return tc.env[k] }))
+			}
+			rec := httptest.NewRecorder()
+			responsesagent.NewHandler(&testAgent{}, opts...).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/agent/info", nil))
+			var info struct{ Name string }
+			if err := json.Unmarshal(rec.Body.Bytes(), &info); err != nil {
+				t.Fatalf("%v: %s", err, rec.Body)
+			}
+			if info.Name != tc.want {
+				t.Errorf("name %q, want %q", info.Name, tc.want)
+			}
+		})
+	}
+}
+
 func TestHandlerWithoutTracing(t *testing.T) {
 	p, err := tracing.Init(context.Background(), tracing.WithDisabled())
 	if err != nil {

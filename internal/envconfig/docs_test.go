@@ -4,11 +4,16 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
 
 var varName = regexp.MustCompile(`^[A-Z][A-Z0-9_]*[A-Z0-9]$`)
+
+// docPackages are the packages whose doc.go has a variable table; every
+// variable's Package is one of them.
+var docPackages = []string{"tracing", "exporter", "traces", "responsesagent"}
 
 // readmeRows returns the README table rows by the variables of their first
 // cell: name → the row's cells.
@@ -60,8 +65,10 @@ func docRows(t *testing.T, pkg string) map[string]string {
 // does not know.
 func TestDocsAgree(t *testing.T) {
 	readme := readmeRows(t)
-	docs := map[string]map[string]string{"tracing": docRows(t, "tracing"), "exporter": docRows(t, "exporter"),
-		"traces": docRows(t, "traces")}
+	docs := map[string]map[string]string{}
+	for _, pkg := range docPackages {
+		docs[pkg] = docRows(t, pkg)
+	}
 	known := map[string]bool{}
 	for _, v := range All() {
 		known[v.Name] = true
@@ -111,7 +118,7 @@ func TestDocsAgree(t *testing.T) {
 func TestEveryVariableDeclaredOnce(t *testing.T) {
 	seen := map[string]bool{}
 	for _, v := range All() {
-		if seen[v.Name] || !varName.MatchString(v.Name) || (v.Package != "tracing" && v.Package != "exporter" && v.Package != "traces") {
+		if seen[v.Name] || !varName.MatchString(v.Name) || !slices.Contains(docPackages, v.Package) {
 			t.Errorf("variable %+v declared twice or malformed", v)
 		}
 		seen[v.Name] = true

@@ -142,6 +142,14 @@ var (
 	OTLPDualExport     = Bool{Var{Name: "MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT", Default: "false", Package: "tracing"}, false}
 )
 
+// Serving an agent (package responsesagent).
+var (
+	// AppName is the name GET /agent/info reports; a Databricks App has it
+	// set, as MLflow's agent server reads it.
+	AppName = String{Var{Name: "DATABRICKS_APP_NAME", Default: "mlflow_agent_server",
+		Options: []string{"responsesagent.WithName"}, Package: "responsesagent"}}
+)
+
 // All returns the description of every variable the SDK reads.
 func All() []Var {
 	return []Var{
@@ -159,5 +167,6 @@ func All() []Var {
 		BackoffFactor.Var, BackoffJitter.Var, RequestTimeout.Var,
 		OTLPTracesEndpoint.Var, OTLPEndpoint.Var, OTLPTracesProtocol.Var, OTLPProtocol.Var,
 		OTLPTracesHeaders.Var, OTLPHeaders.Var, EnableOTLP.Var, OTLPDualExport.Var,
+		AppName.Var,
 	}
 }
