@@ -13,6 +13,7 @@ import (
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
 	"github.com/mlflowtrace/mlflowtrace-go/traces"
 )
 
@@ -123,13 +124,13 @@ type flags struct {
 	bools     map[string]*bool
 	requireds []string
 	set       map[string]bool
-	getenv    func(string) string
+	env       envconfig.Env
 }
 
 func newFlags(name string, getenv func(string) string) *flags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	return &flags{fs: fs, strs: map[string]*string{}, ints: map[string]*int{}, bools: map[string]*bool{}, set: map[string]bool{}, getenv: getenv}
+	return &flags{fs: fs, strs: map[string]*string{}, ints: map[string]*int{}, bools: map[string]*bool{}, set: map[string]bool{}, env: envconfig.New(getenv)}
 }
 
 func (f *flags) str(name, def string)        { f.strs[name] = f.fs.String(name, def, "") }
@@ -170,7 +171,7 @@ func (f *flags) parse(args []string) error {
 		}
 	})
 	if p, ok := f.strs["experiment-id"]; ok && !f.set["experiment-id"] {
-		if v := f.getenv("MLFLOW_EXPERIMENT_ID"); v != "" {
+		if v := envconfig.ExperimentID.Get(f.env); v != "" {
 			*p = v
 			f.set["experiment-id"] = true
 		}
