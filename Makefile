@@ -11,9 +11,9 @@ BENCH     ?= .
 # of the root module's graph); every target below covers them too.
 NESTED    = autoinstrument/genkit
 
-.PHONY: test setup-python fmt-check vet go-test bench-smoke conformance tree-check quickstart bench bench-side
+.PHONY: test setup-python fmt-check vet go-test bench-smoke conformance tree-snapshot tree-check quickstart bench bench-side
 
-test: setup-python fmt-check vet go-test bench-smoke conformance tree-check
+test: tree-snapshot setup-python fmt-check vet go-test bench-smoke conformance tree-check
 
 setup-python:
 	@bash scripts/setup-python.sh
@@ -44,13 +44,32 @@ bench-smoke:
 conformance:
 	$(PYTHON_ENV) $(CURDIR)/.venv/bin/python -m pytest conformance -q
 
-# Tests write only into temporary directories: fail when a run left
-# git-ignored output (mlruns/, binaries, test binaries) in the source tree.
-# The venvs, caches and Python bytecode are the only expected ones.
+# Tests write only into temporary directories: tree-check fails when a run
+# left files in the source tree.
+#  - git-ignored output (mlruns/, binaries, test binaries): every one counts;
+#    the venvs, caches and Python bytecode are the only expected ones.
+#  - untracked files git does not ignore: those that were not there when
+#    tree-snapshot ran (first in `make test`), so a developer's own untracked
+#    files do not count. Without a snapshot every untracked file counts.
+# The snapshot stays in .cache/ (ignored) until the next tree-snapshot.
+TREE_SNAPSHOT = .cache/tree-check/untracked-before
+
+tree-snapshot:
+	@mkdir -p $(dir $(TREE_SNAPSHOT)) && \
+	git status --porcelain --untracked-files=all . | grep '^?? ' | LC_ALL=C sort >$(TREE_SNAPSHOT) || true
+
 tree-check:
 	@left="$$(git status --porcelain --ignored . | grep '^!! ' | \
 		grep -v -E '^!! "?(\.venv[^/]*/|\.cache/|bin/|.*__pycache__/|.*\.pytest_cache/)' || true)"; \
-	if [ -n "$$left" ]; then echo "tree-check: the tests left files in the source tree:"; echo "$$left"; exit 1; fi
+	if [ -f $(TREE_SNAPSHOT) ]; then before=$(TREE_SNAPSHOT); else before=/dev/null; fi; \
+	new="$$(git status --porcelain --untracked-files=all . | grep '^?? ' | LC_ALL=C sort | LC_ALL=C comm -13 $$before - || true)"; \
+	if [ -n "$$left$$new" ]; then \
+		echo "tree-check: the tests left files in the source tree:"; \
+		if [ -n "$$left" ]; then echo "$$left"; fi; \
+		if [ -n "$$new" ]; then echo "$$new"; fi; \
+		if [ -n "$$new" ] && [ "$$before" = /dev/null ]; then echo "(no $(TREE_SNAPSHOT): every untracked file counts; run make tree-snapshot before the tests)"; fi; \
+		exit 1; \
+	fi
 
 quickstart:
 	$(GO) run ./examples/quickstart
