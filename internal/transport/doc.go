@@ -9,10 +9,11 @@
 //     second retry on, the first retry is immediate, plus a random jitter,
 //     capped at 120 s), honouring Retry-After;
 //   - the request body is rebuilt for every attempt; Request.AppendBody
-//     writes it into a buffer from the Client's pool, which goes back once no
-//     attempt reads it any more (lease.go: when Do returns on the package's
-//     own connections; when net/http's Transport closes the body, which it
-//     may do later);
+//     writes it into a buffer from the Client's pool (DoPipelined: one
+//     buffer for the bodies of the requests it sends together), which goes
+//     back once no attempt reads it any more (lease.go: when Do returns on
+//     the package's own connections; when net/http's Transport closes the
+//     body, which it may do later);
 //   - each attempt has its own timeout (MLFLOW_HTTP_REQUEST_TIMEOUT) and the
 //     whole call a retry budget (MLFLOW_ASYNC_TRACE_LOGGING_RETRY_TIMEOUT);
 //     waits watch the context, and nothing is retried once it is done;
