@@ -166,26 +166,20 @@ func NewHandler(agent Agent, opts ...HandlerOption) http.Handler {
 	return mux
 }
 
-// newHandlerConfig resolves the handler's configuration: defaults, then the
-// environment (read through envconfig and the getenv option, if any), then
-// the options.
+// newHandlerConfig resolves the handler's configuration: the options over
+// the defaults; the name, unless WithName gave one, from the environment
+// (envconfig.AppName, read through the getenv option, if any), else
+// MLflow's default.
 func newHandlerConfig(opts []HandlerOption) handlerConfig {
 	c := handlerConfig{maxBody: DefaultMaxBodyBytes, traceTimeout: DefaultReturnTraceTimeout, validateAgent: true}
-	// A first pass finds the getenv option: the environment is read through
-	// it before the options are applied over it.
-	var probe handlerConfig
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&probe)
-		}
-	}
-	c.getenv = probe.getenv
-	if c.name = envconfig.AppName.Get(envconfig.New(c.getenv)); c.name == "" {
-		c.name = envconfig.AppName.Default
-	}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&c)
+		}
+	}
+	if c.name == "" {
+		if c.name = envconfig.AppName.Get(envconfig.New(c.getenv)); c.name == "" {
+			c.name = envconfig.AppName.Default
 		}
 	}
 	return c
