@@ -227,17 +227,11 @@ type call struct {
 	deadline time.Time
 }
 
-// newCall writes req's body (AppendBody) and starts its retry budget; end
-// must be called once the call is over.
+// newCall writes req's body (AppendBody) into a buffer from bodyBufs and
+// starts its retry budget; end must be called once the call is over.
 func (c *Client) newCall(req *Request) *call {
-	cl := &call{req: req, body: req.Body, deadline: time.Now().Add(c.budget)}
-	if req.AppendBody != nil && req.GetBody == nil {
-		bp := bodyBufs.Get()
-		body := req.AppendBody(*bp)
-		cl.body = body
-		cl.lease = &bodyLease{release: func() { putBody(bp, body) }}
-	}
-	return cl
+	var buf *sharedBody
+	return newCallInto(req, time.Now().Add(c.budget), &buf)
 }
 
 // end records that the call returned (the pooled body goes back once no

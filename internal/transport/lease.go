@@ -82,27 +82,37 @@ func (r *leasedReader) Close() error {
 func (c *Client) newCalls(reqs []*Request) []*call {
 	calls := make([]*call, len(reqs))
 	deadline := time.Now().Add(c.budget)
-	var shared *sharedBody
+	var buf *sharedBody
 	for i, req := range reqs {
-		cl := &call{req: req, body: req.Body, deadline: deadline}
-		if req.AppendBody != nil && req.GetBody == nil {
-			if shared == nil {
-				shared = &sharedBody{bp: bodyBufs.Get()}
-				shared.buf = *shared.bp
-			}
-			start := len(shared.buf)
-			shared.buf = req.AppendBody(shared.buf)
-			// Full slice expression: a body never reaches into the next.
-			cl.body = shared.buf[start:len(shared.buf):len(shared.buf)]
-			shared.users.Add(1)
-			cl.lease = &bodyLease{release: shared.release}
-		}
-		calls[i] = cl
+		calls[i] = newCallInto(req, deadline, &buf)
 	}
 	return calls
 }
 
-// sharedBody is the pooled buffer that holds the bodies of several calls.
+// newCallInto makes req's call with the given deadline; an AppendBody body
+// is appended to *buf, which it takes from bodyBufs first when nil.
+func newCallInto(req *Request, deadline time.Time, buf **sharedBody) *call {
+	cl := &call{req: req, body: req.Body, deadline: deadline}
+	if req.AppendBody == nil || req.GetBody != nil {
+		return cl
+	}
+	b := *buf
+	if b == nil {
+		b = &sharedBody{bp: bodyBufs.Get()}
+		b.buf = *b.bp
+		*buf = b
+	}
+	start := len(b.buf)
+	b.buf = req.AppendBody(b.buf)
+	// Full slice expression: a body never reaches into the next.
+	cl.body = b.buf[start:len(b.buf):len(b.buf)]
+	b.users.Add(1)
+	cl.lease = &bodyLease{release: b.release}
+	return cl
+}
+
+// sharedBody is the pooled buffer that holds the bodies of a call (Do) or of
+// the calls sent together (DoPipelined).
 type sharedBody struct {
 	bp    *[]byte
 	buf   []byte       // every body, as last grown
