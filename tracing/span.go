@@ -404,18 +404,29 @@ func (s *Span) setOTelAttribute(kv attribute.KeyValue) {
 // SetAttributes call and reports true; it reports false, writing nothing,
 // when no start attributes wait.
 func (s *Span) writeStartWith(kvs []attribute.KeyValue) bool {
-	if !s.startPending.Load() {
+	if !s.lockIfStartPending() {
 		return false
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.startPending.Load() {
-		return false
-	}
 	a := append(s.appendStartAttrs(make([]attribute.KeyValue, 0, 3+len(kvs))), kvs...)
 	s.otel.SetAttributes(a...)
 	s.startPending.Store(false)
 	return true
+}
+
+// lockIfStartPending reports whether the start attributes still wait; when
+// they do it returns with mu held (the caller unlocks), otherwise unlocked.
+// The flag is read without the lock first: once written it stays false.
+func (s *Span) lockIfStartPending() bool {
+	if !s.startPending.Load() {
+		return false
+	}
+	s.mu.Lock()
+	if s.startPending.Load() {
+		return true
+	}
+	s.mu.Unlock()
+	return false
 }
 
 // encode returns the JSON encoding of v, cut to the Provider's value limit.
@@ -464,17 +475,13 @@ func (s *Span) SetInputs(v any) {
 		return
 	}
 	enc := s.encode(v) // user code (MarshalJSON) runs unlocked
-	if s.startPending.Load() {
+	if s.lockIfStartPending() {
 		// The inputs are a start attribute: while those wait, the new
 		// inputs replace the waiting ones and go with them (one
 		// SetAttributes call for the span instead of two).
-		s.mu.Lock()
-		if s.startPending.Load() {
-			s.startHasInputs, s.startInputs = true, enc
-			s.mu.Unlock()
-			return
-		}
+		s.startHasInputs, s.startInputs = true, enc
 		s.mu.Unlock()
+		return
 	}
 	s.otel.SetAttributes(attribute.String(keys.SpanInputs, enc))
 }
