@@ -155,8 +155,7 @@ func isClosureName(name string) bool {
 		i := strings.LastIndexByte(name, '.')
 		last := name[i+1:]
 		switch {
-		case strings.HasPrefix(last, "func") && isDigits(last[4:]),
-			strings.HasPrefix(last, "gowrap") && isDigits(last[6:]):
+		case isClosureComponent(last):
 			return true
 		case isDigits(last) && i >= 0:
 			name = name[:i] // nested closure: ".1"
@@ -175,9 +174,15 @@ func isClosurePart(rest string) bool {
 		rest = rest[:i]
 	}
 	rest = strings.TrimSuffix(rest, "-fm")
-	return isDigits(rest) ||
-		strings.HasPrefix(rest, "func") && isDigits(rest[4:]) ||
-		strings.HasPrefix(rest, "gowrap") && isDigits(rest[6:])
+	return isDigits(rest) || isClosureComponent(rest)
+}
+
+// isClosureComponent reports whether c is the compiler's name for an
+// anonymous function or a go statement's wrapper inside its enclosing
+// function ("func1", "gowrap2").
+func isClosureComponent(c string) bool {
+	return strings.HasPrefix(c, "func") && isDigits(c[4:]) ||
+		strings.HasPrefix(c, "gowrap") && isDigits(c[6:])
 }
 
 func isDigits(s string) bool {
