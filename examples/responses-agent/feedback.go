@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/traces"
@@ -28,8 +31,10 @@ type feedbackRequest struct {
 // comment, source id = user id) — the pattern MLflow's docs show for
 // collecting user feedback — and answers {"assessment_id": "a-…"}. A
 // feedback that arrives before its trace was exported waits for the export
-// (tracing.Provider.LogFeedback).
-func feedbackHandler(p *tracing.Provider) http.Handler {
+// (tracing.Provider.LogFeedback). The whole wait is bounded by timeout: when
+// MLflow is down or does not answer, the request gets a 504 then, instead of
+// hanging for the transport's retry budget.
+func feedbackHandler(p *tracing.Provider, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req feedbackRequest
 		dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
@@ -50,7 +55,9 @@ func feedbackHandler(p *tracing.Provider) http.Handler {
 		if userID == "" {
 			userID = "anonymous"
 		}
-		a, err := p.LogFeedback(r.Context(), req.TraceID, traces.Feedback{
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		a, err := p.LogFeedback(ctx, req.TraceID, traces.Feedback{
 			Name:      "user_feedback",
 			Value:     *req.Value,
 			Rationale: req.Comment,
@@ -63,9 +70,18 @@ func feedbackHandler(p *tracing.Provider) http.Handler {
 		case errors.Is(err, traces.ErrInvalid):
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
+		case err != nil && r.Context().Err() != nil:
+			return // the client went away
 		case err != nil:
+			// MLflow failed, is down, or did not answer within timeout
+			// (the transport stops retrying early when its next wait would
+			// pass the deadline): the agent's log has the cause.
 			slog.Error("logging feedback", "trace_id", req.TraceID, "err", err)
-			writeError(w, http.StatusInternalServerError, "the feedback could not be stored")
+			status, msg := http.StatusBadGateway, "MLflow did not store the feedback"
+			if ctx.Err() != nil {
+				status, msg = http.StatusGatewayTimeout, fmt.Sprintf("MLflow did not confirm the feedback within %v; it may not have been stored", timeout)
+			}
+			writeError(w, status, msg)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")

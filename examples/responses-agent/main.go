@@ -41,6 +41,11 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
+// feedbackTimeout bounds POST /feedback: longer than LogFeedback's wait for
+// a trace MLflow does not know yet (30 s), so that an unknown trace id still
+// gets its 404, and far shorter than the transport's retry budget.
+const feedbackTimeout = 40 * time.Second
+
 func main() {
 	drain := flag.Duration("drain", 20*time.Second, "how long in-flight requests may run after SIGTERM")
 	latency := flag.Duration("latency", 0, "extra latency of each offline model call (to try a SIGTERM with a request in flight)")
@@ -84,7 +89,7 @@ func run(ctx context.Context, getenv func(string) string, drain, latency time.Du
 	}
 	agent := &Agent{model: model}
 	mux := http.NewServeMux()
-	mux.Handle("POST /feedback", feedbackHandler(provider))
+	mux.Handle("POST /feedback", feedbackHandler(provider, feedbackTimeout))
 	mux.Handle("/", responsesagent.NewHandler(responsesagent.FromStream(agent.Stream), responsesagent.WithGetenv(getenv)))
 	srv := &http.Server{
 		Handler:           mux,

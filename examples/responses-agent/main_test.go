@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,6 +21,7 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmtest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/spantest"
 	"github.com/mlflowtrace/mlflowtrace-go/traces"
+	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
 func TestListenAddr(t *testing.T) {
@@ -341,5 +344,52 @@ func TestFeedback(t *testing.T) {
 	if a.Name != "user_feedback" || a.Feedback.Value != true || a.Rationale != "spot on" ||
 		a.Source != (exporter.AssessmentSource{Type: "HUMAN", ID: "alice"}) {
 		t.Errorf("stored feedback %+v", a)
+	}
+}
+
+// TestFeedbackMLflowDown: with MLflow unreachable, POST /feedback answers
+// 502 (or 504 when the timeout passed first) within its timeout instead of
+// hanging for the transport's retry budget.
+func TestFeedbackMLflowDown(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nobody listens there now
+	env := map[string]string{"MLFLOW_TRACKING_URI": "http://bob:s3cretPW@" + addr}
+	p, err := tracing.Init(context.Background(), tracing.WithGetenv(func(k string) string { return env[k] }),
+		tracing.WithoutGlobalTracerProvider())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = p.Shutdown(ctx)
+	}()
+	srv := httptest.NewServer(feedbackHandler(p, time.Second))
+	defer srv.Close()
+
+	start := time.Now()
+	r, err := http.Post(srv.URL, "application/json",
+		strings.NewReader(`{"trace_id":"tr-0123456789abcdef0123456789abcdef","value":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("POST /feedback with MLflow down took %v, want about its 1s timeout", took)
+	}
+	switch {
+	case r.StatusCode == http.StatusBadGateway && strings.Contains(string(body), "MLflow did not store the feedback"):
+	case r.StatusCode == http.StatusGatewayTimeout && strings.Contains(string(body), "did not confirm the feedback within 1s"):
+	default:
+		t.Errorf("POST /feedback with MLflow down = %d %s, want 502 or 504", r.StatusCode, body)
+	}
+	if strings.Contains(string(body), "s3cretPW") {
+		t.Errorf("the answer shows the password: %s", body)
 	}
 }
