@@ -158,7 +158,8 @@
 // Every background error — a destination's failure (an *ExportError naming
 // the trace ids, once per failed call), a drop (rate-limited), a
 // WaitNotice — goes to one place: the error handler (WithErrorHandler;
-// default slog.Default().Error), called from the pipeline's reporter
+// default slog.Default().Error, and Warn for a WaitNotice while nothing has
+// failed yet: WaitNotice.Notice), called from the pipeline's reporter
 // goroutine, never on the caller's path. Stats returns the counters; they
 // are also published as OpenTelemetry metrics through the global
 // MeterProvider (meter keys.ScopeName): mlflowtrace.traces.exported,
@@ -196,8 +197,8 @@
 //     trace under any policy (the data is in the page cache).
 //   - Replay: at start, what an earlier process left unconfirmed is
 //     exported in the background by replay workers of the pipeline (New
-//     does not wait; Shutdown stops them); new traces take their own path
-//     and never wait behind a replay. Traces spooled while the send queue
+//     does not wait); new traces take their own path and never wait behind
+//     a replay. Traces spooled while the send queue
 //     was full go the same way.
 //   - Replay never stores a trace twice. An MLflow server with a SQL
 //     backend upserts both the spans (OTLP) and the trace info
@@ -238,10 +239,14 @@
 //     TracesFailed. Dead letters are retried at start, as soon as an
 //     export succeeds again after failures, and every 5 minutes otherwise.
 //     Deleting the files clears them.
-//   - Shutdown exports what is in memory, bounded by its ctx; what is left
-//     stays in the spool, is not counted as lost, and is reported once with
-//     the directory the next process will deliver it from. ForceFlush does
-//     not wait for the replay of the backlog. Stats.SpoolPending,
+//   - Shutdown exports what is in memory, then lets the replay deliver the
+//     backlog (records and due dead letters), so that a short-lived program
+//     empties the spool it found; it stops waiting for the backlog when the
+//     destination fails, or with a tenth of its ctx's remaining time (at
+//     most a second) left for stopping. What is left stays in the spool, is
+//     not counted as lost, and is reported once with the directory the next
+//     process will deliver it from. ForceFlush does not wait for the replay
+//     of the backlog. Stats.SpoolPending,
 //     SpoolDeadLetters and SpoolBytes show the spool now.
 //
 // Put the spool on storage that outlives the process (and the container:
@@ -365,7 +370,7 @@
 //	MLFLOW_TRACE_BUFFER_TTL_SECONDS                  3600         —
 //	MLFLOW_TRACE_BUFFER_MAX_SIZE                     1000         WithMaxOpenTraces
 //	MLFLOWTRACE_SPOOL_DIR                            off          WithSpool (this SDK's own; see Durable spool)
-//	MLFLOWTRACE_SPOOL_MAX_BYTES                      256MiB       WithSpoolMaxBytes (an integer, or with KiB, MiB, GiB)
+//	MLFLOWTRACE_SPOOL_MAX_BYTES                      256MiB       WithSpoolMaxBytes (≥ 1MiB; an integer, or with KiB, MiB, GiB)
 //	MLFLOWTRACE_SPOOL_SYNC                           batch        WithSpoolSync (batch, interval or none)
 //	MLFLOWTRACE_SPOOL_SYNC_INTERVAL_MILLIS           1000         WithSpoolSync (for interval)
 //	MLFLOW_TRACKING_TOKEN                            (none)       WithBearerToken

@@ -141,8 +141,9 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 // Shutdown implements sdktrace.SpanProcessor. It stops accepting spans,
 // exports the traces whose root has ended (spans still open are included,
 // ended at the root's end time), drops and counts the traces whose root is
-// still open, exports what is queued, stops every goroutine of the
-// Exporter and shuts the destination down.
+// still open, exports what is queued — with a spool, then also what an
+// earlier process left in it (see Durable spool) —, stops every goroutine
+// of the Exporter and shuts the destination down.
 //
 // A wait on a destination that fails or does not answer is reported to the
 // error handler once, early, with the number of traces waiting and the

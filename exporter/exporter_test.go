@@ -707,3 +707,14 @@ func TestSpansStreamedBeforeTheirTrace(t *testing.T) {
 		t.Fatalf("traces %d; spans exported with their trace before being streamed: %v", d.traces, d.bad)
 	}
 }
+
+// An ExportError is one line, also when the destination joined several
+// per-trace failures (a log line would show a newline as a literal \n).
+func TestExportErrorIsOneLine(t *testing.T) {
+	err := &exporter.ExportError{TraceIDs: []string{"tr-1", "tr-2"},
+		Err: errors.Join(errors.New("tr-1: refused"), errors.New("tr-2: refused"))}
+	want := "exporter: exporting traces [tr-1 tr-2] failed: tr-1: refused; tr-2: refused"
+	if got := err.Error(); got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}

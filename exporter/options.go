@@ -117,8 +117,9 @@ func WithMaxSpansPerTrace(n int) Option {
 }
 
 // WithErrorHandler sets the function background errors are reported to
-// (default: slog.Default().Error). It may be called from several goroutines
-// at once. nil restores the default.
+// (default: slog.Default().Error; Warn for a WaitNotice without a cause).
+// It may be called from several goroutines at once. nil restores the
+// default.
 func WithErrorHandler(h func(error)) Option {
 	return option(func(s *settings.Settings) { s.ErrorHandler = h })
 }

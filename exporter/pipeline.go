@@ -168,6 +168,9 @@ func (p *pipeline) drain(ctx context.Context) error {
 		if serr := p.spool.drain(ctx); err == nil {
 			err = serr
 		}
+		if err == nil {
+			p.spool.awaitBacklog(ctx)
+		}
 	}
 	return err
 }

@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,7 +36,9 @@ func (e *ExportError) Error() string {
 		more = fmt.Sprintf(" and %d more", len(ids)-3)
 		ids = ids[:3]
 	}
-	return fmt.Sprintf("exporter: exporting %s %v%s failed: %v", what, ids, more, e.Err)
+	// One line: a destination's errors.Join of per-trace failures is
+	// newline-separated, which a log line would show as a literal \n.
+	return fmt.Sprintf("exporter: exporting %s %v%s failed: %s", what, ids, more, strings.ReplaceAll(fmt.Sprint(e.Err), "\n", "; "))
 }
 
 func (e *ExportError) Unwrap() error { return e.Err }
@@ -325,6 +328,11 @@ func (n *WaitNotice) Error() string {
 }
 
 func (n *WaitNotice) Unwrap() error { return n.Cause }
+
+// Notice reports whether n is only a notice: the destination has not failed,
+// it has not confirmed anything yet (no Cause). The default error handler
+// logs such a WaitNotice at level Warn, one with a Cause at level Error.
+func (n *WaitNotice) Notice() bool { return n.Cause == nil }
 
 // waitNoticeAfter is how long Shutdown waits without the destination
 // confirming anything before it says so.

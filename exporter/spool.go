@@ -94,6 +94,11 @@ type spooler struct {
 	sendQ *batch.Batcher[*spooledTrace]
 
 	wake atomic.Pointer[chan struct{}] // closed to wake the replay workers
+	// replaying counts the replay batches in flight (from before their
+	// claim until their outcome); replayed is closed (and replaced) after
+	// each: Shutdown waits on them for the backlog (awaitBacklog).
+	replaying atomic.Int32
+	replayed  atomic.Pointer[chan struct{}]
 	// hold is set while the destination fails: the replay waits for a
 	// success or the retry interval instead of failing record after record.
 	hold     atomic.Bool
@@ -137,9 +142,10 @@ func (p *pipeline) openSpool() {
 		p.report(fmt.Errorf("exporter: running without the spool %s (MLFLOWTRACE_SPOOL_DIR): %w", s.SpoolDir, err))
 		return
 	}
-	ch := make(chan struct{})
+	ch, rch := make(chan struct{}), make(chan struct{})
 	sc := &spooler{p: p, sp: sp}
 	sc.wake.Store(&ch)
+	sc.replayed.Store(&rch)
 	p.spool = sc
 }
 
@@ -442,6 +448,12 @@ func (sc *spooler) replayWorker() {
 // it reports whether there was one.
 func (sc *spooler) replayOnce() bool {
 	p, e := sc.p, sc.p.e
+	sc.replaying.Add(1) // before the claim: awaitBacklog never sees neither
+	defer func() {
+		sc.replaying.Add(-1)
+		rch := make(chan struct{})
+		close(*sc.replayed.Swap(&rch))
+	}()
 	var items []*spooledTrace
 	for _, r := range sc.sp.Claim(e.s.BatchSize) {
 		t, sent, err := decodeRecord(r.Data)
@@ -473,6 +485,37 @@ func (sc *spooler) replayOnce() bool {
 	}
 	sc.outcome(ctx, items, err)
 	return true
+}
+
+// awaitBacklog lets the replay deliver what is left in the spool — records
+// of an earlier process, or released by this one — before Shutdown stops
+// it, so that a short-lived program (a job, a CLI) empties the spool it
+// found. It returns when no record or due dead letter waits for the replay
+// and none is being replayed, when the destination fails
+// (the hold: the rest stays for the next process, reportLeft says so), or
+// when ctx ends; it keeps a tenth of what is left of ctx's time (at most a
+// second) for the rest of Shutdown. Dead letters not yet due wait for their
+// retry time, as they would in a running process.
+func (sc *spooler) awaitBacklog(ctx context.Context) {
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-min(time.Until(dl)/10, time.Second)))
+		defer cancel()
+	}
+	sc.wakeUp()
+	for {
+		replayed := *sc.replayed.Load()
+		if sc.hold.Load() || sc.sp.Stats().Backlog == 0 && !sc.sp.DeadDue(time.Now()) && sc.replaying.Load() == 0 {
+			return
+		}
+		select {
+		case <-replayed:
+		case <-ctx.Done():
+			return
+		case <-sc.p.bgCtx.Done():
+			return
+		}
+	}
 }
 
 // janitor runs the spool's timers: the interval fsync, the check that the

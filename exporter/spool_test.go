@@ -197,6 +197,72 @@ func TestSpoolNextProcessDeliversWhatIsLeft(t *testing.T) {
 	}
 }
 
+// A short-lived process (a job, a CLI) that finds traces of an earlier
+// process in the spool delivers them before its Shutdown returns, even when
+// it records nothing itself; when the destination fails instead, Shutdown
+// does not wait out its context for them: they stay for the next process.
+func TestSpoolShortLivedProcessDeliversTheBacklogAtShutdown(t *testing.T) {
+	dir := t.TempDir()
+	d := newFlaky()
+	d.hang.Store(true)
+	a := newSpoolRig(t, dir, d)
+	a.record(12)
+	waitFor(t, "12 spooled", func() bool { return a.exp.Stats().TracesSpooled == 12 })
+	_ = a.shutdown(t, 200*time.Millisecond) // gives up: all 12 stay in the spool
+	_ = a.shutdown(t, 5*time.Second)
+	d.hang.Store(false)
+
+	// The destination fails: Shutdown returns at once, the 12 stay.
+	d.down.Store(true)
+	b := newSpoolRig(t, dir, d)
+	start := time.Now()
+	if err := b.shutdown(t, 20*time.Second); err != nil {
+		t.Fatalf("Shutdown with the destination down = %v (nothing of its own was lost)", err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("Shutdown waited %v on a failing destination", took)
+	}
+	if n, _ := d.count(); n != 0 {
+		t.Fatalf("stored %d traces while down", n)
+	}
+	if st := b.exp.Stats(); st.SpoolPending+st.SpoolDeadLetters != 12 {
+		t.Fatalf("after a failed replay: %d pending and %d dead letters, want 12 in all", st.SpoolPending, st.SpoolDeadLetters)
+	}
+
+	// The destination hangs: Shutdown waits for the backlog at most until
+	// shortly before its deadline, then stops cleanly; the 12 stay.
+	d.down.Store(false)
+	d.hang.Store(true)
+	h := newSpoolRig(t, dir, d)
+	start = time.Now()
+	if err := h.shutdown(t, time.Second); err != nil {
+		t.Fatalf("Shutdown with the destination hanging = %v (nothing of its own was lost)", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("Shutdown with a 1s context took %v", took)
+	}
+	if st := h.exp.Stats(); st.SpoolPending+st.SpoolDeadLetters != 12 || st.TracesReplayed != 0 {
+		t.Fatalf("after a hung replay: %+v, want the 12 left in the spool", st)
+	}
+	d.hang.Store(false)
+
+	// The destination answers: the next process records nothing, and its
+	// Shutdown delivers all 12, once.
+	c := newSpoolRig(t, dir, d)
+	if err := c.shutdown(t, 20*time.Second); err != nil {
+		t.Fatalf("Shutdown = %v", err)
+	}
+	if n, dups := d.count(); n != 12 || dups != 0 {
+		t.Fatalf("stored %d traces, %d more than once, want 12 once", n, dups)
+	}
+	if st := c.exp.Stats(); st.TracesReplayed != 12 || st.SpoolPending != 0 {
+		t.Fatalf("after Shutdown: replayed %d, pending %d, want 12 and 0: %+v", st.TracesReplayed, st.SpoolPending, st)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("the delivered spool left %v", left)
+	}
+}
+
 // Two processes on one directory get a slot each; when the first exits
 // with traces left, the second adopts its slot and delivers them.
 func TestSpoolSecondProcessGetsItsOwnSlotAndAdoptsTheFirst(t *testing.T) {

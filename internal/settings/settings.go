@@ -203,8 +203,16 @@ const (
 	DefaultSpoolAdoptInterval = 10 * time.Second
 )
 
-// DefaultErrorHandler logs err with slog.Default.
+// DefaultErrorHandler logs err with slog.Default: at level Warn when err
+// is only a notice — nothing has failed yet (an error in its chain with a
+// method Notice() bool answering true: exporter.WaitNotice while the
+// destination has simply not answered) —, else at level Error.
 func DefaultErrorHandler(err error) {
+	var n interface{ Notice() bool }
+	if errors.As(err, &n) && n.Notice() {
+		slog.Default().Warn("mlflowtrace", "error", err)
+		return
+	}
 	slog.Default().Error("mlflowtrace", "error", err)
 }
 

@@ -1,6 +1,10 @@
 package settings
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +82,34 @@ func TestWhereHidesCredentials(t *testing.T) {
 	}
 	if w := s.Where(); w != "https://mlflow.example.com:8443" {
 		t.Errorf("Where = %q", w)
+	}
+}
+
+type notice struct{ only bool }
+
+func (n notice) Error() string { return "waiting" }
+func (n notice) Notice() bool  { return n.only }
+
+// The default handler logs a notice (nothing failed yet) at Warn, anything
+// else — a notice with a cause included — at Error.
+func TestDefaultErrorHandlerLevels(t *testing.T) {
+	var buf bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	defer slog.SetDefault(old)
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{notice{only: true}, "level=WARN"},
+		{fmt.Errorf("wrapped: %w", notice{only: true}), "level=WARN"},
+		{notice{only: false}, "level=ERROR"},
+		{errors.New("connection refused"), "level=ERROR"},
+	} {
+		buf.Reset()
+		DefaultErrorHandler(tc.err)
+		if !strings.Contains(buf.String(), tc.want) {
+			t.Errorf("%v logged %q, want %s", tc.err, buf.String(), tc.want)
+		}
 	}
 }
