@@ -30,12 +30,6 @@ import (
 	"syscall"
 )
 
-// usageError is a wrong invocation: printed with "Error:" and exit status 2,
-// as click does.
-type usageError string
-
-func (e usageError) Error() string { return string(e) }
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
@@ -54,11 +48,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return 2
 	}
 	err := runTraces(ctx, args[1:], stdout, getenv)
-	var ue usageError
+	var (
+		help helpError
+		bare bareUsageError
+		ue   usageError
+		uc   *usageContext
+	)
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &help):
+		fmt.Fprint(stderr, string(help))
+		return 2
+	case errors.As(err, &bare):
+		fmt.Fprintf(stderr, "Error: %s\n", bare)
+		return 2
 	case errors.As(err, &ue):
+		if errors.As(err, &uc) {
+			fmt.Fprint(stderr, usageLines(uc.path))
+		}
 		fmt.Fprintf(stderr, "Error: %s\n", ue)
 		return 2
 	default:

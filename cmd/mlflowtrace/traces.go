@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,69 +21,85 @@ import (
 
 type command struct {
 	name string
+	// help is the command's description, the first line of mlflow's.
+	help string
 	run  func(ctx context.Context, c *traces.Client, fs *flags, out io.Writer) error
-	// define declares the command's flags.
+	// define declares the command's flags, with mlflow's descriptions.
 	define func(fs *flags)
 }
 
 var commands = []command{
-	{"search", searchCmd, func(f *flags) {
-		f.experimentID()
-		f.str("filter-string", "")
-		f.integer("max-results", 100)
-		f.str("order-by", "")
-		f.str("page-token", "")
-		f.str("run-id", "")
-		f.boolean("include-spans", true)
-		f.boolean("no-include-spans", false)
-		f.str("model-id", "")
-		f.str("sql-warehouse-id", "")
-		f.str("output", "table")
-		f.str("extract-fields", "")
-		f.boolean("verbose", false)
+	{"search", "Search for traces in the specified experiment.", searchCmd, func(f *flags) {
+		f.experimentID("Experiment ID to search within. Can be set via MLFLOW_EXPERIMENT_ID env var.")
+		f.str("filter-string", "", "Filter string for trace search (e.g. \"status = 'OK'\", \"tags.env = 'prod'\", \"timestamp_ms > 1700000000000\").")
+		f.integer("max-results", 100, "Maximum number of traces to return (default: 100)")
+		f.str("order-by", "", "Comma-separated list of fields to order by (e.g., 'timestamp_ms DESC, status')")
+		f.str("page-token", "", "Token for pagination from previous search")
+		f.str("run-id", "", "Filter traces by run ID (convenience option, adds to filter-string)")
+		f.boolPair("include-spans", "no-include-spans", true, "Include span data in results (default: include)")
+		f.str("model-id", "", "Filter traces by model ID (not supported by mlflowtrace)")
+		f.str("sql-warehouse-id", "", "DEPRECATED (not supported by mlflowtrace)")
+		f.choice("output", "table", []string{"table", "json"}, "Output format: 'table' for formatted table (default) or 'json' for JSON format")
+		f.str("extract-fields", "", "Filter and select specific fields using dot notation. Examples: \"info.trace_id\", \"info.assessments.*\", \"data.spans.*.name\". For field names with dots, use backticks: \"info.tags.`mlflow.traceName`\". Comma-separated for multiple fields. Defaults to standard columns for table mode, all fields for JSON mode.")
+		f.boolean("verbose", false, "Show all available fields in error messages when invalid fields are specified.")
 	}},
-	{"get", getCmd, func(f *flags) {
-		f.required("trace-id")
-		f.str("extract-fields", "")
-		f.boolean("verbose", false)
+	{"get", "All trace details will print to stdout as JSON format.", getCmd, func(f *flags) {
+		f.required("trace-id", "")
+		f.str("extract-fields", "", "Filter and select specific fields using dot notation. Examples: 'info.trace_id', 'info.assessments.*', 'data.spans.*.name'. Comma-separated for multiple fields. If not specified, returns all trace data.")
+		f.boolean("verbose", false, "Show all available fields in error messages when invalid fields are specified.")
 	}},
-	{"delete", deleteCmd, func(f *flags) {
-		f.experimentID()
-		f.str("trace-ids", "")
-		f.integer("max-timestamp-millis", -1)
-		f.integer("max-traces", -1)
+	{"delete", "Delete traces from an experiment.", deleteCmd, func(f *flags) {
+		f.experimentID("Experiment ID to search within. Can be set via MLFLOW_EXPERIMENT_ID env var.")
+		f.str("trace-ids", "", "Comma-separated list of trace IDs to delete")
+		f.integer("max-timestamp-millis", -1, "Delete traces older than this timestamp (milliseconds since epoch)")
+		f.integer("max-traces", -1, "Maximum number of traces to delete")
 	}},
-	{"set-tag", setTagCmd, func(f *flags) { f.required("trace-id"); f.required("key"); f.required("value") }},
-	{"delete-tag", deleteTagCmd, func(f *flags) { f.required("trace-id"); f.required("key") }},
-	{"log-feedback", logFeedbackCmd, func(f *flags) {
-		f.required("trace-id")
-		f.required("name")
-		f.str("value", "")
-		f.str("source-type", "")
-		f.str("source-id", "")
-		f.str("rationale", "")
-		f.str("metadata", "")
-		f.str("span-id", "")
+	{"set-tag", "Set a tag on a trace.", setTagCmd, func(f *flags) {
+		f.required("trace-id", "")
+		f.required("key", "Tag key")
+		f.required("value", "Tag value")
 	}},
-	{"log-expectation", logExpectationCmd, func(f *flags) {
-		f.required("trace-id")
-		f.required("name")
-		f.required("value")
-		f.str("source-type", "")
-		f.str("source-id", "")
-		f.str("metadata", "")
-		f.str("span-id", "")
+	{"delete-tag", "Delete a tag from a trace.", deleteTagCmd, func(f *flags) {
+		f.required("trace-id", "")
+		f.required("key", "Tag key to delete")
 	}},
-	{"get-assessment", getAssessmentCmd, func(f *flags) { f.required("trace-id"); f.required("assessment-id") }},
-	{"update-assessment", updateAssessmentCmd, func(f *flags) {
-		f.required("trace-id")
-		f.required("assessment-id")
-		f.str("value", "")
-		f.str("rationale", "")
-		f.str("metadata", "")
+	{"log-feedback", "Log feedback (evaluation score) to a trace.", logFeedbackCmd, func(f *flags) {
+		f.required("trace-id", "")
+		f.required("name", "Feedback name")
+		f.str("value", "", "Feedback value (number, string, bool, or JSON for complex values)")
+		f.choice("source-type", "", sourceTypes, "Source type of the feedback")
+		f.str("source-id", "", "Source identifier (e.g., email for HUMAN, model name for LLM)")
+		f.str("rationale", "", "Explanation/justification for the feedback")
+		f.str("metadata", "", "Additional metadata as JSON string")
+		f.str("span-id", "", "Associate feedback with a specific span ID (16 hex digits, or the base64 span_id `get` prints)")
 	}},
-	{"delete-assessment", deleteAssessmentCmd, func(f *flags) { f.required("trace-id"); f.required("assessment-id") }},
+	{"log-expectation", "Log an expectation (ground truth label) to a trace.", logExpectationCmd, func(f *flags) {
+		f.required("trace-id", "")
+		f.required("name", "Expectation name (e.g., 'expected_answer', 'ground_truth')")
+		f.required("value", "Expected value (string or JSON for complex values)")
+		f.choice("source-type", "", sourceTypes, "Source type of the expectation")
+		f.str("source-id", "", "Source identifier")
+		f.str("metadata", "", "Additional metadata as JSON string")
+		f.str("span-id", "", "Associate expectation with a specific span ID (16 hex digits, or the base64 span_id `get` prints)")
+	}},
+	{"get-assessment", "Get assessment details as JSON.", getAssessmentCmd, func(f *flags) {
+		f.required("trace-id", "")
+		f.required("assessment-id", "Assessment ID")
+	}},
+	{"update-assessment", "Update an existing assessment.", updateAssessmentCmd, func(f *flags) {
+		f.required("trace-id", "")
+		f.required("assessment-id", "Assessment ID to update")
+		f.str("value", "", "Updated assessment value (JSON)")
+		f.str("rationale", "", "Updated rationale")
+		f.str("metadata", "", "Updated metadata as JSON")
+	}},
+	{"delete-assessment", "Delete an assessment from a trace.", deleteAssessmentCmd, func(f *flags) {
+		f.required("trace-id", "")
+		f.required("assessment-id", "Assessment ID to delete")
+	}},
 }
+
+var sourceTypes = []string{traces.SourceHuman, traces.SourceLLMJudge, traces.SourceCode}
 
 func commandList() string {
 	names := make([]string, len(commands))
@@ -91,32 +109,53 @@ func commandList() string {
 	return strings.Join(names, ", ")
 }
 
+// runTraces runs `traces <command> ...`. Usage errors come back wrapped in
+// a *usageContext naming the command whose usage click would print.
 func runTraces(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
-		return usageError("Missing command. Commands: " + commandList())
+		// click 8.2+: a group without a command prints its help to
+		// stderr and exits 2.
+		return helpError(tracesHelp())
+	}
+	if args[0] == "--help" || args[0] == "-h" {
+		_, err := io.WriteString(out, tracesHelp())
+		return err
 	}
 	i := slices.IndexFunc(commands, func(c command) bool { return c.name == args[0] })
 	if i < 0 {
-		return usageError(fmt.Sprintf("No such command '%s'.", args[0]))
+		if strings.HasPrefix(args[0], "-") {
+			return &usageContext{"traces", usageError(fmt.Sprintf("No such option '%s'.", args[0]))}
+		}
+		msg := fmt.Sprintf("No such command '%s'.", args[0])
+		names := make([]string, len(commands))
+		for i, c := range commands {
+			names[i] = c.name
+		}
+		return &usageContext{"traces", usageError(msg + didYouMean(args[0], names))}
 	}
 	cmd := commands[i]
 	fs := newFlags(cmd.name, getenv)
 	cmd.define(fs)
 	if err := fs.parse(args[1:]); err != nil {
-		return err
+		if errors.Is(err, errHelp) {
+			_, err := io.WriteString(out, commandHelp(cmd, fs))
+			return err
+		}
+		return withUsage("traces "+cmd.name, err)
 	}
 	c, err := traces.NewClient(ctx, exporter.WithGetenv(getenv))
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	return cmd.run(ctx, c, fs, out)
+	return withUsage("traces "+cmd.name, cmd.run(ctx, c, fs, out))
 }
 
 // --- flags ------------------------------------------------------------------
 
 // flags wraps a flag.FlagSet with click's conventions: --name and -name,
-// required options, MLFLOW_EXPERIMENT_ID as --experiment-id's default.
+// required options, MLFLOW_EXPERIMENT_ID as --experiment-id's default,
+// click's messages for a bad value, an unknown option or a missing value.
 type flags struct {
 	fs        *flag.FlagSet
 	strs      map[string]*string
@@ -125,6 +164,18 @@ type flags struct {
 	requireds []string
 	set       map[string]bool
 	env       envconfig.Env
+	// opts are the options in declaration order, for --help.
+	opts []option
+	// bad is the usage error of the last value a flag refused.
+	bad error
+}
+
+// option describes one option for --help.
+type option struct {
+	names    string // "-x, --experiment-id"
+	metavar  string // "TEXT", "INTEGER", "[table|json]", "" for a flag
+	help     string
+	required bool
 }
 
 func newFlags(name string, getenv func(string) string) *flags {
@@ -133,17 +184,48 @@ func newFlags(name string, getenv func(string) string) *flags {
 	return &flags{fs: fs, strs: map[string]*string{}, ints: map[string]*int{}, bools: map[string]*bool{}, set: map[string]bool{}, env: envconfig.New(getenv)}
 }
 
-func (f *flags) str(name, def string)        { f.strs[name] = f.fs.String(name, def, "") }
-func (f *flags) integer(name string, d int)  { f.ints[name] = f.fs.Int(name, d, "") }
-func (f *flags) boolean(name string, d bool) { f.bools[name] = f.fs.Bool(name, d, "") }
+func (f *flags) str(name, def, help string) {
+	f.strs[name] = f.fs.String(name, def, help)
+	f.opts = append(f.opts, option{names: "--" + name, metavar: "TEXT", help: help})
+}
 
-func (f *flags) required(name string) {
-	f.str(name, "")
+func (f *flags) integer(name string, def int, help string) {
+	p := new(int)
+	*p = def
+	f.ints[name] = p
+	f.fs.Var(intValue{p: p, name: name, bad: &f.bad}, name, help)
+	f.opts = append(f.opts, option{names: "--" + name, metavar: "INTEGER", help: help})
+}
+
+func (f *flags) boolean(name string, def bool, help string) {
+	f.bools[name] = f.fs.Bool(name, def, help)
+	f.opts = append(f.opts, option{names: "--" + name, help: help})
+}
+
+// boolPair declares click's "--on / --off" flag.
+func (f *flags) boolPair(on, off string, def bool, help string) {
+	f.bools[on] = f.fs.Bool(on, def, help)
+	f.bools[off] = f.fs.Bool(off, false, help)
+	f.opts = append(f.opts, option{names: "--" + on + " / --" + off, help: help})
+}
+
+// choice is a string option whose value is checked by the command (click's
+// Choice: "[a|b]" in the help).
+func (f *flags) choice(name, def string, choices []string, help string) {
+	f.strs[name] = f.fs.String(name, def, help)
+	f.opts = append(f.opts, option{names: "--" + name, metavar: "[" + strings.Join(choices, "|") + "]", help: help})
+}
+
+func (f *flags) required(name, help string) {
+	f.str(name, "", help)
+	f.opts[len(f.opts)-1].required = true
 	f.requireds = append(f.requireds, name)
 }
 
-func (f *flags) experimentID() {
-	f.str("experiment-id", "")
+func (f *flags) experimentID(help string) {
+	f.str("experiment-id", "", help)
+	f.opts[len(f.opts)-1].names = "-x, --experiment-id"
+	f.opts[len(f.opts)-1].required = true
 	f.fs.Var(aliasValue{f.strs["experiment-id"]}, "x", "")
 	f.requireds = append(f.requireds, "experiment-id")
 }
@@ -153,11 +235,64 @@ type aliasValue struct{ p *string }
 func (a aliasValue) String() string     { return "" }
 func (a aliasValue) Set(s string) error { *a.p = s; return nil }
 
+// intValue is an INTEGER option: a decimal integer as Python's int() reads
+// it, with click's message otherwise.
+type intValue struct {
+	p    *int
+	name string
+	bad  *error
+}
+
+func (v intValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return strconv.Itoa(*v.p)
+}
+
+func (v intValue) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		*v.bad = usageError(fmt.Sprintf("Invalid value for '--%s': %s is not a valid integer.", v.name, pyRepr(s)))
+		return *v.bad
+	}
+	*v.p = n
+	return nil
+}
+
+// errHelp is --help or -h: the command's help goes to stdout, exit 0.
+var errHelp = errors.New("help requested")
+
+// The messages of package flag this translates; they have not changed since
+// Go 1.
+const (
+	flagUndefined = "flag provided but not defined: -"
+	flagNoValue   = "flag needs an argument: -"
+)
+
 func (f *flags) parse(args []string) error {
 	if err := f.fs.Parse(args); err != nil {
 		msg := err.Error()
-		if strings.HasPrefix(msg, "flag provided but not defined: ") {
-			return usageError(fmt.Sprintf("No such option: %s", strings.TrimPrefix(msg, "flag provided but not defined: ")))
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			return errHelp
+		case f.bad != nil:
+			return f.bad
+		case strings.HasPrefix(msg, flagUndefined):
+			name := optionName(strings.TrimPrefix(msg, flagUndefined))
+			if !strings.HasPrefix(name, "--") {
+				return usageError(fmt.Sprintf("No such option '%s'.", name))
+			}
+			var longs []string
+			f.fs.VisitAll(func(fl *flag.Flag) {
+				if len(fl.Name) > 1 {
+					longs = append(longs, "--"+fl.Name)
+				}
+			})
+			longs = append(longs, "--help")
+			return usageError(fmt.Sprintf("No such option '%s'.", name) + didYouMean(name, longs))
+		case strings.HasPrefix(msg, flagNoValue):
+			return bareUsageError(fmt.Sprintf("Option '%s' requires an argument.", optionName(strings.TrimPrefix(msg, flagNoValue))))
 		}
 		return usageError(msg)
 	}
@@ -182,6 +317,15 @@ func (f *flags) parse(args []string) error {
 		}
 	}
 	return nil
+}
+
+// optionName spells a flag as click does: -x for one letter, --name
+// otherwise (package flag takes -name and --name alike).
+func optionName(name string) string {
+	if len([]rune(name)) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 func (f *flags) get(name string) string { return *f.strs[name] }

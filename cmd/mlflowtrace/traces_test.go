@@ -28,7 +28,7 @@ func TestExperimentIDFromEnvironment(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFlags("search", func(k string) string { return tc.env[k] })
-			f.experimentID()
+			f.experimentID("")
 			err := f.parse(tc.args)
 			if tc.wantErr != "" {
 				if err == nil || err.Error() != tc.wantErr {
@@ -53,5 +53,112 @@ func TestRunMissingExperimentID(t *testing.T) {
 	code := run(context.Background(), []string{"traces", "search"}, &stdout, &stderr, func(string) string { return "" })
 	if code != 2 || !strings.Contains(stderr.String(), "Missing option '--experiment-id'.") {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// runCLI runs one command line with env as the whole environment.
+func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(context.Background(), args, &o, &e, func(k string) string { return env[k] })
+	return code, o.String(), e.String()
+}
+
+// TestHelp: --help and -h print the usage of their level to stdout and exit
+// 0, as click's --help does (mlflow's subcommands refuse -h; mlflowtrace
+// takes it too). Without a command, `traces` prints its help to stderr and
+// exits 2, as click 8.2+ does.
+func TestHelp(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		code     int
+		want     []string // in stdout (code 0) or stderr
+		wantNone string
+	}{
+		{[]string{"traces", "--help"}, 0, []string{"Usage: mlflowtrace traces [OPTIONS] COMMAND [ARGS]...", "Commands:\n", "  search             Search for traces in the specified experiment.\n", "  log-feedback       Log feedback"}, "Error"},
+		{[]string{"traces", "-h"}, 0, []string{"Usage: mlflowtrace traces [OPTIONS] COMMAND", "delete-assessment"}, "Error"},
+		{[]string{"traces", "search", "--help"}, 0, []string{"Usage: mlflowtrace traces search [OPTIONS]\n", "  -x, --experiment-id TEXT", "[required]", "  --max-results INTEGER     Maximum number of traces to return", "  --include-spans / --no-include-spans\n", "  --output [table|json]", "  --help                    Show this message and exit.\n"}, "Error"},
+		{[]string{"traces", "search", "-h"}, 0, []string{"Usage: mlflowtrace traces search [OPTIONS]"}, "Error"},
+		// --help wins over a missing required option, as click's eager --help.
+		{[]string{"traces", "get", "--help"}, 0, []string{"Usage: mlflowtrace traces get [OPTIONS]", "  --trace-id TEXT        [required]"}, "Error"},
+		{[]string{"traces", "log-feedback", "-x", "--help"}, 2, []string{"No such option '-x'."}, ""},
+		{[]string{"traces", "log-feedback", "--help"}, 0, []string{"--source-type [HUMAN|LLM_JUDGE|CODE]", "--span-id TEXT"}, "Error"},
+		{[]string{"traces"}, 2, []string{"Usage: mlflowtrace traces [OPTIONS] COMMAND [ARGS]...", "Commands:\n"}, "Error"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, nil, tc.args...)
+			out := stdout
+			if tc.code != 0 {
+				out = stderr
+			}
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stdout %q, stderr %q", code, tc.code, stdout, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			if tc.wantNone != "" && strings.Contains(stdout+stderr, tc.wantNone) {
+				t.Errorf("output has %q: stdout %q, stderr %q", tc.wantNone, stdout, stderr)
+			}
+		})
+	}
+}
+
+// TestFlagErrors: wrong invocations print click's (mlflow traces') message
+// and exit 2; the expected stderr is what `python -m mlflow traces ...` of
+// MLflow 3.17.2 prints, with "python -m mlflow" as "mlflowtrace".
+func TestFlagErrors(t *testing.T) {
+	usage := func(cmd string) string {
+		return "Usage: mlflowtrace traces " + cmd + " [OPTIONS]\nTry 'mlflowtrace traces " + cmd + " --help' for help.\n\n"
+	}
+	group := "Usage: mlflowtrace traces [OPTIONS] COMMAND [ARGS]...\nTry 'mlflowtrace traces --help' for help.\n\n"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"search", "-x", "0", "--max-results", "abc"}, usage("search") + "Error: Invalid value for '--max-results': 'abc' is not a valid integer.\n"},
+		{[]string{"search", "-x", "0", "--max-results=1.5"}, usage("search") + "Error: Invalid value for '--max-results': '1.5' is not a valid integer.\n"},
+		{[]string{"delete", "-x", "0", "--max-traces", "0x10"}, usage("delete") + "Error: Invalid value for '--max-traces': '0x10' is not a valid integer.\n"},
+		{[]string{"search", "-x", "0", "--bogus", "x"}, usage("search") + "Error: No such option '--bogus'. Did you mean '--verbose'?\n"},
+		{[]string{"search", "-x", "0", "--max-result", "3"}, usage("search") + "Error: No such option '--max-result'. Did you mean '--max-results'?\n"},
+		{[]string{"search", "-x", "0", "--include", "3"}, usage("search") + "Error: No such option '--include'. (Did you mean one of: '--include-spans', '--no-include-spans'?)\n"},
+		{[]string{"search", "-x", "0", "--zzz"}, usage("search") + "Error: No such option '--zzz'.\n"},
+		{[]string{"search", "-x", "0", "-q"}, usage("search") + "Error: No such option '-q'.\n"},
+		{[]string{"get", "--trace-id"}, "Error: Option '--trace-id' requires an argument.\n"},
+		{[]string{"search", "-x"}, "Error: Option '-x' requires an argument.\n"},
+		{[]string{"get"}, usage("get") + "Error: Missing option '--trace-id'.\n"},
+		{[]string{"search", "-x", "0", "extra"}, usage("search") + "Error: Got unexpected extra argument (extra)\n"},
+		{[]string{"search", "-x", "0", "--output", "bogus"}, usage("search") + "Error: Invalid value for '--output': 'bogus' is not one of 'table', 'json'.\n"},
+		{[]string{"bogus"}, group + "Error: No such command 'bogus'.\n"},
+		{[]string{"serch"}, group + "Error: No such command 'serch'. Did you mean 'search'?\n"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, map[string]string{"MLFLOW_TRACKING_URI": t.TempDir()}, append([]string{"traces"}, tc.args...)...)
+			if code != 2 || stderr != tc.want || stdout != "" {
+				t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit 2, stderr:\n%s", code, stdout, stderr, tc.want)
+			}
+		})
+	}
+}
+
+// TestSimilarity: difflib.SequenceMatcher(None, a, b).ratio() of Python
+// 3.11 for the same pairs.
+func TestSimilarity(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want float64
+	}{
+		{"--max-results", "--max-result", 0.96},
+		{"--verbose", "--bogus", 0.625},
+		{"search", "serch", 0.9090909090909091},
+		{"abcabc", "cbacba", 0.5},
+		{"--run-id", "--trace-id", 0.6666666666666666},
+		{"--order-by", "--order", 0.8235294117647058},
+	} {
+		if got := similarity(tc.a, tc.b); got != tc.want {
+			t.Errorf("similarity(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
 	}
 }
