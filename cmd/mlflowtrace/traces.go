@@ -410,12 +410,15 @@ func searchCmd(ctx context.Context, c *traces.Client, f *flags, out io.Writer) e
 	if ob := f.get("order-by"); ob != "" {
 		q.OrderBy = splitList(ob)
 	}
-	if q.MaxResults <= 0 {
-		return usageError("--max-results must be a positive integer")
-	}
-	page, err := c.SearchTraces(ctx, q)
-	if err != nil {
-		return err
+	// mlflow's search_traces fetches pages while it has fewer than
+	// max_results traces: for 0 or less it asks nothing and returns no
+	// traces and no token (package traces takes 0 as its default, 100).
+	page := &traces.Page{}
+	if q.MaxResults > 0 {
+		var err error
+		if page, err = c.SearchTraces(ctx, q); err != nil {
+			return err
+		}
 	}
 	dicts := make([]any, len(page.Traces))
 	for i, t := range page.Traces {

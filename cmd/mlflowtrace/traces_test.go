@@ -162,3 +162,27 @@ func TestSimilarity(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchMaxResultsNotPositive: --max-results 0 or negative is an empty
+// result, as mlflow's search_traces (its page loop runs while it has fewer
+// than max_results traces): exit 0, no traces, no token, not even a look at
+// the experiment.
+func TestSearchMaxResultsNotPositive(t *testing.T) {
+	env := map[string]string{"MLFLOW_TRACKING_URI": t.TempDir()}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--max-results", "0", "--output", "json"}, "{\n  \"traces\": [],\n  \"next_page_token\": null\n}\n"},
+		{[]string{"--max-results", "-3", "--output", "json"}, "{\n  \"traces\": [],\n  \"next_page_token\": null\n}\n"},
+		{[]string{"--max-results", "0"}, "\n\n"},
+		{[]string{"--max-results=-3"}, "\n\n"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, env, append([]string{"traces", "search", "-x", "999"}, tc.args...)...)
+			if code != 0 || stdout != tc.want || stderr != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 0, stdout %q", code, stdout, stderr, tc.want)
+			}
+		})
+	}
+}
