@@ -3,6 +3,8 @@ package traces
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -89,7 +91,9 @@ type Feedback struct {
 	Rationale string
 	// Source defaults to CODE with id "default".
 	Source exporter.AssessmentSource
-	// SpanID attaches the feedback to one span (16 hex digits).
+	// SpanID attaches the feedback to one span: 16 lowercase hex digits,
+	// or the base64 of the 8 bytes (a trace JSON's span_id), stored as
+	// the 16 hex digits.
 	SpanID string
 	// Metadata values are stored as strings (fmt.Sprint), as MLflow does.
 	Metadata map[string]any
@@ -101,7 +105,8 @@ type Expectation struct {
 	// Value is any JSON value; nil is rejected, as in MLflow.
 	Value any
 	// Source defaults to HUMAN with id "default".
-	Source   exporter.AssessmentSource
+	Source exporter.AssessmentSource
+	// SpanID is as Feedback's.
 	SpanID   string
 	Metadata map[string]any
 }
@@ -348,11 +353,12 @@ func (c *Client) LogExpectation(ctx context.Context, traceID string, ex Expectat
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSpanID(ex.SpanID); err != nil {
+	sid, err := spanID(ex.SpanID)
+	if err != nil {
 		return nil, err
 	}
 	return c.b.createAssessment(ctx, &exporter.Assessment{
-		Name: ex.Name, TraceID: traceID, SpanID: ex.SpanID, Source: src,
+		Name: ex.Name, TraceID: traceID, SpanID: sid, Source: src,
 		Expectation: &exporter.ExpectationValue{Value: v}, Metadata: md,
 	})
 }
@@ -509,12 +515,13 @@ func feedbackAssessment(traceID string, fb Feedback) (*exporter.Assessment, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSpanID(fb.SpanID); err != nil {
+	sid, err := spanID(fb.SpanID)
+	if err != nil {
 		return nil, err
 	}
 	valid := true
 	return &exporter.Assessment{
-		Name: name, TraceID: traceID, SpanID: fb.SpanID, Source: src,
+		Name: name, TraceID: traceID, SpanID: sid, Source: src,
 		Feedback:  &exporter.FeedbackValue{Value: v, Error: fb.Error},
 		Rationale: fb.Rationale, Metadata: md, Valid: &valid,
 	}, nil
@@ -566,14 +573,24 @@ func metadata(m map[string]any) (map[string]string, error) {
 	return out, nil
 }
 
-func checkSpanID(id string) error {
+// spanID returns the span id an assessment is stored with: 16 lowercase hex
+// digits, the form of exporter.Span's SpanID and of MLflow's Python
+// Span.span_id, which the UI links to the span. The base64 of the 8 bytes
+// (the span_id of MLflow's trace JSON, Trace.to_dict, as `mlflowtrace
+// traces get` prints it: "moV45MTpUjA=") is converted to that form; MLflow's
+// CLI stores such a string verbatim, and the assessment then links to no
+// span. Anything else is an ErrInvalid error.
+func spanID(id string) (string, error) {
 	if id == "" {
-		return nil
+		return "", nil
 	}
-	if len(id) != 16 || strings.Trim(id, "0123456789abcdef") != "" {
-		return invalidf("span id %q is not 16 lowercase hex digits", id)
+	if len(id) == 16 && strings.Trim(id, "0123456789abcdef") == "" {
+		return id, nil
 	}
-	return nil
+	if b, err := base64.StdEncoding.Strict().DecodeString(id); err == nil && len(b) == 8 {
+		return hex.EncodeToString(b), nil
+	}
+	return "", invalidf("span id %q is neither 16 lowercase hex digits nor the base64 of 8 bytes (the span_id of a trace's JSON)", id)
 }
 
 // feedbackValue checks v is what MLflow's feedback takes (scalars, lists

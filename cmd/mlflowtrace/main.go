@@ -17,7 +17,10 @@
 // is printed as a string (mlflow's FileStore token is bytes, which mlflow's
 // JSON output cannot print), update-assessment on an expectation updates the
 // expectation (mlflow 3.17.2 builds a feedback and the backend refuses it),
-// and --model-id / --sql-warehouse-id are not supported.
+// --span-id in the base64 form get prints ("moV45MTpUjA=") is stored as its
+// 16 hex digits, the form the UI links to the span (mlflow stores the base64
+// text, which links to no span), -h is --help (mlflow's subcommands refuse
+// it), and --model-id / --sql-warehouse-id are not supported.
 package main
 
 import (
