@@ -47,10 +47,19 @@ type NotFoundError struct {
 	What string // "trace", "assessment", "tag", "experiment"
 	ID   string
 	Err  error // the backend's answer
+	// told: Err's message says what was not found by itself (the local
+	// store's MLflow sentences); Error prints it alone.
+	told bool
 }
 
+// Error says what was not found once: "traces: " and the local store's
+// message ("traces: no tag with name: k in trace with ID tr-..."), or
+// "traces: <what> <id> not found" and a server's answer.
 func (e *NotFoundError) Error() string {
-	if e.Err != nil {
+	switch {
+	case e.Err != nil && e.told:
+		return "traces: " + e.Err.Error()
+	case e.Err != nil:
 		return fmt.Sprintf("traces: %s %s not found: %v", e.What, e.ID, e.Err)
 	}
 	return fmt.Sprintf("traces: %s %s not found", e.What, e.ID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/localstore"
@@ -24,13 +25,13 @@ func localErr(err error, what, id string) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, localstore.ErrTraceNotFound):
-		return &NotFoundError{What: "trace", ID: id, Err: err}
+		return &NotFoundError{What: "trace", ID: id, Err: err, told: true}
 	case errors.Is(err, localstore.ErrAssessmentNotFound):
-		return &NotFoundError{What: "assessment", ID: id, Err: err}
+		return &NotFoundError{What: "assessment", ID: id, Err: err, told: true}
 	case errors.Is(err, localstore.ErrTagNotFound):
-		return &NotFoundError{What: "tag", ID: id, Err: err}
+		return &NotFoundError{What: "tag", ID: id, Err: err, told: true}
 	case errors.Is(err, localstore.ErrExperimentNotFound):
-		return &NotFoundError{What: "experiment", ID: id, Err: err}
+		return &NotFoundError{What: "experiment", ID: id, Err: err, told: true}
 	case errors.Is(err, tracefilter.ErrInvalid):
 		return fmt.Errorf("traces: %w: %v", ErrInvalid, err)
 	}
@@ -84,6 +85,9 @@ func (l *localBackend) defaultLocation(context.Context) (string, error) {
 
 func (l *localBackend) search(_ context.Context, q SearchQuery) ([]*exporter.TraceInfo, string, error) {
 	infos, next, err := l.r.Search(q.Locations, q.Filter, q.OrderBy, q.MaxResults, q.PageToken)
+	if errors.Is(err, localstore.ErrExperimentNotFound) {
+		return nil, "", localErr(err, "experiment", strings.Join(q.Locations, ","))
+	}
 	return infos, next, localErr(err, "search in", l.r.Root())
 }
 

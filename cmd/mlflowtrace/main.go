@@ -30,6 +30,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -73,7 +74,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "Error: %s\n", ue)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "Error: %v\n", err)
+		// Package traces' errors start with its name, which says nothing
+		// on a command line.
+		fmt.Fprintf(stderr, "Error: %s\n", strings.TrimPrefix(err.Error(), "traces: "))
 		return 1
 	}
 }

@@ -506,14 +506,25 @@ func deleteCmd(ctx context.Context, c *traces.Client, f *flags, out io.Writer) e
 	if ids := f.get("trace-ids"); ids != "" {
 		q.TraceIDs = splitList(ids)
 	}
-	if ms := *f.ints["max-timestamp-millis"]; f.set["max-timestamp-millis"] {
-		q.OlderThan = time.UnixMilli(int64(ms))
+	// mlflow's checks (AbstractStore.delete_traces), in its order, with its
+	// messages: they name delete_traces' parameters, the options without
+	// "--".
+	timeSet, maxSet := f.set["max-timestamp-millis"], f.set["max-traces"]
+	switch {
+	case !timeSet && len(q.TraceIDs) == 0:
+		return errors.New("Either `max_timestamp_millis` or `trace_ids` must be specified.")
+	case timeSet && len(q.TraceIDs) > 0:
+		return errors.New("Only one of `max_timestamp_millis` and `trace_ids` can be specified.")
+	case maxSet && len(q.TraceIDs) > 0:
+		return errors.New("`max_traces` can't be specified if `trace_ids` is specified.")
+	case maxSet && *f.ints["max-traces"] <= 0:
+		return fmt.Errorf("`max_traces` must be a positive integer, received %d.", *f.ints["max-traces"])
 	}
-	if f.set["max-traces"] {
+	if timeSet {
+		q.OlderThan = time.UnixMilli(int64(*f.ints["max-timestamp-millis"]))
+	}
+	if maxSet {
 		q.MaxTraces = *f.ints["max-traces"]
-		if q.MaxTraces <= 0 {
-			return fmt.Errorf("`max_traces` must be a positive integer, received %d", q.MaxTraces)
-		}
 	}
 	n, err := c.DeleteTraces(ctx, exp, q)
 	if err != nil {

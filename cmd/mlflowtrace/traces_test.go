@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
 // TestExperimentIDFromEnvironment: --experiment-id (or -x) defaults to
@@ -182,6 +186,61 @@ func TestSearchMaxResultsNotPositive(t *testing.T) {
 			code, stdout, stderr := runCLI(t, env, append([]string{"traces", "search", "-x", "999"}, tc.args...)...)
 			if code != 0 || stdout != tc.want || stderr != "" {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit 0, stdout %q", code, stdout, stderr, tc.want)
+			}
+		})
+	}
+}
+
+// localStore writes one trace (a root span and a child) into a new ./mlruns
+// folder through package tracing and returns the folder and the trace id.
+func localStore(t *testing.T) (root, traceID string) {
+	t.Helper()
+	ctx := context.Background()
+	root = filepath.Join(t.TempDir(), "mlruns")
+	p, err := tracing.Init(ctx, tracing.WithEnabled(), tracing.WithoutGlobalTracerProvider(),
+		tracing.WithGetenv(func(string) string { return "" }),
+		tracing.WithExporterOptions(exporter.WithTrackingURI(root)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, span := tracing.StartSpan(ctx, "agent", tracing.WithInputs(map[string]any{"q": strings.Repeat("x", 30)}))
+	_, child := tracing.StartSpan(c, "tool")
+	child.End()
+	span.End(tracing.WithOutputs("short"))
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return root, span.TraceID()
+}
+
+// TestErrorMessages: errors say what went wrong once, in mlflow's words
+// where mlflow's are clear (its FileStore's and AbstractStore's messages
+// for the same calls), without the Go package's name, and exit 1.
+func TestErrorMessages(t *testing.T) {
+	root, tid := localStore(t)
+	env := map[string]string{"MLFLOW_TRACKING_URI": root}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		// mlflow: "Experiment 999 does not exist."
+		{[]string{"search", "-x", "999"}, "Error: experiment 999 does not exist\n"},
+		// mlflow: "No tag with name: nonexist in trace with ID tr-...."
+		{[]string{"delete-tag", "--trace-id", tid, "--key", "nonexist"}, "Error: no tag with name: nonexist in trace with ID " + tid + "\n"},
+		// mlflow: "Trace with ID 'tr-...1' not found"
+		{[]string{"get", "--trace-id", "tr-00000000000000000000000000000001"}, "Error: trace with ID 'tr-00000000000000000000000000000001' not found\n"},
+		{[]string{"get-assessment", "--trace-id", tid, "--assessment-id", "a-1"}, "Error: assessment with ID 'a-1' not found for trace '" + tid + "'\n"},
+		// AbstractStore.delete_traces' messages, exactly.
+		{[]string{"delete", "-x", "0"}, "Error: Either `max_timestamp_millis` or `trace_ids` must be specified.\n"},
+		{[]string{"delete", "-x", "0", "--trace-ids", tid, "--max-timestamp-millis", "1"}, "Error: Only one of `max_timestamp_millis` and `trace_ids` can be specified.\n"},
+		{[]string{"delete", "-x", "0", "--trace-ids", tid, "--max-traces", "1"}, "Error: `max_traces` can't be specified if `trace_ids` is specified.\n"},
+		{[]string{"delete", "-x", "0", "--max-timestamp-millis", "1", "--max-traces", "0"}, "Error: `max_traces` must be a positive integer, received 0.\n"},
+		{[]string{"log-feedback", "--trace-id", tid, "--name", "n", "--span-id", "xyz"}, "Error: invalid request: span id \"xyz\" is neither 16 lowercase hex digits nor the base64 of 8 bytes (the span_id of a trace's JSON)\n"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, env, append([]string{"traces"}, tc.args...)...)
+			if code != 1 || stderr != tc.want || stdout != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 1, stderr %q", code, stdout, stderr, tc.want)
 			}
 		})
 	}

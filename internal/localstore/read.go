@@ -29,13 +29,29 @@ const assessmentsDir = "assessments"
 // (SEARCH_MAX_RESULTS_THRESHOLD).
 const MaxSearchResults = 50000
 
-// Errors of Reader; messages are MLflow's.
+// Errors of Reader, matched with errors.Is. Their messages are whole
+// sentences, MLflow's FileStore's, naming what was not found; the kind is
+// not repeated in front.
 var (
 	ErrTraceNotFound      = errors.New("trace not found")
 	ErrAssessmentNotFound = errors.New("assessment not found")
 	ErrTagNotFound        = errors.New("tag not found")
 	ErrExperimentNotFound = errors.New("experiment not found")
 )
+
+// notFoundError is a not-found error of kind (one of the Err*NotFound)
+// with its own message.
+type notFoundError struct {
+	kind error
+	msg  string
+}
+
+func (e *notFoundError) Error() string        { return e.msg }
+func (e *notFoundError) Is(target error) bool { return target == e.kind }
+
+func notFoundf(kind error, format string, args ...any) error {
+	return &notFoundError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
 
 // Reader reads and edits the traces of an MLflow FileStore folder the way
 // MLflow 3.17.2's FileStore does: trace infos (trace_info.yaml,
@@ -85,20 +101,20 @@ func (r *Reader) experimentDirs() []string {
 // experimentDir returns the directory of experiment id (active or deleted).
 func (r *Reader) experimentDir(id string) (string, error) {
 	if !experimentIDPattern.MatchString(id) {
-		return "", fmt.Errorf("%w: invalid experiment id %q", ErrExperimentNotFound, id)
+		return "", notFoundf(ErrExperimentNotFound, "invalid experiment id %q", id)
 	}
 	for _, d := range []string{filepath.Join(r.root, id), filepath.Join(r.root, trashDir, id)} {
 		if _, err := os.Stat(filepath.Join(d, metaFile)); err == nil {
 			return d, nil
 		}
 	}
-	return "", fmt.Errorf("%w: could not find experiment with ID %s", ErrExperimentNotFound, id)
+	return "", notFoundf(ErrExperimentNotFound, "experiment %s does not exist", id)
 }
 
 // traceDir finds the directory of trace id.
 func (r *Reader) traceDir(id string) (string, error) {
 	if !validTraceID(id) {
-		return "", fmt.Errorf("%w: trace with ID '%s' not found", ErrTraceNotFound, id)
+		return "", notFoundf(ErrTraceNotFound, "trace with ID '%s' not found", id)
 	}
 	for _, d := range r.experimentDirs() {
 		p := filepath.Join(d, tracesDir, id)
@@ -106,7 +122,7 @@ func (r *Reader) traceDir(id string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("%w: trace with ID '%s' not found", ErrTraceNotFound, id)
+	return "", notFoundf(ErrTraceNotFound, "trace with ID '%s' not found", id)
 }
 
 // TraceInfo returns the trace info of id with its assessments.
@@ -120,7 +136,7 @@ func (r *Reader) TraceInfo(id string) (*tracemodel.TraceInfo, error) {
 		return nil, err
 	}
 	if info == nil {
-		return nil, fmt.Errorf("%w: trace with ID '%s' not found", ErrTraceNotFound, id)
+		return nil, notFoundf(ErrTraceNotFound, "trace with ID '%s' not found", id)
 	}
 	return info, nil
 }
@@ -338,7 +354,7 @@ func (r *Reader) DeleteTag(id, key string) error {
 	p := filepath.Join(dir, tagsDir, filepath.FromSlash(key))
 	if err := os.Remove(p); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("%w: no tag with name: %s in trace with ID %s", ErrTagNotFound, key, id)
+			return notFoundf(ErrTagNotFound, "no tag with name: %s in trace with ID %s", key, id)
 		}
 		return err
 	}
@@ -434,7 +450,7 @@ func assessmentPath(traceDir, id string) string {
 func readAssessment(traceDir, id string) (*tracemodel.Assessment, error) {
 	data, err := os.ReadFile(assessmentPath(traceDir, id))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: assessment with ID '%s' not found for trace '%s'", ErrAssessmentNotFound, id, filepath.Base(traceDir))
+		return nil, notFoundf(ErrAssessmentNotFound, "assessment with ID '%s' not found for trace '%s'", id, filepath.Base(traceDir))
 	}
 	if err != nil {
 		return nil, err
@@ -642,7 +658,7 @@ func (r *Reader) ExperimentByName(name string) (string, error) {
 		}
 	}
 	if best == nil {
-		return "", fmt.Errorf("%w: no experiment named %q in %s", ErrExperimentNotFound, name, r.root)
+		return "", notFoundf(ErrExperimentNotFound, "no experiment named %q in %s", name, r.root)
 	}
 	return best.ID, nil
 }
