@@ -51,10 +51,15 @@ type backend interface {
 // NewClient returns a Client for the destination the same options and
 // environment select for tracing.Init and exporter.New: a local ./mlruns
 // store, an MLflow tracking server, or a Databricks workspace (experiments
-// and Unity Catalog tables). Pipeline options are accepted and ignored.
+// and Unity Catalog tables). Pipeline options are accepted and ignored, and
+// the pipeline's environment variables (MLFLOW_ENABLE_ASYNC_TRACE_LOGGING,
+// MLFLOW_ASYNC_TRACE_LOGGING_*, MLFLOW_TRACE_TIMEOUT_*, MLFLOW_TRACE_BUFFER_*,
+// MLFLOWTRACE_SPOOL_*) are not read, so a value only the writer would
+// refuse does not stop a reader; a malformed variable it uses (the tracking
+// URI, credentials, MLFLOW_HTTP_REQUEST_*, ...) is an error naming it.
 // It does no network I/O.
 func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
-	s, err := settings.Resolve(opts...)
+	s, err := settings.Resolve(append([]exporter.Option{settings.ForReading()}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("traces: %w", err)
 	}

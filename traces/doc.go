@@ -20,8 +20,11 @@
 // its credentials, MLFLOW_HTTP_REQUEST_*, ... — and requests go through the
 // exporter's HTTP client (internal/transport: retries, timeouts, secret
 // redaction) and Databricks credentials (internal/dbauth). Pipeline options
-// (queue sizes, batching) are accepted and ignored. The name says what it
-// handles: MLflow traces as data.
+// (queue sizes, batching) are accepted and ignored, and the pipeline's
+// variables (async logging, queue, batch and worker sizes, trace timeout
+// and buffer, spool) are not read: a value only the writer would refuse
+// does not stop a reader. The name says what it handles: MLflow traces as
+// data.
 //
 // The common case of an agent — a thumbs-up for a trace this process just
 // produced — is one call in package tracing (tracing.LogFeedback), which

@@ -245,3 +245,50 @@ func TestErrorMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestPipelineVariablesIgnored: the CLI only reads, so a variable only the
+// trace writer uses, set to garbage, does not stop it (mlflow's CLI ignores
+// them too); a malformed variable it does use is an error naming it,
+// without its value.
+func TestPipelineVariablesIgnored(t *testing.T) {
+	root, tid := localStore(t)
+	for _, tc := range []struct{ name, val string }{
+		{"MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "maybe"},
+		{"MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS", "many"},
+		{"MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE", "-1"},
+		{"MLFLOW_ASYNC_TRACE_LOGGING_MAX_SPAN_BATCH_SIZE", "1.5"},
+		{"MLFLOW_ASYNC_TRACE_LOGGING_MAX_INTERVAL_MILLIS", "soon"},
+		{"MLFLOW_ASYNC_TRACE_LOGGING_RETRY_TIMEOUT", "0"},
+		{"MLFLOW_TRACE_TIMEOUT_SECONDS", "never"},
+		{"MLFLOW_TRACE_TIMEOUT_CHECK_INTERVAL_SECONDS", "x"},
+		{"MLFLOW_TRACE_BUFFER_TTL_SECONDS", "x"},
+		{"MLFLOW_TRACE_BUFFER_MAX_SIZE", "x"},
+		{"MLFLOWTRACE_SPOOL_DIR", "/nonexistent/spool"},
+		{"MLFLOWTRACE_SPOOL_MAX_BYTES", "abc"},
+		{"MLFLOWTRACE_SPOOL_SYNC", "always"},
+		{"MLFLOWTRACE_SPOOL_SYNC_INTERVAL_MILLIS", "x"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"MLFLOW_TRACKING_URI": root, tc.name: tc.val}
+			code, stdout, stderr := runCLI(t, env, "traces", "search", "-x", "0", "--output", "json", "--extract-fields", "info.trace_id")
+			if code != 0 || !strings.Contains(stdout, tid) {
+				t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+			}
+		})
+	}
+	for _, tc := range []struct{ name, val string }{
+		{"MLFLOW_HTTP_REQUEST_MAX_RETRIES", "x-secret"},
+		{"MLFLOW_HTTP_REQUEST_TIMEOUT", "-1"},
+		{"MLFLOW_TRACKING_INSECURE_TLS", "yes-secret"},
+		{"MLFLOW_SEARCH_TRACES_MAX_THREADS", "x-secret"},
+		{"MLFLOW_TRACING_DESTINATION", "a.b.c"},
+	} {
+		t.Run(tc.name+" malformed", func(t *testing.T) {
+			env := map[string]string{"MLFLOW_TRACKING_URI": root, tc.name: tc.val}
+			code, stdout, stderr := runCLI(t, env, "traces", "search", "-x", "0")
+			if code != 1 || stdout != "" || !strings.HasPrefix(stderr, "Error: ") || !strings.Contains(stderr, tc.name) || strings.Contains(stderr, "secret") {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and an error naming %s without its value", code, stdout, stderr, tc.name)
+			}
+		})
+	}
+}

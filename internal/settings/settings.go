@@ -228,6 +228,22 @@ type getenvOption struct{ getenv func(string) string }
 
 func (o getenvOption) apply(s *Settings) { s.Env = envconfig.New(o.getenv) }
 
+// ForReading returns an Option for a program that only reads traces
+// (package traces): Load then reads and validates only what reading uses —
+// the tracking URI, experiment and tracing destination, credentials,
+// Databricks settings and the HTTP request settings (MLFLOW_HTTP_REQUEST_*,
+// MLFLOW_TRACKING_INSECURE_TLS) — and neither reads nor validates the
+// export pipeline's variables (MLFLOW_ENABLE_ASYNC_TRACE_LOGGING,
+// MLFLOW_ASYNC_TRACE_LOGGING_*, MLFLOW_TRACE_TIMEOUT_*, MLFLOW_TRACE_BUFFER_*,
+// MLFLOWTRACE_SPOOL_*), which keep their defaults, nor the pipeline options
+// given with it: a malformed value there is the writer's concern. Its
+// place among the options does not matter.
+func ForReading() Option { return readingOption{} }
+
+type readingOption struct{}
+
+func (readingOption) apply(*Settings) {}
+
 // Resolve resolves opts: defaults, the environment, opts in order, then
 // validation and backend selection (Load, then Select). Nil options are
 // ignored.
@@ -248,12 +264,15 @@ func Load(opts ...Option) (*Settings, error) {
 	var base *Settings
 	env := envconfig.Env{}
 	start := 0
+	reading := false
 	for i, o := range opts {
 		switch o := o.(type) {
 		case resolvedOption:
 			base, start = o.s, i+1
 		case getenvOption:
 			env = envconfig.New(o.getenv)
+		case readingOption:
+			reading = true
 		}
 	}
 	var s *Settings
@@ -265,7 +284,7 @@ func Load(opts ...Option) (*Settings, error) {
 		}
 	} else {
 		s = defaults(env)
-		if err := s.loadEnv(); err != nil {
+		if err := s.loadEnv(reading); err != nil {
 			return nil, err
 		}
 	}
@@ -274,7 +293,7 @@ func Load(opts ...Option) (*Settings, error) {
 			o.apply(s)
 		}
 	}
-	if err := s.validate(); err != nil {
+	if err := s.validate(reading); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -293,8 +312,9 @@ func (s *Settings) Select() error {
 	return nil
 }
 
-// loadEnv reads every variable of the exporter and the transport.
-func (s *Settings) loadEnv() error {
+// loadEnv reads the variables of the destination and the transport and,
+// unless reading (ForReading), those of the export pipeline.
+func (s *Settings) loadEnv(reading bool) error {
 	e := s.Env
 	s.TrackingURI = envconfig.TrackingURI.Get(e)
 	s.ExperimentID = envconfig.ExperimentID.Get(e)
@@ -304,34 +324,9 @@ func (s *Settings) loadEnv() error {
 
 	var errs []error
 	check := func(err error) { errs = append(errs, err) }
-	var err error
-	s.AsyncLogging, err = envconfig.AsyncLogging.Get(e)
-	check(err)
-	s.MaxWorkers, err = envconfig.MaxWorkers.Get(e)
-	check(err)
-	s.MaxQueueSize, err = envconfig.MaxQueueSize.Get(e)
-	check(err)
-	s.BatchSize, err = envconfig.MaxSpanBatchSize.Get(e)
-	check(err)
-	s.MaxOpenTraces, err = envconfig.BufferMaxSize.Get(e)
-	check(err)
-	s.BatchInterval, err = envconfig.MaxInterval.Get(e)
-	check(err)
-	s.RetryTimeout, err = envconfig.RetryTimeout.Get(e)
-	check(err)
-	s.TraceTimeout, err = envconfig.TraceTimeout.Get(e)
-	check(err)
-	s.TimeoutCheck, err = envconfig.TimeoutCheckInterval.Get(e)
-	check(err)
-	s.BufferTTL, err = envconfig.BufferTTL.Get(e)
-	check(err)
-	s.SpoolDir = envconfig.SpoolDir.Get(e)
-	s.SpoolMaxBytes, err = envconfig.SpoolMaxBytes.Get(e)
-	check(err)
-	s.SpoolSync, err = envconfig.SpoolSync.Get(e)
-	check(err)
-	s.SpoolSyncInterval, err = envconfig.SpoolSyncInterval.Get(e)
-	check(err)
+	if !reading {
+		check(s.loadPipelineEnv())
+	}
 
 	t := &s.Transport
 	if v := envconfig.TrackingToken.Get(e); v != "" {
@@ -369,13 +364,47 @@ func (s *Settings) loadEnv() error {
 	} else if set {
 		t.RequestTimeout = &d
 	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
-func (s *Settings) validate() error {
+// loadPipelineEnv reads the variables of the export pipeline.
+func (s *Settings) loadPipelineEnv() error {
+	e := s.Env
+	var errs []error
+	check := func(err error) { errs = append(errs, err) }
+	var err error
+	s.AsyncLogging, err = envconfig.AsyncLogging.Get(e)
+	check(err)
+	s.MaxWorkers, err = envconfig.MaxWorkers.Get(e)
+	check(err)
+	s.MaxQueueSize, err = envconfig.MaxQueueSize.Get(e)
+	check(err)
+	s.BatchSize, err = envconfig.MaxSpanBatchSize.Get(e)
+	check(err)
+	s.MaxOpenTraces, err = envconfig.BufferMaxSize.Get(e)
+	check(err)
+	s.BatchInterval, err = envconfig.MaxInterval.Get(e)
+	check(err)
+	s.RetryTimeout, err = envconfig.RetryTimeout.Get(e)
+	check(err)
+	s.TraceTimeout, err = envconfig.TraceTimeout.Get(e)
+	check(err)
+	s.TimeoutCheck, err = envconfig.TimeoutCheckInterval.Get(e)
+	check(err)
+	s.BufferTTL, err = envconfig.BufferTTL.Get(e)
+	check(err)
+	s.SpoolDir = envconfig.SpoolDir.Get(e)
+	s.SpoolMaxBytes, err = envconfig.SpoolMaxBytes.Get(e)
+	check(err)
+	s.SpoolSync, err = envconfig.SpoolSync.Get(e)
+	check(err)
+	s.SpoolSyncInterval, err = envconfig.SpoolSyncInterval.Get(e)
+	check(err)
+	return errors.Join(errs...)
+}
+
+// validatePipeline checks the settings of the export pipeline.
+func (s *Settings) validatePipeline() error {
 	switch {
 	case s.MaxQueueSize < 1:
 		return fmt.Errorf("max queue size must be positive, got %d", s.MaxQueueSize)
@@ -407,6 +436,17 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("spool sync interval must be positive, got %v", s.SpoolSyncInterval)
 	case s.SpoolRetryInterval <= 0 || s.SpoolAdoptInterval <= 0:
 		return errors.New("spool retry and adopt intervals must be positive")
+	}
+	return nil
+}
+
+// validate checks the settings (the pipeline's unless reading) and fills
+// in what follows from them.
+func (s *Settings) validate(reading bool) error {
+	if !reading {
+		if err := s.validatePipeline(); err != nil {
+			return err
+		}
 	}
 	if s.ErrorHandler == nil {
 		s.ErrorHandler = DefaultErrorHandler

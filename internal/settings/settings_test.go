@@ -113,3 +113,79 @@ func TestDefaultErrorHandlerLevels(t *testing.T) {
 		}
 	}
 }
+
+// pipelineGarbage sets every variable only the export pipeline reads to a
+// value it refuses.
+var pipelineGarbage = map[string]string{
+	"MLFLOW_ENABLE_ASYNC_TRACE_LOGGING":              "maybe",
+	"MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS":         "many",
+	"MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE":      "-1",
+	"MLFLOW_ASYNC_TRACE_LOGGING_MAX_SPAN_BATCH_SIZE": "1.5",
+	"MLFLOW_ASYNC_TRACE_LOGGING_MAX_INTERVAL_MILLIS": "soon",
+	"MLFLOW_ASYNC_TRACE_LOGGING_RETRY_TIMEOUT":       "0",
+	"MLFLOW_TRACE_TIMEOUT_SECONDS":                   "never",
+	"MLFLOW_TRACE_TIMEOUT_CHECK_INTERVAL_SECONDS":    "x",
+	"MLFLOW_TRACE_BUFFER_TTL_SECONDS":                "x",
+	"MLFLOW_TRACE_BUFFER_MAX_SIZE":                   "x",
+	"MLFLOWTRACE_SPOOL_MAX_BYTES":                    "abc",
+	"MLFLOWTRACE_SPOOL_SYNC":                         "always",
+	"MLFLOWTRACE_SPOOL_SYNC_INTERVAL_MILLIS":         "x",
+}
+
+// TestForReading: a reader (ForReading) neither reads nor validates the
+// pipeline's variables, each of which stops a writer, and still refuses a
+// malformed variable it uses, naming it.
+func TestForReading(t *testing.T) {
+	for name, val := range pipelineGarbage {
+		t.Run(name, func(t *testing.T) {
+			env := map[string]string{name: val}
+			if _, err := Resolve(getenv(env)); err == nil {
+				t.Errorf("writer: %s=%s accepted", name, val)
+			}
+			s, err := Resolve(ForReading(), getenv(env))
+			if err != nil {
+				t.Fatalf("reader: %v", err)
+			}
+			if d := defaults(s.Env); s.AsyncLogging != d.AsyncLogging || s.MaxQueueSize != d.MaxQueueSize ||
+				s.SpoolDir != "" || s.RetryTimeout != d.RetryTimeout || s.TraceTimeout != 0 {
+				t.Errorf("reader read the pipeline's variables: %+v", s)
+			}
+		})
+	}
+	t.Run("all at once, any option order", func(t *testing.T) {
+		env := map[string]string{"MLFLOWTRACE_SPOOL_DIR": "/nonexistent/spool"}
+		for k, v := range pipelineGarbage {
+			env[k] = v
+		}
+		s, err := Resolve(getenv(env), ForReading())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.SpoolDir != "" {
+			t.Errorf("reader read MLFLOWTRACE_SPOOL_DIR: %q", s.SpoolDir)
+		}
+	})
+	for _, tc := range []struct{ name, val string }{
+		{"MLFLOW_TRACKING_URI", "http://127.0.0.1:50OO"},
+		{"MLFLOW_TRACKING_URI", "ftp://example.com"},
+		{"MLFLOW_TRACING_DESTINATION", "a.b.c"},
+		{"MLFLOW_HTTP_REQUEST_MAX_RETRIES", "x-secret"},
+		{"MLFLOW_HTTP_REQUEST_TIMEOUT", "-1"},
+		{"MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "x-secret"},
+		{"MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", "x-secret"},
+		{"MLFLOW_TRACKING_INSECURE_TLS", "yes-secret"},
+	} {
+		t.Run(tc.name+"="+tc.val, func(t *testing.T) {
+			_, err := Resolve(ForReading(), getenv(map[string]string{tc.name: tc.val}))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("error shows the value: %v", err)
+			}
+			if !strings.Contains(err.Error(), tc.name) && !strings.Contains(err.Error(), "tracking URI") {
+				t.Errorf("error does not name %s: %v", tc.name, err)
+			}
+		})
+	}
+}
