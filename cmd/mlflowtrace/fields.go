@@ -501,6 +501,12 @@ func tableCell(field string, values []any) string {
 		if t, err := time.Parse(time.RFC3339Nano, cell); err == nil {
 			cell = t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 		}
+	case "info.request_preview", "info.response_preview":
+		// "to keep table readable": more than 20 characters (code points,
+		// Python's len) become the first 17 and "...".
+		if r := []rune(cell); len(r) > 20 {
+			cell = string(r[:17]) + "..."
+		}
 	case "info.execution_duration_ms":
 		if f, err := strconv.ParseFloat(cell, 64); err == nil {
 			if f < 1000 {

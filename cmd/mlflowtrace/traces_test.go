@@ -292,3 +292,37 @@ func TestPipelineVariablesIgnored(t *testing.T) {
 		})
 	}
 }
+
+// TestTablePreviews: the table truncates the request and response previews
+// as mlflow's format_table_cell_value (mlflow/utils/string_utils.py of
+// 3.17.2): more than 20 characters become the first 17 and "...", counted
+// in code points as Python's len; other columns are kept whole.
+func TestTablePreviews(t *testing.T) {
+	for _, tc := range []struct {
+		field string
+		value any
+		want  string
+	}{
+		{"info.request_preview", strings.Repeat("a", 20), strings.Repeat("a", 20)},
+		{"info.request_preview", strings.Repeat("a", 21), strings.Repeat("a", 17) + "..."},
+		{"info.response_preview", `{"a": "yyyyyyyyyyyyyyyyyyyy"}`, `{"a": "yyyyyyyyyy...`},
+		{"info.response_preview", strings.Repeat("é", 20), strings.Repeat("é", 20)},
+		{"info.response_preview", strings.Repeat("é", 21), strings.Repeat("é", 17) + "..."},
+		{"info.response_preview", nil, "None"},
+		{"info.trace_id", strings.Repeat("a", 40), strings.Repeat("a", 40)},
+	} {
+		if got := tableCell(tc.field, []any{tc.value}); got != tc.want {
+			t.Errorf("tableCell(%s, %v) = %q, want %q", tc.field, tc.value, got, tc.want)
+		}
+	}
+	if got := tableCell("info.request_preview", nil); got != "N/A" {
+		t.Errorf("missing preview: %q", got)
+	}
+
+	root, tid := localStore(t)
+	_, stdout, stderr := runCLI(t, map[string]string{"MLFLOW_TRACKING_URI": root}, "traces", "search", "-x", "0")
+	lines := strings.Split(stdout, "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[2], tid) || !strings.Contains(lines[2], `  {"q": "xxxxxxxxxx...  `) {
+		t.Errorf("table:\n%s\nstderr %q", stdout, stderr)
+	}
+}
