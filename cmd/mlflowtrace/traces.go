@@ -512,13 +512,13 @@ func deleteCmd(ctx context.Context, c *traces.Client, f *flags, out io.Writer) e
 	timeSet, maxSet := f.set["max-timestamp-millis"], f.set["max-traces"]
 	switch {
 	case !timeSet && len(q.TraceIDs) == 0:
-		return errors.New("Either `max_timestamp_millis` or `trace_ids` must be specified.")
+		return mlflowError("Either `max_timestamp_millis` or `trace_ids` must be specified.")
 	case timeSet && len(q.TraceIDs) > 0:
-		return errors.New("Only one of `max_timestamp_millis` and `trace_ids` can be specified.")
+		return mlflowError("Only one of `max_timestamp_millis` and `trace_ids` can be specified.")
 	case maxSet && len(q.TraceIDs) > 0:
-		return errors.New("`max_traces` can't be specified if `trace_ids` is specified.")
+		return mlflowError("`max_traces` can't be specified if `trace_ids` is specified.")
 	case maxSet && *f.ints["max-traces"] <= 0:
-		return fmt.Errorf("`max_traces` must be a positive integer, received %d.", *f.ints["max-traces"])
+		return mlflowError(fmt.Sprintf("`max_traces` must be a positive integer, received %d.", *f.ints["max-traces"]))
 	}
 	if timeSet {
 		q.OlderThan = time.UnixMilli(int64(*f.ints["max-timestamp-millis"]))

@@ -22,6 +22,13 @@ type bareUsageError string
 
 func (e bareUsageError) Error() string { return string(e) }
 
+// mlflowError is an error whose text is MLflow's own message, kept as
+// MLflow words it (capitalised, with its full stop) and printed like any
+// other error.
+type mlflowError string
+
+func (e mlflowError) Error() string { return string(e) }
+
 // helpError is help printed instead of an error: to stderr, exit status 2
 // (click's group invoked without a command).
 type helpError string
