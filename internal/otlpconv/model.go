@@ -44,7 +44,7 @@ func ToModel(ps *tracepb.Span, requestID string) (*tracemodel.Span, error) {
 	s.Status.Message = ps.GetStatus().GetMessage()
 	s.Attributes = make(map[string]string, len(ps.GetAttributes())+1)
 	for _, kv := range ps.GetAttributes() {
-		s.Attributes[kv.GetKey()] = string(encode.AppendJSON(nil, Decode(kv.GetValue())))
+		s.Attributes[kv.GetKey()] = string(appendValueJSON(nil, kv.GetValue()))
 	}
 	s.Attributes[keys.TraceRequestID] = string(encode.AppendJSON(nil, requestID))
 	for _, e := range ps.GetEvents() {
@@ -95,6 +95,45 @@ func decodeKVs(kvs []*commonpb.KeyValue) map[string]any {
 		m[kv.GetKey()] = Decode(kv.GetValue())
 	}
 	return m
+}
+
+// appendValueJSON appends the JSON of an AnyValue as json.dumps writes the
+// value Python decodes from it: a kvlist's keys in their order (a Python
+// dict keeps the order it was built in; a Go map would sort them), and a
+// kvlist with a repeated key through Decode (Python keeps the first
+// position and the last value; rare, so the map's order is accepted there).
+func appendValueJSON(b []byte, v *commonpb.AnyValue) []byte {
+	switch x := v.GetValue().(type) {
+	case *commonpb.AnyValue_ArrayValue:
+		b = append(b, '[')
+		for i, e := range x.ArrayValue.GetValues() {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendValueJSON(b, e)
+		}
+		return append(b, ']')
+	case *commonpb.AnyValue_KvlistValue:
+		kvs := x.KvlistValue.GetValues()
+		seen := make(map[string]struct{}, len(kvs))
+		for _, kv := range kvs {
+			if _, dup := seen[kv.GetKey()]; dup {
+				return encode.AppendJSON(b, Decode(v))
+			}
+			seen[kv.GetKey()] = struct{}{}
+		}
+		b = append(b, '{')
+		for i, kv := range kvs {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = encode.AppendJSON(b, kv.GetKey())
+			b = append(b, ": "...)
+			b = appendValueJSON(b, kv.GetValue())
+		}
+		return append(b, '}')
+	}
+	return encode.AppendJSON(b, Decode(v))
 }
 
 // Decode returns the Go value of an AnyValue (MLflow's
