@@ -101,13 +101,16 @@ var commands = []command{
 
 var sourceTypes = []string{traces.SourceHuman, traces.SourceLLMJudge, traces.SourceCode}
 
-func commandList() string {
+// commandNames lists the commands in declaration order.
+func commandNames() []string {
 	names := make([]string, len(commands))
 	for i, c := range commands {
 		names[i] = c.name
 	}
-	return strings.Join(names, ", ")
+	return names
 }
+
+func commandList() string { return strings.Join(commandNames(), ", ") }
 
 // runTraces runs `traces <command> ...`. Usage errors come back wrapped in
 // a *usageContext naming the command whose usage click would print.
@@ -127,11 +130,7 @@ func runTraces(ctx context.Context, args []string, out io.Writer, getenv func(st
 			return &usageContext{"traces", usageError(fmt.Sprintf("No such option '%s'.", args[0]))}
 		}
 		msg := fmt.Sprintf("No such command '%s'.", args[0])
-		names := make([]string, len(commands))
-		for i, c := range commands {
-			names[i] = c.name
-		}
-		return &usageContext{"traces", usageError(msg + didYouMean(args[0], names))}
+		return &usageContext{"traces", usageError(msg + didYouMean(args[0], commandNames()))}
 	}
 	cmd := commands[i]
 	fs := newFlags(cmd.name, getenv)
