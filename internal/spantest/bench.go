@@ -47,16 +47,27 @@ func StartDiscard(b testing.TB, opts ...tracing.Option) *tracing.Provider {
 // instrumentation adds on the caller's path; the rest of the added
 // cpu-ns/op is work on other goroutines (mostly the exporter's).
 func BenchCalls[C any](b *testing.B, bare, traced C, reset func(), plain, stream func(ctx context.Context, c C) error) {
+	BenchModes(b, bare, traced, reset, Mode[C]{"plain", plain}, Mode[C]{"stream", stream})
+}
+
+// Mode is one kind of call BenchModes measures: Name is its sub-benchmark's
+// first element, Call makes one call with the bare or the traced client.
+type Mode[C any] struct {
+	Name string
+	Call func(ctx context.Context, c C) error
+}
+
+// BenchModes is BenchCalls with modes of the caller's choosing: for each
+// mode the sub-benchmarks <mode>/bare and <mode>/traced, with the same
+// metrics.
+func BenchModes[C any](b *testing.B, bare, traced C, reset func(), modes ...Mode[C]) {
 	ctx := context.Background()
-	for _, mode := range []struct {
-		name string
-		call func(context.Context, C) error
-	}{{"plain", plain}, {"stream", stream}} {
+	for _, mode := range modes {
 		for _, client := range []struct {
 			name string
 			c    C
 		}{{"bare", bare}, {"traced", traced}} {
-			b.Run(mode.name+"/"+client.name, func(b *testing.B) {
+			b.Run(mode.Name+"/"+client.name, func(b *testing.B) {
 				b.ReportAllocs()
 				runtime.LockOSThread()
 				defer runtime.UnlockOSThread()
@@ -64,7 +75,7 @@ func BenchCalls[C any](b *testing.B, bare, traced C, reset func(), plain, stream
 				caller0, callerOK := threadCPU()
 				for i := 0; i < b.N; i++ {
 					reset()
-					if err := mode.call(ctx, client.c); err != nil {
+					if err := mode.Call(ctx, client.c); err != nil {
 						b.Fatal(err)
 					}
 				}
