@@ -1,6 +1,7 @@
 package mcpgo
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/mcpspan"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 )
 
 // Option configures Transport and ServerOption.
@@ -28,24 +30,40 @@ type request struct {
 }
 
 func newRequest(method string, params any) request {
+	switch p := params.(type) {
+	case nil:
+		return request{method: method}
+	case json.RawMessage:
+		if !rawjson.Valid(p) {
+			return request{method: method}
+		}
+		return requestOf(method, bytes.Clone(p)) // the caller's bytes: not kept
+	}
+	b, err := json.Marshal(params)
+	if err != nil {
+		return request{method: method}
+	}
+	return requestOf(method, b)
+}
+
+// requestOf is the request whose params are b, valid JSON the request may
+// keep: its members as encoding/json decodes an object into a map (the last
+// of members of the same name; no params when b is not an object).
+func requestOf(method string, b []byte) request {
 	r := request{method: method}
-	if params == nil {
+	fields, err := rawjson.ValidObjectFields(b)
+	if err != nil {
 		return r
 	}
-	b, ok := params.(json.RawMessage)
-	if !ok {
-		var err error
-		if b, err = json.Marshal(params); err != nil {
-			return r
-		}
+	r.params = make(map[string]json.RawMessage, len(fields))
+	for _, f := range fields {
+		r.params[f.Key] = f.Value
 	}
-	_ = json.Unmarshal(b, &r.params)
 	return r
 }
 
 func (r request) str(key string) string {
-	var s string
-	_ = json.Unmarshal(r.params[key], &s)
+	s, _ := rawjson.StringValue(r.params[key]) // as json.Unmarshal: "" unless a string
 	return s
 }
 
@@ -108,6 +126,23 @@ func (r request) withMeta(meta map[string]any) (json.RawMessage, bool) {
 	return out, err == nil
 }
 
+// mayBeToolError reports whether result may be a tool error: it is not
+// valid JSON, or it has a member that encoding/json could decode into a
+// field tagged "isError" (its name case-folded; a name with escapes is not
+// decoded here and counts). A successful call's result has none: mcp-go
+// and the go-sdk omit a false isError, so the result is not decoded for it.
+func mayBeToolError(result json.RawMessage) bool {
+	if !rawjson.Valid(result) {
+		return true
+	}
+	found := false
+	rawjson.EachMember(result, func(key []byte, _ json.RawMessage) bool {
+		found = bytes.IndexByte(key, '\\') >= 0 || bytes.EqualFold(key[1:len(key)-1], []byte("isError"))
+		return !found
+	})
+	return found
+}
+
 // resultOutcome is how a request that got result (its JSON) ended.
 func resultOutcome(method string, result json.RawMessage) mcpspan.Outcome {
 	if len(result) == 0 || string(result) == "null" {
@@ -116,6 +151,9 @@ func resultOutcome(method string, result json.RawMessage) mcpspan.Outcome {
 	o := mcpspan.Outcome{Result: result, Outputs: result}
 	switch method {
 	case "tools/call":
+		if !mayBeToolError(result) {
+			break
+		}
 		var r struct {
 			IsError bool `json:"isError"`
 			Content []struct {

@@ -13,6 +13,7 @@ import (
 	mcptracing "github.com/mark3labs/mcp-go/tracing"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/mcpspan"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
@@ -121,7 +122,7 @@ func beforeAny(ctx context.Context, _ any, method mcp.MCPMethod, message any) {
 	if c == nil {
 		return
 	}
-	r := newRequest(string(method), paramsOf(message))
+	r := requestOf(string(method), paramsOf(message))
 	mcpspan.Retarget(c.span, r.describe())
 	if c.span.CapturesContent() {
 		c.span.SetInputs(r.inputs())
@@ -134,11 +135,9 @@ func paramsOf(message any) json.RawMessage {
 	if err != nil {
 		return nil
 	}
-	var r struct {
-		Params json.RawMessage `json:"params"`
-	}
-	_ = json.Unmarshal(b, &r)
-	return r.Params
+	// json.Marshal writes the request's "params" as mcp-go tags it.
+	p, _ := rawjson.LastMember(b, "params")
+	return p
 }
 
 func onSuccess(ctx context.Context, _ any, method mcp.MCPMethod, _ any, result any) {

@@ -31,7 +31,8 @@ type kv struct {
 // resources/read ("" otherwise). Names and attributes follow
 // OpenTelemetry's MCP semantic conventions.
 func Describe(method, target string) Method {
-	d := Method{Name: method, Type: tracing.SpanTypeUnknown, attrs: []kv{{"mcp.method.name", method}}}
+	d := Method{Name: method, Type: tracing.SpanTypeUnknown, attrs: make([]kv, 1, 3)}
+	d.attrs[0] = kv{"mcp.method.name", method}
 	switch method {
 	case "tools/call":
 		d.Name, d.Type, d.Always = method+" "+target, tracing.SpanTypeTool, true
