@@ -269,8 +269,11 @@ func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
 			e.typ, e.message = b.Error.Type, b.Error.Message
 		}
 		err = exception.New(typeAPIError, e)
-	case !res.Truncated && rawjson.Valid(res.Body):
+	case res.Truncated:
+	case rawjson.Valid(res.Body):
 		out = res.Body
+	default:
+		err = llmspan.DecodeError(res.Body)
 	}
 	if err != nil {
 		span.RecordError(err)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -523,5 +525,47 @@ func TestRetryWaitEndsWithCallersContext(t *testing.T) {
 	s := f.One(t)
 	if ex := exceptions(s); len(ex) != 1 || !strings.Contains(fmt.Sprint(ex[0].Attributes["exception.message"]), "deadline") {
 		t.Errorf("exceptions %v", ex)
+	}
+}
+
+// TestUndecodableAnswerIsAnError: a 200 answer whose body is not JSON makes
+// the SDK's call fail (google-genai raises JSONDecodeError; the Go SDK
+// returns its unmarshalling error); the span records that failure instead of
+// ending OK with no outputs. An empty body is no failure (both SDKs return
+// an empty response).
+func TestUndecodableAnswerIsAnError(t *testing.T) {
+	tests := []struct {
+		name, contentType, body string
+		wantErr                 bool
+	}{
+		{"cut JSON", "application/json", `{"candidates": [`, true},
+		{"an HTML page", "text/html", "<html>maintenance</html>", true},
+		{"empty body", "application/json", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := fixture{spantest.StartLLM(t)}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tt.contentType)
+				_, _ = io.WriteString(w, tt.body)
+			}))
+			defer srv.Close()
+			c := f.client(t, func(cfg *genai.ClientConfig) { cfg.HTTPOptions.BaseURL, cfg.HTTPClient = srv.URL, srv.Client() })
+			_, err := c.Models.GenerateContent(context.Background(), model, genai.Text("hi"), nil)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("SDK error %v, want one: %v", err, tt.wantErr)
+			}
+			s := f.One(t)
+			ex := exceptions(s)
+			if !tt.wantErr {
+				if s.Status.Code != exporter.StatusCodeOK || len(ex) != 0 {
+					t.Errorf("status %v, exceptions %v", s.Status, ex)
+				}
+				return
+			}
+			if s.Status.Code != exporter.StatusCodeError || len(ex) != 1 || ex[0].Attributes["exception.type"] != "JSONDecodeError" {
+				t.Fatalf("status %v, exceptions %v: want the decoding failure", s.Status, ex)
+			}
+		})
 	}
 }

@@ -552,8 +552,11 @@ func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
 	case res.Response == nil:
 	case res.Response.StatusCode >= 400:
 		r.err = newAPIError(res.Response.StatusCode, res.Body)
-	case !res.Truncated && rawjson.Valid(res.Body):
+	case res.Truncated:
+	case rawjson.Valid(res.Body):
 		body = res.Body
+	default:
+		r.err = llmspan.DecodeError(res.Body)
 	}
 	if r.err != nil {
 		span.RecordError(r.err)

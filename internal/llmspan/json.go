@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/exception"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 )
 
@@ -139,4 +140,21 @@ func (o *Object) JSON() json.RawMessage {
 	}
 	b := append([]byte(nil), o.buf.Bytes()...)
 	return append(b, '}')
+}
+
+// DecodeError is the failure of an SDK that cannot decode a successful
+// answer's body as JSON, recorded as the Python clients raise it
+// (JSONDecodeError; the message is Go's); nil when body is JSON or empty
+// (the SDKs return an empty answer then). Give it the whole body, not one
+// cut at MaxBody.
+func DecodeError(body []byte) error {
+	if len(bytes.TrimSpace(body)) == 0 || rawjson.Valid(body) {
+		return nil
+	}
+	var v json.RawMessage
+	err := json.Unmarshal(body, &v)
+	if err == nil {
+		return nil
+	}
+	return exception.New("JSONDecodeError", err)
 }

@@ -177,7 +177,13 @@ func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
 		span.RecordError(newAPIError(res.Response.StatusCode, res.Body))
 		return
 	}
-	if res.Truncated || !rawjson.Valid(res.Body) {
+	if res.Truncated {
+		return
+	}
+	if !rawjson.Valid(res.Body) {
+		if err := llmspan.DecodeError(res.Body); err != nil {
+			span.RecordError(err)
+		}
 		return
 	}
 	out := json.RawMessage(res.Body)

@@ -1,0 +1,40 @@
+package openai
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+)
+
+// TestUndecodableAnswerIsAnError: a 200 answer whose body is not JSON fails
+// the SDK's call (openai raises JSONDecodeError, openai-go returns "error
+// parsing response json"); the span records it instead of ending OK.
+func TestUndecodableAnswerIsAnError(t *testing.T) {
+	for _, body := range []string{`{"id": "chatcmpl-1", "choices": [`, "<html>maintenance</html>"} {
+		t.Run(body[:5], func(t *testing.T) {
+			f := setup(t)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, body)
+			}))
+			defer srv.Close()
+			c := f.client(option.WithBaseURL(srv.URL+"/v1/"), option.WithHTTPClient(srv.Client()))
+			_, err := c.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+				Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
+			if err == nil {
+				t.Fatal("the SDK decoded the answer")
+			}
+			s := f.One(t)
+			if ex := exceptions(s); s.Status.Code != exporter.StatusCodeError || len(ex) != 1 || ex[0].Attributes["exception.type"] != "JSONDecodeError" {
+				t.Fatalf("status %v, exceptions %v: want the decoding failure", s.Status, ex)
+			}
+		})
+	}
+}
