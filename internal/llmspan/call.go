@@ -400,7 +400,9 @@ func equalFold(a, b string) bool {
 // bodyEnd is told how the body b ended (result r). With an SDK that ends
 // the call, the end of an earlier attempt's body is not the call's, and an
 // error answer waits for the SDK: it may be retried (the SDK read it to
-// decide), and the SDK's end says it was the last.
+// decide), and the SDK's end says it was the last. With an SDK whose end
+// gives its result (Operation), a successful answer waits for it too: the
+// SDK may still fail to deserialize it.
 func (c *Call) bodyEnd(b *body, r Result) {
 	if c.info.sdkEnds {
 		c.mu.Lock()
@@ -409,7 +411,7 @@ func (c *Call) bodyEnd(b *body, r Result) {
 		if stale {
 			return
 		}
-		if !sdkEnd && !r.Stream && r.Response.StatusCode >= 300 {
+		if !sdkEnd && !r.Stream && (r.Response.StatusCode >= 300 || c.info.sdkResult) {
 			fail := ""
 			if r.Err != nil {
 				fail = r.Err.Error()

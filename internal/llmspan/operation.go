@@ -13,8 +13,9 @@ import (
 // nothing of the SDK's retry policy is predicted; a retried attempt becomes
 // a "retry" event when the next one starts, and an error answer the SDK
 // reads waits for the next attempt or the SDK's end. The span ends when
-// the SDK returns (Return), or, for a streamed answer, when the stream's
-// body has been read to its end or closed.
+// the SDK returns (Return) — also after a successful answer, whose body
+// the SDK may fail to deserialize —, or, for a streamed answer, when the
+// stream's body has been read to its end or closed.
 type Operation struct {
 	call *Call
 }
@@ -23,7 +24,7 @@ type Operation struct {
 // decoder of a successful (2xx) response that is a stream, or nil for an
 // answer that is not; rec records the result.
 func NewOperation(span *tracing.Span, rec Finisher, stream func(*http.Response) StreamDecoder) *Operation {
-	return &Operation{call: &Call{span: span, info: CallInfo{sdkEnds: true}, rec: rec, decode: stream, maxBody: MaxBody}}
+	return &Operation{call: &Call{span: span, info: CallInfo{sdkEnds: true, sdkResult: true}, rec: rec, decode: stream, maxBody: MaxBody}}
 }
 
 // Span returns the operation's span.

@@ -2,6 +2,7 @@ package llmspan_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -146,12 +147,39 @@ func TestOperationErrorBodyLeftOpen(t *testing.T) {
 	res, err := op.Send(req, respond(200, "application/json", `{"ok":5}`))
 	read(t, res, err)
 	_ = first.Body.Close()
+	if len(rec.results) != 0 {
+		t.Fatalf("the call ended before the SDK returned: %+v", rec.results)
+	}
+	op.Return(nil)
 	if len(rec.results) != 1 || string(rec.results[0].Body) != `{"ok":5}` || rec.results[0].Attempts != 2 {
 		t.Fatalf("results %+v", rec.results)
 	}
-	op.Return(nil)
 	s := f.One(t)
 	if len(rec.results) != 1 || len(s.Events) != 1 || s.Events[0].Attributes["http.response.status_code"] != int64(503) {
 		t.Errorf("results %d, events %v", len(rec.results), s.Events)
+	}
+}
+
+// A successful answer read to its end waits for the SDK's return, whose
+// error (a body it failed to deserialize) becomes the call's; without one
+// the result is the answer.
+func TestOperationSuccessfulAnswerTakesTheSDKResult(t *testing.T) {
+	for _, sdkErr := range []error{nil, errors.New("deserialization failed")} {
+		t.Run(fmt.Sprint(sdkErr), func(t *testing.T) {
+			spantest.Start(t, tracing.WithoutGlobalTracerProvider())
+			_, span := tracing.StartSpan(t.Context(), "call")
+			rec := &finisher{}
+			op := llmspan.NewOperation(span, rec, nil)
+			req, _ := http.NewRequest(http.MethodPost, "http://api.test/", nil)
+			res, err := op.Send(req, respond(200, "application/json", `{"output":`))
+			read(t, res, err)
+			if len(rec.results) != 0 {
+				t.Fatalf("the call ended before the SDK returned: %+v", rec.results)
+			}
+			op.Return(sdkErr)
+			if len(rec.results) != 1 || rec.results[0].Err != sdkErr || string(rec.results[0].Body) != `{"output":` {
+				t.Fatalf("results %+v, want the body and the error %v", rec.results, sdkErr)
+			}
+		})
 	}
 }

@@ -22,6 +22,9 @@ type CallInfo struct {
 	sdkEnds bool            // CallTracer: the SDK ends the call (Call.sdkEnded)
 	retries *Retries        // Transport: how the SDK retries
 	onEnd   func()          // Transport: what to do when the call ends
+	// Operation: the SDK's end gives its call's error, also after a
+	// successful answer it failed to deserialize.
+	sdkResult bool
 }
 
 // Tracked reports whether the info describes one logical call (false in
