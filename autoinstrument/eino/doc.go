@@ -57,6 +57,11 @@
 // WithMaxStreamChunks). A streamed input is recorded the same way. An error
 // read from a stream is recorded on the span.
 //
+// A component that panics (a tool, a lambda) gets no end callback: Eino
+// recovers the panic in the graph, which fails with "panic error: ...".
+// When a run fails, the runs inside it still open end with its error, so
+// the tool's span shows the panic and the trace is complete.
+//
 // With content capture off (tracing.WithContentCapture(false) or
 // MLFLOWTRACE_CAPTURE_CONTENT=false) spans keep their names, types, model,
 // provider, tools, token usage and errors, but no inputs or outputs.

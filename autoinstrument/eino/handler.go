@@ -115,6 +115,49 @@ type run struct {
 	// being read: a run whose own output is a stream ends after them, so a
 	// graph does not end before the model whose stream it passes on.
 	streams streamCount
+
+	// open holds the runs inside this one whose end callback has not come
+	// (see endOrphans).
+	mu   sync.Mutex
+	open map[*run]struct{}
+}
+
+// adopt notes that c runs inside r.
+func (r *run) adopt(c *run) {
+	r.mu.Lock()
+	if r.open == nil {
+		r.open = map[*run]struct{}{}
+	}
+	r.open[c] = struct{}{}
+	r.mu.Unlock()
+}
+
+// leave is r's end callback: r is no longer open in its parent.
+func (r *run) leave() {
+	if p := r.parent; p != nil {
+		p.mu.Lock()
+		delete(p.open, r)
+		p.mu.Unlock()
+	}
+}
+
+// endOrphans ends with err, the error r fails with, the runs inside r
+// whose end callback never came, before r's own span ends: Eino recovers a
+// component's panic above the callbacks of the runs it happened in (a tool
+// and its ToolsNode get no OnError; the graph fails with "panic error:
+// ..."), and a span left open would keep the trace from completing. A run
+// that ends without an error leaves them be (a run inside it may still be
+// working, in a goroutine of its own).
+func (r *run) endOrphans(err error) {
+	r.mu.Lock()
+	kids := r.open
+	r.open = nil
+	r.mu.Unlock()
+	for c := range kids {
+		if c.ended.CompareAndSwap(false, true) {
+			c.fail(err)
+		}
+	}
 }
 
 // streamCount is a count of open streams that can be waited on while
@@ -197,6 +240,9 @@ func (h *Handler) begin(ctx context.Context, info *callbacks.RunInfo) (context.C
 		return ctx, nil
 	}
 	r := &run{span: span, info: info, kind: k, name: info.Name, typ: info.Type, comp: info.Component, parent: parent}
+	if parent != nil {
+		parent.adopt(r)
+	}
 	if k == kindToolsNode && parent != nil && parent.kind == kindGraph {
 		// A graph that runs its model's tool calls is an agent (a ReAct
 		// loop: flow/agent/react, adk.ChatModelAgent).
@@ -219,6 +265,7 @@ func (h *Handler) OnStart(ctx context.Context, info *callbacks.RunInfo, input ca
 func (h *Handler) OnEnd(ctx context.Context, info *callbacks.RunInfo, output callbacks.CallbackOutput) context.Context {
 	defer recoverPanic()
 	if r := h.runFrom(ctx, info); r != nil && r.ended.CompareAndSwap(false, true) {
+		r.leave()
 		h.recordOutput(r, output)
 		r.span.End()
 	}
@@ -235,9 +282,11 @@ func (h *Handler) OnError(ctx context.Context, info *callbacks.RunInfo, err erro
 }
 
 func (r *run) fail(err error) {
+	r.leave()
 	if err == nil {
 		err = errors.New("unknown error")
 	}
+	r.endOrphans(err)
 	r.span.RecordError(err)
 	r.span.End()
 }
@@ -271,6 +320,7 @@ func (h *Handler) OnEndWithStreamOutput(ctx context.Context, info *callbacks.Run
 		output.Close()
 		return ctx
 	}
+	r.leave()
 	for p := r.parent; p != nil; p = p.parent {
 		p.streams.add(1)
 	}

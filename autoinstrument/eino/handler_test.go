@@ -3,6 +3,7 @@ package eino_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/cloudwego/eino/components/prompt"
 	"github.com/cloudwego/eino/components/retriever"
 	"github.com/cloudwego/eino/components/tool"
+	"github.com/cloudwego/eino/components/tool/utils"
 	"github.com/cloudwego/eino/compose"
 	"github.com/cloudwego/eino/flow/agent"
 	"github.com/cloudwego/eino/flow/agent/react"
@@ -249,6 +251,46 @@ func TestToolError(t *testing.T) {
 		if s.Status.Code != exporter.StatusCodeError || len(s.Events) == 0 || s.Events[0].Name != "exception" {
 			t.Errorf("%s: status %v events %v", name, s.Status, s.Events)
 		}
+	}
+}
+
+// TestToolPanic: Eino recovers a tool's panic above the callbacks of the
+// runs it was in (the tool and its ToolsNode get no OnError); the graph
+// fails with it. The runs left open end with the graph's error, so the
+// trace is complete instead of staying open (and dropped at shutdown).
+func TestToolPanic(t *testing.T) {
+	f := setup(t)
+	h := eino.NewHandler()
+	fake := llmtest.Start(t)
+	tl, err := utils.InferTool("get_weather", "Current weather of a city", func(context.Context, cityInput) (string, error) {
+		panic("tool exploded")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := react.NewAgent(context.Background(), &react.AgentConfig{ToolCallingModel: newModel(t, fake),
+		ToolsConfig: compose.ToolsNodeConfig{Tools: []tool.BaseTool{tl}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Generate(context.Background(), agentInput(), agent.WithComposeOptions(compose.WithCallbacks(h))); err == nil || !strings.Contains(err.Error(), "tool exploded") {
+		t.Fatalf("err %v, want the tool's panic", err)
+	}
+	tr := f.Traces(t, 1)[0]
+	for _, name := range []string{"get_weather", "Tools", "ReActAgent"} {
+		ss := byName(tr)[name]
+		if len(ss) != 1 {
+			t.Fatalf("%s spans:\n%s", name, dump(tr))
+		}
+		s := ss[0]
+		if s.Status.Code != exporter.StatusCodeError || len(s.Events) == 0 || s.Events[0].Name != "exception" ||
+			!strings.Contains(fmt.Sprint(s.Events[0].Attributes["exception.message"]), "tool exploded") {
+			t.Errorf("%s: status %v events %v", name, s.Status, s.Events)
+		}
+	}
+	tool, node := byName(tr)["get_weather"][0], byName(tr)["Tools"][0]
+	if tool.EndTime.After(node.EndTime) || node.EndTime.After(byName(tr)["ReActAgent"][0].EndTime) {
+		t.Error("a run ended after the run it is in")
 	}
 }
 

@@ -48,6 +48,9 @@ func (h *Handler) readOutput(r *run, s *schema.StreamReader[callbacks.CallbackOu
 	r.streams.wait()
 	defer recoverPanic()
 	defer r.span.End() // after a panic of the recording too
+	if err != nil {
+		defer r.endOrphans(err)
+	}
 	if agg.truncated {
 		r.span.SetAttribute("eino.stream.truncated", true)
 	}
