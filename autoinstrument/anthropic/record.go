@@ -278,8 +278,16 @@ func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
 	if err != nil {
 		span.RecordError(err)
 	}
-	if r.model != "" {
-		span.SetModel(r.model)
+	model := r.model
+	if model == "" && out != nil { // a request too large to record: the answer's model
+		if fields, err := llmspan.ValidObjectFields(out); err == nil {
+			if m, ok := llmspan.Lookup(fields, "model"); ok {
+				model = llmspan.String(m)
+			}
+		}
+	}
+	if model != "" {
+		span.SetModel(model)
 	}
 	span.SetProvider("anthropic")
 	if out != nil {

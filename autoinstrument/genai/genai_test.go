@@ -569,3 +569,26 @@ func TestUndecodableAnswerIsAnError(t *testing.T) {
 		})
 	}
 }
+
+// TestLargeRequestIsTraced: a request larger than llmspan.MaxBody (an
+// inline image of 13 MB is 17 MB of base64) was not traced at all; its call
+// is now a span with the answer, usage, model and provider, without inputs.
+func TestLargeRequestIsTraced(t *testing.T) {
+	f := fixture{spantest.StartLLM(t)}
+	parts := []*genai.Part{{Text: "What is in this image?"}, {InlineData: &genai.Blob{MIMEType: "image/png", Data: make([]byte, 13<<20)}}}
+	if _, err := f.client(t).Models.GenerateContent(context.Background(), model, []*genai.Content{{Role: "user", Parts: parts}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := f.One(t)
+	if s.Name != "Models.generate_content" || s.Status.Code != exporter.StatusCodeOK {
+		t.Fatalf("span %s %v", s.Name, s.Status)
+	}
+	if _, ok := s.Attributes["mlflow.spanInputs"]; ok {
+		t.Error("inputs recorded from a cut request")
+	}
+	for _, k := range []string{"mlflow.spanOutputs", "mlflow.chat.tokenUsage", "mlflow.llm.model", "mlflow.llm.provider"} {
+		if _, ok := s.Attributes[k]; !ok {
+			t.Errorf("no %s", k)
+		}
+	}
+}

@@ -100,9 +100,8 @@ type call struct {
 // model and provider.
 func (c *call) start(span *tracing.Span, fields []llmspan.Field, capture bool) llmspan.Recorder {
 	span.SetMessageFormat("gemini")
-	in := c.inputs(fields)
-	if capture {
-		span.SetInputs(in)
+	if capture && fields != nil { // nil: a request too large to record
+		span.SetInputs(c.inputs(fields))
 	}
 	if tools, ok := c.client.tools.Attribute(c.toolsOf(fields), chatTools); ok {
 		span.SetAttribute(keys.ChatTools, tools)
@@ -118,7 +117,7 @@ func (c *call) start(span *tracing.Span, fields []llmspan.Field, capture bool) l
 // configuration, not an argument of the turn).
 func (c *call) startChat(span *tracing.Span, fields []llmspan.Field, capture bool) llmspan.Recorder {
 	span.SetMessageFormat("gemini")
-	if capture {
+	if capture && fields != nil {
 		var o llmspan.Object
 		o.Set("message", c.lastParts(fields))
 		span.SetInputs(o.JSON())

@@ -29,7 +29,9 @@ type Endpoint struct {
 	// Start records the request on the new span from the members of its JSON
 	// body (in document order) and returns the recorder of the call's result.
 	// capture reports that content capture is on; the body is then already
-	// the span's inputs (unless OwnInputs).
+	// the span's inputs (unless OwnInputs). fields is nil when the body is
+	// larger than MaxBody (an inline image or document): the call is traced
+	// without its request, and the span has no inputs.
 	Start func(span *tracing.Span, fields []Field, capture bool) Recorder
 }
 
@@ -42,7 +44,8 @@ type Route func(req *http.Request) (ep Endpoint, ok bool)
 // endpoint the request calls and reads a bounded copy of its JSON body
 // (through GetBody, without consuming the body); a request route does not
 // trace, a body that is not a JSON object, or tracing that is off or
-// unsampled leaves the call untraced. Otherwise it starts the span, sets the
+// unsampled leaves the call untraced (a body larger than MaxBody does not:
+// its call is traced without inputs). Otherwise it starts the span, sets the
 // body as its inputs when content capture is on, and lets the endpoint
 // record the request. Every attempt of a traced call is sent as a clone of
 // the request carrying the span's trace context (Inject), through the
@@ -83,10 +86,17 @@ func (m *callMiddleware) start(req *http.Request) *Call {
 	if !ok {
 		return nil
 	}
-	body := requestBody(req)
-	fields, err := ObjectFields(body)
-	if err != nil {
+	body, whole := requestBody(req)
+	var fields []Field
+	if whole {
+		var err error
+		if fields, err = ObjectFields(body); err != nil {
+			return nil
+		}
+	} else if body == nil {
 		return nil
+	} else {
+		body = nil // too large to record: the call is traced without its request
 	}
 	ctx := req.Context()
 	var outer *tracing.Span
@@ -113,10 +123,11 @@ func (m *callMiddleware) start(req *http.Request) *Call {
 }
 
 // startEndpoint sets the body (valid JSON) as the span's inputs (unless the
-// endpoint records them) and runs the endpoint's Start.
+// endpoint records them) and runs the endpoint's Start. A body nil (larger
+// than MaxBody) gives no inputs, and Start no fields.
 func startEndpoint(ep Endpoint, span *tracing.Span, fields []Field, body []byte) Recorder {
 	capture := span.CapturesContent()
-	if capture && !ep.OwnInputs {
+	if capture && !ep.OwnInputs && body != nil {
 		span.SetInputs(encode.ValidJSON(body)) // ObjectFields validated it
 	}
 	return ep.Start(span, fields, capture)
@@ -124,18 +135,27 @@ func startEndpoint(ep Endpoint, span *tracing.Span, fields []Field, body []byte)
 
 // requestBody reads up to MaxBody bytes of the request's body without
 // consuming it (the SDKs set GetBody for their bodies); nil when it cannot.
-func requestBody(req *http.Request) []byte {
+// whole is false when the body is longer than MaxBody (body then holds its
+// first MaxBody bytes).
+func requestBody(req *http.Request) (body []byte, whole bool) {
 	if req.GetBody == nil || req.Body == nil || req.Body == http.NoBody {
-		return nil
+		return nil, false
+	}
+	if req.ContentLength > MaxBody {
+		return []byte{}, false // not read: it would be cut anyway
 	}
 	rc, err := req.GetBody()
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	defer rc.Close()
 	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, io.LimitReader(rc, MaxBody)); err != nil {
-		return nil
+	n, err := io.Copy(&buf, io.LimitReader(rc, MaxBody+1))
+	if err != nil {
+		return nil, false
 	}
-	return buf.Bytes()
+	if n > MaxBody {
+		return buf.Bytes()[:MaxBody], false
+	}
+	return buf.Bytes(), true
 }

@@ -95,6 +95,47 @@ func TestCallMiddleware(t *testing.T) {
 	}
 }
 
+// TestCallMiddlewareBodyOverLimit: a request body larger than MaxBody (an
+// inline image or PDF) is not copied whole, but its call is still traced —
+// with its result, and without inputs or request members (the endpoint's
+// Start gets no fields).
+func TestCallMiddlewareBodyOverLimit(t *testing.T) {
+	f := spantest.Start(t, tracing.WithoutGlobalTracerProvider())
+	body := `{"model":"m","image":"` + strings.Repeat("A", llmspan.MaxBody) + `"}`
+	rec := &finishRecorder{}
+	started := false
+	var fields []llmspan.Field
+	route := func(req *http.Request) (llmspan.Endpoint, bool) {
+		return llmspan.Endpoint{Name: "Chat", Type: tracing.SpanTypeChatModel, Start: func(span *tracing.Span, fs []llmspan.Field, capture bool) llmspan.Recorder {
+			started, fields = true, fs
+			return rec
+		}}, true
+	}
+	req, err := http.NewRequest(http.MethodPost, "http://api.test/v1/chat", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := llmspan.CallMiddleware(llmspan.CallInfo{}, route, true)(req, func(sent *http.Request) (*http.Response, error) {
+		if b, _ := io.ReadAll(sent.Body); len(b) != len(body) {
+			t.Errorf("sent %d bytes of %d", len(b), len(body))
+		}
+		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(`{"ok":true}`))}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	spans := f.Spans(t)
+	if len(spans) != 1 || !started || fields != nil || len(rec.results) != 1 {
+		t.Fatalf("%d spans, started %v, fields %v, %d results: want the call traced without its request", len(spans), started, fields, len(rec.results))
+	}
+	if _, ok := spans[0].Attributes["mlflow.spanInputs"]; ok || spantest.Attr(t, spans[0], "finished") != `{"ok":true}` {
+		t.Errorf("span %v", spans[0].Attributes)
+	}
+}
+
 // stopRecorder ends its stream at a "stop" event.
 type stopRecorder struct {
 	stopped bool
