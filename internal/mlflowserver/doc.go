@@ -5,7 +5,11 @@
 //  1. Capability detection, once per Destination and cached: GET /version
 //     (3 s, no retries, like RestStore._get_server_version). Servers ≥ 3.4
 //     get spans over OTLP; older servers, servers that answer /v1/traces with
-//     501 (FileStore backend) or 404 (no OTLP route) get steps 3–4 only.
+//     501 (FileStore backend) or 404 (no OTLP route) get steps 3–4 only. A
+//     server that does not answer (down, starting, a 5xx) is not taken for
+//     an old one: ExportTraces asks again with the transport's retries, as
+//     its own requests would wait, so a trace exported while the server was
+//     down still reaches it over OTLP, where the server computes its cost.
 //  2. ExportSpans: spans as they end, POST /v1/traces (OTLP protobuf built by
 //     package otlpconv, uncompressed as MLflow's client sends it, header x-mlflow-experiment-id). The exporter
 //     streams only spans of traces still open (SendsUnstreamedSpans): the

@@ -144,7 +144,7 @@ func (d *Destination) ExportSpans(ctx context.Context, spans []*tracemodel.Span)
 	if len(spans) == 0 {
 		return nil
 	}
-	if !d.canStream(ctx) {
+	if !d.canStream(ctx, false) {
 		return nil
 	}
 	exp, err := d.experiment(ctx)
@@ -222,7 +222,7 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 	if err != nil {
 		return err
 	}
-	stream := d.streaming.Load() != capNo && d.canStream(ctx)
+	stream := d.streaming.Load() != capNo && d.canStream(ctx, true)
 
 	var (
 		errs     []error
@@ -575,8 +575,13 @@ func (d *Destination) once(key string, err error) error { return d.reported.Once
 // canStream runs capability detection (once; a failed probe is retried
 // after reprobeAfter) and reports whether spans go over OTLP. One probe runs
 // at a time and no lock is held across it; concurrent callers wait for it,
-// or for their own ctx.
-func (d *Destination) canStream(ctx context.Context) bool {
+// or for their own ctx. With retried, a probe the server does not answer
+// (down, starting, a 5xx) is retried as a batch's own requests are (the
+// transport's policy, within ctx) instead of taken for "no": ExportTraces,
+// whose requests would wait for the server anyway, asks so, and a server
+// that was down when the first batch came gets its spans over OTLP — where
+// it computes their cost — not as an uploaded traces.json.
+func (d *Destination) canStream(ctx context.Context, retried bool) bool {
 	for {
 		switch d.streaming.Load() {
 		case capYes:
@@ -589,7 +594,7 @@ func (d *Destination) canStream(ctx context.Context) bool {
 			d.capMu.Unlock()
 			return s == capYes
 		}
-		if !d.probeFail.IsZero() && time.Since(d.probeFail) < reprobeAfter {
+		if !retried && !d.probeFail.IsZero() && time.Since(d.probeFail) < reprobeAfter {
 			d.capMu.Unlock()
 			return false
 		}
@@ -606,7 +611,7 @@ func (d *Destination) canStream(ctx context.Context) bool {
 		d.probing = wait
 		d.capMu.Unlock()
 
-		ok := d.probe(ctx)
+		ok := d.probe(ctx, retried)
 
 		d.capMu.Lock()
 		d.probing = nil
@@ -616,9 +621,10 @@ func (d *Destination) canStream(ctx context.Context) bool {
 	}
 }
 
-// probe asks the server's version and records whether it streams.
-func (d *Destination) probe(ctx context.Context) bool {
-	resp, err := d.client.Do(ctx, &transport.Request{Method: http.MethodGet, Path: pathVersion, NoRetry: true, Timeout: versionTimeout})
+// probe asks the server's version (once, or with the transport's retries)
+// and records whether it streams.
+func (d *Destination) probe(ctx context.Context, retried bool) bool {
+	resp, err := d.client.Do(ctx, &transport.Request{Method: http.MethodGet, Path: pathVersion, NoRetry: !retried, Timeout: versionTimeout})
 	if err != nil {
 		if st := transport.StatusCode(err); st >= 400 && st < 500 {
 			d.streaming.Store(capNo) // no /version: older than MLflow 2.x's version route

@@ -41,6 +41,7 @@ type fakeServer struct {
 	authSeen    []string
 	order       []string // "<method> <path> <client address>" of each call
 	rejectTrace string   // a trace id whose StartTraceV3 gets a 400
+	versionDown int      // the first versionDown /version requests get a 503
 }
 
 func newFake(t *testing.T, version string) *fakeServer {
@@ -58,6 +59,11 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 	f.authSeen = append(f.authSeen, r.Header.Get("Authorization"))
 	switch {
 	case r.URL.Path == "/version":
+		if f.versionDown > 0 {
+			f.versionDown--
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
 		_, _ = io.WriteString(w, f.version)
 	case r.URL.Path == "/v1/traces":
 		if f.otlpStatus != 0 {
@@ -161,6 +167,26 @@ func newDest(t *testing.T, cfg Config) *Destination {
 	return d
 }
 
+// TestProbeUnansweredIsNotOldServer: a server that does not answer
+// /version yet (down, starting, behind a proxy answering 503) is not taken
+// for one without span ingestion: the batch's probe is retried as its
+// requests would be, and its spans go over OTLP (where the server prices
+// them), not through the older traces.json upload.
+func TestProbeUnansweredIsNotOldServer(t *testing.T) {
+	f := newFake(t, "3.17.2")
+	f.versionDown = 2
+	d := newDest(t, Config{Transport: fastTransport(f.URL), ExperimentID: "7"})
+	tr := makeTrace("a", 3)
+	if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{tr}); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.spans[tr.Info.TraceID] != 3 || len(f.uploads) != 0 || f.calls["GET /version"] != 3 {
+		t.Errorf("spans %v, uploads %d, calls %v: want the 3 spans over OTLP after the third /version", f.spans, len(f.uploads), f.calls)
+	}
+}
+
 func TestStreamingFlow(t *testing.T) {
 	f := newFake(t, "3.17.2")
 	d := newDest(t, Config{Transport: fastTransport(f.URL), ExperimentID: "7"})
@@ -209,7 +235,7 @@ func TestExportTracesPipelined(t *testing.T) {
 	f := newFake(t, "3.17.2")
 	d := newDest(t, Config{Transport: fastTransport(f.URL), ExperimentID: "7"})
 	ctx := context.Background()
-	if !d.canStream(ctx) {
+	if !d.canStream(ctx, false) {
 		t.Fatal("no streaming")
 	}
 	traces := []*tracemodel.Trace{makeTrace("a", 2), makeTrace("b", 3), makeTrace("c", 2)}
@@ -360,7 +386,7 @@ func TestStreamFailureFallsBack(t *testing.T) {
 	cfg := fastTransport(f.URL)
 	cfg.MaxRetries = transport.Ptr(1)
 	d := newDest(t, Config{Transport: cfg})
-	if !d.canStream(context.Background()) {
+	if !d.canStream(context.Background(), false) {
 		t.Fatal("no streaming")
 	}
 	f.mu.Lock()
