@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/assemble"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 )
 
 // The pipeline's export functions, run by the queues' workers.
@@ -43,20 +44,42 @@ func (p *pipeline) exportTraces(ctx context.Context, states []*traceState) error
 	}
 	err := callDestination(func() error { return e.route.dest.ExportTraces(ctx, traces) })
 	if err != nil {
-		ids := make([]string, len(traces))
-		for i, t := range traces {
-			ids[i] = t.Info.TraceID
+		// A destination that names the traces it could not write (only
+		// tracemodel.TraceErrors) wrote the others; anything else, or our
+		// own cancellation, fails the whole batch.
+		failed, partial := tracemodel.FailedTraces(err)
+		if !partial || ctx.Err() != nil {
+			failed = nil
+		}
+		var ids []string
+		okTraces, okSpans := 0, 0
+		for _, t := range traces {
+			if failed == nil || failed[t.Info.TraceID] {
+				ids = append(ids, t.Info.TraceID)
+			} else {
+				okTraces++
+				okSpans += len(t.Spans)
+			}
 		}
 		xerr := &ExportError{TraceIDs: ids, Err: err}
 		e.counters.addExportFailures(1)
-		e.counters.addTracesFailed(len(traces))
+		e.counters.addTracesFailed(len(ids))
 		p.noteLoss(err)
 		if ctx.Err() == nil { // not our own cancellation
 			p.rep.noteCause(err)
 		}
+		if okTraces > 0 {
+			p.rep.noteSuccess()
+			e.counters.addTracesExported(okTraces)
+			e.counters.addSpansExported(okSpans)
+		}
 		p.report(xerr)
-		for _, ts := range states {
-			e.buf.settle(ts, xerr)
+		for i, ts := range states {
+			if failed == nil || failed[traces[i].Info.TraceID] {
+				e.buf.settle(ts, xerr)
+			} else {
+				e.buf.settle(ts, nil)
+			}
 		}
 		return nil // reported here, once
 	}

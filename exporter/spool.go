@@ -228,7 +228,7 @@ func (sc *spooler) sendTraces(ctx context.Context, items []*spooledTrace) error 
 		}
 	}
 	err := callDestination(func() error { return sc.export(ctx, items, false) })
-	sc.outcome(ctx, items, err)
+	sc.settle(ctx, items, err)
 	return nil
 }
 
@@ -289,6 +289,31 @@ func (sc *spooler) leaveInSpool(items []*spooledTrace) {
 		}
 		e.dropTrace(it.ts, errShutdownGaveUp)
 		sc.p.rep.shutdownDropped.Add(1)
+	}
+}
+
+// settle hands the export's result to outcome. When the destination named
+// the traces it could not write (only tracemodel.TraceErrors), the others
+// were written: they are acknowledged and only the named ones fail.
+func (sc *spooler) settle(ctx context.Context, items []*spooledTrace, err error) {
+	failed, partial := tracemodel.FailedTraces(err)
+	if !partial || ctx.Err() != nil {
+		sc.outcome(ctx, items, err)
+		return
+	}
+	var written, bad []*spooledTrace
+	for _, it := range items {
+		if failed[it.t.Info.TraceID] {
+			bad = append(bad, it)
+		} else {
+			written = append(written, it)
+		}
+	}
+	if len(written) > 0 {
+		sc.outcome(ctx, written, nil)
+	}
+	if len(bad) > 0 {
+		sc.outcome(ctx, bad, err)
 	}
 }
 
@@ -483,7 +508,7 @@ func (sc *spooler) replayOnce() bool {
 	if err != nil && p.bgCtx.Err() != nil {
 		ctx = p.bgCtx // cancelled by Shutdown, not failed
 	}
-	sc.outcome(ctx, items, err)
+	sc.settle(ctx, items, err)
 	return true
 }
 

@@ -82,7 +82,8 @@ func (s *Store) ExperimentID() string { return s.exp.ID }
 
 // ExportTraces writes each trace. A trace whose TraceInfo names another
 // experiment of the same folder goes there. It returns the joined errors of
-// the traces that could not be written (the others are written).
+// the traces that could not be written, each a *tracemodel.TraceError (the
+// others are written).
 func (s *Store) ExportTraces(ctx context.Context, traces []*tracemodel.Trace) error {
 	if s.closed.Load() {
 		return ErrShutdown
@@ -97,7 +98,9 @@ func (s *Store) ExportTraces(ctx context.Context, traces []*tracemodel.Trace) er
 			continue
 		}
 		if err := s.writeTrace(t); err != nil {
-			errs = append(errs, fmt.Errorf("localstore: trace %s: %w", t.Info.TraceID, err))
+			// This trace only: the others of the batch are written.
+			errs = append(errs, &tracemodel.TraceError{TraceID: t.Info.TraceID,
+				Err: fmt.Errorf("localstore: trace %s: %w", t.Info.TraceID, err)})
 		}
 	}
 	return errors.Join(errs...)
