@@ -36,10 +36,12 @@ const (
 // (exporter.WithDestination, like mlflow.tracing.set_destination) wins over
 // OTLP unless dual export is on.
 func newOTLPProcessor(ctx context.Context, env envconfig.Env, customDest bool) (sdktrace.SpanProcessor, bool, error) {
-	endpoint := envconfig.OTLPTracesEndpoint.Get(env)
+	// endpointVar and protocolVar name the variables the values came from,
+	// for the errors (which never show a value).
+	endpoint, endpointVar := envconfig.OTLPTracesEndpoint.Get(env), envconfig.OTLPTracesEndpoint.Name
 	if endpoint == "" {
 		if base := envconfig.OTLPEndpoint.Get(env); base != "" {
-			endpoint = strings.TrimRight(base, "/") + otlpTracesPath
+			endpoint, endpointVar = strings.TrimRight(base, "/")+otlpTracesPath, envconfig.OTLPEndpoint.Name
 		}
 	}
 	if endpoint == "" {
@@ -59,9 +61,9 @@ func newOTLPProcessor(ctx context.Context, env envconfig.Env, customDest bool) (
 	if customDest && !dual {
 		return nil, true, nil
 	}
-	protocol := envconfig.OTLPTracesProtocol.Get(env)
+	protocol, protocolVar := envconfig.OTLPTracesProtocol.Get(env), envconfig.OTLPTracesProtocol.Name
 	if protocol == "" {
-		protocol = envconfig.OTLPProtocol.Get(env)
+		protocol, protocolVar = envconfig.OTLPProtocol.Get(env), envconfig.OTLPProtocol.Name
 	}
 	if protocol == "" {
 		protocol = defaultOTLPProtocol
@@ -88,7 +90,7 @@ func newOTLPProcessor(ctx context.Context, env envconfig.Env, customDest bool) (
 		exp, err = otlptracegrpc.New(ctx, opts...)
 	case "http/protobuf":
 		if !hasScheme {
-			return nil, false, fmt.Errorf("invalid OTLP traces endpoint: want an http(s) URL for protocol http/protobuf")
+			return nil, false, fmt.Errorf("invalid %s: want an http(s) URL for protocol http/protobuf", endpointVar)
 		}
 		opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(endpoint)}
 		if len(headers) > 0 {
@@ -96,7 +98,7 @@ func newOTLPProcessor(ctx context.Context, env envconfig.Env, customDest bool) (
 		}
 		exp, err = otlptracehttp.New(ctx, opts...)
 	default:
-		return nil, false, fmt.Errorf("unsupported OTLP protocol %q: set %s to grpc or http/protobuf", protocol, envconfig.OTLPTracesProtocol.Name)
+		return nil, false, fmt.Errorf("invalid %s: want grpc or http/protobuf", protocolVar)
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("OTLP exporter: %w", err)

@@ -79,10 +79,13 @@ func TestNewOTLPProcessor(t *testing.T) {
 		{name: "explicit destination and dual", env: map[string]string{
 			"OTEL_EXPORTER_OTLP_ENDPOINT": recv.URL, "MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT": "1",
 		}, dest: true, wantProc: true, wantMLflw: true},
-		{name: "bad protocol", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": recv.URL, "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, wantErr: "unsupported OTLP protocol"},
+		// The error names the variable the value came from, never the value.
+		{name: "bad protocol", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": recv.URL, "OTEL_EXPORTER_OTLP_PROTOCOL": "secretvalue"}, wantErr: "invalid OTEL_EXPORTER_OTLP_PROTOCOL: want grpc or http/protobuf"},
+		{name: "bad traces protocol", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": recv.URL, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "secretvalue", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, wantErr: "invalid OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: want grpc or http/protobuf"},
 		{name: "bad dual", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": recv.URL, "MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT": "yes"}, wantErr: "MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT"},
 		{name: "bad headers", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": recv.URL, "OTEL_EXPORTER_OTLP_HEADERS": "secretvalue"}, wantErr: "OTEL_EXPORTER_OTLP_HEADERS"},
-		{name: "http without scheme", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "host:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, wantErr: "http(s) URL"},
+		{name: "http without scheme", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "host:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, wantErr: "invalid OTEL_EXPORTER_OTLP_ENDPOINT: want an http(s) URL"},
+		{name: "http traces endpoint without scheme", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "secretvalue:4318", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, wantErr: "invalid OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: want an http(s) URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := envconfig.New(func(k string) string { return tc.env[k] })
