@@ -718,3 +718,14 @@ func TestExportErrorIsOneLine(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
+
+// So is the UndeliveredError Shutdown returns, whose cause is such a joined
+// error (log.Print(err) of Shutdown's result is one line).
+func TestUndeliveredErrorIsOneLine(t *testing.T) {
+	err := &exporter.UndeliveredError{Traces: 2, Destination: "http://127.0.0.1:5000",
+		Cause: errors.Join(errors.New("tr-1: refused"), errors.New("tr-2: refused"))}
+	want := "exporter: 2 traces were not delivered to http://127.0.0.1:5000: tr-1: refused; tr-2: refused"
+	if got := err.Error(); got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}

@@ -38,8 +38,11 @@ func (e *ExportError) Error() string {
 	}
 	// One line: a destination's errors.Join of per-trace failures is
 	// newline-separated, which a log line would show as a literal \n.
-	return fmt.Sprintf("exporter: exporting %s %v%s failed: %s", what, ids, more, strings.ReplaceAll(fmt.Sprint(e.Err), "\n", "; "))
+	return fmt.Sprintf("exporter: exporting %s %v%s failed: %s", what, ids, more, oneLine(e.Err))
 }
+
+// oneLine is err's message on one line (errors.Join separates with newlines).
+func oneLine(err error) string { return strings.ReplaceAll(fmt.Sprint(err), "\n", "; ") }
 
 func (e *ExportError) Unwrap() error { return e.Err }
 
@@ -60,7 +63,7 @@ type UndeliveredError struct {
 func (e *UndeliveredError) Error() string {
 	s := fmt.Sprintf("exporter: %d %s not delivered to %s", e.Traces, plural(e.Traces, "trace was", "traces were"), e.Destination)
 	if e.Cause != nil {
-		s += ": " + e.Cause.Error()
+		s += ": " + oneLine(e.Cause) // one line, as ExportError
 	}
 	return s
 }
@@ -92,7 +95,7 @@ func (e *Exporter) gaveUp(op string, ctxErr error, pending int) error {
 		msg += fmt.Sprintf(" with %d %s still waiting to reach %s", pending, plural(int64(pending), "trace", "traces"), e.route.where)
 	}
 	if cause := e.pipe.rep.lastCause(); cause != nil {
-		return fmt.Errorf("%s: %w (last error: %v)", msg, ctxErr, cause)
+		return fmt.Errorf("%s: %w (last error: %s)", msg, ctxErr, oneLine(cause))
 	}
 	return fmt.Errorf("%s: %w", msg, ctxErr)
 }
@@ -321,7 +324,7 @@ type WaitNotice struct {
 func (n *WaitNotice) Error() string {
 	why := "no answer yet"
 	if n.Cause != nil {
-		why = n.Cause.Error()
+		why = oneLine(n.Cause)
 	}
 	return fmt.Sprintf("exporter: Shutdown is waiting for %d %s to reach %s: %s (each export gives up after %v; a Shutdown context with a deadline bounds the wait)",
 		n.Traces, plural(int64(n.Traces), "trace", "traces"), n.Destination, why, n.RetryTimeout)
