@@ -453,6 +453,9 @@ func (s *Span) encodeInputs(v any, name string) string {
 // (also when the current span was made by another OpenTelemetry
 // instrumentation: use trace.SpanFromContext for those).
 func CurrentSpan(ctx context.Context) *Span {
+	if ctx == nil {
+		return nil
+	}
 	s, _ := ctx.Value(spanKey{}).(*Span)
 	if s == nil || trace.SpanFromContext(ctx) != s.otel {
 		return nil
@@ -465,6 +468,9 @@ func CurrentSpan(ctx context.Context) *Span {
 func ContextWithSpan(ctx context.Context, s *Span) context.Context {
 	if s == nil {
 		return ctx
+	}
+	if ctx == nil {
+		ctx = context.Background()
 	}
 	return context.WithValue(trace.ContextWithSpan(ctx, s.otel), spanKey{}, s)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -549,4 +550,53 @@ func TestOTelSpanKeyLearnt(t *testing.T) {
 	if c := f.span(t, "child"); c.Parent().SpanID() != f.span(t, "root").SpanContext().SpanID() {
 		t.Error("the child's parent is not the root")
 	}
+}
+
+// A nil context is treated as context.Background() by every recording
+// function, as StartSpan, Func, Do, Run and UpdateCurrentTrace already do:
+// instrumentation never panics on its own (STYLE rule 6).
+func TestNilContextNeverPanics(t *testing.T) {
+	f := setup(t)
+	_, s := StartSpan(context.Background(), "s")
+	defer s.End()
+	var nilCtx context.Context
+	h := http.Header{"Traceparent": {"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}}
+	for _, tt := range []struct {
+		name string
+		fn   func()
+	}{
+		{"CurrentSpan", func() {
+			if CurrentSpan(nilCtx) != nil {
+				t.Error("CurrentSpan(nil) != nil")
+			}
+		}},
+		{"InjectHTTPHeaders", func() {
+			out := http.Header{}
+			InjectHTTPHeaders(nilCtx, out)
+			if len(out) != 0 {
+				t.Errorf("InjectHTTPHeaders(nil) wrote %v", out)
+			}
+		}},
+		{"ContextFromHTTPHeaders", func() {
+			ctx := ContextFromHTTPHeaders(nilCtx, h)
+			if ctx == nil || !trace.SpanContextFromContext(ctx).IsRemote() {
+				t.Error("ContextFromHTTPHeaders(nil, h) lost the remote parent")
+			}
+		}},
+		{"ContextWithSpan", func() {
+			if ctx := ContextWithSpan(nilCtx, s); CurrentSpan(ctx) != s {
+				t.Error("ContextWithSpan(nil, s) does not hold s")
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("panicked: %v", r)
+				}
+			}()
+			tt.fn()
+		})
+	}
+	_ = f
 }

@@ -183,7 +183,7 @@ var propagator propagation.TextMapPropagator = propagation.NewCompositeTextMapPr
 // trace (see ContextFromHTTPHeaders and Wrap): a distributed agent is one
 // MLflow trace.
 func InjectHTTPHeaders(ctx context.Context, h http.Header) {
-	if h == nil {
+	if h == nil || ctx == nil {
 		return
 	}
 	propagator.Inject(ctx, propagation.HeaderCarrier(h))
@@ -195,6 +195,9 @@ func InjectHTTPHeaders(ctx context.Context, h http.Header) {
 func ContextFromHTTPHeaders(ctx context.Context, h http.Header) context.Context {
 	if h == nil {
 		return ctx
+	}
+	if ctx == nil {
+		ctx = context.Background()
 	}
 	return propagator.Extract(ctx, propagation.HeaderCarrier(h))
 }
