@@ -131,8 +131,9 @@
 // the error handler receives one *WaitNotice ("Shutdown is waiting for 3
 // traces to reach http://…: connection refused"). Shutdown honours ctx: when
 // ctx ends first, the exports in flight and the destination's background
-// work are cancelled, the finished traces still queued are dropped, counted
-// in TracesDropped/SpansDropped and reported once, and the error returned
+// work are cancelled, the finished traces still queued or in flight are
+// dropped, counted in TracesDropped/SpansDropped and reported once (a
+// cancelled export is not reported again as a failure), and the error returned
 // wraps ctx's error and says how many traces were waiting, where to, and the
 // last failure; calling Shutdown again waits, with its own ctx, for the
 // goroutines to stop and then shuts the destination down. A Shutdown that

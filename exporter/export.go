@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -43,6 +44,14 @@ func (p *pipeline) exportTraces(ctx context.Context, states []*traceState) error
 		}
 	}
 	err := callDestination(func() error { return e.route.dest.ExportTraces(ctx, traces) })
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		// Shutdown gave up and cancelled this export (the queue's context
+		// is cancelled only then): its error already counted these traces
+		// as waiting, so they are dropped at Shutdown like the ones still
+		// queued, not reported again as a failed export.
+		p.dropAtShutdown(states, errShutdownCancelled)
+		return nil
+	}
 	if err != nil {
 		// A destination that names the traces it could not write (only
 		// tracemodel.TraceErrors) wrote the others; anything else, or our
@@ -106,6 +115,11 @@ func (p *pipeline) exportSpans(ctx context.Context, ended []*endedSpan) {
 		defer cancel()
 	}
 	err := callDestination(func() error { return e.route.spans.ExportSpans(ctx, spans) })
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		// Cancelled by Shutdown, which has said what it left: counted only.
+		e.counters.addStreamDropped(len(spans))
+		return
+	}
 	if err != nil {
 		e.counters.addExportFailures(1)
 		e.counters.addStreamDropped(len(spans))
@@ -145,10 +159,16 @@ func (e *Exporter) spanTraceIDs(spans []*Span) []string {
 // droppedAtShutdown counts and settles the finished traces the trace queue
 // abandoned because Shutdown's ctx ended (batch.Config.OnDrop).
 func (p *pipeline) droppedAtShutdown(states []*traceState) {
+	p.dropAtShutdown(states, errShutdownGaveUp)
+}
+
+// dropAtShutdown counts and settles traces lost because Shutdown's ctx
+// ended; reportShutdownDrops reports them, once.
+func (p *pipeline) dropAtShutdown(states []*traceState, why error) {
 	spans := 0
 	for _, ts := range states {
 		spans += len(ts.ended) + len(ts.open)
-		p.e.dropTrace(ts, errShutdownGaveUp)
+		p.e.dropTrace(ts, why)
 	}
 	p.rep.shutdownDropped.Add(int64(len(states)))
 	p.rep.shutdownDroppedSpans.Add(int64(spans))

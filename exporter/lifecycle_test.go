@@ -358,3 +358,48 @@ func TestUnreachableServerIsAnnounced(t *testing.T) {
 		})
 	}
 }
+
+// A Shutdown that gives up says so once: its error counts every trace still
+// waiting, the one still in flight included. The export it cancelled is not
+// reported again afterwards as a failed export ("exporting traces […]
+// failed: context canceled", which came after Shutdown had returned): it
+// counts as dropped at Shutdown, like the traces still queued.
+func TestGaveUpShutdownSaysItOnce(t *testing.T) {
+	var log errLog
+	d := &ctxDest{entered: make(chan struct{}, 1)}
+	exp, err := exporter.New(context.Background(), exporter.WithGetenv(noEnv), exporter.WithDestination(d),
+		exporter.WithMaxWorkers(1), exporter.WithBatchSize(1), exporter.WithErrorHandler(log.handle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(exp))
+	for range 3 {
+		_, root := tp.Tracer("x").Start(context.Background(), "root")
+		root.End()
+	}
+	<-d.entered // one export in flight, two queued
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err = exp.Shutdown(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "3 traces still waiting") {
+		t.Fatalf("Shutdown = %v, want it to give up with 3 traces waiting", err)
+	}
+	before := len(log.snapshot())
+	wantUndelivered(t, exp, exp.Shutdown(context.Background())) // waits for the cancelled export
+	if d.cancelled.Load() == 0 {
+		t.Fatal("the export in flight was not cancelled")
+	}
+	if late := log.snapshot()[before:]; len(late) > 0 {
+		t.Errorf("reported after Shutdown gave up: %v", late)
+	}
+	for _, e := range log.snapshot() {
+		var xe *exporter.ExportError
+		if errors.As(e, &xe) {
+			t.Errorf("the cancelled export was reported as failed: %v", e)
+		}
+	}
+	if st := exp.Stats(); st.TracesDropped != 3 || st.TracesFailed != 0 || st.SpansDropped != 3 {
+		t.Errorf("Stats %+v, want 3 traces (3 spans) dropped at Shutdown, none failed", st)
+	}
+	goleak.VerifyNone(t)
+}

@@ -15,6 +15,8 @@ var (
 	errOpenAtShutdown = fmt.Errorf("%w: its root span had not ended at Shutdown", ErrTraceDropped)
 	errQueueFull      = fmt.Errorf("%w: the export queue was full", ErrTraceDropped)
 	errShutdownGaveUp = fmt.Errorf("%w: still queued when Shutdown's context ended", ErrTraceDropped)
+	// The export in flight that Shutdown cancelled when its ctx ended.
+	errShutdownCancelled = fmt.Errorf("%w: its export was cancelled when Shutdown's context ended", ErrTraceDropped)
 )
 
 // ExportError is what the error handler receives when the destination fails:

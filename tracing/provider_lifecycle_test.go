@@ -36,7 +36,7 @@ func (d *blockDest) Shutdown(context.Context) error { return nil }
 
 // A Provider.Shutdown whose ctx has ended cancels the export in flight; a
 // second Shutdown finishes the job and no exporter goroutine remains. Stats
-// shows every trace as dropped or failed.
+// shows every trace as dropped.
 func TestProviderShutdownAgainFinishes(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
@@ -83,8 +83,11 @@ func TestProviderShutdownAgainFinishes(t *testing.T) {
 			}
 			goleak.VerifyNone(t)
 			st := p.Stats()
-			if st.TracesExported != 0 || st.ExportFailures < 1 || st.TracesDropped+st.ExportFailures != 4 {
-				t.Fatalf("Stats = %+v: want 4 traces failed (one per call) or dropped", st)
+			// The export Shutdown cancelled did not fail: its trace is
+			// dropped at Shutdown like the queued ones (as the spool keeps
+			// such a trace instead of dead-lettering it).
+			if st.TracesExported != 0 || st.ExportFailures != 0 || st.TracesFailed != 0 || st.TracesDropped != 4 {
+				t.Fatalf("Stats = %+v: want the 4 traces dropped at Shutdown, no export failure", st)
 			}
 		})
 	}
