@@ -194,7 +194,9 @@ func (e *Exporter) beginShutdown() {
 		dropped++
 	}
 	if dropped > 0 {
-		e.pipe.report(fmt.Errorf("exporter: %d traces still open at shutdown were dropped (their root span had not ended)", dropped))
+		n := int64(dropped)
+		e.pipe.report(fmt.Errorf("exporter: %d %s still open at shutdown %s dropped (%s root span had not ended)",
+			n, plural(n, "trace", "traces"), plural(n, "was", "were"), plural(n, "its", "their")))
 	}
 }
 

@@ -403,3 +403,21 @@ func TestGaveUpShutdownSaysItOnce(t *testing.T) {
 	}
 	goleak.VerifyNone(t)
 }
+
+// The counts in Shutdown's reports agree with their nouns.
+func TestShutdownReportsSayOneTrace(t *testing.T) {
+	var log errLog
+	exp, err := exporter.New(context.Background(), exporter.WithGetenv(noEnv),
+		exporter.WithDestination(exportertest.NewRecorder()), exporter.WithErrorHandler(log.handle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(exp))
+	_, root := tp.Tracer("x").Start(context.Background(), "still open")
+	wantUndelivered(t, exp, exp.Shutdown(context.Background()))
+	root.End()
+	want := "exporter: 1 trace still open at shutdown was dropped (its root span had not ended)"
+	if errs := log.snapshot(); len(errs) != 1 || errs[0].Error() != want {
+		t.Errorf("reports %v, want [%s]", errs, want)
+	}
+}

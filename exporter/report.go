@@ -308,7 +308,9 @@ func (p *pipeline) reportShutdownDrops() {
 	if n == 0 || !r.shutdownReported.CompareAndSwap(false, true) {
 		return
 	}
-	r.report(fmt.Errorf("exporter: %d finished traces (%d spans) still queued when Shutdown's context ended were dropped", n, r.shutdownDroppedSpans.Load()))
+	spans := r.shutdownDroppedSpans.Load()
+	r.report(fmt.Errorf("exporter: %d finished %s (%d %s) still queued when Shutdown's context ended %s dropped",
+		n, plural(n, "trace", "traces"), spans, plural(spans, "span", "spans"), plural(n, "was", "were")))
 }
 
 // WaitNotice is what the error handler receives, once, when Shutdown waits
