@@ -82,7 +82,9 @@ func (p *pipeline) exportTraces(ctx context.Context, states []*traceState) error
 			e.counters.addTracesExported(okTraces)
 			e.counters.addSpansExported(okSpans)
 		}
-		p.report(xerr)
+		if !tracemodel.OnlyRepeated(err) { // else told once already
+			p.report(xerr)
+		}
 		for i, ts := range states {
 			if failed == nil || failed[traces[i].Info.TraceID] {
 				e.buf.settle(ts, xerr)

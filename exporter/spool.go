@@ -420,7 +420,9 @@ func (sc *spooler) outcome(ctx context.Context, items []*spooledTrace, err error
 		}
 		return
 	}
-	p.report(xerr)
+	if !tracemodel.OnlyRepeated(err) { // else told once already
+		p.report(xerr)
+	}
 }
 
 // firstSince reports whether no report of kind was given in the last

@@ -583,7 +583,7 @@ func (d *Destination) exportUC(ctx context.Context, t *ucTarget, traces []*trace
 	stored := make([]bool, len(traces))
 	if t.table == "" {
 		// MLflow skips the spans too (it has no table to send them to).
-		errs = append(errs, d.once("no-spans-table", fmt.Errorf(
+		errs = append(errs, d.reported.Warn("no-spans-table", fmt.Errorf(
 			"databricks: experiment %s is linked to the Unity Catalog tables %s, but the workspace names no spans table (experiment tag %s): spans are not sent, only trace infos",
 			t.experiment, t.loc, TagTraceSpansTable)))
 		for i := range stored {

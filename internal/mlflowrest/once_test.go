@@ -4,32 +4,45 @@ import (
 	"errors"
 	"sync"
 	"testing"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 )
 
+// Once returns the error the first time and the same error marked as
+// reported before afterwards (the trace still fails); Warn returns nil
+// afterwards.
 func TestReportedOnce(t *testing.T) {
 	var r Reported
 	errA, errB := errors.New("a"), errors.New("b")
 	steps := []struct {
-		key  string
-		err  error
-		want error
+		key      string
+		err      error
+		repeated bool
 	}{
-		{"scheme:s3", errA, errA},
-		{"scheme:s3", errA, nil},
-		{"scheme:gs", errB, errB},
-		{"scheme:gs", errB, nil},
+		{"scheme:s3", errA, false},
+		{"scheme:s3", errA, true},
+		{"scheme:gs", errB, false},
+		{"scheme:gs", errB, true},
 	}
 	for i, s := range steps {
-		if got := r.Once(s.key, s.err); got != s.want {
-			t.Errorf("step %d: Once(%q) = %v, want %v", i, s.key, got, s.want)
+		got := r.Once(s.key, s.err)
+		if !errors.Is(got, s.err) || got.Error() != s.err.Error() || errors.Is(got, tracemodel.ErrReportedBefore) != s.repeated {
+			t.Errorf("step %d: Once(%q) = %v (reported before: %v), want %v (reported before: %v)", i, s.key, got,
+				errors.Is(got, tracemodel.ErrReportedBefore), s.err, s.repeated)
 		}
+	}
+	if got := r.Warn("warn", errA); got != errA {
+		t.Errorf("first Warn = %v, want %v", got, errA)
+	}
+	if got := r.Warn("warn", errA); got != nil {
+		t.Errorf("second Warn = %v, want nil", got)
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	returned := 0
 	for range 16 {
 		wg.Go(func() {
-			if r.Once("concurrent", errA) != nil {
+			if err := r.Once("concurrent", errA); !errors.Is(err, tracemodel.ErrReportedBefore) {
 				mu.Lock()
 				returned++
 				mu.Unlock()

@@ -128,9 +128,6 @@ func (d *Destination) Shutdown(ctx context.Context) error {
 
 var errClosed = errors.New("mlflowserver: destination is shut down")
 
-// errReported stands for an error already reported once (Reported.Once).
-var errReported = errors.New("mlflowserver: reported before")
-
 // ExportSpans streams spans to /v1/traces. On servers without span
 // streaming it does nothing: the spans reach the server with their trace.
 func (d *Destination) ExportSpans(ctx context.Context, spans []*tracemodel.Span) error {
@@ -272,9 +269,6 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 	for i, w := range starting {
 		t := w.t
 		err := d.startFailed(reqErrs[i])
-		if errors.Is(err, errReported) {
-			continue // a configuration problem, reported once already
-		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", t.Info.TraceID, err))
 			if ctx.Err() != nil {
@@ -475,16 +469,14 @@ func traceIDOf(t *tracemodel.Trace) trace.TraceID {
 }
 
 // startFailed is the error a failed StartTraceV3 (err) makes: nil for
-// none, errReported for a server without the route (reported once).
+// none; for a server without the route, one clear error (marked as reported
+// before after the first time: every such trace still fails).
 func (d *Destination) startFailed(err error) error {
 	if err == nil {
 		return nil
 	}
 	if transport.ErrorCode(err) == "ENDPOINT_NOT_FOUND" {
-		if err := d.once("v2", errors.New("mlflowserver: the tracking server has no StartTraceV3 endpoint (MLflow 2.x); upgrade the server to MLflow >= 3.0")); err != nil {
-			return err
-		}
-		return errReported
+		return d.once("v2", errors.New("mlflowserver: the tracking server has no StartTraceV3 endpoint (MLflow 2.x); upgrade the server to MLflow >= 3.0"))
 	}
 	return fmt.Errorf("start trace: %w", err)
 }

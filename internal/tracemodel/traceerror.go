@@ -36,3 +36,41 @@ func FailedTraces(err error) (ids map[string]bool, ok bool) {
 	}
 	return ids, len(ids) > 0
 }
+
+// ErrReportedBefore marks a failure a destination has already returned once
+// (a configuration problem: an MLflow 2.x server, an artifact location it
+// cannot write to). The traces it names are not delivered and count as
+// failed, but the error handler is told only once.
+var ErrReportedBefore = errors.New("reported before")
+
+// Repeated returns err marked with ErrReportedBefore; its message is err's.
+func Repeated(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &repeated{err}
+}
+
+type repeated struct{ err error }
+
+func (r *repeated) Error() string        { return r.err.Error() }
+func (r *repeated) Unwrap() error        { return r.err }
+func (r *repeated) Is(target error) bool { return target == ErrReportedBefore }
+
+// OnlyRepeated reports whether err (one error, or several joined) consists
+// only of failures marked with ErrReportedBefore: nothing new to report.
+func OnlyRepeated(err error) bool {
+	if err == nil {
+		return false
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs := j.Unwrap()
+		for _, e := range errs {
+			if !OnlyRepeated(e) {
+				return false
+			}
+		}
+		return len(errs) > 0
+	}
+	return errors.Is(err, ErrReportedBefore)
+}

@@ -35,3 +35,28 @@ func TestFailedTraces(t *testing.T) {
 		})
 	}
 }
+
+func TestOnlyRepeated(t *testing.T) {
+	a := errors.New("no StartTraceV3")
+	for _, tt := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"plain", a, false},
+		{"repeated", Repeated(a), true},
+		{"wrapped repeated", fmt.Errorf("tr-1: %w", Repeated(a)), true},
+		{"joined repeated", errors.Join(fmt.Errorf("tr-1: %w", Repeated(a)), fmt.Errorf("tr-2: %w", Repeated(a))), true},
+		{"joined with a new error", errors.Join(fmt.Errorf("tr-1: %w", Repeated(a)), a), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := OnlyRepeated(tt.err); got != tt.want {
+				t.Errorf("OnlyRepeated(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+	if Repeated(a).Error() != a.Error() || !errors.Is(Repeated(a), a) {
+		t.Error("Repeated changes the message or loses the cause")
+	}
+}
