@@ -287,7 +287,8 @@
 // cached and refreshed a minute before it expires, one refresh shared by
 // all workers), then a profile of DATABRICKS_CONFIG_FILE (~/.databrickscfg:
 // host, token, client_id, client_secret) named by databricks://<profile>,
-// DATABRICKS_CONFIG_PROFILE or DEFAULT, then Databricks Model Serving
+// DATABRICKS_CONFIG_PROFILE, the [__settings__] default_profile or DEFAULT,
+// then Databricks Model Serving
 // (IS_IN_DB_MODEL_SERVING_ENV=true: host from DB_MODEL_SERVING_HOST_URL,
 // token re-read from the rotating file in SERVING_CREDENTIALS_DIR or
 // /var/credentials-secret). A missing or half-set configuration makes New

@@ -46,6 +46,8 @@ const (
 const (
 	defaultConfigFile  = "~/.databrickscfg"
 	defaultProfile     = "DEFAULT"
+	settingsSection    = "__settings__" // the Databricks CLI's settings, not a profile
+	settingsDefaultKey = "default_profile"
 	servingTokenName   = "model-dependencies-oauth-token"
 	defaultServingFile = "/var/credentials-secret/" + servingTokenName
 )
@@ -326,8 +328,8 @@ func loadProfile(e envconfig.Env, profile string, a *attrs) (string, string, err
 		path = filepath.Join(home, strings.TrimPrefix(path, "~"))
 	}
 	explicit := profile != ""
-	if !explicit {
-		profile = defaultProfile
+	if profile == settingsSection {
+		return "", "", fmt.Errorf("databricks: profile %q: [%s] is a reserved section of %s, not a profile", profile, settingsSection, shown)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -343,12 +345,30 @@ func loadProfile(e envconfig.Env, profile string, a *attrs) (string, string, err
 	if err != nil {
 		return "", "", fmt.Errorf("databricks: configuration file %s is not a valid INI file", shown)
 	}
+	// With no profile named, the Databricks CLI's [__settings__]
+	// default_profile names it (as databricks-sdk-py reads it for MLflow),
+	// else [DEFAULT] is used when it has keys.
+	named := "" // what named the profile, for messages
+	if !explicit {
+		if s, err := f.GetSection(settingsSection); err == nil {
+			if p := strings.TrimSpace(s.KeysHash()[settingsDefaultKey]); p != "" { // own keys only
+				if p == settingsSection {
+					return "", "", fmt.Errorf("databricks: %s in [%s] of %s names the reserved section [%s], not a profile", settingsDefaultKey, settingsSection, shown, settingsSection)
+				}
+				profile, explicit = p, true
+				named = fmt.Sprintf(" (named by %s in [%s])", settingsDefaultKey, settingsSection)
+			}
+		}
+	}
+	if profile == "" {
+		profile = defaultProfile
+	}
 	sec, err := f.GetSection(profile)
 	if err != nil || (profile == defaultProfile && len(sec.Keys()) == 0) {
 		if !explicit {
 			return "", "", nil
 		}
-		return "", "", fmt.Errorf("databricks: profile %q not found in %s (set %s to one of its [sections])", profile, shown, EnvConfigProfile)
+		return "", "", fmt.Errorf("databricks: profile %q%s not found in %s (set %s to one of its [sections])", profile, named, shown, EnvConfigProfile)
 	}
 	keys := sec.KeysHash() // the section's own keys only (no inheritance)
 	from := func(k string) string { return fmt.Sprintf("%s in profile %q of %s", k, profile, shown) }

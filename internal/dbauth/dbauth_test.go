@@ -68,6 +68,26 @@ token = profile-token-xyz
 [child.profile]
 token = child-token
 `)
+	// The Databricks CLI's [__settings__] default_profile names the profile
+	// used when none is named (databricks-sdk-py's Config, which MLflow
+	// 3.17.2 resolves credentials with, reads it; it wins over [DEFAULT]).
+	settingsFile := writeFile(t, dir, "settingscfg", `
+[__settings__]
+default_profile = sp
+
+[DEFAULT]
+host = default.cloud.databricks.com
+token = `+secretToken+`
+
+[sp]
+host = https://sp.cloud.databricks.com/
+client_id = sp-id
+client_secret = `+secretClient+`
+
+[tokenonly]
+host = tok.cloud.databricks.com
+token = profile-token-xyz
+`)
 	servingFile := writeFile(t, dir, "model-dependencies-oauth-token", `{"OAUTH_TOKEN":[{"oauthTokenValue":"serving-token-1"}]}`)
 
 	for _, tc := range []struct {
@@ -119,6 +139,22 @@ token = child-token
 			env:      map[string]string{EnvConfigFile: cfgFile, EnvConfigProfile: "sp"},
 			opts:     Options{Profile: "DEFAULT"},
 			wantHost: "https://default.cloud.databricks.com", wantTyp: AuthPAT,
+		},
+		{
+			name:     "[__settings__] default_profile when no profile is named",
+			env:      map[string]string{EnvConfigFile: settingsFile},
+			wantHost: "https://sp.cloud.databricks.com", wantTyp: AuthOAuthM2M,
+			wantSource: `profile "sp" of ` + settingsFile,
+		},
+		{
+			name:     "DATABRICKS_CONFIG_PROFILE wins over [__settings__] default_profile",
+			env:      map[string]string{EnvConfigFile: settingsFile, EnvConfigProfile: "tokenonly"},
+			wantHost: "https://tok.cloud.databricks.com", wantTyp: AuthPAT, wantAuth: "Bearer profile-token-xyz",
+		},
+		{
+			name:     "[__settings__] not read when the environment configures the workspace",
+			env:      map[string]string{EnvConfigFile: settingsFile, EnvHost: "env.host", EnvToken: "env-tok"},
+			wantHost: "https://env.host", wantTyp: AuthPAT, wantAuth: "Bearer env-tok", wantSource: "environment",
 		},
 		{
 			name:     "environment wins over a named profile's keys",
@@ -193,6 +229,7 @@ token = child-token
 func TestResolveErrorsNameVariablesNotSecrets(t *testing.T) {
 	dir := t.TempDir()
 	cfgFile := writeFile(t, dir, "cfg", "[half]\nhost = h\nclient_id = id\n")
+	settingsFile := writeFile(t, dir, "settings", "[__settings__]\ndefault_profile = gone\n\n[DEFAULT]\nhost = h\ntoken = t\n")
 	for _, tc := range []struct {
 		name string
 		env  map[string]string
@@ -217,6 +254,10 @@ func TestResolveErrorsNameVariablesNotSecrets(t *testing.T) {
 			Options{}, []string{`client_id in profile "half"`, `client_secret in profile "half"`}},
 		{"named profile missing", map[string]string{EnvConfigFile: cfgFile},
 			Options{Profile: "nope"}, []string{`profile "nope" not found`, EnvConfigProfile}},
+		{"[__settings__] default_profile names a missing profile", map[string]string{EnvConfigFile: settingsFile},
+			Options{}, []string{`profile "gone"`, "default_profile", "not found"}},
+		{"[__settings__] is not a profile", map[string]string{EnvConfigFile: settingsFile, EnvConfigProfile: "__settings__"},
+			Options{}, []string{"__settings__", "reserved"}},
 		{"named profile, no file", map[string]string{EnvConfigFile: filepath.Join(dir, "missing")},
 			Options{Profile: "p"}, []string{"does not exist", EnvConfigFile}},
 		{"host not a URL", map[string]string{EnvHost: "ftp://" + secretToken + "@h", EnvToken: "t"},

@@ -14,6 +14,8 @@
 //     ~/.databrickscfg), keys host, token, client_id, client_secret,
 //     username, password. The profile is Options.Profile (from a
 //     databricks://<profile> tracking URI), else DATABRICKS_CONFIG_PROFILE,
+//     else the default_profile of the file's [__settings__] section (written
+//     by the Databricks CLI; databricks-sdk-py, which MLflow uses, reads it),
 //     else DEFAULT; as in the SDKs the file is not read at all when no
 //     profile is named and the environment already sets a host or
 //     credentials, and a named profile that does not exist is an error.
