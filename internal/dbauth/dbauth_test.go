@@ -299,6 +299,7 @@ type oidcServer struct {
 	discovery     atomic.Int32
 	expiresIn     int
 	noMetadata    bool
+	metadata      func(http.ResponseWriter) // answers the host metadata when set
 	noDiscovery   bool
 	rejectSecret  bool
 	mu            sync.Mutex
@@ -315,6 +316,10 @@ func newOIDC(t *testing.T) *oidcServer {
 			o.discovery.Add(1)
 			if o.noMetadata {
 				http.NotFound(w, r)
+				return
+			}
+			if o.metadata != nil {
+				o.metadata(w)
 				return
 			}
 			fmt.Fprintf(w, `{"oidc_endpoint":%q,"workspace_id":"123"}`, o.URL+"/oidc")
@@ -499,6 +504,49 @@ func TestOAuthM2MDiscoveryFallbacks(t *testing.T) {
 			}
 			if o.discovery.Load() != tc.wantDiscovery {
 				t.Errorf("discovery requests = %d", o.discovery.Load())
+			}
+		})
+	}
+}
+
+// The host metadata is a best-effort probe, as in databricks-sdk-py
+// (Config._resolve_host_metadata, which MLflow 3.17.2 authenticates with):
+// whatever it answers (an error status after the retries, a login page
+// instead of JSON), the token endpoint is then found through the
+// workspace's OIDC discovery document.
+func TestOAuthM2MHostMetadataFailureFallsBack(t *testing.T) {
+	status := func(code int) func(http.ResponseWriter) {
+		return func(w http.ResponseWriter) { http.Error(w, "no", code) }
+	}
+	for _, tc := range []struct {
+		name     string
+		metadata func(http.ResponseWriter)
+	}{
+		{"403", status(http.StatusForbidden)},
+		{"400", status(http.StatusBadRequest)},
+		{"500", status(http.StatusInternalServerError)},
+		{"503 after the retries", status(http.StatusServiceUnavailable)},
+		{"HTML page", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, "<!doctype html><html>login</html>")
+		}},
+		{"JSON without oidc_endpoint", func(w http.ResponseWriter) { fmt.Fprint(w, `{"workspace_id":"1"}`) }},
+		{"connection closed without an answer", func(w http.ResponseWriter) {
+			if c, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				_ = c.Close()
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOIDC(t)
+			o.metadata = tc.metadata
+			p := m2m(t, o, time.Now)
+			if got := authHeader(t, p); got != "Bearer oauth-1" {
+				t.Fatalf("Authorization = %q, want the token found through the OIDC discovery document", got)
+			}
+			// One probe (not retried: it is best-effort), one discovery document.
+			if n := o.discovery.Load(); n != 2 {
+				t.Errorf("discovery requests = %d, want 2", n)
 			}
 		})
 	}

@@ -29,8 +29,10 @@
 //   - oauth-m2m: host + client_id + client_secret. The token endpoint is
 //     discovered as the SDKs do (GET <host>/.well-known/databricks-config →
 //     oidc_endpoint, then <oidc_endpoint>/.well-known/oauth-authorization-server
-//     → token_endpoint; <host>/oidc/v1/token when the workspace serves no
-//     discovery document), the token is requested with
+//     → token_endpoint; the host metadata is a best-effort probe asked once,
+//     and any failure of it falls back to <host>/oidc/.well-known/...;
+//     <host>/oidc/v1/token when the workspace serves no discovery
+//     document), the token is requested with
 //     golang.org/x/oauth2/clientcredentials (client credentials in the Basic
 //     header, scope all-apis), cached and refreshed when less than a minute
 //     of its life is left; concurrent callers share one refresh;

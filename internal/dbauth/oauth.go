@@ -197,16 +197,20 @@ func (p *oauthM2M) discover(ctx context.Context) (string, error) {
 	var meta struct {
 		OIDCEndpoint string `json:"oidc_endpoint"`
 	}
-	switch err := p.getJSON(ctx, p.host+pathHostMetadata, &meta); {
+	// The host metadata is a best-effort probe, asked once (as in
+	// databricks-sdk-py): anything but a usable oidc_endpoint (an error
+	// status, a login page, no answer) falls back to the workspace's
+	// discovery document, which gets the retries.
+	switch err := p.getJSON(ctx, p.host+pathHostMetadata, &meta, true); {
 	case err == nil && meta.OIDCEndpoint != "" && !strings.Contains(meta.OIDCEndpoint, "{account_id}"):
 		discovery = strings.TrimRight(meta.OIDCEndpoint, "/") + wellKnownAuthzSrv
-	case err != nil && !notFound(err):
+	case err != nil && ctx.Err() != nil:
 		return "", fmt.Errorf("databricks oauth: discover the token endpoint: %w", err)
 	}
 	var doc struct {
 		TokenEndpoint string `json:"token_endpoint"`
 	}
-	err := p.getJSON(ctx, discovery, &doc)
+	err := p.getJSON(ctx, discovery, &doc, false)
 	switch {
 	case err == nil && doc.TokenEndpoint != "":
 		u = doc.TokenEndpoint
@@ -223,11 +227,12 @@ func (p *oauthM2M) discover(ctx context.Context) (string, error) {
 
 func notFound(err error) bool { return transport.StatusCode(err) == http.StatusNotFound }
 
-func (p *oauthM2M) getJSON(ctx context.Context, url string, v any) error {
+func (p *oauthM2M) getJSON(ctx context.Context, url string, v any, once bool) error {
 	resp, err := p.http.Do(ctx, &transport.Request{
-		Method: http.MethodGet,
-		URL:    url,
-		Header: http.Header{"Accept": {"application/json"}},
+		Method:  http.MethodGet,
+		URL:     url,
+		Header:  http.Header{"Accept": {"application/json"}},
+		NoRetry: once,
 	})
 	if err != nil {
 		return err
