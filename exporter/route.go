@@ -111,6 +111,11 @@ func newDatabricksRoute(s *settings.Settings) (route, error) {
 		UCSchema:       s.UCSchema,
 		Resource:       sdkResource,
 		Prices:         modelCatalog(s),
+		ErrorHandler: func(err error) {
+			if s.ErrorHandler != nil {
+				s.ErrorHandler(fmt.Errorf("exporter: %w", err))
+			}
+		},
 	})
 	if err != nil {
 		return route{}, err

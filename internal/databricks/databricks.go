@@ -80,6 +80,10 @@ type Config struct {
 	// Databricks workspace, which computes no cost itself; nil means
 	// llmcost.Bundled().
 	Prices *llmcost.Catalog
+	// ErrorHandler, when set, is told (once each) of problems that do not
+	// keep traces from being delivered, such as a Unity Catalog link that
+	// names no spans table; such problems never fail an export.
+	ErrorHandler func(error)
 }
 
 // Destination exports finished traces to a Databricks workspace. It is safe
@@ -92,6 +96,7 @@ type Destination struct {
 	uc       *ucTarget            // MLFLOW_TRACING_DESTINATION=<catalog>.<schema>
 	resource []*commonpb.KeyValue
 	prices   *llmcost.Catalog
+	onWarn   func(error) // nil: warnings are dropped
 
 	// Whether the experiment is linked to Unity Catalog tables, learnt from
 	// its tags by LookupLink or the first export. linkMu guards linkRetryAt
@@ -169,6 +174,7 @@ func New(cfg Config) (*Destination, error) {
 		ws:       cfg.Workspace,
 		resource: otlpconv.KeyValues(cfg.Resource),
 		prices:   cfg.Prices,
+		onWarn:   cfg.ErrorHandler,
 	}
 	if d.prices == nil {
 		d.prices = llmcost.Bundled()
@@ -567,9 +573,17 @@ func volumeOf(file string) string {
 	return strings.Join(parts[1:4], ".")
 }
 
-// once returns err the first time key is seen and nil afterwards, so a
-// configuration problem is reported once, not per trace.
+// once returns err the first time key is seen and afterwards err marked as
+// reported before, so a configuration problem is reported once, not per
+// trace (the traces still fail).
 func (d *Destination) once(key string, err error) error { return d.reported.Once(key, err) }
+
+// warn hands a problem that does not fail the export to the error handler.
+func (d *Destination) warn(err error) {
+	if err != nil && d.onWarn != nil {
+		d.onWarn(err)
+	}
+}
 
 // --- Unity Catalog tables ----------------------------------------------------
 
@@ -582,8 +596,9 @@ func (d *Destination) exportUC(ctx context.Context, t *ucTarget, traces []*trace
 	var errs []error
 	stored := make([]bool, len(traces))
 	if t.table == "" {
-		// MLflow skips the spans too (it has no table to send them to).
-		errs = append(errs, d.reported.Warn("no-spans-table", fmt.Errorf(
+		// MLflow skips the spans too (it has no table to send them to). The
+		// traces are still delivered: a warning, not an export error.
+		d.warn(d.reported.Warn("no-spans-table", fmt.Errorf(
 			"databricks: experiment %s is linked to the Unity Catalog tables %s, but the workspace names no spans table (experiment tag %s): spans are not sent, only trace infos",
 			t.experiment, t.loc, TagTraceSpansTable)))
 		for i := range stored {

@@ -552,6 +552,39 @@ func TestExperimentLinkedToUnityCatalog(t *testing.T) {
 	}
 }
 
+// TestLinkWithoutSpansTableWarnsOnce: an experiment linked to Unity Catalog
+// whose tags name no spans table gets trace infos only (as MLflow, which
+// skips the spans). The traces are delivered: every export succeeds, and
+// the missing table is told once to Config.ErrorHandler.
+func TestLinkWithoutSpansTableWarnsOnce(t *testing.T) {
+	ws := databrickstest.New(t)
+	exp := ws.CreateExperiment("/Users/a@b.c/notable", databrickstest.AWS)
+	ws.LinkExperimentToUC(exp, "main", "agents", "prod")
+	ws.DeleteExperimentTag(exp, TagTraceSpansTable)
+	var mu sync.Mutex
+	var warned []error
+	d := newDest(t, ws, ws.PATEnv(), Config{ExperimentID: exp, ErrorHandler: func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		warned = append(warned, err)
+	}})
+	for i := 0; i < 2; i++ {
+		if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{testTrace("", "x")}); err != nil {
+			t.Fatalf("export %d: %v", i, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(warned) != 1 || !strings.Contains(warned[0].Error(), TagTraceSpansTable) {
+		t.Fatalf("warnings = %v, want one naming %s", warned, TagTraceSpansTable)
+	}
+	for _, r := range ws.Requests() {
+		if strings.Contains(r.Path, "/otel/") {
+			t.Errorf("spans sent with no spans table: %s %s", r.Method, r.Path)
+		}
+	}
+}
+
 // TestExperimentLinkLookupFailsOver: when the experiment's tags cannot be
 // read, traces go to the experiment (as in MLflow) and the export succeeds.
 func TestExperimentLinkLookupFailsOver(t *testing.T) {

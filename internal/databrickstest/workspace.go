@@ -341,6 +341,16 @@ func (w *Workspace) LinkExperimentToUC(id, catalog, schema, prefix string) strin
 	return spans
 }
 
+// DeleteExperimentTag removes tag key of experiment id (e.g. a link to Unity
+// Catalog that names no spans table).
+func (w *Workspace) DeleteExperimentTag(id, key string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if e := w.experiments[id]; e != nil {
+		delete(e.Tags, key)
+	}
+}
+
 // DenyEdit makes the principal lack CAN_EDIT on experiment id: StartTraceV3
 // answers 403 PERMISSION_DENIED.
 func (w *Workspace) DenyEdit(id string) {
