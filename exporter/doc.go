@@ -354,6 +354,7 @@
 //	DATABRICKS_CLIENT_SECRET                         (none)       WithDatabricksCredentials
 //	DATABRICKS_USERNAME                              (none)       WithDatabricksCredentials
 //	DATABRICKS_PASSWORD                              (none)       WithDatabricksCredentials
+//	DATABRICKS_AUTH_TYPE                             (none)       picks pat, oauth-m2m or basic when several are set
 //	DATABRICKS_CONFIG_FILE                           ~/.databrickscfg
 //	DATABRICKS_CONFIG_PROFILE                        DEFAULT
 //	DATABRICKS_MODEL_SERVING_HOST_URL                (none)       Model Serving's workspace URL

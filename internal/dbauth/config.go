@@ -25,6 +25,7 @@ var (
 	EnvClientSecret      = envconfig.DatabricksClientSecret.Name
 	EnvUsername          = envconfig.DatabricksUsername.Name
 	EnvPassword          = envconfig.DatabricksPassword.Name
+	EnvAuthType          = envconfig.DatabricksAuthType.Name
 	EnvConfigFile        = envconfig.DatabricksConfigFile.Name
 	EnvConfigProfile     = envconfig.DatabricksProfile.Name
 	EnvModelServing      = envconfig.ModelServing.Name
@@ -98,7 +99,7 @@ type attr struct {
 }
 
 type attrs struct {
-	host, token, clientID, clientSecret, username, password attr
+	host, token, clientID, clientSecret, username, password, authType attr
 }
 
 func (a *attrs) anyAuth() bool {
@@ -124,6 +125,7 @@ func Resolve(o Options) (*Config, error) {
 	a.clientSecret = env(envconfig.DatabricksClientSecret)
 	a.username = env(envconfig.DatabricksUsername)
 	a.password = env(envconfig.DatabricksPassword)
+	a.authType = env(envconfig.DatabricksAuthType)
 
 	source := "environment"
 	profile := strings.TrimSpace(o.Profile)
@@ -164,12 +166,39 @@ func Resolve(o Options) (*Config, error) {
 		return cfg, nil
 	}
 
-	if err := checkHalfSet(&a); err != nil {
-		return nil, err
-	}
 	hasPAT := a.token.value != ""
 	hasBasic := a.username.value != "" && a.password.value != ""
 	hasM2M := a.clientID.value != "" && a.clientSecret.value != ""
+	// An auth type (DATABRICKS_AUTH_TYPE, or auth_type of the profile)
+	// picks one method and ignores the others' values, as in the SDKs.
+	if at := strings.TrimSpace(a.authType.value); at != "" {
+		var missing string
+		switch at {
+		case AuthPAT:
+			hasBasic, hasM2M = false, false
+			if !hasPAT {
+				missing = a.token.from
+			}
+		case AuthOAuthM2M:
+			hasPAT, hasBasic = false, false
+			if !hasM2M {
+				missing = a.clientID.from + " and " + a.clientSecret.from
+			}
+		case AuthBasic:
+			hasPAT, hasM2M = false, false
+			if !hasBasic {
+				missing = a.username.from + " and " + a.password.from
+			}
+		default:
+			return nil, fmt.Errorf("databricks: %s=%q is not supported: use %s, %s or %s (or leave it unset)",
+				a.authType.from, at, AuthPAT, AuthOAuthM2M, AuthBasic)
+		}
+		if missing != "" {
+			return nil, fmt.Errorf("databricks: %s=%q but %s not set", a.authType.from, at, missing)
+		}
+	} else if err := checkHalfSet(&a); err != nil {
+		return nil, err
+	}
 	if n := count(hasPAT, hasBasic, hasM2M); n > 1 {
 		var used []string
 		if hasPAT {
@@ -181,7 +210,8 @@ func Resolve(o Options) (*Config, error) {
 		if hasM2M {
 			used = append(used, "OAuth client credentials ("+a.clientID.from+", "+a.clientSecret.from+")")
 		}
-		return nil, fmt.Errorf("databricks: more than one authentication method configured: %s; keep one", strings.Join(used, " and "))
+		return nil, fmt.Errorf("databricks: more than one authentication method configured: %s; keep one, or name it in %s (%s, %s or %s)",
+			strings.Join(used, " and "), EnvAuthType, AuthPAT, AuthOAuthM2M, AuthBasic)
 	}
 
 	host, err := normalizeHost(a.host)
@@ -388,6 +418,7 @@ func loadProfile(e envconfig.Env, profile string, a *attrs) (string, string, err
 	fill(&a.clientSecret, "client_secret")
 	fill(&a.username, "username")
 	fill(&a.password, "password")
+	fill(&a.authType, "auth_type")
 	return profile, fmt.Sprintf("profile %q of %s", profile, shown), nil
 }
 

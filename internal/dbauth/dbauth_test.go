@@ -88,6 +88,7 @@ client_secret = `+secretClient+`
 host = tok.cloud.databricks.com
 token = profile-token-xyz
 `)
+	authTypeFile := writeFile(t, dir, "authtypecfg", "[both]\nhost = both.host\ntoken = tok\nclient_id = id\nclient_secret = sec\nauth_type = oauth-m2m\n")
 	servingFile := writeFile(t, dir, "model-dependencies-oauth-token", `{"OAUTH_TOKEN":[{"oauthTokenValue":"serving-token-1"}]}`)
 
 	for _, tc := range []struct {
@@ -155,6 +156,23 @@ token = profile-token-xyz
 			name:     "[__settings__] not read when the environment configures the workspace",
 			env:      map[string]string{EnvConfigFile: settingsFile, EnvHost: "env.host", EnvToken: "env-tok"},
 			wantHost: "https://env.host", wantTyp: AuthPAT, wantAuth: "Bearer env-tok", wantSource: "environment",
+		},
+		{
+			name: "DATABRICKS_AUTH_TYPE=pat picks the token among several methods",
+			env: map[string]string{EnvHost: "https://w", EnvToken: "t1", EnvClientID: "id", EnvClientSecret: "s",
+				EnvAuthType: "pat"},
+			wantHost: "https://w", wantTyp: AuthPAT, wantAuth: "Bearer t1",
+		},
+		{
+			name: "DATABRICKS_AUTH_TYPE=oauth-m2m picks the client credentials",
+			env: map[string]string{EnvHost: "https://w", EnvToken: "t1", EnvClientID: "id", EnvClientSecret: "s",
+				EnvAuthType: "oauth-m2m"},
+			wantHost: "https://w", wantTyp: AuthOAuthM2M,
+		},
+		{
+			name:     "auth_type of a profile",
+			env:      map[string]string{EnvConfigFile: authTypeFile, EnvConfigProfile: "both"},
+			wantHost: "https://both.host", wantTyp: AuthOAuthM2M,
 		},
 		{
 			name:     "environment wins over a named profile's keys",
@@ -249,7 +267,7 @@ func TestResolveErrorsNameVariablesNotSecrets(t *testing.T) {
 		{"password without username", map[string]string{EnvHost: "h", EnvPassword: secretPass},
 			Options{}, []string{EnvPassword, EnvUsername}},
 		{"token and client credentials", map[string]string{EnvHost: "h", EnvToken: secretToken, EnvClientID: "id", EnvClientSecret: secretClient},
-			Options{}, []string{"more than one", EnvToken, EnvClientID, EnvClientSecret}},
+			Options{}, []string{"more than one", EnvToken, EnvClientID, EnvClientSecret, EnvAuthType}},
 		{"half-set profile", map[string]string{EnvConfigFile: cfgFile, EnvConfigProfile: "half"},
 			Options{}, []string{`client_id in profile "half"`, `client_secret in profile "half"`}},
 		{"named profile missing", map[string]string{EnvConfigFile: cfgFile},
@@ -258,6 +276,10 @@ func TestResolveErrorsNameVariablesNotSecrets(t *testing.T) {
 			Options{}, []string{`profile "gone"`, "default_profile", "not found"}},
 		{"[__settings__] is not a profile", map[string]string{EnvConfigFile: settingsFile, EnvConfigProfile: "__settings__"},
 			Options{}, []string{"__settings__", "reserved"}},
+		{"DATABRICKS_AUTH_TYPE=pat without a token", map[string]string{EnvHost: "h", EnvClientID: "id", EnvClientSecret: secretClient, EnvAuthType: "pat"},
+			Options{}, []string{EnvAuthType, EnvToken}},
+		{"DATABRICKS_AUTH_TYPE not supported", map[string]string{EnvHost: "h", EnvToken: secretToken, EnvAuthType: "azure-cli"},
+			Options{}, []string{EnvAuthType, `"azure-cli"`, "not supported", "pat"}},
 		{"named profile, no file", map[string]string{EnvConfigFile: filepath.Join(dir, "missing")},
 			Options{Profile: "p"}, []string{"does not exist", EnvConfigFile}},
 		{"host not a URL", map[string]string{EnvHost: "ftp://" + secretToken + "@h", EnvToken: "t"},

@@ -45,6 +45,11 @@
 //     Options.ServingTokenFile overrides it), re-read every 5 minutes because
 //     it rotates, as databricks-sdk does.
 //
+// More than one of pat, basic and oauth-m2m configured is an error unless
+// DATABRICKS_AUTH_TYPE (or auth_type of the profile) names the one to use,
+// as in the SDKs; other auth types (azure-cli, databricks-cli, …) are not
+// supported and named in the error.
+//
 // The oauth-m2m and model-serving credentials implement transport.Refresher:
 // after a 401 the cached token is dropped and the call is sent once more with
 // a fresh one. Custom credentials are Refreshers too: the call is sent once

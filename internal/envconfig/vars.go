@@ -49,6 +49,9 @@ var (
 		Options: []string{"exporter.WithDatabricksCredentials"}, Package: "exporter"}}
 	DatabricksPassword = String{Var{Name: "DATABRICKS_PASSWORD",
 		Options: []string{"exporter.WithDatabricksCredentials"}, Package: "exporter", Secret: true}}
+	// DatabricksAuthType picks one of several configured methods (pat,
+	// oauth-m2m, basic), as in Databricks' SDKs.
+	DatabricksAuthType   = String{Var{Name: "DATABRICKS_AUTH_TYPE", Package: "exporter"}}
 	DatabricksConfigFile = String{Var{Name: "DATABRICKS_CONFIG_FILE", Default: "~/.databrickscfg", Package: "exporter"}}
 	DatabricksProfile    = String{Var{Name: "DATABRICKS_CONFIG_PROFILE", Default: "DEFAULT", Package: "exporter"}}
 	ServingHost          = String{Var{Name: "DATABRICKS_MODEL_SERVING_HOST_URL", Package: "exporter"}}
@@ -157,7 +160,7 @@ func All() []Var {
 		ResourceAttributes.Var, CaptureContent.Var,
 		TrackingURI.Var, ExperimentID.Var, ExperimentName.Var, TracingDestination.Var,
 		DatabricksHost.Var, DatabricksToken.Var, DatabricksClientID.Var, DatabricksClientSecret.Var,
-		DatabricksUsername.Var, DatabricksPassword.Var, DatabricksConfigFile.Var, DatabricksProfile.Var,
+		DatabricksUsername.Var, DatabricksPassword.Var, DatabricksAuthType.Var, DatabricksConfigFile.Var, DatabricksProfile.Var,
 		ServingHost.Var, ServingHostLegacy.Var, ServingCredsDir.Var, ModelCatalogURI.Var,
 		SearchTracesMaxThreads.Var,
 		AsyncLogging.Var, MaxWorkers.Var, MaxQueueSize.Var, MaxSpanBatchSize.Var, MaxInterval.Var,
