@@ -324,6 +324,7 @@ type oidcServer struct {
 	metadata      func(http.ResponseWriter) // answers the host metadata when set
 	noDiscovery   bool
 	rejectSecret  bool
+	failTokens    atomic.Bool // token requests answer 400 invalid_client
 	mu            sync.Mutex
 	lastForm      url.Values
 	lastAuthUser  string
@@ -359,6 +360,11 @@ func newOIDC(t *testing.T) *oidcServer {
 			o.mu.Lock()
 			o.lastForm, o.lastAuthUser, o.lastAuthPass = r.PostForm, u, p
 			o.mu.Unlock()
+			if o.failTokens.Load() {
+				w.WriteHeader(400)
+				fmt.Fprint(w, `{"error":"invalid_client"}`)
+				return
+			}
 			if o.rejectSecret {
 				w.WriteHeader(401)
 				fmt.Fprintf(w, `{"error":"invalid_client","error_description":"Client authentication failed for secret %s"}`, p)
@@ -482,6 +488,39 @@ func TestOAuthM2MRefreshBeforeExpiry(t *testing.T) {
 	}
 	if n := o.discovery.Load(); n != 2 {
 		t.Errorf("discovery repeated: %d requests", n)
+	}
+}
+
+// TestOAuthM2MEarlyRefreshFailureKeepsValidToken: a refresh in the last
+// minute of a token's life that fails leaves the token in use until it
+// expires (as databricks-sdk-py's refreshable tokens do), tried again only
+// after a pause, instead of failing requests a valid token could carry.
+func TestOAuthM2MEarlyRefreshFailureKeepsValidToken(t *testing.T) {
+	o := newOIDC(t)
+	o.expiresIn = 300
+	clock := &fakeClock{t: time.Now()}
+	p := m2m(t, o, clock.Now)
+	first := authHeader(t, p)
+	o.failTokens.Store(true)
+	clock.Advance(300*time.Second - 30*time.Second) // 30 s left: refreshed early, which fails
+	if got := authHeader(t, p); got != first {
+		t.Fatalf("after a failed early refresh: %q, want the still valid %q", got, first)
+	}
+	clock.Advance(time.Second)
+	if got := authHeader(t, p); got != first {
+		t.Fatalf("second call: %q", got)
+	}
+	if n := o.tokenRequests.Load(); n != 2 {
+		t.Errorf("token requests = %d, want 2 (no new attempt right after a failure)", n)
+	}
+	clock.Advance(40 * time.Second) // expired
+	r, _ := http.NewRequest("GET", "http://x/", nil)
+	if err := p.Authorize(r); err == nil {
+		t.Fatalf("an expired token was used: %s", r.Header.Get("Authorization"))
+	}
+	o.failTokens.Store(false)
+	if got := authHeader(t, p); got == first || got == "" {
+		t.Errorf("after the token endpoint recovered: %q", got)
 	}
 }
 

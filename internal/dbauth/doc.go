@@ -35,7 +35,9 @@
 //     document), the token is requested with
 //     golang.org/x/oauth2/clientcredentials (client credentials in the Basic
 //     header, scope all-apis), cached and refreshed when less than a minute
-//     of its life is left; concurrent callers share one refresh;
+//     of its life is left (when that refresh fails, the token is used until
+//     it expires and the refresh tried again every 10 s); concurrent callers
+//     share one refresh;
 //   - model-serving: IS_IN_DB_MODEL_SERVING_ENV (or
 //     IS_IN_DATABRICKS_MODEL_SERVING_ENV) is "true" and the token file
 //     exists: host from DATABRICKS_MODEL_SERVING_HOST_URL or

@@ -28,6 +28,10 @@ const (
 // RefreshBefore is how long before its expiry an OAuth token is replaced.
 const RefreshBefore = time.Minute
 
+// refreshPause is how long a token whose early refresh failed is used
+// before the refresh is tried again (it stays in use until it expires).
+const refreshPause = 10 * time.Second
+
 // oauthM2M is the OAuth machine-to-machine provider: client credentials of a
 // service principal exchanged for short-lived tokens.
 type oauthM2M struct {
@@ -40,8 +44,9 @@ type oauthM2M struct {
 	mu       sync.Mutex
 	tok      *oauth2.Token
 	inflight *fetch
-	tokenURL string // discovered, "" until then
-	fetches  int    // token requests made (tests)
+	tokenURL string    // discovered, "" until then
+	retryAt  time.Time // after a failed early refresh: keep tok until then
+	fetches  int       // token requests made (tests)
 }
 
 // fetch is one token request in progress; concurrent callers wait for it.
@@ -94,12 +99,17 @@ func (p *oauthM2M) Invalidate(rejected *http.Request) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.tok != nil && strings.HasSuffix(rejected.Header.Get("Authorization"), " "+p.tok.AccessToken) {
-		p.tok = nil
+		p.tok, p.retryAt = nil, time.Time{}
 	}
 }
 
 func (p *oauthM2M) fresh(t *oauth2.Token) bool {
 	return t != nil && t.AccessToken != "" && (t.Expiry.IsZero() || p.now().Add(RefreshBefore).Before(t.Expiry))
+}
+
+// valid reports whether t has not expired yet (it may be due for refresh).
+func (p *oauthM2M) valid(t *oauth2.Token) bool {
+	return t != nil && t.AccessToken != "" && (t.Expiry.IsZero() || p.now().Before(t.Expiry))
 }
 
 // token returns a fresh token. One caller fetches; the others wait for its
@@ -108,7 +118,7 @@ func (p *oauthM2M) fresh(t *oauth2.Token) bool {
 func (p *oauthM2M) token(ctx context.Context) (*oauth2.Token, error) {
 	for {
 		p.mu.Lock()
-		if p.fresh(p.tok) {
+		if p.fresh(p.tok) || (p.valid(p.tok) && p.now().Before(p.retryAt)) {
 			t := p.tok
 			p.mu.Unlock()
 			return t, nil
@@ -136,8 +146,14 @@ func (p *oauthM2M) token(ctx context.Context) (*oauth2.Token, error) {
 		f.tok, f.err = p.fetchToken(ctx)
 
 		p.mu.Lock()
-		if f.err == nil {
-			p.tok = f.tok
+		switch {
+		case f.err == nil:
+			p.tok, p.retryAt = f.tok, time.Time{}
+		case !isCtxErr(f.err) && p.valid(p.tok):
+			// An early refresh failed: the current token still works
+			// until it expires (as in databricks-sdk-py); try again later.
+			f.tok, f.err = p.tok, nil
+			p.retryAt = p.now().Add(refreshPause)
 		}
 		p.inflight = nil
 		p.mu.Unlock()
