@@ -18,7 +18,9 @@
 // (DATABRICKS_HOST + DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID +
 // DATABRICKS_CLIENT_SECRET, MLFLOW_TRACKING_URI=databricks,
 // MLFLOW_EXPERIMENT_ID; or MLFLOW_TRACING_DESTINATION=<catalog>.<schema> for
-// Unity Catalog tables) it goes to that workspace. The program does not
+// Unity Catalog tables) it goes to that workspace; with an OpenTelemetry
+// OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT) it goes there instead of
+// MLflow, unless MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT=true. The program does not
 // change: only the environment does. At the end it prints the trace tree and
 // where to see it.
 package main
@@ -86,7 +88,30 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	}
 	printTree(out, traceID, spans)
 	fmt.Fprintln(out)
+	if provider.Stats().TracesExported == 0 {
+		// No MLflow exporter ran: an OTLP endpoint replaced it, as in MLflow.
+		printOTLPOnly(out, getenv)
+		return nil
+	}
 	return printWhere(out, traceID, getenv)
+}
+
+// printOTLPOnly says the trace went to the OTLP endpoint only, when
+// OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set without
+// MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT=true: MLflow never got it.
+func printOTLPOnly(out io.Writer, getenv func(string) string) {
+	endpoint := getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+	if endpoint == "" {
+		endpoint = strings.TrimRight(getenv("OTEL_EXPORTER_OTLP_ENDPOINT"), "/") + "/v1/traces"
+	}
+	if u, err := url.Parse(endpoint); err == nil && u.Host != "" {
+		u.User = nil // never printed
+		endpoint = u.String()
+	} else if _, hostPort, ok := strings.Cut(endpoint, "@"); ok {
+		endpoint = hostPort // a gRPC host:port
+	}
+	fmt.Fprintf(out, "Sent to the OTLP endpoint %s only, not to MLflow: an OTLP endpoint replaces MLflow export, as in MLflow.\n"+
+		"MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT=true sends it to both.\n", endpoint)
 }
 
 // ---- the agent ----------------------------------------------------------

@@ -5,10 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -384,3 +388,46 @@ for tid in sys.argv[3].split(","):
     n += 1
 print(n)
 `
+
+// TestQuickstartOTLPOnly: with an OTLP endpoint and no dual export the trace
+// goes to that endpoint instead of MLflow (MLflow's rule). The quickstart
+// must say so, not point at an MLflow server or ./mlruns that never got it.
+func TestQuickstartOTLPOnly(t *testing.T) {
+	defer goleak.VerifyNone(t) // after recv.Close, which ends the exporter's idle connections
+	var posts atomic.Int64
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/traces" {
+			posts.Add(1)
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer recv.Close()
+	for _, uri := range []string{"", "http://127.0.0.1:1"} {
+		t.Run("tracking_uri="+uri, func(t *testing.T) {
+			posts.Store(0)
+			env := func(k string) string {
+				switch k {
+				case "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT":
+					return recv.URL + "/v1/traces"
+				case "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL":
+					return "http/protobuf"
+				case "MLFLOW_TRACKING_URI":
+					return uri
+				}
+				return ""
+			}
+			out, _, dir := runQuickstart(t, env)
+			if posts.Load() == 0 {
+				t.Errorf("no POST reached the OTLP endpoint")
+			}
+			want := "Sent to the OTLP endpoint " + recv.URL + "/v1/traces only"
+			if !strings.Contains(out, want) || strings.Contains(out, "Sent to the MLflow server") {
+				t.Errorf("output lacks %q or points at MLflow:\n%s", want, out)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "mlruns")); !os.IsNotExist(err) {
+				t.Errorf("OTLP only but ./mlruns exists (stat err %v)", err)
+			}
+		})
+	}
+}
