@@ -123,9 +123,12 @@
 // OTLP: with an OTLP endpoint set, Init adds a plain OpenTelemetry batch span
 // processor exporting to it (OTLP/gRPC by default, as MLflow; http/protobuf
 // on request). As in MLflow it replaces the MLflow exporter unless
-// MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT=true or an explicit destination
-// (exporter.WithDestination) is given; MLFLOW_ENABLE_OTLP_EXPORTER=false
-// ignores the endpoint. Spans still carry mlflow.traceRequestId.
+// MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT=true (then both export); an explicit
+// destination (exporter.WithDestination) wins over the endpoint, which is
+// then used only with dual export on; MLFLOW_ENABLE_OTLP_EXPORTER=false
+// ignores the endpoint. Spans still carry mlflow.traceRequestId. A failed
+// OTLP export goes to the exporter's error handler, as every background
+// error does.
 //
 // Every variable of package exporter — MLFLOW_TRACKING_URI,
 // MLFLOW_EXPERIMENT_ID, MLFLOW_EXPERIMENT_NAME, MLFLOW_TRACING_DESTINATION,

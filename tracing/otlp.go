@@ -34,8 +34,9 @@ const (
 // OTLP export is on it replaces the MLflow destination unless
 // MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT=true. An explicit destination
 // (exporter.WithDestination, like mlflow.tracing.set_destination) wins over
-// OTLP unless dual export is on.
-func newOTLPProcessor(ctx context.Context, env envconfig.Env, customDest bool) (sdktrace.SpanProcessor, bool, error) {
+// OTLP unless dual export is on. A failed OTLP export goes to report (the
+// exporter's error handler), not to OpenTelemetry's global one.
+func newOTLPProcessor(ctx context.Context, env envconfig.Env, customDest bool, report func(error)) (sdktrace.SpanProcessor, bool, error) {
 	// endpointVar and protocolVar name the variables the values came from,
 	// for the errors (which never show a value).
 	endpoint, endpointVar := envconfig.OTLPTracesEndpoint.Get(env), envconfig.OTLPTracesEndpoint.Name
@@ -103,14 +104,20 @@ func newOTLPProcessor(ctx context.Context, env envconfig.Env, customDest bool) (
 	if err != nil {
 		return nil, false, fmt.Errorf("OTLP exporter: %w", err)
 	}
-	return sdktrace.NewBatchSpanProcessor(levelingExporter{exp}), dual, nil
+	return sdktrace.NewBatchSpanProcessor(levelingExporter{SpanExporter: exp, report: report}), dual, nil
 }
 
 // levelingExporter adds to the spans of this package the default
 // mlflow.spanLogLevel MLflow's Python SDK writes at span end, which Span.End
 // leaves to the exporter (it is derived from the span type and exception
 // events, off the caller's path): OTLP receivers get it as from MLflow.
-type levelingExporter struct{ sdktrace.SpanExporter }
+// A failed export is handed to report, when set, and not returned: the batch
+// span processor would pass it to otel.Handle, a second place for the SDK's
+// background errors.
+type levelingExporter struct {
+	sdktrace.SpanExporter
+	report func(error)
+}
 
 func (e levelingExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	out, cloned := spans, false
@@ -141,7 +148,16 @@ func (e levelingExporter) ExportSpans(ctx context.Context, spans []sdktrace.Read
 		leveled := append(slices.Clip(attrs), attribute.String(keys.SpanLogLevel, assemble.DefaultLogLevel(spanType, hasException)))
 		out[i] = leveledSpan{ReadOnlySpan: s, attrs: leveled}
 	}
-	return e.SpanExporter.ExportSpans(ctx, out)
+	err := e.SpanExporter.ExportSpans(ctx, out)
+	if err != nil && e.report != nil {
+		what := fmt.Sprintf("%d spans", len(spans))
+		if len(spans) == 1 {
+			what = "1 span"
+		}
+		e.report(fmt.Errorf("tracing: OTLP export of %s failed: %w", what, err))
+		return nil
+	}
+	return err
 }
 
 // leveledSpan is a span with its attributes completed.

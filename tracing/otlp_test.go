@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -17,6 +18,7 @@ import (
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 )
@@ -89,7 +91,7 @@ func TestNewOTLPProcessor(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := envconfig.New(func(k string) string { return tc.env[k] })
-			proc, mlflowToo, err := newOTLPProcessor(context.Background(), env, tc.dest)
+			proc, mlflowToo, err := newOTLPProcessor(context.Background(), env, tc.dest, nil)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "secretvalue") {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)
@@ -136,7 +138,7 @@ func TestNewOTLPProcessor(t *testing.T) {
 // explicit levels are left alone.
 func TestOTLPSpansCarryTheDefaultLogLevel(t *testing.T) {
 	mem := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(levelingExporter{mem}))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(levelingExporter{SpanExporter: mem}))
 	defer tp.Shutdown(context.Background())
 	ours, other := tp.Tracer(keys.ScopeName), tp.Tracer("other")
 	end := func(tr trace.Tracer, name string, f func(trace.Span)) {
@@ -160,5 +162,72 @@ func TestOTLPSpansCarryTheDefaultLogLevel(t *testing.T) {
 		if got != want[s.Name] {
 			t.Errorf("%s: log level %q, want %q", s.Name, got, want[s.Name])
 		}
+	}
+}
+
+// otelErrors records what reaches OpenTelemetry's global error handler.
+type otelErrors struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (h *otelErrors) Handle(err error) { h.mu.Lock(); h.errs = append(h.errs, err); h.mu.Unlock() }
+
+// TestOTLPExportErrorsGoToTheErrorHandler: an OTLP export that fails is a
+// background error like any other: it reaches the exporter's error handler
+// (exporter.WithErrorHandler), the one place package doc promises, and not
+// OpenTelemetry's global handler (by default a log.Print of its own).
+func TestOTLPExportErrorsGoToTheErrorHandler(t *testing.T) {
+	prev := otel.GetErrorHandler()
+	global := &otelErrors{}
+	otel.SetErrorHandler(global)
+	defer otel.SetErrorHandler(prev)
+
+	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		http.Error(w, "no", http.StatusBadRequest) // not retried by otlptracehttp
+	}))
+	defer refuse.Close()
+	for _, dual := range []string{"false", "true"} {
+		t.Run("dual="+dual, func(t *testing.T) {
+			global.mu.Lock()
+			global.errs = nil
+			global.mu.Unlock()
+			env := map[string]string{
+				"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT":   refuse.URL + "/v1/traces",
+				"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL":   "http/protobuf",
+				"MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT": dual,
+				"MLFLOW_TRACKING_URI":                  t.TempDir(),
+			}
+			var mu sync.Mutex
+			var handled []error
+			p, err := Init(context.Background(), WithGetenv(func(k string) string { return env[k] }),
+				WithoutGlobalTracerProvider(),
+				WithExporterOptions(exporter.WithErrorHandler(func(err error) {
+					mu.Lock()
+					handled = append(handled, err)
+					mu.Unlock()
+				})))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, s := p.tracer.Start(context.Background(), "x")
+			s.End()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := p.Shutdown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(handled) != 1 || !strings.Contains(handled[0].Error(), "OTLP") || !strings.Contains(handled[0].Error(), "400") {
+				t.Errorf("error handler got %v, want one OTLP export error naming the 400", handled)
+			}
+			global.mu.Lock()
+			defer global.mu.Unlock()
+			if len(global.errs) != 0 {
+				t.Errorf("OpenTelemetry's global handler got %v", global.errs)
+			}
+		})
 	}
 }

@@ -128,7 +128,7 @@ func (c *config) newExporters(ctx context.Context) ([]sdktrace.SpanProcessor, *e
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("tracing: exporter: %w", err)
 	}
-	otlp, mlflowToo, err := newOTLPProcessor(ctx, s.Env, s.CustomTraces != nil)
+	otlp, mlflowToo, err := newOTLPProcessor(ctx, s.Env, s.CustomTraces != nil, s.ErrorHandler)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("tracing: %w", err)
 	}
