@@ -128,7 +128,11 @@
 // then used only with dual export on; MLFLOW_ENABLE_OTLP_EXPORTER=false
 // ignores the endpoint. Spans still carry mlflow.traceRequestId. A failed
 // OTLP export goes to the exporter's error handler, as every background
-// error does.
+// error does. OpenTelemetry Go's OTLP exporter reads its other variables
+// itself, from the process environment and not through WithGetenv:
+// OTEL_EXPORTER_OTLP_(TRACES_)INSECURE (a gRPC endpoint without a scheme is
+// TLS unless it is true), _TIMEOUT, _COMPRESSION, _CERTIFICATE,
+// _CLIENT_CERTIFICATE and _CLIENT_KEY.
 //
 // Every variable of package exporter — MLFLOW_TRACKING_URI,
 // MLFLOW_EXPERIMENT_ID, MLFLOW_EXPERIMENT_NAME, MLFLOW_TRACING_DESTINATION,

@@ -69,6 +69,9 @@ func newOTLPProcessor(ctx context.Context, env envconfig.Env, customDest bool, r
 	if protocol == "" {
 		protocol = defaultOTLPProtocol
 	}
+	// Always given, empty too: OpenTelemetry's exporter would otherwise read
+	// OTEL_EXPORTER_OTLP_*HEADERS from the process environment itself,
+	// around WithGetenv.
 	headers, err := otlpHeaders(env)
 	if err != nil {
 		return nil, false, err
@@ -85,18 +88,13 @@ func newOTLPProcessor(ctx context.Context, env envconfig.Env, customDest bool, r
 		} else {
 			opts = append(opts, otlptracegrpc.WithEndpoint(endpoint))
 		}
-		if len(headers) > 0 {
-			opts = append(opts, otlptracegrpc.WithHeaders(headers))
-		}
+		opts = append(opts, otlptracegrpc.WithHeaders(headers))
 		exp, err = otlptracegrpc.New(ctx, opts...)
 	case "http/protobuf":
 		if !hasScheme {
 			return nil, false, fmt.Errorf("invalid %s: want an http(s) URL for protocol http/protobuf", endpointVar)
 		}
-		opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(endpoint)}
-		if len(headers) > 0 {
-			opts = append(opts, otlptracehttp.WithHeaders(headers))
-		}
+		opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(endpoint), otlptracehttp.WithHeaders(headers)}
 		exp, err = otlptracehttp.New(ctx, opts...)
 	default:
 		return nil, false, fmt.Errorf("invalid %s: want grpc or http/protobuf", protocolVar)
@@ -175,7 +173,7 @@ func otlpHeaders(env envconfig.Env) (map[string]string, error) {
 	if err == nil && kvs == nil {
 		kvs, err = envconfig.OTLPHeaders.Get(env)
 	}
-	if err != nil || len(kvs) == 0 {
+	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]string, len(kvs))

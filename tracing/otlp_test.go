@@ -231,3 +231,36 @@ func TestOTLPExportErrorsGoToTheErrorHandler(t *testing.T) {
 		})
 	}
 }
+
+// TestOTLPHeadersOnlyFromGetenv: the OTLP headers are read through the one
+// env reader (WithGetenv), like every variable of the SDK: OpenTelemetry's
+// exporter must not add headers of its own from the process environment
+// when the getenv gives none.
+func TestOTLPHeadersOnlyFromGetenv(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-leak=traces")
+	t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-leak=base")
+	recv := newOTLPReceiver(t)
+	env := envconfig.New(func(k string) string {
+		return map[string]string{
+			"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": recv.URL + "/v1/traces",
+			"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf",
+		}[k]
+	})
+	proc, _, err := newOTLPProcessor(context.Background(), env, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(proc))
+	_, s := tp.Tracer("t").Start(context.Background(), "s")
+	s.End()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := tp.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	recv.mu.Lock()
+	defer recv.mu.Unlock()
+	if len(recv.headers) != 1 || recv.headers[0].Get("x-leak") != "" {
+		t.Errorf("requests %d, headers %v: want one, without the process environment's x-leak", len(recv.headers), recv.headers)
+	}
+}
