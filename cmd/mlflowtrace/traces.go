@@ -312,7 +312,12 @@ func (f *flags) parse(args []string) error {
 	}
 	for _, r := range f.requireds {
 		if !f.set[r] {
-			return usageError(fmt.Sprintf("Missing option '--%s'.", r))
+			// click names every spelling of the option: '--experiment-id' / '-x'.
+			hint := "'--" + r + "'"
+			if r == "experiment-id" && f.fs.Lookup("x") != nil {
+				hint += " / '-x'"
+			}
+			return usageError(fmt.Sprintf("Missing option %s.", hint))
 		}
 	}
 	return nil

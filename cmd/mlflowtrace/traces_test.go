@@ -27,8 +27,8 @@ func TestExperimentIDFromEnvironment(t *testing.T) {
 		{"environment trimmed", map[string]string{"MLFLOW_EXPERIMENT_ID": " 7 "}, nil, "7", ""},
 		{"flag wins", map[string]string{"MLFLOW_EXPERIMENT_ID": "7"}, []string{"--experiment-id", "3"}, "3", ""},
 		{"short flag wins", map[string]string{"MLFLOW_EXPERIMENT_ID": "7"}, []string{"-x", "4"}, "4", ""},
-		{"neither", map[string]string{}, nil, "", "Missing option '--experiment-id'."},
-		{"blank is unset", map[string]string{"MLFLOW_EXPERIMENT_ID": "  "}, nil, "", "Missing option '--experiment-id'."},
+		{"neither", map[string]string{}, nil, "", "Missing option '--experiment-id' / '-x'."},
+		{"blank is unset", map[string]string{"MLFLOW_EXPERIMENT_ID": "  "}, nil, "", "Missing option '--experiment-id' / '-x'."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFlags("search", func(k string) string { return tc.env[k] })
@@ -55,7 +55,7 @@ func TestExperimentIDFromEnvironment(t *testing.T) {
 func TestRunMissingExperimentID(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"traces", "search"}, &stdout, &stderr, func(string) string { return "" })
-	if code != 2 || !strings.Contains(stderr.String(), "Missing option '--experiment-id'.") {
+	if code != 2 || !strings.Contains(stderr.String(), "Missing option '--experiment-id' / '-x'.") {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
 }
