@@ -60,6 +60,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
+	enabled := provider.Enabled() // false after Shutdown, so asked now
 
 	question := "I'm flying to Paris tomorrow. What should I pack?"
 	answer, agentErr := travelAgent(ctx, ChatRequest{Messages: []Message{{Role: "user", Content: question}}})
@@ -83,7 +84,11 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	spans := rec.Ended()
 	traceID := rootTraceID(spans)
 	if traceID == "" {
-		fmt.Fprintln(out, "No trace was recorded (tracing is disabled: ENABLE_MLFLOW_TRACING=false).")
+		if enabled {
+			fmt.Fprintf(out, "No trace was recorded (the sampler dropped it: MLFLOW_TRACE_SAMPLING_RATIO=%s).\n", getenv("MLFLOW_TRACE_SAMPLING_RATIO"))
+		} else {
+			fmt.Fprintln(out, "No trace was recorded (tracing is disabled: ENABLE_MLFLOW_TRACING=false).")
+		}
 		return nil
 	}
 	printTree(out, traceID, spans)

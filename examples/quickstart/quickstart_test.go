@@ -120,6 +120,28 @@ func TestQuickstartDisabled(t *testing.T) {
 	}
 }
 
+// TestQuickstartSampledOut: with MLFLOW_TRACE_SAMPLING_RATIO=0 tracing is on
+// but the sampler drops the trace; the quickstart says that, not that
+// ENABLE_MLFLOW_TRACING=false.
+func TestQuickstartSampledOut(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	t.Chdir(t.TempDir())
+	var buf bytes.Buffer
+	env := func(k string) string {
+		if k == "MLFLOW_TRACE_SAMPLING_RATIO" {
+			return "0"
+		}
+		return ""
+	}
+	if err := run(context.Background(), &buf, env); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "No trace was recorded (the sampler dropped it: MLFLOW_TRACE_SAMPLING_RATIO=0).") || strings.Contains(out, "ENABLE_MLFLOW_TRACING") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
 // loadScript prints, as JSON, what MLflow's own client reads for a trace.
 const loadScript = `
 import json, sys, mlflow
