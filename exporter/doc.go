@@ -360,7 +360,7 @@
 //	DATABRICKS_MODEL_SERVING_HOST_URL                (none)       Model Serving's workspace URL
 //	DB_MODEL_SERVING_HOST_URL                        (none)       Model Serving's workspace URL (older name)
 //	SERVING_CREDENTIALS_DIR                          /var/credentials-secret
-//	IS_IN_DATABRICKS_MODEL_SERVING_ENV               false        (as IS_IN_DB_MODEL_SERVING_ENV)
+//	IS_IN_DATABRICKS_MODEL_SERVING_ENV               false        (Model Serving credentials only)
 //	MLFLOW_MODEL_CATALOG_URI                         (bundled)    WithModelCatalog (Databricks LLM prices: file://<dir> only)
 //	MLFLOW_ENABLE_ASYNC_TRACE_LOGGING                true         (false → one worker)
 //	MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS           10           WithMaxWorkers
