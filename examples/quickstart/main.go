@@ -86,6 +86,9 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	if traceID == "" {
 		if enabled {
 			fmt.Fprintf(out, "No trace was recorded (the sampler dropped it: MLFLOW_TRACE_SAMPLING_RATIO=%s).\n", getenv("MLFLOW_TRACE_SAMPLING_RATIO"))
+		} else if getenv("ENABLE_MLFLOW_TRACING") == "" {
+			// Off by default inside Databricks Model Serving, as in MLflow.
+			fmt.Fprintln(out, "No trace was recorded (tracing is disabled: IS_IN_DB_MODEL_SERVING_ENV=true without ENABLE_MLFLOW_TRACING=true).")
 		} else {
 			fmt.Fprintln(out, "No trace was recorded (tracing is disabled: ENABLE_MLFLOW_TRACING=false).")
 		}

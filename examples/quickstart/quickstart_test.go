@@ -142,6 +142,26 @@ func TestQuickstartSampledOut(t *testing.T) {
 	}
 }
 
+// TestQuickstartDisabledInModelServing: inside Databricks Model Serving
+// tracing is off unless ENABLE_MLFLOW_TRACING=true; the quickstart names
+// that cause, not ENABLE_MLFLOW_TRACING=false, which nobody set.
+func TestQuickstartDisabledInModelServing(t *testing.T) {
+	t.Chdir(t.TempDir())
+	var buf bytes.Buffer
+	env := func(k string) string {
+		if k == "IS_IN_DB_MODEL_SERVING_ENV" {
+			return "true"
+		}
+		return ""
+	}
+	if err := run(context.Background(), &buf, env); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); !strings.Contains(out, "No trace was recorded (tracing is disabled: IS_IN_DB_MODEL_SERVING_ENV=true without ENABLE_MLFLOW_TRACING=true).") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
 // loadScript prints, as JSON, what MLflow's own client reads for a trace.
 const loadScript = `
 import json, sys, mlflow
