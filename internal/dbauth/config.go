@@ -247,6 +247,10 @@ func Resolve(o Options) (*Config, error) {
 
 	// Model Serving: the last provider of the chain, as in databricks-sdk.
 	if envconfig.ModelServing.Get(e) || envconfig.ModelServingAlt.Get(e) {
+		serving := EnvModelServing // the variable that says so, for the errors
+		if !envconfig.ModelServing.Get(e) {
+			serving = EnvModelServingAlt
+		}
 		path := servingTokenPath(o.ServingTokenFile, e)
 		if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
 			shost := env(envconfig.ServingHost)
@@ -261,7 +265,7 @@ func Resolve(o Options) (*Config, error) {
 				return nil, err
 			}
 			if h == "" {
-				return nil, fmt.Errorf("databricks: in Model Serving (%s=true) the workspace URL comes from %s or %s: neither is set", EnvModelServing, EnvServingHostLegacy, EnvServingHost)
+				return nil, fmt.Errorf("databricks: in Model Serving (%s=true) the workspace URL comes from %s or %s: neither is set", serving, EnvServingHostLegacy, EnvServingHost)
 			}
 			cfg.Host, cfg.AuthType, cfg.Source = h, AuthModelServing, "Databricks Model Serving"
 			cfg.Credentials = newServingToken(path, now)
@@ -269,7 +273,7 @@ func Resolve(o Options) (*Config, error) {
 		}
 		if host == "" {
 			return nil, fmt.Errorf("databricks: %s=true but the Model Serving token file %s does not exist; outside Model Serving set %s and %s (or %s and %s)",
-				EnvModelServing, path, EnvHost, EnvToken, EnvClientID, EnvClientSecret)
+				serving, path, EnvHost, EnvToken, EnvClientID, EnvClientSecret)
 		}
 	}
 
