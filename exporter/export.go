@@ -57,22 +57,20 @@ func (p *pipeline) exportTraces(ctx context.Context, states []*traceState) error
 		// tracemodel.TraceErrors) wrote the others; anything else, or our
 		// own cancellation, fails the whole batch.
 		failed, partial := tracemodel.FailedTraces(err)
-		if !partial || ctx.Err() != nil {
-			failed = nil
-		}
-		var ids []string
+		whole := !partial || ctx.Err() != nil
+		lost := func(i int) bool { return whole || failed[traces[i].Info.TraceID] }
+		xerr := &ExportError{Err: err}
 		okTraces, okSpans := 0, 0
-		for _, t := range traces {
-			if failed == nil || failed[t.Info.TraceID] {
-				ids = append(ids, t.Info.TraceID)
+		for i, t := range traces {
+			if lost(i) {
+				xerr.TraceIDs = append(xerr.TraceIDs, t.Info.TraceID)
 			} else {
 				okTraces++
 				okSpans += len(t.Spans)
 			}
 		}
-		xerr := &ExportError{TraceIDs: ids, Err: err}
 		e.counters.addExportFailures(1)
-		e.counters.addTracesFailed(len(ids))
+		e.counters.addTracesFailed(len(xerr.TraceIDs))
 		p.noteLoss(err)
 		if ctx.Err() == nil { // not our own cancellation
 			p.rep.noteCause(err)
@@ -86,7 +84,7 @@ func (p *pipeline) exportTraces(ctx context.Context, states []*traceState) error
 			p.report(xerr)
 		}
 		for i, ts := range states {
-			if failed == nil || failed[traces[i].Info.TraceID] {
+			if lost(i) {
 				e.buf.settle(ts, xerr)
 			} else {
 				e.buf.settle(ts, nil)

@@ -64,7 +64,7 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 	e := &Exporter{s: &c, counters: newCounters(c.ErrorHandler)}
 	e.pipe = newPipeline(e)
 	c.OnRetry = e.onRetry
-	e.route, err = newRoute(&c)
+	e.route, err = newRoute(&c, e.pipe.report)
 	if err != nil {
 		return nil, fmt.Errorf("exporter: %w", err)
 	}

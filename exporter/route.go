@@ -51,8 +51,9 @@ type route struct {
 	background func(ctx context.Context)
 }
 
-// newRoute builds the destination the settings select.
-func newRoute(s *settings.Settings) (route, error) {
+// newRoute builds the destination the settings select; report is the
+// pipeline's error path, for a destination's warnings.
+func newRoute(s *settings.Settings, report func(error)) (route, error) {
 	if testRoute != nil {
 		if r, ok := testRoute(s); ok {
 			return r, nil
@@ -64,7 +65,7 @@ func newRoute(s *settings.Settings) (route, error) {
 	case settings.Server:
 		return newServerRoute(s)
 	case settings.Databricks:
-		return newDatabricksRoute(s)
+		return newDatabricksRoute(s, report)
 	default:
 		st, err := localstore.New(s.LocalRoot, localstore.Options{ExperimentID: s.ExperimentID, ExperimentName: s.ExperimentName})
 		if err != nil {
@@ -102,7 +103,7 @@ func newServerRoute(s *settings.Settings) (route, error) {
 // newDatabricksRoute builds the Databricks destination. It does no network
 // I/O; for an experiment, its background work looks up whether the
 // experiment is linked to Unity Catalog tables (which changes trace ids).
-func newDatabricksRoute(s *settings.Settings) (route, error) {
+func newDatabricksRoute(s *settings.Settings, report func(error)) (route, error) {
 	d, err := databricks.New(databricks.Config{
 		Workspace:      s.Workspace,
 		Transport:      s.HTTP(),
@@ -111,11 +112,7 @@ func newDatabricksRoute(s *settings.Settings) (route, error) {
 		UCSchema:       s.UCSchema,
 		Resource:       sdkResource,
 		Prices:         modelCatalog(s),
-		ErrorHandler: func(err error) {
-			if s.ErrorHandler != nil {
-				s.ErrorHandler(fmt.Errorf("exporter: %w", err))
-			}
-		},
+		ErrorHandler:   func(err error) { report(fmt.Errorf("exporter: %w", err)) },
 	})
 	if err != nil {
 		return route{}, err
