@@ -2,14 +2,10 @@ package anthropic
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
 
-	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/spantest"
 )
 
@@ -20,19 +16,12 @@ func TestUndecodableAnswerIsAnError(t *testing.T) {
 	for _, body := range []string{`{"id": "msg_1", "content": [`, "<html>maintenance</html>"} {
 		t.Run(body[:5], func(t *testing.T) {
 			f := setup(t)
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = io.WriteString(w, body)
-			}))
-			defer srv.Close()
+			srv := spantest.ServeAnswer(t, "application/json", body)
 			c := f.client(option.WithBaseURL(srv.URL), option.WithHTTPClient(srv.Client()))
 			if _, err := c.Messages.New(context.Background(), params("hi")); err == nil {
 				t.Fatal("the SDK decoded the answer")
 			}
-			s := f.One(t)
-			if ex := spantest.Events(s, "exception"); s.Status.Code != exporter.StatusCodeError || len(ex) != 1 || ex[0].Attributes["exception.type"] != "JSONDecodeError" {
-				t.Fatalf("status %v, exceptions %v: want the decoding failure", s.Status, ex)
-			}
+			spantest.WantDecodeError(t, f.One(t))
 		})
 	}
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -545,26 +543,17 @@ func TestUndecodableAnswerIsAnError(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := fixture{spantest.StartLLM(t)}
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", tt.contentType)
-				_, _ = io.WriteString(w, tt.body)
-			}))
-			defer srv.Close()
+			srv := spantest.ServeAnswer(t, tt.contentType, tt.body)
 			c := f.client(t, func(cfg *genai.ClientConfig) { cfg.HTTPOptions.BaseURL, cfg.HTTPClient = srv.URL, srv.Client() })
 			_, err := c.Models.GenerateContent(context.Background(), model, genai.Text("hi"), nil)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("SDK error %v, want one: %v", err, tt.wantErr)
 			}
 			s := f.One(t)
-			ex := exceptions(s)
-			if !tt.wantErr {
-				if s.Status.Code != exporter.StatusCodeOK || len(ex) != 0 {
-					t.Errorf("status %v, exceptions %v", s.Status, ex)
-				}
-				return
-			}
-			if s.Status.Code != exporter.StatusCodeError || len(ex) != 1 || ex[0].Attributes["exception.type"] != "JSONDecodeError" {
-				t.Fatalf("status %v, exceptions %v: want the decoding failure", s.Status, ex)
+			if tt.wantErr {
+				spantest.WantDecodeError(t, s)
+			} else if ex := exceptions(s); s.Status.Code != exporter.StatusCodeOK || len(ex) != 0 {
+				t.Errorf("status %v, exceptions %v", s.Status, ex)
 			}
 		})
 	}
