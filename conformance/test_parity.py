@@ -41,14 +41,14 @@ def old_server(tmp_path_factory):
         yield s
 
 
-def write_python(tracking_uri: str, workdir) -> str:
-    env = harness.clean_env(MLFLOW_TRACKING_URI=tracking_uri, MLFLOW_ALLOW_FILE_STORE="true")
+def write_python(tracking_uri: str, workdir, **extra_env) -> str:
+    env = harness.clean_env(MLFLOW_TRACKING_URI=tracking_uri, MLFLOW_ALLOW_FILE_STORE="true", **extra_env)
     res = harness.run([sys.executable, str(WORKFLOW_PY)], env=env, cwd=workdir)
     return harness.trace_id_from_stdout(res.stdout)
 
 
-def write_go(binary, tracking_uri: str, workdir) -> str:
-    env = harness.clean_env(MLFLOW_TRACKING_URI=tracking_uri)
+def write_go(binary, tracking_uri: str, workdir, **extra_env) -> str:
+    env = harness.clean_env(MLFLOW_TRACKING_URI=tracking_uri, **extra_env)
     res = harness.run([str(binary)], env=env, cwd=workdir)
     return harness.trace_id_from_stdout(res.stdout)
 
@@ -108,3 +108,25 @@ def test_parity_old_server(tmp_path, go_parity, old_server):
     py = compare.normalize(harness.load_trace(old_server.url, py_id))
     go = compare.normalize(harness.load_trace(old_server.url, go_id))
     assert_parity(py, go)
+
+
+@pytest.mark.parametrize("variable", ["MLFLOW_ACTIVE_MODEL_ID", "_MLFLOW_ACTIVE_MODEL_ID"])
+def test_parity_active_model_server(tmp_path, go_parity, server, variable):
+    """MLFLOW_ACTIVE_MODEL_ID (and MLflow's older _MLFLOW_ACTIVE_MODEL_ID)
+    links each trace to a LoggedModel: metadata mlflow.modelId, equal for
+    both SDKs, and MLflow's search_traces(model_id=...) finds both traces."""
+    import mlflow
+
+    model_id = "m-legacy-0123" if variable.startswith("_") else "m-public-0123"
+    py_id = write_python(server.url, tmp_path, **{variable: model_id})
+    go_id = write_go(go_parity, server.url, tmp_path, **{variable: model_id})
+
+    py = compare.normalize(harness.load_trace(server.url, py_id))
+    go = compare.normalize(harness.load_trace(server.url, go_id))
+    assert_parity(py, go)
+    assert go["info"]["trace_metadata"]["mlflow.modelId"] == model_id
+    assert py["info"]["trace_metadata"]["mlflow.modelId"] == model_id
+
+    client = mlflow.MlflowClient(tracking_uri=server.url)
+    found = client.search_traces(locations=["0"], model_id=model_id, include_spans=False)
+    assert sorted(t.info.trace_id for t in found) == sorted([py_id, go_id])

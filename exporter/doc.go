@@ -348,6 +348,8 @@
 //	MLFLOW_EXPERIMENT_ID                             0            WithExperimentID
 //	MLFLOW_EXPERIMENT_NAME                           (none)       WithExperimentName (wins over the id)
 //	MLFLOW_TRACING_DESTINATION                       (none)       WithTracingDestination (<catalog>.<schema> or an experiment id)
+//	MLFLOW_ACTIVE_MODEL_ID                           (none)       WithActiveModelID (metadata mlflow.modelId on every trace)
+//	_MLFLOW_ACTIVE_MODEL_ID                          (none)       WithActiveModelID (MLflow's older spelling, when the above is unset)
 //	DATABRICKS_HOST                                  (none)       WithDatabricksHost
 //	DATABRICKS_TOKEN                                 (none)       WithDatabricksCredentials
 //	DATABRICKS_CLIENT_ID                             (none)       WithDatabricksCredentials

@@ -69,6 +69,9 @@ func New(ctx context.Context, opts ...Option) (*Exporter, error) {
 		return nil, fmt.Errorf("exporter: %w", err)
 	}
 	e.meta = envmeta.Collect(c.Env)
+	if c.ActiveModelID != "" {
+		e.meta[keys.MetaModelID] = c.ActiveModelID
+	}
 	e.buf = newOpenTraces(c.MaxOpenTraces, c.MaxSpansPerTrace, c.BufferTTL, c.TraceTimeout)
 	e.pipe.start(ctx)
 	return e, nil

@@ -62,6 +62,15 @@ func WithExperimentName(name string) Option {
 	return option(func(s *settings.Settings) { s.ExperimentName = name })
 }
 
+// WithActiveModelID links every trace to the LoggedModel id (metadata
+// mlflow.modelId), as mlflow.set_active_model(model_id=id) does for MLflow's
+// Python SDK; MLFLOW_ACTIVE_MODEL_ID (else _MLFLOW_ACTIVE_MODEL_ID) sets it
+// from the environment. A trace's own tracing.WithModelID wins. MLflow's
+// search_traces(model_id=...) finds the traces.
+func WithActiveModelID(id string) Option {
+	return option(func(s *settings.Settings) { s.ActiveModelID = id })
+}
+
 // WithMaxQueueSize bounds the queue of finished traces waiting for export;
 // when it is full, new traces are dropped and counted
 // (MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE).

@@ -186,3 +186,54 @@ func TestHTTPHeaderHelpers(t *testing.T) {
 		t.Error("nil headers changed ctx")
 	}
 }
+
+// TestActiveModelID: MLFLOW_ACTIVE_MODEL_ID (else MLflow's older
+// _MLFLOW_ACTIVE_MODEL_ID) links every trace to a LoggedModel, as MLflow's
+// ActiveModelContext does; exporter.WithActiveModelID wins over both, and a
+// trace's own WithModelID over all.
+func TestActiveModelID(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		env   env
+		opt   string
+		trace string
+		want  string
+	}{
+		{name: "unset", env: env{}, want: ""},
+		{name: "public", env: env{"MLFLOW_ACTIVE_MODEL_ID": "m-pub"}, want: "m-pub"},
+		{name: "legacy", env: env{"_MLFLOW_ACTIVE_MODEL_ID": "m-old"}, want: "m-old"},
+		{name: "public wins over legacy", env: env{"MLFLOW_ACTIVE_MODEL_ID": "m-pub", "_MLFLOW_ACTIVE_MODEL_ID": "m-old"}, want: "m-pub"},
+		{name: "option wins over env", env: env{"MLFLOW_ACTIVE_MODEL_ID": "m-pub"}, opt: "m-opt", want: "m-opt"},
+		{name: "trace wins", env: env{"MLFLOW_ACTIVE_MODEL_ID": "m-pub"}, opt: "m-opt", trace: "m-trace", want: "m-trace"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := exportertest.NewRecorder()
+			xo := []exporter.Option{exporter.WithDestination(rec)}
+			if tc.opt != "" {
+				xo = append(xo, exporter.WithActiveModelID(tc.opt))
+			}
+			p, err := Init(context.Background(), WithGetenv(tc.env.get), WithoutGlobalTracerProvider(), WithExporterOptions(xo...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, s := StartSpan(context.Background(), "root")
+			if tc.trace != "" {
+				if err := UpdateCurrentTrace(ctx, WithModelID(tc.trace)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.End()
+			if err := p.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			traces := rec.Traces()
+			if len(traces) != 1 {
+				t.Fatalf("%d traces", len(traces))
+			}
+			got, ok := traces[0].Info.Metadata[keys.MetaModelID]
+			if got != tc.want || ok != (tc.want != "") {
+				t.Errorf("mlflow.modelId = %q (present %v), want %q", got, ok, tc.want)
+			}
+		})
+	}
+}

@@ -46,7 +46,7 @@ def clean_env(**extra: str) -> dict:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("MLFLOW_", "OTEL_", "ENABLE_MLFLOW", "DATABRICKS_"))
+        if not k.startswith(("MLFLOW_", "_MLFLOW_", "OTEL_", "ENABLE_MLFLOW", "DATABRICKS_"))
     }
     env.update(extra)
     return env

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-var varName = regexp.MustCompile(`^[A-Z][A-Z0-9_]*[A-Z0-9]$`)
+var varName = regexp.MustCompile(`^_?[A-Z][A-Z0-9_]*[A-Z0-9]$`)
 
 // docPackages are the packages whose doc.go has a variable table; every
 // variable's Package is one of them.

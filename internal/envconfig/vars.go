@@ -32,6 +32,13 @@ var (
 		Options: []string{"exporter.WithExperimentName"}, Package: "exporter"}}
 	TracingDestination = String{Var{Name: "MLFLOW_TRACING_DESTINATION",
 		Options: []string{"exporter.WithTracingDestination"}, Package: "exporter"}}
+	// ActiveModelID links every trace to a LoggedModel (metadata
+	// mlflow.modelId), as MLflow's ActiveModelContext reads it;
+	// ActiveModelIDLegacy is MLflow's older internal spelling, read when the
+	// public one is unset (MLflow 3.17, mlflow/tracking/fluent.py).
+	ActiveModelID = String{Var{Name: "MLFLOW_ACTIVE_MODEL_ID",
+		Options: []string{"exporter.WithActiveModelID"}, Package: "exporter"}}
+	ActiveModelIDLegacy = String{Var{Name: "_MLFLOW_ACTIVE_MODEL_ID", Package: "exporter"}}
 )
 
 // Databricks workspace and credentials, read as Databricks' SDKs read them
@@ -159,6 +166,7 @@ func All() []Var {
 		EnableTracing.Var, ModelServing.Var, ModelServingAlt.Var, SamplingRatio.Var, ServiceName.Var,
 		ResourceAttributes.Var, CaptureContent.Var,
 		TrackingURI.Var, ExperimentID.Var, ExperimentName.Var, TracingDestination.Var,
+		ActiveModelID.Var, ActiveModelIDLegacy.Var,
 		DatabricksHost.Var, DatabricksToken.Var, DatabricksClientID.Var, DatabricksClientSecret.Var,
 		DatabricksUsername.Var, DatabricksPassword.Var, DatabricksAuthType.Var, DatabricksConfigFile.Var, DatabricksProfile.Var,
 		ServingHost.Var, ServingHostLegacy.Var, ServingCredsDir.Var, ModelCatalogURI.Var,

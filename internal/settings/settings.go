@@ -117,6 +117,10 @@ type Settings struct {
 	// option, wins) name the LLM prices of the Databricks destination.
 	ModelCatalogURI string
 	ModelCatalog    fs.FS
+	// ActiveModelID is the LoggedModel every trace is linked to (metadata
+	// mlflow.modelId): MLFLOW_ACTIVE_MODEL_ID, else _MLFLOW_ACTIVE_MODEL_ID,
+	// else an option.
+	ActiveModelID string
 
 	selected  bool // Select has run
 	Kind      Kind
@@ -321,6 +325,10 @@ func (s *Settings) loadEnv(reading bool) error {
 	s.ExperimentName = envconfig.ExperimentName.Get(e)
 	s.TracingDestination = envconfig.TracingDestination.Get(e)
 	s.ModelCatalogURI = envconfig.ModelCatalogURI.Get(e)
+	s.ActiveModelID = envconfig.ActiveModelID.Get(e)
+	if s.ActiveModelID == "" {
+		s.ActiveModelID = envconfig.ActiveModelIDLegacy.Get(e)
+	}
 
 	var errs []error
 	check := func(err error) { errs = append(errs, err) }
