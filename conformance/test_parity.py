@@ -130,3 +130,37 @@ def test_parity_active_model_server(tmp_path, go_parity, server, variable):
     client = mlflow.MlflowClient(tracking_uri=server.url)
     found = client.search_traces(locations=["0"], model_id=model_id, include_spans=False)
     assert sorted(t.info.trace_id for t in found) == sorted([py_id, go_id])
+
+
+def test_parity_context_scope_local_store(tmp_path, go_parity):
+    """mlflow.tracing.context and its Go counterparts (ContextWithTraceOptions,
+    ContextWithTracingEnabled): nested scopes put tags, metadata, user and
+    session on the trace (the inner scope and update_current_trace winning),
+    a traced call where tracing is off leaves no span, and a traced call at
+    the top level where it is off leaves no trace."""
+    import mlflow
+
+    roots = {}
+    ids = {}
+    for who in ("py", "go"):
+        d = tmp_path / who
+        d.mkdir()
+        roots[who] = d / "mlruns"
+        if who == "py":
+            ids[who] = write_python(roots[who].as_uri(), d, PARITY_SCOPE="1")
+        else:
+            ids[who] = write_go(go_parity, roots[who].as_uri(), d, PARITY_SCOPE="1")
+    norm = {
+        who: compare.normalize(harness.load_trace(str(roots[who]), ids[who]), store_root=str(roots[who]))
+        for who in ("py", "go")
+    }
+    assert_parity(norm["py"], norm["go"])
+    for who in ("py", "go"):
+        info = norm[who]["info"]
+        meta, tags = info["trace_metadata"], info["tags"]
+        assert (meta["scope.key"], meta["scope.inner"]) == ("inner", "1"), who
+        assert (meta["mlflow.trace.user"], meta["mlflow.trace.session"]) == ("user-42", "session-7"), who
+        assert (tags["scope.tag"], tags["env"]) == ("t", "test"), who
+        client = mlflow.MlflowClient(tracking_uri=roots[who].as_uri())
+        found = client.search_traces(locations=["0"], include_spans=False)
+        assert [t.info.trace_id for t in found] == [ids[who]], who

@@ -96,6 +96,12 @@ func (e *Exporter) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 		attr = e.requestIDAttr(sc.TraceID())
 	}
 	s.SetAttributes(attr)
+	if ok && isRoot {
+		// The trace options of tracing.ContextWithTraceOptions.
+		if apply, _ := parent.Value(keys.TraceScope{}).(func(*TraceUpdate)); apply != nil {
+			e.UpdateTrace(sc.TraceID(), apply)
+		}
+	}
 	if capped {
 		e.counters.addSpansDropped(1)
 		e.pipe.warnDrop(dropSpanCap, e.TraceID(sc.TraceID()), "span dropped: the trace reached its span limit")

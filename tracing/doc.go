@@ -40,6 +40,10 @@
 //     and panics (recorded, then re-raised).
 //   - Trace-level data: UpdateCurrentTrace sets tags, metadata, user, session,
 //     client request id, previews and state of the current trace.
+//     ContextWithTraceOptions gives the same options to every trace that
+//     starts in a context, whoever starts its root span (an instrumented
+//     client, too), and ContextWithTracingEnabled(ctx, false) leaves the code
+//     run with ctx untraced: MLflow's mlflow.tracing.context.
 //   - HTTP: Wrap records one span per request of an http.Handler (SSE
 //     streaming keeps working); InjectHTTPHeaders and ContextFromHTTPHeaders
 //     carry the trace across services in W3C traceparent headers, so a

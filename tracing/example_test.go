@@ -154,3 +154,24 @@ func ExampleInjectHTTPHeaders() {
 	fmt.Println(strings.Contains(req.Header.Get("traceparent"), span.SpanContext().TraceID().String()))
 	// Output: true
 }
+
+// A request's user and session on every trace started while serving it —
+// also traces whose root span an instrumented client starts — and a call
+// left untraced: MLflow's mlflow.tracing.context.
+func ExampleContextWithTraceOptions() {
+	p, rec := initForExample()
+
+	ctx := tracing.ContextWithTraceOptions(context.Background(),
+		tracing.WithUser("alice"), tracing.WithSession("chat-1"))
+	tracedSearch := tracing.Func("search", search, tracing.WithSpanType(tracing.SpanTypeRetriever))
+	_, _ = tracedSearch(ctx, Query{Text: "mlflow", TopK: 1})
+	_, _ = tracedSearch(tracing.ContextWithTracingEnabled(ctx, false), Query{Text: "health check", TopK: 1})
+
+	_ = p.Shutdown(context.Background())
+	traces := rec.Traces()
+	fmt.Println(len(traces), "trace")
+	fmt.Println(traces[0].Info.Metadata["mlflow.trace.user"], traces[0].Info.Metadata["mlflow.trace.session"])
+	// Output:
+	// 1 trace
+	// alice chat-1
+}

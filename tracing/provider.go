@@ -98,7 +98,7 @@ func Init(ctx context.Context, opts ...Option) (*Provider, error) {
 		}
 		p.tp = sdktrace.NewTracerProvider(
 			sdktrace.WithResource(res),
-			sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(c.samplingRatio))),
+			sdktrace.WithSampler(scopeSampler{sdktrace.ParentBased(sdktrace.TraceIDRatioBased(c.samplingRatio))}),
 			sdktrace.WithSpanProcessor(group),
 		)
 		p.ownsTP = true

@@ -279,6 +279,9 @@ func (p *Provider) begin(ctx context.Context, name string, c *spanConfig) (conte
 	if p.ownSampler && parent.IsValid() && !parent.IsSampled() {
 		return ctx, nil // ParentBased would drop it: skip the work.
 	}
+	if tracingOffIn(ctx) {
+		return ctx, nil // ContextWithTracingEnabled(ctx, false)
+	}
 	t := c.spanType
 	if t == "" {
 		t = SpanTypeUnknown

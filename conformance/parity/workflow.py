@@ -4,6 +4,7 @@ Run: python workflow.py  (MLFLOW_TRACKING_URI set by the caller; a file store
 needs MLFLOW_ALLOW_FILE_STORE=true). Prints one JSON line {"trace_id": ...}.
 PARITY_LLM_MODEL and PARITY_LLM_PROVIDER replace the chat model's "fake-gpt"
 and "fake" (a catalog model makes the span priced, test_databricks.py).
+PARITY_SCOPE=1 adds mlflow.tracing.context scopes (test_parity.py).
 
 conformance/cmd/parity/main.go does the same workflow through package
 tracing; test_parity.py compares the two traces field by field. Keep the two in
@@ -20,6 +21,9 @@ from mlflow.entities import SpanType
 QUESTION = "What is the weather in Paris, in Fahrenheit?"
 MODEL = os.environ.get("PARITY_LLM_MODEL") or "fake-gpt"
 PROVIDER = os.environ.get("PARITY_LLM_PROVIDER") or "fake"
+# PARITY_SCOPE=1 runs the agent inside two nested mlflow.tracing.context
+# scopes (trace options) and calls traced functions where tracing is off.
+SCOPE = os.environ.get("PARITY_SCOPE") == "1"
 
 
 @mlflow.trace(name="plan", span_type=SpanType.CHAIN)
@@ -110,13 +114,31 @@ def agent(messages):
     except UnsupportedUnitError:
         pass
     search_docs(question)
+    if SCOPE:
+        # Not recorded: tracing is off in this scope; the trace goes on.
+        with mlflow.tracing.context(enabled=False):
+            get_weather("Lyon")
     answer = "It is sunny and 20 degrees Celsius in Paris."
     return {"messages": messages + [{"content": answer, "role": "assistant"}]}
 
 
 def main():
-    agent([{"content": QUESTION, "role": "user"}])
+    if SCOPE:
+        with mlflow.tracing.context(
+            tags={"scope.tag": "t", "env": "scope"},
+            metadata={"scope.key": "outer"},
+            user="user-scope",
+            session_id="session-scope",
+        ):
+            with mlflow.tracing.context(metadata={"scope.key": "inner", "scope.inner": "1"}):
+                agent([{"content": QUESTION, "role": "user"}])
+    else:
+        agent([{"content": QUESTION, "role": "user"}])
     trace_id = mlflow.get_last_active_trace_id()
+    if SCOPE:
+        # No trace: tracing is off in this scope.
+        with mlflow.tracing.context(enabled=False):
+            plan("not traced")
     mlflow.flush_trace_async_logging()
     json.dump({"trace_id": trace_id}, sys.stdout)
     sys.stdout.write("\n")

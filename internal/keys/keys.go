@@ -78,3 +78,12 @@ type StartingSpan struct{}
 // StartAttributesWriter writes a span's waiting start attributes to its
 // OpenTelemetry span (nothing when they were written already).
 type StartAttributesWriter interface{ WriteStartAttributes() }
+
+// TraceScope is the context key of the trace options a context gives every
+// trace started in it (tracing.ContextWithTraceOptions): the value is a
+// func(*exporter.TraceUpdate) the exporter applies when a root span starts.
+type TraceScope struct{}
+
+// TracingScope is the context key of tracing.ContextWithTracingEnabled: the
+// value is a bool, false when no span may be recorded in the context.
+type TracingScope struct{}

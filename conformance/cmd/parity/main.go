@@ -7,8 +7,10 @@
 // The destination comes from the environment (MLFLOW_TRACKING_URI: an MLflow
 // server URL, or a local store path; unset means ./mlruns). PARITY_LLM_MODEL
 // and PARITY_LLM_PROVIDER replace the chat model's "fake-gpt" / "fake" (a
-// catalog model makes the span priced, conformance/test_databricks.py). It
-// prints one JSON line {"trace_id": "tr-..."} after everything has been
+// catalog model makes the span priced, conformance/test_databricks.py).
+// PARITY_SCOPE=1 runs the agent in two nested ContextWithTraceOptions scopes
+// and calls traced functions where ContextWithTracingEnabled turned tracing
+// off (MLflow's mlflow.tracing.context). It prints one JSON line {"trace_id": "tr-..."} after everything has been
 // written.
 package main
 
@@ -26,6 +28,9 @@ const question = "What is the weather in Paris, in Fahrenheit?"
 
 // The chat model and its provider (PARITY_LLM_MODEL, PARITY_LLM_PROVIDER).
 var model, provider = envOr("PARITY_LLM_MODEL", "fake-gpt"), envOr("PARITY_LLM_PROVIDER", "fake")
+
+// scope is PARITY_SCOPE=1.
+var scope = os.Getenv("PARITY_SCOPE") == "1"
 
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
@@ -187,6 +192,12 @@ func agent(ctx context.Context, req AgentRequest) (AgentRequest, error) {
 		return AgentRequest{}, err
 	}
 	searchDocs(ctx, q)
+	if scope {
+		// Not recorded: tracing is off in this scope; the trace goes on.
+		if _, err := tracedGetWeather(tracing.ContextWithTracingEnabled(ctx, false), "Lyon"); err != nil {
+			return AgentRequest{}, err
+		}
+	}
 	answer := "It is sunny and 20 degrees Celsius in Paris."
 	msgs := append(append([]Message(nil), req.Messages...), Message{Content: answer, Role: "assistant"})
 	return AgentRequest{Messages: msgs}, nil
@@ -204,8 +215,23 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, agentErr := tracedAgent(ctx, AgentRequest{Messages: []Message{{Content: question, Role: "user"}}})
+	actx := ctx
+	if scope {
+		actx = tracing.ContextWithTraceOptions(actx,
+			tracing.WithTags(map[string]string{"scope.tag": "t", "env": "scope"}),
+			tracing.WithMetadata(map[string]string{"scope.key": "outer"}),
+			tracing.WithUser("user-scope"), tracing.WithSession("session-scope"))
+		actx = tracing.ContextWithTraceOptions(actx,
+			tracing.WithMetadata(map[string]string{"scope.key": "inner", "scope.inner": "1"}))
+	}
+	_, agentErr := tracedAgent(actx, AgentRequest{Messages: []Message{{Content: question, Role: "user"}}})
 	id := tracing.LastTraceID()
+	if scope {
+		// No trace: tracing is off in this scope.
+		if _, err := tracedPlan(tracing.ContextWithTracingEnabled(ctx, false), "not traced"); err != nil {
+			return err
+		}
+	}
 	if err := provider.Shutdown(ctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
