@@ -307,6 +307,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 // rootSpan is what the hooks learned about the root span.
 type rootSpan struct {
 	traceID string
+	span    *tracing.Span
 	watch   *exporter.TraceWatch
 }
 
@@ -316,6 +317,7 @@ func (h *handler) hooks(root *rootSpan, returnTrace bool) *spanHooks {
 		validate:      h.cfg.validateAgent,
 		onStart: func(ctx context.Context, s *tracing.Span) {
 			root.traceID = s.TraceID()
+			root.span = s
 			if returnTrace {
 				if w, err := tracing.WatchTrace(ctx); err == nil {
 					root.watch = w
@@ -423,8 +425,15 @@ func (h *handler) serveStream(w http.ResponseWriter, r *http.Request, req *Reque
 				_ = sse.errorEvent(err.Error())
 				return
 			}
-			if sse.event(ev) != nil {
-				return // the client is gone: stop the agent (the span keeps the output so far)
+			if err := sse.event(ev); err != nil {
+				if sse.err == nil { // not written: the event cannot be encoded
+					err = fmt.Errorf("encoding the agent's stream event: %w", err)
+					root.span.RecordError(err)
+					h.cfg.errorHandler(err)
+					failed = true
+					_ = sse.errorEvent(err.Error())
+				}
+				return // stop the agent (the span keeps the output so far)
 			}
 		}
 	}()

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -410,6 +411,36 @@ func TestHandlerStreamFailures(t *testing.T) {
 		if tr.Info.State != "ERROR" {
 			t.Errorf("state %s", tr.Info.State)
 		}
+	}
+}
+
+// An event that cannot be encoded as JSON (a NaN in custom_outputs) ends
+// the stream with an error event, is reported and fails the trace, as a
+// json.dumps error does in MLflow's server; it used to end the stream with a
+// bare [DONE] and an OK trace.
+func TestHandlerStreamUnencodableEvent(t *testing.T) {
+	p, rec := initTracing(t)
+	agent := responsesagent.FromStream(func(ctx context.Context, req *responsesagent.Request) iter.Seq2[responsesagent.StreamEvent, error] {
+		return func(yield func(responsesagent.StreamEvent, error) bool) {
+			ev := responsesagent.TextDelta("a", "msg_1")
+			ev.CustomOutputs = map[string]any{"score": math.NaN()}
+			_ = yield(responsesagent.TextDelta("b", "msg_1"), nil) && yield(ev, nil) &&
+				yield(responsesagent.ItemDone(responsesagent.TextItem("ba", "msg_1")), nil)
+		}
+	})
+	var reported []error
+	srv := httptest.NewServer(responsesagent.NewHandler(agent, responsesagent.WithErrorHandler(func(err error) { reported = append(reported, err) })))
+	defer srv.Close()
+	data := readSSE(t, post(t, srv.URL+"/invocations", userReq("hi", `,"stream":true`), nil).Body)
+	if len(data) != 3 || !strings.HasPrefix(data[1], `{"error":"encoding the agent's stream event: `) || data[2] != "[DONE]" {
+		t.Errorf("events %q", data)
+	}
+	if len(reported) != 1 {
+		t.Errorf("reported %v", reported)
+	}
+	tr := waitTraces(t, p, rec, 1)[0]
+	if tr.Info.State != "ERROR" || !strings.Contains(tr.Spans[0].Status.Message, "NaN") {
+		t.Errorf("state %s, status %+v", tr.Info.State, tr.Spans[0].Status)
 	}
 }
 
