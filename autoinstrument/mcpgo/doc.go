@@ -52,9 +52,11 @@
 //
 //   - mcp-go hands requests and results over as its own Go values; they are
 //     recorded as the JSON they are sent as (the same members).
-//   - A server handler's panic is not recorded as such (mcp-go recovers it
-//     only with server.WithRecovery, which turns it into an error response;
-//     that is recorded).
+//   - A server handler's panic is not recorded with its value: mcp-go
+//     recovers it only with server.WithRecovery, which turns it into an
+//     error response (recorded as such); without it the span ends, as the
+//     panic passes, with status ERROR ("panic: the request's handler did not
+//     return") and no outputs.
 //   - Requests an mcp-go server sends its client (RequestSampling,
 //     RequestElicitation) have no server-side span: mcp-go has no hook for
 //     them. The client side (Transport) records and continues them.

@@ -3,6 +3,8 @@ package mcpgo_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -258,6 +260,51 @@ func TestServerWithoutClientTrace(t *testing.T) {
 	trs := f.Traces(t, 1)
 	if names := spantest.Names(trs[0].Spans); len(trs) != 1 || !reflect.DeepEqual(names, []string{"tools/call get_weather", "lookup"}) {
 		t.Errorf("traces %d, spans %v", len(trs), names)
+	}
+}
+
+// TestServerHandlerPanic: a tool handler that panics on an HTTP server
+// (net/http recovers it; the client sees the connection drop) leaves a
+// server span with status ERROR — it used to be OK, as if the call had
+// succeeded — and, with server.WithRecovery, the error response mcp-go
+// makes of it.
+func TestServerHandlerPanic(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		opts    []server.ServerOption
+		wantMsg string
+	}{
+		{"bare", nil, "panic: the request's handler did not return"},
+		{"WithRecovery", []server.ServerOption{server.WithRecovery()}, "panic recovered in boom tool handler: tool bug"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := spantest.Start(t, tracing.WithoutGlobalTracerProvider())
+			s := server.NewMCPServer("weather", "v1", append([]server.ServerOption{mcpgo.ServerOption()}, tc.opts...)...)
+			s.AddTool(mcp.NewTool("boom"), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+				panic("tool bug")
+			})
+			srv := httptest.NewUnstartedServer(server.NewStreamableHTTPServer(s))
+			srv.Config.ErrorLog = log.New(io.Discard, "", 0) // net/http logs the panic it recovers
+			srv.Start()
+			defer srv.Close()
+			tr, err := transport.NewStreamableHTTP(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := connect(t, tr)
+			ctx, root := tracing.StartSpan(context.Background(), "agent", tracing.WithSpanType(tracing.SpanTypeAgent))
+			req := mcp.CallToolRequest{}
+			req.Params.Name = "boom"
+			if _, err := c.CallTool(ctx, req); err == nil {
+				t.Error("no error from a panicking tool")
+			}
+			root.End()
+			_ = c.Close()
+			_, sp := clientAndServer(t, f.Traces(t, 1)[0], "tools/call boom")
+			if sp.Status.Code != exporter.StatusCodeError || !strings.Contains(sp.Status.Message, tc.wantMsg) {
+				t.Errorf("server span status %+v, want ERROR with %q", sp.Status, tc.wantMsg)
+			}
+		})
 	}
 }
 

@@ -107,10 +107,17 @@ type serverCall struct {
 	span *tracing.Span
 
 	mu      sync.Mutex
+	began   bool // the request reached the hooks (beforeAny)
 	outcome *mcpspan.Outcome
 	status  string // an error response's message, when no hook saw the error
 	ended   bool
 }
+
+// errNoResponse ends the span of a request whose handling began but made
+// neither a result nor an error response: mcp-go ends its span on the way
+// out of a handler's panic (re-raised: server.WithRecovery would answer it
+// with an error response instead).
+var errNoResponse = errors.New("panic: the request's handler did not return (no response was made)")
 
 func callOf(ctx context.Context) *serverCall {
 	c, _ := ctx.Value(callKey{}).(*serverCall)
@@ -122,6 +129,9 @@ func beforeAny(ctx context.Context, _ any, method mcp.MCPMethod, message any) {
 	if c == nil {
 		return
 	}
+	c.mu.Lock()
+	c.began = true
+	c.mu.Unlock()
 	r := requestOf(string(method), paramsOf(message))
 	mcpspan.Retarget(c.span, r.describe())
 	if c.span.CapturesContent() {
@@ -203,6 +213,8 @@ func (c *serverCall) End() {
 		o = *c.outcome
 	case c.status != "":
 		o = mcpspan.Outcome{Err: errors.New(c.status)}
+	case c.began:
+		o = mcpspan.Outcome{Err: errNoResponse}
 	}
 	c.mu.Unlock()
 	mcpspan.Finish(c.span, o)
