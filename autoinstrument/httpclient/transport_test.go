@@ -1,10 +1,12 @@
 package httpclient
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -162,6 +164,53 @@ func TestFailures(t *testing.T) {
 	}
 	if spans[1].Status.Code != exporter.StatusCodeError || len(spans[1].Events) != 1 || spans[1].Events[0].Name != "exception" {
 		t.Errorf("refused: %v %v", spans[1].Status, spans[1].Events)
+	}
+}
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestBaseTransportDoesNotReturn: a base transport that panics (or calls
+// runtime.Goexit) ends the request's span with the panic, and the panic
+// goes on to the caller. The span used to stay open, so the whole trace was
+// never exported.
+func TestBaseTransportDoesNotReturn(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		base      func()
+		wantPanic any
+		want      string
+	}{
+		{"panic", func() { panic("transport bug") }, "transport bug", "panic: transport bug"},
+		{"Goexit", runtime.Goexit, nil, "panic: the transport did not return (runtime.Goexit)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := setup(t)
+			ctx, root := tracing.StartSpan(context.Background(), "root")
+			tr := NewTransport(roundTripFunc(func(*http.Request) (*http.Response, error) { tc.base(); return nil, nil }))
+			var got any
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				defer func() { got = recover() }()
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://api.test/v1/x", nil)
+				_, _ = tr.RoundTrip(req)
+			}()
+			<-done
+			root.End()
+			if got != tc.wantPanic {
+				t.Errorf("caller recovered %v, want %v", got, tc.wantPanic)
+			}
+			trs := f.Traces(t, 1)
+			if len(trs[0].Spans) != 2 {
+				t.Fatalf("spans %v", spantest.Names(trs[0].Spans))
+			}
+			if s := trs[0].Spans[1]; s.Name != "GET /v1/x" || s.Status.Code != exporter.StatusCodeError || s.Status.Message != tc.want {
+				t.Errorf("span %s status %+v, want ERROR %q", s.Name, s.Status, tc.want)
+			}
+		})
 	}
 }
 

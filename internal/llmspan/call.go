@@ -3,6 +3,7 @@ package llmspan
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/exception"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/sse"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
@@ -162,7 +164,22 @@ func (c *Call) Send(req *http.Request, next Next) (*http.Response, error) {
 		AddRetryEvent(c.span, n-1, code, fail)
 	}
 
+	returned := false
+	defer func() {
+		if !returned { // next panicked (or called runtime.Goexit): end the call, re-panic
+			r := recover()
+			msg := "the transport did not return (runtime.Goexit)"
+			if r != nil {
+				msg = fmt.Sprint(r)
+			}
+			c.end(Result{Err: exception.New("panic", errors.New(msg))})
+			if r != nil {
+				panic(r)
+			}
+		}
+	}()
 	res, err := next(req)
+	returned = true
 	if err != nil || res == nil {
 		if err == nil {
 			err = errors.New("no response")
