@@ -444,6 +444,60 @@ func TestHandlerStreamUnencodableEvent(t *testing.T) {
 	}
 }
 
+// TestTraceStreamFailureOutputs: a stream that fails — an error or a panic
+// after an item was done — records no outputs, as MLflow's generator span
+// does for an exception (a panic used to record the output so far); a
+// consumer that stops early keeps the output so far.
+func TestTraceStreamFailureOutputs(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		fail        func(yield func(responsesagent.StreamEvent, error) bool)
+		stop        bool // the consumer stops after the first event
+		wantOutputs bool
+		wantStatus  string
+	}{
+		{"error", func(yield func(responsesagent.StreamEvent, error) bool) {
+			yield(responsesagent.StreamEvent{}, errors.New("model unavailable"))
+		}, false, false, exporter.StatusCodeError},
+		{"panic", func(func(responsesagent.StreamEvent, error) bool) { panic("agent bug") }, false, false, exporter.StatusCodeError},
+		{"consumer stops", nil, true, true, exporter.StatusCodeOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, rec := initTracing(t)
+			agent := responsesagent.Trace(responsesagent.FromStream(func(ctx context.Context, req *responsesagent.Request) iter.Seq2[responsesagent.StreamEvent, error] {
+				return func(yield func(responsesagent.StreamEvent, error) bool) {
+					if !yield(responsesagent.ItemDone(responsesagent.TextItem("partial", "msg_1")), nil) {
+						return
+					}
+					if tc.fail != nil {
+						tc.fail(yield)
+						return
+					}
+					yield(responsesagent.ItemDone(responsesagent.TextItem("rest", "msg_2")), nil)
+				}
+			}))
+			req, err := responsesagent.DecodeRequest([]byte(userReq("hi", "")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			func() {
+				defer func() { _ = recover() }() // the panic case re-raises
+				for _, err := range agent.PredictStream(context.Background(), req) {
+					if err != nil || tc.stop {
+						break
+					}
+				}
+			}()
+			root := waitTraces(t, p, rec, 1)[0].Spans[0]
+			_, hasOutputs := root.Attributes["mlflow.spanOutputs"]
+			if hasOutputs != tc.wantOutputs || root.Status.Code != tc.wantStatus {
+				t.Errorf("outputs %v (%s), status %+v; want outputs %v, status %s",
+					hasOutputs, root.Attributes["mlflow.spanOutputs"], root.Status, tc.wantOutputs, tc.wantStatus)
+			}
+		})
+	}
+}
+
 func TestHandlerClientDisconnect(t *testing.T) {
 	p, rec := initTracing(t)
 	agent := &testAgent{ctxEnded: make(chan struct{})}

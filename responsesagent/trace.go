@@ -225,8 +225,13 @@ func (t *tracedAgent) stream(ctx context.Context, req *Request, h *spanHooks) it
 			if r == nil && ctx.Err() != nil {
 				span.RecordError(context.Cause(ctx))
 			}
-			// Stopped early (or a panic): the output so far.
-			span.End(tracing.WithOutputs(json.RawMessage(reducedTraceValue(items))))
+			if r != nil && ctx.Err() == nil {
+				// A panic is the stream's error: no outputs, as end(err).
+				span.End()
+			} else {
+				// Stopped early (or cancelled): the output so far.
+				span.End(tracing.WithOutputs(json.RawMessage(reducedTraceValue(items))))
+			}
 			if r != nil {
 				panic(r)
 			}
