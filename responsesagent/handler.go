@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
@@ -128,7 +130,10 @@ func WithoutOutputValidation() HandlerOption {
 // [DONE]. With "databricks_options": {"return_trace": true} in the request
 // (as Databricks Model Serving and mlflow.genai.evaluate send it) a
 // non-streaming response gets "databricks_output": {"trace": <the finished
-// trace, as MLflow's Trace.to_dict()>}.
+// trace, as MLflow's Trace.to_dict()>}, when the handler's span is the root
+// of its trace (served inside another span — tracing.Wrap, otelhttp — the
+// trace ends after the response: none is returned, and the error handler is
+// told).
 //
 // Bad input never reaches the agent: a body that is not a JSON object, a
 // request MLflow's ResponsesAgentRequest rejects (the message names the
@@ -339,6 +344,12 @@ func (h *handler) hooks(root *rootSpan, returnTrace bool) *spanHooks {
 }
 
 func (h *handler) servePredict(w http.ResponseWriter, r *http.Request, req *Request, returnTraceID, returnTrace bool) {
+	if returnTrace && trace.SpanFromContext(r.Context()).IsRecording() {
+		// The agent's span is not its trace's root: the trace ends after
+		// the response is sent, so waiting for it would only delay the answer.
+		h.cfg.errorHandler(errors.New("databricks_options.return_trace: the handler runs inside another span (e.g. tracing.Wrap, otelhttp), whose trace ends after the response: no trace returned"))
+		returnTrace = false
+	}
 	var root rootSpan
 	hk := h.hooks(&root, returnTrace)
 	if !returnTraceID {

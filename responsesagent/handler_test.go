@@ -307,6 +307,46 @@ func TestHandlerReturnTrace(t *testing.T) {
 	}
 }
 
+// TestHandlerReturnTraceInsideSpan: served inside another span
+// (tracing.Wrap here; otelhttp alike), the agent's span is not the trace's
+// root and the trace ends only after the response: the response goes out at
+// once, without databricks_output, and the error handler is told. It used
+// to wait the whole return-trace timeout (10 s by default) first.
+func TestHandlerReturnTraceInsideSpan(t *testing.T) {
+	p, rec := initTracing(t)
+	var (
+		mu       sync.Mutex
+		reported []error
+	)
+	h := responsesagent.NewHandler(&testAgent{}, responsesagent.WithErrorHandler(func(err error) {
+		mu.Lock()
+		reported = append(reported, err)
+		mu.Unlock()
+	}))
+	srv := httptest.NewServer(tracing.Wrap(h))
+	defer srv.Close()
+	start := time.Now()
+	resp := post(t, srv.URL+"/invocations", userReq("hello", `,"databricks_options":{"return_trace":true}`), nil)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > responsesagent.DefaultReturnTraceTimeout/2 {
+		t.Errorf("answered after %v", d)
+	}
+	if resp.StatusCode != http.StatusOK || bytes.Contains(b, []byte("databricks_output")) {
+		t.Errorf("%d %s", resp.StatusCode, b)
+	}
+	mu.Lock()
+	if len(reported) != 1 || !strings.Contains(reported[0].Error(), "return_trace") {
+		t.Errorf("reported %v", reported)
+	}
+	mu.Unlock()
+	if tr := waitTraces(t, p, rec, 1)[0]; len(tr.Spans) != 3 || tr.Spans[1].Name != "predict" {
+		t.Errorf("trace spans %d", len(tr.Spans))
+	}
+}
+
 func TestHandlerBadRequests(t *testing.T) {
 	initTracing(t)
 	srv := httptest.NewServer(responsesagent.NewHandler(&testAgent{}, responsesagent.WithMaxBodyBytes(4096)))
