@@ -43,6 +43,7 @@ func ContextWithTraceOptions(ctx context.Context, opts ...TraceOption) context.C
 	inner.State = ""
 	mergeUpdate(&upd, &inner)
 	apply := func(u *exporter.TraceUpdate) { mergeUpdate(u, &upd) }
+	keys.TraceScopesUsed.Store(true)
 	return context.WithValue(ctx, keys.TraceScope{}, apply)
 }
 

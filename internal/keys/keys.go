@@ -3,6 +3,8 @@
 // package spells them the same way.
 package keys
 
+import "sync/atomic"
+
 // ScopeName is the OpenTelemetry instrumentation scope of spans created through
 // package tracing. Attribute values of spans in this scope are always stored as
 // JSON-encoded strings, as MLflow's Python SDK does.
@@ -83,6 +85,10 @@ type StartAttributesWriter interface{ WriteStartAttributes() }
 // trace started in it (tracing.ContextWithTraceOptions): the value is a
 // func(*exporter.TraceUpdate) the exporter applies when a root span starts.
 type TraceScope struct{}
+
+// TraceScopesUsed is set once a context has trace options (TraceScope), so
+// that a program that never gives any pays no look-up per trace.
+var TraceScopesUsed atomic.Bool
 
 // TracingScope is the context key of tracing.ContextWithTracingEnabled: the
 // value is a bool, false when no span may be recorded in the context.
