@@ -7,6 +7,9 @@ own models and clients.
   (databricks_options.return_trace) is parsed by MLflow's Trace.from_dict.
 - Every request fixture, as MLflow's ResponsesAgentRequest dumps it, is
   accepted by the Go server; every request MLflow rejects gets a 400.
+- The int, float and bool members pydantic's lax mode converts, and the
+  "stream" flag MLflow's server reads with Python's truth, are accepted,
+  converted and rejected as MLflow does (responses_lax.py).
 - The trace values Go records equal MLflow's pydantic model_dump of the same
   payload (member for member, in order).
 - The Python `openai` package (responses.create, plain and stream=True) talks
@@ -202,6 +205,35 @@ def test_go_rejects_what_mlflow_rejects(go_server):
     for raw in (b"", b"{", b"[]", b"\xff"):
         status, _, body = call(go_server["url"] + "/invocations", raw)
         assert status == 400 and "detail" in json.loads(body)
+
+
+def test_lax_members_match_mlflow(go_server):
+    """The int, float and bool members MLflow's pydantic models convert in lax
+    mode ("5" -> 5, "yes" -> true) and the "stream" flag its server reads with
+    Python's truth: the recorded table (responsesagent/testdata/lax_cases.json,
+    TestLaxMembers) is still MLflow's outcome, and the Go handler gives the
+    same: accepted with the same value seen by the agent, or a 400 naming the
+    member; streamed exactly when MLflow streams."""
+    import responses_lax
+
+    cases = json.loads(responses_lax.OUT.read_text())["cases"]
+    assert [(c["field"], c["json"]) for c in cases] == responses_lax.CASES, "regenerate: python conformance/responses_lax.py"
+    for c in cases:
+        case = (c["field"], c["json"])
+        want = responses_lax.mlflow_outcome(*case)
+        assert c["mlflow"] == want, (case, "table differs from MLflow; regenerate it", want)
+        status, ctype, body = call(go_server["url"] + "/invocations", c["body"].encode())
+        if not want["ok"]:
+            assert status == 400, (case, status, body)
+            assert json.loads(body)["error"]["param"] == c["field"], (case, body)
+            continue
+        assert status == 200, (case, body)
+        if c["field"] == "stream":
+            assert ctype.startswith("text/event-stream") == want["value"], (case, ctype)
+            continue
+        got = json.loads(body)["custom_outputs"].get(c["field"])
+        # (JSON has one number type: Go writes the float 1.0 as 1; a bool is no number.)
+        assert got == want["value"] and isinstance(got, bool) == isinstance(want["value"], bool), (case, got, want)
 
 
 def test_invalid_fixtures_rejected_by_mlflow():

@@ -30,7 +30,15 @@
 //
 // Validate (and DecodeRequest) apply MLflow's checks — what its models
 // reject is rejected, what they only warn about is accepted — and return a
-// *FieldError naming the field ("input[2].call_id: required").
+// *FieldError naming the field ("input[2].call_id: required"). Integer,
+// number and boolean members are decoded as MLflow's pydantic models read
+// them in lax mode, so what MLflow's server accepts is accepted and the
+// agent sees the value converted: "5", 5.0 and 1e2 are integers (5, 5,
+// 100; 1.5 and "5.5" are rejected), "0.7" and true are numbers, "yes",
+// "off", 1 and 0 are booleans (2 and " yes" are rejected). "stream" is read
+// as MLflow's server reads it, with Python's truth rules before validation:
+// any value is accepted and all but null, false, 0, "", [] and {} ask for a
+// stream (the string "false" too).
 //
 // # Tracing
 //
@@ -92,4 +100,8 @@
 //     generator span is left unfinished.
 //   - An agent panic during a stream is reported as a mid-stream error event
 //     (the 200 status is already sent); before it, as a 500.
+//   - An integer member is a Go int: one beyond its range, which Python
+//     keeps, is rejected (400). A nested member MLflow validates but keeps
+//     raw (an mcp_approval_response's "approve": "yes", a tool's "strict")
+//     is converted here (true), and recorded on the trace converted.
 package responsesagent

@@ -9,12 +9,14 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
@@ -212,9 +214,14 @@ func writeError(w http.ResponseWriter, status int, msg, param, typ string) {
 }
 
 // DecodeRequest decodes and validates a request body as NewHandler does. It
-// returns a *FieldError for a request MLflow would reject. The members
-// "stream" and "databricks_options" are left in the request; the handler
-// removes them before calling the agent.
+// returns a *FieldError for a request MLflow would reject. Integer, number
+// and boolean members are converted as MLflow's pydantic models convert
+// them in lax mode ("5" and 5.0 are the integer 5, "yes" is true; see
+// Request). The members "stream" and "databricks_options" are left in the
+// request; the handler removes them before calling the agent. "stream" is
+// read as MLflow's agent server reads it, with Python's truth rules, before
+// validation: any value is accepted, and null, false, 0, "", [] and {} are
+// false, every other value (the string "false" too) true.
 func DecodeRequest(body []byte) (*Request, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
@@ -232,9 +239,13 @@ func DecodeRequest(body []byte) (*Request, error) {
 	if err != nil {
 		return nil, &FieldError{Reason: "invalid JSON in request body: " + err.Error()}
 	}
-	for _, m := range members {
+	for i, m := range members {
 		if m.key == "input" && len(m.val) > 0 && m.val[0] == '"' {
 			return nil, fieldErr("input", "must be a list of messages or items; a plain string is not accepted by MLflow's ResponsesAgentRequest (send [{\"role\": \"user\", \"content\": \"...\"}])")
+		}
+		if m.key == "stream" && string(m.val) != "true" && string(m.val) != "false" && string(m.val) != "null" {
+			members[i].val = json.RawMessage(strconv.FormatBool(truthy(m.val)))
+			trimmed = encodeMembers(members)
 		}
 	}
 	var req Request
@@ -245,6 +256,19 @@ func DecodeRequest(body []byte) (*Request, error) {
 		return nil, err
 	}
 	return &req, nil
+}
+
+// encodeMembers writes members as a JSON object.
+func encodeMembers(members []member) []byte {
+	b := []byte{'{'}
+	for i, m := range members {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = encode.AppendString(b, m.key, false)
+		b = append(append(b, ':'), m.val...)
+	}
+	return append(b, '}')
 }
 
 // takeOptions removes the transport members MLflow's server pops before

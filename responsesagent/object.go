@@ -239,6 +239,34 @@ func unmarshalObject(data []byte, dst any) (extra map[string]json.RawMessage, ke
 
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 
+// decodeLax decodes raw into f, a *bool, *int or *float64 field, converting
+// it as pydantic's lax mode does (see lax.go).
+func decodeLax(raw json.RawMessage, f reflect.Value) error {
+	v := reflect.New(f.Type().Elem())
+	switch v.Elem().Kind() {
+	case reflect.Bool:
+		b, err := laxBool(raw)
+		if err != nil {
+			return err
+		}
+		v.Elem().SetBool(b)
+	case reflect.Int:
+		n, err := laxInt(raw)
+		if err != nil {
+			return err
+		}
+		v.Elem().SetInt(int64(n))
+	default:
+		x, err := laxFloat(raw)
+		if err != nil {
+			return err
+		}
+		v.Elem().SetFloat(x)
+	}
+	f.Set(v)
+	return nil
+}
+
 // decodeField decodes raw into the field f. The common kinds take a fast
 // path; a list of this package's objects is decoded element by element, so
 // an error names the element's index.
@@ -259,18 +287,8 @@ func decodeField(raw json.RawMessage, f reflect.Value) error {
 			}
 			f.Set(v)
 			return nil
-		case et.Kind() == reflect.Bool && (string(raw) == "true" || string(raw) == "false"):
-			v := reflect.New(et)
-			v.Elem().SetBool(raw[0] == 't')
-			f.Set(v)
-			return nil
-		case et.Kind() == reflect.Int:
-			if n, err := strconv.Atoi(string(raw)); err == nil {
-				v := reflect.New(et)
-				v.Elem().SetInt(int64(n))
-				f.Set(v)
-				return nil
-			}
+		case et.Kind() == reflect.Bool, et.Kind() == reflect.Int, et.Kind() == reflect.Float64:
+			return decodeLax(raw, f)
 		}
 	case reflect.Slice:
 		if reflect.PointerTo(f.Type().Elem()).Implements(unmarshalerType) {

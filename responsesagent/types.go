@@ -46,7 +46,10 @@ const (
 // messages and output items of earlier turns) plus the OpenAI Responses
 // request parameters MLflow models. Members MLflow does not model (model,
 // instructions, previous_response_id, databricks_options, ...) are kept in
-// Extra and written back; the fields are in MLflow's order.
+// Extra and written back; the fields are in MLflow's order. Decoding reads
+// the integer, number and boolean members as pydantic's lax mode does
+// ("5" and 5.0 are 5, "0.7" is 0.7, "yes" and 1 are true; see
+// DecodeRequest).
 type Request struct {
 	ToolChoice        *ToolChoice       `json:"tool_choice"`
 	Truncation        string            `json:"truncation"`

@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"iter"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -113,7 +114,12 @@ func lastUserText(req *responsesagent.Request) string {
 // Predict returns the response fixture named by custom_inputs.fixture, else
 // echoes the last user message (custom_outputs = custom_inputs).
 func (a *fixtureAgent) Predict(ctx context.Context, req *responsesagent.Request) (*responsesagent.Response, error) {
-	if name, _ := req.CustomInputs["fixture"].(string); name != "" {
+	if name, _ := req.CustomInputs["fixture"].(string); name == "lax" {
+		return &responsesagent.Response{
+			Output:        []responsesagent.Item{responsesagent.TextItem("lax", "msg_lax")},
+			CustomOutputs: laxValues(req),
+		}, nil
+	} else if name != "" {
 		raw, ok := a.responses[name]
 		if !ok {
 			return nil, fmt.Errorf("no response fixture %q", name)
@@ -131,6 +137,45 @@ func (a *fixtureAgent) Predict(ctx context.Context, req *responsesagent.Request)
 		Output:        []responsesagent.Item{responsesagent.TextItem("echo: "+lastUserText(req), "msg_echo")},
 		CustomOutputs: req.CustomInputs,
 	}, nil
+}
+
+// laxValues reports the int, float and bool members of req as the agent
+// sees them (test_lax_members_match_mlflow): non-finite floats as "NaN",
+// "Infinity", "-Infinity"; unset members absent.
+func laxValues(req *responsesagent.Request) map[string]any {
+	out := map[string]any{}
+	if p := req.MaxOutputTokens; p != nil {
+		out["max_output_tokens"] = *p
+	}
+	for k, p := range map[string]*float64{"temperature": req.Temperature, "top_p": req.TopP} {
+		if p != nil {
+			out[k] = floatValue(*p)
+		}
+	}
+	for k, p := range map[string]*bool{"parallel_tool_calls": req.ParallelToolCalls, "store": req.Store, "background": req.Background} {
+		if p != nil {
+			out[k] = *p
+		}
+	}
+	if len(req.Input) > 0 && req.Input[0].Approve != nil {
+		out["input[0].approve"] = *req.Input[0].Approve
+	}
+	if len(req.Tools) > 0 && req.Tools[0].Strict != nil {
+		out["tools[0].strict"] = *req.Tools[0].Strict
+	}
+	return out
+}
+
+func floatValue(f float64) any {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	}
+	return f
 }
 
 // PredictStream yields every event fixture when custom_inputs.fixture is

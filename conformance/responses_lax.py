@@ -1,0 +1,113 @@
+"""What MLflow 3.17.2 accepts for the int, float and bool members of a
+ResponsesAgentRequest (pydantic 2 lax mode), and how its agent server reads
+"stream" (data.pop("stream") then Python truth, before validation).
+
+Running it writes responsesagent/testdata/lax_cases.json, the table of
+TestLaxMembers (Go) and of test_lax_members_match_mlflow (conformance), from
+the real models:
+
+    .venv/bin/python conformance/responses_lax.py
+
+Each case is a request body and MLflow's outcome: {"ok": false}, or
+{"ok": true, "value": <the value the agent sees>} (NaN and infinities as the
+strings "NaN", "Infinity", "-Infinity"; for "stream": whether it streams).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+import warnings
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "responsesagent" / "testdata" / "lax_cases.json"
+
+USER = '{"role":"user","content":"hi"}'
+# custom_inputs makes conformance/cmd/responsesagent echo the decoded values.
+ECHO = '"custom_inputs":{"fixture":"lax"}'
+
+INT = ['1', '1.0', '1e2', '-3', '1.5', '1e-7', 'true', 'false', '"5"', '" 5 "', '"\\u00a05\\n"', '"+5"', '"-0"',
+       '"5.0"', '"5.00"', '"5.5"', '"5."', '"1e2"', '"1_000"', '"1__0"', '"_1"', '"1_"', '"-_1"', '"5_0.0"',
+       '"0x10"', '""', '"abc"', '"yes"', '9200000000000000000.0', '9223372036854775808.0', '1e20', '1e400',
+       '"9223372036854775807"', 'null', '[]', '{}', '[1]']
+FLOAT = ['1', '0.7', '-0.0', '1e400', 'true', 'false', '"1"', '" 1.5 "', '"1e-2"', '".5"', '"1."', '"1_0.5"',
+         '"1._5"', '"_1"', '"1_"', '"1__0"', '"-_1"', '"inf"', '"-Infinity"', '"NaN"', '"+nan"', '"in_f"',
+         '"infinit"', '"1e400"', '"0x10"', '"0x1p3"', '"1 2"', '"+-1"', '""', '"abc"', '"yes"', 'null', '[]', '{}']
+BOOL = ['true', 'false', '1', '0', '1.0', '-0.0', '2', '-1', '1e2', '1.5', '"yes"', '"no"', '"off"', '"on"',
+        '"Y"', '"f"', '"TRUE"', '"oFf"', '"1"', '"0"', '"2"', '"01"', '" yes"', '"true "', '""', '"abc"',
+        '"1.0"', 'null', '[]', '{}']
+STREAM = ['true', 'false', 'null', '"true"', '"false"', '"no"', '"0"', '""', '1', '0', '0.0', '-0', '2.5',
+          '1e-400', '[]', '[0]', '{}', '{"a":1}']
+
+CASES = (
+    [("max_output_tokens", v) for v in INT]
+    + [("temperature", v) for v in FLOAT]
+    + [("top_p", v) for v in ['"1"', '"0.9"', 'false', '"no"']]
+    + [("parallel_tool_calls", v) for v in BOOL]
+    + [("store", v) for v in ['"t"', '2']]
+    + [("background", v) for v in ['"n"', '"nope"']]
+    + [("input[0].approve", v) for v in ['true', '"yes"', '"off"', '1', '0.0', '2', '"maybe"', 'null']]
+    + [("tools[0].strict", v) for v in ['"yes"', '"0"', '2', 'null']]
+    + [("stream", v) for v in STREAM]
+)
+
+
+def body(field: str, value: str) -> str:
+    """The request body of a case (value is JSON text, kept as written)."""
+    if field == "input[0].approve":
+        return '{"input":[{"type":"mcp_approval_response","approval_request_id":"a","approve":%s}],%s}' % (value, ECHO)
+    if field == "tools[0].strict":
+        return ('{"input":[%s],"tools":[{"type":"function","name":"f","parameters":{},"strict":%s}],%s}'
+                % (USER, value, ECHO))
+    return '{"input":[%s],"%s":%s,%s}' % (USER, field, value, ECHO)
+
+
+def encode(v):
+    """A value as the table records it (non-finite floats as strings)."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+    return v
+
+
+def mlflow_outcome(field: str, value: str) -> dict:
+    """MLflow 3.17.2's outcome for a case, from its own models and server logic."""
+    from mlflow.types.responses import ResponsesAgentRequest
+    from mlflow.types.responses_helpers import FunctionTool, McpApprovalResponse
+
+    data = json.loads(body(field, value))  # as Starlette's request.json() reads it
+    if field == "stream":
+        # mlflow/genai/agent_server/server.py: is_streaming = data.pop("stream", False);
+        # the rest is validated; `if is_streaming:` picks the stream endpoint.
+        streams = bool(data.pop("stream", False))
+        ResponsesAgentRequest(**data)
+        return {"ok": True, "value": streams}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            req = ResponsesAgentRequest(**data)
+        except Exception:
+            return {"ok": False}
+        # Nested items keep their raw members (extra="allow"); the typed model
+        # they are checked with gives the converted value.
+        if field == "input[0].approve":
+            got = McpApprovalResponse(**data["input"][0]).approve
+        elif field == "tools[0].strict":
+            got = FunctionTool(**data["tools"][0]).strict
+        else:
+            got = getattr(req, field)
+    return {"ok": True, "value": encode(got)}
+
+
+def table() -> list[dict]:
+    return [{"field": f, "json": v, "body": body(f, v), "mlflow": mlflow_outcome(f, v)} for f, v in CASES]
+
+
+if __name__ == "__main__":
+    import mlflow
+
+    doc = {
+        "_comment": f"generated by conformance/responses_lax.py with mlflow {mlflow.__version__}; do not edit",
+        "cases": table(),
+    }
+    OUT.write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"wrote {len(doc['cases'])} cases to {OUT}")
