@@ -80,7 +80,8 @@
 // event once a stream has started) instead of letting net/http drop the
 // connection, and reports it. Agent errors and panics go to the SDK's one
 // error path, tracing.ReportError (the exporter's error handler), unless
-// WithErrorHandler says otherwise.
+// WithErrorHandler says otherwise; an agent that ends with ctx.Err() after
+// its client left is not reported (its span records the cancellation).
 //
 // # Differences from MLflow 3.17
 //

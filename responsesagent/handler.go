@@ -99,7 +99,8 @@ func WithGetenv(getenv func(string) string) HandlerOption {
 
 // WithErrorHandler sets where the handler reports agent errors and panics
 // (default tracing.ReportError: the SDK's one error path, the exporter's
-// error handler). It is called from concurrent requests. nil restores the
+// error handler). It is called from concurrent requests. An agent that ends
+// with ctx.Err() after its client left is not reported. nil restores the
 // default.
 func WithErrorHandler(h func(error)) HandlerOption {
 	return handlerOptionFunc(func(c *handlerConfig) { c.errorHandler = h })
@@ -147,7 +148,8 @@ func WithoutOutputValidation() HandlerOption {
 // "Panics" in the package documentation): the handler is the HTTP server's
 // boundary, where MLflow's agent server answers 500 too. When
 // the client goes away, the agent's ctx is cancelled and the span ends with
-// the output streamed so far.
+// the output streamed so far; an agent that then ends with ctx.Err() is not
+// reported to the error handler (the span records it).
 func NewHandler(agent Agent, opts ...HandlerOption) http.Handler {
 	c := newHandlerConfig(opts)
 	if c.errorHandler == nil {
@@ -322,6 +324,17 @@ func (h *handler) invoke(w http.ResponseWriter, r *http.Request) {
 	h.servePredict(w, r, req, returnTraceID, returnTrace)
 }
 
+// report hands an agent error to the error handler, unless it is the
+// cancellation of the request's context, which net/http cancels when the
+// client goes away: an agent ending with ctx.Err() then is no error
+// (MLflow's server logs nothing when a client leaves; the span records it).
+func (h *handler) report(ctx context.Context, err error) {
+	if errors.Is(ctx.Err(), context.Canceled) && errors.Is(err, context.Canceled) {
+		return
+	}
+	h.cfg.errorHandler(err)
+}
+
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	rd := http.MaxBytesReader(w, r.Body, limit)
 	defer rd.Close()
@@ -381,7 +394,7 @@ func (h *handler) servePredict(w http.ResponseWriter, r *http.Request, req *Requ
 	}
 	resp, err := h.callPredict(r.Context(), req, hk)
 	if err != nil {
-		h.cfg.errorHandler(err)
+		h.report(r.Context(), err)
 		writeError(w, http.StatusInternalServerError, err.Error(), "", "server_error")
 		return
 	}
@@ -455,7 +468,7 @@ func (h *handler) serveStream(w http.ResponseWriter, r *http.Request, req *Reque
 		}()
 		for ev, err := range h.agent.stream(ctx, req, hk) {
 			if err != nil {
-				h.cfg.errorHandler(err)
+				h.report(ctx, err)
 				failed = true
 				_ = sse.errorEvent(err.Error())
 				return

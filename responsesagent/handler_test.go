@@ -720,3 +720,84 @@ func TestCollectAndEvents(t *testing.T) {
 		t.Errorf("Collect error event: %v", err)
 	}
 }
+
+// TestHandlerClientGoneNotReported: an agent that ends with ctx.Err() after
+// the client left (as the Agent docs suggest) is not an error to report —
+// MLflow's server logs nothing then — but its span still records the
+// cancellation. A cancellation of the agent's own, with the client still
+// there, is reported.
+func TestHandlerClientGoneNotReported(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		stream     bool
+		clientGone bool
+	}{
+		{"stream, client gone", true, true},
+		{"predict, client gone", false, true},
+		{"stream, own cancellation", true, false},
+		{"predict, own cancellation", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, rec := initTracing(t)
+			started := make(chan struct{})
+			wait := func(ctx context.Context) error {
+				close(started)
+				if !tc.clientGone {
+					return context.Canceled // the agent's own, e.g. a sub-call's
+				}
+				<-ctx.Done()
+				return ctx.Err()
+			}
+			agent := responsesagent.New(
+				func(ctx context.Context, req *responsesagent.Request) (*responsesagent.Response, error) {
+					return nil, wait(ctx)
+				},
+				func(ctx context.Context, req *responsesagent.Request) iter.Seq2[responsesagent.StreamEvent, error] {
+					return func(yield func(responsesagent.StreamEvent, error) bool) {
+						if yield(responsesagent.ItemDone(responsesagent.TextItem("partial", "msg_0")), nil) {
+							yield(responsesagent.StreamEvent{}, wait(ctx))
+						}
+					}
+				})
+			var mu sync.Mutex
+			var reported []error
+			srv := httptest.NewServer(responsesagent.NewHandler(agent,
+				responsesagent.WithErrorHandler(func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() })))
+			defer srv.Close()
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			extra := ""
+			if tc.stream {
+				extra = `,"stream":true`
+			}
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/invocations", strings.NewReader(userReq("hi", extra)))
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}()
+			<-started
+			if tc.clientGone {
+				cancel()
+			}
+			<-done
+			tr := waitTraces(t, p, rec, 1)[0]
+			if root := tr.Spans[0]; root.Status.Code != exporter.StatusCodeError || !strings.Contains(root.Status.Message, "context canceled") {
+				t.Errorf("span status %+v, want the cancellation recorded", root.Status)
+			}
+			srv.Close() // waits for the handler
+			mu.Lock()
+			defer mu.Unlock()
+			if tc.clientGone && len(reported) != 0 {
+				t.Errorf("reported %v; the client left, MLflow reports nothing", reported)
+			}
+			if !tc.clientGone && len(reported) != 1 {
+				t.Errorf("reported %v, want the agent's own cancellation", reported)
+			}
+		})
+	}
+}
