@@ -49,3 +49,49 @@ func TestLocalNotFoundMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestLocalAssessmentIDIsNotAPath: on ./mlruns an assessment id with a path
+// separator names no assessment. Before, "../../../meta" read, rewrote or
+// deleted <experiment>/meta.yaml (delete-assessment made the experiment and
+// its traces disappear) and "../trace_info" the trace's trace_info.yaml.
+func TestLocalAssessmentIDIsNotAPath(t *testing.T) {
+	ctx := context.Background()
+	uri := filepath.Join(t.TempDir(), "mlruns")
+	ids := writeTraces(t, uri, 1)
+	c := newClient(t, uri)
+	rationale := "x"
+	for _, tc := range []struct {
+		name string
+		call func(id string) error
+	}{
+		{"get", func(id string) error { _, err := c.GetAssessment(ctx, ids[0], id); return err }},
+		{"update", func(id string) error {
+			_, err := c.UpdateAssessment(ctx, ids[0], id, traces.AssessmentUpdate{Rationale: &rationale})
+			return err
+		}},
+		{"override", func(id string) error {
+			_, err := c.OverrideFeedback(ctx, ids[0], id, traces.Feedback{Value: 1})
+			return err
+		}},
+	} {
+		for _, id := range []string{"../../../meta", "../trace_info", "..\\..\\..\\meta"} {
+			t.Run(tc.name+" "+id, func(t *testing.T) {
+				if err := tc.call(id); !errors.Is(err, traces.ErrNotFound) {
+					t.Errorf("err = %v, want a not-found error", err)
+				}
+			})
+		}
+	}
+	for _, id := range []string{"../../../meta", "../trace_info"} {
+		if err := c.DeleteAssessment(ctx, ids[0], id); err != nil {
+			t.Errorf("DeleteAssessment(%q) = %v, want nil (nothing to delete)", id, err)
+		}
+	}
+	if _, err := c.GetTrace(ctx, ids[0]); err != nil {
+		t.Fatalf("the trace is gone after the calls above: %v", err)
+	}
+	page, err := c.SearchTraces(ctx, traces.SearchQuery{})
+	if err != nil || len(page.Traces) != 1 {
+		t.Fatalf("search after the calls above: %v, %v; want the one trace", page, err)
+	}
+}

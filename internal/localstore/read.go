@@ -448,7 +448,11 @@ func assessmentPath(traceDir, id string) string {
 }
 
 func readAssessment(traceDir, id string) (*tracemodel.Assessment, error) {
-	data, err := os.ReadFile(assessmentPath(traceDir, id))
+	var data []byte
+	err := fs.ErrNotExist // an id with a path separator names no file in assessments/
+	if !strings.ContainsAny(id, `/\`) {
+		data, err = os.ReadFile(assessmentPath(traceDir, id))
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, notFoundf(ErrAssessmentNotFound, "assessment with ID '%s' not found for trace '%s'", id, filepath.Base(traceDir))
 	}
