@@ -369,13 +369,27 @@ func parseValue(s string) any {
 	return v
 }
 
+// parseMetadata reads a --metadata JSON object. Its values are stored as
+// mlflow stores them: str() of what json.loads gives ("1.0", "[1, 'a']",
+// "{'x': True}"), not Go's fmt.Sprint of a decoded value.
 func parseMetadata(s string, given bool) (map[string]any, error) {
 	if !given || s == "" {
 		return nil, nil
 	}
-	var m map[string]any
-	if err := json.Unmarshal([]byte(s), &m); err != nil {
+	if err := json.Unmarshal([]byte(s), new(map[string]any)); err != nil {
 		return nil, fmt.Errorf("--metadata is not a JSON object: %w", err)
+	}
+	v, err := decodeOrdered([]byte(s))
+	if err != nil {
+		return nil, fmt.Errorf("--metadata is not a JSON object: %w", err)
+	}
+	o, ok := v.(*ordered)
+	if !ok { // null, as json.loads reads it: no metadata
+		return nil, nil
+	}
+	m := make(map[string]any, len(o.keys))
+	for _, k := range o.keys {
+		m[k] = pyStr(o.vals[k])
 	}
 	return m, nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -324,5 +326,58 @@ func TestTablePreviews(t *testing.T) {
 	lines := strings.Split(stdout, "\n")
 	if len(lines) != 4 || !strings.HasPrefix(lines[2], tid) || !strings.Contains(lines[2], `  {"q": "xxxxxxxxxx...  `) {
 		t.Errorf("table:\n%s\nstderr %q", stdout, stderr)
+	}
+}
+
+// TestMetadataStoredAsPythonStr: --metadata values are stored as mlflow's
+// CLI stores them, str() of the value json.loads gives (Assessment.to_proto
+// of mlflow 3.17.2; seen with `mlflow traces log-feedback --metadata`):
+// lists and objects in Python's syntax, floats as Python prints them.
+// Before, they were Go's fmt.Sprint: "[1 2]", "map[x:1]", "1" for 1.0.
+func TestMetadataStoredAsPythonStr(t *testing.T) {
+	root, tid := localStore(t)
+	env := map[string]string{"MLFLOW_TRACKING_URI": root}
+	md := `{"s": "x", "i": 3, "f": 1.0, "e": 1e3, "b": true, "n": null, "l": [1, "a", null], "d": {"x": [true, 2.5], "y": "it's"}}`
+	want := map[string]string{"s": "x", "i": "3", "f": "1.0", "e": "1000.0", "b": "True", "n": "None",
+		"l": "[1, 'a', None]", "d": `{'x': [True, 2.5], 'y': "it's"}`}
+	for _, cmd := range [][]string{
+		{"log-feedback", "--name", "q", "--value", "1"},
+		{"log-expectation", "--name", "e", "--value", "1"},
+	} {
+		if code, _, stderr := runCLI(t, env, append(append([]string{"traces"}, cmd...), "--trace-id", tid, "--metadata", "null")...); code != 0 {
+			t.Errorf("%s --metadata null: exit %d, stderr %q; want no metadata, as json.loads gives None", cmd[0], code, stderr)
+		}
+		t.Run(cmd[0], func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, env, append(append([]string{"traces"}, cmd...), "--trace-id", tid, "--metadata", md)...)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			aid := stdout[strings.LastIndex(stdout, " ")+1 : len(stdout)-1]
+			got := func() map[string]string {
+				code, stdout, stderr := runCLI(t, env, "traces", "get-assessment", "--trace-id", tid, "--assessment-id", aid)
+				var a struct {
+					Metadata map[string]string `json:"metadata"`
+				}
+				if err := json.Unmarshal([]byte(stdout), &a); code != 0 || err != nil {
+					t.Fatalf("get-assessment: exit %d, %v, stderr %q", code, err, stderr)
+				}
+				return a.Metadata
+			}
+			if m := got(); !maps.Equal(m, want) {
+				t.Errorf("metadata %q, want %q", m, want)
+			}
+			if code, _, stderr := runCLI(t, env, "traces", "update-assessment", "--trace-id", tid, "--assessment-id", aid,
+				"--metadata", `{"l": [2.0], "z": {}}`); code != 0 {
+				t.Fatalf("update-assessment: exit %d, stderr %q", code, stderr)
+			}
+			// mlflow 3.17.2's update-assessment fails on a value that is not
+			// a string (TypeError from the protobuf map); mlflowtrace stores
+			// it as log-feedback does.
+			want2 := maps.Clone(want)
+			want2["l"], want2["z"] = "[2.0]", "{}"
+			if m := got(); !maps.Equal(m, want2) {
+				t.Errorf("metadata after update %q, want %q", m, want2)
+			}
+		})
 	}
 }
