@@ -155,8 +155,9 @@ func fullID(info *exporter.TraceInfo) {
 }
 
 // asRead gives an assessment read from a server the shape MLflow's
-// Assessment.from_proto gives it: a feedback's valid is false when the
-// backend left it out, an expectation has none.
+// Assessment.from_proto gives it: a feedback's valid is true when the
+// backend left it out (a proto2 field with [default = true]), an
+// expectation has none.
 func asRead(a *exporter.Assessment, feedbackDefault bool) {
 	switch {
 	case a.Feedback != nil && a.Valid == nil:
@@ -193,7 +194,7 @@ func (r *restBackend) traceInfo(ctx context.Context, id string) (*exporter.Trace
 		return nil, &NotFoundError{What: "trace", ID: id}
 	}
 	fullID(info)
-	asReadInfo(info, false)
+	asReadInfo(info, true)
 	return info, nil
 }
 
@@ -240,7 +241,7 @@ func (r *restBackend) batchGetV4(ctx context.Context, location string, hexIDs []
 			continue
 		}
 		fullID(t.TraceInfo)
-		asReadInfo(t.TraceInfo, false)
+		asReadInfo(t.TraceInfo, true)
 		spans, err := otlpconv.SpansFromJSON(t.Spans, t.TraceInfo.TraceID)
 		if err != nil {
 			return nil, err
@@ -489,7 +490,7 @@ func (r *restBackend) search(ctx context.Context, q SearchQuery) ([]*exporter.Tr
 	}
 	for _, info := range out.Traces {
 		fullID(info)
-		asReadInfo(info, false)
+		asReadInfo(info, true)
 	}
 	return out.Traces, out.NextPageToken, nil
 }
@@ -533,7 +534,7 @@ func (r *restBackend) searchV4(ctx context.Context, req searchRequest) ([]*expor
 	}
 	for _, info := range op.Response.TraceInfos {
 		fullID(info)
-		asReadInfo(info, false)
+		asReadInfo(info, true)
 	}
 	return op.Response.TraceInfos, op.Response.NextPageToken, nil
 }
@@ -573,7 +574,7 @@ func (r *restBackend) readAssessment(body []byte, wrapped bool, traceID string) 
 	if _, _, ok := parseV4(traceID); ok {
 		a.TraceID = traceID
 	}
-	asRead(&a, false)
+	asRead(&a, true)
 	return &a, nil
 }
 
