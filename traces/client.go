@@ -11,6 +11,7 @@ import (
 	"iter"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -35,7 +36,7 @@ const DefaultFeedbackName = "feedback"
 const DefaultMaxResults = 100
 
 // ErrNotFound is matched (errors.Is) by every error about a trace, an
-// assessment, a tag or an experiment that does not exist.
+// assessment, a tag, an experiment or a run that does not exist.
 var ErrNotFound = errors.New("not found")
 
 // ErrInvalid is matched by every error about a request MLflow would reject,
@@ -44,7 +45,7 @@ var ErrInvalid = errors.New("invalid request")
 
 // NotFoundError says what was not found. It matches ErrNotFound.
 type NotFoundError struct {
-	What string // "trace", "assessment", "tag", "experiment"
+	What string // "trace", "assessment", "tag", "experiment", "run"
 	ID   string
 	Err  error // the backend's answer
 	// told: Err's message says what was not found by itself (the local
@@ -163,7 +164,9 @@ type SearchQuery struct {
 	MaxResults int
 	// PageToken continues an earlier search.
 	PageToken string
-	// RunID keeps the traces of one MLflow run.
+	// RunID keeps the traces of one MLflow run; as in MLflow, the run must
+	// exist (else a *NotFoundError) and be in one of Locations (else an
+	// ErrInvalid error naming its experiment).
 	RunID string
 	// WithoutSpans returns trace infos only (MLflow's include_spans=False).
 	WithoutSpans bool
@@ -317,6 +320,15 @@ func (c *Client) normalize(ctx context.Context, q SearchQuery) (SearchQuery, err
 		q.Locations = []string{loc}
 	}
 	if q.RunID != "" {
+		// As MLflow's search_traces: the run must exist and belong to a
+		// searched experiment.
+		exp, err := c.b.runExperiment(ctx, q.RunID)
+		if err != nil {
+			return q, err
+		}
+		if !slices.Contains(q.Locations, exp) {
+			return q, invalidf("run %s belongs to experiment %s, which is not in the list of locations provided: %s; include experiment %s in the locations to search for traces from this run", q.RunID, exp, strings.Join(q.Locations, ", "), exp)
+		}
 		if strings.Contains(q.Filter, "mlflow.sourceRun") {
 			return q, invalidf("you cannot filter by run_id when it is already part of the filter string")
 		}

@@ -38,6 +38,8 @@ type backend interface {
 	pageSpans(ctx context.Context, infos []*exporter.TraceInfo, loads int) (spans [][]*exporter.Span, ok []bool)
 	search(ctx context.Context, q SearchQuery) ([]*exporter.TraceInfo, string, error)
 	defaultLocation(ctx context.Context) (string, error)
+	// runExperiment returns the experiment id of a run (MLflow's get_run).
+	runExperiment(ctx context.Context, runID string) (string, error)
 	createAssessment(ctx context.Context, a *exporter.Assessment) (*exporter.Assessment, error)
 	getAssessment(ctx context.Context, traceID, assessmentID string) (*exporter.Assessment, error)
 	updateAssessment(ctx context.Context, traceID, assessmentID string, u AssessmentUpdate) (*exporter.Assessment, error)

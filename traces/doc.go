@@ -66,7 +66,7 @@
 //
 // # Errors
 //
-// A trace, assessment, tag or experiment that does not exist is a
+// A trace, assessment, tag, experiment or run that does not exist is a
 // *NotFoundError (errors.Is(err, ErrNotFound)). A request MLflow would
 // reject — an empty name, an unknown source type, a value JSON cannot carry,
 // an expectation without a value — is an ErrInvalid error, returned before

@@ -32,6 +32,8 @@ func localErr(err error, what, id string) error {
 		return &NotFoundError{What: "tag", ID: id, Err: err, told: true}
 	case errors.Is(err, localstore.ErrExperimentNotFound):
 		return &NotFoundError{What: "experiment", ID: id, Err: err, told: true}
+	case errors.Is(err, localstore.ErrRunNotFound):
+		return &NotFoundError{What: "run", ID: id, Err: err, told: true}
 	case errors.Is(err, tracefilter.ErrInvalid):
 		return fmt.Errorf("traces: %w: %v", ErrInvalid, err)
 	}
@@ -81,6 +83,11 @@ func (l *localBackend) defaultLocation(context.Context) (string, error) {
 		return l.experimentID, nil
 	}
 	return "0", nil
+}
+
+func (l *localBackend) runExperiment(_ context.Context, runID string) (string, error) {
+	id, err := l.r.RunExperiment(runID)
+	return id, localErr(err, "run", runID)
 }
 
 func (l *localBackend) search(_ context.Context, q SearchQuery) ([]*exporter.TraceInfo, string, error) {

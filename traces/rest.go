@@ -29,6 +29,7 @@ const (
 	pathV2Traces       = "/api/2.0/mlflow/traces"
 	pathV4Traces       = "/api/4.0/mlflow/traces"
 	pathDeleteTraces   = "/api/2.0/mlflow/traces/delete-traces"
+	pathGetRun         = "/api/2.0/mlflow/runs/get"
 	pathArtifacts      = "/api/2.0/mlflow-artifacts/artifacts/"
 	pathFiles          = "/api/2.0/fs/files"
 	spansTrackingStore = "TRACKING_STORE"
@@ -447,6 +448,21 @@ func (r *restBackend) defaultLocation(ctx context.Context) (string, error) {
 		return "", invalidf("no experiment to search: set MLFLOW_EXPERIMENT_ID or MLFLOW_EXPERIMENT_NAME, or give SearchQuery.Locations")
 	}
 	return id, nil
+}
+
+// runExperiment returns the experiment id of run runID (GetRun).
+func (r *restBackend) runExperiment(ctx context.Context, runID string) (string, error) {
+	var out struct {
+		Run struct {
+			Info struct {
+				ExperimentID string `json:"experiment_id"`
+			} `json:"info"`
+		} `json:"run"`
+	}
+	if err := r.call(ctx, http.MethodGet, pathGetRun+"?run_id="+url.QueryEscape(runID), nil, &out); err != nil {
+		return "", wrap(err, "run", runID)
+	}
+	return out.Run.Info.ExperimentID, nil
 }
 
 type searchRequest struct {

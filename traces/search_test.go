@@ -2,11 +2,15 @@ package traces_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -120,4 +124,70 @@ func TestSearchLoadsSpansInBatches(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSearchRunIDChecked: SearchQuery.RunID is checked as MLflow's
+// search_traces checks run_id (get_run first): an unknown run is a
+// not-found error about the run, a run of an experiment that is not searched
+// an ErrInvalid naming its experiment. Before, both searched and silently
+// returned no traces.
+func TestSearchRunIDChecked(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			uri := b.uri(t)
+			if b.name == "local" {
+				writeTraces(t, uri, 1) // creates experiment 0; the shared server's 0 keeps other tests' traces only
+			}
+			run := createRun(t, b.name, uri)
+			c := newClient(t, uri)
+
+			page, err := c.SearchTraces(ctx, traces.SearchQuery{RunID: run})
+			if err != nil || len(page.Traces) != 0 {
+				t.Errorf("run of experiment 0: %v, %v; want no traces, no error", page, err)
+			}
+			_, err = c.SearchTraces(ctx, traces.SearchQuery{RunID: "0123456789abcdef0123456789abcdef"})
+			var nf *traces.NotFoundError
+			if !errors.As(err, &nf) || nf.What != "run" {
+				t.Errorf("unknown run: err = %v, want a *NotFoundError about a run", err)
+			}
+			_, err = c.SearchTraces(ctx, traces.SearchQuery{RunID: run, Locations: []string{"12345"}})
+			if !errors.Is(err, traces.ErrInvalid) || !strings.Contains(err.Error(), "belongs to experiment 0") {
+				t.Errorf("run of another experiment: err = %v, want ErrInvalid naming experiment 0", err)
+			}
+		})
+	}
+}
+
+// createRun creates a run in experiment 0 and returns its id: on a server
+// through the REST API, in ./mlruns as the directory FileStore makes.
+func createRun(t *testing.T, backend, uri string) string {
+	t.Helper()
+	if backend == "local" {
+		id := fmt.Sprintf("%032x", time.Now().UnixNano())
+		dir := filepath.Join(uri, "0", id)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "meta.yaml"), []byte("experiment_id: '0'\nrun_id: "+id+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	resp, err := http.Post(uri+"/api/2.0/mlflow/runs/create", "application/json", strings.NewReader(`{"experiment_id": "0"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Run struct {
+			Info struct {
+				RunID string `json:"run_id"`
+			} `json:"info"`
+		} `json:"run"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Run.Info.RunID == "" {
+		t.Fatalf("create run: %v, %+v", err, out)
+	}
+	return out.Run.Info.RunID
 }

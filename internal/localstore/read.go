@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -37,6 +38,7 @@ var (
 	ErrAssessmentNotFound = errors.New("assessment not found")
 	ErrTagNotFound        = errors.New("tag not found")
 	ErrExperimentNotFound = errors.New("experiment not found")
+	ErrRunNotFound        = errors.New("run not found")
 )
 
 // notFoundError is a not-found error of kind (one of the Err*NotFound)
@@ -646,6 +648,23 @@ func newAssessmentID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return "a-" + hex.EncodeToString(b[:])
+}
+
+// runIDPattern is MLflow's RUN_ID_REGEX (_validate_run_id).
+var runIDPattern = regexp.MustCompile(`^[a-zA-Z0-9][\w\-]{0,255}$`)
+
+// RunExperiment returns the id of the experiment of run runID, found as
+// FileStore.get_run finds it: the directory <experiment>/<run id> with a
+// meta.yaml, in an active or a deleted experiment.
+func (r *Reader) RunExperiment(runID string) (string, error) {
+	if runIDPattern.MatchString(runID) {
+		for _, d := range r.experimentDirs() {
+			if _, err := os.Stat(filepath.Join(d, runID, metaFile)); err == nil {
+				return filepath.Base(d), nil
+			}
+		}
+	}
+	return "", notFoundf(ErrRunNotFound, "run '%s' not found", runID)
 }
 
 // ExperimentByName returns the id of the active experiment called name
