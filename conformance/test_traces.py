@@ -282,6 +282,49 @@ def test_search_matches_python(store, go, tmp_path):
     assert len(go_pages) >= 3 and go_pages == py_pages
 
 
+def test_sessions_and_model_id_match_python(bins, store, go, tmp_path):
+    """SearchSessions equals mlflow.search_sessions (sessions newest first,
+    each one's traces oldest first, spans or not, max_results), and
+    SearchQuery.ModelID equals search_traces(model_id=...)."""
+    use(store)
+    m = write(store, "sessions", "sessions-" + store["kind"], tmp_path)
+    exp, ids = m["experiment_id"], m["ids"]
+
+    def py_sessions(**kw):
+        return [{"id": s.id, "ids": [t.info.trace_id for t in s]}
+                for s in mlflow.search_sessions(locations=[exp], **kw)]
+
+    def go_sessions(**kw):
+        return go.ok("search_sessions", locations=[exp], **kw)
+
+    want = py_sessions()
+    assert [s["id"] for s in want] == ["s-c", "s-a", "s-b"]
+    assert [len(s["ids"]) for s in want] == [3, 4, 3]
+    got = go_sessions()
+    assert [{"id": s["id"], "ids": s["ids"]} for s in got] == want
+    assert all(set(s["span_counts"]) == {2} for s in got)
+    got = go_sessions(max_results=2, without_spans=True)
+    assert [{"id": s["id"], "ids": s["ids"]} for s in got] == py_sessions(max_results=2, include_spans=False)
+    assert all(set(s["span_counts"]) == {0} for s in got)
+
+    py_model = [t.info.trace_id for t in mlflow.search_traces(locations=[exp], model_id="m-sess", return_type="list")]
+    assert sorted(py_model) == sorted(ids[i] for i in (1, 5, 9))
+    got = go.ok("search", locations=[exp], model_id="m-sess", all=True)
+    assert got["ids"] == py_model
+    # MLflow 3.17.2's search_sessions(model_id=...) raises (it passes a
+    # filter and a model id to search_traces); Go joins the two filters.
+    got = go_sessions(model_id="m-sess")
+    assert [(s["id"], s["ids"]) for s in got] == [("s-b", [ids[1], ids[5], ids[9]])]
+    out = go("search", locations=[exp], model_id="m-sess", filter="status = 'OK'")
+    assert out["invalid"], out
+    # The CLI's --model-id prints what mlflow traces search --model-id prints.
+    py, gocli = clis(bins, store)
+    args = ("search", "-x", exp, "--output", "json", "--model-id", "m-sess")
+    pj, gj = json.loads(py(*args)), json.loads(gocli(*args))
+    assert [canonical(t) for t in gj["traces"]] == [canonical(t) for t in pj["traces"]]
+    assert len(gj["traces"]) == 3
+
+
 def test_bad_input(store, go, tmp_path):
     use(store)
     tid = write(store, "one", "bad-" + store["kind"], tmp_path)["trace_id"]

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 )
 
@@ -170,6 +171,11 @@ type SearchQuery struct {
 	RunID string
 	// WithoutSpans returns trace infos only (MLflow's include_spans=False).
 	WithoutSpans bool
+	// ModelID keeps the traces linked to a LoggedModel (metadata
+	// mlflow.modelId: MLFLOW_ACTIVE_MODEL_ID, tracing.WithModelID), as
+	// MLflow's search_traces(model_id=...): it becomes the filter
+	// request_metadata.`mlflow.modelId` = '<id>', so Filter must be empty.
+	ModelID string
 }
 
 // Page is one page of search results.
@@ -319,6 +325,12 @@ func (c *Client) normalize(ctx context.Context, q SearchQuery) (SearchQuery, err
 		}
 		q.Locations = []string{loc}
 	}
+	if q.ModelID != "" {
+		if q.Filter != "" {
+			return q, invalidf("cannot specify both a model id and a filter string in one search (MLflow's search_traces)")
+		}
+		q.Filter, q.ModelID = modelFilter(q.ModelID), ""
+	}
 	if q.RunID != "" {
 		// As MLflow's search_traces: the run must exist and belong to a
 		// searched experiment.
@@ -339,6 +351,12 @@ func (c *Client) normalize(ctx context.Context, q SearchQuery) (SearchQuery, err
 		q.Filter = f
 	}
 	return q, nil
+}
+
+// modelFilter selects the traces of LoggedModel id, as MLflow's
+// search_traces writes it (quotes in the id removed).
+func modelFilter(id string) string {
+	return "request_metadata.`" + keys.MetaModelID + "` = '" + strings.ReplaceAll(id, "'", "") + "'"
 }
 
 // LogFeedback logs a feedback on trace traceID and returns it as stored

@@ -1,9 +1,9 @@
 // Package traces reads MLflow traces back and closes MLflow's production
 // loop from Go: GetTrace, SearchTraces (and the AllTraces iterator),
-// assessments (LogFeedback, LogExpectation, GetAssessment,
+// SearchSessions, assessments (LogFeedback, LogExpectation, GetAssessment,
 // UpdateAssessment, DeleteAssessment, OverrideFeedback), SetTraceTag,
 // DeleteTraceTag and DeleteTraces — MLflow 3.17.2's mlflow.get_trace,
-// search_traces, log_feedback, log_expectation, ... for Go.
+// search_traces, search_sessions, log_feedback, log_expectation, ... for Go.
 //
 // # Why a package of its own
 //
@@ -74,6 +74,8 @@
 // message. Errors never contain tokens or passwords.
 //
 // What MLflow's Python client does that this package does not: the v2
-// trace routes of MLflow 2.x servers, searching by model id, and
+// trace routes of MLflow 2.x servers, a model id searched with a SQL
+// warehouse (MLFLOW_TRACING_SQL_WAREHOUSE_ID; a model id here is a metadata
+// filter, as MLflow's client makes it without one), and
 // traces whose spans live in archive repositories.
 package traces

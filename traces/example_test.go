@@ -2,6 +2,7 @@ package traces_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -49,4 +50,39 @@ func Example() {
 	// Output:
 	// answer 1 span; user_feedback true alice
 	// 1 trace found
+}
+
+// A chat's turns, each a trace of session "chat-1", read back as one
+// conversation (MLflow's search_sessions).
+func ExampleClient_SearchSessions() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "sessions-example")
+	defer os.RemoveAll(dir)
+	uri := exporter.WithTrackingURI(filepath.Join(dir, "mlruns"))
+
+	p, _ := tracing.Init(ctx, tracing.WithEnabled(), tracing.WithoutGlobalTracerProvider(), tracing.WithExporterOptions(uri))
+	chat := tracing.ContextWithTraceOptions(ctx, tracing.WithSession("chat-1"))
+	for _, q := range []string{"Hi", "Weather in Paris?", "Thanks"} {
+		_, span := tracing.StartSpan(chat, "turn", tracing.WithSpanType(tracing.SpanTypeAgent), tracing.WithInputs(q))
+		span.End(tracing.WithOutputs("…"))
+	}
+	_ = p.Shutdown(ctx)
+
+	c, err := traces.NewClient(ctx, uri)
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	sessions, err := c.SearchSessions(ctx, traces.SessionQuery{WithoutSpans: true})
+	if err != nil {
+		panic(err)
+	}
+	for _, s := range sessions {
+		fmt.Println(s.ID, len(s.Traces), "turns")
+	}
+	_, err = c.SearchTraces(ctx, traces.SearchQuery{ModelID: "m-1", Filter: "status = 'OK'"})
+	fmt.Println(errors.Is(err, traces.ErrInvalid))
+	// Output:
+	// chat-1 3 turns
+	// true
 }

@@ -37,7 +37,7 @@ var commands = []command{
 		f.str("page-token", "", "Token for pagination from previous search")
 		f.str("run-id", "", "Filter traces by run ID (convenience option, adds to filter-string)")
 		f.boolPair("include-spans", "no-include-spans", true, "Include span data in results (default: include)")
-		f.str("model-id", "", "Filter traces by model ID (not supported by mlflowtrace)")
+		f.str("model-id", "", "Filter traces by model ID")
 		f.str("sql-warehouse-id", "", "DEPRECATED (not supported by mlflowtrace)")
 		f.choice("output", "table", []string{"table", "json"}, "Output format: 'table' for formatted table (default) or 'json' for JSON format")
 		f.str("extract-fields", "", "Filter and select specific fields using dot notation. Examples: \"info.trace_id\", \"info.assessments.*\", \"data.spans.*.name\". For field names with dots, use backticks: \"info.tags.`mlflow.traceName`\". Comma-separated for multiple fields. Defaults to standard columns for table mode, all fields for JSON mode.")
@@ -414,8 +414,8 @@ func searchCmd(ctx context.Context, c *traces.Client, f *flags, out io.Writer) e
 	if output != "table" && output != "json" {
 		return usageError(fmt.Sprintf("Invalid value for '--output': '%s' is not one of 'table', 'json'.", output))
 	}
-	if f.get("model-id") != "" || f.get("sql-warehouse-id") != "" {
-		return usageError("--model-id and --sql-warehouse-id are not supported by mlflowtrace")
+	if f.get("sql-warehouse-id") != "" {
+		return usageError("--sql-warehouse-id is not supported by mlflowtrace")
 	}
 	q := traces.SearchQuery{
 		Locations:    []string{f.get("experiment-id")},
@@ -423,6 +423,7 @@ func searchCmd(ctx context.Context, c *traces.Client, f *flags, out io.Writer) e
 		MaxResults:   *f.ints["max-results"],
 		PageToken:    f.get("page-token"),
 		RunID:        f.get("run-id"),
+		ModelID:      f.get("model-id"),
 		WithoutSpans: *f.bools["no-include-spans"] || !*f.bools["include-spans"],
 	}
 	if ob := f.get("order-by"); ob != "" {

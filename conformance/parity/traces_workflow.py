@@ -61,6 +61,28 @@ def search() -> dict:
     return {"ids": ids, "run_id": run_id, "mid_ms": mid}
 
 
+def sessions() -> dict:
+    """12 traces: sessions s-a, s-b, s-c interleaved (s-b's traces also
+    linked to LoggedModel m-sess), and two without a session."""
+    plan = ["s-a", "s-b", None, "s-a", "s-c", "s-b", "s-a", None, "s-c", "s-b", "s-a", "s-c"]
+    ids = []
+    for i, session in enumerate(plan):
+
+        @mlflow.trace(name=f"turn_{i}", span_type="AGENT")
+        def turn(x):
+            with mlflow.start_span("tool", span_type="TOOL") as s:
+                s.set_inputs({"x": x})
+                s.set_outputs(x)
+            mlflow.update_current_trace(session_id=session, model_id="m-sess" if session == "s-b" else None)
+            return x
+
+        turn(i)
+        ids.append(mlflow.get_last_active_trace_id())
+        time.sleep(0.01)
+    mlflow.flush_trace_async_logging()
+    return {"ids": ids}
+
+
 def _traced(i: int, in_run: bool = False) -> str:
     name = NAMES[i % 3]
 
@@ -88,6 +110,6 @@ def _traced(i: int, in_run: bool = False) -> str:
 
 if __name__ == "__main__":
     mlflow.set_experiment(sys.argv[2])
-    out = one() if sys.argv[1] == "one" else search()
+    out = {"one": one, "search": search, "sessions": sessions}[sys.argv[1]]()
     out["experiment_id"] = mlflow.get_experiment_by_name(sys.argv[2]).experiment_id
     print(json.dumps(out))

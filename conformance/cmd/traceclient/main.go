@@ -52,6 +52,7 @@ type request struct {
 	MaxResults   int                        `json:"max_results"`
 	PageToken    string                     `json:"page_token"`
 	WithoutSpans bool                       `json:"without_spans"`
+	ModelID      string                     `json:"model_id"`
 	All          bool                       `json:"all"`
 	ExperimentID string                     `json:"experiment_id"`
 	TraceIDs     []string                   `json:"trace_ids"`
@@ -113,7 +114,7 @@ func do(ctx context.Context, c *traces.Client, r *request) (any, error) {
 		return raw(t.MarshalJSON())
 	case "search":
 		q := traces.SearchQuery{Locations: r.Locations, Filter: r.Filter, OrderBy: r.OrderBy, MaxResults: r.MaxResults,
-			PageToken: r.PageToken, WithoutSpans: r.WithoutSpans}
+			PageToken: r.PageToken, WithoutSpans: r.WithoutSpans, ModelID: r.ModelID}
 		ids, counts := []string{}, []int{}
 		next := ""
 		if r.All {
@@ -134,6 +135,21 @@ func do(ctx context.Context, c *traces.Client, r *request) (any, error) {
 			next = page.NextPageToken
 		}
 		return map[string]any{"ids": ids, "next_page_token": next, "span_counts": counts}, nil
+	case "search_sessions":
+		sessions, err := c.SearchSessions(ctx, traces.SessionQuery{Locations: r.Locations, MaxResults: r.MaxResults,
+			ModelID: r.ModelID, WithoutSpans: r.WithoutSpans})
+		if err != nil {
+			return nil, err
+		}
+		out := []map[string]any{}
+		for _, s := range sessions {
+			ids, counts := []string{}, []int{}
+			for _, t := range s.Traces {
+				ids, counts = append(ids, t.Info.TraceID), append(counts, len(t.Spans))
+			}
+			out = append(out, map[string]any{"id": s.ID, "ids": ids, "span_counts": counts})
+		}
+		return out, nil
 	case "log_feedback", "override":
 		fb := traces.Feedback{Name: r.Name, Value: value(r.Value), Error: r.Error, Source: source(r.Source), Metadata: r.Metadata, SpanID: r.SpanID}
 		if r.Rationale != nil {
