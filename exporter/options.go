@@ -66,7 +66,8 @@ func WithExperimentName(name string) Option {
 // mlflow.modelId), as mlflow.set_active_model(model_id=id) does for MLflow's
 // Python SDK; MLFLOW_ACTIVE_MODEL_ID (else _MLFLOW_ACTIVE_MODEL_ID) sets it
 // from the environment. A trace's own tracing.WithModelID wins. MLflow's
-// search_traces(model_id=...) finds the traces.
+// search_traces(model_id=...) and traces.SearchQuery.ModelID find the
+// traces.
 func WithActiveModelID(id string) Option {
 	return option(func(s *settings.Settings) { s.ActiveModelID = id })
 }
