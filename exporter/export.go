@@ -107,7 +107,7 @@ func (p *pipeline) exportSpans(ctx context.Context, ended []*endedSpan) {
 	e := p.e
 	spans := make([]*Span, len(ended))
 	for i, es := range ended {
-		spans[i] = es.converted()
+		spans[i] = es.converted(e.s.NoContent)
 	}
 	if e.s.RetryTimeout > 0 {
 		var cancel context.CancelFunc
@@ -179,7 +179,7 @@ func (e *Exporter) assembleTrace(ts *traceState) *Trace {
 	spans := make([]*Span, 0, len(ts.ended)+len(ts.open))
 	var root *Span
 	for _, es := range ts.ended {
-		ms := es.converted()
+		ms := es.converted(e.s.NoContent)
 		if ms.SpanID == ts.rootID {
 			root = ms
 		}
@@ -188,14 +188,14 @@ func (e *Exporter) assembleTrace(ts *traceState) *Trace {
 	if root == nil {
 		// The root never reached OnEnd here (timed out in a race, or
 		// evicted): convert the live span.
-		root = assemble.ConvertSpan(ts.root.complete())
+		root = convertSpan(ts.root.complete(), e.s.NoContent)
 		if root.EndTime.IsZero() {
 			root.EndTime = e.s.Now()
 		}
 		spans = append(spans, root)
 	}
 	for _, s := range ts.open {
-		ms := assemble.ConvertSpan(s.complete())
+		ms := convertSpan(s.complete(), e.s.NoContent)
 		if ms.EndTime.IsZero() {
 			ms.EndTime = root.EndTime
 			if ms.EndTime.Before(ms.StartTime) {

@@ -102,13 +102,14 @@ type endedSpan struct {
 	trace *traceState
 }
 
-// converted returns the span's MLflow conversion, converting it on first use.
-// Concurrent callers get the same pointer.
-func (es *endedSpan) converted() *Span {
+// converted returns the span's MLflow conversion, converting it on first use
+// (without content when noContent). Concurrent callers get the same
+// pointer.
+func (es *endedSpan) converted(noContent bool) *Span {
 	if ms := es.conv.Load(); ms != nil {
 		return ms
 	}
-	ms := assemble.ConvertSpan(es.ro)
+	ms := convertSpan(es.ro, noContent)
 	if !es.conv.CompareAndSwap(nil, ms) {
 		return es.conv.Load()
 	}
@@ -354,4 +355,12 @@ func (o *openTraces) makeRoomLocked(now time.Time) []*traceState {
 		out = append(out, ts)
 	}
 	return out
+}
+
+// convertSpan converts s, without a Genkit span's content when noContent.
+func convertSpan(s sdktrace.ReadOnlySpan, noContent bool) *Span {
+	if noContent {
+		return assemble.ConvertSpanWithoutContent(s)
+	}
+	return assemble.ConvertSpan(s)
 }

@@ -62,6 +62,16 @@ func WithExperimentName(name string) Option {
 	return option(func(s *settings.Settings) { s.ExperimentName = name })
 }
 
+// WithContentCapture(false) exports the spans the exporter translates from
+// Genkit's conventions without their inputs and outputs (genkit:input,
+// genkit:output), as the integrations of package autoinstrument record
+// none with content capture off; their model, token usage, tools and
+// status stay. tracing.Init passes tracing.WithContentCapture and
+// MLFLOWTRACE_CAPTURE_CONTENT here. Default true.
+func WithContentCapture(on bool) Option {
+	return option(func(s *settings.Settings) { s.NoContent = !on })
+}
+
 // WithActiveModelID links every trace to the LoggedModel id (metadata
 // mlflow.modelId), as mlflow.set_active_model(model_id=id) does for MLflow's
 // Python SDK; MLFLOW_ACTIVE_MODEL_ID (else _MLFLOW_ACTIVE_MODEL_ID) sets it

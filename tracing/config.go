@@ -170,8 +170,11 @@ func WithMaxValueSize(n int) Option {
 // results — as span inputs and outputs (MLFLOWTRACE_CAPTURE_CONTENT; default
 // true, as MLflow's autologging does). With false those spans keep only
 // metadata: span type, model, provider, token usage, tool definitions, status
-// and errors. Spans a program records itself (StartSpan, Func, Do, Wrap) are
-// not affected. To mask parts of the content instead, use WithSpanFilter.
+// and errors, and so do the Genkit spans the exporter translates
+// (exporter.WithContentCapture). Spans a program records itself (StartSpan,
+// Func, Do, Wrap) are not affected, nor spans of other OpenTelemetry
+// instrumentations, which follow their own content settings. To mask parts
+// of the content instead, use WithSpanFilter.
 func WithContentCapture(on bool) Option {
 	return optionFunc(func(c config) config { c.noContent = !on; return c })
 }

@@ -111,9 +111,9 @@
 //	MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT    false                        —
 //
 // MLFLOWTRACE_CAPTURE_CONTENT (this SDK's own variable) is the one switch for
-// every integration of package autoinstrument: with false they record
-// metadata (model, token usage, tools, status) but not prompts, completions
-// or tool arguments and results (Span.CapturesContent).
+// every integration of package autoinstrument, Genkit's included: with false
+// they record metadata (model, token usage, tools, status) but not prompts,
+// completions or tool arguments and results (Span.CapturesContent).
 //
 // ENABLE_MLFLOW_TRACING unset means on, except inside Databricks Model
 // Serving (IS_IN_DB_MODEL_SERVING_ENV true or 1), where tracing is on only

@@ -121,8 +121,8 @@ func Init(ctx context.Context, opts ...Option) (*Provider, error) {
 // OpenTelemetry batch span processor for the OTLP endpoint, when one is
 // configured. The exporter's settings are resolved once, here, and shared.
 func (c *config) newExporters(ctx context.Context) ([]sdktrace.SpanProcessor, *exporter.Exporter, func(error), error) {
-	eopts := make([]exporter.Option, 0, 1+len(c.exporterOpts))
-	eopts = append(eopts, exporter.WithGetenv(c.getenv))
+	eopts := make([]exporter.Option, 0, 2+len(c.exporterOpts))
+	eopts = append(eopts, exporter.WithGetenv(c.getenv), exporter.WithContentCapture(!c.noContent))
 	eopts = append(eopts, c.exporterOpts...)
 	s, err := settings.Load(eopts...)
 	if err != nil {

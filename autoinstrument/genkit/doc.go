@@ -56,10 +56,14 @@
 //	flow, flowStep, prompt, executable-prompt CHAIN; reranker RERANKER; evaluator EVALUATOR
 //	errors                                    Genkit's "exception" event and status ERROR
 //
-// Genkit's own genkit:* attributes are kept on the spans. Content capture
-// (tracing.WithContentCapture, MLFLOWTRACE_CAPTURE_CONTENT) does not apply:
-// Genkit writes the inputs and outputs into its spans itself, and
-// tracing.WithSpanFilter sees only spans of package tracing.
+// Genkit's own genkit:* attributes are kept on the spans. With content
+// capture off (tracing.WithContentCapture(false),
+// MLFLOWTRACE_CAPTURE_CONTENT=false) the spans are exported without
+// genkit:input and genkit:output and the inputs and outputs made of them;
+// model, provider, token usage, tools and status stay. tracing.WithSpanFilter
+// sees only spans of package tracing. An OTLP endpoint set beside MLflow
+// (MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT) gets Genkit's spans as Genkit wrote
+// them.
 //
 // # Genkit's gaps
 //

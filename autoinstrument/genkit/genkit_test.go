@@ -165,3 +165,35 @@ func TestMLflowReadsTraces(t *testing.T) {
 		t.Errorf("request preview %q", tr.RequestPreview)
 	}
 }
+
+// TestContentCaptureOff: with tracing.WithContentCapture(false) the Genkit
+// spans keep no inputs or outputs (neither Genkit's genkit:input and
+// genkit:output nor MLflow's attributes made of them) — nor the trace its
+// previews — while model, provider, token usage, tools and types stay.
+func TestContentCaptureOff(t *testing.T) {
+	f := spantest.Start(t, tracing.WithContentCapture(false))
+	fake := llmtest.Start(t)
+	if _, err := weatherFlow(t.Context(), fake.URL).Run(context.Background(), question); err != nil {
+		t.Fatal(err)
+	}
+	tr := f.Traces(t, 1)[0]
+	if len(tr.Spans) != 6 {
+		t.Fatalf("spans %v", spantest.Names(tr.Spans))
+	}
+	for _, s := range tr.Spans {
+		for _, k := range []string{"genkit:input", "genkit:output", "mlflow.spanInputs", "mlflow.spanOutputs"} {
+			if v, ok := s.Attributes[k]; ok {
+				t.Errorf("%s: %s = %.80s", s.Name, k, v)
+			}
+		}
+		if spantest.Value(s, "mlflow.spanType") == "CHAT_MODEL" {
+			if spantest.Value(s, "mlflow.llm.model") != "gpt-4o-mini" || spantest.Value(s, "mlflow.chat.tokenUsage") == nil ||
+				spantest.Value(s, "mlflow.chat.tools") == nil {
+				t.Errorf("%s lost its metadata: %v", s.Name, s.Attributes)
+			}
+		}
+	}
+	if strings.Contains(tr.Info.RequestPreview, "Paris") || strings.Contains(tr.Info.ResponsePreview, "18°C") {
+		t.Errorf("previews %q %q", tr.Info.RequestPreview, tr.Info.ResponsePreview)
+	}
+}

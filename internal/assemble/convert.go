@@ -41,11 +41,21 @@ const (
 // SDK derives at span end: 40 with an exception event, 20 for LLM, CHAT_MODEL,
 // TOOL, RETRIEVER, AGENT and EMBEDDING spans, else 10) are added when missing.
 // Event and link attributes keep their raw values.
-func ConvertSpan(s sdktrace.ReadOnlySpan) *tracemodel.Span { return convertSpan(s, true) }
+func ConvertSpan(s sdktrace.ReadOnlySpan) *tracemodel.Span { return convertSpan(s, true, false) }
+
+// ConvertSpanWithoutContent is ConvertSpan with content capture off
+// (tracing.WithContentCapture(false)): a Genkit span keeps no inputs or
+// outputs — neither genkit:input and genkit:output nor what their
+// translation made of them — as the spans of package tracing's
+// integrations keep none. Its model, token usage, tools and status stay.
+func ConvertSpanWithoutContent(s sdktrace.ReadOnlySpan) *tracemodel.Span {
+	return convertSpan(s, true, true)
+}
 
 // convertSpan is ConvertSpan; genai false skips the GenAI translation (for
-// the benchmarks that measure what it costs).
-func convertSpan(s sdktrace.ReadOnlySpan, genai bool) *tracemodel.Span {
+// the benchmarks that measure what it costs), noContent drops a Genkit
+// span's inputs and outputs.
+func convertSpan(s sdktrace.ReadOnlySpan, genai, noContent bool) *tracemodel.Span {
 	sc := s.SpanContext()
 	out := &tracemodel.Span{
 		TraceID:   sc.TraceID(),
@@ -87,6 +97,11 @@ func convertSpan(s sdktrace.ReadOnlySpan, genai bool) *tracemodel.Span {
 	}
 	if genai && out.Scope == genkitScope {
 		translateGenkit(out.Attributes, attrs)
+	}
+	if noContent && out.Scope == genkitScope {
+		for _, k := range genkitContent {
+			delete(out.Attributes, k)
+		}
 	}
 	hasException := false
 	if len(events) > 0 {

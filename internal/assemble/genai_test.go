@@ -602,7 +602,7 @@ func BenchmarkConvertSpanGenAI(b *testing.B) {
 			b.Run(strings.ReplaceAll(name, " ", "_"), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					_ = convertSpan(s, on)
+					_ = convertSpan(s, on, false)
 				}
 			})
 		}
@@ -667,7 +667,7 @@ func BenchmarkGenAITranslationRatio(b *testing.B) {
 			timeRound := func(on bool) float64 {
 				start := time.Now()
 				for range round {
-					_ = convertSpan(s, on)
+					_ = convertSpan(s, on, false)
 				}
 				return float64(time.Since(start).Nanoseconds()) / round
 			}

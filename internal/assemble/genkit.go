@@ -58,6 +58,10 @@ func genkitAttr(attrs []attribute.KeyValue, k string) (string, bool) {
 	return "", false
 }
 
+// genkitContent are the attributes of a Genkit span that hold what was said
+// (ConvertSpanWithoutContent drops them).
+var genkitContent = []string{"genkit:input", "genkit:output", keys.SpanInputs, keys.SpanOutputs}
+
 // translateGenkit adds MLflow's attributes to dst, the converted attributes
 // of a span of genkitScope. A bug here must not take the exporter down: a
 // panic leaves the span with what was translated so far.

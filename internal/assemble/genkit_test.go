@@ -183,7 +183,7 @@ func BenchmarkConvertSpanGenkit(b *testing.B) {
 			b.Run(name, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					_ = convertSpan(spans[i], on)
+					_ = convertSpan(spans[i], on, false)
 				}
 			})
 		}

@@ -117,6 +117,9 @@ type Settings struct {
 	// option, wins) name the LLM prices of the Databricks destination.
 	ModelCatalogURI string
 	ModelCatalog    fs.FS
+	// NoContent drops the inputs and outputs of the spans the exporter
+	// translates from Genkit (content capture off).
+	NoContent bool
 	// ActiveModelID is the LoggedModel every trace is linked to (metadata
 	// mlflow.modelId): MLFLOW_ACTIVE_MODEL_ID, else _MLFLOW_ACTIVE_MODEL_ID,
 	// else an option.
