@@ -139,7 +139,7 @@ func (s *Store) createExperiment(id, name string) (ok bool, err error) {
 // when it is missing.
 func (s *Store) experimentByID(id string) (*experiment, error) {
 	if !experimentIDPattern.MatchString(id) {
-		return nil, fmt.Errorf("invalid experiment id %q", id)
+		return nil, fmt.Errorf("invalid experiment id %q (MLFLOW_EXPERIMENT_ID, exporter.WithExperimentID): want letters, digits, _ or -", id)
 	}
 	dir := filepath.Join(s.root, id)
 	m, err := readMeta(dir)

@@ -229,8 +229,8 @@ func TestExperimentSelection(t *testing.T) {
 	if _, err := New(root, Options{ExperimentID: "424242"}); err == nil {
 		t.Fatal("want error for a missing experiment id")
 	}
-	if _, err := New(root, Options{ExperimentID: "../x"}); err == nil {
-		t.Fatal("want error for an invalid experiment id")
+	if _, err := New(root, Options{ExperimentID: "../x"}); err == nil || !strings.Contains(err.Error(), "MLFLOW_EXPERIMENT_ID") {
+		t.Fatalf("want an error naming MLFLOW_EXPERIMENT_ID for an invalid experiment id, got %v", err)
 	}
 	// A deleted experiment (moved to .trash) is not reused.
 	if err := os.Rename(filepath.Join(root, a.ExperimentID()), filepath.Join(root, ".trash", a.ExperimentID())); err != nil {
