@@ -141,3 +141,27 @@ def test_browser_tracking_server(tmp_path, quickstart):
         trace_id = run_quickstart(quickstart, tmp_path, MLFLOW_TRACKING_URI=server.url)
         harness.load_trace(server.url, trace_id)  # complete on the server
         check_ui(server.url, "0", trace_id, tmp_path)
+
+
+def test_session_in_mlflow_ui(tmp_path):
+    """A chat session written by Go (ContextWithTraceOptions: three turns of
+    session go-chat-7) is MLflow's session view: every turn's question and
+    answer, in order."""
+    chromium_path()
+    binary = harness.go_build("conformance/cmd/sessiontraces", tmp_path / "gobin")
+    with harness.MlflowServer(tmp_path / "server") as server:
+        res = harness.run([str(binary)], env=harness.clean_env(MLFLOW_TRACKING_URI=server.url), cwd=tmp_path)
+        session = res.stdout.strip().splitlines()[-1]
+        url = f"{server.url}/#/experiments/0/chat-sessions/{session}"
+        turns = ["Hello there", "Hi! How can I help?", "What is the weather in Lyon?",
+                 "Sunny and 21 degrees in Lyon.", "Thanks a lot", "You are welcome."]
+        shot = tmp_path / "session.png"
+        try:
+            text = page_text(url, tmp_path, turns)
+            assert f"Session {session}" in text, f"not the session view:\n{text[:3000]}"
+            at = [text.find(t) for t in turns]
+            assert -1 not in at and at == sorted(at), f"turns missing or out of order {at}:\n{text[:3000]}"
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n(screenshot: {shot})") from None
+        finally:
+            chromium(url, tmp_path, screenshot=shot, budget_ms=30000)
