@@ -174,7 +174,9 @@ type SearchQuery struct {
 	// ModelID keeps the traces linked to a LoggedModel (metadata
 	// mlflow.modelId: MLFLOW_ACTIVE_MODEL_ID, tracing.WithModelID), as
 	// MLflow's search_traces(model_id=...): it becomes the filter
-	// request_metadata.`mlflow.modelId` = '<id>', so Filter must be empty.
+	// request_metadata.`mlflow.modelId` = '<id>', so Filter must be empty
+	// and the id must hold no single quote (ErrInvalid, as MLflow's filter
+	// parser refuses it).
 	ModelID string
 }
 
@@ -329,6 +331,11 @@ func (c *Client) normalize(ctx context.Context, q SearchQuery) (SearchQuery, err
 		if q.Filter != "" {
 			return q, invalidf("cannot specify both a model id and a filter string in one search (MLflow's search_traces)")
 		}
+		if strings.Contains(q.ModelID, "'") {
+			// MLflow writes the id between single quotes unescaped: its
+			// filter parser refuses such an id.
+			return q, invalidf("model id %q holds a single quote", q.ModelID)
+		}
 		q.Filter, q.ModelID = modelFilter(q.ModelID), ""
 	}
 	if q.RunID != "" {
@@ -353,10 +360,10 @@ func (c *Client) normalize(ctx context.Context, q SearchQuery) (SearchQuery, err
 	return q, nil
 }
 
-// modelFilter selects the traces of LoggedModel id, as MLflow's
-// search_traces writes it (quotes in the id removed).
+// modelFilter selects the traces of LoggedModel id (without a single
+// quote), as MLflow's search_traces writes it.
 func modelFilter(id string) string {
-	return "request_metadata.`" + keys.MetaModelID + "` = '" + strings.ReplaceAll(id, "'", "") + "'"
+	return "request_metadata.`" + keys.MetaModelID + "` = '" + id + "'"
 }
 
 // LogFeedback logs a feedback on trace traceID and returns it as stored

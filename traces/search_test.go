@@ -21,6 +21,7 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowtest"
 	"github.com/mlflowtrace/mlflowtrace-go/traces"
+	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
 
 // spanProxy forwards to a real MLflow server, counts the requests that load
@@ -190,4 +191,35 @@ func createRun(t *testing.T, backend, uri string) string {
 		t.Fatalf("create run: %v, %+v", err, out)
 	}
 	return out.Run.Info.RunID
+}
+
+// TestSearchModelIDWithQuote: a model id with a single quote is refused
+// (ErrInvalid), as MLflow's search_traces(model_id=...) and
+// search_sessions(model_id=...) refuse the filter it makes ("Invalid
+// clause(s) in filter string"). Before, the quote was removed, so "m-a'b"
+// silently returned the traces of LoggedModel "m-ab".
+func TestSearchModelIDWithQuote(t *testing.T) {
+	ctx := context.Background()
+	uri := filepath.Join(t.TempDir(), "mlruns")
+	p, err := tracing.Init(ctx, tracing.WithEnabled(), tracing.WithoutGlobalTracerProvider(),
+		tracing.WithGetenv(func(string) string { return "" }),
+		tracing.WithExporterOptions(exporter.WithTrackingURI(uri)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := tracing.ContextWithTraceOptions(ctx, tracing.WithModelID("m-ab"), tracing.WithSession("s-1"))
+	_, s := tracing.StartSpan(sc, "other_model")
+	s.End()
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, uri)
+	page, err := c.SearchTraces(ctx, traces.SearchQuery{ModelID: "m-a'b"})
+	if !errors.Is(err, traces.ErrInvalid) {
+		t.Errorf("SearchTraces(ModelID m-a'b) = %d traces, %v; want ErrInvalid", len(page.Traces), err)
+	}
+	sessions, err := c.SearchSessions(ctx, traces.SessionQuery{ModelID: "m-a'b"})
+	if !errors.Is(err, traces.ErrInvalid) {
+		t.Errorf("SearchSessions(ModelID m-a'b) = %d sessions, %v; want ErrInvalid", len(sessions), err)
+	}
 }
