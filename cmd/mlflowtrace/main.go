@@ -20,7 +20,7 @@
 // --span-id in the base64 form get prints ("moV45MTpUjA=") is stored as its
 // 16 hex digits, the form the UI links to the span (mlflow stores the base64
 // text, which links to no span), -h is --help (mlflow's subcommands refuse
-// it), and --model-id / --sql-warehouse-id are not supported.
+// it), and --sql-warehouse-id is not supported.
 package main
 
 import (
