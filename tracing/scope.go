@@ -54,8 +54,10 @@ func ContextWithTraceOptions(ctx context.Context, opts ...TraceOption) context.C
 // from it (they run the code, untraced), and neither do OpenTelemetry
 // instrumentations when Init made the tracer provider (with
 // WithTracerProvider, your sampler decides for them). An open trace goes on
-// without the spans of the scope. A nested call with true records again.
-// It does not change the Provider: see WithDisabled for that.
+// without the spans of the scope. A nested call with true records again —
+// under spans of this package; an OpenTelemetry span started where tracing
+// was off is dropped as unsampled, and so are its children. It does not
+// change the Provider: see WithDisabled for that.
 func ContextWithTracingEnabled(ctx context.Context, enabled bool) context.Context {
 	if ctx == nil {
 		ctx = context.Background()

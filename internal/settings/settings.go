@@ -121,8 +121,8 @@ type Settings struct {
 	// translates from Genkit (content capture off).
 	NoContent bool
 	// ActiveModelID is the LoggedModel every trace is linked to (metadata
-	// mlflow.modelId): MLFLOW_ACTIVE_MODEL_ID, else _MLFLOW_ACTIVE_MODEL_ID,
-	// else an option.
+	// mlflow.modelId): exporter.WithActiveModelID, else
+	// MLFLOW_ACTIVE_MODEL_ID, else _MLFLOW_ACTIVE_MODEL_ID.
 	ActiveModelID string
 
 	selected  bool // Select has run
