@@ -3,6 +3,7 @@ package assemble
 import (
 	"encoding/json"
 	"strings"
+	"unsafe"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
@@ -25,8 +26,10 @@ func Preview(jsonText, role string, maxChars int) string {
 		// Only the members that can hold messages are looked at, found
 		// without decoding: an LLM span's inputs and outputs are mostly
 		// other data. Duplicate members count as encoding/json's map
-		// decoding counts them (the last one).
-		if b := []byte(jsonText); rawjson.Valid(b) {
+		// decoding counts them (the last one). The text is read in place,
+		// not copied: nothing here writes to it, and what is kept of it
+		// (the message's text) is decoded into a string of its own.
+		if b := unsafe.Slice(unsafe.StringData(jsonText), len(jsonText)); rawjson.Valid(b) {
 			if msgs := extractMessages(b); len(msgs) > 0 {
 				content = messageText(lastMessage(msgs, role))
 			}

@@ -263,6 +263,13 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 		reqs = append(reqs, d.spansRequest(g.exp, g.spans))
 	}
 	resps, reqErrs := d.send(ctx, reqs, stream)
+	defer func() {
+		// Nothing holds the answers after this call: StartTraceV3's,
+		// read by w.started, have served here.
+		for _, r := range resps {
+			r.Release()
+		}
+	}()
 
 	// 1. Trace info. The traces whose spans are not streamed upload
 	// traces.json now when the server wants it.

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/bufpool"
 )
 
 // Client sends requests to one base URL with retries. It is safe for
@@ -205,6 +207,21 @@ type Response struct {
 	StatusCode int
 	Header     http.Header
 	Body       []byte
+
+	buf *[]byte // Body's buffer from answerBufs, until Release
+}
+
+// Release gives the buffer of the response's body back for later answers
+// to be read into. Neither Body nor anything that refers into it may be used
+// afterwards, and Release is called at most once. A response that is never
+// released is collected as any other value.
+func (r *Response) Release() {
+	if r == nil || r.buf == nil {
+		return
+	}
+	bp, b := r.buf, r.Body
+	r.buf, r.Body = nil, nil
+	answerBufs.Put(bp, b)
 }
 
 // Do sends req, retrying as described in the package doc. It returns a
@@ -446,14 +463,14 @@ func (c *Client) prepare(ctx context.Context, cl *call) (*http.Request, []string
 func (c *Client) answer(ctx context.Context, req *Request, hreq *http.Request, hresp *http.Response, extra []string) (a attempt, bodyRead bool) {
 	a.sent = hreq
 	if hresp.StatusCode >= 200 && hresp.StatusCode < 300 {
-		b, rerr := readBounded(hresp.Body, hresp.ContentLength, c.maxResponse)
+		b, bp, rerr := readAnswer(hresp.Body, hresp.ContentLength, c.maxResponse)
 		if rerr != nil {
 			e := c.newError(req, hresp.StatusCode, nil, rerr, extra...)
 			e.Retryable = ctx.Err() == nil && !errors.Is(rerr, errTooLarge)
 			a.err = e
 			return a, false
 		}
-		a.resp = &Response{StatusCode: hresp.StatusCode, Header: hresp.Header, Body: b}
+		a.resp = &Response{StatusCode: hresp.StatusCode, Header: hresp.Header, Body: b, buf: bp}
 		return a, true
 	}
 	// Error status: read a bounded prefix for the message, drain the rest.
@@ -505,16 +522,7 @@ var errTooLarge = errors.New("response body too large")
 func readBounded(r io.Reader, size, limit int64) ([]byte, error) {
 	if size >= 0 && size <= limit {
 		b := make([]byte, size)
-		if _, err := io.ReadFull(r, b); err != nil {
-			return nil, err
-		}
-		// Read on to EOF, so a response's connection goes back to the
-		// pool; a request body (roundTripper) longer than it announced is
-		// an error, as net/http makes it.
-		var one [1]byte
-		if n, err := r.Read(one[:]); n > 0 {
-			return nil, errors.New("body longer than its Content-Length")
-		} else if err != nil && err != io.EOF {
+		if err := readAnnounced(r, b); err != nil {
 			return nil, err
 		}
 		return b, nil
@@ -527,6 +535,52 @@ func readBounded(r io.Reader, size, limit int64) ([]byte, error) {
 		return nil, errTooLarge
 	}
 	return b, nil
+}
+
+// readAnnounced reads a body of the announced length len(b) into b.
+func readAnnounced(r io.Reader, b []byte) error {
+	if _, err := io.ReadFull(r, b); err != nil {
+		return err
+	}
+	// Read on to EOF, so a response's connection goes back to the pool; a
+	// request body (roundTripper) longer than it announced is an error, as
+	// net/http makes it.
+	var one [1]byte
+	if n, err := r.Read(one[:]); n > 0 {
+		return errors.New("body longer than its Content-Length")
+	} else if err != nil && err != io.EOF {
+		return err
+	}
+	return nil
+}
+
+// answerBufs holds the buffers of answers given back by Response.Release
+// (the MLflow server destination's StartTraceV3 answers, about 4 KB each: a
+// trace's largest allocation on the export path).
+var answerBufs = bufpool.New(4<<10, maxPooledAnswer)
+
+// maxPooledAnswer bounds the answers read into answerBufs' buffers.
+const maxPooledAnswer = 64 << 10
+
+// readAnswer is readBounded for a 2xx answer: one that announces a length
+// of 1 to maxPooledAnswer bytes is read into a buffer from answerBufs,
+// returned as bp (nil otherwise) for Response.Release.
+func readAnswer(r io.Reader, size, limit int64) (b []byte, bp *[]byte, err error) {
+	if size <= 0 || size > limit || size > maxPooledAnswer {
+		b, err = readBounded(r, size, limit)
+		return b, nil, err
+	}
+	bp = answerBufs.Get()
+	b = *bp
+	if int64(cap(b)) < size {
+		b = make([]byte, size)
+	}
+	b = b[:size]
+	if err := readAnnounced(r, b); err != nil {
+		answerBufs.Put(bp, b)
+		return nil, nil, err
+	}
+	return b, bp, nil
 }
 
 // parseRetryAfter reads delay-seconds or an HTTP date; 0 when absent or bad.

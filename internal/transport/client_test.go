@@ -375,3 +375,40 @@ func TestDoReadsBodiesToTheEnd(t *testing.T) {
 		t.Errorf("connections = %d, want 1 (every body read to its end)", n)
 	}
 }
+
+func TestReleasedAnswerBufferReused(t *testing.T) {
+	srv := httptest.NewServer(bodiesHandler)
+	defer srv.Close()
+	c := newClient(t, fastConfig(srv.URL))
+	ctx := context.Background()
+	first, err := c.Do(ctx, &Request{Path: "/sized"})
+	if err != nil || string(first.Body) != "GET /sized " {
+		t.Fatalf("first: %q, %v", first.Body, err)
+	}
+	buf := &first.Body[:1][0]
+	first.Release()
+	first.Release() // a second Release does nothing
+	if first.Body != nil {
+		t.Fatalf("Body after Release = %q, want nil", first.Body)
+	}
+	second, err := c.Do(ctx, &Request{Path: "/again"})
+	if err != nil || string(second.Body) != "GET /again " {
+		t.Fatalf("second: %q, %v", second.Body, err)
+	}
+	if &second.Body[:1][0] != buf {
+		t.Error("the released buffer was not reused for the next answer of a known length")
+	}
+	// An answer without a length is read as before, not into a pooled
+	// buffer; releasing it (or nothing) keeps its body.
+	chunked, err := c.Do(ctx, &Request{Path: "/chunked"})
+	if err != nil || string(chunked.Body) != "part1-part2" {
+		t.Fatalf("chunked: %q, %v", chunked.Body, err)
+	}
+	chunked.Release()
+	if string(chunked.Body) != "part1-part2" {
+		t.Errorf("chunked Body after Release = %q", chunked.Body)
+	}
+	var none *Response
+	none.Release()
+	second.Release()
+}
