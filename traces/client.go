@@ -220,6 +220,11 @@ func (c *Client) SearchTraces(ctx context.Context, q SearchQuery) (*Page, error)
 	if err != nil {
 		return nil, err
 	}
+	return c.searchPage(ctx, q)
+}
+
+// searchPage is SearchTraces of a normalized query.
+func (c *Client) searchPage(ctx context.Context, q SearchQuery) (*Page, error) {
 	want := q.MaxResults
 	page := &Page{}
 	token := q.PageToken
@@ -294,8 +299,20 @@ func loadEach(n, loads int, load func(i int)) {
 // yields.
 func (c *Client) AllTraces(ctx context.Context, q SearchQuery) iter.Seq2[*exporter.Trace, error] {
 	return func(yield func(*exporter.Trace, error) bool) {
+		q, err := c.normalize(ctx, q) // once: the run is looked up once
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		c.all(ctx, q)(yield)
+	}
+}
+
+// all is AllTraces of a normalized query.
+func (c *Client) all(ctx context.Context, q SearchQuery) iter.Seq2[*exporter.Trace, error] {
+	return func(yield func(*exporter.Trace, error) bool) {
 		for {
-			page, err := c.SearchTraces(ctx, q)
+			page, err := c.searchPage(ctx, q)
 			if err != nil {
 				yield(nil, err)
 				return
@@ -313,6 +330,9 @@ func (c *Client) AllTraces(ctx context.Context, q SearchQuery) iter.Seq2[*export
 	}
 }
 
+// normalize fills q's defaults and turns ModelID and RunID into filter
+// clauses (checking the run, as MLflow does), leaving both empty: the
+// query searchPage and all take.
 func (c *Client) normalize(ctx context.Context, q SearchQuery) (SearchQuery, error) {
 	if q.MaxResults == 0 {
 		q.MaxResults = DefaultMaxResults
@@ -355,7 +375,7 @@ func (c *Client) normalize(ctx context.Context, q SearchQuery) (SearchQuery, err
 		if q.Filter != "" {
 			f = q.Filter + " AND " + f
 		}
-		q.Filter = f
+		q.Filter, q.RunID = f, ""
 	}
 	return q, nil
 }

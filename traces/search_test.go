@@ -223,3 +223,56 @@ func TestSearchModelIDWithQuote(t *testing.T) {
 		t.Errorf("SearchSessions(ModelID m-a'b) = %d sessions, %v; want ErrInvalid", len(sessions), err)
 	}
 }
+
+// TestRunLookedUpOncePerSearch: a run id is checked (GetRun) once per
+// AllTraces and once per SearchSessions, not once per page or per session.
+func TestRunLookedUpOncePerSearch(t *testing.T) {
+	var getRuns, searches atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/runs/get"):
+			getRuns.Add(1)
+			_, _ = w.Write([]byte(`{"run": {"info": {"experiment_id": "1"}}}`))
+		case strings.HasSuffix(r.URL.Path, "/traces/search"):
+			// Three pages of one trace each, of sessions s0, s1, s2.
+			n := searches.Add(1)
+			var req struct {
+				PageToken string `json:"page_token"`
+			}
+			_ = json.NewDecoder(r.Body).Decode(&req)
+			i := 0
+			fmt.Sscan(req.PageToken, &i)
+			next := ""
+			if i < 2 {
+				next = fmt.Sprint(i + 1)
+			}
+			_, _ = fmt.Fprintf(w, `{"traces": [{"trace_id": "tr-%032x", "trace_metadata": {"mlflow.trace.session": "s%d"}}], "next_page_token": %q}`, n, i, next)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	c, err := traces.NewClient(context.Background(), exporter.WithTrackingURI(srv.URL),
+		exporter.WithGetenv(func(string) string { return "" }), exporter.WithMaxRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	q := traces.SearchQuery{Locations: []string{"1"}, RunID: "r1", WithoutSpans: true}
+	n := 0
+	for _, err := range c.AllTraces(context.Background(), q) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 3 || getRuns.Load() != 1 {
+		t.Errorf("AllTraces: %d traces, %d GetRun requests; want 3 and 1", n, getRuns.Load())
+	}
+	getRuns.Store(0)
+	sessions, err := c.SearchSessions(context.Background(), traces.SessionQuery{Locations: []string{"1"}, RunID: "r1", WithoutSpans: true})
+	if err != nil || len(sessions) != 3 || getRuns.Load() != 1 {
+		t.Errorf("SearchSessions: %d sessions, err %v, %d GetRun requests; want 3, nil and 1", len(sessions), err, getRuns.Load())
+	}
+}

@@ -45,14 +45,19 @@ func (c *Client) SearchSessions(ctx context.Context, q SessionQuery) ([]Session,
 	if want < 0 {
 		return nil, invalidf("max results must be positive, got %d", want)
 	}
-	base := SearchQuery{Locations: q.Locations, RunID: q.RunID, ModelID: q.ModelID}
+	// One normalization: the model id and the run become filter clauses
+	// (the run looked up once), which every search below shares.
+	base, err := c.normalize(ctx, SearchQuery{Locations: q.Locations, RunID: q.RunID, ModelID: q.ModelID})
+	if err != nil {
+		return nil, err
+	}
 	scan := base
 	scan.OrderBy = []string{"timestamp DESC"}
 	scan.WithoutSpans = true
 	var ids []string
 	seen := map[string]bool{}
 	for len(ids) < want {
-		page, err := c.SearchTraces(ctx, scan)
+		page, err := c.searchPage(ctx, scan)
 		if err != nil {
 			return nil, err
 		}
@@ -72,11 +77,11 @@ func (c *Client) SearchSessions(ctx context.Context, q SessionQuery) ([]Session,
 		scan.PageToken = page.NextPageToken
 	}
 
-	// Each session's traces. The model id joins the session's filter (MLflow
-	// 3.17.2's search_sessions passes both to search_traces, which refuses
-	// a model id with a filter).
-	if base.ModelID != "" {
-		base.Filter, base.ModelID = modelFilter(base.ModelID)+" AND ", ""
+	// Each session's traces: the session's clause joins the model's and the
+	// run's (MLflow 3.17.2's search_sessions passes a filter and a model id
+	// to search_traces, which refuses the two together).
+	if base.Filter != "" {
+		base.Filter += " AND "
 	}
 	// Sessions are read in parallel and each one's spans one at a time, so
 	// at most c.spanLoads requests are in flight, as for a page of
@@ -96,7 +101,7 @@ func (c *Client) SearchSessions(ctx context.Context, q SessionQuery) ([]Session,
 		sq.OrderBy = []string{"timestamp ASC"}
 		sq.WithoutSpans = q.WithoutSpans
 		s := Session{ID: ids[i]}
-		for t, err := range one.AllTraces(ctx, sq) {
+		for t, err := range one.all(ctx, sq) {
 			if err != nil {
 				failed.Do(func() { firstErr = err; cancel() })
 				return
