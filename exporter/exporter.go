@@ -96,7 +96,7 @@ func (e *Exporter) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 		attr = e.requestIDAttr(sc.TraceID())
 	}
 	s.SetAttributes(attr)
-	if ok && isRoot && keys.TraceScopesUsed.Load() {
+	if ok && isRoot && keys.ScopesUsed.Load() {
 		// The trace options of tracing.ContextWithTraceOptions.
 		if apply, _ := parent.Value(keys.TraceScope{}).(func(*TraceUpdate)); apply != nil {
 			e.UpdateTrace(sc.TraceID(), apply)

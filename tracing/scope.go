@@ -2,7 +2,6 @@ package tracing
 
 import (
 	"context"
-	"sync/atomic"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -43,7 +42,7 @@ func ContextWithTraceOptions(ctx context.Context, opts ...TraceOption) context.C
 	inner.State = ""
 	mergeUpdate(&upd, &inner)
 	apply := func(u *exporter.TraceUpdate) { mergeUpdate(u, &upd) }
-	keys.TraceScopesUsed.Store(true)
+	keys.ScopesUsed.Store(true)
 	return context.WithValue(ctx, keys.TraceScope{}, apply)
 }
 
@@ -62,19 +61,13 @@ func ContextWithTracingEnabled(ctx context.Context, enabled bool) context.Contex
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if !enabled {
-		scopesDisable.Store(true)
-	}
+	keys.ScopesUsed.Store(true)
 	return context.WithValue(ctx, keys.TracingScope{}, enabled)
 }
 
-// scopesDisable is set once any context has turned tracing off, so that
-// programs that never do pay nothing for the look-up.
-var scopesDisable atomic.Bool
-
 // tracingOffIn reports whether ctx is inside ContextWithTracingEnabled(false).
 func tracingOffIn(ctx context.Context) bool {
-	if !scopesDisable.Load() {
+	if !keys.ScopesUsed.Load() {
 		return false
 	}
 	on, ok := ctx.Value(keys.TracingScope{}).(bool)

@@ -86,9 +86,10 @@ type StartAttributesWriter interface{ WriteStartAttributes() }
 // func(*exporter.TraceUpdate) the exporter applies when a root span starts.
 type TraceScope struct{}
 
-// TraceScopesUsed is set once a context has trace options (TraceScope), so
-// that a program that never gives any pays no look-up per trace.
-var TraceScopesUsed atomic.Bool
+// ScopesUsed is set once a context has trace options (TraceScope) or a
+// tracing switch (TracingScope), so that a program that uses neither pays
+// no context look-up per span or per trace.
+var ScopesUsed atomic.Bool
 
 // TracingScope is the context key of tracing.ContextWithTracingEnabled: the
 // value is a bool, false when no span may be recorded in the context.
