@@ -188,14 +188,14 @@ func (e *Exporter) assembleTrace(ts *traceState) *Trace {
 	if root == nil {
 		// The root never reached OnEnd here (timed out in a race, or
 		// evicted): convert the live span.
-		root = convertSpan(ts.root.complete(), e.s.NoContent)
+		root = assemble.ConvertSpanContent(ts.root.complete(), !e.s.NoContent)
 		if root.EndTime.IsZero() {
 			root.EndTime = e.s.Now()
 		}
 		spans = append(spans, root)
 	}
 	for _, s := range ts.open {
-		ms := convertSpan(s.complete(), e.s.NoContent)
+		ms := assemble.ConvertSpanContent(s.complete(), !e.s.NoContent)
 		if ms.EndTime.IsZero() {
 			ms.EndTime = root.EndTime
 			if ms.EndTime.Before(ms.StartTime) {

@@ -109,7 +109,7 @@ func (es *endedSpan) converted(noContent bool) *Span {
 	if ms := es.conv.Load(); ms != nil {
 		return ms
 	}
-	ms := convertSpan(es.ro, noContent)
+	ms := assemble.ConvertSpanContent(es.ro, !noContent)
 	if !es.conv.CompareAndSwap(nil, ms) {
 		return es.conv.Load()
 	}
@@ -355,12 +355,4 @@ func (o *openTraces) makeRoomLocked(now time.Time) []*traceState {
 		out = append(out, ts)
 	}
 	return out
-}
-
-// convertSpan converts s, without a Genkit span's content when noContent.
-func convertSpan(s sdktrace.ReadOnlySpan, noContent bool) *Span {
-	if noContent {
-		return assemble.ConvertSpanWithoutContent(s)
-	}
-	return assemble.ConvertSpan(s)
 }

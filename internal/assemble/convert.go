@@ -43,13 +43,13 @@ const (
 // Event and link attributes keep their raw values.
 func ConvertSpan(s sdktrace.ReadOnlySpan) *tracemodel.Span { return convertSpan(s, true, false) }
 
-// ConvertSpanWithoutContent is ConvertSpan with content capture off
-// (tracing.WithContentCapture(false)): a Genkit span keeps no inputs or
+// ConvertSpanContent is ConvertSpan with content capture on or off
+// (tracing.WithContentCapture): off, a Genkit span keeps no inputs or
 // outputs — neither genkit:input and genkit:output nor what their
 // translation made of them — as the spans of package tracing's
 // integrations keep none. Its model, token usage, tools and status stay.
-func ConvertSpanWithoutContent(s sdktrace.ReadOnlySpan) *tracemodel.Span {
-	return convertSpan(s, true, true)
+func ConvertSpanContent(s sdktrace.ReadOnlySpan, content bool) *tracemodel.Span {
+	return convertSpan(s, true, !content)
 }
 
 // convertSpan is ConvertSpan; genai false skips the GenAI translation (for
@@ -201,7 +201,7 @@ func convertAttributes(dst map[string]string, attrs []attribute.KeyValue, ownSco
 // instrumentation's JSON messages read back as messages everywhere.
 func keepJSON(k, v string) bool {
 	if strings.HasPrefix(k, "mlflow.") {
-		return rawjson.Valid(unsafe.Slice(unsafe.StringData(v), len(v)))
+		return rawjson.Valid(stringBytes(v))
 	}
 	i := 0
 	for i < len(v) && (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == '\r') {
@@ -210,8 +210,12 @@ func keepJSON(k, v string) bool {
 	if i == len(v) || (v[i] != '"' && v[i] != '{' && v[i] != '[') {
 		return false
 	}
-	return rawjson.Valid(unsafe.Slice(unsafe.StringData(v), len(v)))
+	return rawjson.Valid(stringBytes(v))
 }
+
+// stringBytes is s's bytes without a copy, for reading only (never
+// written, nor kept past s).
+func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // appendList writes xs as a JSON array with Python's ", " separator.
 func appendList[T any](b []byte, xs []T, appendElem func([]byte, T) []byte) []byte {

@@ -59,7 +59,7 @@ func genkitAttr(attrs []attribute.KeyValue, k string) (string, bool) {
 }
 
 // genkitContent are the attributes of a Genkit span that hold what was said
-// (ConvertSpanWithoutContent drops them).
+// (ConvertSpanContent without content drops them).
 var genkitContent = []string{"genkit:input", "genkit:output", keys.SpanInputs, keys.SpanOutputs}
 
 // translateGenkit adds MLflow's attributes to dst, the converted attributes

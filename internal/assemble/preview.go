@@ -3,7 +3,6 @@ package assemble
 import (
 	"encoding/json"
 	"strings"
-	"unsafe"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
@@ -29,7 +28,7 @@ func Preview(jsonText, role string, maxChars int) string {
 		// decoding counts them (the last one). The text is read in place,
 		// not copied: nothing here writes to it, and what is kept of it
 		// (the message's text) is decoded into a string of its own.
-		if b := unsafe.Slice(unsafe.StringData(jsonText), len(jsonText)); rawjson.Valid(b) {
+		if b := stringBytes(jsonText); rawjson.Valid(b) {
 			if msgs := extractMessages(b); len(msgs) > 0 {
 				content = messageText(lastMessage(msgs, role))
 			}
