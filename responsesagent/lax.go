@@ -2,10 +2,11 @@ package responsesagent
 
 import (
 	"bytes"
-	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 )
 
 // MLflow validates a request with pydantic 2 models in lax mode, from the
@@ -27,13 +28,10 @@ import (
 
 // laxInt converts a JSON value to an int as pydantic's lax mode does.
 func laxInt(raw []byte) (int, error) {
-	switch {
-	case isJSONString(raw):
-		s, err := unquote(raw)
-		if err != nil {
-			return 0, err
-		}
+	if s, ok := rawjson.StringValue(raw); ok {
 		return intFromString(raw, s)
+	}
+	switch {
 	case string(raw) == "true":
 		return 1, nil
 	case string(raw) == "false":
@@ -98,17 +96,14 @@ func intFromString(raw []byte, s string) (int, error) {
 
 // laxFloat converts a JSON value to a float64 as pydantic's lax mode does.
 func laxFloat(raw []byte) (float64, error) {
-	switch {
-	case isJSONString(raw):
-		s, err := unquote(raw)
-		if err != nil {
-			return 0, err
-		}
+	if s, ok := rawjson.StringValue(raw); ok {
 		f, ok := floatFromString(s)
 		if !ok {
 			return 0, laxErr("a number", raw)
 		}
 		return f, nil
+	}
+	switch {
 	case string(raw) == "true":
 		return 1, nil
 	case string(raw) == "false":
@@ -160,19 +155,17 @@ func floatFromString(s string) (float64, bool) {
 
 // laxBool converts a JSON value to a bool as pydantic's lax mode does.
 func laxBool(raw []byte) (bool, error) {
+	if s, ok := rawjson.StringValue(raw); ok {
+		if b, ok := boolFromString(s); ok {
+			return b, nil
+		}
+		return false, laxErr("a boolean", raw)
+	}
 	switch {
 	case string(raw) == "true":
 		return true, nil
 	case string(raw) == "false":
 		return false, nil
-	case isJSONString(raw):
-		s, err := unquote(raw)
-		if err != nil {
-			return false, err
-		}
-		if b, ok := boolFromString(s); ok {
-			return b, nil
-		}
 	case isJSONNumber(raw):
 		if f, err := strconv.ParseFloat(string(raw), 64); err == nil && (f == 0 || f == 1) {
 			return f == 1, nil
@@ -217,8 +210,6 @@ func truthy(raw []byte) bool {
 	return true
 }
 
-func isJSONString(raw []byte) bool { return len(raw) >= 2 && raw[0] == '"' }
-
 // isJSONNumber reports whether raw is a number in JSON's grammar.
 func isJSONNumber(raw []byte) bool {
 	i := 0
@@ -257,17 +248,6 @@ func isJSONNumber(raw []byte) bool {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func unquote(raw []byte) (string, error) {
-	if bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw[1 : len(raw)-1]), nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", &FieldError{Reason: err.Error()}
-	}
-	return s, nil
-}
 
 // laxErr names what was expected and shows the value (shortened).
 func laxErr(want string, raw []byte) error {
