@@ -31,6 +31,20 @@ type otlpReceiver struct {
 	spans   []string
 }
 
+// exportOneSpan records one span named name through proc and shuts its
+// tracer provider down, which exports it.
+func exportOneSpan(t *testing.T, proc sdktrace.SpanProcessor, name string) {
+	t.Helper()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(proc))
+	_, s := tp.Tracer("t").Start(context.Background(), name)
+	s.End()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := tp.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func newOTLPReceiver(t *testing.T) *otlpReceiver {
 	r := &otlpReceiver{}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -111,14 +125,7 @@ func TestNewOTLPProcessor(t *testing.T) {
 			if tc.wantPath == "" {
 				return
 			}
-			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(proc))
-			_, s := tp.Tracer("t").Start(context.Background(), "span-"+tc.name)
-			s.End()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := tp.Shutdown(ctx); err != nil {
-				t.Fatal(err)
-			}
+			exportOneSpan(t, proc, "span-"+tc.name)
 			recv.mu.Lock()
 			defer recv.mu.Unlock()
 			last := len(recv.paths) - 1
@@ -250,14 +257,7 @@ func TestOTLPHeadersOnlyFromGetenv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(proc))
-	_, s := tp.Tracer("t").Start(context.Background(), "s")
-	s.End()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := tp.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
+	exportOneSpan(t, proc, "s")
 	recv.mu.Lock()
 	defer recv.mu.Unlock()
 	if len(recv.headers) != 1 || recv.headers[0].Get("x-leak") != "" {
