@@ -253,12 +253,7 @@ func TestRunLookedUpOncePerSearch(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c, err := traces.NewClient(context.Background(), exporter.WithTrackingURI(srv.URL),
-		exporter.WithGetenv(func(string) string { return "" }), exporter.WithMaxRetries(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := newClient(t, srv.URL)
 	q := traces.SearchQuery{Locations: []string{"1"}, RunID: "r1", WithoutSpans: true}
 	n := 0
 	for _, err := range c.AllTraces(context.Background(), q) {

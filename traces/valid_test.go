@@ -6,9 +6,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/mlflowtrace/mlflowtrace-go/exporter"
-	"github.com/mlflowtrace/mlflowtrace-go/traces"
 )
 
 // TestFeedbackValidDefaultsToTrue: an assessment a server returns without
@@ -40,12 +37,7 @@ func TestFeedbackValidDefaultsToTrue(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c, err := traces.NewClient(context.Background(), exporter.WithTrackingURI(srv.URL),
-		exporter.WithGetenv(func(string) string { return "" }), exporter.WithMaxRetries(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := newClient(t, srv.URL)
 
 	a, err := c.GetAssessment(context.Background(), tid, "a-1")
 	if err != nil {
