@@ -31,6 +31,7 @@ type body struct {
 	truncated bool
 	read      bool // any byte read
 	done      bool
+	closing   bool // Close runs: a read error now is its doing, not the call's
 }
 
 func (b *body) Read(p []byte) (int, error) {
@@ -52,9 +53,13 @@ func (b *body) Read(p []byte) (int, error) {
 		b.finish(nil, false)
 	}
 	if err != nil {
-		if err == io.EOF {
+		b.mu.Lock()
+		closing := b.closing
+		b.mu.Unlock()
+		switch {
+		case err == io.EOF:
 			b.finish(nil, false)
-		} else {
+		case !closing: // a read the caller's Close cut is settled by Close
 			b.failed(err)
 		}
 	}
@@ -92,6 +97,9 @@ func (b *body) flush() {
 }
 
 func (b *body) Close() error {
+	b.mu.Lock()
+	b.closing = true
+	b.mu.Unlock()
 	err := b.rc.Close()
 	b.mu.Lock()
 	done := b.done
