@@ -289,8 +289,8 @@
 // host, token, client_id, client_secret) named by databricks://<profile>,
 // DATABRICKS_CONFIG_PROFILE, the [__settings__] default_profile or DEFAULT,
 // then Databricks Model Serving
-// (IS_IN_DB_MODEL_SERVING_ENV=true: host from DB_MODEL_SERVING_HOST_URL,
-// token re-read from the rotating file in SERVING_CREDENTIALS_DIR or
+// (IS_IN_DB_MODEL_SERVING_ENV=true: host from DATABRICKS_HOST, else
+// DATABRICKS_MODEL_SERVING_HOST_URL or DB_MODEL_SERVING_HOST_URL, token re-read from the rotating file in SERVING_CREDENTIALS_DIR or
 // /var/credentials-secret). A missing or half-set configuration makes New
 // fail with an error naming the variables to set; credentials never appear in
 // errors.

@@ -253,12 +253,14 @@ func Resolve(o Options) (*Config, error) {
 		}
 		path := servingTokenPath(o.ServingTokenFile, e)
 		if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
-			shost := env(envconfig.ServingHost)
+			// As databricks-sdk: the serving variables only fill a host
+			// that is not configured (MLflow's requests go through it).
+			shost := a.host
 			if shost.value == "" {
-				shost = env(envconfig.ServingHostLegacy)
+				shost = env(envconfig.ServingHost)
 			}
 			if shost.value == "" {
-				shost = a.host
+				shost = env(envconfig.ServingHostLegacy)
 			}
 			h, err := normalizeHost(shost)
 			if err != nil {

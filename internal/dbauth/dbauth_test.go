@@ -216,6 +216,15 @@ token = profile-token-xyz
 			wantHost: "https://new.host", wantTyp: AuthModelServing, wantAuth: "Bearer serving-token-1",
 		},
 		{
+			// databricks-sdk's model-serving provider sets the host only
+			// when none is configured (cfg.host is None), and MLflow sends
+			// its requests through that SDK config.
+			name:     "Model Serving: a configured host wins over the serving host variables",
+			env:      map[string]string{EnvModelServing: "true", EnvServingHost: "https://new.host", EnvServingHostLegacy: "https://old.host", EnvHost: "configured.host"},
+			opts:     Options{ServingTokenFile: servingFile},
+			wantHost: "https://configured.host", wantTyp: AuthModelServing, wantAuth: "Bearer serving-token-1",
+		},
+		{
 			name:     "a PAT wins over Model Serving (last in the chain)",
 			env:      map[string]string{EnvModelServing: "true", EnvServingHostLegacy: "https://serving.host", EnvHost: "pat.host", EnvToken: "t"},
 			opts:     Options{ServingTokenFile: servingFile},

@@ -40,8 +40,8 @@
 //     share one refresh;
 //   - model-serving: IS_IN_DB_MODEL_SERVING_ENV (or
 //     IS_IN_DATABRICKS_MODEL_SERVING_ENV) is "true" and the token file
-//     exists: host from DATABRICKS_MODEL_SERVING_HOST_URL or
-//     DB_MODEL_SERVING_HOST_URL (else the configured host), token from the
+//     exists: the configured host, else DATABRICKS_MODEL_SERVING_HOST_URL,
+//     else DB_MODEL_SERVING_HOST_URL (as databricks-sdk), token from the
 //     JSON file $SERVING_CREDENTIALS_DIR/model-dependencies-oauth-token
 //     (default /var/credentials-secret/model-dependencies-oauth-token;
 //     Options.ServingTokenFile overrides it), re-read every 5 minutes because
