@@ -776,3 +776,40 @@ func TestCustomCredentialsAskedAgainAfter401(t *testing.T) {
 		})
 	}
 }
+
+// TestCredentialsPrintNoSecret: a resolved configuration printed with fmt
+// (a log line, a debug dump) shows no token, secret or password, also once
+// the credentials have been used.
+func TestCredentialsPrintNoSecret(t *testing.T) {
+	dir := t.TempDir()
+	b, _ := json.Marshal(map[string]any{"OAUTH_TOKEN": []map[string]string{{"oauthTokenValue": secretToken}}})
+	servingFile := writeFile(t, dir, servingTokenName, string(b))
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		opts Options
+	}{
+		{"pat", map[string]string{EnvHost: "h", EnvToken: secretToken}, Options{}},
+		{"basic", map[string]string{EnvHost: "h", EnvUsername: "u", EnvPassword: secretPass}, Options{}},
+		{"oauth-m2m", map[string]string{EnvHost: "h", EnvClientID: "id", EnvClientSecret: secretClient}, Options{}},
+		{"model-serving", map[string]string{EnvModelServing: "true", EnvServingHost: "h"}, Options{ServingTokenFile: servingFile}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := tc.opts
+			opts.Getenv = envOf(tc.env)
+			cfg, err := Resolve(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.name != "oauth-m2m" { // its token needs a server: the secret is what counts
+				authHeader(t, cfg.Credentials)
+			}
+			got := fmt.Sprintf("%v %+v %#v", cfg.Credentials, *cfg, cfg.Credentials)
+			for _, s := range []string{secretToken, secretClient, secretPass} {
+				if strings.Contains(got, s) {
+					t.Errorf("printed configuration shows a secret: %s", got)
+				}
+			}
+		})
+	}
+}

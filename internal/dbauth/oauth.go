@@ -81,7 +81,9 @@ func newOAuthM2M(host, clientID, secret string, hc transport.Config, now func() 
 	}, nil
 }
 
-func (p *oauthM2M) String() string { return "dbauth.oauth-m2m(" + p.clientID + ")" }
+// String and GoString never show the client secret or a token.
+func (p *oauthM2M) String() string   { return "dbauth.oauth-m2m(" + p.clientID + ")" }
+func (p *oauthM2M) GoString() string { return p.String() }
 
 // Authorize sets "Authorization: Bearer <access token>", fetching a token
 // first when there is none or it expires within RefreshBefore.

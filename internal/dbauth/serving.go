@@ -37,6 +37,10 @@ func newServingToken(path string, now func() time.Time) *servingToken {
 
 var _ transport.Refresher = (*servingToken)(nil)
 
+// String and GoString never show the token.
+func (s *servingToken) String() string   { return "dbauth.model-serving(" + s.path + ")" }
+func (s *servingToken) GoString() string { return s.String() }
+
 func (s *servingToken) Authorize(r *http.Request) error {
 	tok, err := s.get()
 	if err != nil {

@@ -18,8 +18,9 @@ func (s *staticToken) Authorize(r *http.Request) error {
 	return nil
 }
 
-// String never shows the token.
-func (s *staticToken) String() string { return "dbauth.pat" }
+// String and GoString never show the token.
+func (s *staticToken) String() string   { return "dbauth.pat" }
+func (s *staticToken) GoString() string { return s.String() }
 
 var _ transport.Credentials = (*staticToken)(nil)
 
