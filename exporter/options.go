@@ -266,6 +266,7 @@ func WithDatabricksHost(host string) Option {
 // that already configures that SDK reuses its credentials:
 //
 //	cfg := &config.Config{}                         // github.com/databricks/databricks-sdk-go/config
+//	if err := cfg.EnsureResolved(); err != nil { ... } // fills cfg.Host
 //	exporter.WithDatabricksHost(cfg.Host), exporter.WithDatabricksCredentials(cfg.Authenticate)
 //
 // A nil fn is ignored. Giving it selects the Databricks destination when no
