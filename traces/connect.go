@@ -85,7 +85,9 @@ func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("traces: databricks: %w", err)
 		}
-		return &Client{b: newREST(c, true, mlflowrest.NewResolver(c, s.ExperimentID, s.ExperimentName, ""), s.UCSchema), spanLoads: loads}, nil
+		b := newREST(c, true, mlflowrest.NewResolver(c, s.ExperimentID, s.ExperimentName, ""), s.UCSchema)
+		b.closeAuth = s.Workspace.CloseIdleConnections
+		return &Client{b: b, spanLoads: loads}, nil
 	case settings.Local:
 		r, err := localstore.OpenReader(s.LocalRoot)
 		if err != nil {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,4 +153,54 @@ func TestDatabricks(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDatabricksCloseClosesEveryConnection: after Close no connection of
+// the client to the workspace stays open, neither the API client's nor the
+// OAuth provider's (discovery and token requests).
+func TestDatabricksCloseClosesEveryConnection(t *testing.T) {
+	var mu sync.Mutex
+	open := map[net.Conn]bool{}
+	ws, err := databrickstest.Start(databrickstest.Config{ConnState: func(c net.Conn, s http.ConnState) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch s {
+		case http.StateNew:
+			open[c] = true
+		case http.StateClosed, http.StateHijacked:
+			delete(open, c)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	env := ws.OAuthEnv()
+	env["MLFLOW_TRACKING_URI"] = "databricks"
+	env["MLFLOW_EXPERIMENT_ID"] = ws.CreateExperiment("/Users/a@b.c/close", databrickstest.AWS)
+	env["DATABRICKS_CONFIG_FILE"] = "/nonexistent/databrickscfg"
+	ctx := context.Background()
+	c, err := traces.NewClient(ctx, exporter.WithGetenv(func(k string) string { return env[k] })) // the package's own HTTP client
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetTraceInfo(ctx, "tr-00000000000000000000000000000001"); !errors.Is(err, traces.ErrNotFound) {
+		t.Fatalf("GetTraceInfo: %v, want not found", err)
+	}
+	if ws.TokenRequests() != 1 {
+		t.Fatalf("token requests = %d, want 1", ws.TokenRequests())
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n := -1
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		n = len(open)
+		mu.Unlock()
+		if n == 0 {
+			return
+		}
+	}
+	t.Errorf("%d connection(s) to the workspace still open after Close", n)
 }

@@ -43,6 +43,9 @@ type restBackend struct {
 	databricks bool
 	exp        *mlflowrest.Resolver
 	ucSchema   string
+	// closeAuth closes the credentials' own idle connections (Databricks
+	// OAuth), nil when there are none.
+	closeAuth func()
 }
 
 var _ backend = (*restBackend)(nil)
@@ -51,7 +54,12 @@ func newREST(c *transport.Client, databricks bool, exp *mlflowrest.Resolver, ucS
 	return &restBackend{c: c, databricks: databricks, exp: exp, ucSchema: ucSchema}
 }
 
-func (r *restBackend) close() { r.c.CloseIdleConnections() }
+func (r *restBackend) close() {
+	r.c.CloseIdleConnections()
+	if r.closeAuth != nil {
+		r.closeAuth()
+	}
+}
 
 // call sends a JSON request and decodes the JSON answer into out (when not
 // nil).

@@ -323,10 +323,12 @@ func (d *Destination) lookupLink(ctx context.Context, exp string) {
 	d.linkKnown.Store(true)
 }
 
-// Shutdown releases idle connections. Exports after Shutdown fail.
+// Shutdown releases idle connections (the credentials' own too). Exports
+// after Shutdown fail.
 func (d *Destination) Shutdown(ctx context.Context) error {
 	d.closed.Store(true)
 	d.client.CloseIdleConnections()
+	d.ws.CloseIdleConnections()
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -720,4 +721,56 @@ func TestLLMCost(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestShutdownClosesEveryConnection: after Shutdown no connection of the
+// destination to the workspace stays open, neither the API client's nor the
+// OAuth provider's (discovery and token requests).
+func TestShutdownClosesEveryConnection(t *testing.T) {
+	var mu sync.Mutex
+	open := map[net.Conn]bool{}
+	ws, err := databrickstest.Start(databrickstest.Config{ConnState: func(c net.Conn, s http.ConnState) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch s {
+		case http.StateNew:
+			open[c] = true
+		case http.StateClosed, http.StateHijacked:
+			delete(open, c)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	exp := ws.CreateExperiment("e", databrickstest.AWS)
+	env := ws.OAuthEnv()
+	tc := transport.Config{MaxRetries: transport.Ptr(0)} // the package's own HTTP client
+	w, err := dbauth.Resolve(dbauth.Options{Getenv: func(k string) string { return env[k] }, HTTP: tc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(Config{Workspace: w, Transport: tc, ExperimentID: exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{testTrace("", "x")}); err != nil {
+		t.Fatal(err)
+	}
+	if ws.TokenRequests() != 1 {
+		t.Fatalf("token requests = %d, want 1", ws.TokenRequests())
+	}
+	if err := d.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	n := -1
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		n = len(open)
+		mu.Unlock()
+		if n == 0 {
+			return
+		}
+	}
+	t.Errorf("%d connection(s) to the workspace still open after Shutdown", n)
 }

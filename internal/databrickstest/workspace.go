@@ -57,6 +57,9 @@ type Config struct {
 	SignedURLTTL time.Duration
 	// Logf, when set, receives one line per request and per rejection.
 	Logf func(format string, args ...any)
+	// ConnState, when set, is the workspace server's http.Server.ConnState
+	// hook (e.g. to see which client connections are still open).
+	ConnState func(net.Conn, http.ConnState)
 }
 
 // Workspace is a fake Databricks workspace. Its methods are safe for
@@ -189,6 +192,7 @@ func Start(cfg Config) (*Workspace, error) {
 		stores:       map[Cloud]*objectStore{},
 	}
 	w.srv = httptest.NewUnstartedServer(http.HandlerFunc(w.serve))
+	w.srv.Config.ConnState = cfg.ConnState
 	if !cfg.TLS && cfg.Addr != "" {
 		l, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {

@@ -89,6 +89,17 @@ type Config struct {
 	Source string
 	// Profile is the profile used, "" when none.
 	Profile string
+
+	closeIdle func() // the oauth-m2m provider's own HTTP client, nil otherwise
+}
+
+// CloseIdleConnections closes the idle connections the credentials opened
+// themselves (the OAuth discovery and token requests of oauth-m2m), for the
+// Shutdown of their user; the credentials stay usable.
+func (c *Config) CloseIdleConnections() {
+	if c.closeIdle != nil {
+		c.closeIdle()
+	}
 }
 
 // attr is one configuration value and where it came from (a variable or a
@@ -242,6 +253,7 @@ func Resolve(o Options) (*Config, error) {
 			return nil, err
 		}
 		cfg.Host, cfg.AuthType, cfg.Credentials = host, AuthOAuthM2M, p
+		cfg.closeIdle = p.http.CloseIdleConnections
 		return cfg, nil
 	}
 
