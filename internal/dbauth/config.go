@@ -257,12 +257,14 @@ func Resolve(o Options) (*Config, error) {
 		return cfg, nil
 	}
 
-	// Model Serving: the last provider of the chain, as in databricks-sdk.
-	if envconfig.ModelServing.Get(e) || envconfig.ModelServingAlt.Get(e) {
-		serving := EnvModelServing // the variable that says so, for the errors
-		if !envconfig.ModelServing.Get(e) {
-			serving = EnvModelServingAlt
-		}
+	// Model Serving: the last provider of the chain, as in databricks-sdk,
+	// which reads the newer variable only when the older one is unset.
+	inServing, set := envconfig.ModelServing.Lookup(e)
+	serving := EnvModelServing // the variable that says so, for the errors
+	if !set {
+		inServing, serving = envconfig.ModelServingAlt.Get(e), EnvModelServingAlt
+	}
+	if inServing {
 		path := servingTokenPath(o.ServingTokenFile, e)
 		if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
 			// As databricks-sdk: the serving variables only fill a host

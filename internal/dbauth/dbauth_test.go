@@ -301,6 +301,10 @@ func TestResolveErrorsNameVariablesNotSecrets(t *testing.T) {
 			Options{ServingTokenFile: cfgFile}, []string{"(" + EnvModelServingAlt + "=true)", EnvServingHostLegacy}},
 		{"Model Serving without a host", map[string]string{EnvModelServing: "true"},
 			Options{ServingTokenFile: cfgFile}, []string{EnvServingHostLegacy, EnvServingHost}},
+		// databricks-sdk reads IS_IN_DB_MODEL_SERVING_ENV, and the newer
+		// name only when that one is unset: "false" there is not serving.
+		{"the newer Model Serving variable when the older one says false", map[string]string{EnvModelServing: "false", EnvModelServingAlt: "true", EnvServingHost: "h"},
+			Options{ServingTokenFile: cfgFile}, []string{"no workspace configured", EnvHost}},
 		{"custom credentials without a host", map[string]string{},
 			Options{Credentials: func(*http.Request) error { return nil }}, []string{EnvHost}},
 	} {

@@ -38,7 +38,7 @@
 //     of its life is left (when that refresh fails, the token is used until
 //     it expires and the refresh tried again every 10 s); concurrent callers
 //     share one refresh;
-//   - model-serving: IS_IN_DB_MODEL_SERVING_ENV (or
+//   - model-serving: IS_IN_DB_MODEL_SERVING_ENV (or, when it is unset,
 //     IS_IN_DATABRICKS_MODEL_SERVING_ENV) is "true" and the token file
 //     exists: the configured host, else DATABRICKS_MODEL_SERVING_HOST_URL,
 //     else DB_MODEL_SERVING_HOST_URL (as databricks-sdk), token from the

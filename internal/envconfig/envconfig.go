@@ -105,6 +105,9 @@ func (v Flag) Get(e Env) bool {
 	return ok && b
 }
 
+// Lookup reports whether the flag is on and whether it is set (not blank).
+func (v Flag) Lookup(e Env) (on, set bool) { return v.Get(e), e.raw(v.Name) != "" }
+
 // Int is an integer variable (Python's int()), at least Min.
 type Int struct {
 	Var
