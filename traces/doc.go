@@ -74,8 +74,10 @@
 // message. Errors never contain tokens or passwords.
 //
 // What MLflow's Python client does that this package does not: the v2
-// trace routes of MLflow 2.x servers, a model id searched with a SQL
-// warehouse (MLFLOW_TRACING_SQL_WAREHOUSE_ID; a model id here is a metadata
-// filter, as MLflow's client makes it without one), and
+// trace routes of MLflow 2.x servers, a SQL warehouse
+// (MLFLOW_TRACING_SQL_WAREHOUSE_ID: MLflow starts it and passes its id with
+// the Databricks v4 search, trace info, batchGet, assessment and tag calls,
+// and searches a model id with it; this package passes none, and a model id
+// here is a metadata filter, as MLflow's client makes it without one), and
 // traces whose spans live in archive repositories.
 package traces
