@@ -167,9 +167,10 @@ func WithHTTPClient(hc *http.Client) Option {
 
 // WithHeaders adds headers to every request to an MLflow tracking server or
 // a Databricks workspace (e.g. for an authenticating proxy; not to signed
-// cloud-storage URLs). Values of headers that look like credentials
-// (Authorization, Cookie, *token*, *key*, *secret*) are never shown in
-// errors.
+// cloud-storage URLs, nor to the OAuth discovery and token requests of
+// DATABRICKS_CLIENT_ID / DATABRICKS_CLIENT_SECRET). Values of headers that
+// look like credentials (Authorization, Cookie, *token*, *key*, *secret*)
+// are never shown in errors.
 func WithHeaders(h map[string]string) Option {
 	return option(func(s *settings.Settings) {
 		hdr := s.Transport.Headers.Clone()
