@@ -116,3 +116,20 @@ func TestCostMatchesMLflow(t *testing.T) {
 		t.Errorf("only %d of %d traces have a cost", withCost, len(traces))
 	}
 }
+
+// A nil span in a trace (a damaged record read back) is skipped, not a
+// panic: the others are aggregated as without it.
+func TestAggregateSkipsNilSpans(t *testing.T) {
+	usage := &tracemodel.Span{SpanID: [8]byte{1}, Attributes: map[string]string{
+		keys.ChatTokenUsage: `{"input_tokens": 3, "output_tokens": 4, "total_tokens": 7}`,
+		keys.LLMCost:        `{"input_cost": 0.5, "output_cost": 0.25, "total_cost": 0.75}`,
+	}}
+	for _, spans := range [][]*tracemodel.Span{{nil, usage}, {usage, nil}} {
+		if got, ok := TokenUsage(spans); !ok || got != `{"input_tokens": 3, "output_tokens": 4, "total_tokens": 7}` {
+			t.Errorf("TokenUsage = %q, %v", got, ok)
+		}
+		if got, ok := Cost(spans); !ok || got != `{"input_cost": 0.5, "output_cost": 0.25, "total_cost": 0.75}` {
+			t.Errorf("Cost = %q, %v", got, ok)
+		}
+	}
+}

@@ -126,6 +126,9 @@ func aggregate(spans []*tracemodel.Span, attr string, want, optional []string, f
 	ids := make(map[trace.SpanID]struct{}, len(spans))
 	found := false
 	for _, s := range spans {
+		if s == nil {
+			continue // a damaged record read back: not a panic
+		}
 		n := node{id: s.SpanID, parent: s.ParentSpanID, hasParent: s.ParentSpanID.IsValid()}
 		if raw := s.Attributes[attr]; raw != "" {
 			found = true
