@@ -383,19 +383,22 @@ func (sc *spooler) outcome(ctx context.Context, items []*spooledTrace, err error
 	p.rep.noteCause(err)
 	sc.setHold()
 	retryAt := time.Now().Add(e.s.SpoolRetryInterval)
-	kept, lost, retried := 0, 0, 0
+	kept, dead, lost, retried := 0, 0, 0, 0
+	var deadErr error // why a dead letter could not be written
 	for _, it := range items {
 		switch {
 		case it.dead != "":
 			sc.sp.RetryDeadLater(retryAt, it.dead)
 			retried++
 		case it.ref != 0:
+			kept++
 			if derr := sc.sp.DeadLetter(it.ref, deadLetterName(it.t), encodeRecord(it.t, it.spansSent), retryAt); derr != nil {
 				// Kept in the segments instead: the replay retries it.
 				sc.sp.Release(it.ref)
-				p.report(fmt.Errorf("exporter: %s: %w", it.t.Info.TraceID, derr))
+				deadErr = derr
+			} else {
+				dead++
 			}
-			kept++
 		default:
 			lost++
 		}
@@ -403,7 +406,7 @@ func (sc *spooler) outcome(ctx context.Context, items []*spooledTrace, err error
 			e.buf.settle(it.ts, xerr)
 		}
 	}
-	e.counters.addTracesDeadLettered(kept)
+	e.counters.addTracesDeadLettered(dead)
 	if lost > 0 {
 		e.counters.addTracesFailed(lost)
 		p.noteLoss(err)
@@ -412,11 +415,15 @@ func (sc *spooler) outcome(ctx context.Context, items []*spooledTrace, err error
 		return // a dead letter's retry: reported when it was dead-lettered
 	}
 	if kept > 0 {
-		// One report per outage, not one per batch: the dead letters are
-		// counted in Stats and visible on disk.
+		// One report per outage, not one per batch (nor per trace): the
+		// dead letters are counted in Stats and visible on disk.
 		if sc.firstSince(dropDeadLetter) {
-			p.report(fmt.Errorf("%w; kept as dead letters in %s, retried every %v and as soon as the destination answers again (further dead letters in the next %v are only counted in Stats)",
-				xerr, sc.sp.Dir()+"/dead", e.s.SpoolRetryInterval, dropWarnEvery))
+			where := "kept as dead letters in " + sc.sp.Dir() + "/dead"
+			if deadErr != nil {
+				where = fmt.Sprintf("kept in the spool (%v)", deadErr)
+			}
+			p.report(fmt.Errorf("%w; %s, retried every %v and as soon as the destination answers again (further dead letters in the next %v are only counted in Stats)",
+				xerr, where, e.s.SpoolRetryInterval, dropWarnEvery))
 		}
 		return
 	}

@@ -356,3 +356,47 @@ func TestSpoolUnusableDirectory(t *testing.T) {
 		t.Fatalf("first report = %v", err)
 	}
 }
+
+// Dead letters that cannot be written (the disk is full, the directory
+// became read-only — here "dead" is a file): the traces stay in the
+// segments for the replay, the failure is reported once, not once per
+// trace and retry, and Stats does not count dead letters that were never
+// written.
+func TestSpoolDeadLetterWriteFails(t *testing.T) {
+	dir := t.TempDir()
+	d := newFlaky()
+	d.down.Store(true)
+	r := newSpoolRig(t, dir, d, exporter.WithSpoolIntervals(100*time.Millisecond, time.Hour))
+	dead := filepath.Join(r.exp.Stats().SpoolDir, "dead")
+	if err := os.RemoveAll(dead); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dead, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.record(20)
+	// The export of the 20 fails, then the replay retries them a few times.
+	waitFor(t, "retries", func() bool { return d.calls.Load() >= 6 })
+	st := r.exp.Stats()
+	if st.SpoolDeadLetters != 0 || st.TracesDeadLettered != 0 || st.SpoolPending != 20 {
+		t.Errorf("no dead letter could be written, but Stats says %d dead-lettered, %d dead letters, %d pending (want 0, 0, 20)",
+			st.TracesDeadLettered, st.SpoolDeadLetters, st.SpoolPending)
+	}
+	d.down.Store(false)
+	waitFor(t, "the 20 delivered", func() bool { n, _ := d.count(); return n == 20 })
+	if err := r.shutdown(t, 10*time.Second); err != nil {
+		t.Fatalf("Shutdown = %v", err)
+	}
+	reports := 0
+	for len(r.errs) > 0 {
+		if err := <-r.errs; strings.Contains(err.Error(), "dead letter") {
+			reports++
+			if reports <= 3 {
+				t.Log(err)
+			}
+		}
+	}
+	if reports != 1 {
+		t.Errorf("%d reports about the dead letters, want 1", reports)
+	}
+}
