@@ -729,7 +729,8 @@ func (s *Spool) Skip(refs ...Ref) {
 // DeadLetter moves a record to the dead-letter directory as name.json
 // (written atomically; fsynced unless SyncNone), then acknowledges it in
 // its segment. A record dead-lettered again under the same name replaces
-// the earlier file. The dead letter is due for a retry after retryAt.
+// the earlier file; one being retried (claimed) stays claimed. The dead
+// letter is due for a retry after retryAt.
 func (s *Spool) DeadLetter(ref Ref, name string, data []byte, retryAt time.Time) error {
 	if err := s.writeDead(name, data); err != nil {
 		return err
@@ -776,10 +777,14 @@ func (s *Spool) writeDead(name string, data []byte) error {
 }
 
 func (s *Spool) noteDeadLocked(name string, size int64, retryAt time.Time) {
+	claimed := false
 	if old := s.dead[name]; old != nil {
 		s.bytes -= old.size
+		// Rewritten while being retried: it stays with the retry that
+		// claimed it (RetryDeadLater or RemoveDead ends the claim).
+		claimed = old.claimed
 	}
-	s.dead[name] = &deadEntry{size: size, retryAt: retryAt}
+	s.dead[name] = &deadEntry{size: size, retryAt: retryAt, claimed: claimed}
 	s.bytes += size
 }
 

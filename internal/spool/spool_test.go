@@ -432,3 +432,28 @@ func TestScanFramesNeverPanics(t *testing.T) {
 		}
 	}
 }
+
+// A dead letter rewritten while it is being retried (the exporter rewrites
+// it when the destination confirms its span rows) stays claimed: another
+// replay worker must not claim it and send it a second time meanwhile.
+func TestDeadLetterRewrittenWhileClaimedStaysClaimed(t *testing.T) {
+	s := open(t, t.TempDir(), Options{})
+	defer s.Close()
+	now := time.Now()
+	if err := s.DeadLetter(0, "feed", []byte(`{"v": 1}`), now); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.ClaimDead(now, 10); len(got) != 1 {
+		t.Fatalf("ClaimDead = %v", got)
+	}
+	if err := s.DeadLetter(0, "feed", []byte(`{"v": 2}`), now); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.ClaimDead(now, 10); len(got) != 0 {
+		t.Fatalf("a dead letter being retried was claimed again: %q", got[0].Data)
+	}
+	s.RetryDeadLater(now, "feed")
+	if got := s.ClaimDead(now, 10); len(got) != 1 || string(got[0].Data) != `{"v": 2}` {
+		t.Fatalf("after its retry ended: %v", got)
+	}
+}
