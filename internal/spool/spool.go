@@ -234,14 +234,23 @@ func Open(root string, opts Options) (*Spool, error) {
 
 // takeSlot creates dir and locks it.
 func takeSlot(dir string, own bool) (*slot, error) {
-	if err := os.MkdirAll(filepath.Join(dir, deadDirName), 0o755); err != nil {
-		return nil, err
+	for try := 0; ; try++ {
+		err := os.MkdirAll(filepath.Join(dir, deadDirName), 0o755)
+		var f *os.File
+		if err == nil {
+			f, err = lockFile(filepath.Join(dir, lockName))
+		}
+		if (errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrExist)) && try < 100 {
+			// The last owner of an emptied slot removed it meanwhile
+			// (Close, releaseSlotLocked; MkdirAll says "exists" when it
+			// goes between its mkdir and its check): make it again.
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &slot{dir: dir, lock: f, own: own}, nil
 	}
-	f, err := lockFile(filepath.Join(dir, lockName))
-	if err != nil {
-		return nil, err
-	}
-	return &slot{dir: dir, lock: f, own: own}, nil
 }
 
 // Dir returns the slot directory this process owns.

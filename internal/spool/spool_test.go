@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -455,5 +456,41 @@ func TestDeadLetterRewrittenWhileClaimedStaysClaimed(t *testing.T) {
 	s.RetryDeadLater(now, "feed")
 	if got := s.ClaimDead(now, 10); len(got) != 1 || string(got[0].Data) != `{"v": 2}` {
 		t.Fatalf("after its retry ended: %v", got)
+	}
+}
+
+// A process that opens the spool while another one removes its emptied
+// slot (Close, or the release of an adopted slot) — a rolling restart — gets
+// a slot: the removal of a slot it was probing is not an error. (flock locks
+// belong to the open file, so Spools of one process contend as processes do.)
+func TestOpenWhileAnEmptySlotIsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	var (
+		mu     sync.Mutex
+		failed int
+		first  error
+	)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 300 {
+				s, err := Open(dir, Options{})
+				if err != nil {
+					mu.Lock()
+					if failed++; first == nil {
+						first = err
+					}
+					mu.Unlock()
+					continue
+				}
+				s.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	if failed > 0 {
+		t.Fatalf("%d of 1200 Opens failed, the first with: %v", failed, first)
 	}
 }
