@@ -104,10 +104,13 @@ func frameAt(b []byte, pos int) (frame, bool) {
 	if len(b)-pos < frameHeader || [4]byte(b[pos:pos+4]) != magic {
 		return frame{}, false
 	}
-	n := int(binary.LittleEndian.Uint32(b[pos+4 : pos+8]))
-	if n > maxRecord || n > len(b)-pos-frameHeader {
+	// Compared before the conversion: on a 32-bit platform int(length)
+	// of a damaged frame can be negative.
+	length := binary.LittleEndian.Uint32(b[pos+4 : pos+8])
+	if length > maxRecord || int64(length) > int64(len(b)-pos-frameHeader) {
 		return frame{}, false
 	}
+	n := int(length)
 	kind := b[pos+12]
 	payload := b[pos+frameHeader : pos+frameHeader+n]
 	if binary.LittleEndian.Uint32(b[pos+8:pos+12]) != frameCRC(b[pos+4:pos+8], kind, payload) {

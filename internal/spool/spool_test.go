@@ -424,6 +424,13 @@ func TestReadOnlyDirectory(t *testing.T) {
 
 func TestScanFramesNeverPanics(t *testing.T) {
 	good := appendFrame(appendFrame(nil, kindTrace, []byte("one")), kindAck, ackPayload([]int64{0}))
+	// A length of 2 GiB or more, which a 32-bit int cannot hold (checked
+	// on GOARCH=386).
+	huge := append([]byte(nil), good...)
+	copy(huge[4:8], []byte{0xff, 0xff, 0xff, 0xff})
+	if r := scanFrames(huge); len(r.frames) != 1 || r.skipped != 1 {
+		t.Fatalf("a frame of length 0xffffffff: %d frames, %d skipped", len(r.frames), r.skipped)
+	}
 	for i := range len(good) {
 		for _, v := range []byte{0, 0xff, 0xF5, 0x9A} {
 			b := append([]byte(nil), good...)
