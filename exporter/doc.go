@@ -238,8 +238,10 @@
 //     id>.json (the record's JSON; jq reads it) and counted in
 //     Stats.TracesDeadLettered and Stats.SpoolDeadLetters, not in
 //     TracesFailed. Dead letters are retried at start, as soon as an
-//     export succeeds again after failures, and every 5 minutes otherwise.
-//     Deleting the files clears them.
+//     export succeeds again after failures (a dead letter's own failed
+//     retry does not count: a trace the destination keeps refusing is
+//     retried every 5 minutes, not after every success), and every 5
+//     minutes otherwise. Deleting the files clears them.
 //   - Shutdown exports what is in memory, then lets the replay deliver the
 //     backlog (records and due dead letters), so that a short-lived program
 //     empties the spool it found; it stops waiting for the backlog when the

@@ -103,6 +103,11 @@ type spooler struct {
 	// success or the retry interval instead of failing record after record.
 	hold     atomic.Bool
 	holdTime atomic.Int64 // unix nanos when hold was set
+	// holdFresh: something other than a dead letter's retry failed since
+	// the hold was set; only then does a success make the dead letters due
+	// (else a trace the destination refuses, retried and failing again,
+	// would be retried after every success).
+	holdFresh atomic.Bool
 
 	leftInSpool atomic.Int64 // traces left for the next process at Shutdown
 	closeOnce   sync.Once
@@ -351,7 +356,9 @@ func (sc *spooler) outcome(ctx context.Context, items []*spooledTrace, err error
 		}
 		if sc.hold.CompareAndSwap(true, false) {
 			// The destination answers again: retry the dead letters now.
-			sc.sp.DueAll()
+			if sc.holdFresh.Swap(false) {
+				sc.sp.DueAll()
+			}
 			sc.wakeUp()
 		}
 		return
@@ -381,7 +388,11 @@ func (sc *spooler) outcome(ctx context.Context, items []*spooledTrace, err error
 	xerr := &ExportError{TraceIDs: ids, Err: err}
 	e.counters.addExportFailures(1)
 	p.rep.noteCause(err)
-	sc.setHold()
+	fresh := false
+	for _, it := range items {
+		fresh = fresh || it.dead == ""
+	}
+	sc.setHold(fresh)
 	retryAt := time.Now().Add(e.s.SpoolRetryInterval)
 	kept, dead, lost, retried := 0, 0, 0, 0
 	var deadErr error // why a dead letter could not be written
@@ -444,7 +455,10 @@ func (sc *spooler) firstSince(kind dropKind) bool {
 	return r.lastDropWarn[kind].CompareAndSwap(last, now)
 }
 
-func (sc *spooler) setHold() {
+func (sc *spooler) setHold(fresh bool) {
+	if fresh {
+		sc.holdFresh.Store(true)
+	}
 	if sc.hold.CompareAndSwap(false, true) {
 		sc.holdTime.Store(time.Now().UnixNano())
 	}

@@ -400,3 +400,47 @@ func TestSpoolDeadLetterWriteFails(t *testing.T) {
 		t.Errorf("%d reports about the dead letters, want 1", reports)
 	}
 }
+
+// refusingDest refuses every trace whose root span is named "poison" (a
+// trace the destination will never take) and stores the others.
+type refusingDest struct {
+	flakyDest
+	refused atomic.Int64
+}
+
+func (d *refusingDest) ExportTraces(ctx context.Context, traces []*exporter.Trace) error {
+	for _, t := range traces {
+		for _, s := range t.Spans {
+			if s.Name == "poison" {
+				d.refused.Add(1)
+				return errors.New("400 Bad Request: INVALID_PARAMETER_VALUE")
+			}
+		}
+	}
+	return d.flakyDest.ExportTraces(ctx, traces)
+}
+
+// A trace the destination refuses becomes a dead letter, retried every
+// retry interval; the destination did not stop answering, so the exports
+// that keep succeeding around it do not make it due again and again.
+func TestSpoolRefusedTraceIsNotRetriedByEverySuccess(t *testing.T) {
+	d := &refusingDest{flakyDest: *newFlaky()}
+	r := newSpoolRig(t, t.TempDir(), d, exporter.WithBatchSize(1), exporter.WithSpoolIntervals(time.Hour, time.Hour))
+	tr := r.tp.Tracer(keys.ScopeName)
+	_, s := tr.Start(context.Background(), "poison")
+	s.End()
+	waitFor(t, "the dead letter", func() bool { return r.exp.Stats().SpoolDeadLetters == 1 })
+	for range 30 {
+		r.record(1)
+		time.Sleep(10 * time.Millisecond)
+	}
+	waitFor(t, "30 delivered", func() bool { n, _ := d.count(); return n == 30 })
+	// Once, and once more as soon as an export succeeded after its failure
+	// (which might have been an outage).
+	if n := d.refused.Load(); n > 2 {
+		t.Errorf("the refused trace was sent %d times while 30 others were exported, want at most twice (retry interval 1h)", n)
+	}
+	if err := r.shutdown(t, 10*time.Second); err != nil {
+		t.Fatalf("Shutdown = %v", err)
+	}
+}
