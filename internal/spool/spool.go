@@ -431,6 +431,12 @@ func (s *Spool) Append(records [][]byte) ([]Ref, error) {
 			return
 		}
 		n, err := seg.f.Write(buf)
+		if err != nil && n > 0 && seg.f.Truncate(seg.size) == nil {
+			// None of buf is indexed (its records are refused): take its
+			// frames off the disk too, or the next process would deliver
+			// the complete ones a second time.
+			n = 0
+		}
 		seg.size += int64(n)
 		s.bytes += int64(n)
 		seg.dirty = true

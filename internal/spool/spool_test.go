@@ -501,3 +501,51 @@ func TestOpenWhileAnEmptySlotIsRemoved(t *testing.T) {
 		t.Fatalf("%d of 1200 Opens failed, the first with: %v", failed, first)
 	}
 }
+
+// An Append whose write fails part way (the disk fills up in the middle of
+// a batch; here the file size limit, RLIMIT_FSIZE) returns no ref: the
+// caller exports those records from memory only. Then none of them may be
+// found on disk by the next process, which would deliver them a second
+// time.
+func TestFailedAppendLeavesNoRecordOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Skip(err)
+	}
+	lim := old
+	lim.Cur = 2000 // about 8 of the 20 records
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+		t.Skip(err)
+	}
+	refs, err := s.Append(records("p", 20))
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	if err == nil {
+		t.Fatal("Append past the file size limit succeeded")
+	}
+	for _, r := range refs {
+		if r != 0 {
+			t.Fatalf("refs %v for a failed write", refs)
+		}
+	}
+	// Written later, once there is room again: indexed and delivered.
+	later, err := s.Append(records("q", 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Release(later...)
+	// Killed: the files stay, the lock goes.
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.own.lock.Close()
+
+	s2 := open(t, dir, Options{})
+	defer s2.Close()
+	if got := datas(claimAll(s2)); !equal(got, strs(records("q", 2))) {
+		t.Fatalf("the next process found %d records, want only the 2 written later: %.60q", len(got), got)
+	}
+}
