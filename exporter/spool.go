@@ -493,7 +493,8 @@ func (sc *spooler) replayWorker() {
 }
 
 // replayOnce exports one batch of the backlog or of the due dead letters;
-// it reports whether there was one.
+// it reports whether there was one, or more backlog behind records it had
+// to skip.
 func (sc *spooler) replayOnce() bool {
 	p, e := sc.p, sc.p.e
 	sc.replaying.Add(1) // before the claim: awaitBacklog never sees neither
@@ -523,7 +524,10 @@ func (sc *spooler) replayOnce() bool {
 		}
 	}
 	if len(items) == 0 {
-		return false
+		// Nothing to send; when every record claimed was unusable (skipped),
+		// more may wait behind them, and nothing else wakes the workers for
+		// the backlog: look again.
+		return sc.sp.Backlog() > 0
 	}
 	ctx, cancel := context.WithTimeout(p.bgCtx, e.s.RetryTimeout)
 	defer cancel()

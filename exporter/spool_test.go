@@ -17,6 +17,7 @@ import (
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/spool"
 )
 
 // flakyDest is a destination that can be down (every export fails at
@@ -442,5 +443,45 @@ func TestSpoolRefusedTraceIsNotRetriedByEverySuccess(t *testing.T) {
 	}
 	if err := r.shutdown(t, 10*time.Second); err != nil {
 		t.Fatalf("Shutdown = %v", err)
+	}
+}
+
+// Records the replay cannot use (not a trace: written by something else,
+// or damaged after they were read in) are skipped; the records behind
+// them are still delivered — also when a whole batch of the replay was
+// unusable — and Shutdown does not wait for them until its deadline.
+func TestSpoolReplayGoesOnAfterAnUnusableBatch(t *testing.T) {
+	dir := t.TempDir()
+	sp, err := spool.Open(dir, spool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs [][]byte
+	for range 10 { // two batches of the replay (batch size 5)
+		recs = append(recs, []byte(`{"not": "a trace"}`))
+	}
+	for i := range 3 {
+		recs = append(recs, []byte(fmt.Sprintf(`{"info": {"trace_id": "tr-%032d", "state": "OK"}, "data": {"spans": []}}`, i)))
+	}
+	if _, err := sp.Append(recs); err != nil {
+		t.Fatal(err)
+	}
+	sp.Close() // the records stay for the next process
+	d := newFlaky()
+	r := newSpoolRig(t, dir, d, exporter.WithMaxWorkers(1))
+	deadline := time.Now().Add(3 * time.Second)
+	for n, _ := d.count(); n < 3 && time.Now().Before(deadline); n, _ = d.count() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	start := time.Now()
+	if err := r.shutdown(t, 10*time.Second); err != nil {
+		t.Fatalf("Shutdown = %v", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("Shutdown took %v", took)
+	}
+	st := r.exp.Stats()
+	if n, _ := d.count(); n != 3 || st.SpoolRecordsSkipped != 10 || st.SpoolPending != 0 {
+		t.Fatalf("stored %d of the 3 traces behind 10 unusable records; stats %+v", n, st)
 	}
 }
