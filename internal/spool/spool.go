@@ -625,10 +625,10 @@ func (s *Spool) Mark(refs ...Ref) {
 
 func (s *Spool) deleteSegmentLocked(seg *segment) {
 	if seg.f != nil {
+		removeOwn(seg.path, seg.f)
 		seg.f.Close()
 		seg.f = nil
 	}
-	_ = os.Remove(seg.path)
 	s.bytes -= seg.size
 	sl := seg.slot
 	for i, x := range sl.segs {
@@ -646,9 +646,7 @@ func (s *Spool) deleteSegmentLocked(seg *segment) {
 // delivered: its lock file is unlinked before the lock is released, so a
 // process that opens it meanwhile notices (lockFile).
 func (s *Spool) releaseSlotLocked(sl *slot) {
-	_ = os.Remove(filepath.Join(sl.dir, lockName))
-	_ = os.Remove(filepath.Join(sl.dir, deadDirName))
-	_ = os.Remove(sl.dir)
+	removeSlot(sl)
 	sl.lock.Close()
 	for i, x := range s.slots {
 		if x == sl {
@@ -1007,10 +1005,10 @@ func (s *Spool) closeLocked() {
 		for _, seg := range append([]*segment(nil), sl.segs...) {
 			if seg.live <= 0 {
 				if seg.f != nil {
+					removeOwn(seg.path, seg.f)
 					seg.f.Close()
 					seg.f = nil
 				}
-				_ = os.Remove(seg.path)
 				continue
 			}
 			empty = false
@@ -1023,10 +1021,33 @@ func (s *Spool) closeLocked() {
 			empty = false
 		}
 		if empty {
-			_ = os.Remove(filepath.Join(sl.dir, lockName))
-			_ = os.Remove(filepath.Join(sl.dir, deadDirName))
-			_ = os.Remove(sl.dir)
+			removeSlot(sl)
 		}
 		sl.lock.Close()
 	}
+}
+
+// removeOwn removes path if it still names f. A slot directory that was
+// removed (an operator's rm -rf) can have been taken by another process
+// since, which keeps its own files there under the same names.
+func removeOwn(path string, f *os.File) {
+	held, err1 := f.Stat()
+	named, err2 := os.Stat(path)
+	if err1 == nil && err2 == nil && os.SameFile(held, named) {
+		_ = os.Remove(path)
+	}
+}
+
+// removeSlot removes the emptied slot sl, whose lock is still held, unless
+// its directory is another process's now (see removeOwn).
+func removeSlot(sl *slot) {
+	lock := filepath.Join(sl.dir, lockName)
+	held, err1 := sl.lock.Stat()
+	named, err2 := os.Stat(lock)
+	if err1 != nil || err2 != nil || !os.SameFile(held, named) {
+		return
+	}
+	_ = os.Remove(lock)
+	_ = os.Remove(filepath.Join(sl.dir, deadDirName))
+	_ = os.Remove(sl.dir)
 }

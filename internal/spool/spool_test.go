@@ -549,3 +549,38 @@ func TestFailedAppendLeavesNoRecordOnDisk(t *testing.T) {
 		t.Fatalf("the next process found %d records, want only the 2 written later: %.60q", len(got), got)
 	}
 }
+
+// The spool directory is removed while a process runs, and another process
+// starts meanwhile and takes the same slot name: the first one must never
+// delete the files the second one has there now under the same names (a
+// segment it finished with, its emptied slot at Close).
+func TestVanishedSlotTakenByAnotherProcess(t *testing.T) {
+	dir := t.TempDir()
+	a := open(t, dir, Options{SegmentBytes: 64 << 10})
+	refsA, err := a.Append(records("a", 300)) // two segments: 0 (full) and 1
+	if err != nil || len(a.own.segs) != 2 {
+		t.Fatalf("Append: %v, %d segments", err, len(a.own.segs))
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, dir, Options{})
+	if b.Dir() != a.Dir() {
+		t.Fatalf("b took %s, not a's %s", b.Dir(), a.Dir())
+	}
+	if _, err := b.Append(records("b", 3)); err != nil { // b's segment 0
+		t.Fatal(err)
+	}
+	a.Ack(refsA...) // a's segment 0 is done with
+	a.Close()       // and a's slot is empty
+	// b is killed; the next process must find its 3 records.
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	b.own.lock.Close()
+	c := open(t, dir, Options{})
+	defer c.Close()
+	if got := claimAll(c); len(got) != 3 {
+		t.Fatalf("the next process found %d of b's 3 records", len(got))
+	}
+}
