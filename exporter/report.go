@@ -345,13 +345,24 @@ func (n *WaitNotice) Notice() bool { return n.Cause == nil }
 // confirming anything before it says so.
 const waitNoticeAfter = 2 * time.Second
 
+// waiting is how many traces Shutdown waits for: those of this process
+// not yet settled; when there are none, with a spool, the records the
+// replay is delivering (an earlier process's, or released by this one).
+func (p *pipeline) waiting() int {
+	_, pending := p.e.buf.lens()
+	if pending == 0 && p.spool != nil {
+		pending = p.spool.sp.Stats().Records
+	}
+	return pending
+}
+
 // noteWait arranges for Shutdown's one WaitNotice: at once when the
 // destination's last answer was a failure, at its first failure during the
 // wait, or as soon as it has confirmed nothing for waitNoticeAfter while
 // traces wait (a destination that does not answer). The returned func
 // cancels it.
 func (p *pipeline) noteWait() (cancel func()) {
-	if _, pending := p.e.buf.lens(); pending == 0 {
+	if p.waiting() == 0 {
 		return func() {}
 	}
 	if cause := p.rep.failing(); cause != nil {
@@ -386,7 +397,10 @@ func (p *pipeline) noteWait() (cancel func()) {
 }
 
 func (p *pipeline) giveWaitNotice(cause error) {
-	_, pending := p.e.buf.lens()
+	if p.rep.waitNoted.Load() {
+		return
+	}
+	pending := p.waiting()
 	if pending == 0 || !p.rep.waitNoted.CompareAndSwap(false, true) {
 		return
 	}

@@ -485,3 +485,33 @@ func TestSpoolReplayGoesOnAfterAnUnusableBatch(t *testing.T) {
 		t.Fatalf("stored %d of the 3 traces behind 10 unusable records; stats %+v", n, st)
 	}
 }
+
+// Shutdown waiting for the backlog an earlier process left, on a
+// destination that does not answer, says so once, early (a WaitNotice with
+// the number of traces), as it does for traces of its own.
+func TestSpoolShutdownAnnouncesTheWaitForTheBacklog(t *testing.T) {
+	dir := t.TempDir()
+	d := newFlaky()
+	d.hang.Store(true)
+	a := newSpoolRig(t, dir, d)
+	a.record(12)
+	waitFor(t, "12 spooled", func() bool { return a.exp.Stats().TracesSpooled == 12 })
+	_ = a.shutdown(t, 200*time.Millisecond) // gives up: the 12 stay in the spool
+	_ = a.shutdown(t, 5*time.Second)
+
+	b := newSpoolRig(t, dir, d)
+	start := time.Now()
+	if err := b.shutdown(t, 6*time.Second); err != nil {
+		t.Fatalf("Shutdown = %v", err)
+	}
+	var notice *exporter.WaitNotice
+	for len(b.errs) > 0 {
+		if n, ok := errors.AsType[*exporter.WaitNotice](<-b.errs); ok {
+			notice = n
+		}
+	}
+	if notice == nil || notice.Traces != 12 {
+		t.Fatalf("Shutdown waited %v for the 12 traces of the spool without a WaitNotice for them (got %v)", time.Since(start), notice)
+	}
+	d.hang.Store(false)
+}
