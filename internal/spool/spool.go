@@ -278,9 +278,10 @@ func (s *Spool) loadSlotLocked(sl *slot) error {
 	for _, name := range names {
 		n, _ := strconv.Atoi(strings.TrimSuffix(name, segSuffix))
 		sl.next = max(sl.next, n+1)
-		if err := s.loadSegmentLocked(sl, filepath.Join(sl.dir, name)); err != nil {
-			return err
-		}
+		// A segment that cannot be read now (an I/O error, too many open
+		// files) stays on disk, unindexed, for the slot's next owner; the
+		// others are delivered.
+		_ = s.loadSegmentLocked(sl, filepath.Join(sl.dir, name))
 	}
 	return s.loadDeadLocked(sl)
 }
@@ -294,7 +295,6 @@ func (s *Spool) loadSegmentLocked(sl *slot, path string) error {
 		return err
 	}
 	r := scanFrames(b)
-	s.skipped += int64(r.skipped)
 	acked, marked := map[int64]bool{}, map[int64]bool{}
 	for _, f := range r.frames {
 		switch f.kind {
@@ -309,21 +309,27 @@ func (s *Spool) loadSegmentLocked(sl *slot, path string) error {
 		}
 	}
 	seg := &segment{slot: sl, path: path, size: int64(len(b)), synced: int64(len(b))}
-	var refs []Ref
+	var fresh []*entry
 	for _, f := range r.frames {
 		if f.kind != kindTrace || acked[f.off] {
 			continue
 		}
-		s.nextRef++
-		s.entries[s.nextRef] = &entry{seg: seg, off: f.off, size: frameSize(len(f.payload)), state: stateBacklog, marked: marked[f.off]}
-		refs = append(refs, s.nextRef)
+		fresh = append(fresh, &entry{seg: seg, off: f.off, size: frameSize(len(f.payload)), state: stateBacklog, marked: marked[f.off]})
 	}
-	if len(refs) == 0 {
+	if len(fresh) == 0 {
+		s.skipped += int64(r.skipped)
 		return os.Remove(path) // everything in it was delivered
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
+	}
+	s.skipped += int64(r.skipped)
+	refs := make([]Ref, len(fresh))
+	for i, e := range fresh {
+		s.nextRef++
+		s.entries[s.nextRef] = e
+		refs[i] = s.nextRef
 	}
 	seg.f, seg.live = f, len(refs)
 	sl.segs = append(sl.segs, seg)
@@ -935,7 +941,11 @@ func (s *Spool) adoptLocked() int {
 			continue
 		}
 		s.slots = append(s.slots, sl)
-		if err := s.loadSlotLocked(sl); err != nil || len(sl.segs) == 0 {
+		_ = s.loadSlotLocked(sl)
+		if len(sl.segs) == 0 {
+			// Nothing to deliver. (With records indexed the slot stays
+			// held until they are, whatever failed: released now, they
+			// would be adopted a second time.)
 			s.releaseSlotLocked(sl)
 		}
 	}

@@ -584,3 +584,51 @@ func TestVanishedSlotTakenByAnotherProcess(t *testing.T) {
 		t.Fatalf("the next process found %d of b's 3 records", len(got))
 	}
 }
+
+// A slot that can be adopted only in part (one of its segments cannot be
+// read: an I/O error, too many open files; here a directory in its place)
+// is adopted once: its records are not indexed a second time at the next
+// Adopt, nor by another process meanwhile, and the segment that could not
+// be read stays on disk for a later adoption.
+func TestPartlyReadableSlotIsAdoptedOnce(t *testing.T) {
+	dir := t.TempDir()
+	a := open(t, dir, Options{})
+	defer a.Close()
+	b := open(t, dir, Options{})
+	if _, err := b.Append(records("b", 3)); err != nil {
+		t.Fatal(err)
+	}
+	bDir := b.Dir()
+	b.Close() // its 3 records stay for the next owner
+	unreadable := filepath.Join(bDir, "9999999999999999.seg")
+	if err := os.Mkdir(unreadable, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if n := a.Adopt(); n != 3 {
+		t.Fatalf("adopted %d records, want 3", n)
+	}
+	// Another process polling the directory now finds the slot held.
+	c := open(t, dir, Options{})
+	defer c.Close()
+	if n := c.Adopt(); n != 0 {
+		t.Fatalf("a second process adopted %d records of the slot being delivered", n)
+	}
+	if n := a.Adopt(); n != 0 {
+		t.Fatalf("the next Adopt indexed %d records a second time", n)
+	}
+	for _, r := range claimAll(a) {
+		a.Ack(r.Ref)
+	}
+	if st := a.Stats(); st.Records != 0 {
+		t.Fatalf("after delivering the 3: %+v", st)
+	}
+	if _, err := os.Stat(unreadable); err != nil {
+		t.Fatalf("the unreadable segment is gone: %v", err)
+	}
+	// A process that takes the slot as its own later runs with its spool.
+	d, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatalf("Open on a slot with an unreadable segment: %v", err)
+	}
+	d.Close()
+}
