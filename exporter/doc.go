@@ -221,12 +221,15 @@
 //   - Bounded: at MLFLOWTRACE_SPOOL_MAX_BYTES the spool refuses new traces
 //     (the oldest, already accepted, are kept): they are counted in
 //     Stats.TracesNotSpooled, reported once per 30 s, and still exported
-//     from memory. The same holds when the disk is full or the directory
-//     cannot be written; a directory that cannot be opened at all is
-//     reported once and the Exporter runs without a spool. A torn tail, a
-//     bad checksum or an unreadable record is skipped and counted
-//     (Stats.SpoolRecordsSkipped); the rest is delivered. A slot directory
-//     that vanishes is recreated.
+//     from memory. (A trace that becomes a dead letter is on disk twice
+//     until the segment holding its record can be deleted: during an
+//     outage the spool can pass the bound for a while by a segment or two,
+//     a segment being a sixteenth of the bound, at most 8 MiB.) The same
+//     holds when the disk is full or the directory cannot be written; a
+//     directory that cannot be opened at all is reported once and the
+//     Exporter runs without a spool. A torn tail, a bad checksum or an
+//     unreadable record is skipped and counted (Stats.SpoolRecordsSkipped);
+//     the rest is delivered. A slot directory that vanishes is recreated.
 //   - Several processes: a process owns one slot of the directory
 //     (<dir>/slot-N, flock'd); a second process on the same directory takes
 //     the next slot. The slot of a process that is gone is adopted by the

@@ -44,7 +44,10 @@ func (s Sync) String() string {
 // Options configure a Spool. Zero values mean defaults.
 type Options struct {
 	// MaxBytes bounds the spool: segment files and dead letters. An Append
-	// that would pass it is refused (ErrFull). Default 256 MiB.
+	// that would pass it is refused (ErrFull). Default 256 MiB. DeadLetter
+	// is not refused: until the segment of the record it moves can be
+	// deleted, the record counts twice, so the spool can pass the bound by
+	// a segment or two for a while.
 	MaxBytes int64
 	// Sync is the fsync policy.
 	Sync Sync
