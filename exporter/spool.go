@@ -605,6 +605,7 @@ func (sc *spooler) janitor() {
 				case recreated:
 					vanished = false
 					p.report(fmt.Errorf("exporter: the spool directory %s vanished; recreated (traces spooled before are still delivered)", sc.sp.Dir()))
+					sc.wakeUp() // a free slot taken instead can hold records of a gone process
 				}
 			}
 			if now.Sub(lastAdopt) >= s.SpoolAdoptInterval {

@@ -973,7 +973,8 @@ func (s *Spool) Stats() Stats {
 }
 
 // Check verifies that the slot directory still exists and recreates it
-// (and a new segment) when it vanished, so that later records are written
+// (and a new segment) when it vanished — in a free slot when another
+// process has taken its name since —, so that later records are written
 // to a visible file; records written before stay readable through the open
 // files. It reports whether it had to.
 func (s *Spool) Check() (recreated bool, err error) {
@@ -982,15 +983,28 @@ func (s *Spool) Check() (recreated bool, err error) {
 	if s.closed {
 		return false, nil
 	}
-	if _, err := os.Stat(s.active.path); err == nil {
+	if !replaced(s.active.path, s.active.f) {
 		return false, nil
 	}
-	sl, err := takeSlot(s.own.dir, true)
-	if err != nil {
-		return false, fmt.Errorf("spool: %s vanished and cannot be recreated: %w", s.own.dir, err)
+	if replaced(filepath.Join(s.own.dir, lockName), s.own.lock) {
+		// The slot directory vanished: take it again, or a free slot when
+		// another process has taken its name since.
+		sl, err := takeSlot(s.own.dir, true)
+		for i := 0; errors.Is(err, errLocked) && i < s.opts.MaxSlots; i++ {
+			if dir := filepath.Join(s.root, slotPrefix+strconv.Itoa(i)); !s.holds(dir) {
+				sl, err = takeSlot(dir, true)
+			}
+		}
+		if err != nil {
+			return false, fmt.Errorf("spool: %s vanished and cannot be recreated: %w", s.own.dir, err)
+		}
+		s.own.lock.Close()
+		moved := sl.dir != s.own.dir
+		s.own.dir, s.own.lock = sl.dir, sl.lock
+		if moved {
+			_ = s.loadSlotLocked(s.own) // what a gone process left there
+		}
 	}
-	s.own.lock.Close()
-	s.own.lock = sl.lock
 	if err := s.startSegmentLocked(); err != nil {
 		return false, fmt.Errorf("spool: %s vanished and cannot be recreated: %w", s.own.dir, err)
 	}
@@ -1044,20 +1058,34 @@ func (s *Spool) closeLocked() {
 // removed (an operator's rm -rf) can have been taken by another process
 // since, which keeps its own files there under the same names.
 func removeOwn(path string, f *os.File) {
-	held, err1 := f.Stat()
-	named, err2 := os.Stat(path)
-	if err1 == nil && err2 == nil && os.SameFile(held, named) {
+	if sameFile(path, f) {
 		_ = os.Remove(path)
 	}
+}
+
+// replaced reports whether path no longer names the open file f: it is
+// missing, or names another file (false when that cannot be told).
+func replaced(path string, f *os.File) bool {
+	named, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true
+	}
+	held, ferr := f.Stat()
+	return err == nil && ferr == nil && !os.SameFile(held, named)
+}
+
+// sameFile reports whether path names the open file f.
+func sameFile(path string, f *os.File) bool {
+	held, err1 := f.Stat()
+	named, err2 := os.Stat(path)
+	return err1 == nil && err2 == nil && os.SameFile(held, named)
 }
 
 // removeSlot removes the emptied slot sl, whose lock is still held, unless
 // its directory is another process's now (see removeOwn).
 func removeSlot(sl *slot) {
 	lock := filepath.Join(sl.dir, lockName)
-	held, err1 := sl.lock.Stat()
-	named, err2 := os.Stat(lock)
-	if err1 != nil || err2 != nil || !os.SameFile(held, named) {
+	if !sameFile(lock, sl.lock) {
 		return
 	}
 	_ = os.Remove(lock)

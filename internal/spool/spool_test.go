@@ -632,3 +632,61 @@ func TestPartlyReadableSlotIsAdoptedOnce(t *testing.T) {
 	}
 	d.Close()
 }
+
+// The spool directory is removed while a process runs, and another process
+// takes the slot's name before the first one notices: the first one goes on
+// in a free slot, so that what it spools from then on is on disk where the
+// next process finds it (not only in its unlinked files).
+func TestVanishedSlotTakenMovesToAFreeSlot(t *testing.T) {
+	dir := t.TempDir()
+	a := open(t, dir, Options{})
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, dir, Options{})
+	defer b.Close()
+	recreated, err := a.Check()
+	if err != nil || !recreated {
+		t.Fatalf("Check = %v, %v", recreated, err)
+	}
+	if a.Dir() == b.Dir() {
+		t.Fatalf("a and b share %s", a.Dir())
+	}
+	refs, err := a.Append(records("a", 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Release(refs...)
+	// a is killed; b adopts its slot and finds the 3.
+	a.mu.Lock()
+	a.closed = true
+	a.mu.Unlock()
+	a.own.lock.Close()
+	if n := b.Adopt(); n != 3 {
+		t.Fatalf("b adopted %d of a's 3 records", n)
+	}
+}
+
+// Only the active segment file is removed (the slot directory stays): a
+// new segment is started in the same slot, which stays locked.
+func TestRemovedActiveSegment(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	defer s.Close()
+	if err := os.Remove(s.active.path); err != nil {
+		t.Fatal(err)
+	}
+	slot := s.Dir()
+	recreated, err := s.Check()
+	if err != nil || !recreated || s.Dir() != slot {
+		t.Fatalf("Check = %v, %v; slot %s (was %s)", recreated, err, s.Dir(), slot)
+	}
+	if _, err := os.Stat(s.active.path); err != nil {
+		t.Fatalf("no new segment: %v", err)
+	}
+	other := open(t, dir, Options{})
+	defer other.Close()
+	if other.Dir() == slot {
+		t.Fatal("the slot is not locked any more")
+	}
+}
