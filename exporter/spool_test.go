@@ -137,7 +137,12 @@ func TestSpoolDeadLettersAreRetriedWhenTheDestinationRecovers(t *testing.T) {
 	d.down.Store(true)
 	r := newSpoolRig(t, dir, d, exporter.WithSpoolIntervals(200*time.Millisecond, time.Hour))
 	r.record(20)
-	waitFor(t, "20 dead letters", func() bool { return r.exp.Stats().SpoolDeadLetters == 20 })
+	// The spool counts a dead letter when it is written, the exporter its
+	// batch's after the batch: wait for both.
+	waitFor(t, "20 dead letters", func() bool {
+		st := r.exp.Stats()
+		return st.SpoolDeadLetters == 20 && st.TracesDeadLettered == 20
+	})
 	st := r.exp.Stats()
 	if st.TracesSpooled != 20 || st.TracesDeadLettered != 20 || st.TracesFailed != 0 {
 		t.Fatalf("stats during the outage: %+v", st)
