@@ -156,6 +156,26 @@ func (e *Exporter) spanTraceIDs(spans []*Span) []string {
 	return ids
 }
 
+// exportPanicked is the trace queue's OnError. The export functions report
+// their failures themselves and return nil, so it only sees a panic of ours
+// (assembling or spooling a trace; a destination's panic is an error
+// already, callDestination): the traces are lost, counted, settled and
+// reported like a failed export, instead of waiting forever.
+func (p *pipeline) exportPanicked(states []*traceState, err error) {
+	e := p.e
+	xerr := &ExportError{Err: fmt.Errorf("exporter: %w", err)}
+	for _, ts := range states {
+		xerr.TraceIDs = append(xerr.TraceIDs, e.TraceID(ts.id))
+	}
+	e.counters.addExportFailures(1)
+	e.counters.addTracesFailed(len(states))
+	p.noteLoss(xerr)
+	p.report(xerr)
+	for _, ts := range states {
+		e.buf.settle(ts, xerr)
+	}
+}
+
 // droppedAtShutdown counts and settles the finished traces the trace queue
 // abandoned because Shutdown's ctx ended (batch.Config.OnDrop).
 func (p *pipeline) droppedAtShutdown(states []*traceState) {

@@ -421,3 +421,40 @@ func TestShutdownReportsSayOneTrace(t *testing.T) {
 		t.Errorf("reports %v, want [%s]", errs, want)
 	}
 }
+
+// A panic of ours on the export path (here: assembling a trace the
+// exporter cannot handle) loses that trace only: it is counted as failed,
+// reported once with its id, and the pipeline goes on exporting; Shutdown
+// says it was not delivered, and no goroutine is left.
+func TestExportPanicIsReportedOnce(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	var log errLog
+	rec := exportertest.NewRecorder()
+	exp, err := exporter.New(context.Background(), exporter.WithGetenv(noEnv), exporter.WithDestination(rec),
+		exporter.WithBatchSize(1), exporter.WithErrorHandler(log.handle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := exp.EnqueueBroken()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(exp))
+	_, root := tp.Tracer("x").Start(context.Background(), "after")
+	root.End()
+	if err := exp.ForceFlush(context.Background()); err != nil {
+		t.Fatalf("ForceFlush = %v", err)
+	}
+	if got := len(rec.Traces()); got != 1 {
+		t.Errorf("%d traces exported after the panic, want 1", got)
+	}
+	if st := exp.Stats(); st.TracesFailed != 1 || st.TracesExported != 1 {
+		t.Errorf("Stats: %d failed, %d exported; want 1, 1", st.TracesFailed, st.TracesExported)
+	}
+	errs := log.snapshot()
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "panicked") || !strings.Contains(errs[0].Error(), id) {
+		t.Errorf("reports = %v, want one naming the panic and %s", errs, id)
+	}
+	var xerr *exporter.ExportError
+	if len(errs) == 1 && !errors.As(errs[0], &xerr) {
+		t.Errorf("report %T is not an *ExportError", errs[0])
+	}
+	wantUndelivered(t, exp, exp.Shutdown(context.Background()))
+}

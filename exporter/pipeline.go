@@ -71,6 +71,7 @@ func (p *pipeline) start(ctx context.Context) {
 		BatchSize:     s.BatchSize,
 		Interval:      linger,
 		ExportTimeout: s.RetryTimeout,
+		OnError:       p.exportPanicked,
 		OnDrop:        p.droppedAtShutdown,
 	})
 	if e.route.spans != nil {

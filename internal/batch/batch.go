@@ -27,9 +27,9 @@ type Config[T any] struct {
 	Interval time.Duration
 	// ExportTimeout bounds one export call; 0 means no timeout.
 	ExportTimeout time.Duration
-	// OnError is called (from a worker) with the batch of a failed or
+	// OnError is called (from a worker) with the items of a failed or
 	// panicking export.
-	OnError func(batch int, err error)
+	OnError func(failed []T, err error)
 	// OnDrop is called with the items abandoned because Shutdown's ctx
 	// ended before they were exported (possibly in several calls, from
 	// Shutdown or from the Batcher's goroutines). Drops of a full queue are
@@ -399,13 +399,12 @@ func (b *Batcher[T]) exportBatch(batch []T) {
 		ctx, cancel = context.WithTimeout(ctx, b.cfg.ExportTimeout)
 		defer cancel()
 	}
-	n := len(batch)
 	defer func() {
 		if r := recover(); r != nil && b.cfg.OnError != nil {
-			b.cfg.OnError(n, fmt.Errorf("batch: export panicked: %v", r))
+			b.cfg.OnError(batch, fmt.Errorf("batch: export panicked: %v", r))
 		}
 	}()
 	if err := b.export(ctx, batch); err != nil && b.cfg.OnError != nil {
-		b.cfg.OnError(n, err)
+		b.cfg.OnError(batch, err)
 	}
 }

@@ -271,7 +271,7 @@ func TestShutdownHonoursContext(t *testing.T) {
 	var failed atomic.Int64
 	b := New(g.export, Config[int]{Workers: 1, BatchSize: 1,
 		OnDrop:  func(d []int) { dropped.Add(int64(len(d))) },
-		OnError: func(n int, err error) { failed.Add(int64(n)) },
+		OnError: func(f []int, err error) { failed.Add(int64(len(f))) },
 	})
 	for i := range 5 {
 		b.Enqueue(i)
@@ -312,7 +312,7 @@ func TestErrorsAndPanics(t *testing.T) {
 		}
 		return nil
 	}, Config[int]{Workers: 1, BatchSize: 1, ExportTimeout: 5 * time.Millisecond,
-		OnError: func(n int, err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }})
+		OnError: func(_ []int, err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }})
 	defer shutdown(t, b)
 	for i := range 4 {
 		b.Enqueue(i)
@@ -414,11 +414,11 @@ func TestShutdownExpiredContext(t *testing.T) {
 				<-ctx.Done() // a destination that honours ctx
 				return ctx.Err()
 			}, Config[int]{Workers: tt.workers, BatchSize: tt.batch, Interval: 0,
-				OnError: func(n int, err error) {
+				OnError: func(f []int, err error) {
 					if !errors.Is(err, context.Canceled) {
 						t.Errorf("export error = %v, want Canceled", err)
 					}
-					failed.Add(int64(n))
+					failed.Add(int64(len(f)))
 				},
 				OnDrop: func(d []int) { mu.Lock(); dropped = append(dropped, d...); mu.Unlock() },
 				OnStop: func() { stops.Add(1) },
