@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -159,18 +156,7 @@ func TestDatabricks(t *testing.T) {
 // the client to the workspace stays open, neither the API client's nor the
 // OAuth provider's (discovery and token requests).
 func TestDatabricksCloseClosesEveryConnection(t *testing.T) {
-	var mu sync.Mutex
-	open := map[net.Conn]bool{}
-	ws, err := databrickstest.Start(databrickstest.Config{ConnState: func(c net.Conn, s http.ConnState) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch s {
-		case http.StateNew:
-			open[c] = true
-		case http.StateClosed, http.StateHijacked:
-			delete(open, c)
-		}
-	}})
+	ws, err := databrickstest.Start(databrickstest.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,14 +179,7 @@ func TestDatabricksCloseClosesEveryConnection(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	n := -1
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		mu.Lock()
-		n = len(open)
-		mu.Unlock()
-		if n == 0 {
-			return
-		}
+	if n := ws.OpenConnections(2 * time.Second); n != 0 {
+		t.Errorf("%d connection(s) to the workspace still open after Close", n)
 	}
-	t.Errorf("%d connection(s) to the workspace still open after Close", n)
 }

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -57,9 +58,6 @@ type Config struct {
 	SignedURLTTL time.Duration
 	// Logf, when set, receives one line per request and per rejection.
 	Logf func(format string, args ...any)
-	// ConnState, when set, is the workspace server's http.Server.ConnState
-	// hook (e.g. to see which client connections are still open).
-	ConnState func(net.Conn, http.ConnState)
 }
 
 // Workspace is a fake Databricks workspace. Its methods are safe for
@@ -78,6 +76,8 @@ type Workspace struct {
 	srv    *httptest.Server
 	stores map[Cloud]*objectStore
 	client *http.Client
+
+	conns atomic.Int64 // client connections open now
 
 	mu          sync.Mutex
 	tokens      map[string]tokenInfo // accepted bearer tokens
@@ -192,7 +192,7 @@ func Start(cfg Config) (*Workspace, error) {
 		stores:       map[Cloud]*objectStore{},
 	}
 	w.srv = httptest.NewUnstartedServer(http.HandlerFunc(w.serve))
-	w.srv.Config.ConnState = cfg.ConnState
+	w.srv.Config.ConnState = w.connState
 	if !cfg.TLS && cfg.Addr != "" {
 		l, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {
@@ -408,6 +408,25 @@ func (w *Workspace) TokenRequests() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.tokenReqs
+}
+
+func (w *Workspace) connState(_ net.Conn, s http.ConnState) {
+	switch s {
+	case http.StateNew:
+		w.conns.Add(1)
+	case http.StateClosed, http.StateHijacked:
+		w.conns.Add(-1)
+	}
+}
+
+// OpenConnections waits up to wait for the clients' connections to the
+// workspace to be closed and returns how many are still open.
+func (w *Workspace) OpenConnections(wait time.Duration) int {
+	for deadline := time.Now().Add(wait); ; time.Sleep(10 * time.Millisecond) {
+		if n := int(w.conns.Load()); n == 0 || time.Now().After(deadline) {
+			return n
+		}
+	}
 }
 
 // Traces returns a copy of every stored trace, in the order they were
