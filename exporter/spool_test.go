@@ -210,12 +210,7 @@ func TestSpoolNextProcessDeliversWhatIsLeft(t *testing.T) {
 func TestSpoolShortLivedProcessDeliversTheBacklogAtShutdown(t *testing.T) {
 	dir := t.TempDir()
 	d := newFlaky()
-	d.hang.Store(true)
-	a := newSpoolRig(t, dir, d)
-	a.record(12)
-	waitFor(t, "12 spooled", func() bool { return a.exp.Stats().TracesSpooled == 12 })
-	_ = a.shutdown(t, 200*time.Millisecond) // gives up: all 12 stay in the spool
-	_ = a.shutdown(t, 5*time.Second)
+	leaveInSpool(t, dir, d, 12)
 	d.hang.Store(false)
 
 	// The destination fails: Shutdown returns at once, the 12 stay.
@@ -497,12 +492,7 @@ func TestSpoolReplayGoesOnAfterAnUnusableBatch(t *testing.T) {
 func TestSpoolShutdownAnnouncesTheWaitForTheBacklog(t *testing.T) {
 	dir := t.TempDir()
 	d := newFlaky()
-	d.hang.Store(true)
-	a := newSpoolRig(t, dir, d)
-	a.record(12)
-	waitFor(t, "12 spooled", func() bool { return a.exp.Stats().TracesSpooled == 12 })
-	_ = a.shutdown(t, 200*time.Millisecond) // gives up: the 12 stay in the spool
-	_ = a.shutdown(t, 5*time.Second)
+	leaveInSpool(t, dir, d, 12)
 
 	b := newSpoolRig(t, dir, d)
 	start := time.Now()
@@ -519,4 +509,17 @@ func TestSpoolShutdownAnnouncesTheWaitForTheBacklog(t *testing.T) {
 		t.Fatalf("Shutdown waited %v for the 12 traces of the spool without a WaitNotice for them (got %v)", time.Since(start), notice)
 	}
 	d.hang.Store(false)
+}
+
+// leaveInSpool is an earlier process on dir that recorded n traces while d
+// hung and whose Shutdown gave up: the n stay in the spool, and d still
+// hangs.
+func leaveInSpool(t *testing.T, dir string, d *flakyDest, n int) {
+	t.Helper()
+	d.hang.Store(true)
+	a := newSpoolRig(t, dir, d)
+	a.record(n)
+	waitFor(t, "traces spooled", func() bool { return a.exp.Stats().TracesSpooled == int64(n) })
+	_ = a.shutdown(t, 200*time.Millisecond) // gives up: the n stay in the spool
+	_ = a.shutdown(t, 5*time.Second)
 }
