@@ -221,6 +221,12 @@ type Span struct {
 	startHasInputs bool
 	startInputs    string
 	startFuncName  string
+
+	// linkMu orders the changes of the span's mlflow.linkedPrompts
+	// attribute (LinkPromptVersion); linked is its value, when linkedSet.
+	linkMu    sync.Mutex
+	linked    string
+	linkedSet bool
 }
 
 // StartSpan starts a span as a child of the span in ctx (or a new trace) and
@@ -536,6 +542,12 @@ func (s *Span) attr(key string, v any) attribute.KeyValue {
 			s.mu.Lock()
 			s.spanType = SpanType(t)
 			s.mu.Unlock()
+		}
+	case keys.LinkedPrompts:
+		if l, ok := v.(string); ok { // set by hand: linking adds to it
+			s.linkMu.Lock()
+			s.linked, s.linkedSet = l, true
+			s.linkMu.Unlock()
 		}
 	case keys.SpanLogLevel:
 		s.mu.Lock()

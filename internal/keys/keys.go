@@ -25,8 +25,11 @@ const (
 	LLMProvider      = "mlflow.llm.provider"
 	LLMCost          = "mlflow.llm.cost"
 	SpanLogLevel     = "mlflow.spanLogLevel"
-	SessionID        = "session.id"
-	UserID           = "user.id"
+	// LinkedPrompts lists the prompt versions loaded in the span, as the
+	// trace tag TagLinkedPrompts does for the trace.
+	LinkedPrompts = "mlflow.linkedPrompts"
+	SessionID     = "session.id"
+	UserID        = "user.id"
 )
 
 // Trace metadata keys (TraceInfo.trace_metadata).
@@ -56,6 +59,9 @@ const (
 	TagTraceName        = "mlflow.traceName"
 	TagArtifactLocation = "mlflow.artifactLocation"
 	TagSpansLocation    = "mlflow.trace.spansLocation"
+	// TagLinkedPrompts lists the prompt versions loaded in the trace:
+	// [{"name": "<prompt>", "version": "<n>"}, ...] (package promptlink).
+	TagLinkedPrompts = "mlflow.linkedPrompts"
 )
 
 // Limits MLflow applies to trace info fields.
