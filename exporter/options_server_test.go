@@ -52,7 +52,7 @@ func TestServerDestinationNoIO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := newServerRoute(&c)
+	r, err := newServerRoute(&c, func(error) {})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,14 +64,14 @@ func TestServerDestinationNoIO(t *testing.T) {
 	}
 	_ = r.dest.Shutdown(t.Context())
 	c.Transport.URL = "http://[bad"
-	if _, err := newServerRoute(&c); err == nil || strings.Contains(err.Error(), "[bad") {
+	if _, err := newServerRoute(&c, func(error) {}); err == nil || strings.Contains(err.Error(), "[bad") {
 		t.Errorf("err = %v", err)
 	}
 	off, err := newConfig([]Option{WithGetenv(func(string) string { return "" }), WithTrackingURI("http://127.0.0.1:1"), WithoutSpanStreaming()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, err := newServerRoute(&off); err != nil || r.spans != nil {
+	if r, err := newServerRoute(&off, func(error) {}); err != nil || r.spans != nil {
 		t.Errorf("WithoutSpanStreaming: spans %v err %v", r.spans, err)
 	}
 }

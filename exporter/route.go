@@ -63,7 +63,7 @@ func newRoute(s *settings.Settings, report func(error)) (route, error) {
 	case settings.Custom:
 		return route{where: "the custom destination", dest: s.CustomTraces, spans: s.CustomSpans}, nil
 	case settings.Server:
-		return newServerRoute(s)
+		return newServerRoute(s, report)
 	case settings.Databricks:
 		return newDatabricksRoute(s, report)
 	default:
@@ -81,14 +81,16 @@ var testRoute func(*settings.Settings) (route, bool)
 
 // newServerRoute builds the MLflow tracking server destination. It does no
 // I/O: the server's capabilities and the experiment are resolved on the
-// first export, on a worker.
-func newServerRoute(s *settings.Settings) (route, error) {
+// first export, on a worker. report is the pipeline's error path, for what
+// fails without failing a trace (linking a trace's prompt versions).
+func newServerRoute(s *settings.Settings, report func(error)) (route, error) {
 	d, err := mlflowserver.New(mlflowserver.Config{
 		Transport:            s.HTTP(),
 		ExperimentID:         s.ExperimentID,
 		ExperimentName:       s.ExperimentName,
 		Resource:             sdkResource,
 		DisableSpanStreaming: s.DisableSpanStreaming,
+		ErrorHandler:         func(err error) { report(fmt.Errorf("exporter: %w", err)) },
 	})
 	if err != nil {
 		return route{}, fmt.Errorf("tracking server: %w", err)

@@ -10,5 +10,7 @@
 //     caller's path), and caches;
 //   - StartTraceV3: POST /api/3.0/mlflow/traces {"trace":{"trace_info":…}}
 //     with the trace info, returning the tags the backend added
-//     (mlflow.artifactLocation, mlflow.trace.spansLocation).
+//     (mlflow.artifactLocation, mlflow.trace.spansLocation);
+//   - LinkPromptsToTrace: POST /api/2.0/mlflow/traces/link-prompts, the
+//     prompt versions a stored trace used (LinkPromptsRequest).
 package mlflowrest

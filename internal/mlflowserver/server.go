@@ -21,6 +21,7 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowrest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/otlpconv"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/promptlink"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
 )
@@ -53,6 +54,9 @@ type Config struct {
 	// DisableSpanStreaming skips /v1/traces entirely (every trace goes
 	// through StartTraceV3 + traces.json).
 	DisableSpanStreaming bool
+	// ErrorHandler, when set, is told of failures that do not fail a
+	// trace: linking a stored trace to its prompt versions.
+	ErrorHandler func(error)
 }
 
 // Destination exports to one MLflow tracking server. It is safe for
@@ -70,6 +74,7 @@ type Destination struct {
 	ledger ledger
 
 	reported mlflowrest.Reported // one-time errors already returned
+	onWarn   func(error)         // Config.ErrorHandler
 
 	closed atomic.Bool
 }
@@ -98,6 +103,7 @@ func New(cfg Config) (*Destination, error) {
 		client:   c,
 		resource: otlpconv.KeyValues(cfg.Resource),
 		exp:      mlflowrest.NewResolver(c, cfg.ExperimentID, cfg.ExperimentName, defaultExperiment),
+		onWarn:   cfg.ErrorHandler,
 	}
 	d.ledger.init(maxTrackedTraces)
 	if cfg.DisableSpanStreaming {
@@ -298,10 +304,65 @@ func (d *Destination) ExportTraces(ctx context.Context, traces []*tracemodel.Tra
 		ok, err := d.spansSent(reqErrs[len(starting)+j])
 		errs = append(errs, d.spansFailed(ctx, g, ok, err)...)
 	}
+
+	// 3. The prompt versions the stored traces used.
+	d.linkPrompts(ctx, starting, stream)
 	for _, t := range traces {
 		d.ledger.finish(traceIDOf(t))
 	}
 	return errors.Join(errs...)
+}
+
+// linkPrompts links each trace of ws that the server stored to the prompt
+// versions its tag mlflow.linkedPrompts lists (tracing.LinkPromptVersion):
+// one LinkPromptsToTrace per trace, after its StartTraceV3 and spans, as
+// MLflow's exporter calls it once it has logged the trace — sent as the
+// batch's requests are (pipelined to a SQL store). MLflow's client reads
+// the trace info back first, to add the versions to that tag; the tag went
+// with StartTraceV3 here, so that read is not made. A failure does not fail
+// the trace (it is stored, tag included): it goes to Config.ErrorHandler,
+// once when the server cannot link at all (a FileStore backend, a server
+// older than the route).
+func (d *Destination) linkPrompts(ctx context.Context, ws []*spanWork, pipelined bool) {
+	var reqs []*transport.Request
+	var ids []string
+	for _, w := range ws {
+		v, ok := w.t.Info.Tags[keys.TagLinkedPrompts]
+		if w.started == nil || !ok {
+			continue
+		}
+		refs, err := promptlink.Parse(v)
+		if err != nil {
+			d.warn(fmt.Errorf("mlflowserver: %s: prompt versions not linked: %w", w.t.Info.TraceID, err))
+			continue
+		}
+		if len(refs) > 0 {
+			reqs = append(reqs, mlflowrest.LinkPromptsRequest(w.t.Info.TraceID, refs))
+			ids = append(ids, w.t.Info.TraceID)
+		}
+	}
+	if len(reqs) == 0 {
+		return
+	}
+	resps, errs := d.send(ctx, reqs, pipelined)
+	for i, err := range errs {
+		resps[i].Release()
+		if err == nil {
+			continue
+		}
+		switch transport.ErrorCode(err) {
+		case "ENDPOINT_NOT_FOUND", "INVALID_PARAMETER_VALUE":
+			d.warn(d.reported.Warn("link-prompts", fmt.Errorf("mlflowserver: the tracking server does not link prompt versions to traces (a FileStore backend, or an MLflow version without the route); traces keep their %s tag: %w", keys.TagLinkedPrompts, err)))
+		default:
+			d.warn(fmt.Errorf("mlflowserver: %s: link prompt versions: %w", ids[i], err))
+		}
+	}
+}
+
+func (d *Destination) warn(err error) {
+	if err != nil && d.onWarn != nil {
+		d.onWarn(err)
+	}
 }
 
 // Redeliver exports traces that may have reached the server before (the

@@ -42,6 +42,8 @@ type fakeServer struct {
 	order       []string // "<method> <path> <client address>" of each call
 	rejectTrace string   // a trace id whose StartTraceV3 gets a 400
 	versionDown int      // the first versionDown /version requests get a 503
+	links       []string // LinkPromptsToTrace bodies
+	linkCode    string   // MLflow error_code for LinkPromptsToTrace, "" to accept
 }
 
 func newFake(t *testing.T, version string) *fakeServer {
@@ -124,6 +126,15 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		ti["tags"] = tags
 		_ = json.NewEncoder(w).Encode(map[string]any{"trace": map[string]any{"trace_info": ti}})
+	case r.URL.Path == "/api/2.0/mlflow/traces/link-prompts":
+		if f.linkCode != "" {
+			w.WriteHeader(400)
+			_, _ = fmt.Fprintf(w, `{"error_code":%q,"message":"Linking prompts to traces is not supported in FileStore."}`, f.linkCode)
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		f.links = append(f.links, string(b))
+		_, _ = io.WriteString(w, "{}")
 	case strings.HasPrefix(r.URL.Path, "/api/2.0/mlflow-artifacts/artifacts/"):
 		b, _ := io.ReadAll(r.Body)
 		f.uploads[strings.TrimPrefix(r.URL.Path, "/api/2.0/mlflow-artifacts/artifacts/")] = b
