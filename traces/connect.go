@@ -4,23 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/localstore"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowrest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/settings"
-	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
 )
 
 // This file is the one place a Client is built from options: they are
 // resolved by internal/settings, as for the exporter (same defaults,
 // environment, options and backend selection), and the backend is built from
-// the exporter's own building blocks: internal/transport (one HTTP client,
-// retries, redaction), the Databricks workspace and credentials settings
-// selected (internal/dbauth), internal/mlflowrest (experiment name → id)
-// and internal/localstore.
+// the exporter's own building blocks: the REST client of the selected
+// server or workspace (Settings.RESTClient: internal/transport — one HTTP
+// client, retries, redaction — with the Databricks credentials of
+// internal/dbauth), internal/mlflowrest (experiment name → id) and
+// internal/localstore.
 
 // maxResponseBytes bounds a response body: a trace with its spans can be
 // much larger than the exporter's answers.
@@ -71,17 +70,13 @@ func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
 	}
 	switch s.Kind {
 	case settings.Server:
-		c, err := newHTTP(s.HTTP())
+		c, err := s.RESTClient(userAgent, maxResponseBytes)
 		if err != nil {
 			return nil, fmt.Errorf("traces: tracking server: %w", err)
 		}
 		return &Client{b: newREST(c, false, mlflowrest.NewResolver(c, s.ExperimentID, s.ExperimentName, "0"), ""), spanLoads: loads}, nil
 	case settings.Databricks:
-		tc := s.HTTP()
-		tc.URL = s.Workspace.Host
-		tc.Credentials = s.Workspace.Credentials
-		tc.Token, tc.Username, tc.Password = nil, nil, nil
-		c, err := newHTTP(tc)
+		c, err := s.RESTClient(userAgent, maxResponseBytes)
 		if err != nil {
 			return nil, fmt.Errorf("traces: databricks: %w", err)
 		}
@@ -96,16 +91,4 @@ func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
 		return &Client{b: &localBackend{r: r, experimentID: s.ExperimentID, experimentName: s.ExperimentName}}, nil
 	}
 	return nil, errors.New("traces: exporter.WithDestination names no store to read traces from: use WithTrackingURI")
-}
-
-func newHTTP(tc transport.Config) (*transport.Client, error) {
-	tc.Headers = tc.Headers.Clone()
-	if tc.Headers == nil {
-		tc.Headers = http.Header{}
-	}
-	if tc.Headers.Get("User-Agent") == "" {
-		tc.Headers.Set("User-Agent", userAgent)
-	}
-	tc.MaxResponseBytes = maxResponseBytes
-	return transport.New(tc)
 }

@@ -688,3 +688,33 @@ func (s *Settings) HTTP() transport.Config {
 	}
 	return tc
 }
+
+// RESTClient returns an HTTP client for the MLflow REST API of the selected
+// tracking server or Databricks workspace, for a package that calls it on
+// its caller's behalf (traces, prompts): the transport settings (HTTP()),
+// for Databricks the workspace's host and credentials, userAgent unless the
+// headers set one, and answers read up to maxResponseBytes. It does no I/O.
+func (s *Settings) RESTClient(userAgent string, maxResponseBytes int64) (*transport.Client, error) {
+	tc := s.HTTP()
+	switch s.Kind {
+	case Server:
+	case Databricks:
+		if s.Workspace == nil {
+			return nil, errors.New("no Databricks workspace configured")
+		}
+		tc.URL = s.Workspace.Host
+		tc.Credentials = s.Workspace.Credentials
+		tc.Token, tc.Username, tc.Password = nil, nil, nil
+	default:
+		return nil, fmt.Errorf("the %s has no REST API", s.Kind)
+	}
+	tc.Headers = tc.Headers.Clone()
+	if tc.Headers == nil {
+		tc.Headers = http.Header{}
+	}
+	if tc.Headers.Get("User-Agent") == "" {
+		tc.Headers.Set("User-Agent", userAgent)
+	}
+	tc.MaxResponseBytes = maxResponseBytes
+	return transport.New(tc)
+}
