@@ -13,7 +13,7 @@ var varName = regexp.MustCompile(`^_?[A-Z][A-Z0-9_]*[A-Z0-9]$`)
 
 // docPackages are the packages whose doc.go has a variable table; every
 // variable's Package is one of them.
-var docPackages = []string{"tracing", "exporter", "traces", "responsesagent"}
+var docPackages = []string{"tracing", "exporter", "traces", "prompts", "responsesagent"}
 
 // readmeRows returns the README table rows by the variables of their first
 // cell: name → the row's cells.

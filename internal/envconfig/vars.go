@@ -79,6 +79,21 @@ var (
 	SearchTracesMaxThreads = Int{Var{Name: "MLFLOW_SEARCH_TRACES_MAX_THREADS", Default: "32", Package: "traces"}, 32, 1}
 )
 
+// Loading prompts (package prompts; MLflow 3.17.2's names and defaults,
+// mlflow/environment_variables.py).
+var (
+	// AliasPromptCacheTTL and VersionPromptCacheTTL are how long a prompt
+	// loaded by alias ("prompts:/qa@production", a bare name: "@latest") or
+	// by version stays cached, in seconds (0: not cached; "inf": for good).
+	AliasPromptCacheTTL = Float{Var{Name: "MLFLOW_ALIAS_PROMPT_CACHE_TTL_SECONDS", Default: "60",
+		Options: []string{"prompts.WithCacheTTL"}, Package: "prompts"}, 60, 0, math.Inf(1)}
+	VersionPromptCacheTTL = Float{Var{Name: "MLFLOW_VERSION_PROMPT_CACHE_TTL_SECONDS", Default: "inf",
+		Options: []string{"prompts.WithCacheTTL"}, Package: "prompts"}, math.Inf(1), 0, math.Inf(1)}
+	// PromptCacheMaxSize bounds the cache (MLflow declares it and leaves its
+	// cache unbounded).
+	PromptCacheMaxSize = Int{Var{Name: "MLFLOW_PROMPT_CACHE_MAX_SIZE", Default: "128", Package: "prompts"}, 128, 1}
+)
+
 // The export pipeline (package exporter).
 var (
 	AsyncLogging = Bool{Var{Name: "MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", Default: "true", Package: "exporter"}, true}
@@ -171,6 +186,7 @@ func All() []Var {
 		DatabricksUsername.Var, DatabricksPassword.Var, DatabricksAuthType.Var, DatabricksConfigFile.Var, DatabricksProfile.Var,
 		ServingHost.Var, ServingHostLegacy.Var, ServingCredsDir.Var, ModelCatalogURI.Var,
 		SearchTracesMaxThreads.Var,
+		AliasPromptCacheTTL.Var, VersionPromptCacheTTL.Var, PromptCacheMaxSize.Var,
 		AsyncLogging.Var, MaxWorkers.Var, MaxQueueSize.Var, MaxSpanBatchSize.Var, MaxInterval.Var,
 		RetryTimeout.Var, TraceTimeout.Var, TimeoutCheckInterval.Var, BufferTTL.Var, BufferMaxSize.Var,
 		SpoolDir.Var, SpoolMaxBytes.Var, SpoolSync.Var, SpoolSyncInterval.Var,

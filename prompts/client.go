@@ -1,0 +1,242 @@
+package prompts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowrest"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/settings"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
+	"github.com/mlflowtrace/mlflowtrace-go/tracing"
+)
+
+const (
+	userAgent = "mlflowtrace-go-prompts"
+	// maxResponseBytes bounds an answer: a prompt version is small, but a
+	// registered model's answer lists its latest versions with their
+	// templates.
+	maxResponseBytes = 16 << 20
+	// linkQueue bounds the prompts waiting to be linked to the experiment.
+	linkQueue = 64
+)
+
+// forever is the TTL of an entry that does not expire ("inf").
+const forever = time.Duration(math.MaxInt64)
+
+// Client loads prompt versions from the prompt registry of an MLflow
+// tracking server. Create it with NewClient; it is safe for concurrent use.
+// Shutdown stops its background work (linking loaded prompts to the
+// experiment) and releases its connections.
+type Client struct {
+	c          *transport.Client
+	exp        *mlflowrest.Resolver
+	now        func() time.Time
+	report     func(error) // exporter.WithErrorHandler's, else tracing.ReportError
+	aliasTTL   time.Duration
+	versionTTL time.Duration
+	cache      cache
+
+	// The prompts loaded from the registry are linked to the experiment
+	// (MLflow's _link_prompt_to_experiment) by one goroutine, from a
+	// bounded queue; linked remembers the names done or queued.
+	jobs   chan string
+	linkMu sync.Mutex
+	linked map[string]bool
+	closed atomic.Bool
+	stop   context.CancelFunc
+	done   chan struct{}
+}
+
+// NewClient returns a Client for the tracking server the same options and
+// environment select for tracing.Init and exporter.New
+// (MLFLOW_TRACKING_URI, its credentials, MLFLOW_HTTP_REQUEST_*, ...; see
+// the package documentation for the prompt cache's variables);
+// exporter.WithErrorHandler receives what fails in the background (default:
+// tracing.ReportError, the SDK's error path). A local
+// ./mlruns store or a Databricks workspace is an error: their prompt
+// registries are not supported. It does no network I/O; it starts the
+// goroutine Shutdown stops.
+func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
+	s, err := settings.Resolve(append([]exporter.Option{settings.ForReading()}, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("prompts: %w", err)
+	}
+	switch s.Kind {
+	case settings.Server:
+	case settings.Databricks:
+		return nil, errors.New("prompts: the prompt registry of a Databricks workspace (Unity Catalog) is not supported: set MLFLOW_TRACKING_URI to an MLflow tracking server")
+	case settings.Local:
+		return nil, fmt.Errorf("prompts: the local store %s has no prompt registry this package reads: set MLFLOW_TRACKING_URI to an MLflow tracking server", s.LocalRoot)
+	default:
+		return nil, errors.New("prompts: exporter.WithDestination names no prompt registry: use WithTrackingURI")
+	}
+	c := &Client{now: s.Now, report: s.ErrorHandler, jobs: make(chan string, linkQueue), linked: map[string]bool{}, done: make(chan struct{})}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.report == nil {
+		c.report = tracing.ReportError
+	}
+	if c.aliasTTL, err = ttl(envconfig.AliasPromptCacheTTL, s.Env); err != nil {
+		return nil, fmt.Errorf("prompts: %w", err)
+	}
+	if c.versionTTL, err = ttl(envconfig.VersionPromptCacheTTL, s.Env); err != nil {
+		return nil, fmt.Errorf("prompts: %w", err)
+	}
+	if c.cache.max, err = envconfig.PromptCacheMaxSize.Get(s.Env); err != nil {
+		return nil, fmt.Errorf("prompts: %w", err)
+	}
+	if c.c, err = s.RESTClient(userAgent, maxResponseBytes); err != nil {
+		return nil, fmt.Errorf("prompts: tracking server: %w", err)
+	}
+	c.exp = mlflowrest.NewResolver(c.c, s.ExperimentID, s.ExperimentName, "0")
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	c.stop = stop
+	go c.linker(bg)
+	return c, nil
+}
+
+func ttl(v envconfig.Float, e envconfig.Env) (time.Duration, error) {
+	f, err := v.Get(e)
+	if err != nil {
+		return 0, err
+	}
+	return seconds(f), nil
+}
+
+// seconds converts a TTL in seconds (+Inf: forever).
+func seconds(f float64) time.Duration {
+	if f >= float64(forever)/float64(time.Second) {
+		return forever
+	}
+	return time.Duration(f * float64(time.Second))
+}
+
+// LoadOption configures one Load.
+type LoadOption interface{ applyLoad(*loadConfig) }
+
+type loadConfig struct {
+	version    int
+	hasVersion bool
+	ttl        time.Duration
+	hasTTL     bool
+}
+
+type loadOptionFunc func(*loadConfig)
+
+func (f loadOptionFunc) applyLoad(c *loadConfig) { f(c) }
+
+// WithVersion loads version v of the prompt Load names by its name
+// (MLflow's load_prompt(name, version=v)); with a prompt URI it is an
+// ErrInvalid error, as in MLflow.
+func WithVersion(v int) LoadOption {
+	return loadOptionFunc(func(c *loadConfig) { c.version, c.hasVersion = v, true })
+}
+
+// WithCacheTTL sets how long the version loaded stays cached (MLflow's
+// cache_ttl_seconds): 0 asks the registry, bypassing the cache; a negative
+// TTL is an ErrInvalid error. Without it, MLFLOW_ALIAS_PROMPT_CACHE_TTL_SECONDS
+// (a load by alias) or MLFLOW_VERSION_PROMPT_CACHE_TTL_SECONDS (by version)
+// applies.
+func WithCacheTTL(d time.Duration) LoadOption {
+	return loadOptionFunc(func(c *loadConfig) { c.ttl, c.hasTTL = d, true })
+}
+
+// Load returns a prompt version from the registry — by URI,
+// "prompts:/<name>/<version>" or "prompts:/<name>@<alias>" ("@latest": the
+// highest version), or by name: its latest version, or WithVersion's — as
+// MLflow 3.17.2's mlflow.genai.load_prompt does:
+//
+//   - a version loaded within its cache TTL comes from the Client's cache
+//     (by default a version for good, an alias for 60 s); otherwise it is
+//     asked for (two GET requests sent at once: the registered model, the
+//     version);
+//   - a version the registry answered with is linked, in the background,
+//     to the experiment (the prompt's tag _mlflow_experiment_ids), as
+//     MLflow does, so the experiment lists the prompt;
+//   - when ctx holds a span of an open trace, the version is linked to the
+//     span and the trace (tracing.LinkPromptVersion: trace tag and span
+//     attribute mlflow.linkedPrompts, and LinkPromptsToTrace when the trace
+//     reaches a tracking server).
+//
+// A prompt, version or alias that does not exist is an *Error matching
+// ErrNotFound, with MLflow's code and message ("RESOURCE_DOES_NOT_EXIST:
+// Prompt with name=qa not found", "INVALID_PARAMETER_VALUE: Prompt alias
+// production not found."); a malformed URI an *Error matching ErrInvalid.
+// Load waits for the registry (honouring ctx, with the transport's retries);
+// linking does no I/O on the caller's path.
+func (c *Client) Load(ctx context.Context, nameOrURI string, opts ...LoadOption) (*PromptVersion, error) {
+	if c.closed.Load() {
+		return nil, errors.New("prompts: Load after Shutdown")
+	}
+	var cfg loadConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyLoad(&cfg)
+		}
+	}
+	r, err := parseRef(nameOrURI, cfg.version, cfg.hasVersion)
+	if err != nil {
+		return nil, err
+	}
+	ttl := c.versionTTL
+	if r.byAlias() {
+		ttl = c.aliasTTL
+	}
+	if cfg.hasTTL {
+		if cfg.ttl < 0 {
+			return nil, invalid("INVALID_PARAMETER_VALUE", "`cache_ttl_seconds` argument must be greater than or equal to 0.")
+		}
+		ttl = cfg.ttl
+	}
+	key := r.key()
+	p := c.cache.get(key, c.now())
+	if ttl <= 0 || p == nil {
+		if p, err = c.fetch(ctx, r); err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				err = fmt.Errorf("prompts: load %s: %w", r.uri, err)
+			}
+			return nil, err
+		}
+		c.linkToExperiment(p.Name)
+		if ttl > 0 {
+			c.cache.put(key, p, c.now(), ttl)
+		}
+	}
+	if err := tracing.LinkPromptVersion(ctx, p.Name, p.Version); err != nil && !errors.Is(err, tracing.ErrNoActiveTrace) {
+		c.report(fmt.Errorf("prompts: %s: %w", p.URI(), err))
+	}
+	return p, nil
+}
+
+// Shutdown stops the Client: Load fails afterwards; the prompts waiting to
+// be linked to the experiment are linked, until ctx ends (then the rest is
+// dropped and ctx's error returned); idle connections are closed. Later
+// calls return nil at once.
+func (c *Client) Shutdown(ctx context.Context) error {
+	if !c.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	c.linkMu.Lock()
+	close(c.jobs) // under linkMu: no send after it
+	c.linkMu.Unlock()
+	var err error
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		c.stop()
+		<-c.done
+		err = fmt.Errorf("prompts: shutdown: prompts not linked to the experiment: %w", ctx.Err())
+	}
+	c.stop()
+	c.c.CloseIdleConnections()
+	return err
+}

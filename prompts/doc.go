@@ -1,0 +1,102 @@
+// Package prompts loads prompt versions from MLflow's prompt registry,
+// formats them, and links them to the trace that used them — MLflow
+// 3.17.2's mlflow.genai.load_prompt and PromptVersion.format for Go.
+//
+//	pc, err := prompts.NewClient(ctx) // the tracking server tracing.Init writes to
+//	defer pc.Shutdown(ctx)
+//	p, err := pc.Load(ctx, "prompts:/qa@production")
+//	text, err := p.Format(map[string]any{"question": q})
+//
+// # Why a package of its own, and its name
+//
+// Loading a prompt is request/response I/O a caller waits for, like reading
+// traces (package traces), and unlike recording them (packages tracing and
+// exporter, which never do I/O on the caller's path). The name says what it
+// handles: MLflow prompts, as the registry, its URIs ("prompts:/qa/3") and
+// Python's mlflow.genai.*_prompt functions name them; PromptVersion keeps
+// MLflow's entity name. It shares the exporter's configuration and
+// plumbing: NewClient takes exporter options and reads the same environment
+// (MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN and the other credentials,
+// MLFLOW_HTTP_REQUEST_*, MLFLOW_EXPERIMENT_ID/NAME) through the SDK's one
+// reader, requests go through the exporter's HTTP client (retries,
+// timeouts, secrets never in errors), and what fails in the background goes
+// to the SDK's error path (tracing.ReportError, or exporter.WithErrorHandler).
+//
+// # Loading
+//
+// Load takes what load_prompt takes: "prompts:/<name>/<version>",
+// "prompts:/<name>@<alias>" ("@latest": the highest version), a bare name
+// (its latest version), or a name with WithVersion. It asks the tracking
+// server's registry as MLflow's client does — GET
+// /api/2.0/mlflow/registered-models/get (is the name a prompt?) and GET
+// model-versions/get or, for an alias, registered-models/alias — sending the
+// two requests at once. (For an alias, MLflow's client asks for the version
+// it found a second time; the answer is the same, so that is not done.)
+// The versions loaded are cached per Client, as MLflow's PromptCache keeps
+// them (MLflow's is per process):
+//
+//	MLFLOW_ALIAS_PROMPT_CACHE_TTL_SECONDS    60   seconds a version loaded by alias or bare name stays cached (0: not cached); WithCacheTTL per load
+//	MLFLOW_VERSION_PROMPT_CACHE_TTL_SECONDS  inf  seconds a version loaded by number stays cached; WithCacheTTL per load
+//	MLFLOW_PROMPT_CACHE_MAX_SIZE             128  versions a Client caches (MLflow declares the variable and leaves its cache unbounded)
+//
+// A version the registry answered with is linked to the experiment in the
+// background, as MLflow's _link_prompt_to_experiment does: the prompt's tag
+// _mlflow_experiment_ids (",0,7,") gets the experiment's id
+// (MLFLOW_EXPERIMENT_NAME, created when missing, MLFLOW_EXPERIMENT_ID, else
+// "0"), so search_prompts(filter_string="experiment_id = '7'") and the
+// experiment's prompts page find it. MLflow asks again at every load from
+// the registry; a Client asks once per prompt while the tag is in place.
+// Shutdown waits for these links (up to its ctx).
+//
+// # Formatting
+//
+// Format (text prompts), FormatMessages (chat prompts) and Partial follow
+// PromptVersion.format: each {{ name }} of the names given is replaced by
+// the value as Python's str() writes it (3, 2.5, True, None, ['a', 1],
+// {'k': 'v'}); names the template does not use are ignored; a variable the
+// template uses and vars lacks is a *MissingVariablesError, unless Partial.
+// The names are filled one after the other in sorted order, where MLflow
+// takes its keyword arguments' order (which a Go map does not have): a
+// value holding "{{ other }}" gets other's value when other comes later. As
+// in MLflow, a name is used as a regular expression ("a.b" also matches
+// {{ aXb }}), and a chat prompt's variables are looked for in the JSON of
+// its messages (a role's placeholders count; one whose braces enclose a tab
+// does not).
+//
+// # Linking to traces
+//
+// A version loaded with a ctx that holds a span of an open trace is linked
+// to it (tracing.LinkPromptVersion), as load_prompt does inside a span: the
+// trace tag mlflow.linkedPrompts ([{"name": "qa", "version": "3"}, ...], in
+// order, once each), the same attribute on the current span (a span of
+// package tracing), and, when the trace is exported to a tracking server,
+// MLflow's LinkPromptsToTrace (POST /api/2.0/mlflow/traces/link-prompts) once
+// the trace is stored — the exporter's background work; a failure goes to
+// its error handler and the trace is kept. MLflow's search_traces(
+// filter_string="prompt = 'qa/3'") and the prompt's page in the UI read
+// those links. A trace written to ./mlruns gets the tag and attributes only,
+// as with MLflow (its FileStore cannot link); one written to Databricks too
+// (MLflow links there through Unity Catalog's registry, which this package
+// does not read). In OTLP-only mode the span attribute is kept and the tag
+// is not (see tracing.UpdateCurrentTrace).
+//
+// # Errors
+//
+// A prompt, version or alias that does not exist, or a name that is a
+// registered model and not a prompt, is an *Error matching ErrNotFound
+// (where load_prompt(allow_missing=True) returns None) with MLflow's code
+// and message ("RESOURCE_DOES_NOT_EXIST: Prompt with name=qa not found",
+// "INVALID_PARAMETER_VALUE: Prompt alias prod not found."); a malformed URI
+// an *Error matching ErrInvalid, with MLflow's message. Errors never contain
+// tokens or passwords.
+//
+// # Not supported
+//
+// Loading from a local ./mlruns registry or a Databricks workspace's (Unity
+// Catalog) registry (NewClient refuses them), MLFLOW_REGISTRY_URI (the
+// registry is the tracking server's), Jinja2 templates ({% ... %}: Format
+// refuses them; MLflow renders them with Jinja2), chat messages whose
+// content is not text, linking the loaded version to the active run or
+// LoggedModel (MLflow's link_prompt_version_to_run / _to_model), and
+// registering prompts or setting aliases.
+package prompts
