@@ -14,6 +14,7 @@ loaded and formatted by conformance/cmd/prompts.
   each SDK gives traces equal field by field (parity/compare.py), with the
   same mlflow.linkedPrompts trace tag and span attributes; MLflow's
   search_traces(filter_string="prompt = 'name/version'") finds both traces.
+  Written to ./mlruns instead, the traces are equal too.
 - The experiment: a prompt loaded by each SDK gets the experiment's id in
   its _mlflow_experiment_ids tag, and search_prompts finds it by experiment.
 """
@@ -126,13 +127,23 @@ def test_load_and_format_match_python(server, gobin, registered, tmp_path):
     assert sum(p.get("allow_missing_none", False) for p in py) >= 5
 
 
+def traced(who, gobin, server, tmp_path, store=None):
+    """Runs the traced workflow; store is a ./mlruns path for the trace."""
+    # A file: URI for both: MLflow writes the artifact location in the form
+    # of the tracking URI, Go always file://.
+    extra = {"PROMPTS_TRACE_URI": store.as_uri(), "MLFLOW_ALLOW_FILE_STORE": "true"} if store else {}
+    run = python if who == "py" else (lambda *a, **k: go(gobin, *a, **k))
+    trace_id = json.loads(run(server, tmp_path, "trace", "_c", **extra).strip().splitlines()[-1])["trace_id"]
+    if store:
+        return trace_id, compare.normalize(harness.load_trace(str(store), trace_id), store_root=str(store))
+    return trace_id, compare.normalize(harness.load_trace(server.url, trace_id))
+
+
 def test_trace_links_prompts_like_python(server, gobin, registered, tmp_path):
     import mlflow
 
-    py_id = json.loads(python(server, tmp_path, "trace", "_c").strip().splitlines()[-1])["trace_id"]
-    go_id = json.loads(go(gobin, server, tmp_path, "trace", "_c").strip().splitlines()[-1])["trace_id"]
-    py = compare.normalize(harness.load_trace(server.url, py_id))
-    gt = compare.normalize(harness.load_trace(server.url, go_id))
+    py_id, py = traced("py", gobin, server, tmp_path)
+    go_id, gt = traced("go", gobin, server, tmp_path)
     assert not py["problems"] and not gt["problems"], (py["problems"], gt["problems"])
     diffs = compare.diff({k: v for k, v in py.items() if k != "problems"}, {k: v for k, v in gt.items() if k != "problems"})
     assert not diffs, "Python and Go traces differ:\n" + compare.format_diffs(diffs)
@@ -153,6 +164,23 @@ def test_trace_links_prompts_like_python(server, gobin, registered, tmp_path):
         assert {py_id, go_id} <= ids, f"{version}: {ids}"
     found = mlflow.search_traces(filter_string="prompt = 'qa_c/2'", return_type="list")
     assert not {py_id, go_id} & {t.info.trace_id for t in found}
+
+
+def test_trace_in_local_store_like_python(server, gobin, registered, tmp_path):
+    """Traces written to ./mlruns (prompts from the server's registry) equal
+    Python's field by field, the linkedPrompts tag and span attributes
+    included (MLflow's FileStore cannot link them further)."""
+    norm = {}
+    for who in ("py", "go"):
+        root = tmp_path / who / "mlruns"
+        root.parent.mkdir()
+        _, norm[who] = traced(who, gobin, server, tmp_path / who, store=root)
+        assert not norm[who]["problems"], norm[who]["problems"]
+    diffs = compare.diff({k: v for k, v in norm["py"].items() if k != "problems"},
+                         {k: v for k, v in norm["go"].items() if k != "problems"})
+    assert not diffs, "Python and Go traces differ:\n" + compare.format_diffs(diffs)
+    assert json.loads(norm["go"]["info"]["tags"]["mlflow.linkedPrompts"]) == [
+        {"name": "qa_c", "version": "1"}, {"name": "chat_c", "version": "1"}]
 
 
 def test_loaded_prompt_linked_to_experiment(server, gobin, registered, tmp_path):

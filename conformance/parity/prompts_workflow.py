@@ -5,10 +5,14 @@ conformance/cmd/prompts (package prompts). Run with MLFLOW_TRACKING_URI set:
   python prompts_workflow.py format              stdin: the cases (JSON); prints the results
   python prompts_workflow.py trace <suffix>      the traced workflow; prints {"trace_id": ...}
 
+PROMPTS_TRACE_URI, when set, is where `trace` writes the trace (a ./mlruns
+store); the prompts still come from MLFLOW_TRACKING_URI's registry.
+
 Keep `trace` in step with the Go program: same spans, loads and formats.
 """
 
 import json
+import os
 import sys
 
 import mlflow
@@ -92,6 +96,9 @@ def run_format(cases):
 
 def trace(suffix):
     n = names(suffix)
+    if os.environ.get("PROMPTS_TRACE_URI"):
+        mlflow.set_registry_uri(mlflow.get_tracking_uri())
+        mlflow.set_tracking_uri(os.environ["PROMPTS_TRACE_URI"])
     with mlflow.start_span(name="answer", span_type=SpanType.AGENT) as root:
         root.set_inputs({"question": QUESTION})
         qa = mlflow.genai.load_prompt(f"prompts:/{n['qa']}@production")

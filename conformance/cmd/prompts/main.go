@@ -6,6 +6,9 @@
 //	prompts format        stdin: a JSON list of cases {"uri", "version"?, "vars"?, "partial"?};
 //	                      prints a JSON list: each version loaded and formatted, or the error
 //	prompts trace <sfx>   the traced workflow of prompts_workflow.py; prints {"trace_id": ...}
+//
+// PROMPTS_TRACE_URI, when set, is where `trace` writes the trace (a ./mlruns
+// store); the prompts still come from MLFLOW_TRACKING_URI's registry.
 package main
 
 import (
@@ -18,6 +21,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/prompts"
 	"github.com/mlflowtrace/mlflowtrace-go/tracing"
 )
@@ -146,7 +150,11 @@ func raw(b json.RawMessage) any {
 
 // traced is prompts_workflow.py's trace.
 func traced(ctx context.Context, suffix string) error {
-	tp, err := tracing.Init(ctx)
+	var opts []tracing.Option
+	if uri := os.Getenv("PROMPTS_TRACE_URI"); uri != "" {
+		opts = append(opts, tracing.WithExporterOptions(exporter.WithTrackingURI(uri)))
+	}
+	tp, err := tracing.Init(ctx, opts...)
 	if err != nil {
 		return err
 	}
