@@ -20,10 +20,10 @@ func (r ref) key() cacheKey {
 	if r.alias != "" {
 		return cacheKey{name: r.name, alias: r.alias}
 	}
-	v := trimZeros(r.version)
-	return cacheKey{name: r.name, version: v}
+	return cacheKey{name: r.name, version: trimZeros(r.version)}
 }
 
+// trimZeros is the text of int(digits) ("" stays "").
 func trimZeros(digits string) string {
 	for len(digits) > 1 && digits[0] == '0' {
 		digits = digits[1:]
@@ -62,8 +62,8 @@ func (c *cache) get(k cacheKey, now time.Time) *PromptVersion {
 // put caches a copy of p under k for ttl.
 func (c *cache) put(k cacheKey, p *PromptVersion, now time.Time, ttl time.Duration) {
 	e := cached{p: p.clone()}
-	if ttl != forever {
-		e.expires = now.Add(ttl)
+	if exp := now.Add(ttl); ttl != forever && exp.After(now) { // a TTL past time's range: for good
+		e.expires = exp
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

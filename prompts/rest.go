@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
@@ -86,13 +85,9 @@ func (c *Client) fetch(ctx context.Context, r ref) (*PromptVersion, error) {
 	q := url.Values{"name": {r.name}}
 	rm := &transport.Request{Method: http.MethodGet, Path: pathGetRegisteredModel + "?" + q.Encode()}
 	var mv *transport.Request
-	version := r.version
-	if r.alias != "" {
-		if n, ok := pyInt(r.alias); ok {
-			version = strconv.Itoa(n)
-		}
-	} else if version = strings.TrimLeft(version, "0"); version == "" {
-		version = "0" // str(int("00"))
+	version := trimZeros(r.version) // str(int("007")); "" by alias
+	if n, ok := pyInt(r.alias); ok {
+		version = strconv.Itoa(n) // a number: MLflow's int(alias) asks for that version
 	}
 	if version != "" {
 		mv = &transport.Request{Method: http.MethodGet, Path: pathGetModelVersion + "?" + url.Values{"name": {r.name}, "version": {version}}.Encode()}

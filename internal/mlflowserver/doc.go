@@ -36,6 +36,11 @@
 //     file:// written on this host, any other scheme reported once as an
 //     error. This is also the fallback when streaming the spans failed and no
 //     span of the trace reached the SQL store.
+//  5. A stored trace whose tag mlflow.linkedPrompts lists prompt versions
+//     (tracing.LinkPromptVersion) is linked to them: LinkPromptsToTrace (POST
+//     /api/2.0/mlflow/traces/link-prompts), as MLflow's exporter does once it
+//     has logged the trace. A failure goes to Config.ErrorHandler and does
+//     not fail the trace.
 //
 // Ordering safety: a failed span POST never prevents StartTraceV3 (the trace
 // info is not lost), and a refused StartTraceV3 does not hold back the
