@@ -17,6 +17,8 @@ loaded and formatted by conformance/cmd/prompts.
   Written to ./mlruns instead, the traces are equal too.
 - The experiment: a prompt loaded by each SDK gets the experiment's id in
   its _mlflow_experiment_ids tag, and search_prompts finds it by experiment.
+- The active LoggedModel (MLFLOW_ACTIVE_MODEL_ID): the versions each SDK
+  loads end up in its model's mlflow.linkedPrompts tag, equal.
 """
 
 from __future__ import annotations
@@ -201,3 +203,20 @@ def test_loaded_prompt_linked_to_experiment(server, gobin, registered, tmp_path)
         mlflow.set_tracking_uri(server.url)
         found = mlflow.genai.search_prompts(filter_string=f"experiment_id = '{exp}'")
         assert [p.name for p in found] == ["qa_" + who], who
+
+
+def test_loaded_prompts_linked_to_active_model(server, gobin, registered, tmp_path):
+    import mlflow
+
+    mlflow.set_tracking_uri(server.url)
+    client = mlflow.MlflowClient(tracking_uri=server.url)
+    loads = json.dumps([{"uri": "prompts:/qa_c@production"}, {"uri": "prompts:/chat_c/1"}, {"uri": "qa_c", "version": 1}])
+    tags = {}
+    for who in ("py", "go"):
+        model_id = mlflow.create_external_model(name="agent-" + who).model_id
+        run = python if who == "py" else (lambda *a, **k: go(gobin, *a, **k))
+        out = json.loads(run(server, tmp_path, "format", stdin=loads, MLFLOW_ACTIVE_MODEL_ID=model_id))
+        assert all("error" not in o for o in out), out
+        tags[who] = client.get_logged_model(model_id).tags.get("mlflow.linkedPrompts")
+    assert tags["go"] == tags["py"], tags
+    assert json.loads(tags["go"]) == [{"name": "qa_c", "version": "1"}, {"name": "chat_c", "version": "1"}]

@@ -23,7 +23,7 @@ const (
 	// registered model's answer lists its latest versions with their
 	// templates.
 	maxResponseBytes = 16 << 20
-	// linkQueue bounds the prompts waiting to be linked to the experiment.
+	// linkQueue bounds the links waiting to be made.
 	linkQueue = 64
 )
 
@@ -33,7 +33,7 @@ const forever = time.Duration(math.MaxInt64)
 // Client loads prompt versions from the prompt registry of an MLflow
 // tracking server. Create it with NewClient; it is safe for concurrent use.
 // Shutdown stops its background work (linking loaded prompts to the
-// experiment) and releases its connections.
+// experiment and the active LoggedModel) and releases its connections.
 type Client struct {
 	c          *transport.Client
 	exp        *mlflowrest.Resolver
@@ -41,14 +41,16 @@ type Client struct {
 	report     func(error) // exporter.WithErrorHandler's, else tracing.ReportError
 	aliasTTL   time.Duration
 	versionTTL time.Duration
+	modelID    string // the active LoggedModel (MLFLOW_ACTIVE_MODEL_ID)
 	cache      cache
 
-	// The prompts loaded from the registry are linked to the experiment
-	// (MLflow's _link_prompt_to_experiment) by one goroutine, from a
-	// bounded queue; linked remembers the names done or queued.
-	jobs   chan string
+	// The versions loaded are linked to the experiment (MLflow's
+	// _link_prompt_to_experiment) and the active LoggedModel by one
+	// goroutine, from a bounded queue; linked remembers the links made or
+	// queued.
+	jobs   chan link
 	linkMu sync.Mutex
-	linked map[string]bool
+	linked map[link]bool
 	closed atomic.Bool
 	stop   context.CancelFunc
 	done   chan struct{}
@@ -77,7 +79,7 @@ func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
 	default:
 		return nil, errors.New("prompts: exporter.WithDestination names no prompt registry: use WithTrackingURI")
 	}
-	c := &Client{now: s.Now, report: s.ErrorHandler, jobs: make(chan string, linkQueue), linked: map[string]bool{}, done: make(chan struct{})}
+	c := &Client{now: s.Now, report: s.ErrorHandler, modelID: s.ActiveModelID, jobs: make(chan link, linkQueue), linked: map[link]bool{}, done: make(chan struct{})}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -127,6 +129,7 @@ type loadConfig struct {
 	hasVersion bool
 	ttl        time.Duration
 	hasTTL     bool
+	model      *string
 }
 
 type loadOptionFunc func(*loadConfig)
@@ -149,6 +152,13 @@ func WithCacheTTL(d time.Duration) LoadOption {
 	return loadOptionFunc(func(c *loadConfig) { c.ttl, c.hasTTL = d, true })
 }
 
+// WithModelID links the version loaded to the LoggedModel id instead of
+// the active one (MLflow's model_id); "" links it to none (MLflow's
+// link_to_model=False).
+func WithModelID(id string) LoadOption {
+	return loadOptionFunc(func(c *loadConfig) { c.model = &id })
+}
+
 // Load returns a prompt version from the registry — by URI,
 // "prompts:/<name>/<version>" or "prompts:/<name>@<alias>" ("@latest": the
 // highest version), or by name: its latest version, or WithVersion's — as
@@ -161,6 +171,10 @@ func WithCacheTTL(d time.Duration) LoadOption {
 //   - a version the registry answered with is linked, in the background,
 //     to the experiment (the prompt's tag _mlflow_experiment_ids), as
 //     MLflow does, so the experiment lists the prompt;
+//   - with an active LoggedModel (MLFLOW_ACTIVE_MODEL_ID,
+//     exporter.WithActiveModelID) or WithModelID, the version is linked to
+//     it in the background (the model's tag mlflow.linkedPrompts), as
+//     MLflow's load_prompt(link_to_model=True) does;
 //   - when ctx holds a span of an open trace, the version is linked to the
 //     span and the trace (tracing.LinkPromptVersion: trace tag and span
 //     attribute mlflow.linkedPrompts, and LinkPromptsToTrace when the trace
@@ -206,10 +220,17 @@ func (c *Client) Load(ctx context.Context, nameOrURI string, opts ...LoadOption)
 			}
 			return nil, err
 		}
-		c.linkToExperiment(p.Name)
+		c.queue(link{name: p.Name})
 		if ttl > 0 {
 			c.cache.put(key, p, c.now(), ttl)
 		}
+	}
+	model := c.modelID
+	if cfg.model != nil {
+		model = *cfg.model
+	}
+	if model != "" {
+		c.queue(link{name: p.Name, version: p.Version, model: model})
 	}
 	if err := tracing.LinkPromptVersion(ctx, p.Name, p.Version); err != nil && !errors.Is(err, tracing.ErrNoActiveTrace) {
 		c.report(fmt.Errorf("prompts: %s: %w", p.URI(), err))
@@ -217,10 +238,10 @@ func (c *Client) Load(ctx context.Context, nameOrURI string, opts ...LoadOption)
 	return p, nil
 }
 
-// Shutdown stops the Client: Load fails afterwards; the prompts waiting to
-// be linked to the experiment are linked, until ctx ends (then the rest is
-// dropped and ctx's error returned); idle connections are closed. Later
-// calls return nil at once.
+// Shutdown stops the Client: Load fails afterwards; the links waiting to be
+// made (to the experiment, to a LoggedModel) are made, until ctx ends (then
+// the rest is dropped and ctx's error returned); idle connections are
+// closed. Later calls return nil at once.
 func (c *Client) Shutdown(ctx context.Context) error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return nil
@@ -234,7 +255,7 @@ func (c *Client) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		c.stop()
 		<-c.done
-		err = fmt.Errorf("prompts: shutdown: prompts not linked to the experiment: %w", ctx.Err())
+		err = fmt.Errorf("prompts: shutdown: links not made: %w", ctx.Err())
 	}
 	c.stop()
 	c.c.CloseIdleConnections()

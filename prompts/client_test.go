@@ -27,7 +27,9 @@ type registry struct {
 	mu       sync.Mutex
 	calls    []string // "<method> <path>?<query>"
 	rmTags   map[string]map[string]string
-	setTags  []string // set-tag bodies
+	setTags  []string                     // set-tag bodies
+	models   map[string]map[string]string // LoggedModel id → tags
+	patches  []string                     // "<model id> <body>" of SetLoggedModelTags
 	block    chan struct{}
 	failTags bool
 }
@@ -37,7 +39,7 @@ func newRegistry(t *testing.T) *registry {
 		"qa":   {tagIsPrompt: "true", "team": "x"},
 		"chat": {tagIsPrompt: "true", tagExperimentIDs: ",5,"},
 		"m":    {},
-	}}
+	}, models: map[string]map[string]string{"m-1": {"mlflow.user": "alice"}, "m-2": {}}}
 	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.Close)
 	return r
@@ -118,7 +120,31 @@ func (r *registry) serve(w http.ResponseWriter, req *http.Request) {
 		r.rmTags[body["name"]][body["key"]] = body["value"]
 		_, _ = io.WriteString(w, "{}")
 	default:
-		w.WriteHeader(404)
+		id, isTags := strings.CutSuffix(strings.TrimPrefix(req.URL.Path, pathLoggedModels), "/tags")
+		tags, ok := r.models[id]
+		switch {
+		case !strings.HasPrefix(req.URL.Path, pathLoggedModels):
+			w.WriteHeader(404)
+		case !ok:
+			notFound("Logged model with ID '" + id + "' not found.")
+		case isTags && req.Method == http.MethodPatch:
+			b, _ := io.ReadAll(req.Body)
+			r.patches = append(r.patches, id+" "+string(b))
+			var body struct{ Tags []tag }
+			_ = json.Unmarshal(b, &body)
+			for _, t := range body.Tags {
+				tags[t.Key] = t.Value
+			}
+			_, _ = io.WriteString(w, "{}")
+		case req.Method == http.MethodGet:
+			var ts []tag
+			for k, v := range tags {
+				ts = append(ts, tag{k, v})
+			}
+			_ = json.NewEncoder(w).Encode(map[string]any{"model": map[string]any{"info": map[string]any{"model_id": id, "tags": ts}}})
+		default:
+			w.WriteHeader(405)
+		}
 	}
 }
 
@@ -147,7 +173,7 @@ func quiet(c *Client) *Client {
 	c.linkMu.Lock()
 	defer c.linkMu.Unlock()
 	for _, n := range []string{"qa", "chat", "m", "nope"} {
-		c.linked[n] = true
+		c.linked[link{name: n}] = true
 	}
 	return c
 }
@@ -424,7 +450,7 @@ func TestExperimentLinkFailureAndShutdown(t *testing.T) {
 	}
 	mu.Unlock()
 	c.linkMu.Lock()
-	again := !c.linked["qa"]
+	again := !c.linked[link{name: "qa"}]
 	c.linkMu.Unlock()
 	if !again {
 		t.Error("a failed link is not tried again")
@@ -435,7 +461,7 @@ func TestExperimentLinkFailureAndShutdown(t *testing.T) {
 	r.block = make(chan struct{})
 	r.mu.Unlock()
 	defer close(r.block)
-	c.linkToExperiment("chat")
+	c.queue(link{name: "chat"})
 	sctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
 	if err := c.Shutdown(sctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -443,5 +469,51 @@ func TestExperimentLinkFailureAndShutdown(t *testing.T) {
 	}
 	if err := c.Shutdown(ctx); err != nil {
 		t.Errorf("second Shutdown: %v", err)
+	}
+}
+
+// With an active LoggedModel (MLFLOW_ACTIVE_MODEL_ID) every version loaded,
+// cached or not, is added to the model's mlflow.linkedPrompts tag, once;
+// WithModelID picks another model, or none.
+func TestModelLink(t *testing.T) {
+	r := newRegistry(t)
+	var mu sync.Mutex
+	var reported []error
+	c := quiet(newClient(t, r, map[string]string{"MLFLOW_ACTIVE_MODEL_ID": "m-1"}, exporter.WithErrorHandler(func(err error) {
+		mu.Lock()
+		reported = append(reported, err)
+		mu.Unlock()
+	})))
+	ctx := context.Background()
+	for _, l := range []struct {
+		uri  string
+		opts []LoadOption
+	}{
+		{"prompts:/qa/1", nil},
+		{"prompts:/qa/1", nil}, // cached: linked already
+		{"prompts:/chat/1", nil},
+		{"prompts:/qa/2", []LoadOption{WithModelID("")}},
+		{"prompts:/qa/2", []LoadOption{WithModelID("m-2")}},
+		{"prompts:/qa/1", []LoadOption{WithModelID("m-nope")}},
+	} {
+		if _, err := c.Load(ctx, l.uri, l.opts...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`m-1 {"tags":[{"key":"mlflow.linkedPrompts","value":"[{\"name\": \"qa\", \"version\": \"1\"}]"}]}`,
+		`m-1 {"tags":[{"key":"mlflow.linkedPrompts","value":"[{\"name\": \"qa\", \"version\": \"1\"}, {\"name\": \"chat\", \"version\": \"1\"}]"}]}`,
+		`m-2 {"tags":[{"key":"mlflow.linkedPrompts","value":"[{\"name\": \"qa\", \"version\": \"2\"}]"}]}`,
+	}
+	if strings.Join(r.patches, "\n") != strings.Join(want, "\n") {
+		t.Errorf("SetLoggedModelTags\n%s\nwant\n%s", strings.Join(r.patches, "\n"), strings.Join(want, "\n"))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reported) != 1 || !strings.Contains(reported[0].Error(), "to model m-nope") || !strings.Contains(reported[0].Error(), "RESOURCE_DOES_NOT_EXIST") {
+		t.Errorf("reported %v", reported)
 	}
 }

@@ -39,14 +39,24 @@
 //	MLFLOW_VERSION_PROMPT_CACHE_TTL_SECONDS  inf  seconds a version loaded by number stays cached; WithCacheTTL per load
 //	MLFLOW_PROMPT_CACHE_MAX_SIZE             128  versions a Client caches (MLflow declares the variable and leaves its cache unbounded)
 //
-// A version the registry answered with is linked to the experiment in the
-// background, as MLflow's _link_prompt_to_experiment does: the prompt's tag
-// _mlflow_experiment_ids (",0,7,") gets the experiment's id
-// (MLFLOW_EXPERIMENT_NAME, created when missing, MLFLOW_EXPERIMENT_ID, else
-// "0"), so search_prompts(filter_string="experiment_id = '7'") and the
-// experiment's prompts page find it. MLflow asks again at every load from
-// the registry; a Client asks once per prompt while the tag is in place.
-// Shutdown waits for these links (up to its ctx).
+// Two links are made in the background, by one goroutine of the Client
+// (Shutdown waits for them, up to its ctx), as MLflow makes them in threads:
+//
+//   - a version the registry answered with is linked to the experiment, as
+//     MLflow's _link_prompt_to_experiment does: the prompt's tag
+//     _mlflow_experiment_ids (",0,7,") gets the experiment's id
+//     (MLFLOW_EXPERIMENT_NAME, created when missing, MLFLOW_EXPERIMENT_ID,
+//     else "0"), so search_prompts(filter_string="experiment_id = '7'") and
+//     the experiment's prompts page find it;
+//   - with an active LoggedModel (MLFLOW_ACTIVE_MODEL_ID,
+//     exporter.WithActiveModelID) or WithModelID, every version loaded is
+//     added to the model's tag mlflow.linkedPrompts (GET and PATCH
+//     /api/2.0/mlflow/logged-models/<id>), as load_prompt(link_to_model=True)
+//     does; MLflow's client loads the version a second time first, which is
+//     not done here.
+//
+// MLflow asks again at every load; a Client makes each link once while the
+// tag is in place (again after a failure).
 //
 // # Formatting
 //
@@ -96,7 +106,7 @@
 // Catalog) registry (NewClient refuses them), MLFLOW_REGISTRY_URI (the
 // registry is the tracking server's), Jinja2 templates ({% ... %}: Format
 // refuses them; MLflow renders them with Jinja2), chat messages whose
-// content is not text, linking the loaded version to the active run or
-// LoggedModel (MLflow's link_prompt_version_to_run / _to_model), and
+// content is not text, linking the loaded version to the active run
+// (MLflow's link_prompt_version_to_run: Go has no active run), and
 // registering prompts or setting aliases.
 package prompts

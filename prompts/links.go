@@ -1,0 +1,159 @@
+package prompts
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/promptlink"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
+)
+
+// link is what a loaded prompt version is linked to in the background: the
+// experiment (model ""), or the LoggedModel model.
+type link struct {
+	name    string
+	version int // model links only
+	model   string
+}
+
+func (l link) String() string {
+	if l.model == "" {
+		return "prompt " + l.name + " to the experiment"
+	}
+	return fmt.Sprintf("prompt %s version %d to model %s", l.name, l.version, l.model)
+}
+
+// queue queues l unless it is queued or done already (MLflow asks again at
+// every load; the tag it keeps does not change). When the queue is full the
+// link is dropped and reported: the next load queues it again.
+func (c *Client) queue(l link) {
+	c.linkMu.Lock()
+	defer c.linkMu.Unlock()
+	if c.linked[l] || c.closed.Load() {
+		return
+	}
+	select {
+	case c.jobs <- l:
+		c.linked[l] = true
+	default:
+		c.report(fmt.Errorf("prompts: %s not linked: %d links already wait", l, linkQueue))
+	}
+}
+
+// linker makes the queued links until the queue is closed; once ctx ends it
+// drops what is left.
+func (c *Client) linker(ctx context.Context) {
+	defer close(c.done)
+	for l := range c.jobs {
+		if ctx.Err() != nil {
+			continue
+		}
+		var err error
+		if l.model == "" {
+			err = c.linkExperiment(ctx, l.name)
+		} else {
+			err = c.linkModel(ctx, l)
+		}
+		if err != nil {
+			c.linkMu.Lock()
+			delete(c.linked, l) // the next load tries again
+			c.linkMu.Unlock()
+			c.report(fmt.Errorf("prompts: failed to link %s: %w", l, err))
+		}
+	}
+}
+
+// linkExperiment is MLflow's _link_prompt_to_experiment: the prompt's tag
+// _mlflow_experiment_ids, ",<id>,<id>,", gets the experiment's id (the
+// commas around every id let a LIKE filter find one). MLflow reads the
+// experiment as tracing does: MLFLOW_EXPERIMENT_NAME (created when
+// missing), MLFLOW_EXPERIMENT_ID, else "0".
+func (c *Client) linkExperiment(ctx context.Context, name string) error {
+	exp, err := c.exp.ID(ctx)
+	if err != nil {
+		return err
+	}
+	var out struct {
+		RegisteredModel registeredModel `json:"registered_model"`
+	}
+	if err := c.get(ctx, pathGetRegisteredModel+"?"+url.Values{"name": {name}}.Encode(), &out); err != nil {
+		return err
+	}
+	value, changed := addExperiment(tagMap(out.RegisteredModel.Tags)[tagExperimentIDs], exp)
+	if !changed {
+		return nil
+	}
+	return c.send(ctx, http.MethodPost, pathSetRegisteredModelTag, map[string]string{"name": name, "key": tagExperimentIDs, "value": value})
+}
+
+// addExperiment returns the tag value with exp added, and whether it
+// changed, as MLflow writes it.
+func addExperiment(current, exp string) (string, bool) {
+	var ids []string
+	for _, id := range strings.Split(strings.Trim(current, ","), ",") {
+		if id = pyStrip(id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	if slices.Contains(ids, exp) {
+		return current, false
+	}
+	return "," + strings.Join(append(ids, exp), ",") + ",", true
+}
+
+// pathLoggedModels prefixes the LoggedModel routes (GetLoggedModel, and
+// SetLoggedModelTags with "/tags").
+const pathLoggedModels = "/api/2.0/mlflow/logged-models/"
+
+// linkModel is MLflow's link_prompt_version_to_model: the LoggedModel's tag
+// mlflow.linkedPrompts gets the version, as a trace's does (MLflow's client
+// first loads the version again; the version is known here).
+func (c *Client) linkModel(ctx context.Context, l link) error {
+	var out struct {
+		Model struct {
+			Info struct {
+				Tags []tag `json:"tags"`
+			} `json:"info"`
+		} `json:"model"`
+	}
+	path := pathLoggedModels + url.PathEscape(l.model)
+	if err := c.get(ctx, path, &out); err != nil {
+		return err
+	}
+	cur, set := tagMap(out.Model.Info.Tags)[keys.TagLinkedPrompts]
+	value, err := promptlink.Add(cur, set, promptlink.NewRef(l.name, l.version))
+	if err != nil || (set && value == cur) {
+		return err
+	}
+	return c.send(ctx, http.MethodPatch, path+"/tags", map[string][]tag{"tags": {{keys.TagLinkedPrompts, value}}})
+}
+
+// get sends a GET and decodes the answer into out.
+func (c *Client) get(ctx context.Context, path string, out any) error {
+	resp, err := c.c.Do(ctx, &transport.Request{Method: http.MethodGet, Path: path})
+	if err != nil {
+		return err
+	}
+	defer resp.Release()
+	if err := json.Unmarshal(resp.Body, out); err != nil {
+		return fmt.Errorf("malformed answer to %s: %w", strings.SplitN(path, "?", 2)[0], err)
+	}
+	return nil
+}
+
+// send sends body as JSON.
+func (c *Client) send(ctx context.Context, method, path string, body any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	resp, err := c.c.Do(ctx, &transport.Request{Method: method, Path: path, Header: http.Header{"Content-Type": {"application/json"}}, Body: b})
+	resp.Release()
+	return err
+}
