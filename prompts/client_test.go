@@ -34,7 +34,7 @@ type registry struct {
 	failTags bool
 }
 
-func newRegistry(t *testing.T) *registry {
+func newRegistry(t testing.TB) *registry {
 	r := &registry{rmTags: map[string]map[string]string{
 		"qa":   {tagIsPrompt: "true", "team": "x"},
 		"chat": {tagIsPrompt: "true", tagExperimentIDs: ",5,"},
@@ -156,7 +156,7 @@ func (r *registry) take() []string {
 	return c
 }
 
-func newClient(t *testing.T, r *registry, env map[string]string, opts ...exporter.Option) *Client {
+func newClient(t testing.TB, r *registry, env map[string]string, opts ...exporter.Option) *Client {
 	t.Helper()
 	get := func(k string) string { return env[k] }
 	c, err := NewClient(context.Background(), append([]exporter.Option{exporter.WithGetenv(get), exporter.WithTrackingURI(r.URL), exporter.WithMaxRetries(0)}, opts...)...)

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
@@ -145,6 +147,33 @@ func (p *PromptVersion) Partial(vars map[string]any) (*PromptVersion, error) {
 	return p.fill(vars)
 }
 
+// placeholders caches the compiled placeholder pattern of each variable name
+// (names come from code: a handful), up to maxPlaceholders names.
+var (
+	placeholders  sync.Map // name → *regexp.Regexp
+	nPlaceholders atomic.Int32
+)
+
+const maxPlaceholders = 1024
+
+// placeholder returns the pattern MLflow's format_prompt replaces for name:
+// \{\{\s*<name>\s*\}\}, the name used as a regular expression.
+func placeholder(name string) (*regexp.Regexp, error) {
+	if re, ok := placeholders.Load(name); ok {
+		return re.(*regexp.Regexp), nil
+	}
+	re, err := regexp.Compile(`\{\{` + pyWS + `*` + name + pyWS + `*\}\}`)
+	if err != nil {
+		return nil, fmt.Errorf("prompts: variable name %q: MLflow uses it as a regular expression, and it is not a valid one: %w", name, err)
+	}
+	if nPlaceholders.Load() < maxPlaceholders {
+		if _, loaded := placeholders.LoadOrStore(name, re); !loaded {
+			nPlaceholders.Add(1)
+		}
+	}
+	return re, nil
+}
+
 // fill returns a copy of p with vars' values in its template.
 func (p *PromptVersion) fill(vars map[string]any) (*PromptVersion, error) {
 	if p.isJinja() {
@@ -156,9 +185,9 @@ func (p *PromptVersion) fill(vars map[string]any) (*PromptVersion, error) {
 	}
 	subs := make([]sub, 0, len(vars))
 	for _, name := range slices.Sorted(maps.Keys(vars)) {
-		re, err := regexp.Compile(`\{\{` + pyWS + `*` + name + pyWS + `*\}\}`)
+		re, err := placeholder(name)
 		if err != nil {
-			return nil, fmt.Errorf("prompts: variable name %q: MLflow uses it as a regular expression, and it is not a valid one: %w", name, err)
+			return nil, err
 		}
 		subs = append(subs, sub{re, encode.PyStr(vars[name])})
 	}

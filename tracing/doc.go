@@ -44,6 +44,9 @@
 //     starts in a context, whoever starts its root span (an instrumented
 //     client, too), and ContextWithTracingEnabled(ctx, false) leaves the code
 //     run with ctx untraced: MLflow's mlflow.tracing.context.
+//     LinkPromptVersion records a prompt version of MLflow's registry used in
+//     the current span and trace (package prompts calls it for every prompt
+//     it loads).
 //   - HTTP: Wrap records one span per request of an http.Handler (SSE
 //     streaming keeps working); InjectHTTPHeaders and ContextFromHTTPHeaders
 //     carry the trace across services in W3C traceparent headers, so a
