@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
@@ -40,16 +39,9 @@ func LinkPromptVersion(ctx context.Context, name string, version int) error {
 	if name == "" {
 		return errors.New("tracing: LinkPromptVersion: empty prompt name")
 	}
-	p := defaultProvider.Load()
-	if p == nil || p.disabled {
-		return nil
-	}
-	sc := trace.SpanContextFromContext(ctx)
-	if !sc.IsValid() {
-		return ErrNoActiveTrace
-	}
-	if !sc.IsSampled() {
-		return nil
+	p, sc, err := currentTrace(ctx)
+	if p == nil {
+		return err
 	}
 	ref := promptlink.NewRef(name, version)
 	var errs []error

@@ -113,16 +113,9 @@ func WithState(state string) TraceOption {
 // state, and nil (doing nothing) when tracing is off or the trace is not
 // sampled.
 func UpdateCurrentTrace(ctx context.Context, opts ...TraceOption) error {
-	p := defaultProvider.Load()
-	if p == nil || p.disabled {
-		return nil
-	}
-	sc := trace.SpanContextFromContext(ctx)
-	if !sc.IsValid() {
-		return ErrNoActiveTrace
-	}
-	if !sc.IsSampled() {
-		return nil
+	p, sc, err := currentTrace(ctx)
+	if p == nil {
+		return err
 	}
 	var upd exporter.TraceUpdate
 	for _, o := range opts {
@@ -222,4 +215,24 @@ func WatchTrace(ctx context.Context) (*exporter.TraceWatch, error) {
 		return nil, fmt.Errorf("%w: %w", ErrNoActiveTrace, err)
 	}
 	return w, nil
+}
+
+// currentTrace returns the Provider and the span context of the trace a
+// function on the current trace (UpdateCurrentTrace, LinkPromptVersion)
+// changes: a nil Provider with a nil error when there is nothing to do
+// (tracing off, the trace not sampled), with ErrNoActiveTrace when ctx
+// holds no span.
+func currentTrace(ctx context.Context) (*Provider, trace.SpanContext, error) {
+	p := defaultProvider.Load()
+	if p == nil || p.disabled {
+		return nil, trace.SpanContext{}, nil
+	}
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.IsValid() {
+		return nil, sc, ErrNoActiveTrace
+	}
+	if !sc.IsSampled() {
+		return nil, sc, nil
+	}
+	return p, sc, nil
 }
