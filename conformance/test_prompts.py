@@ -19,6 +19,8 @@ loaded and formatted by conformance/cmd/prompts.
   its _mlflow_experiment_ids tag, and search_prompts finds it by experiment.
 - The active LoggedModel (MLFLOW_ACTIVE_MODEL_ID): the versions each SDK
   loads end up in its model's mlflow.linkedPrompts tag, equal.
+- What a person sees: MLflow's trace view (headless Chromium) shows the Go
+  trace's linked prompts as it shows the Python trace's ("2 linked prompts").
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import sys
 import pytest
 
 from parity import compare, harness
+from test_browser import chromium, chromium_path, page_text
 
 WORKFLOW = harness.MODULE_ROOT / "conformance" / "parity" / "prompts_workflow.py"
 QUIET = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
@@ -166,6 +169,28 @@ def test_trace_links_prompts_like_python(server, gobin, registered, tmp_path):
         assert {py_id, go_id} <= ids, f"{version}: {ids}"
     found = mlflow.search_traces(filter_string="prompt = 'qa_c/2'", return_type="list")
     assert not {py_id, go_id} & {t.info.trace_id for t in found}
+
+
+def test_linked_prompts_in_mlflow_ui(server, gobin, registered, tmp_path):
+    """The trace view of MLflow's UI shows the prompt versions linked to the
+    Go trace as it shows those of the Python trace of the same workflow."""
+    chromium_path()
+    seen = {}
+    for who in ("py", "go"):
+        trace_id, _ = traced(who, gobin, server, tmp_path)  # complete on the server
+        url = (f"{server.url}/#/experiments/0/traces?selectedEvaluationId={trace_id}&traceId={trace_id}"
+               "&compareRunsMode=TRACES")
+        shot = tmp_path / f"linked-prompts-{who}.png"
+        try:
+            text = page_text(url, tmp_path, ["linked prompts", "What is MLflow?"])
+            m = re.search(r"(\d+) linked prompts?", text)
+            assert m, f"{who}: no linked prompts in the trace view:\n{text[:3000]}"
+            seen[who] = m.group(0)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n(screenshot: {shot})") from None
+        finally:
+            chromium(url, tmp_path, screenshot=shot, budget_ms=30000)
+    assert seen["go"] == seen["py"] == "2 linked prompts", seen
 
 
 def test_trace_in_local_store_like_python(server, gobin, registered, tmp_path):
