@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -336,6 +335,16 @@ type ordered struct {
 
 func newOrdered() *ordered { return &ordered{vals: map[string]any{}} }
 
+// PyItems makes an ordered an encode.PyDict: Python's str() of it keeps
+// the key order.
+func (o *ordered) PyItems() ([]string, []any) {
+	vals := make([]any, len(o.keys))
+	for i, k := range o.keys {
+		vals[i] = o.vals[k]
+	}
+	return o.keys, vals
+}
+
 func (o *ordered) set(k string, v any) {
 	if _, ok := o.vals[k]; !ok {
 		o.keys = append(o.keys, k)
@@ -426,57 +435,6 @@ func appendJSON(b []byte, v any) []byte {
 	return append(b, "null"...)
 }
 
-// pyStr is Python's str() of a decoded JSON value, for table cells.
-func pyStr(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "None"
-	case bool:
-		if x {
-			return "True"
-		}
-		return "False"
-	case string:
-		return x
-	case json.Number:
-		s := string(x)
-		if strings.ContainsAny(s, ".eE") {
-			if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) {
-				return string(encode.AppendFloat(nil, f, 64))
-			}
-		}
-		return s
-	case *ordered:
-		var b strings.Builder
-		b.WriteByte('{')
-		for i, k := range x.keys {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(pyRepr(k) + ": " + pyRepr(x.vals[k]))
-		}
-		b.WriteByte('}')
-		return b.String()
-	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = pyRepr(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	}
-	return fmt.Sprint(v)
-}
-
-func pyRepr(v any) string {
-	if s, ok := v.(string); ok {
-		if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
-			return `"` + s + `"`
-		}
-		return "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`) + "'"
-	}
-	return pyStr(v)
-}
-
 // tableCell formats the values of field for the table output
 // (format_table_cell_value).
 func tableCell(field string, values []any) string {
@@ -485,11 +443,11 @@ func tableCell(field string, values []any) string {
 	}
 	var cell string
 	if len(values) == 1 {
-		cell = pyStr(values[0])
+		cell = encode.PyStr(values[0])
 	} else {
 		parts := make([]string, 0, 3)
 		for _, v := range values[:min(3, len(values))] {
-			parts = append(parts, pyStr(v))
+			parts = append(parts, encode.PyStr(v))
 		}
 		cell = strings.Join(parts, ", ")
 		if len(values) > 3 {

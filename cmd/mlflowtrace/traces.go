@@ -252,7 +252,7 @@ func (v intValue) String() string {
 func (v intValue) Set(s string) error {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil {
-		*v.bad = usageError(fmt.Sprintf("Invalid value for '--%s': %s is not a valid integer.", v.name, pyRepr(s)))
+		*v.bad = usageError(fmt.Sprintf("Invalid value for '--%s': %s is not a valid integer.", v.name, encode.PyRepr(s)))
 		return *v.bad
 	}
 	*v.p = n
@@ -389,7 +389,7 @@ func parseMetadata(s string, given bool) (map[string]any, error) {
 	}
 	m := make(map[string]any, len(o.keys))
 	for _, k := range o.keys {
-		m[k] = pyStr(o.vals[k])
+		m[k] = encode.PyStr(o.vals[k])
 	}
 	return m, nil
 }

@@ -30,6 +30,17 @@ func PyStr(v any) string {
 	return string(appendPy(nil, reflect.ValueOf(v), false, 0))
 }
 
+// PyRepr returns the text Python's repr() makes of v: PyStr's, with a
+// string quoted and escaped as Python does ("'a'", "\"it's\"").
+func PyRepr(v any) string { return string(appendPy(nil, reflect.ValueOf(v), true, 0)) }
+
+// PyDict is a mapping that keeps the order of its keys, as a Python dict
+// does (a JSON object decoded with its key order): PyStr writes its items
+// in that order instead of sorting them.
+type PyDict interface {
+	PyItems() (keys []string, values []any)
+}
+
 // maxPyDepth bounds nesting (a cyclic value): deeper, "..." is written, as
 // Python writes a recursive list.
 const maxPyDepth = 100
@@ -46,6 +57,19 @@ func appendPy(b []byte, v reflect.Value, repr bool, depth int) []byte {
 		switch x := v.Interface().(type) {
 		case json.Number:
 			return appendPyNumber(b, string(x))
+		case PyDict:
+			if v.Kind() != reflect.Pointer || !v.IsNil() {
+				keys, vals := x.PyItems()
+				b = append(b, '{')
+				for i, k := range keys {
+					if i > 0 {
+						b = append(b, ", "...)
+					}
+					b = append(appendPyText(b, k, true), ": "...)
+					b = appendPy(b, reflect.ValueOf(vals[i]), true, depth+1)
+				}
+				return append(b, '}')
+			}
 		case error:
 			if v.Kind() != reflect.Pointer || !v.IsNil() {
 				return appendPyText(b, safeText(x.Error), repr)

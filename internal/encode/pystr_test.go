@@ -91,3 +91,29 @@ print(json.dumps([str(json.loads(d)) for d in json.loads(sys.argv[1])]))
 		}
 	}
 }
+
+// orderedDict is a PyDict: a mapping that keeps its keys' order.
+type orderedDict struct {
+	keys []string
+	vals []any
+}
+
+func (d *orderedDict) PyItems() ([]string, []any) { return d.keys, d.vals }
+
+func TestPyDictAndRepr(t *testing.T) {
+	d := &orderedDict{keys: []string{"z", "it's", "a"}, vals: []any{1, []any{"x"}, &orderedDict{keys: []string{"k"}, vals: []any{nil}}}}
+	if got, want := PyStr(d), `{'z': 1, "it's": ['x'], 'a': {'k': None}}`; got != want {
+		t.Errorf("PyStr(dict) = %s, want %s (keys in their order)", got, want)
+	}
+	if got := PyStr([]any{d}); !strings.HasPrefix(got, "[{'z': 1,") {
+		t.Errorf("PyStr([dict]) = %s", got)
+	}
+	if got := PyStr((*orderedDict)(nil)); got != "None" {
+		t.Errorf("PyStr(nil dict) = %s, want None", got)
+	}
+	for v, want := range map[any]string{"a": "'a'", `it's a\b`: `"it's a\\b"`, 2.0: "2.0", nil: "None"} {
+		if got := PyRepr(v); got != want {
+			t.Errorf("PyRepr(%#v) = %s, want %s", v, got, want)
+		}
+	}
+}
