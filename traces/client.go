@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 )
@@ -106,7 +107,8 @@ type Feedback struct {
 	// or the base64 of the 8 bytes (a trace JSON's span_id), stored as
 	// the 16 hex digits.
 	SpanID string
-	// Metadata values are stored as strings (fmt.Sprint), as MLflow does.
+	// Metadata values are stored as strings (Python's str() of the value:
+	// 2.0 is "2.0", nil "None", [1, "a"] "[1, 'a']"), as MLflow does.
 	Metadata map[string]any
 }
 
@@ -617,24 +619,7 @@ func metadata(m map[string]any) (map[string]string, error) {
 		if k == "" {
 			return nil, invalidf("empty metadata key")
 		}
-		if s, ok := v.(string); ok {
-			out[k] = s
-			continue
-		}
-		if v == nil {
-			out[k] = "None" // str(None), as MLflow writes it
-			continue
-		}
-		switch x := v.(type) {
-		case bool:
-			if x {
-				out[k] = "True"
-			} else {
-				out[k] = "False"
-			}
-		default:
-			out[k] = fmt.Sprint(v)
-		}
+		out[k] = encode.PyStr(v) // str(value), as MLflow writes it
 	}
 	return out, nil
 }

@@ -129,11 +129,12 @@ func TestReadSearchAnnotate(t *testing.T) {
 
 			// Assessments.
 			fb, err := c.LogFeedback(ctx, ids[0], traces.Feedback{Name: "user_feedback", Value: true, Rationale: "good",
-				Source: exporter.AssessmentSource{Type: traces.SourceHuman, ID: "alice"}, Metadata: map[string]any{"k": 1}})
+				Source: exporter.AssessmentSource{Type: traces.SourceHuman, ID: "alice"}, Metadata: map[string]any{"k": 1, "f": 2.0, "l": []any{1, "a"}, "n": nil}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fb.AssessmentID == "" || fb.Source.ID != "alice" || fb.Feedback.Value != true || fb.Metadata["k"] != "1" {
+			if fb.AssessmentID == "" || fb.Source.ID != "alice" || fb.Feedback.Value != true || fb.Metadata["k"] != "1" ||
+				fb.Metadata["f"] != "2.0" || fb.Metadata["l"] != "[1, 'a']" || fb.Metadata["n"] != "None" {
 				t.Fatalf("LogFeedback = %+v", fb)
 			}
 			ex, err := c.LogExpectation(ctx, ids[0], traces.Expectation{Name: "expected", Value: map[string]any{"a": []int{1, 2}}})
