@@ -73,7 +73,9 @@ func main() {
 	out := json.NewEncoder(os.Stdout)
 	for in.Scan() {
 		var req request
-		if err := json.Unmarshal(in.Bytes(), &req); err != nil {
+		dec := json.NewDecoder(bytes.NewReader(in.Bytes()))
+		dec.UseNumber() // metadata's integers stay integers: str(1) is "1", str(1.0) "1.0"
+		if err := dec.Decode(&req); err != nil {
 			fmt.Fprintln(os.Stderr, "bad request:", err)
 			os.Exit(1)
 		}
