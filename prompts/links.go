@@ -2,7 +2,6 @@ package prompts
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowrest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/promptlink"
-	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
 )
 
 // link is what a loaded prompt version is linked to in the background: the
@@ -82,14 +81,14 @@ func (c *Client) linkExperiment(ctx context.Context, name string) error {
 	var out struct {
 		RegisteredModel registeredModel `json:"registered_model"`
 	}
-	if err := c.get(ctx, pathGetRegisteredModel+"?"+url.Values{"name": {name}}.Encode(), &out); err != nil {
+	if err := mlflowrest.Call(ctx, c.c, "prompts", http.MethodGet, pathGetRegisteredModel+"?"+url.Values{"name": {name}}.Encode(), nil, &out); err != nil {
 		return err
 	}
 	value, changed := addExperiment(tagMap(out.RegisteredModel.Tags)[tagExperimentIDs], exp)
 	if !changed {
 		return nil
 	}
-	return c.send(ctx, http.MethodPost, pathSetRegisteredModelTag, map[string]string{"name": name, "key": tagExperimentIDs, "value": value})
+	return mlflowrest.Call(ctx, c.c, "prompts", http.MethodPost, pathSetRegisteredModelTag, map[string]string{"name": name, "key": tagExperimentIDs, "value": value}, nil)
 }
 
 // addExperiment returns the tag value with exp added, and whether it
@@ -123,7 +122,7 @@ func (c *Client) linkModel(ctx context.Context, l link) error {
 		} `json:"model"`
 	}
 	path := pathLoggedModels + url.PathEscape(l.model)
-	if err := c.get(ctx, path, &out); err != nil {
+	if err := mlflowrest.Call(ctx, c.c, "prompts", http.MethodGet, path, nil, &out); err != nil {
 		return err
 	}
 	cur, set := tagMap(out.Model.Info.Tags)[keys.TagLinkedPrompts]
@@ -131,29 +130,5 @@ func (c *Client) linkModel(ctx context.Context, l link) error {
 	if err != nil || (set && value == cur) {
 		return err
 	}
-	return c.send(ctx, http.MethodPatch, path+"/tags", map[string][]tag{"tags": {{keys.TagLinkedPrompts, value}}})
-}
-
-// get sends a GET and decodes the answer into out.
-func (c *Client) get(ctx context.Context, path string, out any) error {
-	resp, err := c.c.Do(ctx, &transport.Request{Method: http.MethodGet, Path: path})
-	if err != nil {
-		return err
-	}
-	defer resp.Release()
-	if err := json.Unmarshal(resp.Body, out); err != nil {
-		return fmt.Errorf("malformed answer to %s: %w", strings.SplitN(path, "?", 2)[0], err)
-	}
-	return nil
-}
-
-// send sends body as JSON.
-func (c *Client) send(ctx context.Context, method, path string, body any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	resp, err := c.c.Do(ctx, &transport.Request{Method: method, Path: path, Header: http.Header{"Content-Type": {"application/json"}}, Body: b})
-	resp.Release()
-	return err
+	return mlflowrest.Call(ctx, c.c, "prompts", http.MethodPatch, path+"/tags", map[string][]tag{"tags": {{keys.TagLinkedPrompts, value}}}, nil)
 }

@@ -1,7 +1,6 @@
 package traces
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -62,35 +61,9 @@ func (r *restBackend) close() {
 }
 
 // call sends a JSON request and decodes the JSON answer into out (when not
-// nil).
+// nil): mlflowrest.Call.
 func (r *restBackend) call(ctx context.Context, method, path string, body, out any) error {
-	req := &transport.Request{Method: method, Path: path}
-	if body != nil {
-		b, err := marshalBody(body)
-		if err != nil {
-			return err
-		}
-		req.Body = b
-		req.Header = http.Header{"Content-Type": {"application/json"}}
-	}
-	resp, err := r.c.Do(ctx, req)
-	if err != nil {
-		return err
-	}
-	if out == nil || len(bytes.TrimSpace(resp.Body)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(resp.Body, out); err != nil {
-		return fmt.Errorf("traces: %s %s: malformed response: %w", strings.ToLower(method), strings.SplitN(path, "?", 2)[0], err)
-	}
-	return nil
-}
-
-func marshalBody(v any) ([]byte, error) {
-	if b, ok := v.([]byte); ok {
-		return b, nil
-	}
-	return json.Marshal(v)
+	return mlflowrest.Call(ctx, r.c, "traces", method, path, body, out)
 }
 
 // wrap turns a backend error about what/id into this package's errors: a
