@@ -263,10 +263,16 @@ func (e *Exporter) ReportError(err error) {
 
 // Stats returns the Exporter's counters.
 func (e *Exporter) Stats() Stats {
-	st := e.counters.stats()
+	// The spool first: a trace is counted before its record leaves the
+	// spool, so a Stats with SpoolPending 0 has counted every trace that
+	// left it.
+	var sp Stats
 	if sc := e.pipe.spool; sc != nil {
-		sc.stats(&st)
+		sc.stats(&sp)
 	}
+	st := e.counters.stats()
+	st.SpoolDir, st.SpoolBytes, st.SpoolPending = sp.SpoolDir, sp.SpoolBytes, sp.SpoolPending
+	st.SpoolDeadLetters, st.SpoolRecordsSkipped = sp.SpoolDeadLetters, sp.SpoolRecordsSkipped
 	return st
 }
 

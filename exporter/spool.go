@@ -343,12 +343,15 @@ func (sc *spooler) outcome(ctx context.Context, items []*spooledTrace, err error
 				replayed++
 			}
 		}
-		sc.sp.Ack(refs...)
-		sc.sp.RemoveDead(dead...)
+		// Count before acknowledging: once the records leave the spool,
+		// Stats().SpoolPending can read 0, and whoever waits for that must
+		// already see these traces counted.
 		p.rep.noteSuccess()
 		e.counters.addTracesExported(len(items))
 		e.counters.addSpansExported(nspans)
 		e.counters.addTracesReplayed(replayed)
+		sc.sp.Ack(refs...)
+		sc.sp.RemoveDead(dead...)
 		for _, it := range items {
 			if it.ts != nil {
 				e.buf.settle(it.ts, nil)
