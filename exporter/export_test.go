@@ -1,12 +1,14 @@
 package exporter
 
 import (
+	"errors"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/settings"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/spool"
 )
 
 // Test hooks, visible to package exporter_test only.
@@ -84,4 +86,17 @@ func (e *Exporter) EnqueueBroken() string {
 	ts.ended = append(ts.endedBuf[:0], &endedSpan{trace: ts})
 	e.pipe.enqueue(ts)
 	return e.TraceID(ts.id)
+}
+
+// FailSpoolFsync makes every spool Append report an fsync failure after
+// writing its records, until the returned function is called.
+func FailSpoolFsync() (restore func()) {
+	spoolAppend = func(sp *spool.Spool, recs [][]byte) ([]spool.Ref, error) {
+		refs, err := sp.Append(recs)
+		if err == nil {
+			err = errors.New("spool: fsync: input/output error")
+		}
+		return refs, err
+	}
+	return func() { spoolAppend = (*spool.Spool).Append }
 }

@@ -278,6 +278,7 @@ const (
 	dropSpanCap
 	dropSpool
 	dropDeadLetter
+	warnFsync // not a drop: spooled traces not yet durable
 	numDropKinds
 )
 
@@ -288,17 +289,22 @@ const dropWarnEvery = 30 * time.Second
 // warnDrop reports a drop, at most once per dropWarnEvery and kind, without
 // blocking (it runs on the caller's path).
 func (p *pipeline) warnDrop(kind dropKind, traceID, what string) {
-	r := p.rep
+	if !p.rep.firstSince(kind) {
+		return
+	}
+	p.rep.tryReport(fmt.Errorf("exporter: %s: %s (further drops in the next %v are only counted in Stats)",
+		traceID, what, dropWarnEvery))
+}
+
+// firstSince reports whether no report of kind was given in the last
+// dropWarnEvery (and claims this one).
+func (r *reporter) firstSince(kind dropKind) bool {
 	now := time.Now().UnixNano()
 	last := r.lastDropWarn[kind].Load()
 	if last != 0 && now-last < int64(dropWarnEvery) {
-		return
+		return false
 	}
-	if !r.lastDropWarn[kind].CompareAndSwap(last, now) {
-		return
-	}
-	r.tryReport(fmt.Errorf("exporter: %s: %s (further drops in the next %v are only counted in Stats)",
-		traceID, what, dropWarnEvery))
+	return r.lastDropWarn[kind].CompareAndSwap(last, now)
 }
 
 // reportShutdownDrops reports, once, the traces dropped at Shutdown.

@@ -173,6 +173,10 @@ func (sc *spooler) start() {
 	go sc.janitor()
 }
 
+// spoolAppend is spool.Spool.Append; tests replace it to make a write or
+// an fsync fail.
+var spoolAppend = (*spool.Spool).Append
+
 // spoolTraces is the trace queue's export function with a spool: assemble,
 // write to the spool, hand over to the send queue.
 func (sc *spooler) spoolTraces(_ context.Context, states []*traceState) error {
@@ -184,7 +188,7 @@ func (sc *spooler) spoolTraces(_ context.Context, states []*traceState) error {
 		items[i] = &spooledTrace{ts: ts, t: t}
 		recs[i] = encodeRecord(t, false)
 	}
-	refs, err := sc.sp.Append(recs)
+	refs, err := spoolAppend(sc.sp, recs)
 	written := 0
 	for i, r := range refs {
 		items[i].ref = r
@@ -193,6 +197,11 @@ func (sc *spooler) spoolTraces(_ context.Context, states []*traceState) error {
 		}
 	}
 	e.counters.addTracesSpooled(written)
+	if written == len(items) && err != nil {
+		// Written but not fsynced (SpoolSyncBatch): the traces are spooled
+		// and go on; only a power loss or kernel crash could lose them.
+		sc.warnFsync(err)
+	}
 	if n := len(items) - written; n > 0 {
 		e.counters.addTracesNotSpooled(n)
 		why := "the spool is full (MLFLOWTRACE_SPOOL_MAX_BYTES)"
@@ -431,7 +440,7 @@ func (sc *spooler) outcome(ctx context.Context, items []*spooledTrace, err error
 	if kept > 0 {
 		// One report per outage, not one per batch (nor per trace): the
 		// dead letters are counted in Stats and visible on disk.
-		if sc.firstSince(dropDeadLetter) {
+		if sc.p.rep.firstSince(dropDeadLetter) {
 			where := "kept as dead letters in " + sc.sp.Dir() + "/dead"
 			if deadErr != nil {
 				where = fmt.Sprintf("kept in the spool (%v)", deadErr)
@@ -446,16 +455,14 @@ func (sc *spooler) outcome(ctx context.Context, items []*spooledTrace, err error
 	}
 }
 
-// firstSince reports whether no report of kind was given in the last
-// dropWarnEvery (and claims this one).
-func (sc *spooler) firstSince(kind dropKind) bool {
-	r := sc.p.rep
-	now := time.Now().UnixNano()
-	last := r.lastDropWarn[kind].Load()
-	if last != 0 && now-last < int64(dropWarnEvery) {
-		return false
+// warnFsync reports a failed fsync, at most once per dropWarnEvery: the
+// traces stay spooled and are delivered, but until an fsync succeeds a
+// power loss or kernel crash can lose them.
+func (sc *spooler) warnFsync(err error) {
+	if sc.p.rep.firstSince(warnFsync) {
+		sc.p.rep.tryReport(fmt.Errorf("exporter: %w: the traces stay spooled and are delivered, but a power loss or kernel crash before the next successful fsync can lose them (reported at most every %v)",
+			err, dropWarnEvery))
 	}
-	return r.lastDropWarn[kind].CompareAndSwap(last, now)
 }
 
 func (sc *spooler) setHold(fresh bool) {
@@ -595,7 +602,7 @@ func (sc *spooler) janitor() {
 			if s.SpoolSync == "interval" && now.Sub(lastSync) >= s.SpoolSyncInterval {
 				lastSync = now
 				if err := sc.sp.Sync(); err != nil {
-					p.warnDrop(dropSpool, "spool", "fsync failed: "+err.Error())
+					sc.warnFsync(fmt.Errorf("spool: fsync: %w", err))
 				}
 			}
 			if now.Sub(lastCheck) >= 5*time.Second {

@@ -402,6 +402,39 @@ func TestSpoolDeadLetterWriteFails(t *testing.T) {
 	}
 }
 
+// An fsync that fails under SpoolSyncBatch: the traces are on disk (not
+// durable against a power loss) and are delivered; the error is reported
+// once, not per batch.
+func TestSpoolFsyncFailureIsReportedOnce(t *testing.T) {
+	defer exporter.FailSpoolFsync()()
+	d := newFlaky()
+	r := newSpoolRig(t, t.TempDir(), d)
+	for range 5 {
+		r.record(4)
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := r.shutdown(t, 10*time.Second); err != nil {
+		t.Fatalf("Shutdown = %v", err)
+	}
+	if n, dups := d.count(); n != 20 || dups != 0 {
+		t.Errorf("stored %d traces (%d twice), want 20 once", n, dups)
+	}
+	if st := r.exp.Stats(); st.TracesSpooled != 20 || st.TracesNotSpooled != 0 {
+		t.Errorf("spooled %d, not spooled %d, want 20 and 0", st.TracesSpooled, st.TracesNotSpooled)
+	}
+	reports := 0
+	for len(r.errs) > 0 {
+		err := <-r.errs
+		t.Log(err)
+		if strings.Contains(err.Error(), "fsync") {
+			reports++
+		}
+	}
+	if reports != 1 {
+		t.Errorf("%d reports of the fsync failure, want 1", reports)
+	}
+}
+
 // refusingDest refuses every trace whose root span is named "poison" (a
 // trace the destination will never take) and stores the others.
 type refusingDest struct {
