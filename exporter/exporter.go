@@ -166,14 +166,16 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 func (e *Exporter) Shutdown(ctx context.Context) error {
 	e.beginOnce.Do(e.beginShutdown)
 	_, waiting := e.buf.lens()
-	exported := e.counters.tracesExported.Load()
+	settled := e.counters.tracesSettled()
 	stop := e.pipe.noteWait()
 	err := e.pipe.drain(ctx)
 	stop()
 	if err != nil {
+		// The traces that waited and were neither delivered nor failed
+		// before ctx ended.
+		pending := max(0, waiting-int(e.counters.tracesSettled()-settled))
 		e.pipe.abort()
-		// The traces that waited and were not delivered before ctx ended.
-		return e.gaveUp("Shutdown", err, waiting-int(e.counters.tracesExported.Load()-exported))
+		return e.gaveUp("Shutdown", err, pending)
 	}
 	e.finalOnce.Do(func() {
 		errs := []error{e.pipe.stop(ctx)}

@@ -359,6 +359,53 @@ func TestUnreachableServerIsAnnounced(t *testing.T) {
 	}
 }
 
+// gatedDest hangs on traces whose root is "hang" (until ctx ends) and,
+// once gate is closed, refuses the others.
+type gatedDest struct{ gate chan struct{} }
+
+func (d *gatedDest) ExportTraces(ctx context.Context, traces []*exporter.Trace) error {
+	for _, t := range traces {
+		for _, s := range t.Spans {
+			if s.Name == "hang" {
+				<-ctx.Done()
+				return ctx.Err()
+			}
+		}
+	}
+	<-d.gate
+	return errors.New("400 Bad Request")
+}
+
+func (d *gatedDest) Shutdown(context.Context) error { return nil }
+
+// The count of a Shutdown that gives up leaves out the traces that failed
+// while it waited: they are lost, not waiting.
+func TestGaveUpShutdownCountsOnlyTracesStillWaiting(t *testing.T) {
+	var log errLog
+	d := &gatedDest{gate: make(chan struct{})}
+	exp, err := exporter.New(context.Background(), exporter.WithGetenv(noEnv), exporter.WithDestination(d),
+		exporter.WithMaxWorkers(2), exporter.WithBatchSize(1), exporter.WithErrorHandler(log.handle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(exp))
+	for _, name := range []string{"hang", "refused", "refused"} {
+		_, root := tp.Tracer("x").Start(context.Background(), name)
+		root.End()
+	}
+	time.AfterFunc(50*time.Millisecond, func() { close(d.gate) })
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	err = exp.Shutdown(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "with 1 trace still waiting") {
+		t.Fatalf("Shutdown = %v, want it to give up with 1 trace waiting (2 failed)", err)
+	}
+	if st := exp.Stats(); st.TracesFailed != 2 {
+		t.Errorf("TracesFailed = %d, want 2", st.TracesFailed)
+	}
+	_ = exp.Shutdown(context.Background())
+}
+
 // A Shutdown that gives up says so once: its error counts every trace still
 // waiting, the one still in flight included. The export it cancelled is not
 // reported again afterwards as a failed export ("exporting traces […]

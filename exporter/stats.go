@@ -145,6 +145,13 @@ func (c *counters) addSpansDropped(n int)   { add(&c.spansDropped, c.mSpansDropp
 func (c *counters) addStreamDropped(n int) {
 	add(&c.spansStreamDropped, c.mSpansStreamDropped, int64(n))
 }
+
+// tracesSettled is how many traces were exported or failed (not those
+// dropped: a Shutdown that gives up drops what still waits).
+func (c *counters) tracesSettled() int64 {
+	return c.tracesExported.Load() + c.tracesFailed.Load()
+}
+
 func (c *counters) addTracesFailed(n int)   { add(&c.tracesFailed, c.mTracesFailed, int64(n)) }
 func (c *counters) addExportFailures(n int) { add(&c.exportFailures, c.mExportFailures, int64(n)) }
 
