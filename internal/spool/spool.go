@@ -135,7 +135,8 @@ type Spool struct {
 	dead    map[string]*deadEntry
 	closed  bool
 
-	syncMu sync.Mutex // serialises fsyncs (group commit)
+	syncMu  sync.Mutex // serialises fsyncs (group commit)
+	adoptMu sync.Mutex // serialises Adopt
 }
 
 type state uint8
@@ -221,18 +222,35 @@ func Open(root string, opts Options) (*Spool, error) {
 	if s.own == nil {
 		return nil, fmt.Errorf("spool: all %d slots of %s are held by other processes", opts.MaxSlots, abs)
 	}
+	if opts.Sync != SyncNone {
+		// A new directory survives a power loss once its parent is
+		// fsynced: the root's (MkdirAll may have made it), the root (the
+		// slot) and the slot (its dead-letter directory).
+		syncDir(filepath.Dir(abs))
+		syncDir(abs)
+		syncDir(s.own.dir)
+	}
+	if err := s.openOwn(); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	s.Adopt()
+	return s, nil
+}
+
+// openOwn indexes what a previous owner left in the own slot and starts
+// the active segment.
+func (s *Spool) openOwn() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.loadSlotLocked(s.own); err != nil {
 		s.own.lock.Close()
-		return nil, fmt.Errorf("spool: %w", err)
+		return err
 	}
 	if err := s.startSegmentLocked(); err != nil {
 		s.closeLocked()
-		return nil, fmt.Errorf("spool: %w", err)
+		return err
 	}
-	s.adoptLocked()
-	return s, nil
+	return nil
 }
 
 // takeSlot creates dir and locks it.
@@ -262,11 +280,34 @@ func (s *Spool) Dir() string { return s.own.dir }
 // Root returns the spool's directory.
 func (s *Spool) Root() string { return s.root }
 
-// loadSlotLocked reads the segments and dead letters of sl into the index.
-func (s *Spool) loadSlotLocked(sl *slot) error {
+// slotFiles is what readSlot found in a slot's files, ready to join the
+// index (indexSlotLocked).
+type slotFiles struct {
+	segs    []segmentFile
+	dead    []deadFile
+	skipped int64
+}
+
+type segmentFile struct {
+	seg   *segment // its file open
+	fresh []*entry // the records not acknowledged
+}
+
+type deadFile struct {
+	name string // without deadSuffix
+	size int64
+}
+
+// readSlot reads the segments and dead letters of sl, a slot this process
+// has just locked and not yet indexed, without the spool's lock: adopting
+// a large slot does not hold up Append, Claim or Stats. A dead letter of
+// another slot is moved into ownDead. Segments with nothing left to deliver
+// are removed.
+func readSlot(sl *slot, ownDead string) (slotFiles, error) {
+	var sf slotFiles
 	ents, err := os.ReadDir(sl.dir)
 	if err != nil {
-		return err
+		return sf, err
 	}
 	var names []string
 	for _, e := range ents {
@@ -284,18 +325,32 @@ func (s *Spool) loadSlotLocked(sl *slot) error {
 		// A segment that cannot be read now (an I/O error, too many open
 		// files) stays on disk, unindexed, for the slot's next owner; the
 		// others are delivered.
-		_ = s.loadSegmentLocked(sl, filepath.Join(sl.dir, name))
+		sg, skipped, err := readSegment(sl, filepath.Join(sl.dir, name))
+		sf.skipped += skipped
+		if err == nil && sg.seg != nil {
+			sf.segs = append(sf.segs, sg)
+		}
 	}
-	return s.loadDeadLocked(sl)
+	sf.dead, err = readDead(sl, ownDead)
+	return sf, err
 }
 
-func (s *Spool) loadSegmentLocked(sl *slot, path string) error {
+// testHookReadSegment, when set, runs before each segment file is read.
+var testHookReadSegment func()
+
+// readSegment reads one segment file: its records not acknowledged, and
+// the file open for the acknowledgements to come (seg nil when nothing is
+// left: the file is removed).
+func readSegment(sl *slot, path string) (segmentFile, int64, error) {
+	if testHookReadSegment != nil {
+		testHookReadSegment()
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil
+			return segmentFile{}, 0, nil
 		}
-		return err
+		return segmentFile{}, 0, err
 	}
 	r := scanFrames(b)
 	acked, marked := map[int64]bool{}, map[int64]bool{}
@@ -320,37 +375,28 @@ func (s *Spool) loadSegmentLocked(sl *slot, path string) error {
 		fresh = append(fresh, &entry{seg: seg, off: f.off, size: frameSize(len(f.payload)), state: stateBacklog, marked: marked[f.off]})
 	}
 	if len(fresh) == 0 {
-		s.skipped += int64(r.skipped)
-		return os.Remove(path) // everything in it was delivered
+		return segmentFile{}, int64(r.skipped), os.Remove(path) // everything in it was delivered
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0o644)
 	if err != nil {
-		return err
+		return segmentFile{}, 0, err
 	}
-	s.skipped += int64(r.skipped)
-	refs := make([]Ref, len(fresh))
-	for i, e := range fresh {
-		s.nextRef++
-		s.entries[s.nextRef] = e
-		refs[i] = s.nextRef
-	}
-	seg.f, seg.live = f, len(refs)
-	sl.segs = append(sl.segs, seg)
-	s.backlog = append(s.backlog, refs...)
-	s.bytes += seg.size
-	return nil
+	seg.f, seg.live = f, len(fresh)
+	return segmentFile{seg: seg, fresh: fresh}, int64(r.skipped), nil
 }
 
-func (s *Spool) loadDeadLocked(sl *slot) error {
+// readDead lists sl's dead letters, moving them into ownDead when sl is
+// not the own slot.
+func readDead(sl *slot, ownDead string) ([]deadFile, error) {
 	dir := filepath.Join(sl.dir, deadDirName)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil
+			return nil, nil
 		}
-		return err
+		return nil, err
 	}
-	ownDir := filepath.Join(s.own.dir, deadDirName)
+	var dead []deadFile
 	for _, e := range ents {
 		name := e.Name()
 		if strings.HasPrefix(name, tmpPrefix) {
@@ -364,20 +410,45 @@ func (s *Spool) loadDeadLocked(sl *slot) error {
 		if err != nil {
 			continue
 		}
-		name = strings.TrimSuffix(name, deadSuffix)
-		if dir != ownDir {
+		if dir != ownDead {
 			// An adopted slot's dead letter becomes ours.
-			if err := os.Rename(filepath.Join(dir, e.Name()), filepath.Join(ownDir, e.Name())); err != nil {
+			if err := os.Rename(filepath.Join(dir, name), filepath.Join(ownDead, name)); err != nil {
 				continue
 			}
 		}
-		if old := s.dead[name]; old != nil {
+		dead = append(dead, deadFile{name: strings.TrimSuffix(name, deadSuffix), size: info.Size()})
+	}
+	return dead, nil
+}
+
+// indexSlotLocked adds what readSlot found in sl to the index: its
+// records to the backlog, its dead letters due at once.
+func (s *Spool) indexSlotLocked(sl *slot, sf slotFiles) {
+	s.skipped += sf.skipped
+	for _, sg := range sf.segs {
+		for _, e := range sg.fresh {
+			s.nextRef++
+			s.entries[s.nextRef] = e
+			s.backlog = append(s.backlog, s.nextRef)
+		}
+		sl.segs = append(sl.segs, sg.seg)
+		s.bytes += sg.seg.size
+	}
+	for _, d := range sf.dead {
+		if old := s.dead[d.name]; old != nil {
 			s.bytes -= old.size
 		}
-		s.dead[name] = &deadEntry{size: info.Size()} // due at once
-		s.bytes += info.Size()
+		s.dead[d.name] = &deadEntry{size: d.size} // due at once
+		s.bytes += d.size
 	}
-	return nil
+}
+
+// loadSlotLocked reads sl and indexes it, holding the lock (at Open, before
+// anyone else can use the spool, and when Check retakes the own slot).
+func (s *Spool) loadSlotLocked(sl *slot) error {
+	sf, err := readSlot(sl, filepath.Join(s.own.dir, deadDirName))
+	s.indexSlotLocked(sl, sf)
+	return err
 }
 
 // startSegmentLocked starts a new active segment in the own slot.
@@ -916,43 +987,58 @@ func (s *Spool) DeadDue(now time.Time) bool {
 // free): their records join the backlog and their dead letters move to
 // this process's slot. It reports how many records it found. Call it
 // now and then: a process that held a slot at Open may have exited since.
+// The slots' files are read without the spool's lock.
 func (s *Spool) Adopt() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return 0
-	}
-	return s.adoptLocked()
-}
-
-func (s *Spool) adoptLocked() int {
+	s.adoptMu.Lock()
+	defer s.adoptMu.Unlock()
 	ents, err := os.ReadDir(s.root)
 	if err != nil {
 		return 0
 	}
-	before := len(s.entries)
+	found := 0
 	for _, e := range ents {
 		if !e.IsDir() || !strings.HasPrefix(e.Name(), slotPrefix) {
 			continue
 		}
 		dir := filepath.Join(s.root, e.Name())
-		if s.holds(dir) {
+		s.mu.Lock()
+		closed, held, ownDead := s.closed, s.holds(dir), filepath.Join(s.own.dir, deadDirName)
+		s.mu.Unlock()
+		if closed {
+			break
+		}
+		if held {
 			continue
 		}
 		sl, err := takeSlot(dir, false)
 		if err != nil {
 			continue
 		}
+		sf, _ := readSlot(sl, ownDead)
+		s.mu.Lock()
+		if s.closed {
+			// Closed meanwhile: leave the slot as it is for the next process.
+			s.mu.Unlock()
+			for _, sg := range sf.segs {
+				sg.seg.f.Close()
+			}
+			sl.lock.Close()
+			break
+		}
 		s.slots = append(s.slots, sl)
-		_ = s.loadSlotLocked(sl)
+		s.indexSlotLocked(sl, sf)
+		for _, sg := range sf.segs {
+			found += len(sg.fresh)
+		}
 		if len(sl.segs) == 0 {
 			// Nothing to deliver. (With records indexed the slot stays
 			// held until they are, whatever failed: released now, they
 			// would be adopted a second time.)
 			s.releaseSlotLocked(sl)
 		}
+		s.mu.Unlock()
 	}
-	return len(s.entries) - before
+	return found
 }
 
 func (s *Spool) holds(dir string) bool {

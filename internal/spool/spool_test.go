@@ -352,6 +352,46 @@ func TestAdoptionMovesDeadLettersAndRemovesTheSlot(t *testing.T) {
 	a.Close()
 }
 
+// Adopt reads a gone process's files without the spool's lock: Append,
+// Claim, Ack and Stats go on while it reads.
+func TestAdoptReadsWithoutTheLock(t *testing.T) {
+	dir := t.TempDir()
+	a := open(t, dir, Options{})
+	defer a.Close()
+	b := open(t, dir, Options{})
+	if _, err := b.Append(records("b", 5)); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	reading, resume := make(chan struct{}), make(chan struct{})
+	testHookReadSegment = func() {
+		close(reading)
+		<-resume
+	}
+	defer func() { testHookReadSegment = nil }()
+	adopted := make(chan int)
+	go func() { adopted <- a.Adopt() }()
+	<-reading
+	refs, err := a.Append(records("a", 2)) // would wait for the lock before
+	if err != nil || refs[0] == 0 || refs[1] == 0 {
+		t.Fatalf("Append during the adoption: %v %v", refs, err)
+	}
+	if got := a.Claim(10); len(got) != 0 {
+		t.Fatalf("claimed %d records before the adoption indexed them", len(got))
+	}
+	a.Ack(refs...)
+	if st := a.Stats(); st.Records != 0 {
+		t.Fatalf("Stats during the adoption: %+v", st)
+	}
+	close(resume)
+	if n := <-adopted; n != 5 {
+		t.Fatalf("adopted %d records, want 5", n)
+	}
+	if got := claimAll(a); len(got) != 5 {
+		t.Fatalf("claimed %d adopted records, want 5", len(got))
+	}
+}
+
 // A slot directory removed while the process runs (an operator's rm -rf,
 // a cleanup job) is recreated; records written before stay deliverable
 // through the open files.
