@@ -275,6 +275,34 @@ func TestTruncate(t *testing.T) {
 	}
 }
 
+// runeOffset skips ASCII eight bytes at a time: it must agree with a plain
+// rune-by-rune walk (invalid bytes one rune each) at every n, with the
+// multi-byte characters at every position of an eight-byte word.
+func TestRuneOffsetAgreesWithRuneWalk(t *testing.T) {
+	walk := func(s string, n int) int {
+		i := 0
+		for ; n > 0 && i < len(s); n-- {
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+		}
+		return i
+	}
+	var inputs []string
+	for _, odd := range []string{"é", "日", "😀", "\xff", "\xe6\x97", "\x7f"} {
+		for pos := range 17 {
+			inputs = append(inputs, strings.Repeat("a", pos)+odd+strings.Repeat("b", 20)+odd)
+		}
+	}
+	inputs = append(inputs, "", "short", strings.Repeat("x", 64))
+	for _, s := range inputs {
+		for n := 0; n <= len(s)+2; n++ {
+			if got, want := runeOffset(s, n), walk(s, n); got != want {
+				t.Fatalf("runeOffset(%q, %d) = %d, want %d", s, n, got, want)
+			}
+		}
+	}
+}
+
 func TestAppendStringASCII(t *testing.T) {
 	got := string(AppendString(nil, "\x7f\u2028<>&\x01 é😀", true))
 	want := `"\u007f\u2028<>&\u0001 \u00e9\ud83d\ude00"`

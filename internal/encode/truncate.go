@@ -1,6 +1,10 @@
 package encode
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/wordscan"
+)
 
 // Truncate applies MLflow's truncation rule: when s has more than max
 // characters (runes), it returns the first max-3 characters followed by
@@ -34,9 +38,17 @@ func Cut(s string, max int) string {
 // fewer runes).
 func runeOffset(s string, n int) int {
 	i := 0
-	for ; n > 0 && i < len(s); n-- {
+	for n > 0 && i < len(s) {
+		if n >= 8 && i+8 <= len(s) && load8(s, i)&wordscan.Highs == 0 {
+			i, n = i+8, n-8 // eight ASCII bytes: eight runes
+			continue
+		}
+		if s[i] < utf8.RuneSelf {
+			i, n = i+1, n-1
+			continue
+		}
 		_, size := utf8.DecodeRuneInString(s[i:])
-		i += size
+		i, n = i+size, n-1
 	}
 	return i
 }

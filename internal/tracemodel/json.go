@@ -469,14 +469,16 @@ func (ti *TraceInfo) AppendJSON(b []byte) []byte {
 	b = append(b, '"')
 	b = AppendDuration(b, ti.ExecutionDuration)
 	b = append(b, "\", "...)
-	b = appendInfoStateAndMaps(b, ti)
+	b = appendInfoStateAndMaps(b, ti, nil)
 	return append(b, '}')
 }
 
 // appendInfoStateAndMaps writes the state (OK when unset), then
 // trace_metadata and tags when not empty: the fields MarshalJSON and
-// TraceInfoSize share after the times.
-func appendInfoStateAndMaps(b []byte, ti *TraceInfo) []byte {
+// TraceInfoSize share after the times. When mapLen is not nil, the two maps
+// are not written: the length they would have with Python's ensure_ascii
+// is added to *mapLen instead (TraceInfoSize: they are most of the info).
+func appendInfoStateAndMaps(b []byte, ti *TraceInfo, mapLen *int) []byte {
 	b = appendKey(b, "state")
 	state := ti.State
 	if state == "" {
@@ -486,7 +488,7 @@ func appendInfoStateAndMaps(b []byte, ti *TraceInfo) []byte {
 	if len(ti.Metadata) > 0 {
 		b = append(b, ", "...)
 		b = appendKey(b, "trace_metadata")
-		b = appendStringMap(b, ti.Metadata)
+		b = appendOrMeasureStringMap(b, ti.Metadata, mapLen)
 	}
 	if len(ti.Assessments) > 0 {
 		b = append(b, ", "...)
@@ -509,7 +511,7 @@ func appendInfoStateAndMaps(b []byte, ti *TraceInfo) []byte {
 	if len(ti.Tags) > 0 {
 		b = append(b, ", "...)
 		b = appendKey(b, "tags")
-		b = appendStringMap(b, ti.Tags)
+		b = appendOrMeasureStringMap(b, ti.Tags, mapLen)
 	}
 	return b
 }
@@ -568,6 +570,24 @@ func appendTypedLocation(b []byte, typ, key string, fields []locationField) []by
 		b = encode.AppendString(b, f.value, false)
 	}
 	return append(b, "}}"...)
+}
+
+// appendOrMeasureStringMap is appendStringMap, or, when mapLen is not nil,
+// adds the length of its ASCII-escaped form to *mapLen and writes nothing
+// (the length does not depend on the order of the keys: no sorting).
+func appendOrMeasureStringMap(b []byte, m map[string]string, mapLen *int) []byte {
+	if mapLen == nil {
+		return appendStringMap(b, m)
+	}
+	n := 2 // {}
+	for k, v := range m {
+		n += encode.QuotedLen(k, true) + len(": ") + encode.QuotedLen(v, true)
+	}
+	if len(m) > 1 {
+		n += (len(m) - 1) * len(", ")
+	}
+	*mapLen += n
+	return b
 }
 
 func appendStringMap(b []byte, m map[string]string) []byte {
@@ -718,8 +738,9 @@ func (ti *TraceInfo) UnmarshalJSON(data []byte) error {
 // present, so call it before setting them, as MLflow does.
 func TraceInfoSize(ti *TraceInfo) int {
 	bp := sizeBufs.Get()
-	b := appendTraceDict(*bp, ti, nil)
-	n := encode.ASCIILen(b)
+	mapLen := 0
+	b := appendTraceDictMeasured(*bp, ti, &mapLen)
+	n := encode.ASCIILen(b) + mapLen
 	sizeBufs.Put(bp, b)
 	return n
 }
@@ -727,18 +748,8 @@ func TraceInfoSize(ti *TraceInfo) int {
 // appendTraceDict writes Trace.to_dict() of MLflow's Python SDK:
 // {"info": <TraceInfo.to_dict()>, "data": {"spans": [<Span.to_dict()>...]}}.
 func appendTraceDict(b []byte, ti *TraceInfo, spans []*Span) []byte {
-	b = append(b, `{"info": {`...)
-	b = appendInfoIdentity(b, ti)
-	b = append(b, ", "...)
-	b = appendKey(b, "request_time")
-	b = append(b, '"')
-	b = AppendTimestamp(b, ti.RequestTime.Truncate(time.Millisecond))
-	b = append(b, "\", "...)
-	b = appendInfoStateAndMaps(b, ti)
-	b = append(b, ", "...)
-	b = appendKey(b, "execution_duration_ms")
-	b = strconv.AppendInt(b, ti.ExecutionDuration.Milliseconds(), 10)
-	b = append(b, `}, "data": {"spans": [`...)
+	b = appendTraceDictMeasured(b, ti, nil)
+	b = b[:len(b)-len("]}}")]
 	for i, s := range spans {
 		if i > 0 {
 			b = append(b, ", "...)
@@ -746,6 +757,23 @@ func appendTraceDict(b []byte, ti *TraceInfo, spans []*Span) []byte {
 		b = appendSpan(b, s, nil)
 	}
 	return append(b, "]}}"...)
+}
+
+// appendTraceDictMeasured writes Trace.to_dict() without spans; with
+// mapLen, its maps are measured instead of written (appendInfoStateAndMaps).
+func appendTraceDictMeasured(b []byte, ti *TraceInfo, mapLen *int) []byte {
+	b = append(b, `{"info": {`...)
+	b = appendInfoIdentity(b, ti)
+	b = append(b, ", "...)
+	b = appendKey(b, "request_time")
+	b = append(b, '"')
+	b = AppendTimestamp(b, ti.RequestTime.Truncate(time.Millisecond))
+	b = append(b, "\", "...)
+	b = appendInfoStateAndMaps(b, ti, mapLen)
+	b = append(b, ", "...)
+	b = appendKey(b, "execution_duration_ms")
+	b = strconv.AppendInt(b, ti.ExecutionDuration.Milliseconds(), 10)
+	return append(b, `}, "data": {"spans": []}}`...)
 }
 
 // MarshalJSON encodes t as MLflow's Python SDK's Trace.to_dict() (what

@@ -2,6 +2,7 @@ package tracemodel
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -167,6 +168,31 @@ func TestSizesShareScratchBuffers(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TraceInfoSize measures the maps without writing them: it must equal the
+// length of the written, ASCII-escaped Trace.to_dict() without spans, for
+// every kind of character Python escapes.
+func TestTraceInfoSizeEqualsWrittenLength(t *testing.T) {
+	values := []string{"", "v", `say "hi"\`, "tab\there\n", "\x00\x1f\x7f", "é", "日本語", "😀 emoji", "\xff\xfe invalid",
+		strings.Repeat("a", 9), strings.Repeat("é", 1000), `{"messages": [{"role": "user", "content": "Ünïcödé"}]}`}
+	for i, v := range values {
+		for _, n := range []int{0, 1, 3} {
+			info := &TraceInfo{TraceID: "tr-1", ExperimentID: "0", RequestTime: time.Unix(1700000000, 123456789),
+				ExecutionDuration: 1500 * time.Millisecond, ClientRequestID: v}
+			if n > 0 {
+				info.Metadata, info.Tags = map[string]string{}, map[string]string{}
+				for j := range n {
+					info.Metadata[fmt.Sprintf("k%d%s", j, v)] = v + strings.Repeat("x", j)
+					info.Tags[fmt.Sprintf("t%d", j)] = v
+				}
+			}
+			want := encode.ASCIILen(appendTraceDict(nil, info, nil))
+			if got := TraceInfoSize(info); got != want {
+				t.Errorf("value %d, %d entries: TraceInfoSize = %d, want %d", i, n, got, want)
+			}
+		}
+	}
 }
 
 func BenchmarkMarshalTraceData(b *testing.B) {
