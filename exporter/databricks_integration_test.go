@@ -215,6 +215,29 @@ func TestDatabricksTokenExpiryMidRun(t *testing.T) {
 	}
 }
 
+// TestDatabricksTokenRetryIsCounted: an OAuth token request the workspace
+// answers 503 is retried, and the retry is counted in Stats().Retried like
+// the retries of every other request.
+func TestDatabricksTokenRetryIsCounted(t *testing.T) {
+	ws := databrickstest.New(t)
+	exp := ws.CreateExperiment("e", databrickstest.AWS)
+	env := ws.OAuthEnv()
+	env["MLFLOW_EXPERIMENT_ID"] = exp
+	ws.Fail(databrickstest.Fault{PathPrefix: "/oidc/v1/token", Status: 503, Times: 1})
+	r := startDatabricks(t, ws, env)
+	ctx := context.Background()
+	id := r.trace(ctx, "t", "a")
+	if err := r.p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := ws.Trace(id); !ok || got.Data == nil {
+		t.Fatalf("trace %s lost", id)
+	}
+	if st := r.p.Stats(); st.Retried != 1 {
+		t.Errorf("Stats().Retried = %d, want 1 (the token request)", st.Retried)
+	}
+}
+
 // TestDatabricksModelServingTokenRotation: inside Model Serving (only the
 // serving variables, no tracking URI) traces go to the workspace with the
 // token of the serving credentials file; when the platform rotates the file

@@ -56,14 +56,18 @@ var _ sdktrace.SpanProcessor = (*Exporter)(nil)
 // destination's look-up of the experiment's Unity Catalog link, made in the
 // background and waited for 3 seconds at most.
 func New(ctx context.Context, opts ...Option) (*Exporter, error) {
-	s, err := settings.Resolve(opts...)
+	e := &Exporter{}
+	// The retry counter is hooked in before the destination is selected, so
+	// that every transport counts its retries, Databricks OAuth token
+	// requests included. No request is made before New returns.
+	hook := option(func(s *settings.Settings) { s.OnRetry = e.onRetry })
+	s, err := settings.Resolve(append(opts[:len(opts):len(opts)], hook)...)
 	if err != nil {
 		return nil, fmt.Errorf("exporter: %w", err)
 	}
-	c := *s // the Exporter's own copy: it hooks the retry counter in
-	e := &Exporter{s: &c, counters: newCounters(c.ErrorHandler)}
+	c := *s // the Exporter's own copy
+	e.s, e.counters = &c, newCounters(c.ErrorHandler)
 	e.pipe = newPipeline(e)
-	c.OnRetry = e.onRetry
 	e.route, err = newRoute(&c, e.pipe.report)
 	if err != nil {
 		return nil, fmt.Errorf("exporter: %w", err)

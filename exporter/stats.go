@@ -46,7 +46,7 @@ type Stats struct {
 	// ExportFailures counts failed calls to the destination.
 	ExportFailures int64
 	// Retried counts retried requests, as reported by the destination's
-	// transport.
+	// transport (Databricks OAuth token requests included).
 	Retried int64
 
 	// With a spool (WithSpool, MLFLOWTRACE_SPOOL_DIR):

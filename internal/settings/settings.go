@@ -523,7 +523,7 @@ func (s *Settings) selectBackend() error {
 			Host:        s.DatabricksHost,
 			Profile:     root,
 			Credentials: s.DatabricksCredentials,
-			HTTP:        s.Transport,
+			HTTP:        s.HTTP(), // OAuth token requests count their retries too
 		})
 		if err != nil {
 			return err
