@@ -137,14 +137,23 @@ func appendSpan(b []byte, s *Span, attrLen *int) []byte {
 	b = append(b, "}, "...)
 	b = appendKey(b, "attributes")
 	b = append(b, '{')
-	for i, k := range sortedKeys(s.Attributes) {
-		if i > 0 {
-			b = append(b, ", "...)
+	if attrLen != nil {
+		// Measured: the length does not depend on the order of the keys.
+		i := 0
+		for k, v := range s.Attributes {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			i++
+			b = appendKey(b, k)
+			*attrLen += encode.QuotedLen(v, true)
 		}
-		b = appendKey(b, k)
-		if attrLen != nil {
-			*attrLen += encode.QuotedLen(s.Attributes[k], true)
-		} else {
+	} else {
+		for i, k := range sortedKeys(s.Attributes) {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendKey(b, k)
 			b = encode.AppendString(b, s.Attributes[k], false)
 		}
 	}
