@@ -195,7 +195,10 @@
 //     fsyncs every MLFLOWTRACE_SPOOL_SYNC_INTERVAL_MILLIS (a power loss or
 //     kernel crash loses at most that interval); none leaves it to the
 //     operating system. A crash of the process itself loses no accepted
-//     trace under any policy (the data is in the page cache).
+//     trace under any policy (the data is in the page cache). A failed
+//     fsync goes to the error handler (at most every 30 s); the traces stay
+//     spooled and are delivered. New directories are fsynced into their
+//     parents at start unless the policy is none.
 //   - Replay: at start, what an earlier process left unconfirmed is
 //     exported in the background by replay workers of the pipeline (New
 //     does not wait); new traces take their own path and never wait behind
