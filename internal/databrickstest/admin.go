@@ -109,6 +109,9 @@ type State struct {
 	Rejections    []string          `json:"rejections"`
 	TokenRequests int               `json:"token_requests"`
 	Files         map[string][]byte `json:"files"`
+	// PromptTags are the tags of the Unity Catalog prompts, by name.
+	PromptTags  map[string]map[string]string `json:"prompt_tags"`
+	PromptLinks []PromptLink                 `json:"prompt_links"`
 }
 
 // State returns a snapshot of the workspace.
@@ -132,7 +135,13 @@ func (w *Workspace) State() State {
 	for k, v := range w.files {
 		st.Files[k] = v
 	}
+	names := sortedKeys(w.prompts)
 	w.mu.Unlock()
+	st.PromptTags = map[string]map[string]string{}
+	for _, n := range names {
+		st.PromptTags[n] = w.PromptTags(n)
+	}
+	st.PromptLinks = w.PromptLinks()
 	return st
 }
 

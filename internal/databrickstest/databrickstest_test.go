@@ -239,3 +239,71 @@ func TestOAuthTokenEndpoint(t *testing.T) {
 		t.Errorf("expired token: %d %s", code, body)
 	}
 }
+
+// TestStrictPromptRegistry pins what the Unity Catalog prompt routes reject.
+func TestStrictPromptRegistry(t *testing.T) {
+	w := New(t)
+	w.CreateUCSchema("main", "p")
+	if _, err := w.AddPromptVersion("main.p.qa", "Hi {{ x }}", "first", map[string]string{"_mlflow_prompt_type": "text"}); err != nil {
+		t.Fatal(err)
+	}
+	w.SetPromptAlias("main.p.qa", "prod", 1)
+	if _, err := w.AddPromptVersion("qa", "x", "", nil); err == nil {
+		t.Error("AddPromptVersion accepted a name without catalog and schema")
+	}
+	bearer := "Bearer " + w.Token
+	ct := map[string]string{"Content-Type": "application/json"}
+	const base = "/api/2.0/mlflow/unity-catalog/"
+	for _, tc := range []struct {
+		name, method, path, body string
+		want                     int
+		wantMsg                  string
+	}{
+		{"get version", "GET", "prompts/main.p.qa/versions/1?name=main.p.qa&version=1", "", 200, `"template":"\"Hi {{ x }}\""`},
+		{"get version with its aliases", "GET", "prompts/main.p.qa/versions/1", "", 200, `"aliases":[{"alias":"prod","version":"1"}]`},
+		{"get by alias", "GET", "prompts/main.p.qa/versions/by-alias/prod?name=main.p.qa&alias=prod", "", 200, `"version":"1"`},
+		{"get prompt", "GET", "prompts/main.p.qa?name=main.p.qa", "", 200, `"name":"main.p.qa"`},
+		{"missing version", "GET", "prompts/main.p.qa/versions/2", "", 404, "RESOURCE_DOES_NOT_EXIST"},
+		{"missing alias", "GET", "prompts/main.p.qa/versions/by-alias/latest", "", 404, "RESOURCE_DOES_NOT_EXIST"},
+		{"missing prompt", "GET", "prompts/main.p.nope/versions/1", "", 404, "RESOURCE_DOES_NOT_EXIST"},
+		{"version not a number", "GET", "prompts/main.p.qa/versions/v1", "", 400, "INVALID_PARAMETER_VALUE"},
+		{"unknown query parameter", "GET", "prompts/main.p.qa/versions/1?name=main.p.qa&versoin=1", "", 400, `no field \"versoin\"`},
+		{"query differs from the path", "GET", "prompts/main.p.qa/versions/1?name=main.p.other&version=1", "", 400, "differs from the path"},
+		{"create prompt", "POST", "prompts", `{"name": "main.p.new", "prompt": {"name": "main.p.new", "tags": [{"key": "a", "value": "b"}]}}`, 200, `"tags":[{"key":"a","value":"b"}]`},
+		{"create existing prompt", "POST", "prompts", `{"name": "main.p.qa", "prompt": {"name": "main.p.qa"}}`, 409, "ALREADY_EXISTS"},
+		{"create prompt, two-part name", "POST", "prompts", `{"prompt": {"name": "p.new"}}`, 400, "INVALID_PARAMETER_VALUE"},
+		{"create prompt, unknown schema", "POST", "prompts", `{"prompt": {"name": "main.q.new"}}`, 404, "RESOURCE_DOES_NOT_EXIST"},
+		{"create prompt, unknown field", "POST", "prompts", `{"prompt": {"name": "main.p.x", "experiment_id": "1"}}`, 400, "prompt.experiment_id: unknown field"},
+		{"create version", "POST", "prompts/main.p.qa/versions", `{"name": "main.p.qa", "prompt_version": {"name": "main.p.qa", "template": "\"Bye\""}}`, 200, `"version":"2"`},
+		{"create version without template", "POST", "prompts/main.p.qa/versions", `{"prompt_version": {"name": "main.p.qa"}}`, 400, "template"},
+		{"create version, version given", "POST", "prompts/main.p.qa/versions", `{"version": "3", "prompt_version": {"template": "\"x\""}}`, 400, "version: unknown field"},
+		{"set alias", "POST", "prompts/main.p.qa/aliases/prod", `{"name": "main.p.qa", "alias": "prod", "version": "2"}`, 200, "{}"},
+		{"set alias, missing version", "POST", "prompts/main.p.qa/aliases/prod", `{"name": "main.p.qa", "alias": "prod", "version": "9"}`, 404, "RESOURCE_DOES_NOT_EXIST"},
+		{"set alias, version an int", "POST", "prompts/main.p.qa/aliases/prod", `{"version": 2}`, 400, "MALFORMED_REQUEST"},
+		{"set tag", "POST", "prompts/main.p.qa/tags", `{"name": "main.p.qa", "key": "_mlflow_experiment_ids", "value": ",7,"}`, 200, "{}"},
+		{"set tag without key", "POST", "prompts/main.p.qa/tags", `{"name": "main.p.qa", "value": "x"}`, 400, "key"},
+		{"link to trace, unknown trace", "POST", "prompt-versions/links-to-traces", `{"prompt_versions": [{"name": "main.p.qa", "version": "1"}], "trace_ids": ["tr-0123456789abcdef0123456789abcdef"]}`, 404, "Trace"},
+		{"link to trace, entry without version", "POST", "prompt-versions/links-to-traces", `{"prompt_versions": [{"name": "main.p.qa"}], "trace_ids": ["tr-1"]}`, 400, "lacks"},
+		{"link to model", "POST", "prompt-versions/links-to-models", `{"prompt_versions": [{"name": "main.p.qa", "version": "1"}], "model_ids": ["m-1"]}`, 200, "{}"},
+		{"link to model, missing version", "POST", "prompt-versions/links-to-models", `{"prompt_versions": [{"name": "main.p.qa", "version": "7"}], "model_ids": ["m-1"]}`, 404, "RESOURCE_DOES_NOT_EXIST"},
+		{"link to model, no models", "POST", "prompt-versions/links-to-models", `{"prompt_versions": [{"name": "main.p.qa", "version": "1"}]}`, 400, "model_ids"},
+		{"unknown link route", "POST", "prompt-versions/links-to-experiments", `{}`, 404, "ENDPOINT_NOT_FOUND"},
+		{"delete prompt: not modelled", "DELETE", "prompts/main.p.qa", "", 501, "NOT_IMPLEMENTED"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := do(t, w, tc.method, w.URL+base+tc.path, bearer, tc.body, ct)
+			if code != tc.want || !strings.Contains(body, tc.wantMsg) {
+				t.Errorf("%d %s, want %d containing %q", code, body, tc.want, tc.wantMsg)
+			}
+		})
+	}
+	if got := w.PromptTags("main.p.qa"); got["_mlflow_experiment_ids"] != ",7," {
+		t.Errorf("tags %v", got)
+	}
+	if got := w.PromptLinks(); len(got) != 1 || got[0].Kind != "models" || got[0].Versions[0] != "main.p.qa/1" || got[0].IDs[0] != "m-1" {
+		t.Errorf("links %+v", got)
+	}
+	if code, _ := do(t, w, "GET", w.URL+base+"prompts/main.p.qa/versions/1", "", "", nil); code != 401 {
+		t.Errorf("no token: %d", code)
+	}
+}

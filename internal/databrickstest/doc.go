@@ -45,6 +45,20 @@
 //     without presigned Files URLs answer), v4 trace info and batchGet with
 //     OTLP spans, v3 and v4 assessments (overrides, update masks), v2 and v4
 //     tags, delete-traces;
+//   - Unity Catalog's prompt registry (prompts.go), the routes MLflow's
+//     client uses with the registry URI "databricks-uc": create and get a
+//     prompt, create and get a version (by number or alias), set an alias,
+//     set a prompt tag, and the three link routes (prompt versions to
+//     traces, models, runs). Names must be <catalog>.<schema>.<prompt> of a
+//     registered schema; bodies are checked against MLflow's
+//     unity_catalog_prompt_messages.proto, the query of a GET against its
+//     request message (MLflow repeats the path's fields there); a missing
+//     prompt, version or alias is 404 RESOURCE_DOES_NOT_EXIST, an existing
+//     prompt 409 ALREADY_EXISTS (the code register_prompt tolerates); a link
+//     needs existing versions (and traces). "latest" is an alias like any
+//     other: nothing in MLflow says a workspace resolves it. Messages are
+//     the fake's own (MLflow's client only reads the codes). Update,
+//     delete and search are answered 501;
 //   - faults (Fail: status, Retry-After, delays, on the workspace or a
 //     store), token expiry (ExpireTokens), revocation (RevokeToken), expired
 //     signed URLs (ExpireSignedURLs).

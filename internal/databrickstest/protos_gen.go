@@ -211,6 +211,81 @@ var protoMessages = map[string][]protoField{
 		{name: "location_id", json: "locationId", kind: kindString, ref: "", repeated: false, oneof: ""},
 		{name: "annotations_table_name", json: "annotationsTableName", kind: kindString, ref: "", repeated: false, oneof: ""},
 	},
+	"mlflow.unitycatalog.CreatePromptRequest": {
+		{name: "name", json: "name", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "prompt", json: "prompt", kind: kindMessage, ref: "mlflow.unitycatalog.Prompt", repeated: false, oneof: ""},
+	},
+	"mlflow.unitycatalog.CreatePromptVersionRequest": {
+		{name: "name", json: "name", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "prompt_version", json: "promptVersion", kind: kindMessage, ref: "mlflow.unitycatalog.PromptVersion", repeated: false, oneof: ""},
+	},
+	"mlflow.unitycatalog.GetPromptRequest": {
+		{name: "name", json: "name", kind: kindString, ref: "", repeated: false, oneof: ""},
+	},
+	"mlflow.unitycatalog.GetPromptVersionByAliasRequest": {
+		{name: "name", json: "name", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "alias", json: "alias", kind: kindString, ref: "", repeated: false, oneof: ""},
+	},
+	"mlflow.unitycatalog.GetPromptVersionRequest": {
+		{name: "name", json: "name", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "version", json: "version", kind: kindString, ref: "", repeated: false, oneof: ""},
+	},
+	"mlflow.unitycatalog.LinkPromptVersionsToModelsRequest": {
+		{name: "prompt_versions", json: "promptVersions", kind: kindMessage, ref: "mlflow.unitycatalog.PromptVersionLinkEntry", repeated: true, oneof: ""},
+		{name: "model_ids", json: "modelIds", kind: kindString, ref: "", repeated: true, oneof: ""},
+	},
+	"mlflow.unitycatalog.LinkPromptVersionsToRunsRequest": {
+		{name: "prompt_versions", json: "promptVersions", kind: kindMessage, ref: "mlflow.unitycatalog.PromptVersionLinkEntry", repeated: true, oneof: ""},
+		{name: "run_ids", json: "runIds", kind: kindString, ref: "", repeated: true, oneof: ""},
+	},
+	"mlflow.unitycatalog.LinkPromptsToTracesRequest": {
+		{name: "prompt_versions", json: "promptVersions", kind: kindMessage, ref: "mlflow.unitycatalog.PromptVersionLinkEntry", repeated: true, oneof: ""},
+		{name: "trace_ids", json: "traceIds", kind: kindString, ref: "", repeated: true, oneof: ""},
+	},
+	"mlflow.unitycatalog.Prompt": {
+		{name: "name", json: "name", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "creation_timestamp", json: "creationTimestamp", kind: kindTimestamp, ref: "", repeated: false, oneof: ""},
+		{name: "last_updated_timestamp", json: "lastUpdatedTimestamp", kind: kindTimestamp, ref: "", repeated: false, oneof: ""},
+		{name: "description", json: "description", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "aliases", json: "aliases", kind: kindMessage, ref: "mlflow.unitycatalog.PromptAlias", repeated: true, oneof: ""},
+		{name: "tags", json: "tags", kind: kindMessage, ref: "mlflow.unitycatalog.PromptTag", repeated: true, oneof: ""},
+	},
+	"mlflow.unitycatalog.PromptAlias": {
+		{name: "alias", json: "alias", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "version", json: "version", kind: kindString, ref: "", repeated: false, oneof: ""},
+	},
+	"mlflow.unitycatalog.PromptTag": {
+		{name: "key", json: "key", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "value", json: "value", kind: kindString, ref: "", repeated: false, oneof: ""},
+	},
+	"mlflow.unitycatalog.PromptVersion": {
+		{name: "name", json: "name", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "version", json: "version", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "creation_timestamp", json: "creationTimestamp", kind: kindTimestamp, ref: "", repeated: false, oneof: ""},
+		{name: "last_updated_timestamp", json: "lastUpdatedTimestamp", kind: kindTimestamp, ref: "", repeated: false, oneof: ""},
+		{name: "description", json: "description", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "template", json: "template", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "aliases", json: "aliases", kind: kindMessage, ref: "mlflow.unitycatalog.PromptAlias", repeated: true, oneof: ""},
+		{name: "tags", json: "tags", kind: kindMessage, ref: "mlflow.unitycatalog.PromptVersionTag", repeated: true, oneof: ""},
+	},
+	"mlflow.unitycatalog.PromptVersionLinkEntry": {
+		{name: "name", json: "name", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "version", json: "version", kind: kindString, ref: "", repeated: false, oneof: ""},
+	},
+	"mlflow.unitycatalog.PromptVersionTag": {
+		{name: "key", json: "key", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "value", json: "value", kind: kindString, ref: "", repeated: false, oneof: ""},
+	},
+	"mlflow.unitycatalog.SetPromptAliasRequest": {
+		{name: "name", json: "name", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "alias", json: "alias", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "version", json: "version", kind: kindString, ref: "", repeated: false, oneof: ""},
+	},
+	"mlflow.unitycatalog.SetPromptTagRequest": {
+		{name: "name", json: "name", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "key", json: "key", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "value", json: "value", kind: kindString, ref: "", repeated: false, oneof: ""},
+	},
 	"opentelemetry.proto.common.v1.AnyValue": {
 		{name: "string_value", json: "stringValue", kind: kindString, ref: "", repeated: false, oneof: "value"},
 		{name: "bool_value", json: "boolValue", kind: kindBool, ref: "", repeated: false, oneof: "value"},

@@ -130,6 +130,10 @@ func (w *Workspace) serve(rw http.ResponseWriter, r *http.Request) {
 		if w.method(sr, r, http.MethodPost) {
 			w.serveTraceInfoV4(sr, r)
 		}
+	case strings.HasPrefix(p, pathUCPrompts+"/") || p == pathUCPrompts:
+		w.servePrompts(sr, r)
+	case strings.HasPrefix(p, pathUCPromptLinks):
+		w.servePromptLinks(sr, r)
 	case w.serveRead(sr, r):
 	default:
 		w.reject("%s %s: no such endpoint", r.Method, p)

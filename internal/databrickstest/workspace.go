@@ -98,6 +98,9 @@ type Workspace struct {
 	rejections []string
 	denied     map[string]bool      // experiment ids the principal may not edit
 	ops        map[string]*searchOp // long-running searches
+	// Unity Catalog's prompt registry (prompts.go).
+	prompts     map[string]*ucPrompt
+	promptLinks []PromptLink
 }
 
 type tokenInfo struct {
@@ -190,6 +193,7 @@ func Start(cfg Config) (*Workspace, error) {
 		creds:        map[string]*signedURL{},
 		denied:       map[string]bool{},
 		stores:       map[Cloud]*objectStore{},
+		prompts:      map[string]*ucPrompt{},
 	}
 	w.srv = httptest.NewUnstartedServer(http.HandlerFunc(w.serve))
 	w.srv.Config.ConnState = w.connState

@@ -12,6 +12,7 @@ from google.protobuf.descriptor import FieldDescriptor as F
 from mlflow.protos import databricks_artifacts_pb2 as da
 from mlflow.protos import databricks_tracing_pb2 as dt
 from mlflow.protos import service_pb2 as sp
+from mlflow.protos import unity_catalog_prompt_messages_pb2 as ucp
 
 ROOTS = [
     sp.StartTraceV3.DESCRIPTOR,
@@ -29,6 +30,17 @@ ROOTS = [
     sp.DeleteTraces.DESCRIPTOR,
     dt.SearchTracesLongRunning.DESCRIPTOR,
     dt.SetTraceTag.DESCRIPTOR,
+    # Unity Catalog's prompt registry (MLflow's UcModelRegistryStore; package prompts).
+    ucp.CreatePromptRequest.DESCRIPTOR,
+    ucp.GetPromptRequest.DESCRIPTOR,
+    ucp.CreatePromptVersionRequest.DESCRIPTOR,
+    ucp.GetPromptVersionRequest.DESCRIPTOR,
+    ucp.GetPromptVersionByAliasRequest.DESCRIPTOR,
+    ucp.SetPromptAliasRequest.DESCRIPTOR,
+    ucp.SetPromptTagRequest.DESCRIPTOR,
+    ucp.LinkPromptsToTracesRequest.DESCRIPTOR,
+    ucp.LinkPromptVersionsToModelsRequest.DESCRIPTOR,
+    ucp.LinkPromptVersionsToRunsRequest.DESCRIPTOR,
 ]
 
 SCALARS = {
