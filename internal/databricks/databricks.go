@@ -21,6 +21,7 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/internal/llmcost"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowrest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/otlpconv"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/promptlink"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
 )
@@ -517,6 +518,7 @@ func (d *Destination) exportTrace(ctx context.Context, exp string, t *tracemodel
 	if err != nil {
 		return d.explain(fmt.Errorf("start trace: %w", err), "experiment "+info.ExperimentID)
 	}
+	defer d.linkPrompts(ctx, t) // after the upload, whatever its outcome, as MLflow
 	tags, err := started.Tags()
 	if err != nil {
 		return err
@@ -530,6 +532,34 @@ func (d *Destination) exportTrace(ctx context.Context, exp string, t *tracemodel
 		return fmt.Errorf("encode trace data: %w", err)
 	}
 	return d.upload(ctx, info.TraceID, loc, data)
+}
+
+// linkPrompts links the stored experiment trace t to the prompt versions
+// its tag mlflow.linkedPrompts lists (tracing.LinkPromptVersion), as
+// MLflow's exporter does once it has logged a trace: on Databricks the
+// registry is Unity Catalog's ("databricks-uc"), whose
+// link_prompts_to_trace sends LinkPromptsToTraces
+// (prompt-versions/links-to-traces) in batches of 25. MLflow ignores a
+// failure (debug log); here it goes to the error handler, once per kind,
+// and never fails the trace, which keeps its tag.
+func (d *Destination) linkPrompts(ctx context.Context, t *tracemodel.Trace) {
+	v, ok := t.Info.Tags[keys.TagLinkedPrompts]
+	if !ok {
+		return
+	}
+	refs, err := promptlink.Parse(v)
+	if err != nil {
+		d.warn(fmt.Errorf("databricks: %s: prompt versions not linked: %w", t.Info.TraceID, err))
+		return
+	}
+	for _, req := range mlflowrest.UCLinkPromptsRequests(t.Info.TraceID, refs) {
+		resp, err := d.client.Do(ctx, req)
+		if err != nil {
+			d.warn(d.reported.Warn("link-prompts:"+transport.ErrorCode(err), fmt.Errorf("databricks: %s: link prompt versions in Unity Catalog: %w", t.Info.TraceID, err)))
+			continue
+		}
+		resp.Release()
+	}
 }
 
 // upload writes traces.json under the artifact location loc.

@@ -755,3 +755,57 @@ func TestShutdownClosesEveryConnection(t *testing.T) {
 		t.Errorf("%d connection(s) to the workspace still open after Shutdown", n)
 	}
 }
+
+// A stored experiment trace is linked to the prompt versions of its
+// mlflow.linkedPrompts tag through Unity Catalog's LinkPromptsToTraces, in
+// batches of 25, as MLflow's client links them on Databricks; a failed
+// link is reported once and fails nothing.
+func TestPromptVersionsLinkedInUnityCatalog(t *testing.T) {
+	ws := databrickstest.New(t)
+	ws.CreateUCSchema("main", "p")
+	for i := 0; i < 30; i++ {
+		if _, err := ws.AddPromptVersion("main.p.qa", "Hi", "", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exp := ws.CreateExperiment("/Users/a@b.c/agent", databrickstest.AWS)
+	var mu sync.Mutex
+	var warned []error
+	d := newDest(t, ws, ws.PATEnv(), Config{ExperimentID: exp, ErrorHandler: func(err error) {
+		mu.Lock()
+		warned = append(warned, err)
+		mu.Unlock()
+	}})
+	var tag []string
+	var want []string
+	for v := 1; v <= 30; v++ {
+		tag = append(tag, fmt.Sprintf(`{"name": "main.p.qa", "version": "%d"}`, v))
+		want = append(want, fmt.Sprintf("main.p.qa/%d", v))
+	}
+	linked := testTrace("", "done")
+	linked.Info.Tags[keys.TagLinkedPrompts] = "[" + strings.Join(tag, ", ") + "]"
+	plain := testTrace("", "done")
+	missing := testTrace("", "done")
+	missing.Info.Tags[keys.TagLinkedPrompts] = `[{"name": "main.p.nope", "version": "1"}]`
+	if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{linked, plain, missing, missing}); err != nil {
+		t.Fatal(err)
+	}
+	links := ws.PromptLinks()
+	if len(links) != 2 || len(links[0].Versions) != 25 || len(links[1].Versions) != 5 {
+		t.Fatalf("links %+v", links)
+	}
+	if got := append(links[0].Versions, links[1].Versions...); strings.Join(got, " ") != strings.Join(want, " ") ||
+		links[0].Kind != "traces" || strings.Join(links[0].IDs, " ") != linked.Info.TraceID || strings.Join(links[1].IDs, " ") != linked.Info.TraceID {
+		t.Errorf("links %+v", links)
+	}
+	for _, tr := range []*tracemodel.Trace{plain, missing} {
+		if _, ok := ws.Trace(tr.Info.TraceID); !ok {
+			t.Errorf("%s not stored", tr.Info.TraceID)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(warned) != 1 || !strings.Contains(warned[0].Error(), "RESOURCE_DOES_NOT_EXIST") {
+		t.Errorf("warned %v", warned)
+	}
+}

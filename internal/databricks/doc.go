@@ -34,6 +34,15 @@
 //     through databricks-sdk, first asks GET /api/2.0/fs/endpoints for
 //     presigned Files API endpoints and uses this PUT when the workspace has
 //     none; this package always uses the PUT, which every workspace serves.)
+//  3. A trace whose tag mlflow.linkedPrompts lists prompt versions
+//     (tracing.LinkPromptVersion, package prompts) is linked to them in Unity
+//     Catalog's prompt registry, the default registry of a workspace: POST
+//     /api/2.0/mlflow/unity-catalog/prompt-versions/links-to-traces
+//     {"prompt_versions": [{"name", "version"}…], "trace_ids": [id]}, 25
+//     versions a request, after the upload whatever its outcome (MLflow's
+//     exporter and UcModelRegistryStore.link_prompts_to_trace). MLflow
+//     ignores a failure; here it goes to Config.ErrorHandler, once per
+//     error code, and the trace is not failed.
 //
 // The experiment is MLFLOW_EXPERIMENT_NAME (looked up, created when missing,
 // race-safe: package internal/mlflowrest), else MLFLOW_EXPERIMENT_ID; one of

@@ -12,5 +12,8 @@
 //     with the trace info, returning the tags the backend added
 //     (mlflow.artifactLocation, mlflow.trace.spansLocation);
 //   - LinkPromptsToTrace: POST /api/2.0/mlflow/traces/link-prompts, the
-//     prompt versions a stored trace used (LinkPromptsRequest).
+//     prompt versions a stored trace used (LinkPromptsRequest), and its Unity
+//     Catalog counterpart on Databricks, POST
+//     /api/2.0/mlflow/unity-catalog/prompt-versions/links-to-traces
+//     (UCLinkPromptsRequests).
 package mlflowrest
