@@ -20,6 +20,7 @@ import (
 //	POST /__fake/tokens         {"token"}: accept another bearer token
 //	POST /__fake/deny-edit      {"experiment_id"}
 //	POST /__fake/uc-links       {"experiment_id", "catalog", "schema", "prefix"}: link the experiment to UC tables
+//	POST /__fake/logged-models  {"experiment_id", "name"} -> {"model_id"}: a LoggedModel
 func (w *Workspace) serveAdmin(rw http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Name         string `json:"name"`
@@ -64,6 +65,8 @@ func (w *Workspace) serveAdmin(rw http.ResponseWriter, r *http.Request) {
 	case "POST /__fake/uc-schemas":
 		w.CreateUCSchema(in.Catalog, in.Schema)
 		writeJSON(rw, map[string]string{})
+	case "POST /__fake/logged-models":
+		writeJSON(rw, map[string]string{"model_id": w.CreateLoggedModel(in.ExperimentID, in.Name)})
 	case "POST /__fake/uc-links":
 		if in.ExperimentID == "" || in.Catalog == "" || in.Schema == "" || in.Prefix == "" {
 			http.Error(rw, "uc-links: want experiment_id, catalog, schema and prefix", http.StatusBadRequest)
@@ -112,6 +115,8 @@ type State struct {
 	// PromptTags are the tags of the Unity Catalog prompts, by name.
 	PromptTags  map[string]map[string]string `json:"prompt_tags"`
 	PromptLinks []PromptLink                 `json:"prompt_links"`
+	// LoggedModelTags are the tags of the LoggedModels, by id.
+	LoggedModelTags map[string]map[string]string `json:"logged_model_tags"`
 }
 
 // State returns a snapshot of the workspace.
@@ -136,7 +141,12 @@ func (w *Workspace) State() State {
 		st.Files[k] = v
 	}
 	names := sortedKeys(w.prompts)
+	models := sortedKeys(w.loggedModels)
 	w.mu.Unlock()
+	st.LoggedModelTags = map[string]map[string]string{}
+	for _, id := range models {
+		st.LoggedModelTags[id] = w.LoggedModelTags(id)
+	}
 	st.PromptTags = map[string]map[string]string{}
 	for _, n := range names {
 		st.PromptTags[n] = w.PromptTags(n)

@@ -307,3 +307,38 @@ func TestStrictPromptRegistry(t *testing.T) {
 		t.Errorf("no token: %d", code)
 	}
 }
+
+// TestLoggedModels pins GetLoggedModel and SetLoggedModelTags, the two
+// LoggedModel routes a prompt's link to a model uses.
+func TestLoggedModels(t *testing.T) {
+	w := New(t)
+	id := w.CreateLoggedModel("1001", "agent")
+	bearer := "Bearer " + w.Token
+	ct := map[string]string{"Content-Type": "application/json"}
+	base := w.URL + "/api/2.0/mlflow/logged-models/"
+	for _, tc := range []struct {
+		name, method, path, body string
+		want                     int
+		wantMsg                  string
+	}{
+		{"get", "GET", id, "", 200, `"model_id":"` + id + `"`},
+		{"get, allow_deleted", "GET", id + "?allow_deleted=true", "", 200, `"status":"LOGGED_MODEL_READY"`},
+		{"get, unknown parameter", "GET", id + "?x=1", "", 400, "INVALID_PARAMETER_VALUE"},
+		{"get missing", "GET", "m-nope", "", 404, "RESOURCE_DOES_NOT_EXIST"},
+		{"set tags", "PATCH", id + "/tags", `{"tags": [{"key": "mlflow.linkedPrompts", "value": "[]"}]}`, 200, "{}"},
+		{"set tags, unknown field", "PATCH", id + "/tags", `{"tags": [{"key": "a", "value": "b", "x": 1}]}`, 400, "unknown field"},
+		{"set tags, no key", "PATCH", id + "/tags", `{"tags": [{"value": "b"}]}`, 400, "without a key"},
+		{"set tags, missing model", "PATCH", "m-nope/tags", `{"tags": []}`, 404, "RESOURCE_DOES_NOT_EXIST"},
+		{"create: not served", "POST", "", `{}`, 501, "NOT_IMPLEMENTED"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := do(t, w, tc.method, base+tc.path, bearer, tc.body, ct)
+			if code != tc.want || !strings.Contains(body, tc.wantMsg) {
+				t.Errorf("%d %s, want %d containing %q", code, body, tc.want, tc.wantMsg)
+			}
+		})
+	}
+	if got := w.LoggedModelTags(id); len(got) != 1 || got["mlflow.linkedPrompts"] != "[]" {
+		t.Errorf("tags %v", got)
+	}
+}

@@ -59,6 +59,10 @@
 //     other: nothing in MLflow says a workspace resolves it. Messages are
 //     the fake's own (MLflow's client only reads the codes). Update,
 //     delete and search are answered 501;
+//   - LoggedModels (loggedmodels.go): GetLoggedModel and SetLoggedModelTags,
+//     what linking a prompt version to the active model reads and writes;
+//     models are created with CreateLoggedModel (the creation route is
+//     answered 501);
 //   - faults (Fail: status, Retry-After, delays, on the workspace or a
 //     store), token expiry (ExpireTokens), revocation (RevokeToken), expired
 //     signed URLs (ExpireSignedURLs).

@@ -46,12 +46,20 @@ var protoMessages = map[string][]protoField{
 	"mlflow.GetCredentialsForTraceDataUpload.Response": {
 		{name: "credential_info", json: "credentialInfo", kind: kindMessage, ref: "mlflow.ArtifactCredentialInfo", repeated: false, oneof: ""},
 	},
+	"mlflow.LoggedModelTag": {
+		{name: "key", json: "key", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "value", json: "value", kind: kindString, ref: "", repeated: false, oneof: ""},
+	},
 	"mlflow.SearchTracesV3": {
 		{name: "locations", json: "locations", kind: kindMessage, ref: "mlflow.TraceLocation", repeated: true, oneof: ""},
 		{name: "filter", json: "filter", kind: kindString, ref: "", repeated: false, oneof: ""},
 		{name: "max_results", json: "maxResults", kind: kindInt, ref: "", repeated: false, oneof: ""},
 		{name: "order_by", json: "orderBy", kind: kindString, ref: "", repeated: true, oneof: ""},
 		{name: "page_token", json: "pageToken", kind: kindString, ref: "", repeated: false, oneof: ""},
+	},
+	"mlflow.SetLoggedModelTags": {
+		{name: "model_id", json: "modelId", kind: kindString, ref: "", repeated: false, oneof: ""},
+		{name: "tags", json: "tags", kind: kindMessage, ref: "mlflow.LoggedModelTag", repeated: true, oneof: ""},
 	},
 	"mlflow.SetTraceTag": {
 		{name: "request_id", json: "requestId", kind: kindString, ref: "", repeated: false, oneof: ""},

@@ -134,6 +134,8 @@ func (w *Workspace) serve(rw http.ResponseWriter, r *http.Request) {
 		w.servePrompts(sr, r)
 	case strings.HasPrefix(p, pathUCPromptLinks):
 		w.servePromptLinks(sr, r)
+	case strings.HasPrefix(p, pathLoggedModels):
+		w.serveLoggedModel(sr, r)
 	case w.serveRead(sr, r):
 	default:
 		w.reject("%s %s: no such endpoint", r.Method, p)

@@ -99,8 +99,9 @@ type Workspace struct {
 	denied     map[string]bool      // experiment ids the principal may not edit
 	ops        map[string]*searchOp // long-running searches
 	// Unity Catalog's prompt registry (prompts.go).
-	prompts     map[string]*ucPrompt
-	promptLinks []PromptLink
+	prompts      map[string]*ucPrompt
+	promptLinks  []PromptLink
+	loggedModels map[string]*loggedModel
 }
 
 type tokenInfo struct {
@@ -194,6 +195,7 @@ func Start(cfg Config) (*Workspace, error) {
 		denied:       map[string]bool{},
 		stores:       map[Cloud]*objectStore{},
 		prompts:      map[string]*ucPrompt{},
+		loggedModels: map[string]*loggedModel{},
 	}
 	w.srv = httptest.NewUnstartedServer(http.HandlerFunc(w.serve))
 	w.srv.Config.ConnState = w.connState

@@ -30,6 +30,7 @@ ROOTS = [
     sp.DeleteTraces.DESCRIPTOR,
     dt.SearchTracesLongRunning.DESCRIPTOR,
     dt.SetTraceTag.DESCRIPTOR,
+    sp.SetLoggedModelTags.DESCRIPTOR,
     # Unity Catalog's prompt registry (MLflow's UcModelRegistryStore; package prompts).
     ucp.CreatePromptRequest.DESCRIPTOR,
     ucp.GetPromptRequest.DESCRIPTOR,
