@@ -31,12 +31,13 @@ const (
 const forever = time.Duration(math.MaxInt64)
 
 // Client loads prompt versions from the prompt registry of an MLflow
-// tracking server. Create it with NewClient; it is safe for concurrent use.
+// tracking server or of a Databricks workspace (Unity Catalog). Create it with NewClient; it is safe for concurrent use.
 // Shutdown stops its background work (linking loaded prompts to the
 // experiment and the active LoggedModel) and releases its connections.
 type Client struct {
 	c          *transport.Client
-	exp        *mlflowrest.Resolver
+	uc         bool                 // the registry is a Databricks workspace's Unity Catalog
+	exp        *mlflowrest.Resolver // nil: no experiment to link to
 	now        func() time.Time
 	report     func(error) // exporter.WithErrorHandler's, else tracing.ReportError
 	aliasTTL   time.Duration
@@ -56,30 +57,35 @@ type Client struct {
 	done   chan struct{}
 }
 
-// NewClient returns a Client for the tracking server the same options and
-// environment select for tracing.Init and exporter.New
-// (MLFLOW_TRACKING_URI, its credentials, MLFLOW_HTTP_REQUEST_*, ...; see
-// the package documentation for the prompt cache's variables);
+// NewClient returns a Client for the tracking server or Databricks
+// workspace the same options and environment select for tracing.Init and
+// exporter.New (MLFLOW_TRACKING_URI, its credentials,
+// MLFLOW_HTTP_REQUEST_*, ...; see the package documentation for the prompt
+// cache's variables): a tracking server's prompt registry, or a
+// workspace's Unity Catalog prompt registry (MLflow's default registry
+// "databricks-uc" for the tracking URI "databricks").
 // exporter.WithErrorHandler receives what fails in the background (default:
-// tracing.ReportError, the SDK's error path). A local
-// ./mlruns store or a Databricks workspace is an error: their prompt
-// registries are not supported. It does no network I/O; it starts the
-// goroutine Shutdown stops.
+// tracing.ReportError, the SDK's error path). A local ./mlruns store is an
+// error: its prompt registry is not supported. It does no network I/O; it
+// starts the goroutine Shutdown stops.
 func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
 	s, err := settings.Resolve(append([]exporter.Option{settings.ForReading()}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("prompts: %w", err)
 	}
+	uc := false
 	switch s.Kind {
 	case settings.Server:
 	case settings.Databricks:
-		return nil, errors.New("prompts: the prompt registry of a Databricks workspace (Unity Catalog) is not supported: set MLFLOW_TRACKING_URI to an MLflow tracking server")
+		// MLflow's registry URI for the tracking URI "databricks":
+		// "databricks-uc", Unity Catalog's prompt registry.
+		uc = true
 	case settings.Local:
 		return nil, fmt.Errorf("prompts: the local store %s has no prompt registry this package reads: set MLFLOW_TRACKING_URI to an MLflow tracking server", s.LocalRoot)
 	default:
 		return nil, errors.New("prompts: exporter.WithDestination names no prompt registry: use WithTrackingURI")
 	}
-	c := &Client{now: s.Now, report: s.ErrorHandler, modelID: s.ActiveModelID, jobs: make(chan link, linkQueue), linked: map[link]bool{}, done: make(chan struct{})}
+	c := &Client{uc: uc, now: s.Now, report: s.ErrorHandler, modelID: s.ActiveModelID, jobs: make(chan link, linkQueue), linked: map[link]bool{}, done: make(chan struct{})}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -98,7 +104,12 @@ func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
 	if c.c, err = s.RESTClient(userAgent, maxResponseBytes); err != nil {
 		return nil, fmt.Errorf("prompts: tracking server: %w", err)
 	}
-	c.exp = mlflowrest.NewResolver(c.c, s.ExperimentID, s.ExperimentName, "0")
+	if !uc || s.ExperimentID != "" || s.ExperimentName != "" {
+		// On Databricks MLflow has no default experiment outside a
+		// notebook: a prompt is linked to the experiment the environment
+		// names, or to none.
+		c.exp = mlflowrest.NewResolver(c.c, s.ExperimentID, s.ExperimentName, "0")
+	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	c.stop = stop
 	go c.linker(bg)
@@ -167,7 +178,7 @@ func WithModelID(id string) LoadOption {
 //   - a version loaded within its cache TTL comes from the Client's cache
 //     (by default a version for good, an alias for 60 s); otherwise it is
 //     asked for (two GET requests sent at once: the registered model, the
-//     version);
+//     version; on Databricks one: the version, from Unity Catalog);
 //   - a version the registry answered with is linked, in the background,
 //     to the experiment (the prompt's tag _mlflow_experiment_ids), as
 //     MLflow does, so the experiment lists the prompt;
@@ -220,7 +231,9 @@ func (c *Client) Load(ctx context.Context, nameOrURI string, opts ...LoadOption)
 			}
 			return nil, err
 		}
-		c.queue(link{name: p.Name})
+		if c.exp != nil {
+			c.queue(link{name: p.Name})
+		}
 		if ttl > 0 {
 			c.cache.put(key, p, c.now(), ttl)
 		}

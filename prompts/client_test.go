@@ -320,9 +320,8 @@ func TestCache(t *testing.T) {
 func TestNewClientRefuses(t *testing.T) {
 	ctx := context.Background()
 	for name, opts := range map[string][]exporter.Option{
-		"local":      {exporter.WithTrackingURI(t.TempDir())},
-		"databricks": {exporter.WithTrackingURI("databricks"), exporter.WithDatabricksHost("https://x.cloud.databricks.com"), exporter.WithDatabricksCredentials(func(*http.Request) error { return nil })},
-		"custom":     {exporter.WithDestination(exportertest.NewRecorder())},
+		"local":  {exporter.WithTrackingURI(t.TempDir())},
+		"custom": {exporter.WithDestination(exportertest.NewRecorder())},
 	} {
 		if c, err := NewClient(ctx, append([]exporter.Option{exporter.WithGetenv(func(string) string { return "" })}, opts...)...); err == nil {
 			_ = c.Shutdown(ctx)

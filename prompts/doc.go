@@ -26,8 +26,8 @@
 //
 // Load takes what load_prompt takes: "prompts:/<name>/<version>",
 // "prompts:/<name>@<alias>" ("@latest": the highest version), a bare name
-// (its latest version), or a name with WithVersion. It asks the tracking
-// server's registry as MLflow's client does — GET
+// (its latest version), or a name with WithVersion. It asks a tracking
+// server's registry (for a Databricks workspace see below) as MLflow's client does — GET
 // /api/2.0/mlflow/registered-models/get (is the name a prompt?) and GET
 // model-versions/get or, for an alias, registered-models/alias — sending the
 // two requests at once. (For an alias, MLflow's client asks for the version
@@ -58,6 +58,59 @@
 // MLflow asks again at every load; a Client makes each link once while the
 // tag is in place (again after a failure).
 //
+// # Databricks: Unity Catalog's prompt registry
+//
+// With MLFLOW_TRACKING_URI "databricks" (or "databricks://<profile>") MLflow
+// 3.17.2's registry URI defaults to "databricks-uc" (with the same
+// profile), and NewClient loads from the workspace's Unity Catalog prompt
+// registry, with the workspace's credentials, as MLflow's
+// UcModelRegistryStore does. MLFLOW_REGISTRY_URI is not read: the registry
+// is always that default. Names are Unity Catalog's,
+// "prompts:/<catalog>.<schema>.<prompt>/3" or "...@<alias>". Load sends
+// GET /api/2.0/mlflow/unity-catalog/prompts/<name>/versions/<version> —
+// the version as the URI spells it ("01" stays "01") — or
+// .../versions/by-alias/<alias>, with the request's fields repeated as
+// query parameters, as MLflow's client sends them. MLflow's client resolves
+// no alias itself there: "@latest" (and so a bare name) and a numeric alias
+// ("@1") are sent as aliases, and load only if the workspace resolves them.
+// The version's tags starting with _mlflow are left out of Tags (MLflow's
+// proto_to_mlflow_prompt), the template is read from its JSON, and
+// CreationTime is the version's creation timestamp (the registry keeps no
+// user id). Caching is as for a tracking server.
+//
+// Errors differ from a tracking server's because MLflow's do: its Unity
+// Catalog store turns a RESOURCE_DOES_NOT_EXIST answer into None, so
+// load_prompt returns None for a missing version or prompt (allow_missing
+// or not) and fails with "AttributeError: 'NoneType' object has no
+// attribute 'version'" for a missing alias (allow_missing does not help).
+// Load returns an *Error matching ErrNotFound in both cases, with the
+// workspace's code and message ("RESOURCE_DOES_NOT_EXIST: ..."). Other
+// answers (PERMISSION_DENIED, ...) are MLflow's RestException text, as for
+// a tracking server.
+//
+// The links MLflow makes there:
+//
+//   - the experiment: only when MLFLOW_EXPERIMENT_ID or
+//     MLFLOW_EXPERIMENT_NAME is set (MLflow has no default experiment on
+//     Databricks outside a notebook); the prompt's tag _mlflow_experiment_ids
+//     through GetPrompt and SetPromptTag (GET .../prompts/<name>, POST
+//     .../prompts/<name>/tags). MLflow checks the experiment id when it
+//     loads (and load_prompt fails when it does not exist); this package
+//     does not, and a link to a missing experiment is made as asked;
+//   - the LoggedModel: its tag mlflow.linkedPrompts as for a tracking
+//     server (the workspace's logged-models routes), then, when that
+//     worked, LinkPromptVersionsToModels (POST
+//     .../unity-catalog/prompt-versions/links-to-models), whose failure
+//     MLflow ignores, as this package does;
+//   - the trace: the Databricks exporter links each stored experiment trace
+//     to the versions its tag mlflow.linkedPrompts lists with
+//     LinkPromptsToTraces (POST .../prompt-versions/links-to-traces, 25
+//     versions a request), as MLflow's exporter does; MLflow ignores a
+//     failure, the exporter reports it (once per error code) to its error
+//     handler. Traces written to Unity Catalog tables
+//     (MLFLOW_TRACING_DESTINATION=<catalog>.<schema>, or an experiment
+//     linked to tables) get the tag and attribute only.
+//
 // # Formatting
 //
 // Format (text prompts), FormatMessages (chat prompts) and Partial follow
@@ -85,10 +138,10 @@
 // its error handler and the trace is kept. MLflow's search_traces(
 // filter_string="prompt = 'qa/3'") and the prompt's page in the UI read
 // those links. A trace written to ./mlruns gets the tag and attributes only,
-// as with MLflow (its FileStore cannot link); one written to Databricks too
-// (MLflow links there through Unity Catalog's registry, which this package
-// does not read). In OTLP-only mode the span attribute is kept and the tag
-// is not (see tracing.UpdateCurrentTrace).
+// as with MLflow (its FileStore cannot link); one written to a Databricks
+// experiment is linked through Unity Catalog's registry (see above). In
+// OTLP-only mode the span attribute is kept and the tag is not (see
+// tracing.UpdateCurrentTrace).
 //
 // # Errors
 //
@@ -102,9 +155,10 @@
 //
 // # Not supported
 //
-// Loading from a local ./mlruns registry or a Databricks workspace's (Unity
-// Catalog) registry (NewClient refuses them), MLFLOW_REGISTRY_URI (the
-// registry is the tracking server's), Jinja2 templates ({% ... %}: Format
+// Loading from a local ./mlruns registry (NewClient refuses it), a
+// Databricks workspace's legacy (workspace) model registry, which MLflow
+// refuses for prompts too, MLFLOW_REGISTRY_URI (the registry is the
+// tracking server's, or on Databricks its default "databricks-uc"), Jinja2 templates ({% ... %}: Format
 // refuses them; MLflow renders them with Jinja2), chat messages whose
 // content is not text, linking the loaded version to the active run
 // (MLflow's link_prompt_version_to_run: Go has no active run), and

@@ -78,6 +78,9 @@ func (c *Client) linkExperiment(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	if c.uc {
+		return c.linkExperimentUC(ctx, name, exp)
+	}
 	var out struct {
 		RegisteredModel registeredModel `json:"registered_model"`
 	}
@@ -127,8 +130,16 @@ func (c *Client) linkModel(ctx context.Context, l link) error {
 	}
 	cur, set := tagMap(out.Model.Info.Tags)[keys.TagLinkedPrompts]
 	value, err := promptlink.Add(cur, set, promptlink.NewRef(l.name, l.version))
-	if err != nil || (set && value == cur) {
+	if err != nil {
 		return err
 	}
-	return mlflowrest.Call(ctx, c.c, "prompts", http.MethodPatch, path+"/tags", map[string][]tag{"tags": {{keys.TagLinkedPrompts, value}}}, nil)
+	if !set || value != cur {
+		if err := mlflowrest.Call(ctx, c.c, "prompts", http.MethodPatch, path+"/tags", map[string][]tag{"tags": {{keys.TagLinkedPrompts, value}}}, nil); err != nil {
+			return err
+		}
+	}
+	if c.uc {
+		c.linkModelUC(ctx, l)
+	}
+	return nil
 }

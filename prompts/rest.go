@@ -82,6 +82,9 @@ func (n *jsonInt64) UnmarshalJSON(b []byte) error {
 // alias MLflow's client then asks for the version it found again (two more
 // requests, the same answer); this package uses the first answer.
 func (c *Client) fetch(ctx context.Context, r ref) (*PromptVersion, error) {
+	if c.uc {
+		return c.fetchUC(ctx, r)
+	}
 	q := url.Values{"name": {r.name}}
 	rm := &transport.Request{Method: http.MethodGet, Path: pathGetRegisteredModel + "?" + q.Encode()}
 	var mv *transport.Request

@@ -7,6 +7,8 @@ conformance/cmd/prompts (package prompts). Run with MLFLOW_TRACKING_URI set:
 
 PROMPTS_TRACE_URI, when set, is where `trace` writes the trace (a ./mlruns
 store); the prompts still come from MLFLOW_TRACKING_URI's registry.
+PROMPTS_NAME_PREFIX prefixes every prompt name ("main.default." for a
+Databricks workspace's Unity Catalog registry, whose names have three parts).
 
 Keep `trace` in step with the Go program: same spans, loads and formats.
 """
@@ -22,7 +24,8 @@ QUESTION = "What is MLflow?"
 
 
 def names(suffix):
-    return {"qa": "qa" + suffix, "chat": "chat" + suffix}
+    prefix = os.environ.get("PROMPTS_NAME_PREFIX", "")
+    return {"qa": prefix + "qa" + suffix, "chat": prefix + "chat" + suffix}
 
 
 def register(suffix):
@@ -58,6 +61,11 @@ def run_format(cases):
             if "version" in c:
                 kwargs["version"] = c["version"]
             p = mlflow.genai.load_prompt(c["uri"], cache_ttl_seconds=0, **kwargs)
+            if p is None:
+                # MLflow's Unity Catalog store answers a missing version
+                # with None, allow_missing or not.
+                out.append({"none": True})
+                continue
             info = {
                 "name": p.name,
                 "version": p.version,

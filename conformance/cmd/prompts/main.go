@@ -9,6 +9,8 @@
 //
 // PROMPTS_TRACE_URI, when set, is where `trace` writes the trace (a ./mlruns
 // store); the prompts still come from MLFLOW_TRACKING_URI's registry.
+// PROMPTS_NAME_PREFIX prefixes the prompt names of `trace` ("main.default."
+// for a Databricks workspace's Unity Catalog registry).
 package main
 
 import (
@@ -163,7 +165,8 @@ func traced(ctx context.Context, suffix string) error {
 		return err
 	}
 	defer shutdown(c)
-	qaName, chatName := "qa"+suffix, "chat"+suffix
+	prefix := os.Getenv("PROMPTS_NAME_PREFIX")
+	qaName, chatName := prefix+"qa"+suffix, prefix+"chat"+suffix
 
 	ctx, root := tracing.StartSpan(ctx, "answer", tracing.WithSpanType(tracing.SpanTypeAgent), tracing.WithInputs(map[string]any{"question": question}))
 	qa, err := c.Load(ctx, "prompts:/"+qaName+"@production")
