@@ -170,17 +170,22 @@ def test_loaded_prompt_linked_to_experiment(fake, gobin, registered, tmp_path):
     assert tags["go"] == tags["py"] == {"author": "alice", "_mlflow_experiment_ids": f",{exp},"}, tags
 
 
-def test_trace_linked_to_prompt_versions(fake, gobin, registered, tmp_path):
+@pytest.mark.parametrize("where", ["experiment", "uc_tables"])
+def test_trace_linked_to_prompt_versions(fake, gobin, registered, tmp_path, where):
     """The traced workflow (a prompt by alias in the root span, a chat prompt
     in a child span, the first again) written by each SDK to a workspace
-    experiment: both traces carry the same mlflow.linkedPrompts tag, and
-    each is linked to the same versions through Unity Catalog's
-    LinkPromptsToTraces, as MLflow's exporter links them on Databricks."""
-    exp = fake.create_experiment("/Users/prompts@example.com/traced", cloud="AWS_PRESIGNED_URL")
+    experiment or to Unity Catalog tables: both traces carry the same
+    mlflow.linkedPrompts tag, and each is linked to the same versions
+    through Unity Catalog's LinkPromptsToTraces, as MLflow's exporter links
+    them on Databricks."""
+    if where == "experiment":
+        dest = {"MLFLOW_EXPERIMENT_ID": fake.create_experiment("/Users/prompts@example.com/traced", cloud="AWS_PRESIGNED_URL")}
+    else:
+        dest = {"MLFLOW_TRACING_DESTINATION": "main.prompts"}
     ids, tags = {}, {}
     for who in ("py", "go"):
         run = python if who == "py" else (lambda *a, **k: go(gobin, *a, **k))
-        out = run(fake, tmp_path, "trace", "_c", MLFLOW_EXPERIMENT_ID=exp)
+        out = run(fake, tmp_path, "trace", "_c", **dest)
         ids[who] = harness.trace_id_from_stdout(out)
         stored = fake.trace(ids[who])
         tags[who] = json.loads(stored["TraceInfo"]["tags"]["mlflow.linkedPrompts"])

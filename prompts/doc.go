@@ -102,14 +102,13 @@
 //     worked, LinkPromptVersionsToModels (POST
 //     .../unity-catalog/prompt-versions/links-to-models), whose failure
 //     MLflow ignores, as this package does;
-//   - the trace: the Databricks exporter links each stored experiment trace
-//     to the versions its tag mlflow.linkedPrompts lists with
+//   - the trace: the Databricks exporter links each stored trace (in an
+//     experiment, or in Unity Catalog tables: "trace:/<location>/<hex>") to
+//     the versions its tag mlflow.linkedPrompts lists with
 //     LinkPromptsToTraces (POST .../prompt-versions/links-to-traces, 25
 //     versions a request), as MLflow's exporter does; MLflow ignores a
 //     failure, the exporter reports it (once per error code) to its error
-//     handler. Traces written to Unity Catalog tables
-//     (MLFLOW_TRACING_DESTINATION=<catalog>.<schema>, or an experiment
-//     linked to tables) get the tag and attribute only.
+//     handler.
 //
 // # Formatting
 //

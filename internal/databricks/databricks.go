@@ -518,7 +518,7 @@ func (d *Destination) exportTrace(ctx context.Context, exp string, t *tracemodel
 	if err != nil {
 		return d.explain(fmt.Errorf("start trace: %w", err), "experiment "+info.ExperimentID)
 	}
-	defer d.linkPrompts(ctx, t) // after the upload, whatever its outcome, as MLflow
+	defer d.linkPrompts(ctx, t, info.TraceID) // after the upload, whatever its outcome, as MLflow
 	tags, err := started.Tags()
 	if err != nil {
 		return err
@@ -534,28 +534,31 @@ func (d *Destination) exportTrace(ctx context.Context, exp string, t *tracemodel
 	return d.upload(ctx, info.TraceID, loc, data)
 }
 
-// linkPrompts links the stored experiment trace t to the prompt versions
-// its tag mlflow.linkedPrompts lists (tracing.LinkPromptVersion), as
-// MLflow's exporter does once it has logged a trace: on Databricks the
+// linkPrompts links the stored trace t, MLflow id id (an experiment's
+// "tr-…", or "trace:/<location>/<hex>" in Unity Catalog tables), to the
+// prompt versions its tag mlflow.linkedPrompts lists
+// (tracing.LinkPromptVersion), as MLflow's exporter does once it has logged
+// a trace (MlflowV3SpanExporter, and DatabricksUCTableSpanExporter, which
+// inherits its _log_trace): on Databricks the
 // registry is Unity Catalog's ("databricks-uc"), whose
 // link_prompts_to_trace sends LinkPromptsToTraces
 // (prompt-versions/links-to-traces) in batches of 25. MLflow ignores a
 // failure (debug log); here it goes to the error handler, once per kind,
 // and never fails the trace, which keeps its tag.
-func (d *Destination) linkPrompts(ctx context.Context, t *tracemodel.Trace) {
+func (d *Destination) linkPrompts(ctx context.Context, t *tracemodel.Trace, id string) {
 	v, ok := t.Info.Tags[keys.TagLinkedPrompts]
 	if !ok {
 		return
 	}
 	refs, err := promptlink.Parse(v)
 	if err != nil {
-		d.warn(fmt.Errorf("databricks: %s: prompt versions not linked: %w", t.Info.TraceID, err))
+		d.warn(fmt.Errorf("databricks: %s: prompt versions not linked: %w", id, err))
 		return
 	}
-	for _, req := range mlflowrest.UCLinkPromptsRequests(t.Info.TraceID, refs) {
+	for _, req := range mlflowrest.UCLinkPromptsRequests(id, refs) {
 		resp, err := d.client.Do(ctx, req)
 		if err != nil {
-			d.warn(d.reported.Warn("link-prompts:"+transport.ErrorCode(err), fmt.Errorf("databricks: %s: link prompt versions in Unity Catalog: %w", t.Info.TraceID, err)))
+			d.warn(d.reported.Warn("link-prompts:"+transport.ErrorCode(err), fmt.Errorf("databricks: %s: link prompt versions in Unity Catalog: %w", id, err)))
 			continue
 		}
 		resp.Release()
@@ -686,6 +689,8 @@ func (d *Destination) exportUC(ctx context.Context, t *ucTarget, traces []*trace
 		}
 		if err := d.postInfoV4(ctx, t, tr); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", tr.Info.TraceID, err))
+		} else {
+			d.linkPrompts(ctx, tr, "trace:/"+t.loc+"/"+hexTraceID(tr))
 		}
 		if ctx.Err() != nil {
 			break

@@ -809,3 +809,25 @@ func TestPromptVersionsLinkedInUnityCatalog(t *testing.T) {
 		t.Errorf("warned %v", warned)
 	}
 }
+
+// A trace in Unity Catalog tables is linked by its "trace:/<location>/<hex>"
+// id once its trace info is stored.
+func TestPromptVersionsLinkedForUnityCatalogTables(t *testing.T) {
+	ws := databrickstest.New(t)
+	ws.CreateUCSchema("main", "agents")
+	if _, err := ws.AddPromptVersion("main.agents.qa", "Hi", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	d := newDest(t, ws, ws.PATEnv(), Config{UCSchema: "main.agents"})
+	tr := testTrace(tracemodel.UCRequestIDPrefix("main.agents"), "a")
+	tr.Info.Metadata[keys.MetaSchemaVersion] = "4"
+	tr.Info.Tags[keys.TagLinkedPrompts] = `[{"name": "main.agents.qa", "version": "1"}]`
+	if err := d.ExportTraces(context.Background(), []*tracemodel.Trace{tr}); err != nil {
+		t.Fatal(err)
+	}
+	links := ws.PromptLinks()
+	if len(links) != 1 || strings.Join(links[0].Versions, " ") != "main.agents.qa/1" || strings.Join(links[0].IDs, " ") != tr.Info.TraceID ||
+		!strings.HasPrefix(tr.Info.TraceID, "trace:/main.agents/") {
+		t.Errorf("links %+v for %s", links, tr.Info.TraceID)
+	}
+}

@@ -42,7 +42,9 @@
 //     versions a request, after the upload whatever its outcome (MLflow's
 //     exporter and UcModelRegistryStore.link_prompts_to_trace). MLflow
 //     ignores a failure; here it goes to Config.ErrorHandler, once per
-//     error code, and the trace is not failed.
+//     error code, and the trace is not failed. Traces in Unity Catalog
+//     tables are linked the same way once their trace info is stored, by
+//     their id "trace:/<location>/<hex>".
 //
 // The experiment is MLFLOW_EXPERIMENT_NAME (looked up, created when missing,
 // race-safe: package internal/mlflowrest), else MLFLOW_EXPERIMENT_ID; one of
