@@ -1,7 +1,23 @@
 """Package prompts against a Databricks workspace's Unity Catalog prompt
 registry: the fake workspace (internal/databrickstest), proven with MLflow
 3.17.2's own Python SDK (tracking URI "databricks", registry URI its default
-"databricks-uc")."""
+"databricks-uc"), which registers the prompts (register_prompt,
+set_prompt_alias: conformance/parity/prompts_workflow.py with
+PROMPTS_NAME_PREFIX) and loads them; Go (conformance/cmd/prompts) loads the
+same.
+
+- The fake accepts every request MLflow's client makes (no rejection).
+- Load and format: for a table of URIs the loaded fields and formatted
+  results equal Python's, with the same registry requests; where MLflow's UC
+  store gives None (a missing version) or load_prompt raises AttributeError
+  (a missing alias, "@latest" and a numeric alias included) Go returns
+  ErrNotFound with the workspace's RESOURCE_DOES_NOT_EXIST; client-side
+  errors have MLflow's code and message.
+- The experiment link (only with MLFLOW_EXPERIMENT_ID), the LoggedModel link
+  (MLFLOW_ACTIVE_MODEL_ID: the model's tag and LinkPromptVersionsToModels)
+  and the trace links (LinkPromptsToTraces, experiment and UC tables) equal
+  Python's.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +27,7 @@ import sys
 
 import pytest
 
-from databricks_fake import PY_QUIET, FakeWorkspace
+from databricks_fake import PY_QUIET, FakeWorkspace, load_trace
 from parity import harness
 
 WORKFLOW = harness.MODULE_ROOT / "conformance" / "parity" / "prompts_workflow.py"
@@ -182,15 +198,18 @@ def test_trace_linked_to_prompt_versions(fake, gobin, registered, tmp_path, wher
         dest = {"MLFLOW_EXPERIMENT_ID": fake.create_experiment("/Users/prompts@example.com/traced", cloud="AWS_PRESIGNED_URL")}
     else:
         dest = {"MLFLOW_TRACING_DESTINATION": "main.prompts"}
-    ids, tags = {}, {}
+    ids, tags, spans = {}, {}, {}
     for who in ("py", "go"):
         run = python if who == "py" else (lambda *a, **k: go(gobin, *a, **k))
         out = run(fake, tmp_path, "trace", "_c", **dest)
         ids[who] = harness.trace_id_from_stdout(out)
-        stored = fake.trace(ids[who])
-        tags[who] = json.loads(stored["TraceInfo"]["tags"]["mlflow.linkedPrompts"])
+        trace = load_trace(fake.trace(ids[who]))  # MLflow's own parsers
+        tags[who] = json.loads(trace.info.tags["mlflow.linkedPrompts"])
+        spans[who] = {sp.name: sp.attributes.get("mlflow.linkedPrompts") for sp in trace.data.spans}
+        spans[who] = {k: json.loads(v) if isinstance(v, str) else v for k, v in spans[who].items()}
     want = [{"name": PREFIX + "qa_c", "version": "1"}, {"name": PREFIX + "chat_c", "version": "1"}]
     assert tags["go"] == tags["py"] == want, tags
+    assert spans["go"] == spans["py"] == {"answer": want[:1], "chat": [want[1], want[0]]}, spans
     links = fake.state()["prompt_links"]
     for who, tid in ids.items():
         mine = [link for link in links if link["IDs"] == [tid]]
