@@ -82,6 +82,7 @@ func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
 		}
 		b := newREST(c, true, mlflowrest.NewResolver(c, s.ExperimentID, s.ExperimentName, ""), s.UCSchema)
 		b.closeAuth = s.Workspace.CloseIdleConnections
+		b.wh = newWarehouse(s, c)
 		return &Client{b: b, spanLoads: loads}, nil
 	case settings.Local:
 		r, err := localstore.OpenReader(s.LocalRoot)

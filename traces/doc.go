@@ -64,6 +64,31 @@
 //
 // A trace whose spans cannot be loaded is left out, as MLflow leaves it out.
 //
+// # SQL warehouses
+//
+// Traces in Unity Catalog tables are read through a Databricks SQL
+// warehouse. As MLflow 3.17.2's DatabricksTracingRestStore, the client
+// passes the warehouse's id as sql_warehouse_id with the v4 calls —
+// in the body of the long-running search (for every Databricks search,
+// experiments included), in the query of GET trace info (with trace_id and
+// location), batchGet, the assessment calls (create, get, update — next to
+// update_mask — and delete) and the tag deletion; SetTraceTag carries none,
+// nor do the v3 routes —, and before the first of them checks the
+// warehouse (GET /api/2.0/sql/warehouses/{id}) and, unless it is RUNNING,
+// starts it (POST …/start), saying so once, and polls until it runs (the
+// Databricks SDK's waits: 1 s, 2 s, … up to 10 s); a RUNNING answer is
+// trusted for a minute:
+//
+//	MLFLOW_TRACING_SQL_WAREHOUSE_ID                  —     the warehouse (WithSQLWarehouseID wins; "" is none)
+//	MLFLOW_SQL_WAREHOUSE_AUTO_START                  true  check and start it first (WithSQLWarehouseAutoStart, WithoutSQLWarehouseAutoStart)
+//	MLFLOW_SQL_WAREHOUSE_AUTO_START_TIMEOUT_SECONDS  1200  how long a start may take (WithSQLWarehouseAutoStart)
+//
+// Without a warehouse nothing is passed and nothing is checked, as in
+// MLflow; a workspace that then cannot pick one answers "Could not resolve
+// a SQL warehouse ID", returned as an error matching
+// ErrSQLWarehouseRequired that says how to set one (MLflow rewrites that
+// answer the same way).
+//
 // # Errors
 //
 // A trace, assessment, tag, experiment or run that does not exist is a
@@ -74,10 +99,9 @@
 // message. Errors never contain tokens or passwords.
 //
 // What MLflow's Python client does that this package does not: the v2
-// trace routes of MLflow 2.x servers, a SQL warehouse
-// (MLFLOW_TRACING_SQL_WAREHOUSE_ID: MLflow starts it and passes its id with
-// the Databricks v4 search, trace info, batchGet, assessment and tag calls,
-// and searches a model id with it; this package passes none, and a model id
-// here is a metadata filter, as MLflow's client makes it without one), and
+// trace routes of MLflow 2.x servers, the model-id search through a SQL
+// warehouse (with MLFLOW_TRACING_SQL_WAREHOUSE_ID set MLflow searches a
+// model id with GET /api/2.0/mlflow/unified-traces; a model id here is a
+// metadata filter, as MLflow's client makes it without a warehouse), and
 // traces whose spans live in archive repositories.
 package traces

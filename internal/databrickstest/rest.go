@@ -57,7 +57,9 @@ func (w *Workspace) serve(rw http.ResponseWriter, r *http.Request) {
 	}()
 	p := r.URL.Path
 	if strings.HasPrefix(p, "/__fake/") {
-		w.serveAdmin(sr, r)
+		if !w.serveSQLAdmin(sr, r) {
+			w.serveAdmin(sr, r)
+		}
 		return
 	}
 	if f := w.fault("workspace", r); f != nil && applyFault(sr, r, f) {
@@ -130,6 +132,7 @@ func (w *Workspace) serve(rw http.ResponseWriter, r *http.Request) {
 		if w.method(sr, r, http.MethodPost) {
 			w.serveTraceInfoV4(sr, r)
 		}
+	case w.serveWarehouses(sr, r), w.checkWarehouse(sr, r): // SQL warehouses: warehouse.go
 	case w.serveRead(sr, r):
 	default:
 		w.reject("%s %s: no such endpoint", r.Method, p)

@@ -98,6 +98,7 @@ type Workspace struct {
 	rejections []string
 	denied     map[string]bool      // experiment ids the principal may not edit
 	ops        map[string]*searchOp // long-running searches
+	sql        sqlState             // SQL warehouses: warehouse.go
 }
 
 type tokenInfo struct {

@@ -1,0 +1,323 @@
+package traces_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/databrickstest"
+	"github.com/mlflowtrace/mlflowtrace-go/traces"
+	"github.com/mlflowtrace/mlflowtrace-go/tracing"
+)
+
+// ucWorkspace starts the fake workspace with the Unity Catalog location
+// main.agents holding one trace (a root span and a tool span) and returns
+// it, the trace id and the environment of a reader of that location.
+func ucWorkspace(t *testing.T) (*databrickstest.Workspace, string, map[string]string) {
+	t.Helper()
+	ws := databrickstest.New(t)
+	ws.CreateUCSchema("main", "agents")
+	env := ws.PATEnv()
+	env["MLFLOW_TRACKING_URI"] = "databricks"
+	env["MLFLOW_TRACING_DESTINATION"] = "main.agents"
+	env["DATABRICKS_CONFIG_FILE"] = "/nonexistent/databrickscfg"
+	ctx := context.Background()
+	p, err := tracing.Init(ctx, tracing.WithEnabled(), tracing.WithGetenv(func(k string) string { return env[k] }),
+		tracing.WithoutGlobalTracerProvider(), tracing.WithExporterOptions(exporter.WithHTTPClient(ws.HTTPClient())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, root := tracing.StartSpan(ctx, "agent", tracing.WithSpanType(tracing.SpanTypeAgent))
+	_, tool := tracing.StartSpan(c, "tool")
+	tool.End()
+	root.End()
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return ws, root.TraceID(), env
+}
+
+func whClient(t *testing.T, ws *databrickstest.Workspace, env map[string]string, opts ...exporter.Option) *traces.Client {
+	t.Helper()
+	opts = append([]exporter.Option{exporter.WithGetenv(func(k string) string { return env[k] }), exporter.WithHTTPClient(ws.HTTPClient()),
+		exporter.WithRetryBackoff(time.Millisecond, 0), exporter.WithMaxRetries(0)}, opts...)
+	c, err := traces.NewClient(context.Background(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	traces.SetWarehousePolls(c, time.Millisecond)
+	return c
+}
+
+// call is what the fake recorded of one v4 call: "METHOD route" and the
+// SQL warehouse id it carried, with where.
+func calls(ws *databrickstest.Workspace, from int) []string {
+	var out []string
+	for _, c := range ws.WarehouseCalls()[from:] {
+		route := c.Path
+		if i := strings.Index(route, "/assessments"); i >= 0 {
+			route = route[:i] + "/assessments"
+		}
+		if i := strings.Index(route, "/tags"); i >= 0 {
+			route = route[:i] + "/tags"
+		}
+		parts := strings.Split(route, "/")
+		if len(parts) > 7 && parts[6] != "batchGet" {
+			parts[6] = "{hex}" // /api/4.0/mlflow/traces/{loc}/{hex}/...
+		}
+		out = append(out, fmt.Sprintf("%s %s %s=%s", c.Method, strings.Join(parts, "/"), c.In, c.SQLWarehouseID))
+	}
+	return out
+}
+
+// TestSQLWarehouseCalls: with a SQL warehouse, every Databricks v4 call
+// MLflow 3.17.2 passes it with carries sql_warehouse_id, where MLflow puts
+// it — the long-running search's body, the query of trace info, batchGet,
+// the assessment calls and the tag deletion — and SetTraceTag does not;
+// without one, no call carries it. The id comes from
+// MLFLOW_TRACING_SQL_WAREHOUSE_ID, which WithSQLWarehouseID overrides (an
+// empty id: none).
+func TestSQLWarehouseCalls(t *testing.T) {
+	ws, id, env := ucWorkspace(t)
+	ws.AddSQLWarehouse(databrickstest.SQLWarehouse{ID: "wh-env", State: "RUNNING"})
+	ws.AddSQLWarehouse(databrickstest.SQLWarehouse{ID: "wh-opt", State: "RUNNING"})
+	for _, tc := range []struct {
+		name string
+		env  string
+		opts []exporter.Option
+		want string // the id every carrying call has
+	}{
+		{"none", "", nil, ""},
+		{"environment", "wh-env", nil, "wh-env"},
+		{"environment trimmed", "  wh-env ", nil, "wh-env"},
+		{"option wins", "wh-env", []exporter.Option{traces.WithSQLWarehouseID("wh-opt")}, "wh-opt"},
+		{"option without environment", "", []exporter.Option{traces.WithSQLWarehouseID("wh-opt")}, "wh-opt"},
+		{"empty option clears", "wh-env", []exporter.Option{traces.WithSQLWarehouseID("")}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := map[string]string{}
+			for k, v := range env {
+				e[k] = v
+			}
+			e["MLFLOW_TRACING_SQL_WAREHOUSE_ID"] = tc.env
+			c := whClient(t, ws, e, tc.opts...)
+			ctx := context.Background()
+			from := len(ws.WarehouseCalls())
+			if _, err := c.GetTrace(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.GetTraceInfo(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+			page, err := c.SearchTraces(ctx, traces.SearchQuery{Locations: []string{"main.agents"}})
+			if err != nil || len(page.Traces) != 1 || len(page.Traces[0].Spans) != 2 {
+				t.Fatalf("search: %+v, %v", page, err)
+			}
+			fb, err := c.LogFeedback(ctx, id, traces.Feedback{Name: "n", Value: 1.0})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.GetAssessment(ctx, id, fb.AssessmentID); err != nil {
+				t.Fatal(err)
+			}
+			rat := "r"
+			if _, err := c.UpdateAssessment(ctx, id, fb.AssessmentID, traces.AssessmentUpdate{Rationale: &rat}); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.DeleteAssessment(ctx, id, fb.AssessmentID); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.SetTraceTag(ctx, id, "k", "v"); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.DeleteTraceTag(ctx, id, "k"); err != nil {
+				t.Fatal(err)
+			}
+			q, b := "query="+tc.want, "body="+tc.want
+			if tc.want == "" {
+				q, b = "=", "="
+			}
+			want := []string{
+				"GET /api/4.0/mlflow/traces/main.agents/batchGet " + q,
+				"GET /api/4.0/mlflow/traces/main.agents/{hex}/info " + q,
+				"POST /api/4.0/mlflow/traces/search-long-running " + b,
+				"GET /api/4.0/mlflow/traces/main.agents/batchGet " + q,
+				"POST /api/4.0/mlflow/traces/main.agents/{hex}/assessments " + q,
+				"GET /api/4.0/mlflow/traces/main.agents/{hex}/assessments " + q,
+				"PATCH /api/4.0/mlflow/traces/main.agents/{hex}/assessments " + q,
+				"DELETE /api/4.0/mlflow/traces/main.agents/{hex}/assessments " + q,
+				"PATCH /api/4.0/mlflow/traces/main.agents/{hex}/tags =",
+				"DELETE /api/4.0/mlflow/traces/main.agents/{hex}/tags " + q,
+			}
+			if got := calls(ws, from); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			// The update keeps its mask next to the id; trace info names
+			// the trace in its query, as MLflow's GET requests do.
+			for _, c := range ws.WarehouseCalls()[from:] {
+				if c.Method == "PATCH" && strings.Contains(c.Path, "/assessments/") && c.Query.Get("update_mask") != "rationale" {
+					t.Errorf("update query %v, want update_mask=rationale", c.Query)
+				}
+				if strings.HasSuffix(c.Path, "/info") && (c.Query.Get("location") != "main.agents" || c.Query.Get("trace_id") != strings.TrimPrefix(id, "trace:/main.agents/")) {
+					t.Errorf("trace info query %v", c.Query)
+				}
+			}
+			if rej := ws.Rejections(); len(rej) > 0 {
+				t.Fatalf("the fake rejected: %v", rej)
+			}
+		})
+	}
+}
+
+func warehouseRequests(ws *databrickstest.Workspace) (gets, starts int) {
+	for _, r := range ws.Requests() {
+		switch {
+		case r.Method == "GET" && strings.HasPrefix(r.Path, "/api/2.0/sql/warehouses/"):
+			gets++
+		case r.Method == "POST" && strings.HasSuffix(r.Path, "/start"):
+			starts++
+		}
+	}
+	return gets, starts
+}
+
+// TestSQLWarehouseAutoStart: before the first call naming the warehouse
+// the client checks it (GET /api/2.0/sql/warehouses/{id}) and, unless it is
+// RUNNING, starts it and polls until it runs, saying once what it waits
+// for; the answer is trusted for a minute, as MLflow's cache; auto-start
+// off sends the id unchecked; failures name the warehouse and the way out.
+func TestSQLWarehouseAutoStart(t *testing.T) {
+	ctx := context.Background()
+	t.Run("starts a stopped warehouse once", func(t *testing.T) {
+		ws, id, env := ucWorkspace(t)
+		ws.AddSQLWarehouse(databrickstest.SQLWarehouse{ID: "wh", State: "STOPPED", StartPolls: 2})
+		env["MLFLOW_TRACING_SQL_WAREHOUSE_ID"] = "wh"
+		c := whClient(t, ws, env)
+		var notices []string
+		traces.SetWarehouseNotice(c, func(m string) { notices = append(notices, m) })
+		for range 3 {
+			if _, err := c.GetTrace(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		gets, starts := warehouseRequests(ws)
+		if wh, _ := ws.SQLWarehouse("wh"); wh.State != "RUNNING" || wh.Starts != 1 || starts != 1 || gets != 4 {
+			t.Errorf("warehouse %+v; %d GETs, %d starts; want RUNNING, 4 GETs (check, 2 × STARTING, RUNNING), 1 start", wh, gets, starts)
+		}
+		want := "SQL warehouse 'wh' is STOPPED; starting it and waiting up to 1200s for RUNNING."
+		if len(notices) != 1 || notices[0] != want {
+			t.Errorf("notices %q, want [%q]", notices, want)
+		}
+	})
+	t.Run("running warehouse is only checked", func(t *testing.T) {
+		ws, id, env := ucWorkspace(t)
+		ws.AddSQLWarehouse(databrickstest.SQLWarehouse{ID: "wh", State: "RUNNING"})
+		env["MLFLOW_TRACING_SQL_WAREHOUSE_ID"] = "wh"
+		c := whClient(t, ws, env)
+		for range 2 {
+			if _, err := c.GetTraceInfo(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if gets, starts := warehouseRequests(ws); gets != 1 || starts != 0 {
+			t.Errorf("%d GETs, %d starts; want 1, 0", gets, starts)
+		}
+	})
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		opts    []exporter.Option
+		wh      *databrickstest.SQLWarehouse
+		wantErr []string
+		gets    int
+	}{
+		{"auto start off", map[string]string{"MLFLOW_SQL_WAREHOUSE_AUTO_START": "false"}, nil,
+			&databrickstest.SQLWarehouse{ID: "wh", State: "STOPPED"}, []string{"SQL warehouse wh is not running"}, 0},
+		{"auto start off by option", nil, []exporter.Option{traces.WithoutSQLWarehouseAutoStart()},
+			&databrickstest.SQLWarehouse{ID: "wh", State: "STOPPED"}, []string{"SQL warehouse wh is not running"}, 0},
+		{"option turns it back on", map[string]string{"MLFLOW_SQL_WAREHOUSE_AUTO_START": "0"}, []exporter.Option{traces.WithSQLWarehouseAutoStart(0)},
+			&databrickstest.SQLWarehouse{ID: "wh", State: "STOPPED"}, nil, 2},
+		{"timeout", map[string]string{"MLFLOW_SQL_WAREHOUSE_AUTO_START_TIMEOUT_SECONDS": "0"}, nil,
+			&databrickstest.SQLWarehouse{ID: "wh", State: "STOPPED", StartPolls: 1000},
+			[]string{"timed out after 0s waiting for SQL warehouse 'wh' to reach RUNNING state", "MLFLOW_SQL_WAREHOUSE_AUTO_START_TIMEOUT_SECONDS"}, 1},
+		{"unknown warehouse", nil, nil, nil, []string{"SQL warehouse 'wh'", "Warehouse wh does not exist."}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws, id, env := ucWorkspace(t)
+			if tc.wh != nil {
+				ws.AddSQLWarehouse(*tc.wh)
+			}
+			env["MLFLOW_TRACING_SQL_WAREHOUSE_ID"] = "wh"
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			c := whClient(t, ws, env, tc.opts...)
+			_, err := c.GetTrace(ctx, id)
+			if len(tc.wantErr) == 0 && err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("err = %v, want it to say %q", err, w)
+				}
+			}
+			if gets, _ := warehouseRequests(ws); gets != tc.gets {
+				t.Errorf("%d warehouse GETs, want %d", gets, tc.gets)
+			}
+		})
+	}
+}
+
+// TestSQLWarehouseRequired: a workspace that cannot resolve a warehouse
+// for a call without one answers INVALID_PARAMETER_VALUE "Could not
+// resolve a SQL warehouse ID"; the error matches ErrSQLWarehouseRequired
+// and says how to set one, as MLflow rewrites it.
+func TestSQLWarehouseRequired(t *testing.T) {
+	ws, id, env := ucWorkspace(t)
+	ws.RequireSQLWarehouse(true)
+	c := whClient(t, ws, env)
+	ctx := context.Background()
+	for name, f := range map[string]func() error{
+		"get":  func() error { _, err := c.GetTrace(ctx, id); return err },
+		"info": func() error { _, err := c.GetTraceInfo(ctx, id); return err },
+		"search": func() error {
+			_, err := c.SearchTraces(ctx, traces.SearchQuery{Locations: []string{"main.agents"}})
+			return err
+		},
+		"feedback": func() error {
+			_, err := c.LogFeedback(ctx, id, traces.Feedback{Value: true})
+			return err
+		},
+		"delete tag": func() error { return c.DeleteTraceTag(ctx, id, "k") },
+	} {
+		err := f()
+		if !errors.Is(err, traces.ErrSQLWarehouseRequired) || !strings.Contains(err.Error(), "MLFLOW_TRACING_SQL_WAREHOUSE_ID") {
+			t.Errorf("%s: %v, want ErrSQLWarehouseRequired naming MLFLOW_TRACING_SQL_WAREHOUSE_ID", name, err)
+		}
+	}
+	ws.AddSQLWarehouse(databrickstest.SQLWarehouse{ID: "wh", State: "RUNNING"})
+	c = whClient(t, ws, env, traces.WithSQLWarehouseID("wh"))
+	if _, err := c.GetTrace(ctx, id); err != nil {
+		t.Errorf("with a warehouse: %v", err)
+	}
+}
+
+// TestSQLWarehouseBadEnvironment: a malformed auto-start variable is an
+// error of NewClient naming it, not its value.
+func TestSQLWarehouseBadEnvironment(t *testing.T) {
+	for name, val := range map[string]string{
+		"MLFLOW_SQL_WAREHOUSE_AUTO_START":                 "maybe",
+		"MLFLOW_SQL_WAREHOUSE_AUTO_START_TIMEOUT_SECONDS": "1.5",
+	} {
+		env := map[string]string{"MLFLOW_TRACKING_URI": t.TempDir(), name: val}
+		_, err := traces.NewClient(context.Background(), exporter.WithGetenv(func(k string) string { return env[k] }))
+		if err == nil || !strings.Contains(err.Error(), name) || strings.Contains(err.Error(), val) {
+			t.Errorf("%s=%s: %v", name, val, err)
+		}
+	}
+}
