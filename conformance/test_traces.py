@@ -459,3 +459,162 @@ def test_cli_matches_mlflow(bins, store, tmp_path):
         f"Deleted 2 trace(s) from experiment {exp}.\n"
     left = py_search(exp, None, None)
     assert len(left) == 14 - 5 and ids[0] not in left and ids[1] not in left
+
+
+# --- Databricks SQL warehouse ---------------------------------------------------
+#
+# MLflow's client and package traces read and annotate a Unity Catalog trace in
+# the fake workspace, call by call, with MLFLOW_TRACING_SQL_WAREHOUSE_ID set to a
+# stopped warehouse and without it; the fake records every v4 call (method,
+# path, query, body, the sql_warehouse_id it carried) and every request. Each
+# call's requests must be the same, field by field.
+
+WAREHOUSE_OPS = ["get", "get_info", "search_infos", "search", "log_feedback", "get_assessment", "update",
+                 "delete_assessment", "set_tag", "delete_tag"]
+
+
+@pytest.fixture(scope="module")
+def fake_workspace(tmp_path_factory):
+    from databricks_fake import FakeWorkspace
+
+    d = tmp_path_factory.mktemp("fakeworkspace-warehouse")
+    binary = harness.go_build("internal/databrickstest/cmd/fakeworkspace", d)
+    with FakeWorkspace(binary, d / "fake.log") as w:
+        yield w
+
+
+@pytest.fixture(scope="module")
+def uc_trace(fake_workspace, tmp_path_factory):
+    """One trace (MLflow's parity workflow, written by the Go SDK) in the Unity
+    Catalog schema wh.agents of the fake."""
+    from databricks_fake import PY_QUIET
+
+    fake_workspace.create_uc_schema("wh", "agents")
+    d = tmp_path_factory.mktemp("uc-writer")
+    parity = harness.go_build("conformance/cmd/parity", d)
+    env = harness.clean_env(HOME=str(d), MLFLOW_TRACKING_URI="databricks", MLFLOW_TRACING_DESTINATION="wh.agents",
+                            **PY_QUIET, **fake_workspace.pat_env())
+    return harness.trace_id_from_stdout(harness.run([str(parity)], env, d, 300).stdout)
+
+
+def warehouse_env(fake, home, warehouse):
+    from databricks_fake import PY_QUIET
+
+    env = harness.clean_env(HOME=str(home), MLFLOW_TRACKING_URI="databricks", **PY_QUIET, **fake.pat_env())
+    if warehouse:
+        env["MLFLOW_TRACING_SQL_WAREHOUSE_ID"] = warehouse
+    return env
+
+
+def norm_call(c: dict) -> dict:
+    """A recorded v4 call without what differs by construction: assessment ids
+    (each client logs its own), the search's page token and operation."""
+    path = re.sub(r"/assessments/a-[0-9a-f]+", "/assessments/<id>", c["Path"])
+    query = {k: sorted(v) for k, v in (c.get("Query") or {}).items()}
+    if "&update_mask=" in path:
+        # MLflow 3.17.2 appends "&update_mask=…" to a path without a query (no
+        # warehouse): the mask arrives in the path. Go sends it as the query.
+        path, mask = path.split("&update_mask=", 1)
+        query["update_mask"] = [mask]
+    body = c.get("Body")
+    return {"method": c["Method"], "path": path, "query": query, "body": body,
+            "sql_warehouse_id": c.get("SQLWarehouseID", ""), "in": c.get("In", "")}
+
+
+def per_op(calls, requests, marks):
+    """{op: (normalised v4 calls, (method, path) of the warehouse requests)}."""
+    out = {}
+    for (_, c0, r0), (op, c1, r1) in zip(marks, marks[1:]):
+        wh = [(r["Method"], r["Path"]) for r in requests[r0:r1] if r["Path"].startswith("/api/2.0/sql/warehouses/")]
+        out[op] = ([norm_call(c) for c in calls[c0:c1]], wh)
+    return out
+
+
+@pytest.mark.parametrize("warehouse", ["wh-1", None])
+def test_sql_warehouse_requests_match_python(bins, fake_workspace, uc_trace, warehouse, tmp_path):
+    fake = fake_workspace
+    if warehouse:
+        fake.admin("POST", "sql-warehouses", {"id": warehouse, "state": "STOPPED"})
+    before = len(fake.state()["rejections"] or [])
+
+    # Python, one call after another (the script marks the fake's counters).
+    res = harness.run([sys.executable, str(harness.MODULE_ROOT / "conformance" / "parity" / "traces_warehouse.py")],
+                      warehouse_env(fake, tmp_path, warehouse), tmp_path, 300,
+                      input=json.dumps({"trace_id": uc_trace, "location": "wh.agents", "fake": fake.url}))
+    py_marks = json.loads(res.stdout.strip().splitlines()[-1])["marks"]
+    st, whs = fake.state(), fake.admin("GET", "sql-warehouses")
+    py = per_op(whs["calls"], st["requests"], py_marks)
+    if warehouse:
+        assert next(w for w in whs["warehouses"] if w["id"] == warehouse)["starts"] == 1
+        fake.admin("POST", "sql-warehouses", {"id": warehouse, "state": "STOPPED"})  # stopped again for Go
+
+    # Go, the same calls.
+    def counts():
+        return [len(fake.admin("GET", "sql-warehouses")["calls"]), len(fake.state()["requests"])]
+
+    go = GoClient(bins["client"], warehouse_env(fake, tmp_path, warehouse))
+    marks = [["start", *counts()]]
+    try:
+        go.ok("get", trace_id=uc_trace)
+        marks.append(["get", *counts()])
+        go.ok("get_info", trace_id=uc_trace)
+        marks.append(["get_info", *counts()])
+        go.ok("search", locations=["wh.agents"], without_spans=True)
+        marks.append(["search_infos", *counts()])
+        go.ok("search", locations=["wh.agents"])
+        marks.append(["search", *counts()])
+        fb = go.ok("log_feedback", trace_id=uc_trace, name="quality", value=0.4)
+        marks.append(["log_feedback", *counts()])
+        go.ok("get_assessment", trace_id=uc_trace, assessment_id=fb["assessment_id"])
+        marks.append(["get_assessment", *counts()])
+        go.ok("update", trace_id=uc_trace, assessment_id=fb["assessment_id"], name="quality", feedback=0.9, rationale="again")
+        marks.append(["update", *counts()])
+        go.ok("delete_assessment", trace_id=uc_trace, assessment_id=fb["assessment_id"])
+        marks.append(["delete_assessment", *counts()])
+        go.ok("set_tag", trace_id=uc_trace, key="reviewed", tag_value="yes")
+        marks.append(["set_tag", *counts()])
+        go.ok("delete_tag", trace_id=uc_trace, key="reviewed")
+        marks.append(["delete_tag", *counts()])
+    finally:
+        go.close()
+    st, whs = fake.state(), fake.admin("GET", "sql-warehouses")
+    gov = per_op(whs["calls"], st["requests"], marks)
+
+    rejected = (st["rejections"] or [])[before:]
+    assert not rejected, f"the fake rejected MLflow's or Go's requests: {rejected}"
+    assert [m[0] for m in py_marks[1:]] == WAREHOUSE_OPS
+    for op in WAREHOUSE_OPS:
+        py_calls, py_wh = py[op]
+        go_calls, go_wh = gov[op]
+        if op == "update":
+            # Both send the same mask; the feedback value in the body is the
+            # same number (0.9), the body otherwise an assessment of each
+            # client's own (ids, times).
+            for c in py_calls + go_calls:
+                c["body"] = None
+        if op in ("search_infos", "search"):
+            # Pre-existing, not the warehouse's: MLflow's UC_SCHEMA location
+            # also names the default otel_spans_table_name and
+            # otel_logs_table_name; package traces sends catalog and schema.
+            for c in py_calls:
+                for loc in (c["body"] or {}).get("locations", []):
+                    for k in ("otel_spans_table_name", "otel_logs_table_name"):
+                        loc.get("uc_schema", {}).pop(k, None)
+        if op not in ("search_infos", "search", "update"):
+            for c in py_calls + go_calls:
+                c["body"] = None  # assessment bodies: compared in test_databricks.py
+        assert go_calls == py_calls, f"{op}: Go's v4 calls differ from MLflow's:\nGo:     {go_calls}\nPython: {py_calls}"
+        assert go_wh == py_wh, f"{op}: warehouse requests differ:\nGo:     {go_wh}\nPython: {py_wh}"
+    carrying = [c for op in WAREHOUSE_OPS for c in gov[op][0]]
+    assert carrying, "no v4 call recorded"
+    for c in carrying:
+        if c["method"] == "PATCH" and c["path"].endswith("/tags"):
+            assert c["sql_warehouse_id"] == "", c  # SetTraceTag carries none, in MLflow too
+        else:
+            assert c["sql_warehouse_id"] == (warehouse or ""), c
+    if warehouse:
+        # The first call checked the stopped warehouse, started it and polled
+        # until it ran; later calls trust the answer (MLflow's 60 s cache).
+        want = [("GET", f"/api/2.0/sql/warehouses/{warehouse}"), ("POST", f"/api/2.0/sql/warehouses/{warehouse}/start"),
+                ("GET", f"/api/2.0/sql/warehouses/{warehouse}")]
+        assert gov["get"][1] == want and all(not gov[op][1] for op in WAREHOUSE_OPS[1:])

@@ -127,7 +127,7 @@ func (w *Workspace) serveSQLAdmin(rw http.ResponseWriter, r *http.Request) bool 
 		for _, id := range sortedKeys(w.sql.warehouses) {
 			whs = append(whs, *w.sql.warehouses[id])
 		}
-		calls := slices.Clone(w.sql.calls)
+		calls := append([]WarehouseCall{}, w.sql.calls...)
 		w.mu.Unlock()
 		writeJSON(rw, map[string]any{"warehouses": whs, "calls": calls})
 	case "POST " + pathAdminRequire:
