@@ -618,3 +618,102 @@ def test_sql_warehouse_requests_match_python(bins, fake_workspace, uc_trace, war
         want = [("GET", f"/api/2.0/sql/warehouses/{warehouse}"), ("POST", f"/api/2.0/sql/warehouses/{warehouse}/start"),
                 ("GET", f"/api/2.0/sql/warehouses/{warehouse}")]
         assert gov["get"][1] == want and all(not gov[op][1] for op in WAREHOUSE_OPS[1:])
+
+
+SEARCH_MODEL_PY = """
+import json, sys
+from mlflow import MlflowClient
+ts = MlflowClient().search_traces(locations=[sys.argv[1]], model_id=sys.argv[2])
+print(json.dumps([t.info.trace_id for t in ts]))
+"""
+
+
+@pytest.fixture(scope="module")
+def model_traces(fake_workspace, tmp_path_factory):
+    """An experiment of the fake holding two traces of LoggedModel m-1 and one
+    of no model (the parity workflow, written by the Go SDK)."""
+    from databricks_fake import PY_QUIET
+
+    fake = fake_workspace
+    exp = fake.create_experiment("/Users/parity@example.com/models", cloud="AWS_PRESIGNED_URL")
+    d = tmp_path_factory.mktemp("model-writer")
+    parity = harness.go_build("conformance/cmd/parity", d)
+    ids = []
+    for model in ("m-1", "m-1", None):
+        env = harness.clean_env(HOME=str(d), MLFLOW_TRACKING_URI="databricks", MLFLOW_EXPERIMENT_ID=exp,
+                                **PY_QUIET, **fake.pat_env())
+        if model:
+            env["MLFLOW_ACTIVE_MODEL_ID"] = model
+        ids.append(harness.trace_id_from_stdout(harness.run([str(parity)], env, d, 300).stdout))
+    return exp, ids[:2]
+
+
+def model_calls(fake, start):
+    """The v4 and unified-traces calls recorded since start, normalised."""
+    calls = fake.admin("GET", "sql-warehouses")["calls"][start:]
+    out = []
+    for c in calls:
+        n = norm_call(c)
+        if n["body"]:
+            for loc in n["body"].get("locations", []):
+                loc.get("uc_schema", {}).pop("otel_spans_table_name", None)
+                loc.get("uc_schema", {}).pop("otel_logs_table_name", None)
+        out.append(n)
+    return out
+
+
+@pytest.mark.parametrize("warehouse", ["wh-2", None])
+def test_sql_warehouse_model_search_matches_python(bins, fake_workspace, model_traces, warehouse, tmp_path):
+    """A model-id search: with a warehouse, MLflow's client asks
+    GET /api/2.0/mlflow/unified-traces (SearchUnifiedTraces) and so does Go,
+    with the same query; without one, both search the metadata filter. The
+    same traces come back; `mlflow traces search --model-id … --sql-warehouse-id
+    …` and `mlflowtrace traces search …` print the same and make the same calls."""
+    fake = fake_workspace
+    exp, want = model_traces
+    if warehouse:
+        fake.admin("POST", "sql-warehouses", {"id": warehouse, "state": "RUNNING"})
+    before = len(fake.state()["rejections"] or [])
+    env = warehouse_env(fake, tmp_path, warehouse)
+
+    start = len(fake.admin("GET", "sql-warehouses")["calls"])
+    res = harness.run([sys.executable, "-c", SEARCH_MODEL_PY, exp, "m-1"], env, tmp_path, 300)
+    py_ids = json.loads(res.stdout.strip().splitlines()[-1])
+    py_calls = model_calls(fake, start)
+
+    start = len(fake.admin("GET", "sql-warehouses")["calls"])
+    go = GoClient(bins["client"], env)
+    try:
+        go_ids = go.ok("search", locations=[exp], model_id="m-1")["ids"]
+    finally:
+        go.close()
+    go_calls = model_calls(fake, start)
+
+    assert sorted(py_ids) == sorted(want) and go_ids == py_ids
+    assert go_calls == py_calls, f"Go's calls differ from MLflow's:\nGo:     {go_calls}\nPython: {py_calls}"
+    if warehouse:
+        assert [c["path"] for c in go_calls] == ["/api/2.0/mlflow/unified-traces"]
+        assert go_calls[0]["query"] == {"model_id": ["m-1"], "sql_warehouse_id": [warehouse], "experiment_ids": [exp],
+                                        "max_results": ["100"]}
+    else:
+        assert [c["path"] for c in go_calls] == ["/api/4.0/mlflow/traces/search-long-running"]
+        assert go_calls[0]["body"]["filter"] == "request_metadata.`mlflow.modelId` = 'm-1'"
+
+    # The CLIs: the deprecated flag where mlflow has it, the same output and calls.
+    cli_env = warehouse_env(fake, tmp_path, None)
+    args = ["traces", "search", "-x", exp, "--model-id", "m-1", "--output", "json", "--extract-fields", "info.trace_id"]
+    if warehouse:
+        args += ["--sql-warehouse-id", warehouse]
+    start = len(fake.admin("GET", "sql-warehouses")["calls"])
+    py_cli = harness.run([sys.executable, "-m", "mlflow", *args], cli_env, tmp_path, 300)
+    py_cli_calls = model_calls(fake, start)
+    start = len(fake.admin("GET", "sql-warehouses")["calls"])
+    go_cli = harness.run([str(bins["cli"]), *args], cli_env, tmp_path, 300)
+    go_cli_calls = model_calls(fake, start)
+    assert json.loads(go_cli.stdout) == json.loads(py_cli.stdout)
+    assert go_cli_calls == py_cli_calls == (go_calls if warehouse else go_cli_calls)
+    warning = "FutureWarning: The `sql_warehouse_id` parameter is deprecated."
+    assert (warning in py_cli.stderr) == (warning in go_cli.stderr) == bool(warehouse), (py_cli.stderr, go_cli.stderr)
+
+    rejected = (fake.state()["rejections"] or [])[before:]
+    assert not rejected, f"the fake rejected MLflow's or Go's requests: {rejected}"

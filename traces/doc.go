@@ -83,6 +83,18 @@
 //	MLFLOW_SQL_WAREHOUSE_AUTO_START                  true  check and start it first (WithSQLWarehouseAutoStart, WithoutSQLWarehouseAutoStart)
 //	MLFLOW_SQL_WAREHOUSE_AUTO_START_TIMEOUT_SECONDS  1200  how long a start may take (WithSQLWarehouseAutoStart)
 //
+// A SearchQuery.ModelID is searched through the warehouse on Databricks,
+// as MLflow's client searches it: GET /api/2.0/mlflow/unified-traces with
+// model_id, sql_warehouse_id, the locations as experiment_ids, the filter
+// a RunID makes, max_results, order_by and page_token (the warehouse is
+// not checked first for it, in MLflow neither); without a warehouse it is
+// the metadata filter request_metadata.`mlflow.modelId` = '<id>'. With a
+// warehouse set, a tracking server refuses a model id (ErrInvalid, MLflow's
+// RestStore: "searching traces by model_id is not supported on the current
+// tracking server"), and ./mlruns keeps the metadata filter where MLflow's
+// FileStore ignores the model id and returns every trace. SearchSessions
+// always uses the metadata filter.
+//
 // Without a warehouse nothing is passed and nothing is checked, as in
 // MLflow; a workspace that then cannot pick one answers "Could not resolve
 // a SQL warehouse ID", returned as an error matching
@@ -99,9 +111,6 @@
 // message. Errors never contain tokens or passwords.
 //
 // What MLflow's Python client does that this package does not: the v2
-// trace routes of MLflow 2.x servers, the model-id search through a SQL
-// warehouse (with MLFLOW_TRACING_SQL_WAREHOUSE_ID set MLflow searches a
-// model id with GET /api/2.0/mlflow/unified-traces; a model id here is a
-// metadata filter, as MLflow's client makes it without a warehouse), and
-// traces whose spans live in archive repositories.
+// trace routes of MLflow 2.x servers, and traces whose spans live in
+// archive repositories.
 package traces

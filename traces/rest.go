@@ -505,6 +505,9 @@ func (r *restBackend) search(ctx context.Context, q SearchQuery) ([]*exporter.Tr
 		}
 		req.Locations = append(req.Locations, v4Location(l))
 	}
+	if r.databricks && q.ModelID != "" {
+		return r.searchUnified(ctx, q) // only with a SQL warehouse: normalize
+	}
 	if r.databricks {
 		v4 := req
 		var err error

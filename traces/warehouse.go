@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -191,4 +192,93 @@ func warehouseRequired(err error) error {
 		return err
 	}
 	return fmt.Errorf("traces: %w: set the MLFLOW_TRACING_SQL_WAREHOUSE_ID environment variable (or traces.WithSQLWarehouseID) to your SQL warehouse ID; see https://docs.databricks.com/compute/sql-warehouse for how to set up a SQL warehouse and get its ID (%w)", ErrSQLWarehouseRequired, err)
+}
+
+const pathUnifiedTraces = "/api/2.0/mlflow/unified-traces"
+
+// searchUnified is MLflow's _search_unified_traces: the traces of model id
+// q.ModelID through the SQL warehouse (GET, the SearchUnifiedTraces message
+// as the query; the locations are its experiment_ids). As in MLflow, the
+// warehouse is not checked first, and the answer's trace infos are v2
+// (TraceInfoV2.to_v3).
+func (r *restBackend) searchUnified(ctx context.Context, q SearchQuery) ([]*exporter.TraceInfo, string, error) {
+	v := url.Values{"model_id": {q.ModelID}, "sql_warehouse_id": {r.wh.id}}
+	for _, l := range q.Locations {
+		v.Add("experiment_ids", l)
+	}
+	if q.Filter != "" {
+		v.Set("filter", q.Filter)
+	}
+	v.Set("max_results", strconv.Itoa(q.MaxResults))
+	for _, o := range q.OrderBy {
+		v.Add("order_by", o)
+	}
+	if q.PageToken != "" {
+		v.Set("page_token", q.PageToken)
+	}
+	var out struct {
+		Traces        []traceInfoV2 `json:"traces"`
+		NextPageToken string        `json:"next_page_token"`
+	}
+	if err := r.call(ctx, http.MethodGet, pathUnifiedTraces+"?"+v.Encode(), nil, &out); err != nil {
+		return nil, "", wrap(err, "search of model", q.ModelID)
+	}
+	infos := make([]*exporter.TraceInfo, len(out.Traces))
+	for i, t := range out.Traces {
+		infos[i] = t.v3()
+	}
+	return infos, out.NextPageToken, nil
+}
+
+// traceInfoV2 is MLflow's mlflow.TraceInfo message (protobuf JSON).
+type traceInfoV2 struct {
+	RequestID       string     `json:"request_id"`
+	ExperimentID    string     `json:"experiment_id"`
+	TimestampMs     protoInt64 `json:"timestamp_ms"`
+	ExecutionTimeMs protoInt64 `json:"execution_time_ms"`
+	Status          string     `json:"status"`
+	RequestMetadata []keyValue `json:"request_metadata"`
+	Tags            []keyValue `json:"tags"`
+}
+
+type keyValue struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// protoInt64 is an int64 in protobuf JSON: a number or a decimal string.
+type protoInt64 int64
+
+func (p *protoInt64) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if s == "null" || s == "" {
+		return nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	*p = protoInt64(n)
+	return err
+}
+
+// v3 is TraceInfoV2.to_v3: the experiment's location, no previews, the
+// status as state (TRACE_STATUS_UNSPECIFIED: STATE_UNSPECIFIED).
+func (t traceInfoV2) v3() *exporter.TraceInfo {
+	state := t.Status
+	if state == "" || state == "TRACE_STATUS_UNSPECIFIED" {
+		state = "STATE_UNSPECIFIED"
+	}
+	info := &exporter.TraceInfo{
+		TraceID: t.RequestID, ExperimentID: t.ExperimentID,
+		RequestTime:       time.UnixMilli(int64(t.TimestampMs)).UTC(),
+		ExecutionDuration: time.Duration(t.ExecutionTimeMs) * time.Millisecond,
+		State:             state,
+		Metadata:          map[string]string{},
+		Tags:              map[string]string{},
+	}
+	for _, kv := range t.RequestMetadata {
+		info.Metadata[kv.Key] = kv.Value
+	}
+	for _, kv := range t.Tags {
+		info.Tags[kv.Key] = kv.Value
+	}
+	return info
 }

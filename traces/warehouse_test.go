@@ -321,3 +321,141 @@ func TestSQLWarehouseBadEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// writeEnvTraces writes n traces (a root and a tool span) with env (plus
+// getenv's base) and returns their ids.
+func writeEnvTraces(t *testing.T, env map[string]string, opts []exporter.Option, n int) []string {
+	t.Helper()
+	ctx := context.Background()
+	p, err := tracing.Init(ctx, tracing.WithEnabled(), tracing.WithGetenv(func(k string) string { return env[k] }),
+		tracing.WithoutGlobalTracerProvider(), tracing.WithExporterOptions(opts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range n {
+		c, root := tracing.StartSpan(ctx, "agent")
+		_, tool := tracing.StartSpan(c, "tool")
+		tool.End()
+		root.End()
+		ids = append(ids, root.TraceID())
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// TestSQLWarehouseModelSearch: a model-id search with a SQL warehouse is,
+// on Databricks, MLflow's SearchUnifiedTraces (GET
+// /api/2.0/mlflow/unified-traces with model_id, sql_warehouse_id, the
+// locations as experiment_ids and max_results; the warehouse is not
+// checked first, as in MLflow) and finds the model's traces with their
+// spans; without a warehouse it is the metadata filter in the v4 search.
+// A tracking server with a warehouse set refuses the model id (MLflow's
+// RestStore), ./mlruns keeps the filter.
+func TestSQLWarehouseModelSearch(t *testing.T) {
+	ws := databrickstest.New(t)
+	ws.AddSQLWarehouse(databrickstest.SQLWarehouse{ID: "wh", State: "STOPPED"})
+	exp := ws.CreateExperiment("/Users/a@b.c/models", databrickstest.AWS)
+	env := ws.PATEnv()
+	env["MLFLOW_TRACKING_URI"] = "databricks"
+	env["MLFLOW_EXPERIMENT_ID"] = exp
+	env["DATABRICKS_CONFIG_FILE"] = "/nonexistent/databrickscfg"
+	hc := []exporter.Option{exporter.WithHTTPClient(ws.HTTPClient())}
+	withModel := map[string]string{"MLFLOW_ACTIVE_MODEL_ID": "m-1"}
+	for k, v := range env {
+		withModel[k] = v
+	}
+	want := writeEnvTraces(t, withModel, hc, 2)
+	writeEnvTraces(t, env, hc, 1)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name      string
+		warehouse string
+		q         traces.SearchQuery
+		call      string // the recorded call: "METHOD path"
+		wantErr   error
+	}{
+		{"warehouse", "wh", traces.SearchQuery{ModelID: "m-1"}, "GET /api/2.0/mlflow/unified-traces", nil},
+		{"no warehouse", "", traces.SearchQuery{ModelID: "m-1"}, "POST /api/4.0/mlflow/traces/search-long-running", nil},
+		{"warehouse and filter", "wh", traces.SearchQuery{ModelID: "m-1", Filter: "status = 'OK'"}, "", traces.ErrInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := map[string]string{"MLFLOW_TRACING_SQL_WAREHOUSE_ID": tc.warehouse}
+			for k, v := range env {
+				e[k] = v
+			}
+			c := whClient(t, ws, e)
+			from, reqs := len(ws.WarehouseCalls()), len(ws.Requests())
+			page, err := c.SearchTraces(ctx, tc.q)
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := traceIDs(page.Traces)
+			if len(got) != 2 || !(got[0] == want[1] && got[1] == want[0]) || len(page.Traces[0].Spans) != 2 {
+				t.Errorf("traces %v, want %v (newest first) with 2 spans", got, want)
+			}
+			calls := ws.WarehouseCalls()[from:]
+			if len(calls) != 1 || calls[0].Method+" "+calls[0].Path != tc.call {
+				t.Fatalf("calls %+v, want one %s", calls, tc.call)
+			}
+			if tc.warehouse != "" {
+				q := calls[0].Query
+				if q.Get("model_id") != "m-1" || q.Get("sql_warehouse_id") != "wh" || strings.Join(q["experiment_ids"], ",") != exp || q.Get("max_results") != "100" || len(q) != 4 {
+					t.Errorf("unified-traces query %v", q)
+				}
+				if gets, _ := warehouseRequests(ws); gets != 0 {
+					t.Errorf("%d warehouse checks, want none (MLflow checks none for this call)", gets)
+				}
+			} else if !strings.Contains(string(calls[0].Body), "mlflow.modelId") {
+				t.Errorf("search body %s, want the metadata filter", calls[0].Body)
+			}
+			for _, r := range ws.Requests()[reqs:] {
+				if strings.HasPrefix(r.Path, "/api/3.0/mlflow/traces/search") {
+					t.Errorf("v3 search %s", r.Path)
+				}
+			}
+		})
+	}
+	if rej := ws.Rejections(); len(rej) > 0 {
+		t.Errorf("the fake rejected: %v", rej)
+	}
+
+	t.Run("tracking server", func(t *testing.T) {
+		e := map[string]string{"MLFLOW_TRACKING_URI": "http://127.0.0.1:1", "MLFLOW_TRACING_SQL_WAREHOUSE_ID": "wh"}
+		c, err := traces.NewClient(ctx, exporter.WithGetenv(func(k string) string { return e[k] }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_, err = c.SearchTraces(ctx, traces.SearchQuery{Locations: []string{"0"}, ModelID: "m-1"})
+		if !errors.Is(err, traces.ErrInvalid) || !strings.Contains(err.Error(), "searching traces by model_id is not supported on the current tracking server") {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("local store", func(t *testing.T) {
+		root := t.TempDir() + "/mlruns"
+		e := map[string]string{"MLFLOW_TRACKING_URI": root, "MLFLOW_ACTIVE_MODEL_ID": "m-1"}
+		ids := writeEnvTraces(t, e, nil, 1)
+		delete(e, "MLFLOW_ACTIVE_MODEL_ID")
+		writeEnvTraces(t, e, nil, 1)
+		e["MLFLOW_TRACING_SQL_WAREHOUSE_ID"] = "wh"
+		c, err := traces.NewClient(ctx, exporter.WithGetenv(func(k string) string { return e[k] }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		page, err := c.SearchTraces(ctx, traces.SearchQuery{ModelID: "m-1"})
+		if err != nil || len(page.Traces) != 1 || page.Traces[0].Info.TraceID != ids[0] {
+			t.Errorf("search = %+v, %v; want %v", page, err, ids)
+		}
+	})
+}

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // SQL warehouses, as MLflow 3.17.2's DatabricksTracingRestStore meets them
@@ -16,6 +18,8 @@ import (
 //
 //	GET  /api/2.0/sql/warehouses/{id}        the warehouse and its state (databricks-sdk warehouses.get)
 //	POST /api/2.0/sql/warehouses/{id}/start  start it (warehouses.start; body {})
+//	GET  /api/2.0/mlflow/unified-traces      SearchUnifiedTraces: the traces of a model id in
+//	                                         experiments, through a warehouse (v2 trace infos)
 //
 // and the sql_warehouse_id that its v4 trace calls carry: in the query of
 // the GET trace info (with trace_id and location), batchGet (with
@@ -34,6 +38,7 @@ import (
 // or without an id: method, path, query, JSON body and the id it carried.
 
 const (
+	pathUnifiedTraces = "/api/2.0/mlflow/unified-traces"
 	pathWarehouses    = "/api/2.0/sql/warehouses/"
 	pathAdminSQL      = "/__fake/sql-warehouses"
 	pathAdminRequire  = "/__fake/require-sql-warehouse"
@@ -147,6 +152,12 @@ func (w *Workspace) serveSQLAdmin(rw http.ResponseWriter, r *http.Request) bool 
 // serveWarehouses serves GET /api/2.0/sql/warehouses/{id} and POST
 // …/{id}/start; false when p is neither.
 func (w *Workspace) serveWarehouses(rw http.ResponseWriter, r *http.Request) bool {
+	if r.URL.Path == pathUnifiedTraces {
+		if w.method(rw, r, http.MethodGet) {
+			w.serveUnifiedTraces(rw, r)
+		}
+		return true
+	}
 	rest, ok := strings.CutPrefix(r.URL.Path, pathWarehouses)
 	if !ok || rest == "" {
 		return false
@@ -323,4 +334,112 @@ func (w *Workspace) refuseWarehouse(rw http.ResponseWriter, call WarehouseCall, 
 	msg := w.reject(format, args...)
 	apiError(rw, http.StatusBadRequest, "INVALID_PARAMETER_VALUE", msg)
 	return true
+}
+
+// serveUnifiedTraces is SearchUnifiedTraces (GET, the message as the query):
+// model_id and sql_warehouse_id (a known warehouse; MLflow does not start
+// it first) are required, experiment_ids are searched with the filter
+// request_metadata.`mlflow.modelId` = '<model id>' (and filter), answered as
+// mlflow.TraceInfo (v2) messages. Recorded as a WarehouseCall.
+func (w *Workspace) serveUnifiedTraces(rw http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	call := WarehouseCall{Method: r.Method, Path: r.URL.Path, Query: q, SQLWarehouseID: q.Get("sql_warehouse_id"), In: "query"}
+	allowed := []string{"model_id", "sql_warehouse_id", "experiment_ids", "filter", "max_results", "order_by", "page_token"}
+	for k, v := range q {
+		switch {
+		case !slices.Contains(allowed, k):
+			w.refuseWarehouse(rw, call, "SearchUnifiedTraces: query parameter %q is not a field of the request message (want %v)", k, allowed)
+			return
+		case k != "experiment_ids" && k != "order_by" && len(v) != 1:
+			w.refuseWarehouse(rw, call, "SearchUnifiedTraces: %s given %d times", k, len(v))
+			return
+		}
+	}
+	max := 100
+	if s := q.Get("max_results"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			w.refuseWarehouse(rw, call, "SearchUnifiedTraces: max_results %q is not a positive int32", s)
+			return
+		}
+		max = n
+	}
+	switch {
+	case q.Get("model_id") == "":
+		w.refuseWarehouse(rw, call, "SearchUnifiedTraces: no model_id")
+		return
+	case call.SQLWarehouseID == "":
+		w.refuseWarehouse(rw, call, "SearchUnifiedTraces: no sql_warehouse_id")
+		return
+	case len(q["experiment_ids"]) == 0:
+		w.refuseWarehouse(rw, call, "SearchUnifiedTraces: no experiment_ids")
+		return
+	}
+	w.mu.Lock()
+	w.sql.calls = append(w.sql.calls, call)
+	known := w.sql.warehouses[call.SQLWarehouseID] != nil
+	w.mu.Unlock()
+	if !known {
+		w.reject("SearchUnifiedTraces: sql_warehouse_id %q names no warehouse", call.SQLWarehouseID)
+		apiError(rw, http.StatusBadRequest, "INVALID_PARAMETER_VALUE", fmt.Sprintf("SQL warehouse %s does not exist.", call.SQLWarehouseID))
+		return
+	}
+	filter := "request_metadata.`mlflow.modelId` = '" + q.Get("model_id") + "'"
+	if f := q.Get("filter"); f != "" {
+		filter += " AND " + f
+	}
+	locs := map[string]bool{}
+	for _, id := range q["experiment_ids"] {
+		locs[id] = true
+	}
+	infos, next, err := w.search(locs, filter, q["order_by"], max, q.Get("page_token"))
+	if err != nil {
+		w.reject("SearchUnifiedTraces: %v", err)
+		apiError(rw, http.StatusBadRequest, "INVALID_PARAMETER_VALUE", err.Error())
+		return
+	}
+	out := []map[string]any{}
+	for _, m := range infos {
+		out = append(out, traceInfoV2(m))
+	}
+	writeJSON(rw, map[string]any{"traces": out, "next_page_token": next})
+}
+
+// traceInfoV2 turns a stored trace info (TraceInfoV3 JSON) into the
+// mlflow.TraceInfo (v2) message a workspace answers SearchUnifiedTraces
+// with (int64s as strings, metadata and tags as key/value lists).
+func traceInfoV2(m map[string]any) map[string]any {
+	var in struct {
+		TraceID  string `json:"trace_id"`
+		Location struct {
+			MLflowExperiment struct {
+				ExperimentID string `json:"experiment_id"`
+			} `json:"mlflow_experiment"`
+		} `json:"trace_location"`
+		RequestTime string            `json:"request_time"`
+		Duration    string            `json:"execution_duration"`
+		State       string            `json:"state"`
+		Metadata    map[string]string `json:"trace_metadata"`
+		Tags        map[string]string `json:"tags"`
+	}
+	b, _ := json.Marshal(m)
+	_ = json.Unmarshal(b, &in)
+	ts, _ := time.Parse(time.RFC3339Nano, in.RequestTime)
+	d, _ := time.ParseDuration(in.Duration)
+	status := in.State
+	if status == "" || status == "STATE_UNSPECIFIED" {
+		status = "TRACE_STATUS_UNSPECIFIED"
+	}
+	kvs := func(m map[string]string) []map[string]string {
+		out := []map[string]string{}
+		for _, k := range sortedKeys(m) {
+			out = append(out, map[string]string{"key": k, "value": m[k]})
+		}
+		return out
+	}
+	return map[string]any{
+		"request_id": in.TraceID, "experiment_id": in.Location.MLflowExperiment.ExperimentID,
+		"timestamp_ms": strconv.FormatInt(ts.UnixMilli(), 10), "execution_time_ms": strconv.FormatInt(d.Milliseconds(), 10),
+		"status": status, "request_metadata": kvs(in.Metadata), "tags": kvs(in.Tags),
+	}
 }
