@@ -68,6 +68,9 @@ func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("traces: %w", err)
 	}
+	if s.SQLWarehouseEnvErr != nil {
+		return nil, fmt.Errorf("traces: %w", s.SQLWarehouseEnvErr)
+	}
 	switch s.Kind {
 	case settings.Server:
 		c, err := s.RESTClient(userAgent, maxResponseBytes)

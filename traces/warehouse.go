@@ -48,13 +48,14 @@ func WithSQLWarehouseAutoStart(timeout time.Duration) exporter.Option {
 		if timeout > 0 {
 			s.SQLWarehouseStartTimeout = timeout
 		}
+		s.SQLWarehouseEnvErr = nil
 	})
 }
 
 // WithoutSQLWarehouseAutoStart passes the SQL warehouse id without checking
 // or starting the warehouse (MLFLOW_SQL_WAREHOUSE_AUTO_START=false).
 func WithoutSQLWarehouseAutoStart() exporter.Option {
-	return settings.Func(func(s *settings.Settings) { s.SQLWarehouseAutoStart = false })
+	return settings.Func(func(s *settings.Settings) { s.SQLWarehouseAutoStart, s.SQLWarehouseEnvErr = false, nil })
 }
 
 // ErrSQLWarehouseRequired is matched by the error of a Databricks call that

@@ -308,7 +308,8 @@ func TestSQLWarehouseRequired(t *testing.T) {
 }
 
 // TestSQLWarehouseBadEnvironment: a malformed auto-start variable is an
-// error of NewClient naming it, not its value.
+// error of NewClient naming it, not its value, unless an option overrides
+// it.
 func TestSQLWarehouseBadEnvironment(t *testing.T) {
 	for name, val := range map[string]string{
 		"MLFLOW_SQL_WAREHOUSE_AUTO_START":                 "maybe",
@@ -319,6 +320,16 @@ func TestSQLWarehouseBadEnvironment(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), name) || strings.Contains(err.Error(), val) {
 			t.Errorf("%s=%s: %v", name, val, err)
 		}
+	}
+	// An option overrides the variables, a malformed one included.
+	for _, opt := range []exporter.Option{traces.WithoutSQLWarehouseAutoStart(), traces.WithSQLWarehouseAutoStart(time.Minute)} {
+		env := map[string]string{"MLFLOW_TRACKING_URI": t.TempDir(), "MLFLOW_SQL_WAREHOUSE_AUTO_START": "maybe"}
+		c, err := traces.NewClient(context.Background(), exporter.WithGetenv(func(k string) string { return env[k] }), opt)
+		if err != nil {
+			t.Errorf("with an option: %v", err)
+			continue
+		}
+		_ = c.Close()
 	}
 }
 

@@ -146,6 +146,11 @@ type Settings struct {
 	SQLWarehouseID           string
 	SQLWarehouseAutoStart    bool
 	SQLWarehouseStartTimeout time.Duration
+	// SQLWarehouseEnvErr is a malformed MLFLOW_SQL_WAREHOUSE_AUTO_START*
+	// variable: package traces reports it (its options, which override
+	// the variables, clear it); other readers (package prompts) do not
+	// use them and are not stopped by it.
+	SQLWarehouseEnvErr error
 
 	// Pipeline.
 	AsyncLogging     bool
@@ -351,7 +356,7 @@ func (s *Settings) loadEnv(reading bool) error {
 	if !reading {
 		check(s.loadPipelineEnv())
 	} else {
-		check(s.loadReadingEnv())
+		s.SQLWarehouseEnvErr = s.loadReadingEnv()
 	}
 
 	t := &s.Transport
