@@ -717,3 +717,49 @@ def test_sql_warehouse_model_search_matches_python(bins, fake_workspace, model_t
 
     rejected = (fake.state()["rejections"] or [])[before:]
     assert not rejected, f"the fake rejected MLflow's or Go's requests: {rejected}"
+
+
+GET_TRACE_ERROR_PY = """
+import json, sys
+from mlflow import MlflowClient
+try:
+    MlflowClient().get_trace(sys.argv[1])
+    print(json.dumps({"error": None}))
+except Exception as e:
+    print(json.dumps({"error": str(e), "code": getattr(e, "error_code", None)}))
+"""
+
+
+def test_sql_warehouse_required_matches_python(bins, fake_workspace, uc_trace, tmp_path):
+    """A workspace that cannot resolve a warehouse for a call without one
+    answers INVALID_PARAMETER_VALUE "Could not resolve a SQL warehouse ID":
+    MLflow's client and package traces both turn it into "SQL warehouse ID is
+    required for accessing traces in UC tables" naming
+    MLFLOW_TRACING_SQL_WAREHOUSE_ID; with the variable set both succeed."""
+    fake = fake_workspace
+    fake.admin("POST", "require-sql-warehouse", {"on": True})
+    try:
+        env = warehouse_env(fake, tmp_path, None)
+        res = harness.run([sys.executable, "-c", GET_TRACE_ERROR_PY, uc_trace], env, tmp_path, 300)
+        py = json.loads(res.stdout.strip().splitlines()[-1])
+        go = GoClient(bins["client"], env)
+        try:
+            out = go("get", trace_id=uc_trace)
+        finally:
+            go.close()
+        for who, msg in (("python", py["error"]), ("go", out.get("error"))):
+            assert msg and "SQL warehouse ID is required for accessing traces in UC tables" in msg, (who, msg)
+            assert "MLFLOW_TRACING_SQL_WAREHOUSE_ID" in msg, (who, msg)
+        assert py["code"] == "BAD_REQUEST"
+
+        fake.admin("POST", "sql-warehouses", {"id": "wh-3", "state": "RUNNING"})
+        env = warehouse_env(fake, tmp_path, "wh-3")
+        res = harness.run([sys.executable, "-c", GET_TRACE_ERROR_PY, uc_trace], env, tmp_path, 300)
+        assert json.loads(res.stdout.strip().splitlines()[-1])["error"] is None
+        go = GoClient(bins["client"], env)
+        try:
+            assert "error" not in go("get", trace_id=uc_trace)
+        finally:
+            go.close()
+    finally:
+        fake.admin("POST", "require-sql-warehouse", {"on": False})
