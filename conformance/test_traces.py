@@ -763,3 +763,46 @@ def test_sql_warehouse_required_matches_python(bins, fake_workspace, uc_trace, t
             go.close()
     finally:
         fake.admin("POST", "require-sql-warehouse", {"on": False})
+
+
+@pytest.mark.parametrize("case", ["start fails", "unknown"])
+def test_sql_warehouse_start_failure_matches_python(bins, fake_workspace, uc_trace, case, tmp_path):
+    """A warehouse that does not start (the fake answers STOPPED after the
+    start) or does not exist: MLflow's client and package traces both fail
+    before the trace call, with the same cause, and make the same warehouse
+    requests."""
+    fake = fake_workspace
+    wh = "wh-fail" if case == "start fails" else "wh-none"
+    if case == "start fails":
+        fake.admin("POST", "sql-warehouses", {"id": wh, "state": "STOPPED", "fail_start": True})
+    env = warehouse_env(fake, tmp_path, wh)
+
+    def warehouse_requests(start):
+        return [(r["Method"], r["Path"]) for r in fake.state()["requests"][start:]
+                if r["Path"].startswith("/api/") and not r["Path"].startswith("/api/2.0/mlflow/experiments")]
+
+    start = len(fake.state()["requests"])
+    res = harness.run([sys.executable, "-c", GET_TRACE_ERROR_PY, uc_trace], env, tmp_path, 300)
+    py = json.loads(res.stdout.strip().splitlines()[-1])["error"]
+    py_reqs = warehouse_requests(start)
+    start = len(fake.state()["requests"])
+    go = GoClient(bins["client"], env)
+    try:
+        out = go("get", trace_id=uc_trace)
+    finally:
+        go.close()
+    go_reqs = warehouse_requests(start)
+    err = out.get("error")
+    assert py and err, (py, out)
+    if case == "start fails":
+        cause = "failed to reach RUNNING, got State.STOPPED: current status: State.STOPPED"
+        assert f"Failed to start SQL warehouse '{wh}': {cause}" in py
+        assert f"failed to start SQL warehouse '{wh}': {cause}" in err
+        assert "MLFLOW_SQL_WAREHOUSE_AUTO_START=false" in py and "MLFLOW_SQL_WAREHOUSE_AUTO_START=false" in err
+    else:
+        assert f"Warehouse {wh} does not exist." in py and f"Warehouse {wh} does not exist." in err, (py, err)
+    assert go_reqs == py_reqs and not any("/mlflow/traces/" in p for _, p in go_reqs), (go_reqs, py_reqs)
+    want = [("GET", f"/api/2.0/sql/warehouses/{wh}")]
+    if case == "start fails":
+        want += [("POST", f"/api/2.0/sql/warehouses/{wh}/start"), ("GET", f"/api/2.0/sql/warehouses/{wh}")]
+    assert go_reqs == want, go_reqs

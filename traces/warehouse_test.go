@@ -246,6 +246,8 @@ func TestSQLWarehouseAutoStart(t *testing.T) {
 			&databrickstest.SQLWarehouse{ID: "wh", State: "STOPPED", StartPolls: 1000},
 			[]string{"timed out after 0s waiting for SQL warehouse 'wh' to reach RUNNING state", "MLFLOW_SQL_WAREHOUSE_AUTO_START_TIMEOUT_SECONDS"}, 1},
 		{"unknown warehouse", nil, nil, nil, []string{"SQL warehouse 'wh'", "Warehouse wh does not exist."}, 1},
+		{"start fails", nil, nil, &databrickstest.SQLWarehouse{ID: "wh", State: "STOPPED", FailStart: true},
+			[]string{"failed to start SQL warehouse 'wh': failed to reach RUNNING, got State.STOPPED: current status: State.STOPPED", "MLFLOW_SQL_WAREHOUSE_AUTO_START=false"}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ws, id, env := ucWorkspace(t)

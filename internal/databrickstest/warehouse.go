@@ -53,6 +53,8 @@ type SQLWarehouse struct {
 	// StartPolls is how many GETs after a start still answer STARTING
 	// before RUNNING.
 	StartPolls int `json:"start_polls,omitempty"`
+	// FailStart makes a start fail: the warehouse answers STOPPED again.
+	FailStart bool `json:"fail_start,omitempty"`
 	// Starts counts the start requests.
 	Starts int `json:"starts"`
 }
@@ -203,7 +205,7 @@ func (w *Workspace) serveWarehouses(rw http.ResponseWriter, r *http.Request) boo
 			return true
 		}
 		wh.Starts++
-		if wh.State != warehouseRunning {
+		if wh.State != warehouseRunning && !wh.FailStart {
 			wh.State = warehouseStarting
 		}
 		writeJSON(rw, map[string]any{})
