@@ -45,14 +45,14 @@
 //     without presigned Files URLs answer), v4 trace info and batchGet with
 //     OTLP spans, v3 and v4 assessments (overrides, update masks), v2 and v4
 //     tags, delete-traces;
+//   - faults (Fail: status, Retry-After, delays, on the workspace or a
+//     store), token expiry (ExpireTokens), revocation (RevokeToken), expired
+//     signed URLs (ExpireSignedURLs);
 //   - SQL warehouses (warehouse.go): get and start a warehouse, the
 //     model-id search GET /api/2.0/mlflow/unified-traces, and strict checks
 //     of the sql_warehouse_id the v4 calls carry (query or search body;
 //     only where MLflow's request messages have the field; a known, running
-//     warehouse), each such call recorded (WarehouseCalls);
-//   - faults (Fail: status, Retry-After, delays, on the workspace or a
-//     store), token expiry (ExpireTokens), revocation (RevokeToken), expired
-//     signed URLs (ExpireSignedURLs).
+//     warehouse), each such call recorded (WarehouseCalls).
 //
 // Everything stored is recorded per trace (Traces, Trace) together with
 // every request (Requests) and every rejection and its reason (Rejections).

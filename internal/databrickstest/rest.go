@@ -96,6 +96,7 @@ func (w *Workspace) serve(rw http.ResponseWriter, r *http.Request) {
 	}
 	auth = kind
 	switch {
+	case w.serveWarehouses(sr, r), w.checkWarehouse(sr, r): // SQL warehouses: warehouse.go
 	case p == pathGetExperiment:
 		if w.method(sr, r, http.MethodGet) {
 			w.serveGetExperiment(sr, r)
@@ -132,7 +133,6 @@ func (w *Workspace) serve(rw http.ResponseWriter, r *http.Request) {
 		if w.method(sr, r, http.MethodPost) {
 			w.serveTraceInfoV4(sr, r)
 		}
-	case w.serveWarehouses(sr, r), w.checkWarehouse(sr, r): // SQL warehouses: warehouse.go
 	case w.serveRead(sr, r):
 	default:
 		w.reject("%s %s: no such endpoint", r.Method, p)

@@ -91,6 +91,7 @@ type Workspace struct {
 	volumes    map[string]bool // "/Volumes/c/s/v"
 	files      map[string][]byte
 	traces     map[string]*Trace
+	sql        sqlState // SQL warehouses: warehouse.go
 	order      []string
 	creds      map[string]*signedURL // signature -> issued URL
 	faults     []*Fault
@@ -98,7 +99,6 @@ type Workspace struct {
 	rejections []string
 	denied     map[string]bool      // experiment ids the principal may not edit
 	ops        map[string]*searchOp // long-running searches
-	sql        sqlState             // SQL warehouses: warehouse.go
 }
 
 type tokenInfo struct {
