@@ -86,6 +86,13 @@ type warehouse struct {
 
 	mu            sync.Mutex
 	verifiedUntil time.Time
+	checking      *warehouseCheck // the check in flight, nil when none
+}
+
+// warehouseCheck is a check in flight: err is set before done closes.
+type warehouseCheck struct {
+	done chan struct{}
+	err  error
 }
 
 func newWarehouse(s *settings.Settings, c *transport.Client) *warehouse {
@@ -101,8 +108,11 @@ func newWarehouse(s *settings.Settings, c *transport.Client) *warehouse {
 
 // ID returns the id to send ("" without a warehouse), checking first,
 // when auto-start is on, that the warehouse runs and starting it if not.
-// No lock is held during the requests: concurrent callers on a cold cache
-// may each check, as in MLflow (the start is idempotent).
+// Concurrent callers on a cold cache (a search page's span loads) wait for
+// one check and share its outcome — MLflow lets each of its threads check;
+// the requests of one check are the same. No lock is held during the
+// requests; a waiter stops waiting when its ctx is done, and checks itself
+// when the checking caller's ctx ended the check.
 func (w *warehouse) ID(ctx context.Context) (string, error) {
 	if w == nil || w.id == "" {
 		return "", nil
@@ -110,18 +120,46 @@ func (w *warehouse) ID(ctx context.Context) (string, error) {
 	if !w.autoStart {
 		return w.id, nil
 	}
-	w.mu.Lock()
-	fresh := w.now().Before(w.verifiedUntil)
-	w.mu.Unlock()
-	if fresh {
-		return w.id, nil
+	for {
+		w.mu.Lock()
+		if w.now().Before(w.verifiedUntil) {
+			w.mu.Unlock()
+			return w.id, nil
+		}
+		c := w.checking
+		if c == nil {
+			break // w.mu held: this caller checks
+		}
+		w.mu.Unlock()
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+		switch {
+		case c.err == nil:
+			return w.id, nil
+		case errors.Is(c.err, context.Canceled) || errors.Is(c.err, context.DeadlineExceeded):
+			// The checking caller gave up (its ctx); this one has not.
+			continue
+		}
+		return "", c.err
 	}
-	if err := w.ensureRunning(ctx); err != nil {
-		return "", err
-	}
-	w.mu.Lock()
-	w.verifiedUntil = w.now().Add(warehouseVerified)
+	c := &warehouseCheck{done: make(chan struct{})}
+	w.checking = c
 	w.mu.Unlock()
+
+	c.err = w.ensureRunning(ctx)
+	w.mu.Lock()
+	w.checking = nil
+	if c.err == nil {
+		w.verifiedUntil = w.now().Add(warehouseVerified)
+	}
+	w.mu.Unlock()
+	close(c.done)
+	if c.err != nil {
+		return "", c.err
+	}
 	return w.id, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -471,4 +472,68 @@ func TestSQLWarehouseModelSearch(t *testing.T) {
 			t.Errorf("search = %+v, %v; want %v", page, err, ids)
 		}
 	})
+}
+
+// TestSQLWarehouseConcurrentCheck: callers that need the warehouse at once
+// on a cold cache wait for one check: one GET, one start, one notice.
+func TestSQLWarehouseConcurrentCheck(t *testing.T) {
+	ws, id, env := ucWorkspace(t)
+	ws.AddSQLWarehouse(databrickstest.SQLWarehouse{ID: "wh", State: "STOPPED", StartPolls: 3})
+	env["MLFLOW_TRACING_SQL_WAREHOUSE_ID"] = "wh"
+	c := whClient(t, ws, env)
+	var mu sync.Mutex
+	notices := 0
+	traces.SetWarehouseNotice(c, func(string) { mu.Lock(); notices++; mu.Unlock() })
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Go(func() {
+			_, err := c.GetTraceInfo(context.Background(), id)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	gets, starts := warehouseRequests(ws)
+	if gets != 5 || starts != 1 || notices != 1 {
+		t.Errorf("%d GETs, %d starts, %d notices; want 5 (check, 3 × STARTING, RUNNING), 1, 1", gets, starts, notices)
+	}
+}
+
+// TestSQLWarehouseCheckCanceled: a caller whose ctx ends its check gets
+// the ctx's error; a caller waiting for that check checks itself and
+// succeeds.
+func TestSQLWarehouseCheckCanceled(t *testing.T) {
+	ws, id, env := ucWorkspace(t)
+	ws.AddSQLWarehouse(databrickstest.SQLWarehouse{ID: "wh", State: "STOPPED"})
+	env["MLFLOW_TRACING_SQL_WAREHOUSE_ID"] = "wh"
+	c := whClient(t, ws, env)
+	ctx, cancel := context.WithCancel(context.Background())
+	waiter := make(chan error, 1)
+	first := true
+	traces.SetWarehouseNotice(c, func(string) {
+		if first { // the first caller's check: start another caller, then end the first's ctx
+			first = false
+			go func() {
+				_, err := c.GetTraceInfo(context.Background(), id)
+				waiter <- err
+			}()
+			time.Sleep(20 * time.Millisecond)
+			cancel()
+		}
+	})
+	if _, err := c.GetTraceInfo(ctx, id); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled caller: %v, want context.Canceled", err)
+	}
+	if err := <-waiter; err != nil {
+		t.Errorf("waiting caller: %v", err)
+	}
+	if wh, _ := ws.SQLWarehouse("wh"); wh.State != "RUNNING" {
+		t.Errorf("warehouse %+v, want RUNNING", wh)
+	}
 }
