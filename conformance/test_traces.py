@@ -14,6 +14,12 @@ local ./mlruns store and on a real `mlflow server`:
 - Bad input: a typed not-found for an unknown trace, the server's message
   for an invalid filter, an ErrInvalid before any request.
 - CLI: each subcommand's output equals `mlflow traces …`'s on the same store.
+- Databricks SQL warehouse (MLFLOW_TRACING_SQL_WAREHOUSE_ID), against the fake
+  workspace: MLflow's client and package traces make the same requests call by
+  call (sql_warehouse_id where MLflow puts it, the warehouse check and start),
+  with and without a warehouse; a model-id search (SearchUnifiedTraces) and
+  `traces search --model-id … --sql-warehouse-id …` of both CLIs; a workspace
+  that needs a warehouse; a warehouse that does not start or does not exist.
 
 conformance/cmd/traceclient runs package traces (one JSON request per line);
 conformance/parity/traces_workflow.py writes the Python traces.
