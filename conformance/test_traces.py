@@ -812,3 +812,75 @@ def test_sql_warehouse_start_failure_matches_python(bins, fake_workspace, uc_tra
     if case == "start fails":
         want += [("POST", f"/api/2.0/sql/warehouses/{wh}/start"), ("GET", f"/api/2.0/sql/warehouses/{wh}")]
     assert go_reqs == want, go_reqs
+
+
+SEARCH_ONLINE_PY = """
+import json, sys
+from mlflow import MlflowClient
+ts = MlflowClient().search_traces(locations=[sys.argv[1]], filter_string="tags.`mlflow.traceName` = 'online'")
+print(json.dumps({t.info.trace_id: len(t.data.spans) for t in ts}))
+"""
+ONLINE_ID = "0b4e0d5c-8d4c-4a4e-9c1f-3f0f6f8a2b11"
+
+
+@pytest.fixture(scope="module")
+def online_trace(fake_workspace, tmp_path_factory):
+    """An experiment of the fake holding an online trace (UUID id, source table
+    and request id metadata; its traces.json that of a Go-written trace)."""
+    from databricks_fake import PY_QUIET
+
+    fake = fake_workspace
+    exp = fake.create_experiment("/Users/parity@example.com/online", cloud="AWS_PRESIGNED_URL")
+    d = tmp_path_factory.mktemp("online-writer")
+    parity = harness.go_build("conformance/cmd/parity", d)
+    env = harness.clean_env(HOME=str(d), MLFLOW_TRACKING_URI="databricks", MLFLOW_EXPERIMENT_ID=exp,
+                            **PY_QUIET, **fake.pat_env())
+    src = fake.trace(harness.trace_id_from_stdout(harness.run([str(parity)], env, d, 300).stdout))
+    info = json.loads(json.dumps(src["TraceInfo"]))
+    info["trace_id"] = ONLINE_ID
+    info["trace_metadata"].update({"mlflow.sourceTable": "main.serving.payload", "mlflow.databricksRequestId": "req-1"})
+    info["tags"] = {"mlflow.traceName": "online"}
+    import base64
+    data = json.loads(base64.b64decode(src["Data"]))
+    fake.admin("POST", "online-traces", {"experiment_id": exp, "trace_id": ONLINE_ID, "trace_info": info, "trace_data": data})
+    return exp, len(data["spans"])
+
+
+@pytest.mark.parametrize("warehouse", ["wh-4", None])
+def test_sql_warehouse_online_trace_matches_python(bins, fake_workspace, online_trace, warehouse, tmp_path):
+    """A search's spans of an online trace (UUID id) come from
+    GetOnlineTraceDetails, in MLflow's client and in package traces, with the
+    same query: trace_id, the warehouse when set, the source table and request
+    id."""
+    fake = fake_workspace
+    exp, nspans = online_trace
+    if warehouse:
+        fake.admin("POST", "sql-warehouses", {"id": warehouse, "state": "RUNNING"})
+    before = len(fake.state()["rejections"] or [])
+    env = warehouse_env(fake, tmp_path, warehouse)
+
+    def online_calls(start):
+        return [norm_call(c) for c in fake.admin("GET", "sql-warehouses")["calls"][start:]
+                if c["Path"] == "/api/2.0/mlflow/get-online-trace-details"]
+
+    start = len(fake.admin("GET", "sql-warehouses")["calls"])
+    res = harness.run([sys.executable, "-c", SEARCH_ONLINE_PY, exp], env, tmp_path, 300)
+    py = json.loads(res.stdout.strip().splitlines()[-1])
+    py_calls = online_calls(start)
+    start = len(fake.admin("GET", "sql-warehouses")["calls"])
+    go = GoClient(bins["client"], env)
+    try:
+        out = go.ok("search", locations=[exp], filter="tags.`mlflow.traceName` = 'online'")
+    finally:
+        go.close()
+    go_calls = online_calls(start)
+
+    assert py == {ONLINE_ID: nspans} and dict(zip(out["ids"], out["span_counts"])) == py
+    want = {"trace_id": [ONLINE_ID], "source_inference_table": ["main.serving.payload"],
+            "source_databricks_request_id": ["req-1"]}
+    if warehouse:
+        want["sql_warehouse_id"] = [warehouse]
+    assert [c["query"] for c in py_calls] == [want], py_calls
+    assert go_calls == py_calls, f"Go:     {go_calls}\nPython: {py_calls}"
+    rejected = (fake.state()["rejections"] or [])[before:]
+    assert not rejected, rejected

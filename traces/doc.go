@@ -95,6 +95,13 @@
 // FileStore ignores the model id and returns every trace. SearchSessions
 // always uses the metadata filter.
 //
+// An online trace — a model serving endpoint's, from its inference table,
+// with a UUID as id — gets its spans in a search as MLflow's client gets
+// them: GET /api/2.0/mlflow/get-online-trace-details with trace_id, the
+// warehouse's id when one is set (not checked first, in MLflow neither),
+// and the trace's mlflow.sourceTable and mlflow.databricksRequestId
+// metadata as source_inference_table and source_databricks_request_id.
+//
 // Without a warehouse nothing is passed and nothing is checked, as in
 // MLflow; a workspace that then cannot pick one answers "Could not resolve
 // a SQL warehouse ID", returned as an error matching

@@ -341,7 +341,11 @@ func (r *restBackend) pageSpans(ctx context.Context, infos []*exporter.TraceInfo
 	loadEach(len(single), loads, func(k int) {
 		i := single[k]
 		var err error
-		spans[i], err = r.spans(ctx, infos[i])
+		if r.online(infos[i]) {
+			spans[i], err = r.onlineSpans(ctx, infos[i])
+		} else {
+			spans[i], err = r.spans(ctx, infos[i])
+		}
 		ok[i] = err == nil
 	})
 	return spans, ok

@@ -2,8 +2,10 @@ package traces_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -535,5 +537,67 @@ func TestSQLWarehouseCheckCanceled(t *testing.T) {
 	}
 	if wh, _ := ws.SQLWarehouse("wh"); wh.State != "RUNNING" {
 		t.Errorf("warehouse %+v, want RUNNING", wh)
+	}
+}
+
+// TestSQLWarehouseOnlineTraces: a search's spans of an online trace (UUID
+// id, an inference table's) come from GetOnlineTraceDetails, as in MLflow:
+// trace_id, the SQL warehouse when one is set (not checked first), and the
+// trace's source table and request id.
+func TestSQLWarehouseOnlineTraces(t *testing.T) {
+	ws := databrickstest.New(t)
+	ws.AddSQLWarehouse(databrickstest.SQLWarehouse{ID: "wh", State: "RUNNING"})
+	exp := ws.CreateExperiment("/Users/a@b.c/online", databrickstest.AWS)
+	env := ws.PATEnv()
+	env["MLFLOW_TRACKING_URI"] = "databricks"
+	env["MLFLOW_EXPERIMENT_ID"] = exp
+	env["DATABRICKS_CONFIG_FILE"] = "/nonexistent/databrickscfg"
+	src := writeEnvTraces(t, env, []exporter.Option{exporter.WithHTTPClient(ws.HTTPClient())}, 1)[0]
+	var stored databrickstest.Trace
+	for _, tr := range ws.Traces() {
+		if tr.TraceID == src {
+			stored = tr
+		}
+	}
+	const uuid = "0b4e0d5c-8d4c-4a4e-9c1f-3f0f6f8a2b11"
+	var info map[string]any
+	if err := json.Unmarshal(stored.TraceInfo, &info); err != nil {
+		t.Fatal(err)
+	}
+	info["trace_id"] = uuid
+	info["trace_metadata"].(map[string]any)["mlflow.sourceTable"] = "main.serving.payload"
+	info["trace_metadata"].(map[string]any)["mlflow.databricksRequestId"] = "req-1"
+	info["tags"] = map[string]any{"mlflow.traceName": "online"}
+	b, _ := json.Marshal(info)
+	ws.AddOnlineTrace(exp, uuid, b, stored.Data)
+	for _, wh := range []string{"wh", ""} {
+		t.Run("warehouse="+wh, func(t *testing.T) {
+			e := map[string]string{"MLFLOW_TRACING_SQL_WAREHOUSE_ID": wh}
+			for k, v := range env {
+				e[k] = v
+			}
+			c := whClient(t, ws, e)
+			from := len(ws.WarehouseCalls())
+			page, err := c.SearchTraces(context.Background(), traces.SearchQuery{Filter: "tags.`mlflow.traceName` = 'online'"})
+			if err != nil || len(page.Traces) != 1 || page.Traces[0].Info.TraceID != uuid || len(page.Traces[0].Spans) != 2 {
+				t.Fatalf("search: %+v, %v", page, err)
+			}
+			var online []databrickstest.WarehouseCall
+			for _, c := range ws.WarehouseCalls()[from:] {
+				if c.Path == "/api/2.0/mlflow/get-online-trace-details" {
+					online = append(online, c)
+				}
+			}
+			want := url.Values{"trace_id": {uuid}, "source_inference_table": {"main.serving.payload"}, "source_databricks_request_id": {"req-1"}}
+			if wh != "" {
+				want.Set("sql_warehouse_id", wh)
+			}
+			if len(online) != 1 || online[0].Query.Encode() != want.Encode() {
+				t.Errorf("online calls %+v, want one with %v", online, want)
+			}
+		})
+	}
+	if rej := ws.Rejections(); len(rej) > 0 {
+		t.Errorf("the fake rejected: %v", rej)
 	}
 }

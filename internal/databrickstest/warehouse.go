@@ -42,6 +42,7 @@ const (
 	pathWarehouses    = "/api/2.0/sql/warehouses/"
 	pathAdminSQL      = "/__fake/sql-warehouses"
 	pathAdminRequire  = "/__fake/require-sql-warehouse"
+	pathAdminOnline   = "/__fake/online-traces"
 	warehouseRunning  = "RUNNING"
 	warehouseStarting = "STARTING"
 )
@@ -118,6 +119,7 @@ func (w *Workspace) WarehouseCalls() []WarehouseCall {
 //	POST /__fake/sql-warehouses          a SQLWarehouse (id, state, start_polls)
 //	GET  /__fake/sql-warehouses          {"warehouses": [...], "calls": [...]}
 //	POST /__fake/require-sql-warehouse   {"on": bool}
+//	POST /__fake/online-traces           {"experiment_id", "trace_id", "trace_info", "trace_data"}: AddOnlineTrace
 func (w *Workspace) serveSQLAdmin(rw http.ResponseWriter, r *http.Request) bool {
 	switch r.Method + " " + r.URL.Path {
 	case "POST " + pathAdminSQL:
@@ -137,6 +139,19 @@ func (w *Workspace) serveSQLAdmin(rw http.ResponseWriter, r *http.Request) bool 
 		calls := append([]WarehouseCall{}, w.sql.calls...)
 		w.mu.Unlock()
 		writeJSON(rw, map[string]any{"warehouses": whs, "calls": calls})
+	case "POST " + pathAdminOnline:
+		var in struct {
+			ExperimentID string          `json:"experiment_id"`
+			TraceID      string          `json:"trace_id"`
+			TraceInfo    json.RawMessage `json:"trace_info"`
+			TraceData    json.RawMessage `json:"trace_data"`
+		}
+		if err := json.NewDecoder(io.LimitReader(r.Body, maxBody)).Decode(&in); err != nil || in.ExperimentID == "" || in.TraceID == "" || in.TraceInfo == nil || in.TraceData == nil {
+			http.Error(rw, `online-traces: want {"experiment_id", "trace_id", "trace_info", "trace_data"}`, http.StatusBadRequest)
+			return true
+		}
+		w.AddOnlineTrace(in.ExperimentID, in.TraceID, in.TraceInfo, in.TraceData)
+		writeJSON(rw, map[string]string{})
 	case "POST " + pathAdminRequire:
 		var in struct{ On bool }
 		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&in); err != nil {
@@ -157,6 +172,12 @@ func (w *Workspace) serveWarehouses(rw http.ResponseWriter, r *http.Request) boo
 	if r.URL.Path == pathUnifiedTraces {
 		if w.method(rw, r, http.MethodGet) {
 			w.serveUnifiedTraces(rw, r)
+		}
+		return true
+	}
+	if r.URL.Path == pathOnlineTraceDetails {
+		if w.method(rw, r, http.MethodGet) {
+			w.serveOnlineTraceDetails(rw, r) // online.go
 		}
 		return true
 	}
