@@ -14,6 +14,12 @@ local ./mlruns store and on a real `mlflow server`:
 - Bad input: a typed not-found for an unknown trace, the server's message
   for an invalid filter, an ErrInvalid before any request.
 - CLI: each subcommand's output equals `mlflow traces …`'s on the same store.
+- Databricks SQL warehouse (MLFLOW_TRACING_SQL_WAREHOUSE_ID), against the fake
+  workspace: MLflow's client and package traces make the same requests call by
+  call (sql_warehouse_id where MLflow puts it, the warehouse check and start),
+  with and without a warehouse; a model-id search (SearchUnifiedTraces) and
+  `traces search --model-id … --sql-warehouse-id …` of both CLIs; a workspace
+  that needs a warehouse; a warehouse that does not start or does not exist.
 
 conformance/cmd/traceclient runs package traces (one JSON request per line);
 conformance/parity/traces_workflow.py writes the Python traces.
@@ -459,3 +465,422 @@ def test_cli_matches_mlflow(bins, store, tmp_path):
         f"Deleted 2 trace(s) from experiment {exp}.\n"
     left = py_search(exp, None, None)
     assert len(left) == 14 - 5 and ids[0] not in left and ids[1] not in left
+
+
+# --- Databricks SQL warehouse ---------------------------------------------------
+#
+# MLflow's client and package traces read and annotate a Unity Catalog trace in
+# the fake workspace, call by call, with MLFLOW_TRACING_SQL_WAREHOUSE_ID set to a
+# stopped warehouse and without it; the fake records every v4 call (method,
+# path, query, body, the sql_warehouse_id it carried) and every request. Each
+# call's requests must be the same, field by field.
+
+WAREHOUSE_OPS = ["get", "get_info", "search_infos", "search", "log_feedback", "get_assessment", "update",
+                 "delete_assessment", "set_tag", "delete_tag"]
+
+
+@pytest.fixture(scope="module")
+def fake_workspace(tmp_path_factory):
+    from databricks_fake import FakeWorkspace
+
+    d = tmp_path_factory.mktemp("fakeworkspace-warehouse")
+    binary = harness.go_build("internal/databrickstest/cmd/fakeworkspace", d)
+    with FakeWorkspace(binary, d / "fake.log") as w:
+        yield w
+
+
+@pytest.fixture(scope="module")
+def uc_trace(fake_workspace, tmp_path_factory):
+    """One trace (MLflow's parity workflow, written by the Go SDK) in the Unity
+    Catalog schema wh.agents of the fake."""
+    from databricks_fake import PY_QUIET
+
+    fake_workspace.create_uc_schema("wh", "agents")
+    d = tmp_path_factory.mktemp("uc-writer")
+    parity = harness.go_build("conformance/cmd/parity", d)
+    env = harness.clean_env(HOME=str(d), MLFLOW_TRACKING_URI="databricks", MLFLOW_TRACING_DESTINATION="wh.agents",
+                            **PY_QUIET, **fake_workspace.pat_env())
+    return harness.trace_id_from_stdout(harness.run([str(parity)], env, d, 300).stdout)
+
+
+def warehouse_env(fake, home, warehouse):
+    from databricks_fake import PY_QUIET
+
+    env = harness.clean_env(HOME=str(home), MLFLOW_TRACKING_URI="databricks", **PY_QUIET, **fake.pat_env())
+    if warehouse:
+        env["MLFLOW_TRACING_SQL_WAREHOUSE_ID"] = warehouse
+    return env
+
+
+def norm_call(c: dict) -> dict:
+    """A recorded v4 call without what differs by construction: assessment ids
+    (each client logs its own), the search's page token and operation."""
+    path = re.sub(r"/assessments/a-[0-9a-f]+", "/assessments/<id>", c["Path"])
+    query = {k: sorted(v) for k, v in (c.get("Query") or {}).items()}
+    if "&update_mask=" in path:
+        # MLflow 3.17.2 appends "&update_mask=…" to a path without a query (no
+        # warehouse): the mask arrives in the path. Go sends it as the query.
+        path, mask = path.split("&update_mask=", 1)
+        query["update_mask"] = [mask]
+    body = c.get("Body")
+    return {"method": c["Method"], "path": path, "query": query, "body": body,
+            "sql_warehouse_id": c.get("SQLWarehouseID", ""), "in": c.get("In", "")}
+
+
+def per_op(calls, requests, marks):
+    """{op: (normalised v4 calls, (method, path) of the warehouse requests)}."""
+    out = {}
+    for (_, c0, r0), (op, c1, r1) in zip(marks, marks[1:]):
+        wh = [(r["Method"], r["Path"]) for r in requests[r0:r1] if r["Path"].startswith("/api/2.0/sql/warehouses/")]
+        out[op] = ([norm_call(c) for c in calls[c0:c1]], wh)
+    return out
+
+
+@pytest.mark.parametrize("warehouse", ["wh-1", None])
+def test_sql_warehouse_requests_match_python(bins, fake_workspace, uc_trace, warehouse, tmp_path):
+    fake = fake_workspace
+    if warehouse:
+        fake.admin("POST", "sql-warehouses", {"id": warehouse, "state": "STOPPED"})
+    before = len(fake.state()["rejections"] or [])
+
+    # Python, one call after another (the script marks the fake's counters).
+    res = harness.run([sys.executable, str(harness.MODULE_ROOT / "conformance" / "parity" / "traces_warehouse.py")],
+                      warehouse_env(fake, tmp_path, warehouse), tmp_path, 300,
+                      input=json.dumps({"trace_id": uc_trace, "location": "wh.agents", "fake": fake.url}))
+    py_marks = json.loads(res.stdout.strip().splitlines()[-1])["marks"]
+    st, whs = fake.state(), fake.admin("GET", "sql-warehouses")
+    py = per_op(whs["calls"], st["requests"], py_marks)
+    if warehouse:
+        assert next(w for w in whs["warehouses"] if w["id"] == warehouse)["starts"] == 1
+        fake.admin("POST", "sql-warehouses", {"id": warehouse, "state": "STOPPED"})  # stopped again for Go
+
+    # Go, the same calls.
+    def counts():
+        return [len(fake.admin("GET", "sql-warehouses")["calls"]), len(fake.state()["requests"])]
+
+    go = GoClient(bins["client"], warehouse_env(fake, tmp_path, warehouse))
+    marks = [["start", *counts()]]
+    try:
+        go.ok("get", trace_id=uc_trace)
+        marks.append(["get", *counts()])
+        go.ok("get_info", trace_id=uc_trace)
+        marks.append(["get_info", *counts()])
+        go.ok("search", locations=["wh.agents"], without_spans=True)
+        marks.append(["search_infos", *counts()])
+        go.ok("search", locations=["wh.agents"])
+        marks.append(["search", *counts()])
+        fb = go.ok("log_feedback", trace_id=uc_trace, name="quality", value=0.4)
+        marks.append(["log_feedback", *counts()])
+        go.ok("get_assessment", trace_id=uc_trace, assessment_id=fb["assessment_id"])
+        marks.append(["get_assessment", *counts()])
+        go.ok("update", trace_id=uc_trace, assessment_id=fb["assessment_id"], name="quality", feedback=0.9, rationale="again")
+        marks.append(["update", *counts()])
+        go.ok("delete_assessment", trace_id=uc_trace, assessment_id=fb["assessment_id"])
+        marks.append(["delete_assessment", *counts()])
+        go.ok("set_tag", trace_id=uc_trace, key="reviewed", tag_value="yes")
+        marks.append(["set_tag", *counts()])
+        go.ok("delete_tag", trace_id=uc_trace, key="reviewed")
+        marks.append(["delete_tag", *counts()])
+    finally:
+        go.close()
+    st, whs = fake.state(), fake.admin("GET", "sql-warehouses")
+    gov = per_op(whs["calls"], st["requests"], marks)
+
+    rejected = (st["rejections"] or [])[before:]
+    assert not rejected, f"the fake rejected MLflow's or Go's requests: {rejected}"
+    assert [m[0] for m in py_marks[1:]] == WAREHOUSE_OPS
+    for op in WAREHOUSE_OPS:
+        py_calls, py_wh = py[op]
+        go_calls, go_wh = gov[op]
+        if op == "update":
+            # Both send the same mask; the feedback value in the body is the
+            # same number (0.9), the body otherwise an assessment of each
+            # client's own (ids, times).
+            for c in py_calls + go_calls:
+                c["body"] = None
+        if op in ("search_infos", "search"):
+            # Pre-existing, not the warehouse's: MLflow's UC_SCHEMA location
+            # also names the default otel_spans_table_name and
+            # otel_logs_table_name; package traces sends catalog and schema.
+            for c in py_calls:
+                for loc in (c["body"] or {}).get("locations", []):
+                    for k in ("otel_spans_table_name", "otel_logs_table_name"):
+                        loc.get("uc_schema", {}).pop(k, None)
+        if op not in ("search_infos", "search", "update"):
+            for c in py_calls + go_calls:
+                c["body"] = None  # assessment bodies: compared in test_databricks.py
+        assert go_calls == py_calls, f"{op}: Go's v4 calls differ from MLflow's:\nGo:     {go_calls}\nPython: {py_calls}"
+        assert go_wh == py_wh, f"{op}: warehouse requests differ:\nGo:     {go_wh}\nPython: {py_wh}"
+    carrying = [c for op in WAREHOUSE_OPS for c in gov[op][0]]
+    assert carrying, "no v4 call recorded"
+    for c in carrying:
+        if c["method"] == "PATCH" and c["path"].endswith("/tags"):
+            assert c["sql_warehouse_id"] == "", c  # SetTraceTag carries none, in MLflow too
+        else:
+            assert c["sql_warehouse_id"] == (warehouse or ""), c
+    if warehouse:
+        # The first call checked the stopped warehouse, started it and polled
+        # until it ran; later calls trust the answer (MLflow's 60 s cache).
+        want = [("GET", f"/api/2.0/sql/warehouses/{warehouse}"), ("POST", f"/api/2.0/sql/warehouses/{warehouse}/start"),
+                ("GET", f"/api/2.0/sql/warehouses/{warehouse}")]
+        assert gov["get"][1] == want and all(not gov[op][1] for op in WAREHOUSE_OPS[1:])
+
+
+SEARCH_MODEL_PY = """
+import json, sys
+from mlflow import MlflowClient
+ts = MlflowClient().search_traces(locations=[sys.argv[1]], model_id=sys.argv[2])
+print(json.dumps([t.info.trace_id for t in ts]))
+"""
+
+
+@pytest.fixture(scope="module")
+def model_traces(fake_workspace, tmp_path_factory):
+    """An experiment of the fake holding two traces of LoggedModel m-1 and one
+    of no model (the parity workflow, written by the Go SDK)."""
+    from databricks_fake import PY_QUIET
+
+    fake = fake_workspace
+    exp = fake.create_experiment("/Users/parity@example.com/models", cloud="AWS_PRESIGNED_URL")
+    d = tmp_path_factory.mktemp("model-writer")
+    parity = harness.go_build("conformance/cmd/parity", d)
+    ids = []
+    for model in ("m-1", "m-1", None):
+        env = harness.clean_env(HOME=str(d), MLFLOW_TRACKING_URI="databricks", MLFLOW_EXPERIMENT_ID=exp,
+                                **PY_QUIET, **fake.pat_env())
+        if model:
+            env["MLFLOW_ACTIVE_MODEL_ID"] = model
+        ids.append(harness.trace_id_from_stdout(harness.run([str(parity)], env, d, 300).stdout))
+    return exp, ids[:2]
+
+
+def model_calls(fake, start):
+    """The v4 and unified-traces calls recorded since start, normalised."""
+    calls = fake.admin("GET", "sql-warehouses")["calls"][start:]
+    out = []
+    for c in calls:
+        n = norm_call(c)
+        if n["body"]:
+            for loc in n["body"].get("locations", []):
+                loc.get("uc_schema", {}).pop("otel_spans_table_name", None)
+                loc.get("uc_schema", {}).pop("otel_logs_table_name", None)
+        out.append(n)
+    return out
+
+
+@pytest.mark.parametrize("warehouse", ["wh-2", None])
+def test_sql_warehouse_model_search_matches_python(bins, fake_workspace, model_traces, warehouse, tmp_path):
+    """A model-id search: with a warehouse, MLflow's client asks
+    GET /api/2.0/mlflow/unified-traces (SearchUnifiedTraces) and so does Go,
+    with the same query; without one, both search the metadata filter. The
+    same traces come back; `mlflow traces search --model-id … --sql-warehouse-id
+    …` and `mlflowtrace traces search …` print the same and make the same calls."""
+    fake = fake_workspace
+    exp, want = model_traces
+    if warehouse:
+        fake.admin("POST", "sql-warehouses", {"id": warehouse, "state": "RUNNING"})
+    before = len(fake.state()["rejections"] or [])
+    env = warehouse_env(fake, tmp_path, warehouse)
+
+    start = len(fake.admin("GET", "sql-warehouses")["calls"])
+    res = harness.run([sys.executable, "-c", SEARCH_MODEL_PY, exp, "m-1"], env, tmp_path, 300)
+    py_ids = json.loads(res.stdout.strip().splitlines()[-1])
+    py_calls = model_calls(fake, start)
+
+    start = len(fake.admin("GET", "sql-warehouses")["calls"])
+    go = GoClient(bins["client"], env)
+    try:
+        go_ids = go.ok("search", locations=[exp], model_id="m-1")["ids"]
+    finally:
+        go.close()
+    go_calls = model_calls(fake, start)
+
+    assert sorted(py_ids) == sorted(want) and go_ids == py_ids
+    assert go_calls == py_calls, f"Go's calls differ from MLflow's:\nGo:     {go_calls}\nPython: {py_calls}"
+    if warehouse:
+        assert [c["path"] for c in go_calls] == ["/api/2.0/mlflow/unified-traces"]
+        assert go_calls[0]["query"] == {"model_id": ["m-1"], "sql_warehouse_id": [warehouse], "experiment_ids": [exp],
+                                        "max_results": ["100"]}
+    else:
+        assert [c["path"] for c in go_calls] == ["/api/4.0/mlflow/traces/search-long-running"]
+        assert go_calls[0]["body"]["filter"] == "request_metadata.`mlflow.modelId` = 'm-1'"
+
+    # The CLIs: the deprecated flag where mlflow has it, the same output and calls.
+    cli_env = warehouse_env(fake, tmp_path, None)
+    args = ["traces", "search", "-x", exp, "--model-id", "m-1", "--output", "json", "--extract-fields", "info.trace_id"]
+    if warehouse:
+        args += ["--sql-warehouse-id", warehouse]
+    start = len(fake.admin("GET", "sql-warehouses")["calls"])
+    py_cli = harness.run([sys.executable, "-m", "mlflow", *args], cli_env, tmp_path, 300)
+    py_cli_calls = model_calls(fake, start)
+    start = len(fake.admin("GET", "sql-warehouses")["calls"])
+    go_cli = harness.run([str(bins["cli"]), *args], cli_env, tmp_path, 300)
+    go_cli_calls = model_calls(fake, start)
+    assert json.loads(go_cli.stdout) == json.loads(py_cli.stdout)
+    assert go_cli_calls == py_cli_calls == (go_calls if warehouse else go_cli_calls)
+    warning = "FutureWarning: The `sql_warehouse_id` parameter is deprecated."
+    assert (warning in py_cli.stderr) == (warning in go_cli.stderr) == bool(warehouse), (py_cli.stderr, go_cli.stderr)
+
+    rejected = (fake.state()["rejections"] or [])[before:]
+    assert not rejected, f"the fake rejected MLflow's or Go's requests: {rejected}"
+
+
+GET_TRACE_ERROR_PY = """
+import json, sys
+from mlflow import MlflowClient
+try:
+    MlflowClient().get_trace(sys.argv[1])
+    print(json.dumps({"error": None}))
+except Exception as e:
+    print(json.dumps({"error": str(e), "code": getattr(e, "error_code", None)}))
+"""
+
+
+def test_sql_warehouse_required_matches_python(bins, fake_workspace, uc_trace, tmp_path):
+    """A workspace that cannot resolve a warehouse for a call without one
+    answers INVALID_PARAMETER_VALUE "Could not resolve a SQL warehouse ID":
+    MLflow's client and package traces both turn it into "SQL warehouse ID is
+    required for accessing traces in UC tables" naming
+    MLFLOW_TRACING_SQL_WAREHOUSE_ID; with the variable set both succeed."""
+    fake = fake_workspace
+    fake.admin("POST", "require-sql-warehouse", {"on": True})
+    try:
+        env = warehouse_env(fake, tmp_path, None)
+        res = harness.run([sys.executable, "-c", GET_TRACE_ERROR_PY, uc_trace], env, tmp_path, 300)
+        py = json.loads(res.stdout.strip().splitlines()[-1])
+        go = GoClient(bins["client"], env)
+        try:
+            out = go("get", trace_id=uc_trace)
+        finally:
+            go.close()
+        for who, msg in (("python", py["error"]), ("go", out.get("error"))):
+            assert msg and "SQL warehouse ID is required for accessing traces in UC tables" in msg, (who, msg)
+            assert "MLFLOW_TRACING_SQL_WAREHOUSE_ID" in msg, (who, msg)
+        assert py["code"] == "BAD_REQUEST"
+
+        fake.admin("POST", "sql-warehouses", {"id": "wh-3", "state": "RUNNING"})
+        env = warehouse_env(fake, tmp_path, "wh-3")
+        res = harness.run([sys.executable, "-c", GET_TRACE_ERROR_PY, uc_trace], env, tmp_path, 300)
+        assert json.loads(res.stdout.strip().splitlines()[-1])["error"] is None
+        go = GoClient(bins["client"], env)
+        try:
+            assert "error" not in go("get", trace_id=uc_trace)
+        finally:
+            go.close()
+    finally:
+        fake.admin("POST", "require-sql-warehouse", {"on": False})
+
+
+@pytest.mark.parametrize("case", ["start fails", "unknown"])
+def test_sql_warehouse_start_failure_matches_python(bins, fake_workspace, uc_trace, case, tmp_path):
+    """A warehouse that does not start (the fake answers STOPPED after the
+    start) or does not exist: MLflow's client and package traces both fail
+    before the trace call, with the same cause, and make the same warehouse
+    requests."""
+    fake = fake_workspace
+    wh = "wh-fail" if case == "start fails" else "wh-none"
+    if case == "start fails":
+        fake.admin("POST", "sql-warehouses", {"id": wh, "state": "STOPPED", "fail_start": True})
+    env = warehouse_env(fake, tmp_path, wh)
+
+    def warehouse_requests(start):
+        return [(r["Method"], r["Path"]) for r in fake.state()["requests"][start:]
+                if r["Path"].startswith("/api/") and not r["Path"].startswith("/api/2.0/mlflow/experiments")]
+
+    start = len(fake.state()["requests"])
+    res = harness.run([sys.executable, "-c", GET_TRACE_ERROR_PY, uc_trace], env, tmp_path, 300)
+    py = json.loads(res.stdout.strip().splitlines()[-1])["error"]
+    py_reqs = warehouse_requests(start)
+    start = len(fake.state()["requests"])
+    go = GoClient(bins["client"], env)
+    try:
+        out = go("get", trace_id=uc_trace)
+    finally:
+        go.close()
+    go_reqs = warehouse_requests(start)
+    err = out.get("error")
+    assert py and err, (py, out)
+    if case == "start fails":
+        cause = "failed to reach RUNNING, got State.STOPPED: current status: State.STOPPED"
+        assert f"Failed to start SQL warehouse '{wh}': {cause}" in py
+        assert f"failed to start SQL warehouse '{wh}': {cause}" in err
+        assert "MLFLOW_SQL_WAREHOUSE_AUTO_START=false" in py and "MLFLOW_SQL_WAREHOUSE_AUTO_START=false" in err
+    else:
+        assert f"Warehouse {wh} does not exist." in py and f"Warehouse {wh} does not exist." in err, (py, err)
+    assert go_reqs == py_reqs and not any("/mlflow/traces/" in p for _, p in go_reqs), (go_reqs, py_reqs)
+    want = [("GET", f"/api/2.0/sql/warehouses/{wh}")]
+    if case == "start fails":
+        want += [("POST", f"/api/2.0/sql/warehouses/{wh}/start"), ("GET", f"/api/2.0/sql/warehouses/{wh}")]
+    assert go_reqs == want, go_reqs
+
+
+SEARCH_ONLINE_PY = """
+import json, sys
+from mlflow import MlflowClient
+ts = MlflowClient().search_traces(locations=[sys.argv[1]], filter_string="tags.`mlflow.traceName` = 'online'")
+print(json.dumps({t.info.trace_id: len(t.data.spans) for t in ts}))
+"""
+ONLINE_ID = "0b4e0d5c-8d4c-4a4e-9c1f-3f0f6f8a2b11"
+
+
+@pytest.fixture(scope="module")
+def online_trace(fake_workspace, tmp_path_factory):
+    """An experiment of the fake holding an online trace (UUID id, source table
+    and request id metadata; its traces.json that of a Go-written trace)."""
+    from databricks_fake import PY_QUIET
+
+    fake = fake_workspace
+    exp = fake.create_experiment("/Users/parity@example.com/online", cloud="AWS_PRESIGNED_URL")
+    d = tmp_path_factory.mktemp("online-writer")
+    parity = harness.go_build("conformance/cmd/parity", d)
+    env = harness.clean_env(HOME=str(d), MLFLOW_TRACKING_URI="databricks", MLFLOW_EXPERIMENT_ID=exp,
+                            **PY_QUIET, **fake.pat_env())
+    src = fake.trace(harness.trace_id_from_stdout(harness.run([str(parity)], env, d, 300).stdout))
+    info = json.loads(json.dumps(src["TraceInfo"]))
+    info["trace_id"] = ONLINE_ID
+    info["trace_metadata"].update({"mlflow.sourceTable": "main.serving.payload", "mlflow.databricksRequestId": "req-1"})
+    info["tags"] = {"mlflow.traceName": "online"}
+    import base64
+    data = json.loads(base64.b64decode(src["Data"]))
+    fake.admin("POST", "online-traces", {"experiment_id": exp, "trace_id": ONLINE_ID, "trace_info": info, "trace_data": data})
+    return exp, len(data["spans"])
+
+
+@pytest.mark.parametrize("warehouse", ["wh-4", None])
+def test_sql_warehouse_online_trace_matches_python(bins, fake_workspace, online_trace, warehouse, tmp_path):
+    """A search's spans of an online trace (UUID id) come from
+    GetOnlineTraceDetails, in MLflow's client and in package traces, with the
+    same query: trace_id, the warehouse when set, the source table and request
+    id."""
+    fake = fake_workspace
+    exp, nspans = online_trace
+    if warehouse:
+        fake.admin("POST", "sql-warehouses", {"id": warehouse, "state": "RUNNING"})
+    before = len(fake.state()["rejections"] or [])
+    env = warehouse_env(fake, tmp_path, warehouse)
+
+    def online_calls(start):
+        return [norm_call(c) for c in fake.admin("GET", "sql-warehouses")["calls"][start:]
+                if c["Path"] == "/api/2.0/mlflow/get-online-trace-details"]
+
+    start = len(fake.admin("GET", "sql-warehouses")["calls"])
+    res = harness.run([sys.executable, "-c", SEARCH_ONLINE_PY, exp], env, tmp_path, 300)
+    py = json.loads(res.stdout.strip().splitlines()[-1])
+    py_calls = online_calls(start)
+    start = len(fake.admin("GET", "sql-warehouses")["calls"])
+    go = GoClient(bins["client"], env)
+    try:
+        out = go.ok("search", locations=[exp], filter="tags.`mlflow.traceName` = 'online'")
+    finally:
+        go.close()
+    go_calls = online_calls(start)
+
+    assert py == {ONLINE_ID: nspans} and dict(zip(out["ids"], out["span_counts"])) == py
+    want = {"trace_id": [ONLINE_ID], "source_inference_table": ["main.serving.payload"],
+            "source_databricks_request_id": ["req-1"]}
+    if warehouse:
+        want["sql_warehouse_id"] = [warehouse]
+    assert [c["query"] for c in py_calls] == [want], py_calls
+    assert go_calls == py_calls, f"Go:     {go_calls}\nPython: {py_calls}"
+    rejected = (fake.state()["rejections"] or [])[before:]
+    assert not rejected, rejected

@@ -86,7 +86,24 @@ type Client struct {
 	// spanLoads bounds the span downloads of a search page in flight at
 	// once (MLFLOW_SEARCH_TRACES_MAX_THREADS; 1 for the local store).
 	spanLoads int
+	// modelIDs is what a search does with a model id (see normalize).
+	modelIDs modelSearch
 }
+
+// modelSearch is how SearchQuery.ModelID is searched.
+type modelSearch int
+
+const (
+	// modelFilterSearch: as the metadata filter MLflow's client writes
+	// without a SQL warehouse.
+	modelFilterSearch modelSearch = iota
+	// modelUnifiedSearch: a Databricks workspace with a SQL warehouse
+	// (MLflow's SearchUnifiedTraces); the backend gets the model id.
+	modelUnifiedSearch
+	// modelUnsupported: a tracking server with a SQL warehouse set, where
+	// MLflow's RestStore refuses a model id.
+	modelUnsupported
+)
 
 // Feedback is a feedback to log (MLflow's log_feedback): a value, or the
 // error that kept a judge from producing one.
@@ -175,10 +192,16 @@ type SearchQuery struct {
 	WithoutSpans bool
 	// ModelID keeps the traces linked to a LoggedModel (metadata
 	// mlflow.modelId: MLFLOW_ACTIVE_MODEL_ID, tracing.WithModelID), as
-	// MLflow's search_traces(model_id=...): it becomes the filter
-	// request_metadata.`mlflow.modelId` = '<id>', so Filter must be empty
-	// and the id must hold no single quote (ErrInvalid, as MLflow's filter
-	// parser refuses it).
+	// MLflow's search_traces(model_id=...): Filter must be empty; without a
+	// SQL warehouse (MLFLOW_TRACING_SQL_WAREHOUSE_ID, WithSQLWarehouseID) it
+	// becomes the filter request_metadata.`mlflow.modelId` = '<id>' and
+	// must hold no single quote (ErrInvalid, as MLflow's filter parser
+	// refuses it). With a warehouse, a Databricks workspace is asked for
+	// the model's traces with GET /api/2.0/mlflow/unified-traces (MLflow's
+	// SearchUnifiedTraces: model id, warehouse, the locations as experiment
+	// ids), a tracking server refuses it (ErrInvalid, as MLflow's RestStore
+	// does) and ./mlruns keeps the metadata filter (MLflow's FileStore
+	// ignores the model id there and returns every trace).
 	ModelID string
 }
 
@@ -218,7 +241,7 @@ func (c *Client) GetTraceInfo(ctx context.Context, id string) (*exporter.TraceIn
 // token of the next page. Traces whose span data cannot be loaded are left
 // out, as MLflow does.
 func (c *Client) SearchTraces(ctx context.Context, q SearchQuery) (*Page, error) {
-	q, err := c.normalize(ctx, q)
+	q, err := c.normalize(ctx, q, c.modelIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -301,7 +324,7 @@ func loadEach(n, loads int, load func(i int)) {
 // yields.
 func (c *Client) AllTraces(ctx context.Context, q SearchQuery) iter.Seq2[*exporter.Trace, error] {
 	return func(yield func(*exporter.Trace, error) bool) {
-		q, err := c.normalize(ctx, q) // once: the run is looked up once
+		q, err := c.normalize(ctx, q, c.modelIDs) // once: the run is looked up once
 		if err != nil {
 			yield(nil, err)
 			return
@@ -332,10 +355,11 @@ func (c *Client) all(ctx context.Context, q SearchQuery) iter.Seq2[*exporter.Tra
 	}
 }
 
-// normalize fills q's defaults and turns ModelID and RunID into filter
-// clauses (checking the run, as MLflow does), leaving both empty: the
+// normalize fills q's defaults and turns ModelID (unless models is
+// modelUnifiedSearch: the backend searches it) and RunID into filter
+// clauses (checking the run, as MLflow does), leaving them empty: the
 // query searchPage and all take.
-func (c *Client) normalize(ctx context.Context, q SearchQuery) (SearchQuery, error) {
+func (c *Client) normalize(ctx context.Context, q SearchQuery, models modelSearch) (SearchQuery, error) {
 	if q.MaxResults == 0 {
 		q.MaxResults = DefaultMaxResults
 	}
@@ -353,12 +377,18 @@ func (c *Client) normalize(ctx context.Context, q SearchQuery) (SearchQuery, err
 		if q.Filter != "" {
 			return q, invalidf("cannot specify both a model id and a filter string in one search (MLflow's search_traces)")
 		}
-		if strings.Contains(q.ModelID, "'") {
+		switch {
+		case models == modelUnsupported:
+			return q, invalidf("searching traces by model_id is not supported on the current tracking server (with a SQL warehouse set, MLflow's client leaves the model id to the backend; unset MLFLOW_TRACING_SQL_WAREHOUSE_ID to search it as metadata)")
+		case models == modelUnifiedSearch:
+			// The backend searches it (SearchUnifiedTraces).
+		case strings.Contains(q.ModelID, "'"):
 			// MLflow writes the id between single quotes unescaped: its
 			// filter parser refuses such an id.
 			return q, invalidf("model id %q holds a single quote", q.ModelID)
+		default:
+			q.Filter, q.ModelID = modelFilter(q.ModelID), ""
 		}
-		q.Filter, q.ModelID = modelFilter(q.ModelID), ""
 	}
 	if q.RunID != "" {
 		// As MLflow's search_traces: the run must exist and belong to a

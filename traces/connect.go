@@ -68,13 +68,20 @@ func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("traces: %w", err)
 	}
+	if s.SQLWarehouseEnvErr != nil {
+		return nil, fmt.Errorf("traces: %w", s.SQLWarehouseEnvErr)
+	}
 	switch s.Kind {
 	case settings.Server:
 		c, err := s.RESTClient(userAgent, maxResponseBytes)
 		if err != nil {
 			return nil, fmt.Errorf("traces: tracking server: %w", err)
 		}
-		return &Client{b: newREST(c, false, mlflowrest.NewResolver(c, s.ExperimentID, s.ExperimentName, "0"), ""), spanLoads: loads}, nil
+		cl := &Client{b: newREST(c, false, mlflowrest.NewResolver(c, s.ExperimentID, s.ExperimentName, "0"), ""), spanLoads: loads}
+		if s.SQLWarehouseID != "" {
+			cl.modelIDs = modelUnsupported
+		}
+		return cl, nil
 	case settings.Databricks:
 		c, err := s.RESTClient(userAgent, maxResponseBytes)
 		if err != nil {
@@ -82,7 +89,12 @@ func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
 		}
 		b := newREST(c, true, mlflowrest.NewResolver(c, s.ExperimentID, s.ExperimentName, ""), s.UCSchema)
 		b.closeAuth = s.Workspace.CloseIdleConnections
-		return &Client{b: b, spanLoads: loads}, nil
+		b.wh = newWarehouse(s, c)
+		cl := &Client{b: b, spanLoads: loads}
+		if s.SQLWarehouseID != "" {
+			cl.modelIDs = modelUnifiedSearch
+		}
+		return cl, nil
 	case settings.Local:
 		r, err := localstore.OpenReader(s.LocalRoot)
 		if err != nil {

@@ -64,6 +64,50 @@
 //
 // A trace whose spans cannot be loaded is left out, as MLflow leaves it out.
 //
+// # SQL warehouses
+//
+// Traces in Unity Catalog tables are read through a Databricks SQL
+// warehouse. As MLflow 3.17.2's DatabricksTracingRestStore, the client
+// passes the warehouse's id as sql_warehouse_id with the v4 calls —
+// in the body of the long-running search (for every Databricks search,
+// experiments included), in the query of GET trace info (with trace_id and
+// location), batchGet, the assessment calls (create, get, update — next to
+// update_mask — and delete) and the tag deletion; SetTraceTag carries none,
+// nor do the v3 routes —, and before the first of them checks the
+// warehouse (GET /api/2.0/sql/warehouses/{id}) and, unless it is RUNNING,
+// starts it (POST …/start), saying so once, and polls until it runs (the
+// Databricks SDK's waits: 1 s, 2 s, … up to 10 s); a RUNNING answer is
+// trusted for a minute:
+//
+//	MLFLOW_TRACING_SQL_WAREHOUSE_ID                  —     the warehouse (WithSQLWarehouseID wins; "" is none)
+//	MLFLOW_SQL_WAREHOUSE_AUTO_START                  true  check and start it first (WithSQLWarehouseAutoStart, WithoutSQLWarehouseAutoStart)
+//	MLFLOW_SQL_WAREHOUSE_AUTO_START_TIMEOUT_SECONDS  1200  how long a start may take (WithSQLWarehouseAutoStart)
+//
+// A SearchQuery.ModelID is searched through the warehouse on Databricks,
+// as MLflow's client searches it: GET /api/2.0/mlflow/unified-traces with
+// model_id, sql_warehouse_id, the locations as experiment_ids, the filter
+// a RunID makes, max_results, order_by and page_token (the warehouse is
+// not checked first for it, in MLflow neither); without a warehouse it is
+// the metadata filter request_metadata.`mlflow.modelId` = '<id>'. With a
+// warehouse set, a tracking server refuses a model id (ErrInvalid, MLflow's
+// RestStore: "searching traces by model_id is not supported on the current
+// tracking server"), and ./mlruns keeps the metadata filter where MLflow's
+// FileStore ignores the model id and returns every trace. SearchSessions
+// always uses the metadata filter.
+//
+// An online trace — a model serving endpoint's, from its inference table,
+// with a UUID as id — gets its spans in a search as MLflow's client gets
+// them: GET /api/2.0/mlflow/get-online-trace-details with trace_id, the
+// warehouse's id when one is set (not checked first, in MLflow neither),
+// and the trace's mlflow.sourceTable and mlflow.databricksRequestId
+// metadata as source_inference_table and source_databricks_request_id.
+//
+// Without a warehouse nothing is passed and nothing is checked, as in
+// MLflow; a workspace that then cannot pick one answers "Could not resolve
+// a SQL warehouse ID", returned as an error matching
+// ErrSQLWarehouseRequired that says how to set one (MLflow rewrites that
+// answer the same way).
+//
 // # Errors
 //
 // A trace, assessment, tag, experiment or run that does not exist is a
@@ -74,10 +118,6 @@
 // message. Errors never contain tokens or passwords.
 //
 // What MLflow's Python client does that this package does not: the v2
-// trace routes of MLflow 2.x servers, a SQL warehouse
-// (MLFLOW_TRACING_SQL_WAREHOUSE_ID: MLflow starts it and passes its id with
-// the Databricks v4 search, trace info, batchGet, assessment and tag calls,
-// and searches a model id with it; this package passes none, and a model id
-// here is a metadata filter, as MLflow's client makes it without one), and
-// traces whose spans live in archive repositories.
+// trace routes of MLflow 2.x servers, and traces whose spans live in
+// archive repositories.
 package traces

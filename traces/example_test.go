@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
 	"github.com/mlflowtrace/mlflowtrace-go/traces"
@@ -85,4 +86,34 @@ func ExampleClient_SearchSessions() {
 	// Output:
 	// chat-1 3 turns
 	// true
+}
+
+// Traces in Unity Catalog tables of a Databricks workspace, read through a
+// SQL warehouse (MLFLOW_TRACING_SQL_WAREHOUSE_ID does the same): the client
+// starts the warehouse if it is stopped, waiting up to five minutes, and
+// passes its id with every call that needs it. (Not run: it needs a
+// workspace.)
+func ExampleWithSQLWarehouseID() {
+	ctx := context.Background()
+	c, err := traces.NewClient(ctx,
+		exporter.WithTrackingURI("databricks"), // DATABRICKS_HOST and credentials from the environment
+		traces.WithSQLWarehouseID("1234567890abcdef"),
+		traces.WithSQLWarehouseAutoStart(5*time.Minute))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	page, err := c.SearchTraces(ctx, traces.SearchQuery{Locations: []string{"main.agents"}, Filter: "status = 'ERROR'"})
+	if errors.Is(err, traces.ErrSQLWarehouseRequired) {
+		fmt.Println("set MLFLOW_TRACING_SQL_WAREHOUSE_ID")
+		return
+	}
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, t := range page.Traces {
+		fmt.Println(t.Info.TraceID, len(t.Spans))
+	}
 }

@@ -45,6 +45,9 @@ type restBackend struct {
 	// closeAuth closes the credentials' own idle connections (Databricks
 	// OAuth), nil when there are none.
 	closeAuth func()
+	// wh is the SQL warehouse the Databricks v4 calls name (nil or an
+	// empty id: none).
+	wh *warehouse
 }
 
 var _ backend = (*restBackend)(nil)
@@ -63,7 +66,27 @@ func (r *restBackend) close() {
 // call sends a JSON request and decodes the JSON answer into out (when not
 // nil): mlflowrest.Call.
 func (r *restBackend) call(ctx context.Context, method, path string, body, out any) error {
-	return mlflowrest.Call(ctx, r.c, "traces", method, path, body, out)
+	err := mlflowrest.Call(ctx, r.c, "traces", method, path, body, out)
+	if r.databricks {
+		err = warehouseRequired(err)
+	}
+	return err
+}
+
+// withWarehouse returns path with the SQL warehouse's id as its query
+// parameter sql_warehouse_id (after the query path already has), as MLflow's
+// _append_sql_warehouse_id_param and its GET requests carry it; path as is
+// without a warehouse.
+func (r *restBackend) withWarehouse(ctx context.Context, path string) (string, error) {
+	id, err := r.wh.ID(ctx)
+	if err != nil || id == "" {
+		return path, err
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + "sql_warehouse_id=" + url.QueryEscape(id), nil
 }
 
 // wrap turns a backend error about what/id into this package's errors: a
@@ -166,7 +189,13 @@ func (r *restBackend) traceInfo(ctx context.Context, id string) (*exporter.Trace
 	var env traceEnvelope
 	path := pathV3Traces + "/" + url.PathEscape(id)
 	if loc, hex, ok := parseV4(id); ok {
-		path = v4Path(loc, hex) + "/info"
+		// MLflow's v4 GetTraceInfo is a GET: its request message's fields
+		// are the query.
+		var err error
+		path, err = r.withWarehouse(ctx, v4Path(loc, hex)+"/info?"+url.Values{"trace_id": {hex}, "location": {loc}}.Encode())
+		if err != nil {
+			return nil, err
+		}
 	}
 	if err := r.call(ctx, http.MethodGet, path, nil, &env); err != nil {
 		return nil, wrap(err, "trace", id)
@@ -207,6 +236,13 @@ func (r *restBackend) batchGetV4(ctx context.Context, location string, hexIDs []
 	q := url.Values{"location_id": {location}}
 	for _, h := range hexIDs {
 		q.Add("trace_ids", h)
+	}
+	wh, err := r.wh.ID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if wh != "" {
+		q.Set("sql_warehouse_id", wh)
 	}
 	var out struct {
 		Traces []struct {
@@ -305,7 +341,11 @@ func (r *restBackend) pageSpans(ctx context.Context, infos []*exporter.TraceInfo
 	loadEach(len(single), loads, func(k int) {
 		i := single[k]
 		var err error
-		spans[i], err = r.spans(ctx, infos[i])
+		if r.online(infos[i]) {
+			spans[i], err = r.onlineSpans(ctx, infos[i])
+		} else {
+			spans[i], err = r.spans(ctx, infos[i])
+		}
 		ok[i] = err == nil
 	})
 	return spans, ok
@@ -452,6 +492,9 @@ type searchRequest struct {
 	MaxResults int              `json:"max_results,omitempty"`
 	OrderBy    []string         `json:"order_by,omitempty"`
 	PageToken  string           `json:"page_token,omitempty"`
+	// SQLWarehouseID: the v4 search only (SearchTracesV3 has no such
+	// field).
+	SQLWarehouseID string `json:"sql_warehouse_id,omitempty"`
 }
 
 func (r *restBackend) search(ctx context.Context, q SearchQuery) ([]*exporter.TraceInfo, string, error) {
@@ -466,8 +509,16 @@ func (r *restBackend) search(ctx context.Context, q SearchQuery) ([]*exporter.Tr
 		}
 		req.Locations = append(req.Locations, v4Location(l))
 	}
+	if r.databricks && q.ModelID != "" {
+		return r.searchUnified(ctx, q) // only with a SQL warehouse: normalize
+	}
 	if r.databricks {
-		infos, next, err := r.searchV4(ctx, req)
+		v4 := req
+		var err error
+		if v4.SQLWarehouseID, err = r.wh.ID(ctx); err != nil {
+			return nil, "", err
+		}
+		infos, next, err := r.searchV4(ctx, v4)
 		if err == nil {
 			return infos, next, nil
 		}
@@ -597,9 +648,22 @@ func (r *restBackend) send(ctx context.Context, method, path string, body []byte
 	}
 	resp, err := r.c.Do(ctx, req)
 	if err != nil {
+		if r.databricks {
+			err = warehouseRequired(err)
+		}
 		return nil, err
 	}
 	return resp.Body, nil
+}
+
+// v4AssessmentPath is assessmentPath with the SQL warehouse's id for a Unity
+// Catalog trace.
+func (r *restBackend) v4AssessmentPath(ctx context.Context, traceID, assessmentID string) (string, error) {
+	p := r.assessmentPath(traceID, assessmentID)
+	if _, _, v4 := parseV4(traceID); v4 {
+		return r.withWarehouse(ctx, p)
+	}
+	return p, nil
 }
 
 func (r *restBackend) createAssessment(ctx context.Context, a *exporter.Assessment) (*exporter.Assessment, error) {
@@ -611,7 +675,11 @@ func (r *restBackend) createAssessment(ctx context.Context, a *exporter.Assessme
 	if !v4 {
 		body = append(append([]byte(`{"assessment": `), body...), '}')
 	}
-	resp, err := r.send(ctx, http.MethodPost, r.assessmentPath(a.TraceID, ""), body)
+	path, err := r.v4AssessmentPath(ctx, a.TraceID, "")
+	if err != nil {
+		return nil, err
+	}
+	resp, err := r.send(ctx, http.MethodPost, path, body)
 	if err != nil {
 		if a.Overrides != "" && transport.ErrorCode(err) == "RESOURCE_DOES_NOT_EXIST" && !strings.Contains(err.Error(), "Trace") {
 			return nil, wrap(err, "assessment", a.Overrides)
@@ -622,7 +690,11 @@ func (r *restBackend) createAssessment(ctx context.Context, a *exporter.Assessme
 }
 
 func (r *restBackend) getAssessment(ctx context.Context, traceID, assessmentID string) (*exporter.Assessment, error) {
-	resp, err := r.send(ctx, http.MethodGet, r.assessmentPath(traceID, assessmentID), nil)
+	path, err := r.v4AssessmentPath(ctx, traceID, assessmentID)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := r.send(ctx, http.MethodGet, path, nil)
 	if err != nil {
 		return nil, wrap(err, "assessment", assessmentID)
 	}
@@ -660,10 +732,17 @@ func (r *restBackend) updateAssessment(ctx context.Context, traceID, assessmentI
 	if err != nil {
 		return nil, invalidf("%v", err)
 	}
-	path := r.assessmentPath(traceID, assessmentID)
+	path, err := r.v4AssessmentPath(ctx, traceID, assessmentID)
+	if err != nil {
+		return nil, err
+	}
 	_, _, v4 := parseV4(traceID)
 	if v4 {
-		path += "?update_mask=" + url.QueryEscape(strings.Join(mask, ","))
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		path += sep + "update_mask=" + url.QueryEscape(strings.Join(mask, ","))
 	} else {
 		// A FieldMask in protobuf JSON: camelCase paths.
 		camel := make([]string, len(mask))
@@ -700,7 +779,11 @@ func (r *restBackend) deleteAssessment(ctx context.Context, traceID, assessmentI
 	if _, _, v4 := parseV4(traceID); !v4 {
 		body, _ = json.Marshal(map[string]string{"trace_id": traceID, "assessment_id": assessmentID})
 	}
-	_, err := r.send(ctx, http.MethodDelete, r.assessmentPath(traceID, assessmentID), body)
+	path, err := r.v4AssessmentPath(ctx, traceID, assessmentID)
+	if err != nil {
+		return err
+	}
+	_, err = r.send(ctx, http.MethodDelete, path, body)
 	return wrap(err, "assessment", assessmentID)
 }
 
@@ -717,7 +800,11 @@ func (r *restBackend) setTag(ctx context.Context, traceID, key, value string) er
 
 func (r *restBackend) deleteTag(ctx context.Context, traceID, key string) error {
 	if loc, hex, ok := parseV4(traceID); ok {
-		err := r.call(ctx, http.MethodDelete, v4Path(loc, hex)+"/tags/"+url.PathEscape(key), nil, nil)
+		path, err := r.withWarehouse(ctx, v4Path(loc, hex)+"/tags/"+url.PathEscape(key))
+		if err != nil {
+			return err
+		}
+		err = r.call(ctx, http.MethodDelete, path, nil, nil)
 		return wrap(err, "tag", key)
 	}
 	err := r.call(ctx, http.MethodDelete, pathV2Traces+"/"+url.PathEscape(traceID)+"/tags", map[string]string{"key": key}, nil)

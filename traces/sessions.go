@@ -47,7 +47,7 @@ func (c *Client) SearchSessions(ctx context.Context, q SessionQuery) ([]Session,
 	}
 	// One normalization: the model id and the run become filter clauses
 	// (the run looked up once), which every search below shares.
-	base, err := c.normalize(ctx, SearchQuery{Locations: q.Locations, RunID: q.RunID, ModelID: q.ModelID})
+	base, err := c.normalize(ctx, SearchQuery{Locations: q.Locations, RunID: q.RunID, ModelID: q.ModelID}, modelFilterSearch)
 	if err != nil {
 		return nil, err
 	}

@@ -19,8 +19,10 @@
 // expectation (mlflow 3.17.2 builds a feedback and the backend refuses it),
 // --span-id in the base64 form get prints ("moV45MTpUjA=") is stored as its
 // 16 hex digits, the form the UI links to the span (mlflow stores the base64
-// text, which links to no span), -h is --help (mlflow's subcommands refuse
-// it), and --sql-warehouse-id is not supported.
+// text, which links to no span), and -h is --help (mlflow's subcommands refuse
+// it). search --sql-warehouse-id is mlflow's deprecated flag: it warns on
+// stderr and overrides MLFLOW_TRACING_SQL_WAREHOUSE_ID, the Databricks SQL
+// warehouse package traces passes with the v4 calls.
 package main
 
 import (
@@ -51,7 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "Error: No such command '%s'.\n", args[0])
 		return 2
 	}
-	err := runTraces(ctx, args[1:], stdout, getenv)
+	err := runTraces(ctx, args[1:], stdout, stderr, getenv)
 	var (
 		help helpError
 		bare bareUsageError

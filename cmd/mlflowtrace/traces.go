@@ -38,7 +38,7 @@ var commands = []command{
 		f.str("run-id", "", "Filter traces by run ID (convenience option, adds to filter-string)")
 		f.boolPair("include-spans", "no-include-spans", true, "Include span data in results (default: include)")
 		f.str("model-id", "", "Filter traces by model ID")
-		f.str("sql-warehouse-id", "", "DEPRECATED (not supported by mlflowtrace)")
+		f.str("sql-warehouse-id", "", "DEPRECATED. Use the `MLFLOW_TRACING_SQL_WAREHOUSE_ID` environment variable instead.SQL warehouse ID (only needed when searching for traces by model stored in Databricks Unity Catalog)")
 		f.choice("output", "table", []string{"table", "json"}, "Output format: 'table' for formatted table (default) or 'json' for JSON format")
 		f.str("extract-fields", "", "Filter and select specific fields using dot notation. Examples: \"info.trace_id\", \"info.assessments.*\", \"data.spans.*.name\". For field names with dots, use backticks: \"info.tags.`mlflow.traceName`\". Comma-separated for multiple fields. Defaults to standard columns for table mode, all fields for JSON mode.")
 		f.boolean("verbose", false, "Show all available fields in error messages when invalid fields are specified.")
@@ -114,7 +114,7 @@ func commandList() string { return strings.Join(commandNames(), ", ") }
 
 // runTraces runs `traces <command> ...`. Usage errors come back wrapped in
 // a *usageContext naming the command whose usage click would print.
-func runTraces(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
+func runTraces(ctx context.Context, args []string, out, errOut io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
 		// click 8.2+: a group without a command prints its help to
 		// stderr and exits 2.
@@ -142,7 +142,17 @@ func runTraces(ctx context.Context, args []string, out io.Writer, getenv func(st
 		}
 		return withUsage("traces "+cmd.name, err)
 	}
-	c, err := traces.NewClient(ctx, exporter.WithGetenv(getenv))
+	opts := []exporter.Option{exporter.WithGetenv(getenv)}
+	if _, defined := fs.strs["sql-warehouse-id"]; defined {
+		if id, given := fs.opt("sql-warehouse-id"); given {
+			// mlflow traces search warns (a FutureWarning on stderr) and
+			// sets MLFLOW_TRACING_SQL_WAREHOUSE_ID, which the flag thus
+			// overrides.
+			fmt.Fprintln(errOut, "FutureWarning: The `sql_warehouse_id` parameter is deprecated. Please use the `MLFLOW_TRACING_SQL_WAREHOUSE_ID` environment variable instead.")
+			opts = append(opts, traces.WithSQLWarehouseID(id))
+		}
+	}
+	c, err := traces.NewClient(ctx, opts...)
 	if err != nil {
 		return err
 	}
@@ -413,9 +423,6 @@ func searchCmd(ctx context.Context, c *traces.Client, f *flags, out io.Writer) e
 	output := f.get("output")
 	if output != "table" && output != "json" {
 		return usageError(fmt.Sprintf("Invalid value for '--output': '%s' is not one of 'table', 'json'.", output))
-	}
-	if f.get("sql-warehouse-id") != "" {
-		return usageError("--sql-warehouse-id is not supported by mlflowtrace")
 	}
 	q := traces.SearchQuery{
 		Locations:    []string{f.get("experiment-id")},

@@ -65,7 +65,14 @@
 //     answered 501);
 //   - faults (Fail: status, Retry-After, delays, on the workspace or a
 //     store), token expiry (ExpireTokens), revocation (RevokeToken), expired
-//     signed URLs (ExpireSignedURLs).
+//     signed URLs (ExpireSignedURLs);
+//   - SQL warehouses (warehouse.go): get and start a warehouse, the
+//     model-id search GET /api/2.0/mlflow/unified-traces, and strict checks
+//     of the sql_warehouse_id the v4 calls carry (query or search body;
+//     only where MLflow's request messages have the field; a known, running
+//     warehouse), each such call recorded (WarehouseCalls); online traces
+//     (online.go: UUID ids, AddOnlineTrace) and their spans through
+//     GetOnlineTraceDetails.
 //
 // Everything stored is recorded per trace (Traces, Trace) together with
 // every request (Requests) and every rejection and its reason (Rejections).

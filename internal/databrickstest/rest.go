@@ -57,7 +57,9 @@ func (w *Workspace) serve(rw http.ResponseWriter, r *http.Request) {
 	}()
 	p := r.URL.Path
 	if strings.HasPrefix(p, "/__fake/") {
-		w.serveAdmin(sr, r)
+		if !w.serveSQLAdmin(sr, r) {
+			w.serveAdmin(sr, r)
+		}
 		return
 	}
 	if f := w.fault("workspace", r); f != nil && applyFault(sr, r, f) {
@@ -94,6 +96,7 @@ func (w *Workspace) serve(rw http.ResponseWriter, r *http.Request) {
 	}
 	auth = kind
 	switch {
+	case w.serveWarehouses(sr, r), w.checkWarehouse(sr, r): // SQL warehouses: warehouse.go
 	case p == pathGetExperiment:
 		if w.method(sr, r, http.MethodGet) {
 			w.serveGetExperiment(sr, r)

@@ -91,6 +91,7 @@ type Workspace struct {
 	volumes    map[string]bool // "/Volumes/c/s/v"
 	files      map[string][]byte
 	traces     map[string]*Trace
+	sql        sqlState // SQL warehouses: warehouse.go
 	order      []string
 	creds      map[string]*signedURL // signature -> issued URL
 	faults     []*Fault

@@ -77,6 +77,17 @@ var (
 	// SearchTracesMaxThreads bounds the span downloads a search runs at
 	// once (MLflow's default: max(32, 4 × CPUs); here 32).
 	SearchTracesMaxThreads = Int{Var{Name: "MLFLOW_SEARCH_TRACES_MAX_THREADS", Default: "32", Package: "traces"}, 32, 1}
+	// SQLWarehouseID is the Databricks SQL warehouse the v4 trace calls
+	// name (sql_warehouse_id); SQLWarehouseAutoStart and
+	// SQLWarehouseStartTimeout: whether it is checked, and started when it
+	// is not RUNNING, before them, and how long the start may take (MLflow
+	// 3.17.2, mlflow/utils/databricks_sql_warehouse.py).
+	SQLWarehouseID = String{Var{Name: "MLFLOW_TRACING_SQL_WAREHOUSE_ID",
+		Options: []string{"traces.WithSQLWarehouseID"}, Package: "traces"}}
+	SQLWarehouseAutoStart = Bool{Var{Name: "MLFLOW_SQL_WAREHOUSE_AUTO_START", Default: "true",
+		Options: []string{"traces.WithSQLWarehouseAutoStart"}, Package: "traces"}, true}
+	SQLWarehouseStartTimeout = Duration{Var{Name: "MLFLOW_SQL_WAREHOUSE_AUTO_START_TIMEOUT_SECONDS", Default: "1200",
+		Options: []string{"traces.WithSQLWarehouseAutoStart"}, Package: "traces"}, 1200 * time.Second, time.Second, 0}
 )
 
 // Loading prompts (package prompts; MLflow 3.17.2's names and defaults,
@@ -185,7 +196,7 @@ func All() []Var {
 		DatabricksHost.Var, DatabricksToken.Var, DatabricksClientID.Var, DatabricksClientSecret.Var,
 		DatabricksUsername.Var, DatabricksPassword.Var, DatabricksAuthType.Var, DatabricksConfigFile.Var, DatabricksProfile.Var,
 		ServingHost.Var, ServingHostLegacy.Var, ServingCredsDir.Var, ModelCatalogURI.Var,
-		SearchTracesMaxThreads.Var,
+		SearchTracesMaxThreads.Var, SQLWarehouseID.Var, SQLWarehouseAutoStart.Var, SQLWarehouseStartTimeout.Var,
 		AliasPromptCacheTTL.Var, VersionPromptCacheTTL.Var, PromptCacheMaxSize.Var,
 		AsyncLogging.Var, MaxWorkers.Var, MaxQueueSize.Var, MaxSpanBatchSize.Var, MaxInterval.Var,
 		RetryTimeout.Var, TraceTimeout.Var, TimeoutCheckInterval.Var, BufferTTL.Var, BufferMaxSize.Var,

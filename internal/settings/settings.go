@@ -139,6 +139,19 @@ type Settings struct {
 
 	DisableSpanStreaming bool
 
+	// Reading traces from a Databricks workspace (package traces; read
+	// from the environment only with ForReading): the SQL warehouse the v4
+	// trace calls name ("" for none), and whether and how long it is
+	// started first when it is not running.
+	SQLWarehouseID           string
+	SQLWarehouseAutoStart    bool
+	SQLWarehouseStartTimeout time.Duration
+	// SQLWarehouseEnvErr is a malformed MLFLOW_SQL_WAREHOUSE_AUTO_START*
+	// variable: package traces reports it (its options, which override
+	// the variables, clear it); other readers (package prompts) do not
+	// use them and are not stopped by it.
+	SQLWarehouseEnvErr error
+
 	// Pipeline.
 	AsyncLogging     bool
 	MaxQueueSize     int
@@ -198,6 +211,9 @@ func defaults(env envconfig.Env) *Settings {
 		SpoolSyncInterval:  envconfig.SpoolSyncInterval.Def,
 		SpoolRetryInterval: DefaultSpoolRetryInterval,
 		SpoolAdoptInterval: DefaultSpoolAdoptInterval,
+
+		SQLWarehouseAutoStart:    envconfig.SQLWarehouseAutoStart.Def,
+		SQLWarehouseStartTimeout: envconfig.SQLWarehouseStartTimeout.Def,
 	}
 }
 
@@ -239,7 +255,9 @@ func (o getenvOption) apply(s *Settings) { s.Env = envconfig.New(o.getenv) }
 // (package traces): Load then reads and validates only what reading uses —
 // the tracking URI, experiment and tracing destination, credentials,
 // Databricks settings and the HTTP request settings (MLFLOW_HTTP_REQUEST_*,
-// MLFLOW_TRACKING_INSECURE_TLS) — and neither reads nor validates the
+// MLFLOW_TRACKING_INSECURE_TLS), and the Databricks SQL warehouse of package
+// traces (MLFLOW_TRACING_SQL_WAREHOUSE_ID, MLFLOW_SQL_WAREHOUSE_AUTO_START*)
+// — and neither reads nor validates the
 // export pipeline's variables (MLFLOW_ENABLE_ASYNC_TRACE_LOGGING,
 // MLFLOW_ASYNC_TRACE_LOGGING_*, MLFLOW_TRACE_TIMEOUT_*, MLFLOW_TRACE_BUFFER_*,
 // MLFLOWTRACE_SPOOL_*), which keep their defaults, nor the pipeline options
@@ -337,6 +355,8 @@ func (s *Settings) loadEnv(reading bool) error {
 	check := func(err error) { errs = append(errs, err) }
 	if !reading {
 		check(s.loadPipelineEnv())
+	} else {
+		s.SQLWarehouseEnvErr = s.loadReadingEnv()
 	}
 
 	t := &s.Transport
@@ -375,6 +395,20 @@ func (s *Settings) loadEnv(reading bool) error {
 	} else if set {
 		t.RequestTimeout = &d
 	}
+	return errors.Join(errs...)
+}
+
+// loadReadingEnv reads the variables only a reader uses (ForReading): the
+// Databricks SQL warehouse of package traces.
+func (s *Settings) loadReadingEnv() error {
+	e := s.Env
+	s.SQLWarehouseID = envconfig.SQLWarehouseID.Get(e)
+	var errs []error
+	var err error
+	s.SQLWarehouseAutoStart, err = envconfig.SQLWarehouseAutoStart.Get(e)
+	errs = append(errs, err)
+	s.SQLWarehouseStartTimeout, err = envconfig.SQLWarehouseStartTimeout.Get(e)
+	errs = append(errs, err)
 	return errors.Join(errs...)
 }
 

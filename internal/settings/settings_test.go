@@ -189,3 +189,26 @@ func TestForReading(t *testing.T) {
 		})
 	}
 }
+
+// TestSQLWarehouseSettings: a reader reads the SQL warehouse variables
+// (trimmed; defaults auto-start on, 1200 s); a writer does not; a
+// malformed auto-start variable is kept in SQLWarehouseEnvErr, naming the
+// variable, for package traces to report, and does not stop other readers.
+func TestSQLWarehouseSettings(t *testing.T) {
+	env := map[string]string{"MLFLOW_TRACING_SQL_WAREHOUSE_ID": " wh ", "MLFLOW_SQL_WAREHOUSE_AUTO_START": "False",
+		"MLFLOW_SQL_WAREHOUSE_AUTO_START_TIMEOUT_SECONDS": "30"}
+	s, err := Resolve(ForReading(), getenv(env))
+	if err != nil || s.SQLWarehouseID != "wh" || s.SQLWarehouseAutoStart || s.SQLWarehouseStartTimeout != 30*time.Second || s.SQLWarehouseEnvErr != nil {
+		t.Errorf("reader: %+v, %v", s, err)
+	}
+	s, err = Resolve(getenv(env))
+	if err != nil || s.SQLWarehouseID != "" || !s.SQLWarehouseAutoStart || s.SQLWarehouseStartTimeout != 1200*time.Second {
+		t.Errorf("writer: %q %v %v, %v", s.SQLWarehouseID, s.SQLWarehouseAutoStart, s.SQLWarehouseStartTimeout, err)
+	}
+	for name, val := range map[string]string{"MLFLOW_SQL_WAREHOUSE_AUTO_START": "maybe-secret", "MLFLOW_SQL_WAREHOUSE_AUTO_START_TIMEOUT_SECONDS": "-1"} {
+		s, err := Resolve(ForReading(), getenv(map[string]string{name: val}))
+		if err != nil || s.SQLWarehouseEnvErr == nil || !strings.Contains(s.SQLWarehouseEnvErr.Error(), name) || strings.Contains(s.SQLWarehouseEnvErr.Error(), "secret") {
+			t.Errorf("%s=%s: %v, %v", name, val, s.SQLWarehouseEnvErr, err)
+		}
+	}
+}

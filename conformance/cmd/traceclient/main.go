@@ -7,6 +7,7 @@
 // Requests ("op" and its fields):
 //
 //	get              trace_id                          → Trace.to_dict()
+//	get_info         trace_id                          → {"trace_id": ...} (GetTraceInfo)
 //	search           locations filter order_by max_results page_token without_spans all
 //	                                                   → {"ids": [...], "next_page_token": "...", "span_counts": [...]}
 //	log_feedback     trace_id name value error rationale source metadata span_id → assessment
@@ -114,6 +115,12 @@ func do(ctx context.Context, c *traces.Client, r *request) (any, error) {
 			return nil, err
 		}
 		return raw(t.MarshalJSON())
+	case "get_info":
+		info, err := c.GetTraceInfo(ctx, r.TraceID)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"trace_id": info.TraceID}, nil
 	case "search":
 		q := traces.SearchQuery{Locations: r.Locations, Filter: r.Filter, OrderBy: r.OrderBy, MaxResults: r.MaxResults,
 			PageToken: r.PageToken, WithoutSpans: r.WithoutSpans, ModelID: r.ModelID}
