@@ -1,7 +1,6 @@
 package prompts
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/mlflowrest"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/transport"
 )
 
@@ -52,27 +52,14 @@ type registeredModel struct {
 }
 
 type modelVersion struct {
-	Name                 string    `json:"name"`
-	Version              string    `json:"version"`
-	CreationTimestamp    jsonInt64 `json:"creation_timestamp"`
-	LastUpdatedTimestamp jsonInt64 `json:"last_updated_timestamp"`
-	UserID               string    `json:"user_id"`
-	Description          string    `json:"description"`
-	Tags                 []tag     `json:"tags"`
-	Aliases              []string  `json:"aliases"`
-}
-
-// jsonInt64 reads an int64 written as a JSON number or, as protobuf's JSON
-// mapping writes it, a string.
-type jsonInt64 int64
-
-func (n *jsonInt64) UnmarshalJSON(b []byte) error {
-	v, err := strconv.ParseInt(string(bytes.Trim(b, `"`)), 10, 64)
-	if err != nil {
-		return nil // a timestamp is informative: a malformed one is left out
-	}
-	*n = jsonInt64(v)
-	return nil
+	Name                 string           `json:"name"`
+	Version              string           `json:"version"`
+	CreationTimestamp    mlflowrest.Int64 `json:"creation_timestamp"`
+	LastUpdatedTimestamp mlflowrest.Int64 `json:"last_updated_timestamp"`
+	UserID               string           `json:"user_id"`
+	Description          string           `json:"description"`
+	Tags                 []tag            `json:"tags"`
+	Aliases              []string         `json:"aliases"`
 }
 
 // fetch loads r from the registry as MLflow's RestStore.get_prompt_version

@@ -271,31 +271,18 @@ func (r *restBackend) searchUnified(ctx context.Context, q SearchQuery) ([]*expo
 
 // traceInfoV2 is MLflow's mlflow.TraceInfo message (protobuf JSON).
 type traceInfoV2 struct {
-	RequestID       string     `json:"request_id"`
-	ExperimentID    string     `json:"experiment_id"`
-	TimestampMs     protoInt64 `json:"timestamp_ms"`
-	ExecutionTimeMs protoInt64 `json:"execution_time_ms"`
-	Status          string     `json:"status"`
-	RequestMetadata []keyValue `json:"request_metadata"`
-	Tags            []keyValue `json:"tags"`
+	RequestID       string           `json:"request_id"`
+	ExperimentID    string           `json:"experiment_id"`
+	TimestampMs     mlflowrest.Int64 `json:"timestamp_ms"`
+	ExecutionTimeMs mlflowrest.Int64 `json:"execution_time_ms"`
+	Status          string           `json:"status"`
+	RequestMetadata []keyValue       `json:"request_metadata"`
+	Tags            []keyValue       `json:"tags"`
 }
 
 type keyValue struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
-}
-
-// protoInt64 is an int64 in protobuf JSON: a number or a decimal string.
-type protoInt64 int64
-
-func (p *protoInt64) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	if s == "null" || s == "" {
-		return nil
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	*p = protoInt64(n)
-	return err
 }
 
 // v3 is TraceInfoV2.to_v3: the experiment's location, no previews, the
