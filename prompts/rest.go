@@ -153,24 +153,42 @@ func promptVersion(mv *modelVersion) (*PromptVersion, error) {
 		}
 	}
 	if tags[tagPromptType] == promptTypeChat {
-		if p.Messages, err = chatTemplate(text); err != nil {
-			return nil, fmt.Errorf("prompts: %s: %w", p.URI(), err)
-		}
-		if len(p.Messages) == 0 {
-			p.Template = "[]" // MLflow: an empty list is a text prompt, json.dumps([])
+		if err := p.setChat(text); err != nil {
+			return nil, err
 		}
 	} else {
 		p.Template = text
 	}
+	if err := p.readConfigTags(tags); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// readConfigTags sets the response format and model config from the
+// version's tags (JSON text), as both registries keep them.
+func (p *PromptVersion) readConfigTags(tags map[string]string) error {
 	for key, dst := range map[string]*json.RawMessage{tagResponseFormat: &p.ResponseFormat, tagModelConfig: &p.ModelConfig} {
 		if s, ok := tags[key]; ok {
 			if !json.Valid([]byte(s)) {
-				return nil, fmt.Errorf("prompts: %s: tag %s is not JSON", p.URI(), key)
+				return fmt.Errorf("prompts: %s: tag %s is not JSON", p.URI(), key)
 			}
 			*dst = json.RawMessage(s)
 		}
 	}
-	return p, nil
+	return nil
+}
+
+// setChat reads a chat prompt's messages from their JSON text.
+func (p *PromptVersion) setChat(text string) error {
+	var err error
+	if p.Messages, err = chatTemplate(text); err != nil {
+		return fmt.Errorf("prompts: %s: %w", p.URI(), err)
+	}
+	if len(p.Messages) == 0 {
+		p.Template = "[]" // MLflow: an empty list is a text prompt, json.dumps([])
+	}
+	return nil
 }
 
 // chatTemplate reads a chat prompt's messages. MLflow checks each with its

@@ -96,25 +96,16 @@ func ucVersion(v *ucPromptVersion) (*PromptVersion, error) {
 			p.Tags[k] = val
 		}
 	}
-	for key, dst := range map[string]*json.RawMessage{tagResponseFormat: &p.ResponseFormat, tagModelConfig: &p.ModelConfig} {
-		if s, ok := tags[key]; ok {
-			if !json.Valid([]byte(s)) {
-				return nil, fmt.Errorf("prompts: %s: tag %s is not JSON", p.URI(), key)
-			}
-			*dst = json.RawMessage(s)
-		}
+	if err := p.readConfigTags(tags); err != nil {
+		return nil, err
 	}
 	var text string
 	switch t := strings.TrimSpace(v.Template); {
 	case json.Unmarshal([]byte(t), &text) == nil:
 		p.Template = text
 	case strings.HasPrefix(t, "["):
-		var err error
-		if p.Messages, err = chatTemplate(t); err != nil {
-			return nil, fmt.Errorf("prompts: %s: %w", p.URI(), err)
-		}
-		if len(p.Messages) == 0 {
-			p.Template = "[]" // MLflow: an empty list is a text prompt, json.dumps([])
+		if err := p.setChat(t); err != nil {
+			return nil, err
 		}
 	default:
 		return nil, fmt.Errorf("prompts: %s: the template is neither the JSON of a text nor of a list of messages", p.URI())
