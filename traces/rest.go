@@ -82,11 +82,17 @@ func (r *restBackend) withWarehouse(ctx context.Context, path string) (string, e
 	if err != nil || id == "" {
 		return path, err
 	}
+	return withQuery(path, "sql_warehouse_id", id), nil
+}
+
+// withQuery appends key=value to path's query (starting one when path has
+// none).
+func withQuery(path, key, value string) string {
 	sep := "?"
 	if strings.Contains(path, "?") {
 		sep = "&"
 	}
-	return path + sep + "sql_warehouse_id=" + url.QueryEscape(id), nil
+	return path + sep + key + "=" + url.QueryEscape(value)
 }
 
 // wrap turns a backend error about what/id into this package's errors: a
@@ -738,11 +744,7 @@ func (r *restBackend) updateAssessment(ctx context.Context, traceID, assessmentI
 	}
 	_, _, v4 := parseV4(traceID)
 	if v4 {
-		sep := "?"
-		if strings.Contains(path, "?") {
-			sep = "&"
-		}
-		path += sep + "update_mask=" + url.QueryEscape(strings.Join(mask, ","))
+		path = withQuery(path, "update_mask", strings.Join(mask, ","))
 	} else {
 		// A FieldMask in protobuf JSON: camelCase paths.
 		camel := make([]string, len(mask))
