@@ -57,8 +57,10 @@
 // SearchTraces follows the backend's pages until it has MaxResults traces
 // and, unless WithoutSpans, loads each trace's spans as MLflow's client
 // does: the traces an MLflow server keeps in its tracking store ten at a
-// time from traces/batchGet, the others one by one, the requests of a page
-// in flight together (MLflow's thread pool):
+// time from traces/batchGet, Unity Catalog traces ten at a time from their
+// location's v4 batchGet, the others one by one, the requests of a page
+// in flight together (MLflow's thread pool). A batch that fails is loaded
+// again one trace at a time:
 //
 //	MLFLOW_SEARCH_TRACES_MAX_THREADS  32  span downloads in flight at once (MLflow's default: max(32, 4 × CPUs))
 //

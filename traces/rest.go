@@ -312,36 +312,55 @@ const batchGetSize = 10
 
 // pageSpans loads a search page's spans as MLflow's client does: traces an
 // MLflow server keeps in its tracking store come in batches of
-// batchGetSize from GET /api/3.0/mlflow/traces/batchGet, every other trace
-// on its own (Unity Catalog, traces.json artifacts); up to loads requests
-// run at once.
+// batchGetSize from GET /api/3.0/mlflow/traces/batchGet, Unity Catalog
+// traces in batches of batchGetSize per location from the v4 batchGet,
+// every other trace on its own (traces.json artifacts, online traces); up
+// to loads requests run at once. A batch that fails is loaded again one
+// trace at a time (an older server has no v3 batchGet; one bad trace does
+// not cost the others their spans).
 func (r *restBackend) pageSpans(ctx context.Context, infos []*exporter.TraceInfo, loads int) ([][]*exporter.Span, []bool) {
 	spans, ok := make([][]*exporter.Span, len(infos)), make([]bool, len(infos))
-	var single []int    // indexes loaded one by one
-	var batches [][]int // indexes loaded by batchGet
+	var single []int // indexes loaded one by one
+	type batch struct {
+		location string // Unity Catalog location (v4), or "" (v3)
+		idx      []int
+	}
+	var batches []batch
+	open := map[string]int{} // location → its batch being filled
 	for i, info := range infos {
-		if _, _, v4 := parseV4(info.TraceID); v4 || r.databricks || info.Tags[keys.TagSpansLocation] != spansTrackingStore {
+		loc, _, v4 := parseV4(info.TraceID)
+		if !v4 && (r.databricks || info.Tags[keys.TagSpansLocation] != spansTrackingStore) {
 			single = append(single, i)
 			continue
 		}
-		if n := len(batches); n == 0 || len(batches[n-1]) == batchGetSize {
-			batches = append(batches, nil)
+		b, found := open[loc]
+		if !found || len(batches[b].idx) == batchGetSize {
+			b = len(batches)
+			open[loc] = b
+			batches = append(batches, batch{location: loc})
 		}
-		batches[len(batches)-1] = append(batches[len(batches)-1], i)
+		batches[b].idx = append(batches[b].idx, i)
 	}
 	failed := make([]bool, len(batches))
-	loadEach(len(batches), loads, func(b int) {
-		got, err := r.batchGet(ctx, infos, batches[b])
-		if failed[b] = err != nil; failed[b] {
+	loadEach(len(batches), loads, func(k int) {
+		b := batches[k]
+		var got map[string][]*exporter.Span
+		var err error
+		if b.location != "" {
+			got, err = r.batchGetV4Spans(ctx, b.location, infos, b.idx)
+		} else {
+			got, err = r.batchGet(ctx, infos, b.idx)
+		}
+		if failed[k] = err != nil; failed[k] {
 			return
 		}
-		for _, i := range batches[b] {
+		for _, i := range b.idx {
 			spans[i], ok[i] = got[infos[i].TraceID]
 		}
 	})
-	for b, f := range failed {
-		if f { // an older server has no batchGet: load these one by one
-			single = append(single, batches[b]...)
+	for k, f := range failed {
+		if f {
+			single = append(single, batches[k].idx...)
 		}
 	}
 	loadEach(len(single), loads, func(k int) {
@@ -355,6 +374,24 @@ func (r *restBackend) pageSpans(ctx context.Context, infos []*exporter.TraceInfo
 		ok[i] = err == nil
 	})
 	return spans, ok
+}
+
+// batchGetV4Spans returns the spans of the Unity Catalog traces infos[idx],
+// all in location, by trace id, from one v4 batchGet.
+func (r *restBackend) batchGetV4Spans(ctx context.Context, location string, infos []*exporter.TraceInfo, idx []int) (map[string][]*exporter.Span, error) {
+	hexIDs := make([]string, len(idx))
+	for k, i := range idx {
+		_, hexIDs[k], _ = parseV4(infos[i].TraceID)
+	}
+	traces, err := r.batchGetV4(ctx, location, hexIDs)
+	if err != nil {
+		return nil, err
+	}
+	got := make(map[string][]*exporter.Span, len(traces))
+	for _, t := range traces {
+		got[t.Info.TraceID] = t.Spans
+	}
+	return got, nil
 }
 
 // batchGet returns the spans of the traces infos[idx] by trace id; a trace

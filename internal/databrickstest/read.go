@@ -167,11 +167,21 @@ func (w *Workspace) serveTraceInfo(rw http.ResponseWriter, id string) {
 	writeJSON(rw, map[string]any{"trace": map[string]any{"trace_info": traceInfoJSON(t)}})
 }
 
+// maxBatchGet is the most trace ids one BatchGetTraces takes: MLflow's
+// client sends at most 10 ("BatchGetTrace endpoint only support up to 10
+// traces in a single call", MLFLOW_SEARCH_TRACES_MAX_BATCH_SIZE).
+const maxBatchGet = 10
+
 func (w *Workspace) serveBatchGet(rw http.ResponseWriter, r *http.Request, loc string) {
 	q := r.URL.Query()
 	if l := q.Get("location_id"); l != "" && l != loc {
 		w.reject("batchGet: location_id %q does not match the path's %q", l, loc)
 		apiError(rw, http.StatusBadRequest, "INVALID_PARAMETER_VALUE", "location_id does not match the path")
+		return
+	}
+	if n := len(q["trace_ids"]); n > maxBatchGet {
+		w.reject("batchGet: %d trace_ids, at most %d", n, maxBatchGet)
+		apiError(rw, http.StatusBadRequest, "INVALID_PARAMETER_VALUE", fmt.Sprintf("at most %d trace_ids per request", maxBatchGet))
 		return
 	}
 	w.mu.Lock()
