@@ -31,11 +31,13 @@ const (
 const forever = time.Duration(math.MaxInt64)
 
 // Client loads prompt versions from the prompt registry of an MLflow
-// tracking server or of a Databricks workspace (Unity Catalog). Create it with NewClient; it is safe for concurrent use.
-// Shutdown stops its background work (linking loaded prompts to the
-// experiment and the active LoggedModel) and releases its connections.
+// server or of a Databricks workspace (Unity Catalog). Create it with
+// NewClient; it is safe for concurrent use. Shutdown stops its background
+// work (linking loaded prompts to the experiment and the active
+// LoggedModel) and releases its connections.
 type Client struct {
-	c          *transport.Client
+	c          *transport.Client    // the tracking server or workspace: experiment, LoggedModel
+	reg        *transport.Client    // the registry: prompts (c itself when it is the tracking URI's)
 	uc         bool                 // the registry is a Databricks workspace's Unity Catalog
 	exp        *mlflowrest.Resolver // nil: no experiment to link to
 	now        func() time.Time
@@ -61,31 +63,40 @@ type Client struct {
 // workspace the same options and environment select for tracing.Init and
 // exporter.New (MLFLOW_TRACKING_URI, its credentials,
 // MLFLOW_HTTP_REQUEST_*, ...; see the package documentation for the prompt
-// cache's variables): a tracking server's prompt registry, or a
-// workspace's Unity Catalog prompt registry (MLflow's default registry
-// "databricks-uc" for the tracking URI "databricks").
+// cache's variables), loading from the registry MLflow's get_registry_uri
+// names: WithRegistryURI, else MLFLOW_REGISTRY_URI, else the tracking
+// URI's — a tracking server's prompt registry, or a workspace's Unity
+// Catalog prompt registry (MLflow's default registry "databricks-uc" for
+// the tracking URI "databricks"). A registry URI may name another MLflow
+// server (http(s)://...) or a workspace's Unity Catalog
+// ("databricks-uc://<profile>"); the experiment and LoggedModel the
+// versions are linked to stay the tracking URI's, as in MLflow.
 // exporter.WithErrorHandler receives what fails in the background (default:
-// tracing.ReportError, the SDK's error path). A local ./mlruns store is an
-// error: its prompt registry is not supported. It does no network I/O; it
-// starts the goroutine Shutdown stops.
+// tracing.ReportError, the SDK's error path). A local ./mlruns store, as
+// tracking URI or registry URI, is an error: its prompt registry is not
+// supported; so is a registry MLflow refuses prompts on (the workspace
+// registry "databricks") and a malformed registry URI. It does no network
+// I/O; it starts the goroutine Shutdown stops.
 func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
 	s, err := settings.Resolve(append([]exporter.Option{settings.ForReading()}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("prompts: %w", err)
 	}
-	uc := false
+	reg, err := parseRegistryURI(registryURI(s.Env, opts))
+	if err != nil {
+		return nil, fmt.Errorf("prompts: %w", err)
+	}
 	switch s.Kind {
-	case settings.Server:
-	case settings.Databricks:
-		// MLflow's registry URI for the tracking URI "databricks":
-		// "databricks-uc", Unity Catalog's prompt registry.
-		uc = true
+	case settings.Server, settings.Databricks:
 	case settings.Local:
+		if reg.kind != registryDefault {
+			return nil, fmt.Errorf("prompts: the local store %s as tracking URI is not supported (the experiment and LoggedModel links are made there): set MLFLOW_TRACKING_URI to an MLflow tracking server or databricks", s.LocalRoot)
+		}
 		return nil, fmt.Errorf("prompts: the local store %s has no prompt registry this package reads: set MLFLOW_TRACKING_URI to an MLflow tracking server", s.LocalRoot)
 	default:
 		return nil, errors.New("prompts: exporter.WithDestination names no prompt registry: use WithTrackingURI")
 	}
-	c := &Client{uc: uc, now: s.Now, report: s.ErrorHandler, modelID: s.ActiveModelID, jobs: make(chan link, linkQueue), linked: map[link]bool{}, done: make(chan struct{})}
+	c := &Client{now: s.Now, report: s.ErrorHandler, modelID: s.ActiveModelID, jobs: make(chan link, linkQueue), linked: map[link]bool{}, done: make(chan struct{})}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -104,16 +115,72 @@ func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
 	if c.c, err = s.RESTClient(userAgent, maxResponseBytes); err != nil {
 		return nil, fmt.Errorf("prompts: tracking server: %w", err)
 	}
-	if !uc || s.ExperimentID != "" || s.ExperimentName != "" {
-		// On Databricks MLflow has no default experiment outside a
-		// notebook: a prompt is linked to the experiment the environment
-		// names, or to none.
+	if c.reg, c.uc, err = registryClient(s, reg, c.c); err != nil {
+		c.c.CloseIdleConnections()
+		return nil, fmt.Errorf("prompts: registry: %w", err)
+	}
+	if s.Kind != settings.Databricks || s.ExperimentID != "" || s.ExperimentName != "" {
+		// MLflow's default experiment "0" is a tracking server's: with a
+		// Databricks tracking URI (outside a notebook) a prompt is linked
+		// to the experiment the environment names, or to none, whatever
+		// the registry.
 		c.exp = mlflowrest.NewResolver(c.c, s.ExperimentID, s.ExperimentName, "0")
 	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	c.stop = stop
 	go c.linker(bg)
 	return c, nil
+}
+
+// registryClient returns the client of the registry reg for the tracking
+// settings s (whose client is tracking), and whether it is Unity
+// Catalog's, as MLflow's _resolve_registry_uri and
+// _get_default_registry_uri_for_tracking_uri choose it. Credentials are
+// the tracking URI's (MLflow's get_default_host_creds reads the same
+// MLFLOW_TRACKING_* variables for any http(s) URI); a Unity Catalog
+// registry has its profile's workspace credentials, as MLflow's
+// UcModelRegistryStore has.
+func registryClient(s *settings.Settings, reg registryRef, tracking *transport.Client) (*transport.Client, bool, error) {
+	switch reg.kind {
+	case registryDefault:
+		// "databricks-uc" with the tracking URI's profile, or the tracking
+		// server's own registry.
+		return tracking, s.Kind == settings.Databricks, nil
+	case registryServer:
+		if s.Kind == settings.Server && reg.uri == s.Transport.URL {
+			return tracking, false, nil
+		}
+		rs := *s
+		rs.Kind = settings.Server
+		rs.Transport.URL = reg.uri
+		c, err := rs.RESTClient(userAgent, maxResponseBytes)
+		return c, false, err
+	}
+	// Unity Catalog: the tracking workspace's when the profile is its own
+	// (MLflow's default registry for "databricks://<profile>" is
+	// "databricks-uc://<profile>").
+	if s.Kind == settings.Databricks {
+		kind, profile, err := settings.ParseTrackingURI(s.TrackingURI)
+		if err == nil && kind != settings.Databricks {
+			profile = "" // the workspace of DATABRICKS_HOST or the default profile
+		}
+		if err == nil && profile == reg.profile {
+			return tracking, true, nil
+		}
+	}
+	uri := "databricks"
+	if reg.profile != "" {
+		uri = "databricks://" + reg.profile
+	}
+	rs, err := settings.Resolve(settings.Resolved(s), settings.ForReading(), settings.Func(func(r *settings.Settings) {
+		r.TrackingURI = uri
+		r.TracingDestination, r.UCSchema = "", "" // a tracing setting, not the registry's
+	}))
+	if err != nil {
+		return nil, false, err
+	}
+	c, err := rs.RESTClient(userAgent, maxResponseBytes)
+	return c, true, err
 }
 
 func ttl(v envconfig.Float, e envconfig.Env) (time.Duration, error) {
@@ -272,5 +339,8 @@ func (c *Client) Shutdown(ctx context.Context) error {
 	}
 	c.stop()
 	c.c.CloseIdleConnections()
+	if c.reg != c.c {
+		c.reg.CloseIdleConnections()
+	}
 	return err
 }

@@ -2,7 +2,7 @@
 // formats them, and links them to the trace that used them — MLflow
 // 3.17.2's mlflow.genai.load_prompt and PromptVersion.format for Go.
 //
-//	pc, err := prompts.NewClient(ctx) // the tracking server tracing.Init writes to
+//	pc, err := prompts.NewClient(ctx) // the tracking server tracing.Init writes to, or MLFLOW_REGISTRY_URI
 //	defer pc.Shutdown(ctx)
 //	p, err := pc.Load(ctx, "prompts:/qa@production")
 //	text, err := p.Format(map[string]any{"question": q})
@@ -39,6 +39,58 @@
 //	MLFLOW_VERSION_PROMPT_CACHE_TTL_SECONDS  inf  seconds a version loaded by number stays cached; WithCacheTTL per load
 //	MLFLOW_PROMPT_CACHE_MAX_SIZE             128  versions a Client caches (MLflow declares the variable and leaves its cache unbounded)
 //
+// # The registry
+//
+// The registry is MLflow 3.17.2's get_registry_uri:
+//
+//	MLFLOW_REGISTRY_URI                      —    the registry prompts load from (the tracking URI's when unset); WithRegistryURI wins
+//
+// NewClient reads it once, with the other options: WithRegistryURI (the
+// last one given; "" is the default) wins over MLFLOW_REGISTRY_URI (blank
+// is unset), which wins over MLflow's default for the tracking URI
+// (_get_default_registry_uri_for_tracking_uri: the tracking server itself,
+// or "databricks-uc" with the profile of "databricks://<profile>"). It
+// classifies the URI as MLflow's registry store registry does and accepts:
+//
+//   - http(s)://<host>[...]: that MLflow server's registry (MLflow's
+//     RestStore), with the credentials a tracking server gets
+//     (MLFLOW_TRACKING_TOKEN, ..., exporter.WithBearerToken, ...: MLflow's
+//     get_default_host_creds reads the same variables for any URI);
+//   - "databricks-uc" or "databricks-uc://<profile>": the Unity Catalog
+//     prompt registry (below) of the workspace of that profile (the
+//     default one: DATABRICKS_HOST, DATABRICKS_CONFIG_PROFILE, ...), with
+//     any tracking URI, as MLflow allows.
+//
+// It refuses, with an error at NewClient: "databricks" and
+// "databricks://<profile>", the workspace model registry (MLflow's
+// load_prompt refuses it: "The 'load_prompt' API is not supported with the
+// current registry. ..."); "uc" and "uc:..." (Unity Catalog OSS: MLflow
+// refuses it or fails); a local path or file: URI and a sqlite:,
+// postgresql:, mysql: or mssql: database (MLflow's FileStore and
+// SqlAlchemyStore: this package reads a registry through a server's REST
+// API); any other scheme (MLflow: "Model Registry features are not
+// supported by the store with URI ..."); and a malformed URI (an http(s)
+// URL that does not parse or has no host, "databricks-uc://" without a
+// profile: MLflow's "no netloc" error, "databricks-uc://<scope>:<prefix>").
+// A local ./mlruns tracking URI stays refused, with a registry or not.
+//
+// Where each request goes, as in MLflow, whose registry client is built
+// from the registry URI and whose links use the tracking store:
+//
+//   - the prompt versions, and the experiment link (the prompt's tag
+//     _mlflow_experiment_ids: GetPrompt and SetPromptTag are registry
+//     calls): the registry;
+//   - the experiment the link names: the tracking URI's
+//     (MLFLOW_EXPERIMENT_NAME is looked up, and created, there; "0" by
+//     default unless the tracking URI is Databricks — MLflow's default
+//     experiment follows the tracking URI, not the registry);
+//   - the LoggedModel's tag mlflow.linkedPrompts: the tracking URI's
+//     (MLflow's link_prompt_version_to_model writes it with the tracking
+//     store), then, for a Unity Catalog registry only,
+//     LinkPromptVersionsToModels on the registry;
+//   - the trace: the exporter's links do not read MLFLOW_REGISTRY_URI (see
+//     "Not supported").
+//
 // Two links are made in the background, by one goroutine of the Client
 // (Shutdown waits for them, up to its ctx), as MLflow makes them in threads:
 //
@@ -64,8 +116,8 @@
 // 3.17.2's registry URI defaults to "databricks-uc" (with the same
 // profile), and NewClient loads from the workspace's Unity Catalog prompt
 // registry, with the workspace's credentials, as MLflow's
-// UcModelRegistryStore does. MLFLOW_REGISTRY_URI is not read: the registry
-// is always that default. Names are Unity Catalog's,
+// UcModelRegistryStore does; MLFLOW_REGISTRY_URI "databricks-uc[://<profile>]"
+// selects that registry for any tracking URI (see above). Names are Unity Catalog's,
 // "prompts:/<catalog>.<schema>.<prompt>/3" or "...@<alias>". Load sends
 // GET /api/2.0/mlflow/unity-catalog/prompts/<name>/versions/<version> —
 // the version as the URI spells it ("01" stays "01") — or
@@ -154,10 +206,16 @@
 //
 // # Not supported
 //
-// Loading from a local ./mlruns registry (NewClient refuses it), a
-// Databricks workspace's legacy (workspace) model registry, which MLflow
-// refuses for prompts too, MLFLOW_REGISTRY_URI (the registry is the
-// tracking server's, or on Databricks its default "databricks-uc"), Jinja2 templates ({% ... %}: Format
+// Loading from a local ./mlruns or database registry, or with a local
+// ./mlruns tracking URI (NewClient refuses them), a Databricks workspace's
+// legacy (workspace) model registry, which MLflow refuses for prompts too,
+// linking a trace to a registry that is not the tracking URI's default
+// (MLflow's exporter links traces through the registry MLFLOW_REGISTRY_URI
+// names: LinkPromptsToTraces on a "databricks-uc" registry, the tracking
+// server's LinkPromptsToTrace for an http(s) registry; the exporter links
+// them as for the tracking URI's default registry, which is the same
+// request for an http(s) registry with an http(s) tracking server), MLflow's
+// MLFLOW_ENABLE_UC_NATIVE_MODEL_REGISTRY store, Jinja2 templates ({% ... %}: Format
 // refuses them; MLflow renders them with Jinja2), chat messages whose
 // content is not text, linking the loaded version to the active run
 // (MLflow's link_prompt_version_to_run: Go has no active run), and

@@ -84,14 +84,14 @@ func (c *Client) linkExperiment(ctx context.Context, name string) error {
 	var out struct {
 		RegisteredModel registeredModel `json:"registered_model"`
 	}
-	if err := mlflowrest.Call(ctx, c.c, "prompts", http.MethodGet, pathGetRegisteredModel+"?"+url.Values{"name": {name}}.Encode(), nil, &out); err != nil {
+	if err := mlflowrest.Call(ctx, c.reg, "prompts", http.MethodGet, pathGetRegisteredModel+"?"+url.Values{"name": {name}}.Encode(), nil, &out); err != nil {
 		return err
 	}
 	value, changed := addExperiment(tagMap(out.RegisteredModel.Tags)[tagExperimentIDs], exp)
 	if !changed {
 		return nil
 	}
-	return mlflowrest.Call(ctx, c.c, "prompts", http.MethodPost, pathSetRegisteredModelTag, map[string]string{"name": name, "key": tagExperimentIDs, "value": value}, nil)
+	return mlflowrest.Call(ctx, c.reg, "prompts", http.MethodPost, pathSetRegisteredModelTag, map[string]string{"name": name, "key": tagExperimentIDs, "value": value}, nil)
 }
 
 // addExperiment returns the tag value with exp added, and whether it

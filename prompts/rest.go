@@ -84,7 +84,7 @@ func (c *Client) fetch(ctx context.Context, r ref) (*PromptVersion, error) {
 	} else {
 		mv = &transport.Request{Method: http.MethodGet, Path: pathGetModelVersionByAlias + "?" + url.Values{"name": {r.name}, "alias": {r.alias}}.Encode()}
 	}
-	resps, errs := c.c.DoPipelined(ctx, []*transport.Request{rm, mv})
+	resps, errs := c.reg.DoPipelined(ctx, []*transport.Request{rm, mv})
 	defer func() {
 		for _, r := range resps {
 			r.Release()

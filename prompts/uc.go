@@ -66,7 +66,7 @@ func (c *Client) fetchUC(ctx context.Context, r ref) (*PromptVersion, error) {
 		path = ucPath(r.name, "/versions/"+url.PathEscape(r.version)) + query(r.name, "version", r.version)
 	}
 	var out ucPromptVersion
-	if err := mlflowrest.Call(ctx, c.c, "prompts", http.MethodGet, path, nil, &out); err != nil {
+	if err := mlflowrest.Call(ctx, c.reg, "prompts", http.MethodGet, path, nil, &out); err != nil {
 		return nil, registryError(err)
 	}
 	return ucVersion(&out)
@@ -119,14 +119,14 @@ func (c *Client) linkExperimentUC(ctx context.Context, name, exp string) error {
 	var out struct {
 		Tags []tag `json:"tags"`
 	}
-	if err := mlflowrest.Call(ctx, c.c, "prompts", http.MethodGet, ucPath(name, "")+query(name, "", ""), nil, &out); err != nil {
+	if err := mlflowrest.Call(ctx, c.reg, "prompts", http.MethodGet, ucPath(name, "")+query(name, "", ""), nil, &out); err != nil {
 		return err
 	}
 	value, changed := addExperiment(tagMap(out.Tags)[tagExperimentIDs], exp)
 	if !changed {
 		return nil
 	}
-	return mlflowrest.Call(ctx, c.c, "prompts", http.MethodPost, ucPath(name, "/tags"), map[string]string{"name": name, "key": tagExperimentIDs, "value": value}, nil)
+	return mlflowrest.Call(ctx, c.reg, "prompts", http.MethodPost, ucPath(name, "/tags"), map[string]string{"name": name, "key": tagExperimentIDs, "value": value}, nil)
 }
 
 // linkModelUC is the second half of UcModelRegistryStore's
@@ -139,5 +139,5 @@ func (c *Client) linkModelUC(ctx context.Context, l link) {
 		"prompt_versions": []map[string]string{{"name": l.name, "version": strconv.Itoa(l.version)}},
 		"model_ids":       []string{l.model},
 	}
-	_ = mlflowrest.Call(ctx, c.c, "prompts", http.MethodPost, pathUCLinkVersionsModel, body, nil)
+	_ = mlflowrest.Call(ctx, c.reg, "prompts", http.MethodPost, pathUCLinkVersionsModel, body, nil)
 }

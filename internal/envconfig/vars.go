@@ -103,6 +103,11 @@ var (
 	// PromptCacheMaxSize bounds the cache (MLflow declares it and leaves its
 	// cache unbounded).
 	PromptCacheMaxSize = Int{Var{Name: "MLFLOW_PROMPT_CACHE_MAX_SIZE", Default: "128", Package: "prompts"}, 128, 1}
+	// RegistryURI is the registry prompts are loaded from (MLflow's
+	// get_registry_uri): unset, the tracking URI's ("databricks-uc" for
+	// "databricks"). It may hold credentials, as a tracking URI may.
+	RegistryURI = String{Var{Name: "MLFLOW_REGISTRY_URI",
+		Options: []string{"prompts.WithRegistryURI"}, Package: "prompts", Secret: true}}
 )
 
 // The export pipeline (package exporter).
@@ -197,7 +202,7 @@ func All() []Var {
 		DatabricksUsername.Var, DatabricksPassword.Var, DatabricksAuthType.Var, DatabricksConfigFile.Var, DatabricksProfile.Var,
 		ServingHost.Var, ServingHostLegacy.Var, ServingCredsDir.Var, ModelCatalogURI.Var,
 		SearchTracesMaxThreads.Var, SQLWarehouseID.Var, SQLWarehouseAutoStart.Var, SQLWarehouseStartTimeout.Var,
-		AliasPromptCacheTTL.Var, VersionPromptCacheTTL.Var, PromptCacheMaxSize.Var,
+		AliasPromptCacheTTL.Var, VersionPromptCacheTTL.Var, PromptCacheMaxSize.Var, RegistryURI.Var,
 		AsyncLogging.Var, MaxWorkers.Var, MaxQueueSize.Var, MaxSpanBatchSize.Var, MaxInterval.Var,
 		RetryTimeout.Var, TraceTimeout.Var, TimeoutCheckInterval.Var, BufferTTL.Var, BufferMaxSize.Var,
 		SpoolDir.Var, SpoolMaxBytes.Var, SpoolSync.Var, SpoolSyncInterval.Var,

@@ -1,0 +1,182 @@
+package prompts
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/mlflowtrace/mlflowtrace-go/exporter"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/settings"
+)
+
+// WithRegistryURI sets the registry NewClient loads prompts from, as
+// MLflow's MlflowClient(registry_uri=...) and mlflow.set_registry_uri do;
+// it wins over MLFLOW_REGISTRY_URI (the last one given wins). "" is
+// MLflow's default: the tracking URI's registry ("databricks-uc" for a
+// Databricks tracking URI). See the package documentation for the URIs
+// accepted. Only NewClient reads it: exporter.New and tracing.Init ignore
+// it.
+func WithRegistryURI(uri string) exporter.Option {
+	return registryOption{Option: settings.Func(func(*settings.Settings) {}), uri: uri}
+}
+
+// registryOption carries WithRegistryURI's URI through NewClient's
+// exporter options; as an exporter option it does nothing.
+type registryOption struct {
+	exporter.Option
+	uri string
+}
+
+// registryKind is the registry a Client loads from.
+type registryKind int
+
+const (
+	// registryDefault: MLflow's default registry URI for the tracking URI —
+	// the tracking server's registry, or for a Databricks tracking URI
+	// "databricks-uc" with its profile.
+	registryDefault registryKind = iota
+	// registryServer: an MLflow server's registry at uri (RestStore).
+	registryServer
+	// registryUC: Unity Catalog's prompt registry of the workspace of
+	// profile ("" the default one): "databricks-uc[://<profile>]".
+	registryUC
+)
+
+type registryRef struct {
+	kind    registryKind
+	uri     string // registryServer
+	profile string // registryUC
+}
+
+// registryURI returns the registry URI of the environment and opts:
+// MLFLOW_REGISTRY_URI, then WithRegistryURI in order (the last wins),
+// trimmed. "" is the default.
+func registryURI(e envconfig.Env, opts []exporter.Option) string {
+	uri := envconfig.RegistryURI.Get(e)
+	for _, o := range opts {
+		if r, ok := o.(registryOption); ok {
+			uri = strings.TrimSpace(r.uri)
+		}
+	}
+	return uri
+}
+
+// Errors for registries MLflow 3.17.2 cannot load prompts from, or this
+// package does not.
+const (
+	// MLflow's require_prompt_registry refuses the workspace registry.
+	msgWorkspaceRegistry = "The 'load_prompt' API is not supported with the current registry. Prompts are supported in OSS MLflow and Unity Catalog, but not in the legacy Databricks workspace registry."
+	supportedSchemes     = "http, https, databricks-uc"
+)
+
+// parseRegistryURI classifies a registry URI as MLflow's
+// ModelRegistryStoreRegistry.get_store_builder does: the exact words
+// "databricks", "databricks-uc" and "uc", else the URI's scheme (any
+// case). It refuses what this package cannot load from, with MLflow's
+// message where MLflow refuses too. Errors never echo the URI (it may hold
+// credentials), only its scheme.
+func parseRegistryURI(uri string) (registryRef, error) {
+	switch uri {
+	case "":
+		return registryRef{kind: registryDefault}, nil
+	case "databricks-uc":
+		return registryRef{kind: registryUC}, nil
+	case "databricks":
+		//lint:ignore ST1005 MLflow's message
+		return registryRef{}, errors.New(msgWorkspaceRegistry)
+	case "uc":
+		return registryRef{}, errors.New("the registry URI \"uc\" names Unity Catalog OSS, which has no prompt registry (MLflow refuses it too)")
+	}
+	scheme, rest, ok := strings.Cut(uri, ":")
+	if !ok || len(scheme) <= 1 || !validScheme(scheme) {
+		// A path (a one-letter "scheme" is a Windows drive): MLflow's
+		// FileStore, as a local ./mlruns tracking URI's registry.
+		return registryRef{}, errors.New("the registry URI is a local path: its prompt registry (MLflow's FileStore) is not supported: set MLFLOW_REGISTRY_URI to an MLflow server (http(s)://...) or databricks-uc")
+	}
+	switch scheme = strings.ToLower(scheme); {
+	case scheme == "databricks":
+		//lint:ignore ST1005 MLflow's message
+		return registryRef{}, errors.New(msgWorkspaceRegistry)
+	case scheme == "uc":
+		return registryRef{}, errors.New("the registry URI scheme \"uc\" names Unity Catalog OSS, which has no prompt registry (MLflow refuses it too)")
+	case scheme == "databricks-uc":
+		return parseUCRegistry(uri, rest)
+	case scheme == "http" || scheme == "https":
+		u, err := url.Parse(uri)
+		if err != nil {
+			return registryRef{}, fmt.Errorf("the registry URI (MLFLOW_REGISTRY_URI, WithRegistryURI) is not a valid URL: %s", urlProblem(err))
+		}
+		if u.Hostname() == "" {
+			return registryRef{}, errors.New("the registry URI (MLFLOW_REGISTRY_URI, WithRegistryURI) has no host: want http(s)://<host>[:<port>]")
+		}
+		return registryRef{kind: registryServer, uri: uri}, nil
+	case scheme == "file":
+		return registryRef{}, errors.New("the registry URI is a file: URI: its prompt registry (MLflow's FileStore) is not supported: set MLFLOW_REGISTRY_URI to an MLflow server (http(s)://...) or databricks-uc")
+	case isDatabase(scheme):
+		return registryRef{}, fmt.Errorf("the registry URI is a %s database: this package loads prompts through an MLflow server's REST API: serve it with `mlflow server --backend-store-uri ...` and set MLFLOW_REGISTRY_URI to the server's http(s) URL", scheme)
+	}
+	//lint:ignore ST1005 MLflow's message
+	return registryRef{}, fmt.Errorf("Model Registry features are not supported by the store with URI scheme %q; this package loads prompts from: %s", scheme, supportedSchemes)
+}
+
+// parseUCRegistry reads "databricks-uc://<profile>" as MLflow's
+// get_db_info_from_uri does: the profile is the URI's host part, which must
+// not be empty; a "<scope>:<prefix>" profile is refused as for tracking
+// URIs.
+func parseUCRegistry(uri, rest string) (registryRef, error) {
+	netloc, ok := strings.CutPrefix(rest, "//")
+	if !ok {
+		netloc = ""
+	}
+	if i := strings.IndexAny(netloc, "/?#"); i >= 0 {
+		netloc = netloc[:i]
+	}
+	switch {
+	case netloc == "":
+		//lint:ignore ST1005 MLflow's message
+		return registryRef{}, fmt.Errorf("URI is formatted incorrectly: no netloc in URI %q. This may be the case if there is only one slash in the URI.", uri)
+	case strings.Contains(netloc, ":"):
+		return registryRef{}, errors.New("databricks-uc://<scope>:<prefix> registry URIs are not supported: use databricks-uc://<profile> or DATABRICKS_HOST with DATABRICKS_TOKEN")
+	case strings.Contains(netloc, " "):
+		//lint:ignore ST1005 MLflow's message
+		return registryRef{}, fmt.Errorf("Unsupported Databricks profile name: %s. Profile names cannot contain ' '.", netloc)
+	}
+	return registryRef{kind: registryUC, profile: netloc}, nil
+}
+
+// validScheme reports whether s is an RFC 3986 scheme (a letter, then
+// letters, digits, "+", "-" or ".").
+func validScheme(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isDatabase reports whether scheme is one of MLflow's database engines
+// (DATABASE_ENGINES, with a "+<driver>" or not): MLflow's SqlAlchemyStore.
+func isDatabase(scheme string) bool {
+	for _, db := range []string{"postgresql", "mysql", "sqlite", "mssql"} {
+		if strings.HasPrefix(scheme, db) {
+			return true
+		}
+	}
+	return false
+}
+
+// urlProblem is what url.Parse found wrong, without the URI.
+func urlProblem(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return "it does not parse"
+}
