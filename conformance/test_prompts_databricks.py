@@ -17,6 +17,9 @@ same.
   (MLFLOW_ACTIVE_MODEL_ID: the model's tag and LinkPromptVersionsToModels)
   and the trace links (LinkPromptsToTraces, experiment and UC tables) equal
   Python's.
+- MLFLOW_REGISTRY_URI=databricks-uc with a real MLflow tracking server: the
+  same loads, experiment tag ("0", the tracking server's default), LoggedModel
+  tag (on the tracking server) and LinkPromptVersionsToModels as Python's.
 """
 
 from __future__ import annotations
@@ -241,4 +244,55 @@ def test_loaded_prompts_linked_to_active_model(fake, gobin, registered, tmp_path
     # MLflow links again at every load (qa_c/1 twice), a Go Client once.
     assert sorted(set(links["go"])) == sorted(set(links["py"])) == [PREFIX + "chat_c/1", PREFIX + "qa_c/1"], links
     assert links["go"] == [PREFIX + "chat_c/1", PREFIX + "qa_c/1"], links
+    assert fake.state()["rejections"] in (None, []), fake.state()["rejections"]
+
+
+@pytest.fixture(scope="module")
+def tracking_server(tmp_path_factory):
+    with harness.MlflowServer(tmp_path_factory.mktemp("uc-tracking")) as s:
+        yield s
+
+
+def test_uc_registry_with_tracking_server(fake, gobin, registered, tracking_server, tmp_path):
+    """MLFLOW_REGISTRY_URI=databricks-uc with a tracking server (a real MLflow
+    3.17.2 server), which MLflow allows: each SDK loads from the workspace's
+    Unity Catalog registry with the same requests, tags the prompt there with
+    the tracking server's default experiment "0" (MLflow's default
+    experiment follows the tracking URI), writes the LoggedModel tag on the
+    tracking server and sends LinkPromptVersionsToModels to the workspace."""
+    import mlflow
+
+    track = mlflow.MlflowClient(tracking_uri=tracking_server.url)
+    loads = json.dumps([{"uri": f"prompts:/{PREFIX}qa_{{who}}@production"}, {"uri": f"prompts:/{PREFIX}chat_{{who}}/1"}])
+    got = {}
+    for who in ("py", "go"):
+        python(fake, tmp_path, "register", "_uc" + who)
+        model_id = track.create_logged_model(experiment_id="0", name="agent-" + who).model_id
+        n = len(fake.state()["requests"])
+        e = env(fake, tmp_path)
+        e.update(MLFLOW_TRACKING_URI=tracking_server.url, MLFLOW_REGISTRY_URI="databricks-uc", MLFLOW_ACTIVE_MODEL_ID=model_id)
+        cmd = [sys.executable, str(WORKFLOW)] if who == "py" else [str(gobin)]
+        out = json.loads(harness.run([*cmd, "format"], e, tmp_path, 300, input=loads.replace("{who}", "uc" + who)).stdout)
+        assert all("error" not in o for o in out), (who, out)
+        st = fake.state()
+        reqs = sorted({(m, p.replace("uc" + who, "<who>")) for m, p, _ in uc_requests(fake, n)})
+        got[who] = {
+            "requests": reqs,
+            "tags": {n: st["prompt_tags"][f"{PREFIX}{n}_uc{who}"].get("_mlflow_experiment_ids") for n in ("qa", "chat")},
+            "model": track.get_logged_model(model_id).tags.get("mlflow.linkedPrompts", "").replace("uc" + who, "<who>"),
+            "links": sorted(v.replace("uc" + who, "<who>") for link in st["prompt_links"]
+                            if link["Kind"] == "models" and link["IDs"] == [model_id] for v in link["Versions"]),
+            "workspace_models": model_id in (st.get("logged_model_tags") or {}),
+        }
+    go_reqs, py_reqs = set(got["go"].pop("requests")), set(got["py"].pop("requests"))
+    # The same requests, but for the versions MLflow's client asks for again
+    # (by alias, and before linking the LoggedModel).
+    assert go_reqs <= py_reqs, go_reqs - py_reqs
+    assert all(m == "GET" and "/versions/" in p for m, p in py_reqs - go_reqs), py_reqs - go_reqs
+    assert ("POST", "/api/2.0/mlflow/unity-catalog/prompts/main.prompts.qa_<who>/tags") in go_reqs, go_reqs
+    assert got["go"] == got["py"], got
+    assert got["go"]["tags"] == {"qa": ",0,", "chat": ",0,"}, got
+    assert json.loads(got["go"]["model"]) == [{"name": PREFIX + "qa_<who>", "version": "1"}, {"name": PREFIX + "chat_<who>", "version": "1"}]
+    assert not got["go"]["workspace_models"], got
+    assert [p.name for p in track.search_prompts()] == []
     assert fake.state()["rejections"] in (None, []), fake.state()["rejections"]

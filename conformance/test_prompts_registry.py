@@ -13,7 +13,10 @@ MLFLOW_TRACKING_URI=<tracking> and MLFLOW_REGISTRY_URI=<registry>:
   tag; a traced workflow's traces (on the tracking server) are equal field by
   field and MLflow's search_traces(filter_string="prompt = ...") on the
   tracking server finds both or neither;
-- the tracking server holds no prompt afterwards.
+- the tracking server holds no prompt afterwards;
+- a workspace-registry URI ("databricks", "databricks://<profile>"): MLflow's
+  load_prompt raises, and the Go client's NewClient fails, with the same
+  message.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ def gobin(tmp_path_factory):
 
 def env(servers, **extra):
     tracking, registry = servers
-    return harness.clean_env(MLFLOW_TRACKING_URI=tracking.url, MLFLOW_REGISTRY_URI=registry.url, **QUIET, **extra)
+    return harness.clean_env(**{"MLFLOW_TRACKING_URI": tracking.url, "MLFLOW_REGISTRY_URI": registry.url, **QUIET, **extra})
 
 
 def python(servers, tmp_path, *args, stdin=None, **extra):
@@ -161,3 +164,15 @@ def test_trace_links_like_python(servers, gobin, registered, tmp_path):
     for version in ("qa_c/1", "chat_c/1"):
         found = {t.info.trace_id for t in mlflow.search_traces(filter_string=f"prompt = '{version}'", return_type="list")}
         assert {py_id, go_id} <= found, f"{version}: {found}"
+
+
+@pytest.mark.parametrize("uri", ["databricks", "databricks://someprofile"])
+def test_workspace_registry_refused_like_python(servers, gobin, tmp_path, uri):
+    import subprocess
+
+    stdin = json.dumps([{"uri": "prompts:/qa_c/1"}])
+    py = json.loads(python(servers, tmp_path, "format", stdin=stdin, MLFLOW_REGISTRY_URI=uri))
+    assert "not supported with the current registry" in py[0]["error"], py
+    res = subprocess.run([str(gobin), "format"], env=env(servers, MLFLOW_REGISTRY_URI=uri), cwd=tmp_path, capture_output=True, text=True, timeout=120, input=stdin)
+    assert res.returncode != 0, res.stdout
+    assert py[0]["error"] in res.stderr, (res.stderr, py[0]["error"])
