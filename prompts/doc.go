@@ -27,7 +27,8 @@
 // Load takes what load_prompt takes: "prompts:/<name>/<version>",
 // "prompts:/<name>@<alias>" ("@latest": the highest version), a bare name
 // (its latest version), or a name with WithVersion. It asks a tracking
-// server's registry (for a Databricks workspace see below) as MLflow's client does — GET
+// server's registry (for another registry or a Databricks workspace see
+// below) as MLflow's client does — GET
 // /api/2.0/mlflow/registered-models/get (is the name a prompt?) and GET
 // model-versions/get or, for an alias, registered-models/alias — sending the
 // two requests at once. (For an alias, MLflow's client asks for the version
@@ -38,6 +39,25 @@
 //	MLFLOW_ALIAS_PROMPT_CACHE_TTL_SECONDS    60   seconds a version loaded by alias or bare name stays cached (0: not cached); WithCacheTTL per load
 //	MLFLOW_VERSION_PROMPT_CACHE_TTL_SECONDS  inf  seconds a version loaded by number stays cached; WithCacheTTL per load
 //	MLFLOW_PROMPT_CACHE_MAX_SIZE             128  versions a Client caches (MLflow declares the variable and leaves its cache unbounded)
+//
+// Two links are made in the background, by one goroutine of the Client
+// (Shutdown waits for them, up to its ctx), as MLflow makes them in threads:
+//
+//   - a version the registry answered with is linked to the experiment, as
+//     MLflow's _link_prompt_to_experiment does: the prompt's tag
+//     _mlflow_experiment_ids (",0,7,") gets the experiment's id
+//     (MLFLOW_EXPERIMENT_NAME, created when missing, MLFLOW_EXPERIMENT_ID,
+//     else "0"), so search_prompts(filter_string="experiment_id = '7'") and
+//     the experiment's prompts page find it;
+//   - with an active LoggedModel (MLFLOW_ACTIVE_MODEL_ID,
+//     exporter.WithActiveModelID) or WithModelID, every version loaded is
+//     added to the model's tag mlflow.linkedPrompts (GET and PATCH
+//     /api/2.0/mlflow/logged-models/<id>), as load_prompt(link_to_model=True)
+//     does; MLflow's client loads the version a second time first, which is
+//     not done here.
+//
+// MLflow asks again at every load; a Client makes each link once while the
+// tag is in place (again after a failure).
 //
 // # The registry
 //
@@ -88,27 +108,9 @@
 //     (MLflow's link_prompt_version_to_model writes it with the tracking
 //     store), then, for a Unity Catalog registry only,
 //     LinkPromptVersionsToModels on the registry;
-//   - the trace: the exporter's links do not read MLFLOW_REGISTRY_URI (see
+//   - the trace: its tag and span attribute as without a registry URI;
+//     the exporter's links do not read MLFLOW_REGISTRY_URI (see
 //     "Not supported").
-//
-// Two links are made in the background, by one goroutine of the Client
-// (Shutdown waits for them, up to its ctx), as MLflow makes them in threads:
-//
-//   - a version the registry answered with is linked to the experiment, as
-//     MLflow's _link_prompt_to_experiment does: the prompt's tag
-//     _mlflow_experiment_ids (",0,7,") gets the experiment's id
-//     (MLFLOW_EXPERIMENT_NAME, created when missing, MLFLOW_EXPERIMENT_ID,
-//     else "0"), so search_prompts(filter_string="experiment_id = '7'") and
-//     the experiment's prompts page find it;
-//   - with an active LoggedModel (MLFLOW_ACTIVE_MODEL_ID,
-//     exporter.WithActiveModelID) or WithModelID, every version loaded is
-//     added to the model's tag mlflow.linkedPrompts (GET and PATCH
-//     /api/2.0/mlflow/logged-models/<id>), as load_prompt(link_to_model=True)
-//     does; MLflow's client loads the version a second time first, which is
-//     not done here.
-//
-// MLflow asks again at every load; a Client makes each link once while the
-// tag is in place (again after a failure).
 //
 // # Databricks: Unity Catalog's prompt registry
 //
@@ -209,12 +211,14 @@
 // Loading from a local ./mlruns or database registry, or with a local
 // ./mlruns tracking URI (NewClient refuses them), a Databricks workspace's
 // legacy (workspace) model registry, which MLflow refuses for prompts too,
-// linking a trace to a registry that is not the tracking URI's default
-// (MLflow's exporter links traces through the registry MLFLOW_REGISTRY_URI
-// names: LinkPromptsToTraces on a "databricks-uc" registry, the tracking
-// server's LinkPromptsToTrace for an http(s) registry; the exporter links
-// them as for the tracking URI's default registry, which is the same
-// request for an http(s) registry with an http(s) tracking server), MLflow's
+// linking traces through a registry other than the tracking URI's default
+// (MLflow's exporter links a trace through the registry MLFLOW_REGISTRY_URI
+// names: Unity Catalog's LinkPromptsToTraces for "databricks-uc", the
+// tracking store's LinkPromptsToTrace for an http(s) registry; the exporter
+// links as for the tracking URI's default registry: the same request for
+// an http(s) registry with a tracking server, not for "databricks-uc" with
+// a tracking server nor for an http(s) registry with a Databricks tracking
+// URI), MLflow's
 // MLFLOW_ENABLE_UC_NATIVE_MODEL_REGISTRY store, Jinja2 templates ({% ... %}: Format
 // refuses them; MLflow renders them with Jinja2), chat messages whose
 // content is not text, linking the loaded version to the active run
