@@ -82,7 +82,7 @@ func NewClient(ctx context.Context, opts ...exporter.Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prompts: %w", err)
 	}
-	reg, err := parseRegistryURI(registryURI(s.Env, opts))
+	reg, err := parseRegistryURI(s.RegistryURI)
 	if err != nil {
 		return nil, fmt.Errorf("prompts: %w", err)
 	}

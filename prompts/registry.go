@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/mlflowtrace/mlflowtrace-go/exporter"
-	"github.com/mlflowtrace/mlflowtrace-go/internal/envconfig"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/settings"
 )
 
@@ -19,14 +18,8 @@ import (
 // accepted. Only NewClient reads it: exporter.New and tracing.Init ignore
 // it.
 func WithRegistryURI(uri string) exporter.Option {
-	return registryOption{Option: settings.Func(func(*settings.Settings) {}), uri: uri}
-}
-
-// registryOption carries WithRegistryURI's URI through NewClient's
-// exporter options; as an exporter option it does nothing.
-type registryOption struct {
-	exporter.Option
-	uri string
+	uri = strings.TrimSpace(uri)
+	return settings.Func(func(s *settings.Settings) { s.RegistryURI = uri })
 }
 
 // registryKind is the registry a Client loads from.
@@ -48,19 +41,6 @@ type registryRef struct {
 	kind    registryKind
 	uri     string // registryServer
 	profile string // registryUC
-}
-
-// registryURI returns the registry URI of the environment and opts:
-// MLFLOW_REGISTRY_URI, then WithRegistryURI in order (the last wins),
-// trimmed. "" is the default.
-func registryURI(e envconfig.Env, opts []exporter.Option) string {
-	uri := envconfig.RegistryURI.Get(e)
-	for _, o := range opts {
-		if r, ok := o.(registryOption); ok {
-			uri = strings.TrimSpace(r.uri)
-		}
-	}
-	return uri
 }
 
 // Errors for registries MLflow 3.17.2 cannot load prompts from, or this

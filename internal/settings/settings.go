@@ -146,6 +146,10 @@ type Settings struct {
 	SQLWarehouseID           string
 	SQLWarehouseAutoStart    bool
 	SQLWarehouseStartTimeout time.Duration
+	// RegistryURI is the prompt registry package prompts loads from
+	// (MLFLOW_REGISTRY_URI, prompts.WithRegistryURI; read only with
+	// ForReading): "" is MLflow's default, the tracking URI's registry.
+	RegistryURI string
 	// SQLWarehouseEnvErr is a malformed MLFLOW_SQL_WAREHOUSE_AUTO_START*
 	// variable: package traces reports it (its options, which override
 	// the variables, clear it); other readers (package prompts) do not
@@ -403,6 +407,7 @@ func (s *Settings) loadEnv(reading bool) error {
 func (s *Settings) loadReadingEnv() error {
 	e := s.Env
 	s.SQLWarehouseID = envconfig.SQLWarehouseID.Get(e)
+	s.RegistryURI = envconfig.RegistryURI.Get(e)
 	var errs []error
 	var err error
 	s.SQLWarehouseAutoStart, err = envconfig.SQLWarehouseAutoStart.Get(e)
