@@ -23,6 +23,28 @@
 // middle of a write), a bad checksum, an unreadable record. The package
 // never panics on what it reads.
 //
+// A Spool is safe for concurrent use. One mutex guards the index (which
+// record is where, in which state; the bytes on disk); the slow file work
+// runs without it, so that an fsync or an unlink never holds up Append,
+// Claim, Ack or Stats of other goroutines:
+//   - fsyncs: Append's under SyncBatch, the one of the segment a rotation
+//     ends (before Append returns, unless SyncNone) and Sync's. Fsyncs of
+//     one segment are shared (one serves every write before it began);
+//     those of different segments run side by side;
+//   - reading records back (Claim) and adopting a slot (Adopt);
+//   - removing and closing files: a segment whose records are all
+//     acknowledged, an adopted slot emptied, a delivered dead letter, and
+//     the files at Close. They are taken out of the index under the lock
+//     and removed after it, in the order they were taken out (a slot after
+//     its segments); the call that took them out returns once they are
+//     gone.
+//
+// Under the lock stay the writes to the page cache (Append's records,
+// Ack's and Mark's frames: cheap, and in the order the index gives them
+// their offsets), the creation of the next segment at a rotation (the file,
+// and under SyncBatch its directory's fsync), and Check's recreation of a
+// vanished slot directory.
+//
 // The package starts no goroutine: its owner (the exporter's pipeline)
 // calls Sync on a timer for SyncInterval and Adopt now and then.
 package spool

@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -134,9 +135,10 @@ type Spool struct {
 	skipped int64
 	dead    map[string]*deadEntry
 	closed  bool
+	retired []retiredFile // taken out of the index, to close and remove after Unlock
 
-	syncMu  sync.Mutex // serialises fsyncs (group commit)
-	adoptMu sync.Mutex // serialises Adopt
+	retireMu sync.Mutex // serialises removeRetired: files go in the order they were retired
+	adoptMu  sync.Mutex // serialises Adopt
 }
 
 type state uint8
@@ -170,13 +172,30 @@ type slot struct {
 }
 
 type segment struct {
-	slot   *slot
-	path   string
-	f      *os.File
-	size   int64 // bytes written (what the file holds, damaged tails included)
-	synced int64 // under Spool.syncMu
-	live   int   // records not yet acknowledged
-	dirty  bool  // written since the last fsync
+	slot  *slot
+	path  string
+	f     *os.File // nil once the segment is retired (or the spool closed)
+	size  int64    // bytes written (what the file holds, damaged tails included)
+	live  int      // records not yet acknowledged
+	dirty bool     // written since the last fsync
+
+	syncMu sync.Mutex // serialises the segment's fsyncs (group commit)
+	synced int64      // under syncMu
+}
+
+// retiredFile is a file taken out of the index under the spool's lock, to
+// be closed (and removed) after it by removeRetired: no unlink or close
+// runs while Spool.mu is held.
+type retiredFile struct {
+	f *os.File // closed last: a segment, or a slot's lock
+	// segPath, when set, is the segment file f to remove, if the path
+	// still names f (removeOwn).
+	segPath string
+	// deadPath, when set, is a delivered dead letter to remove (f is nil).
+	deadPath string
+	// slotDir, when set, is the emptied slot whose lock f is: it is
+	// removed (removeSlot) before the lock is released.
+	slotDir string
 }
 
 // Open opens the spool in root (created when missing). It takes the first
@@ -241,7 +260,7 @@ func Open(root string, opts Options) (*Spool, error) {
 // the active segment.
 func (s *Spool) openOwn() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if err := s.loadSlotLocked(s.own); err != nil {
 		s.own.lock.Close()
 		return err
@@ -495,16 +514,25 @@ func (s *Spool) Append(records [][]byte) ([]Ref, error) {
 	}
 	if s.bytes+total > s.opts.MaxBytes && s.active.live == 0 && s.active.size > 0 {
 		// The active segment holds only acknowledged records: make room.
-		_ = s.rotateLocked()
+		// (It is retired, so there is nothing to fsync.)
+		_, _ = s.rotateLocked()
+	}
+	// rotated are the segments this Append ended, to fsync after Unlock.
+	type rotatedSegment struct {
+		seg  *segment
+		end  int64
+		ours bool // holds records of this Append
 	}
 	var (
-		buf   []byte
-		offs  []int64
-		idx   []int
-		full  bool
-		seg   = s.active
-		start = seg.size
-		wErr  error
+		buf     []byte
+		offs    []int64
+		idx     []int
+		full    bool
+		seg     = s.active
+		start   = seg.size
+		wrote   bool // records of this Append are in seg
+		rotated []rotatedSegment
+		wErr    error
 	)
 	flush := func() {
 		if len(buf) == 0 || wErr != nil {
@@ -529,6 +557,7 @@ func (s *Spool) Append(records [][]byte) ([]Ref, error) {
 			s.entries[s.nextRef] = &entry{seg: seg, off: offs[k], size: frameSize(len(records[i])), state: stateLive}
 			refs[i] = s.nextRef
 			seg.live++
+			wrote = true
 		}
 		buf, offs, idx = buf[:0], offs[:0], idx[:0]
 	}
@@ -543,11 +572,15 @@ func (s *Spool) Append(records [][]byte) ([]Ref, error) {
 			if wErr != nil {
 				break
 			}
-			if err := s.rotateLocked(); err != nil {
+			unsynced, err := s.rotateLocked()
+			if unsynced != nil {
+				rotated = append(rotated, rotatedSegment{seg: unsynced, end: unsynced.size, ours: wrote})
+			}
+			if err != nil {
 				wErr = err
 				break
 			}
-			seg, start = s.active, 0
+			seg, start, wrote = s.active, 0, false
 		}
 		offs = append(offs, start+int64(len(buf)))
 		idx = append(idx, i)
@@ -555,16 +588,29 @@ func (s *Spool) Append(records [][]byte) ([]Ref, error) {
 	}
 	flush()
 	end := seg.size
+	retired := len(s.retired) > 0
 	s.mu.Unlock()
+	// The fsyncs run without the spool's lock. A rotated segment is
+	// fsynced before Append returns (unless SyncNone); under SyncBatch an
+	// error there fails the Append when it holds some of its records.
+	var syncErr error
+	for _, r := range rotated {
+		if err := s.syncTo(r.seg, r.end); r.ours && s.opts.Sync == SyncBatch {
+			syncErr = cmp.Or(syncErr, err)
+		}
+	}
 	if wErr == nil && s.opts.Sync == SyncBatch {
-		wErr = s.syncTo(seg, end)
-		if wErr != nil {
+		syncErr = cmp.Or(syncErr, s.syncTo(seg, end))
+		if syncErr != nil {
 			// Not durable: the records stay (a crash of the process keeps
 			// them in the page cache) but the caller learns the error.
-			wErr = fmt.Errorf("spool: fsync: %w", wErr)
+			wErr = fmt.Errorf("spool: fsync: %w", syncErr)
 		}
 	} else if wErr != nil {
 		wErr = fmt.Errorf("spool: write: %w", wErr)
+	}
+	if retired {
+		s.removeRetired()
 	}
 	if wErr == nil && full {
 		wErr = ErrFull
@@ -572,28 +618,35 @@ func (s *Spool) Append(records [][]byte) ([]Ref, error) {
 	return refs, wErr
 }
 
-// rotateLocked ends the active segment (fsynced unless SyncNone) and
-// starts a new one.
-func (s *Spool) rotateLocked() error {
+// rotateLocked ends the active segment and starts a new one. It returns
+// the old segment when it holds records written since its last fsync
+// (unless SyncNone): the caller fsyncs it after Unlock (syncTo). An old
+// segment whose records are all acknowledged is retired instead, without
+// an fsync: nothing in it needs to survive.
+func (s *Spool) rotateLocked() (unsynced *segment, err error) {
 	old := s.active
-	if s.opts.Sync != SyncNone && old.dirty {
-		_ = old.f.Sync()
-		old.dirty = false
+	if s.opts.Sync != SyncNone && old.dirty && old.live > 0 {
+		unsynced = old
 	}
 	if err := s.startSegmentLocked(); err != nil {
-		return err
+		return unsynced, err
 	}
 	if old.live == 0 {
-		s.deleteSegmentLocked(old)
+		s.retireSegmentLocked(old)
 	}
-	return nil
+	return unsynced, nil
 }
 
+// testHookSync, when set, runs before a segment file is fsynced.
+var testHookSync func(path string)
+
 // syncTo fsyncs seg unless a concurrent fsync already covered end: one
-// fsync serves every Append that finished writing before it began.
+// fsync serves every Append that finished writing before it began. It
+// runs without the spool's lock; fsyncs of different segments run side by
+// side.
 func (s *Spool) syncTo(seg *segment, end int64) error {
-	s.syncMu.Lock()
-	defer s.syncMu.Unlock()
+	seg.syncMu.Lock()
+	defer seg.syncMu.Unlock()
 	if seg.synced >= end {
 		return nil
 	}
@@ -603,13 +656,28 @@ func (s *Spool) syncTo(seg *segment, end int64) error {
 	seg.dirty = false
 	s.mu.Unlock()
 	if f == nil {
-		return nil // deleted: everything in it was acknowledged
+		return nil // retired: everything in it was acknowledged
+	}
+	if testHookSync != nil {
+		testHookSync(seg.path)
 	}
 	if err := f.Sync(); err != nil {
+		if errors.Is(err, os.ErrClosed) && s.detached(seg) {
+			// Retired (or the spool closed) meanwhile, and its file
+			// closed by removeRetired: nothing left to make durable.
+			return nil
+		}
 		return err
 	}
 	seg.synced = target
 	return nil
+}
+
+// detached reports whether seg's file was taken out of the index.
+func (s *Spool) detached(seg *segment) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return seg.f == nil
 }
 
 // Sync fsyncs every segment written since the last fsync (SyncInterval's
@@ -640,7 +708,7 @@ func (s *Spool) Sync() error {
 // delivery) and a segment whose records are all acknowledged is deleted.
 func (s *Spool) Ack(refs ...Ref) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	s.ackLocked(refs)
 }
 
@@ -662,7 +730,7 @@ func (s *Spool) ackLocked(refs []Ref) {
 		offs := bySeg[seg]
 		seg.live -= len(offs)
 		if seg.live <= 0 && seg != s.active {
-			s.deleteSegmentLocked(seg)
+			s.retireSegmentLocked(seg)
 			continue
 		}
 		if seg.f == nil {
@@ -703,10 +771,12 @@ func (s *Spool) Mark(refs ...Ref) {
 	}
 }
 
-func (s *Spool) deleteSegmentLocked(seg *segment) {
+// retireSegmentLocked takes seg, whose records are all acknowledged, out
+// of the index; its file is removed and closed after the lock
+// (removeRetired). An adopted slot left without segments is released.
+func (s *Spool) retireSegmentLocked(seg *segment) {
 	if seg.f != nil {
-		removeOwn(seg.path, seg.f)
-		seg.f.Close()
+		s.retired = append(s.retired, retiredFile{f: seg.f, segPath: seg.path})
 		seg.f = nil
 	}
 	s.bytes -= seg.size
@@ -722,12 +792,12 @@ func (s *Spool) deleteSegmentLocked(seg *segment) {
 	}
 }
 
-// releaseSlotLocked removes an adopted slot whose records are all
-// delivered: its lock file is unlinked before the lock is released, so a
+// releaseSlotLocked takes an adopted slot whose records are all delivered
+// out of the index; removeRetired removes it after the lock, after its
+// segments: its lock file is unlinked before the lock is released, so a
 // process that opens it meanwhile notices (lockFile).
 func (s *Spool) releaseSlotLocked(sl *slot) {
-	removeSlot(sl)
-	sl.lock.Close()
+	s.retired = append(s.retired, retiredFile{f: sl.lock, slotDir: sl.dir})
 	for i, x := range s.slots {
 		if x == sl {
 			s.slots = append(s.slots[:i], s.slots[i+1:]...)
@@ -805,7 +875,7 @@ func (s *Spool) Claim(max int) []Record {
 		s.mu.Lock()
 		s.skipped += int64(len(bad))
 		s.ackLocked(bad)
-		s.mu.Unlock()
+		s.unlock()
 	}
 	return out
 }
@@ -814,7 +884,7 @@ func (s *Spool) Claim(max int) []Record {
 // cannot decode) and counts them as skipped.
 func (s *Spool) Skip(refs ...Ref) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	s.skipped += int64(len(refs))
 	s.ackLocked(refs)
 }
@@ -829,7 +899,7 @@ func (s *Spool) DeadLetter(ref Ref, name string, data []byte, retryAt time.Time)
 		return err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	s.noteDeadLocked(name, int64(len(data)), retryAt)
 	if ref != 0 {
 		s.ackLocked([]Ref{ref})
@@ -958,16 +1028,16 @@ func (s *Spool) DueAll() {
 	}
 }
 
-// RemoveDead deletes delivered dead letters.
+// RemoveDead deletes delivered dead letters (the files after the lock).
 func (s *Spool) RemoveDead(names ...string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	for _, n := range names {
 		if d := s.dead[n]; d != nil {
 			s.bytes -= d.size
 			delete(s.dead, n)
 		}
-		_ = os.Remove(filepath.Join(s.own.dir, deadDirName, n+deadSuffix))
+		s.retired = append(s.retired, retiredFile{deadPath: filepath.Join(s.own.dir, deadDirName, n+deadSuffix)})
 	}
 }
 
@@ -1036,7 +1106,7 @@ func (s *Spool) Adopt() int {
 			// would be adopted a second time.)
 			s.releaseSlotLocked(sl)
 		}
-		s.mu.Unlock()
+		s.unlock()
 	}
 	return found
 }
@@ -1065,7 +1135,7 @@ func (s *Spool) Stats() Stats {
 // files. It reports whether it had to.
 func (s *Spool) Check() (recreated bool, err error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if s.closed {
 		return false, nil
 	}
@@ -1084,7 +1154,7 @@ func (s *Spool) Check() (recreated bool, err error) {
 		if err != nil {
 			return false, fmt.Errorf("spool: %s vanished and cannot be recreated: %w", s.own.dir, err)
 		}
-		s.own.lock.Close()
+		s.retired = append(s.retired, retiredFile{f: s.own.lock})
 		moved := sl.dir != s.own.dir
 		s.own.dir, s.own.lock = sl.dir, sl.lock
 		if moved {
@@ -1103,7 +1173,7 @@ func (s *Spool) Check() (recreated bool, err error) {
 func (s *Spool) Close() error {
 	err := s.Sync()
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if s.closed {
 		return nil
 	}
@@ -1111,32 +1181,78 @@ func (s *Spool) Close() error {
 	return err
 }
 
+// closeLocked takes every file out of the index; removeRetired closes
+// them after the lock, removing the segments with nothing to deliver and
+// the slots left empty.
 func (s *Spool) closeLocked() {
 	s.closed = true
 	for _, sl := range append([]*slot(nil), s.slots...) {
 		empty := true
 		for _, seg := range append([]*segment(nil), sl.segs...) {
-			if seg.live <= 0 {
-				if seg.f != nil {
-					removeOwn(seg.path, seg.f)
-					seg.f.Close()
-					seg.f = nil
-				}
+			if seg.live > 0 {
+				empty = false
+			}
+			if seg.f == nil {
 				continue
 			}
-			empty = false
-			if seg.f != nil {
-				seg.f.Close()
-				seg.f = nil
+			r := retiredFile{f: seg.f}
+			if seg.live <= 0 {
+				r.segPath = seg.path
 			}
+			s.retired = append(s.retired, r)
+			seg.f = nil
 		}
 		if sl.own && len(s.dead) > 0 {
 			empty = false
 		}
+		r := retiredFile{f: sl.lock}
 		if empty {
-			removeSlot(sl)
+			r.slotDir = sl.dir
 		}
-		sl.lock.Close()
+		s.retired = append(s.retired, r)
+	}
+}
+
+// unlock releases the spool's lock, then closes and removes the files
+// retired while it was held.
+func (s *Spool) unlock() {
+	retired := len(s.retired) > 0
+	s.mu.Unlock()
+	if retired {
+		s.removeRetired()
+	}
+}
+
+// testHookRemoveSegment, when set, runs before a retired segment file is
+// removed.
+var testHookRemoveSegment func(path string)
+
+// removeRetired closes and removes the retired files without the spool's
+// lock, in the order they were retired (a slot after its segments and dead
+// letters). When it returns, every file retired before the call is gone,
+// also those another goroutine took on.
+func (s *Spool) removeRetired() {
+	s.retireMu.Lock()
+	defer s.retireMu.Unlock()
+	s.mu.Lock()
+	files := s.retired
+	s.retired = nil
+	s.mu.Unlock()
+	for _, r := range files {
+		switch {
+		case r.segPath != "":
+			if testHookRemoveSegment != nil {
+				testHookRemoveSegment(r.segPath)
+			}
+			removeOwn(r.segPath, r.f)
+		case r.deadPath != "":
+			_ = os.Remove(r.deadPath)
+		case r.slotDir != "":
+			removeSlot(r.slotDir, r.f)
+		}
+		if r.f != nil {
+			r.f.Close()
+		}
 	}
 }
 
@@ -1167,14 +1283,14 @@ func sameFile(path string, f *os.File) bool {
 	return err1 == nil && err2 == nil && os.SameFile(held, named)
 }
 
-// removeSlot removes the emptied slot sl, whose lock is still held, unless
-// its directory is another process's now (see removeOwn).
-func removeSlot(sl *slot) {
-	lock := filepath.Join(sl.dir, lockName)
-	if !sameFile(lock, sl.lock) {
+// removeSlot removes the emptied slot dir, whose lock is still held,
+// unless the directory is another process's now (see removeOwn).
+func removeSlot(dir string, lock *os.File) {
+	lockPath := filepath.Join(dir, lockName)
+	if !sameFile(lockPath, lock) {
 		return
 	}
-	_ = os.Remove(lock)
-	_ = os.Remove(filepath.Join(sl.dir, deadDirName))
-	_ = os.Remove(sl.dir)
+	_ = os.Remove(lockPath)
+	_ = os.Remove(filepath.Join(dir, deadDirName))
+	_ = os.Remove(dir)
 }

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 func open(t *testing.T, dir string, opts Options) *Spool {
@@ -728,5 +730,214 @@ func TestRemovedActiveSegment(t *testing.T) {
 	defer other.Close()
 	if other.Dir() == slot {
 		t.Fatal("the slot is not locked any more")
+	}
+}
+
+// within runs f on a goroutine of running and fails the test when f does
+// not return in time: it waits for the spool's lock, held across the I/O a
+// test hook blocks.
+func within(t *testing.T, running *sync.WaitGroup, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	running.Go(func() {
+		defer close(done)
+		f()
+	})
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s waited for the blocked I/O", what)
+	}
+}
+
+// waitFor fails the test when ch is not closed in time.
+func waitFor(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no %s", what)
+	}
+}
+
+// refsIn returns the refs of s's records in seg.
+func refsIn(s *Spool, seg *segment) []Ref {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var refs []Ref
+	for r, e := range s.entries {
+		if e.seg == seg {
+			refs = append(refs, r)
+		}
+	}
+	return refs
+}
+
+// The fsync of a segment ended by a rotation runs without the spool's
+// lock: while it is under way (a hook holds it), Append of another
+// goroutine, Claim, Ack and Stats go on; the Append that rotated returns
+// after the fsync.
+func TestRotationFsyncsWithoutTheLock(t *testing.T) {
+	for _, policy := range []Sync{SyncBatch, SyncInterval} {
+		t.Run(policy.String(), func(t *testing.T) {
+			defer goleak.VerifyNone(t)
+			s := open(t, t.TempDir(), Options{Sync: policy, SegmentBytes: 64 << 10})
+			defer s.Close()
+			first := s.active.path
+			syncing, resume := make(chan struct{}), make(chan struct{})
+			testHookSync = func(path string) {
+				if path == first {
+					close(syncing)
+					<-resume
+				}
+			}
+			var running sync.WaitGroup
+			release := sync.OnceFunc(func() { close(resume) })
+			defer func() {
+				release()
+				running.Wait()
+				testHookSync = nil
+			}()
+			appended := make(chan error, 1)
+			running.Go(func() {
+				_, err := s.Append(records("w", 300)) // segments 0 (full) and 1
+				appended <- err
+			})
+			waitFor(t, syncing, "fsync of the rotated segment")
+
+			var (
+				refs []Ref
+				err  error
+			)
+			within(t, &running, "Append", func() { refs, err = s.Append(records("m", 2)) })
+			if err != nil || refs[0] == 0 || refs[1] == 0 {
+				t.Fatalf("Append during the fsync: %v %v", refs, err)
+			}
+			s.Release(refs...)
+			var got []Record
+			within(t, &running, "Claim", func() { got = s.Claim(10) })
+			if len(got) != 2 {
+				t.Fatalf("claimed %d records during the fsync, want 2", len(got))
+			}
+			within(t, &running, "Ack", func() { s.Ack(refs...) })
+			var st Stats
+			within(t, &running, "Stats", func() { st = s.Stats() })
+			if st.Records != 300 {
+				t.Fatalf("Stats during the fsync: %+v", st)
+			}
+			select {
+			case err := <-appended:
+				t.Fatalf("the Append that rotated returned (%v) before the rotated segment was fsynced", err)
+			default:
+			}
+			release()
+			if err := <-appended; err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// A segment whose records are all acknowledged is removed without the
+// spool's lock: while its unlink is under way (a hook holds it), Append of
+// another goroutine, Claim, Ack and Stats go on; the Ack that retired it
+// returns once the file is gone.
+func TestSegmentRemovalWithoutTheLock(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	s := open(t, t.TempDir(), Options{SegmentBytes: 64 << 10})
+	defer s.Close()
+	refs, err := s.Append(records("a", 300)) // segments 0 (full) and 1
+	if err != nil || len(s.own.segs) != 2 {
+		t.Fatalf("Append: %v, %d segments", err, len(s.own.segs))
+	}
+	first := s.own.segs[0]
+	inFirst := refsIn(s, first)
+	removing, resume := make(chan struct{}), make(chan struct{})
+	testHookRemoveSegment = func(path string) {
+		if path == first.path {
+			close(removing)
+			<-resume
+		}
+	}
+	var running sync.WaitGroup
+	release := sync.OnceFunc(func() { close(resume) })
+	defer func() {
+		release()
+		running.Wait()
+		testHookRemoveSegment = nil
+	}()
+	acked := make(chan struct{})
+	running.Go(func() {
+		s.Ack(inFirst...)
+		close(acked)
+	})
+	waitFor(t, removing, "removal of the acknowledged segment")
+
+	var more []Ref
+	within(t, &running, "Append", func() { more, err = s.Append(records("m", 2)) })
+	if err != nil || more[0] == 0 || more[1] == 0 {
+		t.Fatalf("Append during the removal: %v %v", more, err)
+	}
+	s.Release(more...)
+	var got []Record
+	within(t, &running, "Claim", func() { got = s.Claim(10) })
+	if len(got) != 2 {
+		t.Fatalf("claimed %d records during the removal, want 2", len(got))
+	}
+	within(t, &running, "Ack", func() { s.Ack(more...) })
+	var st Stats
+	within(t, &running, "Stats", func() { st = s.Stats() })
+	if want := len(refs) - len(inFirst); st.Records != want {
+		t.Fatalf("Stats during the removal: %+v, want %d records", st, want)
+	}
+	select {
+	case <-acked:
+		t.Fatal("the Ack returned before its segment was removed")
+	default:
+	}
+	if _, err := os.Stat(first.path); err != nil {
+		t.Fatalf("the segment went before its removal: %v", err)
+	}
+	release()
+	<-acked
+	if _, err := os.Stat(first.path); !os.IsNotExist(err) {
+		t.Fatalf("the acknowledged segment is still there after the Ack (%v)", err)
+	}
+}
+
+// Sync (SyncInterval's timer) fsyncing a segment while its last records
+// are acknowledged and its file closed reports no error: nothing in it
+// needs to survive.
+func TestSyncOfARetiredSegment(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	s := open(t, t.TempDir(), Options{Sync: SyncInterval, SegmentBytes: 64 << 10})
+	defer s.Close()
+	if _, err := s.Append(records("a", 300)); err != nil || len(s.own.segs) != 2 {
+		t.Fatalf("Append: %v, %d segments", err, len(s.own.segs))
+	}
+	first := s.own.segs[0]
+	inFirst := refsIn(s, first)
+	s.Mark(inFirst[0]) // written since its fsync at the rotation
+	syncing, resume := make(chan struct{}), make(chan struct{})
+	testHookSync = func(path string) {
+		if path == first.path {
+			close(syncing)
+			<-resume
+		}
+	}
+	var running sync.WaitGroup
+	release := sync.OnceFunc(func() { close(resume) })
+	defer func() {
+		release()
+		running.Wait()
+		testHookSync = nil
+	}()
+	synced := make(chan error, 1)
+	running.Go(func() { synced <- s.Sync() })
+	waitFor(t, syncing, "fsync of the first segment")
+	within(t, &running, "Ack", func() { s.Ack(inFirst...) })
+	release()
+	if err := <-synced; err != nil {
+		t.Fatalf("Sync of a segment removed meanwhile: %v", err)
 	}
 }
