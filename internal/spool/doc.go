@@ -31,6 +31,10 @@
 //     ends (before Append returns, unless SyncNone) and Sync's. Fsyncs of
 //     one segment are shared (one serves every write before it began);
 //     those of different segments run side by side;
+//   - creating the segment a rotation starts: it is made ahead (the spare:
+//     the file, and under SyncBatch its directory's fsync) at Open and by
+//     the Append whose rotation took the previous one. An empty spare left
+//     by a killed process is removed by the slot's next owner;
 //   - reading records back (Claim) and adopting a slot (Adopt);
 //   - removing and closing files: a segment whose records are all
 //     acknowledged, an adopted slot emptied, a delivered dead letter, and
@@ -41,9 +45,10 @@
 //
 // Under the lock stay the writes to the page cache (Append's records,
 // Ack's and Mark's frames: cheap, and in the order the index gives them
-// their offsets), the creation of the next segment at a rotation (the file,
-// and under SyncBatch its directory's fsync), and Check's recreation of a
-// vanished slot directory.
+// their offsets); the creation of a segment when a rotation finds no spare
+// ready (its creation failed, or is still under way); the first segment at
+// Open; and Check's recreation of a vanished slot directory (with a new
+// segment: the spare may have vanished with it).
 //
 // The package starts no goroutine: its owner (the exporter's pipeline)
 // calls Sync on a timer for SyncInterval and Adopt now and then.

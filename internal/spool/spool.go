@@ -128,6 +128,7 @@ type Spool struct {
 	mu      sync.Mutex
 	slots   []*slot // own first, then adopted ones
 	active  *segment
+	spare   *segment // the next segment, created ahead without the lock (prepareSpare)
 	nextRef Ref
 	entries map[Ref]*entry
 	backlog []Ref // FIFO of records to replay (entries whose state is backlog)
@@ -138,6 +139,7 @@ type Spool struct {
 	retired []retiredFile // taken out of the index, to close and remove after Unlock
 
 	retireMu sync.Mutex // serialises removeRetired: files go in the order they were retired
+	spareMu  sync.Mutex // held while the spare segment is created; Close waits for it
 	adoptMu  sync.Mutex // serialises Adopt
 }
 
@@ -252,6 +254,7 @@ func Open(root string, opts Options) (*Spool, error) {
 	if err := s.openOwn(); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
+	s.prepareSpare()
 	s.Adopt()
 	return s, nil
 }
@@ -470,22 +473,87 @@ func (s *Spool) loadSlotLocked(sl *slot) error {
 	return err
 }
 
-// startSegmentLocked starts a new active segment in the own slot.
+// startSegmentLocked starts a new active segment in the own slot: the
+// spare segment when there is one, a new file otherwise.
 func (s *Spool) startSegmentLocked() error {
 	sl := s.own
-	path := filepath.Join(sl.dir, fmt.Sprintf("%016d%s", sl.next, segSuffix))
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
+	seg := s.spare
+	s.spare = nil
+	if seg == nil {
+		var err error
+		if seg, err = s.createSegment(sl, sl.dir, sl.next); err != nil {
+			return err
+		}
+		sl.next++
 	}
-	sl.next++
-	if s.opts.Sync == SyncBatch {
-		syncDir(sl.dir)
-	}
-	seg := &segment{slot: sl, path: path, f: f}
 	sl.segs = append(sl.segs, seg)
 	s.active = seg
 	return nil
+}
+
+// testHookCreateSegment, when set, runs before a segment file is created.
+var testHookCreateSegment func(path string)
+
+// createSegment creates the empty segment file number n of sl in dir, and
+// under SyncBatch fsyncs dir, so that the file survives a power loss with
+// the records to come.
+func (s *Spool) createSegment(sl *slot, dir string, n int) (*segment, error) {
+	path := filepath.Join(dir, fmt.Sprintf("%016d%s", n, segSuffix))
+	if testHookCreateSegment != nil {
+		testHookCreateSegment(path)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if s.opts.Sync == SyncBatch {
+		syncDir(dir)
+	}
+	return &segment{slot: sl, path: path, f: f}, nil
+}
+
+// prepareSpare creates the segment the next rotation starts, without the
+// spool's lock (at Open, and after an Append whose rotation took the
+// spare). When it is not ready in time (its creation failed, or is under
+// way), the rotation creates its segment under the lock. An empty spare
+// left by a killed process is removed by the next owner of the slot, as
+// any segment with nothing to deliver.
+func (s *Spool) prepareSpare() {
+	if !s.spareMu.TryLock() {
+		return // under way
+	}
+	defer s.spareMu.Unlock()
+	s.mu.Lock()
+	if s.closed || s.spare != nil {
+		s.mu.Unlock()
+		return
+	}
+	sl := s.own
+	dir, n := sl.dir, sl.next
+	sl.next++
+	s.mu.Unlock()
+	seg, err := s.createSegment(sl, dir, n)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.unlock()
+	if s.closed || sl.dir != dir || sl.next != n+1 {
+		// Closed, or the slot changed (Check), or a rotation created a
+		// later segment meanwhile: this one is not the next any more.
+		s.retired = append(s.retired, retiredFile{f: seg.f, segPath: seg.path})
+		return
+	}
+	s.spare = seg
+}
+
+// retireSpareLocked takes the spare segment out: its file is removed after
+// the lock.
+func (s *Spool) retireSpareLocked() {
+	if s.spare != nil {
+		s.retired = append(s.retired, retiredFile{f: s.spare.f, segPath: s.spare.path})
+		s.spare = nil
+	}
 }
 
 // syncDir fsyncs a directory, so that a file created in it survives a
@@ -589,6 +657,7 @@ func (s *Spool) Append(records [][]byte) ([]Ref, error) {
 	flush()
 	end := seg.size
 	retired := len(s.retired) > 0
+	noSpare := s.spare == nil
 	s.mu.Unlock()
 	// The fsyncs run without the spool's lock. A rotated segment is
 	// fsynced before Append returns (unless SyncNone); under SyncBatch an
@@ -611,6 +680,9 @@ func (s *Spool) Append(records [][]byte) ([]Ref, error) {
 	}
 	if retired {
 		s.removeRetired()
+	}
+	if noSpare {
+		s.prepareSpare()
 	}
 	if wErr == nil && full {
 		wErr = ErrFull
@@ -1161,6 +1233,8 @@ func (s *Spool) Check() (recreated bool, err error) {
 			_ = s.loadSlotLocked(s.own) // what a gone process left there
 		}
 	}
+	// The spare may have vanished with the segment: a new file.
+	s.retireSpareLocked()
 	if err := s.startSegmentLocked(); err != nil {
 		return false, fmt.Errorf("spool: %s vanished and cannot be recreated: %w", s.own.dir, err)
 	}
@@ -1172,6 +1246,8 @@ func (s *Spool) Check() (recreated bool, err error) {
 // claimed stay on disk for the next owner.
 func (s *Spool) Close() error {
 	err := s.Sync()
+	s.spareMu.Lock() // a spare under way is retired before the slot is removed
+	defer s.spareMu.Unlock()
 	s.mu.Lock()
 	defer s.unlock()
 	if s.closed {
@@ -1186,6 +1262,7 @@ func (s *Spool) Close() error {
 // the slots left empty.
 func (s *Spool) closeLocked() {
 	s.closed = true
+	s.retireSpareLocked()
 	for _, sl := range append([]*slot(nil), s.slots...) {
 		empty := true
 		for _, seg := range append([]*segment(nil), sl.segs...) {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -939,5 +940,112 @@ func TestSyncOfARetiredSegment(t *testing.T) {
 	release()
 	if err := <-synced; err != nil {
 		t.Fatalf("Sync of a segment removed meanwhile: %v", err)
+	}
+}
+
+// The segment a rotation starts is created ahead, without the spool's lock
+// (the spare): while the next one is being created (a hook holds it),
+// Append of another goroutine, Claim, Ack and Stats go on; the next
+// rotation starts it.
+func TestSegmentCreationWithoutTheLock(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	s := open(t, t.TempDir(), Options{SegmentBytes: 64 << 10})
+	defer s.Close()
+	creating, resume := make(chan struct{}), make(chan struct{})
+	var blocked atomic.Bool
+	testHookCreateSegment = func(path string) {
+		if blocked.CompareAndSwap(false, true) {
+			close(creating)
+			<-resume
+		}
+	}
+	var running sync.WaitGroup
+	release := sync.OnceFunc(func() { close(resume) })
+	defer func() {
+		release()
+		running.Wait()
+		testHookCreateSegment = nil
+	}()
+	appended := make(chan error, 1)
+	running.Go(func() {
+		_, err := s.Append(records("w", 300)) // segments 0 (full) and 1
+		appended <- err
+	})
+	waitFor(t, creating, "creation of a segment")
+
+	var (
+		refs []Ref
+		err  error
+	)
+	within(t, &running, "Append", func() { refs, err = s.Append(records("m", 2)) })
+	if err != nil || refs[0] == 0 || refs[1] == 0 {
+		t.Fatalf("Append during the creation: %v %v", refs, err)
+	}
+	s.Release(refs...)
+	var got []Record
+	within(t, &running, "Claim", func() { got = s.Claim(10) })
+	if len(got) != 2 {
+		t.Fatalf("claimed %d records during the creation, want 2", len(got))
+	}
+	within(t, &running, "Ack", func() { s.Ack(refs...) })
+	var st Stats
+	within(t, &running, "Stats", func() { st = s.Stats() })
+	if st.Records != 300 {
+		t.Fatalf("Stats during the creation: %+v", st)
+	}
+	release()
+	if err := <-appended; err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	spare := s.spare
+	s.mu.Unlock()
+	if spare == nil {
+		t.Fatal("no spare segment after the rotation")
+	}
+	if _, err := s.Append(records("x", 300)); err != nil {
+		t.Fatal(err)
+	}
+	if s.active != spare {
+		t.Fatalf("the next rotation started %s, not the spare %s", s.active.path, spare.path)
+	}
+}
+
+// The spare segment is an empty file: a process killed with one leaves it
+// to the next owner of the slot, which removes it; Close removes it.
+func TestSpareSegmentLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	refs, err := s.Append(records("a", 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Release(refs...)
+	if s.spare == nil {
+		t.Fatal("no spare segment after Open")
+	}
+	spare := s.spare.path
+	// Killed: the files stay, the lock goes.
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.own.lock.Close()
+
+	s2 := open(t, dir, Options{})
+	got := claimAll(s2)
+	if len(got) != 3 {
+		t.Fatalf("the next process found %d of 3 records", len(got))
+	}
+	for _, r := range got {
+		s2.Ack(r.Ref)
+	}
+	if _, err := os.Stat(spare); !os.IsNotExist(err) {
+		t.Fatalf("the spare left by the killed process is still there (%v)", err)
+	}
+	if err := s2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("a spool closed with everything delivered left %v", names(left))
 	}
 }
