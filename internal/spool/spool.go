@@ -296,8 +296,12 @@ func takeSlot(dir string, own bool) (*slot, error) {
 	}
 }
 
-// Dir returns the slot directory this process owns.
-func (s *Spool) Dir() string { return s.own.dir }
+// Dir returns the slot directory this process owns (Check may move it).
+func (s *Spool) Dir() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.own.dir
+}
 
 // Root returns the spool's directory.
 func (s *Spool) Root() string { return s.root }
@@ -733,8 +737,18 @@ func (s *Spool) syncTo(seg *segment, end int64) error {
 	if testHookSync != nil {
 		testHookSync(seg.path)
 	}
-	if err := f.Sync(); err != nil {
-		if errors.Is(err, os.ErrClosed) && s.detached(seg) {
+	err := f.Sync()
+	if testHookSyncErr != nil {
+		err = testHookSyncErr(seg.path)
+	}
+	if err != nil {
+		s.mu.Lock()
+		detached := seg.f == nil
+		if !detached {
+			seg.dirty = true // not durable: the next Sync tries again
+		}
+		s.mu.Unlock()
+		if errors.Is(err, os.ErrClosed) && detached {
 			// Retired (or the spool closed) meanwhile, and its file
 			// closed by removeRetired: nothing left to make durable.
 			return nil
@@ -745,12 +759,8 @@ func (s *Spool) syncTo(seg *segment, end int64) error {
 	return nil
 }
 
-// detached reports whether seg's file was taken out of the index.
-func (s *Spool) detached(seg *segment) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return seg.f == nil
-}
+// testHookSyncErr, when set, replaces the result of a segment's fsync.
+var testHookSyncErr func(path string) error
 
 // Sync fsyncs every segment written since the last fsync (SyncInterval's
 // timer; also at Close).
@@ -983,7 +993,7 @@ func (s *Spool) writeDead(name string, data []byte) error {
 	if !validName(name) {
 		return fmt.Errorf("spool: invalid dead letter name %q", name)
 	}
-	dir := filepath.Join(s.own.dir, deadDirName)
+	dir := filepath.Join(s.Dir(), deadDirName)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("spool: dead letter: %w", err)
 	}
@@ -1059,10 +1069,11 @@ func (s *Spool) ClaimDead(now time.Time, max int) []DeadLetter {
 	for _, n := range names {
 		s.dead[n].claimed = true
 	}
+	deadDir := filepath.Join(s.own.dir, deadDirName)
 	s.mu.Unlock()
 	out := make([]DeadLetter, 0, len(names))
 	for _, n := range names {
-		b, err := os.ReadFile(filepath.Join(s.own.dir, deadDirName, n+deadSuffix))
+		b, err := os.ReadFile(filepath.Join(deadDir, n+deadSuffix))
 		if err != nil {
 			s.mu.Lock()
 			if d := s.dead[n]; d != nil {

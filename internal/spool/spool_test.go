@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -1047,5 +1048,29 @@ func TestSpareSegmentLeavesNothing(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
 		t.Fatalf("a spool closed with everything delivered left %v", names(left))
+	}
+}
+
+// TestFailedSyncIsRetried: a segment whose fsync failed stays dirty, so
+// the next Sync (SyncInterval's timer, Close) fsyncs it again instead of
+// taking the records for durable.
+func TestFailedSyncIsRetried(t *testing.T) {
+	s := open(t, t.TempDir(), Options{Sync: SyncBatch})
+	defer s.Close()
+	path := s.active.path
+	testHookSyncErr = func(string) error { return errors.New("injected EIO") }
+	_, err := s.Append(records("a", 3))
+	testHookSyncErr = nil
+	if err == nil || !strings.Contains(err.Error(), "injected EIO") {
+		t.Fatalf("Append: %v, want the fsync error", err)
+	}
+	var synced []string
+	testHookSync = func(p string) { synced = append(synced, p) }
+	defer func() { testHookSync = nil }()
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(synced, path) {
+		t.Errorf("Sync fsynced %v after the failure, want %s again", synced, path)
 	}
 }
