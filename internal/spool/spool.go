@@ -684,6 +684,29 @@ func (s *Spool) ackLocked(refs []Ref) {
 	}
 }
 
+// MarkProgress notes on disk (without fsync, like Mark) how much of a
+// record reached the destination, counted as its caller counts (the
+// exporter: how many of a Unity Catalog trace's span rows are stored), so
+// that a replay sends only the rest. Counts only grow: one not above the
+// record's count so far is ignored, as is a negative one.
+func (s *Spool) MarkProgress(ref Ref, n int) {
+	if n <= 0 || int64(n) > 1<<32-1 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[ref]
+	if e == nil || uint32(n) <= e.progress || e.seg.f == nil {
+		return
+	}
+	e.progress = uint32(n)
+	seg := e.seg
+	w, _ := seg.f.Write(appendFrame(nil, kindProgress, progressPayload([]int64{e.off}, []uint32{uint32(n)})))
+	seg.size += int64(w)
+	s.bytes += int64(w)
+	seg.dirty = true
+}
+
 // Mark notes on disk (without fsync, like Ack) that part of each record
 // reached the destination — the exporter marks a Unity Catalog trace whose
 // span rows are stored, so that a replay does not append them again.
@@ -709,29 +732,6 @@ func (s *Spool) Mark(refs ...Ref) {
 		s.bytes += int64(n)
 		seg.dirty = true
 	}
-}
-
-// MarkProgress notes on disk (without fsync, like Mark) how much of a
-// record reached the destination, counted as its caller counts (the
-// exporter: how many of a Unity Catalog trace's span rows are stored), so
-// that a replay sends only the rest. Counts only grow: one not above the
-// record's count so far is ignored, as is a negative one.
-func (s *Spool) MarkProgress(ref Ref, n int) {
-	if n <= 0 || int64(n) > 1<<32-1 {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e := s.entries[ref]
-	if e == nil || uint32(n) <= e.progress || e.seg.f == nil {
-		return
-	}
-	e.progress = uint32(n)
-	seg := e.seg
-	w, _ := seg.f.Write(appendFrame(nil, kindProgress, progressPayload([]int64{e.off}, []uint32{uint32(n)})))
-	seg.size += int64(w)
-	s.bytes += int64(w)
-	seg.dirty = true
 }
 
 func (s *Spool) deleteSegmentLocked(seg *segment) {
