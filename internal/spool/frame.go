@@ -24,7 +24,8 @@ import (
 // frame of the same segment and a 4-byte little-endian count: how much of
 // that record reached its destination (Spool.MarkProgress); of several
 // pairs for one record the highest count holds. A reader that predates 'P'
-// frames skips them as damage (and so replays from the last 'M').
+// frames skips them as damage (counted) and replays such a record whole,
+// as it did before they existed.
 //
 // Reading tolerates damage: a frame whose magic, length or CRC is wrong is
 // skipped and counted, and reading resumes at the next magic that starts a
