@@ -214,9 +214,11 @@
 //     documented), then only traces.json is written again (signed-URL PUT,
 //     volume write with overwrite). Unity Catalog tables: the span
 //     ingestion appends rows and cannot be asked which are stored, so the
-//     spool marks a trace's rows stored as soon as the workspace confirms
-//     them, the trace info (written only after its rows) is looked up, and
-//     a replay sends neither twice — except the rows of a request in flight
+//     spool notes a trace's rows stored as soon as the workspace confirms
+//     them — request by request for a trace of more than 500 spans, which
+//     takes several: a replay sends only its rows not yet confirmed — the
+//     trace info (written only after all its rows) is looked up, and a
+//     replay sends neither twice — except the rows of a request in flight
 //     when the process died (stored, not yet confirmed), which it sends
 //     again. The local store rewrites the same trace directory. A custom
 //     Destination receives a replayed trace again through ExportTraces and

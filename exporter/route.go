@@ -40,11 +40,11 @@ type route struct {
 	redeliver func(ctx context.Context, traces []*Trace) error
 	// staged, when set, exports in two steps — span rows, then trace
 	// infos (Unity Catalog tables, whose span ingestion appends rows) — and
-	// takes and reports which traces' span rows are stored (spansSent,
-	// onSpans), so that the spool never sends them twice; with replay it
-	// looks each trace up first. With a spool it replaces dest.ExportTraces
-	// and redeliver.
-	staged func(ctx context.Context, traces []*Trace, spansSent []bool, onSpans func(idx []int), replay bool) error
+	// takes and reports how many of each trace's span rows are stored
+	// (databricks.Progress), so that the spool never sends a row twice; with
+	// replay it looks each trace up first. With a spool it replaces
+	// dest.ExportTraces and redeliver.
+	staged func(ctx context.Context, traces []*Trace, p databricks.Progress, replay bool) error
 	// background, when set, is work the pipeline runs once on a goroutine
 	// of its own when the Exporter starts; ctx ends at Shutdown. New waits
 	// for it up to backgroundWait.
@@ -120,8 +120,7 @@ func newDatabricksRoute(s *settings.Settings, report func(error)) (route, error)
 		return route{}, err
 	}
 	r := route{where: s.Where(), dest: d, idPrefix: d.TraceIDPrefix, experimentID: d.ExperimentID}
-	r.staged = func(ctx context.Context, traces []*Trace, spansSent []bool, onSpans func([]int), replay bool) error {
-		p := databricks.Progress{SpansSent: spansSent, OnSpans: onSpans}
+	r.staged = func(ctx context.Context, traces []*Trace, p databricks.Progress, replay bool) error {
 		if replay {
 			return d.Redeliver(ctx, traces, p)
 		}

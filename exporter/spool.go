@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/batch"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/databricks"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/settings"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/spool"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/tracemodel"
@@ -120,9 +122,11 @@ type spooledTrace struct {
 	t    *Trace
 	ref  spool.Ref // 0: not in the spool's segments
 	dead string    // the dead letter it was read from, if it was
-	// spansSent: the destination stored the trace's span rows already
-	// (route.staged); the spool keeps it (a mark, or a dead letter's field).
-	spansSent bool
+	// spansStored is how many of the trace's span rows the destination
+	// stored already, counted in the order of t.Spans; len(t.Spans) means
+	// all (route.staged). The spool keeps it: a mark or a progress count on
+	// the record, or a dead letter's field.
+	spansStored int
 }
 
 // openSpool opens the spool of the settings, if any. A spool that cannot
@@ -186,7 +190,7 @@ func (sc *spooler) spoolTraces(_ context.Context, states []*traceState) error {
 	for i, ts := range states {
 		t := e.builtTrace(ts)
 		items[i] = &spooledTrace{ts: ts, t: t}
-		recs[i] = encodeRecord(t, false)
+		recs[i] = encodeRecord(t, 0)
 	}
 	refs, err := spoolAppend(sc.sp, recs)
 	written := 0
@@ -256,11 +260,15 @@ func (sc *spooler) export(ctx context.Context, items []*spooledTrace, replay boo
 		traces[i] = it.t
 	}
 	if r.staged != nil {
-		sent := make([]bool, len(items))
+		stored := make([]int, len(items))
 		for i, it := range items {
-			sent[i] = it.spansSent
+			stored[i] = it.spansStored
 		}
-		return r.staged(ctx, traces, sent, func(idx []int) { sc.markSpans(items, idx) }, replay)
+		return r.staged(ctx, traces, databricks.Progress{
+			SpansStored: stored,
+			OnSpans:     func(idx []int) { sc.markSpans(items, idx) },
+			OnSpanRows:  func(i, n int) { sc.markSpanRows(items, i, n) },
+		}, replay)
 	}
 	if replay && r.redeliver != nil {
 		return r.redeliver(ctx, traces)
@@ -268,7 +276,7 @@ func (sc *spooler) export(ctx context.Context, items []*spooledTrace, replay boo
 	return r.dest.ExportTraces(ctx, traces)
 }
 
-// markSpans notes that the span rows of items[idx] are stored: in the
+// markSpans notes that all the span rows of items[idx] are stored: in the
 // spool (a mark on the record, or the dead letter rewritten) before the
 // destination goes on, so that a crash now cannot make a replay send them
 // again.
@@ -279,15 +287,31 @@ func (sc *spooler) markSpans(items []*spooledTrace, idx []int) {
 			continue
 		}
 		it := items[i]
-		it.spansSent = true
+		it.spansStored = len(it.t.Spans)
 		switch {
 		case it.ref != 0:
 			refs = append(refs, it.ref)
 		case it.dead != "":
-			_ = sc.sp.DeadLetter(0, it.dead, encodeRecord(it.t, true), time.Now())
+			_ = sc.sp.DeadLetter(0, it.dead, encodeRecord(it.t, it.spansStored), time.Now())
 		}
 	}
 	sc.sp.Mark(refs...)
+}
+
+// markSpanRows notes, as markSpans does, that the first n span rows of
+// items[i] (a trace larger than one request) are stored.
+func (sc *spooler) markSpanRows(items []*spooledTrace, i, n int) {
+	if i < 0 || i >= len(items) || n <= items[i].spansStored {
+		return
+	}
+	it := items[i]
+	it.spansStored = n
+	switch {
+	case it.ref != 0:
+		sc.sp.MarkProgress(it.ref, n)
+	case it.dead != "":
+		_ = sc.sp.DeadLetter(0, it.dead, encodeRecord(it.t, n), time.Now())
+	}
 }
 
 // leaveInSpool takes the items the send queue abandoned when Shutdown's
@@ -415,7 +439,7 @@ func (sc *spooler) outcome(ctx context.Context, items []*spooledTrace, err error
 			retried++
 		case it.ref != 0:
 			kept++
-			if derr := sc.sp.DeadLetter(it.ref, deadLetterName(it.t), encodeRecord(it.t, it.spansSent), retryAt); derr != nil {
+			if derr := sc.sp.DeadLetter(it.ref, deadLetterName(it.t), encodeRecord(it.t, it.spansStored), retryAt); derr != nil {
 				// Kept in the segments instead: the replay retries it.
 				sc.sp.Release(it.ref)
 				deadErr = derr
@@ -515,22 +539,26 @@ func (sc *spooler) replayOnce() bool {
 	}()
 	var items []*spooledTrace
 	for _, r := range sc.sp.Claim(e.s.BatchSize) {
-		t, sent, err := decodeRecord(r.Data)
+		t, stored, err := decodeRecord(r.Data)
 		if err != nil {
 			sc.sp.Skip(r.Ref)
 			continue
 		}
-		items = append(items, &spooledTrace{t: t, ref: r.Ref, spansSent: sent || r.Marked})
+		stored = max(stored, r.Progress)
+		if r.Marked {
+			stored = len(t.Spans)
+		}
+		items = append(items, &spooledTrace{t: t, ref: r.Ref, spansStored: stored})
 	}
 	if len(items) == 0 {
 		for _, d := range sc.sp.ClaimDead(time.Now(), e.s.BatchSize) {
-			t, sent, err := decodeRecord(d.Data)
+			t, stored, err := decodeRecord(d.Data)
 			if err != nil {
 				// Not a trace: leave the file to the operator, look again later.
 				sc.sp.RetryDeadLater(time.Now().Add(e.s.SpoolRetryInterval), d.Name)
 				continue
 			}
-			items = append(items, &spooledTrace{t: t, dead: d.Name, spansSent: sent})
+			items = append(items, &spooledTrace{t: t, dead: d.Name, spansStored: stored})
 		}
 	}
 	if len(items) == 0 {
@@ -680,9 +708,11 @@ func (sc *spooler) stats(st *Stats) {
 // encodeRecord encodes a trace for the spool with tracemodel's JSON:
 // {"info": <TraceInfo as protobuf JSON>, "data": {"spans": [<traces.json
 // spans>]}} — Trace.UnmarshalJSON reads it back without loss (times in
-// nanoseconds), and a dead letter is readable with jq. spansSent adds
-// "mlflowtrace.spans_stored": true (see spooledTrace.spansSent).
-func encodeRecord(t *Trace, spansSent bool) []byte {
+// nanoseconds), and a dead letter is readable with jq. spansStored (see
+// spooledTrace.spansStored) adds "mlflowtrace.spans_stored": true when all
+// the span rows are stored (what earlier versions read too), else
+// "mlflowtrace.spans_stored_count": spansStored when some are.
+func encodeRecord(t *Trace, spansStored int) []byte {
 	info, _ := t.Info.MarshalJSON()
 	data, err := tracemodel.MarshalTraceData(t.Spans)
 	if err != nil {
@@ -693,25 +723,36 @@ func encodeRecord(t *Trace, spansSent bool) []byte {
 	b = append(b, info...)
 	b = append(b, `, "data": `...)
 	b = append(b, data...)
-	if spansSent {
+	switch {
+	case spansStored <= 0:
+	case spansStored >= len(t.Spans):
 		b = append(b, `, "mlflowtrace.spans_stored": true`...)
+	default:
+		b = append(b, `, "mlflowtrace.spans_stored_count": `...)
+		b = strconv.AppendInt(b, int64(spansStored), 10)
 	}
 	return append(b, '}')
 }
 
-func decodeRecord(b []byte) (*Trace, bool, error) {
-	var t Trace
-	if err := json.Unmarshal(b, &t); err != nil {
-		return nil, false, err
+// decodeRecord reads what encodeRecord wrote: the trace and how many of its
+// span rows are stored.
+func decodeRecord(b []byte) (t *Trace, spansStored int, err error) {
+	t = new(Trace)
+	if err := json.Unmarshal(b, t); err != nil {
+		return nil, 0, err
 	}
 	if t.Info.TraceID == "" {
-		return nil, false, errors.New("exporter: spool record without a trace id")
+		return nil, 0, errors.New("exporter: spool record without a trace id")
 	}
-	var flag struct {
-		SpansStored bool `json:"mlflowtrace.spans_stored"`
+	var stored struct {
+		All   bool `json:"mlflowtrace.spans_stored"`
+		Count int  `json:"mlflowtrace.spans_stored_count"`
 	}
-	_ = json.Unmarshal(b, &flag)
-	return &t, flag.SpansStored, nil
+	_ = json.Unmarshal(b, &stored)
+	if stored.All {
+		return t, len(t.Spans), nil
+	}
+	return t, min(max(stored.Count, 0), len(t.Spans)), nil
 }
 
 // deadLetterName is the file name of a trace's dead letter: its 32-hex

@@ -336,14 +336,24 @@ func (d *Destination) Shutdown(ctx context.Context) error {
 var errClosed = errors.New("databricks: destination is shut down")
 
 // Progress carries what the spool knows of a Unity Catalog export: the
-// span ingestion appends rows, so the span rows of a trace must be sent
-// once even when its trace info is not (a crash between the two, a failed
-// info request). SpansSent[i] true means the rows of traces[i] are stored
-// already; OnSpans, when set, is called with the indexes of traces whose
-// rows were just stored. Experiment traces ignore it.
+// span ingestion appends rows, so each span row of a trace must be sent
+// once even when the trace is sent again (a crash, a failed span or info
+// request). A trace's rows are counted in the order of its spans
+// (Trace.Spans), the order they are sent in; a trace larger than one
+// request (500 spans) is stored a request at a time. Experiment traces
+// ignore Progress.
 type Progress struct {
-	SpansSent []bool
-	OnSpans   func(idx []int)
+	// SpansStored[i] is how many rows of traces[i] are stored already: the
+	// export sends the rest. len(traces[i].Spans) or more means all of them.
+	SpansStored []int
+	// OnSpans, when set, is called with the indexes of traces whose rows
+	// are all stored now, after the request that stored the last of them.
+	OnSpans func(idx []int)
+	// OnSpanRows, when set, is called after each request that stored part
+	// of a trace larger than one request, with the trace's index and how
+	// many of its rows are stored now; OnSpans follows for the request
+	// that stores the rest.
+	OnSpanRows func(i, stored int)
 }
 
 // ExportTraces logs finished traces to the workspace.
@@ -457,9 +467,11 @@ func (d *Destination) Redeliver(ctx context.Context, traces []*tracemodel.Trace,
 		}
 	}
 	if len(fresh) > 0 {
-		sub := Progress{SpansSent: make([]bool, len(fresh))}
+		sub := Progress{SpansStored: make([]int, len(fresh))}
 		for k, i := range freshIdx {
-			sub.SpansSent[k] = i < len(p.SpansSent) && p.SpansSent[i]
+			if i < len(p.SpansStored) {
+				sub.SpansStored[k] = p.SpansStored[i]
+			}
 		}
 		if p.OnSpans != nil {
 			sub.OnSpans = func(idx []int) {
@@ -469,6 +481,9 @@ func (d *Destination) Redeliver(ctx context.Context, traces []*tracemodel.Trace,
 				}
 				p.OnSpans(orig)
 			}
+		}
+		if p.OnSpanRows != nil {
+			sub.OnSpanRows = func(j, stored int) { p.OnSpanRows(freshIdx[j], stored) }
 		}
 		errs = append(errs, d.ExportTracesProgress(ctx, fresh, sub))
 	}
@@ -622,11 +637,12 @@ func (d *Destination) warn(err error) {
 
 // --- Unity Catalog tables ----------------------------------------------------
 
-// exportUC sends the span rows of the traces (in requests of at most
-// maxSpansPerRequest spans that split no trace but a larger one), then the
-// trace info of each trace whose rows are stored — never an info without
-// its rows: a stored info is what tells the spool's replay that a trace is
-// complete.
+// exportUC sends the span rows of the traces not yet stored (p.SpansStored;
+// in requests of at most maxSpansPerRequest spans that split no trace but a
+// larger one, which is sent a request at a time from its first row not
+// stored), then the trace info of each trace whose rows are stored — never
+// an info without its rows: a stored info is what tells the spool's replay
+// that a trace is complete.
 func (d *Destination) exportUC(ctx context.Context, t *ucTarget, traces []*tracemodel.Trace, p Progress) error {
 	var errs []error
 	stored := make([]bool, len(traces))
@@ -657,11 +673,15 @@ func (d *Destination) exportUC(ctx context.Context, t *ucTarget, traces []*trace
 		}
 		ok := true
 		for i, tr := range traces {
-			if i < len(p.SpansSent) && p.SpansSent[i] {
+			done := 0 // rows of tr stored
+			if i < len(p.SpansStored) {
+				done = min(max(p.SpansStored[i], 0), len(tr.Spans))
+			}
+			if done == len(tr.Spans) { // a trace without spans has no rows to store
 				stored[i] = true
 				continue
 			}
-			sp := ucSpans(tr, t.idPref)
+			sp := ucSpans(tr, t.idPref)[done:]
 			if len(chunk) > 0 && len(chunk)+len(sp) > maxSpansPerRequest {
 				if ok = post(chunk, idx); !ok {
 					break
@@ -672,7 +692,10 @@ func (d *Destination) exportUC(ctx context.Context, t *ucTarget, traces []*trace
 				if ok = post(sp[:maxSpansPerRequest], nil); !ok {
 					break
 				}
-				sp = sp[maxSpansPerRequest:]
+				sp, done = sp[maxSpansPerRequest:], done+maxSpansPerRequest
+				if p.OnSpanRows != nil {
+					p.OnSpanRows(i, done)
+				}
 			}
 			if !ok {
 				break

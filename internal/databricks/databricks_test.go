@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -829,5 +830,112 @@ func TestPromptVersionsLinkedForUnityCatalogTables(t *testing.T) {
 	if len(links) != 1 || strings.Join(links[0].Versions, " ") != "main.agents.qa/1" || strings.Join(links[0].IDs, " ") != tr.Info.TraceID ||
 		!strings.HasPrefix(tr.Info.TraceID, "trace:/main.agents/") {
 		t.Errorf("links %+v for %s", links, tr.Info.TraceID)
+	}
+}
+
+// bigTrace builds a finished trace of n spans named "span-<index>": a
+// root and n-1 children.
+func bigTrace(prefix string, n int) *tracemodel.Trace {
+	tr := testTrace(prefix, "big")
+	root := tr.Spans[0]
+	root.Name = "span-0"
+	tr.Spans = tr.Spans[:1]
+	for i := 1; i < n; i++ {
+		c := *tr.Spans[0]
+		c.SpanID = trace.SpanID{3, byte(i >> 16), byte(i >> 8), byte(i)}
+		c.ParentSpanID = root.SpanID
+		c.Name = fmt.Sprintf("span-%d", i)
+		c.Attributes = map[string]string{keys.TraceRequestID: root.Attributes[keys.TraceRequestID]}
+		tr.Spans = append(tr.Spans, &c)
+	}
+	return tr
+}
+
+// spanNames decodes the span rows the fake stored, in the order stored.
+func spanNames(t *testing.T, rows [][]byte) []string {
+	t.Helper()
+	names := make([]string, len(rows))
+	for i, b := range rows {
+		var sp tracepb.Span
+		if err := proto.Unmarshal(b, &sp); err != nil {
+			t.Fatal(err)
+		}
+		names[i] = sp.Name
+	}
+	return names
+}
+
+// A Unity Catalog trace larger than one span request whose second request
+// fails reports the rows its first one stored (OnSpanRows); a redelivery
+// given that progress sends only the rest, so that the append-only span
+// table holds every row once.
+func TestLargeUCTraceResumesAfterItsStoredRows(t *testing.T) {
+	ws := databrickstest.New(t)
+	ws.CreateUCSchema("main", "agents")
+	d := newDest(t, ws, ws.PATEnv(), Config{UCSchema: "main.agents"})
+	prefix := tracemodel.UCRequestIDPrefix("main.agents")
+	small, big := testTrace(prefix, "small"), bigTrace(prefix, 1200)
+	for _, tr := range []*tracemodel.Trace{small, big} {
+		tr.Info.Metadata[keys.MetaSchemaVersion] = "4"
+	}
+	ctx := context.Background()
+	if err := d.ExportTraces(ctx, []*tracemodel.Trace{small}); err != nil {
+		t.Fatal(err)
+	}
+
+	var progress []string // what the export reported, in order
+	p := Progress{
+		OnSpans:    func(idx []int) { progress = append(progress, fmt.Sprint("all ", idx)) },
+		OnSpanRows: func(i, n int) { progress = append(progress, fmt.Sprintf("%d: %d", i, n)) },
+	}
+	ws.Fail(databrickstest.Fault{Method: http.MethodPost, PathPrefix: pathOTLP, Status: http.StatusServiceUnavailable, After: 1})
+	if err := d.ExportTracesProgress(ctx, []*tracemodel.Trace{big}, p); err == nil {
+		t.Fatal("the export succeeded with its second span request failing")
+	}
+	if want := []string{"0: 500"}; !slices.Equal(progress, want) {
+		t.Fatalf("first export reported %q, want %q", progress, want)
+	}
+	if got, _ := ws.Trace(big.Info.TraceID); got.TraceInfoV4 != nil {
+		t.Fatal("trace info stored without all its rows")
+	}
+
+	ws.ClearFaults()
+	progress = nil
+	sent := len(ws.Requests())
+	p.SpansStored = []int{len(small.Spans), 500}
+	if err := d.Redeliver(ctx, []*tracemodel.Trace{small, big}, p); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"1: 1000", "all [1]"}; !slices.Equal(progress, want) {
+		t.Errorf("redelivery reported %q, want %q (indexes of the redelivered batch)", progress, want)
+	}
+	var otlp int
+	for _, r := range ws.Requests()[sent:] {
+		if r.Path == pathOTLP {
+			otlp++
+		}
+	}
+	if otlp != 2 {
+		t.Errorf("redelivery sent %d span requests, want 2 (rows 500-999, 1000-1199)", otlp)
+	}
+	got, _ := ws.Trace(big.Info.TraceID)
+	if got.TraceInfoV4 == nil {
+		t.Error("trace info not stored")
+	}
+	names := spanNames(t, got.Spans)
+	seen := map[string]int{}
+	for _, n := range names {
+		seen[n]++
+	}
+	for i := range 1200 {
+		if n := seen[fmt.Sprintf("span-%d", i)]; n != 1 {
+			t.Errorf("span-%d stored %d times", i, n)
+		}
+	}
+	if len(names) != 1200 {
+		t.Errorf("%d rows stored, want 1200", len(names))
+	}
+	if got, _ := ws.Trace(small.Info.TraceID); len(got.Spans) != 2 {
+		t.Errorf("the complete trace has %d rows after the redelivery, want 2", len(got.Spans))
 	}
 }

@@ -65,8 +65,21 @@
 //  2. each trace info: POST /api/4.0/mlflow/traces/<catalog>.<schema>/<hex>/info
 //     with the TraceInfo (trace_id the bare hex, trace_location UC_SCHEMA).
 //
-// A failed span request does not stop the trace info (and the other way
-// round); both failures are reported.
+// The span rows go in requests of at most 500 spans that split no trace but
+// a larger one, which is sent a request at a time. A trace info is sent
+// only once all of its trace's rows are stored: a failed span request ends
+// the batch's span requests, the infos of the traces whose rows are stored
+// are still sent, and every failure is reported.
+//
+// The span ingestion appends rows, so a row sent twice is stored twice.
+// With the exporter's spool, ExportTracesProgress and Redeliver take its
+// Progress: how many rows of each trace are stored already, counted in the
+// order of the trace's spans (which is the order they are sent in), and
+// send only the rest; each confirmed request is reported back (OnSpanRows
+// for part of a trace larger than a request, OnSpans once all of a trace's
+// rows are stored), so that the spool can note it before the next request.
+// Redeliver first looks each trace up (the v4 GetTraceInfo) and skips
+// those whose info is stored: they are complete.
 //
 // # Experiments linked to Unity Catalog tables
 //

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -340,5 +341,21 @@ func TestLoggedModels(t *testing.T) {
 	}
 	if got := w.LoggedModelTags(id); len(got) != 1 || got["mlflow.linkedPrompts"] != "[]" {
 		t.Errorf("tags %v", got)
+	}
+}
+
+// TestFaultAfter: a fault lets the first After matching requests through,
+// then answers Times of them, then none.
+func TestFaultAfter(t *testing.T) {
+	w := New(t)
+	w.Fail(Fault{Method: "GET", PathPrefix: "/api/2.0/mlflow/experiments/get", Status: 503, After: 2, Times: 2})
+	bearer := "Bearer " + w.Token
+	var got []int
+	for range 6 {
+		code, _ := do(t, w, "GET", w.URL+"/api/2.0/mlflow/experiments/get?experiment_id=999", bearer, "", nil)
+		got = append(got, code)
+	}
+	if want := []int{404, 404, 503, 503, 404, 404}; !slices.Equal(got, want) {
+		t.Errorf("statuses %v, want %v", got, want)
 	}
 }

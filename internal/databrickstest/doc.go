@@ -63,9 +63,9 @@
 //     what linking a prompt version to the active model reads and writes;
 //     models are created with CreateLoggedModel (the creation route is
 //     answered 501);
-//   - faults (Fail: status, Retry-After, delays, on the workspace or a
-//     store), token expiry (ExpireTokens), revocation (RevokeToken), expired
-//     signed URLs (ExpireSignedURLs);
+//   - faults (Fail: status, Retry-After, delays, after the first N matching
+//     requests, on the workspace or a store), token expiry (ExpireTokens),
+//     revocation (RevokeToken), expired signed URLs (ExpireSignedURLs);
 //   - SQL warehouses (warehouse.go): get and start a warehouse, the
 //     model-id search GET /api/2.0/mlflow/unified-traces, and strict checks
 //     of the sql_warehouse_id the v4 calls carry (query or search body;

@@ -482,7 +482,8 @@ func (w *Workspace) Rejections() []string {
 }
 
 // Fault makes the workspace or an object store answer matching requests
-// with Status, Times times (0: until cleared).
+// with Status, Times times (0: until cleared), after letting the first
+// After of them through.
 type Fault struct {
 	// Host is "workspace" (default) or a Cloud.
 	Host string
@@ -491,12 +492,14 @@ type Fault struct {
 	PathPrefix string
 	Status     int
 	Times      int
+	After      int
 	RetryAfter string
 	Body       string
 	// Delay holds the request this long (or until the client gives up)
 	// before answering; with Status 0 the request is then served normally.
-	Delay time.Duration
-	hits  int
+	Delay   time.Duration
+	matched int // matching requests so far
+	hits    int // requests the fault answered
 }
 
 // Fail installs a fault.
@@ -522,6 +525,9 @@ func (w *Workspace) fault(host string, r *http.Request) *Fault {
 	defer w.mu.Unlock()
 	for _, f := range w.faults {
 		if f.Host != host || (f.Method != "" && f.Method != r.Method) || !strings.HasPrefix(r.URL.Path, f.PathPrefix) {
+			continue
+		}
+		if f.matched++; f.matched <= f.After {
 			continue
 		}
 		if f.Times > 0 && f.hits >= f.Times {

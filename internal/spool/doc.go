@@ -5,6 +5,10 @@
 // and fsynced per policy (Sync), acknowledged in place, deleted when every
 // record in them is acknowledged; and a dead-letter directory of one JSON
 // file per trace that could not be delivered.
+// What part of a record already reached its destination is noted in its
+// segment too, unsynced like an acknowledgement: a mark (Mark,
+// Record.Marked) or a count that only grows (MarkProgress,
+// Record.Progress), so that a replay sends only the rest.
 //
 // Layout of the directory (MLFLOWTRACE_SPOOL_DIR):
 //

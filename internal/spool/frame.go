@@ -10,7 +10,8 @@ import (
 //	magic  4 bytes  0xF5 0x9A 0x1E 0xC7 (0xF5 never occurs in UTF-8 text)
 //	length 4 bytes  little endian: bytes of the payload
 //	crc    4 bytes  little endian: CRC-32C of the length bytes, kind and payload
-//	kind   1 byte   'T' a trace record, 'A' acknowledgements, 'M' marks
+//	kind   1 byte   'T' a trace record, 'A' acknowledgements, 'M' marks,
+//	                'P' progress
 //	payload
 //
 // A 'T' payload is the record's data (the exporter's encoded trace). An 'A'
@@ -18,7 +19,13 @@ import (
 // same segment that are delivered (or moved to the dead letters): an
 // acknowledgement always goes to the segment of the record it names, so a
 // segment can be read, and deleted, on its own. An 'M' payload lists, the
-// same way, records marked as partly delivered (Spool.Mark).
+// same way, records marked as partly delivered (Spool.Mark). A 'P' payload
+// is a list of 8-byte pairs, each a 4-byte little-endian offset of a 'T'
+// frame of the same segment and a 4-byte little-endian count: how much of
+// that record reached its destination (Spool.MarkProgress); of several
+// pairs for one record the highest count holds. A reader that predates 'P'
+// frames skips them as damage (counted) and replays such a record whole,
+// as it did before they existed.
 //
 // Reading tolerates damage: a frame whose magic, length or CRC is wrong is
 // skipped and counted, and reading resumes at the next magic that starts a
@@ -29,6 +36,8 @@ const (
 	kindTrace   = 'T'
 	kindAck     = 'A'
 	kindMark    = 'M'
+	// kindProgress frames hold Spool.MarkProgress counts.
+	kindProgress = 'P'
 	// maxRecord bounds one record (a trace's encoding).
 	maxRecord = 1 << 30
 )
@@ -116,7 +125,7 @@ func frameAt(b []byte, pos int) (frame, bool) {
 	if binary.LittleEndian.Uint32(b[pos+8:pos+12]) != frameCRC(b[pos+4:pos+8], kind, payload) {
 		return frame{}, false
 	}
-	if kind != kindTrace && kind != kindAck && kind != kindMark {
+	if kind != kindTrace && kind != kindAck && kind != kindMark && kind != kindProgress {
 		return frame{}, false
 	}
 	return frame{off: int64(pos), kind: kind, payload: payload}, true
@@ -156,4 +165,23 @@ func ackOffsets(p []byte) []int64 {
 		out = append(out, int64(binary.LittleEndian.Uint32(p[i:i+4])))
 	}
 	return out
+}
+
+// progressPayload encodes (offset, count) pairs for a 'P' frame.
+func progressPayload(offs []int64, counts []uint32) []byte {
+	b := make([]byte, 0, 8*len(offs))
+	for i, o := range offs {
+		b = binary.LittleEndian.AppendUint32(b, uint32(o))
+		b = binary.LittleEndian.AppendUint32(b, counts[i])
+	}
+	return b
+}
+
+// progressCounts adds the pairs of a 'P' payload to counts, keeping the
+// highest count per offset.
+func progressCounts(p []byte, counts map[int64]uint32) {
+	for i := 0; i+8 <= len(p); i += 8 {
+		off := int64(binary.LittleEndian.Uint32(p[i : i+4]))
+		counts[off] = max(counts[off], binary.LittleEndian.Uint32(p[i+4:i+8]))
+	}
 }

@@ -90,6 +90,9 @@ type Record struct {
 	// Marked: Mark was called on the record (by this process or the one
 	// that wrote it).
 	Marked bool
+	// Progress is the highest count MarkProgress recorded for the record
+	// (by this process or the one that wrote it); 0 when none.
+	Progress int
 }
 
 // DeadLetter is a dead letter read back for a retry.
@@ -157,6 +160,8 @@ type entry struct {
 	size   int64 // frame size
 	state  state
 	marked bool
+	// progress is the highest MarkProgress count.
+	progress uint32
 }
 
 type deadEntry struct {
@@ -380,6 +385,7 @@ func readSegment(sl *slot, path string) (segmentFile, int64, error) {
 	}
 	r := scanFrames(b)
 	acked, marked := map[int64]bool{}, map[int64]bool{}
+	progress := map[int64]uint32{}
 	for _, f := range r.frames {
 		switch f.kind {
 		case kindAck:
@@ -390,6 +396,8 @@ func readSegment(sl *slot, path string) (segmentFile, int64, error) {
 			for _, o := range ackOffsets(f.payload) {
 				marked[o] = true
 			}
+		case kindProgress:
+			progressCounts(f.payload, progress)
 		}
 	}
 	seg := &segment{slot: sl, path: path, size: int64(len(b)), synced: int64(len(b))}
@@ -398,7 +406,7 @@ func readSegment(sl *slot, path string) (segmentFile, int64, error) {
 		if f.kind != kindTrace || acked[f.off] {
 			continue
 		}
-		fresh = append(fresh, &entry{seg: seg, off: f.off, size: frameSize(len(f.payload)), state: stateBacklog, marked: marked[f.off]})
+		fresh = append(fresh, &entry{seg: seg, off: f.off, size: frameSize(len(f.payload)), state: stateBacklog, marked: marked[f.off], progress: progress[f.off]})
 	}
 	if len(fresh) == 0 {
 		return segmentFile{}, int64(r.skipped), os.Remove(path) // everything in it was delivered
@@ -826,6 +834,29 @@ func (s *Spool) ackLocked(refs []Ref) {
 	}
 }
 
+// MarkProgress notes on disk (without fsync, like Mark) how much of a
+// record reached the destination, counted as its caller counts (the
+// exporter: how many of a Unity Catalog trace's span rows are stored), so
+// that a replay sends only the rest. Counts only grow: one not above the
+// record's count so far is ignored, as is a negative one.
+func (s *Spool) MarkProgress(ref Ref, n int) {
+	if n <= 0 || int64(n) > 1<<32-1 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[ref]
+	if e == nil || uint32(n) <= e.progress || e.seg.f == nil {
+		return
+	}
+	e.progress = uint32(n)
+	seg := e.seg
+	w, _ := seg.f.Write(appendFrame(nil, kindProgress, progressPayload([]int64{e.off}, []uint32{uint32(n)})))
+	seg.size += int64(w)
+	s.bytes += int64(w)
+	seg.dirty = true
+}
+
 // Mark notes on disk (without fsync, like Ack) that part of each record
 // reached the destination — the exporter marks a Unity Catalog trace whose
 // span rows are stored, so that a replay does not append them again.
@@ -951,7 +982,7 @@ func (s *Spool) Claim(max int) []Record {
 			bad = append(bad, j.ref)
 			continue
 		}
-		out = append(out, Record{Ref: j.ref, Data: data, Marked: j.e.marked})
+		out = append(out, Record{Ref: j.ref, Data: data, Marked: j.e.marked, Progress: int(j.e.progress)})
 	}
 	if len(bad) > 0 {
 		s.mu.Lock()
