@@ -1277,8 +1277,12 @@ func (s *Spool) Check() (recreated bool, err error) {
 	}
 	// The spare may have vanished with the segment: a new file.
 	s.retireSpareLocked()
+	old := s.active
 	if err := s.startSegmentLocked(); err != nil {
 		return false, fmt.Errorf("spool: %s vanished and cannot be recreated: %w", s.own.dir, err)
+	}
+	if old.live == 0 {
+		s.retireSegmentLocked(old) // as rotateLocked does
 	}
 	return true, nil
 }

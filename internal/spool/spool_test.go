@@ -735,6 +735,32 @@ func TestRemovedActiveSegment(t *testing.T) {
 	}
 }
 
+// TestCheckReleasesAnAcknowledgedActiveSegment: the segment Check replaces,
+// when every record in it is acknowledged, leaves the index (its bytes, its
+// open file) as a rotation's does, instead of staying until Close.
+func TestCheckReleasesAnAcknowledgedActiveSegment(t *testing.T) {
+	s := open(t, t.TempDir(), Options{})
+	defer s.Close()
+	refs, err := s.Append(records("a", 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Ack(refs...)
+	old := s.active
+	if err := os.Remove(old.path); err != nil {
+		t.Fatal(err)
+	}
+	if recreated, err := s.Check(); !recreated || err != nil {
+		t.Fatalf("Check = %v, %v", recreated, err)
+	}
+	s.mu.Lock()
+	kept := slices.Contains(s.own.segs, old)
+	s.mu.Unlock()
+	if st := s.Stats(); kept || st.Bytes != 0 {
+		t.Errorf("after Check the replaced segment, every record acknowledged, is indexed: %v, Stats.Bytes %d (want 0)", kept, st.Bytes)
+	}
+}
+
 // within runs f on a goroutine of running and fails the test when f does
 // not return in time: it waits for the spool's lock, held across the I/O a
 // test hook blocks.
