@@ -777,7 +777,10 @@ func (s *Spool) Sync() error {
 	var dirty []*segment
 	for _, sl := range s.slots {
 		for _, seg := range sl.segs {
-			if seg.dirty && seg.f != nil {
+			// Not only the dirty ones: syncTo clears the flag when its
+			// fsync begins, so a clean segment can have one under way;
+			// syncTo waits for it, and fsyncs again when it failed.
+			if seg.f != nil {
 				dirty = append(dirty, seg)
 			}
 		}

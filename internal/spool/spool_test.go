@@ -1100,3 +1100,61 @@ func TestFailedSyncIsRetried(t *testing.T) {
 		t.Errorf("Sync fsynced %v after the failure, want %s again", synced, path)
 	}
 }
+
+// TestCloseRetriesAnFsyncThatFailsMeanwhile: a Sync (Close's) that runs
+// while another goroutine's fsync of a segment is under way waits for it,
+// and fsyncs the segment again when it failed, instead of skipping it (its
+// dirty flag was cleared when that fsync began) and leaving it unsynced.
+func TestCloseRetriesAnFsyncThatFailsMeanwhile(t *testing.T) {
+	s := open(t, t.TempDir(), Options{Sync: SyncInterval, SegmentBytes: 64 << 10})
+	first := s.active.path
+	big := make([]byte, 40<<10)
+	if _, err := s.Append([][]byte{big}); err != nil {
+		t.Fatal(err)
+	}
+	entered, release := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	fsyncs, failed := 0, false // of the first segment
+	testHookSync = func(p string) {
+		mu.Lock()
+		block := p == first && !failed
+		mu.Unlock()
+		if block {
+			close(entered)
+			<-release
+		}
+	}
+	testHookSyncErr = func(p string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if p != first {
+			return nil
+		}
+		fsyncs++
+		if !failed {
+			failed = true
+			return errors.New("injected EIO")
+		}
+		return nil
+	}
+	defer func() { testHookSync, testHookSyncErr = nil, nil }()
+	appended := make(chan error)
+	go func() {
+		_, err := s.Append([][]byte{big}) // rotates: fsyncs the first segment after Unlock
+		appended <- err
+	}()
+	waitFor(t, entered, "the rotation's fsync")
+	closed := make(chan error)
+	go func() { closed <- s.Close() }()
+	time.Sleep(50 * time.Millisecond) // Close reaches its Sync
+	close(release)
+	if err := <-appended; err != nil {
+		t.Fatal(err)
+	}
+	err := <-closed
+	mu.Lock()
+	defer mu.Unlock()
+	if fsyncs < 2 && err == nil {
+		t.Errorf("the first segment's only fsync failed and Close returned nil without another (%d fsyncs)", fsyncs)
+	}
+}
