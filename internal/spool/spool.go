@@ -736,10 +736,13 @@ func (s *Spool) syncTo(seg *segment, end int64) error {
 	}
 	s.mu.Lock()
 	target := seg.size
-	f := seg.f
+	f, live := seg.f, seg.live
 	seg.dirty = false
 	s.mu.Unlock()
 	if f == nil {
+		if live > 0 {
+			return errClosedUnsynced
+		}
 		return nil // retired: everything in it was acknowledged
 	}
 	if testHookSync != nil {
@@ -751,14 +754,18 @@ func (s *Spool) syncTo(seg *segment, end int64) error {
 	}
 	if err != nil {
 		s.mu.Lock()
-		detached := seg.f == nil
+		detached, live := seg.f == nil, seg.live
 		if !detached {
 			seg.dirty = true // not durable: the next Sync tries again
 		}
 		s.mu.Unlock()
 		if errors.Is(err, os.ErrClosed) && detached {
 			// Retired (or the spool closed) meanwhile, and its file
-			// closed by removeRetired: nothing left to make durable.
+			// closed by removeRetired: nothing left to make durable,
+			// unless the spool closed with records in it.
+			if live > 0 {
+				return errClosedUnsynced
+			}
 			return nil
 		}
 		return err
@@ -766,6 +773,10 @@ func (s *Spool) syncTo(seg *segment, end int64) error {
 	seg.synced = target
 	return nil
 }
+
+// errClosedUnsynced: the spool closed a segment, records in it, after its
+// last fsync (a write that raced Close).
+var errClosedUnsynced = errors.New("spool: closed before the fsync")
 
 // testHookSyncErr, when set, replaces the result of a segment's fsync.
 var testHookSyncErr func(path string) error
@@ -791,7 +802,11 @@ func (s *Spool) Sync() error {
 		s.mu.Lock()
 		end := seg.size
 		s.mu.Unlock()
-		errs = append(errs, s.syncTo(seg, end))
+		if err := s.syncTo(seg, end); !errors.Is(err, errClosedUnsynced) {
+			// (Closed meanwhile: the Append that wrote after Close's
+			// Sync learns it.)
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

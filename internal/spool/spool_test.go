@@ -1158,3 +1158,56 @@ func TestCloseRetriesAnFsyncThatFailsMeanwhile(t *testing.T) {
 		t.Errorf("the first segment's only fsync failed and Close returned nil without another (%d fsyncs)", fsyncs)
 	}
 }
+
+// TestBatchAppendRacingCloseReportsTheMissedFsync: under SyncBatch, an
+// Append that writes its record after Close's Sync, and reaches its own
+// fsync after Close took the file, does not return nil: its record was
+// never fsynced.
+func TestBatchAppendRacingCloseReportsTheMissedFsync(t *testing.T) {
+	s := open(t, t.TempDir(), Options{Sync: SyncBatch, SegmentBytes: 64 << 10})
+	big := make([]byte, 40<<10)
+	if _, err := s.Append([][]byte{big}); err != nil {
+		t.Fatal(err)
+	}
+	// A rotation takes the spare; the Append then prepares the next one,
+	// held in the hook: Close, after its Sync, waits for it.
+	spareIn, spareGo := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	testHookCreateSegment = func(string) { once.Do(func() { close(spareIn); <-spareGo }) }
+	defer func() { testHookCreateSegment, testHookSync = nil, nil }()
+	rotated := make(chan error)
+	go func() { _, err := s.Append([][]byte{big}); rotated <- err }()
+	waitFor(t, spareIn, "the spare's creation")
+	s.mu.Lock()
+	seg := s.active
+	s.mu.Unlock()
+	closed := make(chan error)
+	go func() { closed <- s.Close() }()
+	time.Sleep(50 * time.Millisecond) // Close: Sync done, waiting for the spare
+	// An Append writes now; its fsync waits until Close took the file.
+	syncIn, syncGo := make(chan struct{}), make(chan struct{})
+	var syncOnce sync.Once
+	testHookSync = func(p string) {
+		if p == seg.path {
+			syncOnce.Do(func() { close(syncIn); <-syncGo })
+		}
+	}
+	appended := make(chan error)
+	go func() { _, err := s.Append([][]byte{[]byte("late record")}); appended <- err }()
+	waitFor(t, syncIn, "the late Append's fsync")
+	close(spareGo)
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	close(syncGo)
+	if err := <-rotated; err != nil {
+		t.Fatal(err)
+	}
+	err := <-appended
+	seg.syncMu.Lock()
+	synced := seg.synced
+	seg.syncMu.Unlock()
+	if err == nil && synced < seg.size {
+		t.Errorf("the late Append returned nil; its segment is fsynced to %d of %d bytes", synced, seg.size)
+	}
+}
