@@ -113,6 +113,15 @@ def test_load_and_format_match_python(server, gobin, registered, tmp_path):
     stdin = json.dumps(cases())
     py = json.loads(python(server, tmp_path, "format", stdin=stdin))
     got = json.loads(go(gobin, server, tmp_path, "format", stdin=stdin))
+    assert_loads_match(py, got)
+    # The table covers each kind.
+    assert sum("error" not in p for p in py) >= 10
+    assert sum(p.get("allow_missing_none", False) for p in py) >= 5
+
+
+def assert_loads_match(py, got):
+    """Checks Go's results of the cases() table against MLflow's: equal
+    loads and formats, the same errors (code and message)."""
     assert len(py) == len(got) == len(cases())
     for case, p, g in zip(cases(), py, got):
         what = json.dumps(case)
@@ -127,9 +136,6 @@ def test_load_and_format_match_python(server, gobin, registered, tmp_path):
         assert (g["code"], g["message"]) == (p["code"], p["error"]), what
         assert g["error"] == "prompts: " + p["error"], what
         assert g["not_found"] == p["allow_missing_none"] or g["invalid"], f"{what}: ErrNotFound {g['not_found']}, allow_missing gives None: {p['allow_missing_none']}"
-    # The table covers each kind.
-    assert sum("error" not in p for p in py) >= 10
-    assert sum(p.get("allow_missing_none", False) for p in py) >= 5
 
 
 def traced(who, gobin, server, tmp_path, store=None):

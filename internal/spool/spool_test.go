@@ -801,6 +801,54 @@ func refsIn(s *Spool, seg *segment) []Ref {
 	return refs
 }
 
+// holdHook sets *hook to hold its first call for path ("": for any path)
+// until release: held is closed when it does. done releases it, waits for
+// running and clears the hook; defer it (after goleak's deferred check, so
+// that it runs first).
+func holdHook(hook *func(string), path string, running *sync.WaitGroup) (held <-chan struct{}, release, done func()) {
+	h, resume := make(chan struct{}), make(chan struct{})
+	var taken atomic.Bool
+	*hook = func(p string) {
+		if (path == "" || p == path) && taken.CompareAndSwap(false, true) {
+			close(h)
+			<-resume
+		}
+	}
+	release = sync.OnceFunc(func() { close(resume) })
+	return h, release, func() {
+		release()
+		running.Wait()
+		*hook = nil
+	}
+}
+
+// othersGoOn checks that, while a test hook holds some of the spool's file
+// work (during names it), another goroutine's Append, Claim, Ack and Stats
+// finish (within), and that Stats counts live records then.
+func othersGoOn(t *testing.T, s *Spool, running *sync.WaitGroup, during string, live int) {
+	t.Helper()
+	var (
+		refs []Ref
+		err  error
+	)
+	within(t, running, "Append", func() { refs, err = s.Append(records("m", 2)) })
+	if err != nil || refs[0] == 0 || refs[1] == 0 {
+		t.Fatalf("Append during %s: %v %v", during, refs, err)
+	}
+	s.Release(refs...)
+	var got []Record
+	within(t, running, "Claim", func() { got = s.Claim(10) })
+	if len(got) != 2 {
+		t.Fatalf("claimed %d records during %s, want 2", len(got), during)
+	}
+	within(t, running, "Ack", func() { s.Ack(refs...) })
+	var st Stats
+	within(t, running, "Stats", func() { st = s.Stats() })
+	if st.Records != live {
+		t.Fatalf("Stats during %s: %+v, want %d records", during, st, live)
+	}
+}
+
 // The fsync of a segment ended by a rotation runs without the spool's
 // lock: while it is under way (a hook holds it), Append of another
 // goroutine, Claim, Ack and Stats go on; the Append that rotated returns
@@ -812,20 +860,9 @@ func TestRotationFsyncsWithoutTheLock(t *testing.T) {
 			s := open(t, t.TempDir(), Options{Sync: policy, SegmentBytes: 64 << 10})
 			defer s.Close()
 			first := s.active.path
-			syncing, resume := make(chan struct{}), make(chan struct{})
-			testHookSync = func(path string) {
-				if path == first {
-					close(syncing)
-					<-resume
-				}
-			}
 			var running sync.WaitGroup
-			release := sync.OnceFunc(func() { close(resume) })
-			defer func() {
-				release()
-				running.Wait()
-				testHookSync = nil
-			}()
+			syncing, release, done := holdHook(&testHookSync, first, &running)
+			defer done()
 			appended := make(chan error, 1)
 			running.Go(func() {
 				_, err := s.Append(records("w", 300)) // segments 0 (full) and 1
@@ -833,26 +870,7 @@ func TestRotationFsyncsWithoutTheLock(t *testing.T) {
 			})
 			waitFor(t, syncing, "fsync of the rotated segment")
 
-			var (
-				refs []Ref
-				err  error
-			)
-			within(t, &running, "Append", func() { refs, err = s.Append(records("m", 2)) })
-			if err != nil || refs[0] == 0 || refs[1] == 0 {
-				t.Fatalf("Append during the fsync: %v %v", refs, err)
-			}
-			s.Release(refs...)
-			var got []Record
-			within(t, &running, "Claim", func() { got = s.Claim(10) })
-			if len(got) != 2 {
-				t.Fatalf("claimed %d records during the fsync, want 2", len(got))
-			}
-			within(t, &running, "Ack", func() { s.Ack(refs...) })
-			var st Stats
-			within(t, &running, "Stats", func() { st = s.Stats() })
-			if st.Records != 300 {
-				t.Fatalf("Stats during the fsync: %+v", st)
-			}
+			othersGoOn(t, s, &running, "the fsync", 300)
 			select {
 			case err := <-appended:
 				t.Fatalf("the Append that rotated returned (%v) before the rotated segment was fsynced", err)
@@ -880,20 +898,9 @@ func TestSegmentRemovalWithoutTheLock(t *testing.T) {
 	}
 	first := s.own.segs[0]
 	inFirst := refsIn(s, first)
-	removing, resume := make(chan struct{}), make(chan struct{})
-	testHookRemoveSegment = func(path string) {
-		if path == first.path {
-			close(removing)
-			<-resume
-		}
-	}
 	var running sync.WaitGroup
-	release := sync.OnceFunc(func() { close(resume) })
-	defer func() {
-		release()
-		running.Wait()
-		testHookRemoveSegment = nil
-	}()
+	removing, release, done := holdHook(&testHookRemoveSegment, first.path, &running)
+	defer done()
 	acked := make(chan struct{})
 	running.Go(func() {
 		s.Ack(inFirst...)
@@ -901,23 +908,7 @@ func TestSegmentRemovalWithoutTheLock(t *testing.T) {
 	})
 	waitFor(t, removing, "removal of the acknowledged segment")
 
-	var more []Ref
-	within(t, &running, "Append", func() { more, err = s.Append(records("m", 2)) })
-	if err != nil || more[0] == 0 || more[1] == 0 {
-		t.Fatalf("Append during the removal: %v %v", more, err)
-	}
-	s.Release(more...)
-	var got []Record
-	within(t, &running, "Claim", func() { got = s.Claim(10) })
-	if len(got) != 2 {
-		t.Fatalf("claimed %d records during the removal, want 2", len(got))
-	}
-	within(t, &running, "Ack", func() { s.Ack(more...) })
-	var st Stats
-	within(t, &running, "Stats", func() { st = s.Stats() })
-	if want := len(refs) - len(inFirst); st.Records != want {
-		t.Fatalf("Stats during the removal: %+v, want %d records", st, want)
-	}
+	othersGoOn(t, s, &running, "the removal", len(refs)-len(inFirst))
 	select {
 	case <-acked:
 		t.Fatal("the Ack returned before its segment was removed")
@@ -946,20 +937,9 @@ func TestSyncOfARetiredSegment(t *testing.T) {
 	first := s.own.segs[0]
 	inFirst := refsIn(s, first)
 	s.Mark(inFirst[0]) // written since its fsync at the rotation
-	syncing, resume := make(chan struct{}), make(chan struct{})
-	testHookSync = func(path string) {
-		if path == first.path {
-			close(syncing)
-			<-resume
-		}
-	}
 	var running sync.WaitGroup
-	release := sync.OnceFunc(func() { close(resume) })
-	defer func() {
-		release()
-		running.Wait()
-		testHookSync = nil
-	}()
+	syncing, release, done := holdHook(&testHookSync, first.path, &running)
+	defer done()
 	synced := make(chan error, 1)
 	running.Go(func() { synced <- s.Sync() })
 	waitFor(t, syncing, "fsync of the first segment")
@@ -978,21 +958,9 @@ func TestSegmentCreationWithoutTheLock(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	s := open(t, t.TempDir(), Options{SegmentBytes: 64 << 10})
 	defer s.Close()
-	creating, resume := make(chan struct{}), make(chan struct{})
-	var blocked atomic.Bool
-	testHookCreateSegment = func(path string) {
-		if blocked.CompareAndSwap(false, true) {
-			close(creating)
-			<-resume
-		}
-	}
 	var running sync.WaitGroup
-	release := sync.OnceFunc(func() { close(resume) })
-	defer func() {
-		release()
-		running.Wait()
-		testHookCreateSegment = nil
-	}()
+	creating, release, done := holdHook(&testHookCreateSegment, "", &running)
+	defer done()
 	appended := make(chan error, 1)
 	running.Go(func() {
 		_, err := s.Append(records("w", 300)) // segments 0 (full) and 1
@@ -1000,26 +968,7 @@ func TestSegmentCreationWithoutTheLock(t *testing.T) {
 	})
 	waitFor(t, creating, "creation of a segment")
 
-	var (
-		refs []Ref
-		err  error
-	)
-	within(t, &running, "Append", func() { refs, err = s.Append(records("m", 2)) })
-	if err != nil || refs[0] == 0 || refs[1] == 0 {
-		t.Fatalf("Append during the creation: %v %v", refs, err)
-	}
-	s.Release(refs...)
-	var got []Record
-	within(t, &running, "Claim", func() { got = s.Claim(10) })
-	if len(got) != 2 {
-		t.Fatalf("claimed %d records during the creation, want 2", len(got))
-	}
-	within(t, &running, "Ack", func() { s.Ack(refs...) })
-	var st Stats
-	within(t, &running, "Stats", func() { st = s.Stats() })
-	if st.Records != 300 {
-		t.Fatalf("Stats during the creation: %+v", st)
-	}
+	othersGoOn(t, s, &running, "the creation", 300)
 	release()
 	if err := <-appended; err != nil {
 		t.Fatal(err)
