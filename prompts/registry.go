@@ -86,7 +86,7 @@ func parseRegistryURI(uri string) (registryRef, error) {
 	case scheme == "http" || scheme == "https":
 		u, err := url.Parse(uri)
 		if err != nil {
-			return registryRef{}, fmt.Errorf("the registry URI (MLFLOW_REGISTRY_URI, WithRegistryURI) is not a valid URL: %s", urlProblem(err))
+			return registryRef{}, fmt.Errorf("the registry URI (MLFLOW_REGISTRY_URI, WithRegistryURI) is not a valid URL: %s", settings.URLProblem(err))
 		}
 		if u.Hostname() == "" {
 			return registryRef{}, errors.New("the registry URI (MLFLOW_REGISTRY_URI, WithRegistryURI) has no host: want http(s)://<host>[:<port>]")
@@ -150,13 +150,4 @@ func isDatabase(scheme string) bool {
 		}
 	}
 	return false
-}
-
-// urlProblem is what url.Parse found wrong, without the URI.
-func urlProblem(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err.Error()
-	}
-	return "it does not parse"
 }

@@ -637,7 +637,7 @@ func ParseTrackingURI(uri string) (Kind, string, error) {
 		// MLflow picks the store by scheme (urlparse never fails on
 		// this): an http(s) URI with a typo is a server it cannot reach,
 		// not a directory named "http:".
-		return 0, "", fmt.Errorf("the tracking URI (MLFLOW_TRACKING_URI, WithTrackingURI) is not a valid URL: %s", urlProblem(err))
+		return 0, "", fmt.Errorf("the tracking URI (MLFLOW_TRACKING_URI, WithTrackingURI) is not a valid URL: %s", URLProblem(err))
 	}
 	if err != nil || len(u.Scheme) <= 1 {
 		// A plain path (a one-letter "scheme" is a Windows drive).
@@ -682,10 +682,10 @@ func hasURLScheme(uri string) bool {
 	return true
 }
 
-// urlProblem is what url.Parse found wrong, without the URI itself (it may
+// URLProblem is what url.Parse found wrong, without the URI itself (it may
 // hold credentials): url.Error's inner error names only the bad part
 // (invalid port ":50OO" after host).
-func urlProblem(err error) string {
+func URLProblem(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return ue.Err.Error()
