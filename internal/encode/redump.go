@@ -1,7 +1,6 @@
 package encode
 
 import (
-	"encoding/json"
 	"strconv"
 	"unsafe"
 
@@ -33,6 +32,8 @@ func AppendRedump(dst, b []byte, asciiOnly bool) []byte {
 // tokens and re-escaping strings as Python does; with floats it rewrites
 // numbers that have a fraction or an exponent as Python floats.
 func reformat(dst, b []byte, asciiOnly, floats bool) []byte {
+	var scratchBuf [256]byte
+	scratch := scratchBuf[:0] // an escaped string's text, decoded
 	for i := 0; i < len(b); {
 		c := b[i]
 		switch {
@@ -60,13 +61,11 @@ func reformat(dst, b []byte, asciiOnly, floats bool) []byte {
 			tok := b[i : j+1]
 			if !esc {
 				dst = AppendString(dst, transient(tok[1:len(tok)-1]), asciiOnly)
+			} else if text, ok := rawjson.AppendUnquoted(scratch[:0], tok); ok {
+				dst = AppendString(dst, transient(text), asciiOnly)
+				scratch = text
 			} else {
-				var s string
-				if err := json.Unmarshal(tok, &s); err != nil {
-					dst = append(dst, tok...)
-				} else {
-					dst = AppendString(dst, s, asciiOnly)
-				}
+				dst = append(dst, tok...)
 			}
 			i = j + 1
 		case floats && (c == '-' || c >= '0' && c <= '9'):

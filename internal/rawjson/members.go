@@ -82,6 +82,17 @@ func SetInt(dst *int, v json.RawMessage) bool {
 	return err == nil
 }
 
+// SetIntPointer decodes a member into a *int field: null is nil.
+func SetIntPointer(dst **int, v json.RawMessage) bool {
+	if string(v) == "null" {
+		*dst = nil
+		return true
+	}
+	n, err := strconv.Atoi(string(v))
+	*dst = &n
+	return err == nil
+}
+
 // SetRaw decodes a member into a json.RawMessage field: a copy of the
 // value (null included), as json.RawMessage's UnmarshalJSON makes.
 func SetRaw(dst *json.RawMessage, v json.RawMessage) bool {

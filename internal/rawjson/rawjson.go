@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Field is one member of a JSON object, in document order.
@@ -234,8 +235,12 @@ func decodeString(b []byte) (string, error) {
 	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && plainString(b[1:len(b)-1]) {
 		return string(b[1 : len(b)-1]), nil
 	}
+	if text, ok := AppendUnquoted(make([]byte, 0, len(b)), b); ok {
+		// text is this call's own: the string takes it over.
+		return unsafe.String(unsafe.SliceData(text), len(text)), nil
+	}
 	var s string
-	err := json.Unmarshal(b, &s)
+	err := json.Unmarshal(b, &s) // the error encoding/json gives
 	return s, err
 }
 
