@@ -349,19 +349,30 @@ func chatUsage(raw json.RawMessage) (llmspan.Usage, bool) {
 	if llmspan.IsNull(raw) {
 		return llmspan.Usage{}, false
 	}
-	var u struct {
-		PromptTokens        int `json:"prompt_tokens"`
-		CompletionTokens    int `json:"completion_tokens"`
-		TotalTokens         int `json:"total_tokens"`
-		PromptTokensDetails *struct {
-			CachedTokens *int `json:"cached_tokens"`
-		} `json:"prompt_tokens_details"`
-		CacheReadInputTokens     *int `json:"cache_read_input_tokens"`
-		CacheCreationInputTokens *int `json:"cache_creation_input_tokens"`
-	}
-	if json.Unmarshal(raw, &u) != nil {
+	u, ok := rawjson.Decode(raw, chatUsageNames, func(u *chatUsageJSON, name int, v json.RawMessage) bool {
+		switch name {
+		case 0:
+			return rawjson.SetInt(&u.PromptTokens, v)
+		case 1:
+			return rawjson.SetInt(&u.CompletionTokens, v)
+		case 2:
+			return rawjson.SetInt(&u.TotalTokens, v)
+		case 3:
+			return setCachedTokens(&u.PromptTokensDetails, v)
+		case 4:
+			return rawjson.SetIntPointer(&u.CacheReadInputTokens, v)
+		default:
+			return rawjson.SetIntPointer(&u.CacheCreationInputTokens, v)
+		}
+	})
+	if !ok {
 		return llmspan.Usage{}, false
 	}
+	return chatUsageOf(u), true
+}
+
+// chatUsageOf is the usage MLflow records of a decoded chat usage.
+func chatUsageOf(u chatUsageJSON) llmspan.Usage {
 	out := llmspan.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
 	if u.PromptTokensDetails != nil && u.PromptTokensDetails.CachedTokens != nil {
 		out.CacheReadInputTokens = u.PromptTokensDetails.CachedTokens
@@ -369,7 +380,43 @@ func chatUsage(raw json.RawMessage) (llmspan.Usage, bool) {
 		out.CacheReadInputTokens = u.CacheReadInputTokens
 	}
 	out.CacheCreationInputTokens = u.CacheCreationInputTokens
-	return out, true
+	return out
+}
+
+// chatUsageJSON is a chat completion's usage as encoding/json would decode
+// it; chatUsageNames are its members' names, in chatUsage's order.
+type chatUsageJSON struct {
+	PromptTokens             int           `json:"prompt_tokens"`
+	CompletionTokens         int           `json:"completion_tokens"`
+	TotalTokens              int           `json:"total_tokens"`
+	PromptTokensDetails      *tokenDetails `json:"prompt_tokens_details"`
+	CacheReadInputTokens     *int          `json:"cache_read_input_tokens"`
+	CacheCreationInputTokens *int          `json:"cache_creation_input_tokens"`
+}
+
+var chatUsageNames = []string{"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details",
+	"cache_read_input_tokens", "cache_creation_input_tokens"}
+
+// tokenDetails is a usage's prompt_tokens_details / input_tokens_details.
+type tokenDetails struct {
+	CachedTokens *int `json:"cached_tokens"`
+}
+
+var tokenDetailsNames = []string{"cached_tokens"}
+
+// setCachedTokens decodes a *tokenDetails member as encoding/json does
+// (null is nil; an object of another shape falls back to encoding/json
+// through rawjson.Decode).
+func setCachedTokens(dst **tokenDetails, v json.RawMessage) bool {
+	if string(v) == "null" {
+		*dst = nil
+		return true
+	}
+	d, ok := rawjson.Decode(v, tokenDetailsNames, func(d *tokenDetails, _ int, v json.RawMessage) bool {
+		return rawjson.SetIntPointer(&d.CachedTokens, v)
+	})
+	*dst = &d
+	return ok
 }
 
 // responsesUsage is the usage MLflow records for a Responses answer.
@@ -377,15 +424,19 @@ func responsesUsage(raw json.RawMessage) (llmspan.Usage, bool) {
 	if llmspan.IsNull(raw) {
 		return llmspan.Usage{}, false
 	}
-	var u struct {
-		InputTokens        int `json:"input_tokens"`
-		OutputTokens       int `json:"output_tokens"`
-		TotalTokens        int `json:"total_tokens"`
-		InputTokensDetails *struct {
-			CachedTokens *int `json:"cached_tokens"`
-		} `json:"input_tokens_details"`
-	}
-	if json.Unmarshal(raw, &u) != nil {
+	u, ok := rawjson.Decode(raw, responsesUsageNames, func(u *responsesUsageJSON, name int, v json.RawMessage) bool {
+		switch name {
+		case 0:
+			return rawjson.SetInt(&u.InputTokens, v)
+		case 1:
+			return rawjson.SetInt(&u.OutputTokens, v)
+		case 2:
+			return rawjson.SetInt(&u.TotalTokens, v)
+		default:
+			return setCachedTokens(&u.InputTokensDetails, v)
+		}
+	})
+	if !ok {
 		return llmspan.Usage{}, false
 	}
 	out := llmspan.Usage{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, TotalTokens: u.TotalTokens}
@@ -394,6 +445,17 @@ func responsesUsage(raw json.RawMessage) (llmspan.Usage, bool) {
 	}
 	return out, true
 }
+
+// responsesUsageJSON is a Responses answer's usage as encoding/json would
+// decode it; responsesUsageNames are its members' names.
+type responsesUsageJSON struct {
+	InputTokens        int           `json:"input_tokens"`
+	OutputTokens       int           `json:"output_tokens"`
+	TotalTokens        int           `json:"total_tokens"`
+	InputTokensDetails *tokenDetails `json:"input_tokens_details"`
+}
+
+var responsesUsageNames = []string{"input_tokens", "output_tokens", "total_tokens", "input_tokens_details"}
 
 // ---- stream aggregation ----
 
