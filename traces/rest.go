@@ -250,29 +250,51 @@ func (r *restBackend) batchGetV4(ctx context.Context, location string, hexIDs []
 	if wh != "" {
 		q.Set("sql_warehouse_id", wh)
 	}
+	got, err := r.batchGetAt(ctx, pathV4Traces+"/"+url.PathEscape(location)+"/batchGet?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	traces := make([]*exporter.Trace, 0, len(got))
+	for _, t := range got {
+		if t.err != nil {
+			return nil, t.err
+		}
+		fullID(t.info)
+		asReadInfo(t.info, true)
+		traces = append(traces, &exporter.Trace{Info: *t.info, Spans: t.spans})
+	}
+	return traces, nil
+}
+
+// batchGot is one trace of a batchGet answer: its info, and its spans or
+// why they do not parse.
+type batchGot struct {
+	info  *exporter.TraceInfo
+	spans []*exporter.Span
+	err   error
+}
+
+// batchGetAt calls a v3 or v4 batchGet path and parses the traces of its
+// answer (those without a trace_info are left out).
+func (r *restBackend) batchGetAt(ctx context.Context, path string) ([]batchGot, error) {
 	var out struct {
 		Traces []struct {
 			TraceInfo *exporter.TraceInfo `json:"trace_info"`
 			Spans     []json.RawMessage   `json:"spans"`
 		} `json:"traces"`
 	}
-	if err := r.call(ctx, http.MethodGet, pathV4Traces+"/"+url.PathEscape(location)+"/batchGet?"+q.Encode(), nil, &out); err != nil {
+	if err := r.call(ctx, http.MethodGet, path, nil, &out); err != nil {
 		return nil, err
 	}
-	traces := make([]*exporter.Trace, 0, len(out.Traces))
+	got := make([]batchGot, 0, len(out.Traces))
 	for _, t := range out.Traces {
 		if t.TraceInfo == nil {
 			continue
 		}
-		fullID(t.TraceInfo)
-		asReadInfo(t.TraceInfo, true)
 		spans, err := otlpconv.SpansFromJSON(t.Spans, t.TraceInfo.TraceID)
-		if err != nil {
-			return nil, err
-		}
-		traces = append(traces, &exporter.Trace{Info: *t.TraceInfo, Spans: spans})
+		got = append(got, batchGot{info: t.TraceInfo, spans: spans, err: err})
 	}
-	return traces, nil
+	return got, nil
 }
 
 // spans loads the spans of info from wherever the backend keeps them: Unity
@@ -401,22 +423,14 @@ func (r *restBackend) batchGet(ctx context.Context, infos []*exporter.TraceInfo,
 	for _, i := range idx {
 		q.Add("trace_ids", infos[i].TraceID)
 	}
-	var out struct {
-		Traces []struct {
-			TraceInfo *exporter.TraceInfo `json:"trace_info"`
-			Spans     []json.RawMessage   `json:"spans"`
-		} `json:"traces"`
-	}
-	if err := r.call(ctx, http.MethodGet, pathV3Traces+"/batchGet?"+q.Encode(), nil, &out); err != nil {
+	traces, err := r.batchGetAt(ctx, pathV3Traces+"/batchGet?"+q.Encode())
+	if err != nil {
 		return nil, err
 	}
-	got := make(map[string][]*exporter.Span, len(out.Traces))
-	for _, t := range out.Traces {
-		if t.TraceInfo == nil {
-			continue
-		}
-		if spans, err := otlpconv.SpansFromJSON(t.Spans, t.TraceInfo.TraceID); err == nil {
-			got[t.TraceInfo.TraceID] = spans
+	got := make(map[string][]*exporter.Span, len(traces))
+	for _, t := range traces {
+		if t.err == nil {
+			got[t.info.TraceID] = t.spans
 		}
 	}
 	return got, nil
