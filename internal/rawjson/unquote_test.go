@@ -68,3 +68,31 @@ func BenchmarkAppendUnquoted(b *testing.B) {
 		}
 	})
 }
+
+// FuzzAppendUnquoted holds AppendUnquoted to json.Unmarshal into a string:
+// the same text, or both refuse.
+func FuzzAppendUnquoted(f *testing.F) {
+	for _, c := range unquoteCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, lit []byte) {
+		var want string
+		wantErr := json.Unmarshal(lit, &want)
+		got, ok := AppendUnquoted(nil, lit)
+		if wantErr != nil {
+			// encoding/json also refuses what is not a string literal
+			// (numbers, objects, space around it) that AppendUnquoted
+			// must refuse too.
+			if ok {
+				t.Fatalf("AppendUnquoted(%q) = %q, ok; encoding/json: %v", lit, got, wantErr)
+			}
+			return
+		}
+		if len(lit) == 0 || lit[0] != '"' || lit[len(lit)-1] != '"' {
+			return // valid JSON that is not a bare string literal: not AppendUnquoted's input
+		}
+		if !ok || string(got) != want {
+			t.Fatalf("AppendUnquoted(%q) = %q, %v; want %q", lit, got, ok, want)
+		}
+	})
+}
