@@ -1,6 +1,7 @@
 // Package rawjson splits JSON text into its parts without decoding them: the
 // members of an object (in document order) and the items of an array, as
-// slices of the original text, and decodes single strings; and it
+// slices of the original text, and decodes single strings (AppendUnquoted:
+// encoding/json's result, without its decoder's allocations); and it
 // validates JSON text (Valid: encoding/json.Valid's rules, several times
 // faster), which every recorded body and previewed span needs. The LLM
 // integrations (internal/llmspan) read requests and answers with it, and the
