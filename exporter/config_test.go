@@ -206,6 +206,12 @@ func TestParseTrackingURI(t *testing.T) {
 		{"databricks-uc", settings.Databricks, "", ""},
 		{"databricks-uc://prod/", settings.Databricks, "prod", ""},
 		{"databricks://scope:secret-prefix", 0, "", "<scope>:<prefix> tracking URIs are not supported"},
+		// MLflow's get_db_info_from_uri: the profile is the host part.
+		{"databricks://prof/experiments/1?o=2", settings.Databricks, "prof", ""},
+		{"DATABRICKS://Prof", settings.Databricks, "Prof", ""},
+		{"databricks://", 0, "", "no netloc in URI"},
+		{"databricks:prof", 0, "", "no netloc in URI"},
+		{"databricks://my prof", 0, "", "Profile names cannot contain ' '"},
 		{"uc:catalog.schema", 0, "", "model registry URI"},
 		{"sqlite:///mlflow.db", 0, "", `scheme "sqlite" is not supported`},
 		{"file://host/share", 0, "", "remote host"},

@@ -82,7 +82,11 @@ func parseRegistryURI(uri string) (registryRef, error) {
 	case scheme == "uc":
 		return registryRef{}, errors.New("the registry URI scheme \"uc\" names Unity Catalog OSS, which has no prompt registry (MLflow refuses it too)")
 	case scheme == "databricks-uc":
-		return parseUCRegistry(uri, rest)
+		profile, err := settings.DatabricksProfile(uri, rest, "registry")
+		if err != nil {
+			return registryRef{}, err
+		}
+		return registryRef{kind: registryUC, profile: profile}, nil
 	case scheme == "http" || scheme == "https":
 		u, err := url.Parse(uri)
 		if err != nil {
@@ -99,31 +103,6 @@ func parseRegistryURI(uri string) (registryRef, error) {
 	}
 	//lint:ignore ST1005 MLflow's message
 	return registryRef{}, fmt.Errorf("Model Registry features are not supported by the store with URI scheme %q; this package loads prompts from: %s", scheme, supportedSchemes)
-}
-
-// parseUCRegistry reads "databricks-uc://<profile>" as MLflow's
-// get_db_info_from_uri does: the profile is the URI's host part, which must
-// not be empty; a "<scope>:<prefix>" profile is refused as for tracking
-// URIs.
-func parseUCRegistry(uri, rest string) (registryRef, error) {
-	netloc, ok := strings.CutPrefix(rest, "//")
-	if !ok {
-		netloc = ""
-	}
-	if i := strings.IndexAny(netloc, "/?#"); i >= 0 {
-		netloc = netloc[:i]
-	}
-	switch {
-	case netloc == "":
-		//lint:ignore ST1005 MLflow's message
-		return registryRef{}, fmt.Errorf("URI is formatted incorrectly: no netloc in URI %q. This may be the case if there is only one slash in the URI.", uri)
-	case strings.Contains(netloc, ":"):
-		return registryRef{}, errors.New("databricks-uc://<scope>:<prefix> registry URIs are not supported: use databricks-uc://<profile> or DATABRICKS_HOST with DATABRICKS_TOKEN")
-	case strings.Contains(netloc, " "):
-		//lint:ignore ST1005 MLflow's message
-		return registryRef{}, fmt.Errorf("Unsupported Databricks profile name: %s. Profile names cannot contain ' '.", netloc)
-	}
-	return registryRef{kind: registryUC, profile: netloc}, nil
 }
 
 // validScheme reports whether s is an RFC 3986 scheme (a letter, then

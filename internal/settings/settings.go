@@ -620,14 +620,12 @@ func ParseTrackingURI(uri string) (Kind, string, error) {
 	if lower == "databricks" || lower == "databricks-uc" {
 		return Databricks, "", nil
 	}
-	for _, scheme := range []string{"databricks://", "databricks-uc://"} {
-		if strings.HasPrefix(lower, scheme) {
-			profile := strings.TrimRight(uri[len(scheme):], "/")
-			if strings.Contains(profile, ":") {
-				return 0, "", errors.New("databricks://<scope>:<prefix> tracking URIs are not supported: use databricks://<profile> or DATABRICKS_HOST with DATABRICKS_TOKEN")
-			}
-			return Databricks, profile, nil
+	if scheme, _, ok := strings.Cut(lower, ":"); ok && (scheme == "databricks" || scheme == "databricks-uc") {
+		profile, err := DatabricksProfile(uri, uri[len(scheme)+1:], "tracking")
+		if err != nil {
+			return 0, "", err
 		}
+		return Databricks, profile, nil
 	}
 	if strings.HasPrefix(lower, "uc:") {
 		return 0, "", errors.New("uc: is a model registry URI, not a tracking URI: use MLFLOW_TRACKING_URI=databricks")
@@ -660,6 +658,37 @@ func ParseTrackingURI(uri string) (Kind, string, error) {
 		return Server, "", nil
 	}
 	return 0, "", fmt.Errorf("tracking URI scheme %q is not supported: use a directory, a file: URI, an http(s) MLflow tracking server or databricks", u.Scheme)
+}
+
+// DatabricksProfile returns the profile a databricks:<rest> or
+// databricks-uc:<rest> URI names (rest: what follows the scheme's colon), as
+// MLflow's get_db_info_from_uri reads it: the URI's host part (urlparse's
+// netloc; a path, query or fragment after it is ignored), which must not be
+// empty nor hold a space. A "<scope>:<prefix>" one (MLflow's secret-scope
+// credentials) is refused: this SDK reads profiles. what names the URI in
+// errors ("tracking", "registry"). Both tracking and registry URIs are read
+// here, so the two follow one rule.
+func DatabricksProfile(uri, rest, what string) (string, error) {
+	netloc, ok := strings.CutPrefix(rest, "//")
+	if !ok {
+		netloc = ""
+	}
+	if i := strings.IndexAny(netloc, "/?#"); i >= 0 {
+		netloc = netloc[:i]
+	}
+	scheme, _, _ := strings.Cut(uri, ":")
+	scheme = strings.ToLower(scheme)
+	switch {
+	case netloc == "":
+		//lint:ignore ST1005 MLflow's message
+		return "", fmt.Errorf("URI is formatted incorrectly: no netloc in URI %q. This may be the case if there is only one slash in the URI.", uri)
+	case strings.Contains(netloc, ":"):
+		return "", fmt.Errorf("%s://<scope>:<prefix> %s URIs are not supported: use %s://<profile> or DATABRICKS_HOST with DATABRICKS_TOKEN", scheme, what, scheme)
+	case strings.Contains(netloc, " "):
+		//lint:ignore ST1005 MLflow's message
+		return "", fmt.Errorf("Unsupported Databricks profile name: %s. Profile names cannot contain ' '.", netloc)
+	}
+	return netloc, nil
 }
 
 // hasURLScheme reports whether uri starts with scheme:// for a scheme of
