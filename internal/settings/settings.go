@@ -664,7 +664,8 @@ func ParseTrackingURI(uri string) (Kind, string, error) {
 // databricks-uc:<rest> URI names (rest: what follows the scheme's colon), as
 // MLflow's get_db_info_from_uri reads it: the URI's host part (urlparse's
 // netloc; a path, query or fragment after it is ignored), which must not be
-// empty nor hold a space. A "<scope>:<prefix>" one (MLflow's secret-scope
+// empty nor hold a space (that error names the profile, as MLflow's does;
+// no error echoes the URI). A "<scope>:<prefix>" one (MLflow's secret-scope
 // credentials) is refused: this SDK reads profiles. what names the URI in
 // errors ("tracking", "registry"). Both tracking and registry URIs are read
 // here, so the two follow one rule.
@@ -680,8 +681,9 @@ func DatabricksProfile(uri, rest, what string) (string, error) {
 	scheme = strings.ToLower(scheme)
 	switch {
 	case netloc == "":
+		// MLflow's message, without the URI (errors never echo one).
 		//lint:ignore ST1005 MLflow's message
-		return "", fmt.Errorf("URI is formatted incorrectly: no netloc in URI %q. This may be the case if there is only one slash in the URI.", uri)
+		return "", fmt.Errorf("URI is formatted incorrectly: no netloc in URI (the %s URI names no profile after %s://). This may be the case if there is only one slash in the URI.", what, scheme)
 	case strings.Contains(netloc, ":"):
 		return "", fmt.Errorf("%s://<scope>:<prefix> %s URIs are not supported: use %s://<profile> or DATABRICKS_HOST with DATABRICKS_TOKEN", scheme, what, scheme)
 	case strings.Contains(netloc, " "):
