@@ -84,21 +84,23 @@ func translateGenkit(dst map[string]string, attrs []attribute.KeyValue) {
 	case "model", "background-model", "util":
 		chat := subtype != "util"
 		if hasIn {
-			if v, ok := genkitChatInputs(in); ok {
+			req := decodeGenkitRequest(in)
+			if v, ok := genkitChatInputs(req); ok {
 				setMissing(dst, keys.SpanInputs, v)
 			}
 			if chat {
-				if v, ok := genkitTools(in); ok {
+				if v, ok := genkitTools(req.ToolDefs); ok {
 					setMissing(dst, keys.ChatTools, v)
 				}
 			}
 		}
 		if hasOut {
-			if v, ok := genkitChatOutputs(out); ok {
+			resp := decodeGenkitResponse(out)
+			if v, ok := genkitChatOutputs(resp); ok {
 				setMissing(dst, keys.SpanOutputs, v)
 			}
 			if chat {
-				if v, ok := genkitUsage(out); ok {
+				if v, ok := genkitUsage(resp.TokenUsage); ok {
 					setMissing(dst, keys.ChatTokenUsage, v)
 				}
 			}
@@ -115,8 +117,8 @@ func translateGenkit(dst map[string]string, attrs []attribute.KeyValue) {
 				Output  json.RawMessage   `json:"output"`
 				Content []json.RawMessage `json:"content"`
 			}
-			if json.Unmarshal([]byte(out), &mp) == nil && len(mp.Output) > 0 && len(mp.Content) == 0 {
-				setMissing(dst, keys.SpanOutputs, string(mp.Output))
+			if json.Unmarshal(stringBytes(out), &mp) == nil && len(mp.Output) > 0 && len(mp.Content) == 0 {
+				setMissing(dst, keys.SpanOutputs, redumped(mp.Output))
 			}
 		}
 	case "embedder":
@@ -133,31 +135,32 @@ func translateGenkit(dst map[string]string, attrs []attribute.KeyValue) {
 			}
 		}
 	}
-	if hasIn {
-		setMissing(dst, keys.SpanInputs, in)
+	if _, ok := dst[keys.SpanInputs]; hasIn && !ok {
+		dst[keys.SpanInputs] = redumped(stringBytes(in))
 	}
-	if hasOut {
-		setMissing(dst, keys.SpanOutputs, out)
+	if _, ok := dst[keys.SpanOutputs]; hasOut && !ok {
+		dst[keys.SpanOutputs] = redumped(stringBytes(out))
 	}
 }
 
-// genkitJSON returns attribute k's JSON text (Genkit writes the action's
-// input and output with json.Marshal); "null" and text that is not JSON
-// count as absent.
+// genkitJSON returns attribute k's JSON text as Genkit wrote it (with
+// json.Marshal); "null" and text that is not JSON count as absent. What is
+// recorded of it is re-dumped as Python writes JSON (redumped): the whole
+// text, or only the members a translation keeps.
 func genkitJSON(attrs []attribute.KeyValue, k string) (string, bool) {
 	v, ok := genkitAttr(attrs, k)
 	if !ok {
 		return "", false
 	}
 	v = strings.TrimSpace(v)
-	if v == "" || v == "null" || !rawjson.Valid([]byte(v)) {
+	if v == "" || v == "null" || !rawjson.Valid(stringBytes(v)) {
 		return "", false
-	}
-	if s, ok := encode.Redump([]byte(v), false); ok {
-		return s, true
 	}
 	return v, true
 }
+
+// redumped is Python's json.dumps text of the valid JSON text v.
+func redumped(v []byte) string { return string(encode.AppendRedump(nil, v, false)) }
 
 func setMissing(dst map[string]string, k, v string) {
 	if _, ok := dst[k]; !ok {
@@ -278,35 +281,133 @@ func toolOutput(raw json.RawMessage) string {
 	return string(raw)
 }
 
-// genkitRequest is ai.ModelRequest; genkitResponse is ai.ModelResponse.
+// genkitRequest is what the translation reads of an ai.ModelRequest and
+// genkitResponse of an ai.ModelResponse: the members it records as they
+// are, as text (json.RawMessage, nil when absent), and the ones it reads,
+// decoded (nil when absent, null, or refused as json.Unmarshal refuses
+// them). Only those members are decoded and re-dumped, not the whole
+// request (with its tool schemas) nor the request a response repeats.
 type (
 	genkitRequest struct {
 		Config     json.RawMessage `json:"config"`
 		Docs       json.RawMessage `json:"docs"`
-		Messages   []genkitMessage `json:"messages"`
 		Output     json.RawMessage `json:"output"`
 		ToolChoice json.RawMessage `json:"toolChoice"`
 		Tools      json.RawMessage `json:"tools"`
+		Messages   []genkitMessage `json:"messages"`
+		ToolDefs   []genkitToolDef `json:"-"` // the tools, decoded
+	}
+	genkitToolDef struct {
+		Name        string          `json:"name"`
+		Description string          `json:"description"`
+		InputSchema json.RawMessage `json:"inputSchema"`
 	}
 	genkitResponse struct {
-		Custom        json.RawMessage `json:"custom"`
-		FinishMessage json.RawMessage `json:"finishMessage"`
-		FinishReason  string          `json:"finishReason"`
-		LatencyMs     json.RawMessage `json:"latencyMs"`
-		Message       *genkitMessage  `json:"message"`
-		Operation     json.RawMessage `json:"operation"`
-		Raw           json.RawMessage `json:"raw"`
-		Usage         json.RawMessage `json:"usage"`
+		Custom        json.RawMessage   `json:"custom"`
+		FinishMessage json.RawMessage   `json:"finishMessage"`
+		FinishReason  string            `json:"finishReason"`
+		LatencyMs     json.RawMessage   `json:"latencyMs"`
+		Message       *genkitMessage    `json:"message"`
+		Operation     json.RawMessage   `json:"operation"`
+		Raw           json.RawMessage   `json:"raw"`
+		Usage         json.RawMessage   `json:"usage"`
+		TokenUsage    *genkitTokenUsage `json:"-"` // the usage, decoded
+	}
+	genkitTokenUsage struct {
+		InputTokens         *int `json:"inputTokens"`
+		OutputTokens        *int `json:"outputTokens"`
+		TotalTokens         *int `json:"totalTokens"`
+		CachedContentTokens *int `json:"cachedContentTokens"`
 	}
 )
 
+var (
+	genkitRequestNames  = []string{"config", "docs", "output", "toolChoice", "tools", "messages"}
+	genkitResponseNames = []string{"custom", "finishMessage", "finishReason", "latencyMs", "message", "operation", "raw", "usage"}
+)
+
+// decodeGenkitRequest reads a model request (valid JSON text) as the
+// translation's json.Unmarshal of the whole request (re-dumped) into
+// genkitRequest, and of its tools, would: Messages is nil where that
+// decoding fails. An ordinary object (each member once, named exactly) is
+// read member by member (rawjson.Members); anything else as that.
+func decodeGenkitRequest(in string) genkitRequest {
+	var r genkitRequest
+	var messages json.RawMessage
+	ordinary := rawjson.Members(stringBytes(in), genkitRequestNames, func(name int, v json.RawMessage) bool {
+		*[]*json.RawMessage{&r.Config, &r.Docs, &r.Output, &r.ToolChoice, &r.Tools, &messages}[name] = v
+		return true
+	})
+	if ordinary {
+		if len(messages) > 0 && !decodeRedumped(messages, &r.Messages) {
+			r.Messages = nil
+		}
+		if len(r.Tools) > 0 && !decodeRedumped(r.Tools, &r.ToolDefs) {
+			r.ToolDefs = nil
+		}
+		return r
+	}
+	whole := encode.AppendRedump(nil, stringBytes(in), false)
+	r = genkitRequest{}
+	if json.Unmarshal(whole, &r) != nil {
+		r.Messages = nil
+	}
+	var t struct {
+		Tools []genkitToolDef `json:"tools"`
+	}
+	if json.Unmarshal(whole, &t) == nil {
+		r.ToolDefs = t.Tools
+	}
+	return r
+}
+
+// decodeGenkitResponse is decodeGenkitRequest of a model response: Message
+// is nil where json.Unmarshal of the whole response fails, TokenUsage where
+// that of its usage does.
+func decodeGenkitResponse(out string) genkitResponse {
+	var r genkitResponse
+	var finishReason, message json.RawMessage
+	ordinary := rawjson.Members(stringBytes(out), genkitResponseNames, func(name int, v json.RawMessage) bool {
+		*[]*json.RawMessage{&r.Custom, &r.FinishMessage, &finishReason, &r.LatencyMs, &message, &r.Operation, &r.Raw, &r.Usage}[name] = v
+		return true
+	})
+	if ordinary {
+		if (len(finishReason) > 0 && !rawjson.SetString(&r.FinishReason, finishReason)) ||
+			(len(message) > 0 && !decodeRedumped(message, &r.Message)) {
+			r.Message = nil // json.Unmarshal refuses the whole response
+		}
+		if len(r.Usage) > 0 && json.Unmarshal(r.Usage, &r.TokenUsage) != nil {
+			r.TokenUsage = nil
+		}
+		return r
+	}
+	whole := encode.AppendRedump(nil, stringBytes(out), false)
+	r = genkitResponse{}
+	if json.Unmarshal(whole, &r) != nil {
+		r.Message = nil
+	}
+	var u struct {
+		Usage *genkitTokenUsage `json:"usage"`
+	}
+	if json.Unmarshal(whole, &u) == nil {
+		r.TokenUsage = u.Usage
+	}
+	return r
+}
+
+// decodeRedumped decodes the JSON text raw, re-dumped first, into v: the
+// json.RawMessage members v holds are then in Python's text.
+func decodeRedumped(raw json.RawMessage, v any) bool {
+	return json.Unmarshal(encode.AppendRedump(nil, raw, false), v) == nil
+}
+
 // appendRaws appends the members given as name, value pairs (string,
-// json.RawMessage) that are present.
+// json.RawMessage) that are present, re-dumped.
 func appendRaws(b []byte, pairs ...any) []byte {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		name, _ := pairs[i].(string)
 		if raw, _ := pairs[i+1].(json.RawMessage); len(raw) > 0 {
-			b = appendMember(b, name, string(raw))
+			b = appendMember(b, name, redumped(raw))
 		}
 	}
 	return b
@@ -314,9 +415,8 @@ func appendRaws(b []byte, pairs ...any) []byte {
 
 // genkitChatInputs is a model request as {"messages": [...]} followed by
 // the request's other members (config, docs, output, toolChoice, tools).
-func genkitChatInputs(in string) (string, bool) {
-	var req genkitRequest
-	if json.Unmarshal([]byte(in), &req) != nil || req.Messages == nil {
+func genkitChatInputs(req genkitRequest) (string, bool) {
+	if req.Messages == nil {
 		return "", false
 	}
 	b := appendMember(nil, "messages", encode.JSON(genkitMessages(req.Messages)))
@@ -329,9 +429,8 @@ func genkitChatInputs(in string) (string, bool) {
 // "finish_reason"}]} followed by its other members (usage, latencyMs,
 // finishMessage, custom, operation, raw); the request Genkit repeats in it
 // is left out.
-func genkitChatOutputs(out string) (string, bool) {
-	var resp genkitResponse
-	if json.Unmarshal([]byte(out), &resp) != nil || resp.Message == nil {
+func genkitChatOutputs(resp genkitResponse) (string, bool) {
+	if resp.Message == nil {
 		return "", false
 	}
 	choice := chatmodel.Choice{Message: chatmodel.Message{Role: "assistant", Content: ""}}
@@ -349,20 +448,13 @@ func genkitChatOutputs(out string) (string, bool) {
 
 // genkitTools is mlflow.chat.tools of a model request's tool definitions
 // ({name, description, inputSchema}).
-func genkitTools(in string) (string, bool) {
-	var req struct {
-		Tools []struct {
-			Name        string          `json:"name"`
-			Description string          `json:"description"`
-			InputSchema json.RawMessage `json:"inputSchema"`
-		} `json:"tools"`
-	}
-	if json.Unmarshal([]byte(in), &req) != nil || len(req.Tools) == 0 {
+func genkitTools(tools []genkitToolDef) (string, bool) {
+	if len(tools) == 0 {
 		return "", false
 	}
 	var b []byte
 	b = append(b, '[')
-	for i, t := range req.Tools {
+	for i, t := range tools {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
@@ -382,20 +474,8 @@ func genkitTools(in string) (string, bool) {
 }
 
 // genkitUsage is MLflow's token usage of a model response's usage.
-func genkitUsage(out string) (string, bool) {
-	var resp struct {
-		Usage *struct {
-			InputTokens         *int `json:"inputTokens"`
-			OutputTokens        *int `json:"outputTokens"`
-			TotalTokens         *int `json:"totalTokens"`
-			CachedContentTokens *int `json:"cachedContentTokens"`
-		} `json:"usage"`
-	}
-	if json.Unmarshal([]byte(out), &resp) != nil || resp.Usage == nil {
-		return "", false
-	}
-	u := resp.Usage
-	if u.InputTokens == nil && u.OutputTokens == nil && u.TotalTokens == nil {
+func genkitUsage(u *genkitTokenUsage) (string, bool) {
+	if u == nil || u.InputTokens == nil && u.OutputTokens == nil && u.TotalTokens == nil {
 		return "", false
 	}
 	n := func(p *int) int {
