@@ -250,7 +250,10 @@ func (r *restBackend) batchGetV4(ctx context.Context, location string, hexIDs []
 	if wh != "" {
 		q.Set("sql_warehouse_id", wh)
 	}
-	got, err := r.batchGetAt(ctx, pathV4Traces+"/"+url.PathEscape(location)+"/batchGet?"+q.Encode())
+	got, err := r.batchGetAt(ctx, pathV4Traces+"/"+url.PathEscape(location)+"/batchGet?"+q.Encode(), func(info *exporter.TraceInfo) {
+		fullID(info) // before the spans are parsed: they carry the full id
+		asReadInfo(info, true)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -259,8 +262,6 @@ func (r *restBackend) batchGetV4(ctx context.Context, location string, hexIDs []
 		if t.err != nil {
 			return nil, t.err
 		}
-		fullID(t.info)
-		asReadInfo(t.info, true)
 		traces = append(traces, &exporter.Trace{Info: *t.info, Spans: t.spans})
 	}
 	return traces, nil
@@ -275,8 +276,9 @@ type batchGot struct {
 }
 
 // batchGetAt calls a v3 or v4 batchGet path and parses the traces of its
-// answer (those without a trace_info are left out).
-func (r *restBackend) batchGetAt(ctx context.Context, path string) ([]batchGot, error) {
+// answer (those without a trace_info are left out); prepare, if not nil,
+// completes each trace's info before its spans are parsed.
+func (r *restBackend) batchGetAt(ctx context.Context, path string, prepare func(*exporter.TraceInfo)) ([]batchGot, error) {
 	var out struct {
 		Traces []struct {
 			TraceInfo *exporter.TraceInfo `json:"trace_info"`
@@ -290,6 +292,9 @@ func (r *restBackend) batchGetAt(ctx context.Context, path string) ([]batchGot, 
 	for _, t := range out.Traces {
 		if t.TraceInfo == nil {
 			continue
+		}
+		if prepare != nil {
+			prepare(t.TraceInfo)
 		}
 		spans, err := otlpconv.SpansFromJSON(t.Spans, t.TraceInfo.TraceID)
 		got = append(got, batchGot{info: t.TraceInfo, spans: spans, err: err})
@@ -423,7 +428,7 @@ func (r *restBackend) batchGet(ctx context.Context, infos []*exporter.TraceInfo,
 	for _, i := range idx {
 		q.Add("trace_ids", infos[i].TraceID)
 	}
-	traces, err := r.batchGetAt(ctx, pathV3Traces+"/batchGet?"+q.Encode())
+	traces, err := r.batchGetAt(ctx, pathV3Traces+"/batchGet?"+q.Encode(), nil)
 	if err != nil {
 		return nil, err
 	}

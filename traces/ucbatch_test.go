@@ -105,6 +105,7 @@ func TestSearchLoadsUCSpansInBatches(t *testing.T) {
 				if len(tr.Spans) != 2 {
 					t.Errorf("%s: %d spans, want 2", tr.Info.TraceID, len(tr.Spans))
 				}
+				checkSpansCarryTraceID(t, tr)
 			}
 			if sizes := batchGetSizes(ws, from); !mapsEqual(sizes, tc.sizes) {
 				t.Errorf("batchGet trace ids per request %v, want %v", sizes, tc.sizes)
@@ -126,4 +127,36 @@ func mapsEqual(a, b map[string][]int) bool {
 		}
 	}
 	return true
+}
+
+// checkSpansCarryTraceID: each span read carries its trace's full id
+// (trace:/<location>/<hex> in Unity Catalog) as mlflow.traceRequestId,
+// as MLflow's Span.from_dict gives it.
+func checkSpansCarryTraceID(t *testing.T, tr *exporter.Trace) {
+	t.Helper()
+	for _, s := range tr.Spans {
+		if got, want := s.Attributes["mlflow.traceRequestId"], `"`+tr.Info.TraceID+`"`; got != want {
+			t.Errorf("%s: span %s has mlflow.traceRequestId %s, want %s", tr.Info.TraceID, s.Name, got, want)
+		}
+	}
+}
+
+// TestGetUCTraceSpansCarryTheFullID: GetTrace of a Unity Catalog trace
+// (one v4 batchGet) gives spans that carry the trace's full id.
+func TestGetUCTraceSpansCarryTheFullID(t *testing.T) {
+	ws := databrickstest.New(t)
+	ws.CreateUCSchema("main", "agents")
+	env := ws.PATEnv()
+	env["MLFLOW_TRACKING_URI"] = "databricks"
+	env["DATABRICKS_CONFIG_FILE"] = "/nonexistent/databrickscfg"
+	env["MLFLOW_TRACING_DESTINATION"] = "main.agents"
+	ids := recordUCTraces(t, ws, env, 1)
+	tr, err := whClient(t, ws, env).GetTrace(context.Background(), ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(tr.Info.TraceID, "trace:/main.agents/") || len(tr.Spans) != 2 {
+		t.Fatalf("trace %s with %d spans", tr.Info.TraceID, len(tr.Spans))
+	}
+	checkSpansCarryTraceID(t, tr)
 }
