@@ -3,6 +3,7 @@ package assemble
 import (
 	"encoding/json"
 	"strings"
+	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 
@@ -335,7 +336,20 @@ func decodeGenkitRequest(in string) genkitRequest {
 	var r genkitRequest
 	var messages json.RawMessage
 	ordinary := rawjson.Members(stringBytes(in), genkitRequestNames, func(name int, v json.RawMessage) bool {
-		*[]*json.RawMessage{&r.Config, &r.Docs, &r.Output, &r.ToolChoice, &r.Tools, &messages}[name] = v
+		switch name {
+		case 0:
+			r.Config = v
+		case 1:
+			r.Docs = v
+		case 2:
+			r.Output = v
+		case 3:
+			r.ToolChoice = v
+		case 4:
+			r.Tools = v
+		default:
+			messages = v
+		}
 		return true
 	})
 	if ordinary {
@@ -368,7 +382,24 @@ func decodeGenkitResponse(out string) genkitResponse {
 	var r genkitResponse
 	var finishReason, message json.RawMessage
 	ordinary := rawjson.Members(stringBytes(out), genkitResponseNames, func(name int, v json.RawMessage) bool {
-		*[]*json.RawMessage{&r.Custom, &r.FinishMessage, &finishReason, &r.LatencyMs, &message, &r.Operation, &r.Raw, &r.Usage}[name] = v
+		switch name {
+		case 0:
+			r.Custom = v
+		case 1:
+			r.FinishMessage = v
+		case 2:
+			finishReason = v
+		case 3:
+			r.LatencyMs = v
+		case 4:
+			message = v
+		case 5:
+			r.Operation = v
+		case 6:
+			r.Raw = v
+		default:
+			r.Usage = v
+		}
 		return true
 	})
 	if ordinary {
@@ -396,10 +427,20 @@ func decodeGenkitResponse(out string) genkitResponse {
 }
 
 // decodeRedumped decodes the JSON text raw, re-dumped first, into v: the
-// json.RawMessage members v holds are then in Python's text.
+// json.RawMessage members v holds are then in Python's text (copies:
+// json.Unmarshal keeps nothing of its input, so the re-dump's buffer is
+// reused).
 func decodeRedumped(raw json.RawMessage, v any) bool {
-	return json.Unmarshal(encode.AppendRedump(nil, raw, false), v) == nil
+	bp := redumpBuffers.Get().(*[]byte)
+	*bp = encode.AppendRedump((*bp)[:0], raw, false)
+	ok := json.Unmarshal(*bp, v) == nil
+	if cap(*bp) <= 64<<10 {
+		redumpBuffers.Put(bp)
+	}
+	return ok
 }
+
+var redumpBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // appendRaws appends the members given as name, value pairs (string,
 // json.RawMessage) that are present, re-dumped.
@@ -407,7 +448,8 @@ func appendRaws(b []byte, pairs ...any) []byte {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		name, _ := pairs[i].(string)
 		if raw, _ := pairs[i+1].(json.RawMessage); len(raw) > 0 {
-			b = appendMember(b, name, redumped(raw))
+			b = appendMember(b, name, "")
+			b = encode.AppendRedump(b, raw, false)
 		}
 	}
 	return b
