@@ -85,7 +85,7 @@ func translateGenkit(dst map[string]string, attrs []attribute.KeyValue) {
 	case "model", "background-model", "util":
 		chat := subtype != "util"
 		if hasIn {
-			req := decodeGenkitRequest(in)
+			req := decodeGenkitRequest(in, chat)
 			if v, ok := genkitChatInputs(req); ok {
 				setMissing(dst, keys.SpanInputs, v)
 			}
@@ -329,10 +329,11 @@ var (
 
 // decodeGenkitRequest reads a model request (valid JSON text) as the
 // translation's json.Unmarshal of the whole request (re-dumped) into
-// genkitRequest, and of its tools, would: Messages is nil where that
-// decoding fails. An ordinary object (each member once, named exactly) is
-// read member by member (rawjson.Members); anything else as that.
-func decodeGenkitRequest(in string) genkitRequest {
+// genkitRequest, and of its tools (when withTools), would: Messages is nil
+// where that decoding fails. An ordinary object (each member once, named
+// exactly) is read member by member (rawjson.Members); anything else as
+// that.
+func decodeGenkitRequest(in string, withTools bool) genkitRequest {
 	var r genkitRequest
 	var messages json.RawMessage
 	ordinary := rawjson.Members(stringBytes(in), genkitRequestNames, func(name int, v json.RawMessage) bool {
@@ -356,7 +357,7 @@ func decodeGenkitRequest(in string) genkitRequest {
 		if len(messages) > 0 && !decodeRedumped(messages, &r.Messages) {
 			r.Messages = nil
 		}
-		if len(r.Tools) > 0 && !decodeRedumped(r.Tools, &r.ToolDefs) {
+		if withTools && len(r.Tools) > 0 && !decodeRedumped(r.Tools, &r.ToolDefs) {
 			r.ToolDefs = nil
 		}
 		return r
@@ -369,7 +370,7 @@ func decodeGenkitRequest(in string) genkitRequest {
 	var t struct {
 		Tools []genkitToolDef `json:"tools"`
 	}
-	if json.Unmarshal(whole, &t) == nil {
+	if withTools && json.Unmarshal(whole, &t) == nil {
 		r.ToolDefs = t.Tools
 	}
 	return r
