@@ -144,14 +144,8 @@ func checkSpansCarryTraceID(t *testing.T, tr *exporter.Trace) {
 // TestGetUCTraceSpansCarryTheFullID: GetTrace of a Unity Catalog trace
 // (one v4 batchGet) gives spans that carry the trace's full id.
 func TestGetUCTraceSpansCarryTheFullID(t *testing.T) {
-	ws := databrickstest.New(t)
-	ws.CreateUCSchema("main", "agents")
-	env := ws.PATEnv()
-	env["MLFLOW_TRACKING_URI"] = "databricks"
-	env["DATABRICKS_CONFIG_FILE"] = "/nonexistent/databrickscfg"
-	env["MLFLOW_TRACING_DESTINATION"] = "main.agents"
-	ids := recordUCTraces(t, ws, env, 1)
-	tr, err := whClient(t, ws, env).GetTrace(context.Background(), ids[0])
+	ws, id, env := ucWorkspace(t)
+	tr, err := whClient(t, ws, env).GetTrace(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,20 +28,7 @@ func ucWorkspace(t *testing.T) (*databrickstest.Workspace, string, map[string]st
 	env["MLFLOW_TRACKING_URI"] = "databricks"
 	env["MLFLOW_TRACING_DESTINATION"] = "main.agents"
 	env["DATABRICKS_CONFIG_FILE"] = "/nonexistent/databrickscfg"
-	ctx := context.Background()
-	p, err := tracing.Init(ctx, tracing.WithEnabled(), tracing.WithGetenv(func(k string) string { return env[k] }),
-		tracing.WithoutGlobalTracerProvider(), tracing.WithExporterOptions(exporter.WithHTTPClient(ws.HTTPClient())))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, root := tracing.StartSpan(ctx, "agent", tracing.WithSpanType(tracing.SpanTypeAgent))
-	_, tool := tracing.StartSpan(c, "tool")
-	tool.End()
-	root.End()
-	if err := p.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return ws, root.TraceID(), env
+	return ws, recordUCTraces(t, ws, env, 1)[0], env
 }
 
 func whClient(t *testing.T, ws *databrickstest.Workspace, env map[string]string, opts ...exporter.Option) *traces.Client {
