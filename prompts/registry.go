@@ -69,8 +69,8 @@ func parseRegistryURI(uri string) (registryRef, error) {
 	case "uc":
 		return registryRef{}, errors.New("the registry URI \"uc\" names Unity Catalog OSS, which has no prompt registry (MLflow refuses it too)")
 	}
-	scheme, rest, ok := strings.Cut(uri, ":")
-	if !ok || len(scheme) <= 1 || !validScheme(scheme) {
+	scheme, _, ok := strings.Cut(uri, ":")
+	if !ok || len(scheme) <= 1 || !settings.ValidScheme(scheme) {
 		// A path (a one-letter "scheme" is a Windows drive): MLflow's
 		// FileStore, as a local ./mlruns tracking URI's registry.
 		return registryRef{}, errors.New("the registry URI is a local path: its prompt registry (MLflow's FileStore) is not supported: set MLFLOW_REGISTRY_URI to an MLflow server (http(s)://...) or databricks-uc")
@@ -82,7 +82,7 @@ func parseRegistryURI(uri string) (registryRef, error) {
 	case scheme == "uc":
 		return registryRef{}, errors.New("the registry URI scheme \"uc\" names Unity Catalog OSS, which has no prompt registry (MLflow refuses it too)")
 	case scheme == "databricks-uc":
-		profile, err := settings.DatabricksProfile(uri, rest, "registry")
+		profile, err := settings.DatabricksProfile(uri, "registry")
 		if err != nil {
 			return registryRef{}, err
 		}
@@ -103,21 +103,6 @@ func parseRegistryURI(uri string) (registryRef, error) {
 	}
 	//lint:ignore ST1005 MLflow's message
 	return registryRef{}, fmt.Errorf("Model Registry features are not supported by the store with URI scheme %q; this package loads prompts from: %s", scheme, supportedSchemes)
-}
-
-// validScheme reports whether s is an RFC 3986 scheme (a letter, then
-// letters, digits, "+", "-" or ".").
-func validScheme(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
-		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
-		default:
-			return false
-		}
-	}
-	return s != ""
 }
 
 // isDatabase reports whether scheme is one of MLflow's database engines

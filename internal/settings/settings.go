@@ -621,7 +621,7 @@ func ParseTrackingURI(uri string) (Kind, string, error) {
 		return Databricks, "", nil
 	}
 	if scheme, _, ok := strings.Cut(lower, ":"); ok && (scheme == "databricks" || scheme == "databricks-uc") {
-		profile, err := DatabricksProfile(uri, uri[len(scheme)+1:], "tracking")
+		profile, err := DatabricksProfile(uri, "tracking")
 		if err != nil {
 			return 0, "", err
 		}
@@ -660,16 +660,17 @@ func ParseTrackingURI(uri string) (Kind, string, error) {
 	return 0, "", fmt.Errorf("tracking URI scheme %q is not supported: use a directory, a file: URI, an http(s) MLflow tracking server or databricks", u.Scheme)
 }
 
-// DatabricksProfile returns the profile a databricks:<rest> or
-// databricks-uc:<rest> URI names (rest: what follows the scheme's colon), as
-// MLflow's get_db_info_from_uri reads it: the URI's host part (urlparse's
+// DatabricksProfile returns the profile a databricks:… or databricks-uc:…
+// URI names, as MLflow's get_db_info_from_uri reads it: the URI's host part (urlparse's
 // netloc; a path, query or fragment after it is ignored), which must not be
 // empty nor hold a space (that error names the profile, as MLflow's does;
 // no error echoes the URI). A "<scope>:<prefix>" one (MLflow's secret-scope
 // credentials) is refused: this SDK reads profiles. what names the URI in
 // errors ("tracking", "registry"). Both tracking and registry URIs are read
 // here, so the two follow one rule.
-func DatabricksProfile(uri, rest, what string) (string, error) {
+func DatabricksProfile(uri, what string) (string, error) {
+	scheme, rest, _ := strings.Cut(uri, ":")
+	scheme = strings.ToLower(scheme)
 	netloc, ok := strings.CutPrefix(rest, "//")
 	if !ok {
 		netloc = ""
@@ -677,8 +678,6 @@ func DatabricksProfile(uri, rest, what string) (string, error) {
 	if i := strings.IndexAny(netloc, "/?#"); i >= 0 {
 		netloc = netloc[:i]
 	}
-	scheme, _, _ := strings.Cut(uri, ":")
-	scheme = strings.ToLower(scheme)
 	switch {
 	case netloc == "":
 		// MLflow's message, without the URI (errors never echo one).
@@ -694,23 +693,26 @@ func DatabricksProfile(uri, rest, what string) (string, error) {
 }
 
 // hasURLScheme reports whether uri starts with scheme:// for a scheme of
-// two or more characters (RFC 3986: a letter, then letters, digits, "+",
-// "-" or "."); a one-letter scheme is a Windows drive.
+// two or more characters (ValidScheme); a one-letter scheme is a Windows
+// drive.
 func hasURLScheme(uri string) bool {
 	i := strings.Index(uri, "://")
-	if i < 2 {
-		return false
-	}
-	for j := 0; j < i; j++ {
-		c := uri[j]
+	return i >= 2 && ValidScheme(uri[:i])
+}
+
+// ValidScheme reports whether s is an RFC 3986 URI scheme: a letter, then
+// letters, digits, "+", "-" or ".".
+func ValidScheme(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch {
 		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
-		case j > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
 		default:
 			return false
 		}
 	}
-	return true
+	return s != ""
 }
 
 // URLProblem is what url.Parse found wrong, without the URI itself (it may
