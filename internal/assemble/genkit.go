@@ -336,23 +336,8 @@ var (
 func decodeGenkitRequest(in string, withTools bool) genkitRequest {
 	var r genkitRequest
 	var messages json.RawMessage
-	ordinary := rawjson.Members(stringBytes(in), genkitRequestNames, func(name int, v json.RawMessage) bool {
-		switch name {
-		case 0:
-			r.Config = v
-		case 1:
-			r.Docs = v
-		case 2:
-			r.Output = v
-		case 3:
-			r.ToolChoice = v
-		case 4:
-			r.Tools = v
-		default:
-			messages = v
-		}
-		return true
-	})
+	ordinary := rawjson.MembersInto(stringBytes(in), genkitRequestNames,
+		&r.Config, &r.Docs, &r.Output, &r.ToolChoice, &r.Tools, &messages)
 	if ordinary {
 		if len(messages) > 0 && !decodeRedumped(messages, &r.Messages) {
 			r.Messages = nil
@@ -382,27 +367,8 @@ func decodeGenkitRequest(in string, withTools bool) genkitRequest {
 func decodeGenkitResponse(out string) genkitResponse {
 	var r genkitResponse
 	var finishReason, message json.RawMessage
-	ordinary := rawjson.Members(stringBytes(out), genkitResponseNames, func(name int, v json.RawMessage) bool {
-		switch name {
-		case 0:
-			r.Custom = v
-		case 1:
-			r.FinishMessage = v
-		case 2:
-			finishReason = v
-		case 3:
-			r.LatencyMs = v
-		case 4:
-			message = v
-		case 5:
-			r.Operation = v
-		case 6:
-			r.Raw = v
-		default:
-			r.Usage = v
-		}
-		return true
-	})
+	ordinary := rawjson.MembersInto(stringBytes(out), genkitResponseNames,
+		&r.Custom, &r.FinishMessage, &finishReason, &r.LatencyMs, &message, &r.Operation, &r.Raw, &r.Usage)
 	if ordinary {
 		if (len(finishReason) > 0 && !rawjson.SetString(&r.FinishReason, finishReason)) ||
 			(len(message) > 0 && !decodeRedumped(message, &r.Message)) {

@@ -36,6 +36,16 @@ func Members(obj []byte, names []string, set func(name int, v json.RawMessage) b
 	})
 }
 
+// MembersInto is Members that stores the text of the member named
+// names[i] in *dst[i] (a slice of obj, not a copy); len(dst) is
+// len(names).
+func MembersInto(obj []byte, names []string, dst ...*json.RawMessage) bool {
+	return Members(obj, names, func(i int, v json.RawMessage) bool {
+		*dst[i] = v
+		return true
+	})
+}
+
 // Decode decodes data — valid JSON, or nil — as json.Unmarshal into a T
 // does, ok false where Unmarshal fails: an ordinary object (Members)
 // through set, which decodes the member named names[name] into v, without
