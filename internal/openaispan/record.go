@@ -439,11 +439,16 @@ func responsesUsage(raw json.RawMessage) (llmspan.Usage, bool) {
 	if !ok {
 		return llmspan.Usage{}, false
 	}
+	return responsesUsageOf(u), true
+}
+
+// responsesUsageOf is the usage MLflow records of a decoded Responses usage.
+func responsesUsageOf(u responsesUsageJSON) llmspan.Usage {
 	out := llmspan.Usage{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, TotalTokens: u.TotalTokens}
 	if u.InputTokensDetails != nil {
 		out.CacheReadInputTokens = u.InputTokensDetails.CachedTokens
 	}
-	return out, true
+	return out
 }
 
 // responsesUsageJSON is a Responses answer's usage as encoding/json would
