@@ -785,20 +785,21 @@ var testHookSyncErr func(path string) error
 // timer; also at Close).
 func (s *Spool) Sync() error {
 	s.mu.Lock()
-	var dirty []*segment
+	var open []*segment
 	for _, sl := range s.slots {
 		for _, seg := range sl.segs {
 			// Not only the dirty ones: syncTo clears the flag when its
 			// fsync begins, so a clean segment can have one under way;
-			// syncTo waits for it, and fsyncs again when it failed.
+			// syncTo waits for it, and fsyncs again when it failed. One
+			// already fsynced to its end costs syncTo no fsync.
 			if seg.f != nil {
-				dirty = append(dirty, seg)
+				open = append(open, seg)
 			}
 		}
 	}
 	s.mu.Unlock()
 	var errs []error
-	for _, seg := range dirty {
+	for _, seg := range open {
 		s.mu.Lock()
 		end := seg.size
 		s.mu.Unlock()

@@ -88,6 +88,16 @@ func stressData(id string, r *rand.Rand) []byte {
 	return b
 }
 
+// batch makes n records with new ids that start with prefix.
+func (st *stress) batch(prefix string, n int, r *rand.Rand) (ids []string, recs [][]byte) {
+	ids, recs = make([]string, n), make([][]byte, n)
+	for i := range recs {
+		ids[i] = fmt.Sprintf("%s%07d", prefix, st.nextID.Add(1))
+		recs[i] = stressData(ids[i], r)
+	}
+	return ids, recs
+}
+
 // stressID returns the id in data, and whether the rest of data is what
 // stressData made for it.
 func stressID(data []byte) (string, bool) {
@@ -348,13 +358,7 @@ func (st *stress) worker(s *Spool, r *rand.Rand, stop <-chan struct{}) {
 		}
 		switch op := r.IntN(25); {
 		case op < 5: // Append
-			n := 1 + r.IntN(3)
-			ids := make([]string, n)
-			recs := make([][]byte, n)
-			for i := range recs {
-				ids[i] = fmt.Sprintf("r%07d", st.nextID.Add(1))
-				recs[i] = stressData(ids[i], r)
-			}
+			ids, recs := st.batch("r", 1+r.IntN(3), r)
 			refs, err := s.Append(recs)
 			if err != nil && !errors.Is(err, ErrFull) && !st.closing.Load() {
 				t.Errorf("Append: %v", err)
@@ -530,13 +534,7 @@ func (st *stress) neighbour(r *rand.Rand, stop <-chan struct{}) {
 			t.Errorf("neighbour: %v", err)
 			return
 		}
-		n := r.IntN(4)
-		ids := make([]string, n)
-		recs := make([][]byte, n)
-		for i := range recs {
-			ids[i] = fmt.Sprintf("n%07d", st.nextID.Add(1))
-			recs[i] = stressData(ids[i], r)
-		}
+		ids, recs := st.batch("n", r.IntN(4), r)
 		refs, err := o.Append(recs)
 		if err != nil && !errors.Is(err, ErrFull) {
 			t.Errorf("neighbour: Append: %v", err)
