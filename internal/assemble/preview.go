@@ -42,32 +42,50 @@ func Preview(jsonText, role string, maxChars int) string {
 
 // extractMessages is MLflow's _try_extract_messages on an object (valid
 // JSON text; a chat message is an object with "role" and "content"
-// members).
+// members). The members it looks at are found in one pass over the object
+// (the last of each name, as encoding/json's map decoding keeps), not one
+// pass per name: an LLM span's inputs (a request with its tool schemas)
+// hold none of them, and were read five times over.
 func extractMessages(obj []byte) []json.RawMessage {
-	list := func(key string) []json.RawMessage {
-		raw, _ := rawjson.LastMember(obj, key)
+	var messages, choices, input, output, request json.RawMessage
+	rawjson.EachMember(obj, func(key []byte, value json.RawMessage) bool {
+		switch string(rawjson.KeyText(key)) {
+		case "messages":
+			messages = value
+		case "choices":
+			choices = value
+		case "input":
+			input = value
+		case "output":
+			output = value
+		case "request":
+			request = value
+		}
+		return true
+	})
+	list := func(raw json.RawMessage) []json.RawMessage {
 		if len(raw) == 0 || raw[0] != '[' {
 			return nil
 		}
 		items, _ := rawjson.ValidArrayItems(raw)
 		return items
 	}
-	if msgs := list("messages"); len(msgs) > 0 {
+	if msgs := list(messages); len(msgs) > 0 {
 		return filterMessages(msgs)
 	}
-	if choices := list("choices"); len(choices) > 0 {
+	if choices := list(choices); len(choices) > 0 {
 		if msg, ok := rawjson.LastMember(choices[0], "message"); ok && isMessage(msg) {
 			return []json.RawMessage{msg}
 		}
 	}
-	if items := list("input"); len(items) > 0 {
+	if items := list(input); len(items) > 0 {
 		return filterMessages(items)
 	}
-	if items := list("output"); len(items) > 0 {
+	if items := list(output); len(items) > 0 {
 		return filterMessages(items)
 	}
-	if req, ok := rawjson.LastMember(obj, "request"); ok && len(req) > 0 && req[0] == '{' {
-		return extractMessages(req)
+	if len(request) > 0 && request[0] == '{' {
+		return extractMessages(request)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package assemble
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -214,5 +215,33 @@ func TestNumberObjectMatchesDecoder(t *testing.T) {
 		if m, isMap := want.(map[string]any); ok && (!plain || !isMap || !reflect.DeepEqual(got, m)) {
 			t.Errorf("numberObject(%q) = %v; the Decoder gives %v (error %v)", in, got, want, err)
 		}
+	}
+}
+
+// BenchmarkPreview: the request and response previews of an LLM span's
+// inputs and outputs: a Gemini request (contents and a tool's schema, no
+// member Preview looks for) and answer, and an OpenAI chat request and
+// answer.
+func BenchmarkPreview(b *testing.B) {
+	var schema strings.Builder
+	for i := range 12 {
+		if i > 0 {
+			schema.WriteString(", ")
+		}
+		fmt.Fprintf(&schema, `"field_%d": {"type": "STRING", "description": "The %d-th field of the call, as the model should fill it in.", "enum": null, "nullable": null}`, i, i)
+	}
+	gemini := `{"model": "gemini-2.5-flash", "contents": [{"parts": [{"text": "What's the weather in Paris?"}], "role": "user"}], "config": {"temperature": null, "tools": [{"function_declarations": [{"name": "get_weather", "description": "Current weather for a city.", "parameters": {"type": "OBJECT", "properties": {` + schema.String() + `}, "required": ["field_0"]}}]}]}}`
+	geminiOut := `{"candidates": [{"content": {"parts": [{"function_call": {"args": {"field_0": "Paris"}, "name": "get_weather"}}], "role": "model"}, "finish_reason": "STOP", "index": 0}], "model_version": "gemini-2.5-flash", "usage_metadata": {"candidates_token_count": 5, "prompt_token_count": 40, "total_token_count": 45}, "sdk_http_response": {"headers": {"content-type": "application/json; charset=UTF-8", "server": "fake", "vary": "Origin, X-Origin, Referer"}}}`
+	openai := `{"messages": [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": "What's the weather in Paris?"}], "model": "gpt-4o-mini", "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {` + schema.String() + `}}}}]}`
+	openaiOut := `{"id": "chatcmpl-1", "choices": [{"finish_reason": "stop", "index": 0, "message": {"content": "It is sunny in Paris.", "role": "assistant"}}], "created": 1, "model": "gpt-4o-mini", "object": "chat.completion", "usage": {"completion_tokens": 7, "prompt_tokens": 40, "total_tokens": 47}}`
+	for _, c := range []struct{ name, in, out string }{{"gemini", gemini, geminiOut}, {"openai", openai, openaiOut}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.in) + len(c.out)))
+			for b.Loop() {
+				_ = Preview(c.in, "user", 1000)
+				_ = Preview(c.out, "assistant", 1000)
+			}
+		})
 	}
 }
