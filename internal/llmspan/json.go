@@ -76,6 +76,10 @@ func (o *Object) Set(key string, v any) {
 		}
 		raw = b
 	}
+	// Room for the member at once: a large value (a request's contents,
+	// an answer) would otherwise grow the buffer through every doubling
+	// from 64 bytes.
+	o.buf.Grow(len(key) + len(raw) + 4)
 	o.open(key)
 	o.buf.Write(raw)
 }
