@@ -303,21 +303,21 @@ func (r *recorder) Finish(span *tracing.Span, res llmspan.Result) {
 // usage is MLflow's Anthropic _parse_usage: input tokens include the cache
 // reads and writes (Anthropic reports them apart), as does the total.
 func usage(msg json.RawMessage) (llmspan.Usage, bool) {
-	var m struct {
-		Usage *struct {
-			InputTokens              int  `json:"input_tokens"`
-			OutputTokens             int  `json:"output_tokens"`
-			CacheReadInputTokens     *int `json:"cache_read_input_tokens"`
-			CacheCreationInputTokens *int `json:"cache_creation_input_tokens"`
-			CacheCreation            *struct {
-				Ephemeral1h *int `json:"ephemeral_1h_input_tokens"`
-			} `json:"cache_creation"`
-		} `json:"usage"`
-	}
-	if json.Unmarshal(msg, &m) != nil || m.Usage == nil {
+	if !rawjson.Valid(msg) {
 		return llmspan.Usage{}, false
 	}
-	u := m.Usage
+	m, ok := rawjson.Decode(msg, messageUsageNames, func(m *messageUsageJSON, _ int, v json.RawMessage) bool {
+		return setUsage(&m.Usage, v)
+	})
+	if !ok || m.Usage == nil {
+		return llmspan.Usage{}, false
+	}
+	return usageOf(m.Usage), true
+}
+
+// usageOf is the usage MLflow records of a decoded message usage: the
+// cache's tokens are input tokens too.
+func usageOf(u *usageJSON) llmspan.Usage {
 	out := llmspan.Usage{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, TotalTokens: u.InputTokens + u.OutputTokens,
 		CacheReadInputTokens: u.CacheReadInputTokens, CacheCreationInputTokens: u.CacheCreationInputTokens}
 	if u.CacheCreation != nil {
@@ -332,7 +332,68 @@ func usage(msg json.RawMessage) (llmspan.Usage, bool) {
 	}
 	out.InputTokens += cache
 	out.TotalTokens += cache
-	return out, true
+	return out
+}
+
+// messageUsageJSON, usageJSON and cacheCreationJSON are what usage reads of
+// a message, as encoding/json would decode it (usage decodes ordinary
+// objects with rawjson.Decode, anything else with encoding/json); the
+// names are their members' names, in the set functions' order.
+type (
+	messageUsageJSON struct {
+		Usage *usageJSON `json:"usage"`
+	}
+	usageJSON struct {
+		InputTokens              int                `json:"input_tokens"`
+		OutputTokens             int                `json:"output_tokens"`
+		CacheReadInputTokens     *int               `json:"cache_read_input_tokens"`
+		CacheCreationInputTokens *int               `json:"cache_creation_input_tokens"`
+		CacheCreation            *cacheCreationJSON `json:"cache_creation"`
+	}
+	cacheCreationJSON struct {
+		Ephemeral1h *int `json:"ephemeral_1h_input_tokens"`
+	}
+)
+
+var (
+	messageUsageNames  = []string{"usage"}
+	usageNames         = []string{"input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "cache_creation"}
+	cacheCreationNames = []string{"ephemeral_1h_input_tokens"}
+)
+
+func setUsage(dst **usageJSON, v json.RawMessage) bool {
+	if string(v) == "null" {
+		*dst = nil
+		return true
+	}
+	u, ok := rawjson.Decode(v, usageNames, func(u *usageJSON, name int, v json.RawMessage) bool {
+		switch name {
+		case 0:
+			return rawjson.SetInt(&u.InputTokens, v)
+		case 1:
+			return rawjson.SetInt(&u.OutputTokens, v)
+		case 2:
+			return rawjson.SetIntPointer(&u.CacheReadInputTokens, v)
+		case 3:
+			return rawjson.SetIntPointer(&u.CacheCreationInputTokens, v)
+		default:
+			return setCacheCreation(&u.CacheCreation, v)
+		}
+	})
+	*dst = &u
+	return ok
+}
+
+func setCacheCreation(dst **cacheCreationJSON, v json.RawMessage) bool {
+	if string(v) == "null" {
+		*dst = nil
+		return true
+	}
+	c, ok := rawjson.Decode(v, cacheCreationNames, func(c *cacheCreationJSON, _ int, v json.RawMessage) bool {
+		return rawjson.SetIntPointer(&c.Ephemeral1h, v)
+	})
+	*dst = &c
+	return ok
 }
 
 var _ llmspan.Recorder = (*recorder)(nil)
