@@ -675,20 +675,19 @@ func headerMap(res *http.Response) map[string]string {
 
 // usage is MLflow's Gemini _parse_usage: prompt, candidates and total token
 // counts, and the cached content tokens when the API reports them (thinking
-// tokens are in the total only, as MLflow records them).
+// tokens are in the total only, as MLflow records them). body is valid JSON.
 func usage(body json.RawMessage) (json.RawMessage, bool) {
-	var b struct {
-		UsageMetadata *struct {
-			PromptTokenCount        *int `json:"promptTokenCount"`
-			CandidatesTokenCount    *int `json:"candidatesTokenCount"`
-			TotalTokenCount         *int `json:"totalTokenCount"`
-			CachedContentTokenCount *int `json:"cachedContentTokenCount"`
-		} `json:"usageMetadata"`
-	}
-	if json.Unmarshal(body, &b) != nil || b.UsageMetadata == nil {
+	b, ok := rawjson.Decode(body, responseUsageNames, func(b *responseUsageJSON, _ int, v json.RawMessage) bool {
+		return setUsageMetadata(&b.UsageMetadata, v)
+	})
+	if !ok || b.UsageMetadata == nil {
 		return nil, false
 	}
-	u := b.UsageMetadata
+	return usageOf(b.UsageMetadata)
+}
+
+// usageOf is the token usage MLflow records of a decoded usageMetadata.
+func usageOf(u *usageMetadataJSON) (json.RawMessage, bool) {
 	var o llmspan.Object
 	n := 0
 	for _, kv := range []struct {
@@ -702,6 +701,48 @@ func usage(body json.RawMessage) (json.RawMessage, bool) {
 		}
 	}
 	return o.JSON(), n > 0
+}
+
+// responseUsageJSON and usageMetadataJSON are what usage reads of an
+// answer, as encoding/json would decode it (usage decodes ordinary objects
+// with rawjson.Decode, anything else with encoding/json); the names are
+// their members' names, in the set functions' order.
+type (
+	responseUsageJSON struct {
+		UsageMetadata *usageMetadataJSON `json:"usageMetadata"`
+	}
+	usageMetadataJSON struct {
+		PromptTokenCount        *int `json:"promptTokenCount"`
+		CandidatesTokenCount    *int `json:"candidatesTokenCount"`
+		TotalTokenCount         *int `json:"totalTokenCount"`
+		CachedContentTokenCount *int `json:"cachedContentTokenCount"`
+	}
+)
+
+var (
+	responseUsageNames = []string{"usageMetadata"}
+	usageMetadataNames = []string{"promptTokenCount", "candidatesTokenCount", "totalTokenCount", "cachedContentTokenCount"}
+)
+
+func setUsageMetadata(dst **usageMetadataJSON, v json.RawMessage) bool {
+	if string(v) == "null" {
+		*dst = nil
+		return true
+	}
+	u, ok := rawjson.Decode(v, usageMetadataNames, func(u *usageMetadataJSON, name int, v json.RawMessage) bool {
+		switch name {
+		case 0:
+			return rawjson.SetIntPointer(&u.PromptTokenCount, v)
+		case 1:
+			return rawjson.SetIntPointer(&u.CandidatesTokenCount, v)
+		case 2:
+			return rawjson.SetIntPointer(&u.TotalTokenCount, v)
+		default:
+			return rawjson.SetIntPointer(&u.CachedContentTokenCount, v)
+		}
+	})
+	*dst = &u
+	return ok
 }
 
 // streamAgg adds up the GenerateContentResponse chunks of a stream into
