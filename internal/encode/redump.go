@@ -1,10 +1,13 @@
 package encode
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"unsafe"
 
 	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
+	"github.com/mlflowtrace/mlflowtrace-go/internal/wordscan"
 )
 
 // Redump returns the text Python's json.dumps(json.loads(b)) writes for the
@@ -34,6 +37,10 @@ func AppendRedump(dst, b []byte, asciiOnly bool) []byte {
 func reformat(dst, b []byte, asciiOnly, floats bool) []byte {
 	var scratchBuf [256]byte
 	scratch := scratchBuf[:0] // an escaped string's text, decoded
+	stops := &structStops
+	if floats {
+		stops = &numberStops
+	}
 	for i := 0; i < len(b); {
 		c := b[i]
 		switch {
@@ -47,25 +54,49 @@ func reformat(dst, b []byte, asciiOnly, floats bool) []byte {
 			i++
 		case c == '"':
 			j := i + 1
-			esc := false
-			for ; j < len(b); j++ {
-				if b[j] == '\\' {
+			esc, high := false, false
+			for j < len(b) {
+				if j+8 <= len(b) {
+					// Eight bytes at a time up to the first that
+					// ends the string, escapes or is not ASCII.
+					w := binary.LittleEndian.Uint64(b[j:])
+					m := wordscan.FirstZero(w^(wordscan.Ones*'"')) | wordscan.FirstZero(w^(wordscan.Ones*'\\')) |
+						wordscan.FirstZero(w^(wordscan.Ones*0x7f)) | w&wordscan.Highs
+					if m == 0 {
+						j += 8
+						continue
+					}
+					j += bits.TrailingZeros64(m) >> 3
+				}
+				d := b[j]
+				if d == '\\' {
 					esc = true
-					j++
+					j += 2
 					continue
 				}
-				if b[j] == '"' {
+				if d == '"' {
 					break
 				}
+				if d >= 0x7f {
+					high = true
+				}
+				j++
 			}
 			tok := b[i : j+1]
-			if !esc {
-				dst = AppendString(dst, transient(tok[1:len(tok)-1]), asciiOnly)
-			} else if text, ok := rawjson.AppendUnquoted(scratch[:0], tok); ok {
-				dst = AppendString(dst, transient(text), asciiOnly)
-				scratch = text
-			} else {
+			switch {
+			case !esc && !high:
+				// Printable ASCII without escapes (most keys and values):
+				// Python writes it as it is.
 				dst = append(dst, tok...)
+			case !esc:
+				dst = AppendString(dst, transient(tok[1:len(tok)-1]), asciiOnly)
+			default:
+				if text, ok := rawjson.AppendUnquoted(scratch[:0], tok); ok {
+					dst = AppendString(dst, transient(text), asciiOnly)
+					scratch = text
+				} else {
+					dst = append(dst, tok...)
+				}
 			}
 			i = j + 1
 		case floats && (c == '-' || c >= '0' && c <= '9'):
@@ -89,12 +120,31 @@ func reformat(dst, b []byte, asciiOnly, floats bool) []byte {
 			}
 			i = j
 		default:
-			dst = append(dst, c)
-			i++
+			// Brackets, literals and (without floats) numbers: copied up
+			// to the next byte another case handles.
+			j := i + 1
+			for j < len(b) && !stops[b[j]] {
+				j++
+			}
+			dst = append(dst, b[i:j]...)
+			i = j
 		}
 	}
 	return dst
 }
+
+// structStops are the bytes at which reformat's copy of brackets, literals
+// and numbers stops: white space, separators and strings; numberStops adds
+// the bytes a number starts with, for the floats mode.
+var structStops, numberStops = func() (s, n [256]bool) {
+	for _, c := range []byte(" \t\n\r,:\"") {
+		s[c], n[c] = true, true
+	}
+	for _, c := range []byte("-0123456789") {
+		n[c] = true
+	}
+	return s, n
+}()
 
 // transient returns b as a string without copying it, for a call that only
 // reads the string while b is unchanged (AppendString): a string

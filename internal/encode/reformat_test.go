@@ -1,0 +1,168 @@
+package encode
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
+)
+
+// reformatReference is reformat as it was first written, a byte at a time;
+// the word-at-a-time scans and the verbatim copies of plain strings must
+// not change its output.
+func reformatReference(dst, b []byte, asciiOnly, floats bool) []byte {
+	for i := 0; i < len(b); {
+		c := b[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+		case c == ',':
+			dst = append(dst, ", "...)
+			i++
+		case c == ':':
+			dst = append(dst, ": "...)
+			i++
+		case c == '"':
+			j := i + 1
+			esc := false
+			for ; j < len(b); j++ {
+				if b[j] == '\\' {
+					esc = true
+					j++
+					continue
+				}
+				if b[j] == '"' {
+					break
+				}
+			}
+			tok := b[i : j+1]
+			if !esc {
+				dst = AppendString(dst, string(tok[1:len(tok)-1]), asciiOnly)
+			} else if text, ok := rawjson.AppendUnquoted(nil, tok); ok {
+				dst = AppendString(dst, string(text), asciiOnly)
+			} else {
+				dst = append(dst, tok...)
+			}
+			i = j + 1
+		case floats && (c == '-' || c >= '0' && c <= '9'):
+			j, isFloat := i+1, false
+			for ; j < len(b); j++ {
+				d := b[j]
+				if d == '.' || d == 'e' || d == 'E' {
+					isFloat = true
+				} else if d != '+' && d != '-' && (d < '0' || d > '9') {
+					break
+				}
+			}
+			tok := b[i:j]
+			switch f, err := strconv.ParseFloat(string(tok), 64); {
+			case isFloat && err == nil:
+				dst = AppendFloat(dst, f, 64)
+			case string(tok) == "-0":
+				dst = append(dst, '0')
+			default:
+				dst = append(dst, tok...)
+			}
+			i = j
+		default:
+			dst = append(dst, c)
+			i++
+		}
+	}
+	return dst
+}
+
+var reformatSamples = []string{
+	`{"city":"Paris","n":[1,-0,2.50,1e2,-3E-7,true,false,null],"o":{}}`,
+	` { "a" : [ 1 , { "b" : "c" } ] , "d" :null } `,
+	`{"plain key long enough for a word":"and a value that is longer than eight bytes"}`,
+	`{"é":"Zürich \u00e9 \ud83d\ude00 \"q\" \\ \n\t\u0001 \u007f","del":"a` + "\x7f" + `b"}`,
+	"{\"bad utf8 \xff\xfe\":\"x\xc3\"}",
+	`["\u2028\u2029", "` + "\u2028" + `", "\ud800", "abcdefgh\"", "abcdefg\\\\", "abcdefgh\\u0041"]`,
+	`"just a string"`, `12345678901234567890`, `-1.0e+3`, `[]`, `{}`, `[[[["deep"]]]]`,
+	`{"a":"12345678","b":"1234567","c":"123456789","d":"` + "\x80abcdefg" + `","e":"abcdefg` + "\x80" + `"}`,
+}
+
+func TestReformatAsReference(t *testing.T) {
+	check := func(t *testing.T, in []byte) {
+		t.Helper()
+		if !rawjson.Valid(in) {
+			return
+		}
+		for _, ascii := range []bool{false, true} {
+			for _, floats := range []bool{false, true} {
+				got := reformat(nil, in, ascii, floats)
+				want := reformatReference(nil, in, ascii, floats)
+				if !bytes.Equal(got, want) {
+					t.Fatalf("reformat(%q, ascii %v, floats %v) =\n%q\nthe reference gives\n%q", in, ascii, floats, got, want)
+				}
+			}
+		}
+	}
+	for _, s := range reformatSamples {
+		check(t, []byte(s))
+	}
+	// Random JSON: strings of every length around the word size, with
+	// escapes, quotes, DEL, non-ASCII and invalid UTF-8 at every offset.
+	r := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{"a", "b", " ", `\"`, `\\`, `\n`, `\u00e9`, `\ud83d\ude00`, "\x7f", "é", "\xff", "😀", "\u2028", "12345678"}
+	for range 20000 {
+		var b bytes.Buffer
+		b.WriteString(`{"k`)
+		b.WriteString(strconv.Itoa(r.IntN(100)))
+		b.WriteString(`":["`)
+		for range r.IntN(24) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		b.WriteString(`",`)
+		b.WriteString([]string{"1", "-0", "2.50", "1e2", "null", "true", "{}", `"x"`}[r.IntN(8)])
+		b.WriteString("]}")
+		check(t, b.Bytes())
+	}
+	check(t, genaiInputs(t))
+}
+
+// genaiInputs is a Gemini GenerateContent call's inputs as
+// autoinstrument/genai builds them before SetInputs (compact JSON, the
+// Python SDK's model_dump with its many nulls, a tool's schema).
+func genaiInputs(tb testing.TB) []byte {
+	in, err := os.ReadFile("testdata/genai_inputs.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return in
+}
+
+// BenchmarkReformat: a span's JSON inputs written as MLflow's Python SDK
+// writes them (encode.JSON of a json.RawMessage: validated, then
+// reformatted).
+func BenchmarkReformat(b *testing.B) {
+	in := json.RawMessage(genaiInputs(b))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		_ = JSON(in)
+	}
+}
+
+func FuzzReformat(f *testing.F) {
+	for _, s := range reformatSamples {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if !rawjson.Valid(in) {
+			return
+		}
+		for _, ascii := range []bool{false, true} {
+			for _, floats := range []bool{false, true} {
+				if got, want := reformat(nil, in, ascii, floats), reformatReference(nil, in, ascii, floats); !bytes.Equal(got, want) {
+					t.Fatalf("reformat(%q, ascii %v, floats %v) = %q, the reference gives %q", in, ascii, floats, got, want)
+				}
+			}
+		}
+	})
+}
