@@ -38,6 +38,8 @@ type pyField struct {
 	Bytes    bool   `json:"bytes"`
 	Datetime bool   `json:"datetime"`
 	Float    bool   `json:"float"`
+
+	key []byte // the member's start: the quoted name and ':' (loadSchema)
 }
 
 type pySchema struct {
@@ -49,6 +51,11 @@ var loadSchema = sync.OnceValue(func() *pySchema {
 	s := &pySchema{}
 	if err := json.Unmarshal(pySchemaJSON, s); err != nil {
 		return &pySchema{Models: map[string][]pyField{}}
+	}
+	for _, fields := range s.Models {
+		for i := range fields {
+			fields[i].key = append(strconv.AppendQuote(nil, fields[i].Name), ':')
+		}
 	}
 	return s
 })
@@ -84,8 +91,7 @@ func (d dumper) model(dst []byte, model string, raw json.RawMessage, depth int) 
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = strconv.AppendQuote(dst, f.Name)
-		dst = append(dst, ':')
+		dst = append(dst, f.key...)
 		v, ok := llmspan.Lookup(members, f.REST)
 		if !ok && f.REST != f.Name {
 			v, ok = llmspan.Lookup(members, f.Name)
