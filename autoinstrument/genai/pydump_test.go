@@ -2,6 +2,7 @@ package genai
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -73,5 +74,31 @@ func TestModelMethod(t *testing.T) {
 				t.Errorf("got %q %q %v", model, verb, ok)
 			}
 		})
+	}
+}
+
+// TestDumpListAsDecoding holds dumpList to its first form, which decoded
+// the list with encoding/json and dumped every item with dump.
+func TestDumpListAsDecoding(t *testing.T) {
+	reference := func(model string, raw json.RawMessage) json.RawMessage {
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return raw
+		}
+		parts := make([]string, len(items))
+		for i, it := range items {
+			parts[i] = string(dump(model, it))
+		}
+		return json.RawMessage("[" + strings.Join(parts, ",") + "]")
+	}
+	for _, in := range []string{
+		`[{"role":"user","parts":[{"text":"hi"}]},{"role":"model","parts":[{"functionCall":{"name":"f","args":{"a":1}}}]}]`,
+		` [ { "parts" : [ { "text" : "sp aced" } ] } , 3 , "s" , null , [ 1 ] ] `,
+		`[]`, `null`, ` null `, `{"parts":[]}`, `"s"`, `1`, `true`, `[`, `[{"parts":[{"text":"x"}]}`, ``,
+		`[{"parts":[{"inlineData":{"data":"aGk=","mimeType":"text/plain"}}]}]`,
+	} {
+		if got, want := dumpList("Content", json.RawMessage(in)), reference("Content", json.RawMessage(in)); string(got) != string(want) {
+			t.Errorf("dumpList(%q) = %s, the reference gives %s", in, got, want)
+		}
 	}
 }

@@ -174,16 +174,29 @@ func (c *call) inputs(fields []llmspan.Field) json.RawMessage {
 }
 
 // dumpList is the model_dump of every object of the JSON array raw.
+// Anything but an array is raw as it is; null is an empty list (as
+// encoding/json decodes null into a slice).
 func dumpList(model string, raw json.RawMessage) json.RawMessage {
-	var items []json.RawMessage
-	if json.Unmarshal(raw, &items) != nil {
+	if !rawjson.Valid(raw) {
 		return raw
 	}
-	parts := make([]string, len(items))
-	for i, it := range items {
-		parts[i] = string(dump(model, it))
+	if rawjson.IsNull(raw) {
+		return json.RawMessage("[]")
 	}
-	return json.RawMessage("[" + strings.Join(parts, ",") + "]")
+	items, ok := rawjson.ValidArrayItems(raw)
+	if !ok {
+		return raw
+	}
+	d := dumper{schema: loadSchema()}
+	out := make([]byte, 0, 2*len(raw)+256)
+	out = append(out, '[')
+	for i, it := range items {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = d.model(out, model, it, 0)
+	}
+	return append(out, ']')
 }
 
 func dumpConfig(cfg json.RawMessage) (json.RawMessage, bool) {
