@@ -73,8 +73,8 @@ func extractMessages(obj []byte) []json.RawMessage {
 	if msgs := list(messages); len(msgs) > 0 {
 		return filterMessages(msgs)
 	}
-	if choices := list(choices); len(choices) > 0 {
-		if msg, ok := rawjson.LastMember(choices[0], "message"); ok && isMessage(msg) {
+	if items := list(choices); len(items) > 0 {
+		if msg, ok := rawjson.LastMember(items[0], "message"); ok && isMessage(msg) {
 			return []json.RawMessage{msg}
 		}
 	}
