@@ -362,11 +362,7 @@ var (
 )
 
 func setUsage(dst **usageJSON, v json.RawMessage) bool {
-	if string(v) == "null" {
-		*dst = nil
-		return true
-	}
-	u, ok := rawjson.Decode(v, usageNames, func(u *usageJSON, name int, v json.RawMessage) bool {
+	return rawjson.SetPointer(dst, v, usageNames, func(u *usageJSON, name int, v json.RawMessage) bool {
 		switch name {
 		case 0:
 			return rawjson.SetInt(&u.InputTokens, v)
@@ -377,23 +373,11 @@ func setUsage(dst **usageJSON, v json.RawMessage) bool {
 		case 3:
 			return rawjson.SetIntPointer(&u.CacheCreationInputTokens, v)
 		default:
-			return setCacheCreation(&u.CacheCreation, v)
+			return rawjson.SetPointer(&u.CacheCreation, v, cacheCreationNames, func(c *cacheCreationJSON, _ int, v json.RawMessage) bool {
+				return rawjson.SetIntPointer(&c.Ephemeral1h, v)
+			})
 		}
 	})
-	*dst = &u
-	return ok
-}
-
-func setCacheCreation(dst **cacheCreationJSON, v json.RawMessage) bool {
-	if string(v) == "null" {
-		*dst = nil
-		return true
-	}
-	c, ok := rawjson.Decode(v, cacheCreationNames, func(c *cacheCreationJSON, _ int, v json.RawMessage) bool {
-		return rawjson.SetIntPointer(&c.Ephemeral1h, v)
-	})
-	*dst = &c
-	return ok
 }
 
 var _ llmspan.Recorder = (*recorder)(nil)

@@ -738,11 +738,7 @@ var (
 )
 
 func setUsageMetadata(dst **usageMetadataJSON, v json.RawMessage) bool {
-	if string(v) == "null" {
-		*dst = nil
-		return true
-	}
-	u, ok := rawjson.Decode(v, usageMetadataNames, func(u *usageMetadataJSON, name int, v json.RawMessage) bool {
+	return rawjson.SetPointer(dst, v, usageMetadataNames, func(u *usageMetadataJSON, name int, v json.RawMessage) bool {
 		switch name {
 		case 0:
 			return rawjson.SetIntPointer(&u.PromptTokenCount, v)
@@ -754,8 +750,6 @@ func setUsageMetadata(dst **usageMetadataJSON, v json.RawMessage) bool {
 			return rawjson.SetIntPointer(&u.CachedContentTokenCount, v)
 		}
 	})
-	*dst = &u
-	return ok
 }
 
 // streamAgg adds up the GenerateContentResponse chunks of a stream into

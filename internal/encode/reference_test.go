@@ -365,24 +365,27 @@ func (e *refEncoder) raw(b []byte, typ string) {
 		e.fallback(typ, "invalid JSON from MarshalJSON")
 		return
 	}
-	e.buf = refAppendReformatted(e.buf, b)
+	e.buf = refReformat(e.buf, b, false, false)
 }
 
-// refAppendReformatted copies valid referenceJSON text b to dst, putting ", " and ": "
-// between tokens and re-escaping strings as Python does.
-func refAppendReformatted(dst, b []byte) []byte {
+// refReformat copies valid JSON text b to dst, putting ", " and ": "
+// between tokens and re-escaping strings as Python does (every non-ASCII
+// character as \uXXXX when asciiOnly); with floats it writes numbers with a
+// fraction or an exponent as Python floats. A byte at a time: the oracle of
+// reformat (TestReformatAsReference).
+func refReformat(dst, b []byte, asciiOnly, floats bool) []byte {
 	for i := 0; i < len(b); {
 		c := b[i]
-		switch c {
-		case ' ', '\t', '\n', '\r':
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			i++
-		case ',':
+		case c == ',':
 			dst = append(dst, ", "...)
 			i++
-		case ':':
+		case c == ':':
 			dst = append(dst, ": "...)
 			i++
-		case '"':
+		case c == '"':
 			j := i + 1
 			esc := false
 			for ; j < len(b); j++ {
@@ -397,16 +400,36 @@ func refAppendReformatted(dst, b []byte) []byte {
 			}
 			tok := b[i : j+1]
 			if !esc {
-				dst = refAppendString(dst, string(tok[1:len(tok)-1]), false)
+				dst = refAppendString(dst, string(tok[1:len(tok)-1]), asciiOnly)
 			} else {
 				var s string
 				if err := json.Unmarshal(tok, &s); err != nil {
 					dst = append(dst, tok...)
 				} else {
-					dst = refAppendString(dst, s, false)
+					dst = refAppendString(dst, s, asciiOnly)
 				}
 			}
 			i = j + 1
+		case floats && (c == '-' || c >= '0' && c <= '9'):
+			j, isFloat := i+1, false
+			for ; j < len(b); j++ {
+				d := b[j]
+				if d == '.' || d == 'e' || d == 'E' {
+					isFloat = true
+				} else if d != '+' && d != '-' && (d < '0' || d > '9') {
+					break
+				}
+			}
+			tok := b[i:j]
+			switch f, err := strconv.ParseFloat(string(tok), 64); {
+			case isFloat && err == nil:
+				dst = refAppendFloat(dst, f, 64)
+			case string(tok) == "-0": // Python's int: 0
+				dst = append(dst, '0')
+			default:
+				dst = append(dst, tok...)
+			}
+			i = j
 		default:
 			dst = append(dst, c)
 			i++

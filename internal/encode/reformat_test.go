@@ -11,71 +11,9 @@ import (
 	"github.com/mlflowtrace/mlflowtrace-go/internal/rawjson"
 )
 
-// reformatReference is reformat as it was first written, a byte at a time;
-// the word-at-a-time scans and the verbatim copies of plain strings must
-// not change its output.
-func reformatReference(dst, b []byte, asciiOnly, floats bool) []byte {
-	for i := 0; i < len(b); {
-		c := b[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			i++
-		case c == ',':
-			dst = append(dst, ", "...)
-			i++
-		case c == ':':
-			dst = append(dst, ": "...)
-			i++
-		case c == '"':
-			j := i + 1
-			esc := false
-			for ; j < len(b); j++ {
-				if b[j] == '\\' {
-					esc = true
-					j++
-					continue
-				}
-				if b[j] == '"' {
-					break
-				}
-			}
-			tok := b[i : j+1]
-			if !esc {
-				dst = AppendString(dst, string(tok[1:len(tok)-1]), asciiOnly)
-			} else if text, ok := rawjson.AppendUnquoted(nil, tok); ok {
-				dst = AppendString(dst, string(text), asciiOnly)
-			} else {
-				dst = append(dst, tok...)
-			}
-			i = j + 1
-		case floats && (c == '-' || c >= '0' && c <= '9'):
-			j, isFloat := i+1, false
-			for ; j < len(b); j++ {
-				d := b[j]
-				if d == '.' || d == 'e' || d == 'E' {
-					isFloat = true
-				} else if d != '+' && d != '-' && (d < '0' || d > '9') {
-					break
-				}
-			}
-			tok := b[i:j]
-			switch f, err := strconv.ParseFloat(string(tok), 64); {
-			case isFloat && err == nil:
-				dst = AppendFloat(dst, f, 64)
-			case string(tok) == "-0":
-				dst = append(dst, '0')
-			default:
-				dst = append(dst, tok...)
-			}
-			i = j
-		default:
-			dst = append(dst, c)
-			i++
-		}
-	}
-	return dst
-}
-
+// reformatSamples are texts on which reformat must write what refReformat,
+// its byte-at-a-time oracle, writes: escapes, DEL, non-ASCII and invalid
+// UTF-8 before, across and after an eight-byte word.
 var reformatSamples = []string{
 	`{"city":"Paris","n":[1,-0,2.50,1e2,-3E-7,true,false,null],"o":{}}`,
 	` { "a" : [ 1 , { "b" : "c" } ] , "d" :null } `,
@@ -87,6 +25,8 @@ var reformatSamples = []string{
 	`{"a":"12345678","b":"1234567","c":"123456789","d":"` + "\x80abcdefg" + `","e":"abcdefg` + "\x80" + `"}`,
 }
 
+// TestReformatAsReference holds reformat, which copies plain strings and
+// runs of other bytes whole, to refReformat in its four modes.
 func TestReformatAsReference(t *testing.T) {
 	check := func(t *testing.T, in []byte) {
 		t.Helper()
@@ -96,7 +36,7 @@ func TestReformatAsReference(t *testing.T) {
 		for _, ascii := range []bool{false, true} {
 			for _, floats := range []bool{false, true} {
 				got := reformat(nil, in, ascii, floats)
-				want := reformatReference(nil, in, ascii, floats)
+				want := refReformat(nil, in, ascii, floats)
 				if !bytes.Equal(got, want) {
 					t.Fatalf("reformat(%q, ascii %v, floats %v) =\n%q\nthe reference gives\n%q", in, ascii, floats, got, want)
 				}
@@ -159,7 +99,7 @@ func FuzzReformat(f *testing.F) {
 		}
 		for _, ascii := range []bool{false, true} {
 			for _, floats := range []bool{false, true} {
-				if got, want := reformat(nil, in, ascii, floats), reformatReference(nil, in, ascii, floats); !bytes.Equal(got, want) {
+				if got, want := reformat(nil, in, ascii, floats), refReformat(nil, in, ascii, floats); !bytes.Equal(got, want) {
 					t.Fatalf("reformat(%q, ascii %v, floats %v) = %q, the reference gives %q", in, ascii, floats, got, want)
 				}
 			}

@@ -408,15 +408,9 @@ var tokenDetailsNames = []string{"cached_tokens"}
 // (null is nil; an object of another shape falls back to encoding/json
 // through rawjson.Decode).
 func setCachedTokens(dst **tokenDetails, v json.RawMessage) bool {
-	if string(v) == "null" {
-		*dst = nil
-		return true
-	}
-	d, ok := rawjson.Decode(v, tokenDetailsNames, func(d *tokenDetails, _ int, v json.RawMessage) bool {
+	return rawjson.SetPointer(dst, v, tokenDetailsNames, func(d *tokenDetails, _ int, v json.RawMessage) bool {
 		return rawjson.SetIntPointer(&d.CachedTokens, v)
 	})
-	*dst = &d
-	return ok
 }
 
 // responsesUsage is the usage MLflow records for a Responses answer.

@@ -103,6 +103,19 @@ func SetIntPointer(dst **int, v json.RawMessage) bool {
 	return err == nil
 }
 
+// SetPointer decodes a member into a *T field, T an object type Decode
+// decodes with names and set: null is nil, anything else a new T (ok false
+// where encoding/json would fail).
+func SetPointer[T any](dst **T, v json.RawMessage, names []string, set func(v *T, name int, value json.RawMessage) bool) bool {
+	if string(v) == "null" {
+		*dst = nil
+		return true
+	}
+	x, ok := Decode(v, names, set)
+	*dst = &x
+	return ok
+}
+
 // SetRaw decodes a member into a json.RawMessage field: a copy of the
 // value (null included), as json.RawMessage's UnmarshalJSON makes.
 func SetRaw(dst *json.RawMessage, v json.RawMessage) bool {

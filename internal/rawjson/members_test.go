@@ -27,3 +27,38 @@ func TestMembersInto(t *testing.T) {
 		}
 	}
 }
+
+// TestSetPointer decodes a member into a pointer field as encoding/json
+// does: null is nil, an object a new value, anything else (or an object
+// Decode cannot read as a T) fails.
+func TestSetPointer(t *testing.T) {
+	type inner struct {
+		N *int `json:"n"`
+	}
+	type outer struct {
+		In *inner `json:"in"`
+	}
+	names := []string{"n"}
+	for _, in := range []string{
+		`{"in":{"n":3}}`, `{"in":null}`, `{"in":{}}`, `{"in":{"n":null}}`, `{"in":{"n":1.5}}`, `{"in":{"n":"3"}}`,
+		`{"in":[]}`, `{"in":3}`, `{"in":{"n":1,"n":2}}`, `{"in":{"N":4}}`, `{}`,
+	} {
+		var want outer
+		wantErr := json.Unmarshal([]byte(in), &want)
+		got, ok := Decode([]byte(in), []string{"in"}, func(o *outer, _ int, v json.RawMessage) bool {
+			return SetPointer(&o.In, v, names, func(i *inner, _ int, v json.RawMessage) bool { return SetIntPointer(&i.N, v) })
+		})
+		if ok != (wantErr == nil) {
+			t.Errorf("%s: ok %v, encoding/json error %v", in, ok, wantErr)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		gb, _ := json.Marshal(got)
+		wb, _ := json.Marshal(want)
+		if string(gb) != string(wb) {
+			t.Errorf("%s: got %s, encoding/json gives %s", in, gb, wb)
+		}
+	}
+}
