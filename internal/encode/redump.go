@@ -54,14 +54,16 @@ func reformat(dst, b []byte, asciiOnly, floats bool) []byte {
 			i++
 		case c == '"':
 			j := i + 1
-			esc, high := false, false
+			esc, high := false, false // high: a byte that is not printable ASCII
 			for j < len(b) {
 				if j+8 <= len(b) {
 					// Eight bytes at a time up to the first that
-					// ends the string, escapes or is not ASCII.
+					// ends the string, escapes, or is not printable
+					// ASCII (a control character cannot be in valid
+					// JSON, but is still escaped if it is).
 					w := binary.LittleEndian.Uint64(b[j:])
 					m := wordscan.FirstZero(w^(wordscan.Ones*'"')) | wordscan.FirstZero(w^(wordscan.Ones*'\\')) |
-						wordscan.FirstZero(w^(wordscan.Ones*0x7f)) | w&wordscan.Highs
+						wordscan.FirstZero(w^(wordscan.Ones*0x7f)) | w&wordscan.Highs | wordscan.FirstZero(w&(wordscan.Ones*0xe0))
 					if m == 0 {
 						j += 8
 						continue
@@ -77,7 +79,7 @@ func reformat(dst, b []byte, asciiOnly, floats bool) []byte {
 				if d == '"' {
 					break
 				}
-				if d >= 0x7f {
+				if d >= 0x7f || d < 0x20 {
 					high = true
 				}
 				j++
@@ -86,7 +88,7 @@ func reformat(dst, b []byte, asciiOnly, floats bool) []byte {
 			switch {
 			case !esc && !high:
 				// Printable ASCII without escapes (most keys and values):
-				// Python writes it as it is.
+				// Python writes it as it is, as AppendString would.
 				dst = append(dst, tok...)
 			case !esc:
 				dst = AppendString(dst, transient(tok[1:len(tok)-1]), asciiOnly)

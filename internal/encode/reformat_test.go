@@ -64,6 +64,15 @@ func TestReformatAsReference(t *testing.T) {
 		check(t, b.Bytes())
 	}
 	check(t, genaiInputs(t))
+	// Raw control characters are not valid JSON, but a caller's "valid"
+	// text may hold them: they are still escaped, at any offset.
+	for _, in := range []string{"[\"a\x01b\"]", "[\"abcdefgh\x1fijklmnop\"]", "{\"k\x00\":\"1234567\n\"}"} {
+		for _, floats := range []bool{false, true} {
+			if got, want := reformat(nil, []byte(in), false, floats), refReformat(nil, []byte(in), false, floats); !bytes.Equal(got, want) {
+				t.Errorf("reformat(%q) = %q, the reference gives %q", in, got, want)
+			}
+		}
+	}
 }
 
 // genaiInputs is a Gemini GenerateContent call's inputs as
