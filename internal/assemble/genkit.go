@@ -3,10 +3,10 @@ package assemble
 import (
 	"encoding/json"
 	"strings"
-	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/mlflowtrace/mlflowtrace-go/internal/bufpool"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/chatmodel"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/encode"
 	"github.com/mlflowtrace/mlflowtrace-go/internal/keys"
@@ -398,16 +398,16 @@ func decodeGenkitResponse(out string) genkitResponse {
 // json.Unmarshal keeps nothing of its input, so the re-dump's buffer is
 // reused).
 func decodeRedumped(raw json.RawMessage, v any) bool {
-	bp := redumpBuffers.Get().(*[]byte)
-	*bp = encode.AppendRedump((*bp)[:0], raw, false)
-	ok := json.Unmarshal(*bp, v) == nil
-	if cap(*bp) <= 64<<10 {
-		redumpBuffers.Put(bp)
-	}
+	bp := redumpBuffers.Get()
+	b := encode.AppendRedump(*bp, raw, false)
+	ok := json.Unmarshal(b, v) == nil
+	redumpBuffers.Put(bp, b)
 	return ok
 }
 
-var redumpBuffers = sync.Pool{New: func() any { return new([]byte) }}
+// redumpBuffers holds decodeRedumped's buffers (the exporter's background
+// translation; one that grew beyond 64 KB is dropped).
+var redumpBuffers = bufpool.New(4<<10, 64<<10)
 
 // appendRaws appends the members given as name, value pairs (string,
 // json.RawMessage) that are present, re-dumped.
