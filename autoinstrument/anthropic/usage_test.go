@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/mlflowtrace/mlflowtrace-go/internal/llmspan"
 )
 
 // TestUsageAsEncodingJSON holds usage, which decodes ordinary objects
@@ -34,6 +36,26 @@ func TestUsageAsEncodingJSON(t *testing.T) {
 			t.Errorf("usage(%s) ok = %v; encoding/json: error %v, usage %v", c, ok, err, want.Usage)
 		} else if ok && !reflect.DeepEqual(got, usageOf(want.Usage)) {
 			t.Errorf("usage(%s) = %+v, want %+v", c, got, usageOf(want.Usage))
+		}
+	}
+}
+
+// TestUsageMapping: what MLflow's _parse_usage records of a message's
+// usage, written out (TestUsageAsEncodingJSON maps both sides through
+// usageOf): the cache's reads and writes count as input tokens, and in the
+// total.
+func TestUsageMapping(t *testing.T) {
+	n := func(v int) *int { return &v }
+	for _, c := range []struct {
+		in   string
+		want llmspan.Usage
+	}{
+		{`{"usage":{"input_tokens":12,"output_tokens":5}}`, llmspan.Usage{InputTokens: 12, OutputTokens: 5, TotalTokens: 17}},
+		{`{"usage":{"input_tokens":12,"output_tokens":5,"cache_read_input_tokens":3,"cache_creation_input_tokens":4,"cache_creation":{"ephemeral_1h_input_tokens":1}}}`,
+			llmspan.Usage{InputTokens: 19, OutputTokens: 5, TotalTokens: 24, CacheReadInputTokens: n(3), CacheCreationInputTokens: n(4), CacheCreationInputTokens1hPlus: n(1)}},
+	} {
+		if got, ok := usage(json.RawMessage(c.in)); !ok || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("usage(%s) = %+v, %v; want %+v", c.in, got, ok, c.want)
 		}
 	}
 }

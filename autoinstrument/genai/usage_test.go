@@ -36,3 +36,21 @@ func TestUsageAsEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestUsageMapping: what MLflow's Gemini _parse_usage records of an
+// answer's usageMetadata, written out (TestUsageAsEncodingJSON maps both
+// sides through usageOf): thinking tokens are in the total only.
+func TestUsageMapping(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`{"usageMetadata":{"promptTokenCount":12,"candidatesTokenCount":5,"totalTokenCount":20,"cachedContentTokenCount":3,"thoughtsTokenCount":3}}`,
+			`{"input_tokens":12,"output_tokens":5,"total_tokens":20,"cache_read_input_tokens":3}`},
+		{`{"usageMetadata":{"promptTokenCount":12}}`, `{"input_tokens":12}`},
+	} {
+		if got, ok := usage(json.RawMessage(c.in)); !ok || string(got) != c.want {
+			t.Errorf("usage(%s) = %s, %v; want %s", c.in, got, ok, c.want)
+		}
+	}
+	if got, ok := usage(json.RawMessage(`{"usageMetadata":{}}`)); ok {
+		t.Errorf("usage of an empty usageMetadata = %s, true; want false", got)
+	}
+}
